@@ -1,0 +1,116 @@
+// Package storage keeps vpcsim's model in one SQLite file (modernc.org/sqlite,
+// no cgo). The domain packages own their shapes: each resource is one JSON
+// document under a kind and an ID, and every API call writes its documents in
+// one transaction, so a crash (even kill -9) leaves either all of a call's
+// changes or none.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+	_ "modernc.org/sqlite"
+)
+
+// DB is the SQLite store.
+type DB struct {
+	db *sql.DB
+}
+
+var _ vpcsim.Store = (*DB)(nil)
+
+// schema is applied at every open; each statement is safe to run again.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS documents (
+		kind TEXT NOT NULL,
+		id   TEXT NOT NULL,
+		body BLOB NOT NULL,
+		PRIMARY KEY (kind, id)
+	) WITHOUT ROWID`,
+}
+
+// Open opens (creating if needed) the database at path, with the directory
+// made private (0700) since it describes the whole simulated account.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create the data directory: %w", err)
+	}
+	// WAL lets readers go on while a write commits; synchronous=FULL makes a
+	// committed call survive a power cut, not only a crash.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	// One writer at a time is what SQLite allows; one connection avoids
+	// SQLITE_BUSY between our own connections.
+	db.SetMaxOpenConns(1)
+	for _, stmt := range schema {
+		if _, err := db.Exec(stmt); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("migrate %s: %w", path, err)
+		}
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Load returns every document of a kind, ordered by ID.
+func (d *DB) Load(kind string) ([][]byte, error) {
+	rows, err := d.db.Query(`SELECT body FROM documents WHERE kind = ? ORDER BY id`, kind)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", kind, err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Apply writes all changes in one transaction.
+func (d *DB) Apply(changes []vpcsim.Change) (err error) {
+	if len(changes) == 0 {
+		return nil
+	}
+	tx, err := d.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, tx.Rollback())
+		}
+	}()
+	for _, ch := range changes {
+		if ch.Body == nil {
+			_, err = tx.Exec(`DELETE FROM documents WHERE kind = ? AND id = ?`, ch.Kind, ch.ID)
+		} else {
+			_, err = tx.Exec(`INSERT INTO documents (kind, id, body) VALUES (?, ?, ?)
+				ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body`, ch.Kind, ch.ID, ch.Body)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s %s: %w", ch.Kind, ch.ID, err)
+		}
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

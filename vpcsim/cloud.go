@@ -1,0 +1,232 @@
+package vpcsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Cloud is the EC2 (VPC part) of one account, across regions. Every operation
+// validates first, then changes the model, the kernel and the store together:
+// a refused or failed call leaves none of them changed.
+type Cloud struct {
+	store         Store
+	dp            Dataplane
+	account       string
+	defaultRegion string
+	now           clock
+	log           *slog.Logger
+	hooks         []func(Instance)
+
+	// bg tracks instance transitions running in the background.
+	bg sync.WaitGroup
+
+	// mu guards the model below.
+	mu        sync.Mutex
+	seq       int64
+	regions   map[string]bool // regions whose default VPC exists
+	vpcs      map[string]*VPC
+	subnets   map[string]*Subnet
+	groups    map[string]*SecurityGroup
+	enis      map[string]*ENI
+	instances map[string]*Instance
+	used      map[string]map[netip.Addr]string // subnet → address → ENI holding it
+}
+
+// Option configures a Cloud.
+type Option func(*Cloud)
+
+// WithAccount sets the account ID (default 000000000000).
+func WithAccount(id string) Option { return func(c *Cloud) { c.account = id } }
+
+// WithDefaultRegion sets the region of requests that name none (default us-east-1).
+func WithDefaultRegion(r string) Option { return func(c *Cloud) { c.defaultRegion = r } }
+
+// WithClock replaces the wall clock, for tests.
+func WithClock(now func() time.Time) Option { return func(c *Cloud) { c.now = now } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
+
+// OnInstanceState registers f to be called (without locks held) after an instance
+// changes state; ECS uses it to register container instances.
+func OnInstanceState(f func(Instance)) Option {
+	return func(c *Cloud) { c.hooks = append(c.hooks, f) }
+}
+
+// New loads the model from store and makes the kernel match it (Reconcile),
+// finishing any instance transition a previous run left half-done.
+func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud, error) {
+	c := &Cloud{
+		store: store, dp: dp, account: "000000000000", defaultRegion: "us-east-1",
+		now: time.Now, log: slog.Default(),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.dp == nil {
+		c.dp = NopDataplane{}
+	}
+	if err := c.load(); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	topo := c.topologyLocked()
+	c.mu.Unlock()
+	if err := c.dp.Reconcile(ctx, topo); err != nil {
+		c.log.Warn("reconcile at start-up left differences", "err", err)
+	}
+	c.resumeTransitions()
+	return c, nil
+}
+
+// Account is the account ID every resource belongs to.
+func (c *Cloud) Account() string { return c.account }
+
+// DefaultRegion is the region of requests that carry none.
+func (c *Cloud) DefaultRegion() string { return c.defaultRegion }
+
+// Wait blocks until background instance transitions have finished; for tests and shutdown.
+func (c *Cloud) Wait() { c.bg.Wait() }
+
+// Document kinds in the store.
+const (
+	kindRegion   = "ec2.region"
+	kindVPC      = "ec2.vpc"
+	kindSubnet   = "ec2.subnet"
+	kindGroup    = "ec2.security-group"
+	kindENI      = "ec2.network-interface"
+	kindInstance = "ec2.instance"
+)
+
+func (c *Cloud) load() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.regions = map[string]bool{}
+	c.vpcs = map[string]*VPC{}
+	c.subnets = map[string]*Subnet{}
+	c.groups = map[string]*SecurityGroup{}
+	c.enis = map[string]*ENI{}
+	c.instances = map[string]*Instance{}
+	c.used = map[string]map[netip.Addr]string{}
+	var regions []string
+	err := errors.Join(
+		loadKind(c.store, kindRegion, func(r *string) { regions = append(regions, *r) }),
+		loadKind(c.store, kindVPC, func(v *VPC) { c.vpcs[v.ID] = v; c.bumpSeq(v.Seq) }),
+		loadKind(c.store, kindSubnet, func(s *Subnet) { c.subnets[s.ID] = s; c.bumpSeq(s.Seq) }),
+		loadKind(c.store, kindGroup, func(g *SecurityGroup) { c.groups[g.ID] = g; c.bumpSeq(g.Seq) }),
+		loadKind(c.store, kindENI, func(e *ENI) { c.enis[e.ID] = e; c.bumpSeq(e.Seq) }),
+		loadKind(c.store, kindInstance, func(i *Instance) { c.instances[i.ID] = i; c.bumpSeq(i.Seq) }),
+	)
+	if err != nil {
+		return fmt.Errorf("load the EC2 model: %w", err)
+	}
+	for _, r := range regions {
+		c.regions[r] = true
+	}
+	for _, e := range c.enis {
+		c.holdAddrsLocked(e)
+	}
+	return nil
+}
+
+func loadKind[T any](s Store, kind string, put func(*T)) error {
+	docs, err := s.Load(kind)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		v := new(T)
+		if err := json.Unmarshal(d, v); err != nil {
+			return fmt.Errorf("%s document: %w", kind, err)
+		}
+		put(v)
+	}
+	return nil
+}
+
+func (c *Cloud) bumpSeq(s int64) {
+	if s > c.seq {
+		c.seq = s
+	}
+}
+
+func (c *Cloud) nextSeq() int64 {
+	c.seq++
+	return c.seq
+}
+
+// tx collects the documents one operation changes, to store them in one transaction.
+type tx struct {
+	changes []Change
+	err     error
+}
+
+func (t *tx) put(kind, id string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.err = errors.Join(t.err, err)
+		return
+	}
+	t.changes = append(t.changes, Change{Kind: kind, ID: id, Body: b})
+}
+
+func (t *tx) del(kind, id string) { t.changes = append(t.changes, Change{Kind: kind, ID: id}) }
+
+// commitLocked stores t. When the store refuses, the in-memory model is reloaded
+// from the store, so memory never holds what the store does not.
+func (c *Cloud) commitLocked(t *tx) error {
+	err := t.err
+	if err == nil {
+		err = c.store.Apply(t.changes)
+	}
+	if err == nil {
+		return nil
+	}
+	c.mu.Unlock()
+	if lerr := c.load(); lerr != nil {
+		c.log.Error("reload after a failed write", "err", lerr)
+	}
+	c.mu.Lock()
+	return fmt.Errorf("store: %w", err)
+}
+
+// scopeLocked checks the region and creates its default VPC on first use, as a
+// fresh AWS account has one in every region.
+func (c *Cloud) scopeLocked(ctx context.Context, s Scope) error {
+	if !knownRegion(s.Region) {
+		return Errorf("InvalidParameterValue", "Invalid region: %s", s.Region)
+	}
+	if c.regions[s.Region] {
+		return nil
+	}
+	return c.createDefaultVPCLocked(ctx, s.Region)
+}
+
+// lock takes the model's lock and prepares the scope's region.
+func (c *Cloud) lock(ctx context.Context, s Scope) error {
+	c.mu.Lock()
+	if err := c.scopeLocked(ctx, s); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// privateDNSName is the EC2 hostname of a private address in a region.
+func privateDNSName(region string, a netip.Addr) string {
+	b := a.As4()
+	host := fmt.Sprintf("ip-%d-%d-%d-%d", b[0], b[1], b[2], b[3])
+	if region == "us-east-1" {
+		return host + ".ec2.internal"
+	}
+	return host + "." + region + ".compute.internal"
+}
+
+// PrivateDNSName is the EC2 hostname of a private address in a region.
+func PrivateDNSName(region string, a netip.Addr) string { return privateDNSName(region, a) }

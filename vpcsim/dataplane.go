@@ -1,0 +1,72 @@
+package vpcsim
+
+import (
+	"context"
+	"net"
+	"net/netip"
+)
+
+// Dataplane makes the kernel match the EC2 model. The domain owns this interface;
+// hostnet implements it with real namespaces, bridges and veth pairs, and tests use
+// a fake that records what was asked. Every method is safe to call again with the
+// same arguments: what already exists is kept, and deleting what is gone succeeds.
+type Dataplane interface {
+	// EnsureVPC makes the VPC's namespace (its implicit router), with forwarding on.
+	EnsureVPC(ctx context.Context, v NetVPC) error
+	// DeleteVPC removes the VPC's namespace and everything in it.
+	DeleteVPC(ctx context.Context, vpcID string) error
+	// EnsureSubnet makes the subnet's bridge in its VPC's namespace, holding the
+	// subnet's router address (.1).
+	EnsureSubnet(ctx context.Context, s NetSubnet) error
+	DeleteSubnet(ctx context.Context, s NetSubnet) error
+	// EnsureHost makes the namespace of an instance (or task) named host, with
+	// loopback up.
+	EnsureHost(ctx context.Context, host string) error
+	// DeleteHost ends every process still in the host's namespace and removes it.
+	// ENIs still inside are destroyed with it: park them first to keep them.
+	DeleteHost(ctx context.Context, host string) error
+	// EnsureENI makes the ENI's veth pair: one end a port of its subnet's bridge,
+	// the other end carrying the ENI's MAC. With Host set, that end is moved into the
+	// host's namespace as eth<Device>, given Addrs and brought up, and device 0 gets a
+	// default route via Gateway; with Host empty it is parked, down, in the VPC's
+	// namespace.
+	EnsureENI(ctx context.Context, e NetENI) error
+	DeleteENI(ctx context.Context, e NetENI) error
+	// Reconcile makes the kernel hold exactly want: it ensures every object of want
+	// and removes every vpcsim object (vs- prefix) that want does not name.
+	Reconcile(ctx context.Context, want Topology) error
+}
+
+// NetVPC is what the dataplane needs to know of a VPC.
+type NetVPC struct {
+	ID   string // vpc-…
+	CIDR netip.Prefix
+}
+
+// NetSubnet is what the dataplane needs to know of a subnet.
+type NetSubnet struct {
+	ID      string // subnet-…
+	VPCID   string
+	CIDR    netip.Prefix
+	Gateway netip.Prefix // the router address with the subnet's length, e.g. 10.0.1.1/24
+}
+
+// NetENI is what the dataplane needs to know of a network interface.
+type NetENI struct {
+	ID       string // eni-…
+	VPCID    string
+	SubnetID string
+	MAC      net.HardwareAddr
+	Addrs    []netip.Prefix // primary first, each with the subnet's length
+	Gateway  netip.Addr     // the subnet's router
+	Host     string         // the instance or task it is attached to; "" = parked
+	Device   int            // eth<Device> inside Host
+}
+
+// Topology is the whole kernel state the model wants, for Reconcile.
+type Topology struct {
+	VPCs    []NetVPC
+	Subnets []NetSubnet
+	Hosts   []string
+	ENIs    []NetENI
+}

@@ -1,0 +1,201 @@
+package vpcsim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// FakeDataplane is a Dataplane that keeps the objects it was asked for in memory
+// and records each call as a readable line ("ensure-eni eni-… host=i-… eth0"),
+// so API rules are tested without root. Fail makes the named operation fail.
+type FakeDataplane struct {
+	mu    sync.Mutex
+	Trace []string
+	VPCs  map[string]NetVPC
+	Subs  map[string]NetSubnet
+	Hosts map[string]bool
+	ENIs  map[string]NetENI
+	// Fail maps an operation name ("ensure-eni", "ensure-subnet", …) to the error it returns.
+	Fail map[string]error
+}
+
+var _ Dataplane = (*FakeDataplane)(nil)
+
+// NewFakeDataplane returns an empty fake.
+func NewFakeDataplane() *FakeDataplane {
+	return &FakeDataplane{VPCs: map[string]NetVPC{}, Subs: map[string]NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]NetENI{}, Fail: map[string]error{}}
+}
+
+func (f *FakeDataplane) record(op, format string, args ...any) error {
+	f.Trace = append(f.Trace, op+" "+fmt.Sprintf(format, args...))
+	return f.Fail[op]
+}
+
+func (f *FakeDataplane) EnsureVPC(_ context.Context, v NetVPC) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ensure-vpc", "%s %s", v.ID, v.CIDR); err != nil {
+		return err
+	}
+	f.VPCs[v.ID] = v
+	return nil
+}
+
+func (f *FakeDataplane) DeleteVPC(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("delete-vpc", "%s", id); err != nil {
+		return err
+	}
+	delete(f.VPCs, id)
+	for k, s := range f.Subs {
+		if s.VPCID == id {
+			delete(f.Subs, k)
+		}
+	}
+	for k, e := range f.ENIs {
+		if e.VPCID == id {
+			delete(f.ENIs, k)
+		}
+	}
+	return nil
+}
+
+func (f *FakeDataplane) EnsureSubnet(_ context.Context, s NetSubnet) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ensure-subnet", "%s %s gw=%s", s.ID, s.CIDR, s.Gateway); err != nil {
+		return err
+	}
+	if _, ok := f.VPCs[s.VPCID]; !ok {
+		return fmt.Errorf("fake: subnet %s in missing VPC %s", s.ID, s.VPCID)
+	}
+	f.Subs[s.ID] = s
+	return nil
+}
+
+func (f *FakeDataplane) DeleteSubnet(_ context.Context, s NetSubnet) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("delete-subnet", "%s", s.ID); err != nil {
+		return err
+	}
+	delete(f.Subs, s.ID)
+	return nil
+}
+
+func (f *FakeDataplane) EnsureHost(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ensure-host", "%s", host); err != nil {
+		return err
+	}
+	f.Hosts[host] = true
+	return nil
+}
+
+func (f *FakeDataplane) DeleteHost(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("delete-host", "%s", host); err != nil {
+		return err
+	}
+	delete(f.Hosts, host)
+	// As in the kernel, a veth end inside the namespace dies with it.
+	for k, e := range f.ENIs {
+		if e.Host == host {
+			delete(f.ENIs, k)
+		}
+	}
+	return nil
+}
+
+func (f *FakeDataplane) EnsureENI(_ context.Context, e NetENI) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	where := "parked"
+	if e.Host != "" {
+		where = fmt.Sprintf("host=%s eth%d", e.Host, e.Device)
+	}
+	if err := f.record("ensure-eni", "%s %s %s %v", e.ID, where, e.MAC, e.Addrs); err != nil {
+		return err
+	}
+	if _, ok := f.Subs[e.SubnetID]; !ok {
+		return fmt.Errorf("fake: ENI %s in missing subnet %s", e.ID, e.SubnetID)
+	}
+	if e.Host != "" && !f.Hosts[e.Host] {
+		return fmt.Errorf("fake: ENI %s into missing host %s", e.ID, e.Host)
+	}
+	f.ENIs[e.ID] = e
+	return nil
+}
+
+func (f *FakeDataplane) DeleteENI(_ context.Context, e NetENI) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("delete-eni", "%s", e.ID); err != nil {
+		return err
+	}
+	delete(f.ENIs, e.ID)
+	return nil
+}
+
+func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("reconcile", "%d vpcs %d subnets %d hosts %d enis", len(want.VPCs), len(want.Subnets), len(want.Hosts), len(want.ENIs)); err != nil {
+		return err
+	}
+	f.VPCs, f.Subs, f.Hosts, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]bool{}, map[string]NetENI{}
+	for _, v := range want.VPCs {
+		f.VPCs[v.ID] = v
+	}
+	for _, s := range want.Subnets {
+		f.Subs[s.ID] = s
+	}
+	for _, h := range want.Hosts {
+		f.Hosts[h] = true
+	}
+	for _, e := range want.ENIs {
+		f.ENIs[e.ID] = e
+	}
+	return nil
+}
+
+// Objects lists what the fake holds, sorted, one line each: for comparing the
+// kernel a test expects with the one it has.
+func (f *FakeDataplane) Objects() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for id := range f.VPCs {
+		out = append(out, "vpc "+id)
+	}
+	for id := range f.Subs {
+		out = append(out, "subnet "+id)
+	}
+	for h := range f.Hosts {
+		out = append(out, "host "+h)
+	}
+	for id, e := range f.ENIs {
+		out = append(out, fmt.Sprintf("eni %s host=%s dev=%d", id, e.Host, e.Device))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Calls returns the trace lines that start with op.
+func (f *FakeDataplane) Calls(op string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, l := range f.Trace {
+		if strings.HasPrefix(l, op+" ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package vpcsim
+
+import (
+	"strings"
+)
+
+// matchAll reports whether a resource passes every filter: for each filter, one
+// of the resource's values for that name matches one of the filter's values.
+// values gives the resource's values for a filter name, and false for a name the
+// resource type has no filter of; tag:KEY, tag-key and tag-value are answered
+// from tags.
+func matchAll(filters []Filter, tags []Tag, values func(name string) ([]string, bool)) (bool, error) {
+	for _, f := range filters {
+		have, known := tagValues(f.Name, tags)
+		if !known {
+			have, known = values(f.Name)
+		}
+		if !known {
+			return false, invalidValue("The filter '%s' is invalid", f.Name)
+		}
+		if !anyMatch(f.Values, have) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func tagValues(name string, tags []Tag) ([]string, bool) {
+	switch {
+	case strings.HasPrefix(name, "tag:"):
+		key := strings.TrimPrefix(name, "tag:")
+		var vs []string
+		for _, t := range tags {
+			if t.Key == key {
+				vs = append(vs, t.Value)
+			}
+		}
+		return vs, true
+	case name == "tag-key":
+		vs := make([]string, 0, len(tags))
+		for _, t := range tags {
+			vs = append(vs, t.Key)
+		}
+		return vs, true
+	case name == "tag-value":
+		vs := make([]string, 0, len(tags))
+		for _, t := range tags {
+			vs = append(vs, t.Value)
+		}
+		return vs, true
+	}
+	return nil, false
+}
+
+func anyMatch(patterns, have []string) bool {
+	for _, p := range patterns {
+		for _, h := range have {
+			if globMatch(p, h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// globMatch matches EC2 filter wildcards: * any run, ? any one character, \ escapes.
+func globMatch(pattern, s string) bool {
+	p, t := []rune(pattern), []rune(s)
+	// star remembers where the last * was, to backtrack to.
+	pi, ti, starP, starT := 0, 0, -1, 0
+	for ti < len(t) {
+		switch {
+		case pi < len(p) && p[pi] == '\\' && pi+1 < len(p) && p[pi+1] == t[ti]:
+			pi += 2
+			ti++
+		case pi < len(p) && p[pi] == '?':
+			pi++
+			ti++
+		case pi < len(p) && p[pi] == '*':
+			starP, starT = pi, ti
+			pi++
+		case pi < len(p) && p[pi] != '\\' && p[pi] == t[ti]:
+			pi++
+			ti++
+		case starP >= 0:
+			starT++
+			pi, ti = starP+1, starT
+		default:
+			return false
+		}
+	}
+	for pi < len(p) && p[pi] == '*' {
+		pi++
+	}
+	return pi == len(p)
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

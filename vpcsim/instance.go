@@ -1,0 +1,820 @@
+package vpcsim
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// defaultInstanceType is what RunInstances launches when no type is named, as EC2 does.
+const defaultInstanceType = "m1.small"
+
+// maxUserData is EC2's limit on decoded user data.
+const maxUserData = 16384
+
+// terminatedKept is how long a terminated instance stays describable, as in EC2.
+const terminatedKept = time.Hour
+
+// launchPlan is one instance of a RunInstances request, validated.
+type launchPlan struct {
+	inst *Instance
+	enis []*ENI // new ENIs, the primary first
+	kept []keptENI // existing ENIs attached at launch
+}
+
+// keptENI is an existing ENI a launch attaches, once the launch commits.
+type keptENI struct {
+	eni *ENI
+	att *ENIAttachment
+}
+
+// RunInstances launches MinCount..MaxCount instances in one reservation. They
+// answer pending; each becomes running once its namespace and ENIs are made.
+func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput) ([]Instance, error) {
+	if err := checkRunInput(&in); err != nil {
+		return nil, err
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	plans, err := c.planLaunchLocked(s, in)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	var enis []*ENI
+	for _, p := range plans {
+		enis = append(enis, p.enis...)
+	}
+	// The ENIs are made parked, then moved into the instance when it comes up.
+	if err := c.addENIsLocked(ctx, enis...); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	var t tx
+	for _, p := range plans {
+		t.put(kindInstance, p.inst.ID, p.inst)
+		c.instances[p.inst.ID] = p.inst
+		for _, k := range p.kept {
+			k.eni.Attachment, k.eni.Status = k.att, "in-use"
+			t.put(kindENI, k.eni.ID, k.eni)
+		}
+	}
+	if err := c.commitLocked(&t); err != nil {
+		// The reload in commitLocked dropped the new rows; their veths go too.
+		c.undoKernel(ctx, err, func(ctx context.Context) error {
+			var errs []error
+			for _, e := range enis {
+				errs = append(errs, c.dp.DeleteENI(ctx, c.netENILocked(e)))
+			}
+			return joinErrs(errs)
+		})
+		c.mu.Unlock()
+		return nil, err
+	}
+	out := make([]Instance, 0, len(plans))
+	for _, p := range plans {
+		out = append(out, c.copyInstanceLocked(p.inst))
+	}
+	c.mu.Unlock()
+	for _, p := range plans {
+		c.background(p.inst.ID, c.bringUp)
+	}
+	return out, nil
+}
+
+func checkRunInput(in *RunInstancesInput) error {
+	if in.ImageID == "" {
+		return missingParameter("ImageId")
+	}
+	if err := checkID("InvalidAMIID.Malformed", "ami", in.ImageID); err != nil && !strings.HasPrefix(in.ImageID, "ami-") {
+		return err
+	}
+	if in.MinCount < 1 {
+		return invalidValue("Value (%d) for parameter minCount is invalid. Expected a positive integer.", in.MinCount)
+	}
+	if in.MaxCount < in.MinCount {
+		return invalidValue("Value (%d) for parameter maxCount is invalid. Expected a value greater than or equal to minCount.", in.MaxCount)
+	}
+	if in.InstanceType == "" {
+		in.InstanceType = defaultInstanceType
+	}
+	if _, ok := LookupInstanceType(in.InstanceType); !ok {
+		return invalidValue("Invalid value '%s' for InstanceType.", in.InstanceType)
+	}
+	if in.UserData != "" {
+		raw, err := base64.StdEncoding.DecodeString(in.UserData)
+		if err != nil {
+			return invalidValue("Invalid BASE64 encoding of user data.")
+		}
+		if len(raw) > maxUserData {
+			return invalidValue("User data is limited to %d bytes", maxUserData)
+		}
+	}
+	if len(in.NetworkInterfaces) > 0 && (in.SubnetID != "" || len(in.SecurityGroupIDs) > 0 || len(in.SecurityGroupNames) > 0 || in.PrivateIPAddress != "") {
+		return Errorf("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
+	}
+	for _, spec := range in.NetworkInterfaces {
+		if spec.ENIID != "" && in.MaxCount > 1 {
+			return Errorf("InvalidParameterCombination", "An existing network interface may only be attached when launching one instance")
+		}
+	}
+	if in.PrivateIPAddress != "" && in.MaxCount > 1 {
+		return Errorf("InvalidParameterCombination", "A private IP address may not be specified when launching more than one instance")
+	}
+	return nil
+}
+
+// planLaunchLocked validates everything a launch needs and plans as many
+// instances as fit (at least MinCount), without changing the model.
+func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, error) {
+	specs := in.NetworkInterfaces
+	if len(specs) == 0 {
+		specs = []InstanceENISpec{{SubnetID: in.SubnetID, PrivateIPAddress: in.PrivateIPAddress, Groups: in.SecurityGroupIDs}}
+	}
+	slices.SortFunc(specs, func(a, b InstanceENISpec) int { return a.DeviceIndex - b.DeviceIndex })
+	if specs[0].DeviceIndex != 0 {
+		return nil, invalidValue("Each network interface requires a device index, and the primary one index 0.")
+	}
+	typ, _ := LookupInstanceType(in.InstanceType)
+	if len(specs) > typ.MaxENIs {
+		return nil, Errorf("InvalidParameterValue", "The number of network interfaces exceeds the limit of %d for %s", typ.MaxENIs, typ.Name)
+	}
+	// Resolve the primary subnet: named, of the ENI given, or the default one.
+	primarySub, err := c.launchSubnetLocked(s, in, specs[0])
+	if err != nil {
+		return nil, err
+	}
+	groups := specs[0].Groups
+	if len(in.SecurityGroupNames) > 0 {
+		for _, name := range in.SecurityGroupNames {
+			g, err := c.groupLocked(s, GroupRef{Name: name})
+			if err != nil {
+				return nil, err
+			}
+			if g.VPCID != primarySub.VPCID {
+				return nil, Errorf("InvalidParameterCombination", "The parameter groupName cannot be used with the parameter subnet")
+			}
+			groups = append(groups, g.ID)
+		}
+	}
+	reservation := newID("r")
+	taken := map[netip.Addr]bool{}
+	var plans []launchPlan
+	for n := 0; n < in.MaxCount; n++ {
+		p, err := c.planInstanceLocked(s, in, specs, primarySub, groups, taken)
+		if err != nil {
+			if n >= in.MinCount && isInsufficient(err) {
+				break
+			}
+			return nil, err
+		}
+		p.inst.ReservationID, p.inst.LaunchIndex = reservation, n
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+func isInsufficient(err error) bool {
+	e, ok := AsAPIError(err)
+	return ok && e.Code == "InsufficientFreeAddressesInSubnet"
+}
+
+func (c *Cloud) launchSubnetLocked(s Scope, in RunInstancesInput, primary InstanceENISpec) (*Subnet, error) {
+	if primary.ENIID != "" {
+		e, err := c.eniLocked(s, primary.ENIID)
+		if err != nil {
+			return nil, err
+		}
+		return c.subnets[e.SubnetID], nil
+	}
+	if primary.SubnetID != "" {
+		sub, err := c.subnetLocked(s, primary.SubnetID)
+		if err != nil {
+			return nil, err
+		}
+		if in.AZ != "" && in.AZ != sub.AZ {
+			return nil, invalidValue("Value (%s) for parameter availabilityZone is invalid. Subnet %s is in %s.", in.AZ, sub.ID, sub.AZ)
+		}
+		return sub, nil
+	}
+	for _, sub := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+		if sub.Region == s.Region && sub.DefaultForAZ && (in.AZ == "" || in.AZ == sub.AZ) {
+			return sub, nil
+		}
+	}
+	return nil, Errorf("VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
+}
+
+func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []InstanceENISpec, primarySub *Subnet, groups []string, taken map[netip.Addr]bool) (launchPlan, error) {
+	inst := &Instance{
+		ID: newID("i"), Region: s.Region, OwnerID: c.account, ImageID: in.ImageID, Type: in.InstanceType,
+		KeyName: in.KeyName, SubnetID: primarySub.ID, VPCID: primarySub.VPCID, AZ: primarySub.AZ,
+		State: StatePending, LaunchTime: c.now().UTC().Truncate(time.Second), UserData: in.UserData,
+		ClientToken: in.ClientToken, Tags: slices.Clone(in.Tags), Seq: c.nextSeq(),
+	}
+	var p launchPlan
+	p.inst = inst
+	for _, spec := range specs {
+		att := &ENIAttachment{
+			ID: newID("eni-attach"), InstanceID: inst.ID, InstanceOwnerID: c.account,
+			DeviceIndex: spec.DeviceIndex, Status: "attached", AttachTime: inst.LaunchTime,
+		}
+		if spec.ENIID != "" {
+			e, err := c.eniLocked(s, spec.ENIID)
+			if err != nil {
+				return p, err
+			}
+			if e.Attachment != nil {
+				return p, invalidValue("Interface: [%s] in use.", e.ID)
+			}
+			if e.AZ != inst.AZ || e.VPCID != inst.VPCID {
+				return p, Errorf("InvalidParameterCombination", "The network interface %s is not in the same availability zone as the instance", e.ID)
+			}
+			att.DeleteOnTermination = spec.DeleteOnTermination != nil && *spec.DeleteOnTermination
+			p.kept = append(p.kept, keptENI{eni: e, att: att})
+			continue
+		}
+		sub := primarySub
+		if spec.SubnetID != "" && spec.DeviceIndex != 0 {
+			var err error
+			if sub, err = c.subnetLocked(s, spec.SubnetID); err != nil {
+				return p, err
+			}
+			if sub.AZ != inst.AZ {
+				return p, Errorf("InvalidParameterCombination", "The subnet %s is not in the same availability zone as the instance", sub.ID)
+			}
+		}
+		g := spec.Groups
+		if spec.DeviceIndex == 0 {
+			g = groups
+		}
+		req, err := c.planENILocked(s, sub, g, spec.PrivateIPAddress, nil, spec.SecondaryPrivateIPAddressCount, taken)
+		if err != nil {
+			return p, err
+		}
+		req.description, req.tags = spec.Description, slices.Clone(in.ENITags)
+		e := c.newENILocked(req)
+		att.DeleteOnTermination = spec.DeleteOnTermination == nil || *spec.DeleteOnTermination
+		e.Attachment, e.Status = att, "in-use"
+		p.enis = append(p.enis, e)
+	}
+	return p, nil
+}
+
+// background runs one instance transition outside the request.
+func (c *Cloud) background(id string, step func(context.Context, string)) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), transitionTimeout)
+		defer cancel()
+		step(ctx, id)
+	}()
+}
+
+// Timeouts of kernel work done outside a request.
+const (
+	transitionTimeout = 2 * time.Minute
+	undoTimeout       = 30 * time.Second
+)
+
+// bringUp makes a pending instance's namespace and moves its ENIs in; then it is running.
+func (c *Cloud) bringUp(ctx context.Context, id string) {
+	c.mu.Lock()
+	inst := c.instances[id]
+	if inst == nil || inst.State != StatePending {
+		c.mu.Unlock()
+		return
+	}
+	err := c.dp.EnsureHost(ctx, inst.ID)
+	inst.State = StateRunning // netENILocked now places the ENIs inside
+	for _, e := range c.attachedLocked(inst.ID) {
+		if err == nil {
+			err = c.dp.EnsureENI(ctx, c.netENILocked(e))
+		}
+	}
+	if err != nil {
+		c.log.Error("instance failed to come up", "instance", id, "err", err)
+		inst.State = StateShuttingDown
+		inst.StateReasonCode, inst.StateReasonMessage = "Server.InternalError", "Server.InternalError: Internal error on launch"
+		c.mu.Unlock()
+		c.tearDown(ctx, id)
+		return
+	}
+	var t tx
+	t.put(kindInstance, inst.ID, inst)
+	cerr := c.commitLocked(&t)
+	snap := c.copyInstanceLocked(inst)
+	c.mu.Unlock()
+	if cerr == nil {
+		c.notify(snap)
+	}
+}
+
+func (c *Cloud) notify(inst Instance) {
+	for _, h := range c.hooks {
+		h(inst)
+	}
+}
+
+// tearDown ends a stopping or shutting-down instance: its ENIs are parked (or
+// deleted when they go with the instance), its namespace and processes removed.
+func (c *Cloud) tearDown(ctx context.Context, id string) {
+	c.mu.Lock()
+	inst := c.instances[id]
+	if inst == nil || (inst.State != StateStopping && inst.State != StateShuttingDown) {
+		c.mu.Unlock()
+		return
+	}
+	terminating := inst.State == StateShuttingDown
+	final := StateStopped
+	if terminating {
+		final = StateTerminated
+	}
+	inst.State = final // netENILocked now parks the ENIs
+	var t tx
+	var gone []*ENI
+	for _, e := range c.attachedLocked(inst.ID) {
+		if terminating && e.Attachment.DeleteOnTermination {
+			gone = append(gone, e)
+			continue
+		}
+		if terminating {
+			e.Attachment, e.Status = nil, "available"
+		}
+		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
+			c.log.Error("park an ENI of an instance going down", "eni", e.ID, "err", err)
+		}
+		t.put(kindENI, e.ID, e)
+	}
+	for _, e := range gone {
+		if err := c.dp.DeleteENI(ctx, c.netENILocked(e)); err != nil {
+			c.log.Error("delete an ENI of a terminated instance", "eni", e.ID, "err", err)
+		}
+		t.del(kindENI, e.ID)
+		delete(c.enis, e.ID)
+		c.releaseAddrsLocked(e)
+	}
+	if err := c.dp.DeleteHost(ctx, inst.ID); err != nil {
+		c.log.Error("remove an instance's namespace", "instance", id, "err", err)
+	}
+	if terminating {
+		inst.TerminatedAt = c.now().UTC()
+	}
+	t.put(kindInstance, inst.ID, inst)
+	cerr := c.commitLocked(&t)
+	snap := c.copyInstanceLocked(inst)
+	c.mu.Unlock()
+	if cerr == nil {
+		c.notify(snap)
+	}
+}
+
+// attachedLocked lists the ENIs attached to an instance, by device index.
+func (c *Cloud) attachedLocked(instanceID string) []*ENI {
+	var out []*ENI
+	for _, e := range c.enis {
+		if e.Attachment != nil && e.Attachment.InstanceID == instanceID {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ENI) int { return a.Attachment.DeviceIndex - b.Attachment.DeviceIndex })
+	return out
+}
+
+func (c *Cloud) copyInstanceLocked(inst *Instance) Instance {
+	out := *inst
+	out.Tags = slices.Clone(inst.Tags)
+	out.ENIs = nil
+	for _, e := range c.attachedLocked(inst.ID) {
+		out.ENIs = append(out.ENIs, copyENI(e))
+	}
+	return out
+}
+
+// resumeTransitions finishes what a previous run left between states.
+func (c *Cloud) resumeTransitions() {
+	c.mu.Lock()
+	var up, down []string
+	for _, inst := range c.instances {
+		switch inst.State {
+		case StatePending:
+			up = append(up, inst.ID)
+		case StateStopping, StateShuttingDown:
+			down = append(down, inst.ID)
+		}
+	}
+	c.mu.Unlock()
+	for _, id := range up {
+		c.background(id, c.bringUp)
+	}
+	for _, id := range down {
+		c.background(id, c.tearDown)
+	}
+}
+
+// topologyLocked is the kernel state the whole model wants.
+func (c *Cloud) topologyLocked() Topology {
+	var t Topology
+	for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
+		t.VPCs = append(t.VPCs, netVPC(v))
+	}
+	for _, s := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+		t.Subnets = append(t.Subnets, netSubnet(s))
+	}
+	for _, i := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+		if instanceUp(i.State) {
+			t.Hosts = append(t.Hosts, i.ID)
+		}
+	}
+	for _, e := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
+		t.ENIs = append(t.ENIs, c.netENILocked(e))
+	}
+	return t
+}
+
+func (c *Cloud) instanceLocked(s Scope, id string) (*Instance, error) {
+	if err := checkID("InvalidInstanceID.Malformed", "i", id); err != nil {
+		return nil, err
+	}
+	inst := c.instances[id]
+	if inst == nil || inst.Region != s.Region {
+		return nil, notFound("InvalidInstanceID.NotFound", "instance", id)
+	}
+	return inst, nil
+}
+
+// instancesLocked resolves IDs; all missing ones are named in one error, as EC2 does.
+func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
+	var out []*Instance
+	var missing []string
+	for _, id := range ids {
+		inst, err := c.instanceLocked(s, id)
+		if e, ok := AsAPIError(err); ok && e.Code == "InvalidInstanceID.NotFound" {
+			missing = append(missing, id)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(out, inst) {
+			out = append(out, inst)
+		}
+	}
+	switch len(missing) {
+	case 0:
+		return out, nil
+	case 1:
+		return nil, notFound("InvalidInstanceID.NotFound", "instance", missing[0])
+	}
+	return nil, Errorf("InvalidInstanceID.NotFound", "The instance IDs '%s' do not exist", strings.Join(missing, ", "))
+}
+
+// purgeLocked forgets instances terminated more than an hour ago, as EC2 does.
+func (c *Cloud) purgeLocked() {
+	for id, inst := range c.instances {
+		if inst.State == StateTerminated && !inst.TerminatedAt.IsZero() && c.now().Sub(inst.TerminatedAt) > terminatedKept {
+			var t tx
+			t.del(kindInstance, id)
+			delete(c.instances, id)
+			if err := c.commitLocked(&t); err != nil {
+				c.log.Error("forget a long-terminated instance", "instance", id, "err", err)
+			}
+		}
+	}
+}
+
+// DescribeInstances lists the region's instances: those named (all must exist), filtered.
+func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f []Filter) ([]Instance, error) {
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	c.purgeLocked()
+	var list []*Instance
+	if len(ids) > 0 {
+		var err error
+		if list, err = c.instancesLocked(s, ids); err != nil {
+			return nil, err
+		}
+	} else {
+		list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
+	}
+	var out []Instance
+	for _, inst := range list {
+		snap := c.copyInstanceLocked(inst)
+		ok, err := matchAll(f, inst.Tags, func(name string) ([]string, bool) { return c.instanceFilterLocked(&snap, name) })
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, snap)
+		}
+	}
+	return out, nil
+}
+
+func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, bool) {
+	if field, ok := strings.CutPrefix(name, "network-interface."); ok {
+		var vs []string
+		for i := range inst.ENIs {
+			e := &inst.ENIs[i]
+			switch field {
+			case "addresses.private-ip-address":
+				v, _ := c.eniFilterLocked(e, "private-ip-address")
+				vs = append(vs, v...)
+			case "attachment.attachment-id", "attachment.device-index", "attachment.status",
+				"description", "group-id", "group-name", "mac-address", "network-interface-id",
+				"owner-id", "private-dns-name", "source-dest-check", "status", "subnet-id", "vpc-id":
+				v, _ := c.eniFilterLocked(e, field)
+				vs = append(vs, v...)
+			default:
+				return nil, false
+			}
+		}
+		return vs, true
+	}
+	var primary netip.Addr
+	var groups []string
+	if len(inst.ENIs) > 0 {
+		primary = inst.ENIs[0].PrimaryIP()
+		groups = inst.ENIs[0].Groups
+	}
+	switch name {
+	case "availability-zone":
+		return []string{inst.AZ}, true
+	case "image-id":
+		return []string{inst.ImageID}, true
+	case "instance-id":
+		return []string{inst.ID}, true
+	case "instance-state-code":
+		return []string{strconv.Itoa(StateCode(inst.State))}, true
+	case "instance-state-name":
+		return []string{inst.State}, true
+	case "instance-type":
+		return []string{inst.Type}, true
+	case "key-name":
+		return []string{inst.KeyName}, true
+	case "owner-id":
+		return []string{inst.OwnerID}, true
+	case "private-ip-address":
+		if primary.IsValid() {
+			return []string{primary.String()}, true
+		}
+		return nil, true
+	case "private-dns-name":
+		if primary.IsValid() {
+			return []string{privateDNSName(inst.Region, primary)}, true
+		}
+		return nil, true
+	case "reservation-id":
+		return []string{inst.ReservationID}, true
+	case "subnet-id":
+		return []string{inst.SubnetID}, true
+	case "vpc-id":
+		return []string{inst.VPCID}, true
+	case "instance.group-id", "group-id":
+		return groups, true
+	case "instance.group-name", "group-name":
+		var names []string
+		for _, id := range groups {
+			if g := c.groups[id]; g != nil {
+				names = append(names, g.Name)
+			}
+		}
+		return names, true
+	case "ami-launch-index":
+		return []string{strconv.Itoa(inst.LaunchIndex)}, true
+	case "architecture":
+		return []string{"x86_64"}, true
+	case "tenancy":
+		return []string{"default"}, true
+	case "launch-time":
+		return []string{inst.LaunchTime.Format("2006-01-02T15:04:05.000Z")}, true
+	case "client-token":
+		return []string{inst.ClientToken}, true
+	case "instance-lifecycle":
+		return nil, true
+	}
+	return nil, false
+}
+
+// TerminateInstances shuts instances down; they answer shutting-down and become
+// terminated once their namespace is gone.
+func (c *Cloud) TerminateInstances(ctx context.Context, s Scope, ids []string) ([]InstanceStateChange, error) {
+	return c.changeStates(ctx, s, ids, func(inst *Instance) (string, error) {
+		switch inst.State {
+		case StateTerminated, StateShuttingDown:
+			return inst.State, nil
+		}
+		inst.StateReasonCode, inst.StateReasonMessage = "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"
+		inst.StateTransitionReason = "User initiated (" + c.now().UTC().Format("2006-01-02 15:04:05 MST") + ")"
+		return StateShuttingDown, nil
+	})
+}
+
+// StopInstances stops running instances: their processes end, their ENIs stay attached.
+func (c *Cloud) StopInstances(ctx context.Context, s Scope, ids []string) ([]InstanceStateChange, error) {
+	return c.changeStates(ctx, s, ids, func(inst *Instance) (string, error) {
+		switch inst.State {
+		case StateStopped, StateStopping:
+			return inst.State, nil
+		case StateRunning:
+			inst.StateReasonCode, inst.StateReasonMessage = "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"
+			inst.StateTransitionReason = "User initiated (" + c.now().UTC().Format("2006-01-02 15:04:05 MST") + ")"
+			return StateStopping, nil
+		}
+		return "", Errorf("IncorrectInstanceState", "This instance '%s' is not in a state from which it can be stopped.", inst.ID)
+	})
+}
+
+// StartInstances starts stopped instances: pending, then running.
+func (c *Cloud) StartInstances(ctx context.Context, s Scope, ids []string) ([]InstanceStateChange, error) {
+	return c.changeStates(ctx, s, ids, func(inst *Instance) (string, error) {
+		switch inst.State {
+		case StateRunning, StatePending:
+			return inst.State, nil
+		case StateStopped:
+			inst.StateReasonCode, inst.StateReasonMessage, inst.StateTransitionReason = "", "", ""
+			return StatePending, nil
+		}
+		return "", Errorf("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be started.", inst.ID)
+	})
+}
+
+// changeStates moves every named instance to the state next gives it, all or
+// nothing, then finishes each transition in the background.
+func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next func(*Instance) (string, error)) ([]InstanceStateChange, error) {
+	if len(ids) == 0 {
+		return nil, missingParameter("InstanceId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	list, err := c.instancesLocked(s, ids)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	before := make([]Instance, len(list))
+	for i, inst := range list {
+		before[i] = *inst
+	}
+	var out []InstanceStateChange
+	var t tx
+	for i, inst := range list {
+		state, err := next(inst)
+		if err != nil {
+			for j := range list[:i+1] {
+				*list[j] = before[j]
+			}
+			c.mu.Unlock()
+			return nil, err
+		}
+		out = append(out, InstanceStateChange{InstanceID: inst.ID, PreviousState: before[i].State, CurrentState: state})
+		inst.State = state
+		t.put(kindInstance, inst.ID, inst)
+	}
+	if err := c.commitLocked(&t); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.mu.Unlock()
+	for i, ch := range out {
+		if ch.PreviousState == ch.CurrentState {
+			continue
+		}
+		switch ch.CurrentState {
+		case StatePending:
+			c.background(list[i].ID, c.bringUp)
+		case StateStopping, StateShuttingDown:
+			c.background(list[i].ID, c.tearDown)
+		}
+	}
+	return out, nil
+}
+
+// DescribeInstanceAttribute returns the instance; the caller renders the attribute.
+func (c *Cloud) DescribeInstanceAttribute(ctx context.Context, s Scope, id, attr string) (Instance, error) {
+	if id == "" {
+		return Instance{}, missingParameter("instanceId")
+	}
+	if attr == "" {
+		return Instance{}, missingParameter("attribute")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return Instance{}, err
+	}
+	defer c.mu.Unlock()
+	inst, err := c.instanceLocked(s, id)
+	if err != nil {
+		return Instance{}, err
+	}
+	return c.copyInstanceLocked(inst), nil
+}
+
+// AttachNetworkInterface attaches an available ENI to an instance at a device
+// index; a running instance sees it at once as eth<index>.
+func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, instanceID string, device int) (string, error) {
+	switch {
+	case eniID == "":
+		return "", missingParameter("networkInterfaceId")
+	case instanceID == "":
+		return "", missingParameter("instanceId")
+	case device < 0:
+		return "", invalidValue("Value (%d) for parameter deviceIndex is invalid.", device)
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return "", err
+	}
+	defer c.mu.Unlock()
+	e, err := c.eniLocked(s, eniID)
+	if err != nil {
+		return "", err
+	}
+	inst, err := c.instanceLocked(s, instanceID)
+	if err != nil {
+		return "", err
+	}
+	if e.Attachment != nil || e.Status != "available" {
+		return "", invalidValue("Interface: [%s] in use.", e.ID)
+	}
+	if inst.State != StateRunning && inst.State != StateStopped {
+		return "", Errorf("IncorrectInstanceState", "The instance '%s' is not in a valid state for this operation.", inst.ID)
+	}
+	if e.AZ != inst.AZ {
+		return "", invalidValue("The network interface %s and instance %s are in different availability zones.", e.ID, inst.ID)
+	}
+	if e.VPCID != inst.VPCID {
+		return "", invalidValue("The network interface %s and instance %s are in different VPCs.", e.ID, inst.ID)
+	}
+	attached := c.attachedLocked(inst.ID)
+	for _, other := range attached {
+		if other.Attachment.DeviceIndex == device {
+			return "", invalidValue("Instance '%s' already has an interface attached at device index '%d'.", inst.ID, device)
+		}
+	}
+	if typ, ok := LookupInstanceType(inst.Type); ok && len(attached)+1 > typ.MaxENIs {
+		return "", Errorf("AttachmentLimitExceeded", "Interface count %d exceeds the limit for %s", len(attached)+1, inst.Type)
+	}
+	e.Attachment = &ENIAttachment{
+		ID: newID("eni-attach"), InstanceID: inst.ID, InstanceOwnerID: c.account, DeviceIndex: device,
+		Status: "attached", AttachTime: c.now().UTC().Truncate(time.Second),
+	}
+	e.Status = "in-use"
+	undo := func(ctx context.Context) error {
+		e.Attachment, e.Status = nil, "available"
+		return c.dp.EnsureENI(ctx, c.netENILocked(e))
+	}
+	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
+		return "", c.undoKernel(ctx, fmt.Errorf("move the ENI into the instance: %w", err), undo)
+	}
+	var t tx
+	t.put(kindENI, e.ID, e)
+	id := e.Attachment.ID
+	if err := c.commitLocked(&t); err != nil {
+		return "", c.undoKernel(ctx, err, undo)
+	}
+	return id, nil
+}
+
+// DetachNetworkInterface takes a secondary ENI out of its instance; it becomes available.
+func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentID string, force bool) error {
+	if attachmentID == "" {
+		return missingParameter("attachmentId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	var e *ENI
+	for _, x := range c.enis {
+		if x.Region == s.Region && x.Attachment != nil && x.Attachment.ID == attachmentID {
+			e = x
+		}
+	}
+	if e == nil {
+		return Errorf("InvalidAttachmentID.NotFound", "The attachment ID '%s' does not exist", attachmentID)
+	}
+	if e.Attachment.DeviceIndex == 0 {
+		return Errorf("OperationNotPermitted", "The network interface at device index 0 cannot be detached.")
+	}
+	if e.RequesterManaged {
+		return Errorf("OperationNotPermitted", "You are not allowed to manage '%s' attachments.", attachmentID)
+	}
+	before := copyENI(e)
+	e.Attachment, e.Status = nil, "available"
+	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
+		*e = before
+		return fmt.Errorf("take the ENI out of the instance: %w", err)
+	}
+	var t tx
+	t.put(kindENI, e.ID, e)
+	return c.commitLocked(&t)
+}

@@ -1,0 +1,24 @@
+package vpcsim
+
+import (
+	"context"
+	"errors"
+)
+
+// NopDataplane is the dataplane of `--dataplane none`: the API alone, no kernel
+// objects, for machines where vpcsim cannot have root.
+type NopDataplane struct{}
+
+var _ Dataplane = NopDataplane{}
+
+func (NopDataplane) EnsureVPC(context.Context, NetVPC) error       { return nil }
+func (NopDataplane) DeleteVPC(context.Context, string) error       { return nil }
+func (NopDataplane) EnsureSubnet(context.Context, NetSubnet) error { return nil }
+func (NopDataplane) DeleteSubnet(context.Context, NetSubnet) error { return nil }
+func (NopDataplane) EnsureHost(context.Context, string) error      { return nil }
+func (NopDataplane) DeleteHost(context.Context, string) error      { return nil }
+func (NopDataplane) EnsureENI(context.Context, NetENI) error       { return nil }
+func (NopDataplane) DeleteENI(context.Context, NetENI) error       { return nil }
+func (NopDataplane) Reconcile(context.Context, Topology) error     { return nil }
+
+func joinErrs(errs []error) error { return errors.Join(errs...) }

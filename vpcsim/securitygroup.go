@@ -1,0 +1,312 @@
+package vpcsim
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Security group limits, as AWS sets them by default.
+const (
+	maxRulesPerDirection = 60
+	maxGroupsPerENI      = 5
+)
+
+func (c *Cloud) newDefaultGroupLocked(v *VPC) *SecurityGroup {
+	g := &SecurityGroup{
+		ID: newID("sg"), Region: v.Region, OwnerID: c.account, VPCID: v.ID,
+		Name: "default", Description: "default VPC security group", Seq: c.nextSeq(),
+	}
+	g.Rules = []Rule{
+		{ID: newID("sgr"), GroupID: g.ID, Protocol: "-1", FromPort: -1, ToPort: -1, PeerGroupID: g.ID, PeerOwnerID: c.account},
+		allEgressRule(g.ID),
+	}
+	return g
+}
+
+func allEgressRule(groupID string) Rule {
+	return Rule{ID: newID("sgr"), GroupID: groupID, Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CIDRv4: "0.0.0.0/0"}
+}
+
+// SecurityGroupARN is the group's ARN.
+func SecurityGroupARN(g *SecurityGroup) string {
+	return "arn:aws:ec2:" + g.Region + ":" + g.OwnerID + ":security-group/" + g.ID
+}
+
+// CreateSecurityGroup makes a group whose only rule allows all egress.
+func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecurityGroupInput) (SecurityGroup, error) {
+	switch {
+	case in.Name == "":
+		return SecurityGroup{}, missingParameter("groupName")
+	case in.Description == "":
+		return SecurityGroup{}, missingParameter("groupDescription")
+	case len(in.Name) > 255:
+		return SecurityGroup{}, invalidValue("Invalid value '%s' for groupName. Length exceeds maximum of 255.", in.Name)
+	case len(in.Description) > 255:
+		return SecurityGroup{}, invalidValue("Invalid value for groupDescription. Length exceeds maximum of 255.")
+	case strings.HasPrefix(in.Name, "sg-"):
+		return SecurityGroup{}, invalidValue("Group names may not be in the format sg-*.")
+	case in.Name == "default":
+		return SecurityGroup{}, invalidValue("Cannot use reserved security group name: default")
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return SecurityGroup{}, err
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return SecurityGroup{}, err
+	}
+	defer c.mu.Unlock()
+	var v *VPC
+	var err error
+	if in.VPCID == "" {
+		v, err = c.defaultVPCLocked(s)
+	} else {
+		v, err = c.vpcLocked(s, in.VPCID)
+	}
+	if err != nil {
+		return SecurityGroup{}, err
+	}
+	for _, g := range c.groups {
+		if g.VPCID == v.ID && g.Name == in.Name {
+			return SecurityGroup{}, Errorf("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.Name, v.ID)
+		}
+	}
+	g := &SecurityGroup{
+		ID: newID("sg"), Region: s.Region, OwnerID: c.account, VPCID: v.ID,
+		Name: in.Name, Description: in.Description, Tags: in.Tags, Seq: c.nextSeq(),
+	}
+	g.Rules = []Rule{allEgressRule(g.ID)}
+	var t tx
+	t.put(kindGroup, g.ID, g)
+	c.groups[g.ID] = g
+	if err := c.commitLocked(&t); err != nil {
+		return SecurityGroup{}, err
+	}
+	return copyGroup(g), nil
+}
+
+func (c *Cloud) defaultVPCLocked(s Scope) (*VPC, error) {
+	for _, v := range c.vpcs {
+		if v.Region == s.Region && v.IsDefault {
+			return v, nil
+		}
+	}
+	return nil, Errorf("VPCIdNotSpecified", "No default VPC for this user")
+}
+
+func copyGroup(g *SecurityGroup) SecurityGroup {
+	out := *g
+	out.Tags = slices.Clone(g.Tags)
+	out.Rules = make([]Rule, len(g.Rules))
+	for i, r := range g.Rules {
+		out.Rules[i] = r
+		out.Rules[i].Tags = slices.Clone(r.Tags)
+	}
+	return out
+}
+
+// groupLocked finds a group by ID, or by name in the region's default VPC.
+func (c *Cloud) groupLocked(s Scope, ref GroupRef) (*SecurityGroup, error) {
+	if ref.ID != "" {
+		if err := checkID("InvalidGroupId.Malformed", "sg", ref.ID); err != nil {
+			return nil, err
+		}
+		g := c.groups[ref.ID]
+		if g == nil || g.Region != s.Region {
+			return nil, Errorf("InvalidGroup.NotFound", "The security group '%s' does not exist", ref.ID)
+		}
+		return g, nil
+	}
+	if ref.Name == "" {
+		return nil, missingParameter("groupId")
+	}
+	v, err := c.defaultVPCLocked(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range c.groups {
+		if g.VPCID == v.ID && g.Name == ref.Name {
+			return g, nil
+		}
+	}
+	return nil, Errorf("InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC '%s'", ref.Name, v.ID)
+}
+
+// DescribeSecurityGroups lists the region's groups: by ID, by name (default VPC), filtered.
+func (c *Cloud) DescribeSecurityGroups(ctx context.Context, s Scope, ids, names []string, f []Filter) ([]SecurityGroup, error) {
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	var list []*SecurityGroup
+	if len(ids) == 0 && len(names) == 0 {
+		list = inRegion(sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }), s, func(g *SecurityGroup) string { return g.Region })
+	}
+	for _, id := range ids {
+		g, err := c.groupLocked(s, GroupRef{ID: id})
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(list, g) {
+			list = append(list, g)
+		}
+	}
+	for _, name := range names {
+		g, err := c.groupLocked(s, GroupRef{Name: name})
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(list, g) {
+			list = append(list, g)
+		}
+	}
+	var out []SecurityGroup
+	for _, g := range list {
+		ok, err := matchAll(f, g.Tags, func(name string) ([]string, bool) { return c.groupFilterLocked(g, name) })
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, copyGroup(g))
+		}
+	}
+	return out, nil
+}
+
+func (c *Cloud) groupFilterLocked(g *SecurityGroup, name string) ([]string, bool) {
+	switch name {
+	case "description":
+		return []string{g.Description}, true
+	case "group-id":
+		return []string{g.ID}, true
+	case "group-name":
+		return []string{g.Name}, true
+	case "owner-id":
+		return []string{g.OwnerID}, true
+	case "vpc-id":
+		return []string{g.VPCID}, true
+	}
+	egress := strings.HasPrefix(name, "egress.")
+	field, ok := strings.CutPrefix(strings.TrimPrefix(name, "egress."), "ip-permission.")
+	if !ok {
+		return nil, false
+	}
+	var vs []string
+	for _, r := range g.Rules {
+		if r.Egress != egress {
+			continue
+		}
+		switch field {
+		case "cidr":
+			vs = append(vs, r.CIDRv4)
+		case "ipv6-cidr":
+			vs = append(vs, r.CIDRv6)
+		case "from-port":
+			vs = append(vs, strconv.Itoa(int(r.FromPort)))
+		case "to-port":
+			vs = append(vs, strconv.Itoa(int(r.ToPort)))
+		case "protocol":
+			vs = append(vs, r.Protocol)
+		case "group-id":
+			vs = append(vs, r.PeerGroupID)
+		case "group-name":
+			if p := c.groups[r.PeerGroupID]; p != nil {
+				vs = append(vs, p.Name)
+			}
+		case "prefix-list-id":
+			vs = append(vs, r.PrefixList)
+		case "user-id":
+			vs = append(vs, r.PeerOwnerID)
+		default:
+			return nil, false
+		}
+	}
+	return vs, true
+}
+
+// DeleteSecurityGroup removes a group that no ENI uses and no other group's rule names.
+func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) error {
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	g, err := c.groupLocked(s, ref)
+	if err != nil {
+		return err
+	}
+	if g.Name == "default" {
+		return Errorf("CannotDelete", "the specified group: \"%s\" name: \"default\" cannot be deleted by a user", g.ID)
+	}
+	if c.groupInUseLocked(g.ID) {
+		return Errorf("DependencyViolation", "resource %s has a dependent object", g.ID)
+	}
+	var t tx
+	t.del(kindGroup, g.ID)
+	delete(c.groups, g.ID)
+	return c.commitLocked(&t)
+}
+
+func (c *Cloud) groupInUseLocked(id string) bool {
+	for _, e := range c.enis {
+		if slices.Contains(e.Groups, id) {
+			return true
+		}
+	}
+	for _, other := range c.groups {
+		if other.ID == id {
+			continue
+		}
+		for _, r := range other.Rules {
+			if r.PeerGroupID == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// DescribeSecurityGroupRules lists rules one by one, by ID or filtered.
+func (c *Cloud) DescribeSecurityGroupRules(ctx context.Context, s Scope, ids []string, f []Filter) ([]Rule, error) {
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	var all []Rule
+	for _, g := range sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }) {
+		if g.Region != s.Region {
+			continue
+		}
+		for _, r := range g.Rules {
+			all = append(all, r)
+		}
+	}
+	for _, id := range ids {
+		if !slices.ContainsFunc(all, func(r Rule) bool { return r.ID == id }) {
+			return nil, Errorf("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
+		}
+	}
+	var out []Rule
+	for _, r := range all {
+		if len(ids) > 0 && !slices.Contains(ids, r.ID) {
+			continue
+		}
+		ok, err := matchAll(f, r.Tags, func(name string) ([]string, bool) {
+			switch name {
+			case "group-id":
+				return []string{r.GroupID}, true
+			case "security-group-rule-id":
+				return []string{r.ID}, true
+			}
+			return nil, false
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			r.Tags = slices.Clone(r.Tags)
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

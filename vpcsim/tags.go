@@ -1,0 +1,253 @@
+package vpcsim
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Tag limits, as EC2 enforces them.
+const (
+	maxTags        = 50
+	maxTagKeyLen   = 128
+	maxTagValueLen = 256
+)
+
+// TagSpec names a tag to delete: by key alone, or by key and value.
+type TagSpec struct {
+	Key   string
+	Value *string
+}
+
+func checkTags(tags []Tag) error {
+	for _, t := range tags {
+		if t.Key == "" {
+			return invalidValue("Tag keys must not be empty")
+		}
+		if len(t.Key) > maxTagKeyLen {
+			return invalidValue("Tag key exceeds the maximum length of %d characters", maxTagKeyLen)
+		}
+		if len(t.Value) > maxTagValueLen {
+			return invalidValue("Tag value exceeds the maximum length of %d characters", maxTagValueLen)
+		}
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return invalidValue("Tag keys starting with 'aws:' are reserved for internal use")
+		}
+	}
+	return nil
+}
+
+// mergeTags sets tags on have: a key given again takes the new value.
+func mergeTags(have, set []Tag) ([]Tag, error) {
+	out := slices.Clone(have)
+	for _, t := range set {
+		if i := slices.IndexFunc(out, func(h Tag) bool { return h.Key == t.Key }); i >= 0 {
+			out[i].Value = t.Value
+		} else {
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxTags {
+		return nil, Errorf("TagLimitExceeded", "The maximum number of Tags for a resource has been reached.")
+	}
+	return out, nil
+}
+
+func removeTags(have []Tag, del []TagSpec) []Tag {
+	return slices.DeleteFunc(slices.Clone(have), func(h Tag) bool {
+		for _, d := range del {
+			if d.Key == h.Key && (d.Value == nil || *d.Value == h.Value) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// taggable is a resource that carries tags; tagsOf finds it by ID in the region.
+type taggable struct {
+	tags   *[]Tag
+	save   func(*tx)
+	region string
+}
+
+func (c *Cloud) taggableLocked(id string) (taggable, bool) {
+	switch {
+	case c.vpcs[id] != nil:
+		v := c.vpcs[id]
+		return taggable{&v.Tags, func(t *tx) { t.put(kindVPC, v.ID, v) }, v.Region}, true
+	case c.subnets[id] != nil:
+		s := c.subnets[id]
+		return taggable{&s.Tags, func(t *tx) { t.put(kindSubnet, s.ID, s) }, s.Region}, true
+	case c.groups[id] != nil:
+		g := c.groups[id]
+		return taggable{&g.Tags, func(t *tx) { t.put(kindGroup, g.ID, g) }, g.Region}, true
+	case c.enis[id] != nil:
+		e := c.enis[id]
+		return taggable{&e.Tags, func(t *tx) { t.put(kindENI, e.ID, e) }, e.Region}, true
+	case c.instances[id] != nil:
+		i := c.instances[id]
+		return taggable{&i.Tags, func(t *tx) { t.put(kindInstance, i.ID, i) }, i.Region}, true
+	}
+	if strings.HasPrefix(id, "sgr-") {
+		for _, g := range c.groups {
+			for k := range g.Rules {
+				if g.Rules[k].ID == id {
+					g := g
+					return taggable{&g.Rules[k].Tags, func(t *tx) { t.put(kindGroup, g.ID, g) }, g.Region}, true
+				}
+			}
+		}
+	}
+	return taggable{}, false
+}
+
+// CreateTags adds or overwrites tags on resources; all or nothing.
+func (c *Cloud) CreateTags(ctx context.Context, s Scope, ids []string, tags []Tag) error {
+	if len(ids) == 0 {
+		return missingParameter("resourceIdSet")
+	}
+	if len(tags) == 0 {
+		return missingParameter("tagSet")
+	}
+	if err := checkTags(tags); err != nil {
+		return err
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	var found []taggable
+	for _, id := range ids {
+		r, ok := c.taggableLocked(id)
+		if !ok || r.region != s.Region {
+			return Errorf(tagNotFoundCode(id), "The ID '%s' is not valid", id)
+		}
+		if _, err := mergeTags(*r.tags, tags); err != nil {
+			return err
+		}
+		found = append(found, r)
+	}
+	return c.retagLocked(found, func(have []Tag) []Tag { out, _ := mergeTags(have, tags); return out })
+}
+
+// DeleteTags removes tags from resources; all or nothing.
+func (c *Cloud) DeleteTags(ctx context.Context, s Scope, ids []string, tags []TagSpec) error {
+	if len(ids) == 0 {
+		return missingParameter("resourceIdSet")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.mu.Unlock()
+	var found []taggable
+	for _, id := range ids {
+		r, ok := c.taggableLocked(id)
+		if !ok || r.region != s.Region {
+			return Errorf(tagNotFoundCode(id), "The ID '%s' is not valid", id)
+		}
+		found = append(found, r)
+	}
+	return c.retagLocked(found, func(have []Tag) []Tag {
+		if len(tags) == 0 {
+			return nil
+		}
+		return removeTags(have, tags)
+	})
+}
+
+func (c *Cloud) retagLocked(rs []taggable, change func([]Tag) []Tag) error {
+	var t tx
+	for _, r := range rs {
+		*r.tags = change(*r.tags)
+		r.save(&t)
+	}
+	return c.commitLocked(&t)
+}
+
+func tagNotFoundCode(id string) string {
+	switch kindOf(id) {
+	case "vpc":
+		return "InvalidVpcID.NotFound"
+	case "subnet":
+		return "InvalidSubnetID.NotFound"
+	case "security-group":
+		return "InvalidGroup.NotFound"
+	case "security-group-rule":
+		return "InvalidSecurityGroupRuleId.NotFound"
+	case "network-interface":
+		return "InvalidNetworkInterfaceID.NotFound"
+	case "instance":
+		return "InvalidInstanceID.NotFound"
+	}
+	return "InvalidID"
+}
+
+// DescribeTags lists the tags of the region's resources, filtered by key, value,
+// resource-id and resource-type.
+func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDescription, error) {
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	defer c.mu.Unlock()
+	var all []TagDescription
+	add := func(region, id string, tags []Tag) {
+		if region != s.Region {
+			return
+		}
+		for _, t := range tags {
+			all = append(all, TagDescription{ResourceID: id, ResourceType: kindOf(id), Key: t.Key, Value: t.Value})
+		}
+	}
+	for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+	}
+	for _, v := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+	}
+	for _, v := range sortedBySeq(c.groups, func(v *SecurityGroup) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+		for _, r := range v.Rules {
+			add(v.Region, r.ID, r.Tags)
+		}
+	}
+	for _, v := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+	}
+	for _, v := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+	}
+	var out []TagDescription
+	for _, d := range all {
+		ok, err := matchAll(f, nil, func(name string) ([]string, bool) {
+			switch name {
+			case "key":
+				return []string{d.Key}, true
+			case "value":
+				return []string{d.Value}, true
+			case "resource-id":
+				return []string{d.ResourceID}, true
+			case "resource-type":
+				return []string{d.ResourceType}, true
+			}
+			return nil, false
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// sortedBySeq lists a map's values in creation order, which is the order Describe answers in.
+func sortedBySeq[T any](m map[string]*T, seq func(*T) int64) []*T {
+	out := make([]*T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b *T) int { return int(seq(a) - seq(b)) })
+	return out
+}
