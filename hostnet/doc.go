@@ -1,0 +1,19 @@
+// Package hostnet is vpcsim's Linux dataplane: it makes the kernel hold what the
+// EC2 model says, with real network namespaces, bridges, veth pairs, addresses and
+// routes. It is the only package that talks netlink (and nftables).
+//
+// The layout (see DESIGN.md, "The dataplane"):
+//
+//	VPC     netns <prefix><vpc-id>, lo up, ip_forward=1, bridge-nf-call-iptables=1
+//	subnet  bridge vs-b<11 hex of the subnet ID> in the VPC netns, up, holding .1/len
+//	host    netns <prefix><instance-or-task>, lo up
+//	ENI     veth pair: vs-e<11 hex of the ENI ID> is a port of the subnet's bridge;
+//	        the other end carries the ENI's MAC and is either eth<N> in the host's
+//	        netns (addresses, up, default route for eth0) or vs-p<11 hex>, down, in
+//	        the VPC netns (parked).
+//
+// Every object vpcsim makes is named vs-…, so [Down] can remove all of them and
+// nothing else. Routine netlink work uses a handle opened in the target namespace
+// (netlink.NewHandleAt); a thread enters a namespace only to create it, to write its
+// sysctls, or to exec a program in it.
+package hostnet

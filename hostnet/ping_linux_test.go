@@ -1,0 +1,68 @@
+package hostnet
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// attachedHost makes a host in the subnet with one ENI as eth0 holding addr.
+func attachedHost(t *testing.T, k *Kernel, sub vpcsim.NetSubnet, addr string) string {
+	t.Helper()
+	ctx := context.Background()
+	host := newID("i")
+	must(t, k.EnsureHost(ctx, host))
+	e := vpcsim.NetENI{ID: newID("eni"), VPCID: sub.VPCID, SubnetID: sub.ID, MAC: newMAC(),
+		Addrs: []netip.Prefix{pfx(addr)}, Gateway: sub.Gateway.Addr(), Host: host}
+	must(t, k.EnsureENI(ctx, e))
+	return host
+}
+
+func TestPingAcrossSubnets(t *testing.T) {
+	t.Parallel()
+	k := newTestKernel(t)
+	ctx := context.Background()
+	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	subA := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	subB := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	must(t, k.EnsureVPC(ctx, vpc))
+	must(t, k.EnsureSubnet(ctx, subA))
+	must(t, k.EnsureSubnet(ctx, subB))
+	a := attachedHost(t, k, subA, "10.0.1.10/24")
+	b := attachedHost(t, k, subB, "10.0.2.10/24")
+	b2 := attachedHost(t, k, subB, "10.0.2.11/24")
+
+	for _, c := range []struct{ from, to string }{
+		{a, "10.0.1.1"}, {a, "10.0.2.10"}, {b, "10.0.1.10"}, {b, "10.0.2.11"}, {b2, "10.0.1.10"},
+	} {
+		if err := ping(t, k.NetnsPath(c.from), c.to); err != nil {
+			t.Errorf("ping %s from %s: %v", c.to, c.from, err)
+		}
+	}
+}
+
+func TestVPCsAreIsolated(t *testing.T) {
+	t.Parallel()
+	k := newTestKernel(t)
+	ctx := context.Background()
+	var hosts []string
+	for i, addr := range []string{"10.0.1.10/24", "10.0.1.20/24"} {
+		vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")} // the same CIDR twice
+		sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+		must(t, k.EnsureVPC(ctx, vpc))
+		must(t, k.EnsureSubnet(ctx, sub))
+		hosts = append(hosts, attachedHost(t, k, sub, addr))
+		// Each reaches its own router: the network itself works.
+		if err := ping(t, k.NetnsPath(hosts[i]), "10.0.1.1"); err != nil {
+			t.Fatalf("ping own router from VPC %d: %v", i, err)
+		}
+	}
+	if err := ping(t, k.NetnsPath(hosts[0]), "10.0.1.20"); err == nil {
+		t.Error("a host reached a host of another VPC")
+	}
+	if err := ping(t, k.NetnsPath(hosts[1]), "10.0.1.10"); err == nil {
+		t.Error("a host reached a host of another VPC")
+	}
+}
