@@ -141,7 +141,9 @@ func (c *Cloud) netENILocked(e *ENI) NetENI {
 }
 
 // instanceUp reports whether an instance in this state has its namespace.
-func instanceUp(state string) bool { return state == StateRunning || state == StateStopping || state == StateShuttingDown }
+func instanceUp(state string) bool {
+	return state == StateRunning || state == StateStopping || state == StateShuttingDown
+}
 
 // CreateNetworkInterface makes an available ENI in a subnet, with its veth.
 func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNetworkInterfaceInput) (ENI, error) {

@@ -19,11 +19,11 @@ type CreateVpcInput struct {
 
 // CreateSubnetInput is CreateSubnet's request.
 type CreateSubnetInput struct {
-	VPCID  string
-	CIDR   string
-	AZ     string
-	AZID   string
-	Tags   []Tag
+	VPCID string
+	CIDR  string
+	AZ    string
+	AZID  string
+	Tags  []Tag
 }
 
 // ModifySubnetInput is ModifySubnetAttribute's request; nil = unchanged.
@@ -107,10 +107,10 @@ type ModifyNetworkInterfaceInput struct {
 
 // AssignPrivateIPsInput is AssignPrivateIpAddresses's request.
 type AssignPrivateIPsInput struct {
-	ENIID              string
-	Addresses          []string
-	SecondaryCount     int
-	AllowReassignment  bool
+	ENIID             string
+	Addresses         []string
+	SecondaryCount    int
+	AllowReassignment bool
 }
 
 // InstanceENISpec is one RunInstances NetworkInterfaces entry.

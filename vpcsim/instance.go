@@ -23,7 +23,7 @@ const terminatedKept = time.Hour
 // launchPlan is one instance of a RunInstances request, validated.
 type launchPlan struct {
 	inst *Instance
-	enis []*ENI // new ENIs, the primary first
+	enis []*ENI    // new ENIs, the primary first
 	kept []keptENI // existing ENIs attached at launch
 }
 

@@ -27,7 +27,9 @@ func addrOffset(p netip.Prefix, a netip.Addr) int {
 	return int(u32(x) - u32(n))
 }
 
-func u32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func u32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 func addrAt(p netip.Prefix, off int) netip.Addr {
 	v := u32(p.Masked().Addr().As4()) + uint32(off)

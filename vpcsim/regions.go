@@ -90,4 +90,6 @@ func zoneIDOf(region, name string) string {
 	return z.ZoneID
 }
 
-func isZoneOf(region, name string) bool { return strings.HasPrefix(name, region) && zoneIDOf(region, name) != "" }
+func isZoneOf(region, name string) bool {
+	return strings.HasPrefix(name, region) && zoneIDOf(region, name) != ""
+}

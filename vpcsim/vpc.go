@@ -150,7 +150,9 @@ func (c *Cloud) DescribeVpcs(ctx context.Context, s Scope, ids []string, f []Fil
 	}
 	defer c.mu.Unlock()
 	list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
-		func() []*VPC { return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region }) })
+		func() []*VPC {
+			return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
+		})
 	if err != nil {
 		return nil, err
 	}
