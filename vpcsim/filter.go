@@ -101,3 +101,10 @@ func boolString(b bool) string {
 	}
 	return "false"
 }
+
+// MatchFilters applies EC2's filter rules to a resource that has no tags (static
+// tables such as regions and zones): every filter must match, any value may, * and
+// ? are wildcards, and an unknown filter name is InvalidParameterValue.
+func MatchFilters(filters []Filter, values func(name string) ([]string, bool)) (bool, error) {
+	return matchAll(filters, nil, values)
+}

@@ -17,6 +17,9 @@ const defaultInstanceType = "m1.small"
 // maxUserData is EC2's limit on decoded user data.
 const maxUserData = 16384
 
+// maxInstances is the account's instance limit, as DescribeAccountAttributes reports it.
+const maxInstances = 20
+
 // terminatedKept is how long a terminated instance stays describable, as in EC2.
 const terminatedKept = time.Hour
 
@@ -163,6 +166,16 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 			groups = append(groups, g.ID)
 		}
 	}
+	alive := 0
+	for _, i := range c.instances {
+		if i.Region == s.Region && i.State != StateTerminated {
+			alive++
+		}
+	}
+	if alive+in.MinCount > maxInstances {
+		return nil, Errorf("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", alive+in.MinCount, maxInstances)
+	}
+	in.MaxCount = min(in.MaxCount, maxInstances-alive)
 	reservation := newID("r")
 	taken := map[netip.Addr]bool{}
 	var plans []launchPlan
@@ -223,7 +236,7 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 	for _, spec := range specs {
 		att := &ENIAttachment{
 			ID: newID("eni-attach"), InstanceID: inst.ID, InstanceOwnerID: c.account,
-			DeviceIndex: spec.DeviceIndex, Status: "attached", AttachTime: inst.LaunchTime,
+			DeviceIndex: spec.DeviceIndex, Status: "attaching", AttachTime: inst.LaunchTime,
 		}
 		if spec.ENIID != "" {
 			e, err := c.eniLocked(s, spec.ENIID)
@@ -309,6 +322,10 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 	}
 	var t tx
 	t.put(kindInstance, inst.ID, inst)
+	for _, e := range c.attachedLocked(inst.ID) {
+		e.Attachment.Status = "attached"
+		t.put(kindENI, e.ID, e)
+	}
 	cerr := c.commitLocked(&t)
 	snap := c.copyInstanceLocked(inst)
 	c.mu.Unlock()

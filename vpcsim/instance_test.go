@@ -130,7 +130,7 @@ func TestRunInstancesRules(t *testing.T) {
 	}
 	// MaxCount beyond what fits launches what fits, when MinCount fits.
 	in := base
-	in.MinCount, in.MaxCount = 2, 20
+	in.MinCount, in.MaxCount = 2, 30
 	got := must[[]Instance](t)(tc.RunInstances(ctx, west, in))
 	if len(got) != 11 || got[0].ReservationID != got[10].ReservationID {
 		t.Fatalf("launched %d", len(got))
@@ -142,4 +142,8 @@ func TestRunInstancesRules(t *testing.T) {
 	if d[0].VPCID == v.ID {
 		t.Fatalf("launched into %s, want the default VPC", d[0].VPCID)
 	}
+	// The account holds 20 instances that are not terminated.
+	in.MinCount, in.MaxCount = 9, 9
+	_, err := tc.RunInstances(ctx, west, in)
+	wantCode(t, err, "InstanceLimitExceeded")
 }

@@ -1,0 +1,47 @@
+# vpcsim — see README.md. Every target works on a fresh Debian 12 machine as root.
+GO      ?= go
+BIN     ?= bin/vpcsim
+DATA    ?= /var/lib/vpcsim
+# Debian packages the kernel dataplane, the containers and the tests use.
+PKGS    := iproute2 nftables containerd runc busybox-static awscli jq curl
+
+.PHONY: all build deps run test unit bench vet clean down
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/vpcsim
+
+# deps installs whatever Debian packages are missing (and nothing when none are).
+deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# run builds vpcsim and serves the API on 127.0.0.1:4566 with the kernel dataplane.
+run: deps build
+	$(BIN) serve --data-dir $(DATA)
+
+# test runs every test: unit tests, kernel tests (root), and end-to-end tests that
+# drive aws-cli v1 and v2, aws-sdk-go-v2 and ../shared/acceptance against a real vpcsim.
+test: deps vet
+	$(GO) test -count=1 -timeout 15m ./...
+
+# unit runs the tests that need neither root nor the aws CLI.
+unit:
+	VPCSIM_REQUIRE_ROOT= $(GO) test -count=1 -short ./...
+
+vet:
+	$(GO) vet ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./...
+
+# down removes every kernel object vpcsim made (names starting vs-).
+down: build
+	$(BIN) down
+
+clean:
+	rm -rf bin

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// config is what serve is told by flags and VPCSIM_* environment variables;
+// a flag given wins over the variable.
+type config struct {
+	listen      string
+	dataDir     string
+	region      string
+	account     string
+	dataplane   string
+	netnsPrefix string
+}
+
+func parseServeFlags(args []string) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.StringVar(&c.listen, "listen", env("VPCSIM_LISTEN", "127.0.0.1:4566"), "address of the API endpoint")
+	fs.StringVar(&c.dataDir, "data-dir", env("VPCSIM_DATA_DIR", defaultDataDir()), "directory of the SQLite database and runtime state")
+	fs.StringVar(&c.region, "region", env("VPCSIM_REGION", "us-east-1"), "region of requests that carry no SigV4 scope")
+	fs.StringVar(&c.account, "account", env("VPCSIM_ACCOUNT", "000000000000"), "account ID of every resource")
+	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
+	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
+	if err := fs.Parse(args); err != nil {
+		return c, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return c, usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	switch c.dataplane {
+	case "kernel", "none":
+	default:
+		return c, usageError{fmt.Sprintf("--dataplane must be kernel or none, not %q", c.dataplane)}
+	}
+	if len(c.account) != 12 || strings.Trim(c.account, "0123456789") != "" {
+		return c, usageError{fmt.Sprintf("--account must be 12 digits, not %q", c.account)}
+	}
+	return c, nil
+}
+
+func env(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
+
+// netnsPrefix is shared by serve and exec, so exec finds what serve made.
+func netnsPrefix() string { return env("VPCSIM_NETNS_PREFIX", "vs-") }
+
+// defaultDataDir is /var/lib/vpcsim for root, else $XDG_DATA_HOME/vpcsim.
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/vpcsim"
+	}
+	if x := os.Getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "vpcsim")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".local", "share", "vpcsim")
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+)
+
+// The end-to-end tests build the real binary, start `vpcsim serve` with the
+// kernel dataplane on a free loopback port, and drive it as a user would. Each
+// server gets its own namespace prefix (vs-e<hex>-) so parallel test packages
+// never touch each other's objects, and every test removes what it made.
+
+var binary string // built once in TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "vpcsim-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "vpcsim")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build vpcsim:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireE2E skips (or, with VPCSIM_REQUIRE_E2E=1 as CI sets, fails) when the
+// machine cannot run the kernel dataplane.
+func requireE2E(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	why := ""
+	if err := hostnet.Privileged(); err != nil {
+		why = err.Error()
+	}
+	if why == "" {
+		return
+	}
+	if os.Getenv("VPCSIM_REQUIRE_E2E") == "1" {
+		t.Fatalf("end-to-end test cannot run (VPCSIM_REQUIRE_E2E=1): %s", why)
+	}
+	t.Skipf("end-to-end test needs root: %s (set VPCSIM_REQUIRE_E2E=1 to make this a failure)", why)
+}
+
+// server is one running `vpcsim serve`.
+type server struct {
+	t        *testing.T
+	endpoint string
+	prefix   string
+	dataDir  string
+	listen   string
+	cmd      *exec.Cmd
+	log      *os.File
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)[:n]
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startServer starts vpcsim with a fresh data directory; the test's cleanup
+// stops it and removes every kernel object it made.
+func startServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
+	s.endpoint = "http://" + s.listen
+	s.start()
+	t.Cleanup(func() {
+		s.stop(syscall.SIGTERM)
+		if err := hostnet.RemoveAll(context.Background(), s.prefix); err != nil {
+			t.Errorf("remove the test's kernel objects: %v", err)
+		}
+		if left, _ := hostnet.LeftoversWithPrefix(s.prefix); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	log, err := os.OpenFile(filepath.Join(s.dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.log = log
+	s.cmd = exec.Command(binary, "serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1")
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.DialTimeout("tcp", s.listen, 200*time.Millisecond); err == nil {
+			c.Close()
+			return
+		}
+		if s.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("vpcsim did not start listening:\n%s", s.logText())
+}
+
+// stop ends the server with sig (SIGKILL: as a crash).
+func (s *server) stop(sig syscall.Signal) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	s.cmd.Process.Signal(sig)
+	s.cmd.Wait()
+	s.cmd = nil
+	s.log.Close()
+}
+
+func (s *server) logText() string {
+	b, _ := os.ReadFile(filepath.Join(s.dataDir, "server.log"))
+	return string(b)
+}
+
+// env is what the aws CLI and vpcsim exec need to talk to this server.
+func (s *server) env(extra ...string) []string {
+	env := append(os.Environ(),
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-west-2", "AWS_PAGER=",
+		"VPCSIM_ENDPOINT="+s.endpoint, "VPCSIM="+binary, "VPCSIM_NETNS_PREFIX="+s.prefix)
+	return append(env, extra...)
+}
+
+// vpcsim runs the binary against this server (exec, down, ...).
+func (s *server) vpcsim(args ...string) ([]byte, error) {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = s.env()
+	return cmd.CombinedOutput()
+}
+
+// awsCLIs finds aws-cli v1 (the Python package) and v2 (Debian's /usr/bin/aws),
+// each as one executable path, as the acceptance scripts take it.
+func awsCLIs(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	if exec.Command("python3", "-c", "import awscli").Run() == nil {
+		w := filepath.Join(t.TempDir(), "aws1")
+		os.WriteFile(w, []byte("#!/bin/sh\nexec python3 -m awscli \"$@\"\n"), 0o755)
+		out["v1"] = w
+	}
+	if v, err := exec.Command("/usr/bin/aws", "--version").CombinedOutput(); err == nil && strings.HasPrefix(string(v), "aws-cli/2") {
+		out["v2"] = "/usr/bin/aws"
+	}
+	for _, v := range []string{"v1", "v2"} {
+		if out[v] == "" {
+			if os.Getenv("VPCSIM_REQUIRE_E2E") == "1" {
+				t.Fatalf("aws-cli %s is missing (VPCSIM_REQUIRE_E2E=1): `pip install awscli` gives v1, `apt-get install awscli` v2", v)
+			}
+			t.Logf("aws-cli %s is missing: its runs are skipped", v)
+		}
+	}
+	return out
+}
+
+// sharedDir is ../shared beside the repository, where the acceptance scripts live.
+func sharedDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("../../../shared/acceptance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "lib.sh")); err != nil {
+		if os.Getenv("VPCSIM_REQUIRE_E2E") == "1" {
+			t.Fatalf("acceptance scripts not found at %s (VPCSIM_REQUIRE_E2E=1)", dir)
+		}
+		t.Skipf("acceptance scripts not found at %s", dir)
+	}
+	return dir
+}
+
+// runScript runs an acceptance script and fails the test on any failed check,
+// showing its output.
+func (s *server) runScript(t *testing.T, script, cli string) {
+	t.Helper()
+	cmd := exec.Command("bash", script)
+	cmd.Env = s.env("AWSCLI=" + cli)
+	out, err := cmd.CombinedOutput()
+	var summary string
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), " passed, ") {
+			summary = sc.Text()
+		}
+	}
+	if err != nil || !strings.HasSuffix(summary, " 0 failed") {
+		t.Fatalf("%s with %s: %v\n%s\n--- server log ---\n%s", filepath.Base(script), cli, err, out, tail(s.logText(), 40))
+	}
+	t.Logf("%s with %s: %s", filepath.Base(script), cli, summary)
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

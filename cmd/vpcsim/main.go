@@ -1,0 +1,67 @@
+// Command vpcsim makes a Linux machine behave like an AWS VPC with ECS on it:
+// it serves the EC2 and ECS APIs on one local endpoint, and every subnet, ENI
+// and instance it reports is a real kernel object.
+//
+//	vpcsim [serve] [flags]                    serve the API (the default)
+//	vpcsim doctor                             what the kernel dataplane needs, and what is missing
+//	vpcsim down                               remove every kernel object vpcsim made
+//	vpcsim exec INSTANCE-ID -- CMD ARGS...    run a command inside an instance's network
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		var u usageError
+		if errors.As(err, &u) {
+			fmt.Fprintln(os.Stderr, "vpcsim:", err)
+			fmt.Fprint(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "vpcsim:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage:
+  vpcsim [serve] [--listen ADDR] [--data-dir DIR] [--region R] [--account ID] [--dataplane kernel|none]
+  vpcsim doctor
+  vpcsim down
+  vpcsim exec INSTANCE-ID -- CMD [ARGS...]
+Every flag also reads an environment variable: VPCSIM_LISTEN, VPCSIM_DATA_DIR, ...
+`
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+func run(ctx context.Context, args []string) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args)
+	case "doctor":
+		return doctor(os.Stdout)
+	case "down":
+		return down(ctx, os.Stdout)
+	case "exec":
+		return execIn(args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}

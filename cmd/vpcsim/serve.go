@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+	"github.com/vpcsim/vpcsim/storage"
+	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+)
+
+func serve(ctx context.Context, args []string) error {
+	cfg, err := parseServeFlags(args)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+
+	var dp vpcsim.Dataplane = vpcsim.NopDataplane{}
+	if cfg.dataplane == "kernel" {
+		if err := hostnet.Privileged(); err != nil {
+			return err
+		}
+		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log))
+		if err != nil {
+			return fmt.Errorf("kernel dataplane: %w (see `vpcsim doctor`)", err)
+		}
+		defer k.Close()
+		for _, w := range k.Warnings() {
+			log.Warn(w)
+		}
+		dp = k
+	}
+
+	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	db, err := storage.Open(filepath.Join(cfg.dataDir, "vpcsim.db"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	cloud, err := vpcsim.New(ctx, db, dp,
+		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log))
+	if err != nil {
+		return err
+	}
+	defer cloud.Wait()
+
+	ln, err := net.Listen("tcp", cfg.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           newMux(ec2query.NewHandler(cloud, log)),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Running instances stay as they are, as EC2 keeps them through an API outage.
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("vpcsim stopped")
+	return nil
+}

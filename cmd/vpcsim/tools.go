@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+)
+
+// doctor prints every check of the kernel dataplane, and how to fix what fails.
+func doctor(w io.Writer) error {
+	failed := 0
+	for _, c := range hostnet.Doctor() {
+		mark := "ok  "
+		if !c.OK {
+			mark = "FAIL"
+			failed++
+		}
+		fmt.Fprintf(w, "%s %s", mark, c.Name)
+		if c.Detail != "" {
+			fmt.Fprintf(w, ": %s", c.Detail)
+		}
+		fmt.Fprintln(w)
+		if !c.OK && c.Fix != "" {
+			fmt.Fprintf(w, "     fix: %s\n", c.Fix)
+		}
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d checks failed: the kernel dataplane cannot run here (--dataplane none serves the API alone)", failed)
+	}
+	fmt.Fprintln(w, "the kernel dataplane can run here")
+	return nil
+}
+
+// down removes every kernel object whose name carries vpcsim's prefix.
+func down(ctx context.Context, w io.Writer) error {
+	if err := hostnet.Privileged(); err != nil {
+		return err
+	}
+	before, _ := hostnet.Leftovers()
+	err := hostnet.Down(ctx)
+	after, _ := hostnet.Leftovers()
+	fmt.Fprintf(w, "removed %d objects\n", len(before)-len(after))
+	for _, l := range after {
+		fmt.Fprintln(w, "left:", l)
+	}
+	return err
+}
+
+// execIn replaces this process with CMD running inside an instance's network
+// namespace, as if the user had logged in to the instance.
+func execIn(args []string) error {
+	if len(args) < 3 || args[1] != "--" {
+		return usageError{"exec needs INSTANCE-ID -- CMD [ARGS...]"}
+	}
+	id, argv := args[0], args[2:]
+	path := hostnet.NetnsPathFor(netnsPrefix(), id)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s has no network namespace here: is it running, and is vpcsim serving with the kernel dataplane?", id)
+		}
+		return err
+	}
+	return hostnet.ExecIn(path, argv)
+}

@@ -1,0 +1,342 @@
+// Package ec2query serves the EC2 Query protocol (API version 2016-11-15): form
+// parameters in, XML out. It is protocol only: it parses a request, calls the
+// domain (package vpcsim) and renders the answer or the error exactly as EC2 would.
+// Business rules live in the domain.
+//
+// The reference for every parameter and element name is botocore's EC2 model;
+// model_gen.go holds what this package needs of it.
+package ec2query
+
+//go:generate python3 testdata/genmodel.py
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"reflect"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+)
+
+// DefaultMaxBody bounds a request body. EC2's own limit is far above what any
+// request of the implemented operations needs.
+const DefaultMaxBody = 1 << 20
+
+// Handler serves EC2 Query requests for one Cloud. Create it with NewHandler.
+type Handler struct {
+	cloud    *vpcsim.Cloud
+	log      *slog.Logger
+	verifier awsauth.Verifier
+	maxBody  int64
+	now      func() time.Time
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithVerifier makes the handler check every request's SigV4 signature with v
+// before acting on it; unsigned or badly signed requests get AuthFailure.
+func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verifier = v } }
+
+// WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
+func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
+
+// NewHandler returns the http.Handler of the EC2 Query API (and of STS's
+// GetCallerIdentity, which clients call on the same endpoint). It serves POST form
+// bodies and GET query strings, as EC2 does.
+func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{cloud: c, log: log, maxBody: DefaultMaxBody, now: time.Now}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
+}
+
+// action is one entry of the dispatch table: serve gets the request's parameters
+// (without Action, Version and signature parameters) and returns the response;
+// req is the request type, so tests can check its keys against the model.
+type action struct {
+	serve func(ctx context.Context, h *Handler, s vpcsim.Scope, name string, params url.Values) (response, error)
+	req   reflect.Type
+}
+
+// actions is the dispatch table: every implemented EC2 operation.
+var actions map[string]action
+
+func init() {
+	actions = map[string]action{
+		"DescribeRegions":           op((*Handler).describeRegions),
+		"DescribeAvailabilityZones": op((*Handler).describeAvailabilityZones),
+		"DescribeAccountAttributes": op((*Handler).describeAccountAttributes),
+
+		"CreateVpc":            op((*Handler).createVpc),
+		"DescribeVpcs":         op((*Handler).describeVpcs),
+		"DeleteVpc":            op((*Handler).deleteVpc),
+		"ModifyVpcAttribute":   op((*Handler).modifyVpcAttribute),
+		"DescribeVpcAttribute": op((*Handler).describeVpcAttribute),
+
+		"CreateSubnet":          op((*Handler).createSubnet),
+		"DescribeSubnets":       op((*Handler).describeSubnets),
+		"DeleteSubnet":          op((*Handler).deleteSubnet),
+		"ModifySubnetAttribute": op((*Handler).modifySubnetAttribute),
+
+		"CreateSecurityGroup":           op((*Handler).createSecurityGroup),
+		"DescribeSecurityGroups":        op((*Handler).describeSecurityGroups),
+		"DeleteSecurityGroup":           op((*Handler).deleteSecurityGroup),
+		"AuthorizeSecurityGroupIngress": op((*Handler).authorizeIngress),
+		"AuthorizeSecurityGroupEgress":  op((*Handler).authorizeEgress),
+		"RevokeSecurityGroupIngress":    op((*Handler).revokeIngress),
+		"RevokeSecurityGroupEgress":     op((*Handler).revokeEgress),
+		"DescribeSecurityGroupRules":    op((*Handler).describeSecurityGroupRules),
+
+		"CreateNetworkInterface":          op((*Handler).createNetworkInterface),
+		"DescribeNetworkInterfaces":       op((*Handler).describeNetworkInterfaces),
+		"DeleteNetworkInterface":          op((*Handler).deleteNetworkInterface),
+		"ModifyNetworkInterfaceAttribute": op((*Handler).modifyNetworkInterfaceAttribute),
+		"AssignPrivateIpAddresses":        op((*Handler).assignPrivateIPAddresses),
+		"UnassignPrivateIpAddresses":      op((*Handler).unassignPrivateIPAddresses),
+		"AttachNetworkInterface":          op((*Handler).attachNetworkInterface),
+		"DetachNetworkInterface":          op((*Handler).detachNetworkInterface),
+
+		"RunInstances":              op((*Handler).runInstances),
+		"DescribeInstances":         op((*Handler).describeInstances),
+		"TerminateInstances":        op((*Handler).terminateInstances),
+		"StopInstances":             op((*Handler).stopInstances),
+		"StartInstances":            op((*Handler).startInstances),
+		"DescribeInstanceAttribute": op((*Handler).describeInstanceAttribute),
+		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
+
+		"CreateTags":   op((*Handler).createTags),
+		"DeleteTags":   op((*Handler).deleteTags),
+		"DescribeTags": op((*Handler).describeTags),
+	}
+}
+
+// Implemented lists the EC2 operations vpcsim serves, sorted.
+func Implemented() []string {
+	names := make([]string, 0, len(actions))
+	for name := range actions {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// ModelOperations lists every operation of the EC2 API (botocore's model), sorted;
+// with Implemented it gives the coverage table.
+func ModelOperations() []string {
+	names := make([]string, 0, len(modelParams))
+	for name := range modelParams {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// op makes a dispatch entry of a handler method. Every operation has the same
+// shape: parse (decode, then validate and check paging) → DryRun → the handler,
+// which calls the domain and builds the response.
+func op[Req any, R response](fn func(*Handler, context.Context, vpcsim.Scope, *Req) (R, error)) action {
+	serve := func(ctx context.Context, h *Handler, s vpcsim.Scope, name string, params url.Values) (response, error) {
+		req := new(Req)
+		if err := decodeRequest(name, params, req); err != nil {
+			return nil, err
+		}
+		if v, ok := any(req).(interface{ validate() error }); ok {
+			if err := v.validate(); err != nil {
+				return nil, err
+			}
+		}
+		if p, ok := any(req).(interface{ paging() *pageParams }); ok {
+			if err := p.paging().check(name); err != nil {
+				return nil, err
+			}
+		}
+		if d, ok := any(req).(interface{ dryRun() bool }); ok && d.dryRun() {
+			return nil, errDryRun()
+		}
+		return fn(h, ctx, s, req)
+	}
+	return action{serve: serve, req: reflect.TypeFor[Req]()}
+}
+
+// decodeRequest decodes params into req. A key the request type has no field for
+// is refused: UnknownParameter when the EC2 model does not have it either (as EC2
+// answers), UnsupportedOperation when it does and vpcsim does not implement it.
+func decodeRequest(action string, params url.Values, req any) error {
+	unknown, err := decode(params, req)
+	if len(unknown) > 0 {
+		allowed := modelKeys(action)
+		for _, k := range unknown {
+			if !allowed[modelPattern(k)] {
+				return errUnknownParameter(k)
+			}
+		}
+		return errUnsupportedParameter(unknown[0])
+	}
+	if err != nil {
+		var de *decodeError
+		if errors.As(err, &de) {
+			return errTypedValue(de)
+		}
+		return err
+	}
+	return nil
+}
+
+// modelKeys is the set of keys the EC2 model allows for an operation.
+func modelKeys(action string) map[string]bool {
+	m := map[string]bool{}
+	for _, k := range strings.Fields(modelParams[action]) {
+		m[k] = true
+	}
+	return m
+}
+
+// modelPattern writes a key as model_gen.go does: list indices become N.
+func modelPattern(key string) string {
+	segs := strings.Split(key, ".")
+	for i, s := range segs {
+		if s != "" && strings.Trim(s, "0123456789") == "" {
+			segs[i] = "N"
+		}
+	}
+	return strings.Join(segs, ".")
+}
+
+// protocolParams are not operation parameters: the action, the API version and
+// the SigV2/SigV4 query-signing parameters.
+var protocolParams = []string{
+	"Action", "Version",
+	"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+	"X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+	"AWSAccessKeyId", "SignatureMethod", "SignatureVersion", "Signature",
+	"Timestamp", "Expires", "SecurityToken",
+}
+
+// stsVersion is the API version of STS requests; EC2's is 2016-11-15.
+const stsVersion = "2011-06-15"
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	reqID := newRequestID()
+	ctx := r.Context()
+	defer func() {
+		// A bug must answer InternalError, never leave the client with a dropped
+		// connection; the stack goes to the log only.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			h.log.ErrorContext(ctx, "panic serving a request", "requestId", reqID, "panic", v, "stack", string(debug.Stack()))
+			writeXML(w, http.StatusInternalServerError, marshalError(errInternal(), reqID))
+		}
+	}()
+	params, payload, perr := h.readParams(w, r)
+	act := params.Get("Action")
+	sts := params.Get("Version") == stsVersion || awsauth.Service(r) == "sts"
+
+	var body []byte
+	var err error
+	if perr != nil {
+		err = perr
+	} else {
+		body, err = h.serve(ctx, r, act, sts, reqID, params, payload)
+	}
+	status := http.StatusOK
+	if err != nil {
+		e := toAPIError(ctx, h.log, act, err)
+		status = e.Status
+		if sts {
+			body = marshalSTSError(e, reqID)
+		} else {
+			body = marshalError(e, reqID)
+		}
+	}
+	writeXML(w, status, body)
+	h.log.DebugContext(ctx, "ec2query", "action", act, "status", status, "requestId", reqID, "took", h.now().Sub(start))
+}
+
+// serve answers one request: the body of a success, or the error to render.
+func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bool, reqID string, params url.Values, payload []byte) ([]byte, error) {
+	if h.verifier != nil {
+		a, err := awsauth.FromRequest(r)
+		if err == nil {
+			err = h.verifier.Verify(r, payload, a)
+		}
+		if err != nil {
+			h.log.InfoContext(ctx, "signature refused", "err", err)
+			return nil, &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
+		}
+	}
+	if act == "" {
+		return nil, errMissingAction()
+	}
+	for _, k := range protocolParams {
+		params.Del(k)
+	}
+	if sts {
+		return h.serveSTS(act, reqID)
+	}
+	fn, ok := actions[act]
+	if !ok {
+		if _, real := modelParams[act]; real {
+			return nil, errUnsupportedOperation(act)
+		}
+		return nil, errInvalidAction(act)
+	}
+	s := vpcsim.Scope{Region: awsauth.Region(r, h.cloud.DefaultRegion())}
+	resp, err := fn.serve(ctx, h, s, act, params)
+	if err != nil {
+		return nil, err
+	}
+	return marshalResponse(act, reqID, resp)
+}
+
+// readParams reads the request's parameters: the URL query, plus a form-encoded
+// POST body (bounded by maxBody). The body bytes are returned for a Verifier.
+func (h *Handler) readParams(w http.ResponseWriter, r *http.Request) (url.Values, []byte, *apiError) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		return url.Values{}, nil, &apiError{Status: http.StatusMethodNotAllowed, Code: "UnsupportedHttpVerb",
+			Message: "The HTTP verb " + r.Method + " is not supported."}
+	}
+	params, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return url.Values{}, nil, clientError("MalformedQueryString", "The query string is malformed: %v", err)
+	}
+	if r.Method != http.MethodPost || r.Body == nil {
+		return params, nil, nil
+	}
+	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return params, nil, errBodyTooLarge(h.maxBody)
+		}
+		return params, nil, clientError("InvalidRequest", "The request body could not be read.")
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" && !(ct == "" && len(payload) > 0) {
+		return params, payload, nil
+	}
+	form, err := url.ParseQuery(string(payload))
+	if err != nil {
+		return params, payload, clientError("MalformedQueryString", "The request body is not a valid form: %v", err)
+	}
+	for k, vs := range form {
+		params[k] = append(params[k], vs...)
+	}
+	return params, payload, nil
+}

@@ -1,0 +1,162 @@
+package ec2query
+
+import (
+	"encoding/xml"
+	"slices"
+	"testing"
+)
+
+// TestEveryOperation calls every implemented operation once, successfully, over
+// HTTP, and checks the answer's root element and requestId. TestEveryOperation
+// also fails when an operation is added to the dispatch table but not here.
+func TestEveryOperation(t *testing.T) {
+	ts := newTestServer(t)
+	called := map[string]bool{}
+	type envelope struct {
+		XMLName   xml.Name
+		RequestID string `xml:"requestId"`
+	}
+	call := func(action string, out any, kv ...string) {
+		t.Helper()
+		body := ts.call(t, action, kv...)
+		var env envelope
+		if err := xml.Unmarshal(body, &env); err != nil {
+			t.Fatalf("%s: %v", action, err)
+		}
+		if env.XMLName.Local != action+"Response" || env.XMLName.Space != ec2Namespace || env.RequestID == "" {
+			t.Errorf("%s: root %v, requestId %q", action, env.XMLName, env.RequestID)
+		}
+		if out != nil {
+			if err := xml.Unmarshal(body, out); err != nil {
+				t.Fatalf("%s: %v", action, err)
+			}
+		}
+		called[action] = true
+	}
+
+	call("DescribeRegions", nil)
+	call("DescribeAvailabilityZones", nil, "ZoneId.1", "usw2-az2")
+	call("DescribeAccountAttributes", nil)
+	call("DescribeInstanceTypes", nil, "Filter.1.Name", "instance-type", "Filter.1.Value.1", "m5.*")
+
+	var vpc struct {
+		ID string `xml:"vpc>vpcId"`
+	}
+	call("CreateVpc", &vpc, "CidrBlock", "10.0.0.0/16")
+	call("DescribeVpcs", nil, "VpcId.1", vpc.ID)
+	call("ModifyVpcAttribute", nil, "VpcId", vpc.ID, "EnableDnsSupport.Value", "false")
+	var dns struct {
+		Value string `xml:"enableDnsSupport>value"`
+	}
+	call("DescribeVpcAttribute", &dns, "VpcId", vpc.ID, "Attribute", "enableDnsSupport")
+	if dns.Value != "false" {
+		t.Errorf("enableDnsSupport = %q after setting it false", dns.Value)
+	}
+
+	var sub struct {
+		ID string `xml:"subnet>subnetId"`
+	}
+	call("CreateSubnet", &sub, "VpcId", vpc.ID, "CidrBlock", "10.0.1.0/24", "AvailabilityZoneId", "usw2-az3")
+	call("DescribeSubnets", nil, "Filter.1.Name", "vpc-id", "Filter.1.Value.1", vpc.ID)
+	call("ModifySubnetAttribute", nil, "SubnetId", sub.ID, "MapPublicIpOnLaunch.Value", "true")
+
+	var sg struct {
+		ID string `xml:"groupId"`
+	}
+	call("CreateSecurityGroup", &sg, "GroupName", "g", "GroupDescription", "d", "VpcId", vpc.ID,
+		"TagSpecification.1.ResourceType", "security-group", "TagSpecification.1.Tag.1.Key", "k", "TagSpecification.1.Tag.1.Value", "v")
+	call("AuthorizeSecurityGroupIngress", nil, "GroupId", sg.ID, "IpProtocol", "tcp", "FromPort", "443", "ToPort", "443", "CidrIp", "10.0.0.0/8")
+	var egress struct {
+		RuleIDs []string `xml:"securityGroupRuleSet>item>securityGroupRuleId"`
+	}
+	call("AuthorizeSecurityGroupEgress", &egress, "GroupId", sg.ID,
+		"IpPermissions.1.IpProtocol", "udp", "IpPermissions.1.FromPort", "53", "IpPermissions.1.ToPort", "53",
+		"IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.2/32", "IpPermissions.1.IpRanges.1.Description", "dns",
+		"TagSpecification.1.ResourceType", "security-group-rule", "TagSpecification.1.Tag.1.Key", "purpose")
+	call("DescribeSecurityGroups", nil, "GroupId.1", sg.ID)
+	call("DescribeSecurityGroupRules", nil, "Filter.1.Name", "group-id", "Filter.1.Value.1", sg.ID, "MaxResults", "5")
+	call("RevokeSecurityGroupIngress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "tcp",
+		"IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.0/8")
+	if len(egress.RuleIDs) != 1 {
+		t.Fatalf("AuthorizeSecurityGroupEgress made rules %v", egress.RuleIDs)
+	}
+	call("RevokeSecurityGroupEgress", nil, "GroupId", sg.ID, "SecurityGroupRuleId.1", egress.RuleIDs[0])
+
+	var eni struct {
+		ID string `xml:"networkInterface>networkInterfaceId"`
+	}
+	call("CreateNetworkInterface", &eni, "SubnetId", sub.ID, "SecurityGroupId.1", sg.ID,
+		"PrivateIpAddresses.1.PrivateIpAddress", "10.0.1.50", "PrivateIpAddresses.1.Primary", "true")
+	call("DescribeNetworkInterfaces", nil, "NetworkInterfaceId.1", eni.ID)
+	call("ModifyNetworkInterfaceAttribute", nil, "NetworkInterfaceId", eni.ID, "Description.Value", "renamed")
+	var assigned struct {
+		IPs []string `xml:"assignedPrivateIpAddressesSet>item>privateIpAddress"`
+	}
+	call("AssignPrivateIpAddresses", &assigned, "NetworkInterfaceId", eni.ID, "PrivateIpAddress.1", "10.0.1.51")
+	if !slices.Equal(assigned.IPs, []string{"10.0.1.51"}) {
+		t.Errorf("assigned %v", assigned.IPs)
+	}
+	call("UnassignPrivateIpAddresses", nil, "NetworkInterfaceId", eni.ID, "PrivateIpAddress.1", "10.0.1.51")
+
+	var run struct {
+		IDs []string `xml:"instancesSet>item>instanceId"`
+	}
+	call("RunInstances", &run, "ImageId", "ami-12345678", "InstanceType", "t3.medium", "MinCount", "1", "MaxCount", "1",
+		"NetworkInterface.1.DeviceIndex", "0", "NetworkInterface.1.SubnetId", sub.ID, "NetworkInterface.1.SecurityGroupId.1", sg.ID,
+		"UserData", "RUNTX0NMVVNURVI9ZGVmYXVsdAo=", "Placement.AvailabilityZone", "us-west-2c",
+		"TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "i")
+	if len(run.IDs) != 1 {
+		t.Fatalf("RunInstances launched %v", run.IDs)
+	}
+	inst := run.IDs[0]
+	ts.cloud.Wait()
+	call("DescribeInstances", nil, "InstanceId.1", inst)
+	var ud struct {
+		Value string `xml:"userData>value"`
+	}
+	call("DescribeInstanceAttribute", &ud, "InstanceId", inst, "Attribute", "userData")
+	if ud.Value != "RUNTX0NMVVNURVI9ZGVmYXVsdAo=" {
+		t.Errorf("userData = %q", ud.Value)
+	}
+	var att struct {
+		ID string `xml:"attachmentId"`
+	}
+	call("AttachNetworkInterface", &att, "NetworkInterfaceId", eni.ID, "InstanceId", inst, "DeviceIndex", "1")
+	ts.cloud.Wait()
+	call("DetachNetworkInterface", nil, "AttachmentId", att.ID)
+	ts.cloud.Wait()
+	call("StopInstances", nil, "InstanceId.1", inst)
+	ts.cloud.Wait()
+	call("StartInstances", nil, "InstanceId.1", inst)
+	ts.cloud.Wait()
+
+	call("CreateTags", nil, "ResourceId.1", vpc.ID, "ResourceId.2", sub.ID, "Tag.1.Key", "env", "Tag.1.Value", "test")
+	var tags struct {
+		IDs []string `xml:"tagSet>item>resourceId"`
+	}
+	call("DescribeTags", &tags, "Filter.1.Name", "key", "Filter.1.Value.1", "env")
+	if len(tags.IDs) != 2 {
+		t.Errorf("DescribeTags found %v", tags.IDs)
+	}
+	call("DeleteTags", nil, "ResourceId.1", vpc.ID, "Tag.1.Key", "env")
+
+	call("TerminateInstances", nil, "InstanceId.1", inst)
+	ts.cloud.Wait()
+	call("DeleteNetworkInterface", nil, "NetworkInterfaceId", eni.ID)
+	var del struct {
+		Return  bool   `xml:"return"`
+		GroupID string `xml:"groupId"`
+	}
+	call("DeleteSecurityGroup", &del, "GroupId", sg.ID)
+	if !del.Return || del.GroupID != sg.ID {
+		t.Errorf("DeleteSecurityGroup answered %+v", del)
+	}
+	call("DeleteSubnet", nil, "SubnetId", sub.ID)
+	call("DeleteVpc", nil, "VpcId", vpc.ID)
+
+	for _, name := range Implemented() {
+		if !called[name] {
+			t.Errorf("%s is implemented but TestEveryOperation does not call it", name)
+		}
+	}
+}
