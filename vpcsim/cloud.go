@@ -21,7 +21,10 @@ type Cloud struct {
 	defaultRegion string
 	now           clock
 	log           *slog.Logger
-	hooks         []func(Instance)
+
+	// hookMu guards hooks, called without mu held.
+	hookMu sync.Mutex
+	hooks  []func(Instance)
 
 	// bg tracks instance transitions running in the background.
 	bg sync.WaitGroup

@@ -132,6 +132,10 @@ func (c *Cloud) netENILocked(e *ENI) NetENI {
 			n.Addrs = append(n.Addrs, netip.PrefixFrom(ip.Addr, sub.CIDR.Bits()))
 		}
 	}
+	if e.Host != "" && e.Attachment != nil {
+		n.Host, n.Device = e.Host, 0
+		return n
+	}
 	if a := e.Attachment; a != nil {
 		if inst := c.instances[a.InstanceID]; inst != nil && instanceUp(inst.State) {
 			n.Host, n.Device = inst.ID, a.DeviceIndex

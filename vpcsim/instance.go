@@ -335,7 +335,10 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 }
 
 func (c *Cloud) notify(inst Instance) {
-	for _, h := range c.hooks {
+	c.hookMu.Lock()
+	hooks := slices.Clone(c.hooks)
+	c.hookMu.Unlock()
+	for _, h := range hooks {
 		h(inst)
 	}
 }
@@ -451,7 +454,11 @@ func (c *Cloud) topologyLocked() Topology {
 		}
 	}
 	for _, e := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
-		t.ENIs = append(t.ENIs, c.netENILocked(e))
+		n := c.netENILocked(e)
+		if e.Host != "" && n.Host == e.Host {
+			t.Hosts = append(t.Hosts, e.Host)
+		}
+		t.ENIs = append(t.ENIs, n)
 	}
 	return t
 }

@@ -119,6 +119,10 @@ type ENI struct {
 	Attachment       *ENIAttachment `json:"attachment,omitempty"`
 	Tags             []Tag          `json:"tags,omitempty"`
 	Seq              int64          `json:"seq"`
+
+	// Host is set on a task's ENI: the namespace of the task, where the kernel has
+	// the ENI as eth0, whatever instance the attachment names.
+	Host string `json:"host,omitempty"`
 }
 
 // PrimaryIP is the ENI's primary private address.

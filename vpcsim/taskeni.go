@@ -1,0 +1,128 @@
+package vpcsim
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// Task ENIs: what ECS asks of EC2 for a task in awsvpc mode. The ENI is
+// requester-managed (users may not detach or delete it), is attached to the
+// container instance (or, on Fargate, to no instance of the user's), and lives in
+// the kernel as eth0 of the task's own namespace.
+
+// fargateOwner is the AWS account that shows as the instance owner of a Fargate
+// task's ENI attachment.
+const fargateOwner = "amazon-aws"
+
+// CreateTaskENI makes the requester-managed ENI of a task in a subnet, parked
+// until AttachTaskENI moves it into the task.
+func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string) (ENI, error) {
+	return c.CreateNetworkInterface(ctx, s, CreateNetworkInterfaceInput{
+		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true,
+	})
+}
+
+// AttachTaskENI attaches a task's ENI to instanceID (at the lowest free device
+// index from 1; "" on Fargate) and moves it into the namespace named host as
+// eth0, making that namespace first.
+func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (ENI, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, err := c.eniLocked(s, eniID)
+	if err != nil {
+		return ENI{}, err
+	}
+	att := &ENIAttachment{
+		ID: newID("eni-attach"), InstanceOwnerID: fargateOwner, DeviceIndex: 1,
+		Status: "attached", AttachTime: c.now().UTC().Truncate(time.Second),
+	}
+	if instanceID != "" {
+		att.InstanceID, att.InstanceOwnerID = instanceID, c.account
+		used := map[int]bool{}
+		for _, x := range c.attachedLocked(instanceID) {
+			used[x.Attachment.DeviceIndex] = true
+		}
+		for used[att.DeviceIndex] {
+			att.DeviceIndex++
+		}
+	}
+	before := copyENI(e)
+	e.Attachment, e.Status, e.Host = att, "in-use", host
+	undo := func(ctx context.Context) error {
+		*e = before
+		return joinErrs([]error{c.dp.EnsureENI(ctx, c.netENILocked(e)), c.dp.DeleteHost(ctx, host)})
+	}
+	if err := c.dp.EnsureHost(ctx, host); err != nil {
+		return ENI{}, c.undoKernel(ctx, fmt.Errorf("make the task's namespace: %w", err), undo)
+	}
+	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
+		return ENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
+	}
+	var t tx
+	t.put(kindENI, e.ID, e)
+	if err := c.commitLocked(&t); err != nil {
+		return ENI{}, c.undoKernel(ctx, err, undo)
+	}
+	return copyENI(e), nil
+}
+
+// DeleteTaskENI detaches and deletes a task's ENI, returns its addresses to the
+// subnet and removes the task's namespace (and whatever still runs in it).
+// Deleting an ENI that is already gone succeeds.
+func (c *Cloud) DeleteTaskENI(ctx context.Context, s Scope, eniID string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.enis[eniID]
+	if e == nil || e.Region != s.Region {
+		return nil
+	}
+	host := e.Host
+	if err := c.deleteENILocked(ctx, e); err != nil {
+		return err
+	}
+	if host != "" {
+		if err := c.dp.DeleteHost(ctx, host); err != nil {
+			c.log.Error("remove a stopped task's namespace (the reconciler will retry)", "host", host, "err", err)
+		}
+	}
+	return nil
+}
+
+// InstanceENICount is how many ENIs are attached to an instance now, its primary
+// included: what ECS weighs against the type's maximum.
+func (c *Cloud) InstanceENICount(instanceID string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.attachedLocked(instanceID))
+}
+
+// LookupInstance returns an instance by ID in any region, for ECS's own bookkeeping.
+func (c *Cloud) LookupInstance(id string) (Instance, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	inst := c.instances[id]
+	if inst == nil {
+		return Instance{}, false
+	}
+	return c.copyInstanceLocked(inst), true
+}
+
+// Subscribe adds f to the functions called after an instance changes state.
+func (c *Cloud) Subscribe(f func(Instance)) {
+	c.hookMu.Lock()
+	defer c.hookMu.Unlock()
+	c.hooks = append(c.hooks, f)
+}
+
+// Instances lists every instance of every region, for ECS's start-up reconciliation.
+func (c *Cloud) Instances() []Instance {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []Instance
+	for _, i := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+		out = append(out, c.copyInstanceLocked(i))
+	}
+	return slices.Clip(out)
+}

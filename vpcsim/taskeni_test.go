@@ -1,0 +1,56 @@
+package vpcsim
+
+import (
+	"context"
+	"testing"
+)
+
+func TestTaskENI(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	sub := tc.subnet(t, v.ID, "10.0.0.0/24")
+	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
+	tc.Wait()
+
+	e := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/x"))
+	if !e.RequesterManaged || e.RequesterID == "" || e.RequesterID == tc.Account() {
+		t.Fatalf("task ENI %+v", e)
+	}
+	e = must[ENI](t)(tc.AttachTaskENI(ctx, west, e.ID, inst.ID, "task-1"))
+	if e.Attachment.DeviceIndex != 1 || e.Attachment.InstanceID != inst.ID || e.Status != "in-use" {
+		t.Fatalf("attached task ENI %+v", e.Attachment)
+	}
+	if k := tc.dp.ENIs[e.ID]; k.Host != "task-1" || k.Device != 0 || !tc.dp.Hosts["task-1"] {
+		t.Fatalf("kernel: the task's ENI belongs in its own namespace as eth0: %+v", k)
+	}
+	if n := tc.InstanceENICount(inst.ID); n != 2 {
+		t.Fatalf("instance holds %d ENIs, want 2", n)
+	}
+	wantCode(t, tc.DetachNetworkInterface(ctx, west, e.Attachment.ID, false), "OperationNotPermitted")
+	wantCode(t, tc.DeleteNetworkInterface(ctx, west, e.ID), "InvalidNetworkInterface.InUse")
+
+	// A restart keeps the task's namespace with its ENI inside.
+	again := tc.reopen(t)
+	if k := tc.dp.ENIs[e.ID]; k.Host != "task-1" || !tc.dp.Hosts["task-1"] {
+		t.Fatalf("after restart: %v", tc.dp.Objects())
+	}
+	if err := again.DeleteTaskENI(ctx, west, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if tc.dp.Hosts["task-1"] || tc.dp.ENIs[e.ID].ID != "" {
+		t.Fatalf("after delete: %v", tc.dp.Objects())
+	}
+	_, err := again.DescribeNetworkInterfaces(ctx, west, []string{e.ID}, nil)
+	wantCode(t, err, "InvalidNetworkInterfaceID.NotFound")
+	if err := again.DeleteTaskENI(ctx, west, e.ID); err != nil {
+		t.Fatalf("deleting twice: %v", err)
+	}
+
+	// Fargate: no instance of the user's.
+	f := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, "fargate"))
+	f = must[ENI](t)(again.AttachTaskENI(ctx, west, f.ID, "", "task-2"))
+	if f.Attachment.InstanceID != "" || f.Attachment.InstanceOwnerID != fargateOwner {
+		t.Fatalf("Fargate attachment %+v", f.Attachment)
+	}
+}
