@@ -1,0 +1,395 @@
+package ecsapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// instanceRec is a container instance as stored: its registration. What remains
+// of its resources is derived from the tasks placed on it.
+type instanceRec struct {
+	Region     string            `json:"region"`
+	Seq        int64             `json:"seq"`
+	ClusterARN string            `json:"cluster"`
+	EC2ID      string            `json:"ec2"`
+	MaxENIs    int               `json:"maxEnis"`
+	SubnetID   string            `json:"subnet"`
+	AZ         string            `json:"az"`
+	CI         ContainerInstance `json:"ci"`
+}
+
+// reservedPorts are the ports the ECS agent keeps for itself on every instance.
+var reservedPorts = []string{"22", "2375", "2376", "51678", "51679"}
+
+// agentVersion is what the simulated agent reports.
+var agentVersion = &VersionInfo{AgentVersion: str("1.89.2"), AgentHash: str("vpcsim"), DockerVersion: str("DockerVersion: 25.0.6")}
+
+var ecsClusterRE = regexp.MustCompile(`ECS_CLUSTER=["']?([A-Za-z0-9_-]+)`)
+
+// clusterFromUserData finds the cluster an instance's user data names, as the
+// ECS-optimized AMI's /etc/ecs/ecs.config line (or an echo of it) does.
+func clusterFromUserData(b64 string) (string, bool) {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return "", false
+	}
+	m := ecsClusterRE.FindSubmatch(raw)
+	if m == nil {
+		return "", false
+	}
+	return string(m[1]), true
+}
+
+// instanceChanged follows an EC2 instance's state: a running instance whose user
+// data names a cluster registers in it; a stopped one's agent disconnects; a
+// terminated one is deregistered. Tasks on an instance that goes down stop.
+func (s *Service) instanceChanged(inst vpcsim.Instance) {
+	ctx := context.Background()
+	sc := Scope{Region: inst.Region}
+	s.mu.Lock()
+	rec := s.instanceByEC2Locked(inst.ID)
+	switch inst.State {
+	case vpcsim.StateRunning:
+		name, ok := clusterFromUserData(inst.UserData)
+		if !ok {
+			break
+		}
+		if rec != nil {
+			if !deref(rec.CI.AgentConnected) {
+				rec.CI.AgentConnected = Ptr(true)
+				s.saveInstanceLocked(rec)
+			}
+			break
+		}
+		if _, err := s.registerLocked(sc, inst, str(name), nil, nil); err != nil {
+			s.log.Warn("the ECS agent could not register the instance", "instance", inst.ID, "cluster", name, "err", err)
+		}
+	case vpcsim.StateStopping, vpcsim.StateStopped, vpcsim.StateShuttingDown, vpcsim.StateTerminated:
+		if rec == nil || deref(rec.CI.Status) == "INACTIVE" {
+			break
+		}
+		rec.CI.AgentConnected = Ptr(false)
+		if inst.State == vpcsim.StateShuttingDown || inst.State == vpcsim.StateTerminated {
+			rec.CI.Status = str("INACTIVE")
+		}
+		s.saveInstanceLocked(rec)
+		s.stopTasksOnLocked(ctx, rec, TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
+	}
+	s.mu.Unlock()
+}
+
+func (s *Service) instanceByEC2Locked(ec2ID string) *instanceRec {
+	for _, r := range s.instances {
+		if r.EC2ID == ec2ID && deref(r.CI.Status) != "INACTIVE" {
+			return r
+		}
+	}
+	return nil
+}
+
+func (s *Service) saveInstanceLocked(r *instanceRec) {
+	var t tx
+	t.put(kindInstance, *r.CI.ContainerInstanceArn, r)
+	if err := s.commitLocked(&t); err != nil {
+		s.log.Error("store a container instance", "arn", *r.CI.ContainerInstanceArn, "err", err)
+	}
+}
+
+// registerLocked makes inst a container instance of a cluster, offering its
+// type's CPU (vCPUs × 1024) and memory (MiB) unless total says otherwise.
+func (s *Service) registerLocked(sc Scope, inst vpcsim.Instance, cluster *string, total []Resource, attrs []Attribute) (*instanceRec, error) {
+	c, err := s.clusterLocked(sc, cluster)
+	if err != nil {
+		return nil, err
+	}
+	typ, _ := vpcsim.LookupInstanceType(inst.Type)
+	cpu, mem := int32(typ.VCPUs*1024), int32(typ.MemoryMiB)
+	for _, r := range total {
+		switch deref(r.Name) {
+		case "CPU":
+			cpu = valueOf(r)
+		case "MEMORY":
+			mem = valueOf(r)
+		}
+	}
+	id := newHexID()
+	arn := s.arn(sc, "container-instance/"+deref(c.C.ClusterName)+"/"+id)
+	rec := &instanceRec{
+		Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, EC2ID: inst.ID, MaxENIs: typ.MaxENIs,
+		SubnetID: inst.SubnetID, AZ: inst.AZ,
+		CI: ContainerInstance{
+			ContainerInstanceArn: &arn, Ec2InstanceId: &inst.ID, Version: Ptr(int64(1)), VersionInfo: agentVersion,
+			RegisteredResources: resources(cpu, mem, reservedPorts), Status: str("ACTIVE"), AgentConnected: Ptr(true),
+			AgentUpdateStatus: "", Attributes: append(instanceAttributes(inst), attrs...), RegisteredAt: NewTimestamp(s.now()),
+		},
+	}
+	var t tx
+	t.put(kindInstance, arn, rec)
+	s.instances[arn] = rec
+	if err := s.commitLocked(&t); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+func valueOf(r Resource) int32 {
+	switch {
+	case r.IntegerValue != nil:
+		return *r.IntegerValue
+	case r.LongValue != nil:
+		return int32(*r.LongValue)
+	case r.DoubleValue != nil:
+		return int32(*r.DoubleValue)
+	}
+	return 0
+}
+
+// resources renders CPU, MEMORY, PORTS and PORTS_UDP as the agent reports them.
+func resources(cpu, mem int32, ports []string) []Resource {
+	num := func(name string, v int32) Resource {
+		return Resource{Name: str(name), Type: str("INTEGER"), DoubleValue: Ptr(0.0), LongValue: Ptr(int64(0)), IntegerValue: Ptr(v)}
+	}
+	set := func(name string, v []string) Resource {
+		return Resource{Name: str(name), Type: str("STRINGSET"), DoubleValue: Ptr(0.0), LongValue: Ptr(int64(0)), IntegerValue: Ptr(int32(0)), StringSetValue: nonNil(v)}
+	}
+	return []Resource{num("CPU", cpu), num("MEMORY", mem), set("PORTS", ports), set("PORTS_UDP", nil)}
+}
+
+// instanceAttributes are the attributes the agent puts on its instance.
+func instanceAttributes(inst vpcsim.Instance) []Attribute {
+	attr := func(name, value string) Attribute {
+		a := Attribute{Name: str(name)}
+		if value != "" {
+			a.Value = str(value)
+		}
+		return a
+	}
+	out := []Attribute{
+		attr("ecs.capability.task-eni", ""), attr("ecs.capability.task-cpu-mem-limit", ""),
+		attr("ecs.capability.container-health-check", ""), attr("ecs.capability.container-ordering", ""),
+		attr("ecs.capability.execution-role-awslogs", ""),
+		attr("ecs.availability-zone", inst.AZ), attr("ecs.instance-type", inst.Type), attr("ecs.ami-id", inst.ImageID),
+		attr("ecs.os-type", "linux"), attr("ecs.os-family", "LINUX"), attr("ecs.cpu-architecture", "x86_64"),
+		attr("ecs.vpc-id", inst.VPCID), attr("ecs.subnet-id", inst.SubnetID),
+	}
+	for v := 17; v <= 44; v++ {
+		out = append(out, attr("com.amazonaws.ecs.capability.docker-remote-api.1."+strconv.Itoa(v), ""))
+	}
+	return out
+}
+
+// instanceLocked resolves a container instance by ARN or ID within a cluster.
+func (s *Service) instanceLocked(sc Scope, c *clusterRec, ref string) *instanceRec {
+	arn := ref
+	if !strings.HasPrefix(ref, "arn:") {
+		arn = s.arn(sc, "container-instance/"+deref(c.C.ClusterName)+"/"+ref)
+	}
+	r := s.instances[arn]
+	if r == nil || r.ClusterARN != *c.C.ClusterArn {
+		return nil
+	}
+	return r
+}
+
+// renderInstanceLocked answers a container instance with what remains of its
+// resources and its task counts.
+func (s *Service) renderInstanceLocked(r *instanceRec, include []ContainerInstanceField) ContainerInstance {
+	out := r.CI
+	use := s.usageLocked(r)
+	cpu, mem := valueOf(r.CI.RegisteredResources[0])-use.cpu, valueOf(r.CI.RegisteredResources[1])-use.mem
+	out.RemainingResources = resources(cpu, mem, append(slices.Clone(reservedPorts), use.ports...))
+	out.RemainingResources[3].StringSetValue = nonNil(use.udpPorts)
+	out.RunningTasksCount, out.PendingTasksCount = Ptr(int32(use.running)), Ptr(int32(use.pending))
+	out.Attachments = []Attachment{}
+	out.Tags = nil
+	if slices.Contains(include, ContainerInstanceFieldTags) {
+		out.Tags = nonNil(r.CI.Tags)
+	}
+	return out
+}
+
+// usage is what the tasks placed on an instance hold of it.
+type usage struct {
+	cpu, mem         int32
+	ports, udpPorts  []string
+	enis             int
+	running, pending int
+}
+
+func (s *Service) usageLocked(r *instanceRec) usage {
+	var u usage
+	for _, t := range s.tasks {
+		if t.InstanceARN != *r.CI.ContainerInstanceArn || deref(t.T.LastStatus) == "STOPPED" {
+			continue
+		}
+		u.cpu += int32(t.CPU)
+		u.mem += int32(t.Memory)
+		for _, p := range t.HostPorts {
+			if !strings.HasSuffix(p, "/udp") {
+				u.ports = append(u.ports, p)
+			} else {
+				u.udpPorts = append(u.udpPorts, strings.TrimSuffix(p, "/udp"))
+			}
+		}
+		if t.AWSVPC {
+			u.enis++
+		}
+		switch deref(t.T.LastStatus) {
+		case "RUNNING":
+			u.running++
+		default:
+			u.pending++
+		}
+	}
+	return u
+}
+
+// RegisterContainerInstance registers an EC2 instance (named by its instance
+// identity document) in a cluster, as the ECS agent does.
+func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *RegisterContainerInstanceRequest) (*RegisterContainerInstanceResponse, error) {
+	var doc struct {
+		InstanceID string `json:"instanceId"`
+	}
+	if in.InstanceIdentityDocument == nil || json.Unmarshal([]byte(*in.InstanceIdentityDocument), &doc) != nil || doc.InstanceID == "" {
+		return nil, clientErr("An instance identity document with the instanceId is required.")
+	}
+	inst, ok := s.ec2.LookupInstance(doc.InstanceID)
+	if !ok || inst.Region != sc.Region || inst.State != vpcsim.StateRunning {
+		return nil, clientErr("The instance %s is not a running EC2 instance of this region.", doc.InstanceID)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec := s.instanceByEC2Locked(inst.ID); rec != nil {
+		out := s.renderInstanceLocked(rec, nil)
+		return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
+	}
+	rec, err := s.registerLocked(sc, inst, in.Cluster, in.TotalResources, in.Attributes)
+	if err != nil {
+		return nil, err
+	}
+	rec.CI.Tags = in.Tags
+	if in.VersionInfo != nil {
+		rec.CI.VersionInfo = in.VersionInfo
+	}
+	s.saveInstanceLocked(rec)
+	out := s.renderInstanceLocked(rec, nil)
+	return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
+}
+
+// DeregisterContainerInstance takes an instance out of its cluster; with tasks
+// still on it, only when forced (its tasks then stop).
+func (s *Service) DeregisterContainerInstance(ctx context.Context, sc Scope, in *DeregisterContainerInstanceRequest) (*DeregisterContainerInstanceResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	r := s.instanceLocked(sc, c, deref(in.ContainerInstance))
+	if r == nil {
+		return nil, invalidParam("Container instance not found.")
+	}
+	use := s.usageLocked(r)
+	if use.running+use.pending > 0 && !deref(in.Force) {
+		return nil, invalidParam("Found running tasks on the instance.")
+	}
+	r.CI.Status = str("INACTIVE")
+	s.saveInstanceLocked(r)
+	s.stopTasksOnLocked(ctx, r, TaskStopCodeUserInitiated, "Container instance deregistration forced by user")
+	out := s.renderInstanceLocked(r, nil)
+	return &DeregisterContainerInstanceResponse{ContainerInstance: &out}, nil
+}
+
+// DescribeContainerInstances answers instances by ARN or ID; unknown ones are MISSING.
+func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *DescribeContainerInstancesRequest) (*DescribeContainerInstancesResponse, error) {
+	if len(in.ContainerInstances) == 0 {
+		return nil, invalidParam("containerInstances can not be empty.")
+	}
+	if len(in.ContainerInstances) > 100 {
+		return nil, invalidParam("containerInstances can have at most 100 items.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := &DescribeContainerInstancesResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
+	for _, ref := range in.ContainerInstances {
+		r := s.instanceLocked(sc, c, ref)
+		if r == nil {
+			arn := ref
+			if !strings.HasPrefix(ref, "arn:") {
+				arn = s.arn(sc, "container-instance/"+deref(c.C.ClusterName)+"/"+ref)
+			}
+			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
+			continue
+		}
+		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(r, in.Include))
+	}
+	return out, nil
+}
+
+// ListContainerInstances lists a cluster's instances, ACTIVE and DRAINING unless a
+// status is asked for.
+func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *ListContainerInstancesRequest) (*ListContainerInstancesResponse, error) {
+	if in.Filter != nil {
+		return nil, invalidParam("The cluster query language filter is not supported by vpcsim yet.")
+	}
+	s.mu.Lock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	var arns []string
+	for _, r := range sortedRecs(s.instances, func(r *instanceRec) int64 { return r.Seq }) {
+		st := deref(r.CI.Status)
+		if r.ClusterARN != *c.C.ClusterArn || (in.Status == "" && st == "INACTIVE") || (in.Status != "" && st != string(in.Status)) {
+			continue
+		}
+		arns = append(arns, *r.CI.ContainerInstanceArn)
+	}
+	s.mu.Unlock()
+	p, next, err := page(arns, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ListContainerInstancesResponse{ContainerInstanceArns: nonNil(p), NextToken: next}, nil
+}
+
+// UpdateContainerInstancesState sets instances ACTIVE or DRAINING; a DRAINING
+// instance takes no new tasks.
+func (s *Service) UpdateContainerInstancesState(ctx context.Context, sc Scope, in *UpdateContainerInstancesStateRequest) (*UpdateContainerInstancesStateResponse, error) {
+	if in.Status != ContainerInstanceStatusActive && in.Status != ContainerInstanceStatusDraining {
+		return nil, invalidParam("Container instances status can only be updated to ACTIVE or DRAINING.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := &UpdateContainerInstancesStateResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
+	for _, ref := range in.ContainerInstances {
+		r := s.instanceLocked(sc, c, ref)
+		if r == nil || deref(r.CI.Status) == "INACTIVE" {
+			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
+			continue
+		}
+		if deref(r.CI.Status) != string(in.Status) {
+			r.CI.Status = str(string(in.Status))
+			r.CI.Version = Ptr(*r.CI.Version + 1)
+			s.saveInstanceLocked(r)
+		}
+		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(r, nil))
+	}
+	return out, nil
+}

@@ -1,0 +1,131 @@
+package ecsapi
+
+import (
+	"context"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+var west = Scope{Region: "us-west-2"}
+var ec2West = vpcsim.Scope{Region: "us-west-2"}
+
+// world is an ECS service over a real EC2 model with a fake dataplane and a
+// fake runtime.
+type world struct {
+	*Service
+	ec2   *vpcsim.Cloud
+	dp    *vpcsim.FakeDataplane
+	rt    *FakeRuntime
+	store *vpcsim.MemStore
+	vpc   vpcsim.VPC
+	sub   vpcsim.Subnet // us-west-2a, 10.0.0.0/24
+	sg    vpcsim.SecurityGroup
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	ctx := context.Background()
+	w := &world{dp: vpcsim.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
+	var err error
+	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp); err != nil {
+		t.Fatal(err)
+	}
+	if w.Service, err = New(ctx, w.store, w.ec2, w.rt); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.ec2.Wait(); w.Close() })
+	w.vpc = must(w.ec2.CreateVpc(ctx, ec2West, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))(t)
+	w.sub = must(w.ec2.CreateSubnet(ctx, ec2West, vpcsim.CreateSubnetInput{VPCID: w.vpc.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))(t)
+	w.sg = must(w.ec2.CreateSecurityGroup(ctx, ec2West, vpcsim.CreateSecurityGroupInput{VPCID: w.vpc.ID, Name: "web", Description: "web"}))(t)
+	return w
+}
+
+// settle waits for EC2's background transitions (and what they set off in ECS).
+func (w *world) settle() {
+	w.ec2.Wait()
+	w.settleTasks()
+}
+
+// must(f())(t) is f's value, failing the test on f's error.
+func must[T any](v T, err error) func(*testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func wantErr(t *testing.T, err error, typ, msg string) {
+	t.Helper()
+	e, ok := AsError(err)
+	if !ok {
+		t.Fatalf("got %v, want %s", err, typ)
+	}
+	if e.Type != typ || (msg != "" && e.Message != msg) {
+		t.Fatalf("got %s %q, want %s %q", e.Type, e.Message, typ, msg)
+	}
+}
+
+func (w *world) cluster(t *testing.T, name string) *Cluster {
+	t.Helper()
+	return must(w.CreateCluster(context.Background(), west, &CreateClusterRequest{ClusterName: &name}))(t).Cluster
+}
+
+// instance launches an EC2 instance whose user data names cluster, and waits for it.
+func (w *world) instance(t *testing.T, typ, cluster string) vpcsim.Instance {
+	t.Helper()
+	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=" + cluster + " >> /etc/ecs/ecs.config\n"))
+	insts := must(w.ec2.RunInstances(context.Background(), ec2West, vpcsim.RunInstancesInput{
+		ImageID: "ami-12345678", InstanceType: typ, MinCount: 1, MaxCount: 1, SubnetID: w.sub.ID, UserData: ud}))(t)
+	w.settle()
+	return insts[0]
+}
+
+func (w *world) register(t *testing.T, td RegisterTaskDefinitionRequest) *TaskDefinition {
+	t.Helper()
+	return must(w.RegisterTaskDefinition(context.Background(), west, &td))(t).TaskDefinition
+}
+
+// nginx is the seed's task definition.
+func nginx(family string, mode NetworkMode) RegisterTaskDefinitionRequest {
+	return RegisterTaskDefinitionRequest{
+		Family: str(family), NetworkMode: mode,
+		ContainerDefinitions: []ContainerDefinition{{
+			Name: str("nginx"), Image: str("nginx:latest"), Cpu: Ptr(int32(100)), Memory: Ptr(int32(512)), Essential: Ptr(true),
+			PortMappings: []PortMapping{{ContainerPort: Ptr(int32(80)), Protocol: TransportProtocolTcp}},
+		}},
+	}
+}
+
+func (w *world) awsvpc(groups ...string) *NetworkConfiguration {
+	return &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{w.sub.ID}, SecurityGroups: groups}}
+}
+
+func (w *world) describe(t *testing.T, cluster, arn string) Task {
+	t.Helper()
+	out := must(w.DescribeTasks(context.Background(), west, &DescribeTasksRequest{Cluster: str(cluster), Tasks: []string{arn}}))(t)
+	if len(out.Tasks) != 1 {
+		t.Fatalf("describe %s: %+v", arn, out.Failures)
+	}
+	return out.Tasks[0]
+}
+
+func detail(t Task, name string) string {
+	for _, d := range t.Attachments[0].Details {
+		if deref(d.Name) == name {
+			return deref(d.Value)
+		}
+	}
+	return ""
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+func sleepBriefly() { time.Sleep(5 * time.Millisecond) }

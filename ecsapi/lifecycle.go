@@ -1,0 +1,353 @@
+package ecsapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// The task lifecycle, as ECS and its agent run it:
+//
+//	PROVISIONING  the ENI is made and attached (awsvpc)
+//	PENDING       images are pulled and containers started
+//	ACTIVATING    (load balancers and service discovery: nothing yet)
+//	RUNNING       until StopTask, an essential container's exit, or its host going away
+//	DEACTIVATING  (the same, undone)
+//	STOPPING      containers are stopped
+//	DEPROVISIONING the ENI is detached and deleted
+//	STOPPED
+//
+// One goroutine drives each task; a stop request closes the task's channel.
+
+// lifecycleTimeout bounds one task's work outside a request.
+const lifecycleTimeout = 10 * time.Minute
+
+// startLifecycle runs a task's lifecycle in the background.
+func (s *Service) startLifecycle(arn *string) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		s.lifecycle(*arn)
+	}()
+}
+
+// update changes a task under the lock and stores it; it answers false when the
+// task is gone.
+func (s *Service) update(arn string, f func(t *taskRec)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[arn]
+	if t == nil {
+		return false
+	}
+	f(t)
+	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	var x tx
+	x.put(kindTask, arn, t)
+	if err := s.commitLocked(&x); err != nil {
+		s.log.Error("store a task's state", "task", arn, "err", err)
+	}
+	return true
+}
+
+// snapshot returns a copy of the task, and whether it should stop.
+func (s *Service) snapshot(arn string) (taskRec, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[arn]
+	if t == nil {
+		return taskRec{}, true
+	}
+	return *t, deref(t.T.DesiredStatus) == "STOPPED"
+}
+
+func (s *Service) pause() {
+	if s.stepDelay > 0 {
+		time.Sleep(s.stepDelay)
+	}
+}
+
+func (s *Service) lifecycle(arn string) {
+	ctx, cancel := context.WithTimeout(context.Background(), lifecycleTimeout)
+	defer cancel()
+	t, stop := s.snapshot(arn)
+	last := deref(t.T.LastStatus)
+	if !stop && (last == "PROVISIONING" || last == "PENDING" || last == "ACTIVATING") {
+		s.bringUp(ctx, arn)
+	}
+	if s.waitForStop(arn) {
+		s.tearDown(ctx, arn)
+	}
+}
+
+// bringUp takes a task from PROVISIONING to RUNNING, or to a stop request with
+// TaskFailedToStart when a step fails.
+func (s *Service) bringUp(ctx context.Context, arn string) {
+	t, _ := s.snapshot(arn)
+	sc := Scope{Region: t.Region}
+	if t.AWSVPC {
+		if err := s.provisionENI(ctx, arn); err != nil {
+			s.log.Error("task ENI provisioning failed", "task", arn, "err", err)
+			s.failToStart(arn, "Timeout waiting for network interface provisioning to complete.")
+			return
+		}
+	}
+	if t, stop := s.snapshot(arn); stop || t.ID == "" {
+		return
+	}
+	s.pause()
+	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("PENDING") })
+	run, err := s.taskRun(sc, arn)
+	if err != nil {
+		s.failToStart(arn, err.Error())
+		return
+	}
+	res, err := s.rt.Start(ctx, run)
+	if err != nil {
+		s.failToStart(arn, err.Error())
+		return
+	}
+	s.update(arn, func(t *taskRec) {
+		t.T.PullStartedAt, t.T.PullStoppedAt = NewTimestamp(res.PullStarted), NewTimestamp(res.PullStopped)
+		for i := range t.T.Containers {
+			c := &t.T.Containers[i]
+			name := deref(c.Name)
+			if c.LastStatus != nil && *c.LastStatus == "STOPPED" {
+				continue // exited already
+			}
+			c.LastStatus = str("RUNNING")
+			if id, ok := res.RuntimeIDs[name]; ok {
+				c.RuntimeId = str(id)
+			}
+			if d, ok := res.ImageDigests[name]; ok {
+				c.ImageDigest = str(d)
+			}
+		}
+		t.T.LastStatus = str("ACTIVATING")
+	})
+	s.pause()
+	s.update(arn, func(t *taskRec) {
+		now := s.now()
+		t.T.LastStatus = str("RUNNING")
+		t.T.StartedAt, t.T.ConnectivityAt = NewTimestamp(now), NewTimestamp(now)
+		t.T.Connectivity = ConnectivityConnected
+	})
+}
+
+// provisionENI makes the task's ENI in its subnet and moves it into the task's
+// namespace; the attachment becomes ATTACHED with the ENI's details.
+func (s *Service) provisionENI(ctx context.Context, arn string) error {
+	t, _ := s.snapshot(arn)
+	ec := vpcsim.Scope{Region: t.Region}
+	eniID := t.ENIID
+	if eniID == "" {
+		desc := "arn:aws:ecs:" + t.Region + ":" + s.account + ":attachment/" + deref(t.T.Attachments[0].Id)
+		e, err := s.ec2.CreateTaskENI(ctx, ec, t.SubnetID, t.Groups, desc)
+		if err != nil {
+			return err
+		}
+		eniID = e.ID
+		s.update(arn, func(t *taskRec) { t.ENIID = e.ID })
+	}
+	e, err := s.ec2.AttachTaskENI(ctx, ec, eniID, t.EC2ID, t.host())
+	if err != nil {
+		return err
+	}
+	ip := e.PrimaryIP().String()
+	s.update(arn, func(t *taskRec) {
+		t.ENIAttached = true
+		a := &t.T.Attachments[0]
+		a.Status = str("ATTACHED")
+		a.Details = []KeyValuePair{
+			{Name: str("subnetId"), Value: str(e.SubnetID)},
+			{Name: str("networkInterfaceId"), Value: str(e.ID)},
+			{Name: str("macAddress"), Value: str(e.MAC)},
+			{Name: str("privateDnsName"), Value: str(vpcsim.PrivateDNSName(t.Region, e.PrimaryIP()))},
+			{Name: str("privateIPv4Address"), Value: str(ip)},
+		}
+		for i := range t.T.Containers {
+			t.T.Containers[i].NetworkInterfaces = []NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip)}}
+		}
+	})
+	return nil
+}
+
+// taskRun builds what the runtime needs, with the task's overrides applied.
+func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[arn]
+	td := s.taskDefs[t.TaskDefARN]
+	if td == nil {
+		return TaskRun{}, clientErr("The task definition of the task is gone.")
+	}
+	run := TaskRun{TaskID: t.ID, TaskARN: arn, Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) }}
+	if t.AWSVPC {
+		run.NetnsPath = s.netns(t.host())
+	}
+	for _, def := range td.TD.ContainerDefinitions {
+		cr := ContainerRun{Def: def, Command: def.Command, Environment: def.Environment, StopTimeout: 30 * time.Second}
+		if def.StopTimeout != nil {
+			cr.StopTimeout = time.Duration(*def.StopTimeout) * time.Second
+		}
+		if o := t.T.Overrides; o != nil {
+			for _, co := range o.ContainerOverrides {
+				if deref(co.Name) != deref(def.Name) {
+					continue
+				}
+				if co.Command != nil {
+					cr.Command = co.Command
+				}
+				cr.Environment = append(cr.Environment, co.Environment...)
+			}
+		}
+		run.Containers = append(run.Containers, cr)
+	}
+	return run, nil
+}
+
+// containerExited records a container's own exit; an essential container's exit
+// (or the last container's) stops the task.
+func (s *Service) containerExited(arn, name string, code int, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[arn]
+	if t == nil {
+		return
+	}
+	essential := true
+	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+		for _, d := range td.TD.ContainerDefinitions {
+			if deref(d.Name) == name {
+				essential = deref(d.Essential)
+			}
+		}
+	}
+	alive := 0
+	for i := range t.T.Containers {
+		c := &t.T.Containers[i]
+		if deref(c.Name) == name {
+			c.LastStatus, c.ExitCode = str("STOPPED"), Ptr(int32(code))
+			if reason != "" {
+				c.Reason = str(truncate(reason, 1024))
+			}
+		}
+		if deref(c.LastStatus) != "STOPPED" {
+			alive++
+		}
+	}
+	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	var x tx
+	x.put(kindTask, arn, t)
+	if err := s.commitLocked(&x); err != nil {
+		s.log.Error("store a container's exit", "task", arn, "err", err)
+	}
+	if essential || alive == 0 {
+		s.requestStopLocked(t, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// failToStart stops a task that could not start.
+func (s *Service) failToStart(arn, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.tasks[arn]; t != nil {
+		s.requestStopLocked(t, TaskStopCodeTaskFailedToStart, reason)
+	}
+}
+
+// requestStopLocked sets a task's desired status to STOPPED, once: the first
+// reason wins, as in ECS.
+func (s *Service) requestStopLocked(t *taskRec, code TaskStopCode, reason string) {
+	if deref(t.T.DesiredStatus) == "STOPPED" {
+		return
+	}
+	t.T.DesiredStatus = str("STOPPED")
+	t.T.StopCode, t.T.StoppedReason = code, str(reason)
+	t.T.StoppingAt = NewTimestamp(s.now())
+	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	var x tx
+	x.put(kindTask, *t.T.TaskArn, t)
+	if err := s.commitLocked(&x); err != nil {
+		s.log.Error("store a stop request", "task", *t.T.TaskArn, "err", err)
+	}
+	s.stopSignal(*t.T.TaskArn)
+}
+
+// stopTasksOnLocked stops every task on a container instance.
+func (s *Service) stopTasksOnLocked(_ context.Context, inst *instanceRec, code TaskStopCode, reason string) {
+	for _, t := range s.tasks {
+		if t.InstanceARN == *inst.CI.ContainerInstanceArn && deref(t.T.LastStatus) != "STOPPED" {
+			s.requestStopLocked(t, code, reason)
+		}
+	}
+}
+
+// tearDown takes a task that should stop from wherever it is to STOPPED.
+func (s *Service) tearDown(ctx context.Context, arn string) {
+	t, _ := s.snapshot(arn)
+	if t.ID == "" || deref(t.T.LastStatus) == "STOPPED" {
+		return
+	}
+	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("DEACTIVATING") })
+	s.pause()
+	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("STOPPING") })
+	codes, err := s.rt.Stop(ctx, t.ID)
+	if err != nil {
+		s.log.Error("stop a task's containers", "task", arn, "err", err)
+	}
+	s.update(arn, func(t *taskRec) {
+		for i := range t.T.Containers {
+			c := &t.T.Containers[i]
+			if deref(c.LastStatus) == "STOPPED" {
+				continue
+			}
+			c.LastStatus = str("STOPPED")
+			if code, ok := codes[deref(c.Name)]; ok {
+				c.ExitCode = Ptr(int32(code))
+			}
+		}
+		t.T.ExecutionStoppedAt = NewTimestamp(s.now())
+		t.T.LastStatus = str("DEPROVISIONING")
+		if t.AWSVPC && len(t.T.Attachments) > 0 {
+			t.T.Attachments[0].Status = str("DETACHING")
+		}
+	})
+	s.pause()
+	if t.AWSVPC && t.ENIID != "" {
+		if err := s.ec2.DeleteTaskENI(ctx, vpcsim.Scope{Region: t.Region}, t.ENIID); err != nil {
+			s.log.Error("delete a stopped task's ENI", "task", arn, "eni", t.ENIID, "err", err)
+		}
+	}
+	s.update(arn, func(t *taskRec) {
+		t.ENIAttached = false
+		if t.AWSVPC && len(t.T.Attachments) > 0 {
+			t.T.Attachments[0].Status = str("DELETED")
+		}
+		now := s.now()
+		t.T.LastStatus, t.T.StoppedAt = str("STOPPED"), NewTimestamp(now)
+		if t.T.ExecutionStoppedAt == nil {
+			t.T.ExecutionStoppedAt = NewTimestamp(now)
+		}
+		t.T.Connectivity = ""
+	})
+}
+
+// resume picks up, after a restart, every task that is not STOPPED.
+func (s *Service) resume(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, t := range s.tasks {
+		if deref(t.T.LastStatus) != "STOPPED" {
+			s.startLifecycle(t.T.TaskArn)
+		}
+	}
+}

@@ -1,0 +1,308 @@
+package ecsapi
+
+import (
+	"context"
+	"slices"
+	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// placementRequest is a validated request for new tasks of one task definition,
+// with what each task will hold: CPU and memory, and for awsvpc its subnets and
+// security groups. placeLocked fills in the per-instance parts.
+type placementRequest struct {
+	launch          LaunchType
+	td              *taskDefRec
+	group           *string
+	startedBy       *string
+	overrides       *TaskOverride
+	tags            []Tag
+	platformVersion *string
+	net             *NetworkConfiguration
+	execCmd         *bool
+
+	cpu, mem int
+	subnets  []vpcsim.Subnet // awsvpc: the candidates, in the order given
+	groups   []string
+
+	// Set by placement for the instance chosen.
+	subnetID  string
+	az        string
+	hostPorts []string
+	bindings  map[string][]NetworkBinding
+}
+
+// prepareLocked validates the request's overrides and network configuration and
+// works out what each task will hold.
+func (s *Service) prepareLocked(ctx context.Context, sc Scope, req *placementRequest) error {
+	td := req.td
+	names := map[string]bool{}
+	for _, d := range td.TD.ContainerDefinitions {
+		names[deref(d.Name)] = true
+	}
+	if o := req.overrides; o != nil {
+		for _, co := range o.ContainerOverrides {
+			if !names[deref(co.Name)] {
+				return invalidParam("Override for container named %s is not a container in the TaskDefinition.", deref(co.Name))
+			}
+		}
+	}
+	req.cpu, req.mem = taskSize(td, req.overrides)
+	if err := s.checkNetworkLocked(ctx, sc, req); err != nil {
+		return err
+	}
+	if req.launch == LaunchTypeFargate {
+		req.subnetID, req.az = req.subnets[0].ID, req.subnets[0].AZ
+	}
+	return nil
+}
+
+// taskSize is the CPU and memory a task holds: the task-level figures (or their
+// overrides), else the sum of its containers'.
+func taskSize(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
+	cpu, mem = td.CPU, td.Memory
+	if o != nil && o.Cpu != nil {
+		if v, err := parseCPU(*o.Cpu); err == nil {
+			cpu = v
+		}
+	}
+	if o != nil && o.Memory != nil {
+		if v, err := parseMemory(*o.Memory); err == nil {
+			mem = v
+		}
+	}
+	sumCPU, sumMem := cpu == 0, mem == 0
+	for _, d := range td.TD.ContainerDefinitions {
+		c, m, r := deref(d.Cpu), deref(d.Memory), deref(d.MemoryReservation)
+		if o != nil {
+			for _, co := range o.ContainerOverrides {
+				if deref(co.Name) == deref(d.Name) {
+					c, m, r = orDefault(co.Cpu, c), orDefault(co.Memory, m), orDefault(co.MemoryReservation, r)
+				}
+			}
+		}
+		if sumCPU {
+			cpu += int(c)
+		}
+		if sumMem {
+			if m > 0 {
+				mem += int(m)
+			} else {
+				mem += int(r)
+			}
+		}
+	}
+	return cpu, mem
+}
+
+func orDefault(p *int32, v int32) int32 {
+	if p != nil {
+		return *p
+	}
+	return v
+}
+
+// checkNetworkLocked applies ECS's rules to networkConfiguration, with ECS's texts.
+func (s *Service) checkNetworkLocked(ctx context.Context, sc Scope, req *placementRequest) error {
+	awsvpc := req.td.TD.NetworkMode == NetworkModeAwsvpc
+	var cfg *AwsVpcConfiguration
+	if req.net != nil {
+		cfg = req.net.AwsvpcConfiguration
+	}
+	switch {
+	case awsvpc && cfg == nil:
+		return invalidParam("Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+	case !awsvpc && cfg != nil:
+		return invalidParam("Network Configuration is not valid for the given networkMode of this task definition.")
+	case !awsvpc:
+		return nil
+	case len(cfg.Subnets) == 0:
+		return invalidParam("subnets can not be empty.")
+	case len(cfg.Subnets) > 16:
+		return invalidParam("subnets can have at most 16 items.")
+	case len(cfg.SecurityGroups) > 5:
+		return invalidParam("securityGroups can have at most 5 items.")
+	case cfg.AssignPublicIp == AssignPublicIpEnabled && req.launch != LaunchTypeFargate:
+		return invalidParam("Assign public IP is not supported for this launch type.")
+	}
+	ec := vpcsim.Scope{Region: sc.Region}
+	for _, id := range cfg.Subnets {
+		subs, err := s.ec2.DescribeSubnets(ctx, ec, []string{id}, nil)
+		if err != nil {
+			return ec2Refusal("subnet", id, err)
+		}
+		if len(req.subnets) > 0 && subs[0].VPCID != req.subnets[0].VPCID {
+			return invalidParam("Subnets must all belong to the same VPC.")
+		}
+		req.subnets = append(req.subnets, subs[0])
+	}
+	vpcID := req.subnets[0].VPCID
+	if len(cfg.SecurityGroups) == 0 {
+		groups, err := s.ec2.DescribeSecurityGroups(ctx, ec, nil, nil, []vpcsim.Filter{{Name: "vpc-id", Values: []string{vpcID}}, {Name: "group-name", Values: []string{"default"}}})
+		if err != nil || len(groups) == 0 {
+			return &Error{Type: "ServerException", Message: "The VPC's default security group could not be found."}
+		}
+		req.groups = []string{groups[0].ID}
+		return nil
+	}
+	for _, id := range slices.Compact(slices.Clone(cfg.SecurityGroups)) {
+		groups, err := s.ec2.DescribeSecurityGroups(ctx, ec, []string{id}, nil, nil)
+		if err != nil {
+			return ec2Refusal("security group", id, err)
+		}
+		if groups[0].VPCID != vpcID {
+			return invalidParam("Security group %s does not appear to belong to the same VPC as the input subnets.", id)
+		}
+		req.groups = append(req.groups, id)
+	}
+	return nil
+}
+
+// ec2Refusal words an EC2 refusal as ECS passes it on.
+func ec2Refusal(what, id string, err error) error {
+	e, ok := vpcsim.AsAPIError(err)
+	if !ok {
+		return err
+	}
+	return invalidParam("Error retrieving %s information for [%s]: %s (ErrorCode: %s)", what, id, e.Message, e.Code)
+}
+
+// clusterInstancesLocked lists a cluster's registered (not INACTIVE) instances in
+// registration order.
+func (s *Service) clusterInstancesLocked(c *clusterRec) []*instanceRec {
+	var out []*instanceRec
+	for _, r := range sortedRecs(s.instances, func(r *instanceRec) int64 { return r.Seq }) {
+		if r.ClusterARN == *c.C.ClusterArn && deref(r.CI.Status) != "INACTIVE" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Ports of ECS's dynamic host port range.
+const (
+	dynamicPortLow  = 49153
+	dynamicPortHigh = 65535
+)
+
+// placeLocked picks the first instance that can take the task, and sets the
+// request's per-instance parts for it. Each instance that cannot says why, in
+// ECS's words: AGENT, LOCATION, RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
+// RESOURCE:PORTS_UDP, RESOURCE:ENI.
+func (s *Service) placeLocked(req *placementRequest, candidates []*instanceRec) (*instanceRec, []Failure) {
+	var fails []Failure
+	for _, inst := range candidates {
+		if deref(inst.CI.Status) != "ACTIVE" {
+			continue
+		}
+		reason := s.fitLocked(req, inst)
+		if reason == "" {
+			return inst, nil
+		}
+		fails = append(fails, Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str(reason)})
+	}
+	return nil, fails
+}
+
+func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
+	if !deref(inst.CI.AgentConnected) {
+		return "AGENT"
+	}
+	subnetID := ""
+	if req.td.TD.NetworkMode == NetworkModeAwsvpc {
+		for _, sub := range req.subnets {
+			if sub.AZ == inst.AZ && subnetID == "" {
+				subnetID = sub.ID
+			}
+		}
+		if subnetID == "" {
+			return "LOCATION"
+		}
+	}
+	use := s.usageLocked(inst)
+	if int(valueOf(inst.CI.RegisteredResources[0])-use.cpu) < req.cpu {
+		return "RESOURCE:CPU"
+	}
+	if int(valueOf(inst.CI.RegisteredResources[1])-use.mem) < req.mem {
+		return "RESOURCE:MEMORY"
+	}
+	taken := map[string]bool{}
+	for _, p := range append(slices.Clone(reservedPorts), use.ports...) {
+		taken[p] = true
+	}
+	for _, p := range use.udpPorts {
+		taken[p+"/udp"] = true
+	}
+	ports, bindings, reason := bindPorts(req.td, taken)
+	if reason != "" {
+		return reason
+	}
+	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(inst)+1 > inst.MaxENIs {
+		return "RESOURCE:ENI"
+	}
+	req.subnetID, req.az, req.hostPorts, req.bindings = subnetID, inst.AZ, ports, bindings
+	return ""
+}
+
+// eniCountLocked is how many ENIs an instance holds or is about to: those
+// attached now, and the ENIs of its awsvpc tasks not yet attached.
+func (s *Service) eniCountLocked(inst *instanceRec) int {
+	n := s.ec2.InstanceENICount(inst.EC2ID)
+	for _, t := range s.tasks {
+		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && !t.ENIAttached && deref(t.T.LastStatus) != "STOPPED" {
+			n++
+		}
+	}
+	return n
+}
+
+// bindPorts gives each port mapping of a bridge or host task its host port:
+// static ones must be free (RESOURCE:PORTS, or PORTS_UDP), dynamic ones (bridge,
+// hostPort 0) take the lowest free port of ECS's range. Keys of taken are
+// "80" for TCP and "80/udp" for UDP.
+func bindPorts(td *taskDefRec, taken map[string]bool) ([]string, map[string][]NetworkBinding, string) {
+	mode := td.TD.NetworkMode
+	if mode == NetworkModeAwsvpc || mode == NetworkModeNone {
+		return nil, nil, ""
+	}
+	var held []string
+	bindings := map[string][]NetworkBinding{}
+	key := func(port int32, proto TransportProtocol) string {
+		if proto == TransportProtocolUdp {
+			return strconv.Itoa(int(port)) + "/udp"
+		}
+		return strconv.Itoa(int(port))
+	}
+	for _, d := range td.TD.ContainerDefinitions {
+		for _, p := range d.PortMappings {
+			if p.ContainerPort == nil {
+				continue
+			}
+			proto := p.Protocol
+			host := deref(p.HostPort)
+			if mode == NetworkModeHost {
+				host = *p.ContainerPort
+			}
+			if host == 0 {
+				for port := int32(dynamicPortLow); port <= dynamicPortHigh; port++ {
+					if !taken[key(port, proto)] {
+						host = port
+						break
+					}
+				}
+			} else if taken[key(host, proto)] {
+				if proto == TransportProtocolUdp {
+					return nil, nil, "RESOURCE:PORTS_UDP"
+				}
+				return nil, nil, "RESOURCE:PORTS"
+			}
+			taken[key(host, proto)] = true
+			held = append(held, key(host, proto))
+			bindings[deref(d.Name)] = append(bindings[deref(d.Name)], NetworkBinding{
+				BindIP: str("0.0.0.0"), ContainerPort: p.ContainerPort, HostPort: Ptr(host), Protocol: proto,
+			})
+		}
+	}
+	return held, bindings, ""
+}

@@ -1,0 +1,46 @@
+package ecsapi
+
+import (
+	"context"
+	"time"
+)
+
+// Runtime runs a task's containers. The ECS domain owns this interface and drives
+// it from the task state machine; the containerd runtime implements it for real,
+// FakeRuntime serves the tests.
+type Runtime interface {
+	// Start pulls the images and starts every container of the task inside the
+	// network namespace at NetnsPath (awsvpc), and reports each container's runtime
+	// ID. It returns when all have started or one could not.
+	Start(ctx context.Context, run TaskRun) (StartResult, error)
+	// Stop stops the task's containers (SIGTERM, then SIGKILL after each one's
+	// stopTimeout), removes them, and reports the exit code of each container it
+	// stopped; stopping a task that has none succeeds.
+	Stop(ctx context.Context, taskID string) (map[string]int, error)
+}
+
+// TaskRun is what a runtime needs to start one task.
+type TaskRun struct {
+	TaskID     string
+	TaskARN    string
+	NetnsPath  string // "" outside awsvpc
+	Containers []ContainerRun
+	// Exited is called once for each container that ends by itself (not by Stop),
+	// with its exit code and the runtime's reason, e.g. "OutOfMemoryError".
+	Exited func(container string, exitCode int, reason string)
+}
+
+// ContainerRun is one container of a task, with overrides applied.
+type ContainerRun struct {
+	Def         ContainerDefinition
+	Command     []string
+	Environment []KeyValuePair
+	StopTimeout time.Duration
+}
+
+// StartResult is what Start reports.
+type StartResult struct {
+	PullStarted, PullStopped time.Time
+	RuntimeIDs               map[string]string // container name → runtime ID
+	ImageDigests             map[string]string // container name → image digest
+}

@@ -1,0 +1,447 @@
+package ecsapi
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// taskRec is a task as stored: its answer shape, kept current through the
+// lifecycle, and what it holds of its instance and its VPC.
+type taskRec struct {
+	Region      string   `json:"region"`
+	Seq         int64    `json:"seq"`
+	ID          string   `json:"id"`
+	ClusterARN  string   `json:"cluster"`
+	InstanceARN string   `json:"instance,omitempty"`
+	EC2ID       string   `json:"ec2,omitempty"`
+	TaskDefARN  string   `json:"taskDef"`
+	CPU         int      `json:"cpu"`
+	Memory      int      `json:"memory"`
+	HostPorts   []string `json:"hostPorts,omitempty"`
+	AWSVPC      bool     `json:"awsvpc"`
+	SubnetID    string   `json:"subnet,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
+	ENIID       string   `json:"eni,omitempty"`
+	ENIAttached bool     `json:"eniAttached,omitempty"`
+	T           Task     `json:"task"`
+}
+
+// host is the name of the task's own network namespace (awsvpc).
+func (t *taskRec) host() string { return "task-" + t.ID }
+
+// stoppedKept is how long a stopped task stays describable, as in ECS.
+const stoppedKept = time.Hour
+
+// RunTask places count tasks of a task definition on the cluster (EC2: on its
+// container instances; FARGATE: on no instance of the user's) and starts them.
+// What cannot be placed comes back in failures, never as an error.
+func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*RunTaskResponse, error) {
+	count := int(deref(in.Count))
+	if in.Count == nil {
+		count = 1
+	}
+	if count < 1 || count > 10 {
+		return nil, invalidParam("count must be between 1 and 10.")
+	}
+	launch, err := launchTypeOf(in.LaunchType, in.CapacityProviderStrategy)
+	if err != nil {
+		return nil, err
+	}
+	req := placementRequest{
+		launch: launch, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
+		platformVersion: in.PlatformVersion, net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if req.td, err = s.runnableTaskDefLocked(sc, deref(in.TaskDefinition), launch); err != nil {
+		return nil, err
+	}
+	if err := s.prepareLocked(ctx, sc, &req); err != nil {
+		return nil, err
+	}
+	candidates := s.clusterInstancesLocked(c)
+	if launch == LaunchTypeEc2 && len(candidates) == 0 {
+		return nil, invalidParam("No Container Instances were found in your cluster.")
+	}
+	out := &RunTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
+	var placed []*taskRec
+	for range count {
+		var inst *instanceRec
+		if launch == LaunchTypeEc2 {
+			var fails []Failure
+			inst, fails = s.placeLocked(&req, candidates)
+			if inst == nil {
+				out.Failures = appendFailures(out.Failures, fails)
+				continue
+			}
+		}
+		// In the model at once, so the next task's placement sees what it holds.
+		r := s.newTaskLocked(sc, c, inst, &req)
+		s.tasks[*r.T.TaskArn] = r
+		placed = append(placed, r)
+	}
+	if err := s.commitTasksLocked(placed); err != nil {
+		return nil, err
+	}
+	for _, t := range placed {
+		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, nil))
+		s.startLifecycle(t.T.TaskArn)
+	}
+	return out, nil
+}
+
+// StartTask starts one task on each of the named container instances.
+func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest) (*StartTaskResponse, error) {
+	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
+		return nil, invalidParam("containerInstances must have between 1 and 10 items.")
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	req := placementRequest{
+		launch: LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
+		net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	if req.td, err = s.runnableTaskDefLocked(sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
+		return nil, err
+	}
+	if err := s.prepareLocked(ctx, sc, &req); err != nil {
+		return nil, err
+	}
+	out := &StartTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
+	var placed []*taskRec
+	for _, ref := range in.ContainerInstances {
+		inst := s.instanceLocked(sc, c, ref)
+		if inst == nil || deref(inst.CI.Status) == "INACTIVE" {
+			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
+			continue
+		}
+		got, fails := s.placeLocked(&req, []*instanceRec{inst})
+		if got == nil {
+			out.Failures = appendFailures(out.Failures, fails)
+			continue
+		}
+		r := s.newTaskLocked(sc, c, got, &req)
+		s.tasks[*r.T.TaskArn] = r
+		placed = append(placed, r)
+	}
+	if err := s.commitTasksLocked(placed); err != nil {
+		return nil, err
+	}
+	for _, t := range placed {
+		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, nil))
+		s.startLifecycle(t.T.TaskArn)
+	}
+	return out, nil
+}
+
+func appendFailures(have, add []Failure) []Failure {
+	for _, f := range add {
+		if !slices.ContainsFunc(have, func(h Failure) bool { return deref(h.Arn) == deref(f.Arn) && deref(h.Reason) == deref(f.Reason) }) {
+			have = append(have, f)
+		}
+	}
+	return have
+}
+
+// commitTasksLocked stores new tasks; when the store refuses, the reload in
+// commitLocked takes them out of the model again.
+func (s *Service) commitTasksLocked(tasks []*taskRec) error {
+	var t tx
+	for _, r := range tasks {
+		t.put(kindTask, *r.T.TaskArn, r)
+	}
+	return s.commitLocked(&t)
+}
+
+// launchTypeOf resolves the launch type from launchType or a capacity provider
+// strategy (FARGATE and FARGATE_SPOT providers mean Fargate).
+func launchTypeOf(lt LaunchType, strategy []CapacityProviderStrategyItem) (LaunchType, error) {
+	if lt != "" && len(strategy) > 0 {
+		return "", invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
+	}
+	switch {
+	case lt == LaunchTypeEc2 || lt == LaunchTypeFargate:
+		return lt, nil
+	case lt != "":
+		return "", invalidParam("Launch type %s is not supported by vpcsim yet.", lt)
+	}
+	for _, item := range strategy {
+		if p := deref(item.CapacityProvider); p == "FARGATE" || p == "FARGATE_SPOT" {
+			return LaunchTypeFargate, nil
+		}
+	}
+	return LaunchTypeEc2, nil
+}
+
+// runnableTaskDefLocked resolves the task definition a new task uses: it must be
+// ACTIVE, and compatible with the launch type.
+func (s *Service) runnableTaskDefLocked(sc Scope, ref string, launch LaunchType) (*taskDefRec, error) {
+	if ref == "" {
+		return nil, invalidParam("taskDefinition can not be blank.")
+	}
+	td := s.taskDefLocked(sc, ref)
+	if td == nil {
+		return nil, clientErr("Unable to find task definition '%s'.", ref)
+	}
+	if td.TD.Status != TaskDefinitionStatusActive {
+		return nil, clientErr("TaskDefinition is inactive")
+	}
+	if launch == LaunchTypeFargate && !slices.Contains(td.TD.Compatibilities, CompatibilityFargate) {
+		return nil, invalidParam("Task definition does not support launch_type FARGATE.")
+	}
+	return td, nil
+}
+
+// newTaskLocked makes the record of a placed task, PROVISIONING.
+func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
+	id := newHexID()
+	cluster := deref(c.C.ClusterName)
+	arn := s.arn(sc, "task/"+cluster+"/"+id)
+	td := req.td
+	r := &taskRec{
+		Region: sc.Region, Seq: s.nextSeq(), ID: id, ClusterARN: *c.C.ClusterArn, TaskDefARN: *td.TD.TaskDefinitionArn,
+		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == NetworkModeAwsvpc, SubnetID: req.subnetID,
+		Groups: req.groups,
+	}
+	now := s.now()
+	group := deref(req.group)
+	if group == "" {
+		group = "family:" + td.family()
+	}
+	t := Task{
+		TaskArn: &arn, ClusterArn: c.C.ClusterArn, TaskDefinitionArn: td.TD.TaskDefinitionArn,
+		LastStatus: str("PROVISIONING"), DesiredStatus: str("RUNNING"), LaunchType: req.launch,
+		CreatedAt: NewTimestamp(now), Group: &group, StartedBy: req.startedBy, Version: Ptr(int64(1)),
+		Cpu: str(strconv.Itoa(req.cpu)), Memory: str(strconv.Itoa(req.mem)), HealthStatus: HealthStatusUnknown,
+		EnableExecuteCommand: Ptr(deref(req.execCmd)), Tags: req.tags,
+		Attributes: []Attribute{{Name: str("ecs.cpu-architecture"), Value: str("x86_64")}},
+		Overrides:  renderOverrides(td, req.overrides),
+	}
+	if inst != nil {
+		r.InstanceARN, r.EC2ID = *inst.CI.ContainerInstanceArn, inst.EC2ID
+		t.ContainerInstanceArn = inst.CI.ContainerInstanceArn
+		t.AvailabilityZone = str(inst.AZ)
+		r.HostPorts = req.hostPorts
+	} else {
+		t.AvailabilityZone = str(req.az)
+		t.PlatformVersion, t.PlatformFamily = str("1.4.0"), str("Linux")
+		t.EphemeralStorage = &EphemeralStorage{SizeInGiB: Ptr(int32(20))}
+	}
+	if r.AWSVPC {
+		t.Attachments = []Attachment{{
+			Id: str(newUUID()), Type: str("ElasticNetworkInterface"), Status: str("PRECREATED"),
+			Details: []KeyValuePair{{Name: str("subnetId"), Value: str(req.subnetID)}},
+		}}
+	} else {
+		t.Attachments = []Attachment{}
+	}
+	for _, def := range td.TD.ContainerDefinitions {
+		ct := Container{
+			ContainerArn: str(s.arn(sc, "container/"+cluster+"/"+id+"/"+newUUID())), TaskArn: &arn,
+			Name: def.Name, Image: def.Image, LastStatus: str("PENDING"), NetworkInterfaces: []NetworkInterface{},
+			NetworkBindings: req.bindings[deref(def.Name)], HealthStatus: HealthStatusUnknown,
+			Cpu: str(strconv.Itoa(int(deref(def.Cpu)))),
+		}
+		if ct.NetworkBindings == nil {
+			ct.NetworkBindings = []NetworkBinding{}
+		}
+		if def.Memory != nil {
+			ct.Memory = str(strconv.Itoa(int(*def.Memory)))
+		}
+		if def.MemoryReservation != nil {
+			ct.MemoryReservation = str(strconv.Itoa(int(*def.MemoryReservation)))
+		}
+		t.Containers = append(t.Containers, ct)
+	}
+	r.T = t
+	return r
+}
+
+// renderOverrides answers a task's overrides as ECS does: one entry per
+// container, named, with what was overridden.
+func renderOverrides(td *taskDefRec, o *TaskOverride) *TaskOverride {
+	out := &TaskOverride{InferenceAcceleratorOverrides: []InferenceAcceleratorOverride{}}
+	if o != nil {
+		out.Cpu, out.Memory, out.TaskRoleArn, out.ExecutionRoleArn = o.Cpu, o.Memory, o.TaskRoleArn, o.ExecutionRoleArn
+	}
+	for _, def := range td.TD.ContainerDefinitions {
+		co := ContainerOverride{Name: def.Name}
+		if o != nil {
+			for _, x := range o.ContainerOverrides {
+				if deref(x.Name) == deref(def.Name) {
+					co = x
+				}
+			}
+		}
+		out.ContainerOverrides = append(out.ContainerOverrides, co)
+	}
+	return out
+}
+
+// taskLocked resolves a task by ARN or ID within a cluster.
+func (s *Service) taskLocked(sc Scope, c *clusterRec, ref string) *taskRec {
+	arn := ref
+	if !strings.HasPrefix(ref, "arn:") {
+		arn = s.arn(sc, "task/"+deref(c.C.ClusterName)+"/"+ref)
+	}
+	t := s.tasks[arn]
+	if t == nil || t.ClusterARN != *c.C.ClusterArn {
+		return nil
+	}
+	return t
+}
+
+// renderTaskLocked answers a task; tags only when asked for.
+func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
+	out := t.T
+	out.Tags = nil
+	if slices.Contains(include, TaskFieldTags) {
+		out.Tags = nonNil(t.T.Tags)
+	}
+	out.Attachments = slices.Clone(t.T.Attachments)
+	out.Containers = slices.Clone(t.T.Containers)
+	return out
+}
+
+// purgeLocked forgets tasks stopped more than an hour ago, as ECS does.
+func (s *Service) purgeLocked() {
+	var t tx
+	for arn, r := range s.tasks {
+		if deref(r.T.LastStatus) == "STOPPED" && r.T.StoppedAt != nil && s.now().Sub(r.T.StoppedAt.Time()) > stoppedKept {
+			delete(s.tasks, arn)
+			t.del(kindTask, arn)
+		}
+	}
+	if len(t.changes) > 0 {
+		if err := s.commitLocked(&t); err != nil {
+			s.log.Error("forget long-stopped tasks", "err", err)
+		}
+	}
+}
+
+// DescribeTasks answers tasks by ARN or ID; unknown ones are MISSING.
+func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasksRequest) (*DescribeTasksResponse, error) {
+	if len(in.Tasks) == 0 {
+		return nil, invalidParam("Tasks cannot be empty.")
+	}
+	if len(in.Tasks) > 100 {
+		return nil, invalidParam("tasks can have at most 100 items.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	s.purgeLocked()
+	out := &DescribeTasksResponse{Tasks: []Task{}, Failures: []Failure{}}
+	for _, ref := range in.Tasks {
+		t := s.taskLocked(sc, c, ref)
+		if t == nil {
+			arn := ref
+			if !strings.HasPrefix(ref, "arn:") {
+				arn = s.arn(sc, "task/"+deref(c.C.ClusterName)+"/"+ref)
+			}
+			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
+			continue
+		}
+		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, in.Include))
+	}
+	return out, nil
+}
+
+// ListTasks lists task ARNs of a cluster, RUNNING desired unless asked otherwise.
+func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ListTasksRequest) (*ListTasksResponse, error) {
+	if in.ServiceName != nil && in.StartedBy != nil {
+		return nil, invalidParam("Only one of startedBy and serviceName may be given.")
+	}
+	desired := string(in.DesiredStatus)
+	if desired == "" {
+		desired = "RUNNING"
+	}
+	s.mu.Lock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.purgeLocked()
+	var inst *instanceRec
+	if in.ContainerInstance != nil {
+		if inst = s.instanceLocked(sc, c, *in.ContainerInstance); inst == nil {
+			s.mu.Unlock()
+			return nil, invalidParam("Container instance can not be found.")
+		}
+	}
+	var arns []string
+	for _, t := range sortedRecs(s.tasks, func(t *taskRec) int64 { return t.Seq }) {
+		switch {
+		case t.ClusterARN != *c.C.ClusterArn, deref(t.T.DesiredStatus) != desired,
+			inst != nil && t.InstanceARN != *inst.CI.ContainerInstanceArn,
+			in.Family != nil && s.familyOfLocked(t) != *in.Family,
+			in.StartedBy != nil && deref(t.T.StartedBy) != *in.StartedBy,
+			in.ServiceName != nil, // vpcsim runs no services yet: no task belongs to one
+			in.LaunchType != "" && t.T.LaunchType != in.LaunchType:
+			continue
+		}
+		arns = append(arns, *t.T.TaskArn)
+	}
+	s.mu.Unlock()
+	p, next, err := page(arns, in.MaxResults, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ListTasksResponse{TaskArns: nonNil(p), NextToken: next}, nil
+}
+
+func (s *Service) familyOfLocked(t *taskRec) string {
+	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+		return td.family()
+	}
+	return ""
+}
+
+// StopTask asks a task to stop; it answers at once (desiredStatus STOPPED) and
+// the task goes through STOPPING to STOPPED in the background.
+func (s *Service) StopTask(ctx context.Context, sc Scope, in *StopTaskRequest) (*StopTaskResponse, error) {
+	if deref(in.Task) == "" {
+		return nil, invalidParam("task can not be blank.")
+	}
+	reason := deref(in.Reason)
+	if len(reason) > 255 {
+		return nil, invalidParam("Reason must be at most 255 characters.")
+	}
+	if reason == "" {
+		reason = "Task stopped by user"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, err := s.clusterLocked(sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	t := s.taskLocked(sc, c, *in.Task)
+	if t == nil {
+		return nil, invalidParam("The referenced task was not found.")
+	}
+	s.requestStopLocked(t, TaskStopCodeUserInitiated, reason)
+	out := s.renderTaskLocked(t, nil)
+	return &StopTaskResponse{Task: &out}, nil
+}

@@ -1,0 +1,184 @@
+package ecsapi
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// The rules RegisterTaskDefinition applies, worded as ECS words them.
+
+var familyRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+
+// checkTaskDefinition validates a registration and returns the task-level cpu and
+// memory normalised to CPU units and MiB (0 when not given).
+func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err error) {
+	if !familyRE.MatchString(deref(in.Family)) {
+		return 0, 0, clientErr("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.")
+	}
+	if len(in.ContainerDefinitions) == 0 {
+		return 0, 0, clientErr("Container list cannot be empty.")
+	}
+	if in.Cpu != nil {
+		if cpu, err = parseCPU(*in.Cpu); err != nil {
+			return 0, 0, err
+		}
+	}
+	if in.Memory != nil {
+		if mem, err = parseMemory(*in.Memory); err != nil {
+			return 0, 0, err
+		}
+	}
+	mode := in.NetworkMode
+	fargate := false
+	for _, c := range in.RequiresCompatibilities {
+		fargate = fargate || c == CompatibilityFargate
+	}
+	if fargate {
+		if mode != NetworkModeAwsvpc {
+			return 0, 0, clientErr("Fargate only supports network mode ‘awsvpc’.")
+		}
+		if cpu == 0 || mem == 0 {
+			return 0, 0, clientErr("Fargate requires that 'cpu' and 'memory' be defined at the task level.")
+		}
+		if !fargateFits(cpu, mem) {
+			return 0, 0, clientErr("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid values.", cpu, mem)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range in.ContainerDefinitions {
+		c := &in.ContainerDefinitions[i]
+		name := deref(c.Name)
+		switch {
+		case name == "":
+			return 0, 0, clientErr("Container.name should not be null or empty.")
+		case deref(c.Image) == "":
+			return 0, 0, clientErr("Container.image should not be null or empty.")
+		case seen[name]:
+			return 0, 0, clientErr("Duplicate container names are not allowed: '%s'.", name)
+		}
+		seen[name] = true
+		if err := checkContainerMemory(c, mem); err != nil {
+			return 0, 0, err
+		}
+		if err := checkNetworkMode(c, mode); err != nil {
+			return 0, 0, err
+		}
+	}
+	for i := range in.ContainerDefinitions {
+		for _, d := range in.ContainerDefinitions[i].DependsOn {
+			if !seen[deref(d.ContainerName)] {
+				return 0, 0, clientErr("Container '%s' depends on container '%s', which is not defined.", deref(in.ContainerDefinitions[i].Name), deref(d.ContainerName))
+			}
+		}
+	}
+	return cpu, mem, nil
+}
+
+func checkContainerMemory(c *ContainerDefinition, taskMem int) error {
+	name := deref(c.Name)
+	if taskMem == 0 && c.Memory == nil && c.MemoryReservation == nil {
+		return clientErr("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", name)
+	}
+	if c.Memory != nil && *c.Memory < 6 {
+		return clientErr("Invalid 'memory' setting for container '%s'. Minimum memory is 6 MiB.", name)
+	}
+	if c.Memory != nil && c.MemoryReservation != nil && *c.MemoryReservation > *c.Memory {
+		return clientErr("Invalid setting for container '%s'. 'memory' must be greater than or equal to 'memoryReservation'.", name)
+	}
+	if c.Cpu != nil && (*c.Cpu < 0 || *c.Cpu > 10240) {
+		return clientErr("Invalid 'cpu' setting for container '%s'.", name)
+	}
+	return nil
+}
+
+// checkNetworkMode applies what awsvpc and host mode forbid or require.
+func checkNetworkMode(c *ContainerDefinition, mode NetworkMode) error {
+	if mode == NetworkModeAwsvpc || mode == NetworkModeHost {
+		for _, p := range c.PortMappings {
+			if p.HostPort != nil && p.ContainerPort != nil && *p.HostPort != *p.ContainerPort {
+				return clientErr("When networkMode=%s, the host ports and container ports in port mappings must match.", mode)
+			}
+		}
+	}
+	if mode != NetworkModeAwsvpc {
+		return nil
+	}
+	switch {
+	case len(c.Links) > 0:
+		return clientErr("Links are not supported when networkMode=awsvpc.")
+	case c.Hostname != nil:
+		return clientErr("Hostname is not supported when networkMode=awsvpc.")
+	case len(c.DnsServers) > 0:
+		return clientErr("DNS servers are not supported when networkMode=awsvpc.")
+	case len(c.DnsSearchDomains) > 0:
+		return clientErr("DNS search domains are not supported when networkMode=awsvpc.")
+	case len(c.ExtraHosts) > 0:
+		return clientErr("Extra hosts are not supported when networkMode=awsvpc.")
+	case c.DisableNetworking != nil:
+		return clientErr("Disable networking is not supported when networkMode=awsvpc.")
+	}
+	return nil
+}
+
+// parseCPU reads task-level cpu: CPU units ("256") or vCPUs ("0.25 vCPU", "1 vcpu").
+func parseCPU(s string) (int, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	if v, ok := strings.CutSuffix(t, "vcpu"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 {
+			return 0, clientErr("Invalid 'cpu' setting for task.")
+		}
+		return int(f * 1024), nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 128 || n > 196608 {
+		return 0, clientErr("Invalid 'cpu' setting for task.")
+	}
+	return n, nil
+}
+
+// parseMemory reads task-level memory: MiB ("512") or GB ("0.5 GB", "1GB").
+func parseMemory(s string) (int, error) {
+	t := strings.TrimSpace(strings.ToLower(s))
+	if v, ok := strings.CutSuffix(t, "gb"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil || f <= 0 {
+			return 0, clientErr("Invalid 'memory' setting for task.")
+		}
+		return int(f * 1024), nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil || n < 6 {
+		return 0, clientErr("Invalid 'memory' setting for task.")
+	}
+	return n, nil
+}
+
+// fargateSizes are the CPU units Fargate offers with their memory range (MiB)
+// and step.
+var fargateSizes = []struct{ cpu, min, max, step int }{
+	{256, 512, 2048, 0}, // 512, 1024, 2048
+	{512, 1024, 4096, 1024},
+	{1024, 2048, 8192, 1024},
+	{2048, 4096, 16384, 1024},
+	{4096, 8192, 30720, 1024},
+	{8192, 16384, 61440, 4096},
+	{16384, 32768, 122880, 8192},
+}
+
+func fargateFits(cpu, mem int) bool {
+	for _, f := range fargateSizes {
+		if f.cpu != cpu {
+			continue
+		}
+		if f.step == 0 {
+			return mem == 512 || mem == 1024 || mem == 2048
+		}
+		return mem >= f.min && mem <= f.max && (mem-f.min)%f.step == 0
+	}
+	return false
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
