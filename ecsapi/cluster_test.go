@@ -49,3 +49,18 @@ func TestClusters(t *testing.T) {
 	_, err = w.ListTasks(ctx, west, &ListTasksRequest{})
 	wantErr(t, err, "ClusterNotFoundException", "Cluster not found.")
 }
+
+func TestTags(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	arn := w.cluster(t, "tagged").ClusterArn
+	must(w.TagResource(ctx, west, &TagResourceRequest{ResourceArn: arn, Tags: []Tag{{Key: str("team"), Value: str("a")}, {Key: str("env"), Value: str("dev")}}}))(t)
+	must(w.TagResource(ctx, west, &TagResourceRequest{ResourceArn: arn, Tags: []Tag{{Key: str("team"), Value: str("b")}}}))(t)
+	must(w.UntagResource(ctx, west, &UntagResourceRequest{ResourceArn: arn, TagKeys: []string{"env"}}))(t)
+	got := must(w.ListTagsForResource(ctx, west, &ListTagsForResourceRequest{ResourceArn: arn}))(t)
+	if len(got.Tags) != 1 || deref(got.Tags[0].Value) != "b" {
+		t.Fatalf("tags %+v", got.Tags)
+	}
+	_, err := w.ListTagsForResource(ctx, west, &ListTagsForResourceRequest{ResourceArn: str("arn:aws:ecs:us-west-2:000000000000:cluster/none")})
+	wantErr(t, err, "ResourceNotFoundException", "")
+}

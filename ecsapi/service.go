@@ -87,7 +87,6 @@ func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime,
 	return s, nil
 }
 
-
 // Document kinds in the store.
 const (
 	kindCluster  = "ecs.cluster"

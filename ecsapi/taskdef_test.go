@@ -51,13 +51,18 @@ func TestTaskDefinitions(t *testing.T) {
 		change func(*RegisterTaskDefinitionRequest)
 		msg    string
 	}{
-		{func(r *RegisterTaskDefinitionRequest) { r.ContainerDefinitions[0].PortMappings[0].HostPort = Ptr(int32(8080)) },
+		{func(r *RegisterTaskDefinitionRequest) {
+			r.ContainerDefinitions[0].PortMappings[0].HostPort = Ptr(int32(8080))
+		},
 			"When networkMode=awsvpc, the host ports and container ports in port mappings must match."},
 		{func(r *RegisterTaskDefinitionRequest) { r.ContainerDefinitions[0].Links = []string{"db"} }, "Links are not supported when networkMode=awsvpc."},
 		{func(r *RegisterTaskDefinitionRequest) { r.ContainerDefinitions[0].Image = nil }, "Container.image should not be null or empty."},
 		{func(r *RegisterTaskDefinitionRequest) { r.ContainerDefinitions[0].Memory = nil },
 			"Invalid setting for container 'nginx'. At least one of 'memory' or 'memoryReservation' must be specified."},
-		{func(r *RegisterTaskDefinitionRequest) { r.NetworkMode = NetworkModeBridge; r.RequiresCompatibilities = []Compatibility{CompatibilityFargate} },
+		{func(r *RegisterTaskDefinitionRequest) {
+			r.NetworkMode = NetworkModeBridge
+			r.RequiresCompatibilities = []Compatibility{CompatibilityFargate}
+		},
 			"Fargate only supports network mode ‘awsvpc’."},
 		{func(r *RegisterTaskDefinitionRequest) {
 			r.RequiresCompatibilities = []Compatibility{CompatibilityFargate}

@@ -17,3 +17,21 @@ func TestAcceptanceVPC(t *testing.T) {
 		})
 	}
 }
+
+// TestECSAwsvpc runs testdata/cli/ecs-awsvpc.sh, the seed's ECS walkthrough in
+// awsvpc mode up to real containers, with aws-cli v1 and v2.
+func TestECSAwsvpc(t *testing.T) {
+	requireE2E(t)
+	dir := sharedDir(t)
+	script, err := filepath.Abs("../../testdata/cli/ecs-awsvpc.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cli := range awsCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			s := startServer(t)
+			s.extraEnv = []string{"ACCEPTANCE_LIB=" + filepath.Join(dir, "lib.sh")}
+			s.runScript(t, script, cli)
+		})
+	}
+}

@@ -71,6 +71,7 @@ type server struct {
 	listen   string
 	cmd      *exec.Cmd
 	log      *os.File
+	extraEnv []string // for the scripts run against it
 }
 
 func randHex(n int) string {
@@ -210,7 +211,7 @@ func sharedDir(t *testing.T) string {
 func (s *server) runScript(t *testing.T, script, cli string) {
 	t.Helper()
 	cmd := exec.Command("bash", script)
-	cmd.Env = s.env("AWSCLI=" + cli)
+	cmd.Env = s.env(append([]string{"AWSCLI=" + cli}, s.extraEnv...)...)
 	out, err := cmd.CombinedOutput()
 	var summary string
 	sc := bufio.NewScanner(strings.NewReader(string(out)))

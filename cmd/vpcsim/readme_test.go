@@ -8,30 +8,35 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 )
 
 var update = flag.Bool("update", false, "rewrite README.md's coverage section from the code")
 
-// coverage renders the README's coverage section: every EC2 operation of
-// botocore's model, and whether vpcsim implements it.
+// coverage renders the README's coverage section: every EC2 and ECS operation
+// of botocore's models, and whether vpcsim implements it.
 func coverage() string {
-	impl := ec2query.Implemented()
 	var b strings.Builder
-	fmt.Fprintf(&b, "### EC2: %d of %d operations implemented\n\n", len(impl), len(ec2query.ModelOperations()))
+	table(&b, "EC2", ec2query.Implemented(), ec2query.ModelOperations(), "UnsupportedOperation")
+	table(&b, "ECS", ecsjson.Implemented(), ecsjson.ModelOperations(), "UnsupportedFeatureException")
+	b.WriteString("\nSTS: GetCallerIdentity implemented; other STS operations answer an error.\n")
+	return b.String()
+}
+
+func table(b *strings.Builder, api string, impl, all []string, refusal string) {
+	fmt.Fprintf(b, "\n### %s: %d of %d operations implemented\n\n", api, len(impl), len(all))
 	b.WriteString("| Operation | Status |\n|---|---|\n")
 	var missing []string
-	for _, op := range ec2query.ModelOperations() {
+	for _, op := range all {
 		if slices.Contains(impl, op) {
-			fmt.Fprintf(&b, "| %s | implemented |\n", op)
+			fmt.Fprintf(b, "| %s | implemented |\n", op)
 		} else {
 			missing = append(missing, op)
 		}
 	}
-	fmt.Fprintf(&b, "\nNot implemented yet (%d), answering `UnsupportedOperation`:\n\n<details><summary>the list</summary>\n\n%s\n\n</details>\n",
-		len(missing), strings.Join(missing, ", "))
-	b.WriteString("\nSTS: GetCallerIdentity implemented; other STS operations answer an error.\n")
-	return b.String()
+	fmt.Fprintf(b, "\nNot implemented yet (%d), answering `%s`:\n\n<details><summary>the list</summary>\n\n%s\n\n</details>\n",
+		len(missing), refusal, strings.Join(missing, ", "))
 }
 
 // TestReadmeCoverage keeps README.md's coverage table true to the code

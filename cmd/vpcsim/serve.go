@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
@@ -54,13 +56,21 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cloud.Wait()
+	// Containers are not run yet (the containerd runtime is the next step): tasks
+	// go through their whole lifecycle with real ENIs and namespaces, no processes.
+	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithLogger(log),
+		ecsapi.WithNetnsPath(func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }))
+	if err != nil {
+		return err
+	}
+	defer ecs.Close()
 
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newMux(ec2query.NewHandler(cloud, log)),
+		Handler:           newMux(ec2query.NewHandler(cloud, log), ecsjson.NewHandler(ecs, log, cfg.region)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/vpcsim/vpcsim/hostnet"
 )
@@ -50,6 +51,17 @@ func down(ctx context.Context, w io.Writer) error {
 	return err
 }
 
+// hostOf names the namespace of an instance ID, or of a task by ID or ARN.
+func hostOf(id string) string {
+	if strings.HasPrefix(id, "arn:aws:ecs:") {
+		id = id[strings.LastIndexByte(id, '/')+1:]
+	}
+	if len(id) == 32 && strings.Trim(id, "0123456789abcdef") == "" {
+		return "task-" + id
+	}
+	return id
+}
+
 // execIn replaces this process with CMD running inside an instance's network
 // namespace, as if the user had logged in to the instance.
 func execIn(args []string) error {
@@ -57,7 +69,7 @@ func execIn(args []string) error {
 		return usageError{"exec needs INSTANCE-ID -- CMD [ARGS...]"}
 	}
 	id, argv := args[0], args[2:]
-	path := hostnet.NetnsPathFor(netnsPrefix(), id)
+	path := hostnet.NetnsPathFor(netnsPrefix(), hostOf(id))
 	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("%s has no network namespace here: is it running, and is vpcsim serving with the kernel dataplane?", id)

@@ -231,7 +231,7 @@ const stsVersion = "2011-06-15"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	reqID := newRequestID()
+	reqID := awsauth.NewRequestID()
 	ctx := r.Context()
 	defer func() {
 		// A bug must answer InternalError, never leave the client with a dropped

@@ -2,7 +2,6 @@ package ec2query
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -63,15 +62,6 @@ func writeXML(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(status)
 	w.Write(body)
-}
-
-// newRequestID returns a random (version 4) UUID, the form of AWS request IDs.
-func newRequestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
 // set is a list rendered as AWS renders lists: <nameSet><item>…</item></nameSet>.

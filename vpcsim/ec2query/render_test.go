@@ -86,11 +86,3 @@ func TestMarshalSTSError(t *testing.T) {
 		t.Errorf("server fault not typed Receiver: %s", got)
 	}
 }
-
-func TestRequestID(t *testing.T) {
-	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-	a, b := newRequestID(), newRequestID()
-	if !re.MatchString(a) || a == b {
-		t.Errorf("request IDs %q, %q", a, b)
-	}
-}

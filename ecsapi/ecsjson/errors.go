@@ -1,0 +1,138 @@
+package ecsjson
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/vpcsim/vpcsim/ecsapi"
+)
+
+// apiError is an error as the client receives it: HTTP status, the __type and
+// the message. Every error leaving the handler becomes one, through toAPIError.
+type apiError struct {
+	Status int
+	Type   string // as sent: "ClientException", "com.amazon.coral.service#SerializationException"
+	// Message is the message; HasMessage false leaves the member out, as AWS
+	// does for a body that is not JSON or an unknown operation.
+	Message    string
+	HasMessage bool
+	// CapitalM sends the message as "Message", as AWS's request framework (Coral)
+	// does for its own SerializationException; the service's exceptions say "message".
+	CapitalM bool
+}
+
+func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+
+// The Coral framework's exceptions: AWS sends them with this namespace. botocore
+// and aws-sdk-go-v2 keep only what follows '#'.
+const coralNS = "com.amazon.coral.service#"
+
+// validationType is the exception a request breaking a constraint of the model
+// gets. (unverified: AWS's framework names it com.amazon.coral.validate#ValidationException
+// in other JSON services; ECS's own refusals of bad parameters are
+// InvalidParameterException, which its model declares, so vpcsim answers that.)
+const validationType = "InvalidParameterException"
+
+// serverFaultMessage is what ECS says of its own faults (HTTP 500).
+const serverFaultMessage = "Service Unavailable. Please try again later."
+
+func serviceError(status int, typ, msg string) *apiError {
+	return &apiError{Status: status, Type: typ, Message: msg, HasMessage: true}
+}
+
+// errUnknownOperation answers a target that is not an ECS operation:
+// {"__type":"com.amazon.coral.service#UnknownOperationException"}, no message.
+func errUnknownOperation() *apiError {
+	return &apiError{Status: http.StatusBadRequest, Type: coralNS + "UnknownOperationException"}
+}
+
+// errUnsupported answers an ECS operation vpcsim does not implement yet, with an
+// exception the ECS model declares.
+func errUnsupported(op string) *apiError {
+	return serviceError(http.StatusBadRequest, "UnsupportedFeatureException",
+		fmt.Sprintf("The operation %s is not supported by vpcsim yet.", op))
+}
+
+// errBodyTooLarge refuses a body over the limit. (unverified: AWS's front end
+// answers 413; the __type follows Coral's naming.)
+func errBodyTooLarge(limit int64) *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: coralNS + "RequestEntityTooLargeException",
+		Message: fmt.Sprintf("Request body exceeds the maximum allowed size of %d bytes.", limit), HasMessage: true, CapitalM: true}
+}
+
+func errServer() *apiError {
+	return serviceError(http.StatusInternalServerError, "ServerException", serverFaultMessage)
+}
+
+func errSignature() *apiError {
+	return serviceError(http.StatusBadRequest, coralNS+"InvalidSignatureException",
+		"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
+}
+
+func errMissingAuth() *apiError {
+	return serviceError(http.StatusBadRequest, coralNS+"MissingAuthenticationTokenException",
+		"Request is missing Authentication Token")
+}
+
+// toAPIError maps any error of a request to what the client receives. Context
+// errors come first: a request cancelled or timed out mid-way is not a bug,
+// whatever the layer below wrapped it in. Refusals (ours, the decoder's, the
+// model's constraints, the domain's *ecsapi.Error) pass through; anything else is
+// a server fault, logged here with its cause and answered with ServerException.
+func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *apiError {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		log.DebugContext(ctx, "request ended by its context", "operation", op, "err", err)
+		return errServer()
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var se *serializationError
+	if errors.As(err, &se) {
+		return &apiError{Status: http.StatusBadRequest, Type: coralNS + "SerializationException",
+			Message: se.Message, HasMessage: se.Message != "", CapitalM: true}
+	}
+	var ve *ecsapi.ValidationError
+	if errors.As(err, &ve) {
+		return serviceError(http.StatusBadRequest, validationType, ve.Error())
+	}
+	if de, ok := ecsapi.AsError(err); ok {
+		status := http.StatusBadRequest
+		if ecsapi.Exceptions[de.Type] {
+			status = http.StatusInternalServerError
+		}
+		if _, known := ecsapi.Exceptions[de.Type]; !known {
+			log.WarnContext(ctx, "domain error type is not an exception of the ECS model", "operation", op, "type", de.Type)
+		}
+		return serviceError(status, de.Type, de.Message)
+	}
+	log.ErrorContext(ctx, "internal error", "operation", op, "err", err)
+	return errServer()
+}
+
+// marshalError renders e as AWS's JSON 1.1 services do: {"__type":…,"message":…}.
+func marshalError(e *apiError) []byte {
+	var v any
+	switch {
+	case !e.HasMessage:
+		v = struct {
+			Type string `json:"__type"`
+		}{e.Type}
+	case e.CapitalM:
+		v = struct {
+			Type    string `json:"__type"`
+			Message string `json:"Message"`
+		}{e.Type, e.Message}
+	default:
+		v = struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}{e.Type, e.Message}
+	}
+	b, _ := marshal(v) // strings only: cannot fail
+	return b
+}
