@@ -75,6 +75,8 @@ func (s *Service) lifecycle(arn string) {
 	last := deref(t.T.LastStatus)
 	if !stop && (last == "PROVISIONING" || last == "PENDING" || last == "ACTIVATING") {
 		s.bringUp(ctx, arn)
+	} else if !stop && t.AWSVPC {
+		s.serveMetadata(t) // a running task picked up after a restart
 	}
 	if s.waitForStop(arn) {
 		s.tearDown(ctx, arn)
@@ -98,6 +100,9 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 	}
 	s.pause()
 	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("PENDING") })
+	if t, _ := s.snapshot(arn); t.AWSVPC {
+		s.serveMetadata(t)
+	}
 	run, err := s.taskRun(sc, arn)
 	if err != nil {
 		s.failToStart(arn, err.Error())
@@ -155,8 +160,14 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 		return err
 	}
 	ip := e.PrimaryIP().String()
+	subs, err := s.ec2.DescribeSubnets(ctx, ec, []string{e.SubnetID}, nil)
+	if err != nil {
+		return err
+	}
+	cidr, gw, dns := subnetFacts(subs[0])
 	s.update(arn, func(t *taskRec) {
 		t.ENIAttached = true
+		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, subs[0].VPCID
 		a := &t.T.Attachments[0]
 		a.Status = str("ATTACHED")
 		a.Details = []KeyValuePair{
@@ -186,8 +197,9 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 	if t.AWSVPC {
 		run.NetnsPath = s.netns(t.host())
 	}
-	for _, def := range td.TD.ContainerDefinitions {
-		cr := ContainerRun{Def: def, Command: def.Command, Environment: def.Environment, StopTimeout: 30 * time.Second}
+	for i, def := range td.TD.ContainerDefinitions {
+		env := append(metadataEnv(metadataID(t.T.Containers[i]), t.T.LaunchType == LaunchTypeFargate), def.Environment...)
+		cr := ContainerRun{Def: def, Command: def.Command, Environment: env, StopTimeout: 30 * time.Second}
 		if def.StopTimeout != nil {
 			cr.StopTimeout = time.Duration(*def.StopTimeout) * time.Second
 		}
@@ -322,6 +334,7 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 		}
 	})
 	s.pause()
+	s.stopMetadata(arn)
 	if t.AWSVPC && t.ENIID != "" {
 		if err := s.ec2.DeleteTaskENI(ctx, vpcsim.Scope{Region: t.Region}, t.ENIID); err != nil {
 			s.log.Error("delete a stopped task's ENI", "task", arn, "eni", t.ENIID, "err", err)

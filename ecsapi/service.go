@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -35,6 +37,12 @@ type Service struct {
 	netns   func(host string) string // a task host's namespace path, for the runtime
 	// stepDelay spaces the lifecycle's states so that they can be observed; 0 in tests.
 	stepDelay time.Duration
+
+	metaListen func(host string) (net.Listener, error)
+	metaServe  MetadataServer
+	// metaMu guards metaServers, the endpoints of running tasks.
+	metaMu      sync.Mutex
+	metaServers map[string]*http.Server
 
 	bg        sync.WaitGroup
 	stops     stopSignals
@@ -72,6 +80,7 @@ func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime,
 	s := &Service{
 		store: store, ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
 		netns: func(string) string { return "" }, closed: make(chan struct{}),
+		metaServers: map[string]*http.Server{},
 	}
 	for _, o := range opts {
 		o(s)

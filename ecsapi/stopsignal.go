@@ -65,4 +65,13 @@ func (s *Service) waitForStop(arn string) bool {
 func (s *Service) Close() {
 	s.closeOnce.Do(func() { close(s.closed) })
 	s.bg.Wait()
+	s.metaMu.Lock()
+	var arns []string
+	for arn := range s.metaServers {
+		arns = append(arns, arn)
+	}
+	s.metaMu.Unlock()
+	for _, arn := range arns {
+		s.stopMetadata(arn)
+	}
 }

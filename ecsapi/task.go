@@ -26,6 +26,10 @@ type taskRec struct {
 	Groups      []string `json:"groups,omitempty"`
 	ENIID       string   `json:"eni,omitempty"`
 	ENIAttached bool     `json:"eniAttached,omitempty"`
+	SubnetCIDR  string   `json:"subnetCidr,omitempty"`
+	Gateway     string   `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
+	DNSServer   string   `json:"dns,omitempty"`
+	VPCID       string   `json:"vpc,omitempty"`
 	T           Task     `json:"task"`
 }
 

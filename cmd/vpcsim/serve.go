@@ -7,17 +7,22 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
+	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 )
+
+// metadataAddr is where the ECS agent serves task metadata, seen from a task.
+var metadataAddr = netip.MustParseAddrPort("169.254.170.2:80")
 
 func serve(ctx context.Context, args []string) error {
 	cfg, err := parseServeFlags(args)
@@ -58,8 +63,14 @@ func serve(ctx context.Context, args []string) error {
 	defer cloud.Wait()
 	// Containers are not run yet (the containerd runtime is the next step): tasks
 	// go through their whole lifecycle with real ENIs and namespaces, no processes.
-	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithLogger(log),
-		ecsapi.WithNetnsPath(func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }))
+	netnsOf := func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }
+	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf)}
+	if cfg.dataplane == "kernel" {
+		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
+		listen := func(host string) (net.Listener, error) { return hostnet.ListenIn(netnsOf(host), metadataAddr) }
+		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New))
+	}
+	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsOpts...)
 	if err != nil {
 		return err
 	}

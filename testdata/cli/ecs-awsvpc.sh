@@ -41,6 +41,9 @@ TASK_ID=${TASK##*/}
 check "the task's namespace has eth0 with its IP" grep -q "inet $IP/24" <<<"$("$VPCSIM" exec "$TASK_ID" -- ip -o -4 addr show dev eth0 2>/dev/null)"
 check "eth0 carries the ENI's MAC" grep -qi "$MAC" <<<"$("$VPCSIM" exec "$TASK" -- ip -o link show dev eth0 2>/dev/null)"
 check "another instance of the VPC reaches the task's IP" "$VPCSIM" exec "$CLIENT" -- busybox ping -c1 -W2 "$IP"
+CID=$(jq -r '.containers[0].containerArn' <<<"$desc"); CID=${CID##*/}
+meta=$("$VPCSIM" exec "$TASK_ID" -- curl -s -m 3 "http://169.254.170.2/v4/$CID/task" 2>/dev/null)
+check "the metadata endpoint answers inside the task with its ENI's facts" eq "$(jq -r '[.TaskARN, .Containers[0].Networks[0].IPv4Addresses[0], .Containers[0].Networks[0].MACAddress, .Containers[0].Networks[0].IPv4SubnetCIDRBlock, .Containers[0].Networks[0].SubnetGatewayIpv4Address] | join(" ")' <<<"$meta")" "$TASK $IP $MAC 10.0.0.0/24 10.0.0.1/24"
 
 TASK2=$(awsx ecs run-task --cluster awsvpc-demo --network-configuration "$NET" --task-definition nginx-awsvpc --query 'tasks[0].taskArn' --output text)
 wait_until 60 "second task RUNNING" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ecs describe-tasks --cluster awsvpc-demo --tasks $TASK2 --query 'tasks[0].lastStatus' --output text)\" = RUNNING ]"

@@ -1,0 +1,155 @@
+package ecsapi
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// The task metadata endpoint: what the ECS agent serves at 169.254.170.2 to every
+// task (v3 and v4), with the task's real network facts. The domain opens one
+// listener inside each awsvpc task's namespace (through the option below, which
+// the dataplane provides) and serves the handler the protocol package builds.
+
+// metadataAddr is where tasks find the endpoint.
+const metadataAddr = "169.254.170.2"
+
+// MetadataServer is the endpoint's HTTP side, built by package taskmeta from the
+// snapshots the service gives it.
+type MetadataServer func(s *Service, taskARN string) http.Handler
+
+// WithMetadata makes every awsvpc task's namespace serve the task metadata
+// endpoint: listen opens a listener inside a host's namespace, serve builds the
+// handler.
+func WithMetadata(listen func(host string) (net.Listener, error), serve MetadataServer) Option {
+	return func(s *Service) { s.metaListen, s.metaServe = listen, serve }
+}
+
+// TaskMeta is what the endpoint reports of a task: the task as DescribeTasks
+// shows it, and its network as the agent sees it.
+type TaskMeta struct {
+	Task         Task
+	Family       string
+	Revision     string
+	TaskCPU      int
+	TaskMemory   int
+	Network      *MetaNetwork // nil outside awsvpc
+	ServiceName  string
+	Region       string
+	VPCID        string
+	ContainerIDs map[string]string // container name → the ID in its metadata URI
+}
+
+// MetaNetwork is the task's awsvpc network as the endpoint shows it.
+type MetaNetwork struct {
+	IPv4Address, MAC, SubnetCIDR, DNSName, Gateway string
+	DNSServers                                     []string
+	SearchList                                     []string
+}
+
+// Metadata returns a task's metadata, or false when the task is gone.
+func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[taskARN]
+	if t == nil {
+		return TaskMeta{}, false
+	}
+	m := TaskMeta{Task: s.renderTaskLocked(t, []TaskField{TaskFieldTags}), TaskCPU: t.CPU, TaskMemory: t.Memory, Region: t.Region, VPCID: t.VPCID, ContainerIDs: map[string]string{}}
+	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+		m.Family, m.Revision = td.family(), itoa(int(td.revision()))
+	}
+	for _, c := range t.T.Containers {
+		m.ContainerIDs[deref(c.Name)] = metadataID(c)
+	}
+	if t.AWSVPC && t.ENIAttached {
+		m.Network = &MetaNetwork{
+			IPv4Address: detailOf(t.T, "privateIPv4Address"), MAC: detailOf(t.T, "macAddress"),
+			DNSName: detailOf(t.T, "privateDnsName"), SubnetCIDR: t.SubnetCIDR,
+			Gateway: t.Gateway, DNSServers: []string{t.DNSServer},
+			SearchList: []string{searchDomain(t.Region)},
+		}
+	}
+	return m, true
+}
+
+// metadataID is the ID in a container's metadata URI: its ARN's last part.
+func metadataID(c Container) string {
+	arn := deref(c.ContainerArn)
+	return arn[strings.LastIndexByte(arn, '/')+1:]
+}
+
+func detailOf(t Task, name string) string {
+	if len(t.Attachments) == 0 {
+		return ""
+	}
+	for _, d := range t.Attachments[0].Details {
+		if deref(d.Name) == name {
+			return deref(d.Value)
+		}
+	}
+	return ""
+}
+
+// searchDomain is the DNS search domain EC2's DHCP options give a region.
+func searchDomain(region string) string {
+	if region == "us-east-1" {
+		return "ec2.internal"
+	}
+	return region + ".compute.internal"
+}
+
+// metadataEnv is what every container of the task finds in its environment.
+func metadataEnv(id string, fargate bool) []KeyValuePair {
+	env := "AWS_ECS_EC2"
+	if fargate {
+		env = "AWS_ECS_FARGATE"
+	}
+	return []KeyValuePair{
+		{Name: str("ECS_CONTAINER_METADATA_URI_V4"), Value: str("http://" + metadataAddr + "/v4/" + id)},
+		{Name: str("ECS_CONTAINER_METADATA_URI"), Value: str("http://" + metadataAddr + "/v3/" + id)},
+		{Name: str("AWS_EXECUTION_ENV"), Value: str(env)},
+	}
+}
+
+// serveMetadata opens the endpoint inside the task's namespace.
+func (s *Service) serveMetadata(t taskRec) {
+	if s.metaListen == nil || !t.AWSVPC {
+		return
+	}
+	ln, err := s.metaListen(t.host())
+	if err != nil {
+		s.log.Error("open the task metadata endpoint", "task", *t.T.TaskArn, "err", err)
+		return
+	}
+	srv := &http.Server{Handler: s.metaServe(s, *t.T.TaskArn), ReadHeaderTimeout: 10 * time.Second}
+	s.metaMu.Lock()
+	s.metaServers[*t.T.TaskArn] = srv
+	s.metaMu.Unlock()
+	go srv.Serve(ln)
+}
+
+// stopMetadata closes a task's endpoint.
+func (s *Service) stopMetadata(arn string) {
+	s.metaMu.Lock()
+	srv := s.metaServers[arn]
+	delete(s.metaServers, arn)
+	s.metaMu.Unlock()
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}
+}
+
+// subnetFacts are what the endpoint reports of a task's subnet.
+func subnetFacts(sub vpcsim.Subnet) (cidr, gateway, dns string) {
+	first := sub.CIDR.Masked().Addr()
+	gw, dnsAddr := first.Next(), first.Next().Next()
+	bits := itoa(sub.CIDR.Bits())
+	return sub.CIDR.String(), gw.String() + "/" + bits, dnsAddr.String()
+}

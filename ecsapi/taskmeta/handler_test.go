@@ -1,0 +1,130 @@
+package taskmeta_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// A Fargate task's endpoint reports its ENI's real facts. The listener is on
+// loopback here; in vpcsim serve it is inside the task's namespace.
+func TestTaskMetadata(t *testing.T) {
+	ctx := context.Background()
+	store := vpcsim.NewMemStore()
+	cloud, err := vpcsim.New(ctx, store, vpcsim.NewFakeDataplane())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	addrs := map[string]string{}
+	listen := func(host string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err == nil {
+			mu.Lock()
+			addrs[host] = ln.Addr().String()
+			mu.Unlock()
+		}
+		return ln, err
+	}
+	svc, err := ecsapi.New(ctx, store, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithMetadata(listen, taskmeta.New))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	ec := vpcsim.Scope{Region: "eu-west-1"}
+	sc := ecsapi.Scope{Region: "eu-west-1"}
+	vpc, _ := cloud.CreateVpc(ctx, ec, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
+	sub, err := cloud.CreateSubnet(ctx, ec, vpcsim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.2.0/24"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateCluster(ctx, sc, &ecsapi.CreateClusterRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.RegisterTaskDefinition(ctx, sc, &ecsapi.RegisterTaskDefinitionRequest{
+		Family: ecsapi.Ptr("meta"), NetworkMode: ecsapi.NetworkModeAwsvpc, Cpu: ecsapi.Ptr("256"), Memory: ecsapi.Ptr("512"),
+		RequiresCompatibilities: []ecsapi.Compatibility{ecsapi.CompatibilityFargate},
+		ContainerDefinitions:    []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("app:1")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := svc.RunTask(ctx, sc, &ecsapi.RunTaskRequest{LaunchType: ecsapi.LaunchTypeFargate, TaskDefinition: ecsapi.Ptr("meta"),
+		NetworkConfiguration: &ecsapi.NetworkConfiguration{AwsvpcConfiguration: &ecsapi.AwsVpcConfiguration{Subnets: []string{sub.ID}}}})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("run: %v %+v", err, run)
+	}
+	arn := *run.Tasks[0].TaskArn
+	var m ecsapi.TaskMeta
+	for range 400 {
+		if m, _ = svc.Metadata(arn); m.Network != nil && m.Task.LastStatus != nil && *m.Task.LastStatus == "RUNNING" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	addr := addrs["task-"+arn[len(arn)-32:]]
+	mu.Unlock()
+	if addr == "" {
+		t.Fatalf("no endpoint opened in the task's namespace: %v", addrs)
+	}
+	var task map[string]any
+	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"]+"/task", &task)
+	if task["TaskARN"] != arn || task["LaunchType"] != "FARGATE" || task["Family"] != "meta" || task["VPCID"] != vpc.ID {
+		t.Fatalf("task document %v", task)
+	}
+	nets := task["Containers"].([]any)[0].(map[string]any)["Networks"].([]any)[0].(map[string]any)
+	want := map[string]any{
+		"NetworkMode": "awsvpc", "IPv4SubnetCIDRBlock": "10.0.2.0/24", "SubnetGatewayIpv4Address": "10.0.2.1/24",
+		"IPv4Addresses": []any{m.Network.IPv4Address}, "MACAddress": m.Network.MAC, "AttachmentIndex": float64(0),
+		"PrivateDNSName": "ip-" + dashes(m.Network.IPv4Address) + ".eu-west-1.compute.internal",
+	}
+	for k, v := range want {
+		if b1, _ := json.Marshal(nets[k]); string(b1) != mustJSON(v) {
+			t.Errorf("Networks %s = %v, want %v", k, nets[k], v)
+		}
+	}
+	var c map[string]any
+	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"], &c)
+	if c["Name"] != "app" || c["KnownStatus"] != "RUNNING" {
+		t.Fatalf("container document %v", c)
+	}
+	if resp, err := http.Get("http://" + addr + "/v4/nope/task"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("unknown container ID: %v %v", err, resp)
+	}
+}
+
+func get(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func dashes(ip string) string {
+	out := []byte(ip)
+	for i := range out {
+		if out[i] == '.' {
+			out[i] = '-'
+		}
+	}
+	return string(out)
+}
