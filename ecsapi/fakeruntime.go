@@ -78,3 +78,11 @@ func (f *FakeRuntime) Running(taskID string) bool {
 	_, ok := f.running[taskID]
 	return ok
 }
+
+// Run returns what a running task was started with.
+func (f *FakeRuntime) Run(taskID string) (TaskRun, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	run, ok := f.running[taskID]
+	return run, ok
+}

@@ -77,6 +77,10 @@ func (s *Service) lifecycle(arn string) {
 		s.bringUp(ctx, arn)
 	} else if !stop && t.AWSVPC {
 		s.serveMetadata(t) // a running task picked up after a restart
+	} else if !stop {
+		if _, err := s.attachNetwork(ctx, t); err != nil {
+			s.log.Error("restore a task's network after a restart", "task", arn, "err", err)
+		}
 	}
 	if s.waitForStop(arn) {
 		s.tearDown(ctx, arn)
@@ -95,6 +99,15 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 			return
 		}
 	}
+	netnsPath := ""
+	if !t.AWSVPC {
+		var err error
+		if netnsPath, err = s.attachNetwork(ctx, t); err != nil {
+			s.log.Error("task network", "task", arn, "err", err)
+			s.failToStart(arn, "ResourceInitializationError: failed to set up the task's network: "+err.Error())
+			return
+		}
+	}
 	if t, stop := s.snapshot(arn); stop || t.ID == "" {
 		return
 	}
@@ -104,6 +117,9 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		s.serveMetadata(t)
 	}
 	run, err := s.taskRun(sc, arn)
+	if !t.AWSVPC {
+		run.NetnsPath = netnsPath
+	}
 	if err != nil {
 		s.failToStart(arn, err.Error())
 		return
@@ -335,6 +351,9 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 	})
 	s.pause()
 	s.stopMetadata(arn)
+	if err := s.detachNetwork(ctx, t); err != nil {
+		s.log.Error("remove a stopped task's network", "task", arn, "err", err)
+	}
 	if t.AWSVPC && t.ENIID != "" {
 		if err := s.ec2.DeleteTaskENI(ctx, vpcsim.Scope{Region: t.Region}, t.ENIID); err != nil {
 			s.log.Error("delete a stopped task's ENI", "task", arn, "eni", t.ENIID, "err", err)

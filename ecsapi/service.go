@@ -38,6 +38,7 @@ type Service struct {
 	// stepDelay spaces the lifecycle's states so that they can be observed; 0 in tests.
 	stepDelay time.Duration
 
+	taskNet    TaskNetwork
 	metaListen func(host string) (net.Listener, error)
 	metaServe  MetadataServer
 	// metaMu guards metaServers, the endpoints of running tasks.

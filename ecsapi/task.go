@@ -11,26 +11,28 @@ import (
 // taskRec is a task as stored: its answer shape, kept current through the
 // lifecycle, and what it holds of its instance and its VPC.
 type taskRec struct {
-	Region      string   `json:"region"`
-	Seq         int64    `json:"seq"`
-	ID          string   `json:"id"`
-	ClusterARN  string   `json:"cluster"`
-	InstanceARN string   `json:"instance,omitempty"`
-	EC2ID       string   `json:"ec2,omitempty"`
-	TaskDefARN  string   `json:"taskDef"`
-	CPU         int      `json:"cpu"`
-	Memory      int      `json:"memory"`
-	HostPorts   []string `json:"hostPorts,omitempty"`
-	AWSVPC      bool     `json:"awsvpc"`
-	SubnetID    string   `json:"subnet,omitempty"`
-	Groups      []string `json:"groups,omitempty"`
-	ENIID       string   `json:"eni,omitempty"`
-	ENIAttached bool     `json:"eniAttached,omitempty"`
-	SubnetCIDR  string   `json:"subnetCidr,omitempty"`
-	Gateway     string   `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
-	DNSServer   string   `json:"dns,omitempty"`
-	VPCID       string   `json:"vpc,omitempty"`
-	T           Task     `json:"task"`
+	Region      string      `json:"region"`
+	Seq         int64       `json:"seq"`
+	ID          string      `json:"id"`
+	ClusterARN  string      `json:"cluster"`
+	InstanceARN string      `json:"instance,omitempty"`
+	EC2ID       string      `json:"ec2,omitempty"`
+	TaskDefARN  string      `json:"taskDef"`
+	CPU         int         `json:"cpu"`
+	Memory      int         `json:"memory"`
+	HostPorts   []string    `json:"hostPorts,omitempty"`
+	AWSVPC      bool        `json:"awsvpc"`
+	SubnetID    string      `json:"subnet,omitempty"`
+	Groups      []string    `json:"groups,omitempty"`
+	ENIID       string      `json:"eni,omitempty"`
+	ENIAttached bool        `json:"eniAttached,omitempty"`
+	SubnetCIDR  string      `json:"subnetCidr,omitempty"`
+	Gateway     string      `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
+	DNSServer   string      `json:"dns,omitempty"`
+	VPCID       string      `json:"vpc,omitempty"`
+	Mode        NetworkMode `json:"mode,omitempty"`
+	BridgeAddr  string      `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge
+	T           Task        `json:"task"`
 }
 
 // host is the name of the task's own network namespace (awsvpc).
@@ -222,7 +224,7 @@ func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req 
 	r := &taskRec{
 		Region: sc.Region, Seq: s.nextSeq(), ID: id, ClusterARN: *c.C.ClusterArn, TaskDefARN: *td.TD.TaskDefinitionArn,
 		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == NetworkModeAwsvpc, SubnetID: req.subnetID,
-		Groups: req.groups,
+		Groups: req.groups, Mode: td.TD.NetworkMode,
 	}
 	now := s.now()
 	group := deref(req.group)
@@ -243,6 +245,9 @@ func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req 
 		t.ContainerInstanceArn = inst.CI.ContainerInstanceArn
 		t.AvailabilityZone = str(inst.AZ)
 		r.HostPorts = req.hostPorts
+		if r.Mode == NetworkModeBridge || r.Mode == "" {
+			r.BridgeAddr = s.bridgeAddrLocked(r.InstanceARN)
+		}
 	} else {
 		t.AvailabilityZone = str(req.az)
 		t.PlatformVersion, t.PlatformFamily = str("1.4.0"), str("Linux")
