@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,7 @@ func TestBridgeHostNoneModes(t *testing.T) {
 
 	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("m"), TaskDefinition: str("dyn"), Count: Ptr(int32(2))}))(t)
 	w.settleTasks()
+	slices.Sort(net.calls) // the two tasks come up concurrently
 	if len(net.calls) != 2 || !strings.Contains(net.calls[0], "172.17.0.2 [{tcp 49153 80}]") || !strings.Contains(net.calls[1], "172.17.0.3 [{tcp 49154 80}]") {
 		t.Fatalf("bridge attach calls %v", net.calls)
 	}
