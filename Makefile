@@ -28,6 +28,7 @@ run: deps build
 # drive aws-cli v1 and v2, aws-sdk-go-v2 and ../shared/acceptance against a real vpcsim.
 test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -short ./vpcsim/ ./ecsapi/ ./storage/
 
 # unit runs the tests that need neither root nor the aws CLI.
 unit:
