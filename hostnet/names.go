@@ -111,3 +111,19 @@ func bridgeMAC(subnetID string) net.HardwareAddr {
 	mac[0] = 0x06
 	return mac
 }
+
+// Names inside an EC2 instance's namespace for ECS tasks in bridge network mode.
+const (
+	dockerBridgeName = "vs-dbr0" // the instance's docker0, holding 172.17.0.1/16
+	taskVethPrefix   = "vs-v"    // a bridge-mode task's veth end, a port of vs-dbr0
+)
+
+// taskVethName is the name of a bridge-mode task's veth end in its instance's
+// namespace: vs-v + the first 11 hex digits of the task ID ("task-<32 hex>").
+func taskVethName(task string) (string, error) {
+	h, err := idHex("task", task)
+	if err != nil {
+		return "", err
+	}
+	return taskVethPrefix + h, nil
+}

@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	var dp vpcsim.Dataplane = vpcsim.NopDataplane{}
+	var kernel *hostnet.Kernel
 	if cfg.dataplane == "kernel" {
 		if err := hostnet.Privileged(); err != nil {
 			return err
@@ -44,7 +45,7 @@ func serve(ctx context.Context, args []string) error {
 		for _, w := range k.Warnings() {
 			log.Warn(w)
 		}
-		dp = k
+		dp, kernel = k, k
 	}
 
 	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
@@ -68,7 +69,7 @@ func serve(ctx context.Context, args []string) error {
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
 		listen := func(host string) (net.Listener, error) { return hostnet.ListenIn(netnsOf(host), metadataAddr) }
-		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New))
+		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}))
 	}
 	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsOpts...)
 	if err != nil {
