@@ -100,7 +100,7 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 		return nil, err
 	}
 	for _, t := range placed {
-		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, nil))
+		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, []TaskField{TaskFieldTags}))
 		s.startLifecycle(t.T.TaskArn)
 	}
 	return out, nil
@@ -134,8 +134,12 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	var placed []*taskRec
 	for _, ref := range in.ContainerInstances {
 		inst := s.instanceLocked(sc, c, ref)
-		if inst == nil || deref(inst.CI.Status) == "INACTIVE" {
+		switch {
+		case inst == nil:
 			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
+			continue
+		case deref(inst.CI.Status) == "INACTIVE":
+			out.Failures = append(out.Failures, Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str("INACTIVE")})
 			continue
 		}
 		got, fails := s.placeLocked(&req, []*instanceRec{inst})
@@ -151,7 +155,7 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		return nil, err
 	}
 	for _, t := range placed {
-		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, nil))
+		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, []TaskField{TaskFieldTags}))
 		s.startLifecycle(t.T.TaskArn)
 	}
 	return out, nil
@@ -233,7 +237,7 @@ func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req 
 	}
 	t := Task{
 		TaskArn: &arn, ClusterArn: c.C.ClusterArn, TaskDefinitionArn: td.TD.TaskDefinitionArn,
-		LastStatus: str("PROVISIONING"), DesiredStatus: str("RUNNING"), LaunchType: req.launch,
+		LastStatus: str("PENDING"), DesiredStatus: str("RUNNING"), LaunchType: req.launch,
 		CreatedAt: NewTimestamp(now), Group: &group, StartedBy: req.startedBy, Version: Ptr(int64(1)),
 		Cpu: str(strconv.Itoa(req.cpu)), Memory: str(strconv.Itoa(req.mem)), HealthStatus: HealthStatusUnknown,
 		EnableExecuteCommand: Ptr(deref(req.execCmd)), Tags: req.tags,
@@ -254,6 +258,8 @@ func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req 
 		t.EphemeralStorage = &EphemeralStorage{SizeInGiB: Ptr(int32(20))}
 	}
 	if r.AWSVPC {
+		// The ENI is made first: awsvpc tasks start PROVISIONING, others PENDING.
+		t.LastStatus = str("PROVISIONING")
 		t.Attachments = []Attachment{{
 			Id: str(newUUID()), Type: str("ElasticNetworkInterface"), Status: str("PRECREATED"),
 			Details: []KeyValuePair{{Name: str("subnetId"), Value: str(req.subnetID)}},
@@ -451,6 +457,6 @@ func (s *Service) StopTask(ctx context.Context, sc Scope, in *StopTaskRequest) (
 		return nil, invalidParam("The referenced task was not found.")
 	}
 	s.requestStopLocked(t, TaskStopCodeUserInitiated, reason)
-	out := s.renderTaskLocked(t, nil)
+	out := s.renderTaskLocked(t, []TaskField{TaskFieldTags})
 	return &StopTaskResponse{Task: &out}, nil
 }

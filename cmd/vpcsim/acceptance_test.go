@@ -35,3 +35,21 @@ func TestECSAwsvpc(t *testing.T) {
 		})
 	}
 }
+
+// TestECSOps runs testdata/cli/ecs-ops.sh, every implemented ECS operation that
+// ecs-awsvpc.sh does not call, with aws-cli v1 and v2.
+func TestECSOps(t *testing.T) {
+	requireE2E(t)
+	dir := sharedDir(t)
+	script, err := filepath.Abs("../../testdata/cli/ecs-ops.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, cli := range awsCLIs(t) {
+		t.Run(name, func(t *testing.T) {
+			s := startServer(t)
+			s.extraEnv = []string{"ACCEPTANCE_LIB=" + filepath.Join(dir, "lib.sh")}
+			s.runScript(t, script, cli)
+		})
+	}
+}
