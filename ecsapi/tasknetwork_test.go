@@ -30,8 +30,14 @@ func (f *fakeTaskNet) DetachBridgeTask(_ context.Context, instance, task string)
 	f.add("detach %s %s", instance, task)
 	return nil
 }
-func (f *fakeTaskNet) EnsureHost(_ context.Context, host string) error { f.add("ensure %s", host); return nil }
-func (f *fakeTaskNet) DeleteHost(_ context.Context, host string) error { f.add("delete %s", host); return nil }
+func (f *fakeTaskNet) EnsureHost(_ context.Context, host string) error {
+	f.add("ensure %s", host)
+	return nil
+}
+func (f *fakeTaskNet) DeleteHost(_ context.Context, host string) error {
+	f.add("delete %s", host)
+	return nil
+}
 
 func TestBridgeHostNoneModes(t *testing.T) {
 	w := newWorld(t)
