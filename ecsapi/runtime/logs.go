@@ -1,0 +1,35 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Container output goes straight from the shim to a file (cio.LogFile: the
+// shim opens it itself), so logs keep flowing while vpcsim or its containerd
+// restarts, and remain after the task is stopped, as CloudWatch keeps them.
+
+// LogPath is the file a container's stdout and stderr go to:
+// <data>/logs/<task ID>/<container name>.log.
+func (r *Runtime) LogPath(taskID, container string) string {
+	return filepath.Join(r.logDir, safeName(taskID), safeName(container)+".log")
+}
+
+var safeFile = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)
+
+// safeName is name if it is a harmless file name (every valid ECS container
+// name is), else a cleaned, hashed form.
+func safeName(name string) string {
+	if safeFile.MatchString(name) {
+		return name
+	}
+	h := sha256.Sum256([]byte(name))
+	clean := strings.Trim(unsafeChars.ReplaceAllString(name, "-"), "-")
+	if len(clean) > 100 {
+		clean = clean[:100]
+	}
+	return clean + "-" + hex.EncodeToString(h[:4])
+}

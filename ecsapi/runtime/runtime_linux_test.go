@@ -1,0 +1,807 @@
+package runtime
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	containerd "github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
+	"github.com/containerd/containerd/images"
+	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/snapshots"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/vpcsim/vpcsim/ecsapi"
+)
+
+// testImage is what make-test-image.sh names its image; task definitions
+// say "nginx:latest".
+const (
+	testImage = "docker.io/library/nginx:latest"
+	testPage  = "hello from the vpcsim test image"
+)
+
+// requireRoot skips a test that needs root and containerd, or fails it when
+// VPCSIM_REQUIRE_ROOT=1 (CI sets it, so these tests cannot be skipped there
+// without anyone noticing).
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if testing.Short() && os.Getenv("VPCSIM_REQUIRE_ROOT") != "1" {
+		t.Skip("runs containers with containerd: not in -short mode")
+	}
+	var missing []string
+	if os.Geteuid() != 0 {
+		missing = append(missing, "root")
+	}
+	for _, bin := range []string{"containerd", "containerd-shim-runc-v2", "runc", "ip", "python3"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			missing = append(missing, bin)
+		}
+	}
+	if _, err := os.Stat(testImageScript(t)); err != nil {
+		missing = append(missing, "shared/acceptance/make-test-image.sh beside the repository")
+	}
+	if len(missing) == 0 {
+		return
+	}
+	msg := "needs " + strings.Join(missing, ", ") + " (run `sudo go test ./ecsapi/runtime/` with Debian's containerd and runc)"
+	if os.Getenv("VPCSIM_REQUIRE_ROOT") == "1" {
+		t.Fatal(msg + ", and VPCSIM_REQUIRE_ROOT=1 forbids skipping it")
+	}
+	t.Skip(msg + "; set VPCSIM_REQUIRE_ROOT=1 to fail instead of skipping")
+}
+
+// testImageScript is shared/acceptance/make-test-image.sh, which lives beside
+// the repository (/work/main in development, a clean clone in CI).
+func testImageScript(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "..", "shared", "acceptance", "make-test-image.sh")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// testLogger writes to the test's log.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// newNetns makes a namespace with lo up for one task, as hostnet makes a
+// host's: `ip netns add vs-rt<hex>`, deleted when the test ends.
+func newNetns(t *testing.T) (path, name string) {
+	t.Helper()
+	name = "vs-rt" + randHex(4)
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v: %s", name, err, out)
+		}
+	})
+	run(t, "ip", "-n", name, "link", "set", "lo", "up")
+	return "/run/netns/" + name, name
+}
+
+func run(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// exits records Exited calls.
+type exits chan exitEvent
+
+type exitEvent struct {
+	name   string
+	code   int
+	reason string
+}
+
+func newExits() exits { return make(exits, 16) }
+
+func (e exits) record(name string, code int, reason string) { e <- exitEvent{name, code, reason} }
+
+func (e exits) wait(t *testing.T, d time.Duration) exitEvent {
+	t.Helper()
+	select {
+	case ev := <-e:
+		return ev
+	case <-time.After(d):
+		t.Fatalf("no container exited within %v", d)
+		return exitEvent{}
+	}
+}
+
+func (e exits) none(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case ev := <-e:
+		t.Errorf("unexpected Exited(%q, %d, %q)", ev.name, ev.code, ev.reason)
+	case <-time.After(d):
+	}
+}
+
+func container(name, image string, command ...string) ecsapi.ContainerRun {
+	return ecsapi.ContainerRun{
+		Def:         ecsapi.ContainerDefinition{Name: ecsapi.Ptr(name), Image: ecsapi.Ptr(image), Essential: ecsapi.Ptr(true)},
+		Command:     command,
+		StopTimeout: 500 * time.Millisecond,
+	}
+}
+
+func newTask(ex exits, netns string, cs ...ecsapi.ContainerRun) ecsapi.TaskRun {
+	id := randHex(16)
+	return ecsapi.TaskRun{
+		TaskID: id, TaskARN: "arn:aws:ecs:us-west-2:000000000000:task/test/" + id,
+		NetnsPath: netns, Containers: cs, Exited: ex.record,
+	}
+}
+
+// assertGone checks that containerd holds no container or container
+// snapshot of the task.
+func assertGone(t *testing.T, r *Runtime, run ecsapi.TaskRun) {
+	t.Helper()
+	ctx := namespaces.WithNamespace(context.Background(), r.ns)
+	conts, err := r.client.Containers(ctx, labelFilter(labelTaskID, run.TaskID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conts) > 0 {
+		t.Errorf("%d containers of task %s remain", len(conts), run.TaskID)
+	}
+	for _, c := range run.Containers {
+		id := containerID(run.TaskID, *c.Def.Name)
+		if _, err := r.client.SnapshotService(r.snapshotter).Stat(ctx, id); !errdefs.IsNotFound(err) {
+			t.Errorf("snapshot %s: %v, want not found", id, err)
+		}
+	}
+}
+
+// TestRuntime drives one managed containerd through the Runtime: it is
+// started once (about a second) and its subtests share it.
+func TestRuntime(t *testing.T) {
+	requireRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	// Unix socket paths are limited to 108 bytes: a short directory of our own.
+	dir, err := os.MkdirTemp("/tmp", "vsrt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	r, err := New(ctx, dir, WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := false
+	t.Cleanup(func() {
+		if !closed {
+			r.RemoveAll(context.Background())
+			r.Close()
+		}
+	})
+
+	archive := filepath.Join(dir, "image.tar")
+	run(t, testImageScript(t), archive, testImage)
+	f, err := os.Open(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := r.ImportImage(ctx, f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(names, []string{testImage}) {
+		t.Fatalf("ImportImage = %q, want [%s]", names, testImage)
+	}
+	imgs, err := r.ListImages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs) != 1 || imgs[0].Name != testImage || !imgs[0].Unpacked || !strings.HasPrefix(imgs[0].Digest, "sha256:") {
+		t.Fatalf("ListImages = %+v", imgs)
+	}
+
+	t.Run("docker archive and short names", func(t *testing.T) {
+		for _, tc := range []struct {
+			format, name, want string
+		}{
+			{"docker", "vpcsim-test/docker:1", "docker.io/vpcsim-test/docker:1"},
+			{"oci", "vpcsim-short:2", "docker.io/library/vpcsim-short:2"},
+		} {
+			out := filepath.Join(dir, tc.format+".tar")
+			rewriteArchive(t, archive, out, tc.format, tc.name)
+			f, err := os.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			names, err := r.ImportImage(ctx, f)
+			f.Close()
+			if err != nil || !slices.Equal(names, []string{tc.want}) {
+				t.Fatalf("import %s archive named %s = %q, %v; want [%s]", tc.format, tc.name, names, err, tc.want)
+			}
+			ex := newExits()
+			task := newTask(ex, "", container("cat", tc.name, "sh", "-c", "cat /www/index.html"))
+			if _, err := r.Start(ctx, task); err != nil {
+				t.Fatal(err)
+			}
+			if ev := ex.wait(t, 10*time.Second); ev.code != 0 {
+				t.Errorf("Exited%+v", ev)
+			}
+			if _, err := r.Stop(ctx, task.TaskID); err != nil {
+				t.Error(err)
+			}
+			if b, _ := os.ReadFile(r.LogPath(task.TaskID, "cat")); !strings.Contains(string(b), testPage) {
+				t.Errorf("log %q", b)
+			}
+		}
+		imgs, err := r.ListImages(ctx)
+		if err != nil || len(imgs) != 3 {
+			t.Errorf("ListImages = %+v, %v; want 3 images", imgs, err)
+		}
+	})
+
+	t.Run("pull from a registry", func(t *testing.T) {
+		host, hits := serveRegistry(t, archive, "vpcsim/pulled", "1")
+		ref := host + "/vpcsim/pulled:1"
+		for i := range 2 {
+			ex := newExits()
+			task := newTask(ex, "", container("pulled", ref, "sh", "-c", "cat /www/index.html"))
+			res, err := r.Start(ctx, task)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev := ex.wait(t, 10*time.Second); ev.code != 0 {
+				t.Errorf("Exited%+v", ev)
+			}
+			if res.ImageDigests["pulled"] != imgs[0].Digest {
+				t.Errorf("digest %s, want %s", res.ImageDigests["pulled"], imgs[0].Digest)
+			}
+			if _, err := r.Stop(ctx, task.TaskID); err != nil {
+				t.Error(err)
+			}
+			if b, _ := os.ReadFile(r.LogPath(task.TaskID, "pulled")); !strings.Contains(string(b), testPage) {
+				t.Errorf("run %d: log %q", i, b)
+			}
+		}
+		if n := hits.Load(); n == 0 || n > 2 {
+			t.Errorf("%d manifest requests: want one pull, then the stored image", n)
+		}
+	})
+
+	t.Run("awsvpc task shares localhost", func(t *testing.T) {
+		netns, nsName := newNetns(t)
+		ex := newExits()
+		web := container("web", "nginx:latest") // the image's CMD: httpd on :80
+		client := container("client", "nginx:latest", "sh", "-c",
+			`for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:80/ && exit 0; sleep 1; done; exit 1`)
+		task := newTask(ex, netns, web, client)
+		res, err := r.Start(ctx, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []string{"web", "client"} {
+			if res.RuntimeIDs[n] != containerID(task.TaskID, n) || res.ImageDigests[n] != imgs[0].Digest {
+				t.Errorf("%s: runtime ID %q, digest %q", n, res.RuntimeIDs[n], res.ImageDigests[n])
+			}
+		}
+		if res.PullStarted.IsZero() || res.PullStopped.Before(res.PullStarted) {
+			t.Errorf("pull times %v, %v", res.PullStarted, res.PullStopped)
+		}
+		if ev := ex.wait(t, 20*time.Second); ev != (exitEvent{"client", 0, ""}) {
+			t.Errorf("Exited%+v, want the client's own exit 0", ev)
+		}
+		out := run(t, "ip", "netns", "exec", nsName, "/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1/")
+		if strings.TrimSpace(out) != testPage {
+			t.Errorf("httpd in the task's namespace answered %q", out)
+		}
+		logged, err := os.ReadFile(r.LogPath(task.TaskID, "client"))
+		if err != nil || !strings.Contains(string(logged), testPage) {
+			t.Errorf("client log %q, %v", logged, err)
+		}
+		if p := filepath.Join(dir, "logs", task.TaskID, "client.log"); r.LogPath(task.TaskID, "client") != p {
+			t.Errorf("LogPath = %s, want %s", r.LogPath(task.TaskID, "client"), p)
+		}
+		running, err := r.Running(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		for _, c := range running[task.TaskID] {
+			states = append(states, c.Name+"="+c.Status)
+		}
+		slices.Sort(states)
+		if !slices.Equal(states, []string{"client=stopped", "web=running"}) {
+			t.Errorf("Running = %v", states)
+		}
+
+		began := time.Now()
+		codes, err := r.Stop(ctx, task.TaskID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// httpd is PID 1 without a SIGTERM handler: SIGTERM does nothing and
+		// SIGKILL follows after the stop timeout.
+		if codes["web"] != 137 || codes["client"] != 0 {
+			t.Errorf("Stop = %v, want web 137 (killed), client 0", codes)
+		}
+		if d := time.Since(began); d < web.StopTimeout || d > 10*time.Second {
+			t.Errorf("Stop took %v with a %v stop timeout", d, web.StopTimeout)
+		}
+		ex.none(t, 200*time.Millisecond) // a stop is not the container's own exit
+		assertGone(t, r, task)
+	})
+
+	t.Run("own exit code", func(t *testing.T) {
+		ex := newExits()
+		task := newTask(ex, "", container("three", "nginx", "sh", "-c", "echo bye; exit 3"))
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex.wait(t, 10*time.Second); ev != (exitEvent{"three", 3, ""}) {
+			t.Errorf("Exited%+v, want three 3", ev)
+		}
+		codes, err := r.Stop(ctx, task.TaskID)
+		if err != nil || codes["three"] != 3 {
+			t.Errorf("Stop = %v, %v", codes, err)
+		}
+		assertGone(t, r, task)
+		if codes, err := r.Stop(ctx, task.TaskID); err != nil || len(codes) != 0 {
+			t.Errorf("second Stop = %v, %v; want nothing, no error", codes, err)
+		}
+	})
+
+	t.Run("SIGTERM ends a process that handles it", func(t *testing.T) {
+		ex := newExits()
+		c := container("trap", "nginx", "sh", "-c", `trap "exit 0" TERM; while true; do sleep 1; done`)
+		c.StopTimeout = 20 * time.Second
+		task := newTask(ex, "", c)
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let the shell set its trap
+		began := time.Now()
+		codes, err := r.Stop(ctx, task.TaskID)
+		if err != nil || codes["trap"] != 0 {
+			t.Errorf("Stop = %v, %v", codes, err)
+		}
+		if d := time.Since(began); d > 5*time.Second {
+			t.Errorf("Stop waited %v: SIGTERM was not delivered", d)
+		}
+		ex.none(t, 100*time.Millisecond)
+	})
+
+	t.Run("OOM kill", func(t *testing.T) {
+		ex := newExits()
+		c := container("hog", "nginx", "sh", "-c", `x=$(busybox head -c 268435456 /dev/zero | busybox tr "\0" a); echo survived`)
+		c.Def.Memory = ecsapi.Ptr(int32(16))
+		task := newTask(ex, "", c)
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		ev := ex.wait(t, 20*time.Second)
+		if ev.code != 137 || ev.reason != oomReason {
+			t.Errorf("Exited%+v, want 137 with %q", ev, oomReason)
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("missing image and unreachable registry", func(t *testing.T) {
+		ex := newExits()
+		task := newTask(ex, "", container("ok", "nginx", "true"), container("x", "registry.invalid/x:1"))
+		_, err := r.Start(ctx, task)
+		if err == nil || !strings.HasPrefix(err.Error(), "CannotPullContainerError: ") {
+			t.Fatalf("Start = %v, want CannotPullContainerError: …", err)
+		}
+		t.Log(err)
+		assertGone(t, r, task)
+		ex.none(t, 100*time.Millisecond)
+	})
+
+	t.Run("entryPoint drops the image CMD", func(t *testing.T) {
+		c := container("ep", "nginx")
+		c.Def.EntryPoint = []string{"/bin/sh", "-c", "exit 4"} // entryPoint drops the image's CMD
+		ex := newExits()
+		task := newTask(ex, "", c)
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex.wait(t, 10*time.Second); ev.code != 4 {
+			t.Errorf("Exited%+v, want 4", ev)
+		}
+		r.Stop(ctx, task.TaskID)
+	})
+
+	t.Run("another Runtime adopts running containers", func(t *testing.T) {
+		ex := newExits()
+		task := newTask(ex, "", container("sleeper", "nginx", "sleep", "60"))
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		// A second vpcsim on the same data directory (`vpcsim image ls`
+		// beside `vpcsim serve`) shares the daemon and leaves it running.
+		pid := r.Managed().Pid()
+		shared, err := New(ctx, dir, WithLogger(testLogger(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shared.Managed() != nil {
+			t.Error("a second Runtime on the data directory started its own daemon")
+		}
+		if imgs, err := shared.ListImages(ctx); err != nil || len(imgs) == 0 {
+			t.Errorf("shared ListImages = %v, %v", imgs, err)
+		}
+		if err := shared.Close(); err != nil {
+			t.Error(err)
+		}
+		if r.Managed().Pid() != pid || syscall.Kill(pid, 0) != nil {
+			t.Errorf("the shared daemon (pid %d) was disturbed: now %d", pid, r.Managed().Pid())
+		}
+
+		r2dir := t.TempDir()
+		r2, err := New(ctx, r2dir, WithContainerdAddress(r.Managed().Address()), WithLogger(testLogger(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r2.Close()
+		if r2.Managed() != nil {
+			t.Error("WithContainerdAddress started a daemon")
+		}
+		running, err := r2.Running(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs := running[task.TaskID]; len(cs) != 1 || cs[0].Name != "sleeper" || cs[0].Status != "running" || cs[0].TaskARN != task.TaskARN {
+			t.Fatalf("Running = %+v", running)
+		}
+		ex2 := newExits()
+		adopted := task
+		adopted.Exited = ex2.record
+		if err := r2.Adopt(ctx, adopted); err != nil {
+			t.Fatal(err)
+		}
+		// The first Runtime's kill is, for the second, the container's own end.
+		c, err := r.client.LoadContainer(namespaces.WithNamespace(ctx, r.ns), containerID(task.TaskID, "sleeper"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := c.Task(namespaces.WithNamespace(ctx, r.ns), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		r.tasks[task.TaskID].stopping = true // so that only r2 reports
+		r.mu.Unlock()
+		if err := tk.Kill(namespaces.WithNamespace(ctx, r.ns), syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex2.wait(t, 10*time.Second); ev.name != "sleeper" || ev.code != 137 {
+			t.Errorf("adopted Exited%+v", ev)
+		}
+		if _, err := r2.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+		assertGone(t, r, task)
+	})
+
+	t.Run("containerd restarts and watches resume", func(t *testing.T) {
+		m := r.Managed()
+		ex := newExits()
+		task := newTask(ex, "", container("later", "nginx", "sh", "-c", "sleep 4; exit 7"))
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		old := m.Pid()
+		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for m.Pid() == 0 || m.Pid() == old {
+			if time.Now().After(deadline) {
+				t.Fatal("containerd was not restarted")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if ev := ex.wait(t, 20*time.Second); ev != (exitEvent{"later", 7, ""}) {
+			t.Errorf("Exited%+v after a containerd restart, want later 7", ev)
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+		assertGone(t, r, task)
+	})
+
+	t.Run("RemoveAll", func(t *testing.T) {
+		netns, _ := newNetns(t)
+		ex := newExits()
+		task := newTask(ex, netns, container("a", "nginx"), container("b", "nginx", "sleep", "60"))
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.RemoveAll(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ex.none(t, 200*time.Millisecond)
+		assertNothingLeft(t, r)
+	})
+
+	// Last: the managed daemon goes away with Close, leaving nothing behind.
+	if err := r.RemoveAll(ctx); err != nil {
+		t.Error(err)
+	}
+	assertNothingLeft(t, r)
+	pid, sock := r.Managed().Pid(), r.Managed().Address()
+	closed = true
+	if err := r.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("containerd (pid %d) still there after Close: %v", pid, err)
+	}
+	if c, err := containerd.New(sock, containerd.WithTimeout(200*time.Millisecond)); err == nil {
+		c.Close()
+		t.Error("the socket still answers after Close")
+	}
+}
+
+// assertNothingLeft checks that vpcsim's namespace has no container and no
+// container snapshot.
+func assertNothingLeft(t *testing.T, r *Runtime) {
+	t.Helper()
+	ctx := namespaces.WithNamespace(context.Background(), r.ns)
+	conts, err := r.client.Containers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conts {
+		t.Errorf("container %s remains", c.ID())
+	}
+	err = r.client.SnapshotService(r.snapshotter).Walk(ctx, func(_ context.Context, info snapshots.Info) error {
+		if strings.HasPrefix(info.Name, idPrefix) {
+			t.Errorf("snapshot %s remains", info.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running, err := r.Running(ctx); err != nil || len(running) != 0 {
+		t.Errorf("Running = %v, %v", running, err)
+	}
+}
+
+// rewriteArchive turns make-test-image.sh's OCI archive into a `docker save`
+// archive (format "docker") or an OCI archive whose io.containerd.image.name
+// is name as written (format "oci"), both naming the image name.
+func rewriteArchive(t *testing.T, src, dst, format, name string) {
+	t.Helper()
+	files := readArchive(t, src)
+	var idx ocispec.Index
+	if err := json.Unmarshal(files["index.json"], &idx); err != nil {
+		t.Fatal(err)
+	}
+	blob := func(d digest.Digest) []byte { return files["blobs/sha256/"+d.Encoded()] }
+	out := map[string][]byte{}
+	switch format {
+	case "oci":
+		for k, v := range files {
+			out[k] = v
+		}
+		idx.Manifests[0].Annotations = map[string]string{images.AnnotationImageName: name}
+		out["index.json"], _ = json.Marshal(idx)
+	case "docker":
+		var m ocispec.Manifest
+		if err := json.Unmarshal(blob(idx.Manifests[0].Digest), &m); err != nil {
+			t.Fatal(err)
+		}
+		entry := map[string]any{"Config": m.Config.Digest.Encoded() + ".json", "RepoTags": []string{name}}
+		out[m.Config.Digest.Encoded()+".json"] = blob(m.Config.Digest)
+		var layers []string
+		for _, l := range m.Layers {
+			p := l.Digest.Encoded() + "/layer.tar"
+			out[p] = blob(l.Digest)
+			layers = append(layers, p)
+		}
+		entry["Layers"] = layers
+		out["manifest.json"], _ = json.Marshal([]any{entry})
+	}
+	w, err := os.Create(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	tw := tar.NewWriter(w)
+	for p, b := range out {
+		if err := tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readArchive returns the regular files of a tar archive by path.
+func readArchive(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[strings.TrimPrefix(h.Name, "./")] = b
+		}
+	}
+}
+
+// serveRegistry serves the OCI archive's image as repo:tag from a registry
+// on 127.0.0.1 (plain HTTP, which containerd's resolver allows for
+// localhost), and counts the manifest requests.
+func serveRegistry(t *testing.T, archive, repo, tag string) (host string, manifestHits *atomic.Int32) {
+	t.Helper()
+	files := readArchive(t, archive)
+	var idx ocispec.Index
+	if err := json.Unmarshal(files["index.json"], &idx); err != nil {
+		t.Fatal(err)
+	}
+	man := idx.Manifests[0]
+	hits := new(atomic.Int32)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		p := req.URL.Path
+		prefix := "/v2/" + repo + "/"
+		var (
+			body  []byte
+			dgst  digest.Digest
+			ctype = "application/octet-stream"
+		)
+		switch {
+		case p == "/v2/":
+			w.WriteHeader(http.StatusOK)
+			return
+		case p == prefix+"manifests/"+tag || p == prefix+"manifests/"+man.Digest.String():
+			hits.Add(1)
+			dgst, ctype = man.Digest, man.MediaType
+		case strings.HasPrefix(p, prefix+"blobs/"):
+			dgst = digest.Digest(strings.TrimPrefix(p, prefix+"blobs/"))
+		default:
+			http.NotFound(w, req)
+			return
+		}
+		if dgst.Validate() != nil {
+			http.NotFound(w, req)
+			return
+		}
+		if body = files["blobs/sha256/"+dgst.Encoded()]; body == nil {
+			http.NotFound(w, req)
+			return
+		}
+		w.Header().Set("Content-Type", ctype)
+		w.Header().Set("Docker-Content-Digest", dgst.String())
+		http.ServeContent(w, req, "", time.Time{}, bytes.NewReader(body))
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://"), hits
+}
+
+// TestManagedReplacesStaleDaemon: a daemon that outlived its vpcsim (no
+// lock holder) is stopped before a new one starts on the same root.
+func TestManagedReplacesStaleDaemon(t *testing.T) {
+	requireRoot(t)
+	ctx := context.Background()
+	dataDir, err := os.MkdirTemp("/tmp", "vsrt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dataDir) })
+	dir, sock := managedPaths(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(managedConfig(dir, sock)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stale := exec.Command("containerd", "--config", cfg)
+	if err := stale.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- stale.Wait() }()
+	t.Cleanup(func() { stale.Process.Kill() })
+	if err := os.WriteFile(filepath.Join(dir, "containerd.pid"), []byte(strconv.Itoa(stale.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitServing(ctx, sock, nil, 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	m, err := StartManaged(ctx, dataDir, WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		t.Error("the stale daemon is still running")
+	}
+	if m.Pid() == 0 || m.Pid() == stale.Process.Pid {
+		t.Errorf("managed pid %d", m.Pid())
+	}
+	if _, err := StartManaged(ctx, dataDir); !errors.Is(err, ErrManagedElsewhere) {
+		t.Errorf("a second StartManaged = %v, want ErrManagedElsewhere", err)
+	}
+	pid := m.Pid()
+	if err := m.Close(); err != nil {
+		t.Error(err)
+	}
+	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("containerd (pid %d) still there after Close: %v", pid, err)
+	}
+}
