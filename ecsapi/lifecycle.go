@@ -75,12 +75,8 @@ func (s *Service) lifecycle(arn string) {
 	last := deref(t.T.LastStatus)
 	if !stop && (last == "PROVISIONING" || last == "PENDING" || last == "ACTIVATING") {
 		s.bringUp(ctx, arn)
-	} else if !stop && t.AWSVPC {
-		s.serveMetadata(t) // a running task picked up after a restart
 	} else if !stop {
-		if _, err := s.attachNetwork(ctx, t); err != nil {
-			s.log.Error("restore a task's network after a restart", "task", arn, "err", err)
-		}
+		s.readopt(ctx, t)
 	}
 	if s.waitForStop(arn) {
 		s.tearDown(ctx, arn)
@@ -154,6 +150,39 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		t.T.StartedAt, t.T.ConnectivityAt = NewTimestamp(now), NewTimestamp(now)
 		t.T.Connectivity = ConnectivityConnected
 	})
+}
+
+// readopt picks up a task that was RUNNING before a restart: its network, its
+// metadata endpoint and its containers. A task whose containers did not
+// survive stops.
+func (s *Service) readopt(ctx context.Context, t taskRec) {
+	arn := *t.T.TaskArn
+	netnsPath := s.netns(t.host())
+	if t.AWSVPC {
+		s.serveMetadata(t)
+	} else {
+		var err error
+		if netnsPath, err = s.attachNetwork(ctx, t); err != nil {
+			s.log.Error("restore a task's network after a restart", "task", arn, "err", err)
+		}
+	}
+	ad, ok := s.rt.(Adopter)
+	if !ok {
+		return
+	}
+	run, err := s.taskRun(Scope{Region: t.Region}, arn)
+	if err == nil {
+		run.NetnsPath = netnsPath
+		err = ad.Adopt(ctx, run)
+	}
+	if err != nil {
+		s.log.Warn("a task's containers did not survive the restart", "task", arn, "err", err)
+		s.mu.Lock()
+		if r := s.tasks[arn]; r != nil {
+			s.requestStopLocked(r, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+		}
+		s.mu.Unlock()
+	}
 }
 
 // provisionENI makes the task's ENI in its subnet and moves it into the task's

@@ -44,3 +44,9 @@ type StartResult struct {
 	RuntimeIDs               map[string]string // container name → runtime ID
 	ImageDigests             map[string]string // container name → image digest
 }
+
+// Adopter is a Runtime that can take back the containers of a task that ran
+// before vpcsim restarted, reporting their exits from then on.
+type Adopter interface {
+	Adopt(ctx context.Context, run TaskRun) error
+}

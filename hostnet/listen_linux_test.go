@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestListenIn(t *testing.T) {
@@ -16,7 +17,7 @@ func TestListenIn(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "delete", name).Run() })
-	ln, err := ListenIn("/run/netns/"+name, netip.MustParseAddrPort("169.254.170.2:80"))
+	ln, err := ListenIn("/run/netns/"+name, netip.MustParseAddrPort("169.254.170.2:80"), 51679)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,6 +27,27 @@ func TestListenIn(t *testing.T) {
 	out, err := exec.Command("ip", "netns", "exec", name, "curl", "-s", "-m", "2", "http://169.254.170.2/").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "from the host process") {
 		t.Fatalf("inside: %v %s", err, out)
+	}
+	// Port 80 stays free for the namespace's own programs.
+	srv := exec.Command("ip", "netns", "exec", name, "busybox", "nc", "-l", "-p", "80")
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { srv.Process.Kill(); srv.Wait() }()
+	time.Sleep(100 * time.Millisecond)
+	if srv.ProcessState != nil {
+		t.Fatal("a program of the namespace could not listen on port 80")
+	}
+	// Calling it again (a restart) keeps one rule and still answers.
+	ln2, err := ListenIn("/run/netns/"+name, netip.MustParseAddrPort("169.254.170.2:80"), 51680)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln2.Close()
+	go http.Serve(ln2, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "second") }))
+	out, err = exec.Command("ip", "netns", "exec", name, "curl", "-s", "-m", "2", "http://169.254.170.2/").CombinedOutput()
+	if err != nil || string(out) != "second" {
+		t.Fatalf("after a second ListenIn: %v %s", err, out)
 	}
 	// ...and not from the host's own namespace.
 	if route, _ := exec.Command("ip", "route", "get", "169.254.170.2").CombinedOutput(); strings.Contains(string(route), " dev lo") {

@@ -17,6 +17,7 @@ type config struct {
 	account     string
 	dataplane   string
 	netnsPrefix string
+	containerd  string
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -28,6 +29,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.account, "account", env("VPCSIM_ACCOUNT", "000000000000"), "account ID of every resource")
 	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
 	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
+	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}

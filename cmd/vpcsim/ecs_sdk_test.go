@@ -156,7 +156,7 @@ func TestECSSDK(t *testing.T) {
 		return &ecs.RegisterTaskDefinitionInput{
 			Family: aws.String("sdk-web"), NetworkMode: types.NetworkModeBridge,
 			ContainerDefinitions: []types.ContainerDefinition{{
-				Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128),
+				Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128), StopTimeout: aws.Int32(2),
 				PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(80), HostPort: aws.Int32(8080)}, {ContainerPort: aws.Int32(9000)}},
 			}},
 			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("sdk")}},
@@ -189,7 +189,7 @@ func TestECSSDK(t *testing.T) {
 	vpcDef, err := c.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("sdk-vpc"), NetworkMode: types.NetworkModeAwsvpc,
 		ContainerDefinitions: []types.ContainerDefinition{{
-			Name: aws.String("app"), Image: aws.String("busybox"), Cpu: 256, Memory: aws.Int32(256),
+			Name: aws.String("app"), Image: aws.String("busybox"), Cpu: 256, Memory: aws.Int32(256), StopTimeout: aws.Int32(2),
 			PortMappings: []types.PortMapping{{ContainerPort: aws.Int32(80)}},
 		}},
 	})

@@ -25,6 +25,11 @@ import (
 
 var binary string // built once in TestMain
 
+// testImages are image archives built once in TestMain from Debian's busybox by
+// ../shared/acceptance/make-test-image.sh (no registry is reachable), imported
+// into every server: tasks name them as nginx:latest and busybox.
+var testImages []string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "vpcsim-e2e")
 	if err != nil {
@@ -36,6 +41,16 @@ func TestMain(m *testing.M) {
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build vpcsim:", err)
 		os.Exit(1)
+	}
+	if script, err := filepath.Abs("../../../shared/acceptance/make-test-image.sh"); err == nil {
+		for i, ref := range []string{"docker.io/library/nginx:latest", "docker.io/library/busybox:latest"} {
+			tar := filepath.Join(dir, fmt.Sprintf("image%d.tar", i))
+			if out, err := exec.Command("bash", script, tar, ref).CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "build the test image %s: %v %s\n", ref, err, out)
+				continue
+			}
+			testImages = append(testImages, tar)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -97,8 +112,12 @@ func startServer(t *testing.T) *server {
 	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
 	s.endpoint = "http://" + s.listen
 	s.start()
+	s.importImages()
 	t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
+		if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
+			t.Errorf("vpcsim down: %v %s", err, out)
+		}
 		if err := hostnet.RemoveAll(context.Background(), s.prefix); err != nil {
 			t.Errorf("remove the test's kernel objects: %v", err)
 		}
@@ -133,6 +152,19 @@ func (s *server) start() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.t.Fatalf("vpcsim did not start listening:\n%s", s.logText())
+}
+
+// importImages loads the test images into the server's containerd.
+func (s *server) importImages() {
+	s.t.Helper()
+	if len(testImages) < 2 {
+		s.t.Fatal("the test images could not be built (see TestMain's output)")
+	}
+	for _, tar := range testImages {
+		if out, err := s.vpcsim("image", "import", "--data-dir", s.dataDir, tar); err != nil {
+			s.t.Fatalf("vpcsim image import: %v %s", err, out)
+		}
+	}
 }
 
 // stop ends the server with sig (SIGKILL: as a crash).

@@ -6,6 +6,8 @@
 //	vpcsim doctor                             what the kernel dataplane needs, and what is missing
 //	vpcsim down                               remove every kernel object vpcsim made
 //	vpcsim exec INSTANCE-ID -- CMD ARGS...    run a command inside an instance's network
+//	vpcsim image import FILE | image ls       images for tasks, on machines without a registry
+//	vpcsim logs TASK [CONTAINER] [-f]         what a task's containers print
 package main
 
 import (
@@ -37,7 +39,9 @@ const usage = `usage:
   vpcsim [serve] [--listen ADDR] [--data-dir DIR] [--region R] [--account ID] [--dataplane kernel|none]
   vpcsim doctor
   vpcsim down
-  vpcsim exec INSTANCE-ID -- CMD [ARGS...]
+  vpcsim exec INSTANCE-ID|TASK -- CMD [ARGS...]
+  vpcsim image import FILE | image ls
+  vpcsim logs TASK [CONTAINER] [-f]
 Every flag also reads an environment variable: VPCSIM_LISTEN, VPCSIM_DATA_DIR, ...
 `
 
@@ -56,9 +60,13 @@ func run(ctx context.Context, args []string) error {
 	case "doctor":
 		return doctor(os.Stdout)
 	case "down":
-		return down(ctx, os.Stdout)
+		return down(ctx, args, os.Stdout)
 	case "exec":
 		return execIn(args)
+	case "image":
+		return imageCmd(ctx, args, os.Stdout)
+	case "logs":
+		return logsCmd(ctx, args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -43,7 +43,7 @@ func TestKillAndRestartECS(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128)}}}); err != nil {
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128), StopTimeout: aws.Int32(2)}}}); err != nil {
 		t.Fatal(err)
 	}
 	var taskARN string

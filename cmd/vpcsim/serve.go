@@ -14,6 +14,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
@@ -21,8 +22,11 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 )
 
-// metadataAddr is where the ECS agent serves task metadata, seen from a task.
+// metadataAddr is where the ECS agent serves task metadata, seen from a task;
+// vpcsim listens on metadataPort there and redirects, as the agent does.
 var metadataAddr = netip.MustParseAddrPort("169.254.170.2:80")
+
+const metadataPort = 51679
 
 func serve(ctx context.Context, args []string) error {
 	cfg, err := parseServeFlags(args)
@@ -62,16 +66,25 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cloud.Wait()
-	// Containers are not run yet (the containerd runtime is the next step): tasks
-	// go through their whole lifecycle with real ENIs and namespaces, no processes.
+	// Containers need root, as the kernel dataplane does: with --dataplane none,
+	// tasks go through their lifecycle without processes.
+	var rt ecsapi.Runtime = ecsapi.NewFakeRuntime()
+	if cfg.dataplane == "kernel" {
+		crt, err := ecsrt.New(ctx, cfg.dataDir, ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithLogger(log))
+		if err != nil {
+			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
+		}
+		defer crt.Close() // after ecs.Close below: containers keep running
+		rt = crt
+	}
 	netnsOf := func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }
 	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf)}
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
-		listen := func(host string) (net.Listener, error) { return hostnet.ListenIn(netnsOf(host), metadataAddr) }
+		listen := func(host string) (net.Listener, error) { return hostnet.ListenIn(netnsOf(host), metadataAddr, metadataPort) }
 		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}))
 	}
-	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsOpts...)
+	ecs, err := ecsapi.New(ctx, db, cloud, rt, ecsOpts...)
 	if err != nil {
 		return err
 	}

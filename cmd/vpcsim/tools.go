@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 
 	"github.com/vpcsim/vpcsim/hostnet"
 )
@@ -36,14 +40,33 @@ func doctor(w io.Writer) error {
 	return nil
 }
 
-// down removes every kernel object whose name carries vpcsim's prefix.
-func down(ctx context.Context, w io.Writer) error {
+// down removes every container of vpcsim's containerd and every kernel object
+// whose name carries vpcsim's prefix.
+func down(ctx context.Context, args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("down", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", env("VPCSIM_DATA_DIR", defaultDataDir()), "data directory of the vpcsim to take down")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err.Error()}
+	}
 	if err := hostnet.Privileged(); err != nil {
 		return err
 	}
-	before, _ := hostnet.Leftovers()
-	err := hostnet.Down(ctx)
-	after, _ := hostnet.Leftovers()
+	if _, err := os.Stat(filepath.Join(*dataDir, "containerd")); err == nil {
+		if err := removeContainers(ctx, *dataDir); err != nil {
+			fmt.Fprintln(w, "containers:", err)
+		}
+	}
+	// The default prefix owns every vs- object; another one (tests, a second
+	// vpcsim beside the first) only its own.
+	prefix := netnsPrefix()
+	leftovers := func() ([]string, error) { return hostnet.LeftoversWithPrefix(prefix) }
+	remove := func() error { return hostnet.RemoveAll(ctx, prefix) }
+	if prefix == hostnet.DefaultPrefix {
+		leftovers, remove = hostnet.Leftovers, func() error { return hostnet.Down(ctx) }
+	}
+	before, _ := leftovers()
+	err := remove()
+	after, _ := leftovers()
 	fmt.Fprintf(w, "removed %d objects\n", len(before)-len(after))
 	for _, l := range after {
 		fmt.Fprintln(w, "left:", l)
@@ -60,6 +83,17 @@ func hostOf(id string) string {
 		return "task-" + id
 	}
 	return id
+}
+
+// removeContainers deletes every container, task and snapshot vpcsim's
+// containerd holds for the data directory.
+func removeContainers(ctx context.Context, dataDir string) error {
+	rt, err := ecsrt.New(ctx, dataDir)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+	return rt.RemoveAll(ctx)
 }
 
 // execIn replaces this process with CMD running inside an instance's network

@@ -41,6 +41,8 @@ TASK_ID=${TASK##*/}
 check "the task's namespace has eth0 with its IP" grep -q "inet $IP/24" <<<"$("$VPCSIM" exec "$TASK_ID" -- ip -o -4 addr show dev eth0 2>/dev/null)"
 check "eth0 carries the ENI's MAC" grep -qi "$MAC" <<<"$("$VPCSIM" exec "$TASK" -- ip -o link show dev eth0 2>/dev/null)"
 check "another instance of the VPC reaches the task's IP" "$VPCSIM" exec "$CLIENT" -- busybox ping -c1 -W2 "$IP"
+# (curl, not busybox wget: Debian 12's busybox crashes on wget -T)
+check "the task's container answers on port 80 at the task's own IP" grep -q "hello from the vpcsim test image" <<<"$("$VPCSIM" exec "$CLIENT" -- curl -s -m 3 "http://$IP/" 2>/dev/null)"
 CID=$(jq -r '.containers[0].containerArn' <<<"$desc"); CID=${CID##*/}
 meta=$("$VPCSIM" exec "$TASK_ID" -- curl -s -m 3 "http://169.254.170.2/v4/$CID/task" 2>/dev/null)
 check "the metadata endpoint answers inside the task with its ENI's facts" eq "$(jq -r '[.TaskARN, .Containers[0].Networks[0].IPv4Addresses[0], .Containers[0].Networks[0].MACAddress, .Containers[0].Networks[0].IPv4SubnetCIDRBlock, .Containers[0].Networks[0].SubnetGatewayIpv4Address] | join(" ")' <<<"$meta")" "$TASK $IP $MAC 10.0.0.0/24 10.0.0.1/24"
@@ -50,11 +52,13 @@ wait_until 60 "second task RUNNING" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoin
 IP2=$(awsx ecs describe-tasks --cluster awsvpc-demo --tasks "$TASK2" --query 'tasks[0].containers[0].networkInterfaces[0].privateIpv4Address' --output text)
 check "both copies on the same container instance" eq "$(awsx ecs describe-tasks --cluster awsvpc-demo --tasks "$TASK" "$TASK2" --query 'tasks[].containerInstanceArn' --output text | tr -s '\t ' '\n' | sort -u | wc -l | tr -d ' ')" "1"
 check "each copy has its own IP" [ "$IP" != "$IP2" ]
+check "the second copy answers on the same port 80 at its own IP" grep -q "hello from the vpcsim test image" <<<"$("$VPCSIM" exec "$CLIENT" -- curl -s -m 3 "http://$IP2/" 2>/dev/null)"
 run3=$(awsx ecs run-task --cluster awsvpc-demo --network-configuration "$NET" --task-definition nginx-awsvpc --output json)
 check "third task on a c5.large fails with RESOURCE:ENI" eq "$(jq -r '.failures[0].reason' <<<"$run3")" "RESOURCE:ENI"
 
 check "stop-task answers desiredStatus STOPPED" eq "$(awsx ecs stop-task --cluster awsvpc-demo --task "$TASK" --reason "acceptance done" --query 'task.[desiredStatus,stopCode,stoppedReason]' --output text | tr '\t' '/')" "STOPPED/UserInitiated/acceptance done"
 wait_until 60 "task STOPPED" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ecs describe-tasks --cluster awsvpc-demo --tasks $TASK --query 'tasks[0].lastStatus' --output text)\" = STOPPED ]"
+check "the stopped task no longer answers" bash -c "! $VPCSIM exec $CLIENT -- curl -s -m 2 http://$IP/ 2>/dev/null | grep -q hello"
 check "the stopped task's attachment is DELETED" eq "$(awsx ecs describe-tasks --cluster awsvpc-demo --tasks "$TASK" --query 'tasks[0].attachments[0].status' --output text)" "DELETED"
 expect_error InvalidNetworkInterfaceID.NotFound "the stopped task's ENI is gone" ec2 describe-network-interfaces --network-interface-ids "$ENI"
 check "the stopped task's namespace is gone" bash -c "! $VPCSIM exec $TASK_ID -- true 2>/dev/null"

@@ -24,7 +24,7 @@ check "describe-clusters --include TAGS" eq "$(jq -r '.clusters[0] | .status + "
 check "describe-clusters: an unknown cluster is MISSING" eq "$(jq -r '.failures[0] | .arn + " " + .reason' <<<"$dc")" "$ARN:cluster/nope MISSING"
 
 # --- Task definitions
-DEFS='[{"name":"web","image":"nginx:latest","memory":128,"portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":9000}]}]'
+DEFS='[{"name":"web","image":"nginx:latest","memory":128,"stopTimeout":2,"portMappings":[{"containerPort":80,"hostPort":8080},{"containerPort":9000}]}]'
 td=$(awsx ecs register-task-definition --family ops-web --network-mode bridge --container-definitions "$DEFS" --tags key=team,value=cli --output json)
 check "register-task-definition: revision 1, ACTIVE" eq "$(jq -r '.taskDefinition | .taskDefinitionArn + " " + .status' <<<"$td")" "$ARN:task-definition/ops-web:1 ACTIVE"
 check "register-task-definition fills in cpu 0 and essential" eq "$(jq -r '.taskDefinition.containerDefinitions[0] | "\(.cpu) \(.essential)"' <<<"$td")" "0 true"
