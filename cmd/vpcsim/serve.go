@@ -81,7 +81,9 @@ func serve(ctx context.Context, args []string) error {
 	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf)}
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
-		listen := func(host string) (net.Listener, error) { return hostnet.ListenIn(netnsOf(host), metadataAddr, metadataPort) }
+		listen := func(host string) (net.Listener, error) {
+			return hostnet.ListenIn(netnsOf(host), metadataAddr, metadataPort)
+		}
 		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}))
 	}
 	ecs, err := ecsapi.New(ctx, db, cloud, rt, ecsOpts...)
