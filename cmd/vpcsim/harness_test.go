@@ -59,7 +59,7 @@ func TestMain(m *testing.M) {
 
 // requireE2E skips (or, with VPCSIM_REQUIRE_E2E=1 as CI sets, fails) when the
 // machine cannot run the kernel dataplane.
-func requireE2E(t *testing.T) {
+func requireE2E(t testing.TB) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped in -short mode")
@@ -79,7 +79,7 @@ func requireE2E(t *testing.T) {
 
 // server is one running `vpcsim serve`.
 type server struct {
-	t        *testing.T
+	t        testing.TB
 	endpoint string
 	prefix   string
 	dataDir  string
@@ -95,7 +95,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)[:n]
 }
 
-func freePort(t *testing.T) string {
+func freePort(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -107,7 +107,7 @@ func freePort(t *testing.T) string {
 
 // startServer starts vpcsim with a fresh data directory; the test's cleanup
 // stops it and removes every kernel object it made.
-func startServer(t *testing.T) *server {
+func startServer(t testing.TB) *server {
 	t.Helper()
 	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
 	s.endpoint = "http://" + s.listen
