@@ -92,7 +92,9 @@ func BenchmarkENICreateAttach(b *testing.B) {
 		b.Fatal(err)
 	}
 	inst := run.Instances[0].InstanceId
-	w := ec2.NewInstanceRunningWaiter(ec, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond })
+	w := ec2.NewInstanceRunningWaiter(ec, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
+	})
 	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{*inst}}, time.Minute); err != nil {
 		b.Fatal(err)
 	}
