@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // clusterRec is a cluster as stored; deleted clusters stay, INACTIVE, as in ECS.
@@ -65,8 +67,8 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 		Configuration: in.Configuration, CapacityProviders: in.CapacityProviders,
 		DefaultCapacityProviderStrategy: in.DefaultCapacityProviderStrategy,
 	}}
-	var t tx
-	t.put(kindCluster, arn, c)
+	var t vpcsim.Batch
+	t.Put(kindCluster, arn, c)
 	s.clusters[arn] = c
 	if err := s.commitLocked(&t); err != nil {
 		return nil, err
@@ -196,8 +198,8 @@ func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *DeleteCluster
 		}
 	}
 	c.C.Status = str("INACTIVE")
-	var t tx
-	t.put(kindCluster, *c.C.ClusterArn, c)
+	var t vpcsim.Batch
+	t.Put(kindCluster, *c.C.ClusterArn, c)
 	if err := s.commitLocked(&t); err != nil {
 		return nil, err
 	}

@@ -95,8 +95,8 @@ func (s *Service) instanceByEC2Locked(ec2ID string) *instanceRec {
 }
 
 func (s *Service) saveInstanceLocked(r *instanceRec) {
-	var t tx
-	t.put(kindInstance, *r.CI.ContainerInstanceArn, r)
+	var t vpcsim.Batch
+	t.Put(kindInstance, *r.CI.ContainerInstanceArn, r)
 	if err := s.commitLocked(&t); err != nil {
 		s.log.Error("store a container instance", "arn", *r.CI.ContainerInstanceArn, "err", err)
 	}
@@ -130,8 +130,8 @@ func (s *Service) registerLocked(sc Scope, inst vpcsim.Instance, cluster *string
 			AgentUpdateStatus: "", Attributes: append(instanceAttributes(inst), attrs...), RegisteredAt: NewTimestamp(s.now()),
 		},
 	}
-	var t tx
-	t.put(kindInstance, arn, rec)
+	var t vpcsim.Batch
+	t.Put(kindInstance, arn, rec)
 	s.instances[arn] = rec
 	if err := s.commitLocked(&t); err != nil {
 		return nil, err

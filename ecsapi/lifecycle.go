@@ -43,8 +43,8 @@ func (s *Service) update(arn string, f func(t *taskRec)) bool {
 	}
 	f(t)
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x tx
-	x.put(kindTask, arn, t)
+	var x vpcsim.Batch
+	x.Put(kindTask, arn, t)
 	if err := s.commitLocked(&x); err != nil {
 		s.log.Error("store a task's state", "task", arn, "err", err)
 	}
@@ -295,8 +295,8 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 		}
 	}
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x tx
-	x.put(kindTask, arn, t)
+	var x vpcsim.Batch
+	x.Put(kindTask, arn, t)
 	if err := s.commitLocked(&x); err != nil {
 		s.log.Error("store a container's exit", "task", arn, "err", err)
 	}
@@ -331,8 +331,8 @@ func (s *Service) requestStopLocked(t *taskRec, code TaskStopCode, reason string
 	t.T.StopCode, t.T.StoppedReason = code, str(reason)
 	t.T.StoppingAt = NewTimestamp(s.now())
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x tx
-	x.put(kindTask, *t.T.TaskArn, t)
+	var x vpcsim.Batch
+	x.Put(kindTask, *t.T.TaskArn, t)
 	if err := s.commitLocked(&x); err != nil {
 		s.log.Error("store a stop request", "task", *t.T.TaskArn, "err", err)
 	}

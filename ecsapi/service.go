@@ -9,7 +9,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -117,11 +116,11 @@ func (s *Service) load() error {
 	s.clusters, s.taskDefs, s.instances, s.tasks = map[string]*clusterRec{}, map[string]*taskDefRec{}, map[string]*instanceRec{}, map[string]*taskRec{}
 	s.revisions = map[string]int32{}
 	err := errors.Join(
-		loadKind(s.store, kindCluster, func(r *clusterRec) { s.clusters[*r.C.ClusterArn] = r; s.bump(r.Seq) }),
-		loadKind(s.store, kindTaskDef, func(r *taskDefRec) { s.taskDefs[*r.TD.TaskDefinitionArn] = r; s.bump(r.Seq) }),
-		loadKind(s.store, kindInstance, func(r *instanceRec) { s.instances[*r.CI.ContainerInstanceArn] = r; s.bump(r.Seq) }),
-		loadKind(s.store, kindTask, func(r *taskRec) { s.tasks[*r.T.TaskArn] = r; s.bump(r.Seq) }),
-		loadKind(s.store, kindRevision, func(r *revisionRec) { s.revisions[r.Key] = r.Last }),
+		vpcsim.LoadAll(s.store, kindCluster, func(r *clusterRec) { s.clusters[*r.C.ClusterArn] = r; s.bump(r.Seq) }),
+		vpcsim.LoadAll(s.store, kindTaskDef, func(r *taskDefRec) { s.taskDefs[*r.TD.TaskDefinitionArn] = r; s.bump(r.Seq) }),
+		vpcsim.LoadAll(s.store, kindInstance, func(r *instanceRec) { s.instances[*r.CI.ContainerInstanceArn] = r; s.bump(r.Seq) }),
+		vpcsim.LoadAll(s.store, kindTask, func(r *taskRec) { s.tasks[*r.T.TaskArn] = r; s.bump(r.Seq) }),
+		vpcsim.LoadAll(s.store, kindRevision, func(r *revisionRec) { s.revisions[r.Key] = r.Last }),
 	)
 	if err != nil {
 		return fmt.Errorf("load the ECS model: %w", err)
@@ -129,20 +128,6 @@ func (s *Service) load() error {
 	return nil
 }
 
-func loadKind[T any](st vpcsim.Store, kind string, put func(*T)) error {
-	docs, err := st.Load(kind)
-	if err != nil {
-		return err
-	}
-	for _, d := range docs {
-		v := new(T)
-		if err := json.Unmarshal(d, v); err != nil {
-			return fmt.Errorf("%s document: %w", kind, err)
-		}
-		put(v)
-	}
-	return nil
-}
 
 func (s *Service) bump(seq int64) {
 	if seq > s.seq {
@@ -155,29 +140,12 @@ func (s *Service) nextSeq() int64 {
 	return s.seq
 }
 
-// tx collects the documents one operation changes.
-type tx struct {
-	changes []vpcsim.Change
-	err     error
-}
-
-func (t *tx) put(kind, id string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.err = errors.Join(t.err, err)
-		return
-	}
-	t.changes = append(t.changes, vpcsim.Change{Kind: kind, ID: id, Body: b})
-}
-
-func (t *tx) del(kind, id string) { t.changes = append(t.changes, vpcsim.Change{Kind: kind, ID: id}) }
-
 // commitLocked stores t; when the store refuses, memory is reloaded from it so
 // the two never disagree.
-func (s *Service) commitLocked(t *tx) error {
-	err := t.err
+func (s *Service) commitLocked(t *vpcsim.Batch) error {
+	err := t.Err
 	if err == nil {
-		err = s.store.Apply(t.changes)
+		err = s.store.Apply(t.Changes)
 	}
 	if err == nil {
 		return nil

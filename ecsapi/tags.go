@@ -3,22 +3,24 @@ package ecsapi
 import (
 	"context"
 	"slices"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // tagged finds the tags of a resource by ARN: a cluster, task definition,
 // container instance or task of the scope's region.
-func (s *Service) taggedLocked(sc Scope, arn string) (*[]Tag, func(*tx), bool) {
+func (s *Service) taggedLocked(sc Scope, arn string) (*[]Tag, func(*vpcsim.Batch), bool) {
 	if c := s.clusters[arn]; c != nil && c.Region == sc.Region {
-		return &c.C.Tags, func(t *tx) { t.put(kindCluster, arn, c) }, true
+		return &c.C.Tags, func(t *vpcsim.Batch) { t.Put(kindCluster, arn, c) }, true
 	}
 	if r := s.taskDefs[arn]; r != nil && r.Region == sc.Region {
-		return &r.Tags, func(t *tx) { t.put(kindTaskDef, arn, r) }, true
+		return &r.Tags, func(t *vpcsim.Batch) { t.Put(kindTaskDef, arn, r) }, true
 	}
 	if r := s.instances[arn]; r != nil && r.Region == sc.Region {
-		return &r.CI.Tags, func(t *tx) { t.put(kindInstance, arn, r) }, true
+		return &r.CI.Tags, func(t *vpcsim.Batch) { t.Put(kindInstance, arn, r) }, true
 	}
 	if r := s.tasks[arn]; r != nil && r.Region == sc.Region {
-		return &r.T.Tags, func(t *tx) { t.put(kindTask, arn, r) }, true
+		return &r.T.Tags, func(t *vpcsim.Batch) { t.Put(kindTask, arn, r) }, true
 	}
 	return nil, nil, false
 }
@@ -50,7 +52,7 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 		return nil, err
 	}
 	*tags = next
-	var t tx
+	var t vpcsim.Batch
 	save(&t)
 	if err := s.commitLocked(&t); err != nil {
 		return nil, err
@@ -67,7 +69,7 @@ func (s *Service) UntagResource(ctx context.Context, sc Scope, in *UntagResource
 		return nil, resourceNotFound()
 	}
 	*tags = slices.DeleteFunc(slices.Clone(*tags), func(t Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
-	var t tx
+	var t vpcsim.Batch
 	save(&t)
 	if err := s.commitLocked(&t); err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // taskRec is a task as stored: its answer shape, kept current through the
@@ -173,9 +175,9 @@ func appendFailures(have, add []Failure) []Failure {
 // commitTasksLocked stores new tasks; when the store refuses, the reload in
 // commitLocked takes them out of the model again.
 func (s *Service) commitTasksLocked(tasks []*taskRec) error {
-	var t tx
+	var t vpcsim.Batch
 	for _, r := range tasks {
-		t.put(kindTask, *r.T.TaskArn, r)
+		t.Put(kindTask, *r.T.TaskArn, r)
 	}
 	return s.commitLocked(&t)
 }
@@ -337,14 +339,14 @@ func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
 
 // purgeLocked forgets tasks stopped more than an hour ago, as ECS does.
 func (s *Service) purgeLocked() {
-	var t tx
+	var t vpcsim.Batch
 	for arn, r := range s.tasks {
 		if deref(r.T.LastStatus) == "STOPPED" && r.T.StoppedAt != nil && s.now().Sub(r.T.StoppedAt.Time()) > stoppedKept {
 			delete(s.tasks, arn)
-			t.del(kindTask, arn)
+			t.Delete(kindTask, arn)
 		}
 	}
-	if len(t.changes) > 0 {
+	if len(t.Changes) > 0 {
 		if err := s.commitLocked(&t); err != nil {
 			s.log.Error("forget long-stopped tasks", "err", err)
 		}

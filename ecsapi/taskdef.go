@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"context"
+	"github.com/vpcsim/vpcsim/vpcsim"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,9 +65,9 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	}
 	td.RequiresAttributes = requiredAttributes(&td)
 	r := &taskDefRec{Region: sc.Region, Seq: s.nextSeq(), TD: td, Tags: in.Tags, CPU: cpu, Memory: mem}
-	var t tx
-	t.put(kindTaskDef, arn, r)
-	t.put(kindRevision, key, revisionRec{Key: key, Last: rev})
+	var t vpcsim.Batch
+	t.Put(kindTaskDef, arn, r)
+	t.Put(kindRevision, key, revisionRec{Key: key, Last: rev})
 	s.taskDefs[arn] = r
 	s.revisions[key] = rev
 	if err := s.commitLocked(&t); err != nil {
@@ -244,8 +245,8 @@ func (s *Service) DeregisterTaskDefinition(ctx context.Context, sc Scope, in *De
 	if r.TD.Status == TaskDefinitionStatusActive {
 		r.TD.Status = TaskDefinitionStatusInactive
 		r.TD.DeregisteredAt = NewTimestamp(s.now())
-		var t tx
-		t.put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
+		var t vpcsim.Batch
+		t.Put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
 		if err := s.commitLocked(&t); err != nil {
 			return nil, err
 		}
@@ -266,7 +267,7 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *Delet
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := &DeleteTaskDefinitionsResponse{TaskDefinitions: []TaskDefinition{}, Failures: []Failure{}}
-	var t tx
+	var t vpcsim.Batch
 	for _, ref := range in.TaskDefinitions {
 		r := s.taskDefLocked(sc, ref)
 		switch {
@@ -279,7 +280,7 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *Delet
 		}
 		r.TD.Status = TaskDefinitionStatusDeleteInProgress
 		r.TD.DeleteRequestedAt = NewTimestamp(s.now())
-		t.put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
+		t.Put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
 		out.TaskDefinitions = append(out.TaskDefinitions, r.TD)
 	}
 	if err := s.commitLocked(&t); err != nil {

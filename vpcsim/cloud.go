@@ -2,7 +2,6 @@ package vpcsim
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -119,12 +118,12 @@ func (c *Cloud) load() error {
 	c.used = map[string]map[netip.Addr]string{}
 	var regions []string
 	err := errors.Join(
-		loadKind(c.store, kindRegion, func(r *string) { regions = append(regions, *r) }),
-		loadKind(c.store, kindVPC, func(v *VPC) { c.vpcs[v.ID] = v; c.bumpSeq(v.Seq) }),
-		loadKind(c.store, kindSubnet, func(s *Subnet) { c.subnets[s.ID] = s; c.bumpSeq(s.Seq) }),
-		loadKind(c.store, kindGroup, func(g *SecurityGroup) { c.groups[g.ID] = g; c.bumpSeq(g.Seq) }),
-		loadKind(c.store, kindENI, func(e *ENI) { c.enis[e.ID] = e; c.bumpSeq(e.Seq) }),
-		loadKind(c.store, kindInstance, func(i *Instance) { c.instances[i.ID] = i; c.bumpSeq(i.Seq) }),
+		LoadAll(c.store, kindRegion, func(r *string) { regions = append(regions, *r) }),
+		LoadAll(c.store, kindVPC, func(v *VPC) { c.vpcs[v.ID] = v; c.bumpSeq(v.Seq) }),
+		LoadAll(c.store, kindSubnet, func(s *Subnet) { c.subnets[s.ID] = s; c.bumpSeq(s.Seq) }),
+		LoadAll(c.store, kindGroup, func(g *SecurityGroup) { c.groups[g.ID] = g; c.bumpSeq(g.Seq) }),
+		LoadAll(c.store, kindENI, func(e *ENI) { c.enis[e.ID] = e; c.bumpSeq(e.Seq) }),
+		LoadAll(c.store, kindInstance, func(i *Instance) { c.instances[i.ID] = i; c.bumpSeq(i.Seq) }),
 	)
 	if err != nil {
 		return fmt.Errorf("load the EC2 model: %w", err)
@@ -138,20 +137,6 @@ func (c *Cloud) load() error {
 	return nil
 }
 
-func loadKind[T any](s Store, kind string, put func(*T)) error {
-	docs, err := s.Load(kind)
-	if err != nil {
-		return err
-	}
-	for _, d := range docs {
-		v := new(T)
-		if err := json.Unmarshal(d, v); err != nil {
-			return fmt.Errorf("%s document: %w", kind, err)
-		}
-		put(v)
-	}
-	return nil
-}
 
 func (c *Cloud) bumpSeq(s int64) {
 	if s > c.seq {
@@ -164,29 +149,12 @@ func (c *Cloud) nextSeq() int64 {
 	return c.seq
 }
 
-// tx collects the documents one operation changes, to store them in one transaction.
-type tx struct {
-	changes []Change
-	err     error
-}
-
-func (t *tx) put(kind, id string, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.err = errors.Join(t.err, err)
-		return
-	}
-	t.changes = append(t.changes, Change{Kind: kind, ID: id, Body: b})
-}
-
-func (t *tx) del(kind, id string) { t.changes = append(t.changes, Change{Kind: kind, ID: id}) }
-
 // commitLocked stores t. When the store refuses, the in-memory model is reloaded
 // from the store, so memory never holds what the store does not.
-func (c *Cloud) commitLocked(t *tx) error {
-	err := t.err
+func (c *Cloud) commitLocked(t *Batch) error {
+	err := t.Err
 	if err == nil {
-		err = c.store.Apply(t.changes)
+		err = c.store.Apply(t.Changes)
 	}
 	if err == nil {
 		return nil

@@ -219,9 +219,9 @@ func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
 			return c.undoKernel(ctx, fmt.Errorf("create the ENI's veth: %w", err), undo)
 		}
 	}
-	var t tx
+	var t Batch
 	for _, e := range enis {
-		t.put(kindENI, e.ID, e)
+		t.Put(kindENI, e.ID, e)
 		c.enis[e.ID] = e
 		c.holdAddrsLocked(e)
 	}
@@ -368,8 +368,8 @@ func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) 
 
 func (c *Cloud) deleteENILocked(ctx context.Context, e *ENI) error {
 	n := c.netENILocked(e)
-	var t tx
-	t.del(kindENI, e.ID)
+	var t Batch
+	t.Delete(kindENI, e.ID)
 	delete(c.enis, e.ID)
 	c.releaseAddrsLocked(e)
 	if err := c.commitLocked(&t); err != nil {
@@ -417,8 +417,8 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
 	*e = next
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	return c.commitLocked(&t)
 }
 
@@ -466,8 +466,8 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 		return nil, c.undoKernel(ctx, fmt.Errorf("add addresses to the ENI: %w", err), func(ctx context.Context) error { return c.dp.EnsureENI(ctx, c.netENILocked(e)) })
 	}
 	c.holdAddrsLocked(e)
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	if err := c.commitLocked(&t); err != nil {
 		return nil, err
 	}
@@ -524,7 +524,7 @@ func (c *Cloud) UnassignPrivateIPAddresses(ctx context.Context, s Scope, eniID s
 	}
 	c.releaseAddrsLocked(&before)
 	c.holdAddrsLocked(e)
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	return c.commitLocked(&t)
 }

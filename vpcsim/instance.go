@@ -59,13 +59,13 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 		c.mu.Unlock()
 		return nil, err
 	}
-	var t tx
+	var t Batch
 	for _, p := range plans {
-		t.put(kindInstance, p.inst.ID, p.inst)
+		t.Put(kindInstance, p.inst.ID, p.inst)
 		c.instances[p.inst.ID] = p.inst
 		for _, k := range p.kept {
 			k.eni.Attachment, k.eni.Status = k.att, "in-use"
-			t.put(kindENI, k.eni.ID, k.eni)
+			t.Put(kindENI, k.eni.ID, k.eni)
 		}
 	}
 	if err := c.commitLocked(&t); err != nil {
@@ -320,11 +320,11 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 		c.tearDown(ctx, id)
 		return
 	}
-	var t tx
-	t.put(kindInstance, inst.ID, inst)
+	var t Batch
+	t.Put(kindInstance, inst.ID, inst)
 	for _, e := range c.attachedLocked(inst.ID) {
 		e.Attachment.Status = "attached"
-		t.put(kindENI, e.ID, e)
+		t.Put(kindENI, e.ID, e)
 	}
 	cerr := c.commitLocked(&t)
 	snap := c.copyInstanceLocked(inst)
@@ -358,7 +358,7 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 		final = StateTerminated
 	}
 	inst.State = final // netENILocked now parks the ENIs
-	var t tx
+	var t Batch
 	var gone []*ENI
 	for _, e := range c.attachedLocked(inst.ID) {
 		if terminating && e.Attachment.DeleteOnTermination {
@@ -371,13 +371,13 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 			c.log.Error("park an ENI of an instance going down", "eni", e.ID, "err", err)
 		}
-		t.put(kindENI, e.ID, e)
+		t.Put(kindENI, e.ID, e)
 	}
 	for _, e := range gone {
 		if err := c.dp.DeleteENI(ctx, c.netENILocked(e)); err != nil {
 			c.log.Error("delete an ENI of a terminated instance", "eni", e.ID, "err", err)
 		}
-		t.del(kindENI, e.ID)
+		t.Delete(kindENI, e.ID)
 		delete(c.enis, e.ID)
 		c.releaseAddrsLocked(e)
 	}
@@ -387,7 +387,7 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 	if terminating {
 		inst.TerminatedAt = c.now().UTC()
 	}
-	t.put(kindInstance, inst.ID, inst)
+	t.Put(kindInstance, inst.ID, inst)
 	cerr := c.commitLocked(&t)
 	snap := c.copyInstanceLocked(inst)
 	c.mu.Unlock()
@@ -504,8 +504,8 @@ func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 func (c *Cloud) purgeLocked() {
 	for id, inst := range c.instances {
 		if inst.State == StateTerminated && !inst.TerminatedAt.IsZero() && c.now().Sub(inst.TerminatedAt) > terminatedKept {
-			var t tx
-			t.del(kindInstance, id)
+			var t Batch
+			t.Delete(kindInstance, id)
 			delete(c.instances, id)
 			if err := c.commitLocked(&t); err != nil {
 				c.log.Error("forget a long-terminated instance", "instance", id, "err", err)
@@ -691,7 +691,7 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 		before[i] = *inst
 	}
 	var out []InstanceStateChange
-	var t tx
+	var t Batch
 	for i, inst := range list {
 		state, err := next(inst)
 		if err != nil {
@@ -703,7 +703,7 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 		}
 		out = append(out, InstanceStateChange{InstanceID: inst.ID, PreviousState: before[i].State, CurrentState: state})
 		inst.State = state
-		t.put(kindInstance, inst.ID, inst)
+		t.Put(kindInstance, inst.ID, inst)
 	}
 	if err := c.commitLocked(&t); err != nil {
 		c.mu.Unlock()
@@ -799,8 +799,8 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 		return "", c.undoKernel(ctx, fmt.Errorf("move the ENI into the instance: %w", err), undo)
 	}
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	id := e.Attachment.ID
 	if err := c.commitLocked(&t); err != nil {
 		return "", c.undoKernel(ctx, err, undo)
@@ -838,7 +838,7 @@ func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentI
 		*e = before
 		return fmt.Errorf("take the ENI out of the instance: %w", err)
 	}
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	return c.commitLocked(&t)
 }

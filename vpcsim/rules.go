@@ -51,8 +51,8 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 		wanted[i].Tags = slices.Clone(in.Tags)
 	}
 	g.Rules = append(g.Rules, wanted...)
-	var t tx
-	t.put(kindGroup, g.ID, g)
+	var t Batch
+	t.Put(kindGroup, g.ID, g)
 	if err := c.commitLocked(&t); err != nil {
 		return nil, err
 	}
@@ -94,8 +94,8 @@ func (c *Cloud) RevokeSecurityGroup(ctx context.Context, s Scope, in AuthorizeIn
 	g.Rules = slices.DeleteFunc(g.Rules, func(r Rule) bool {
 		return slices.ContainsFunc(gone, func(x Rule) bool { return x.ID == r.ID })
 	})
-	var t tx
-	t.put(kindGroup, g.ID, g)
+	var t Batch
+	t.Put(kindGroup, g.ID, g)
 	if err := c.commitLocked(&t); err != nil {
 		return nil, err
 	}

@@ -77,8 +77,8 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 		Name: in.Name, Description: in.Description, Tags: in.Tags, Seq: c.nextSeq(),
 	}
 	g.Rules = []Rule{allEgressRule(g.ID)}
-	var t tx
-	t.put(kindGroup, g.ID, g)
+	var t Batch
+	t.Put(kindGroup, g.ID, g)
 	c.groups[g.ID] = g
 	if err := c.commitLocked(&t); err != nil {
 		return SecurityGroup{}, err
@@ -241,8 +241,8 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) 
 	if c.groupInUseLocked(g.ID) {
 		return Errorf("DependencyViolation", "resource %s has a dependent object", g.ID)
 	}
-	var t tx
-	t.del(kindGroup, g.ID)
+	var t Batch
+	t.Delete(kindGroup, g.ID)
 	delete(c.groups, g.ID)
 	return c.commitLocked(&t)
 }

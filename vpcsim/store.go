@@ -1,6 +1,9 @@
 package vpcsim
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -63,6 +66,42 @@ func (m *MemStore) Apply(changes []Change) error {
 			m.docs[ch.Kind] = map[string][]byte{}
 		}
 		m.docs[ch.Kind][ch.ID] = append([]byte(nil), ch.Body...)
+	}
+	return nil
+}
+
+// Batch collects the documents one operation changes, to apply in one
+// transaction. A document that cannot be encoded is remembered in Err.
+type Batch struct {
+	Changes []Change
+	Err     error
+}
+
+// Put stores v (as JSON) under kind and id.
+func (b *Batch) Put(kind, id string, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		b.Err = errors.Join(b.Err, err)
+		return
+	}
+	b.Changes = append(b.Changes, Change{Kind: kind, ID: id, Body: body})
+}
+
+// Delete removes the document of kind and id.
+func (b *Batch) Delete(kind, id string) { b.Changes = append(b.Changes, Change{Kind: kind, ID: id}) }
+
+// LoadAll decodes every document of a kind and hands each to put.
+func LoadAll[T any](s Store, kind string, put func(*T)) error {
+	docs, err := s.Load(kind)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		v := new(T)
+		if err := json.Unmarshal(d, v); err != nil {
+			return fmt.Errorf("%s document: %w", kind, err)
+		}
+		put(v)
 	}
 	return nil
 }

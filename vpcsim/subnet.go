@@ -58,8 +58,8 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if err := c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
 		return Subnet{}, c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
 	}
-	var t tx
-	t.put(kindSubnet, sub.ID, sub)
+	var t Batch
+	t.Put(kindSubnet, sub.ID, sub)
 	c.subnets[sub.ID] = sub
 	if err := c.commitLocked(&t); err != nil {
 		return Subnet{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
@@ -194,8 +194,8 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 			return dependencyViolation(sub.ID)
 		}
 	}
-	var t tx
-	t.del(kindSubnet, sub.ID)
+	var t Batch
+	t.Delete(kindSubnet, sub.ID)
 	delete(c.subnets, sub.ID)
 	delete(c.used, sub.ID)
 	if err := c.commitLocked(&t); err != nil {
@@ -224,7 +224,7 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
 	sub.MapPublicIPOnLaunch = *in.MapPublicIPOnLaunch
-	var t tx
-	t.put(kindSubnet, sub.ID, sub)
+	var t Batch
+	t.Put(kindSubnet, sub.ID, sub)
 	return c.commitLocked(&t)
 }

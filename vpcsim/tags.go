@@ -67,7 +67,7 @@ func removeTags(have []Tag, del []TagSpec) []Tag {
 // taggable is a resource that carries tags; tagsOf finds it by ID in the region.
 type taggable struct {
 	tags   *[]Tag
-	save   func(*tx)
+	save   func(*Batch)
 	region string
 }
 
@@ -75,26 +75,26 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	switch {
 	case c.vpcs[id] != nil:
 		v := c.vpcs[id]
-		return taggable{&v.Tags, func(t *tx) { t.put(kindVPC, v.ID, v) }, v.Region}, true
+		return taggable{&v.Tags, func(t *Batch) { t.Put(kindVPC, v.ID, v) }, v.Region}, true
 	case c.subnets[id] != nil:
 		s := c.subnets[id]
-		return taggable{&s.Tags, func(t *tx) { t.put(kindSubnet, s.ID, s) }, s.Region}, true
+		return taggable{&s.Tags, func(t *Batch) { t.Put(kindSubnet, s.ID, s) }, s.Region}, true
 	case c.groups[id] != nil:
 		g := c.groups[id]
-		return taggable{&g.Tags, func(t *tx) { t.put(kindGroup, g.ID, g) }, g.Region}, true
+		return taggable{&g.Tags, func(t *Batch) { t.Put(kindGroup, g.ID, g) }, g.Region}, true
 	case c.enis[id] != nil:
 		e := c.enis[id]
-		return taggable{&e.Tags, func(t *tx) { t.put(kindENI, e.ID, e) }, e.Region}, true
+		return taggable{&e.Tags, func(t *Batch) { t.Put(kindENI, e.ID, e) }, e.Region}, true
 	case c.instances[id] != nil:
 		i := c.instances[id]
-		return taggable{&i.Tags, func(t *tx) { t.put(kindInstance, i.ID, i) }, i.Region}, true
+		return taggable{&i.Tags, func(t *Batch) { t.Put(kindInstance, i.ID, i) }, i.Region}, true
 	}
 	if strings.HasPrefix(id, "sgr-") {
 		for _, g := range c.groups {
 			for k := range g.Rules {
 				if g.Rules[k].ID == id {
 					g := g
-					return taggable{&g.Rules[k].Tags, func(t *tx) { t.put(kindGroup, g.ID, g) }, g.Region}, true
+					return taggable{&g.Rules[k].Tags, func(t *Batch) { t.Put(kindGroup, g.ID, g) }, g.Region}, true
 				}
 			}
 		}
@@ -157,7 +157,7 @@ func (c *Cloud) DeleteTags(ctx context.Context, s Scope, ids []string, tags []Ta
 }
 
 func (c *Cloud) retagLocked(rs []taggable, change func([]Tag) []Tag) error {
-	var t tx
+	var t Batch
 	for _, r := range rs {
 		*r.tags = change(*r.tags)
 		r.save(&t)

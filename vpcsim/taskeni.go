@@ -60,8 +60,8 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 		return ENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
 	}
-	var t tx
-	t.put(kindENI, e.ID, e)
+	var t Batch
+	t.Put(kindENI, e.ID, e)
 	if err := c.commitLocked(&t); err != nil {
 		return ENI{}, c.undoKernel(ctx, err, undo)
 	}

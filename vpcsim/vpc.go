@@ -31,13 +31,13 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 			return c.undoKernel(ctx, fmt.Errorf("default subnet of %s: %w", region, err), func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 		}
 	}
-	var t tx
-	t.put(kindRegion, region, region)
-	t.put(kindVPC, v.ID, v)
+	var t Batch
+	t.Put(kindRegion, region, region)
+	t.Put(kindVPC, v.ID, v)
 	for _, sub := range subs {
-		t.put(kindSubnet, sub.ID, sub)
+		t.Put(kindSubnet, sub.ID, sub)
 	}
-	t.put(kindGroup, g.ID, g)
+	t.Put(kindGroup, g.ID, g)
 	c.regions[region] = true
 	c.vpcs[v.ID] = v
 	for _, sub := range subs {
@@ -112,9 +112,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	if err := c.dp.EnsureVPC(ctx, netVPC(v)); err != nil {
 		return VPC{}, c.undoKernel(ctx, fmt.Errorf("create the VPC's namespace: %w", err), func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 	}
-	var t tx
-	t.put(kindVPC, v.ID, v)
-	t.put(kindGroup, g.ID, g)
+	var t Batch
+	t.Put(kindVPC, v.ID, v)
+	t.Put(kindGroup, g.ID, g)
 	c.vpcs[v.ID] = v
 	c.groups[g.ID] = g
 	if err := c.commitLocked(&t); err != nil {
@@ -242,13 +242,13 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if c.vpcInUseLocked(v.ID) {
 		return dependencyViolation(v.ID)
 	}
-	var t tx
-	t.del(kindVPC, v.ID)
+	var t Batch
+	t.Delete(kindVPC, v.ID)
 	var defaultGroup *SecurityGroup
 	for _, g := range c.groups {
 		if g.VPCID == v.ID {
 			defaultGroup = g
-			t.del(kindGroup, g.ID)
+			t.Delete(kindGroup, g.ID)
 		}
 	}
 	delete(c.vpcs, v.ID)
@@ -310,8 +310,8 @@ func (c *Cloud) ModifyVpcAttribute(ctx context.Context, s Scope, id, attr string
 	default:
 		return Errorf("InvalidParameterCombination", "Exactly one attribute must be specified")
 	}
-	var t tx
-	t.put(kindVPC, v.ID, v)
+	var t Batch
+	t.Put(kindVPC, v.ID, v)
 	return c.commitLocked(&t)
 }
 
