@@ -25,9 +25,10 @@ import (
 
 var binary string // built once in TestMain
 
-// testImages are image archives built once in TestMain from Debian's busybox by
-// ../shared/acceptance/make-test-image.sh (no registry is reachable), imported
-// into every server: tasks name them as nginx:latest and busybox.
+// testImages are image archives built once in TestMain (no registry is
+// reachable): nginx:latest and busybox from Debian's busybox by
+// ../shared/acceptance/make-test-image.sh, and vpcsim/echo from
+// testdata/images/echo. Every server imports them.
 var testImages []string
 
 func TestMain(m *testing.M) {
@@ -51,6 +52,11 @@ func TestMain(m *testing.M) {
 			}
 			testImages = append(testImages, tar)
 		}
+	}
+	if tar, err := buildEchoImage(dir, echoImage); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	} else {
+		testImages = append(testImages, tar)
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -157,7 +163,7 @@ func (s *server) start() {
 // importImages loads the test images into the server's containerd.
 func (s *server) importImages() {
 	s.t.Helper()
-	if len(testImages) < 2 {
+	if len(testImages) < 3 {
 		s.t.Fatal("the test images could not be built (see TestMain's output)")
 	}
 	for _, tar := range testImages {
