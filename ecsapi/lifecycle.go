@@ -238,7 +238,11 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 	if td == nil {
 		return TaskRun{}, clientErr("The task definition of the task is gone.")
 	}
-	run := TaskRun{TaskID: t.ID, TaskARN: arn, Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) }}
+	run := TaskRun{
+		TaskID: t.ID, TaskARN: arn,
+		Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) },
+		Health: func(name string, status HealthStatus) { s.containerHealth(arn, name, status) },
+	}
 	if t.AWSVPC {
 		run.NetnsPath = s.netns(t.host())
 	}
@@ -302,6 +306,55 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 	}
 	if essential || alive == 0 {
 		s.requestStopLocked(t, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+	}
+}
+
+// containerHealth records a container's health, and the task's: HEALTHY when
+// every essential container that has a health check is healthy, UNHEALTHY when
+// one is not, UNKNOWN before that, as ECS rolls it up.
+func (s *Service) containerHealth(arn, name string, status HealthStatus) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tasks[arn]
+	if t == nil {
+		return
+	}
+	td := s.taskDefs[t.TaskDefARN]
+	checked := map[string]bool{}
+	if td != nil {
+		for _, d := range td.TD.ContainerDefinitions {
+			checked[deref(d.Name)] = d.HealthCheck != nil && deref(d.Essential)
+		}
+	}
+	task := HealthStatusHealthy
+	seen := false
+	for i := range t.T.Containers {
+		c := &t.T.Containers[i]
+		if deref(c.Name) == name {
+			c.HealthStatus = status
+		}
+		if !checked[deref(c.Name)] {
+			continue
+		}
+		seen = true
+		switch c.HealthStatus {
+		case HealthStatusUnhealthy:
+			task = HealthStatusUnhealthy
+		case HealthStatusUnknown, "":
+			if task != HealthStatusUnhealthy {
+				task = HealthStatusUnknown
+			}
+		}
+	}
+	if !seen {
+		task = HealthStatusUnknown
+	}
+	t.T.HealthStatus = task
+	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	var x vpcsim.Batch
+	x.Put(kindTask, arn, t)
+	if err := s.commitLocked(&x); err != nil {
+		s.log.Error("store a container's health", "task", arn, "err", err)
 	}
 }
 

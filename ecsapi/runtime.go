@@ -28,6 +28,9 @@ type TaskRun struct {
 	// Exited is called once for each container that ends by itself (not by Stop),
 	// with its exit code and the runtime's reason, e.g. "OutOfMemoryError".
 	Exited func(container string, exitCode int, reason string)
+	// Health is called when a container with a healthCheck changes health:
+	// "HEALTHY" or "UNHEALTHY" (it is "UNKNOWN" until the first verdict).
+	Health func(container string, status HealthStatus)
 }
 
 // ContainerRun is one container of a task, with overrides applied.

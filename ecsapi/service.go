@@ -128,7 +128,6 @@ func (s *Service) load() error {
 	return nil
 }
 
-
 func (s *Service) bump(seq int64) {
 	if seq > s.seq {
 		s.seq = seq

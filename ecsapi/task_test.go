@@ -239,3 +239,32 @@ func TestBridgePorts(t *testing.T) {
 		t.Fatalf("ports held: %v", ports)
 	}
 }
+
+func TestHealthRollsUp(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.cluster(t, "h")
+	req := nginx("hc", NetworkModeAwsvpc)
+	req.ContainerDefinitions[0].HealthCheck = &HealthCheck{Command: []string{"CMD-SHELL", "true"}}
+	side := req.ContainerDefinitions[0]
+	side.Name, side.Essential, side.HealthCheck = str("side"), Ptr(false), &HealthCheck{Command: []string{"CMD-SHELL", "false"}}
+	req.ContainerDefinitions = append(req.ContainerDefinitions, side)
+	req.RequiresCompatibilities, req.Cpu, req.Memory = []Compatibility{CompatibilityFargate}, str("512"), str("2048")
+	w.register(t, req)
+	arn := *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("h"), LaunchType: LaunchTypeFargate, TaskDefinition: str("hc"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	w.settle2(t, "h", arn, "RUNNING")
+	id := arn[len(arn)-32:]
+	run, _ := w.rt.Run(id)
+	run.Health("side", HealthStatusUnhealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusUnknown || got.Containers[1].HealthStatus != HealthStatusUnhealthy {
+		t.Fatalf("a non-essential container's health does not make the task's: %s %+v", got.HealthStatus, got.Containers[1])
+	}
+	run.Health("nginx", HealthStatusHealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusHealthy {
+		t.Fatalf("task health %s, want HEALTHY", got.HealthStatus)
+	}
+	run.Health("nginx", HealthStatusUnhealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusUnhealthy {
+		t.Fatalf("task health %s, want UNHEALTHY", got.HealthStatus)
+	}
+}
