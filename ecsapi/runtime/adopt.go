@@ -57,7 +57,9 @@ func (r *Runtime) Running(ctx context.Context) (map[string][]Container, error) {
 
 // Adopt watches the containers of a task that a previous vpcsim started, as
 // Start would have: run.Exited is called for each that ends by itself,
-// including at once for those that ended while nobody watched.
+// including at once for those that ended while nobody watched, and the
+// health checks of running containers resume (reporting their first verdict
+// again through run.Health).
 func (r *Runtime) Adopt(ctx context.Context, run ecsapi.TaskRun) error {
 	ctx = namespaces.WithNamespace(ctx, r.ns)
 	conts, err := r.client.Containers(ctx, labelFilter(labelTaskID, run.TaskID))
@@ -93,8 +95,20 @@ func (r *Runtime) Adopt(ctx context.Context, run ecsapi.TaskRun) error {
 			errs = append(errs, err)
 			continue
 		}
+		r.mu.Lock()
+		cs.started = true
+		r.mu.Unlock()
 		r.wg.Add(1)
 		go r.watch(ts, cs, exitCh)
+		// Health checks start again, from UNKNOWN.
+		for _, rc := range run.Containers {
+			if deref(rc.Def.Name) != cs.name {
+				continue
+			}
+			if hp, ok, _ := healthCheckParams(rc.Def.HealthCheck); ok {
+				r.startHealthCheck(ts, cs, task, hp)
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -31,6 +31,7 @@ const (
 // watch resumes against the new daemon instead of giving up.
 func (r *Runtime) watch(ts *taskState, cs *ctrState, exitCh <-chan containerd.ExitStatus) {
 	defer r.wg.Done()
+	defer r.endHealth(cs)
 	for {
 		es, ok := <-exitCh
 		if ok && es.Error() == nil {
@@ -71,6 +72,16 @@ func (r *Runtime) lost(ts *taskState, cs *ctrState) {
 	r.exited(ts, cs, lostCode, lostReason)
 }
 
+// endHealth stops the container's health checker, if it has one.
+func (r *Runtime) endHealth(cs *ctrState) {
+	r.mu.Lock()
+	stop := cs.stopHealth
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
 func (r *Runtime) stopping(ts *taskState) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -81,6 +92,10 @@ func (r *Runtime) stopping(ts *taskState) bool {
 // takes its own and may ask to stop the task from there).
 func (r *Runtime) exited(ts *taskState, cs *ctrState, code int, reason string) {
 	r.mu.Lock()
+	if !cs.done {
+		cs.done, cs.code = true, code
+		ts.notify()
+	}
 	if ts.stopping || cs.reported {
 		r.mu.Unlock()
 		return

@@ -128,13 +128,38 @@ type taskState struct {
 	run        ecsapi.TaskRun
 	stopping   bool // set by Stop/RemoveAll: exits are then not reported as the container's own
 	containers map[string]*ctrState
+	// changed is closed (and replaced) whenever a container starts, ends or
+	// changes health: Start waits on it for dependencies.
+	changed chan struct{}
 }
 
-// ctrState is one watched container.
+// notify wakes those waiting on changedCh; r.mu is held.
+func (ts *taskState) notify() {
+	if ts.changed != nil {
+		close(ts.changed)
+	}
+	ts.changed = make(chan struct{})
+}
+
+// changedCh is the channel the next notify closes; r.mu is held.
+func (ts *taskState) changedCh() <-chan struct{} {
+	if ts.changed == nil {
+		ts.changed = make(chan struct{})
+	}
+	return ts.changed
+}
+
+// ctrState is one watched container. Its fields after c are guarded by r.mu.
 type ctrState struct {
 	name, id string
 	c        containerd.Container
 	reported bool // Exited was called (or must not be)
+
+	started    bool // its process was started
+	done       bool // its process ended (by itself or not)
+	code       int  // exit code, when done
+	health     ecsapi.HealthStatus
+	stopHealth context.CancelFunc // ends its health checker; nil without one
 }
 
 // New connects to containerd and returns a Runtime whose logs go to
@@ -247,7 +272,9 @@ func (r *Runtime) Close() error {
 }
 
 // Start pulls the task's images (ECS pulls them all before it creates any
-// container), then creates and starts its containers in definition order. On
+// container), then creates and starts its containers in definition order,
+// except that a container with dependsOn waits until its dependencies meet
+// their conditions (see startInOrder): Start returns once all have started. On
 // any failure it removes what it made and returns an error whose text begins
 // with ECS's reason: CannotPullContainerError, CannotCreateContainerError or
 // CannotStartContainerError.
@@ -303,16 +330,18 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	if err := os.MkdirAll(filepath.Join(r.logDir, safeName(run.TaskID)), 0o755); err != nil {
 		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
-	for i, c := range run.Containers {
+	err = r.startInOrder(ctx, ts, func(i int) error {
+		c := run.Containers[i]
 		name := deref(c.Def.Name)
 		id, err := r.startContainer(ctx, ts, c, imgs[i])
 		if err != nil {
-			return res, err
+			return err
 		}
 		res.RuntimeIDs[name] = id
 		res.ImageDigests[name] = imgs[i].Target().Digest.String()
-	}
-	return res, nil
+		return nil
+	})
+	return res, err
 }
 
 // startContainer creates one container and its task and starts it; the exit
@@ -373,6 +402,13 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	go r.watch(ts, cs, exitCh)
 	if err := task.Start(ctx); err != nil {
 		return "", fmt.Errorf("CannotStartContainerError: %w", err)
+	}
+	r.mu.Lock()
+	cs.started = true
+	ts.notify()
+	r.mu.Unlock()
+	if hp, ok, _ := healthCheckParams(c.Def.HealthCheck); ok {
+		r.startHealthCheck(ts, cs, task, hp)
 	}
 	return id, nil
 }

@@ -463,6 +463,224 @@ func TestRuntime(t *testing.T) {
 		r.Stop(ctx, task.TaskID)
 	})
 
+	t.Run("healthCheck reports HEALTHY then UNHEALTHY", func(t *testing.T) {
+		ex := newExits()
+		c := container("checked", "nginx", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 100")
+		c.Def.HealthCheck = &ecsapi.HealthCheck{
+			Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
+			Timeout: ecsapi.Ptr(int32(2)), Retries: ecsapi.Ptr(int32(2)),
+		}
+		type verdict struct {
+			name   string
+			status ecsapi.HealthStatus
+			at     time.Time
+		}
+		verdicts := make(chan verdict, 8)
+		task := newTask(ex, "", c)
+		task.Health = func(name string, s ecsapi.HealthStatus) { verdicts <- verdict{name, s, time.Now()} }
+		began := time.Now()
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		next := func() verdict {
+			t.Helper()
+			select {
+			case v := <-verdicts:
+				t.Logf("%s %s after %v", v.name, v.status, v.at.Sub(began).Round(100*time.Millisecond))
+				return v
+			case <-time.After(10 * time.Second):
+				t.Fatal("no health verdict within 10s")
+				return verdict{}
+			}
+		}
+		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusHealthy {
+			t.Errorf("first verdict %+v, want checked HEALTHY", v)
+		}
+		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusUnhealthy {
+			t.Errorf("second verdict %+v, want checked UNHEALTHY", v)
+		} else if d := v.at.Sub(began); d < 4*time.Second {
+			t.Errorf("UNHEALTHY after %v: before the file went away (4 s)", d)
+		}
+		// Only changes are reported.
+		select {
+		case v := <-verdicts:
+			t.Errorf("unexpected verdict %+v", v)
+		case <-time.After(1500 * time.Millisecond):
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+		// The checker stopped with the container.
+		select {
+		case v := <-verdicts:
+			t.Errorf("verdict %+v after Stop", v)
+		case <-time.After(1500 * time.Millisecond):
+		}
+		ex.none(t, 100*time.Millisecond)
+		assertGone(t, r, task)
+	})
+
+	t.Run("healthCheck start period and CMD form", func(t *testing.T) {
+		ex := newExits()
+		c := container("slow", "nginx", "sh", "-c", "sleep 3; touch /tmp/ok; sleep 100")
+		// Fails for 3 s with retries 1, but the start period covers it; CMD
+		// runs test directly, without a shell.
+		c.Def.HealthCheck = &ecsapi.HealthCheck{
+			Command: []string{"CMD", "busybox", "test", "-f", "/tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
+			Retries: ecsapi.Ptr(int32(1)), StartPeriod: ecsapi.Ptr(int32(5)),
+		}
+		verdicts := make(chan ecsapi.HealthStatus, 8)
+		task := newTask(ex, "", c)
+		task.Health = func(_ string, s ecsapi.HealthStatus) { verdicts <- s }
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case s := <-verdicts:
+			if s != ecsapi.HealthStatusHealthy {
+				t.Errorf("verdict %s, want HEALTHY (failures in the start period do not count)", s)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("no health verdict within 10s")
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+	})
+
+	t.Run("dependsOn SUCCESS waits for the exit", func(t *testing.T) {
+		netns, _ := newNetns(t)
+		type exitAt struct {
+			exitEvent
+			at time.Time
+		}
+		exited := make(chan exitAt, 8)
+		a := container("a", "nginx", "sh", "-c", "sleep 1; exit 0")
+		a.Def.Essential = ecsapi.Ptr(false)
+		b := container("b", "nginx", "sh", "-c", "sleep 30")
+		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionSuccess}}
+		task := newTask(nil, netns, b, a) // b first: order comes from dependsOn
+		task.Exited = func(name string, code int, reason string) {
+			exited <- exitAt{exitEvent{name, code, reason}, time.Now()}
+		}
+		began := time.Now()
+		res, err := r.Start(ctx, task)
+		returned := time.Now()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ev exitAt
+		select {
+		case ev = <-exited:
+		default:
+			t.Fatal("Start returned before a exited")
+		}
+		if ev.exitEvent != (exitEvent{"a", 0, ""}) {
+			t.Errorf("Exited%+v, want a 0", ev.exitEvent)
+		}
+		if d := returned.Sub(began); d < time.Second {
+			t.Errorf("Start returned after %v, before a's 1 s", d)
+		}
+		if res.RuntimeIDs["a"] == "" || res.RuntimeIDs["b"] == "" {
+			t.Errorf("RuntimeIDs %v", res.RuntimeIDs)
+		}
+		// b started after a exited: its task is created afterwards.
+		cctx := namespaces.WithNamespace(ctx, r.ns)
+		cb, err := r.client.LoadContainer(cctx, res.RuntimeIDs["b"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := cb.Info(cctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !info.CreatedAt.After(ev.at.Add(-100 * time.Millisecond)) {
+			t.Errorf("b created at %v, before a exited at %v", info.CreatedAt, ev.at)
+		}
+		codes, err := r.Stop(ctx, task.TaskID)
+		if err != nil || codes["a"] != 0 || codes["b"] != 137 && codes["b"] != 143 {
+			t.Errorf("Stop = %v, %v", codes, err)
+		}
+		assertGone(t, r, task)
+	})
+
+	t.Run("dependsOn SUCCESS on a failing container fails Start", func(t *testing.T) {
+		ex := newExits()
+		a := container("a", "nginx", "sh", "-c", "exit 1")
+		a.Def.Essential = ecsapi.Ptr(false)
+		b := container("b", "nginx", "true")
+		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionSuccess}}
+		task := newTask(ex, "", a, b)
+		_, err := r.Start(ctx, task)
+		want := "CannotStartContainerError: dependency graph: failed to resolve container ordering dependency [a] for target [b] as dependency did not exit successfully"
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Fatalf("Start = %v, want %s…", err, want)
+		}
+		t.Log(err)
+		if ev := ex.wait(t, time.Second); ev != (exitEvent{"a", 1, ""}) {
+			t.Errorf("Exited%+v, want a 1", ev)
+		}
+		ex.none(t, 200*time.Millisecond) // b never ran
+		assertGone(t, r, task)
+	})
+
+	t.Run("dependsOn HEALTHY, COMPLETE and START", func(t *testing.T) {
+		ex := newExits()
+		db := container("db", "nginx", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 100")
+		db.Def.HealthCheck = &ecsapi.HealthCheck{Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1))}
+		migrate := container("migrate", "nginx", "sh", "-c", "exit 2")
+		migrate.Def.Essential = ecsapi.Ptr(false)
+		migrate.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("db"), Condition: ecsapi.ContainerConditionHealthy}}
+		app := container("app", "nginx", "sleep", "100")
+		app.Def.DependsOn = []ecsapi.ContainerDependency{
+			{ContainerName: ecsapi.Ptr("migrate"), Condition: ecsapi.ContainerConditionComplete},
+			{ContainerName: ecsapi.Ptr("db"), Condition: ecsapi.ContainerConditionStart},
+		}
+		var healthy atomic.Bool
+		task := newTask(ex, "", app, migrate, db)
+		task.Health = func(name string, s ecsapi.HealthStatus) {
+			if name == "db" && s == ecsapi.HealthStatusHealthy {
+				healthy.Store(true)
+			}
+		}
+		res, err := r.Start(ctx, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !healthy.Load() {
+			t.Error("Start returned before db was HEALTHY")
+		}
+		if ev := ex.wait(t, time.Second); ev != (exitEvent{"migrate", 2, ""}) {
+			t.Errorf("Exited%+v, want migrate 2 (before Start returned)", ev)
+		}
+		if len(res.RuntimeIDs) != 3 {
+			t.Errorf("RuntimeIDs %v", res.RuntimeIDs)
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Error(err)
+		}
+		assertGone(t, r, task)
+	})
+
+	t.Run("dependsOn startTimeout", func(t *testing.T) {
+		ex := newExits()
+		a := container("a", "nginx", "sleep", "100")
+		b := container("b", "nginx", "true")
+		b.Def.StartTimeout = ecsapi.Ptr(int32(1))
+		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionComplete}}
+		task := newTask(ex, "", a, b)
+		began := time.Now()
+		_, err := r.Start(ctx, task)
+		if err == nil || !strings.Contains(err.Error(), "startTimeout") {
+			t.Fatalf("Start = %v, want a startTimeout error", err)
+		}
+		if d := time.Since(began); d > 5*time.Second {
+			t.Errorf("Start failed after %v", d)
+		}
+		ex.none(t, 200*time.Millisecond)
+		assertGone(t, r, task)
+	})
+
 	t.Run("another Runtime adopts running containers", func(t *testing.T) {
 		ex := newExits()
 		task := newTask(ex, "", container("sleeper", "nginx", "sleep", "60"))

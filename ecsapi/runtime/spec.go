@@ -23,8 +23,9 @@ const minCPUShares = 2
 // containerSpec turns a container definition into OCI spec options on top of
 // containerd's defaults, as the ECS agent turns it into a Docker create call.
 // Not applied yet: linuxParameters.initProcessEnabled (there is no init binary
-// to inject), devices, dnsServers/extraHosts (not allowed in awsvpc), and
-// dependsOn (containers start in definition order).
+// to inject), devices, and dnsServers/extraHosts (not allowed in awsvpc).
+// healthCheck and dependsOn are not part of the spec: see health.go and
+// deps.go.
 func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig) ([]oci.SpecOpts, error) {
 	def := c.Def
 	args := processArgs(def.EntryPoint, c.Command, ic.Entrypoint, ic.Cmd)

@@ -30,6 +30,12 @@ func (r *Runtime) stopTask(ctx context.Context, taskID string, graceful bool) (m
 	r.mu.Lock()
 	if ts := r.tasks[taskID]; ts != nil {
 		ts.stopping = true
+		ts.notify()
+		for _, cs := range ts.containers {
+			if cs.stopHealth != nil {
+				cs.stopHealth()
+			}
+		}
 	}
 	r.mu.Unlock()
 	conts, err := r.client.Containers(ctx, labelFilter(labelTaskID, taskID))
@@ -166,6 +172,12 @@ func (r *Runtime) RemoveAll(ctx context.Context) error {
 	r.mu.Lock()
 	for _, ts := range r.tasks {
 		ts.stopping = true
+		ts.notify()
+		for _, cs := range ts.containers {
+			if cs.stopHealth != nil {
+				cs.stopHealth()
+			}
+		}
 	}
 	r.tasks = map[string]*taskState{}
 	r.mu.Unlock()
