@@ -93,17 +93,11 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 				continue
 			}
 		}
-		// In the model at once, so the next task's placement sees what it holds.
-		r := s.newTaskLocked(sc, c, inst, &req)
-		s.tasks[*r.T.TaskArn] = r
-		placed = append(placed, r)
+		placed = append(placed, s.placeTaskLocked(sc, c, inst, &req))
 	}
-	if err := s.commitTasksLocked(placed); err != nil {
+	out.Tasks, err = s.launchLocked(placed)
+	if err != nil {
 		return nil, err
-	}
-	for _, t := range placed {
-		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, []TaskField{TaskFieldTags}))
-		s.startLifecycle(t.T.TaskArn)
 	}
 	return out, nil
 }
@@ -149,16 +143,11 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 			out.Failures = appendFailures(out.Failures, fails)
 			continue
 		}
-		r := s.newTaskLocked(sc, c, got, &req)
-		s.tasks[*r.T.TaskArn] = r
-		placed = append(placed, r)
+		placed = append(placed, s.placeTaskLocked(sc, c, got, &req))
 	}
-	if err := s.commitTasksLocked(placed); err != nil {
+	out.Tasks, err = s.launchLocked(placed)
+	if err != nil {
 		return nil, err
-	}
-	for _, t := range placed {
-		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, []TaskField{TaskFieldTags}))
-		s.startLifecycle(t.T.TaskArn)
 	}
 	return out, nil
 }
@@ -172,14 +161,31 @@ func appendFailures(have, add []Failure) []Failure {
 	return have
 }
 
-// commitTasksLocked stores new tasks; when the store refuses, the reload in
-// commitLocked takes them out of the model again.
-func (s *Service) commitTasksLocked(tasks []*taskRec) error {
+// placeTaskLocked makes a placed task's record and puts it in the model at once,
+// so the next task's placement sees what it holds.
+func (s *Service) placeTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
+	r := s.newTaskLocked(sc, c, inst, req)
+	s.tasks[*r.T.TaskArn] = r
+	return r
+}
+
+// launchLocked stores placed tasks, starts their lifecycles and answers them.
+// When the store refuses, the reload in commitLocked takes them out of the
+// model again and none starts.
+func (s *Service) launchLocked(tasks []*taskRec) ([]Task, error) {
 	var t vpcsim.Batch
 	for _, r := range tasks {
 		t.Put(kindTask, *r.T.TaskArn, r)
 	}
-	return s.commitLocked(&t)
+	if err := s.commitLocked(&t); err != nil {
+		return nil, err
+	}
+	out := []Task{}
+	for _, r := range tasks {
+		out = append(out, s.renderTaskLocked(r, []TaskField{TaskFieldTags}))
+		s.startLifecycle(r.T.TaskArn)
+	}
+	return out, nil
 }
 
 // launchTypeOf resolves the launch type from launchType or a capacity provider
