@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,10 +52,15 @@ func TestTaskContainers(t *testing.T) {
 	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
 
 	awsvpc := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
+	envFile := filepath.Join(t.TempDir(), "echo.env")
+	if err := os.WriteFile(envFile, []byte("# from a file\nFROMFILE=yes\nFOO=overridden-by-environment\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(64), StopTimeout: aws.Int32(2),
-		Environment:  []ecstypes.KeyValuePair{{Name: aws.String("FOO"), Value: aws.String("bar")}},
-		PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(80)}},
+		Environment:      []ecstypes.KeyValuePair{{Name: aws.String("FOO"), Value: aws.String("bar")}},
+		EnvironmentFiles: []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: aws.String("file://" + envFile)}},
+		PortMappings:     []ecstypes.PortMapping{{ContainerPort: aws.Int32(80)}},
 	})
 	var tasks []string
 	for range 100 { // until the container instance has registered
@@ -81,7 +88,7 @@ func TestTaskContainers(t *testing.T) {
 	for _, task := range desc.Tasks {
 		ip := aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
 		page := s.fetch(t, client, "http://"+ip+"/")
-		for _, want := range []string{"addr " + ip + "/24", "env FOO=bar", "env ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/"} {
+		for _, want := range []string{"addr " + ip + "/24", "env FOO=bar", "env FROMFILE=yes", "env ECS_CONTAINER_METADATA_URI_V4=http://169.254.170.2/v4/"} {
 			if !strings.Contains(page, want) {
 				t.Fatalf("task at %s answered without %q:\n%s", ip, want, page)
 			}

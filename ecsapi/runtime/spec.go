@@ -32,10 +32,14 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 	if len(args) == 0 {
 		return nil, errors.New("no command specified: the container definition and the image have neither an entryPoint nor a command")
 	}
+	fileEnv, err := envFiles(def.EnvironmentFiles)
+	if err != nil {
+		return nil, err
+	}
 	opts := []oci.SpecOpts{
 		oci.WithImageConfig(img), // env, working dir and user of the image
 		oci.WithProcessArgs(args...),
-		oci.WithEnv(environment(c.Environment)),
+		oci.WithEnv(environment(append(fileEnv, c.Environment...))),
 	}
 	if wd := deref(def.WorkingDirectory); wd != "" {
 		opts = append(opts, oci.WithProcessCwd(wd))
