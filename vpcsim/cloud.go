@@ -137,7 +137,6 @@ func (c *Cloud) load() error {
 	return nil
 }
 
-
 func (c *Cloud) bumpSeq(s int64) {
 	if s > c.seq {
 		c.seq = s
