@@ -188,8 +188,8 @@ func (c *Cloud) lock(ctx context.Context, s Scope) error {
 	return nil
 }
 
-// privateDNSName is the EC2 hostname of a private address in a region.
-func privateDNSName(region string, a netip.Addr) string {
+// PrivateDNSName is the EC2 hostname of a private address in a region.
+func PrivateDNSName(region string, a netip.Addr) string {
 	b := a.As4()
 	host := fmt.Sprintf("ip-%d-%d-%d-%d", b[0], b[1], b[2], b[3])
 	if region == "us-east-1" {
@@ -197,6 +197,3 @@ func privateDNSName(region string, a netip.Addr) string {
 	}
 	return host + "." + region + ".compute.internal"
 }
-
-// PrivateDNSName is the EC2 hostname of a private address in a region.
-func PrivateDNSName(region string, a netip.Addr) string { return privateDNSName(region, a) }

@@ -284,7 +284,7 @@ func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {
 	var ips, dns []string
 	for _, ip := range e.PrivateIPs {
 		ips = append(ips, ip.Addr.String())
-		dns = append(dns, privateDNSName(e.Region, ip.Addr))
+		dns = append(dns, PrivateDNSName(e.Region, ip.Addr))
 	}
 	att := e.Attachment
 	if att == nil {

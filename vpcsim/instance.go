@@ -594,7 +594,7 @@ func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, boo
 		return nil, true
 	case "private-dns-name":
 		if primary.IsValid() {
-			return []string{privateDNSName(inst.Region, primary)}, true
+			return []string{PrivateDNSName(inst.Region, primary)}, true
 		}
 		return nil, true
 	case "reservation-id":

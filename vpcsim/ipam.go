@@ -113,5 +113,3 @@ func parseCIDR(s string) (netip.Prefix, error) {
 	}
 	return p.Masked(), nil
 }
-
-func overlaps(a, b netip.Prefix) bool { return a.Overlaps(b) }

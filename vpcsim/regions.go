@@ -1,7 +1,5 @@
 package vpcsim
 
-import "strings"
-
 // Region is one EC2 region.
 type Region struct {
 	Name        string
@@ -83,13 +81,4 @@ func zoneOf(region, name, id string) (AvailabilityZone, bool) {
 		}
 	}
 	return AvailabilityZone{}, false
-}
-
-func zoneIDOf(region, name string) string {
-	z, _ := zoneOf(region, name, "")
-	return z.ZoneID
-}
-
-func isZoneOf(region, name string) bool {
-	return strings.HasPrefix(name, region) && zoneIDOf(region, name) != ""
 }

@@ -45,7 +45,7 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
 	}
 	for _, other := range c.subnets {
-		if other.VPCID == v.ID && overlaps(other.CIDR, cidr) {
+		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
 		}
 	}
