@@ -95,15 +95,7 @@ func (k *Kernel) AttachBridgeTask(ctx context.Context, instance, task string, ad
 }
 
 func (k *Kernel) attachBridgeTask(ctx context.Context, instance, task string, addr netip.Addr, ports []PortForward) (retErr error) {
-	instNS, err := k.nsName(instance)
-	if err != nil {
-		return err
-	}
-	taskNS, err := k.nsName(task)
-	if err != nil {
-		return err
-	}
-	vethName, err := taskVethName(task)
+	instNS, taskNS, vethName, err := k.bridgeTaskNames(instance, task)
 	if err != nil {
 		return err
 	}
@@ -234,16 +226,21 @@ func (k *Kernel) DetachBridgeTask(ctx context.Context, instance, task string) er
 	return nil
 }
 
+// bridgeTaskNames are the namespaces of the instance and the task, and the name
+// of the task's veth end in the instance.
+func (k *Kernel) bridgeTaskNames(instance, task string) (instNS, taskNS, veth string, err error) {
+	if instNS, err = k.nsName(instance); err != nil {
+		return
+	}
+	if taskNS, err = k.nsName(task); err != nil {
+		return
+	}
+	veth, err = taskVethName(task)
+	return
+}
+
 func (k *Kernel) detachBridgeTask(ctx context.Context, instance, task string) error {
-	instNS, err := k.nsName(instance)
-	if err != nil {
-		return err
-	}
-	taskNS, err := k.nsName(task)
-	if err != nil {
-		return err
-	}
-	vethName, err := taskVethName(task)
+	instNS, taskNS, vethName, err := k.bridgeTaskNames(instance, task)
 	if err != nil {
 		return err
 	}
