@@ -3,6 +3,8 @@ package ecsapi
 import (
 	"context"
 	"net/netip"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // TaskNetwork is what the domain needs of the dataplane for tasks that are not
@@ -104,4 +106,20 @@ func (s *Service) detachNetwork(ctx context.Context, t taskRec) error {
 		}
 	}
 	return nil
+}
+
+// LiveHosts lists the namespaces of tasks in the store that are not STOPPED and
+// whose namespace EC2 does not know (bridge and none mode), so that EC2's
+// start-up reconciliation keeps them with their containers.
+func LiveHosts(st vpcsim.Store) ([]string, error) {
+	var hosts []string
+	err := vpcsim.LoadAll(st, kindTask, func(t *taskRec) {
+		if deref(t.T.LastStatus) == "STOPPED" || t.AWSVPC {
+			return
+		}
+		if t.Mode == NetworkModeNone || t.BridgeAddr != "" {
+			hosts = append(hosts, t.host())
+		}
+	})
+	return hosts, err
 }

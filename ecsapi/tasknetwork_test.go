@@ -82,4 +82,17 @@ func TestBridgeHostNoneModes(t *testing.T) {
 	if last := net.calls[len(net.calls)-1]; last != "ensure task-"+nid {
 		t.Fatalf("none mode: %v", net.calls)
 	}
+	// A restart must keep the namespaces of the live bridge and none tasks
+	// (not the stopped one's, nor host mode's, which is the instance's).
+	hosts, err := LiveHosts(w.store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(hosts)
+	bid := (*run.Tasks[1].TaskArn)[len(*run.Tasks[1].TaskArn)-32:]
+	want := []string{"task-" + bid, "task-" + nid}
+	slices.Sort(want)
+	if !slices.Equal(hosts, want) {
+		t.Fatalf("live hosts %v, want %v", hosts, want)
+	}
 }

@@ -20,6 +20,7 @@ type Cloud struct {
 	defaultRegion string
 	now           clock
 	log           *slog.Logger
+	keptHosts     []string
 
 	// hookMu guards hooks, called without mu held.
 	hookMu sync.Mutex
@@ -55,6 +56,11 @@ func WithClock(now func() time.Time) Option { return func(c *Cloud) { c.now = no
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
 
+// WithKeptHosts names namespaces that the start-up reconciliation must keep
+// although EC2 does not own them: those of ECS tasks in bridge or none mode,
+// whose containers outlive a restart of vpcsim.
+func WithKeptHosts(hosts []string) Option { return func(c *Cloud) { c.keptHosts = hosts } }
+
 // OnInstanceState registers f to be called (without locks held) after an instance
 // changes state; ECS uses it to register container instances.
 func OnInstanceState(f func(Instance)) Option {
@@ -79,6 +85,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	}
 	c.mu.Lock()
 	topo := c.topologyLocked()
+	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	c.mu.Unlock()
 	if err := c.dp.Reconcile(ctx, topo); err != nil {
 		c.log.Warn("reconcile at start-up left differences", "err", err)

@@ -254,3 +254,15 @@ func TestRestartServesTheSameState(t *testing.T) {
 		t.Fatalf("address %s handed out twice", e2.PrimaryIP())
 	}
 }
+
+// Namespaces another domain owns (ECS bridge tasks) survive the start-up
+// reconciliation when named; others of the prefix do not.
+func TestKeptHosts(t *testing.T) {
+	dp, st := NewFakeDataplane(), NewMemStore()
+	if _, err := New(context.Background(), st, dp, WithKeptHosts([]string{"task-1"})); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.Hosts["task-1"] {
+		t.Fatalf("kept host missing after reconcile: %v", dp.Objects())
+	}
+}

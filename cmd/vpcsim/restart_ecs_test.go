@@ -38,10 +38,8 @@ func TestKillAndRestartECS(t *testing.T) {
 		t.Fatal(err)
 	}
 	ud := base64.StdEncoding.EncodeToString([]byte("echo ECS_CLUSTER=crash >> /etc/ecs/ecs.config"))
-	if _, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: ec2types.InstanceTypeC5Large,
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: sub.Subnet.SubnetId, UserData: &ud}); err != nil {
-		t.Fatal(err)
-	}
+	host := launch(t, ctx, ec, aws.ToString(sub.Subnet.SubnetId), ec2types.InstanceTypeC5Large, &ud)
+	client := launch(t, ctx, ec, aws.ToString(sub.Subnet.SubnetId), ec2types.InstanceTypeT3Micro, nil)
 	if _, err := es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
 		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128), StopTimeout: aws.Int32(2)}}}); err != nil {
 		t.Fatal(err)
@@ -64,9 +62,26 @@ func TestKillAndRestartECS(t *testing.T) {
 		t.Fatal(err)
 	}
 	ip := taskIP(t, ctx, es, taskARN)
+	// A bridge task too: its namespace is not EC2's, and its container must survive.
+	register(t, ctx, es, "bridged", ecstypes.NetworkModeBridge, ecstypes.ContainerDefinition{
+		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(64), StopTimeout: aws.Int32(2),
+		PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(80), HostPort: aws.Int32(8080)}},
+	})
+	br, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("crash"), TaskDefinition: aws.String("bridged")})
+	if err != nil || len(br.Tasks) != 1 {
+		t.Fatalf("bridge task: %v %+v", err, br)
+	}
+	if err := waiter.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("crash"), Tasks: []string{aws.ToString(br.Tasks[0].TaskArn)}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	bridgeURL := "http://" + aws.ToString(host.PrivateIpAddress) + ":8080/"
+	before := s.fetch(t, client, bridgeURL)
 
 	s.stop(syscall.SIGKILL)
 	s.start()
+	if after := s.fetch(t, client, bridgeURL); after != before {
+		t.Fatalf("the bridge task's container did not survive the restart: %q, before %q", after, before)
+	}
 
 	got, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("crash"), Tasks: []string{taskARN}})
 	if err != nil || len(got.Tasks) != 1 || aws.ToString(got.Tasks[0].LastStatus) != "RUNNING" {
@@ -83,8 +98,10 @@ func TestKillAndRestartECS(t *testing.T) {
 	if err != nil || aws.ToInt32(&td.TaskDefinition.Revision) != 1 {
 		t.Fatalf("task definition after restart: %v", err)
 	}
-	if _, err := es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("crash"), Task: &taskARN}); err != nil {
-		t.Fatal(err)
+	for _, arn := range []string{taskARN, aws.ToString(br.Tasks[0].TaskArn)} {
+		if _, err := es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("crash"), Task: aws.String(arn)}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	stopped := ecs.NewTasksStoppedWaiter(es, func(o *ecs.TasksStoppedWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
 	if err := stopped.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("crash"), Tasks: []string{taskARN}}, time.Minute); err != nil {

@@ -60,7 +60,13 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	cloud, err := vpcsim.New(ctx, db, dp,
+	// The namespaces of ECS bridge and none mode tasks are not EC2's: the
+	// start-up reconciliation must keep them, their containers still run.
+	taskHosts, err := ecsapi.LiveHosts(db)
+	if err != nil {
+		return err
+	}
+	cloud, err := vpcsim.New(ctx, db, dp, vpcsim.WithKeptHosts(taskHosts),
 		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log))
 	if err != nil {
 		return err
