@@ -39,6 +39,7 @@ type Cloud struct {
 	enis      map[string]*ENI
 	instances map[string]*Instance
 	used      map[string]map[netip.Addr]string // subnet → address → ENI holding it
+	firewalls map[string]appliedFirewall       // VPC → what the dataplane enforces
 }
 
 // Option configures a Cloud.
@@ -90,6 +91,11 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	if err := c.dp.Reconcile(ctx, topo); err != nil {
 		c.log.Warn("reconcile at start-up left differences", "err", err)
 	}
+	c.mu.Lock()
+	if err := c.syncFirewallsLocked(ctx); err != nil {
+		c.log.Warn("security groups at start-up", "err", err)
+	}
+	c.mu.Unlock()
 	c.resumeTransitions()
 	return c, nil
 }
@@ -155,12 +161,19 @@ func (c *Cloud) nextSeq() int64 {
 	return c.seq
 }
 
-// commitLocked stores t. When the store refuses, the in-memory model is reloaded
-// from the store, so memory never holds what the store does not.
+// commitLocked makes the kernel's security groups match the changed model, then
+// stores t. When either refuses, the in-memory model is reloaded from the store
+// (and the firewalls follow it), so memory and kernel never hold what the store
+// does not.
 func (c *Cloud) commitLocked(t *Batch) error {
 	err := t.Err
 	if err == nil {
-		err = c.store.Apply(t.Changes)
+		err = c.syncFirewallsLocked(context.Background())
+	}
+	if err == nil {
+		if err = c.store.Apply(t.Changes); err != nil {
+			err = fmt.Errorf("store: %w", err)
+		}
 	}
 	if err == nil {
 		return nil
@@ -170,7 +183,10 @@ func (c *Cloud) commitLocked(t *Batch) error {
 		c.log.Error("reload after a failed write", "err", lerr)
 	}
 	c.mu.Lock()
-	return fmt.Errorf("store: %w", err)
+	if ferr := c.syncFirewallsLocked(context.Background()); ferr != nil {
+		c.log.Error("security groups after a failed write", "err", ferr)
+	}
+	return err
 }
 
 // scopeLocked checks the region and creates its default VPC on first use, as a

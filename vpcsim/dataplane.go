@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // Dataplane makes the kernel match the EC2 model. The domain owns this interface;
@@ -32,6 +33,9 @@ type Dataplane interface {
 	// namespace.
 	EnsureENI(ctx context.Context, e NetENI) error
 	DeleteENI(ctx context.Context, e NetENI) error
+	// SetFirewall makes the VPC's security groups, anti-spoofing and flow-log
+	// capture exactly fw, in one atomic step: connections already admitted go on.
+	SetFirewall(ctx context.Context, fw Firewall) error
 	// Reconcile makes the kernel hold exactly want: it ensures every object of want
 	// and removes every vpcsim object (vs- prefix) that want does not name.
 	Reconcile(ctx context.Context, want Topology) error
@@ -69,4 +73,16 @@ type Topology struct {
 	Subnets []NetSubnet
 	Hosts   []string
 	ENIs    []NetENI
+}
+
+// FlowPacket is one packet to or from a flow-logged ENI, with the verdict its
+// security groups gave it: what the dataplane reports for flow logs.
+type FlowPacket struct {
+	ENI              string // the flow-logged ENI
+	Accept           bool
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16 // 0 for protocols without ports
+	Proto            uint8
+	Bytes            int // the IP packet's length
+	Time             time.Time
 }

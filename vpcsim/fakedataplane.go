@@ -18,6 +18,8 @@ type FakeDataplane struct {
 	Subs  map[string]NetSubnet
 	Hosts map[string]bool
 	ENIs  map[string]NetENI
+	// Firewalls holds the last firewall set for each VPC.
+	Firewalls map[string]Firewall
 	// Fail maps an operation name ("ensure-eni", "ensure-subnet", …) to the error it returns.
 	Fail map[string]error
 }
@@ -26,7 +28,7 @@ var _ Dataplane = (*FakeDataplane)(nil)
 
 // NewFakeDataplane returns an empty fake.
 func NewFakeDataplane() *FakeDataplane {
-	return &FakeDataplane{VPCs: map[string]NetVPC{}, Subs: map[string]NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]NetENI{}, Fail: map[string]error{}}
+	return &FakeDataplane{VPCs: map[string]NetVPC{}, Subs: map[string]NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]NetENI{}, Firewalls: map[string]Firewall{}, Fail: map[string]error{}}
 }
 
 func (f *FakeDataplane) record(op, format string, args ...any) error {
@@ -141,6 +143,23 @@ func (f *FakeDataplane) DeleteENI(_ context.Context, e NetENI) error {
 	}
 	delete(f.ENIs, e.ID)
 	return nil
+}
+
+func (f *FakeDataplane) SetFirewall(_ context.Context, fw Firewall) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("set-firewall", "%s enis=%d", fw.VPCID, len(fw.ENIs)); err != nil {
+		return err
+	}
+	f.Firewalls[fw.VPCID] = fw
+	return nil
+}
+
+// Firewall returns the last firewall set for a VPC.
+func (f *FakeDataplane) Firewall(vpcID string) Firewall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Firewalls[vpcID]
 }
 
 func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {

@@ -27,9 +27,12 @@ type VPC struct {
 	IsDefault          bool         `json:"default"`
 	EnableDNSSupport   bool         `json:"dnsSupport"`
 	EnableDNSHostnames bool         `json:"dnsHostnames"`
-	State              string       `json:"state"`
-	Tags               []Tag        `json:"tags,omitempty"`
-	Seq                int64        `json:"seq"`
+	// Connected says the machine itself is routed into the VPC (vpcsim connect),
+	// at ConnectAddr(CIDR).
+	Connected bool   `json:"connected,omitempty"`
+	State     string `json:"state"`
+	Tags      []Tag  `json:"tags,omitempty"`
+	Seq       int64  `json:"seq"`
 }
 
 // Subnet is a range of a VPC in one availability zone.

@@ -19,6 +19,7 @@ func (NopDataplane) EnsureHost(context.Context, string) error      { return nil 
 func (NopDataplane) DeleteHost(context.Context, string) error      { return nil }
 func (NopDataplane) EnsureENI(context.Context, NetENI) error       { return nil }
 func (NopDataplane) DeleteENI(context.Context, NetENI) error       { return nil }
+func (NopDataplane) SetFirewall(context.Context, Firewall) error   { return nil }
 func (NopDataplane) Reconcile(context.Context, Topology) error     { return nil }
 
 func joinErrs(errs []error) error { return errors.Join(errs...) }

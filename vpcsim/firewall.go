@@ -1,0 +1,237 @@
+package vpcsim
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+)
+
+// Firewall is one VPC's security groups as the dataplane enforces them: for every
+// ENI the union of its groups' rules, and for every group referenced by a rule the
+// addresses of its members now. The dataplane turns it into one ruleset and
+// applies it atomically; Explain reads the same structure, so what `vpcsim sg
+// explain` says is what the kernel does.
+type Firewall struct {
+	VPCID string
+	CIDR  netip.Prefix
+	// Host is the address the machine itself has in the VPC while connected
+	// (see ConnectAddr), an invalid Addr otherwise.
+	Host netip.Addr
+	// Members maps every group some rule references to its members' addresses.
+	Members map[string][]netip.Addr
+	ENIs    []FirewallENI
+}
+
+// FirewallENI is one ENI's share of the firewall.
+type FirewallENI struct {
+	ID    string
+	MAC   net.HardwareAddr
+	Addrs []netip.Addr
+	// SourceDestCheck, as the EC2 attribute: the ENI may send only from its own
+	// addresses. Its MAC is enforced either way.
+	SourceDestCheck bool
+	Ingress, Egress []FirewallRule
+	// FlowLogs are the flow logs that capture this ENI's traffic.
+	FlowLogs []FlowLogSink `json:",omitempty"`
+}
+
+// FirewallRule is one rule of one of the ENI's groups, in kernel terms.
+type FirewallRule struct {
+	ID      string // sgr-…
+	GroupID string
+	// Proto is the IP protocol number, -1 for all.
+	Proto int
+	// From and To are the port range for TCP and UDP; for ICMP the type and the
+	// code, -1 meaning any.
+	From, To int
+	// The peer: a CIDR, or the members of a group (Firewall.Members[PeerGroup]).
+	CIDR      netip.Prefix
+	PeerGroup string
+}
+
+// FlowLogSink says where one flow log writes the records of an ENI's traffic.
+type FlowLogSink struct {
+	ID          string // fl-…
+	TrafficType string // ALL, ACCEPT or REJECT
+}
+
+// Protocol numbers the rules name.
+const (
+	ProtoICMP = 1
+	ProtoTCP  = 6
+	ProtoUDP  = 17
+)
+
+// ruleProto gives a stored rule's protocol as a number, -1 for all, and false
+// for what IPv4 filtering cannot match (ICMPv6).
+func ruleProto(p string) (int, bool) {
+	switch p {
+	case "-1":
+		return -1, true
+	case "tcp":
+		return ProtoTCP, true
+	case "udp":
+		return ProtoUDP, true
+	case "icmp":
+		return ProtoICMP, true
+	case "icmpv6", "58":
+		return 0, false
+	}
+	n, err := strconv.Atoi(p)
+	return n, err == nil
+}
+
+// firewallLocked builds the firewall of one VPC from the model.
+func (c *Cloud) firewallLocked(vpcID string) (Firewall, bool) {
+	v := c.vpcs[vpcID]
+	if v == nil {
+		return Firewall{}, false
+	}
+	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Members: map[string][]netip.Addr{}}
+	if v.Connected {
+		fw.Host = ConnectAddr(v.CIDR)
+	}
+	enis := make([]*ENI, 0)
+	for _, e := range c.enis {
+		if e.VPCID == vpcID {
+			enis = append(enis, e)
+		}
+	}
+	slices.SortFunc(enis, func(a, b *ENI) int { return cmp.Compare(a.ID, b.ID) })
+	referenced := map[string]bool{}
+	for _, e := range enis {
+		mac, _ := net.ParseMAC(e.MAC)
+		fe := FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
+		for _, ip := range e.PrivateIPs {
+			fe.Addrs = append(fe.Addrs, ip.Addr)
+		}
+		seen := map[string]bool{}
+		for _, gid := range e.Groups {
+			g := c.groups[gid]
+			if g == nil || seen[gid] {
+				continue
+			}
+			seen[gid] = true
+			for _, r := range g.Rules {
+				fr, ok := firewallRule(r)
+				if !ok {
+					continue
+				}
+				if fr.PeerGroup != "" {
+					referenced[fr.PeerGroup] = true
+				}
+				if r.Egress {
+					fe.Egress = append(fe.Egress, fr)
+				} else {
+					fe.Ingress = append(fe.Ingress, fr)
+				}
+			}
+		}
+		fw.ENIs = append(fw.ENIs, fe)
+	}
+	for gid := range referenced {
+		fw.Members[gid] = []netip.Addr{}
+	}
+	for _, e := range enis {
+		for _, gid := range e.Groups {
+			if _, ok := fw.Members[gid]; ok {
+				for _, ip := range e.PrivateIPs {
+					fw.Members[gid] = append(fw.Members[gid], ip.Addr)
+				}
+			}
+		}
+	}
+	for gid := range fw.Members {
+		slices.SortFunc(fw.Members[gid], netip.Addr.Compare)
+		fw.Members[gid] = slices.Compact(fw.Members[gid])
+	}
+	return fw, true
+}
+
+// firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
+// match (IPv6 peers, prefix lists) have none.
+func firewallRule(r Rule) (FirewallRule, bool) {
+	proto, ok := ruleProto(r.Protocol)
+	if !ok {
+		return FirewallRule{}, false
+	}
+	fr := FirewallRule{ID: r.ID, GroupID: r.GroupID, Proto: proto, From: int(r.FromPort), To: int(r.ToPort)}
+	switch {
+	case r.CIDRv4 != "":
+		p, err := netip.ParsePrefix(r.CIDRv4)
+		if err != nil {
+			return FirewallRule{}, false
+		}
+		fr.CIDR = p
+	case r.PeerGroupID != "":
+		fr.PeerGroup = r.PeerGroupID
+	default:
+		return FirewallRule{}, false
+	}
+	if proto != ProtoTCP && proto != ProtoUDP && proto != ProtoICMP {
+		fr.From, fr.To = -1, -1
+	}
+	return fr, true
+}
+
+// syncFirewallsLocked makes the dataplane enforce the model's security groups in
+// every VPC whose firewall differs from the one last applied. When one VPC fails,
+// those it already changed get their previous firewall back, so the kernel keeps
+// what it had and the caller can refuse the change as a whole.
+func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
+	ids := slices.Sorted(maps.Keys(c.vpcs))
+	next := map[string]appliedFirewall{}
+	var changed []string
+	for _, id := range ids {
+		fw, _ := c.firewallLocked(id)
+		fp := fw.fingerprint()
+		if c.firewalls[id].fingerprint == fp {
+			next[id] = c.firewalls[id]
+			continue
+		}
+		if err := c.dp.SetFirewall(ctx, fw); err != nil {
+			for _, done := range changed {
+				if prev, ok := c.firewalls[done]; ok {
+					if rerr := c.dp.SetFirewall(ctx, prev.fw); rerr != nil {
+						c.log.Error("put back the security groups of a VPC", "vpc", done, "err", rerr)
+					}
+				}
+			}
+			return fmt.Errorf("security groups of %s: %w", id, err)
+		}
+		changed = append(changed, id)
+		next[id] = appliedFirewall{fw: fw, fingerprint: fp}
+	}
+	c.firewalls = next
+	return nil
+}
+
+// appliedFirewall is what the dataplane enforces in one VPC.
+type appliedFirewall struct {
+	fw          Firewall
+	fingerprint string
+}
+
+// fingerprint identifies a firewall's content, to apply only what changed.
+func (fw Firewall) fingerprint() string {
+	b, _ := json.Marshal(fw)
+	return string(b)
+}
+
+// ConnectAddr is the address the machine itself takes in a VPC it is connected
+// to (vpcsim connect): the VPC's base address + 3. AWS reserves that address in
+// the subnet that starts the VPC and never gives it to an ENI, so it cannot
+// clash with anything the API hands out.
+func ConnectAddr(cidr netip.Prefix) netip.Addr {
+	a := cidr.Masked().Addr()
+	for range 3 {
+		a = a.Next()
+	}
+	return a
+}
