@@ -17,9 +17,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/vpcsim/vpcsim/ecsapi/runtime/initproc"
 )
 
 func main() {
+	// `vpcsim init -- CMD ...` (not in the usage: the runtime runs it) is PID 1
+	// of containers with initProcessEnabled; it handles every signal itself.
+	if len(os.Args) > 1 && os.Args[1] == initproc.Command {
+		os.Exit(initproc.Run(os.Args[2:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
