@@ -9,8 +9,10 @@ PKGS    := iproute2 nftables containerd runc busybox-static awscli jq curl
 
 all: build
 
+# Static (no cgo; SQLite is pure Go): the binary is also the init that containers
+# with initProcessEnabled run, inside images that have no libc of their own.
 build:
-	$(GO) build -o $(BIN) ./cmd/vpcsim
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/vpcsim
 
 # deps installs whatever Debian packages are missing (and nothing when none are).
 deps:

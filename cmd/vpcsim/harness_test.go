@@ -38,6 +38,8 @@ func TestMain(m *testing.M) {
 	}
 	binary = filepath.Join(dir, "vpcsim")
 	build := exec.Command("go", "build", "-o", binary, ".")
+	// Static, as `make build` makes it: containers with initProcessEnabled run it.
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build vpcsim:", err)
