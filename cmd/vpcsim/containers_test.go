@@ -24,9 +24,10 @@ import (
 // and asks them, from another instance of the VPC, what they see: two awsvpc
 // copies on one instance answer on port 80 each at its own IP with its own
 // environment, the metadata endpoint answers inside a container with the ENI's
-// facts, an essential container's exit stops its task with its exit code, and a
-// bridge task answers at the instance's address on its static and dynamic host
-// ports. Nothing is left in containerd or the kernel afterwards.
+// facts, an essential container's exit stops its task with its exit code, the
+// init of initProcessEnabled passes StopTask's SIGTERM on, and a bridge task
+// answers at the instance's address on its static and dynamic host ports.
+// Nothing is left in containerd or the kernel afterwards.
 func TestTaskContainers(t *testing.T) {
 	requireE2E(t)
 	s := startServer(t)
@@ -61,6 +62,8 @@ func TestTaskContainers(t *testing.T) {
 		Environment:      []ecstypes.KeyValuePair{{Name: aws.String("FOO"), Value: aws.String("bar")}},
 		EnvironmentFiles: []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: aws.String("file://" + envFile)}},
 		PortMappings:     []ecstypes.PortMapping{{ContainerPort: aws.Int32(80)}},
+		// vpcsim's init as PID 1: the Go server, its child, dies of StopTask's SIGTERM.
+		LinuxParameters: &ecstypes.LinuxParameters{InitProcessEnabled: aws.Bool(true)},
 	})
 	var tasks []string
 	for range 100 { // until the container instance has registered
@@ -171,6 +174,15 @@ func TestTaskContainers(t *testing.T) {
 	}
 	if err := stopped.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("ctr"), Tasks: append(tasks, bridged...)}, time.Minute); err != nil {
 		t.Fatal(err)
+	}
+	ended, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("ctr"), Tasks: tasks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range ended.Tasks {
+		if code := aws.ToInt32(task.Containers[0].ExitCode); code != 143 {
+			t.Errorf("the echo server under vpcsim's init exited %d on StopTask, want 143 (SIGTERM)", code)
+		}
 	}
 	rt, err := ecsrt.New(ctx, s.dataDir)
 	if err != nil {

@@ -76,7 +76,12 @@ func serve(ctx context.Context, args []string) error {
 	// tasks go through their lifecycle without processes.
 	var rt ecsapi.Runtime = ecsapi.NewFakeRuntime()
 	if cfg.dataplane == "kernel" {
-		crt, err := ecsrt.New(ctx, cfg.dataDir, ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithLogger(log))
+		// vpcsim itself is the init of containers with initProcessEnabled.
+		self, err := os.Executable()
+		if err != nil {
+			log.Warn("initProcessEnabled will fail: cannot find vpcsim's own executable", "err", err)
+		}
+		crt, err := ecsrt.New(ctx, cfg.dataDir, ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log))
 		if err != nil {
 			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
 		}

@@ -61,6 +61,7 @@ type options struct {
 	containerdBin string
 	namespace     string
 	snapshotter   string
+	initBinary    string
 	log           *slog.Logger
 }
 
@@ -87,6 +88,11 @@ func WithNamespace(ns string) Option { return func(o *options) { o.namespace = n
 // WithSnapshotter changes the snapshotter (default "overlayfs").
 func WithSnapshotter(name string) Option { return func(o *options) { o.snapshotter = name } }
 
+// WithInitBinary is the statically linked vpcsim executable that containers
+// with linuxParameters.initProcessEnabled run as their init (`vpcsim init`);
+// vpcsim serve passes its own. Without it such containers fail to start.
+func WithInitBinary(path string) Option { return func(o *options) { o.initBinary = path } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
@@ -105,6 +111,7 @@ type Runtime struct {
 	snapshotter string
 	logDir      string // <data>/logs
 	runcRoot    string // "" = the shim's default
+	initBinary  string // vpcsim itself, for initProcessEnabled
 	log         *slog.Logger
 
 	// ctx outlives requests: exit watchers and the OOM subscription run in it
@@ -174,7 +181,7 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 		return nil, err
 	}
 	r := &Runtime{
-		ns: o.namespace, snapshotter: o.snapshotter, log: o.log,
+		ns: o.namespace, snapshotter: o.snapshotter, initBinary: o.initBinary, log: o.log,
 		logDir: filepath.Join(dataDir, "logs"),
 		tasks:  map[string]*taskState{},
 	}
@@ -354,7 +361,12 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: read the image config of %s: %w", img.Name(), err)
 	}
-	specOpts, err := containerSpec(run, c, img, imageConfig{Entrypoint: ic.Config.Entrypoint, Cmd: ic.Config.Cmd})
+	if initEnabled(c.Def) {
+		if err := checkInitBinary(r.initBinary); err != nil {
+			return "", fmt.Errorf("CannotStartContainerError: %w", err)
+		}
+	}
+	specOpts, err := containerSpec(run, c, img, imageConfig{Entrypoint: ic.Config.Entrypoint, Cmd: ic.Config.Cmd}, r.initBinary)
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
 	}

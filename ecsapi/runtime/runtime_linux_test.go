@@ -75,13 +75,23 @@ func requireRoot(t *testing.T) {
 // the repository (/work/main in development, a clean clone in CI).
 func testImageScript(t *testing.T) string {
 	t.Helper()
+	root := repoRoot(t)
+	if root == "" {
+		return ""
+	}
+	return filepath.Join(root, "..", "shared", "acceptance", "make-test-image.sh")
+}
+
+// repoRoot is the directory of go.mod, or "" outside the repository.
+func repoRoot(t *testing.T) string {
+	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "acceptance", "make-test-image.sh")
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -217,7 +227,8 @@ func TestRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	r, err := New(ctx, dir, WithLogger(testLogger(t)))
+	initBinary := buildStaticVpcsim(t, dir)
+	r, err := New(ctx, dir, WithInitBinary(initBinary), WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,6 +430,8 @@ func TestRuntime(t *testing.T) {
 		}
 		ex.none(t, 100*time.Millisecond)
 	})
+
+	t.Run("initProcessEnabled", func(t *testing.T) { testInitProcess(t, ctx, r) })
 
 	t.Run("OOM kill", func(t *testing.T) {
 		ex := newExits()

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -151,7 +152,7 @@ func TestSpecResources(t *testing.T) {
 		Hostname:               ecsapi.Ptr("ignored-in-awsvpc"),
 	}
 	run := ecsapi.TaskRun{TaskID: "t", NetnsPath: "/run/netns/x"}
-	opts, err := containerSpec(run, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/bin/true"}})
+	opts, err := containerSpec(run, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/bin/true"}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,5 +195,46 @@ func TestSpecResources(t *testing.T) {
 	}
 	if !slices.Equal(s.Process.Args, []string{"/bin/true"}) {
 		t.Errorf("args = %q", s.Process.Args)
+	}
+}
+
+// TestCheckInitBinary: the init must be a static ELF executable.
+func TestCheckInitBinary(t *testing.T) {
+	if err := checkInitBinary(""); err == nil {
+		t.Error("no init binary: no error")
+	}
+	if err := checkInitBinary("/etc/passwd"); err == nil {
+		t.Error("not an ELF file: no error")
+	}
+	if err := checkInitBinary("/bin/sh"); err == nil || !strings.Contains(err.Error(), "CGO_ENABLED=0") {
+		t.Errorf("a dynamically linked binary: %v", err)
+	}
+	if _, err := os.Stat("/bin/busybox"); err != nil {
+		t.Skip("no /bin/busybox (Debian's busybox-static) to stand for a static binary")
+	}
+	if err := checkInitBinary("/bin/busybox"); err != nil {
+		t.Errorf("a static binary: %v", err)
+	}
+}
+
+// TestSpecInit: initProcessEnabled mounts the init and puts it before the command.
+func TestSpecInit(t *testing.T) {
+	def := ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), LinuxParameters: &ecsapi.LinuxParameters{InitProcessEnabled: ecsapi.Ptr(true)}}
+	opts, err := containerSpec(ecsapi.TaskRun{TaskID: "t"}, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/app", "-v"}}, "/usr/bin/vpcsim")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := namespaces.WithNamespace(context.Background(), "vpcsim")
+	s, err := oci.GenerateSpec(ctx, nil, &containers.Container{ID: "vs-t-app"}, opts[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/dev/init", "init", "--", "/app", "-v"}; !slices.Equal(s.Process.Args, want) {
+		t.Errorf("args = %q, want %q", s.Process.Args, want)
+	}
+	if !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool {
+		return m.Destination == "/dev/init" && m.Source == "/usr/bin/vpcsim" && slices.Contains(m.Options, "ro")
+	}) {
+		t.Errorf("mounts = %v", s.Mounts)
 	}
 }

@@ -21,12 +21,11 @@ const mib = 1 << 20
 const minCPUShares = 2
 
 // containerSpec turns a container definition into OCI spec options on top of
-// containerd's defaults, as the ECS agent turns it into a Docker create call.
-// Not applied yet: linuxParameters.initProcessEnabled (there is no init binary
-// to inject), devices, and dnsServers/extraHosts (not allowed in awsvpc).
-// healthCheck and dependsOn are not part of the spec: see health.go and
-// deps.go.
-func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig) ([]oci.SpecOpts, error) {
+// containerd's defaults, as the ECS agent turns it into a Docker create call;
+// initBinary is the init of initProcessEnabled (see init.go). Not applied yet:
+// devices, and dnsServers/extraHosts (not allowed in awsvpc). healthCheck and
+// dependsOn are not part of the spec: see health.go and deps.go.
+func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig, initBinary string) ([]oci.SpecOpts, error) {
 	def := c.Def
 	args := processArgs(def.EntryPoint, c.Command, ic.Entrypoint, ic.Cmd)
 	if len(args) == 0 {
@@ -40,6 +39,9 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 		oci.WithImageConfig(img), // env, working dir and user of the image
 		oci.WithProcessArgs(args...),
 		oci.WithEnv(environment(append(fileEnv, c.Environment...))),
+	}
+	if initEnabled(def) {
+		opts = append(opts, withInit(initBinary, args)...)
 	}
 	if wd := deref(def.WorkingDirectory); wd != "" {
 		opts = append(opts, oci.WithProcessCwd(wd))
