@@ -566,24 +566,6 @@ var masqRules = []struct {
 	}},
 }
 
-func saddrIn(p netip.Prefix) []expr.Any {
-	mask := net.CIDRMask(p.Bits(), 32)
-	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 12, Len: 4},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: mask, Xor: make([]byte, 4)},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()},
-	}
-}
-
-func oifname(op expr.CmpOp, name string) []expr.Any {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, name)
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-		&expr.Cmp{Op: op, Register: 1, Data: b},
-	}
-}
-
 // The table and its chains as they must be.
 var (
 	ecsTable  = &nftables.Table{Name: ecsTableName, Family: nftables.TableFamilyIPv4}

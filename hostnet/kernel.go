@@ -26,8 +26,10 @@ type Kernel struct {
 	// mu serializes every change: each Ensure reads the kernel's state and then
 	// acts on what it read, which only holds if nobody else acts in between.
 	mu         sync.Mutex
-	conns      map[string]*nsConn // netns name → netlink handle inside it
-	noBridgeNF bool               // a VPC namespace lacks net.bridge.bridge-nf-call-iptables
+	conns      map[string]*nsConn      // netns name → netlink handle inside it
+	noBridgeNF bool                    // a VPC namespace lacks net.bridge.bridge-nf-call-iptables
+	captures   map[string]*flowCapture // VPC netns name → its flow-log capture
+	flowSink   func(vpcsim.FlowPacket)
 }
 
 var _ vpcsim.Dataplane = (*Kernel)(nil)
@@ -61,7 +63,7 @@ func WithLogger(l *slog.Logger) Option {
 // process lacks the privileges the dataplane needs (see Privileged). It changes
 // nothing in the kernel: objects are made by the Ensure methods and Reconcile.
 func New(opts ...Option) (*Kernel, error) {
-	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), conns: map[string]*nsConn{}}
+	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), conns: map[string]*nsConn{}, captures: map[string]*flowCapture{}}
 	for _, o := range opts {
 		if err := o(k); err != nil {
 			return nil, err
@@ -81,6 +83,9 @@ func (k *Kernel) Close() error {
 	defer k.mu.Unlock()
 	for name := range k.conns {
 		k.dropConnLocked(name)
+	}
+	for name := range k.captures {
+		k.stopCaptureLocked(name)
 	}
 	return nil
 }
@@ -183,6 +188,7 @@ func (k *Kernel) dropConnLocked(name string) {
 // Missing is success.
 func (k *Kernel) removeNetnsLocked(ctx context.Context, name string) error {
 	k.dropConnLocked(name)
+	k.stopCaptureLocked(name)
 	return purgeNetns(ctx, filepath.Join(netnsDir, name))
 }
 

@@ -1,0 +1,131 @@
+package hostnet
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// Small builders of nftables expressions, named after the nft syntax they stand
+// for, so the rulesets read close to what `nft list ruleset` prints.
+
+// IPv4 header offsets.
+const (
+	ipSaddrOffset = 12
+	ipDaddrOffset = 16
+)
+
+// ipAddrIs: ip saddr|daddr ADDR.
+func ipAddrIs(offset uint32, a netip.Addr) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a.AsSlice()},
+	}
+}
+
+// ipAddrIn: ip saddr|daddr PREFIX; nothing for /0, which everything matches.
+func ipAddrIn(offset uint32, p netip.Prefix) []expr.Any {
+	if p.Bits() == 32 {
+		return ipAddrIs(offset, p.Addr())
+	}
+	if p.Bits() == 0 {
+		return nil
+	}
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: net.CIDRMask(p.Bits(), 32), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()},
+	}
+}
+
+// ipAddrInSet: ip saddr|daddr @SET (or a verdict map: ip saddr vmap @SET).
+func ipAddrInSet(offset uint32, s *nftables.Set) []expr.Any {
+	lookup := &expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID}
+	if s.IsMap {
+		lookup.IsDestRegSet, lookup.DestRegister = true, 0 // the verdict register
+	}
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		lookup,
+	}
+}
+
+func saddrIn(p netip.Prefix) []expr.Any { return ipAddrIn(ipSaddrOffset, p) }
+
+// isIPv4: meta nfproto ipv4 (inet tables see IPv6 too).
+func isIPv4() []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.NFPROTO_IPV4}},
+	}
+}
+
+// l4protoIs: meta l4proto P.
+func l4protoIs(p byte) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{p}},
+	}
+}
+
+// dportIn: th dport FROM-TO.
+func dportIn(from, to uint16) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: binaryutil.BigEndian.PutUint16(from), ToData: binaryutil.BigEndian.PutUint16(to)},
+	}
+}
+
+// transportByteIs: icmp type|code V (offset 0 is the type, 1 the code).
+func transportByteIs(offset uint32, v byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offset, Len: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{v}},
+	}
+}
+
+// ctStateIn: ct state established,related (any of the bits in mask).
+func ctStateIn(mask uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(mask), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+	}
+}
+
+// ifname: meta iifname|oifname OP NAME.
+func ifname(key expr.MetaKey, op expr.CmpOp, name string) []expr.Any {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Cmp{Op: op, Register: 1, Data: b},
+	}
+}
+
+func oifname(op expr.CmpOp, name string) []expr.Any { return ifname(expr.MetaKeyOIFNAME, op, name) }
+
+// ifnameKey is an interface name as a set key (IFNAMSIZ bytes, zero padded).
+func ifnameKey(name string) []byte {
+	b := make([]byte, unix.IFNAMSIZ)
+	copy(b, name)
+	return b
+}
+
+// nflog: log group G snaplen N prefix P (the packet goes to user space, netlink NFLOG).
+func nflog(group uint16, snaplen uint32, prefix string) *expr.Log {
+	return &expr.Log{
+		Key:     1<<unix.NFTA_LOG_GROUP | 1<<unix.NFTA_LOG_PREFIX | 1<<unix.NFTA_LOG_SNAPLEN,
+		Group:   group,
+		Snaplen: snaplen,
+		Data:    []byte(prefix),
+	}
+}
+
+func verdict(k expr.VerdictKind) *expr.Verdict { return &expr.Verdict{Kind: k} }
+
+func jump(chain string) *expr.Verdict { return &expr.Verdict{Kind: expr.VerdictJump, Chain: chain} }
