@@ -28,6 +28,9 @@ func (k *Kernel) EnsureVPC(ctx context.Context, v vpcsim.NetVPC) error {
 	if err := k.routerSysctlsLocked(filepath.Join(netnsDir, name)); err != nil {
 		return fmt.Errorf("ensure VPC %s: %w", v.ID, err)
 	}
+	if err := k.ensureConnectLocked(name, v.ID, v.CIDR, v.Connect); err != nil {
+		return fmt.Errorf("connect the host to VPC %s: %w", v.ID, err)
+	}
 	return nil
 }
 

@@ -12,7 +12,8 @@ import (
 // a fake that records what was asked. Every method is safe to call again with the
 // same arguments: what already exists is kept, and deleting what is gone succeeds.
 type Dataplane interface {
-	// EnsureVPC makes the VPC's namespace (its implicit router), with forwarding on.
+	// EnsureVPC makes the VPC's namespace (its implicit router), with forwarding
+	// on, and connects the host to it or not as v.Connect says.
 	EnsureVPC(ctx context.Context, v NetVPC) error
 	// DeleteVPC removes the VPC's namespace and everything in it.
 	DeleteVPC(ctx context.Context, vpcID string) error
@@ -45,6 +46,9 @@ type Dataplane interface {
 type NetVPC struct {
 	ID   string // vpc-…
 	CIDR netip.Prefix
+	// Connect, when valid, is the machine's own address in the VPC: the host's
+	// namespace gets a route to CIDR through a link of vpcsim's (vpcsim connect).
+	Connect netip.Addr
 }
 
 // NetSubnet is what the dataplane needs to know of a subnet.

@@ -77,7 +77,13 @@ func dhcpOptionsID(region string) string {
 	return fmt.Sprintf("dopt-%017x", h.Sum64()>>4)
 }
 
-func netVPC(v *VPC) NetVPC { return NetVPC{ID: v.ID, CIDR: v.CIDR} }
+func netVPC(v *VPC) NetVPC {
+	n := NetVPC{ID: v.ID, CIDR: v.CIDR}
+	if v.Connected {
+		n.Connect = ConnectAddr(v.CIDR)
+	}
+	return n
+}
 
 // CreateVpc makes a VPC with its default security group, and its namespace.
 func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC, error) {
@@ -226,7 +232,7 @@ func inRegion[T any](list []*T, s Scope, region func(*T) string) []*T {
 }
 
 // DeleteVpc removes a VPC that no longer holds subnets, ENIs, instances or
-// security groups other than its default one, and its namespace.
+// security groups other than its default one, its flow logs and its namespace.
 func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if id == "" {
 		return missingParameter("vpcId")
@@ -252,6 +258,7 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 		}
 	}
 	delete(c.vpcs, v.ID)
+	c.dropFlowLogsLocked(&t, v.ID)
 	if defaultGroup != nil {
 		delete(c.groups, defaultGroup.ID)
 	}
