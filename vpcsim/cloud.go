@@ -40,6 +40,7 @@ type Cloud struct {
 	instances map[string]*Instance
 	used      map[string]map[netip.Addr]string // subnet → address → ENI holding it
 	firewalls map[string]appliedFirewall       // VPC → what the dataplane enforces
+	flowLogs  flowLogState                     // see flowlog.go
 }
 
 // Option configures a Cloud.
@@ -137,6 +138,7 @@ func (c *Cloud) load() error {
 		LoadAll(c.store, kindGroup, func(g *SecurityGroup) { c.groups[g.ID] = g; c.bumpSeq(g.Seq) }),
 		LoadAll(c.store, kindENI, func(e *ENI) { c.enis[e.ID] = e; c.bumpSeq(e.Seq) }),
 		LoadAll(c.store, kindInstance, func(i *Instance) { c.instances[i.ID] = i; c.bumpSeq(i.Seq) }),
+		c.loadFlowLogsLocked(),
 	)
 	if err != nil {
 		return fmt.Errorf("load the EC2 model: %w", err)

@@ -347,7 +347,8 @@ func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {
 	return nil, false
 }
 
-// DeleteNetworkInterface removes a detached ENI, its veth, and returns its addresses.
+// DeleteNetworkInterface removes a detached ENI, its flow logs and its veth,
+// and returns its addresses.
 func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) error {
 	if id == "" {
 		return missingParameter("networkInterfaceId")
@@ -371,6 +372,7 @@ func (c *Cloud) deleteENILocked(ctx context.Context, e *ENI) error {
 	var t Batch
 	t.Delete(kindENI, e.ID)
 	delete(c.enis, e.ID)
+	c.dropFlowLogsLocked(&t, e.ID)
 	c.releaseAddrsLocked(e)
 	if err := c.commitLocked(&t); err != nil {
 		return err

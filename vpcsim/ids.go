@@ -38,6 +38,8 @@ func kindOf(id string) string {
 		return "instance"
 	case strings.HasPrefix(id, "dopt-"):
 		return "dhcp-options"
+	case strings.HasPrefix(id, "fl-"):
+		return "vpc-flow-log"
 	}
 	return "resource"
 }

@@ -379,6 +379,7 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 		}
 		t.Delete(kindENI, e.ID)
 		delete(c.enis, e.ID)
+		c.dropFlowLogsLocked(&t, e.ID)
 		c.releaseAddrsLocked(e)
 	}
 	if err := c.dp.DeleteHost(ctx, inst.ID); err != nil {

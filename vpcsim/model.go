@@ -195,6 +195,33 @@ type Instance struct {
 	ENIs []ENI `json:"-"`
 }
 
+// FlowLog captures the IP traffic of a VPC, a subnet or an ENI (every ENI in
+// it) into records written to its destination (see flowlog_write.go).
+type FlowLog struct {
+	ID                       string    `json:"id"` // fl-…
+	Region                   string    `json:"region"`
+	OwnerID                  string    `json:"owner"`
+	ResourceID               string    `json:"resource"` // vpc-…, subnet-… or eni-…
+	TrafficType              string    `json:"traffic"`  // ALL, ACCEPT or REJECT
+	LogDestinationType       string    `json:"destType"` // cloud-watch-logs, s3, kinesis-data-firehose or file
+	LogDestination           string    `json:"dest,omitempty"`
+	LogGroupName             string    `json:"group,omitempty"`
+	DeliverLogsPermissionArn string    `json:"role,omitempty"`
+	LogFormat                string    `json:"format"`
+	MaxAggregationInterval   int       `json:"interval"` // seconds: 60 or 600
+	CreationTime             time.Time `json:"created"`
+	// ClientToken is the CreateFlowLogs token that made it, and Request that
+	// request's fingerprint: a retry with the token answers the same flow logs.
+	ClientToken string `json:"clientToken,omitempty"`
+	Request     string `json:"request,omitempty"`
+	Tags        []Tag  `json:"tags,omitempty"`
+	Seq         int64  `json:"seq"`
+
+	// DeliverLogsError is derived: why the last write failed ("" = it did not),
+	// in DeliverLogsErrorMessage's words.
+	DeliverLogsError string `json:"-"`
+}
+
 // Filter is one Filter.N of a Describe call: a resource matches when the named
 // attribute has any of the values (with * and ? wildcards).
 type Filter struct {

@@ -171,7 +171,7 @@ func SubnetARN(sub *Subnet) string {
 	return "arn:aws:ec2:" + sub.Region + ":" + sub.OwnerID + ":subnet/" + sub.ID
 }
 
-// DeleteSubnet removes a subnet that holds no ENI, and its bridge.
+// DeleteSubnet removes a subnet that holds no ENI, its flow logs and its bridge.
 func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if id == "" {
 		return missingParameter("subnetId")
@@ -197,6 +197,7 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	var t Batch
 	t.Delete(kindSubnet, sub.ID)
 	delete(c.subnets, sub.ID)
+	c.dropFlowLogsLocked(&t, sub.ID)
 	delete(c.used, sub.ID)
 	if err := c.commitLocked(&t); err != nil {
 		return err

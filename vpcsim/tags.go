@@ -88,6 +88,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	case c.instances[id] != nil:
 		i := c.instances[id]
 		return taggable{&i.Tags, func(t *Batch) { t.Put(kindInstance, i.ID, i) }, i.Region}, true
+	case c.flowLogs.byID[id] != nil:
+		f := c.flowLogs.byID[id]
+		return taggable{&f.Tags, func(t *Batch) { t.Put(kindFlowLog, f.ID, f) }, f.Region}, true
 	}
 	if strings.HasPrefix(id, "sgr-") {
 		for _, g := range c.groups {
@@ -179,6 +182,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidNetworkInterfaceID.NotFound"
 	case "instance":
 		return "InvalidInstanceID.NotFound"
+	case "vpc-flow-log":
+		return "InvalidFlowLogId.NotFound"
 	}
 	return "InvalidID"
 }
@@ -215,6 +220,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 		add(v.Region, v.ID, v.Tags)
 	}
 	for _, v := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+		add(v.Region, v.ID, v.Tags)
+	}
+	for _, v := range sortedBySeq(c.flowLogs.byID, func(v *FlowLog) int64 { return v.Seq }) {
 		add(v.Region, v.ID, v.Tags)
 	}
 	var out []TagDescription
