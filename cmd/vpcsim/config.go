@@ -18,6 +18,7 @@ type config struct {
 	dataplane   string
 	netnsPrefix string
 	containerd  string
+	connect     []string
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -30,11 +31,17 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
 	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
 	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
+	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	for _, id := range strings.Split(*connect, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.connect = append(c.connect, id)
+		}
 	}
 	switch c.dataplane {
 	case "kernel", "none":

@@ -8,6 +8,8 @@
 //	vpcsim exec INSTANCE-ID -- CMD ARGS...    run a command inside an instance's network
 //	vpcsim image import FILE | image ls       images for tasks, on machines without a registry
 //	vpcsim logs TASK [CONTAINER] [-f]         what a task's containers print
+//	vpcsim connect|disconnect VPC-ID          route this machine into a VPC, or stop
+//	vpcsim sg explain ENI-ID --from IP --port N   which security group rule admits, or why none
 package main
 
 import (
@@ -49,6 +51,8 @@ const usage = `usage:
   vpcsim exec INSTANCE-ID|TASK -- CMD [ARGS...]
   vpcsim image import FILE | image ls
   vpcsim logs TASK [CONTAINER] [-f]
+  vpcsim connect VPC-ID | disconnect VPC-ID
+  vpcsim sg explain ENI-ID --from IP --port N [--proto tcp|udp|icmp|all]
 Every flag also reads an environment variable: VPCSIM_LISTEN, VPCSIM_DATA_DIR, ...
 `
 
@@ -74,6 +78,10 @@ func run(ctx context.Context, args []string) error {
 		return imageCmd(ctx, args, os.Stdout)
 	case "logs":
 		return logsCmd(ctx, args, os.Stdout)
+	case "connect", "disconnect":
+		return connectCmd(args, cmd == "connect", os.Stdout)
+	case "sg":
+		return sgCmd(args, os.Stdout)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
@@ -37,11 +38,19 @@ func serve(ctx context.Context, args []string) error {
 
 	var dp vpcsim.Dataplane = vpcsim.NopDataplane{}
 	var kernel *hostnet.Kernel
+	// The kernel captures flow-log packets from the start; the Cloud that
+	// records them comes after it.
+	var flows atomic.Pointer[vpcsim.Cloud]
+	flowSink := func(p vpcsim.FlowPacket) {
+		if c := flows.Load(); c != nil {
+			c.RecordFlow(p)
+		}
+	}
 	if cfg.dataplane == "kernel" {
 		if err := hostnet.Privileged(); err != nil {
 			return err
 		}
-		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log))
+		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink))
 		if err != nil {
 			return fmt.Errorf("kernel dataplane: %w (see `vpcsim doctor`)", err)
 		}
@@ -67,11 +76,21 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	cloud, err := vpcsim.New(ctx, db, dp, vpcsim.WithKeptHosts(taskHosts),
-		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log))
+		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
+		vpcsim.WithFlowLogDir(filepath.Join(cfg.dataDir, "flowlogs")))
 	if err != nil {
 		return err
 	}
+	flows.Store(cloud)
+	defer cloud.FlushFlowLogs()
 	defer cloud.Wait()
+	for _, id := range cfg.connect {
+		v, err := cloud.ConnectVPC(ctx, id, true)
+		if err != nil {
+			return fmt.Errorf("--connect %s: %w", id, err)
+		}
+		log.Info("connected", "vpc", v.ID, "cidr", v.CIDR, "host", vpcsim.ConnectAddr(v.CIDR))
+	}
 	// Containers need root, as the kernel dataplane does: with --dataplane none,
 	// tasks go through their lifecycle without processes.
 	var rt ecsapi.Runtime = ecsapi.NewFakeRuntime()
@@ -95,7 +114,8 @@ func serve(ctx context.Context, args []string) error {
 		listen := func(host string) (net.Listener, error) {
 			return hostnet.ListenIn(netnsOf(host), metadataAddr, metadataPort)
 		}
-		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}))
+		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}),
+			ecsapi.WithLinkStats(linkStats))
 	}
 	ecs, err := ecsapi.New(ctx, db, cloud, rt, ecsOpts...)
 	if err != nil {
@@ -108,7 +128,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newMux(ec2query.NewHandler(cloud, log), ecsjson.NewHandler(ecs, log, cfg.region)),
+		Handler:           newMux(ec2query.NewHandler(cloud, log), ecsjson.NewHandler(ecs, log, cfg.region), adminHandler(cloud, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// adminPath starts the requests of vpcsim's own commands (connect, disconnect,
+// sg explain) to a running server: not AWS API, so neither protocol serves them.
+const adminPath = "/_vpcsim/"
+
+// adminHandler serves the commands that need the running server's model:
+//
+//	POST /_vpcsim/connect?vpc=ID      → {"vpcId", "cidr", "hostAddress"}
+//	POST /_vpcsim/disconnect?vpc=ID   → {"vpcId", "cidr"}
+//	GET  /_vpcsim/sg/explain?eni=ID&from=IP&port=N&proto=P → {"admitted", "lines"}
+//
+// Errors answer {"error": "..."}. Only loopback clients are served: these
+// change the host's own routes.
+func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	connect := func(on bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			v, err := cloud.ConnectVPC(r.Context(), r.URL.Query().Get("vpc"), on)
+			if err != nil {
+				adminError(w, log, err)
+				return
+			}
+			out := map[string]string{"vpcId": v.ID, "cidr": v.CIDR.String()}
+			if on {
+				out["hostAddress"] = vpcsim.ConnectAddr(v.CIDR).String()
+			}
+			writeAdmin(w, http.StatusOK, out)
+		}
+	}
+	mux.HandleFunc("POST "+adminPath+"connect", connect(true))
+	mux.HandleFunc("POST "+adminPath+"disconnect", connect(false))
+	mux.HandleFunc("GET "+adminPath+"sg/explain", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		from, err := netip.ParseAddr(q.Get("from"))
+		if err != nil {
+			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": "--from must be an IPv4 address"})
+			return
+		}
+		proto, err := vpcsim.ParseProto(q.Get("proto"))
+		if err != nil {
+			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		port, err := strconv.Atoi(q.Get("port"))
+		if err != nil && (proto == vpcsim.ProtoTCP || proto == vpcsim.ProtoUDP) {
+			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": "--port must be a number"})
+			return
+		}
+		x, err := cloud.ExplainSecurityGroups(q.Get("eni"), from.Unmap(), proto, port)
+		if err != nil {
+			adminError(w, log, err)
+			return
+		}
+		writeAdmin(w, http.StatusOK, map[string]any{"admitted": x.Admitted, "lines": x.Lines})
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		if a, err := netip.ParseAddr(host); err != nil || !a.Unmap().IsLoopback() {
+			writeAdmin(w, http.StatusForbidden, map[string]string{"error": "vpcsim's own commands are served to loopback clients only"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func adminError(w http.ResponseWriter, log *slog.Logger, err error) {
+	api, isAPI := vpcsim.AsAPIError(err)
+	switch {
+	case isAPI:
+		writeAdmin(w, http.StatusBadRequest, map[string]string{"error": api.Message, "code": api.Code})
+	case errors.Is(err, hostnet.ErrRouteOverlap):
+		writeAdmin(w, http.StatusConflict, map[string]string{"error": err.Error()})
+	default:
+		log.Error("admin request", "err", err)
+		writeAdmin(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+	}
+}
+
+func writeAdmin(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
