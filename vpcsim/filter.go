@@ -16,13 +16,32 @@ func matchAll(filters []Filter, tags []Tag, values func(name string) ([]string, 
 			have, known = values(f.Name)
 		}
 		if !known {
-			return false, invalidValue("The filter '%s' is invalid", f.Name)
+			return false, invalidFilter(f.Name)
 		}
 		if !anyMatch(f.Values, have) {
 			return false, nil
 		}
 	}
 	return true, nil
+}
+
+// checkFilters refuses the filter names a resource type has no filter of,
+// whether or not any resource is there to be matched, as EC2 does; values is
+// as for matchAll.
+func checkFilters(filters []Filter, values func(name string) ([]string, bool)) error {
+	for _, f := range filters {
+		if _, ok := tagValues(f.Name, nil); ok {
+			continue
+		}
+		if _, ok := values(f.Name); !ok {
+			return invalidFilter(f.Name)
+		}
+	}
+	return nil
+}
+
+func invalidFilter(name string) error {
+	return invalidValue("The filter '%s' is invalid", name)
 }
 
 func tagValues(name string, tags []Tag) ([]string, bool) {

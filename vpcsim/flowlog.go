@@ -222,6 +222,9 @@ func (c *Cloud) flowLogExistsLocked(resourceID string, want FlowLog) bool {
 // DescribeFlowLogs lists the region's flow logs: those named (names that match
 // none are no error), filtered.
 func (c *Cloud) DescribeFlowLogs(ctx context.Context, s Scope, ids []string, f []Filter) ([]FlowLog, error) {
+	if err := checkFilters(f, func(name string) ([]string, bool) { return flowLogFilter(&FlowLog{}, name) }); err != nil {
+		return nil, err
+	}
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}

@@ -183,6 +183,9 @@ func TestCreateFlowLogsRefusals(t *testing.T) {
 	if got := must[[]FlowLog](t)(tc.DescribeFlowLogs(ctx, west, nil, nil)); len(got) != 0 {
 		t.Fatalf("refused requests made flow logs: %+v", got)
 	}
+	// A filter that does not exist is refused with no flow log to match it.
+	_, err := tc.DescribeFlowLogs(ctx, west, nil, []Filter{{"traffic-type", []string{"ALL"}}, {"colour", []string{"red"}}})
+	wantCode(t, err, "InvalidParameterValue")
 }
 
 func TestCreateFlowLogsPerResource(t *testing.T) {
