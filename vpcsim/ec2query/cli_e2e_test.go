@@ -220,6 +220,22 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	tags := c.ok(t, "ec2", "describe-tags", "--filters", "Name=resource-id,Values="+vpc)
 	expect("tag resource type", str(tags, "Tags", 0, "ResourceType"), "vpc")
 	expect("tag key", str(tags, "Tags", 0, "Key"), "Name")
+
+	// Flow logs: the subnet's, to CloudWatch Logs; one resource of two is missing.
+	fl := c.ok(t, "ec2", "create-flow-logs", "--resource-type", "Subnet", "--resource-ids", sub, "subnet-0123456789abcdef0",
+		"--traffic-type", "ACCEPT", "--log-group-name", "e2e", "--deliver-logs-permission-arn", "arn:aws:iam::123456789012:role/fl",
+		"--log-format", "${version} ${vpc-id} ${srcaddr} ${action}", "--max-aggregation-interval", "60")
+	flowLog := str(fl, "FlowLogIds", 0)
+	prefixed("FlowLogId", flowLog, "fl-")
+	expect("unsuccessful", str(fl, "Unsuccessful", 0, "Error", "Code"), "InvalidSubnetID.NotFound")
+	logs := c.ok(t, "ec2", "describe-flow-logs", "--filter", "Name=resource-id,Values="+sub)
+	expect("flow logs", len(list(logs, "FlowLogs")), 1)
+	expect("FlowLogStatus", str(logs, "FlowLogs", 0, "FlowLogStatus"), "ACTIVE")
+	expect("LogGroupName", str(logs, "FlowLogs", 0, "LogGroupName"), "e2e")
+	expect("LogFormat", str(logs, "FlowLogs", 0, "LogFormat"), "${version} ${vpc-id} ${srcaddr} ${action}")
+	expect("MaxAggregationInterval", path(logs, "FlowLogs", 0, "MaxAggregationInterval"), 60.0)
+	del := c.ok(t, "ec2", "delete-flow-logs", "--flow-log-ids", flowLog)
+	expect("unsuccessful deletes", len(list(del, "Unsuccessful")), 0)
 	term := c.ok(t, "ec2", "terminate-instances", "--instance-ids", inst)
 	expect("terminating", str(term, "TerminatingInstances", 0, "InstanceId"), inst)
 	expect("previous", str(term, "TerminatingInstances", 0, "PreviousState", "Name"), "running")

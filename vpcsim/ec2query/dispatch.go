@@ -118,6 +118,10 @@ func init() {
 		"DescribeInstanceAttribute": op((*Handler).describeInstanceAttribute),
 		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
 
+		"CreateFlowLogs":   op((*Handler).createFlowLogs),
+		"DescribeFlowLogs": op((*Handler).describeFlowLogs),
+		"DeleteFlowLogs":   op((*Handler).deleteFlowLogs),
+
 		"CreateTags":   op((*Handler).createTags),
 		"DeleteTags":   op((*Handler).deleteTags),
 		"DescribeTags": op((*Handler).describeTags),

@@ -140,6 +140,18 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteTags", nil, "ResourceId.1", vpc.ID, "Tag.1.Key", "env")
 
+	var flowLogs struct {
+		IDs []string `xml:"flowLogIdSet>item"`
+	}
+	call("CreateFlowLogs", &flowLogs, "ResourceType", "VPC", "ResourceId.1", vpc.ID, "TrafficType", "ALL",
+		"LogDestinationType", "s3", "LogDestination", "arn:aws:s3:::flow-logs/vpcsim",
+		"TagSpecification.1.ResourceType", "vpc-flow-log", "TagSpecification.1.Tag.1.Key", "k")
+	if len(flowLogs.IDs) != 1 {
+		t.Fatalf("CreateFlowLogs made %v", flowLogs.IDs)
+	}
+	call("DescribeFlowLogs", nil, "FlowLogId.1", flowLogs.IDs[0])
+	call("DeleteFlowLogs", nil, "FlowLogId.1", flowLogs.IDs[0])
+
 	call("TerminateInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
 	call("DeleteNetworkInterface", nil, "NetworkInterfaceId", eni.ID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,6 +101,31 @@ func TestSDK(t *testing.T) {
 	})
 	if err != nil || !aws.ToBool(rev.Return) || len(rev.RevokedSecurityGroupRules) != 1 {
 		t.Fatalf("RevokeSecurityGroupIngress: %v %+v", err, rev)
+	}
+
+	fl, err := ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{
+		ResourceType: types.FlowLogsResourceTypeVpc, ResourceIds: []string{vpcIDs[0], "vpc-0123456789abcdef0"},
+		TrafficType: types.TrafficTypeReject, LogDestinationType: types.LogDestinationTypeS3,
+		LogDestination: aws.String("arn:aws:s3:::flow-logs/sdk"), MaxAggregationInterval: aws.Int32(60),
+		TagSpecifications: []types.TagSpecification{{ResourceType: types.ResourceTypeVpcFlowLog,
+			Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("net")}}}},
+	})
+	if err != nil || len(fl.FlowLogIds) != 1 || aws.ToString(fl.ClientToken) == "" || len(fl.Unsuccessful) != 1 ||
+		aws.ToString(fl.Unsuccessful[0].ResourceId) != "vpc-0123456789abcdef0" || aws.ToString(fl.Unsuccessful[0].Error.Code) != "InvalidVpcID.NotFound" {
+		t.Fatalf("CreateFlowLogs: %v %+v", err, fl)
+	}
+	logs, err := ec.DescribeFlowLogs(ctx, &ec2.DescribeFlowLogsInput{Filter: []types.Filter{{Name: aws.String("resource-id"), Values: []string{vpcIDs[0]}}}})
+	if err != nil || len(logs.FlowLogs) != 1 {
+		t.Fatalf("DescribeFlowLogs: %v %+v", err, logs)
+	}
+	if f := logs.FlowLogs[0]; aws.ToString(f.FlowLogId) != fl.FlowLogIds[0] || aws.ToString(f.FlowLogStatus) != "ACTIVE" ||
+		aws.ToString(f.DeliverLogsStatus) != "SUCCESS" || f.LogDestinationType != types.LogDestinationTypeS3 || f.TrafficType != types.TrafficTypeReject ||
+		aws.ToInt32(f.MaxAggregationInterval) != 60 || f.CreationTime == nil || len(f.Tags) != 1 || !strings.HasPrefix(aws.ToString(f.LogFormat), "${version} ") {
+		t.Errorf("described flow log %+v", f)
+	}
+	del, err := ec.DeleteFlowLogs(ctx, &ec2.DeleteFlowLogsInput{FlowLogIds: []string{fl.FlowLogIds[0], "fl-0123456789abcdef0"}})
+	if err != nil || len(del.Unsuccessful) != 1 || aws.ToString(del.Unsuccessful[0].Error.Code) != "InvalidFlowLogId.NotFound" {
+		t.Fatalf("DeleteFlowLogs: %v %+v", err, del)
 	}
 
 	run, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{
