@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
@@ -64,7 +66,7 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
 		return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
 	}
 	defer unix.Close(fd)
-	nft, err := nftables.New(nftables.WithNetNSFd(fd))
+	nft, err := nftables.New(nftables.WithNetNSFd(fd), nftables.WithSockOptions(bigSendBuffer))
 	if err != nil {
 		return fmt.Errorf("nftables in %s: %w", name, err)
 	}
@@ -79,6 +81,26 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
 		return fmt.Errorf("security groups of %s: nftables: %w", fw.VPCID, err)
 	}
 	return k.captureFlowsLocked(name, flowLogged(fw))
+}
+
+// bigSendBuffer lets one transaction carry a large ruleset: the kernel refuses
+// a netlink message bigger than the socket's send buffer (212 KB by default,
+// about 1,000 rules), and drops acknowledgements beyond the receive buffer, so
+// root forces bigger ones.
+func bigSendBuffer(c *netlink.Conn) error {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = errors.Join(
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 64<<20),
+			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 64<<20))
+	}); err != nil {
+		return err
+	}
+	return serr
 }
 
 // replaceTable starts a transaction's new table: adding, deleting and adding

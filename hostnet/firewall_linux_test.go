@@ -25,7 +25,7 @@ type sgLab struct {
 	packets chan vpcsim.FlowPacket
 }
 
-func newSGLab(t *testing.T) *sgLab {
+func newSGLab(t testing.TB) *sgLab {
 	t.Helper()
 	requireRoot(t)
 	p := testPrefix(t)
@@ -69,7 +69,7 @@ func newSGLab(t *testing.T) *sgLab {
 }
 
 // serve answers "hello from NAME" on the host's address and port, until the test ends.
-func (lab *sgLab) serve(t *testing.T, name string, port int) {
+func (lab *sgLab) serve(t testing.TB, name string, port int) {
 	t.Helper()
 	var ln net.Listener
 	err := inNetns(lab.k.NetnsPath(lab.hosts[name]), func() (err error) {

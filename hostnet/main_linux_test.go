@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 
 // requireRoot skips a test that needs root, or fails it when VPCSIM_REQUIRE_ROOT=1
 // (CI sets it, so these tests can never be skipped there without anyone noticing).
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if Privileged() == nil {
 		return
@@ -68,7 +68,7 @@ func requireRoot(t *testing.T) {
 
 // testPrefix returns a fresh "vs-t<4 hex>-" prefix whose objects are removed when
 // the test ends, and checked once more after all tests.
-func testPrefix(t *testing.T) string {
+func testPrefix(t testing.TB) string {
 	t.Helper()
 	p := "vs-t" + randHex(4) + "-"
 	prefixesMu.Lock()

@@ -49,7 +49,7 @@ func (w *world) eni(host string, device int, addrs ...string) vpcsim.NetENI {
 	return e
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
