@@ -16,9 +16,13 @@ type FakeRuntime struct {
 	FailStart error
 	Started   []string // task IDs, in the order they started
 	Stopped   []string
+	reads     uint64 // Stats calls, which its figures grow with
 }
 
-var _ Runtime = (*FakeRuntime)(nil)
+var (
+	_ Runtime     = (*FakeRuntime)(nil)
+	_ StatsReader = (*FakeRuntime)(nil)
+)
 
 // NewFakeRuntime returns a FakeRuntime with nothing running.
 func NewFakeRuntime() *FakeRuntime { return &FakeRuntime{running: map[string]TaskRun{}} }
@@ -85,4 +89,38 @@ func (f *FakeRuntime) Run(taskID string) (TaskRun, bool) {
 	defer f.mu.Unlock()
 	run, ok := f.running[taskID]
 	return run, ok
+}
+
+// Stats gives each container of a running task made-up figures that grow
+// with every reading (CPU by 50 ms of 2 s of two host CPUs), so that tests
+// see what two readings make of them. Its memory limit is the container's
+// memory, else 2 GiB.
+func (f *FakeRuntime) Stats(_ context.Context, taskID string) (map[string]ContainerStats, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	run, ok := f.running[taskID]
+	if !ok {
+		return nil, nil
+	}
+	f.reads++
+	n := f.reads
+	const ms = uint64(time.Millisecond)
+	out := map[string]ContainerStats{}
+	for _, c := range run.Containers {
+		limit := uint64(2 << 30)
+		if c.Def.Memory != nil {
+			limit = uint64(*c.Def.Memory) << 20
+		}
+		out[*c.Def.Name] = ContainerStats{
+			Read: time.Now(),
+			CPU: CPUStats{
+				TotalUsage: 50 * ms * n, UsageInKernelmode: 10 * ms * n, UsageInUsermode: 40 * ms * n,
+				PerCPUUsage: []uint64{30 * ms * n, 20 * ms * n}, SystemUsage: 2000 * ms * n, OnlineCPUs: 2,
+			},
+			Memory: MemoryStats{Usage: 4 << 20, MaxUsage: 6 << 20, Limit: limit, Stats: map[string]uint64{"rss": 3 << 20, "cache": 1 << 20}},
+			Pids:   PidsStats{Current: 1},
+			BlkIO:  BlkIOStats{ServiceBytes: []BlkIOEntry{{Major: 254, Minor: 0, Op: "Read", Value: 4096 * n}}},
+		}
+	}
+	return out, nil
 }

@@ -38,6 +38,7 @@ type Service struct {
 	stepDelay time.Duration
 
 	taskNet    TaskNetwork
+	linkStats  func(netnsPath string) (map[string]NetworkStats, error)
 	metaListen func(host string) (net.Listener, error)
 	metaServe  MetadataServer
 	// metaMu guards metaServers, the endpoints of running tasks.
