@@ -433,6 +433,54 @@ func TestRuntime(t *testing.T) {
 
 	t.Run("initProcessEnabled", func(t *testing.T) { testInitProcess(t, ctx, r) })
 
+	t.Run("Stats", func(t *testing.T) {
+		ex := newExits()
+		busy := container("busy", "nginx", "sh", "-c", `i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo counted; sleep 60`)
+		busy.Def.Memory = ecsapi.Ptr(int32(64))
+		task := newTask(ex, "", busy, container("done", "nginx", "true"))
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex.wait(t, 10*time.Second); ev.name != "done" {
+			t.Fatalf("Exited%+v", ev)
+		}
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if b, _ := os.ReadFile(r.LogPath(task.TaskID, "busy")); strings.Contains(string(b), "counted") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("busy did not finish counting")
+			}
+		}
+		stats, err := r.Stats(ctx, task.TaskID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ok := stats["busy"]
+		if len(stats) != 1 || !ok {
+			t.Fatalf("Stats has %d readings, want busy's only (done has no process)", len(stats))
+		}
+		t.Logf("busy: %+v", st)
+		if st.CPU.TotalUsage == 0 || st.CPU.UsageInUsermode+st.CPU.UsageInKernelmode == 0 || st.CPU.SystemUsage < st.CPU.TotalUsage || st.CPU.OnlineCPUs == 0 {
+			t.Errorf("CPU %+v", st.CPU)
+		}
+		if st.Memory.Usage == 0 || st.Memory.Limit != 64<<20 || len(st.Memory.Stats) == 0 {
+			t.Errorf("Memory usage %d, limit %d, %d stats", st.Memory.Usage, st.Memory.Limit, len(st.Memory.Stats))
+		}
+		if st.Pids.Current == 0 {
+			t.Errorf("Pids %+v", st.Pids)
+		}
+		if d := time.Since(st.Read); d < 0 || d > 10*time.Second {
+			t.Errorf("Read %v", st.Read)
+		}
+		if _, err := r.Stop(ctx, task.TaskID); err != nil {
+			t.Fatal(err)
+		}
+		if stats, err := r.Stats(ctx, task.TaskID); err != nil || len(stats) != 0 {
+			t.Errorf("Stats of a stopped task = %v, %v", stats, err)
+		}
+	})
+
 	t.Run("OOM kill", func(t *testing.T) {
 		ex := newExits()
 		c := container("hog", "nginx", "sh", "-c", `x=$(busybox head -c 268435456 /dev/zero | busybox tr "\0" a); echo survived`)
