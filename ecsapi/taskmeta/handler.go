@@ -15,6 +15,7 @@ import (
 
 // New is an ecsapi.MetadataServer: the endpoint of one task.
 func New(s *ecsapi.Service, taskARN string) http.Handler {
+	stats := &statsKeeper{s: s, taskARN: taskARN}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		m, ok := s.Metadata(taskARN)
 		if !ok {
@@ -40,18 +41,40 @@ func New(s *ecsapi.Service, taskARN string) http.Handler {
 			writeJSON(w, task(m, v4, false))
 		case "taskWithTags":
 			writeJSON(w, task(m, v4, true))
-		case "stats":
-			writeJSON(w, nil) // container statistics arrive with the containerd runtime
-		case "task/stats":
-			stats := map[string]any{}
-			for _, c := range m.Task.Containers {
-				stats[deref(c.RuntimeId)] = nil
+		case "stats", "task/stats":
+			read, err := stats.read(r.Context(), m, v4)
+			if err != nil {
+				// The agent's answer when its stats engine has nothing to say.
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				json.NewEncoder(w).Encode("Unable to get task stats for: " + taskARN)
+				return
 			}
-			writeJSON(w, stats)
+			if parts[2] == "stats" {
+				writeJSON(w, statsOrNone(read[name], v4))
+				return
+			}
+			byID := map[string]any{}
+			for _, c := range m.Task.Containers {
+				byID[deref(c.RuntimeId)] = statsOrNone(read[deref(c.Name)], v4)
+			}
+			writeJSON(w, byID)
 		default:
 			http.NotFound(w, r)
 		}
 	})
+}
+
+// statsOrNone is a container's statistics, or what the agent says of a
+// container it has none of (not running): {} in v4, null in v3.
+func statsOrNone(st *statsJSON, v4 bool) any {
+	switch {
+	case st != nil:
+		return st
+	case v4:
+		return struct{}{}
+	}
+	return nil
 }
 
 func containerOf(m ecsapi.TaskMeta, id string) string {
@@ -123,16 +146,11 @@ func task(m ecsapi.TaskMeta, v4, withTags bool) map[string]any {
 // container renders one container's document.
 func container(m ecsapi.TaskMeta, name string, v4 bool) map[string]any {
 	t := m.Task
-	var c ecsapi.Container
-	for _, x := range t.Containers {
-		if deref(x.Name) == name {
-			c = x
-		}
-	}
+	c := containerNamed(m, name)
 	cpu, _ := strconv.Atoi(deref(c.Cpu))
 	mem, _ := strconv.Atoi(deref(c.Memory))
 	out := map[string]any{
-		"DockerId": deref(c.RuntimeId), "Name": name, "DockerName": "ecs-" + m.Family + "-" + m.Revision + "-" + name,
+		"DockerId": deref(c.RuntimeId), "Name": name, "DockerName": dockerName(m, name),
 		"Image": deref(c.Image), "ImageID": deref(c.ImageDigest),
 		"Labels": map[string]string{
 			"com.amazonaws.ecs.cluster":                 deref(t.ClusterArn),
@@ -168,4 +186,19 @@ func container(m ecsapi.TaskMeta, name string, v4 bool) map[string]any {
 		out["Networks"] = []map[string]any{net}
 	}
 	return out
+}
+
+// containerNamed is the task's container of that name.
+func containerNamed(m ecsapi.TaskMeta, name string) ecsapi.Container {
+	for _, c := range m.Task.Containers {
+		if deref(c.Name) == name {
+			return c
+		}
+	}
+	return ecsapi.Container{}
+}
+
+// dockerName is the name the agent gives a container's Docker container.
+func dockerName(m ecsapi.TaskMeta, name string) string {
+	return "ecs-" + m.Family + "-" + m.Revision + "-" + name
 }

@@ -17,6 +17,44 @@ import (
 // A Fargate task's endpoint reports its ENI's real facts. The listener is on
 // loopback here; in vpcsim serve it is inside the task's namespace.
 func TestTaskMetadata(t *testing.T) {
+	mt := startTask(t, []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("app:1")}})
+	arn, m, addr := mt.arn, mt.meta, mt.addr
+	var task map[string]any
+	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"]+"/task", &task)
+	if task["TaskARN"] != arn || task["LaunchType"] != "FARGATE" || task["Family"] != "meta" || task["VPCID"] != mt.vpcID {
+		t.Fatalf("task document %v", task)
+	}
+	nets := task["Containers"].([]any)[0].(map[string]any)["Networks"].([]any)[0].(map[string]any)
+	want := map[string]any{
+		"NetworkMode": "awsvpc", "IPv4SubnetCIDRBlock": "10.0.2.0/24", "SubnetGatewayIpv4Address": "10.0.2.1/24",
+		"IPv4Addresses": []any{m.Network.IPv4Address}, "MACAddress": m.Network.MAC, "AttachmentIndex": float64(0),
+		"PrivateDNSName": "ip-" + dashes(m.Network.IPv4Address) + ".eu-west-1.compute.internal",
+	}
+	for k, v := range want {
+		if b1, _ := json.Marshal(nets[k]); string(b1) != mustJSON(v) {
+			t.Errorf("Networks %s = %v, want %v", k, nets[k], v)
+		}
+	}
+	var c map[string]any
+	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"], &c)
+	if c["Name"] != "app" || c["KnownStatus"] != "RUNNING" {
+		t.Fatalf("container document %v", c)
+	}
+	if resp, err := http.Get("http://" + addr + "/v4/nope/task"); err != nil || resp.StatusCode != 404 {
+		t.Fatalf("unknown container ID: %v %v", err, resp)
+	}
+}
+
+// metaTask is a running task of a fake runtime with its endpoint.
+type metaTask struct {
+	arn, addr, vpcID string
+	meta             ecsapi.TaskMeta
+}
+
+// startTask runs a Fargate awsvpc task of family "meta" with these containers
+// and waits until its endpoint knows it RUNNING.
+func startTask(t *testing.T, defs []ecsapi.ContainerDefinition, opts ...ecsapi.Option) metaTask {
+	t.Helper()
 	ctx := context.Background()
 	store := vpcsim.NewMemStore()
 	cloud, err := vpcsim.New(ctx, store, vpcsim.NewFakeDataplane())
@@ -34,11 +72,12 @@ func TestTaskMetadata(t *testing.T) {
 		}
 		return ln, err
 	}
-	svc, err := ecsapi.New(ctx, store, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithMetadata(listen, taskmeta.New))
+	opts = append([]ecsapi.Option{ecsapi.WithMetadata(listen, taskmeta.New)}, opts...)
+	svc, err := ecsapi.New(ctx, store, cloud, ecsapi.NewFakeRuntime(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer svc.Close()
+	t.Cleanup(svc.Close)
 	ec := vpcsim.Scope{Region: "eu-west-1"}
 	sc := ecsapi.Scope{Region: "eu-west-1"}
 	vpc, _ := cloud.CreateVpc(ctx, ec, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
@@ -52,7 +91,7 @@ func TestTaskMetadata(t *testing.T) {
 	_, err = svc.RegisterTaskDefinition(ctx, sc, &ecsapi.RegisterTaskDefinitionRequest{
 		Family: ecsapi.Ptr("meta"), NetworkMode: ecsapi.NetworkModeAwsvpc, Cpu: ecsapi.Ptr("256"), Memory: ecsapi.Ptr("512"),
 		RequiresCompatibilities: []ecsapi.Compatibility{ecsapi.CompatibilityFargate},
-		ContainerDefinitions:    []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("app:1")}},
+		ContainerDefinitions:    defs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,30 +115,7 @@ func TestTaskMetadata(t *testing.T) {
 	if addr == "" {
 		t.Fatalf("no endpoint opened in the task's namespace: %v", addrs)
 	}
-	var task map[string]any
-	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"]+"/task", &task)
-	if task["TaskARN"] != arn || task["LaunchType"] != "FARGATE" || task["Family"] != "meta" || task["VPCID"] != vpc.ID {
-		t.Fatalf("task document %v", task)
-	}
-	nets := task["Containers"].([]any)[0].(map[string]any)["Networks"].([]any)[0].(map[string]any)
-	want := map[string]any{
-		"NetworkMode": "awsvpc", "IPv4SubnetCIDRBlock": "10.0.2.0/24", "SubnetGatewayIpv4Address": "10.0.2.1/24",
-		"IPv4Addresses": []any{m.Network.IPv4Address}, "MACAddress": m.Network.MAC, "AttachmentIndex": float64(0),
-		"PrivateDNSName": "ip-" + dashes(m.Network.IPv4Address) + ".eu-west-1.compute.internal",
-	}
-	for k, v := range want {
-		if b1, _ := json.Marshal(nets[k]); string(b1) != mustJSON(v) {
-			t.Errorf("Networks %s = %v, want %v", k, nets[k], v)
-		}
-	}
-	var c map[string]any
-	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"], &c)
-	if c["Name"] != "app" || c["KnownStatus"] != "RUNNING" {
-		t.Fatalf("container document %v", c)
-	}
-	if resp, err := http.Get("http://" + addr + "/v4/nope/task"); err != nil || resp.StatusCode != 404 {
-		t.Fatalf("unknown container ID: %v %v", err, resp)
-	}
+	return metaTask{arn: arn, addr: addr, vpcID: vpc.ID, meta: m}
 }
 
 func get(t *testing.T, url string, v any) {
