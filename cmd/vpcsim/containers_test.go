@@ -27,7 +27,8 @@ import (
 // facts, an essential container's exit stops its task with its exit code, the
 // init of initProcessEnabled passes StopTask's SIGTERM on, and a bridge task
 // answers at the instance's address on its static and dynamic host ports.
-// Nothing is left in containerd or the kernel afterwards.
+// The endpoint's /task/stats reports the container's real figures. Nothing is
+// left in containerd or the kernel afterwards.
 func TestTaskContainers(t *testing.T) {
 	requireE2E(t)
 	s := startServer(t)
@@ -111,6 +112,7 @@ func TestTaskContainers(t *testing.T) {
 		if meta.TaskARN != aws.ToString(task.TaskArn) || meta.Containers[0].Networks[0].IPv4Addresses[0] != ip || meta.Containers[0].Networks[0].IPv4SubnetCIDRBlock != "10.6.1.0/24" {
 			t.Fatalf("the metadata endpoint, seen from inside the container: %+v", meta)
 		}
+		checkTaskStats(t, s.fetch(t, client, "http://"+ip+"/metadata?path=/task/stats"), aws.ToString(task.Containers[0].RuntimeId))
 	}
 
 	// An essential container that exits stops its task with its exit code.
@@ -196,6 +198,47 @@ func TestTaskContainers(t *testing.T) {
 		if out, err := s.vpcsim("exec", arn, "--", "true"); err == nil {
 			t.Fatalf("the namespace of stopped task %s remains: %s", arn, out)
 		}
+	}
+}
+
+// checkTaskStats checks a /task/stats document for the real figures of the
+// container with runtime ID id: its cgroup's CPU and memory, its task's eth0
+// (which has carried the test's requests), in Docker's stats shape.
+func checkTaskStats(t *testing.T, doc, id string) {
+	t.Helper()
+	var stats map[string]struct {
+		ID       string `json:"id"`
+		CPUStats struct {
+			CPUUsage struct {
+				TotalUsage uint64 `json:"total_usage"`
+			} `json:"cpu_usage"`
+			SystemUsage uint64 `json:"system_cpu_usage"`
+		} `json:"cpu_stats"`
+		MemoryStats struct {
+			Usage uint64 `json:"usage"`
+			Limit uint64 `json:"limit"`
+		} `json:"memory_stats"`
+		PidsStats struct {
+			Current uint64 `json:"current"`
+		} `json:"pids_stats"`
+		Networks map[string]struct {
+			RxBytes uint64 `json:"rx_bytes"`
+			TxBytes uint64 `json:"tx_bytes"`
+		} `json:"networks"`
+		NetworkRateStats *struct{} `json:"network_rate_stats"`
+	}
+	if err := json.Unmarshal([]byte(doc), &stats); err != nil {
+		t.Fatalf("/task/stats: %v\n%s", err, doc)
+	}
+	st, ok := stats[id]
+	if !ok || st.ID != id {
+		t.Fatalf("/task/stats has no reading of %s:\n%s", id, doc)
+	}
+	eth0 := st.Networks["eth0"]
+	_, lo := st.Networks["lo"] // loopback is left out, as the agent leaves it
+	if lo || st.CPUStats.CPUUsage.TotalUsage == 0 || st.CPUStats.SystemUsage == 0 || st.MemoryStats.Usage == 0 ||
+		st.MemoryStats.Limit != 64<<20 || st.PidsStats.Current == 0 || eth0.RxBytes == 0 || eth0.TxBytes == 0 || st.NetworkRateStats == nil {
+		t.Fatalf("/task/stats of %s, seen from inside the container:\n%s", id, doc)
 	}
 }
 

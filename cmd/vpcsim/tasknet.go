@@ -28,3 +28,16 @@ func (n taskNet) DetachBridgeTask(ctx context.Context, instance, task string) er
 
 func (n taskNet) EnsureHost(ctx context.Context, host string) error { return n.k.EnsureHost(ctx, host) }
 func (n taskNet) DeleteHost(ctx context.Context, host string) error { return n.k.DeleteHost(ctx, host) }
+
+// linkStats gives the task metadata endpoint the counters of a task's links.
+func linkStats(netnsPath string) (map[string]ecsapi.NetworkStats, error) {
+	links, err := hostnet.LinkStatsIn(netnsPath)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]ecsapi.NetworkStats, len(links))
+	for name, l := range links {
+		out[name] = ecsapi.NetworkStats(l)
+	}
+	return out, nil
+}
