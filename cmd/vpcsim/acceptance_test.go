@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,9 +25,60 @@ func TestECSOps(t *testing.T) {
 	runWithEachCLI(t, "../../testdata/cli/ecs-ops.sh")
 }
 
+// TestAcceptanceSeed runs ../shared/acceptance/02-seed.sh, the seed walkthrough,
+// with Debian 12's busybox wget mended (see busyboxShim).
+func TestAcceptanceSeed(t *testing.T) {
+	runWithEachCLI(t, filepath.Join(sharedDir(t), "02-seed.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"))
+}
+
+// TestAcceptanceSG runs ../shared/acceptance/03-sg.sh, security groups on real
+// packets. Three of its checks cannot pass on Debian 12 whatever vpcsim does:
+// two run `wget -T` inside a task whose image holds the machine's own busybox
+// (segfault, exit 7), and one runs `pgrep -f PATTERN` inside `bash -c` whose
+// own command line matches it. testdata/cli/sg-egress.sh checks all three
+// behaviours with a working probe instead.
+func TestAcceptanceSG(t *testing.T) {
+	runWithEachCLI(t, filepath.Join(sharedDir(t), "03-sg.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"),
+		"known:task egress to a group-referenced peer, replies pass",
+		"known:a narrow egress rule is enough",
+		"known:terminating an instance ends the processes in it")
+}
+
+// TestSGEgress runs testdata/cli/sg-egress.sh: a task's egress rules, flow
+// logs and `vpcsim sg explain`.
+func TestSGEgress(t *testing.T) {
+	runWithEachCLI(t, "../../testdata/cli/sg-egress.sh")
+}
+
+// busyboxShim returns a directory with a `busybox` that runs Debian's, except
+// that `wget -T N` runs under `busybox timeout N`: Debian 12's busybox 1.35 is
+// built without FEATURE_WGET_TIMEOUT and segfaults on -T.
+func busyboxShim(t *testing.T) string {
+	dir := t.TempDir()
+	script := `#!/bin/sh
+if [ "$1" = wget ]; then
+	shift
+	t=10 n=$# i=0
+	while [ "$i" -lt "$n" ]; do
+		a=$1; shift; i=$((i + 1))
+		if [ "$a" = -T ]; then t=$1; shift; i=$((i + 1)); continue; fi
+		set -- "$@" "$a"
+	done
+	exec /bin/busybox timeout "$t" /bin/busybox wget "$@"
+fi
+exec /bin/busybox "$@"
+`
+	if err := os.WriteFile(filepath.Join(dir, "busybox"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // runWithEachCLI runs a script with aws-cli v1 and v2, each against a fresh
-// vpcsim; the script finds the acceptance helpers at $ACCEPTANCE_LIB.
-func runWithEachCLI(t *testing.T, script string) {
+// vpcsim; the script finds the acceptance helpers at $ACCEPTANCE_LIB. Extra
+// arguments are environment variables for the script, and "known:CHECK" names
+// a check that may fail (see server.knownFailures).
+func runWithEachCLI(t *testing.T, script string, extra ...string) {
 	requireE2E(t)
 	lib := filepath.Join(sharedDir(t), "lib.sh")
 	script, err := filepath.Abs(script)
@@ -36,6 +89,13 @@ func runWithEachCLI(t *testing.T, script string) {
 		t.Run(name, func(t *testing.T) {
 			s := startServer(t)
 			s.extraEnv = []string{"ACCEPTANCE_LIB=" + lib}
+			for _, e := range extra {
+				if name, ok := strings.CutPrefix(e, "known:"); ok {
+					s.knownFailures = append(s.knownFailures, name)
+				} else {
+					s.extraEnv = append(s.extraEnv, e)
+				}
+			}
 			s.runScript(t, script, cli)
 		})
 	}

@@ -40,7 +40,7 @@ check "ENI in EC2: in-use, requester-managed, the task's group and IP" eq "$(aws
 TASK_ID=${TASK##*/}
 check "the task's namespace has eth0 with its IP" grep -q "inet $IP/24" <<<"$("$VPCSIM" exec "$TASK_ID" -- ip -o -4 addr show dev eth0 2>/dev/null)"
 check "eth0 carries the ENI's MAC" grep -qi "$MAC" <<<"$("$VPCSIM" exec "$TASK" -- ip -o link show dev eth0 2>/dev/null)"
-check "another instance of the VPC reaches the task's IP" "$VPCSIM" exec "$CLIENT" -- busybox ping -c1 -W2 "$IP"
+check "ping is dropped: the task's group admits tcp/80 only" bash -c "! $VPCSIM exec $CLIENT -- busybox ping -c1 -W1 $IP >/dev/null 2>&1"
 # (curl, not busybox wget: Debian 12's busybox crashes on wget -T)
 check "the task's container answers on port 80 at the task's own IP" grep -q "hello from the vpcsim test image" <<<"$("$VPCSIM" exec "$CLIENT" -- curl -s -m 3 "http://$IP/" 2>/dev/null)"
 CID=$(jq -r '.containers[0].containerArn' <<<"$desc"); CID=${CID##*/}

@@ -2,6 +2,8 @@
 // with its hostname, its addresses and its environment, so a test sees from
 // outside which task, network and settings it reached. /metadata fetches the
 // task metadata endpoint from inside the task and returns what it said.
+// `echo fetch URL WANT` is a client instead: it exits 0 when URL answers, within
+// 3 seconds, with a body containing WANT, and 7 otherwise.
 package main
 
 import (
@@ -16,6 +18,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == "fetch" {
+		os.Exit(fetch(os.Args[2], os.Args[3]))
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "80"
@@ -52,4 +57,20 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+func fetch(url, want string) int {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 7
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || !strings.Contains(string(b), want) {
+		fmt.Fprintf(os.Stderr, "%s answered %q (%v), want %q\n", url, b, err, want)
+		return 7
+	}
+	return 0
 }
