@@ -544,13 +544,13 @@ var masqRules = []struct {
 }{
 	// Containers reach the VPC as the instance.
 	{"containers: ip saddr 172.17.0.0/16 oifname != vs-dbr0 masquerade", func() []expr.Any {
-		return append(append(saddrIn(dockerNet), oifname(expr.CmpOpNeq, dockerBridgeName)...), &expr.Masq{})
+		return append(append(ipAddrIn(ipSaddrOffset, dockerNet), ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, dockerBridgeName)...), &expr.Masq{})
 	}},
 	// A container's connection to a host port of its own instance, DNATed back
 	// onto the bridge: the reply must come back through the instance to be
 	// un-DNATed, not go straight to the container (hairpin NAT, as docker).
 	{"hairpin: ip saddr 172.17.0.0/16 oifname vs-dbr0 ct status dnat masquerade", func() []expr.Any {
-		e := append(saddrIn(dockerNet), oifname(expr.CmpOpEq, dockerBridgeName)...)
+		e := append(ipAddrIn(ipSaddrOffset, dockerNet), ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, dockerBridgeName)...)
 		e = append(e,
 			&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
 			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(ipsDstNAT), Xor: make([]byte, 4)},
@@ -561,7 +561,7 @@ var masqRules = []struct {
 	// The instance's own 127.0.0.1:HostPort, DNATed in output (route_localnet
 	// lets it leave through vs-dbr0; the container must not see 127.0.0.1).
 	{"localhost: ip saddr 127.0.0.0/8 oifname vs-dbr0 masquerade", func() []expr.Any {
-		e := append(saddrIn(netip.MustParsePrefix("127.0.0.0/8")), oifname(expr.CmpOpEq, dockerBridgeName)...)
+		e := append(ipAddrIn(ipSaddrOffset, netip.MustParsePrefix("127.0.0.0/8")), ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, dockerBridgeName)...)
 		return append(e, &expr.Masq{})
 	}},
 }

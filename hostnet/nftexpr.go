@@ -54,8 +54,6 @@ func ipAddrInSet(offset uint32, s *nftables.Set) []expr.Any {
 	}
 }
 
-func saddrIn(p netip.Prefix) []expr.Any { return ipAddrIn(ipSaddrOffset, p) }
-
 // isIPv4: meta nfproto ipv4 (inet tables see IPv6 too).
 func isIPv4() []expr.Any {
 	return []expr.Any{
@@ -99,17 +97,14 @@ func ctStateIn(mask uint32) []expr.Any {
 
 // ifname: meta iifname|oifname OP NAME.
 func ifname(key expr.MetaKey, op expr.CmpOp, name string) []expr.Any {
-	b := make([]byte, unix.IFNAMSIZ)
-	copy(b, name)
 	return []expr.Any{
 		&expr.Meta{Key: key, Register: 1},
-		&expr.Cmp{Op: op, Register: 1, Data: b},
+		&expr.Cmp{Op: op, Register: 1, Data: ifnameKey(name)},
 	}
 }
 
-func oifname(op expr.CmpOp, name string) []expr.Any { return ifname(expr.MetaKeyOIFNAME, op, name) }
-
-// ifnameKey is an interface name as a set key (IFNAMSIZ bytes, zero padded).
+// ifnameKey is an interface name as the kernel compares it (IFNAMSIZ bytes,
+// zero padded), in a rule or as a set key.
 func ifnameKey(name string) []byte {
 	b := make([]byte, unix.IFNAMSIZ)
 	copy(b, name)

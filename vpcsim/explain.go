@@ -26,7 +26,7 @@ func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port
 	if e == nil {
 		return Explanation{}, Errorf("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", eniID)
 	}
-	fw, _ := c.firewallLocked(e.VPCID)
+	fw := c.firewallLocked(e.VPCID)
 	return explain(fw, eniID, from, proto, port), nil
 }
 
@@ -97,7 +97,9 @@ func protoMatches(r FirewallRule, proto, port int) bool {
 	case proto == ProtoTCP || proto == ProtoUDP:
 		return r.From <= port && port <= r.To
 	case proto == ProtoICMP:
-		return r.From == -1 || r.From == port
+		// The kernel also matches a rule's code; explain takes the type only
+		// and assumes code 0, the code of echo and of most ICMP messages.
+		return (r.From == -1 || r.From == port) && (r.To == -1 || r.To == 0)
 	}
 	return true
 }

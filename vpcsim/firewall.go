@@ -87,12 +87,9 @@ func ruleProto(p string) (int, bool) {
 	return n, err == nil
 }
 
-// firewallLocked builds the firewall of one VPC from the model.
-func (c *Cloud) firewallLocked(vpcID string) (Firewall, bool) {
+// firewallLocked builds the firewall of one VPC of the model.
+func (c *Cloud) firewallLocked(vpcID string) Firewall {
 	v := c.vpcs[vpcID]
-	if v == nil {
-		return Firewall{}, false
-	}
 	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Members: map[string][]netip.Addr{}}
 	if v.Connected {
 		fw.Host = ConnectAddr(v.CIDR)
@@ -151,7 +148,7 @@ func (c *Cloud) firewallLocked(vpcID string) (Firewall, bool) {
 		slices.SortFunc(fw.Members[gid], netip.Addr.Compare)
 		fw.Members[gid] = slices.Compact(fw.Members[gid])
 	}
-	return fw, true
+	return fw
 }
 
 // firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
@@ -189,7 +186,7 @@ func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
 	next := map[string]appliedFirewall{}
 	var changed []string
 	for _, id := range ids {
-		fw, _ := c.firewallLocked(id)
+		fw := c.firewallLocked(id)
 		fp := fw.fingerprint()
 		if c.firewalls[id].fingerprint == fp {
 			next[id] = c.firewalls[id]

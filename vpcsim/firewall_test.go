@@ -141,6 +141,16 @@ func TestExplain(t *testing.T) {
 			t.Errorf("%s %d/%d: admitted=%v\n%s\nwant admitted=%v and %q", c.from, c.proto, c.port, x.Admitted, strings.Join(x.Lines, "\n"), c.admitted, c.says)
 		}
 	}
+	// ICMP: the type is the port, the code is taken as 0, as the kernel sees echo.
+	must[[]Rule](t)(f.tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.web.ID}, Permissions: []Permission{
+		{Protocol: "icmp", FromPort: port(8), ToPort: port(0), CIDRs: []Peer{{Value: "10.0.0.0/16"}}},
+	}}))
+	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoICMP, 8)); !x.Admitted {
+		t.Errorf("echo request:\n%s", strings.Join(x.Lines, "\n"))
+	}
+	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoICMP, 13)); x.Admitted {
+		t.Errorf("timestamp request admitted:\n%s", strings.Join(x.Lines, "\n"))
+	}
 	// The sender's egress counts too.
 	must[[]Rule](t)(f.tc.RevokeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.client.ID}, Egress: true, Permissions: []Permission{{Protocol: "-1", CIDRs: []Peer{{Value: "0.0.0.0/0"}}}}}))
 	x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoTCP, 80))
