@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"path/filepath"
 
 	"github.com/vishvananda/netlink"
 
@@ -45,6 +46,10 @@ func (k *Kernel) EnsureSubnet(ctx context.Context, s vpcsim.NetSubnet) error {
 		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
 	}
 	if err := setUp(c.h, br); err != nil {
+		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
+	}
+	// The bridge answers ARP for a connected host's address in its subnet.
+	if err := inNetns(filepath.Join(netnsDir, vpcNS), func() error { return noProxyDelay(brName) }); err != nil {
 		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
 	}
 	return nil

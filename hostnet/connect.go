@@ -110,8 +110,19 @@ func (k *Kernel) ensureConnectLocked(vpcNS, vpcID string, cidr netip.Prefix, add
 	if err := c.h.RouteReplace(&netlink.Route{LinkIndex: peer.Attrs().Index, Dst: prefixToIPNet(host32), Scope: netlink.SCOPE_LINK}); err != nil {
 		return fmt.Errorf("route %s in %s: %w", addr, vpcNS, err)
 	}
+	links, err := c.h.LinkList()
+	if err != nil {
+		return fmt.Errorf("list the links of %s: %w", vpcNS, err)
+	}
+	names := make([]string, 0, len(links))
+	for _, l := range links {
+		names = append(names, l.Attrs().Name)
+	}
 	return inNetns(filepath.Join(netnsDir, vpcNS), func() error {
-		return writeSysctl("net/ipv4/conf/all/proxy_arp", "1")
+		if err := writeSysctl("net/ipv4/conf/all/proxy_arp", "1"); err != nil {
+			return err
+		}
+		return noProxyDelay(names...)
 	})
 }
 

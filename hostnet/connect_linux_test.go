@@ -75,7 +75,7 @@ func TestConnectHost(t *testing.T) {
 		if !routedThroughUs(t, target) { // never send off the machine
 			return errors.New("not routed through a vs- link")
 		}
-		c, err := net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", target, port), 700*time.Millisecond)
+		c, err := net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", target, port), 3*time.Second)
 		if err != nil {
 			return err
 		}
