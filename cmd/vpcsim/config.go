@@ -19,6 +19,9 @@ type config struct {
 	netnsPrefix string
 	containerd  string
 	connect     []string
+	// stopTasksOnExit stops every task when serve ends on SIGTERM or SIGINT;
+	// by default they keep running, as tasks outlive an ECS agent restart.
+	stopTasksOnExit bool
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -31,6 +34,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
 	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
 	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
+	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", env("VPCSIM_STOP_TASKS_ON_EXIT", "") == "1", "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
