@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 // The task lifecycle, as ECS and its agent run it:
@@ -125,6 +126,7 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		s.failToStart(arn, err.Error())
 		return
 	}
+	fault.Point(fault.TaskStarted)
 	s.update(arn, func(t *taskRec) {
 		t.T.PullStartedAt, t.T.PullStoppedAt = NewTimestamp(res.PullStarted), NewTimestamp(res.PullStopped)
 		for i := range t.T.Containers {
@@ -198,12 +200,14 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 			return err
 		}
 		eniID = e.ID
+		fault.Point(fault.TaskENICreated)
 		s.update(arn, func(t *taskRec) { t.ENIID = e.ID })
 	}
 	e, err := s.ec2.AttachTaskENI(ctx, ec, eniID, t.EC2ID, t.host())
 	if err != nil {
 		return err
 	}
+	fault.Point(fault.TaskENIAttached)
 	ip := e.PrimaryIP().String()
 	subs, err := s.ec2.DescribeSubnets(ctx, ec, []string{e.SubnetID}, nil)
 	if err != nil {
@@ -414,6 +418,7 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 	if err != nil {
 		s.log.Error("stop a task's containers", "task", arn, "err", err)
 	}
+	fault.Point(fault.TaskContainersStopped)
 	s.update(arn, func(t *taskRec) {
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
@@ -441,6 +446,7 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 			s.log.Error("delete a stopped task's ENI", "task", arn, "eni", t.ENIID, "err", err)
 		}
 	}
+	fault.Point(fault.TaskENIDeleted)
 	s.update(arn, func(t *taskRec) {
 		t.ENIAttached = false
 		if t.AWSVPC && len(t.T.Attachments) > 0 {

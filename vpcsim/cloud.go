@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 // Cloud is the EC2 (VPC part) of one account, across regions. Every operation
@@ -173,6 +175,7 @@ func (c *Cloud) commitLocked(t *Batch) error {
 		err = c.syncFirewallsLocked(context.Background())
 	}
 	if err == nil {
+		fault.Point(fault.FirewallBeforeStore)
 		if err = c.store.Apply(t.Changes); err != nil {
 			err = fmt.Errorf("store: %w", err)
 		}

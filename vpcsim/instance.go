@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 // defaultInstanceType is what RunInstances launches when no type is named, as EC2 does.
@@ -800,6 +802,7 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 		return "", c.undoKernel(ctx, fmt.Errorf("move the ENI into the instance: %w", err), undo)
 	}
+	fault.Point(fault.ENIAttachMoved)
 	var t Batch
 	t.Put(kindENI, e.ID, e)
 	id := e.Attachment.ID

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *Subnet {
@@ -58,6 +60,7 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if err := c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
 		return Subnet{}, c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
 	}
+	fault.Point(fault.SubnetBridgeMade)
 	var t Batch
 	t.Put(kindSubnet, sub.ID, sub)
 	c.subnets[sub.ID] = sub

@@ -17,8 +17,20 @@ import (
 const fargateOwner = "amazon-aws"
 
 // CreateTaskENI makes the requester-managed ENI of a task in a subnet, parked
-// until AttachTaskENI moves it into the task.
+// until AttachTaskENI moves it into the task. The description names the task's
+// attachment and so is unique: when a requester-managed ENI of the subnet
+// already has it, vpcsim stopped between making the ENI and recording it in the
+// task, and that ENI is returned rather than a second one (whose address would
+// be lost).
 func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string) (ENI, error) {
+	c.mu.Lock()
+	for _, e := range c.enis {
+		if e.RequesterManaged && e.Region == s.Region && e.SubnetID == subnetID && e.Description == description {
+			c.mu.Unlock()
+			return copyENI(e), nil
+		}
+	}
+	c.mu.Unlock()
 	return c.CreateNetworkInterface(ctx, s, CreateNetworkInterfaceInput{
 		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true,
 	})
@@ -33,6 +45,17 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return ENI{}, err
+	}
+	if e.Attachment != nil && e.Host == host {
+		// Attached before vpcsim stopped, and the task did not learn it: keep
+		// the attachment, and make sure the kernel has it.
+		if err := c.dp.EnsureHost(ctx, host); err != nil {
+			return ENI{}, err
+		}
+		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
+			return ENI{}, err
+		}
+		return copyENI(e), nil
 	}
 	att := &ENIAttachment{
 		ID: newID("eni-attach"), InstanceOwnerID: fargateOwner, DeviceIndex: 1,

@@ -54,3 +54,35 @@ func TestTaskENI(t *testing.T) {
 		t.Fatalf("Fargate attachment %+v", f.Attachment)
 	}
 }
+
+// A crash between EC2's step and ECS recording it must not cost an ENI: the
+// same calls again find what the first ones made.
+func TestTaskENIRetriesAfterACrash(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	sub := tc.subnet(t, v.ID, "10.0.0.0/24")
+	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
+	tc.Wait()
+	desc := "arn:aws:ecs:us-west-2:000000000000:attachment/a1"
+	first := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, desc))
+	again := tc.reopen(t)
+	second := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc))
+	if second.ID != first.ID || second.PrimaryIP() != first.PrimaryIP() {
+		t.Fatalf("a retried CreateTaskENI made %s (%s) beside %s (%s)", second.ID, second.PrimaryIP(), first.ID, first.PrimaryIP())
+	}
+	other := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc+"-other"))
+	if other.ID == first.ID {
+		t.Fatal("another attachment got the same ENI")
+	}
+
+	a := must[ENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
+	delete(tc.dp.Hosts, "task-1") // as if the kernel lost it with the crash
+	b := must[ENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
+	if b.Attachment.ID != a.Attachment.ID || b.Attachment.DeviceIndex != 1 {
+		t.Fatalf("a retried attach changed the attachment: %+v, first %+v", b.Attachment, a.Attachment)
+	}
+	if !tc.dp.Hosts["task-1"] || tc.dp.ENIs[first.ID].Host != "task-1" {
+		t.Fatalf("a retried attach did not restore the kernel: %v", tc.dp.Objects())
+	}
+}

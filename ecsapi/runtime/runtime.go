@@ -31,6 +31,7 @@ import (
 	"github.com/containerd/containerd/plugin"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 const (
@@ -397,6 +398,7 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
+	fault.Point(fault.ContainerCreated)
 	cs := &ctrState{name: name, id: id, c: cont}
 	r.mu.Lock()
 	ts.containers[name] = cs
