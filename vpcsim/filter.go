@@ -2,6 +2,7 @@ package vpcsim
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // matchAll reports whether a resource passes every filter: for each filter, one
@@ -84,7 +85,7 @@ func anyMatch(patterns, have []string) bool {
 
 // globMatch matches EC2 filter wildcards: * any run, ? any one character, \ escapes.
 func globMatch(pattern, s string) bool {
-	p, t := []rune(pattern), []rune(s)
+	p, t := chars(pattern), chars(s)
 	// star remembers where the last * was, to backtrack to.
 	pi, ti, starP, starT := 0, 0, -1, 0
 	for ti < len(t) {
@@ -112,6 +113,22 @@ func globMatch(pattern, s string) bool {
 		pi++
 	}
 	return pi == len(p)
+}
+
+// chars splits s into characters to match: its runes, with each byte that is not
+// valid UTF-8 a character of its own, distinct from every rune and from the other
+// bytes ([]rune would make them all U+FFFD, so "\xff" would match "\xfe").
+func chars(s string) []rune {
+	out := make([]rune, 0, len(s))
+	for len(s) > 0 {
+		r, n := utf8.DecodeRuneInString(s)
+		if r == utf8.RuneError && n == 1 {
+			r = utf8.MaxRune + 1 + rune(s[0])
+		}
+		out = append(out, r)
+		s = s[n:]
+	}
+	return out
 }
 
 func boolString(b bool) string {
