@@ -96,6 +96,8 @@ type server struct {
 	cmd      *exec.Cmd
 	log      *os.File
 	extraEnv []string // for the scripts run against it
+	bin      string   // the vpcsim that start runs; "" is the test binary
+	serveEnv []string // added to the environment of `vpcsim serve`
 	// knownFailures names checks of a shared script that cannot pass on this
 	// machine whatever vpcsim does; runScript accepts exactly these failing.
 	knownFailures []string
@@ -147,7 +149,12 @@ func (s *server) start() {
 		s.t.Fatal(err)
 	}
 	s.log = log
-	s.cmd = exec.Command(binary, "serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1")
+	bin := binary
+	if s.bin != "" {
+		bin = s.bin
+	}
+	s.cmd = exec.Command(bin, "serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1")
+	s.cmd.Env = append(os.Environ(), s.serveEnv...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
+)
+
+var (
+	faultOnce sync.Once
+	faultBin  string
+	faultErr  error
+)
+
+// faultBinary builds vpcsim with -tags faultinject, once: the only build
+// whose VPCSIM_FAULT kills it at a fault point.
+func faultBinary(t *testing.T) string {
+	t.Helper()
+	faultOnce.Do(func() {
+		faultBin = filepath.Join(filepath.Dir(binary), "vpcsim-fault")
+		build := exec.Command("go", "build", "-tags", "faultinject", "-o", faultBin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			faultErr = fmt.Errorf("build vpcsim with -tags faultinject: %v %s", err, out)
+		}
+	})
+	if faultErr != nil {
+		t.Fatal(faultErr)
+	}
+	return faultBin
+}
+
+// crashAt restarts the server so that it kills itself at point, runs op, and
+// waits for the kill; then it starts the server again as a user would after a
+// crash.
+func (s *server) crashAt(t *testing.T, point string, op func()) {
+	t.Helper()
+	s.stop(syscall.SIGTERM)
+	s.serveEnv = []string{"VPCSIM_FAULT=" + point}
+	s.start()
+	cmd := s.cmd
+	op()
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("vpcsim never reached fault point %s:\n%s", point, tail(s.logText(), 3000))
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("at %s vpcsim ended with %v, not by its fault point's SIGKILL:\n%s", point, cmd.ProcessState, tail(s.logText(), 3000))
+	}
+	s.cmd = nil
+	s.log.Close()
+	s.serveEnv = nil
+	s.start()
+}
+
+// TestCrashSafety kills vpcsim with SIGKILL at every fault point of
+// CreateSubnet, AttachNetworkInterface, every EC2 commit, RunTask and StopTask
+// (vpcsim/fault), restarts it each time, and checks that the API and the
+// kernel and containerd agree (checkAgree): half-made namespaces, links,
+// nftables entries and containers are gone or finished, no address is lost or
+// handed out twice, and the tasks that were running are adopted again and
+// still answer at their addresses.
+func TestCrashSafety(t *testing.T) {
+	requireE2E(t)
+	s := startServer(t)
+	s.bin = faultBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cfg := sdkConfig(s, "us-west-2")
+	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	// The calls a crash cuts off: not retried into the next server.
+	once := cfg.Copy()
+	once.RetryMaxAttempts = 1
+	ec1, es1 := ec2.NewFromConfig(once), ecs.NewFromConfig(once)
+
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vpcID := aws.ToString(vpc.Vpc.VpcId)
+	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.7.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet := aws.ToString(sub.Subnet.SubnetId)
+	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("crash")}); err != nil {
+		t.Fatal(err)
+	}
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=crash"))
+	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM524xlarge, &ud) // the container instance: 15 ENIs
+	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
+	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
+		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(32), StopTimeout: aws.Int32(1),
+	})
+	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
+	runTask := func() {
+		var failures []ecstypes.Failure
+		for range 100 { // until the container instance has registered
+			run, err := es1.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("crash"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
+			if err == nil && len(run.Tasks) == 1 {
+				return
+			}
+			if err == nil {
+				failures = run.Failures
+			}
+			if err != nil && strings.Contains(err.Error(), "connection") {
+				return // the fault point was in the call itself
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatalf("the task was never placed: %+v", failures)
+	}
+	runTask() // one that runs through every crash
+	w := settle(t, ctx, ec, es)
+	checkAgree(t, s, w)
+
+	// stopOne stops a running task, the oldest.
+	stopOne := func() {
+		for _, task := range w.tasks {
+			if aws.ToString(task.LastStatus) == "RUNNING" {
+				es1.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("crash"), Task: task.TaskArn})
+				return
+			}
+		}
+		t.Fatal("no running task to stop")
+	}
+	steps := []struct {
+		point string
+		op    func()
+	}{
+		{fault.SubnetBridgeMade, func() {
+			ec1.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.7.2.0/24"), AvailabilityZone: aws.String("us-west-2a")})
+		}},
+		{fault.FirewallBeforeStore, func() {
+			ec1.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &subnet})
+		}},
+		{fault.ENIAttachMoved, func() {
+			e, err := ec.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &subnet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ec1.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: e.NetworkInterface.NetworkInterfaceId,
+				InstanceId: client.InstanceId, DeviceIndex: aws.Int32(1)})
+		}},
+		{fault.TaskENICreated, runTask},
+		{fault.TaskENIAttached, runTask},
+		{fault.ContainerCreated, runTask},
+		{fault.TaskStarted, runTask},
+		{fault.TaskContainersStopped, stopOne},
+		{fault.TaskENIDeleted, stopOne},
+	}
+	for _, step := range steps {
+		t.Logf("SIGKILL at %s", step.point)
+		s.crashAt(t, step.point, step.op)
+		w = settle(t, ctx, ec, es)
+		checkAgree(t, s, w)
+		answers(t, s, w, client)
+		if t.Failed() {
+			t.Fatalf("after the crash at %s, the API and the machine disagree (above); server log:\n%s", step.point, tail(s.logText(), 4000))
+		}
+	}
+}
