@@ -81,12 +81,14 @@ func insufficientAddresses(subnetID string) error {
 		"There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", subnetID)
 }
 
-// checkRequestedAddrLocked refuses a requested address that is outside the
-// subnet, reserved, or taken.
+// checkRequestedAddrLocked refuses a requested address that is malformed, outside
+// the subnet, reserved, or taken. The malformed and taken texts are AWS's as
+// clients report them (terraform-provider-aws#23114 for CreateNetworkInterface,
+// aws-cli#7178 for RunInstances).
 func (c *Cloud) checkRequestedAddrLocked(sub *Subnet, s string, also map[netip.Addr]bool) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, invalidValue("Invalid value '%s' for IP address", s)
+		return netip.Addr{}, invalidValue("invalid value for parameter address: %s", s)
 	}
 	if !sub.CIDR.Contains(a) {
 		return netip.Addr{}, Errorf("InvalidParameterValue", "Address does not fall within the subnet's address range")
@@ -95,7 +97,7 @@ func (c *Cloud) checkRequestedAddrLocked(sub *Subnet, s string, also map[netip.A
 		return netip.Addr{}, Errorf("InvalidParameterValue", "Address is in subnet's reserved address range")
 	}
 	if _, taken := c.used[sub.ID][a]; taken || also[a] {
-		return netip.Addr{}, Errorf("InvalidIPAddress.InUse", "The specified address is already in use.")
+		return netip.Addr{}, Errorf("InvalidIPAddress.InUse", "Address %s is in use.", a)
 	}
 	return a, nil
 }
