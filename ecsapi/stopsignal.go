@@ -1,6 +1,11 @@
 package ecsapi
 
-import "sync"
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
 
 // stopSignals wakes a task's lifecycle goroutine when a stop is requested. They
 // live in memory only: after a restart, a task whose desired status is STOPPED
@@ -73,5 +78,41 @@ func (s *Service) Close() {
 	s.metaMu.Unlock()
 	for _, arn := range arns {
 		s.stopMetadata(arn)
+	}
+}
+
+// StopAll stops every task that is not STOPPED, as StopTask with reason would,
+// and waits until all are STOPPED or ctx ends; it returns how many it stopped.
+// Tasks then leave nothing behind, which is what `serve --stop-tasks-on-exit`
+// wants before Close.
+func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
+	s.mu.Lock()
+	var arns []string
+	for arn, t := range s.tasks {
+		if deref(t.T.LastStatus) != "STOPPED" {
+			s.requestStopLocked(t, TaskStopCodeUserInitiated, reason)
+			arns = append(arns, arn)
+		}
+	}
+	s.mu.Unlock()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		left := 0
+		s.mu.Lock()
+		for _, arn := range arns {
+			if t := s.tasks[arn]; t != nil && deref(t.T.LastStatus) != "STOPPED" {
+				left++
+			}
+		}
+		s.mu.Unlock()
+		if left == 0 {
+			return len(arns), nil
+		}
+		select {
+		case <-ctx.Done():
+			return len(arns) - left, fmt.Errorf("%d of %d tasks did not stop: %w", left, len(arns), ctx.Err())
+		case <-tick.C:
+		}
 	}
 }

@@ -145,6 +145,16 @@ func serve(ctx context.Context, args []string) error {
 	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Tasks outlive vpcsim, as they outlive an ECS agent restart, unless asked.
+	if cfg.stopTasksOnExit {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		n, err := ecs.StopAll(stopCtx, "vpcsim stopped (--stop-tasks-on-exit)")
+		log.Info("stopped the tasks", "tasks", n)
+		if err != nil {
+			return fmt.Errorf("--stop-tasks-on-exit: %w", err)
+		}
+	}
 	log.Info("vpcsim stopped")
 	return nil
 }

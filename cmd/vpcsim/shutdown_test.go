@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+)
+
+// TestShutdown: SIGTERM leaves tasks running, as an ECS agent restart does, and
+// the next server adopts them; with --stop-tasks-on-exit, SIGTERM stops them
+// and leaves nothing of theirs; `vpcsim down` then removes everything else,
+// down to the last process and mount.
+func TestShutdown(t *testing.T) {
+	requireE2E(t)
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cfg := sdkConfig(s, "us-west-2")
+	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.8.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet := aws.ToString(sub.Subnet.SubnetId)
+	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("down")}); err != nil {
+		t.Fatal(err)
+	}
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=down"))
+	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM5Xlarge, &ud)
+	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
+	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
+		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(32), StopTimeout: aws.Int32(1),
+	})
+	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
+	runOne := func() string {
+		t.Helper()
+		for range 100 { // until the container instance has registered
+			run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("down"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
+			if err == nil && len(run.Tasks) == 1 {
+				return aws.ToString(run.Tasks[0].TaskArn)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Fatal("the task was never placed")
+		return ""
+	}
+	arn := runOne()
+	w := settle(t, ctx, ec, es)
+	ip := taskIPIn(t, ctx, es, "down", arn)
+
+	// SIGTERM: the server ends cleanly and the task goes on answering.
+	s.stopCleanly(t)
+	if out := s.fetch(t, client, "http://"+ip+"/"); !strings.Contains(out, ip) {
+		t.Fatalf("after SIGTERM the task does not answer: %q", out)
+	}
+	s.start()
+	w = settle(t, ctx, ec, es)
+	checkAgree(t, s, w)
+	answers(t, s, w, client)
+	if got := describeOne(t, ctx, es, "down", arn); aws.ToString(got.LastStatus) != "RUNNING" {
+		t.Fatalf("after a restart the task is %s", aws.ToString(got.LastStatus))
+	}
+
+	// --stop-tasks-on-exit: SIGTERM stops it, namespace, ENI and containers.
+	s.stopCleanly(t)
+	s.serveEnv = []string{"VPCSIM_STOP_TASKS_ON_EXIT=1"}
+	s.start()
+	s.stopCleanly(t)
+	s.serveEnv = nil
+	taskNS := filepath.Join("/run/netns", s.prefix+"task-"+arn[strings.LastIndexByte(arn, '/')+1:])
+	if _, err := os.Stat(taskNS); err == nil {
+		t.Errorf("--stop-tasks-on-exit left the task's namespace %s", taskNS)
+	}
+	s.start()
+	got := describeOne(t, ctx, es, "down", arn)
+	if aws.ToString(got.LastStatus) != "STOPPED" || got.StopCode != ecstypes.TaskStopCodeUserInitiated || !strings.Contains(aws.ToString(got.StoppedReason), "--stop-tasks-on-exit") {
+		t.Fatalf("after --stop-tasks-on-exit the task is %s (%s: %q)", aws.ToString(got.LastStatus), got.StopCode, aws.ToString(got.StoppedReason))
+	}
+	w = settle(t, ctx, ec, es)
+	checkAgree(t, s, w)
+
+	// `vpcsim down` after a plain SIGTERM, with a task still running in it:
+	// no namespace, link, table, container process or mount remains.
+	runOne()
+	settle(t, ctx, ec, es)
+	s.stopCleanly(t)
+	if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
+		t.Fatalf("vpcsim down: %v %s", err, out)
+	}
+	if left, err := hostnet.LeftoversWithPrefix(s.prefix); err != nil || len(left) > 0 {
+		t.Errorf("after vpcsim down: %v %v", left, err)
+	}
+	if left := usingDir(t, s.dataDir); len(left) > 0 {
+		t.Errorf("after vpcsim down, still using %s: %v", s.dataDir, left)
+	}
+}
+
+// stopCleanly sends SIGTERM and checks that the server exits 0.
+func (s *server) stopCleanly(t *testing.T) {
+	t.Helper()
+	cmd := s.cmd
+	s.stop(syscall.SIGTERM)
+	if !cmd.ProcessState.Success() {
+		t.Fatalf("vpcsim serve ended with %v on SIGTERM:\n%s", cmd.ProcessState, tail(s.logText(), 3000))
+	}
+}
+
+func describeOne(t *testing.T, ctx context.Context, es *ecs.Client, cluster, arn string) ecstypes.Task {
+	t.Helper()
+	got, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: []string{arn}})
+	if err != nil || len(got.Tasks) != 1 {
+		t.Fatalf("describe %s: %v %+v", arn, err, got)
+	}
+	return got.Tasks[0]
+}
+
+func taskIPIn(t *testing.T, ctx context.Context, es *ecs.Client, cluster, arn string) string {
+	t.Helper()
+	task := describeOne(t, ctx, es, cluster, arn)
+	if len(task.Containers) == 0 || len(task.Containers[0].NetworkInterfaces) == 0 {
+		t.Fatalf("task %s has no address: %+v", arn, task)
+	}
+	return aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
+}
+
+// usingDir lists the processes (containerd, its shims) whose command line
+// names dir and the mounts (container root filesystems, snapshots) under it.
+func usingDir(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !bytes.Contains(b, []byte(dir)) {
+			continue
+		}
+		out = append(out, "process "+filepath.Base(filepath.Dir(p))+": "+string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir) {
+			out = append(out, "mount "+f[4])
+		}
+	}
+	return out
+}
