@@ -44,27 +44,37 @@ type Auth struct {
 	Presigned     bool     // true when read from the query string (X-Amz-*)
 }
 
-// ErrNotSigned means the request carries no SigV4 signature at all.
+// ErrNotSigned means the request carries no SigV4 signature at all: no
+// Authorization header that starts with "AWS4-" (AWS's front end takes any other
+// as absent) and no X-Amz-Algorithm query parameter.
 var ErrNotSigned = errors.New("awsauth: request is not signed with SigV4")
 
-// ParseCredential reads "AKID/20260101/us-west-2/ec2/aws4_request".
+// ParseCredential reads "AKID/20260101/us-west-2/ec2/aws4_request". Trailing
+// slashes are ignored, as AWS ignores them. The access key and the date are not
+// checked here: an unknown key and a date that is not the request's are
+// refusals of their own (see Keys.Verify).
 func ParseCredential(s string) (Credential, error) {
-	parts := strings.Split(s, "/")
+	parts := strings.Split(strings.TrimRight(s, "/"), "/")
 	if len(parts) != 5 {
-		return Credential{}, fmt.Errorf("awsauth: credential %q: want 5 slash-separated parts, have %d", s, len(parts))
+		return Credential{}, refuse(Incomplete, "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '%s'", s)
 	}
 	c := Credential{AccessKey: parts[0], Date: parts[1], Region: parts[2], Service: parts[3], Terminal: parts[4]}
-	switch {
-	case c.AccessKey == "":
-		return Credential{}, fmt.Errorf("awsauth: credential %q: empty access key", s)
-	case len(c.Date) != 8 || strings.Trim(c.Date, "0123456789") != "":
-		return Credential{}, fmt.Errorf("awsauth: credential %q: date %q is not yyyymmdd", s, c.Date)
-	case c.Region == "":
-		return Credential{}, fmt.Errorf("awsauth: credential %q: empty region", s)
-	case c.Service == "":
-		return Credential{}, fmt.Errorf("awsauth: credential %q: empty service", s)
-	case c.Terminal != "aws4_request":
-		return Credential{}, fmt.Errorf("awsauth: credential %q: scope must end in aws4_request", s)
+	// AWS names every wrong piece of the scope in one message, each sentence
+	// followed by a space.
+	var wrong strings.Builder
+	if c.Region == "" {
+		wrong.WriteString("Credential should be scoped to a valid region, not ''. ")
+	}
+	if c.Service == "" {
+		// (vpcsim's wording: AWS names the service it expects, which a parser
+		// that serves every service cannot.)
+		wrong.WriteString("Credential should be scoped to a valid service, not ''. ")
+	}
+	if c.Terminal != "aws4_request" {
+		fmt.Fprintf(&wrong, "Credential should be scoped with a valid terminator: 'aws4_request', not '%s'. ", c.Terminal)
+	}
+	if wrong.Len() > 0 {
+		return Credential{}, refuse(Mismatch, "%s", wrong.String())
 	}
 	return c, nil
 }
@@ -73,94 +83,85 @@ func ParseCredential(s string) (Credential, error) {
 //
 //	AWS4-HMAC-SHA256 Credential=AKID/20260101/us-west-2/ec2/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc…
 //
-// The three fields may come in any order, separated by commas with optional spaces.
-func ParseAuthorization(h string) (Auth, error) {
+// The fields may come in any order, separated by commas and/or spaces; unknown
+// fields are ignored. A header that does not start with "AWS4-" is
+// ErrNotSigned; any other refusal is an *Error worded as AWS words it.
+func ParseAuthorization(h string) (Auth, error) { return parseAuthorization(h, true) }
+
+// parseAuthorization is ParseAuthorization for a request that has (haveDate) or
+// lacks an X-Amz-Date or Date header: AWS names a missing date in the same
+// message as missing fields.
+func parseAuthorization(h string, haveDate bool) (Auth, error) {
 	h = strings.TrimSpace(h)
-	if h == "" {
+	if !strings.HasPrefix(h, "AWS4-") {
 		return Auth{}, ErrNotSigned
 	}
-	alg, rest, ok := strings.Cut(h, " ")
-	if !ok {
-		return Auth{}, fmt.Errorf("awsauth: authorization header has no fields after %q", alg)
-	}
-	if alg != Algorithm {
-		return Auth{}, fmt.Errorf("awsauth: unsupported algorithm %q", alg)
-	}
-	a := Auth{Algorithm: alg}
-	var haveCred, haveHeaders, haveSig bool
-	for _, field := range strings.Split(rest, ",") {
-		field = strings.TrimSpace(field)
-		if field == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(field, "=")
+	alg, rest, _ := strings.Cut(h, " ")
+	fields := map[string]string{}
+	for _, f := range strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' }) {
+		k, v, ok := strings.Cut(f, "=")
 		if !ok {
-			return Auth{}, fmt.Errorf("awsauth: authorization field %q has no '='", field)
+			return Auth{}, refuse(Incomplete, "'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", f, h)
 		}
-		switch k {
-		case "Credential":
-			c, err := ParseCredential(v)
-			if err != nil {
-				return Auth{}, err
-			}
-			a.Credential, haveCred = c, true
-		case "SignedHeaders":
-			hs, err := parseSignedHeaders(v)
-			if err != nil {
-				return Auth{}, err
-			}
-			a.SignedHeaders, haveHeaders = hs, true
-		case "Signature":
-			if !isHex(v) {
-				return Auth{}, fmt.Errorf("awsauth: signature %q is not hex", v)
-			}
-			a.Signature, haveSig = v, true
-		default:
-			return Auth{}, fmt.Errorf("awsauth: unknown authorization field %q", k)
+		fields[k] = v
+	}
+	var missing []string
+	for _, k := range []string{"Credential", "Signature", "SignedHeaders"} {
+		// An empty SignedHeaders is present to AWS; the host check refuses it later.
+		if v, ok := fields[k]; !ok || v == "" && k != "SignedHeaders" {
+			missing = append(missing, "Authorization header requires '"+k+"' parameter.")
 		}
 	}
-	switch {
-	case !haveCred:
-		return Auth{}, errors.New("awsauth: authorization header lacks Credential")
-	case !haveHeaders:
-		return Auth{}, errors.New("awsauth: authorization header lacks SignedHeaders")
-	case !haveSig:
-		return Auth{}, errors.New("awsauth: authorization header lacks Signature")
+	if len(missing) > 0 {
+		if !haveDate {
+			missing = append(missing, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+		}
+		return Auth{}, refuse(Incomplete, "%s Authorization=%s", strings.Join(missing, " "), h)
 	}
-	return a, nil
+	return readAuth(alg, fields["Credential"], fields["SignedHeaders"], fields["Signature"], false)
 }
 
 // ParseQuery reads a presigned request's X-Amz-Algorithm, X-Amz-Credential,
-// X-Amz-SignedHeaders and X-Amz-Signature parameters.
+// X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature parameters. Without an
+// X-Amz-Algorithm parameter the request is ErrNotSigned, as AWS takes it.
 func ParseQuery(q url.Values) (Auth, error) {
-	cred := q.Get("X-Amz-Credential")
-	if cred == "" {
+	if _, ok := q["X-Amz-Algorithm"]; !ok {
 		return Auth{}, ErrNotSigned
 	}
-	if alg := q.Get("X-Amz-Algorithm"); alg != Algorithm {
-		return Auth{}, fmt.Errorf("awsauth: unsupported algorithm %q", alg)
+	var missing strings.Builder
+	for _, k := range []string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"} {
+		if q.Get(k) == "" {
+			missing.WriteString("AWS query-string parameters must include '" + k + "'. ")
+		}
+	}
+	if missing.Len() > 0 {
+		return Auth{}, refuse(Incomplete, "%sRe-examine the query-string parameters.", missing.String())
+	}
+	return readAuth(q.Get("X-Amz-Algorithm"), q.Get("X-Amz-Credential"), q.Get("X-Amz-SignedHeaders"), q.Get("X-Amz-Signature"), true)
+}
+
+// readAuth checks the algorithm and reads the credential and signed headers of
+// a header or a presigned query.
+func readAuth(alg, cred, signedHeaders, sig string, presigned bool) (Auth, error) {
+	if alg != Algorithm {
+		return Auth{}, refuse(Incomplete, "Unsupported AWS 'algorithm': '%s' (only AWS4-HMAC-SHA256 for now). ", alg)
 	}
 	c, err := ParseCredential(cred)
 	if err != nil {
 		return Auth{}, err
 	}
-	hs, err := parseSignedHeaders(q.Get("X-Amz-SignedHeaders"))
-	if err != nil {
-		return Auth{}, err
-	}
-	sig := q.Get("X-Amz-Signature")
-	if !isHex(sig) {
-		return Auth{}, fmt.Errorf("awsauth: signature %q is not hex", sig)
-	}
-	return Auth{Algorithm: Algorithm, Credential: c, SignedHeaders: hs, Signature: sig, Presigned: true}, nil
+	return Auth{Algorithm: alg, Credential: c, SignedHeaders: parseSignedHeaders(signedHeaders), Signature: sig, Presigned: presigned}, nil
 }
 
 // FromRequest reads the signature of r from its Authorization header, else from its
 // URL query (a presigned request). It never reads the body. ErrNotSigned means
-// neither is present.
+// neither is present; other errors are *Error.
 func FromRequest(r *http.Request) (Auth, error) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		return ParseAuthorization(h)
+		a, err := parseAuthorization(h, r.Header.Get("X-Amz-Date") != "" || r.Header.Get("Date") != "")
+		if !errors.Is(err, ErrNotSigned) {
+			return a, err
+		}
 	}
 	if r.URL != nil {
 		return ParseQuery(r.URL.Query())
@@ -189,8 +190,11 @@ func Service(r *http.Request) string {
 }
 
 // Verifier checks a request's signature against the secret of its access key. It is
-// the seam where verification plugs in: the protocol packages call it, when one is
-// configured, after reading the body (payload) and before doing anything.
+// the seam where verification plugs in: the protocol packages call it through
+// Authenticate, when one is configured, after reading the body (payload) and
+// before doing anything. Verify returns nil, or an *Error naming the AWS refusal;
+// Authenticate takes any other error as a signature mismatch. Keys is the
+// implementation.
 type Verifier interface {
 	Verify(r *http.Request, payload []byte, a Auth) error
 }
@@ -216,27 +220,14 @@ func hmacSHA256(key []byte, data string) []byte {
 	return m.Sum(nil)
 }
 
-func parseSignedHeaders(v string) ([]string, error) {
-	if v == "" {
-		return nil, errors.New("awsauth: empty SignedHeaders")
-	}
-	hs := strings.Split(v, ";")
-	for _, h := range hs {
-		if h == "" || h != strings.ToLower(h) {
-			return nil, fmt.Errorf("awsauth: SignedHeaders %q: each name must be non-empty and lower-case", v)
+// parseSignedHeaders reads "host;x-amz-date". AWS matches header names without
+// regard to case, so they are lower-cased here; empty names are dropped.
+func parseSignedHeaders(v string) []string {
+	var hs []string
+	for _, h := range strings.Split(v, ";") {
+		if h = strings.ToLower(strings.TrimSpace(h)); h != "" {
+			hs = append(hs, h)
 		}
 	}
-	return hs, nil
-}
-
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f' || 'A' <= r && r <= 'F') {
-			return false
-		}
-	}
-	return true
+	return hs
 }
