@@ -159,14 +159,7 @@ func FuzzRuleCIDR(f *testing.F) {
 		f.Add(s)
 	}
 	ctx := context.Background()
-	c, err := New(ctx, NewMemStore(), NewFakeDataplane())
-	if err != nil {
-		f.Fatal(err)
-	}
-	v, err := c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
-	if err != nil {
-		f.Fatal(err)
-	}
+	c, v := cloudWithVPC(f)
 	g, err := c.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "web", Description: "web"})
 	if err != nil {
 		f.Fatal(err)
@@ -228,6 +221,21 @@ func FuzzRuleCIDR(f *testing.F) {
 			}
 		}
 	})
+}
+
+// cloudWithVPC is a Cloud over a fake dataplane with one VPC, 10.0.0.0/16.
+func cloudWithVPC(tb testing.TB) (*Cloud, VPC) {
+	tb.Helper()
+	c, err := New(context.Background(), NewMemStore(), NewFakeDataplane())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Wait)
+	v, err := c.CreateVpc(context.Background(), west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c, v
 }
 
 // refLast is the broadcast address of p, computed bit by bit.
@@ -349,15 +357,7 @@ func FuzzSubnetAddresses(f *testing.F) {
 			ops = ops[:64]
 		}
 		ctx := context.Background()
-		c, err := New(ctx, NewMemStore(), NewFakeDataplane())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Wait()
-		v, err := c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, v := cloudWithVPC(t)
 		cidr := "10.0.8.0/" + strconv.Itoa(24+int(size)%5)
 		sub, err := c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: cidr, AZ: "us-west-2a"})
 		if err != nil {
@@ -525,14 +525,7 @@ func FuzzRequestedAddress(f *testing.F) {
 		f.Add(s)
 	}
 	ctx := context.Background()
-	c, err := New(ctx, NewMemStore(), NewFakeDataplane())
-	if err != nil {
-		f.Fatal(err)
-	}
-	v, err := c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
-	if err != nil {
-		f.Fatal(err)
-	}
+	c, v := cloudWithVPC(f)
 	sub, err := c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.8.0/24", AZ: "us-west-2a"})
 	if err != nil {
 		f.Fatal(err)
