@@ -29,11 +29,14 @@ run: deps build
 # test runs every test: unit tests, kernel tests (root), and end-to-end tests that
 # drive aws-cli v1 and v2, aws-sdk-go-v2 and ../shared/acceptance against a real vpcsim.
 # The end-to-end tests (cmd/vpcsim) run after the other packages, not beside
-# them: the acceptance scripts count every vs- namespace on the machine.
+# them: the acceptance scripts count every vs- namespace on the machine. The
+# last step fails if any test left a namespace, link, nftables table,
+# containerd process or mount behind.
 test: deps vet
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/vpcsim)
 	$(GO) test -count=1 -timeout 15m ./cmd/vpcsim
 	$(GO) test -race -count=1 -short ./vpcsim/ ./ecsapi/ ./storage/
+	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 
 # unit runs the tests that need neither root nor the aws CLI.
 unit:

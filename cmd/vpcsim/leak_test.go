@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vpcsim/vpcsim/hostnet"
+)
+
+// TestNothingLeftBehind runs last in `make test` (VPCSIM_LEAK_CHECK=1), after
+// every other package's tests, and fails if anything vpcsim's tests made
+// outlived them: namespaces, links and nftables tables named vs-, containerd
+// daemons and shims of vpcsim's (whose containers and snapshots live in them),
+// and mounts of container root filesystems, snapshots or namespaces. A vpcsim
+// serving from the default data directory (`make run`) is not a test's and is
+// left out.
+func TestNothingLeftBehind(t *testing.T) {
+	if os.Getenv("VPCSIM_LEAK_CHECK") != "1" {
+		t.Skip("runs at the end of make test (VPCSIM_LEAK_CHECK=1), when every other test has finished")
+	}
+	if err := hostnet.Privileged(); err != nil {
+		t.Fatalf("the leak check needs root: %v", err)
+	}
+	left, err := hostnet.Leftovers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	left = append(left, vpcsimProcesses(t)...)
+	left = append(left, vpcsimMounts(t)...)
+	for _, l := range left {
+		t.Errorf("left behind: %s", l)
+	}
+}
+
+// ours reports whether s names something of a vpcsim other than the one of
+// the default data directory.
+func ours(s string) bool {
+	return !strings.Contains(s, defaultDataDir()+"/")
+}
+
+// vpcsimProcesses lists managed containerd daemons (`containerd --config
+// <data>/containerd/config.toml`) and shims of vpcsim's containerd namespace.
+func vpcsimProcesses(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) == 0 {
+			continue
+		}
+		args := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
+		cmd := strings.Join(args, " ")
+		managed := filepath.Base(args[0]) == "containerd" && strings.Contains(cmd, "/containerd/config.toml") && !strings.Contains(cmd, "/etc/containerd/")
+		shim := strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && strings.Contains(cmd, "-namespace vpcsim")
+		if (managed || shim) && ours(cmd) {
+			out = append(out, "process "+filepath.Base(filepath.Dir(p))+": "+cmd)
+		}
+	}
+	return out
+}
+
+// vpcsimMounts lists mounts of containers in vpcsim's containerd namespace and
+// of its snapshots (namespaces' own mounts go with their files, listed above).
+func vpcsimMounts(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 5 {
+			continue
+		}
+		at := f[4]
+		if (strings.Contains(at, "/io.containerd.runtime.v2.task/vpcsim/") ||
+			strings.Contains(at, "/containerd/root/io.containerd.snapshotter.")) && ours(at) {
+			out = append(out, "mount "+at)
+		}
+	}
+	return out
+}
