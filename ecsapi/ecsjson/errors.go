@@ -67,16 +67,6 @@ func errServer() *apiError {
 	return serviceError(http.StatusInternalServerError, "ServerException", serverFaultMessage)
 }
 
-func errSignature() *apiError {
-	return serviceError(http.StatusBadRequest, coralNS+"InvalidSignatureException",
-		"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.")
-}
-
-func errMissingAuth() *apiError {
-	return serviceError(http.StatusBadRequest, coralNS+"MissingAuthenticationTokenException",
-		"Request is missing Authentication Token")
-}
-
 // toAPIError maps any error of a request to what the client receives. Context
 // errors come first: a request cancelled or timed out mid-way is not a bug,
 // whatever the layer below wrapped it in. Refusals (ours, the decoder's, the

@@ -48,8 +48,8 @@ type Handler struct {
 type Option func(*Handler)
 
 // WithVerifier makes the handler check every request's SigV4 signature with v
-// before acting on it: unsigned requests get MissingAuthenticationTokenException,
-// badly signed ones InvalidSignatureException.
+// before acting on it; unsigned or badly signed requests are refused as ECS
+// refuses them (see errAuth).
 func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verifier = v } }
 
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
@@ -197,16 +197,9 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 		return nil, errUnknownOperation()
 	}
 	if h.verifier != nil {
-		a, err := awsauth.FromRequest(r)
-		if errors.Is(err, awsauth.ErrNotSigned) {
-			return nil, errMissingAuth()
-		}
-		if err == nil {
-			err = h.verifier.Verify(r, payload, a)
-		}
-		if err != nil {
+		if err := awsauth.Authenticate(r, payload, h.verifier); err != nil {
 			h.log.InfoContext(ctx, "signature refused", "operation", op, "err", err)
-			return nil, errSignature()
+			return nil, errAuth(err)
 		}
 	}
 	act, ok := h.actions[op]

@@ -44,7 +44,8 @@ type Handler struct {
 type Option func(*Handler)
 
 // WithVerifier makes the handler check every request's SigV4 signature with v
-// before acting on it; unsigned or badly signed requests get AuthFailure.
+// before acting on it; unsigned or badly signed requests are refused as EC2 (or
+// STS) refuses them (see errAuth).
 func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verifier = v } }
 
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
@@ -276,13 +277,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers one request: the body of a success, or the error to render.
 func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bool, reqID string, params url.Values, payload []byte) ([]byte, error) {
 	if h.verifier != nil {
-		a, err := awsauth.FromRequest(r)
-		if err == nil {
-			err = h.verifier.Verify(r, payload, a)
-		}
-		if err != nil {
+		if err := awsauth.Authenticate(r, payload, h.verifier); err != nil {
 			h.log.InfoContext(ctx, "signature refused", "err", err)
-			return nil, &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
+			return nil, errAuth(err, sts)
 		}
 	}
 	if act == "" {

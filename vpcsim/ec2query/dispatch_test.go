@@ -258,8 +258,9 @@ func (r refuseAll) Verify(_ *http.Request, _ []byte, a awsauth.Auth) error {
 func TestVerifierSeam(t *testing.T) {
 	var seen awsauth.Auth
 	ts := newTestServer(t, WithVerifier(refuseAll{&seen}))
+	// A verifier's own error is a signature mismatch (see errAuth).
 	status, code, _ := ts.fail(t, "DescribeVpcs")
-	if status != 401 || code != "AuthFailure" {
+	if status != 403 || code != "SignatureDoesNotMatch" {
 		t.Errorf("got HTTP %d %s", status, code)
 	}
 	if seen.Credential.Region != "us-west-2" || seen.Credential.AccessKey != "test" {

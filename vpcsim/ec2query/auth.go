@@ -1,0 +1,48 @@
+package ec2query
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+)
+
+// errAuth words a refused signature as EC2 does, or, for sts, as STS does: the
+// two share this endpoint but not their refusals. Texts and statuses as
+// recorded from AWS (in clients' issue reports and logs):
+//
+//	           EC2                                  STS
+//	Unsigned   400 MissingParameter (AWSAccessKeyId) 403 MissingAuthenticationToken
+//	Incomplete 400 IncompleteSignature               400 IncompleteSignature
+//	UnknownKey 401 AuthFailure                       403 InvalidClientTokenId
+//	Mismatch   403 SignatureDoesNotMatch             403 SignatureDoesNotMatch
+//	Expired    400 RequestExpired                    403 SignatureDoesNotMatch
+//
+// Incomplete and Mismatch carry AWS's particulars (awsauth's message); so does
+// STS's Expired ("Signature expired: …").
+func errAuth(err error, sts bool) *apiError {
+	var e *awsauth.Error
+	if !errors.As(err, &e) {
+		e = &awsauth.Error{Refusal: awsauth.Mismatch, Message: awsauth.MsgMismatch}
+	}
+	switch e.Refusal {
+	case awsauth.Unsigned:
+		if sts {
+			return &apiError{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: e.Message}
+		}
+		// EC2 looks for SigV2's parameters in a request with no signature.
+		return errMissingParameter("AWSAccessKeyId")
+	case awsauth.Incomplete:
+		return &apiError{Status: http.StatusBadRequest, Code: "IncompleteSignature", Message: e.Message}
+	case awsauth.UnknownKey:
+		if sts {
+			return &apiError{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: e.Message}
+		}
+		return &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
+	case awsauth.Expired:
+		if !sts {
+			return &apiError{Status: http.StatusBadRequest, Code: "RequestExpired", Message: "Request has expired."}
+		}
+	}
+	return &apiError{Status: http.StatusForbidden, Code: "SignatureDoesNotMatch", Message: e.Message}
+}
