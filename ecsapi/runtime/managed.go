@@ -78,7 +78,13 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 	if bin, err = exec.LookPath(bin); err != nil {
 		return nil, fmt.Errorf("containerd: %w (install the containerd and runc packages)", err)
 	}
+	// The directory is what keeps everyone but root off the daemon's sockets
+	// (connecting needs search permission on it): 0700, even when an earlier
+	// run left it looser, which MkdirAll would keep.
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, err
 	}
 	// One vpcsim process manages a data directory's daemon; the lock goes
@@ -128,7 +134,19 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 		m.Close()
 		return nil, fmt.Errorf("containerd did not start: %w%s", err, m.logTail())
 	}
+	m.restrictSockets()
 	return m, nil
+}
+
+// restrictSockets takes the group bits off the daemon's sockets: containerd
+// makes them 0660 (for its [grpc] gid), vpcsim wants them 0600. The 0700
+// directory already keeps others out; this is so the sockets say so too.
+func (m *Managed) restrictSockets() {
+	for _, s := range []string{m.address, m.address + ".ttrpc"} {
+		if err := os.Chmod(s, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			m.log.Warn("restrict the containerd socket", "socket", s, "err", err)
+		}
+	}
 }
 
 // Address is the daemon's gRPC socket.
@@ -203,6 +221,14 @@ func (m *Managed) supervise(cfg string, started chan<- error) {
 			}
 			m.mu.Unlock()
 			_ = os.WriteFile(filepath.Join(m.dir, "containerd.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+			if !first {
+				// A restarted daemon makes its sockets anew, 0660.
+				go func() {
+					if waitServing(context.Background(), m.address, procDone, 30*time.Second) == nil {
+						m.restrictSockets()
+					}
+				}()
+			}
 		}
 		if first {
 			started <- err

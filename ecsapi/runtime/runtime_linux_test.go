@@ -1061,9 +1061,21 @@ func TestManagedReplacesStaleDaemon(t *testing.T) {
 	if err := waitServing(ctx, sock, nil, 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// As an older vpcsim, or a user, may have left it: StartManaged tightens it.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	m, err := StartManaged(ctx, dataDir, WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700, sock: 0o600, sock + ".ttrpc": 0o600} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), want)
+		}
 	}
 	select {
 	case <-exited:
