@@ -432,6 +432,7 @@ func TestRuntime(t *testing.T) {
 	})
 
 	t.Run("initProcessEnabled", func(t *testing.T) { testInitProcess(t, ctx, r) })
+	t.Run("capabilities", func(t *testing.T) { testCapabilities(t, ctx, r) })
 
 	t.Run("Stats", func(t *testing.T) {
 		ex := newExits()

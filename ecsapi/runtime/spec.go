@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	containerd "github.com/containerd/containerd"
 	"github.com/containerd/containerd/containers"
 	"github.com/containerd/containerd/oci"
+	"github.com/containerd/containerd/pkg/cap"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
@@ -86,15 +88,17 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 		opts = append(opts, withUlimits(def.Ulimits))
 	}
 
-	if deref(def.Privileged) {
+	privileged := deref(def.Privileged)
+	if privileged {
 		opts = append(opts, oci.WithPrivileged, oci.WithAllDevicesAllowed, oci.WithHostDevices)
 	}
+	var capAdd, capDrop []string
 	if lp := def.LinuxParameters; lp != nil {
 		if lp.Swappiness != nil {
 			opts = append(opts, withSwappiness(uint64(*lp.Swappiness)))
 		}
 		if caps := lp.Capabilities; caps != nil {
-			opts = append(opts, capabilityOpts(caps.Add, caps.Drop)...)
+			capAdd, capDrop = caps.Add, caps.Drop
 		}
 		if lp.SharedMemorySize != nil {
 			opts = append(opts, withShmSize(int64(*lp.SharedMemorySize)))
@@ -103,6 +107,8 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 			opts = append(opts, withTmpfs(deref(t.ContainerPath), int64(deref(t.Size)), t.MountOptions))
 		}
 	}
+	// Last: the capabilities depend on the user, which WithUser resolved.
+	opts = append(opts, withCapabilities(capAdd, capDrop, privileged))
 	return opts, nil
 }
 
@@ -197,40 +203,90 @@ func withUlimits(ulimits []ecsapi.Ulimit) oci.SpecOpts {
 	}
 }
 
-// capabilityOpts adds and drops capabilities named as ECS names them
-// ("NET_ADMIN", or "ALL").
-func capabilityOpts(add, drop []string) []oci.SpecOpts {
-	var opts []oci.SpecOpts
-	capName := func(c string) string {
-		c = strings.ToUpper(c)
-		if !strings.HasPrefix(c, "CAP_") {
-			c = "CAP_" + c
+// dockerDefaultCapabilities is the set Docker gives a container that asks for
+// nothing (moby oci/caps.DefaultCapabilities), and what containerd's default
+// spec has too: containers get these and no more unless the task definition
+// adds some or is privileged.
+var dockerDefaultCapabilities = []string{
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+	"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+	"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+}
+
+// dockerCapabilities is the capability set Docker computes for a container,
+// which is what the ECS agent asks it for (moby oci/caps.TweakCapabilities):
+// privileged → all, add and drop ignored; add ALL → all but those dropped;
+// drop ALL → those added alone; otherwise the defaults less those dropped,
+// plus those added. add and drop name capabilities as ECS does ("NET_ADMIN",
+// "ALL"; RegisterTaskDefinition checks them); the result as the kernel does
+// ("CAP_NET_ADMIN"). all is every capability the host has.
+func dockerCapabilities(defaults, all, add, drop []string, privileged bool) []string {
+	kernelNames := func(names []string) (caps []string, hasAll bool) {
+		for _, n := range names {
+			n = strings.ToUpper(strings.TrimSpace(n))
+			if n == "ALL" {
+				hasAll = true
+				continue
+			}
+			if !strings.HasPrefix(n, "CAP_") {
+				n = "CAP_" + n
+			}
+			caps = append(caps, n)
 		}
-		return c
+		return caps, hasAll
 	}
-	var adds, drops []string
-	for _, c := range add {
-		if strings.EqualFold(c, "ALL") {
-			opts = append(opts, oci.WithAllKnownCapabilities)
-			continue
+	adds, addAll := kernelNames(add)
+	drops, dropAll := kernelNames(drop)
+	var out []string
+	switch {
+	case privileged:
+		out = slices.Clone(all)
+	case addAll:
+		for _, c := range all {
+			if !slices.Contains(drops, c) {
+				out = append(out, c)
+			}
 		}
-		adds = append(adds, capName(c))
-	}
-	for _, c := range drop {
-		if strings.EqualFold(c, "ALL") {
-			opts = append(opts, oci.WithCapabilities(nil))
-			continue
+	case dropAll:
+		out = adds
+	default:
+		for _, c := range defaults {
+			if !slices.Contains(drops, c) {
+				out = append(out, c)
+			}
 		}
-		drops = append(drops, capName(c))
+		out = append(out, adds...)
 	}
-	// Docker applies drops before adds, so "drop ALL, add X" leaves X.
-	if len(drops) > 0 {
-		opts = append(opts, oci.WithDroppedCapabilities(drops))
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// withCapabilities sets the process's capabilities as Docker does (see
+// dockerCapabilities), in the bounding, effective and permitted sets of a root
+// process; a process of another user gets the bounding set only, as execve
+// would leave it (moby oci.SetCapabilities). Never inheritable or ambient.
+func withCapabilities(add, drop []string, privileged bool) oci.SpecOpts {
+	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
+		var all []string
+		if privileged || slices.ContainsFunc(add, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), "ALL") }) {
+			// Every capability this host's kernel has: vpcsim runs as root
+			// and holds them all.
+			var err error
+			if all, err = cap.Current(); err != nil {
+				return fmt.Errorf("read this process's capabilities: %w", err)
+			}
+		}
+		set := dockerCapabilities(dockerDefaultCapabilities, all, add, drop, privileged)
+		if s.Process == nil {
+			s.Process = &specs.Process{}
+		}
+		c := &specs.LinuxCapabilities{Bounding: set}
+		if s.Process.User.UID == 0 {
+			c.Effective, c.Permitted = set, set
+		}
+		s.Process.Capabilities = c
+		return nil
 	}
-	if len(adds) > 0 {
-		opts = append(opts, oci.WithAddedCapabilities(adds))
-	}
-	return opts
 }
 
 // withShmSize resizes the default /dev/shm (64 MiB) to sizeMiB.
