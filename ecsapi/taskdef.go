@@ -60,7 +60,7 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 		td.Memory = str(strconv.Itoa(mem))
 	}
 	td.Compatibilities = []Compatibility{CompatibilityEc2}
-	if in.NetworkMode == NetworkModeAwsvpc && fargateFits(cpu, mem) {
+	if in.NetworkMode == NetworkModeAwsvpc && fargateFits(cpu, mem) && fargateCompatible(in.ContainerDefinitions) {
 		td.Compatibilities = append(td.Compatibilities, CompatibilityFargate)
 	}
 	td.RequiresAttributes = requiredAttributes(&td)

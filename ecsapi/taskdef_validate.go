@@ -65,6 +65,9 @@ func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err e
 		if err := checkNetworkMode(c, mode); err != nil {
 			return 0, 0, err
 		}
+		if err := checkPrivileges(c, fargate); err != nil {
+			return 0, 0, err
+		}
 	}
 	for i := range in.ContainerDefinitions {
 		for _, d := range in.ContainerDefinitions[i].DependsOn {
@@ -91,6 +94,69 @@ func checkContainerMemory(c *ContainerDefinition, taskMem int) error {
 		return clientErr("Invalid 'cpu' setting for container '%s'.", name)
 	}
 	return nil
+}
+
+// linuxCapabilities are the names linuxParameters.capabilities takes: the
+// "Valid values" of KernelCapabilities in the ECS API reference (botocore's
+// model documents them; its shape has no enum). "ALL" stands for all of them.
+var linuxCapabilities = map[string]bool{
+	"ALL": true, "AUDIT_CONTROL": true, "AUDIT_WRITE": true, "BLOCK_SUSPEND": true, "CHOWN": true,
+	"DAC_OVERRIDE": true, "DAC_READ_SEARCH": true, "FOWNER": true, "FSETID": true, "IPC_LOCK": true,
+	"IPC_OWNER": true, "KILL": true, "LEASE": true, "LINUX_IMMUTABLE": true, "MAC_ADMIN": true,
+	"MAC_OVERRIDE": true, "MKNOD": true, "NET_ADMIN": true, "NET_BIND_SERVICE": true, "NET_BROADCAST": true,
+	"NET_RAW": true, "SETFCAP": true, "SETGID": true, "SETPCAP": true, "SETUID": true,
+	"SYS_ADMIN": true, "SYS_BOOT": true, "SYS_CHROOT": true, "SYS_MODULE": true, "SYS_NICE": true,
+	"SYS_PACCT": true, "SYS_PTRACE": true, "SYS_RAWIO": true, "SYS_RESOURCE": true, "SYS_TIME": true,
+	"SYS_TTY_CONFIG": true, "SYSLOG": true, "WAKE_ALARM": true,
+}
+
+// fargateCapability is the one capability Fargate lets a container add.
+const fargateCapability = "SYS_PTRACE"
+
+// checkPrivileges refuses capability names ECS does not know, and on Fargate
+// a privileged container or one adding any capability but SYS_PTRACE (the
+// API reference: "Tasks launched on Fargate only support adding the
+// SYS_PTRACE kernel capability"; privileged "is not supported" there).
+// (unverified: the wording of these three refusals; AWS's was not found, so
+// they follow its other "Invalid setting for container" and Fargate ones.)
+func checkPrivileges(c *ContainerDefinition, fargate bool) error {
+	name := deref(c.Name)
+	if fargate && deref(c.Privileged) {
+		return clientErr("Fargate requires that the 'privileged' setting be 'false' for container '%s'.", name)
+	}
+	lp := c.LinuxParameters
+	if lp == nil || lp.Capabilities == nil {
+		return nil
+	}
+	for _, list := range []struct {
+		field string
+		names []string
+	}{{"add", lp.Capabilities.Add}, {"drop", lp.Capabilities.Drop}} {
+		for _, n := range list.names {
+			if !linuxCapabilities[n] {
+				return clientErr("Invalid setting for container '%s'. '%s' in linuxParameters.capabilities.%s is not a Linux capability.", name, n, list.field)
+			}
+		}
+	}
+	if fargate {
+		for _, n := range lp.Capabilities.Add {
+			if n != fargateCapability {
+				return clientErr("Tasks using the Fargate launch type only support adding the 'SYS_PTRACE' kernel capability, not '%s' (container '%s').", n, name)
+			}
+		}
+	}
+	return nil
+}
+
+// fargateCompatible reports whether containers can run on Fargate as far as
+// their privileges go: none privileged, none adding a capability but SYS_PTRACE.
+func fargateCompatible(defs []ContainerDefinition) bool {
+	for i := range defs {
+		if checkPrivileges(&defs[i], true) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // checkNetworkMode applies what awsvpc and host mode forbid or require.
