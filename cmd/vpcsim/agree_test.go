@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -88,6 +89,7 @@ func readAPI(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) 
 func settle(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) apiWorld {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
+	var last string
 	for {
 		w := readAPI(t, ctx, ec, es)
 		var moving []string
@@ -97,14 +99,33 @@ func settle(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) a
 				moving = append(moving, taskID(task)+" "+last+"→"+desired)
 			}
 		}
-		if len(moving) == 0 {
+		// The reads are one after another: a world read twice alike was not
+		// changing under them.
+		now := fingerprint(w)
+		if len(moving) == 0 && now == last {
 			return w
 		}
+		last = now
 		if time.Now().After(deadline) {
 			t.Fatalf("tasks still moving 90 s after the restart: %v", moving)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// fingerprint sums up what settle compares between two reads.
+func fingerprint(w apiWorld) string {
+	var b strings.Builder
+	for _, s := range w.subnets {
+		fmt.Fprintf(&b, "%s=%d ", aws.ToString(s.SubnetId), aws.ToInt32(s.AvailableIpAddressCount))
+	}
+	for _, e := range w.enis {
+		fmt.Fprintf(&b, "%s:%s:%v ", aws.ToString(e.NetworkInterfaceId), e.Status, eniIPs(e))
+	}
+	for _, t := range w.tasks {
+		fmt.Fprintf(&b, "%s:%s ", taskID(t), aws.ToString(t.LastStatus))
+	}
+	return b.String()
 }
 
 func taskID(t ecstypes.Task) string {

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+)
+
+// TestConcurrentMixed sends 200 mixed API calls at once (RunTask, StopTask,
+// Create/Delete/ModifyNetworkInterface, AssignPrivateIpAddresses,
+// AuthorizeSecurityGroupIngress and reads) to a real server. Every call must
+// succeed, since none asks for anything AWS would refuse; afterwards each
+// effect is there exactly once, and the API and the machine agree
+// (checkAgree: no address or MAC twice, exact free-address counts). Then it
+// does it again and kills the server with SIGKILL in the middle: after the
+// restart they must agree again.
+func TestConcurrentMixed(t *testing.T) {
+	requireE2E(t)
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	defer cancel()
+	cfg := sdkConfig(s, "us-west-2")
+	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/22"), AvailabilityZone: aws.String("us-west-2a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	subnet := aws.ToString(sub.Subnet.SubnetId)
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: vpc.Vpc.VpcId, GroupName: aws.String("load"), Description: aws.String("load")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sgID := aws.ToString(sg.GroupId)
+	if _, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(80), ToPort: aws.Int32(80), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.9.0.0/16")}},
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("load")}); err != nil {
+		t.Fatal(err)
+	}
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=load"))
+	for range 3 { // 3 × 14 task ENIs
+		launch(t, ctx, ec, subnet, ec2types.InstanceTypeM524xlarge, &ud)
+	}
+	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
+	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
+		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(16), StopTimeout: aws.Int32(1),
+	})
+	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}, SecurityGroups: []string{sgID}}}
+	for range 100 { // until the container instances have registered
+		l, err := es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("load")})
+		if err == nil && len(l.ContainerInstanceArns) == 3 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	runTask := func() (string, error) {
+		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("load"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
+		if err != nil {
+			return "", err
+		}
+		if len(run.Tasks) != 1 {
+			return "", fmt.Errorf("RunTask placed nothing: %+v", run.Failures)
+		}
+		return aws.ToString(run.Tasks[0].TaskArn), nil
+	}
+	createENI := func() (string, error) {
+		e, err := ec.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &subnet})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(e.NetworkInterface.NetworkInterfaceId), nil
+	}
+
+	// What the burst works on: tasks to stop, ENIs to delete, assign to and
+	// modify.
+	var toStop, toDelete, toAssign, toModify []string
+	for range 10 {
+		toStop = append(toStop, mustDo(t, runTask))
+	}
+	for range 20 {
+		toDelete = append(toDelete, mustDo(t, createENI))
+		toAssign = append(toAssign, mustDo(t, createENI))
+	}
+	for range 10 {
+		toModify = append(toModify, mustDo(t, createENI))
+	}
+	settle(t, ctx, ec, es)
+
+	var (
+		mu      sync.Mutex
+		ran     []string
+		created []string
+		errs    []error
+	)
+	record := func(list *[]string, id string, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			errs = append(errs, err)
+		} else if list != nil {
+			*list = append(*list, id)
+		}
+	}
+	var calls []func()
+	for range 20 {
+		calls = append(calls, func() { id, err := runTask(); record(&ran, id, err) })
+	}
+	for _, arn := range toStop {
+		calls = append(calls, func() {
+			_, err := es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("load"), Task: &arn})
+			record(nil, "", err)
+		})
+	}
+	for range 50 {
+		calls = append(calls, func() { id, err := createENI(); record(&created, id, err) })
+	}
+	for _, id := range toDelete {
+		calls = append(calls, func() {
+			_, err := ec.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: &id})
+			record(nil, "", err)
+		})
+	}
+	for _, id := range toAssign {
+		calls = append(calls, func() {
+			_, err := ec.AssignPrivateIpAddresses(ctx, &ec2.AssignPrivateIpAddressesInput{NetworkInterfaceId: &id, SecondaryPrivateIpAddressCount: aws.Int32(2)})
+			record(nil, "", err)
+		})
+	}
+	for i := range 20 {
+		calls = append(calls, func() {
+			_, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: []ec2types.IpPermission{{
+				IpProtocol: aws.String("tcp"), FromPort: aws.Int32(int32(1000 + i)), ToPort: aws.Int32(int32(1000 + i)),
+				IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.9.0.0/16")}},
+			}}})
+			record(nil, "", err)
+		})
+	}
+	for _, id := range toModify {
+		calls = append(calls, func() {
+			_, err := ec.ModifyNetworkInterfaceAttribute(ctx, &ec2.ModifyNetworkInterfaceAttributeInput{NetworkInterfaceId: &id, Groups: []string{sgID}})
+			record(nil, "", err)
+		})
+	}
+	for range 20 {
+		calls = append(calls, func() {
+			_, err := ec.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{})
+			record(nil, "", err)
+		})
+	}
+	for range 15 {
+		calls = append(calls, func() {
+			_, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("load"), Tasks: toStop})
+			record(nil, "", err)
+		})
+		calls = append(calls, func() { _, err := ec.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}); record(nil, "", err) })
+	}
+	if len(calls) != 200 {
+		t.Fatalf("%d calls, want 200", len(calls))
+	}
+	burst(calls)
+	for _, err := range errs {
+		t.Errorf("a concurrent call failed: %v", err)
+	}
+
+	// Every effect exactly once.
+	w := settle(t, ctx, ec, es)
+	checkAgree(t, s, w)
+	enis := map[string]ec2types.NetworkInterface{}
+	for _, e := range w.enis {
+		enis[aws.ToString(e.NetworkInterfaceId)] = e
+	}
+	for _, id := range toDelete {
+		if _, ok := enis[id]; ok {
+			t.Errorf("deleted ENI %s is still there", id)
+		}
+	}
+	for _, id := range created {
+		if _, ok := enis[id]; !ok {
+			t.Errorf("created ENI %s is missing", id)
+		}
+	}
+	for _, id := range toAssign {
+		if n := len(enis[id].PrivateIpAddresses); n != 3 {
+			t.Errorf("ENI %s has %d addresses after assigning 2 more, want 3", id, n)
+		}
+	}
+	for _, id := range toModify {
+		if g := enis[id].Groups; len(g) != 1 || aws.ToString(g[0].GroupId) != sgID {
+			t.Errorf("ENI %s is in %+v, want only %s", id, g, sgID)
+		}
+	}
+	status := map[string]string{}
+	for _, task := range w.tasks {
+		status[aws.ToString(task.TaskArn)] = aws.ToString(task.LastStatus)
+	}
+	for _, arn := range toStop {
+		if status[arn] != "STOPPED" {
+			t.Errorf("stopped task %s is %s", arn, status[arn])
+		}
+	}
+	for _, arn := range ran {
+		if status[arn] != "RUNNING" {
+			t.Errorf("new task %s is %s", arn, status[arn])
+		}
+	}
+	groups, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{sgID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ports []int32
+	for _, p := range groups.SecurityGroups[0].IpPermissions {
+		ports = append(ports, aws.ToInt32(p.FromPort))
+	}
+	slices.Sort(ports)
+	if len(ports) != 21 || ports[0] != 80 || ports[1] != 1000 || ports[20] != 1019 {
+		t.Errorf("the group holds rules for ports %v, want 80 and 1000-1019", ports)
+	}
+	answers(t, s, w, client)
+	if t.Failed() {
+		t.FailNow()
+	}
+
+	// Again, killed in the middle: whatever was under way, a restart must
+	// leave the API and the machine in agreement. The calls the kill cuts off
+	// are not retried (their failures would use up the retry quota of the
+	// clients that check afterwards).
+	once := cfg.Copy()
+	once.RetryMaxAttempts = 1
+	ec, es = ec2.NewFromConfig(once), ecs.NewFromConfig(once)
+	calls = calls[:0]
+	for range 10 {
+		calls = append(calls, func() { runTask() })
+	}
+	for _, arn := range ran[:10] {
+		calls = append(calls, func() { es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("load"), Task: &arn}) })
+	}
+	for _, id := range created[:20] {
+		calls = append(calls, func() { ec.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: &id}) })
+	}
+	for range 40 {
+		calls = append(calls, func() { createENI() })
+	}
+	for i := range 20 {
+		calls = append(calls, func() {
+			ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &sgID, IpPermissions: []ec2types.IpPermission{{
+				IpProtocol: aws.String("udp"), FromPort: aws.Int32(int32(2000 + i)), ToPort: aws.Int32(int32(2000 + i)),
+				IpRanges: []ec2types.IpRange{{CidrIp: aws.String("10.9.0.0/16")}},
+			}}})
+		})
+	}
+	killAfter := time.Duration(100+rand.IntN(400)) * time.Millisecond
+	t.Logf("SIGKILL %v into 100 more concurrent calls", killAfter)
+	go func() {
+		time.Sleep(killAfter)
+		s.cmd.Process.Signal(syscall.SIGKILL)
+	}()
+	burst(calls)
+	s.stop(syscall.SIGKILL)
+	s.start()
+	ec, es = ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	w = settle(t, ctx, ec, es)
+	checkAgree(t, s, w)
+	answers(t, s, w, client)
+}
+
+// burst runs every call at once and waits for all.
+func burst(calls []func()) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for _, call := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			call()
+		}()
+	}
+	close(start)
+	wg.Wait()
+}
+
+func mustDo(t *testing.T, f func() (string, error)) string {
+	t.Helper()
+	v, err := f()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
