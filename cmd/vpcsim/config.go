@@ -22,6 +22,9 @@ type config struct {
 	// stopTasksOnExit stops every task when serve ends on SIGTERM or SIGINT;
 	// by default they keep running, as tasks outlive an ECS agent restart.
 	stopTasksOnExit bool
+	// accessKeys (access key ID → secret) turns SigV4 verification on; it is
+	// required when listen is not a loopback address.
+	accessKeys map[string]string
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -36,6 +39,9 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
 	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", env("VPCSIM_STOP_TASKS_ON_EXIT", "") == "1", "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
+	// Its variable is read after Parse, not as the default: -h prints defaults.
+	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
+	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -54,6 +60,20 @@ func parseServeFlags(args []string) (config, error) {
 	}
 	if len(c.account) != 12 || strings.Trim(c.account, "0123456789") != "" {
 		return c, usageError{fmt.Sprintf("--account must be 12 digits, not %q", c.account)}
+	}
+	if *keyList == "" {
+		*keyList = os.Getenv("VPCSIM_ACCESS_KEYS")
+	}
+	keys, err := parseAccessKeys(*keyList, *keyFile)
+	if err != nil {
+		return c, usageError{err.Error()}
+	}
+	c.accessKeys = keys
+	// Beyond loopback anyone who reaches the port could run containers as
+	// root: serve refuses before it opens anything.
+	if len(keys) == 0 && !isLoopback(c.listen) {
+		return c, usageError{fmt.Sprintf("--listen %s is reachable from other machines, and there vpcsim serves only requests signed with SigV4 by known keys: "+
+			"give them with --access-keys AKID:SECRET or --access-keys-file FILE (VPCSIM_ACCESS_KEYS, VPCSIM_ACCESS_KEYS_FILE), or listen on 127.0.0.1", c.listen)}
 	}
 	return c, nil
 }

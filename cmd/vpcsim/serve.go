@@ -20,6 +20,7 @@ import (
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 )
 
@@ -61,10 +62,11 @@ func serve(ctx context.Context, args []string) error {
 		dp, kernel = k, k
 	}
 
-	if err := os.MkdirAll(cfg.dataDir, 0o700); err != nil {
+	dbPath := filepath.Join(cfg.dataDir, "vpcsim.db")
+	if err := privateDataDir(cfg.dataDir, dbPath); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	db, err := storage.Open(filepath.Join(cfg.dataDir, "vpcsim.db"))
+	db, err := storage.Open(dbPath)
 	if err != nil {
 		return err
 	}
@@ -123,12 +125,21 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer ecs.Close()
 
+	// With access keys every EC2, STS and ECS request must be signed by one;
+	// the admin path stays loopback-only (adminHandler).
+	var queryAuth []ec2query.Option
+	var jsonAuth []ecsjson.Option
+	if len(cfg.accessKeys) > 0 {
+		keys := awsauth.NewKeys(cfg.accessKeys)
+		queryAuth, jsonAuth = append(queryAuth, ec2query.WithVerifier(keys)), append(jsonAuth, ecsjson.WithVerifier(keys))
+		log.Info("SigV4 signatures are verified", "keys", len(cfg.accessKeys))
+	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           newMux(ec2query.NewHandler(cloud, log), ecsjson.NewHandler(ecs, log, cfg.region), adminHandler(cloud, log)),
+		Handler:           newMux(ec2query.NewHandler(cloud, log, queryAuth...), ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), adminHandler(cloud, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)
