@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -210,11 +211,13 @@ func modelKeys(action string) map[string]bool {
 	return m
 }
 
-// modelPattern writes a key as model_gen.go does: list indices become N.
+// modelPattern writes a key as model_gen.go does: list indices become N. A
+// segment of digits that is no index decode takes (0, or past int32) stays as it
+// is, so such a key is an unknown parameter, not one vpcsim "does not support".
 func modelPattern(key string) string {
 	segs := strings.Split(key, ".")
 	for i, s := range segs {
-		if s != "" && strings.Trim(s, "0123456789") == "" {
+		if n, err := strconv.ParseInt(s, 10, 32); err == nil && n >= 1 && strings.Trim(s, "0123456789") == "" {
 			segs[i] = "N"
 		}
 	}
@@ -231,8 +234,11 @@ var protocolParams = []string{
 	"Timestamp", "Expires", "SecurityToken",
 }
 
-// stsVersion is the API version of STS requests; EC2's is 2016-11-15.
-const stsVersion = "2011-06-15"
+// apiVersion is the EC2 API version vpcsim serves; stsVersion is STS's.
+const (
+	apiVersion = "2016-11-15"
+	stsVersion = "2011-06-15"
+)
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
@@ -285,11 +291,19 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bo
 	if act == "" {
 		return nil, errMissingAction()
 	}
+	version := params.Get("Version")
 	for _, k := range protocolParams {
 		params.Del(k)
 	}
 	if sts {
 		return h.serveSTS(act, reqID)
+	}
+	// EC2 has older API versions too, but vpcsim speaks 2016-11-15 only (every
+	// current SDK and CLI sends it), so any other is refused rather than
+	// answered in shapes the client did not ask for. No Version at all is let
+	// through, as the Query protocol's older clients omit it.
+	if version != "" && version != apiVersion {
+		return nil, errNoSuchVersion(version)
 	}
 	fn, ok := actions[act]
 	if !ok {

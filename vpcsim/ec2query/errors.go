@@ -34,6 +34,12 @@ func errMissingAction() *apiError {
 	return clientError("MissingAction", "The request must contain the parameter Action")
 }
 
+// errNoSuchVersion refuses an API version; the text is EC2's, as clients
+// report it (ansible/ansible#37267).
+func errNoSuchVersion(version string) *apiError {
+	return clientError("NoSuchVersion", "The requested version (%s) of service AmazonEC2 does not exist", version)
+}
+
 func errInvalidAction(action string) *apiError {
 	return clientError("InvalidAction", "The action %s is not valid for this web service.", action)
 }

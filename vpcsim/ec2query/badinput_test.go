@@ -1,0 +1,255 @@
+package ec2query
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/vpcsim/vpcsim/internal/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim"
+)
+
+// countingStore is a Store that counts the writes made through it, so a test can
+// tell that a run of requests changed nothing that would survive a restart.
+type countingStore struct {
+	vpcsim.Store
+	mu      sync.Mutex
+	applies []string
+}
+
+func (s *countingStore) Apply(changes []vpcsim.Change) error {
+	s.mu.Lock()
+	for _, c := range changes {
+		s.applies = append(s.applies, c.Kind+" "+c.ID)
+	}
+	s.mu.Unlock()
+	return s.Store.Apply(changes)
+}
+
+func (s *countingStore) writes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.applies...)
+}
+
+// badInputWorld is the EC2 handler in an httptest server over a Cloud with a few
+// resources, whose IDs the corpus names as {{vpc}}, {{subnet}}, {{sg}}, {{eni}},
+// {{eni-ip}} and {{instance}}.
+type badInputWorld struct {
+	srv   *httptest.Server
+	cloud *vpcsim.Cloud
+	dp    *vpcsim.FakeDataplane
+	store *countingStore
+	logs  *bytes.Buffer
+	vars  map[string]string
+}
+
+func newBadInputWorld(t *testing.T) *badInputWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &badInputWorld{dp: vpcsim.NewFakeDataplane(), store: &countingStore{Store: vpcsim.NewMemStore()}, logs: &bytes.Buffer{}}
+	var err error
+	if w.cloud, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithAccount("123456789012")); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	w.srv = httptest.NewServer(NewHandler(w.cloud, log))
+	t.Cleanup(func() {
+		w.srv.Close()
+		w.cloud.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", w.logs)
+		}
+	})
+	s := vpcsim.Scope{Region: "us-west-2"}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	vpc, err := w.cloud.CreateVpc(ctx, s, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16", Tags: []vpcsim.Tag{{Key: "Name", Value: "corpus"}}})
+	must(err)
+	sub, err := w.cloud.CreateSubnet(ctx, s, vpcsim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.1.0/24", AZ: "us-west-2a"})
+	must(err)
+	sg, err := w.cloud.CreateSecurityGroup(ctx, s, vpcsim.CreateSecurityGroupInput{VPCID: vpc.ID, Name: "web", Description: "web"})
+	must(err)
+	port := int32(22)
+	_, err = w.cloud.AuthorizeSecurityGroup(ctx, s, vpcsim.AuthorizeInput{Group: vpcsim.GroupRef{ID: sg.ID},
+		Permissions: []vpcsim.Permission{{Protocol: "tcp", FromPort: &port, ToPort: &port, CIDRs: []vpcsim.Peer{{Value: "192.0.2.0/24"}}}}})
+	must(err)
+	eni, err := w.cloud.CreateNetworkInterface(ctx, s, vpcsim.CreateNetworkInterfaceInput{SubnetID: sub.ID, PrivateIPAddress: "10.0.1.10", Groups: []string{sg.ID}})
+	must(err)
+	insts, err := w.cloud.RunInstances(ctx, s, vpcsim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: sub.ID})
+	must(err)
+	w.cloud.Wait()
+	w.vars = map[string]string{"vpc": vpc.ID, "subnet": sub.ID, "sg": sg.ID, "eni": eni.ID, "eni-ip": "10.0.1.10", "instance": insts[0].ID}
+	return w
+}
+
+// describeActions answer the whole state of the region between them.
+var describeActions = []string{
+	"DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeSecurityGroupRules",
+	"DescribeNetworkInterfaces", "DescribeInstances", "DescribeTags", "DescribeFlowLogs",
+}
+
+var requestIDElem = regexp.MustCompile(`<requestId>[^<]*</requestId>`)
+
+// snapshot is every Describe answer (without its request ID) and the kernel.
+func (w *badInputWorld) snapshot(t *testing.T) string {
+	t.Helper()
+	w.cloud.Wait()
+	var b strings.Builder
+	ts := &testServer{Server: w.srv}
+	for _, a := range describeActions {
+		status, body := ts.post(t, url.Values{"Action": {a}})
+		if status != 200 {
+			t.Fatalf("%s: HTTP %d %s", a, status, body)
+		}
+		b.Write(requestIDElem.ReplaceAll(body, nil))
+		b.WriteByte('\n')
+	}
+	fmt.Fprintln(&b, w.dp.Objects())
+	return b.String()
+}
+
+// ec2Error is the error document every refusal must be, to the letter of
+// AWS-SEMANTICS §7: <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/></Response>.
+type ec2Error struct {
+	XMLName xml.Name `xml:"Response"`
+	Errors  []struct {
+		Code    string `xml:"Code"`
+		Message string `xml:"Message"`
+	} `xml:"Errors>Error"`
+	RequestID string `xml:"RequestID"`
+}
+
+// check holds one answer to its case: status, error shape and code, message,
+// and no trace of Go's internals.
+func checkEC2Answer(t *testing.T, c badinput.Case, resp *http.Response, body []byte) {
+	t.Helper()
+	if resp.StatusCode != c.Status {
+		t.Errorf("HTTP %d, want %d: %s", resp.StatusCode, c.Status, body)
+	}
+	if leak := badinput.Leaks(body); leak != "" {
+		t.Errorf("the answer shows %q: %s", leak, body)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/xml;charset=UTF-8" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	if c.Code == "" {
+		if !bytes.Contains(body, []byte(`xmlns="`+ec2Namespace+`"`)) || bytes.Contains(body, []byte("<Errors>")) {
+			t.Errorf("want a success document: %s", body)
+		}
+		return
+	}
+	var e ec2Error
+	if err := xml.Unmarshal(body, &e); err != nil || len(e.Errors) != 1 || e.RequestID == "" {
+		t.Fatalf("not an EC2 error document (%v): %s", err, body)
+	}
+	if e.Errors[0].Code != c.Code {
+		t.Errorf("code %s (%s), want %s", e.Errors[0].Code, e.Errors[0].Message, c.Code)
+	}
+	if c.HasMsg && e.Errors[0].Message != c.Message {
+		t.Errorf("message\n got %q\nwant %q", e.Errors[0].Message, c.Message)
+	}
+}
+
+// TestBadInput sends testdata/badinput/*.http, and requests too large for a file,
+// to the EC2 handler: each gets the AWS error it names, as an EC2 error document,
+// and the whole run changes nothing: not the Describe answers, not the store, not
+// the kernel. Add a case by adding a file (see package badinput for the format).
+func TestBadInput(t *testing.T) {
+	w := newBadInputWorld(t)
+	cases, err := badinput.Load("testdata/badinput")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, generatedEC2Cases()...)
+	before := w.snapshot(t)
+	writes, traced := len(w.store.writes()), len(w.dp.Trace)
+	addr := strings.TrimPrefix(w.srv.URL, "http://")
+	extra := http.Header{"Authorization": {signed}}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body, err := badinput.Send(addr, c.Request(w.vars), extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkEC2Answer(t, c, resp, body)
+		})
+	}
+	if after := w.snapshot(t); after != before {
+		t.Errorf("the corpus changed the state: %s", firstDifference(before, after))
+	}
+	if got := w.store.writes(); len(got) != writes {
+		t.Errorf("the corpus wrote to the store: %v", got[writes:])
+	}
+	if len(w.dp.Trace) != traced {
+		t.Errorf("the corpus touched the kernel: %v", w.dp.Trace[traced:])
+	}
+	if strings.Contains(w.logs.String(), "panic serving") {
+		t.Errorf("a request panicked")
+	}
+}
+
+// generatedEC2Cases are the cases a text file cannot hold well: bodies at and
+// over the limit.
+func generatedEC2Cases() []badinput.Case {
+	form := func(n int) []byte {
+		// A valid request padded with a description up to n bytes in all (no
+		// placeholder: its value would change the length).
+		head := "Action=CreateSecurityGroup&Version=2016-11-15&GroupName=big&GroupDescription="
+		return []byte(head + strings.Repeat("x", n-len(head)))
+	}
+	post := "POST / HTTP/1.1\nContent-Type: application/x-www-form-urlencoded\n\n"
+	return []badinput.Case{
+		{
+			Name: "generated-body-over-the-limit", Status: 413, Code: "RequestEntityTooLarge",
+			Message: "The request body exceeds the maximum allowed size of 1048576 bytes.", HasMsg: true,
+			Raw: append([]byte(post), form(DefaultMaxBody+1)...),
+		},
+		{
+			// At the limit the body is read; the description is then too long.
+			Name: "generated-body-at-the-limit", Status: 400, Code: "InvalidParameterValue",
+			Raw: append([]byte(post), form(DefaultMaxBody)...),
+		},
+		{
+			// A body over the limit without a Content-Length: read until the limit.
+			Name: "generated-chunked-body-over-the-limit", Status: 413, Code: "RequestEntityTooLarge",
+			Raw: append([]byte("POST / HTTP/1.1\nContent-Type: application/x-www-form-urlencoded\nTransfer-Encoding: chunked\n\n"),
+				chunked(form(DefaultMaxBody+10))...),
+		},
+	}
+}
+
+// chunked writes b in HTTP/1.1 chunked encoding.
+func chunked(b []byte) []byte {
+	var out bytes.Buffer
+	for len(b) > 0 {
+		n := min(len(b), 64<<10)
+		fmt.Fprintf(&out, "%x\r\n%s\r\n", n, b[:n])
+		b = b[n:]
+	}
+	out.WriteString("0\r\n\r\n")
+	return out.Bytes()
+}
+
+// firstDifference shows where two snapshots first differ, with some context.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	around := func(s string) string { return s[max(0, i-80):min(len(s), i+80)] }
+	return fmt.Sprintf("at byte %d\nbefore: …%s…\nafter:  …%s…", i, around(a), around(b))
+}
