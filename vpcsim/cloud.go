@@ -171,7 +171,7 @@ func (c *Cloud) nextSeq() int64 {
 // does not.
 func (c *Cloud) commitLocked(t *Batch) error {
 	err := t.Err
-	if err == nil {
+	if err == nil && touchesFirewalls(t) {
 		err = c.syncFirewallsLocked(context.Background())
 	}
 	if err == nil {

@@ -215,6 +215,21 @@ type appliedFirewall struct {
 	fingerprint string
 }
 
+// firewallKinds are the documents a firewall is built from (firewallLocked).
+var firewallKinds = map[string]bool{kindVPC: true, kindGroup: true, kindENI: true, kindFlowLog: true}
+
+// touchesFirewalls reports whether a commit can change some VPC's firewall;
+// one that cannot (a subnet, an instance's state, tags of most resources)
+// skips rebuilding and fingerprinting them all.
+func touchesFirewalls(t *Batch) bool {
+	for _, ch := range t.Changes {
+		if firewallKinds[ch.Kind] {
+			return true
+		}
+	}
+	return false
+}
+
 // fingerprint identifies a firewall's content, to apply only what changed.
 func (fw Firewall) fingerprint() string {
 	b, _ := json.Marshal(fw)
