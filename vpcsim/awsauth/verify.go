@@ -63,13 +63,21 @@ type Error struct {
 	Message string
 	// cause is a Verifier's own error that Authenticate took as a mismatch.
 	cause error
+	// detail is for the server's log, not the client: what was signed, when
+	// a signature does not match (some AWS services send it; EC2 and ECS
+	// do not).
+	detail string
 }
 
 func (e *Error) Error() string {
+	msg := "awsauth: " + e.Message
 	if e.cause != nil {
-		return "awsauth: " + e.Message + " (" + e.cause.Error() + ")"
+		msg += " (" + e.cause.Error() + ")"
 	}
-	return "awsauth: " + e.Message
+	if e.detail != "" {
+		msg += "; " + e.detail
+	}
+	return msg
 }
 
 func (e *Error) Unwrap() error { return e.cause }
@@ -160,9 +168,12 @@ func (k *Keys) Verify(r *http.Request, payload []byte, a Auth) error {
 	}
 	// Anything else (UNSIGNED-PAYLOAD) is signed as the client wrote it: the
 	// client chose not to sign the body.
-	want := Signature(secret, a.Credential, StringToSign(stamp, a.Credential, CanonicalRequest(r, a, payloadHash)))
-	if !SignatureEqual(want, a.Signature) {
-		return &Error{Refusal: Mismatch, Message: MsgMismatch}
+	canonical := CanonicalRequest(r, a, payloadHash)
+	toSign := StringToSign(stamp, a.Credential, canonical)
+	if !SignatureEqual(Signature(secret, a.Credential, toSign), a.Signature) {
+		// The canonical request holds no secret: the Authorization header is
+		// never among the signed ones.
+		return &Error{Refusal: Mismatch, Message: MsgMismatch, detail: fmt.Sprintf("canonical request %q, string to sign %q", canonical, toSign)}
 	}
 	if r.Header.Get("X-Amz-Security-Token") != "" || r.URL.Query().Get("X-Amz-Security-Token") != "" {
 		return &Error{Refusal: UnknownKey, Message: MsgUnknownKey}

@@ -211,11 +211,19 @@ func TestVerifyPresigned(t *testing.T) {
 	if got := get(strings.Replace(u, "GetCallerIdentity", "GetCallerIdentitz", 1)); got != (result{Mismatch, MsgMismatch}) {
 		t.Errorf("query changed: %+v", got)
 	}
+	// The server's log says what was signed; the client is not told.
+	req, _ := http.NewRequest("GET", strings.Replace(u, "GetCallerIdentity", "GetCallerIdentitz", 1), nil)
+	a, _ := ParseQuery(req.URL.Query())
+	req.Host = req.URL.Host
+	err := NewKeys(map[string]string{testKey: testSecret}).Verify(req, nil, a)
+	if err == nil || !strings.Contains(err.Error(), `canonical request "GET\n/\nAction=GetCallerIdentitz&`) || strings.Contains(err.Error(), testSecret) {
+		t.Errorf("Verify() = %v", err)
+	}
 	old := presign("Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60", time.Now().Add(-2*time.Minute))
 	if got := get(old); got.Refusal != Expired || !strings.HasPrefix(got.Message, "Signature expired: ") {
 		t.Errorf("past X-Amz-Expires: %+v", got)
 	}
-	req, _ := http.NewRequest("GET", u, nil)
+	req, _ = http.NewRequest("GET", u, nil)
 	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x")
 	if got := send(t, req); got != (result{Mismatch, "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."}) {
 		t.Errorf("header and query: %+v", got)
