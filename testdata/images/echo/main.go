@@ -3,7 +3,8 @@
 // outside which task, network and settings it reached. /metadata fetches the
 // task metadata endpoint from inside the task and returns what it said.
 // `echo fetch URL WANT` is a client instead: it exits 0 when URL answers, within
-// 3 seconds, with a body containing WANT, and 7 otherwise.
+// 3 seconds, with a body containing WANT, and 7 otherwise. tcp.go has the TCP
+// modes (tcpserve, tcpbench) of the benchmarks.
 package main
 
 import (
@@ -20,6 +21,9 @@ import (
 func main() {
 	if len(os.Args) == 4 && os.Args[1] == "fetch" {
 		os.Exit(fetch(os.Args[2], os.Args[3]))
+	}
+	if code, ok := tcpMode(os.Args[1:]); ok {
+		os.Exit(code)
 	}
 	port := os.Getenv("PORT")
 	if port == "" {
