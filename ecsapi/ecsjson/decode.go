@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 )
@@ -32,8 +33,8 @@ func (e *serializationError) Error() string {
 // decode reads a JSON 1.1 request body into out, a pointer to a generated
 // ecsapi structure, as AWS's (Java, Coral) deserializer does:
 //
-//   - the body must be one JSON object; anything else is a SerializationException
-//     with no message;
+//   - the body must be one JSON object, in UTF-8; anything else is a
+//     SerializationException with no message;
 //   - members are matched by exact (case-sensitive) name; unknown members are
 //     ignored; null is the same as absent;
 //   - a value of the wrong JSON type is a SerializationException worded as Coral
@@ -44,6 +45,11 @@ func (e *serializationError) Error() string {
 func decode(body []byte, out any) error {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
+		return &serializationError{}
+	}
+	// JSON is UTF-8 (RFC 8259 §8.1) and Jackson refuses other bytes; Go's reader
+	// would turn them into U+FFFD and let a request store what was never sent.
+	if !utf8.Valid(body) {
 		return &serializationError{}
 	}
 	d := json.NewDecoder(bytes.NewReader(body))

@@ -35,7 +35,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // Case is one request of a corpus and the answer it must get.
@@ -191,4 +195,101 @@ func Leaks(body []byte) string {
 		}
 	}
 	return ""
+}
+
+// CountingStore is a Store that records the documents written through it, so a
+// test can tell that a run of requests changed nothing that would survive a
+// restart.
+type CountingStore struct {
+	vpcsim.Store
+	mu     sync.Mutex
+	writes []string
+}
+
+func (s *CountingStore) Apply(changes []vpcsim.Change) error {
+	s.mu.Lock()
+	for _, c := range changes {
+		s.writes = append(s.writes, c.Kind+" "+c.ID)
+	}
+	s.mu.Unlock()
+	return s.Store.Apply(changes)
+}
+
+// Writes lists every document written so far ("kind id"), oldest first.
+func (s *CountingStore) Writes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.writes...)
+}
+
+// Chunked writes b in HTTP/1.1 chunked encoding, for a case whose request has
+// Transfer-Encoding: chunked.
+func Chunked(b []byte) []byte {
+	var out bytes.Buffer
+	for len(b) > 0 {
+		n := min(len(b), 64<<10)
+		fmt.Fprintf(&out, "%x\r\n%s\r\n", n, b[:n])
+		b = b[n:]
+	}
+	out.WriteString("0\r\n\r\n")
+	return out.Bytes()
+}
+
+// FirstDifference shows where two snapshots of a state first differ, with some
+// context, for a failure message that a long snapshot would drown.
+func FirstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	around := func(s string) string { return s[max(0, i-80):min(len(s), i+80)] }
+	return fmt.Sprintf("at byte %d\nbefore: …%s…\nafter:  …%s…", i, around(a), around(b))
+}
+
+// Runner holds what Run needs of a protocol's corpus test.
+type Runner struct {
+	Addr     string            // the server's host:port
+	Vars     map[string]string // the values of the placeholders
+	Header   http.Header       // headers every request gets unless its file has them
+	Check    func(t *testing.T, c Case, resp *http.Response, body []byte)
+	Snapshot func(t *testing.T) string // the whole state a client can observe
+	Store    *CountingStore            // the store under the server
+	Kernel   func() int                // how many dataplane calls were made so far
+	Log      func() string             // the server's log
+}
+
+// Run sends every case of dir (see Load) and then the generated ones, each a
+// subtest checked by r.Check, and then checks that the run as a whole changed
+// nothing: the snapshot is the same, nothing was written to the store, no
+// dataplane call was made, and nothing panicked.
+func (r Runner) Run(t *testing.T, dir string, generated ...Case) {
+	t.Helper()
+	cases, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, generated...)
+	before := r.Snapshot(t)
+	writes, calls := len(r.Store.Writes()), r.Kernel()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			resp, body, err := Send(r.Addr, c.Request(r.Vars), r.Header)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Check(t, c, resp, body)
+		})
+	}
+	if after := r.Snapshot(t); after != before {
+		t.Errorf("the corpus changed the state: %s", FirstDifference(before, after))
+	}
+	if got := r.Store.Writes(); len(got) != writes {
+		t.Errorf("the corpus wrote to the store: %v", got[writes:])
+	}
+	if n := r.Kernel(); n != calls {
+		t.Errorf("the corpus made %d dataplane calls", n-calls)
+	}
+	if strings.Contains(r.Log(), "panic serving") {
+		t.Errorf("a request panicked")
+	}
 }

@@ -11,35 +11,11 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/vpcsim/vpcsim/internal/badinput"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
-
-// countingStore is a Store that counts the writes made through it, so a test can
-// tell that a run of requests changed nothing that would survive a restart.
-type countingStore struct {
-	vpcsim.Store
-	mu      sync.Mutex
-	applies []string
-}
-
-func (s *countingStore) Apply(changes []vpcsim.Change) error {
-	s.mu.Lock()
-	for _, c := range changes {
-		s.applies = append(s.applies, c.Kind+" "+c.ID)
-	}
-	s.mu.Unlock()
-	return s.Store.Apply(changes)
-}
-
-func (s *countingStore) writes() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.applies...)
-}
 
 // badInputWorld is the EC2 handler in an httptest server over a Cloud with a few
 // resources, whose IDs the corpus names as {{vpc}}, {{subnet}}, {{sg}}, {{eni}},
@@ -48,7 +24,7 @@ type badInputWorld struct {
 	srv   *httptest.Server
 	cloud *vpcsim.Cloud
 	dp    *vpcsim.FakeDataplane
-	store *countingStore
+	store *badinput.CountingStore
 	logs  *bytes.Buffer
 	vars  map[string]string
 }
@@ -56,7 +32,7 @@ type badInputWorld struct {
 func newBadInputWorld(t *testing.T) *badInputWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &badInputWorld{dp: vpcsim.NewFakeDataplane(), store: &countingStore{Store: vpcsim.NewMemStore()}, logs: &bytes.Buffer{}}
+	w := &badInputWorld{dp: vpcsim.NewFakeDataplane(), store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &bytes.Buffer{}}
 	var err error
 	if w.cloud, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithAccount("123456789012")); err != nil {
 		t.Fatal(err)
@@ -170,36 +146,12 @@ func checkEC2Answer(t *testing.T, c badinput.Case, resp *http.Response, body []b
 // the kernel. Add a case by adding a file (see package badinput for the format).
 func TestBadInput(t *testing.T) {
 	w := newBadInputWorld(t)
-	cases, err := badinput.Load("testdata/badinput")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cases = append(cases, generatedEC2Cases()...)
-	before := w.snapshot(t)
-	writes, traced := len(w.store.writes()), len(w.dp.Trace)
-	addr := strings.TrimPrefix(w.srv.URL, "http://")
-	extra := http.Header{"Authorization": {signed}}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			resp, body, err := badinput.Send(addr, c.Request(w.vars), extra)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkEC2Answer(t, c, resp, body)
-		})
-	}
-	if after := w.snapshot(t); after != before {
-		t.Errorf("the corpus changed the state: %s", firstDifference(before, after))
-	}
-	if got := w.store.writes(); len(got) != writes {
-		t.Errorf("the corpus wrote to the store: %v", got[writes:])
-	}
-	if len(w.dp.Trace) != traced {
-		t.Errorf("the corpus touched the kernel: %v", w.dp.Trace[traced:])
-	}
-	if strings.Contains(w.logs.String(), "panic serving") {
-		t.Errorf("a request panicked")
-	}
+	badinput.Runner{
+		Addr: strings.TrimPrefix(w.srv.URL, "http://"), Vars: w.vars, Header: http.Header{"Authorization": {signed}},
+		Check: checkEC2Answer, Snapshot: w.snapshot, Store: w.store,
+		Kernel: func() int { return len(w.dp.Trace) }, // read after Snapshot has waited for the Cloud
+		Log:    w.logs.String,
+	}.Run(t, "testdata/badinput", generatedEC2Cases()...)
 }
 
 // generatedEC2Cases are the cases a text file cannot hold well: bodies at and
@@ -227,29 +179,7 @@ func generatedEC2Cases() []badinput.Case {
 			// A body over the limit without a Content-Length: read until the limit.
 			Name: "generated-chunked-body-over-the-limit", Status: 413, Code: "RequestEntityTooLarge",
 			Raw: append([]byte("POST / HTTP/1.1\nContent-Type: application/x-www-form-urlencoded\nTransfer-Encoding: chunked\n\n"),
-				chunked(form(DefaultMaxBody+10))...),
+				badinput.Chunked(form(DefaultMaxBody+10))...),
 		},
 	}
-}
-
-// chunked writes b in HTTP/1.1 chunked encoding.
-func chunked(b []byte) []byte {
-	var out bytes.Buffer
-	for len(b) > 0 {
-		n := min(len(b), 64<<10)
-		fmt.Fprintf(&out, "%x\r\n%s\r\n", n, b[:n])
-		b = b[n:]
-	}
-	out.WriteString("0\r\n\r\n")
-	return out.Bytes()
-}
-
-// firstDifference shows where two snapshots first differ, with some context.
-func firstDifference(a, b string) string {
-	i := 0
-	for i < len(a) && i < len(b) && a[i] == b[i] {
-		i++
-	}
-	around := func(s string) string { return s[max(0, i-80):min(len(s), i+80)] }
-	return fmt.Sprintf("at byte %d\nbefore: …%s…\nafter:  …%s…", i, around(a), around(b))
 }
