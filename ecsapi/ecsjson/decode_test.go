@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 )
@@ -132,6 +133,7 @@ func FuzzDecode(f *testing.F) {
 		`[{"a":1}]`,
 		`{"a":"\ud800"}`,
 		`{"containerDefinitions":[{"dockerLabels":{"k":"\u0000"}}],"include":["TAGS"]}`,
+		"{\"clusterName\":\"\xff\"}",
 	} {
 		f.Add(uint8(0), []byte(seed))
 	}
@@ -140,6 +142,9 @@ func FuzzDecode(f *testing.F) {
 		a := actions[names[int(which)%len(names)]]
 		in := reflect.New(a.in)
 		err := decode(body, in.Interface())
+		if err == nil && !utf8.Valid(body) {
+			t.Fatalf("%q is not UTF-8, yet decoded", body)
+		}
 		if err != nil {
 			var se *serializationError
 			if !errors.As(err, &se) {
