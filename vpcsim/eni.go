@@ -260,6 +260,9 @@ func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, s Scope, ids []st
 		return nil, err
 	}
 	defer c.mu.Unlock()
+	if err := checkFilters(f, func(name string) ([]string, bool) { return c.eniFilterLocked(&ENI{}, name) }); err != nil {
+		return nil, err // refused even when no ENI is left to match
+	}
 	list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
 		func() []*ENI {
 			return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })

@@ -9,8 +9,12 @@ import (
 // of the resource's values for that name matches one of the filter's values.
 // values gives the resource's values for a filter name, and false for a name the
 // resource type has no filter of; tag:KEY, tag-key and tag-value are answered
-// from tags.
+// from tags. Every name is checked before any is matched, so a filter that rules
+// the resource out does not hide an unknown name after it.
 func matchAll(filters []Filter, tags []Tag, values func(name string) ([]string, bool)) (bool, error) {
+	if err := checkFilters(filters, values); err != nil {
+		return false, err
+	}
 	for _, f := range filters {
 		have, known := tagValues(f.Name, tags)
 		if !known {

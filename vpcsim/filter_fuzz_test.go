@@ -309,3 +309,32 @@ func FuzzDescribeTagFilter(f *testing.F) {
 		}
 	})
 }
+
+// TestUnknownFilterWithNothingToMatch: EC2 refuses an unknown filter name
+// whether or not any resource is left to match it: none in the region, none
+// named, or all ruled out by an earlier filter.
+func TestUnknownFilterWithNothingToMatch(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	colour := Filter{Name: "colour", Values: []string{"blue"}}
+	miss := Filter{Name: "tag:Name", Values: []string{"no such tag"}}
+	for name, describe := range map[string]func([]Filter) error{
+		"vpcs":     func(f []Filter) error { _, err := tc.DescribeVpcs(ctx, west, nil, f); return err },
+		"subnets":  func(f []Filter) error { _, err := tc.DescribeSubnets(ctx, west, nil, f); return err },
+		"groups":   func(f []Filter) error { _, err := tc.DescribeSecurityGroups(ctx, west, nil, nil, f); return err },
+		"rules":    func(f []Filter) error { _, err := tc.DescribeSecurityGroupRules(ctx, west, nil, f); return err },
+		"enis":     func(f []Filter) error { _, err := tc.DescribeNetworkInterfaces(ctx, west, nil, f); return err },
+		"instance": func(f []Filter) error { _, err := tc.DescribeInstances(ctx, west, nil, f); return err },
+		"flowlogs": func(f []Filter) error { _, err := tc.DescribeFlowLogs(ctx, west, nil, f); return err },
+	} {
+		for _, fs := range [][]Filter{{colour}, {miss, colour}} {
+			err := describe(fs)
+			if e, ok := AsAPIError(err); !ok || e.Code != "InvalidParameterValue" || e.Message != "The filter 'colour' is invalid" {
+				t.Errorf("%s with %v: %v, want InvalidParameterValue", name, fs, err)
+			}
+		}
+	}
+	// network-interface.* names are known, or not, without an ENI to look at.
+	_, err := tc.DescribeInstances(ctx, west, nil, []Filter{{Name: "network-interface.colour", Values: []string{"x"}}})
+	wantCode(t, err, "InvalidParameterValue")
+}

@@ -524,6 +524,9 @@ func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f 
 	}
 	defer c.mu.Unlock()
 	c.purgeLocked()
+	if err := checkFilters(f, func(name string) ([]string, bool) { return c.instanceFilterLocked(&Instance{}, name) }); err != nil {
+		return nil, err // refused even when no instance is left to match
+	}
 	var list []*Instance
 	if len(ids) > 0 {
 		var err error
@@ -549,21 +552,20 @@ func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f 
 
 func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, bool) {
 	if field, ok := strings.CutPrefix(name, "network-interface."); ok {
+		// Which fields exist does not depend on whether the instance has ENIs.
+		switch field {
+		case "addresses.private-ip-address":
+			field = "private-ip-address"
+		case "attachment.attachment-id", "attachment.device-index", "attachment.status",
+			"description", "group-id", "group-name", "mac-address", "network-interface-id",
+			"owner-id", "private-dns-name", "source-dest-check", "status", "subnet-id", "vpc-id":
+		default:
+			return nil, false
+		}
 		var vs []string
 		for i := range inst.ENIs {
-			e := &inst.ENIs[i]
-			switch field {
-			case "addresses.private-ip-address":
-				v, _ := c.eniFilterLocked(e, "private-ip-address")
-				vs = append(vs, v...)
-			case "attachment.attachment-id", "attachment.device-index", "attachment.status",
-				"description", "group-id", "group-name", "mac-address", "network-interface-id",
-				"owner-id", "private-dns-name", "source-dest-check", "status", "subnet-id", "vpc-id":
-				v, _ := c.eniFilterLocked(e, field)
-				vs = append(vs, v...)
-			default:
-				return nil, false
-			}
+			v, _ := c.eniFilterLocked(&inst.ENIs[i], field)
+			vs = append(vs, v...)
 		}
 		return vs, true
 	}
