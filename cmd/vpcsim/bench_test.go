@@ -1,9 +1,22 @@
 package main
 
+// The benchmarks of `make bench`: figures, never pass/fail. Each runs a real
+// `vpcsim serve` (startServer), does its setup once and its samples in a
+// b.Loop, so that -benchtime 20x means 20 samples and the setup runs once.
+// bench_api_test.go: Describe calls against vpcsim and moto_server side by
+// side; bench_tasks_test.go: RunTask/StopTask latency as tasks accumulate, and
+// memory; bench_net_test.go: TCP between two tasks in awsvpc and bridge mode.
+
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,98 +24,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
-// percentiles reports p50 and p95 of samples as benchmark metrics.
-func percentiles(b *testing.B, name string, samples []time.Duration) {
+// reportPercentiles reports the given percentiles of samples as metrics
+// named prefix+"p50-ms" and so on.
+func reportPercentiles(b *testing.B, prefix string, samples []time.Duration, ps ...int) {
 	if len(samples) == 0 {
 		return
 	}
 	slices.Sort(samples)
-	at := func(p float64) float64 { return float64(samples[int(p*float64(len(samples)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(at(0.50), name+"-p50-ms")
-	b.ReportMetric(at(0.95), name+"-p95-ms")
-}
-
-// BenchmarkRunTaskAwsvpc measures RunTask → RUNNING for an awsvpc task of a
-// local image (ENI made and moved into a fresh namespace, container started in
-// it), and StopTask → STOPPED, on a real server.
-func BenchmarkRunTaskAwsvpc(b *testing.B) {
-	s := benchServer(b)
-	ctx := context.Background()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-	vpc, _ := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.8.0.0/22"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		b.Fatal(err)
+	for _, p := range ps {
+		at := samples[(p*(len(samples)-1)+50)/100]
+		b.ReportMetric(float64(at.Microseconds())/1000, fmt.Sprintf("%sp%d-ms", prefix, p))
 	}
-	es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("bench")})
-	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=bench"))
-	if _, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: ec2types.InstanceTypeM524xlarge,
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: sub.Subnet.SubnetId, UserData: &ud}); err != nil {
-		b.Fatal(err)
-	}
-	es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(64), StopTimeout: aws.Int32(1)}}})
-	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{aws.ToString(sub.Subnet.SubnetId)}}}
-	for range 100 { // wait for the container instance
-		if l, _ := es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("bench")}); l != nil && len(l.ContainerInstanceArns) == 1 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var up, down []time.Duration
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("bench"), TaskDefinition: aws.String("web"), NetworkConfiguration: net})
-		if err != nil || len(run.Tasks) != 1 {
-			b.Fatalf("run: %v %+v", err, run)
-		}
-		arn := run.Tasks[0].TaskArn
-		waitStatus(b, es, arn, "RUNNING")
-		up = append(up, time.Since(start))
-		start = time.Now()
-		es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("bench"), Task: arn})
-		waitStatus(b, es, arn, "STOPPED")
-		down = append(down, time.Since(start))
-	}
-	b.StopTimer()
-	percentiles(b, "running", up)
-	percentiles(b, "stopped", down)
 }
 
 // BenchmarkENICreateAttach measures CreateNetworkInterface + AttachNetworkInterface
 // (a veth made, moved into a running instance as eth1 with its address) and the
 // detach and delete that undo it.
 func BenchmarkENICreateAttach(b *testing.B) {
-	s := benchServer(b)
-	ctx := context.Background()
-	ec := ec2.NewFromConfig(sdkConfig(s, "us-west-2"))
-	vpc, _ := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/24"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	run, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: ec2types.InstanceTypeM5Large,
-		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), SubnetId: sub.Subnet.SubnetId})
-	if err != nil {
-		b.Fatal(err)
-	}
-	inst := run.Instances[0].InstanceId
-	w := ec2.NewInstanceRunningWaiter(ec, func(o *ec2.InstanceRunningWaiterOptions) {
-		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 200*time.Millisecond
-	})
-	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{*inst}}, time.Minute); err != nil {
-		b.Fatal(err)
-	}
-	var attach []time.Duration
-	b.ResetTimer()
-	for range b.N {
+	lab := newECSLab(b, benchServer(b), "", "10.9.0.0/16", "10.9.0.0/24", ec2types.InstanceTypeM5Large, 1)
+	ctx, ec, sub, inst := context.Background(), lab.ec, &lab.subnet, lab.instances[0].InstanceId
+	var attach, detach []time.Duration
+	for b.Loop() {
 		start := time.Now()
-		eni, err := ec.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sub.Subnet.SubnetId})
+		eni, err := ec.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: sub})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,26 +57,200 @@ func BenchmarkENICreateAttach(b *testing.B) {
 			b.Fatal(err)
 		}
 		attach = append(attach, time.Since(start))
-		ec.DetachNetworkInterface(ctx, &ec2.DetachNetworkInterfaceInput{AttachmentId: att.AttachmentId})
-		ec.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId})
+		start = time.Now()
+		if _, err := ec.DetachNetworkInterface(ctx, &ec2.DetachNetworkInterfaceInput{AttachmentId: att.AttachmentId}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ec.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId}); err != nil {
+			b.Fatal(err)
+		}
+		detach = append(detach, time.Since(start))
 	}
-	b.StopTimer()
-	percentiles(b, "create+attach", attach)
+	reportPercentiles(b, "create+attach-", attach, 50, 95)
+	reportPercentiles(b, "detach+delete-", detach, 50, 95)
 }
 
-func waitStatus(b *testing.B, es *ecs.Client, arn *string, status string) {
-	for range 2000 {
-		d, err := es.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: aws.String("bench"), Tasks: []string{*arn}})
-		if err == nil && len(d.Tasks) == 1 && aws.ToString(d.Tasks[0].LastStatus) == status {
+// ecsLab is a VPC with one subnet, and a cluster of instances in it.
+type ecsLab struct {
+	ec                 *ec2.Client
+	es                 *ecs.Client
+	cluster, subnet    string
+	instances          []ec2types.Instance
+	containerInstances []string // their ARNs
+}
+
+// newECSLab makes, in s, a VPC (vpcCIDR) with one subnet (subnetCIDR), and n
+// running instances of typ in it that have registered in the ECS cluster
+// (none when cluster is "").
+func newECSLab(b *testing.B, s *server, cluster, vpcCIDR, subnetCIDR string, typ ec2types.InstanceType, n int32) *ecsLab {
+	b.Helper()
+	ctx := context.Background()
+	cfg := sdkConfig(s, "us-west-2")
+	lab := &ecsLab{ec: ec2.NewFromConfig(cfg), es: ecs.NewFromConfig(cfg), cluster: cluster}
+	vpc, err := lab.ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: &vpcCIDR})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sub, err := lab.ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: &subnetCIDR, AvailabilityZone: aws.String("us-west-2a")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	lab.subnet = aws.ToString(sub.Subnet.SubnetId)
+	if cluster == "" {
+		lab.instances = launchN(b, lab.ec, &lab.subnet, typ, n, nil)
+		return lab
+	}
+	if _, err := lab.es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: &cluster}); err != nil {
+		b.Fatal(err)
+	}
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=" + cluster))
+	lab.instances = launchN(b, lab.ec, &lab.subnet, typ, n, &ud)
+	lab.containerInstances = waitContainerInstances(b, lab.es, cluster, int(n))
+	return lab
+}
+
+// launchN runs count instances of typ in subnet and waits until they run.
+func launchN(b *testing.B, ec *ec2.Client, subnet *string, typ ec2types.InstanceType, count int32, userData *string) []ec2types.Instance {
+	b.Helper()
+	ctx := context.Background()
+	run, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: typ,
+		MinCount: &count, MaxCount: &count, SubnetId: subnet, UserData: userData})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ids []string
+	for _, i := range run.Instances {
+		ids = append(ids, aws.ToString(i.InstanceId))
+	}
+	w := ec2.NewInstanceRunningWaiter(ec, func(o *ec2.InstanceRunningWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 50*time.Millisecond, 500*time.Millisecond
+	})
+	if err := w.Wait(ctx, &ec2.DescribeInstancesInput{InstanceIds: ids}, 2*time.Minute); err != nil {
+		b.Fatal(err)
+	}
+	return run.Instances
+}
+
+// waitTasks polls DescribeTasks until every task of arns has lastStatus
+// status, and fails the benchmark after timeout.
+func waitTasks(b *testing.B, es *ecs.Client, cluster string, arns []string, status string, timeout time.Duration) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for len(arns) > 0 {
+		var pending []string
+		for chunk := range slices.Chunk(arns, 100) {
+			d, err := es.DescribeTasks(context.Background(), &ecs.DescribeTasksInput{Cluster: &cluster, Tasks: chunk})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, t := range d.Tasks {
+				if aws.ToString(t.LastStatus) != status {
+					pending = append(pending, aws.ToString(t.TaskArn))
+				}
+			}
+			for _, f := range d.Failures {
+				b.Fatalf("task %s: %s", aws.ToString(f.Arn), aws.ToString(f.Reason))
+			}
+		}
+		if arns = pending; len(arns) == 0 {
 			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d tasks never reached %s in %s, e.g. %s", len(arns), status, timeout, arns[0])
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	b.Fatalf("task %s never reached %s", *arn, status)
 }
 
 // benchServer is a server for a benchmark, which needs what end-to-end tests need.
 func benchServer(b *testing.B) *server {
 	requireE2E(b)
 	return startServer(b)
+}
+
+// footprint is the resident memory (MiB) of a server: vpcsim itself, its
+// containerd, the containerd shims (one per container) and the tasks'
+// processes (everything the shims started).
+type footprint struct{ vpcsim, containerd, shims, tasks float64 }
+
+func (s *server) footprint(b *testing.B) footprint {
+	b.Helper()
+	procs, err := processes()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var f footprint
+	f.vpcsim = procs[s.cmd.Process.Pid].rssMiB
+	if raw, err := os.ReadFile(filepath.Join(s.dataDir, "containerd", "containerd.pid")); err == nil {
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
+		f.containerd = procs[pid].rssMiB
+	}
+	sock := []byte(filepath.Join(s.dataDir, "containerd", "containerd.sock"))
+	shims := map[int]bool{}
+	for pid, p := range procs {
+		if strings.HasPrefix(p.comm, "containerd-shim") && bytes.Contains(p.cmdline, sock) {
+			shims[pid] = true
+			f.shims += p.rssMiB
+		}
+	}
+	for pid, p := range procs {
+		for up := p.ppid; up > 1; up = procs[up].ppid {
+			if shims[up] {
+				f.tasks += procs[pid].rssMiB
+				break
+			}
+		}
+	}
+	return f
+}
+
+func (f footprint) report(b *testing.B) {
+	b.ReportMetric(f.vpcsim, "vpcsim-MiB")
+	b.ReportMetric(f.containerd, "containerd-MiB")
+	b.ReportMetric(f.shims, "shims-MiB")
+	b.ReportMetric(f.tasks, "tasks-MiB")
+}
+
+type process struct {
+	ppid    int
+	comm    string
+	cmdline []byte
+	rssMiB  float64
+}
+
+// processes reads every process's parent, name, command line and VmRSS from /proc.
+func processes() (map[int]process, error) {
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]process{}
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue // gone meanwhile
+		}
+		var p process
+		for line := range strings.Lines(string(status)) {
+			k, v, _ := strings.Cut(strings.TrimSpace(line), ":")
+			f := strings.Fields(v)
+			switch {
+			case len(f) == 0:
+			case k == "Name":
+				p.comm = f[0]
+			case k == "PPid":
+				p.ppid, _ = strconv.Atoi(f[0])
+			case k == "VmRSS":
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				p.rssMiB = kb / 1024
+			}
+		}
+		p.cmdline, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		out[pid] = p
+	}
+	return out, nil
 }
