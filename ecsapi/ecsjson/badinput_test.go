@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
-	"github.com/vpcsim/vpcsim/internal/badinput"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/badinput"
 )
 
 // ecsWorld is the ECS handler in an httptest server over the real domain (a

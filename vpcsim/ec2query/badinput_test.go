@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/internal/badinput"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/badinput"
 )
 
 // badInputWorld is the EC2 handler in an httptest server over a Cloud with a few
