@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // TestConcurrentMixed sends 200 mixed API calls at once (RunTask, StopTask,
@@ -31,19 +28,9 @@ func TestConcurrentMixed(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.9.0.0/22"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet := aws.ToString(sub.Subnet.SubnetId)
-	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: vpc.Vpc.VpcId, GroupName: aws.String("load"), Description: aws.String("load")})
+	ew := newEchoWorld(t, ctx, s, "10.9.0.0/16", "10.9.0.0/22", "load", ec2types.InstanceTypeM524xlarge, 3) // 3 × 14 task ENIs
+	ec, es, subnet, client := ew.ec, ew.es, ew.subnet, ew.client
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: &ew.vpcID, GroupName: aws.String("load"), Description: aws.String("load")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,35 +40,7 @@ func TestConcurrentMixed(t *testing.T) {
 	}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("load")}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=load"))
-	for range 3 { // 3 × 14 task ENIs
-		launch(t, ctx, ec, subnet, ec2types.InstanceTypeM524xlarge, &ud)
-	}
-	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
-	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
-		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(16), StopTimeout: aws.Int32(1),
-	})
-	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}, SecurityGroups: []string{sgID}}}
-	for range 100 { // until the container instances have registered
-		l, err := es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String("load")})
-		if err == nil && len(l.ContainerInstanceArns) == 3 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	runTask := func() (string, error) {
-		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("load"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
-		if err != nil {
-			return "", err
-		}
-		if len(run.Tasks) != 1 {
-			return "", fmt.Errorf("RunTask placed nothing: %+v", run.Failures)
-		}
-		return aws.ToString(run.Tasks[0].TaskArn), nil
-	}
+	runTask := func() (string, error) { return ew.runEcho(ctx, es, sgID) }
 	createENI := func() (string, error) {
 		e, err := ec.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: &subnet})
 		if err != nil {
@@ -126,7 +85,7 @@ func TestConcurrentMixed(t *testing.T) {
 	}
 	for _, arn := range toStop {
 		calls = append(calls, func() {
-			_, err := es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("load"), Task: &arn})
+			_, err := es.StopTask(ctx, &ecs.StopTaskInput{Cluster: &ew.cluster, Task: &arn})
 			record(nil, "", err)
 		})
 	}
@@ -243,7 +202,7 @@ func TestConcurrentMixed(t *testing.T) {
 	// leave the API and the machine in agreement. The calls the kill cuts off
 	// are not retried (their failures would use up the retry quota of the
 	// clients that check afterwards).
-	once := cfg.Copy()
+	once := sdkConfig(s, "us-west-2")
 	once.RetryMaxAttempts = 1
 	ec, es = ec2.NewFromConfig(once), ecs.NewFromConfig(once)
 	calls = calls[:0]
@@ -251,7 +210,7 @@ func TestConcurrentMixed(t *testing.T) {
 		calls = append(calls, func() { runTask() })
 	}
 	for _, arn := range ran[:10] {
-		calls = append(calls, func() { es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("load"), Task: &arn}) })
+		calls = append(calls, func() { es.StopTask(ctx, &ecs.StopTaskInput{Cluster: &ew.cluster, Task: &arn}) })
 	}
 	for _, id := range created[:20] {
 		calls = append(calls, func() { ec.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: &id}) })
@@ -276,7 +235,7 @@ func TestConcurrentMixed(t *testing.T) {
 	burst(calls)
 	s.stop(syscall.SIGKILL)
 	s.start()
-	ec, es = ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	ec, es = ew.ec, ew.es
 	w = settle(t, ctx, ec, es)
 	checkAgree(t, s, w)
 	answers(t, s, w, client)

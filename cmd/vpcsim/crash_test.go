@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
-	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
@@ -85,51 +83,22 @@ func TestCrashSafety(t *testing.T) {
 	s.bin = faultBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-	// The calls a crash cuts off: not retried into the next server.
-	once := cfg.Copy()
+	ew := newEchoWorld(t, ctx, s, "10.7.0.0/16", "10.7.1.0/24", "crash", ec2types.InstanceTypeM524xlarge, 1) // 14 task ENIs
+	ec, es, vpcID, subnet := ew.ec, ew.es, ew.vpcID, ew.subnet
+	// The calls a crash cuts off: not retried into the next server, and
+	// their errors are expected.
+	once := sdkConfig(s, "us-west-2")
 	once.RetryMaxAttempts = 1
 	ec1, es1 := ec2.NewFromConfig(once), ecs.NewFromConfig(once)
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	vpcID := aws.ToString(vpc.Vpc.VpcId)
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.7.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet := aws.ToString(sub.Subnet.SubnetId)
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("crash")}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=crash"))
-	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM524xlarge, &ud) // the container instance: 15 ENIs
-	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
-	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
-		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(32), StopTimeout: aws.Int32(1),
-	})
-	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
 	runTask := func() {
-		var failures []ecstypes.Failure
-		for range 100 { // until the container instance has registered
-			run, err := es1.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("crash"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
-			if err == nil && len(run.Tasks) == 1 {
-				return
-			}
-			if err == nil {
-				failures = run.Failures
-			}
-			if err != nil && strings.Contains(err.Error(), "connection") {
-				return // the fault point was in the call itself
-			}
-			time.Sleep(100 * time.Millisecond)
+		var placement placementError
+		if _, err := ew.runEcho(ctx, es1); errors.As(err, &placement) {
+			t.Fatal(err)
 		}
-		t.Fatalf("the task was never placed: %+v", failures)
 	}
-	runTask() // one that runs through every crash
+	if _, err := ew.runEcho(ctx, es); err != nil { // one that runs through every crash
+		t.Fatal(err)
+	}
 	w := settle(t, ctx, ec, es)
 	checkAgree(t, s, w)
 
@@ -137,7 +106,7 @@ func TestCrashSafety(t *testing.T) {
 	stopOne := func() {
 		for _, task := range w.tasks {
 			if aws.ToString(task.LastStatus) == "RUNNING" {
-				es1.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("crash"), Task: task.TaskArn})
+				es1.StopTask(ctx, &ecs.StopTaskInput{Cluster: &ew.cluster, Task: task.TaskArn})
 				return
 			}
 		}
@@ -159,7 +128,7 @@ func TestCrashSafety(t *testing.T) {
 				t.Fatal(err)
 			}
 			ec1.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{NetworkInterfaceId: e.NetworkInterface.NetworkInterfaceId,
-				InstanceId: client.InstanceId, DeviceIndex: aws.Int32(1)})
+				InstanceId: ew.client.InstanceId, DeviceIndex: aws.Int32(1)})
 		}},
 		{fault.TaskENICreated, runTask},
 		{fault.TaskENIAttached, runTask},
@@ -173,7 +142,7 @@ func TestCrashSafety(t *testing.T) {
 		s.crashAt(t, step.point, step.op)
 		w = settle(t, ctx, ec, es)
 		checkAgree(t, s, w)
-		answers(t, s, w, client)
+		answers(t, s, w, ew.client)
 		if t.Failed() {
 			t.Fatalf("after the crash at %s, the API and the machine disagree (above); server log:\n%s", step.point, tail(s.logText(), 4000))
 		}

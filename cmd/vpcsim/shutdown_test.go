@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -29,39 +27,15 @@ func TestShutdown(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.8.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.8.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet := aws.ToString(sub.Subnet.SubnetId)
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("down")}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=down"))
-	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM5Xlarge, &ud)
-	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
-	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
-		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(32), StopTimeout: aws.Int32(1),
-	})
-	net := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
+	ew := newEchoWorld(t, ctx, s, "10.8.0.0/16", "10.8.1.0/24", "down", ec2types.InstanceTypeM5Xlarge, 1)
+	ec, es, client := ew.ec, ew.es, ew.client
 	runOne := func() string {
 		t.Helper()
-		for range 100 { // until the container instance has registered
-			run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("down"), TaskDefinition: aws.String("echo"), NetworkConfiguration: net})
-			if err == nil && len(run.Tasks) == 1 {
-				return aws.ToString(run.Tasks[0].TaskArn)
-			}
-			time.Sleep(100 * time.Millisecond)
+		arn, err := ew.runEcho(ctx, es)
+		if err != nil {
+			t.Fatal(err)
 		}
-		t.Fatal("the task was never placed")
-		return ""
+		return arn
 	}
 	arn := runOne()
 	w := settle(t, ctx, ec, es)
