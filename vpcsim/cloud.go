@@ -42,7 +42,10 @@ type Cloud struct {
 	instances map[string]*Instance
 	used      map[string]map[netip.Addr]string // subnet → address → ENI holding it
 	firewalls map[string]appliedFirewall       // VPC → what the dataplane enforces
-	flowLogs  flowLogState                     // see flowlog.go
+	// firewallsBehind is set while the last firewall sync failed: the next
+	// commit syncs whatever it changes (touchesFirewalls would skip it).
+	firewallsBehind bool
+	flowLogs        flowLogState // see flowlog.go
 }
 
 // Option configures a Cloud.
@@ -171,7 +174,7 @@ func (c *Cloud) nextSeq() int64 {
 // does not.
 func (c *Cloud) commitLocked(t *Batch) error {
 	err := t.Err
-	if err == nil && touchesFirewalls(t) {
+	if err == nil && (touchesFirewalls(t) || c.firewallsBehind) {
 		err = c.syncFirewallsLocked(context.Background())
 	}
 	if err == nil {

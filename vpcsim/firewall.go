@@ -193,6 +193,7 @@ func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
 			continue
 		}
 		if err := c.dp.SetFirewall(ctx, fw); err != nil {
+			c.firewallsBehind = true
 			for _, done := range changed {
 				if prev, ok := c.firewalls[done]; ok {
 					if rerr := c.dp.SetFirewall(ctx, prev.fw); rerr != nil {
@@ -206,6 +207,7 @@ func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
 		next[id] = appliedFirewall{fw: fw, fingerprint: fp}
 	}
 	c.firewalls = next
+	c.firewallsBehind = false
 	return nil
 }
 

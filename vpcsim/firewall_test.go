@@ -196,3 +196,21 @@ func must1(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// A sync that failed (here the one at start-up) is retried by the next commit
+// of any kind, not only by one that changes a group, ENI, VPC or flow log.
+func TestFirewallBehindIsRetried(t *testing.T) {
+	f := newSGFixture(t)
+	ctx := context.Background()
+	f.tc.dp.Firewalls = map[string]Firewall{} // as after a reboot
+	f.tc.dp.Fail["set-firewall"] = errors.New("nftables said no")
+	again := f.tc.reopen(t)
+	delete(f.tc.dp.Fail, "set-firewall")
+	sub := must[[]Subnet](t)(again.DescribeSubnets(ctx, west, nil, []Filter{{Name: "vpc-id", Values: []string{f.vpc.ID}}}))[0]
+	if err := again.CreateTags(ctx, west, []string{sub.ID}, []Tag{{Key: "k", Value: "v"}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.eni(t, f.webENI.ID).Ingress) != 2 {
+		t.Fatalf("the next commit did not put the firewall in: %v", f.tc.dp.Firewalls)
+	}
+}
