@@ -135,7 +135,8 @@ func NewKeys(secrets map[string]string) *Keys {
 // string to sign, signing key of the access key's secret) and compares it with
 // a's in constant time. It also refuses, in this order: a request without a
 // date or with a malformed one, one dated more than MaxSkew from now (or a
-// presigned one past X-Amz-Expires), one that does not sign the host, a
+// presigned one past X-Amz-Expires), one that does not sign the host (or the
+// X-Amz-Target it has), a
 // credential scope dated another day than the request, an unknown access key, a
 // body that is not the one hashed in x-amz-content-sha256, a wrong signature,
 // and a session token (vpcsim issues none). Every refusal is an *Error.
@@ -149,6 +150,12 @@ func (k *Keys) Verify(r *http.Request, payload []byte, a Auth) error {
 	}
 	if !slices.Contains(a.SignedHeaders, "host") {
 		return refuse(Mismatch, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	// X-Amz-Target names the operation of a JSON request (ECS): unsigned, a
+	// captured request could be replayed as another operation on the same
+	// body. Every SDK signs it; vpcsim insists.
+	if r.Header.Get("X-Amz-Target") != "" && !slices.Contains(a.SignedHeaders, "x-amz-target") {
+		return refuse(Mismatch, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	if day := stamp[:min(8, len(stamp))]; a.Credential.Date != day {
 		return refuse(Mismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'. ", a.Credential.Date, day, stamp)

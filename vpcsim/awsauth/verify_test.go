@@ -275,6 +275,11 @@ func TestVerifyRefusals(t *testing.T) {
 	if got := send(t, req); got != (result{Mismatch, "'Host' must be a 'SignedHeader' in the AWS Authorization."}) {
 		t.Errorf("host not signed: %+v", got)
 	}
+	req = signedAt(time.Now(), goodCreds) // an ECS request: X-Amz-Target names its operation
+	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), ";x-amz-target", "", 1))
+	if got := send(t, req); got != (result{Mismatch, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization."}) {
+		t.Errorf("operation not signed: %+v", got)
+	}
 	req = signedAt(time.Now(), goodCreds)
 	day := time.Now().UTC().Format("20060102")
 	req.Header.Set("Authorization", strings.Replace(req.Header.Get("Authorization"), "/"+day+"/", "/20150830/", 1))
