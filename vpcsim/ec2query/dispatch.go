@@ -300,9 +300,14 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bo
 	}
 	// EC2 has older API versions too, but vpcsim speaks 2016-11-15 only (every
 	// current SDK and CLI sends it), so any other is refused rather than
-	// answered in shapes the client did not ask for. No Version at all is let
-	// through, as the Query protocol's older clients omit it.
+	// answered in shapes the client did not ask for: one that is not even a
+	// date as EC2 does, an older one as unsupported (EC2 would serve it). No
+	// Version at all is let through, as the Query protocol's older clients
+	// omit it.
 	if version != "" && version != apiVersion {
+		if _, err := time.Parse(time.DateOnly, version); err == nil {
+			return nil, clientError("UnsupportedOperation", "vpcsim serves EC2 API version %s only, not %s.", apiVersion, version)
+		}
 		return nil, errNoSuchVersion(version)
 	}
 	fn, ok := actions[act]
