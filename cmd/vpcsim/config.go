@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
 	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
 	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
-	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", env("VPCSIM_STOP_TASKS_ON_EXIT", "") == "1", "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
+	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", envBool("VPCSIM_STOP_TASKS_ON_EXIT"), "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
@@ -83,6 +84,13 @@ func env(name, fallback string) string {
 		return v
 	}
 	return fallback
+}
+
+// envBool reads a boolean variable as flag does (1, t, true, ...); anything
+// else, or nothing, is false.
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(name))
+	return b
 }
 
 // netnsPrefix is shared by serve and exec, so exec finds what serve made.

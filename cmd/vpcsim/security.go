@@ -99,16 +99,30 @@ func redact(pair string) string {
 
 // privateDataDir makes the data directory and leaves it 0700, and the
 // database file db 0600. MkdirAll keeps the mode of a directory that exists,
-// so one left looser (by hand, or by an older vpcsim) is tightened. db is
-// created empty (SQLite takes an empty file as an empty database) so that
-// SQLite, which gives its -wal and -shm files the database's mode, makes
-// them 0600 too; those of an earlier run are tightened.
+// so one left looser is tightened when it is vpcsim's (see canTighten), and
+// refused, unchanged, when it may be someone else's: tightening it would lock
+// them out. db is created empty (SQLite takes an
+// empty file as an empty database) so that SQLite, which gives its -wal and
+// -shm files the database's mode, makes them 0600 too; those of an earlier
+// run are tightened.
 func privateDataDir(dir, db string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	case err != nil:
 		return err
-	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return err
+	case !fi.IsDir():
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	case fi.Mode().Perm()&0o077 != 0 || fi.Mode()&os.ModeSticky != 0:
+		if !canTighten(dir, db, fi.Mode()) {
+			return fmt.Errorf("data directory %s (mode %v) is open to other users and is not vpcsim's: give vpcsim a directory of its own, which it keeps 0700", dir, fi.Mode().Perm())
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
 	}
 	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -123,4 +137,18 @@ func privateDataDir(dir, db string) error {
 		}
 	}
 	return nil
+}
+
+// canTighten reports whether a data directory looser than 0700 may be made
+// 0700: it holds vpcsim's database, or nothing yet (made for vpcsim), and is
+// not a shared directory (sticky or writable by all, like /tmp).
+func canTighten(dir, db string, mode os.FileMode) bool {
+	if mode&os.ModeSticky != 0 || mode.Perm()&0o002 != 0 {
+		return false
+	}
+	if _, err := os.Stat(db); err == nil {
+		return true
+	}
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
 }

@@ -105,7 +105,8 @@ func TestServeFlagsLoopback(t *testing.T) {
 }
 
 // TestPrivateDataDir: a data directory and database left looser than 0700 and
-// 0600 are tightened, and a new database is made 0600 from the start.
+// 0600 are tightened, a new database is made 0600 from the start, and a
+// directory that is not vpcsim's is refused, untouched.
 func TestPrivateDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -127,7 +128,33 @@ func TestPrivateDataDir(t *testing.T) {
 	if err := privateDataDir(fresh, filepath.Join(fresh, "vpcsim.db")); err != nil {
 		t.Fatal(err)
 	}
-	for path, want := range map[string]os.FileMode{dir: 0o700, db: 0o600, db + "-wal": 0o600, fresh: 0o700, filepath.Join(fresh, "vpcsim.db"): 0o600} {
+	// A shared directory is refused and left as it was.
+	shared := t.TempDir()
+	if err := os.Chmod(shared, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	if err := privateDataDir(shared, filepath.Join(shared, "vpcsim.db")); err == nil {
+		t.Error("a sticky, world-writable directory (like /tmp) was taken as the data directory")
+	}
+	stranger := t.TempDir()
+	if err := os.Chmod(stranger, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stranger, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir() // made for vpcsim with the usual umask
+	if err := os.Chmod(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := privateDataDir(empty, filepath.Join(empty, "vpcsim.db")); err != nil {
+		t.Errorf("an empty directory made for vpcsim: %v", err)
+	}
+	if err := privateDataDir(stranger, filepath.Join(stranger, "vpcsim.db")); err == nil {
+		t.Error("an open directory holding other files and no vpcsim database was taken and tightened")
+	}
+	for path, want := range map[string]os.FileMode{dir: 0o700, db: 0o600, db + "-wal": 0o600, fresh: 0o700, filepath.Join(fresh, "vpcsim.db"): 0o600,
+		shared: 0o777, stranger: 0o755, empty: 0o700} {
 		fi, err := os.Stat(path)
 		if err != nil {
 			t.Error(err)

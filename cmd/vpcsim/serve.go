@@ -35,6 +35,9 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The managed containerd and its shims inherit this environment and
+	// outlive vpcsim: the secrets stay with vpcsim alone.
+	os.Unsetenv("VPCSIM_ACCESS_KEYS")
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
 	var dp vpcsim.Dataplane = vpcsim.NopDataplane{}
