@@ -62,22 +62,29 @@ func readAPI(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) 
 			}
 		}
 	}
-	clusters, err := es.ListClusters(ctx, &ecs.ListClustersInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range clusters.ClusterArns {
-		for _, desired := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
-			l, err := es.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(c), DesiredStatus: desired})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for chunk := range slices.Chunk(l.TaskArns, 100) {
-				d, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(c), Tasks: chunk})
-				if err != nil {
-					t.Fatal(err)
+	clusters := ecs.NewListClustersPaginator(es, &ecs.ListClustersInput{})
+	for clusters.HasMorePages() {
+		page, err := clusters.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page.ClusterArns {
+			for _, desired := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
+				tasks := ecs.NewListTasksPaginator(es, &ecs.ListTasksInput{Cluster: aws.String(c), DesiredStatus: desired})
+				for tasks.HasMorePages() {
+					l, err := tasks.NextPage(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(l.TaskArns) == 0 {
+						continue
+					}
+					d, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(c), Tasks: l.TaskArns})
+					if err != nil {
+						t.Fatal(err)
+					}
+					w.tasks = append(w.tasks, d.Tasks...)
 				}
-				w.tasks = append(w.tasks, d.Tasks...)
 			}
 		}
 	}
@@ -94,9 +101,9 @@ func settle(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) a
 		w := readAPI(t, ctx, ec, es)
 		var moving []string
 		for _, task := range w.tasks {
-			last, desired := aws.ToString(task.LastStatus), aws.ToString(task.DesiredStatus)
-			if last != "STOPPED" && (last != "RUNNING" || desired != "RUNNING") {
-				moving = append(moving, taskID(task)+" "+last+"→"+desired)
+			status, desired := aws.ToString(task.LastStatus), aws.ToString(task.DesiredStatus)
+			if status != "STOPPED" && (status != "RUNNING" || desired != "RUNNING") {
+				moving = append(moving, taskID(task)+" "+status+"→"+desired)
 			}
 		}
 		// The reads are one after another: a world read twice alike was not

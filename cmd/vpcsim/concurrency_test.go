@@ -2,17 +2,21 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
 // TestConcurrentMixed sends 200 mixed API calls at once (RunTask, StopTask,
@@ -29,7 +33,13 @@ func TestConcurrentMixed(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	ew := newEchoWorld(t, ctx, s, "10.9.0.0/16", "10.9.0.0/22", "load", ec2types.InstanceTypeM524xlarge, 3) // 3 × 14 task ENIs
-	ec, es, subnet, client := ew.ec, ew.es, ew.subnet, ew.client
+	subnet, client := ew.subnet, ew.client
+	// The burst's clients do not retry what the server answers (an
+	// InternalError, a 5xx, throttling): each call gets one answer, and it
+	// must be a success.
+	strict := sdkConfig(s, "us-west-2")
+	strict.Retryer = func() aws.Retryer { return clientBugRetryer() }
+	ec, es := ec2.NewFromConfig(strict), ecs.NewFromConfig(strict)
 	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{VpcId: &ew.vpcID, GroupName: aws.String("load"), Description: aws.String("load")})
 	if err != nil {
 		t.Fatal(err)
@@ -226,19 +236,29 @@ func TestConcurrentMixed(t *testing.T) {
 			}}})
 		})
 	}
-	killAfter := time.Duration(100+rand.IntN(400)) * time.Millisecond
-	t.Logf("SIGKILL %v into 100 more concurrent calls", killAfter)
-	go func() {
-		time.Sleep(killAfter)
-		s.cmd.Process.Signal(syscall.SIGKILL)
-	}()
-	burst(calls)
-	s.stop(syscall.SIGKILL)
-	s.start()
+	// The kill lands at the N-th EC2 commit of the burst (it makes about a
+	// hundred), in the middle of whatever else is under way.
+	n := 5 + rand.IntN(40)
+	t.Logf("SIGKILL at the %d-th EC2 commit of 100 more concurrent calls", n)
+	s.bin = faultBinary(t)
+	s.crashAt(t, fmt.Sprintf("%s@%d", fault.FirewallBeforeStore, n), func() { burst(calls) })
 	ec, es = ew.ec, ew.es
 	w = settle(t, ctx, ec, es)
 	checkAgree(t, s, w)
 	answers(t, s, w, client)
+}
+
+// clientBugRetryer retries only aws-sdk-go-v2's own "use of closed network
+// connection" (aws/aws-sdk-go-v2#2737), which hits about one answer in a
+// thousand from any server: the request was answered, the client lost it.
+func clientBugRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 3
+		o.RateLimiter = ratelimit.None
+		o.Retryables = []retry.IsErrorRetryable{retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			return aws.BoolTernary(strings.Contains(err.Error(), "use of closed network connection"))
+		})}
+	})
 }
 
 // burst runs every call at once and waits for all.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"testing"
@@ -42,6 +43,12 @@ func faultBinary(t *testing.T) string {
 		t.Fatal(faultErr)
 	}
 	return faultBin
+}
+
+// crashStep is an operation that passes the fault point.
+type crashStep struct {
+	point string
+	op    func()
 }
 
 // crashAt restarts the server so that it kills itself at point, runs op, and
@@ -112,10 +119,7 @@ func TestCrashSafety(t *testing.T) {
 		}
 		t.Fatal("no running task to stop")
 	}
-	steps := []struct {
-		point string
-		op    func()
-	}{
+	steps := []crashStep{
 		{fault.SubnetBridgeMade, func() {
 			ec1.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: &vpcID, CidrBlock: aws.String("10.7.2.0/24"), AvailabilityZone: aws.String("us-west-2a")})
 		}},
@@ -136,6 +140,11 @@ func TestCrashSafety(t *testing.T) {
 		{fault.TaskStarted, runTask},
 		{fault.TaskContainersStopped, stopOne},
 		{fault.TaskENIDeleted, stopOne},
+	}
+	for _, p := range fault.Points { // a new point must get a step here
+		if !slices.ContainsFunc(steps, func(s crashStep) bool { return s.point == p }) {
+			t.Errorf("fault point %s has no step in this test", p)
+		}
 	}
 	for _, step := range steps {
 		t.Logf("SIGKILL at %s", step.point)

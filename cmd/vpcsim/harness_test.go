@@ -124,13 +124,21 @@ func freePort(t testing.TB) string {
 func startServer(t testing.TB) *server {
 	t.Helper()
 	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
+	// vpcsim's own, as `install -d -m 700` would make it: start writes the
+	// server's log in it before vpcsim sees it.
+	if err := os.Chmod(s.dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	s.endpoint = "http://" + s.listen
-	s.start()
-	s.importImages()
+	// Before start: a start or import that fails the test must not leave the
+	// server, its containerd or its namespaces running.
 	t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
 		if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
 			t.Errorf("vpcsim down: %v %s", err, out)
+		}
+		if left := usingDir(t, s.dataDir); len(left) > 0 {
+			t.Errorf("after vpcsim down, still using %s: %v", s.dataDir, left)
 		}
 		if err := hostnet.RemoveAll(context.Background(), s.prefix); err != nil {
 			t.Errorf("remove the test's kernel objects: %v", err)
@@ -139,6 +147,8 @@ func startServer(t testing.TB) *server {
 			t.Errorf("left behind: %v", left)
 		}
 	})
+	s.start()
+	s.importImages()
 	return s
 }
 

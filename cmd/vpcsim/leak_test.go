@@ -14,9 +14,10 @@ import (
 // every other package's tests, and fails if anything vpcsim's tests made
 // outlived them: namespaces, links and nftables tables named vs-, containerd
 // daemons and shims of vpcsim's (whose containers and snapshots live in them),
-// and mounts of container root filesystems, snapshots or namespaces. A vpcsim
-// serving from the default data directory (`make run`) is not a test's and is
-// left out.
+// and mounts of container root filesystems or snapshots. The processes and
+// mounts of a vpcsim serving from the default data directory (`make run`) are
+// left out, but its namespaces and links are not told apart from a test's:
+// run make test on a machine where no other vpcsim serves, as CI does.
 func TestNothingLeftBehind(t *testing.T) {
 	if os.Getenv("VPCSIM_LEAK_CHECK") != "1" {
 		t.Skip("runs at the end of make test (VPCSIM_LEAK_CHECK=1), when every other test has finished")
@@ -44,7 +45,32 @@ func ours(s string) bool {
 // vpcsimProcesses lists managed containerd daemons (`containerd --config
 // <data>/containerd/config.toml`) and shims of vpcsim's containerd namespace.
 func vpcsimProcesses(t *testing.T) []string {
-	t.Helper()
+	return processesWhere(func(args []string, cmd string) bool {
+		managed := filepath.Base(args[0]) == "containerd" && strings.Contains(cmd, "/containerd/config.toml") && !strings.Contains(cmd, "/etc/containerd/")
+		shim := strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && strings.Contains(cmd, "-namespace vpcsim")
+		return (managed || shim) && ours(cmd)
+	})
+}
+
+// vpcsimMounts lists mounts of containers in vpcsim's containerd namespace and
+// of its snapshots (namespaces' own mounts go with their files, listed above).
+func vpcsimMounts(t *testing.T) []string {
+	return mountsWhere(t, func(at string) bool {
+		return (strings.Contains(at, "/io.containerd.runtime.v2.task/vpcsim/") ||
+			strings.Contains(at, "/containerd/root/io.containerd.snapshotter.")) && ours(at)
+	})
+}
+
+// usingDir lists the processes (containerd, its shims) whose command line
+// names dir and the mounts (container root filesystems, snapshots) under it.
+func usingDir(t testing.TB, dir string) []string {
+	procs := processesWhere(func(_ []string, cmd string) bool { return strings.Contains(cmd, dir) })
+	return append(procs, mountsWhere(t, func(at string) bool { return strings.HasPrefix(at, dir) })...)
+}
+
+// processesWhere lists the processes whose arguments match, as "process PID:
+// COMMAND LINE".
+func processesWhere(match func(args []string, cmd string) bool) []string {
 	var out []string
 	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
 	for _, p := range procs {
@@ -53,19 +79,15 @@ func vpcsimProcesses(t *testing.T) []string {
 			continue
 		}
 		args := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
-		cmd := strings.Join(args, " ")
-		managed := filepath.Base(args[0]) == "containerd" && strings.Contains(cmd, "/containerd/config.toml") && !strings.Contains(cmd, "/etc/containerd/")
-		shim := strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && strings.Contains(cmd, "-namespace vpcsim")
-		if (managed || shim) && ours(cmd) {
+		if cmd := strings.Join(args, " "); match(args, cmd) {
 			out = append(out, "process "+filepath.Base(filepath.Dir(p))+": "+cmd)
 		}
 	}
 	return out
 }
 
-// vpcsimMounts lists mounts of containers in vpcsim's containerd namespace and
-// of its snapshots (namespaces' own mounts go with their files, listed above).
-func vpcsimMounts(t *testing.T) []string {
+// mountsWhere lists this namespace's mount points that match, as "mount PATH".
+func mountsWhere(t testing.TB, match func(at string) bool) []string {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -73,14 +95,8 @@ func vpcsimMounts(t *testing.T) []string {
 	}
 	var out []string
 	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 5 {
-			continue
-		}
-		at := f[4]
-		if (strings.Contains(at, "/io.containerd.runtime.v2.task/vpcsim/") ||
-			strings.Contains(at, "/containerd/root/io.containerd.snapshotter.")) && ours(at) {
-			out = append(out, "mount "+at)
+		if f := strings.Fields(line); len(f) > 4 && match(f[4]) {
+			out = append(out, "mount "+f[4])
 		}
 	}
 	return out

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -114,29 +113,4 @@ func taskIPIn(t *testing.T, ctx context.Context, es *ecs.Client, cluster, arn st
 		t.Fatalf("task %s has no address: %+v", arn, task)
 	}
 	return aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
-}
-
-// usingDir lists the processes (containerd, its shims) whose command line
-// names dir and the mounts (container root filesystems, snapshots) under it.
-func usingDir(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !bytes.Contains(b, []byte(dir)) {
-			continue
-		}
-		out = append(out, "process "+filepath.Base(filepath.Dir(p))+": "+string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})))
-	}
-	mounts, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(mounts), "\n") {
-		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir) {
-			out = append(out, "mount "+f[4])
-		}
-	}
-	return out
 }
