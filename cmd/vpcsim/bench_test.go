@@ -168,9 +168,11 @@ func benchServer(b *testing.B) *server {
 	return startServer(b)
 }
 
-// footprint is the resident memory (MiB) of a server: vpcsim itself, its
-// containerd, the containerd shims (one per container) and the tasks'
-// processes (everything the shims started).
+// footprint is the memory (MiB, proportional set size: each shared page
+// divided among the processes that map it, so that the sums of the 200 shims
+// and tasks do not count their common binaries and libraries 200 times) of a
+// server: vpcsim itself, its containerd, the containerd shims (one per
+// container) and the tasks' processes (everything the shims started).
 type footprint struct{ vpcsim, containerd, shims, tasks float64 }
 
 func (s *server) footprint(b *testing.B) footprint {
@@ -180,23 +182,23 @@ func (s *server) footprint(b *testing.B) footprint {
 		b.Fatal(err)
 	}
 	var f footprint
-	f.vpcsim = procs[s.cmd.Process.Pid].rssMiB
+	f.vpcsim = procs[s.cmd.Process.Pid].pssMiB
 	if raw, err := os.ReadFile(filepath.Join(s.dataDir, "containerd", "containerd.pid")); err == nil {
 		pid, _ := strconv.Atoi(strings.TrimSpace(string(raw)))
-		f.containerd = procs[pid].rssMiB
+		f.containerd = procs[pid].pssMiB
 	}
 	sock := []byte(filepath.Join(s.dataDir, "containerd", "containerd.sock"))
 	shims := map[int]bool{}
 	for pid, p := range procs {
 		if strings.HasPrefix(p.comm, "containerd-shim") && bytes.Contains(p.cmdline, sock) {
 			shims[pid] = true
-			f.shims += p.rssMiB
+			f.shims += p.pssMiB
 		}
 	}
 	for pid, p := range procs {
 		for up := p.ppid; up > 1; up = procs[up].ppid {
 			if shims[up] {
-				f.tasks += procs[pid].rssMiB
+				f.tasks += procs[pid].pssMiB
 				break
 			}
 		}
@@ -215,10 +217,10 @@ type process struct {
 	ppid    int
 	comm    string
 	cmdline []byte
-	rssMiB  float64
+	pssMiB  float64
 }
 
-// processes reads every process's parent, name, command line and VmRSS from /proc.
+// processes reads every process's parent, name, command line and PSS from /proc.
 func processes() (map[int]process, error) {
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
@@ -244,9 +246,14 @@ func processes() (map[int]process, error) {
 				p.comm = f[0]
 			case k == "PPid":
 				p.ppid, _ = strconv.Atoi(f[0])
-			case k == "VmRSS":
-				kb, _ := strconv.ParseFloat(f[0], 64)
-				p.rssMiB = kb / 1024
+			}
+		}
+		if rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid)); err == nil {
+			for line := range strings.Lines(string(rollup)) {
+				if f := strings.Fields(line); len(f) >= 2 && f[0] == "Pss:" {
+					kb, _ := strconv.ParseFloat(f[1], 64)
+					p.pssMiB = kb / 1024
+				}
 			}
 		}
 		p.cmdline, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
