@@ -31,11 +31,14 @@ run: deps build
 # The end-to-end tests (cmd/vpcsim) run after the other packages, not beside
 # them: the acceptance scripts count every vs- namespace on the machine. The
 # last step fails if any test left a namespace, link, nftables table,
-# containerd process or mount behind.
+# containerd process or mount behind. The race detector runs over every package
+# but the end-to-end one (-short leaves out the slow fuzz seeds, not the kernel
+# tests), and over the runtime's containerd tests.
 test: deps vet
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/vpcsim)
 	$(GO) test -count=1 -timeout 15m ./cmd/vpcsim
-	$(GO) test -race -count=1 -short ./vpcsim/ ./ecsapi/ ./storage/
+	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v /cmd/vpcsim)
+	$(GO) test -race -count=1 ./ecsapi/runtime/
 	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 
 # unit runs the tests that need neither root nor the aws CLI.

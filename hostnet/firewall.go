@@ -120,7 +120,7 @@ func addSGTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 	groups := map[string]*nftables.Set{}
 	for _, gid := range slices.Sorted(maps.Keys(fw.Members)) {
 		s := &nftables.Set{Table: t, Name: "g-" + gid, KeyType: nftables.TypeIPAddr}
-		if err := nft.AddSet(s, addrElements(fw.Members[gid])); err != nil {
+		if err := addSet(nft, s, addrElements(fw.Members[gid])); err != nil {
 			return err
 		}
 		groups[gid] = s
@@ -149,10 +149,10 @@ func addSGTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 	}
 	fromMap := &nftables.Set{Table: t, Name: "from-eni", IsMap: true, KeyType: nftables.TypeIPAddr, DataType: nftables.TypeVerdict}
 	toMap := &nftables.Set{Table: t, Name: "to-eni", IsMap: true, KeyType: nftables.TypeIPAddr, DataType: nftables.TypeVerdict}
-	if err := nft.AddSet(fromMap, from); err != nil {
+	if err := addSet(nft, fromMap, from); err != nil {
 		return err
 	}
-	if err := nft.AddSet(toMap, to); err != nil {
+	if err := addSet(nft, toMap, to); err != nil {
 		return err
 	}
 

@@ -3,6 +3,7 @@ package hostnet
 import (
 	"net"
 	"net/netip"
+	"sync"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -124,3 +125,15 @@ func nflog(group uint16, snaplen uint32, prefix string) *expr.Log {
 func verdict(k expr.VerdictKind) *expr.Verdict { return &expr.Verdict{Kind: k} }
 
 func jump(chain string) *expr.Verdict { return &expr.Verdict{Kind: expr.VerdictJump, Chain: chain} }
+
+// setIDs guards google/nftables' package-level set ID counter, which AddSet
+// increments without a lock: two VPCs' rulesets built at once (two Kernels,
+// as in tests, or any future parallel sync) would race on it.
+var setIDs sync.Mutex
+
+// addSet is nftables' AddSet under setIDs.
+func addSet(nft *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	setIDs.Lock()
+	defer setIDs.Unlock()
+	return nft.AddSet(s, elems)
+}

@@ -25,7 +25,7 @@ func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 			return err
 		}
 		own := &nftables.Set{Table: t, Name: "a-" + e.ID, KeyType: nftables.TypeIPAddr}
-		if err := nft.AddSet(own, addrElements(e.Addrs)); err != nil {
+		if err := addSet(nft, own, addrElements(e.Addrs)); err != nil {
 			return err
 		}
 		c := nft.AddChain(&nftables.Chain{Name: "p-" + e.ID, Table: t})
@@ -45,7 +45,7 @@ func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 		ports = append(ports, nftables.SetElement{Key: ifnameKey(names.bridgeEnd), VerdictData: jump(c.Name)})
 	}
 	portMap := &nftables.Set{Table: t, Name: "port", IsMap: true, KeyType: nftables.TypeIFName, DataType: nftables.TypeVerdict}
-	if err := nft.AddSet(portMap, ports); err != nil {
+	if err := addSet(nft, portMap, ports); err != nil {
 		return err
 	}
 	accept := nftables.ChainPolicyAccept
