@@ -4,6 +4,9 @@ BIN     ?= bin/vpcsim
 DATA    ?= /var/lib/vpcsim
 # Debian packages the kernel dataplane, the containers and the tests use.
 PKGS    := iproute2 nftables containerd runc busybox-static awscli jq curl
+# What the tests need beyond that: a C toolchain, for the race-detector build of
+# vpcsim that the crash and load tests serve from.
+TESTPKGS := gcc libc6-dev
 
 .PHONY: all build deps run test unit bench vet clean down
 
@@ -16,7 +19,7 @@ build:
 
 # deps installs whatever Debian packages are missing (and nothing when none are).
 deps:
-	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(PKGS) $(EXTRA); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -34,6 +37,7 @@ run: deps build
 # containerd process or mount behind. The race detector runs over every package
 # but the end-to-end one (-short leaves out the slow fuzz seeds, not the kernel
 # tests), and over the runtime's containerd tests.
+test: EXTRA = $(TESTPKGS)
 test: deps vet
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/vpcsim)
 	$(GO) test -count=1 -timeout 15m ./cmd/vpcsim

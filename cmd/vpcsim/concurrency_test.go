@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,10 +27,15 @@ import (
 // effect is there exactly once, and the API and the machine agree
 // (checkAgree: no address or MAC twice, exact free-address counts). Then it
 // does it again and kills the server with SIGKILL in the middle: after the
-// restart they must agree again.
+// restart they must agree again. The server is the race-detector build, so a
+// data race under this load fails the test too.
 func TestConcurrentMixed(t *testing.T) {
 	requireE2E(t)
 	s := startServer(t)
+	// Served by the race-detector build from the start (see faultBinary).
+	s.bin = faultBinary(t)
+	s.stop(syscall.SIGTERM)
+	s.start()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	ew := newEchoWorld(t, ctx, s, "10.9.0.0/16", "10.9.0.0/22", "load", ec2types.InstanceTypeM524xlarge, 3) // 3 × 14 task ENIs
@@ -240,7 +246,6 @@ func TestConcurrentMixed(t *testing.T) {
 	// hundred), in the middle of whatever else is under way.
 	n := 5 + rand.IntN(40)
 	t.Logf("SIGKILL at the %d-th EC2 commit of 100 more concurrent calls", n)
-	s.bin = faultBinary(t)
 	s.crashAt(t, fmt.Sprintf("%s@%d", fault.FirewallBeforeStore, n), func() { burst(calls) })
 	ec, es = ew.ec, ew.es
 	w = settle(t, ctx, ec, es)

@@ -134,6 +134,9 @@ func startServer(t testing.TB) *server {
 	// server, its containerd or its namespaces running.
 	t.Cleanup(func() {
 		s.stop(syscall.SIGTERM)
+		if log := s.logText(); strings.Contains(log, "WARNING: DATA RACE") {
+			t.Errorf("the race detector found a race in vpcsim serve:\n%s", log[strings.Index(log, "WARNING: DATA RACE"):])
+		}
 		if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
 			t.Errorf("vpcsim down: %v %s", err, out)
 		}
