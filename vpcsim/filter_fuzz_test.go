@@ -326,6 +326,7 @@ func TestUnknownFilterWithNothingToMatch(t *testing.T) {
 		"enis":     func(f []Filter) error { _, err := tc.DescribeNetworkInterfaces(ctx, west, nil, f); return err },
 		"instance": func(f []Filter) error { _, err := tc.DescribeInstances(ctx, west, nil, f); return err },
 		"flowlogs": func(f []Filter) error { _, err := tc.DescribeFlowLogs(ctx, west, nil, f); return err },
+		"tags":     func(f []Filter) error { _, err := tc.DescribeTags(ctx, west, f); return err },
 	} {
 		for _, fs := range [][]Filter{{colour}, {miss, colour}} {
 			err := describe(fs)

@@ -225,9 +225,8 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 	for _, v := range sortedBySeq(c.flowLogs.byID, func(v *FlowLog) int64 { return v.Seq }) {
 		add(v.Region, v.ID, v.Tags)
 	}
-	var out []TagDescription
-	for _, d := range all {
-		ok, err := matchAll(f, nil, func(name string) ([]string, bool) {
+	values := func(d TagDescription) func(string) ([]string, bool) {
+		return func(name string) ([]string, bool) {
 			switch name {
 			case "key":
 				return []string{d.Key}, true
@@ -239,7 +238,16 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 				return []string{d.ResourceType}, true
 			}
 			return nil, false
-		})
+		}
+	}
+	// Checked before any tag is there to match: a region without tags still
+	// refuses an unknown filter name.
+	if err := checkFilters(f, values(TagDescription{})); err != nil {
+		return nil, err
+	}
+	var out []TagDescription
+	for _, d := range all {
+		ok, err := matchAll(f, nil, values(d))
 		if err != nil {
 			return nil, err
 		}
