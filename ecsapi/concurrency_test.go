@@ -50,7 +50,13 @@ func TestConcurrentRunTask(t *testing.T) {
 		}
 	}
 	if placed != 50 {
-		t.Fatalf("placed %d of 50", placed)
+		var failures []string
+		for _, r := range results {
+			for _, f := range r.Failures {
+				failures = append(failures, deref(f.Reason)+" "+deref(f.Detail))
+			}
+		}
+		t.Fatalf("placed %d of 50: %v", placed, failures)
 	}
 	subs := must(w.ec2.DescribeSubnets(ctx, ec2West, []string{w.sub.ID}, nil))(t)
 	if subs[0].AvailableIPs != 251-4-50 {
@@ -72,7 +78,7 @@ func TestConcurrentRunTask(t *testing.T) {
 		if mem := valueOf(ci.RemainingResources[1]); mem != 393216-int32(n)*512 {
 			t.Fatalf("remaining memory %d with %d tasks", mem, n)
 		}
-		if got := w.ec2.InstanceENICount(*ci.Ec2InstanceId); got != n+1 {
+		if got := len(w.ec2.InstanceENIs(*ci.Ec2InstanceId)); got != n+1 {
 			t.Fatalf("instance holds %d ENIs with %d tasks", got, n)
 		}
 	}

@@ -248,9 +248,14 @@ func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
 // eniCountLocked is how many ENIs an instance holds or is about to: those
 // attached now, and the ENIs of its awsvpc tasks not yet attached.
 func (s *Service) eniCountLocked(inst *instanceRec) int {
-	n := s.ec2.InstanceENICount(inst.EC2ID)
+	attached := s.ec2.InstanceENIs(inst.EC2ID)
+	n := len(attached)
+	// Every awsvpc task not STOPPED holds an ENI on the instance, or will:
+	// EC2 counts those it has attached, the rest count here. (The task's own
+	// ENIAttached lags EC2 while the task is being recorded, and counted such
+	// an ENI twice: RESOURCE:ENI with room left.)
 	for _, t := range s.tasks {
-		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && !t.ENIAttached && deref(t.T.LastStatus) != "STOPPED" {
+		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && deref(t.T.LastStatus) != "STOPPED" && !slices.Contains(attached, t.ENIID) {
 			n++
 		}
 	}

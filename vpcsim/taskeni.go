@@ -113,12 +113,16 @@ func (c *Cloud) DeleteTaskENI(ctx context.Context, s Scope, eniID string) error 
 	return nil
 }
 
-// InstanceENICount is how many ENIs are attached to an instance now, its primary
-// included: what ECS weighs against the type's maximum.
-func (c *Cloud) InstanceENICount(instanceID string) int {
+// InstanceENIs lists the IDs of the ENIs attached to an instance now, its
+// primary included: what ECS weighs against the type's maximum.
+func (c *Cloud) InstanceENIs(instanceID string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.attachedLocked(instanceID))
+	var ids []string
+	for _, e := range c.attachedLocked(instanceID) {
+		ids = append(ids, e.ID)
+	}
+	return ids
 }
 
 // LookupInstance returns an instance by ID in any region, for ECS's own bookkeeping.

@@ -24,7 +24,7 @@ func TestTaskENI(t *testing.T) {
 	if k := tc.dp.ENIs[e.ID]; k.Host != "task-1" || k.Device != 0 || !tc.dp.Hosts["task-1"] {
 		t.Fatalf("kernel: the task's ENI belongs in its own namespace as eth0: %+v", k)
 	}
-	if n := tc.InstanceENICount(inst.ID); n != 2 {
+	if n := len(tc.InstanceENIs(inst.ID)); n != 2 {
 		t.Fatalf("instance holds %d ENIs, want 2", n)
 	}
 	wantCode(t, tc.DetachNetworkInterface(ctx, west, e.Attachment.ID, false), "OperationNotPermitted")
