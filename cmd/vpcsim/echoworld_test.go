@@ -23,6 +23,7 @@ type echoWorld struct {
 	vpcID   string
 	subnet  string
 	cluster string
+	hosts   []ec2types.Instance // the container instances
 	client  ec2types.Instance
 }
 
@@ -45,7 +46,7 @@ func newEchoWorld(t *testing.T, ctx context.Context, s *server, vpcCIDR, subnetC
 	}
 	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=" + cluster))
 	for range hosts {
-		launch(t, ctx, w.ec, w.subnet, hostType, &ud)
+		w.hosts = append(w.hosts, launch(t, ctx, w.ec, w.subnet, hostType, &ud))
 	}
 	w.client = launch(t, ctx, w.ec, w.subnet, ec2types.InstanceTypeT3Micro, nil)
 	register(t, ctx, w.es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -23,45 +21,17 @@ func TestKillAndRestartECS(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.4.0.0/16")})
+	ew := newEchoWorld(t, ctx, s, "10.4.0.0/16", "10.4.1.0/24", "crash", ec2types.InstanceTypeC5Large, 1)
+	es, host, client := ew.es, ew.hosts[0], ew.client
+	taskARN, err := ew.runEcho(ctx, es)
 	if err != nil {
 		t.Fatal(err)
-	}
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.4.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("crash")}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("echo ECS_CLUSTER=crash >> /etc/ecs/ecs.config"))
-	host := launch(t, ctx, ec, aws.ToString(sub.Subnet.SubnetId), ec2types.InstanceTypeC5Large, &ud)
-	client := launch(t, ctx, ec, aws.ToString(sub.Subnet.SubnetId), ec2types.InstanceTypeT3Micro, nil)
-	if _, err := es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
-		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Memory: aws.Int32(128), StopTimeout: aws.Int32(2)}}}); err != nil {
-		t.Fatal(err)
-	}
-	var taskARN string
-	for range 100 { // the instance registers once it runs
-		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("crash"), TaskDefinition: aws.String("web"),
-			NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{aws.ToString(sub.Subnet.SubnetId)}}}})
-		if err == nil && len(run.Tasks) == 1 {
-			taskARN = aws.ToString(run.Tasks[0].TaskArn)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if taskARN == "" {
-		t.Fatal("the task was never placed")
 	}
 	waiter := ecs.NewTasksRunningWaiter(es, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
 	if err := waiter.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("crash"), Tasks: []string{taskARN}}, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	ip := taskIP(t, ctx, es, taskARN)
+	ip := taskIPIn(t, ctx, es, "crash", taskARN)
 	// A bridge task too: its namespace is not EC2's, and its container must survive.
 	register(t, ctx, es, "bridged", ecstypes.NetworkModeBridge, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(64), StopTimeout: aws.Int32(2),
@@ -87,14 +57,14 @@ func TestKillAndRestartECS(t *testing.T) {
 	if err != nil || len(got.Tasks) != 1 || aws.ToString(got.Tasks[0].LastStatus) != "RUNNING" {
 		t.Fatalf("after restart: %v %+v", err, got)
 	}
-	if again := taskIP(t, ctx, es, taskARN); again != ip {
+	if again := taskIPIn(t, ctx, es, "crash", taskARN); again != ip {
 		t.Fatalf("the task's address changed over a restart: %s → %s", ip, again)
 	}
 	out, err := s.vpcsim("exec", taskARN, "--", "ip", "-o", "-4", "addr", "show", "dev", "eth0")
 	if err != nil || !strings.Contains(string(out), "inet "+ip+"/24") {
 		t.Fatalf("the task's namespace after restart: %v %s", err, out)
 	}
-	td, err := es.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("web")})
+	td, err := es.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("echo")})
 	if err != nil || aws.ToInt32(&td.TaskDefinition.Revision) != 1 {
 		t.Fatalf("task definition after restart: %v", err)
 	}
@@ -110,13 +80,4 @@ func TestKillAndRestartECS(t *testing.T) {
 	if out, err := s.vpcsim("exec", taskARN, "--", "true"); err == nil {
 		t.Fatalf("the stopped task's namespace remains: %s", out)
 	}
-}
-
-func taskIP(t *testing.T, ctx context.Context, es *ecs.Client, arn string) string {
-	t.Helper()
-	got, err := es.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("crash"), Tasks: []string{arn}})
-	if err != nil || len(got.Tasks) != 1 || len(got.Tasks[0].Containers[0].NetworkInterfaces) == 0 {
-		t.Fatalf("describe: %v %+v", err, got)
-	}
-	return aws.ToString(got.Tasks[0].Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
 }

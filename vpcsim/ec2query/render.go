@@ -9,7 +9,7 @@ import (
 )
 
 // ec2Namespace is the xmlns of every EC2 success response.
-const ec2Namespace = "http://ec2.amazonaws.com/doc/2016-11-15/"
+const ec2Namespace = "http://ec2.amazonaws.com/doc/" + apiVersion + "/"
 
 // response is what every handler returns: a struct embedding responseMeta, whose
 // fields carry the model's output locationNames as XML names.
