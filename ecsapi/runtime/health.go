@@ -94,9 +94,12 @@ func (r *Runtime) startHealthCheck(ts *taskState, cs *ctrState, task containerd.
 // healthLoop checks every interval, as Docker does (the first check one
 // interval after the start): a success makes the container HEALTHY; retries
 // consecutive failures, not counting those in the start period, UNHEALTHY.
+// The start period ends early at the first success, as ECS documents it:
+// from then on every failure counts.
 func (r *Runtime) healthLoop(ctx context.Context, ts *taskState, cs *ctrState, task containerd.Task, p healthParams) {
 	started := time.Now()
 	failures := 0
+	passed := false
 	tick := time.NewTicker(p.interval)
 	defer tick.Stop()
 	for {
@@ -115,9 +118,9 @@ func (r *Runtime) healthLoop(ctx context.Context, ts *taskState, cs *ctrState, t
 		var status ecsapi.HealthStatus
 		switch {
 		case ok:
-			failures = 0
+			failures, passed = 0, true
 			status = ecsapi.HealthStatusHealthy
-		case time.Since(started) < p.startPeriod:
+		case !passed && time.Since(started) < p.startPeriod:
 			continue // does not count
 		default:
 			if failures++; failures < p.retries {
