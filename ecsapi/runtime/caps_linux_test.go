@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/containerd/containerd/pkg/cap"
 
@@ -30,7 +29,7 @@ func testCapabilities(t *testing.T, ctx context.Context, r *Runtime) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex.wait(t, 10*time.Second); ev.code != 0 {
+		if ev := ex.wait(t); ev.code != 0 {
 			t.Fatalf("Exited%+v", ev)
 		}
 		if _, err := r.Stop(ctx, task.TaskID); err != nil {

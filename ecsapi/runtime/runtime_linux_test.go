@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -159,13 +160,19 @@ func newExits() exits { return make(exits, 16) }
 
 func (e exits) record(name string, code int, reason string) { e <- exitEvent{name, code, reason} }
 
-func (e exits) wait(t *testing.T, d time.Duration) exitEvent {
+// patience bounds the wait for something that must happen. It is generous:
+// it is only reached when the thing never happens, and a busy machine (CI
+// with both cores taken) may take seconds over what takes milliseconds alone.
+const patience = 2 * time.Minute
+
+// wait returns the next exit, failing the test if none comes.
+func (e exits) wait(t *testing.T) exitEvent {
 	t.Helper()
 	select {
 	case ev := <-e:
 		return ev
-	case <-time.After(d):
-		t.Fatalf("no container exited within %v", d)
+	case <-time.After(patience):
+		t.Fatalf("no container exited within %v", patience)
 		return exitEvent{}
 	}
 }
@@ -215,12 +222,32 @@ func assertGone(t *testing.T, r *Runtime, run ecsapi.TaskRun) {
 	}
 }
 
+// testContext is the context of a test's own calls: it ends a minute before
+// go test's -timeout would kill the binary, so that a call that hangs fails
+// the test and its cleanup (which has a context of its own) still runs.
+func testContext(t *testing.T) context.Context {
+	ctx := t.Context()
+	if deadline, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Minute))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+// cleanupContext is the context of a cleanup: fresh, since the test's own
+// may have ended, which is often why the test is failing.
+func cleanupContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // TestRuntime drives one managed containerd through the Runtime: it is
 // started once (about a second) and its subtests share it.
 func TestRuntime(t *testing.T) {
 	requireRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	// Unix socket paths are limited to 108 bytes: a short directory of our own.
 	dir, err := os.MkdirTemp("/tmp", "vsrt")
 	if err != nil {
@@ -234,9 +261,15 @@ func TestRuntime(t *testing.T) {
 	}
 	closed := false
 	t.Cleanup(func() {
-		if !closed {
-			r.RemoveAll(context.Background())
-			r.Close()
+		if closed {
+			return
+		}
+		// Shims outlive their containerd: the containers go first.
+		if err := r.RemoveAll(cleanupContext(t)); err != nil {
+			t.Errorf("cleanup: remove the test's containers: %v", err)
+		}
+		if err := r.Close(); err != nil {
+			t.Errorf("cleanup: stop containerd: %v", err)
 		}
 	})
 
@@ -285,7 +318,7 @@ func TestRuntime(t *testing.T) {
 			if _, err := r.Start(ctx, task); err != nil {
 				t.Fatal(err)
 			}
-			if ev := ex.wait(t, 10*time.Second); ev.code != 0 {
+			if ev := ex.wait(t); ev.code != 0 {
 				t.Errorf("Exited%+v", ev)
 			}
 			if _, err := r.Stop(ctx, task.TaskID); err != nil {
@@ -311,7 +344,7 @@ func TestRuntime(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev := ex.wait(t, 10*time.Second); ev.code != 0 {
+			if ev := ex.wait(t); ev.code != 0 {
 				t.Errorf("Exited%+v", ev)
 			}
 			if res.ImageDigests["pulled"] != imgs[0].Digest {
@@ -334,7 +367,7 @@ func TestRuntime(t *testing.T) {
 		ex := newExits()
 		web := container("web", "nginx:latest") // the image's CMD: httpd on :80
 		client := container("client", "nginx:latest", "sh", "-c",
-			`for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - http://127.0.0.1:80/ && exit 0; sleep 1; done; exit 1`)
+			`i=0; while [ $i -lt 600 ]; do wget -q -O - http://127.0.0.1:80/ && exit 0; sleep 0.2; i=$((i+1)); done; exit 1`)
 		task := newTask(ex, netns, web, client)
 		res, err := r.Start(ctx, task)
 		if err != nil {
@@ -348,7 +381,7 @@ func TestRuntime(t *testing.T) {
 		if res.PullStarted.IsZero() || res.PullStopped.Before(res.PullStarted) {
 			t.Errorf("pull times %v, %v", res.PullStarted, res.PullStopped)
 		}
-		if ev := ex.wait(t, 20*time.Second); ev != (exitEvent{"client", 0, ""}) {
+		if ev := ex.wait(t); ev != (exitEvent{"client", 0, ""}) {
 			t.Errorf("Exited%+v, want the client's own exit 0", ev)
 		}
 		out := run(t, "ip", "netns", "exec", nsName, "/bin/busybox", "wget", "-q", "-O", "-", "http://127.0.0.1/")
@@ -385,8 +418,8 @@ func TestRuntime(t *testing.T) {
 		if codes["web"] != 137 || codes["client"] != 0 {
 			t.Errorf("Stop = %v, want web 137 (killed), client 0", codes)
 		}
-		if d := time.Since(began); d < web.StopTimeout || d > 10*time.Second {
-			t.Errorf("Stop took %v with a %v stop timeout", d, web.StopTimeout)
+		if d := time.Since(began); d < web.StopTimeout {
+			t.Errorf("Stop took %v with a %v stop timeout: it did not wait for SIGTERM to work", d, web.StopTimeout)
 		}
 		ex.none(t, 200*time.Millisecond) // a stop is not the container's own exit
 		assertGone(t, r, task)
@@ -398,7 +431,7 @@ func TestRuntime(t *testing.T) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex.wait(t, 10*time.Second); ev != (exitEvent{"three", 3, ""}) {
+		if ev := ex.wait(t); ev != (exitEvent{"three", 3, ""}) {
 			t.Errorf("Exited%+v, want three 3", ev)
 		}
 		codes, err := r.Stop(ctx, task.TaskID)
@@ -413,20 +446,16 @@ func TestRuntime(t *testing.T) {
 
 	t.Run("SIGTERM ends a process that handles it", func(t *testing.T) {
 		ex := newExits()
-		c := container("trap", "nginx", "sh", "-c", `trap "exit 0" TERM; while true; do sleep 1; done`)
-		c.StopTimeout = 20 * time.Second
+		c := container("trap", "nginx", "sh", "-c", `trap "exit 0" TERM; echo trapped; while true; do sleep 0.1; done`)
+		c.StopTimeout = patience // a SIGKILL after it would end the shell with 137
 		task := newTask(ex, "", c)
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond) // let the shell set its trap
-		began := time.Now()
+		waitLogged(t, r, task.TaskID, "trap", "trapped")
 		codes, err := r.Stop(ctx, task.TaskID)
 		if err != nil || codes["trap"] != 0 {
-			t.Errorf("Stop = %v, %v", codes, err)
-		}
-		if d := time.Since(began); d > 5*time.Second {
-			t.Errorf("Stop waited %v: SIGTERM was not delivered", d)
+			t.Errorf("Stop = %v, %v; want trap 0, from its trap of SIGTERM", codes, err)
 		}
 		ex.none(t, 100*time.Millisecond)
 	})
@@ -442,17 +471,10 @@ func TestRuntime(t *testing.T) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex.wait(t, 10*time.Second); ev.name != "done" {
+		if ev := ex.wait(t); ev.name != "done" {
 			t.Fatalf("Exited%+v", ev)
 		}
-		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if b, _ := os.ReadFile(r.LogPath(task.TaskID, "busy")); strings.Contains(string(b), "counted") {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("busy did not finish counting")
-			}
-		}
+		waitLogged(t, r, task.TaskID, "busy", "counted")
 		stats, err := r.Stats(ctx, task.TaskID)
 		if err != nil {
 			t.Fatal(err)
@@ -471,7 +493,7 @@ func TestRuntime(t *testing.T) {
 		if st.Pids.Current == 0 {
 			t.Errorf("Pids %+v", st.Pids)
 		}
-		if d := time.Since(st.Read); d < 0 || d > 10*time.Second {
+		if d := time.Since(st.Read); d < 0 || d > patience {
 			t.Errorf("Read %v", st.Read)
 		}
 		if _, err := r.Stop(ctx, task.TaskID); err != nil {
@@ -490,7 +512,7 @@ func TestRuntime(t *testing.T) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		ev := ex.wait(t, 20*time.Second)
+		ev := ex.wait(t)
 		if ev.code != 137 || ev.reason != oomReason {
 			t.Errorf("Exited%+v, want 137 with %q", ev, oomReason)
 		}
@@ -519,7 +541,7 @@ func TestRuntime(t *testing.T) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex.wait(t, 10*time.Second); ev.code != 4 {
+		if ev := ex.wait(t); ev.code != 4 {
 			t.Errorf("Exited%+v, want 4", ev)
 		}
 		r.Stop(ctx, task.TaskID)
@@ -527,10 +549,13 @@ func TestRuntime(t *testing.T) {
 
 	t.Run("healthCheck reports HEALTHY then UNHEALTHY", func(t *testing.T) {
 		ex := newExits()
-		c := container("checked", "nginx", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 3; rm /tmp/ok; sleep 100")
+		c := container("checked", "nginx", "sleep", "1000")
+		// The test makes and removes /tmp/ok itself. The start period keeps
+		// the failures before it is made from counting, however late that is;
+		// once a check passes, failures count again.
 		c.Def.HealthCheck = &ecsapi.HealthCheck{
 			Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
-			Timeout: ecsapi.Ptr(int32(2)), Retries: ecsapi.Ptr(int32(2)),
+			Timeout: ecsapi.Ptr(int32(2)), Retries: ecsapi.Ptr(int32(2)), StartPeriod: ecsapi.Ptr(int32(300)),
 		}
 		type verdict struct {
 			name   string
@@ -540,7 +565,6 @@ func TestRuntime(t *testing.T) {
 		verdicts := make(chan verdict, 8)
 		task := newTask(ex, "", c)
 		task.Health = func(name string, s ecsapi.HealthStatus) { verdicts <- verdict{name, s, time.Now()} }
-		began := time.Now()
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -548,20 +572,28 @@ func TestRuntime(t *testing.T) {
 			t.Helper()
 			select {
 			case v := <-verdicts:
-				t.Logf("%s %s after %v", v.name, v.status, v.at.Sub(began).Round(100*time.Millisecond))
+				t.Logf("%s %s", v.name, v.status)
 				return v
-			case <-time.After(10 * time.Second):
-				t.Fatal("no health verdict within 10s")
+			case <-time.After(patience):
+				t.Fatalf("no health verdict within %v", patience)
 				return verdict{}
 			}
+		}
+		ok := filepath.Join(rootOf(t, ctx, r, task.TaskID, "checked"), "tmp", "ok")
+		if err := os.WriteFile(ok, nil, 0o644); err != nil {
+			t.Fatal(err)
 		}
 		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusHealthy {
 			t.Errorf("first verdict %+v, want checked HEALTHY", v)
 		}
+		removed := time.Now()
+		if err := os.Remove(ok); err != nil {
+			t.Fatal(err)
+		}
 		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusUnhealthy {
 			t.Errorf("second verdict %+v, want checked UNHEALTHY", v)
-		} else if d := v.at.Sub(began); d < 4*time.Second {
-			t.Errorf("UNHEALTHY after %v: before the file went away (4 s)", d)
+		} else if v.at.Before(removed) {
+			t.Errorf("UNHEALTHY at %v, before the file went away at %v", v.at, removed)
 		}
 		// Only changes are reported.
 		select {
@@ -584,12 +616,13 @@ func TestRuntime(t *testing.T) {
 
 	t.Run("healthCheck start period and CMD form", func(t *testing.T) {
 		ex := newExits()
-		c := container("slow", "nginx", "sh", "-c", "sleep 3; touch /tmp/ok; sleep 100")
-		// Fails for 3 s with retries 1, but the start period covers it; CMD
-		// runs test directly, without a shell.
+		c := container("slow", "nginx", "sleep", "1000")
+		// CMD runs its argv as it is, with no shell put in front; this one
+		// notes each run in /tmp/checks. With retries 1 the first failure
+		// would be UNHEALTHY, but the start period covers it.
 		c.Def.HealthCheck = &ecsapi.HealthCheck{
-			Command: []string{"CMD", "busybox", "test", "-f", "/tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
-			Retries: ecsapi.Ptr(int32(1)), StartPeriod: ecsapi.Ptr(int32(5)),
+			Command:  []string{"CMD", "busybox", "sh", "-c", "echo >> /tmp/checks; test -f /tmp/ok"},
+			Interval: ecsapi.Ptr(int32(1)), Retries: ecsapi.Ptr(int32(1)), StartPeriod: ecsapi.Ptr(int32(300)),
 		}
 		verdicts := make(chan ecsapi.HealthStatus, 8)
 		task := newTask(ex, "", c)
@@ -597,13 +630,30 @@ func TestRuntime(t *testing.T) {
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
+		root := rootOf(t, ctx, r, task.TaskID, "slow")
+		for deadline := time.Now().Add(patience); ; time.Sleep(50 * time.Millisecond) {
+			if b, _ := os.ReadFile(filepath.Join(root, "tmp", "checks")); len(b) >= 2 {
+				break // two checks have failed
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("the health check did not run twice")
+			}
+		}
+		select {
+		case s := <-verdicts:
+			t.Fatalf("verdict %s in the start period, want none (its failures do not count)", s)
+		default:
+		}
+		if err := os.WriteFile(filepath.Join(root, "tmp", "ok"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 		select {
 		case s := <-verdicts:
 			if s != ecsapi.HealthStatusHealthy {
-				t.Errorf("verdict %s, want HEALTHY (failures in the start period do not count)", s)
+				t.Errorf("verdict %s, want HEALTHY", s)
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no health verdict within 10s")
+		case <-time.After(patience):
+			t.Fatalf("no health verdict within %v", patience)
 		}
 		if _, err := r.Stop(ctx, task.TaskID); err != nil {
 			t.Error(err)
@@ -631,23 +681,35 @@ func TestRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var ev exitAt
 		select {
-		case ev = <-exited:
-		default:
-			t.Fatal("Start returned before a exited")
-		}
-		if ev.exitEvent != (exitEvent{"a", 0, ""}) {
-			t.Errorf("Exited%+v, want a 0", ev.exitEvent)
+		case ev := <-exited:
+			if ev.exitEvent != (exitEvent{"a", 0, ""}) {
+				t.Errorf("Exited%+v, want a 0", ev.exitEvent)
+			}
+		case <-time.After(patience):
+			t.Fatal("a's exit was never reported")
 		}
 		if d := returned.Sub(began); d < time.Second {
 			t.Errorf("Start returned after %v, before a's 1 s", d)
 		}
 		if res.RuntimeIDs["a"] == "" || res.RuntimeIDs["b"] == "" {
-			t.Errorf("RuntimeIDs %v", res.RuntimeIDs)
+			t.Fatalf("RuntimeIDs %v", res.RuntimeIDs)
 		}
-		// b started after a exited: its task is created afterwards.
+		// b started after a exited: containerd made it after a's process
+		// ended, both by containerd's clock.
 		cctx := namespaces.WithNamespace(ctx, r.ns)
+		ca, err := r.client.LoadContainer(cctx, res.RuntimeIDs["a"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, err := ca.Task(cctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := ta.Status(cctx)
+		if err != nil || st.Status != containerd.Stopped {
+			t.Fatalf("a's status %+v, %v; want stopped", st, err)
+		}
 		cb, err := r.client.LoadContainer(cctx, res.RuntimeIDs["b"])
 		if err != nil {
 			t.Fatal(err)
@@ -656,8 +718,8 @@ func TestRuntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !info.CreatedAt.After(ev.at.Add(-100 * time.Millisecond)) {
-			t.Errorf("b created at %v, before a exited at %v", info.CreatedAt, ev.at)
+		if !info.CreatedAt.After(st.ExitTime) {
+			t.Errorf("b created at %v, before a exited at %v", info.CreatedAt, st.ExitTime)
 		}
 		codes, err := r.Stop(ctx, task.TaskID)
 		if err != nil || codes["a"] != 0 || codes["b"] != 137 && codes["b"] != 143 {
@@ -679,7 +741,7 @@ func TestRuntime(t *testing.T) {
 			t.Fatalf("Start = %v, want %s…", err, want)
 		}
 		t.Log(err)
-		if ev := ex.wait(t, time.Second); ev != (exitEvent{"a", 1, ""}) {
+		if ev := ex.wait(t); ev != (exitEvent{"a", 1, ""}) {
 			t.Errorf("Exited%+v, want a 1", ev)
 		}
 		ex.none(t, 200*time.Millisecond) // b never ran
@@ -689,7 +751,9 @@ func TestRuntime(t *testing.T) {
 	t.Run("dependsOn HEALTHY, COMPLETE and START", func(t *testing.T) {
 		ex := newExits()
 		db := container("db", "nginx", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 100")
-		db.Def.HealthCheck = &ecsapi.HealthCheck{Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1))}
+		// The start period: however late the file comes, db becomes HEALTHY.
+		db.Def.HealthCheck = &ecsapi.HealthCheck{Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
+			StartPeriod: ecsapi.Ptr(int32(300))}
 		migrate := container("migrate", "nginx", "sh", "-c", "exit 2")
 		migrate.Def.Essential = ecsapi.Ptr(false)
 		migrate.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("db"), Condition: ecsapi.ContainerConditionHealthy}}
@@ -712,7 +776,7 @@ func TestRuntime(t *testing.T) {
 		if !healthy.Load() {
 			t.Error("Start returned before db was HEALTHY")
 		}
-		if ev := ex.wait(t, time.Second); ev != (exitEvent{"migrate", 2, ""}) {
+		if ev := ex.wait(t); ev != (exitEvent{"migrate", 2, ""}) {
 			t.Errorf("Exited%+v, want migrate 2 (before Start returned)", ev)
 		}
 		if len(res.RuntimeIDs) != 3 {
@@ -731,13 +795,9 @@ func TestRuntime(t *testing.T) {
 		b.Def.StartTimeout = ecsapi.Ptr(int32(1))
 		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionComplete}}
 		task := newTask(ex, "", a, b)
-		began := time.Now()
 		_, err := r.Start(ctx, task)
 		if err == nil || !strings.Contains(err.Error(), "startTimeout") {
 			t.Fatalf("Start = %v, want a startTimeout error", err)
-		}
-		if d := time.Since(began); d > 5*time.Second {
-			t.Errorf("Start failed after %v", d)
 		}
 		ex.none(t, 200*time.Millisecond)
 		assertGone(t, r, task)
@@ -806,7 +866,7 @@ func TestRuntime(t *testing.T) {
 		if err := tk.Kill(namespaces.WithNamespace(ctx, r.ns), syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex2.wait(t, 10*time.Second); ev.name != "sleeper" || ev.code != 137 {
+		if ev := ex2.wait(t); ev.name != "sleeper" || ev.code != 137 {
 			t.Errorf("adopted Exited%+v", ev)
 		}
 		if _, err := r2.Stop(ctx, task.TaskID); err != nil {
@@ -826,14 +886,14 @@ func TestRuntime(t *testing.T) {
 		if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(patience)
 		for m.Pid() == 0 || m.Pid() == old {
 			if time.Now().After(deadline) {
 				t.Fatal("containerd was not restarted")
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if ev := ex.wait(t, 20*time.Second); ev != (exitEvent{"later", 7, ""}) {
+		if ev := ex.wait(t); ev != (exitEvent{"later", 7, ""}) {
 			t.Errorf("Exited%+v after a containerd restart, want later 7", ev)
 		}
 		if _, err := r.Stop(ctx, task.TaskID); err != nil {
@@ -857,8 +917,10 @@ func TestRuntime(t *testing.T) {
 	})
 
 	// Last: the managed daemon goes away with Close, leaving nothing behind.
-	if err := r.RemoveAll(ctx); err != nil {
-		t.Error(err)
+	// (Not in ctx: it may be what ran out. If this fails, the cleanup tries
+	// again before it closes the daemon.)
+	if err := r.RemoveAll(cleanupContext(t)); err != nil {
+		t.Fatal(err)
 	}
 	assertNothingLeft(t, r)
 	pid, sock := r.Managed().Pid(), r.Managed().Address()
@@ -872,6 +934,36 @@ func TestRuntime(t *testing.T) {
 	if c, err := containerd.New(sock, containerd.WithTimeout(200*time.Millisecond)); err == nil {
 		c.Close()
 		t.Error("the socket still answers after Close")
+	}
+}
+
+// rootOf is the root filesystem of a running container, as its process sees
+// it (/proc/PID/root): the test reads and writes the container's files there.
+func rootOf(t *testing.T, ctx context.Context, r *Runtime, taskID, name string) string {
+	t.Helper()
+	running, err := r.Running(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range running[taskID] {
+		if c.Name == name && c.Pid > 0 {
+			return fmt.Sprintf("/proc/%d/root", c.Pid)
+		}
+	}
+	t.Fatalf("container %s of task %s is not running: %+v", name, taskID, running[taskID])
+	return ""
+}
+
+// waitLogged waits until the container's log holds text.
+func waitLogged(t *testing.T, r *Runtime, taskID, name, text string) {
+	t.Helper()
+	for deadline := time.Now().Add(patience); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(r.LogPath(taskID, name)); strings.Contains(string(b), text) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never logged %q", name, text)
+		}
 	}
 }
 
