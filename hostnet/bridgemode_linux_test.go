@@ -119,10 +119,7 @@ func TestBridgeMode(t *testing.T) {
 
 	expect := func(from, url, want string) {
 		t.Helper()
-		got, err := curl(from, url)
-		if err != nil || got != want {
-			t.Errorf("curl %s from %s = %q, %v; want %q", url, filepath.Base(from), got, err, want)
-		}
+		waitFor(t, from, url, want)
 	}
 	// From another host (prerouting), to each task.
 	expect(path2, "http://10.0.0.10:8080/", "one")
@@ -288,10 +285,11 @@ func curl(path, url string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// waitFor polls url from the namespace at path until it answers want.
+// waitFor polls url from the namespace at path until it answers want, within
+// patience.
 func waitFor(t *testing.T, path, url, want string) {
 	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(patience)
 	for {
 		got, err := curl(path, url)
 		if err == nil && got == want {

@@ -67,7 +67,7 @@ func benchConnections(b *testing.B, lab *sgLab) {
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
-		if err := lab.dial("a", "b", 80); err != nil {
+		if err := lab.dial("a", "b", 80, patience); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -92,19 +92,30 @@ func (lab *sgLab) serve(t testing.TB, name string, port int) {
 	}()
 }
 
-// dial connects from one host to another's port and reads the greeting. It
-// only ever sends inside the lab's own namespaces.
-func (lab *sgLab) dial(from, to string, port int) error {
+// Waits of the firewall tests. patience bounds what must happen (a connection
+// that the rules admit): generous, since it is only reached when the thing
+// never happens and a busy machine may be seconds late. dropWait is how long a
+// connection that must be dropped is given to prove otherwise; a late answer
+// there could only hide a failure, never make one, and the checks of one
+// ruleset share the wait (expect).
+const (
+	patience = 2 * time.Minute
+	dropWait = time.Second
+)
+
+// dial connects from one host to another's port, giving up after timeout,
+// and reads the greeting. It only ever sends inside the lab's own namespaces.
+func (lab *sgLab) dial(from, to string, port int, timeout time.Duration) error {
 	var conn net.Conn
 	err := inNetns(lab.k.NetnsPath(lab.hosts[from]), func() (err error) {
-		conn, err = net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", lab.addrs[to], port), 700*time.Millisecond)
+		conn, err = net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", lab.addrs[to], port), timeout)
 		return err
 	})
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Second))
+	conn.SetDeadline(time.Now().Add(patience))
 	b, err := io.ReadAll(conn)
 	if err != nil {
 		return err
@@ -141,14 +152,43 @@ var (
 	}
 )
 
-func (lab *sgLab) expect(t *testing.T, from, to string, port int, open bool) {
+// flow is a connection a test expects admitted (open) or dropped.
+type flow struct {
+	from, to string
+	port     int
+	open     bool
+}
+
+// expect checks the flows at once. An admitted one is tried again until it
+// answers (a SYN may be lost to a busy machine, not to the rules), within
+// patience; a dropped one gets one try of dropWait, and all share that wait.
+func (lab *sgLab) expect(t *testing.T, flows ...flow) {
 	t.Helper()
-	err := lab.dial(from, to, port)
-	switch {
-	case open && err != nil:
-		t.Errorf("%s → %s:%d: %v, want it admitted", from, to, port, err)
-	case !open && err == nil:
-		t.Errorf("%s → %s:%d answered, want it dropped", from, to, port)
+	errs := make([]error, len(flows))
+	var wg sync.WaitGroup
+	for i, f := range flows {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !f.open {
+				errs[i] = lab.dial(f.from, f.to, f.port, dropWait)
+				return
+			}
+			for deadline := time.Now().Add(patience); ; {
+				if errs[i] = lab.dial(f.from, f.to, f.port, 2*time.Second); errs[i] == nil || time.Now().After(deadline) {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i, f := range flows {
+		switch {
+		case f.open && errs[i] != nil:
+			t.Errorf("%s → %s:%d: %v, want it admitted", f.from, f.to, f.port, errs[i])
+		case !f.open && errs[i] == nil:
+			t.Errorf("%s → %s:%d answered, want it dropped", f.from, f.to, f.port)
+		}
 	}
 }
 
@@ -163,11 +203,13 @@ func TestFirewallIngressByCIDRAndStatefulReplies(t *testing.T) {
 		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}},
 		"c": {Egress: allOut},
 	}, nil)))
-	lab.expect(t, "a", "b", 80, true)  // same subnet, bridged
-	lab.expect(t, "c", "b", 80, true)  // other subnet, routed
-	lab.expect(t, "a", "b", 81, false) // no rule
-	lab.expect(t, "b", "a", 80, false) // b may not send anything new
-	lab.expect(t, "a", "c", 80, false) // c admits nothing
+	lab.expect(t,
+		flow{"a", "b", 80, true},  // same subnet, bridged
+		flow{"c", "b", 80, true},  // other subnet, routed
+		flow{"a", "b", 81, false}, // no rule
+		flow{"b", "a", 80, false}, // b may not send anything new
+		flow{"a", "c", 80, false}, // c admits nothing
+	)
 
 	// A narrower CIDR admits c's subnet only, on 81.
 	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{
@@ -175,9 +217,11 @@ func TestFirewallIngressByCIDRAndStatefulReplies(t *testing.T) {
 		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(81, "10.0.2.0/24")}},
 		"c": {Egress: allOut},
 	}, nil)))
-	lab.expect(t, "c", "b", 81, true)
-	lab.expect(t, "a", "b", 81, false)
-	lab.expect(t, "a", "b", 80, false) // revoked: new connections stop at once
+	lab.expect(t,
+		flow{"c", "b", 81, true},
+		flow{"a", "b", 81, false},
+		flow{"a", "b", 80, false}, // revoked: new connections stop at once
+	)
 }
 
 func TestFirewallGroupReference(t *testing.T) {
@@ -191,12 +235,16 @@ func TestFirewallGroupReference(t *testing.T) {
 		"c": {Egress: allOut},
 	}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, map[string][]string{"sg-clients": {"a", "c"}})))
-	lab.expect(t, "a", "b", 81, true)
-	lab.expect(t, "c", "b", 80, true)
+	lab.expect(t,
+		flow{"a", "b", 81, true},
+		flow{"c", "b", 80, true},
+	)
 	// a leaves the group: it is no longer admitted, c still is.
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, map[string][]string{"sg-clients": {"c"}})))
-	lab.expect(t, "a", "b", 81, false)
-	lab.expect(t, "c", "b", 81, true)
+	lab.expect(t,
+		flow{"a", "b", 81, false},
+		flow{"c", "b", 81, true},
+	)
 }
 
 func TestFirewallEgressRules(t *testing.T) {
@@ -209,9 +257,11 @@ func TestFirewallEgressRules(t *testing.T) {
 		"b": {Ingress: open},
 		"c": {Ingress: open},
 	}, nil)))
-	lab.expect(t, "a", "b", 80, true)
-	lab.expect(t, "a", "b", 81, false) // port not in a's egress
-	lab.expect(t, "a", "c", 80, false) // address not in a's egress
+	lab.expect(t,
+		flow{"a", "b", 80, true},
+		flow{"a", "b", 81, false}, // port not in a's egress
+		flow{"a", "c", 80, false}, // address not in a's egress
+	)
 }
 
 func TestFirewallKeepsEstablishedFlows(t *testing.T) {
@@ -235,13 +285,18 @@ func TestFirewallKeepsEstablishedFlows(t *testing.T) {
 	rules := map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "c": {Ingress: []vpcsim.FirewallRule{tcpFrom(82, "0.0.0.0/0")}}}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
 	var conn net.Conn
-	must(t, inNetns(lab.k.NetnsPath(lab.hosts["a"]), func() (err error) {
-		conn, err = net.DialTimeout("tcp4", lab.addrs["c"].String()+":82", time.Second)
-		return err
-	}))
+	for deadline := time.Now().Add(patience); conn == nil; {
+		err := inNetns(lab.k.NetnsPath(lab.hosts["a"]), func() (err error) {
+			conn, err = net.DialTimeout("tcp4", lab.addrs["c"].String()+":82", 2*time.Second)
+			return err
+		})
+		if err != nil && time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
 	defer conn.Close()
 	echo := func() error {
-		conn.SetDeadline(time.Now().Add(time.Second))
+		conn.SetDeadline(time.Now().Add(patience))
 		if _, err := conn.Write([]byte("x")); err != nil {
 			return err
 		}
@@ -264,7 +319,7 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 	open := []vpcsim.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
 	rules := map[string]vpcsim.FirewallENI{"a": {Egress: allOut, Ingress: open}, "b": {Egress: allOut, Ingress: open}, "c": {Egress: allOut, Ingress: open}}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
-	lab.expect(t, "a", "b", 80, true)
+	lab.expect(t, flow{"a", "b", 80, true})
 
 	// a takes an address that is not its ENI's and sends from it.
 	aPath := lab.k.NetnsPath(lab.hosts["a"])
@@ -278,7 +333,7 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 	spoofed := func() error {
 		var conn net.Conn
 		err := inNetns(aPath, func() (err error) {
-			d := net.Dialer{Timeout: 700 * time.Millisecond, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.0.1.99")}}
+			d := net.Dialer{Timeout: dropWait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.0.1.99")}}
 			conn, err = d.Dial("tcp4", lab.addrs["b"].String()+":80")
 			return err
 		})
@@ -288,17 +343,25 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 		return err
 	}
 	// b's flow log shows what reached b's security groups: the spoofed SYN
-	// must not, since the bridge port drops it first.
-	reachedB := func() bool {
-		run("neigh", "flush", "all")
-		spoofed()
-		for {
-			select {
-			case p := <-lab.packets:
-				if p.Src == netip.MustParseAddr("10.0.1.99") {
-					return true
+	// must not, since the bridge port drops it first. reachedB sends it (again
+	// and again when it must arrive, until patience runs out) and reports
+	// whether the capture saw it; captures flush within a second.
+	reachedB := func(want bool) bool {
+		for deadline := time.Now().Add(patience); ; {
+			run("neigh", "flush", "all")
+			spoofed()
+			wait := time.After(2 * dropWait)
+			for waiting := true; waiting; {
+				select {
+				case p := <-lab.packets:
+					if p.Src == netip.MustParseAddr("10.0.1.99") {
+						return true
+					}
+				case <-wait:
+					waiting = false
 				}
-			case <-time.After(300 * time.Millisecond):
+			}
+			if !want || time.Now().After(deadline) {
 				return false
 			}
 		}
@@ -310,13 +373,13 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 		return fw
 	}
 	must(t, lab.k.SetFirewall(ctx, logged(true)))
-	if reachedB() {
+	if reachedB(false) {
 		t.Error("a sent from an address that is not its own, and it reached b")
 	}
 	// With the source/dest check off (as for a NAT instance) the port lets it
 	// through. (b's answer cannot come back: the VPC gives 10.0.1.99 to no ENI.)
 	must(t, lab.k.SetFirewall(ctx, logged(false)))
-	if !reachedB() {
+	if !reachedB(true) {
 		t.Error("source/dest check off, yet a's packets from another address were dropped at its port")
 	}
 	// A forged MAC never passes.
@@ -324,7 +387,7 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 	run("addr", "del", "10.0.1.99/24", "dev", "eth0")
 	run("link", "set", "eth0", "address", "0a:00:00:00:00:99")
 	run("neigh", "flush", "all")
-	lab.expect(t, "a", "b", 80, false)
+	lab.expect(t, flow{"a", "b", 80, false})
 }
 
 func TestFirewallFlowCapture(t *testing.T) {
@@ -336,12 +399,14 @@ func TestFirewallFlowCapture(t *testing.T) {
 		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, FlowLogs: []vpcsim.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}},
 	}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
-	lab.expect(t, "a", "b", 80, true)
-	lab.expect(t, "a", "b", 81, false)
+	lab.expect(t,
+		flow{"a", "b", 80, true},
+		flow{"a", "b", 81, false},
+	)
 
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(patience)
 	for !(seen["accept 80"] && seen["reject 81"] && seen["reply"]) {
 		select {
 		case p := <-lab.packets:

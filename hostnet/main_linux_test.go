@@ -232,6 +232,20 @@ func commandIn(ctx context.Context, path string, argv ...string) *exec.Cmd {
 
 // ping sends one echo request from inside the namespace at path, with busybox
 // (or ping) — only ever to addresses in the test's own namespaces.
+// pingOK pings until an answer comes, within patience: for an address that
+// must answer, whose first echo a busy machine may lose while ARP resolves.
+func pingOK(t *testing.T, path, addr string) error {
+	t.Helper()
+	for deadline := time.Now().Add(patience); ; {
+		err := ping(t, path, addr)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+	}
+}
+
+// ping sends one echo request and waits a second for the answer: for an
+// address that must not answer, or once through pingOK.
 func ping(t *testing.T, path, addr string) error {
 	t.Helper()
 	var argv []string

@@ -43,7 +43,7 @@ func TestReconcile(t *testing.T) {
 	brB, _ := bridgeName(subB.ID)
 	mustLink(t, vpcH, brA)
 	mustLink(t, vpcH, brB)
-	if err := ping(t, k.NetnsPath(h1), "10.0.2.11"); err != nil {
+	if err := pingOK(t, k.NetnsPath(h1), "10.0.2.11"); err != nil {
 		t.Errorf("after Reconcile, ping across subnets: %v", err)
 	}
 	parked, _ := namesOfENI(want.ENIs[3].ID)
@@ -73,7 +73,7 @@ func TestReconcile(t *testing.T) {
 	if be := mustLink(t, vpcH, first.bridgeEnd); be.Attrs().MasterIndex != br.Attrs().Index {
 		t.Errorf("ENI not back on the re-made bridge (master %d, bridge %d)", be.Attrs().MasterIndex, br.Attrs().Index)
 	}
-	if err := ping(t, k.NetnsPath(h1), "10.0.1.1"); err != nil {
+	if err := pingOK(t, k.NetnsPath(h1), "10.0.1.1"); err != nil {
 		t.Errorf("after repair, ping the router: %v", err)
 	}
 	if !isNetns(filepath.Join(netnsDir, other)) {
