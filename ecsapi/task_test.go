@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
@@ -109,7 +110,9 @@ func (w *world) settle2(t *testing.T, cluster, arn, status string) {
 // settleTasks waits until no task is between states (lifecycles that wait for a
 // stop keep running, so Wait alone would block).
 func (w *world) settleTasks() {
-	for range 2000 {
+	// A minute: only reached when a task never settles (the caller's check
+	// then fails), and the race detector on a busy machine is slow.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		w.mu.Lock()
 		busy := false
 		for _, t := range w.tasks {

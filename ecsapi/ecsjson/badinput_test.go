@@ -86,7 +86,7 @@ func newECSWorld(t *testing.T) *ecsWorld {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
 	task := *run.Tasks[0].TaskArn
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
 		out, err := svc.DescribeTasks(ctx, es, &ecsapi.DescribeTasksRequest{Cluster: ecsapi.Ptr("corpus"), Tasks: []string{task}})
 		must(err)
 		if *out.Tasks[0].LastStatus == "RUNNING" {

@@ -1151,7 +1151,7 @@ func TestManagedReplacesStaleDaemon(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "containerd.pid"), []byte(strconv.Itoa(stale.Process.Pid)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitServing(ctx, sock, nil, 10*time.Second); err != nil {
+	if err := waitServing(ctx, sock, nil, patience); err != nil {
 		t.Fatal(err)
 	}
 	// As an older vpcsim, or a user, may have left it: StartManaged tightens it.
@@ -1172,7 +1172,7 @@ func TestManagedReplacesStaleDaemon(t *testing.T) {
 	}
 	select {
 	case <-exited:
-	case <-time.After(5 * time.Second):
+	case <-time.After(patience):
 		t.Error("the stale daemon is still running")
 	}
 	if m.Pid() == 0 || m.Pid() == stale.Process.Pid {

@@ -103,11 +103,12 @@ func startTask(t *testing.T, defs []ecsapi.ContainerDefinition, opts ...ecsapi.O
 	}
 	arn := *run.Tasks[0].TaskArn
 	var m ecsapi.TaskMeta
-	for range 400 {
+	// A minute: only reached when the task never runs, and the race
+	// detector on a busy machine is slow.
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if m, _ = svc.Metadata(arn); m.Network != nil && m.Task.LastStatus != nil && *m.Task.LastStatus == "RUNNING" {
 			break
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 	mu.Lock()
 	addr := addrs["task-"+arn[len(arn)-32:]]
