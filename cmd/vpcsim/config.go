@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 )
 
 // config is what serve is told by flags and VPCSIM_* environment variables;
@@ -18,7 +20,7 @@ type config struct {
 	account     string
 	dataplane   string
 	netnsPrefix string
-	containerd  string
+	containerd  containerdFlags
 	connect     []string
 	// stopTasksOnExit stops every task when serve ends on SIGTERM or SIGINT;
 	// by default they keep running, as tasks outlive an ECS agent restart.
@@ -37,7 +39,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.account, "account", env("VPCSIM_ACCOUNT", "000000000000"), "account ID of every resource")
 	fs.StringVar(&c.dataplane, "dataplane", env("VPCSIM_DATAPLANE", "kernel"), "kernel: real namespaces, bridges and veths (needs root); none: the API alone")
 	fs.StringVar(&c.netnsPrefix, "netns-prefix", netnsPrefix(), "prefix of the namespaces vpcsim makes (tests keep theirs apart with it)")
-	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
+	c.containerd.add(fs)
 	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", envBool("VPCSIM_STOP_TASKS_ON_EXIT"), "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.
@@ -91,6 +93,24 @@ func env(name, fallback string) string {
 func envBool(name string) bool {
 	b, _ := strconv.ParseBool(os.Getenv(name))
 	return b
+}
+
+// containerdFlags say which containerd holds vpcsim's containers and images:
+// serve, image and down read them alike.
+type containerdFlags struct {
+	address   string // "": vpcsim's own, under the data directory
+	namespace string
+}
+
+func (c *containerdFlags) add(fs *flag.FlagSet) {
+	fs.StringVar(&c.address, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
+	fs.StringVar(&c.namespace, "containerd-namespace", env("VPCSIM_CONTAINERD_NAMESPACE", ecsrt.DefaultNamespace),
+		"containerd namespace of vpcsim's containers and images (vpcsims that share one containerd each need their own)")
+}
+
+// options are the runtime's options for these flags.
+func (c containerdFlags) options() []ecsrt.Option {
+	return []ecsrt.Option{ecsrt.WithContainerdAddress(c.address), ecsrt.WithNamespace(c.namespace)}
 }
 
 // netnsPrefix is shared by serve and exec, so exec finds what serve made.

@@ -20,11 +20,12 @@ func imageCmd(ctx context.Context, args []string, w io.Writer) error {
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("image "+sub, flag.ContinueOnError)
 	dataDir := fs.String("data-dir", env("VPCSIM_DATA_DIR", defaultDataDir()), "data directory of the vpcsim whose images these are")
-	address := fs.String("containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd")
+	var ctrd containerdFlags
+	ctrd.add(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	rt, err := ecsrt.New(ctx, *dataDir, ecsrt.WithContainerdAddress(*address))
+	rt, err := ecsrt.New(ctx, *dataDir, ctrd.options()...)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@ func serve(ctx context.Context, args []string) error {
 		if err != nil {
 			log.Warn("initProcessEnabled will fail: cannot find vpcsim's own executable", "err", err)
 		}
-		crt, err := ecsrt.New(ctx, cfg.dataDir, ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log))
+		crt, err := ecsrt.New(ctx, cfg.dataDir, append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log))...)
 		if err != nil {
 			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
 		}

@@ -45,14 +45,18 @@ func doctor(w io.Writer) error {
 func down(ctx context.Context, args []string, w io.Writer) error {
 	fs := flag.NewFlagSet("down", flag.ContinueOnError)
 	dataDir := fs.String("data-dir", env("VPCSIM_DATA_DIR", defaultDataDir()), "data directory of the vpcsim to take down")
+	var ctrd containerdFlags
+	ctrd.add(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
 	if err := hostnet.Privileged(); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(*dataDir, "containerd")); err == nil {
-		if err := removeContainers(ctx, *dataDir); err != nil {
+	// vpcsim's own containerd exists once serve has run; another one is
+	// there to be used whenever it is named.
+	if _, err := os.Stat(filepath.Join(*dataDir, "containerd")); err == nil || ctrd.address != "" {
+		if err := removeContainers(ctx, *dataDir, ctrd); err != nil {
 			fmt.Fprintln(w, "containers:", err)
 		}
 	}
@@ -85,10 +89,10 @@ func hostOf(id string) string {
 	return id
 }
 
-// removeContainers deletes every container, task and snapshot vpcsim's
-// containerd holds for the data directory.
-func removeContainers(ctx context.Context, dataDir string) error {
-	rt, err := ecsrt.New(ctx, dataDir)
+// removeContainers deletes every container, task and snapshot of vpcsim's
+// namespace in its containerd.
+func removeContainers(ctx context.Context, dataDir string, ctrd containerdFlags) error {
+	rt, err := ecsrt.New(ctx, dataDir, ctrd.options()...)
 	if err != nil {
 		return err
 	}

@@ -177,6 +177,9 @@ type ctrState struct {
 // shares it (and Managed is nil).
 func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retErr error) {
 	o := newOptions(opts)
+	if err := identifiers.Validate(o.namespace); err != nil {
+		return nil, fmt.Errorf("containerd namespace: %w", err)
+	}
 	dataDir, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, err

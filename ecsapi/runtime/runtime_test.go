@@ -16,6 +16,16 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi"
 )
 
+// TestNewRefusesBadNamespace: a namespace containerd would refuse is refused
+// before anything is started or connected to.
+func TestNewRefusesBadNamespace(t *testing.T) {
+	for _, ns := range []string{"", "two words", "-vpcsim", "vpcsim/x"} {
+		if _, err := New(context.Background(), t.TempDir(), WithNamespace(ns), WithContainerdAddress("/nonexistent.sock")); err == nil || !strings.HasPrefix(err.Error(), "containerd namespace: ") {
+			t.Errorf("namespace %q: %v, want a refusal of the namespace", ns, err)
+		}
+	}
+}
+
 func TestProcessArgs(t *testing.T) {
 	imgEP, imgCmd := []string{"/entry"}, []string{"serve", "-p", "80"}
 	for _, tc := range []struct {
