@@ -40,9 +40,9 @@ run: deps build
 test: EXTRA = $(TESTPKGS)
 test: deps vet
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v /cmd/vpcsim)
-	$(GO) test -count=1 -timeout 15m ./cmd/vpcsim
+	$(GO) test -count=1 -timeout 30m ./cmd/vpcsim
 	$(GO) test -race -count=1 -short $$($(GO) list ./... | grep -v /cmd/vpcsim)
-	$(GO) test -race -count=1 ./ecsapi/runtime/
+	$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/
 	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 
 # unit runs the tests that need neither root nor the aws CLI.

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,7 +94,7 @@ func readAPI(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) 
 // server finishes what the crash interrupted, and returns the world then.
 func settle(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) apiWorld {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(patience)
 	var last string
 	for {
 		w := readAPI(t, ctx, ec, es)
@@ -114,7 +113,7 @@ func settle(t *testing.T, ctx context.Context, ec *ec2.Client, es *ecs.Client) a
 		}
 		last = now
 		if time.Now().After(deadline) {
-			t.Fatalf("tasks still moving 90 s after the restart: %v", moving)
+			t.Fatalf("tasks still moving %v after the restart: %v", patience, moving)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -377,7 +376,7 @@ func checkAgree(t *testing.T, s *server, w apiWorld) {
 	}
 	slices.Sort(wantCtrs)
 	ctr := func(args ...string) []string {
-		out, err := exec.Command("ctr", append([]string{"--address", filepath.Join(s.dataDir, "containerd", "containerd.sock"), "-n", "vpcsim"}, args...)...).Output()
+		out, err := exec.Command("ctr", append([]string{"--address", s.ctrdAddress, "-n", s.ctrdNamespace}, args...)...).Output()
 		if err != nil {
 			t.Fatalf("ctr %v: %v", args, err)
 		}
@@ -456,8 +455,8 @@ func answers(t *testing.T, s *server, w apiWorld, from ec2types.Instance) {
 			continue
 		}
 		ip := aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
-		out, err := s.vpcsim("exec", aws.ToString(from.InstanceId), "--", "curl", "-s", "-m", "3", "http://"+ip+"/")
-		if err != nil || !strings.Contains(string(out), ip) {
+		out, err := s.tryFetch(from, "http://"+ip+"/", func(out string) bool { return strings.Contains(out, ip) })
+		if err != nil || !strings.Contains(out, ip) {
 			t.Errorf("running task %s does not answer at %s: %v %s", taskID(task), ip, err, out)
 		}
 	}

@@ -39,15 +39,15 @@ const (
 // restart that finds them looser.
 func TestSignaturesE2E(t *testing.T) {
 	requireE2E(t)
-	t.Setenv("VPCSIM_ACCESS_KEYS", e2eKey+":"+e2eSecret) // `vpcsim serve` inherits it
-	s := startServer(t)
+	t.Parallel()
+	// Its containerd's modes are checked, and not those of the shared one.
+	s := startServer(t, ownContainerd(), withServeEnv("VPCSIM_ACCESS_KEYS="+e2eKey+":"+e2eSecret))
 	if !strings.Contains(s.logText(), "SigV4 signatures are verified") {
 		t.Errorf("the server does not say it verifies signatures:\n%s", s.logText())
 	}
 
 	t.Run("aws-sdk-go-v2", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
+		ctx := testContext(t)
 		type clients struct {
 			ec2 *ec2.Client
 			sts *sts.Client

@@ -165,7 +165,7 @@ func waitTasks(b *testing.B, es *ecs.Client, cluster string, arns []string, stat
 // benchServer is a server for a benchmark, which needs what end-to-end tests need.
 func benchServer(b *testing.B) *server {
 	requireE2E(b)
-	return startServer(b)
+	return startServer(b, ownContainerd()) // as users run it, and measured
 }
 
 // footprint is the memory (MiB, proportional set size: each shared page

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -9,7 +8,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -31,13 +29,13 @@ import (
 // data race under this load fails the test too.
 func TestConcurrentMixed(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
 	// Served by the race-detector build from the start (see faultBinary).
 	s.bin = faultBinary(t)
 	s.stop(syscall.SIGTERM)
 	s.start()
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	ew := newEchoWorld(t, ctx, s, "10.9.0.0/16", "10.9.0.0/22", "load", ec2types.InstanceTypeM524xlarge, 3) // 3 × 14 task ENIs
 	subnet, client := ew.subnet, ew.client
 	// The burst's clients do not retry what the server answers (an

@@ -31,9 +31,9 @@ import (
 // left in containerd or the kernel afterwards.
 func TestTaskContainers(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	cfg := sdkConfig(s, "us-west-2")
 	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 
@@ -67,7 +67,7 @@ func TestTaskContainers(t *testing.T) {
 		LinuxParameters: &ecstypes.LinuxParameters{InitProcessEnabled: aws.Bool(true)},
 	})
 	var tasks []string
-	for range 100 { // until the container instance has registered
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); { // until the container instance has registered
 		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("ctr"), TaskDefinition: aws.String("echo"), Count: aws.Int32(2), NetworkConfiguration: awsvpc})
 		if err == nil && len(run.Tasks) == 2 {
 			tasks = []string{aws.ToString(run.Tasks[0].TaskArn), aws.ToString(run.Tasks[1].TaskArn)}
@@ -264,12 +264,25 @@ func register(t *testing.T, ctx context.Context, es *ecs.Client, family string, 
 }
 
 // fetch GETs url from inside an instance (curl in its namespace): traffic that
-// stays in the VPC's namespaces.
+// stays in the VPC's namespaces. The URL must answer: a try that fails (a
+// SYN lost while ARP resolves on a busy machine) is tried again, within
+// patience.
 func (s *server) fetch(t *testing.T, from ec2types.Instance, url string) string {
 	t.Helper()
-	out, err := s.vpcsim("exec", aws.ToString(from.InstanceId), "--", "curl", "-s", "-m", "3", url)
+	out, err := s.tryFetch(from, url, func(string) bool { return true })
 	if err != nil {
 		t.Fatalf("curl %s from %s: %v %s", url, aws.ToString(from.InstanceId), err, out)
 	}
-	return string(out)
+	return out
+}
+
+// tryFetch GETs url from inside an instance until the answer is ok, or
+// patience runs out, and returns the last answer.
+func (s *server) tryFetch(from ec2types.Instance, url string, ok func(string) bool) (string, error) {
+	for deadline := time.Now().Add(patience); ; {
+		out, err := s.vpcsim("exec", aws.ToString(from.InstanceId), "--", "curl", "-s", "-f", "-m", "5", url)
+		if err == nil && ok(string(out)) || time.Now().After(deadline) {
+			return string(out), err
+		}
+	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -68,7 +67,7 @@ func (s *server) crashAt(t *testing.T, point string, op func()) {
 	go func() { cmd.Wait(); close(done) }()
 	select {
 	case <-done:
-	case <-time.After(60 * time.Second):
+	case <-time.After(patience):
 		t.Fatalf("vpcsim never reached fault point %s:\n%s", point, tail(s.logText(), 3000))
 	}
 	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -89,10 +88,10 @@ func (s *server) crashAt(t *testing.T, point string, op func()) {
 // still answer at their addresses.
 func TestCrashSafety(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
 	s.bin = faultBinary(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	ew := newEchoWorld(t, ctx, s, "10.7.0.0/16", "10.7.1.0/24", "crash", ec2types.InstanceTypeM524xlarge, 1) // 14 task ENIs
 	ec, es, vpcID, subnet := ew.ec, ew.es, ew.vpcID, ew.subnet
 	// The calls a crash cuts off: not retried into the next server, and

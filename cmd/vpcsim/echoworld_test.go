@@ -52,7 +52,7 @@ func newEchoWorld(t *testing.T, ctx context.Context, s *server, vpcCIDR, subnetC
 	register(t, ctx, w.es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(16), StopTimeout: aws.Int32(1),
 	})
-	for range 100 { // until the container instances have registered
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); { // until the container instances have registered
 		l, err := w.es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: &cluster})
 		if err == nil && len(l.ContainerInstanceArns) == hosts {
 			return w

@@ -33,9 +33,9 @@ import (
 // implemented operation without an SDK test fails it.
 func TestECSSDK(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 
 	const region = "eu-west-1"
 	cfg := sdkConfig(s, region)
@@ -263,7 +263,7 @@ func TestECSSDK(t *testing.T) {
 	})
 
 	var ciA string
-	ecsEventually(t, s, "the instance with ECS_CLUSTER in its user data to register", 60*time.Second, func() (bool, string) {
+	ecsEventually(t, s, "the instance with ECS_CLUSTER in its user data to register", func() (bool, string) {
 		l, err := c.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
 		if err != nil || len(l.ContainerInstanceArns) != 1 {
 			return false, fmt.Sprint(err, l)
@@ -568,7 +568,7 @@ func TestECSSDK(t *testing.T) {
 	if !strings.Contains(aws.ToString(stoppedA.StoppedReason), ec2A) {
 		t.Errorf("task of a terminated instance stopped for %q, want the instance %s named", aws.ToString(stoppedA.StoppedReason), ec2A)
 	}
-	ecsEventually(t, s, "the cluster to have no container instance", 30*time.Second, func() (bool, string) {
+	ecsEventually(t, s, "the cluster to have no container instance", func() (bool, string) {
 		got := describeCluster()
 		return got.RegisteredContainerInstancesCount == 0 && got.RunningTasksCount == 0,
 			fmt.Sprintf("instances %d running %d", got.RegisteredContainerInstancesCount, got.RunningTasksCount)
@@ -632,18 +632,18 @@ func ecsWantErr(t *testing.T, what string, err error, code string) {
 	}
 }
 
-// ecsEventually polls f until it holds, failing the test after timeout with
+// ecsEventually polls f until it holds, failing the test after patience with
 // f's last word and the server's log.
-func ecsEventually(t *testing.T, s *server, what string, timeout time.Duration, f func() (bool, string)) {
+func ecsEventually(t *testing.T, s *server, what string, f func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(patience)
 	for {
 		ok, last := f()
 		if ok {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s (last: %s)\n--- server log ---\n%s", timeout, what, last, tail(s.logText(), 30))
+			t.Fatalf("timed out after %s waiting for %s (last: %s)\n--- server log ---\n%s", patience, what, last, tail(s.logText(), 30))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -653,7 +653,7 @@ func ecsEventually(t *testing.T, s *server, what string, timeout time.Duration, 
 func ecsWaitTask(ctx context.Context, t *testing.T, s *server, c *ecs.Client, cluster, arn, status string) types.Task {
 	t.Helper()
 	var task types.Task
-	ecsEventually(t, s, "task "+arn+" "+status, 60*time.Second, func() (bool, string) {
+	ecsEventually(t, s, "task "+arn+" "+status, func() (bool, string) {
 		d, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(cluster), Tasks: []string{arn}})
 		if err != nil || len(d.Tasks) != 1 {
 			return false, fmt.Sprint(err, d)

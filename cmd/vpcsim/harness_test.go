@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 	"github.com/vpcsim/vpcsim/hostnet"
 )
 
@@ -23,6 +24,8 @@ import (
 // kernel dataplane on a free loopback port, and drive it as a user would. Each
 // server gets its own namespace prefix (vs-e<hex>-) so parallel test packages
 // never touch each other's objects, and every test removes what it made.
+// The servers share one containerd (sharedContainerd), each in a containerd
+// namespace of its own, unless a test is about vpcsim's own containerd.
 
 var binary string // built once in TestMain
 
@@ -62,8 +65,31 @@ func TestMain(m *testing.M) {
 		testImages = append(testImages, tar)
 	}
 	code := m.Run()
+	if err := stopSharedContainerd(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the shared containerd:", err)
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// patience bounds the wait for something that must happen: generous, since
+// it is only reached when the thing never happens, and CI machines are busy
+// (both cores taken) and may be seconds late where a quiet one takes
+// milliseconds.
+const patience = 3 * time.Minute
+
+// testContext is the context of a test's own calls: it ends a minute before
+// go test's -timeout would kill the binary, so that a call that hangs fails
+// the test and its cleanups (which take contexts of their own) still run.
+func testContext(t *testing.T) context.Context {
+	ctx := t.Context()
+	if deadline, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-time.Minute))
+		t.Cleanup(cancel)
+	}
+	return ctx
 }
 
 // requireE2E skips (or, with VPCSIM_REQUIRE_E2E=1 as CI sets, fails) when the
@@ -98,6 +124,10 @@ type server struct {
 	extraEnv []string // for the scripts run against it
 	bin      string   // the vpcsim that start runs; "" is the test binary
 	serveEnv []string // added to the environment of `vpcsim serve`
+	// The containerd of its containers and images, and their namespace in it:
+	// the shared one, or (ownContainerd) vpcsim's own under the data directory.
+	ctrdAddress, ctrdNamespace string
+	ownContainerd              bool
 	// knownFailures names checks of a shared script that cannot pass on this
 	// machine whatever vpcsim does; runScript accepts exactly these failing.
 	knownFailures []string
@@ -119,17 +149,39 @@ func freePort(t testing.TB) string {
 	return l.Addr().String()
 }
 
-// startServer starts vpcsim with a fresh data directory; the test's cleanup
-// stops it and removes every kernel object it made.
-func startServer(t testing.TB) *server {
+// serverOption changes how startServer starts a server.
+type serverOption func(*server)
+
+// ownContainerd gives the server vpcsim's own containerd under its data
+// directory, as a user's vpcsim has it, instead of the shared one: for tests
+// of that containerd and of what vpcsim leaves in its directory.
+func ownContainerd() serverOption { return func(s *server) { s.ownContainerd = true } }
+
+// withServeEnv adds variables to the environment of `vpcsim serve`.
+func withServeEnv(vars ...string) serverOption {
+	return func(s *server) { s.serveEnv = append(s.serveEnv, vars...) }
+}
+
+// startServer starts vpcsim with a fresh data directory and imports the test
+// images; the test's cleanup stops it and removes every kernel object and
+// container it made.
+func startServer(t testing.TB, opts ...serverOption) *server {
 	t.Helper()
 	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
+	for _, o := range opts {
+		o(s)
+	}
 	// vpcsim's own, as `install -d -m 700` would make it: start writes the
 	// server's log in it before vpcsim sees it.
 	if err := os.Chmod(s.dataDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	s.endpoint = "http://" + s.listen
+	if s.ownContainerd {
+		s.ctrdAddress, s.ctrdNamespace = filepath.Join(s.dataDir, "containerd", "containerd.sock"), ecsrt.DefaultNamespace
+	} else {
+		s.ctrdAddress, s.ctrdNamespace = sharedContainerd(t), "vpcsim-"+strings.TrimSuffix(s.prefix, "-")
+	}
 	// Before start: a start or import that fails the test must not leave the
 	// server, its containerd or its namespaces running.
 	t.Cleanup(func() {
@@ -140,8 +192,8 @@ func startServer(t testing.TB) *server {
 		if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
 			t.Errorf("vpcsim down: %v %s", err, out)
 		}
-		if left := usingDir(t, s.dataDir); len(left) > 0 {
-			t.Errorf("after vpcsim down, still using %s: %v", s.dataDir, left)
+		if left := s.inUse(t); len(left) > 0 {
+			t.Errorf("after vpcsim down, still in use: %v", left)
 		}
 		if err := hostnet.RemoveAll(context.Background(), s.prefix); err != nil {
 			t.Errorf("remove the test's kernel objects: %v", err)
@@ -167,12 +219,12 @@ func (s *server) start() {
 		bin = s.bin
 	}
 	s.cmd = exec.Command(bin, "serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1")
-	s.cmd.Env = append(os.Environ(), s.serveEnv...)
+	s.cmd.Env = append(s.containerdEnv(os.Environ()), s.serveEnv...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(patience)
 	for time.Now().Before(deadline) {
 		if c, err := net.DialTimeout("tcp", s.listen, 200*time.Millisecond); err == nil {
 			c.Close()
@@ -186,17 +238,42 @@ func (s *server) start() {
 	s.t.Fatalf("vpcsim did not start listening:\n%s", s.logText())
 }
 
-// importImages loads the test images into the server's containerd.
+// importImages loads the test images into the server's namespace of its
+// containerd, as `vpcsim image import` does. In the shared containerd their
+// content is stored once, and only the images' names and unpacked layers are
+// the namespace's own.
 func (s *server) importImages() {
 	s.t.Helper()
 	if len(testImages) < 3 {
 		s.t.Fatal("the test images could not be built (see TestMain's output)")
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), patience)
+	defer cancel()
+	rt, err := ecsrt.New(ctx, s.dataDir, ecsrt.WithContainerdAddress(s.ctrdAddress), ecsrt.WithNamespace(s.ctrdNamespace))
+	if err != nil {
+		s.t.Fatalf("connect to the server's containerd: %v", err)
+	}
+	defer rt.Close()
 	for _, tar := range testImages {
-		if out, err := s.vpcsim("image", "import", "--data-dir", s.dataDir, tar); err != nil {
-			s.t.Fatalf("vpcsim image import: %v %s", err, out)
+		f, err := os.Open(tar)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		_, err = rt.ImportImage(ctx, f)
+		f.Close()
+		if err != nil {
+			s.t.Fatalf("import %s: %v", tar, err)
 		}
 	}
+}
+
+// containerdEnv adds to env what points vpcsim's commands (serve, image,
+// down) at the server's containerd and namespace.
+func (s *server) containerdEnv(env []string) []string {
+	if s.ownContainerd {
+		return env
+	}
+	return append(env, "VPCSIM_CONTAINERD_ADDRESS="+s.ctrdAddress, "VPCSIM_CONTAINERD_NAMESPACE="+s.ctrdNamespace)
 }
 
 // stop ends the server with sig (SIGKILL: as a crash).
@@ -221,7 +298,7 @@ func (s *server) env(extra ...string) []string {
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-west-2", "AWS_PAGER=",
 		"VPCSIM_ENDPOINT="+s.endpoint, "VPCSIM="+binary, "VPCSIM_NETNS_PREFIX="+s.prefix,
 		"VPCSIM_DATA_DIR="+s.dataDir) // for the scripts' own `vpcsim image import`
-	return append(env, extra...)
+	return append(s.containerdEnv(env), extra...)
 }
 
 // vpcsim runs the binary against this server (exec, down, ...).
@@ -276,7 +353,7 @@ func sharedDir(t *testing.T) string {
 func (s *server) runScript(t *testing.T, script, cli string) {
 	t.Helper()
 	cmd := exec.Command("bash", script)
-	cmd.Env = s.env(append([]string{"AWSCLI=" + cli}, s.extraEnv...)...)
+	cmd.Env = withPathFirst(s.env(append([]string{"AWSCLI=" + cli}, s.extraEnv...)...), s.ipShim(t))
 	out, err := cmd.CombinedOutput()
 	var summary string
 	var unexpected []string
@@ -298,6 +375,43 @@ func (s *server) runScript(t *testing.T, script, cli string) {
 		t.Fatalf("%s with %s: %v\n%s\n--- server log ---\n%s", filepath.Base(script), cli, err, out, tail(s.logText(), 40))
 	}
 	t.Logf("%s with %s: %s", filepath.Base(script), cli, summary)
+}
+
+// ipShim returns a directory with an `ip` whose `ip netns list` lists only
+// this server's namespaces and which is the machine's ip otherwise. The
+// scripts count namespaces before and after deleting VPCs (01-vpc.sh); with
+// other servers making and removing theirs at the same time, only the
+// server's own tell what its deletes did.
+func (s *server) ipShim(t *testing.T) string {
+	t.Helper()
+	ip, err := exec.LookPath("ip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	script := fmt.Sprintf(`#!/bin/sh
+if [ "$1" = netns ] && { [ $# -eq 1 ] || [ "$2" = list ] || [ "$2" = ls ]; }; then
+	%s netns list | grep '^%s' || true
+	exit 0
+fi
+exec %s "$@"
+`, ip, s.prefix, ip)
+	if err := os.WriteFile(filepath.Join(dir, "ip"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// withPathFirst puts dir first on the PATH that env gives (the last PATH=
+// in it, as exec takes it).
+func withPathFirst(env []string, dir string) []string {
+	path := os.Getenv("PATH")
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			path = v
+		}
+	}
+	return append(env, "PATH="+dir+":"+path)
 }
 
 func tail(s string, n int) string {

@@ -52,13 +52,30 @@ func vpcsimProcesses(t *testing.T) []string {
 	})
 }
 
-// vpcsimMounts lists mounts of containers in vpcsim's containerd namespace and
-// of its snapshots (namespaces' own mounts go with their files, listed above).
+// vpcsimMounts lists mounts of containers in vpcsim's containerd namespaces
+// (vpcsim, and vpcsim-… where vpcsims share a containerd) and of their
+// snapshots (namespaces' own mounts go with their files, listed above).
 func vpcsimMounts(t *testing.T) []string {
 	return mountsWhere(t, func(at string) bool {
-		return (strings.Contains(at, "/io.containerd.runtime.v2.task/vpcsim/") ||
+		return (strings.Contains(at, "/io.containerd.runtime.v2.task/vpcsim") ||
 			strings.Contains(at, "/containerd/root/io.containerd.snapshotter.")) && ours(at)
 	})
+}
+
+// inUse lists what still runs or is mounted for a server: what names its
+// data directory (its own containerd, that containerd's shims and mounts) and
+// the shims and container mounts of its namespace in the shared containerd.
+func (s *server) inUse(t testing.TB) []string {
+	left := usingDir(t, s.dataDir)
+	if s.ownContainerd {
+		return left
+	}
+	left = append(left, processesWhere(func(_ []string, cmd string) bool {
+		return strings.Contains(cmd, " -namespace "+s.ctrdNamespace+" ")
+	})...)
+	return append(left, mountsWhere(t, func(at string) bool {
+		return strings.Contains(at, "/io.containerd.runtime.v2.task/"+s.ctrdNamespace+"/")
+	})...)
 }
 
 // usingDir lists the processes (containerd, its shims) whose command line

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,9 +17,9 @@ import (
 // namespace and ENI in place, and can still stop it cleanly.
 func TestKillAndRestartECS(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	ew := newEchoWorld(t, ctx, s, "10.4.0.0/16", "10.4.1.0/24", "crash", ec2types.InstanceTypeC5Large, 1)
 	es, host, client := ew.es, ew.hosts[0], ew.client
 	taskARN, err := ew.runEcho(ctx, es)

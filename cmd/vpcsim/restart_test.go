@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"strings"
@@ -19,9 +18,9 @@ import (
 // and checks that a restart serves the same state and repairs the kernel.
 func TestKillAndRestart(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	ec := ec2.NewFromConfig(sdkConfig(s, "us-west-2"))
 
 	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"net/netip"
 	"strings"
@@ -39,9 +38,9 @@ func wantAPIError(t *testing.T, err error, code string) {
 // provider do, and checks what the kernel holds behind the answers.
 func TestSDK(t *testing.T) {
 	requireE2E(t)
+	t.Parallel()
 	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	ctx := testContext(t)
 	cfg := sdkConfig(s, "eu-central-1")
 	ec := ec2.NewFromConfig(cfg)
 

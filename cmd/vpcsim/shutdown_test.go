@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -23,9 +22,9 @@ import (
 // down to the last process and mount.
 func TestShutdown(t *testing.T) {
 	requireE2E(t)
-	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	t.Parallel()
+	s := startServer(t, ownContainerd()) // `vpcsim down` stops it
+	ctx := testContext(t)
 	ew := newEchoWorld(t, ctx, s, "10.8.0.0/16", "10.8.1.0/24", "down", ec2types.InstanceTypeM5Xlarge, 1)
 	ec, es, client := ew.ec, ew.es, ew.client
 	runOne := func() string {
