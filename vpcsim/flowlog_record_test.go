@@ -400,3 +400,27 @@ func TestFlowLogsFollowNoLink(t *testing.T) {
 		t.Errorf("written through a link: target %q, %d entries in its directory", b, len(entries))
 	}
 }
+
+// TestFileFlowLogClosedDirectory: a `file` flow log whose directory is no
+// longer opened (a restart without that --host-path) writes nothing there and
+// shows its delivery failed.
+func TestFileFlowLogClosedDirectory(t *testing.T) {
+	tc, n, dir := newFlowTest(t)
+	path := filepath.Join(dir, "flows.log")
+	id := tc.createFlowLog(t, toFile(FlowLogVPC, "ALL", path, "", n.vpc.ID))
+	tc.Wait()
+	c, err := New(context.Background(), tc.store, tc.dp, WithClock(func() time.Time { return flowNow }), WithFlowLogInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Wait)
+	c.RecordFlow(packet(n.eni.ID, true, "10.0.1.9", 1, "10.0.1.4", 2, 6, 40, 0))
+	c.FlushFlowLogs()
+	fls := must[[]FlowLog](t)(c.DescribeFlowLogs(context.Background(), west, []string{id}, nil))
+	if fls[0].DeliverLogsStatus() != "FAILED" || fls[0].DeliverLogsError != "Access error" {
+		t.Errorf("after the restart: %s %q", fls[0].DeliverLogsStatus(), fls[0].DeliverLogsError)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("written in a directory no longer opened: %v", err)
+	}
+}

@@ -59,7 +59,7 @@ func (c *Cloud) writeFlowLines(lines []flowLine) {
 	outs := map[string]*flowOutput{} // by full path
 	var order []string
 	objects := map[string]string{} // flow log → the file its S3 or Firehose records of this flush go to
-	dropped := map[string]bool{}
+	dropped, refused := map[string]bool{}, map[string]bool{}
 	for i := range lines {
 		l := lines[i]
 		for j := range l.eni.Logs {
@@ -68,7 +68,13 @@ func (c *Cloud) writeFlowLines(lines []flowLine) {
 				continue
 			}
 			root, path := r.path(f, l.eni.ID, now, objects)
-			if path == "" {
+			switch {
+			case path == "" && f.LogDestinationType == FlowDestFile:
+				// Its directory is no longer opened (serve restarted
+				// without that --host-path): a delivery that fails.
+				refused[f.ID] = true
+				continue
+			case path == "":
 				dropped[f.ID] = true
 				continue
 			}
@@ -90,6 +96,9 @@ func (c *Cloud) writeFlowLines(lines []flowLine) {
 	}
 	failures := map[string]error{}
 	wrote := map[string]bool{}
+	for id := range refused {
+		failures[id], wrote[id] = hostpath.ErrOutside, true
+	}
 	for _, p := range order {
 		o := outs[p]
 		if err := o.write(); err != nil {
