@@ -249,17 +249,14 @@ func removeAt(dirfd int, name string) error {
 	}
 	d := os.NewFile(uintptr(fd), name)
 	defer d.Close()
-	for {
-		names, err := d.Readdirnames(256)
-		for _, n := range names {
-			if err := removeAt(fd, n); err != nil {
-				return err
-			}
-		}
-		if err == io.EOF || len(names) == 0 {
-			break
-		}
-		if err != nil {
+	// All names first: removing entries while reading the directory could
+	// make the reading skip some.
+	names, err := d.Readdirnames(-1)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := removeAt(fd, n); err != nil {
 			return err
 		}
 	}
@@ -310,7 +307,10 @@ func openBeneath(dirfd int, rel string, flags int, mode uint32) (int, error) {
 			// RESOLVE_NO_SYMLINKS alone refuses it (ELOOP).
 			f &^= unix.O_NOFOLLOW
 		}
-		how := unix.OpenHow{Flags: uint64(f), Mode: uint64(mode), Resolve: resolve}
+		how := unix.OpenHow{Flags: uint64(f), Resolve: resolve}
+		if f&(unix.O_CREAT|unix.O_TMPFILE) != 0 {
+			how.Mode = uint64(mode) // openat2 refuses a mode it would not use
+		}
 		for range 16 { // EAGAIN: a rename raced the resolution; try again
 			fd, err := unix.Openat2(dirfd, rel, &how)
 			switch err {
