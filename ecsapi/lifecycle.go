@@ -243,7 +243,7 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 		return TaskRun{}, clientErr("The task definition of the task is gone.")
 	}
 	run := TaskRun{
-		TaskID: t.ID, TaskARN: arn,
+		TaskID: t.ID, TaskARN: arn, Volumes: td.TD.Volumes,
 		Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) },
 		Health: func(name string, status HealthStatus) { s.containerHealth(arn, name, status) },
 	}

@@ -25,6 +25,8 @@ type TaskRun struct {
 	TaskARN    string
 	NetnsPath  string // "" outside awsvpc
 	Containers []ContainerRun
+	// Volumes are the task definition's, which containers' mountPoints name.
+	Volumes []Volume
 	// Exited is called once for each container that ends by itself (not by Stop),
 	// with its exit code and the runtime's reason, e.g. "OutOfMemoryError".
 	Exited func(container string, exitCode int, reason string)

@@ -13,7 +13,7 @@ import (
 // go: it ensures every VPC, subnet, host and ENI of want (in that order), then
 // removes strays: namespaces named with this Kernel's prefix that want does not
 // name, and, in each wanted VPC's namespace, vs-b/vs-e/vs-p links that want does
-// not name. It does not stop at the first error; it returns them all, joined.
+// not name. With want.KeepStrays it removes nothing. It does not stop at the first error; it returns them all, joined.
 // ENIs that failed are tried once more at the end, since one may have needed a
 // device name that another (or a stray) still held. Safe to call again with the
 // same want, which then changes nothing.
@@ -45,7 +45,9 @@ func (k *Kernel) Reconcile(ctx context.Context, want vpcsim.Topology) error {
 	if err := ctx.Err(); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
-	add(k.removeStrays(ctx, want))
+	if !want.KeepStrays {
+		add(k.removeStrays(ctx, want))
+	}
 	for _, e := range failed {
 		add(k.EnsureENI(ctx, e))
 	}

@@ -13,13 +13,18 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+	"modernc.org/sqlite"
+
 	"github.com/vpcsim/vpcsim/vpcsim"
-	_ "modernc.org/sqlite"
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // DB is the SQLite store.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	dir   string // the data directory, named when a write fails for want of space
+	fresh bool
 }
 
 var _ vpcsim.Store = (*DB)(nil)
@@ -50,18 +55,31 @@ func Open(path string) (*DB, error) {
 	// One writer at a time is what SQLite allows; one connection avoids
 	// SQLITE_BUSY between our own connections.
 	db.SetMaxOpenConns(1)
+	// A database without the documents table is new (or an empty file):
+	// it has never known anything, so it must not judge what exists.
+	var tables int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'documents'`).Scan(&tables); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	for _, stmt := range schema {
 		if _, err := db.Exec(stmt); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
+	if err := hostpath.Chmod(path, 0o600); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DB{db: db}, nil
+	return &DB{db: db, dir: filepath.Dir(path), fresh: tables == 0}, nil
 }
+
+// Fresh reports whether the database was new when it was opened: no file, an
+// empty one, or one without vpcsim's table. Such a database knows none of the
+// kernel objects or containers on the machine, so a start-up reconciliation
+// must keep those it finds rather than remove them as strays.
+func (d *DB) Fresh() bool { return d.fresh }
 
 // Close closes the database.
 func (d *DB) Close() error { return d.db.Close() }
@@ -91,11 +109,11 @@ func (d *DB) Apply(changes []vpcsim.Change) (err error) {
 	}
 	tx, err := d.db.BeginTx(context.Background(), nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return d.noRoom(fmt.Errorf("begin: %w", err))
 	}
 	defer func() {
 		if err != nil {
-			err = errors.Join(err, tx.Rollback())
+			err = d.noRoom(errors.Join(err, tx.Rollback()))
 		}
 	}()
 	for _, ch := range changes {
@@ -113,4 +131,39 @@ func (d *DB) Apply(changes []vpcsim.Change) (err error) {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// SQLite's primary result codes that a full or read-only filesystem gives.
+const (
+	sqliteReadonly = 8
+	sqliteIOErr    = 10
+	sqliteFull     = 13
+	sqliteCantOpen = 14
+)
+
+// noRoom turns a write that failed for want of space or of a writable
+// filesystem into a *vpcsim.StoreFullError naming the data directory. SQLite
+// says SQLITE_FULL only for ENOSPC; a quota or an I/O error is SQLITE_IOERR,
+// told apart by what statfs says of the directory.
+func (d *DB) noRoom(err error) error {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	var st unix.Statfs_t
+	statErr := unix.Statfs(d.dir, &st)
+	full := statErr == nil && st.Bavail == 0
+	readonly := statErr == nil && st.Flags&unix.ST_RDONLY != 0
+	reason := ""
+	switch code := se.Code() & 0xff; {
+	case code == sqliteFull || (code == sqliteIOErr || code == sqliteCantOpen) && full:
+		reason = "is full (no space left on device)"
+	case code == sqliteReadonly || (code == sqliteIOErr || code == sqliteCantOpen) && readonly:
+		reason = "is on a read-only filesystem"
+	case code == sqliteIOErr:
+		reason = "could not be written (over a disk quota, or an I/O error)"
+	default:
+		return err
+	}
+	return &vpcsim.StoreFullError{Dir: d.dir, Reason: reason, Err: err}
 }

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -81,5 +82,27 @@ func TestCloudOnSQLite(t *testing.T) {
 	all, _ := c.DescribeVpcs(ctx, s, nil, nil)
 	if len(all) != 2 {
 		t.Fatalf("want the default VPC and ours, got %d (a second default VPC?)", len(all))
+	}
+}
+
+// TestFresh: a database is new when there was no file, or an empty one;
+// once opened it has its table, and the next open knows it.
+func TestFresh(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{filepath.Join(dir, "none.db"), empty} {
+		for i, want := range []bool{true, false} {
+			db, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if db.Fresh() != want {
+				t.Errorf("%s, open %d: Fresh() = %v, want %v", filepath.Base(path), i+1, db.Fresh(), want)
+			}
+			db.Close()
+		}
 	}
 }

@@ -23,6 +23,7 @@ type Cloud struct {
 	now           clock
 	log           *slog.Logger
 	keptHosts     []string
+	keepStrays    bool
 
 	// hookMu guards hooks, called without mu held.
 	hookMu sync.Mutex
@@ -68,6 +69,11 @@ func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
 // whose containers outlive a restart of vpcsim.
 func WithKeptHosts(hosts []string) Option { return func(c *Cloud) { c.keptHosts = hosts } }
 
+// WithStraysKept makes the start-up reconciliation remove nothing the store
+// does not know: for a store that is new, which knows nothing of what is on
+// the machine (serve tells the user to run `vpcsim down` instead).
+func WithStraysKept() Option { return func(c *Cloud) { c.keepStrays = true } }
+
 // OnInstanceState registers f to be called (without locks held) after an instance
 // changes state; ECS uses it to register container instances.
 func OnInstanceState(f func(Instance)) Option {
@@ -93,6 +99,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	c.mu.Lock()
 	topo := c.topologyLocked()
 	topo.Hosts = append(topo.Hosts, c.keptHosts...)
+	topo.KeepStrays = c.keepStrays
 	c.mu.Unlock()
 	if err := c.dp.Reconcile(ctx, topo); err != nil {
 		c.log.Warn("reconcile at start-up left differences", "err", err)

@@ -266,3 +266,24 @@ func TestKeptHosts(t *testing.T) {
 		t.Fatalf("kept host missing after reconcile: %v", dp.Objects())
 	}
 }
+
+// TestStraysKept: a Cloud over a new store keeps what the dataplane holds
+// that the store does not know; over a store that knows the machine, the
+// same objects are strays and go.
+func TestStraysKept(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		dp, st := NewFakeDataplane(), NewMemStore()
+		dp.VPCs["vpc-0123456789abcdef0"] = NetVPC{ID: "vpc-0123456789abcdef0"}
+		dp.Hosts["i-0123456789abcdef0"] = true
+		var opts []Option
+		if keep {
+			opts = append(opts, WithStraysKept())
+		}
+		if _, err := New(context.Background(), st, dp, opts...); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(dp.Objects()) == 2; got != keep {
+			t.Errorf("WithStraysKept %v: the dataplane holds %v", keep, dp.Objects())
+		}
+	}
+}

@@ -38,7 +38,8 @@ type Dataplane interface {
 	// capture exactly fw, in one atomic step: connections already admitted go on.
 	SetFirewall(ctx context.Context, fw Firewall) error
 	// Reconcile makes the kernel hold exactly want: it ensures every object of want
-	// and removes every vpcsim object (vs- prefix) that want does not name.
+	// and removes every vpcsim object (vs- prefix) that want does not name,
+	// unless want.KeepStrays.
 	Reconcile(ctx context.Context, want Topology) error
 }
 
@@ -77,6 +78,9 @@ type Topology struct {
 	Subnets []NetSubnet
 	Hosts   []string
 	ENIs    []NetENI
+	// KeepStrays leaves what want does not name as it is: a new database
+	// knows nothing of what is on the machine, so it may not call it stray.
+	KeepStrays bool
 }
 
 // FlowPacket is one packet to or from a flow-logged ENI, with the verdict its

@@ -168,7 +168,9 @@ func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {
 	if err := f.record("reconcile", "%d vpcs %d subnets %d hosts %d enis", len(want.VPCs), len(want.Subnets), len(want.Hosts), len(want.ENIs)); err != nil {
 		return err
 	}
-	f.VPCs, f.Subs, f.Hosts, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]bool{}, map[string]NetENI{}
+	if !want.KeepStrays {
+		f.VPCs, f.Subs, f.Hosts, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]bool{}, map[string]NetENI{}
+	}
 	for _, v := range want.VPCs {
 		f.VPCs[v.ID] = v
 	}

@@ -106,7 +106,7 @@ type UnsuccessfulItem struct {
 // others get theirs. A retry with the same ClientToken answers the flow logs
 // the first call made.
 func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsInput) (CreateFlowLogsResult, error) {
-	spec, err := checkFlowLogInput(s, c.account, &in)
+	spec, err := c.checkFlowLogInput(s, &in)
 	if err != nil {
 		return CreateFlowLogsResult{}, err
 	}

@@ -12,7 +12,8 @@ const (
 	FlowDestS3         = "s3"
 	FlowDestFirehose   = "kinesis-data-firehose"
 	// FlowDestFile is vpcsim's own: LogDestination is an absolute local path
-	// that records are appended to.
+	// that records are appended to, below <data-dir>/flowlogs/file or below a
+	// directory the operator opened (serve --host-path).
 	FlowDestFile = "file"
 )
 
@@ -27,7 +28,7 @@ type flowLogSpec struct {
 // before any resource is looked at. The texts are EC2's where known: the
 // destination ones are verified; the aggregation interval and
 // DeliverLogsPermissionArn ones follow moto, which follows EC2's form.
-func checkFlowLogInput(s Scope, account string, in *CreateFlowLogsInput) (flowLogSpec, error) {
+func (c *Cloud) checkFlowLogInput(s Scope, in *CreateFlowLogsInput) (flowLogSpec, error) {
 	if len(in.ResourceIDs) == 0 {
 		return flowLogSpec{}, missingParameter("ResourceId")
 	}
@@ -64,7 +65,7 @@ func checkFlowLogInput(s Scope, account string, in *CreateFlowLogsInput) (flowLo
 		TrafficType: in.TrafficType, DeliverLogsPermissionArn: in.DeliverLogsPermissionArn,
 		LogFormat: format, MaxAggregationInterval: interval,
 	}
-	if err := checkFlowDestination(s, account, *in, &log); err != nil {
+	if err := c.checkFlowDestination(s, *in, &log); err != nil {
 		return flowLogSpec{}, err
 	}
 	if err := checkTags(in.Tags); err != nil {
@@ -81,7 +82,7 @@ var s3Bucket = regexp.MustCompile(`^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$`)
 
 // checkFlowDestination sets the flow log's destination from the request:
 // its type, the destination's ARN (or path), and the log group's name.
-func checkFlowDestination(s Scope, account string, in CreateFlowLogsInput, f *FlowLog) error {
+func (c *Cloud) checkFlowDestination(s Scope, in CreateFlowLogsInput, f *FlowLog) error {
 	typ := in.LogDestinationType
 	if typ == "" {
 		typ = FlowDestCloudWatch
@@ -104,7 +105,7 @@ func checkFlowDestination(s Scope, account string, in CreateFlowLogsInput, f *Fl
 		}
 		f.LogGroupName = in.LogGroupName
 		if in.LogDestination == "" {
-			f.LogDestination = "arn:aws:logs:" + s.Region + ":" + account + ":log-group:" + in.LogGroupName
+			f.LogDestination = "arn:aws:logs:" + s.Region + ":" + c.account + ":log-group:" + in.LogGroupName
 		} else {
 			region, rest, ok := parseARN(in.LogDestination, "logs")
 			name, isGroup := strings.CutPrefix(rest, "log-group:")
@@ -136,6 +137,15 @@ func checkFlowDestination(s Scope, account string, in CreateFlowLogsInput, f *Fl
 	case FlowDestFile:
 		if !filepath.IsAbs(in.LogDestination) || strings.ContainsRune(in.LogDestination, 0) {
 			return bad
+		}
+		// vpcsim runs as root: a request may name no file outside what the
+		// operator gave it.
+		if _, _, ok := c.flowLogs.rec.fileRoot(in.LogDestination); !ok {
+			where := "beneath a directory opened with vpcsim serve --host-path"
+			if d := c.flowLogs.rec.data.Dir(); d != "" {
+				where = "beneath " + filepath.Join(d, fileTree) + " or " + where
+			}
+			return Errorf("InvalidParameter", "Invalid LogDestination: %s. A file destination must lie %s.", in.LogDestination, where)
 		}
 	default:
 		return invalidValue("Value (%s) for parameter LogDestinationType is invalid.", typ)

@@ -3,9 +3,12 @@ package vpcsim
 import (
 	"cmp"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // Capture windows: records are written every window, by default every 5 s,
@@ -20,11 +23,26 @@ const (
 // writes when a window exceeds its capacity.
 const maxPendingFlows = 1 << 16
 
-// WithFlowLogDir sets the directory that records of cloud-watch-logs, s3 and
-// kinesis-data-firehose flow logs are written below (serve passes
-// <data-dir>/flowlogs). Without it those records are dropped, once logged per
-// flow log; records of `file` flow logs are written either way.
-func WithFlowLogDir(dir string) Option { return func(c *Cloud) { c.flowLogs.rec.dir = dir } }
+// WithDataDir sets the data directory that flow log records are written
+// below, as their destinations would hold them: those of cloud-watch-logs and
+// kinesis-data-firehose flow logs in <dir>/flowlogs, those of s3 flow logs in
+// <dir>/s3 (the machine's S3, where ECS reads environment files too); `file`
+// flow logs may name files in <dir>/flowlogs/file. Without it records of
+// the first three are dropped, once logged per flow log. Nothing is written
+// through a symbolic link (see package hostpath).
+func WithDataDir(dir string) Option {
+	return func(c *Cloud) {
+		if abs, err := filepath.Abs(dir); err == nil {
+			c.flowLogs.rec.data, _ = hostpath.NewRoot(abs)
+		}
+	}
+}
+
+// WithHostPaths names the directories the operator opened to the API (serve
+// --host-path): `file` flow logs may name files below them too.
+func WithHostPaths(roots []hostpath.Root) Option {
+	return func(c *Cloud) { c.flowLogs.rec.opened = roots }
+}
 
 // WithFlowLogInterval sets the capture window: how often records are written
 // (default 5 s). A window above 60 s is cut to 60 s, the shortest
@@ -35,7 +53,8 @@ func WithFlowLogInterval(d time.Duration) Option {
 
 // flowRecorder aggregates packets into flows for the current capture window.
 type flowRecorder struct {
-	dir      string
+	data     hostpath.Root   // the data directory; zero: none
+	opened   []hostpath.Root // directories opened with --host-path
 	interval time.Duration
 
 	// flushMu makes flushes one at a time, so files get their records in order.

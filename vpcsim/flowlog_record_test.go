@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // flowNow is the clock of the recorder tests: it names the S3 files.
@@ -35,11 +37,21 @@ func newFlowCloud(t *testing.T, opts ...Option) *testCloud {
 }
 
 // newFlowTest is a Cloud (newFlowCloud) with a flowNet, and a directory for
-// the test's files.
+// the test's files, opened to `file` flow logs as --host-path opens one.
 func newFlowTest(t *testing.T, opts ...Option) (*testCloud, flowNet, string) {
 	t.Helper()
-	tc := newFlowCloud(t, opts...)
-	return tc, tc.flowNet(t), t.TempDir()
+	dir := t.TempDir()
+	tc := newFlowCloud(t, append(opts, WithHostPaths([]hostpath.Root{mustRoot(t, dir)}))...)
+	return tc, tc.flowNet(t), dir
+}
+
+func mustRoot(t *testing.T, dir string) hostpath.Root {
+	t.Helper()
+	r, err := hostpath.NewRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // packet is one FlowPacket of the ENI, at t0 + sec seconds.
@@ -72,14 +84,14 @@ func unix(sec int) string { return strconv.FormatInt(t0.Unix()+int64(sec), 10) }
 // to a file in a custom format) and reads back exactly what each wrote.
 func TestFlowRecords(t *testing.T) {
 	dir := t.TempDir()
-	tc := newFlowCloud(t, WithFlowLogDir(dir))
+	tc := newFlowCloud(t, WithDataDir(dir))
 	n := tc.flowNet(t)
 	cwl := toGroup(FlowLogENI, "ALL", n.eni.ID)
 	cwl.LogGroupName = "/aws/vpc/flows"
 	tc.createFlowLog(t, cwl)
 	s3ID := tc.createFlowLog(t, CreateFlowLogsInput{ResourceType: FlowLogSubnet, ResourceIDs: []string{n.sub.ID}, TrafficType: "REJECT",
 		LogDestinationType: FlowDestS3, LogDestination: "arn:aws:s3:::flow-bucket/team/"})
-	local := filepath.Join(dir, "local", "flows.log")
+	local := filepath.Join(dir, "flowlogs", "file", "local", "flows.log")
 	format := "${version} ${interface-id} ${vpc-id} ${subnet-id} ${instance-id} ${type} ${pkt-srcaddr} ${pkt-dstaddr} ${srcaddr} ${dstaddr} " +
 		"${flow-direction} ${traffic-path} ${tcp-flags} ${region} ${az-id} ${ecs-task-id} ${packets} ${bytes}"
 	tc.createFlowLog(t, toFile(FlowLogVPC, "ACCEPT", local, format, n.vpc.ID))
@@ -97,7 +109,7 @@ func TestFlowRecords(t *testing.T) {
 	}
 	tc.FlushFlowLogs()
 
-	stream := filepath.Join(dir, "cloud-watch-logs", "aws", "vpc", "flows", e+"-all.log")
+	stream := filepath.Join(dir, "flowlogs", "cloud-watch-logs", "aws", "vpc", "flows", e+"-all.log")
 	accepted := "2 000000000000 " + e + " 10.0.1.9 10.0.1.4 40000 80 6 3 152 " + unix(0) + " " + unix(2) + " ACCEPT OK"
 	rejected := "2 000000000000 " + e + " 10.0.1.9 10.0.1.4 5353 53 17 2 200 " + unix(1) + " " + unix(3) + " REJECT OK"
 	egress := "2 000000000000 " + e + " 10.0.1.4 10.0.1.9 0 0 1 1 84 " + unix(4) + " " + unix(4) + " ACCEPT OK"
@@ -293,5 +305,122 @@ func TestFlowLogWindow(t *testing.T) {
 	}
 	if w := (&flowRecorder{interval: time.Hour}).window(); w != maxFlowLogInterval {
 		t.Errorf("a window of an hour is %v", w)
+	}
+}
+
+// TestFlowLogFileDestinations: a `file` flow log may name a file below the
+// data directory's flowlogs/file or below a directory the operator opened,
+// and nothing else: CreateFlowLogs refuses the rest with InvalidParameter and
+// makes nothing.
+func TestFlowLogFileDestinations(t *testing.T) {
+	data, opened, other := t.TempDir(), t.TempDir(), t.TempDir()
+	tc := newFlowCloud(t, WithDataDir(data), WithHostPaths([]hostpath.Root{mustRoot(t, opened)}))
+	n := tc.flowNet(t)
+	ctx := context.Background()
+	for _, path := range []string{
+		filepath.Join(data, "flowlogs", "file", "a.log"),
+		filepath.Join(data, "flowlogs", "file", "deep", "b.log"),
+		filepath.Join(opened, "c.log"),
+		filepath.Join(opened, "x", "..", "d.log"),
+	} {
+		tc.createFlowLog(t, toFile(FlowLogVPC, "ALL", path, "", n.vpc.ID))
+	}
+	for _, path := range []string{
+		"/etc/cron.d/vpcsim",
+		filepath.Join(data, "vpcsim.db"),
+		filepath.Join(data, "flowlogs", "file", "..", "..", "vpcsim.db"),
+		filepath.Join(data, "flowlogs", "file"),
+		filepath.Join(data, "flowlogs", "cloud-watch-logs", "x.log"),
+		filepath.Join(opened, "..", filepath.Base(other), "e.log"),
+		filepath.Join(other, "e.log"),
+		opened,
+	} {
+		_, err := tc.CreateFlowLogs(ctx, west, toFile(FlowLogVPC, "ALL", path, "", n.vpc.ID))
+		wantCode(t, err, "InvalidParameter")
+		want := "Invalid LogDestination: " + path + ". A file destination must lie beneath " + filepath.Join(data, "flowlogs", "file") +
+			" or beneath a directory opened with vpcsim serve --host-path."
+		if e, _ := AsAPIError(err); e == nil || e.Message != want {
+			t.Errorf("%s: %v, want %q", path, err, want)
+		}
+	}
+	if got := must[[]FlowLog](t)(tc.DescribeFlowLogs(ctx, west, nil, nil)); len(got) != 4 {
+		t.Errorf("%d flow logs, want the 4 allowed", len(got))
+	}
+	tc.RecordFlow(packet(n.eni.ID, true, "10.0.1.9", 1, "10.0.1.4", 2, 6, 40, 0))
+	tc.FlushFlowLogs()
+	for _, path := range []string{filepath.Join(data, "flowlogs", "file", "deep", "b.log"), filepath.Join(opened, "d.log")} {
+		if got := readLines(t, path); len(got) != 2 {
+			t.Errorf("%s: %q", path, got)
+		}
+	}
+}
+
+// TestFlowLogsFollowNoLink: a symbolic link planted in any tree that records
+// are written to is never written through: the flow log's delivery fails
+// (DeliverLogsStatus FAILED, "Access error") and the link's target is
+// untouched.
+func TestFlowLogsFollowNoLink(t *testing.T) {
+	data, outside := t.TempDir(), t.TempDir()
+	target := filepath.Join(outside, "target")
+	if err := os.WriteFile(target, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tc := newFlowCloud(t, WithDataDir(data))
+	n := tc.flowNet(t)
+	ctx := context.Background()
+	plant := func(link, to string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(to, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The file itself, a directory on the way to a log stream, an S3 bucket.
+	plant(filepath.Join(data, "flowlogs", "file", "planted.log"), target)
+	plant(filepath.Join(data, "flowlogs", "cloud-watch-logs", "grp"), outside)
+	plant(filepath.Join(data, "s3", "bucket"), outside)
+	ids := []string{
+		tc.createFlowLog(t, toFile(FlowLogVPC, "ALL", filepath.Join(data, "flowlogs", "file", "planted.log"), "", n.vpc.ID)),
+		tc.createFlowLog(t, CreateFlowLogsInput{ResourceType: FlowLogVPC, ResourceIDs: []string{n.vpc.ID}, TrafficType: "ALL",
+			LogGroupName: "grp", DeliverLogsPermissionArn: flowRole}),
+		tc.createFlowLog(t, CreateFlowLogsInput{ResourceType: FlowLogVPC, ResourceIDs: []string{n.vpc.ID}, TrafficType: "ALL",
+			LogDestinationType: FlowDestS3, LogDestination: "arn:aws:s3:::bucket"}),
+	}
+	tc.RecordFlow(packet(n.eni.ID, true, "10.0.1.9", 1, "10.0.1.4", 2, 6, 40, 0))
+	tc.FlushFlowLogs()
+	for _, f := range must[[]FlowLog](t)(tc.DescribeFlowLogs(ctx, west, ids, nil)) {
+		if f.DeliverLogsStatus() != "FAILED" || f.DeliverLogsError != "Access error" {
+			t.Errorf("%s (%s): %s %q", f.ID, f.LogDestinationType, f.DeliverLogsStatus(), f.DeliverLogsError)
+		}
+	}
+	entries, _ := os.ReadDir(outside)
+	if b, _ := os.ReadFile(target); string(b) != "keep\n" || len(entries) != 1 {
+		t.Errorf("written through a link: target %q, %d entries in its directory", b, len(entries))
+	}
+}
+
+// TestFileFlowLogClosedDirectory: a `file` flow log whose directory is no
+// longer opened (a restart without that --host-path) writes nothing there and
+// shows its delivery failed.
+func TestFileFlowLogClosedDirectory(t *testing.T) {
+	tc, n, dir := newFlowTest(t)
+	path := filepath.Join(dir, "flows.log")
+	id := tc.createFlowLog(t, toFile(FlowLogVPC, "ALL", path, "", n.vpc.ID))
+	tc.Wait()
+	c, err := New(context.Background(), tc.store, tc.dp, WithClock(func() time.Time { return flowNow }), WithFlowLogInterval(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Wait)
+	c.RecordFlow(packet(n.eni.ID, true, "10.0.1.9", 1, "10.0.1.4", 2, 6, 40, 0))
+	c.FlushFlowLogs()
+	fls := must[[]FlowLog](t)(c.DescribeFlowLogs(context.Background(), west, []string{id}, nil))
+	if fls[0].DeliverLogsStatus() != "FAILED" || fls[0].DeliverLogsError != "Access error" {
+		t.Errorf("after the restart: %s %q", fls[0].DeliverLogsStatus(), fls[0].DeliverLogsError)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("written in a directory no longer opened: %v", err)
 	}
 }

@@ -10,22 +10,29 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
-// Where records go, below the flow log directory (WithFlowLogDir):
+// Where records go, below the data directory (WithDataDir):
 //
-//	cloud-watch-logs/GROUP/ENI-all.log    one file per log stream, named as AWS names the stream
+//	flowlogs/cloud-watch-logs/GROUP/ENI-all.log    one file per log stream, named as AWS names the stream
 //	s3/BUCKET/PREFIX/AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/ACCOUNT_vpcflowlogs_REGION_FLID_YYYYMMDDTHHmmZ_HASH.log
-//	firehose/STREAM/YYYY/MM/DD/ACCOUNT_vpcflowlogs_REGION_FLID_YYYYMMDDTHHmmZ_HASH.log
+//	flowlogs/firehose/STREAM/YYYY/MM/DD/ACCOUNT_vpcflowlogs_REGION_FLID_YYYYMMDDTHHmmZ_HASH.log
 //
-// and a `file` flow log appends to its own LogDestination. An S3 or Firehose
-// file is one flush of one flow log, as an S3 object is one delivery; S3 and
-// `file` files start with the line of field names that AWS's S3 files start
-// with. The files are plain text, where AWS's S3 objects are gzipped.
+// and a `file` flow log appends to its own LogDestination, which lies below
+// flowlogs/file or below a directory opened with --host-path (fileRoot). An
+// S3 or Firehose file is one flush of one flow log, as an S3 object is one
+// delivery; S3 and `file` files start with the line of field names that AWS's
+// S3 files start with. The files are plain text, where AWS's S3 objects are
+// gzipped. Every file and directory is opened beneath its root without
+// following a symbolic link (package hostpath): one planted in the tree makes
+// the flow log's delivery fail, it is never written through.
 
 // flowOutput is one file and the records a flush appends to it.
 type flowOutput struct {
-	path   string
+	root   hostpath.Root
+	path   string // beneath root
 	logID  string
 	header string // the first line of a new file; "" = none
 	lines  []string
@@ -49,10 +56,10 @@ func keeps(trafficType string, l *flowLine) bool {
 func (c *Cloud) writeFlowLines(lines []flowLine) {
 	r := &c.flowLogs.rec
 	now := c.now().UTC()
-	outs := map[string]*flowOutput{}
+	outs := map[string]*flowOutput{} // by full path
 	var order []string
 	objects := map[string]string{} // flow log → the file its S3 or Firehose records of this flush go to
-	dropped := map[string]bool{}
+	dropped, refused := map[string]bool{}, map[string]bool{}
 	for i := range lines {
 		l := lines[i]
 		for j := range l.eni.Logs {
@@ -60,21 +67,28 @@ func (c *Cloud) writeFlowLines(lines []flowLine) {
 			if !keeps(f.TrafficType, &l) {
 				continue
 			}
-			path := r.path(f, l.eni.ID, now, objects)
-			if path == "" {
+			root, path := r.path(f, l.eni.ID, now, objects)
+			switch {
+			case path == "" && f.LogDestinationType == FlowDestFile:
+				// Its directory is no longer opened (serve restarted
+				// without that --host-path): a delivery that fails.
+				refused[f.ID] = true
+				continue
+			case path == "":
 				dropped[f.ID] = true
 				continue
 			}
 			// A stored format was checked when its flow log was made.
 			format, _ := parseFlowFormat(f.LogFormat)
-			o := outs[path]
+			key := filepath.Join(root.Dir(), path)
+			o := outs[key]
 			if o == nil {
-				o = &flowOutput{path: path, logID: f.ID}
+				o = &flowOutput{root: root, path: path, logID: f.ID}
 				if f.LogDestinationType == FlowDestS3 || f.LogDestinationType == FlowDestFile {
 					o.header = format.header()
 				}
-				outs[path] = o
-				order = append(order, path)
+				outs[key] = o
+				order = append(order, key)
 			}
 			l.version, l.region = format.version, f.Region
 			o.lines = append(o.lines, l.render(format))
@@ -82,6 +96,9 @@ func (c *Cloud) writeFlowLines(lines []flowLine) {
 	}
 	failures := map[string]error{}
 	wrote := map[string]bool{}
+	for id := range refused {
+		failures[id], wrote[id] = hostpath.ErrOutside, true
+	}
 	for _, p := range order {
 		o := outs[p]
 		if err := o.write(); err != nil {
@@ -125,33 +142,60 @@ func (c *Cloud) noteDelivery(wrote map[string]bool, failures map[string]error, d
 
 // deliveryError words a failed write as DeliverLogsErrorMessage does.
 func deliveryError(err error) string {
-	if errors.Is(err, fs.ErrPermission) {
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, hostpath.ErrSymlink) || errors.Is(err, hostpath.ErrNotRegular) ||
+		errors.Is(err, hostpath.ErrOutside) {
 		return "Access error"
 	}
 	return "Unknown error"
 }
 
-// path is the file a flow log's record of an ENI goes to in the flush at now;
-// "" when it is not written. objects keeps each flow log's S3 or Firehose file
-// of the flush.
-func (r *flowRecorder) path(f *FlowLog, eni string, now time.Time, objects map[string]string) string {
+// path is the file a flow log's record of an ENI goes to in the flush at now,
+// and the root it lies beneath; "" when it is not written. objects keeps each
+// flow log's S3 or Firehose file of the flush.
+func (r *flowRecorder) path(f *FlowLog, eni string, now time.Time, objects map[string]string) (hostpath.Root, string) {
 	if f.LogDestinationType == FlowDestFile {
-		return f.LogDestination
+		root, rel, _ := r.fileRoot(f.LogDestination)
+		return root, rel
 	}
-	if r.dir == "" {
-		return ""
+	if r.data.Dir() == "" {
+		return hostpath.Root{}, ""
 	}
 	day := now.Format("2006/01/02")
 	switch f.LogDestinationType {
 	case FlowDestCloudWatch:
-		return filepath.Join(under(r.dir, "cloud-watch-logs", f.LogGroupName), eni+"-all.log")
+		return r.data, filepath.Join(under("flowlogs/cloud-watch-logs", f.LogGroupName), eni+"-all.log")
 	case FlowDestS3:
 		bucket, prefix, _ := s3Destination(f.LogDestination)
-		return filepath.Join(under(r.dir, "s3", bucket, prefix, "AWSLogs", f.OwnerID, "vpcflowlogs", f.Region, day), objectName(f, now, objects))
+		return r.data, filepath.Join(under(S3Dir, bucket, prefix, "AWSLogs", f.OwnerID, "vpcflowlogs", f.Region, day), objectName(f, now, objects))
 	case FlowDestFirehose:
-		return filepath.Join(under(r.dir, "firehose", firehoseStream(f.LogDestination), day), objectName(f, now, objects))
+		return r.data, filepath.Join(under("flowlogs/firehose", firehoseStream(f.LogDestination), day), objectName(f, now, objects))
 	}
-	return ""
+	return hostpath.Root{}, ""
+}
+
+// S3Dir is the data directory's S3: <data-dir>/s3/BUCKET/KEY is the object
+// KEY of BUCKET, for the flow logs that deliver to S3 and the environment
+// files that ECS reads from it.
+const S3Dir = "s3"
+
+// fileTree is where `file` flow logs may write in the data directory.
+const fileTree = "flowlogs/file"
+
+// fileRoot is where a `file` flow log's destination lies: below the data
+// directory's flowlogs/file, or below a directory the operator opened; the
+// root and the path below it. ok is false when it lies below neither.
+func (r *flowRecorder) fileRoot(dest string) (root hostpath.Root, rel string, ok bool) {
+	roots := r.opened
+	if r.data.Dir() != "" {
+		files, _ := hostpath.NewRoot(filepath.Join(r.data.Dir(), fileTree))
+		roots = append([]hostpath.Root{files}, roots...)
+	}
+	root, rel, ok = hostpath.Find(roots, dest)
+	if ok && r.data.Dir() != "" && root.Dir() == filepath.Join(r.data.Dir(), fileTree) {
+		// Written beneath the data directory, which makes flowlogs/file.
+		return r.data, filepath.Join(fileTree, rel), true
+	}
+	return root, rel, ok
 }
 
 // objectName names a flow log's file of one flush as AWS names its S3 objects.
@@ -173,12 +217,12 @@ func under(base string, parts ...string) string {
 }
 
 // write appends the output's records to its file, making the file (with its
-// header) and its directories as needed.
+// header) and its directories beneath its root as needed.
 func (o *flowOutput) write() error {
-	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
+	if err := o.root.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := o.root.OpenFile(o.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,16 @@ type config struct {
 	// accessKeys (access key ID → secret) turns SigV4 verification on; it is
 	// required when listen is not a loopback address.
 	accessKeys map[string]string
+	// hostPaths are the directories the operator opened to the API
+	// (--host-path): absolute, without symbolic links, existing.
+	hostPaths []string
 }
+
+// pathList is a repeatable flag.
+type pathList []string
+
+func (p *pathList) String() string     { return strings.Join(*p, string(os.PathListSeparator)) }
+func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
 
 func parseServeFlags(args []string) (config, error) {
 	var c config
@@ -45,11 +54,16 @@ func parseServeFlags(args []string) (config, error) {
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
+	var hostPaths pathList
+	fs.Var(&hostPaths, "host-path", "a directory the API may name host files in: `file` flow log destinations, local environmentFiles, host volumes' sourcePath (repeatable; also VPCSIM_HOST_PATHS, colon-separated)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	if abs, err := filepath.Abs(c.dataDir); err == nil {
+		c.dataDir = abs
 	}
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {
@@ -72,6 +86,12 @@ func parseServeFlags(args []string) (config, error) {
 		return c, usageError{err.Error()}
 	}
 	c.accessKeys = keys
+	if len(hostPaths) == 0 {
+		hostPaths = filepath.SplitList(os.Getenv("VPCSIM_HOST_PATHS"))
+	}
+	if c.hostPaths, err = checkHostPaths(hostPaths); err != nil {
+		return c, usageError{err.Error()}
+	}
 	// Beyond loopback anyone who reaches the port could run containers as
 	// root: serve refuses before it opens anything.
 	if len(keys) == 0 && !isLoopback(c.listen) {
@@ -79,6 +99,31 @@ func parseServeFlags(args []string) (config, error) {
 			"give them with --access-keys AKID:SECRET or --access-keys-file FILE (VPCSIM_ACCESS_KEYS, VPCSIM_ACCESS_KEYS_FILE), or listen on 127.0.0.1", c.listen)}
 	}
 	return c, nil
+}
+
+// checkHostPaths resolves the --host-path directories: each must be an
+// absolute path of an existing directory. Symbolic links in the operator's
+// own path are resolved here, once, so that what the API names is compared
+// with the real directory.
+func checkHostPaths(dirs []string) ([]string, error) {
+	var out []string
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("--host-path %s: must be an absolute path", d)
+		}
+		real, err := filepath.EvalSymlinks(d)
+		if err != nil {
+			return nil, fmt.Errorf("--host-path %s: %w", d, err)
+		}
+		if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+			return nil, fmt.Errorf("--host-path %s: not a directory", d)
+		}
+		out = append(out, real)
+	}
+	return out, nil
 }
 
 func env(name, fallback string) string {

@@ -54,14 +54,19 @@ func TestTaskContainers(t *testing.T) {
 	client := launch(t, ctx, ec, subnet, ec2types.InstanceTypeT3Micro, nil)
 
 	awsvpc := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
-	envFile := filepath.Join(t.TempDir(), "echo.env")
+	// The environment file is an object of the machine's S3, as a task
+	// definition written for AWS names it.
+	envFile := filepath.Join(s.dataDir, "s3", "echo-config", "echo.env")
+	if err := os.MkdirAll(filepath.Dir(envFile), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(envFile, []byte("# from a file\nFROMFILE=yes\nFOO=overridden-by-environment\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(64), StopTimeout: aws.Int32(2),
 		Environment:      []ecstypes.KeyValuePair{{Name: aws.String("FOO"), Value: aws.String("bar")}},
-		EnvironmentFiles: []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: aws.String("file://" + envFile)}},
+		EnvironmentFiles: []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: aws.String("arn:aws:s3:::echo-config/echo.env")}},
 		PortMappings:     []ecstypes.PortMapping{{ContainerPort: aws.Int32(80)}},
 		// vpcsim's init as PID 1: the Go server, its child, dies of StopTask's SIGTERM.
 		LinuxParameters: &ecstypes.LinuxParameters{InitProcessEnabled: aws.Bool(true)},

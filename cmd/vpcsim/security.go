@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -95,60 +94,4 @@ func redact(pair string) string {
 		return id + ":…"
 	}
 	return pair
-}
-
-// privateDataDir makes the data directory and leaves it 0700, and the
-// database file db 0600. MkdirAll keeps the mode of a directory that exists,
-// so one left looser is tightened when it is vpcsim's (see canTighten), and
-// refused, unchanged, when it may be someone else's: tightening it would lock
-// them out. db is created empty (SQLite takes an
-// empty file as an empty database) so that SQLite, which gives its -wal and
-// -shm files the database's mode, makes them 0600 too; those of an earlier
-// run are tightened.
-func privateDataDir(dir, db string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	case !fi.IsDir():
-		return fmt.Errorf("data directory %s is not a directory", dir)
-	case fi.Mode().Perm()&0o077 != 0 || fi.Mode()&os.ModeSticky != 0:
-		if !canTighten(dir, db, fi.Mode()) {
-			return fmt.Errorf("data directory %s (mode %v) is open to other users and is not vpcsim's: give vpcsim a directory of its own, which it keeps 0700", dir, fi.Mode().Perm())
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return err
-		}
-	}
-	f, err := os.OpenFile(db, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	for _, p := range []string{db, db + "-wal", db + "-shm"} {
-		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
-}
-
-// canTighten reports whether a data directory looser than 0700 may be made
-// 0700: it holds vpcsim's database, or nothing yet (made for vpcsim), and is
-// not a shared directory (sticky or writable by all, like /tmp).
-func canTighten(dir, db string, mode os.FileMode) bool {
-	if mode&os.ModeSticky != 0 || mode.Perm()&0o002 != 0 {
-		return false
-	}
-	if _, err := os.Stat(db); err == nil {
-		return true
-	}
-	entries, err := os.ReadDir(dir)
-	return err == nil && len(entries) == 0
 }

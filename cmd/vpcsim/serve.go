@@ -22,6 +22,7 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // metadataAddr is where the ECS agent serves task metadata, seen from a task;
@@ -50,10 +51,48 @@ func serve(ctx context.Context, args []string) error {
 			c.RecordFlow(p)
 		}
 	}
-	if cfg.dataplane == "kernel" {
+	kernelDP := cfg.dataplane == "kernel"
+	if kernelDP {
 		if err := hostnet.Privileged(); err != nil {
 			return err
 		}
+	}
+
+	// The data directory is checked and taken, and so is the namespace
+	// prefix, before anything on the machine is touched.
+	dbPath := filepath.Join(cfg.dataDir, "vpcsim.db")
+	if err := privateDataDir(cfg.dataDir, dbPath); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := openedInsideData(cfg.dataDir, cfg.hostPaths); err != nil {
+		return err
+	}
+	me := holder{PID: os.Getpid(), DataDir: cfg.dataDir, Listen: cfg.listen}
+	if kernelDP {
+		me.Prefix = cfg.netnsPrefix
+	}
+	dataLock, err := lockDataDir(cfg.dataDir, me)
+	if err != nil {
+		return err
+	}
+	defer dataLock.Close()
+	if kernelDP {
+		pl, err := lockPrefix(cfg.netnsPrefix, me)
+		if err != nil {
+			return err
+		}
+		defer pl.Close()
+	}
+	var hostPaths []hostpath.Root
+	for _, d := range cfg.hostPaths {
+		r, err := hostpath.NewRoot(d)
+		if err != nil {
+			return err
+		}
+		hostPaths = append(hostPaths, r)
+	}
+
+	if kernelDP {
 		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink))
 		if err != nil {
 			return fmt.Errorf("kernel dataplane: %w (see `vpcsim doctor`)", err)
@@ -65,10 +104,6 @@ func serve(ctx context.Context, args []string) error {
 		dp, kernel = k, k
 	}
 
-	dbPath := filepath.Join(cfg.dataDir, "vpcsim.db")
-	if err := privateDataDir(cfg.dataDir, dbPath); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
 	db, err := storage.Open(dbPath)
 	if err != nil {
 		return err
@@ -80,9 +115,22 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cloud, err := vpcsim.New(ctx, db, dp, vpcsim.WithKeptHosts(taskHosts),
+	cloudOpts := []vpcsim.Option{vpcsim.WithKeptHosts(taskHosts),
 		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
-		vpcsim.WithFlowLogDir(filepath.Join(cfg.dataDir, "flowlogs")))
+		vpcsim.WithDataDir(cfg.dataDir), vpcsim.WithHostPaths(hostPaths)}
+	if db.Fresh() {
+		// A new database knows nothing of what is on the machine: what
+		// carries the prefix may be another vpcsim's, or an earlier one's
+		// whose database is gone. It is kept, and the user is told.
+		cloudOpts = append(cloudOpts, vpcsim.WithStraysKept())
+		if kernelDP {
+			if left, _ := leftoversOf(cfg.netnsPrefix); len(left) > 0 {
+				log.Warn("the database is new and the machine holds kernel objects of this namespace prefix that it does not know; "+
+					"they are kept: run `vpcsim down` (with this --data-dir and VPCSIM_NETNS_PREFIX) to remove them", "database", dbPath, "prefix", cfg.netnsPrefix, "objects", len(left), "first", left[0])
+			}
+		}
+	}
+	cloud, err := vpcsim.New(ctx, db, dp, cloudOpts...)
 	if err != nil {
 		return err
 	}
@@ -105,7 +153,8 @@ func serve(ctx context.Context, args []string) error {
 		if err != nil {
 			log.Warn("initProcessEnabled will fail: cannot find vpcsim's own executable", "err", err)
 		}
-		crt, err := ecsrt.New(ctx, cfg.dataDir, append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log))...)
+		crt, err := ecsrt.New(ctx, cfg.dataDir, append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log),
+			ecsrt.WithHostPaths(hostPaths))...)
 		if err != nil {
 			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
 		}

@@ -53,6 +53,14 @@ func down(ctx context.Context, args []string, w io.Writer) error {
 	if err := hostnet.Privileged(); err != nil {
 		return err
 	}
+	// Taking down what a running server uses would break it under its feet.
+	prefix := netnsPrefix()
+	if h, ok := dataDirHolder(*dataDir); ok {
+		return fmt.Errorf("data directory %s is in use by %s: stop it first", *dataDir, h)
+	}
+	if other, h, ok := prefixInUse(prefix); ok {
+		return fmt.Errorf("namespace prefix %s is in use by %s (its prefix is %s): stop it first", prefix, h, other)
+	}
 	// vpcsim's own containerd exists once serve has run; another one is
 	// there to be used whenever it is named.
 	if _, err := os.Stat(filepath.Join(*dataDir, "containerd")); err == nil || ctrd.address != "" {
@@ -60,22 +68,28 @@ func down(ctx context.Context, args []string, w io.Writer) error {
 			fmt.Fprintln(w, "containers:", err)
 		}
 	}
-	// The default prefix owns every vs- object; another one (tests, a second
-	// vpcsim beside the first) only its own.
-	prefix := netnsPrefix()
-	leftovers := func() ([]string, error) { return hostnet.LeftoversWithPrefix(prefix) }
 	remove := func() error { return hostnet.RemoveAll(ctx, prefix) }
 	if prefix == hostnet.DefaultPrefix {
-		leftovers, remove = hostnet.Leftovers, func() error { return hostnet.Down(ctx) }
+		remove = func() error { return hostnet.Down(ctx) }
 	}
-	before, _ := leftovers()
+	before, _ := leftoversOf(prefix)
 	err := remove()
-	after, _ := leftovers()
+	after, _ := leftoversOf(prefix)
 	fmt.Fprintf(w, "removed %d objects\n", len(before)-len(after))
 	for _, l := range after {
 		fmt.Fprintln(w, "left:", l)
 	}
 	return err
+}
+
+// leftoversOf lists what `vpcsim down` removes for a prefix: the default
+// prefix owns every vs- object; another one (tests, a second vpcsim beside
+// the first) only its own.
+func leftoversOf(prefix string) ([]string, error) {
+	if prefix == hostnet.DefaultPrefix {
+		return hostnet.Leftovers()
+	}
+	return hostnet.LeftoversWithPrefix(prefix)
 }
 
 // hostOf names the namespace of an instance ID, or of a task by ID or ARN.

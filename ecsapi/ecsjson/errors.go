@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // apiError is an error as the client receives it: HTTP status, the __type and
@@ -99,6 +100,13 @@ func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *ap
 			log.WarnContext(ctx, "domain error type is not an exception of the ECS model", "operation", op, "type", de.Type)
 		}
 		return serviceError(status, de.Type, de.Message)
+	}
+	var full *vpcsim.StoreFullError
+	if errors.As(err, &full) {
+		// A fault of the machine's, not a bug: the client is told which
+		// directory to free.
+		log.ErrorContext(ctx, "cannot save a change", "operation", op, "err", err)
+		return serviceError(http.StatusInternalServerError, "ServerException", full.Message())
 	}
 	log.ErrorContext(ctx, "internal error", "operation", op, "err", err)
 	return errServer()

@@ -3,9 +3,12 @@ package runtime
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // Container output goes straight from the shim to a file (cio.LogFile: the
@@ -16,6 +19,25 @@ import (
 // <data>/logs/<task ID>/<container name>.log.
 func (r *Runtime) LogPath(taskID, container string) string {
 	return filepath.Join(r.logDir, safeName(taskID), safeName(container)+".log")
+}
+
+// makeLogDir makes <data>/logs/<task ID>, refusing a link in its place.
+func (r *Runtime) makeLogDir(taskID string) error {
+	if err := hostpath.Mkdir(r.logDir, 0o755); err != nil {
+		return err
+	}
+	return hostpath.Mkdir(filepath.Join(r.logDir, safeName(taskID)), 0o755)
+}
+
+// makeLogFile creates a container's log file before the shim opens it (by
+// path, following links), so that the path is a regular file of vpcsim's.
+func (r *Runtime) makeLogFile(taskID, container string) (string, error) {
+	p := r.LogPath(taskID, container)
+	f, err := hostpath.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return "", err
+	}
+	return p, f.Close()
 }
 
 var safeFile = regexp.MustCompile(`^[A-Za-z0-9_-]{1,200}$`)

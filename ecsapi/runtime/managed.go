@@ -17,6 +17,8 @@ import (
 	"time"
 
 	containerd "github.com/containerd/containerd"
+
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 // maxUnixPath is the longest path a unix socket address may have on Linux
@@ -81,15 +83,16 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 	// The directory is what keeps everyone but root off the daemon's sockets
 	// (connecting needs search permission on it): 0700, even when an earlier
 	// run left it looser, which MkdirAll would keep.
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
+	// Not through a link, and vpcsim's own: root writes its config there.
+	if err := hostpath.Mkdir(dir, 0o700); err != nil {
 		return nil, err
 	}
 	// One vpcsim process manages a data directory's daemon; the lock goes
 	// with the process, however it ends.
-	lock, err := os.OpenFile(filepath.Join(dir, "managed.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	lock, err := hostpath.OpenFile(filepath.Join(dir, "managed.lock"), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -107,7 +110,7 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 		}
 	}()
 	cfg := filepath.Join(dir, "config.toml")
-	if err := os.WriteFile(cfg, []byte(managedConfig(dir, sock)), 0o600); err != nil {
+	if err := hostpath.WriteFile(cfg, []byte(managedConfig(dir, sock)), 0o600); err != nil {
 		return nil, err
 	}
 	m := &Managed{dir: dir, address: sock, bin: bin, log: o.log, lock: lock, stop: make(chan struct{}), done: make(chan struct{})}
@@ -115,7 +118,7 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 	// Keep the previous run's daemon log for a post-mortem; this run's starts fresh.
 	logPath := filepath.Join(dir, "containerd.log")
 	_ = os.Rename(logPath, logPath+".1")
-	if m.logFile, err = os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+	if m.logFile, err = hostpath.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
 		return nil, err
 	}
 
@@ -143,6 +146,11 @@ func StartManaged(ctx context.Context, dataDir string, opts ...Option) (*Managed
 // directory already keeps others out; this is so the sockets say so too.
 func (m *Managed) restrictSockets() {
 	for _, s := range []string{m.address, m.address + ".ttrpc"} {
+		// A socket cannot be opened to fchmod it; chmod follows links, so
+		// only what is a socket itself is changed.
+		if fi, err := os.Lstat(s); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			continue
+		}
 		if err := os.Chmod(s, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
 			m.log.Warn("restrict the containerd socket", "socket", s, "err", err)
 		}
@@ -220,7 +228,7 @@ func (m *Managed) supervise(cfg string, started chan<- error) {
 				_ = cmd.Process.Signal(syscall.SIGTERM)
 			}
 			m.mu.Unlock()
-			_ = os.WriteFile(filepath.Join(m.dir, "containerd.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
+			_ = hostpath.WriteFile(filepath.Join(m.dir, "containerd.pid"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600)
 			if !first {
 				// A restarted daemon makes its sockets anew, 0660.
 				go func() {

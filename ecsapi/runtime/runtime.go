@@ -15,9 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -28,10 +28,13 @@ import (
 	"github.com/containerd/containerd/identifiers"
 	ctrlabels "github.com/containerd/containerd/labels"
 	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/oci"
 	"github.com/containerd/containerd/plugin"
+	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
 const (
@@ -63,6 +66,7 @@ type options struct {
 	namespace     string
 	snapshotter   string
 	initBinary    string
+	hostPaths     []hostpath.Root
 	log           *slog.Logger
 }
 
@@ -94,6 +98,11 @@ func WithSnapshotter(name string) Option { return func(o *options) { o.snapshott
 // vpcsim serve passes its own. Without it such containers fail to start.
 func WithInitBinary(path string) Option { return func(o *options) { o.initBinary = path } }
 
+// WithHostPaths names the directories the operator opened to the API
+// (serve --host-path): local environment files and host volumes' sourcePath
+// may lie below them, and nowhere else.
+func WithHostPaths(roots []hostpath.Root) Option { return func(o *options) { o.hostPaths = roots } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
@@ -111,6 +120,8 @@ type Runtime struct {
 	ns          string
 	snapshotter string
 	logDir      string // <data>/logs
+	data        hostpath.Root
+	hostPaths   []hostpath.Root
 	runcRoot    string // "" = the shim's default
 	initBinary  string // vpcsim itself, for initProcessEnabled
 	log         *slog.Logger
@@ -184,10 +195,14 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 	if err != nil {
 		return nil, err
 	}
+	data, err := hostpath.NewRoot(dataDir)
+	if err != nil {
+		return nil, err
+	}
 	r := &Runtime{
 		ns: o.namespace, snapshotter: o.snapshotter, initBinary: o.initBinary, log: o.log,
-		logDir: filepath.Join(dataDir, "logs"),
-		tasks:  map[string]*taskState{},
+		logDir: filepath.Join(dataDir, "logs"), data: data, hostPaths: o.hostPaths,
+		tasks: map[string]*taskState{},
 	}
 	address := o.address
 	if address == "" {
@@ -304,6 +319,17 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	}
 	res.PullStopped = time.Now()
 
+	// Environment files, as the agent downloads them: before any container
+	// is made, so that a failure leaves nothing to remove.
+	run.Containers = slices.Clone(run.Containers)
+	for i, c := range run.Containers {
+		fileEnv, err := r.envFiles(c.Def.EnvironmentFiles)
+		if err != nil {
+			return res, err
+		}
+		run.Containers[i].Environment = append(fileEnv, c.Environment...)
+	}
+
 	r.mu.Lock()
 	old := r.tasks[run.TaskID]
 	r.mu.Unlock()
@@ -338,13 +364,17 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	}
 	defer done(context.WithoutCancel(ctx))
 
-	if err := os.MkdirAll(filepath.Join(r.logDir, safeName(run.TaskID)), 0o755); err != nil {
+	if err := r.makeLogDir(run.TaskID); err != nil {
 		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	mounts, err := r.volumeMounts(run)
+	if err != nil {
+		return res, err
 	}
 	err = r.startInOrder(ctx, ts, func(i int) error {
 		c := run.Containers[i]
 		name := deref(c.Def.Name)
-		id, err := r.startContainer(ctx, ts, c, imgs[i])
+		id, err := r.startContainer(ctx, ts, c, imgs[i], mounts[name])
 		if err != nil {
 			return err
 		}
@@ -357,7 +387,7 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 
 // startContainer creates one container and its task and starts it; the exit
 // watcher is in place before the process runs so no exit is missed.
-func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.ContainerRun, img containerd.Image) (string, error) {
+func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.ContainerRun, img containerd.Image, mounts []specs.Mount) (string, error) {
 	run := ts.run
 	name := deref(c.Def.Name)
 	id := containerID(run.TaskID, name)
@@ -373,6 +403,9 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	specOpts, err := containerSpec(run, c, img, imageConfig{Entrypoint: ic.Config.Entrypoint, Cmd: ic.Config.Cmd}, r.initBinary)
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	if len(mounts) > 0 {
+		specOpts = append(specOpts, oci.WithMounts(mounts))
 	}
 	var runtimeOpts any
 	if r.runcRoot != "" {
@@ -407,7 +440,11 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	ts.containers[name] = cs
 	r.mu.Unlock()
 
-	task, err := cont.NewTask(ctx, cio.LogFile(r.LogPath(run.TaskID, name)))
+	logPath, err := r.makeLogFile(run.TaskID, name)
+	if err != nil {
+		return "", fmt.Errorf("CannotStartContainerError: %w", err)
+	}
+	task, err := cont.NewTask(ctx, cio.LogFile(logPath))
 	if err != nil {
 		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}

@@ -26,21 +26,20 @@ const minCPUShares = 2
 // containerd's defaults, as the ECS agent turns it into a Docker create call;
 // initBinary is the init of initProcessEnabled (see init.go). Not applied yet:
 // devices, and dnsServers/extraHosts (not allowed in awsvpc). healthCheck and
-// dependsOn are not part of the spec: see health.go and deps.go.
+// dependsOn are not part of the spec: see health.go and deps.go; environment
+// files and volumes are resolved for the whole task first: envfiles.go and
+// volumes.go.
 func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig, initBinary string) ([]oci.SpecOpts, error) {
 	def := c.Def
 	args := processArgs(def.EntryPoint, c.Command, ic.Entrypoint, ic.Cmd)
 	if len(args) == 0 {
 		return nil, errors.New("no command specified: the container definition and the image have neither an entryPoint nor a command")
 	}
-	fileEnv, err := envFiles(def.EnvironmentFiles)
-	if err != nil {
-		return nil, err
-	}
 	opts := []oci.SpecOpts{
 		oci.WithImageConfig(img), // env, working dir and user of the image
 		oci.WithProcessArgs(args...),
-		oci.WithEnv(environment(append(fileEnv, c.Environment...))),
+		// Start put the environment files' variables first (envfiles.go).
+		oci.WithEnv(environment(c.Environment)),
 	}
 	if initEnabled(def) {
 		opts = append(opts, withInit(initBinary, args)...)

@@ -80,6 +80,12 @@ func (r *Runtime) stopTask(ctx context.Context, taskID string, graceful bool) (m
 	for _, c := range conts {
 		r.ooms.forget(c.ID())
 	}
+	if len(errs) == 0 {
+		// The volumes go with the last container that used them.
+		if err := r.removeTaskVolumes(taskID); err != nil {
+			errs = append(errs, fmt.Errorf("remove the task's volumes: %w", err))
+		}
+	}
 	return codes, errors.Join(errs...)
 }
 
@@ -165,8 +171,9 @@ func exitCode(es containerd.ExitStatus) (int, bool, error) {
 }
 
 // RemoveAll kills and deletes every container and task in vpcsim's namespace,
-// and every container snapshot (vs-…) left without its container; images and
-// their layers stay. For `vpcsim down` and test cleanup.
+// every container snapshot (vs-…) left without its container, and then the
+// tasks' volumes; images, their layers and shared volumes stay. For `vpcsim
+// down` and test cleanup.
 func (r *Runtime) RemoveAll(ctx context.Context) error {
 	ctx = namespaces.WithNamespace(ctx, r.ns)
 	r.mu.Lock()
@@ -220,6 +227,9 @@ func (r *Runtime) RemoveAll(ctx context.Context) error {
 		if err := sn.Remove(ctx, key); err != nil && !errdefs.IsNotFound(err) {
 			errs = append(errs, fmt.Errorf("remove snapshot %s: %w", key, err))
 		}
+	}
+	if errors.Join(errs...) == nil { // no container is left to use them
+		errs = append(errs, r.removeAllTaskVolumes())
 	}
 	return errors.Join(errs...)
 }

@@ -282,12 +282,18 @@ func TestToAPIError(t *testing.T) {
 		{errDryRun(), 412, "DryRunOperation"},
 		{&decodeError{Key: "K", Value: "v", Expected: "Integer"}, 400, "InvalidParameterValue"},
 		{errors.New("boom"), 500, "InternalError"},
+		{fmt.Errorf("store: %w", &vpcsim.StoreFullError{Dir: "/data", Reason: "is full (no space left on device)"}), 500, "InternalError"},
 	}
 	for _, tt := range tests {
 		got := toAPIError(ctx, log, "Op", tt.err)
 		if got.Status != tt.wantStatus || got.Code != tt.wantCode {
 			t.Errorf("toAPIError(%v) = %d %s, want %d %s", tt.err, got.Status, got.Code, tt.wantStatus, tt.wantCode)
 		}
+	}
+	// A full data directory is named to the client; other faults are not.
+	full := toAPIError(ctx, log, "Op", fmt.Errorf("store: %w", &vpcsim.StoreFullError{Dir: "/data", Reason: "is full (no space left on device)"}))
+	if !strings.Contains(full.Message, "data directory /data is full") {
+		t.Errorf("a full store answers %q", full.Message)
 	}
 	if toAPIError(ctx, log, "Op", nil) != nil {
 		t.Error("toAPIError(nil) != nil")

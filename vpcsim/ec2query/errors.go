@@ -108,6 +108,13 @@ func toAPIError(ctx context.Context, log *slog.Logger, action string, err error)
 	if errors.As(err, &dec) {
 		return errTypedValue(dec)
 	}
+	var full *vpcsim.StoreFullError
+	if errors.As(err, &full) {
+		// A fault of the machine's, not a bug: the client is told which
+		// directory to free.
+		log.ErrorContext(ctx, "cannot save a change", "action", action, "err", err)
+		return &apiError{Status: http.StatusInternalServerError, Code: "InternalError", Message: full.Message()}
+	}
 	log.ErrorContext(ctx, "internal error", "action", action, "err", err)
 	return errInternal()
 }
