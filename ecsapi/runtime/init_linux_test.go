@@ -38,8 +38,10 @@ func testInitProcess(t *testing.T, ctx context.Context, r *Runtime) {
 		c.StopTimeout = 20 * time.Second
 		return c
 	}
-	// The subshell leaves its `sleep 1` an orphan, which the kernel gives to PID 1.
-	trap := withInitProcess(container("trap", "nginx", "sh", "-c", `trap "exit 5" TERM; (sleep 1 &); while true; do sleep 0.1; done`))
+	// The subshell leaves its `sleep 3` an orphan, which the kernel gives to
+	// PID 1: it outlives the start of the task's other containers (each waits
+	// for its log driver), so the test sees it before it ends.
+	trap := withInitProcess(container("trap", "nginx", "sh", "-c", `trap "exit 5" TERM; (sleep 3 &); while true; do sleep 0.1; done`))
 	web := withInitProcess(container("web", "nginx")) // httpd has no SIGTERM handler
 	three := withInitProcess(container("three", "nginx", "sh", "-c", "exit 3"))
 	ex := newExits()
@@ -77,7 +79,7 @@ func testInitProcess(t *testing.T, ctx context.Context, r *Runtime) {
 		orphan := false
 		for _, pid := range childrenOf(init) {
 			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			orphan = orphan || string(cmdline) == "sleep\x001\x00"
+			orphan = orphan || string(cmdline) == "sleep\x003\x00"
 			if procState(pid) == "Z" {
 				zombies = append(zombies, pid)
 			}

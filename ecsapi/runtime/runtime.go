@@ -24,7 +24,6 @@ import (
 
 	containerd "github.com/containerd/containerd"
 	runcoptions "github.com/containerd/containerd/api/types/runc/options"
-	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/identifiers"
 	ctrlabels "github.com/containerd/containerd/labels"
 	"github.com/containerd/containerd/namespaces"
@@ -64,10 +63,20 @@ type options struct {
 	snapshotter   string
 	initBinary    string
 	log           *slog.Logger
+
+	logBinary           string
+	logMaxSize          int64
+	taskPidsLimit       int64
+	insecureRegistries  []string
+	hostDevices         []string
+	allowHostNamespaces bool
 }
 
 func newOptions(opts []Option) options {
-	o := options{namespace: DefaultNamespace, snapshotter: DefaultSnapshotter, log: slog.New(slog.DiscardHandler)}
+	o := options{
+		namespace: DefaultNamespace, snapshotter: DefaultSnapshotter, log: slog.New(slog.DiscardHandler),
+		logMaxSize: DefaultLogMaxSize, taskPidsLimit: DefaultTaskPidsLimit,
+	}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -94,6 +103,36 @@ func WithSnapshotter(name string) Option { return func(o *options) { o.snapshott
 // vpcsim serve passes its own. Without it such containers fail to start.
 func WithInitBinary(path string) Option { return func(o *options) { o.initBinary = path } }
 
+// WithLogBinary is the vpcsim executable that writes every container's log
+// (`vpcsim log-driver`, which containerd's shim runs beside each container);
+// vpcsim serve passes its own. Without it containers fail to start.
+func WithLogBinary(path string) Option { return func(o *options) { o.logBinary = path } }
+
+// WithLogMaxSize caps each container log file (default DefaultLogMaxSize);
+// a full file is rotated to LOG.1, and the one before is removed.
+func WithLogMaxSize(bytes int64) Option { return func(o *options) { o.logMaxSize = bytes } }
+
+// WithTaskPidsLimit is the most processes (threads included) of all the
+// containers of one task together (default DefaultTaskPidsLimit; 0: none).
+func WithTaskPidsLimit(n int64) Option { return func(o *options) { o.taskPidsLimit = n } }
+
+// WithInsecureRegistries lists the registries (HOST or HOST:PORT) that may
+// be pulled from over plain HTTP or without verifying their certificate, and
+// that may be on this machine's loopback. By default none may.
+func WithInsecureRegistries(hosts ...string) Option {
+	return func(o *options) { o.insecureRegistries = append(o.insecureRegistries, hosts...) }
+}
+
+// WithHostDevices lists the host devices (or directories of devices) that
+// linuxParameters.devices may map into containers. By default none.
+func WithHostDevices(paths ...string) Option {
+	return func(o *options) { o.hostDevices = append(o.hostDevices, paths...) }
+}
+
+// WithHostNamespaces lets tasks with pidMode or ipcMode host share this
+// machine's process or IPC namespace; without it they fail to start.
+func WithHostNamespaces(allow bool) Option { return func(o *options) { o.allowHostNamespaces = allow } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
@@ -114,6 +153,15 @@ type Runtime struct {
 	runcRoot    string // "" = the shim's default
 	initBinary  string // vpcsim itself, for initProcessEnabled
 	log         *slog.Logger
+
+	logBinary  string // vpcsim itself, each container's log writer
+	logMaxSize int64
+	cgroups    taskCgroups
+	hostSec    hostSecurity
+	registries *registries
+	// hostDevices are the operator's, cleaned; allowHostNamespaces too.
+	hostDevices         []string
+	allowHostNamespaces bool
 
 	// ctx outlives requests: exit watchers and the OOM subscription run in it
 	// until Close. It carries the namespace.
@@ -183,9 +231,26 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 	}
 	r := &Runtime{
 		ns: o.namespace, snapshotter: o.snapshotter, initBinary: o.initBinary, log: o.log,
-		logDir: filepath.Join(dataDir, "logs"),
-		tasks:  map[string]*taskState{},
+		logDir: filepath.Join(dataDir, "logs"), logBinary: o.logBinary, logMaxSize: o.logMaxSize,
+		allowHostNamespaces: o.allowHostNamespaces,
+		tasks:               map[string]*taskState{},
 	}
+	if r.logMaxSize <= 0 {
+		return nil, fmt.Errorf("container log size cap %d: must be positive", r.logMaxSize)
+	}
+	for _, d := range o.hostDevices {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("host device %q: not an absolute path", d)
+		}
+		r.hostDevices = append(r.hostDevices, filepath.Clean(d))
+	}
+	if r.cgroups, err = newTaskCgroups(r.ns, dataDir, o.taskPidsLimit); err != nil {
+		return nil, err
+	}
+	if r.registries, err = newRegistries(o.insecureRegistries); err != nil {
+		return nil, err
+	}
+	r.hostSec = probeHostSecurity(r.log)
 	address := o.address
 	if address == "" {
 		dir, sock := managedPaths(dataDir)
@@ -338,6 +403,15 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	if err := os.MkdirAll(filepath.Join(r.logDir, safeName(run.TaskID)), 0o755); err != nil {
 		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
+	// The task's cgroup, with the task-level limits, before any container
+	// (stopTask removes it).
+	var shares uint64
+	for _, c := range run.Containers {
+		shares += uint64(max(deref(c.Def.Cpu), 0))
+	}
+	if err := r.cgroups.create(run.TaskID, r.cgroups.limitsFor(run.CPU, run.Memory, shares)); err != nil {
+		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
 	err = r.startInOrder(ctx, ts, func(i int) error {
 		c := run.Containers[i]
 		name := deref(c.Def.Name)
@@ -367,9 +441,23 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 			return "", fmt.Errorf("CannotStartContainerError: %w", err)
 		}
 	}
+	if !deref(c.Def.DisableNetworking) {
+		if err := checkNetns(run.NetnsPath); err != nil {
+			return "", fmt.Errorf("CannotStartContainerError: %w", err)
+		}
+	}
 	specOpts, err := containerSpec(run, c, img, imageConfig{Entrypoint: ic.Config.Entrypoint, Cmd: ic.Config.Cmd}, r.initBinary)
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	taskOpts, err := r.taskSpec(run, c, id)
+	if err != nil {
+		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	specOpts = append(specOpts, taskOpts...)
+	logIO, err := r.logIO(run.TaskID, name)
+	if err != nil {
+		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}
 	var runtimeOpts any
 	if r.runcRoot != "" {
@@ -404,7 +492,7 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	ts.containers[name] = cs
 	r.mu.Unlock()
 
-	task, err := cont.NewTask(ctx, cio.LogFile(r.LogPath(run.TaskID, name)))
+	task, err := cont.NewTask(ctx, logIO)
 	if err != nil {
 		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}

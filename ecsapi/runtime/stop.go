@@ -80,6 +80,11 @@ func (r *Runtime) stopTask(ctx context.Context, taskID string, graceful bool) (m
 	for _, c := range conts {
 		r.ooms.forget(c.ID())
 	}
+	// The task's cgroup goes once its containers' have (while one remains,
+	// the kernel refuses, and the next Stop or RemoveAll tries again).
+	if len(errs) == 0 {
+		errs = append(errs, r.cgroups.remove(taskID))
+	}
 	return codes, errors.Join(errs...)
 }
 
@@ -165,8 +170,9 @@ func exitCode(es containerd.ExitStatus) (int, bool, error) {
 }
 
 // RemoveAll kills and deletes every container and task in vpcsim's namespace,
-// and every container snapshot (vs-…) left without its container; images and
-// their layers stay. For `vpcsim down` and test cleanup.
+// every container snapshot (vs-…) left without its container, and the task
+// cgroups of the data directory; images and their layers stay. For `vpcsim
+// down` and test cleanup.
 func (r *Runtime) RemoveAll(ctx context.Context) error {
 	ctx = namespaces.WithNamespace(ctx, r.ns)
 	r.mu.Lock()
@@ -221,5 +227,6 @@ func (r *Runtime) RemoveAll(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("remove snapshot %s: %w", key, err))
 		}
 	}
+	errs = append(errs, r.cgroups.removeAll())
 	return errors.Join(errs...)
 }
