@@ -26,6 +26,7 @@ type config struct {
 	// accessKeys (access key ID → secret) turns SigV4 verification on; it is
 	// required when listen is not a loopback address.
 	accessKeys map[string]string
+	containers containerConfig
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -43,11 +44,17 @@ func parseServeFlags(args []string) (config, error) {
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
+	addContainerFlags(fs, &c.containers)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := c.containers.withEnvironment(set); err != nil {
+		return c, usageError{err.Error()}
 	}
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {

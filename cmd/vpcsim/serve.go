@@ -103,9 +103,12 @@ func serve(ctx context.Context, args []string) error {
 		// vpcsim itself is the init of containers with initProcessEnabled.
 		self, err := os.Executable()
 		if err != nil {
-			log.Warn("initProcessEnabled will fail: cannot find vpcsim's own executable", "err", err)
+			log.Warn("containers will fail to start: cannot find vpcsim's own executable", "err", err)
 		}
-		crt, err := ecsrt.New(ctx, cfg.dataDir, ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log))
+		// ... and the writer of every container's log.
+		rtOpts := append([]ecsrt.Option{ecsrt.WithContainerdAddress(cfg.containerd), ecsrt.WithInitBinary(self),
+			ecsrt.WithLogBinary(self), ecsrt.WithLogger(log)}, cfg.containers.runtimeOptions()...)
+		crt, err := ecsrt.New(ctx, cfg.dataDir, rtOpts...)
 		if err != nil {
 			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
 		}
