@@ -30,6 +30,11 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == initproc.Command {
 		os.Exit(initproc.Run(os.Args[2:]))
 	}
+	// `vpcsim pause DIR` (not in the usage: the runtime runs it) is PID 1 of
+	// the PID namespace of a task whose pidMode is task.
+	if len(os.Args) > 1 && os.Args[1] == initproc.PauseCommand {
+		os.Exit(initproc.Pause(os.Args[2:]))
+	}
 	// `vpcsim log-driver CONFIG` (not in the usage either: containerd's shim
 	// runs it) writes a container's output to its log file, rotating it.
 	if len(os.Args) > 1 && os.Args[1] == logdriver.Command {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -102,7 +103,7 @@ func statusField(out, field string) string {
 // privileged lift; no_new_privs on request; the task cgroup and its limits; a
 // fork bomb held by the pids limit; no container without a namespace of its
 // task's; no pull from a loopback registry the operator did not list; logs
-// rotated at their cap; systemControls, devices and ipcMode applied.
+// rotated at their cap; systemControls, devices, ipcMode and pidMode applied.
 func TestContainerConfinement(t *testing.T) {
 	requireRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
@@ -328,14 +329,62 @@ func TestContainerConfinement(t *testing.T) {
 		}
 	})
 
-	// Last: `vpcsim down` leaves no cgroup of the data directory's behind.
-	t.Run("RemoveAll removes the task cgroups", func(t *testing.T) {
-		task := newTask(newExits(), c.netns, container("app", "nginx", "sleep", "60"))
+	t.Run("pidMode task", func(t *testing.T) {
+		// first ends at once; the namespace outlives it, and second sees
+		// third's process and the pause process as PID 1.
+		first := container("first", "nginx", "true")
+		first.Def.Essential = ecsapi.Ptr(false)
+		third := container("third", "nginx", "sleep", "60")
+		second := container("second", "nginx", "sh", "-c", `sleep 1; ps -o pid,args; cat /proc/1/status; sleep 60`)
+		ex := newExits()
+		task := newTask(ex, c.netns, first, third, second)
+		task.PidMode = ecsapi.PidModeTask
 		if _, err := c.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
+		defer c.Stop(ctx, task.TaskID)
+		if ev := ex.wait(t, 10*time.Second); ev.name != "first" {
+			t.Fatalf("Exited%+v, want first", ev)
+		}
+		log := c.LogPath(task.TaskID, "second")
+		var out string
+		for deadline := time.Now().Add(20 * time.Second); !strings.Contains(out, "NoNewPrivs"); time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("second printed:\n%s", out)
+			}
+			b, _ := os.ReadFile(log)
+			out = string(b)
+		}
+		if !strings.Contains(out, "sleep 60") || !strings.Contains(out, "pause") || statusField(out, "Uid") != "65534\t65534\t65534\t65534" ||
+			statusField(out, "CapEff") != "0000000000000000" || statusField(out, "CapBnd") != "0000000000000000" || statusField(out, "NoNewPrivs") != "1" {
+			t.Errorf("second sees\n%s\nwant third's sleep, and the pause process as PID 1, nobody without capabilities", out)
+		}
+		ex.none(t, 200*time.Millisecond) // second and third live on
+		pid, ok := c.pausePID(task.TaskID)
+		if !ok {
+			t.Fatal("no pause process")
+		}
+		if _, err := c.Stop(ctx, task.TaskID); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c.pausePID(task.TaskID); ok || syscall.Kill(pid, 0) == nil {
+			t.Errorf("the pause process %d outlives its task", pid)
+		}
+	})
+
+	// Last: `vpcsim down` leaves no cgroup of the data directory's behind.
+	t.Run("RemoveAll removes the task cgroups and pause processes", func(t *testing.T) {
+		task := newTask(newExits(), c.netns, container("app", "nginx", "sleep", "60"))
+		task.PidMode = ecsapi.PidModeTask
+		if _, err := c.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		pid, _ := c.pausePID(task.TaskID)
 		if err := c.RemoveAll(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if syscall.Kill(pid, 0) == nil {
+			t.Errorf("the pause process %d outlives RemoveAll", pid)
 		}
 		for _, root := range c.cgroups.roots() {
 			if _, err := os.Stat(filepath.Join(root, c.cgroups.parent)); !errors.Is(err, os.ErrNotExist) {

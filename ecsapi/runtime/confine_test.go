@@ -218,6 +218,15 @@ func TestTaskNamespacesAndDevices(t *testing.T) {
 			t.Errorf("namespace %s still private", ns.Type)
 		}
 	}
+	run.PidMode, run.IpcMode = "", ecsapi.IpcModeTask
+	if _, err := r.sharedNamespaces(run); err == nil || !strings.Contains(err.Error(), "ipcMode task is not supported") {
+		t.Errorf("ipcMode task: %v", err)
+	}
+	run.PidMode, run.IpcMode = ecsapi.PidModeTask, ""
+	r.logDir = t.TempDir() + "/logs"
+	if _, err := r.sharedNamespaces(run); err == nil || !strings.Contains(err.Error(), "pause process is gone") {
+		t.Errorf("pidMode task without its pause process: %v", err)
+	}
 	run.PidMode, run.IpcMode = "", ecsapi.IpcModeNone
 	opts, _ = r.sharedNamespaces(run)
 	for _, m := range specWith(t, false, opts).Mounts {

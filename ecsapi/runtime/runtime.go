@@ -412,6 +412,12 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	if err := r.cgroups.create(run.TaskID, r.cgroups.limitsFor(run.CPU, run.Memory, shares)); err != nil {
 		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
+	// pidMode task: the namespace's PID 1, before the containers that join it.
+	if run.PidMode == ecsapi.PidModeTask {
+		if _, err := r.startPause(run.TaskID); err != nil {
+			return res, fmt.Errorf("CannotCreateContainerError: %w", err)
+		}
+	}
 	err = r.startInOrder(ctx, ts, func(i int) error {
 		c := run.Containers[i]
 		name := deref(c.Def.Name)

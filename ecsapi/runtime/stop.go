@@ -80,10 +80,11 @@ func (r *Runtime) stopTask(ctx context.Context, taskID string, graceful bool) (m
 	for _, c := range conts {
 		r.ooms.forget(c.ID())
 	}
-	// The task's cgroup goes once its containers' have (while one remains,
-	// the kernel refuses, and the next Stop or RemoveAll tries again).
+	// The pause process of pidMode task, then the task's cgroup, go once
+	// the containers have (while one remains, the kernel refuses to remove
+	// the cgroup, and the next Stop or RemoveAll tries again).
 	if len(errs) == 0 {
-		errs = append(errs, r.cgroups.remove(taskID))
+		errs = append(errs, r.stopPause(taskID), r.cgroups.remove(taskID))
 	}
 	return codes, errors.Join(errs...)
 }
@@ -227,6 +228,6 @@ func (r *Runtime) RemoveAll(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("remove snapshot %s: %w", key, err))
 		}
 	}
-	errs = append(errs, r.cgroups.removeAll())
+	errs = append(errs, r.stopAllPauses(), r.cgroups.removeAll())
 	return errors.Join(errs...)
 }

@@ -160,16 +160,23 @@ func (r *Runtime) hostDeviceOpen(path string) bool {
 	})
 }
 
-// sharedNamespaces applies the task's pidMode and ipcMode. host shares this
+// sharedNamespaces applies the task's pidMode and ipcMode. pidMode task joins
+// the PID namespace of the task's pause process (holder.go). host shares this
 // machine's process or IPC namespace, which loosens the confinement of every
 // container of the task (it sees, and with CAP_KILL signals, every process of
 // the machine): only when the operator allowed it (--allow-host-namespaces).
 // ipcMode none keeps a private IPC namespace without /dev/shm, as Docker's.
-// task (one namespace for the task's containers) is not supported yet.
+// ipcMode task (one IPC namespace and /dev/shm for the task) is not supported.
 func (r *Runtime) sharedNamespaces(run ecsapi.TaskRun) ([]oci.SpecOpts, error) {
 	var opts []oci.SpecOpts
 	switch run.PidMode {
 	case "":
+	case ecsapi.PidModeTask:
+		pid, ok := r.pausePID(run.TaskID)
+		if !ok {
+			return nil, errors.New("pidMode task: the task's pause process is gone")
+		}
+		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: fmt.Sprintf("/proc/%d/ns/pid", pid)}))
 	case ecsapi.PidModeHost:
 		if !r.allowHostNamespaces {
 			return nil, errors.New("pidMode host shares this machine's process namespace: vpcsim allows it only with `vpcsim serve --allow-host-namespaces`")
