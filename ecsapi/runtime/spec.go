@@ -24,9 +24,11 @@ const minCPUShares = 2
 
 // containerSpec turns a container definition into OCI spec options on top of
 // containerd's defaults, as the ECS agent turns it into a Docker create call;
-// initBinary is the init of initProcessEnabled (see init.go). Not applied yet:
-// devices, and dnsServers/extraHosts (not allowed in awsvpc). healthCheck and
-// dependsOn are not part of the spec: see health.go and deps.go.
+// initBinary is the init of initProcessEnabled (see init.go). What comes from
+// the task and the operator's settings (cgroup, confinement, systemControls,
+// devices, pidMode, ipcMode) is taskSpec's (taskspec.go). Not applied yet:
+// dnsServers/extraHosts (not allowed in awsvpc). healthCheck and dependsOn are
+// not part of the spec: see health.go and deps.go.
 func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig, initBinary string) ([]oci.SpecOpts, error) {
 	def := c.Def
 	args := processArgs(def.EntryPoint, c.Command, ic.Entrypoint, ic.Cmd)

@@ -29,6 +29,7 @@ func (r *Runtime) taskSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, id string)
 	if err != nil {
 		return nil, err
 	}
+	so.credentialSpecs = append(so.credentialSpecs, def.CredentialSpecs...)
 	confine, err := confinement(so, deref(def.Privileged), r.hostSec)
 	if err != nil {
 		return nil, err
