@@ -3,6 +3,10 @@ package runtime
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"slices"
 	"strings"
@@ -307,5 +311,43 @@ func TestRegistries(t *testing.T) {
 	}
 	if _, err := newRegistries([]string{"http://x:5000"}); err == nil {
 		t.Error("a registry given with a scheme was accepted")
+	}
+}
+
+// TestRegistryDialGuard: a name that resolves to loopback is refused when
+// dialled unless listed; a listed registry is reached over TLS without
+// verification, or over plain HTTP when it speaks that.
+func TestRegistryDialGuard(t *testing.T) {
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "tls") }))
+	defer tlsSrv.Close()
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "plain") }))
+	defer plain.Close()
+	_, tlsPort, _ := net.SplitHostPort(strings.TrimPrefix(tlsSrv.URL, "https://"))
+	_, plainPort, _ := net.SplitHostPort(strings.TrimPrefix(plain.URL, "http://"))
+
+	g, err := newRegistries(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = (&http.Client{Transport: g.transport(false)}).Get("https://localhost:" + tlsPort + "/v2/")
+	if err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Errorf("an unlisted name that resolves to loopback: %v, want refused", err)
+	}
+
+	g, err = newRegistries([]string{"localhost:" + tlsPort, "localhost:" + plainPort})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for port, want := range map[string]string{tlsPort: "tls", plainPort: "plain"} {
+		resp, err := (&http.Client{Transport: g.transport(true)}).Get("https://localhost:" + port + "/v2/")
+		if err != nil {
+			t.Errorf("listed localhost:%s: %v", port, err)
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != want {
+			t.Errorf("listed localhost:%s answered %q, want %q", port, b, want)
+		}
 	}
 }
