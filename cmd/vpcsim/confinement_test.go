@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
@@ -35,23 +33,8 @@ func TestContainersConfined(t *testing.T) {
 	s := startServer(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.7.1.0/24"), AvailabilityZone: aws.String("us-west-2a")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet := aws.ToString(sub.Subnet.SubnetId)
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("jail")}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=jail >> /etc/ecs/ecs.config\n"))
-	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM5Xlarge, &ud)
+	w := newEchoWorld(t, ctx, s, "10.7.0.0/16", "10.7.1.0/24", "jail", ec2types.InstanceTypeM5Xlarge, 1)
+	es := w.es
 
 	sleeper := func(name string) ecstypes.ContainerDefinition {
 		return ecstypes.ContainerDefinition{Name: aws.String(name), Image: aws.String("busybox"), Essential: aws.Bool(false),
@@ -69,19 +52,11 @@ func TestContainersConfined(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	awsvpc := &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{subnet}}}
-	var task string
-	for range 100 { // until the container instance has registered
-		run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("jail"), TaskDefinition: aws.String("confined"), NetworkConfiguration: awsvpc})
-		if err == nil && len(run.Tasks) == 1 {
-			task = aws.ToString(run.Tasks[0].TaskArn)
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("jail"), TaskDefinition: aws.String("confined"), NetworkConfiguration: w.network()})
+	if err != nil || len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %v %+v", err, run)
 	}
-	if task == "" {
-		t.Fatal("the task was never placed")
-	}
+	task := aws.ToString(run.Tasks[0].TaskArn)
 	running := ecs.NewTasksRunningWaiter(es, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
 	if err := running.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("jail"), Tasks: []string{task}}, 2*time.Minute); err != nil {
 		t.Fatalf("%v\n%s", err, tail(s.logText(), 30))
@@ -168,14 +143,13 @@ func TestContainersConfined(t *testing.T) {
 	}
 
 	// What vpcsim does not apply is not silent: the task stops and says why.
-	host := plain
 	if _, err := es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{
 		Family: aws.String("hostipc"), NetworkMode: ecstypes.NetworkModeAwsvpc, Memory: aws.String("64"), IpcMode: ecstypes.IpcModeHost,
-		ContainerDefinitions: []ecstypes.ContainerDefinition{host},
+		ContainerDefinitions: []ecstypes.ContainerDefinition{plain},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("jail"), TaskDefinition: aws.String("hostipc"), NetworkConfiguration: awsvpc})
+	run, err = es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("jail"), TaskDefinition: aws.String("hostipc"), NetworkConfiguration: w.network()})
 	if err != nil || len(run.Tasks) != 1 {
 		t.Fatalf("hostipc: %v %+v", err, run)
 	}
