@@ -244,9 +244,14 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 	}
 	run := TaskRun{
 		TaskID: t.ID, TaskARN: arn, Volumes: td.TD.Volumes,
+		NetworkMode: td.TD.NetworkMode, PidMode: td.TD.PidMode, IpcMode: td.TD.IpcMode,
 		Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) },
 		Health: func(name string, status HealthStatus) { s.containerHealth(arn, name, status) },
 	}
+	if run.NetworkMode == "" {
+		run.NetworkMode = NetworkModeBridge
+	}
+	run.CPU, run.Memory = taskLimits(td, t.T.Overrides)
 	if t.AWSVPC {
 		run.NetnsPath = s.netns(t.host())
 	}
@@ -258,18 +263,37 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 		}
 		if o := t.T.Overrides; o != nil {
 			for _, co := range o.ContainerOverrides {
-				if deref(co.Name) != deref(def.Name) {
-					continue
+				if deref(co.Name) == deref(def.Name) {
+					applyContainerOverride(&cr, co)
 				}
-				if co.Command != nil {
-					cr.Command = co.Command
-				}
-				cr.Environment = append(cr.Environment, co.Environment...)
 			}
 		}
 		run.Containers = append(run.Containers, cr)
 	}
 	return run, nil
+}
+
+// applyContainerOverride applies what RunTask's containerOverrides say of one
+// container, as ECS does: command, environmentFiles, cpu, memory and
+// memoryReservation replace the definition's; environment is added to it
+// (a name given again wins). resourceRequirements are not applied (no GPUs).
+func applyContainerOverride(cr *ContainerRun, co ContainerOverride) {
+	if co.Command != nil {
+		cr.Command = co.Command
+	}
+	cr.Environment = append(cr.Environment, co.Environment...)
+	if co.EnvironmentFiles != nil {
+		cr.Def.EnvironmentFiles = co.EnvironmentFiles
+	}
+	if co.Cpu != nil {
+		cr.Def.Cpu = co.Cpu
+	}
+	if co.Memory != nil {
+		cr.Def.Memory = co.Memory
+	}
+	if co.MemoryReservation != nil {
+		cr.Def.MemoryReservation = co.MemoryReservation
+	}
 }
 
 // containerExited records a container's own exit; an essential container's exit

@@ -61,17 +61,7 @@ func (s *Service) prepareLocked(ctx context.Context, sc Scope, req *placementReq
 // taskSize is the CPU and memory a task holds: the task-level figures (or their
 // overrides), else the sum of its containers'.
 func taskSize(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
-	cpu, mem = td.CPU, td.Memory
-	if o != nil && o.Cpu != nil {
-		if v, err := parseCPU(*o.Cpu); err == nil {
-			cpu = v
-		}
-	}
-	if o != nil && o.Memory != nil {
-		if v, err := parseMemory(*o.Memory); err == nil {
-			mem = v
-		}
-	}
+	cpu, mem = taskLimits(td, o)
 	sumCPU, sumMem := cpu == 0, mem == 0
 	for _, d := range td.TD.ContainerDefinitions {
 		c, m, r := deref(d.Cpu), deref(d.Memory), deref(d.MemoryReservation)
@@ -91,6 +81,24 @@ func taskSize(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
 			} else {
 				mem += int(r)
 			}
+		}
+	}
+	return cpu, mem
+}
+
+// taskLimits is the task-level CPU (units) and memory (MiB) with the
+// overrides' figures: 0 for each the task definition and overrides leave out.
+// They are the task's hard limits (its cgroup's), as the ECS agent applies them.
+func taskLimits(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
+	cpu, mem = td.CPU, td.Memory
+	if o != nil && o.Cpu != nil {
+		if v, err := parseCPU(*o.Cpu); err == nil {
+			cpu = v
+		}
+	}
+	if o != nil && o.Memory != nil {
+		if v, err := parseMemory(*o.Memory); err == nil {
+			mem = v
 		}
 	}
 	return cpu, mem

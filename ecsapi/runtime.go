@@ -10,8 +10,9 @@ import (
 // FakeRuntime serves the tests.
 type Runtime interface {
 	// Start pulls the images and starts every container of the task inside the
-	// network namespace at NetnsPath (awsvpc), and reports each container's runtime
-	// ID. It returns when all have started or one could not.
+	// network namespace at NetnsPath (awsvpc: the task's own; bridge and none:
+	// the task's own; host: its instance's), and reports each container's
+	// runtime ID. It returns when all have started or one could not.
 	Start(ctx context.Context, run TaskRun) (StartResult, error)
 	// Stop stops the task's containers (SIGTERM, then SIGKILL after each one's
 	// stopTimeout), removes them, and reports the exit code of each container it
@@ -21,9 +22,17 @@ type Runtime interface {
 
 // TaskRun is what a runtime needs to start one task.
 type TaskRun struct {
-	TaskID     string
-	TaskARN    string
-	NetnsPath  string // "" outside awsvpc
+	TaskID    string
+	TaskARN   string
+	NetnsPath string // the network namespace every container joins (each mode has one)
+	// NetworkMode is the task definition's (bridge when it names none).
+	NetworkMode NetworkMode
+	// CPU (units, 1024 a vCPU) and Memory (MiB) are the task-level limits, with
+	// the task's overrides: 0 when the task definition sets none.
+	CPU, Memory int
+	// PidMode and IpcMode are the task definition's ("" for each container's own).
+	PidMode    PidMode
+	IpcMode    IpcMode
 	Containers []ContainerRun
 	// Volumes are the task definition's, which containers' mountPoints name.
 	Volumes []Volume

@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -269,5 +270,55 @@ func TestHealthRollsUp(t *testing.T) {
 	run.Health("nginx", HealthStatusUnhealthy)
 	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusUnhealthy {
 		t.Fatalf("task health %s, want UNHEALTHY", got.HealthStatus)
+	}
+}
+
+// TestTaskRunLimitsAndOverrides: what the runtime is given carries the
+// task-level limits (with RunTask's task overrides), the network, pid and ipc
+// modes, and each container's overrides, without changing the task
+// definition.
+func TestTaskRunLimitsAndOverrides(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.cluster(t, "o")
+	req := nginx("sized", NetworkModeAwsvpc)
+	req.RequiresCompatibilities, req.Cpu, req.Memory = []Compatibility{CompatibilityFargate}, str("512"), str("2048")
+	req.PidMode = PidModeTask
+	req.ContainerDefinitions[0].EnvironmentFiles = []EnvironmentFile{{Type: EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/def.env")}}
+	w.register(t, req)
+	co := ContainerOverride{
+		Name: str("nginx"), Command: []string{"sleep", "1"}, Cpu: Ptr(int32(64)), Memory: Ptr(int32(256)), MemoryReservation: Ptr(int32(128)),
+		Environment:      []KeyValuePair{{Name: str("A"), Value: str("1")}},
+		EnvironmentFiles: []EnvironmentFile{{Type: EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/override.env")}},
+	}
+	out := must(w.RunTask(ctx, west, &RunTaskRequest{
+		Cluster: str("o"), LaunchType: LaunchTypeFargate, TaskDefinition: str("sized"), NetworkConfiguration: w.awsvpc(),
+		Overrides: &TaskOverride{Memory: str("1024"), ContainerOverrides: []ContainerOverride{co}},
+	}))(t)
+	arn := *out.Tasks[0].TaskArn
+	w.settle2(t, "o", arn, "RUNNING")
+	run, _ := w.rt.Run(arn[len(arn)-32:])
+	if run.CPU != 512 || run.Memory != 1024 || run.NetworkMode != NetworkModeAwsvpc || run.PidMode != PidModeTask || run.IpcMode != "" {
+		t.Errorf("run: cpu %d, memory %d, modes %q %q %q; want 512, 1024 (overridden), awsvpc, task, none", run.CPU, run.Memory, run.NetworkMode, run.PidMode, run.IpcMode)
+	}
+	c := run.Containers[0]
+	if deref(c.Def.Cpu) != 64 || deref(c.Def.Memory) != 256 || deref(c.Def.MemoryReservation) != 128 ||
+		len(c.Def.EnvironmentFiles) != 1 || deref(c.Def.EnvironmentFiles[0].Value) != "arn:aws:s3:::b/override.env" ||
+		!slices.Equal(c.Command, []string{"sleep", "1"}) || deref(c.Environment[len(c.Environment)-1].Name) != "A" {
+		t.Errorf("container run %+v: the overrides are not applied", c)
+	}
+	td := must(w.DescribeTaskDefinition(ctx, west, &DescribeTaskDefinitionRequest{TaskDefinition: str("sized")}))(t).TaskDefinition
+	if d := td.ContainerDefinitions[0]; deref(d.Memory) != 512 || deref(d.EnvironmentFiles[0].Value) != "arn:aws:s3:::b/def.env" {
+		t.Errorf("the task definition changed: %+v", d)
+	}
+
+	// Without task-level figures there is no task limit (the containers'
+	// own apply), whatever placement reserved.
+	w.register(t, nginx("unsized", NetworkModeAwsvpc))
+	w.instance(t, "c5.large", "o")
+	arn = *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("o"), TaskDefinition: str("unsized"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	w.settle2(t, "o", arn, "RUNNING")
+	if run, _ := w.rt.Run(arn[len(arn)-32:]); run.CPU != 0 || run.Memory != 0 {
+		t.Errorf("run of a task without task-level cpu and memory: %d, %d", run.CPU, run.Memory)
 	}
 }

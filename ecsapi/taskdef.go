@@ -60,7 +60,8 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 		td.Memory = str(strconv.Itoa(mem))
 	}
 	td.Compatibilities = []Compatibility{CompatibilityEc2}
-	if in.NetworkMode == NetworkModeAwsvpc && fargateFits(cpu, mem) && fargateCompatible(in.ContainerDefinitions) {
+	if in.NetworkMode == NetworkModeAwsvpc && fargateFits(cpu, mem) && fargateCompatible(in.ContainerDefinitions) &&
+		checkFargateNamespaces(in.PidMode, in.IpcMode) == nil {
 		td.Compatibilities = append(td.Compatibilities, CompatibilityFargate)
 	}
 	td.RequiresAttributes = requiredAttributes(&td)

@@ -7,8 +7,9 @@ import (
 )
 
 // TestTaskDefinitionPrivileges: capability names are checked; Fargate refuses
-// a privileged container and any added capability but SYS_PTRACE; a task
-// definition with them is compatible with EC2 alone.
+// a privileged container, any added capability but SYS_PTRACE,
+// dockerSecurityOptions, devices, pidMode host and ipcMode; a task definition
+// with them is compatible with EC2 alone.
 func TestTaskDefinitionPrivileges(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
@@ -22,6 +23,14 @@ func TestTaskDefinitionPrivileges(t *testing.T) {
 		}
 	}
 	privileged := func(r *RegisterTaskDefinitionRequest) { r.ContainerDefinitions[0].Privileged = Ptr(true) }
+	securityOpts := func(r *RegisterTaskDefinitionRequest) {
+		r.ContainerDefinitions[0].DockerSecurityOptions = []string{"no-new-privileges"}
+	}
+	devices := func(r *RegisterTaskDefinitionRequest) {
+		r.ContainerDefinitions[0].LinuxParameters = &LinuxParameters{Devices: []Device{{HostPath: str("/dev/fuse")}}}
+	}
+	pidHost := func(r *RegisterTaskDefinitionRequest) { r.PidMode = PidModeHost }
+	ipcTask := func(r *RegisterTaskDefinitionRequest) { r.IpcMode = IpcModeTask }
 	for _, tt := range []struct {
 		name    string
 		changes []func(*RegisterTaskDefinitionRequest)
@@ -35,6 +44,14 @@ func TestTaskDefinitionPrivileges(t *testing.T) {
 			"Tasks using the Fargate launch type only support adding the 'SYS_PTRACE' kernel capability, not 'NET_ADMIN' (container 'nginx').", nil},
 		{"privileged on Fargate", []func(*RegisterTaskDefinitionRequest){fargate, privileged},
 			"Fargate requires that the 'privileged' setting be 'false' for container 'nginx'.", nil},
+		{"dockerSecurityOptions on Fargate", []func(*RegisterTaskDefinitionRequest){fargate, securityOpts},
+			"Invalid setting for container 'nginx'. dockerSecurityOptions are not supported on Fargate.", nil},
+		{"devices on Fargate", []func(*RegisterTaskDefinitionRequest){fargate, devices},
+			"Invalid setting for container 'nginx'. linuxParameters.devices are not supported on Fargate.", nil},
+		{"pidMode host on Fargate", []func(*RegisterTaskDefinitionRequest){fargate, pidHost}, "Fargate only supports the pidMode 'task'.", nil},
+		{"ipcMode on Fargate", []func(*RegisterTaskDefinitionRequest){fargate, ipcTask}, "ipcMode is not supported on Fargate.", nil},
+		{"dockerSecurityOptions on EC2", []func(*RegisterTaskDefinitionRequest){securityOpts}, "", []Compatibility{CompatibilityEc2}},
+		{"pidMode host on EC2", []func(*RegisterTaskDefinitionRequest){pidHost}, "", []Compatibility{CompatibilityEc2}},
 		{"NET_ADMIN on EC2", []func(*RegisterTaskDefinitionRequest){caps([]string{"NET_ADMIN"}, "ALL")}, "", []Compatibility{CompatibilityEc2}},
 		{"privileged on EC2", []func(*RegisterTaskDefinitionRequest){privileged}, "", []Compatibility{CompatibilityEc2}},
 		{"unknown name", []func(*RegisterTaskDefinitionRequest){caps([]string{"NET_ADMN"})},

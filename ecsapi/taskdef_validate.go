@@ -45,6 +45,9 @@ func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err e
 		if !fargateFits(cpu, mem) {
 			return 0, 0, clientErr("No Fargate configuration exists for given values: %d CPU, %d memory. See the Amazon ECS documentation for the valid values.", cpu, mem)
 		}
+		if err := checkFargateNamespaces(in.PidMode, in.IpcMode); err != nil {
+			return 0, 0, err
+		}
 	}
 	seen := map[string]bool{}
 	for i := range in.ContainerDefinitions {
@@ -124,7 +127,19 @@ func checkPrivileges(c *ContainerDefinition, fargate bool) error {
 	if fargate && deref(c.Privileged) {
 		return clientErr("Fargate requires that the 'privileged' setting be 'false' for container '%s'.", name)
 	}
+	// The API reference: dockerSecurityOptions "isn't valid for containers in
+	// tasks using the Fargate launch type", nor are linuxParameters.devices
+	// and sharedMemorySize. (unverified: the wording of these refusals.)
+	if fargate && len(c.DockerSecurityOptions) > 0 {
+		return clientErr("Invalid setting for container '%s'. dockerSecurityOptions are not supported on Fargate.", name)
+	}
 	lp := c.LinuxParameters
+	if fargate && lp != nil && len(lp.Devices) > 0 {
+		return clientErr("Invalid setting for container '%s'. linuxParameters.devices are not supported on Fargate.", name)
+	}
+	if fargate && lp != nil && lp.SharedMemorySize != nil {
+		return clientErr("Invalid setting for container '%s'. linuxParameters.sharedMemorySize is not supported on Fargate.", name)
+	}
 	if lp == nil || lp.Capabilities == nil {
 		return nil
 	}
@@ -148,8 +163,22 @@ func checkPrivileges(c *ContainerDefinition, fargate bool) error {
 	return nil
 }
 
+// checkFargateNamespaces applies the API reference's pidMode and ipcMode
+// rules for Fargate: "the only valid value is task" (pidMode); ipcMode "is not
+// supported for ... tasks run on Fargate". (unverified: the wording.)
+func checkFargateNamespaces(pid PidMode, ipc IpcMode) error {
+	if pid != "" && pid != PidModeTask {
+		return clientErr("Fargate only supports the pidMode 'task'.")
+	}
+	if ipc != "" {
+		return clientErr("ipcMode is not supported on Fargate.")
+	}
+	return nil
+}
+
 // fargateCompatible reports whether containers can run on Fargate as far as
-// their privileges go: none privileged, none adding a capability but SYS_PTRACE.
+// their privileges go: none privileged, none adding a capability but
+// SYS_PTRACE, none with dockerSecurityOptions, devices or sharedMemorySize.
 func fargateCompatible(defs []ContainerDefinition) bool {
 	for i := range defs {
 		if checkPrivileges(&defs[i], true) != nil {

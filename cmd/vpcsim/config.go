@@ -30,7 +30,8 @@ type config struct {
 	accessKeys map[string]string
 	// hostPaths are the directories the operator opened to the API
 	// (--host-path): absolute, without symbolic links, existing.
-	hostPaths []string
+	hostPaths  []string
+	containers containerConfig
 }
 
 // pathList is a repeatable flag.
@@ -56,6 +57,7 @@ func parseServeFlags(args []string) (config, error) {
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
 	var hostPaths pathList
 	fs.Var(&hostPaths, "host-path", "a directory the API may name host files in: `file` flow log destinations, local environmentFiles, host volumes' sourcePath (repeatable; also VPCSIM_HOST_PATHS, colon-separated)")
+	addContainerFlags(fs, &c.containers)
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -64,6 +66,11 @@ func parseServeFlags(args []string) (config, error) {
 	}
 	if abs, err := filepath.Abs(c.dataDir); err == nil {
 		c.dataDir = abs
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := c.containers.withEnvironment(set); err != nil {
+		return c, usageError{err.Error()}
 	}
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {

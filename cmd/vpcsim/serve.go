@@ -151,10 +151,12 @@ func serve(ctx context.Context, args []string) error {
 		// vpcsim itself is the init of containers with initProcessEnabled.
 		self, err := os.Executable()
 		if err != nil {
-			log.Warn("initProcessEnabled will fail: cannot find vpcsim's own executable", "err", err)
+			log.Warn("containers will fail to start: cannot find vpcsim's own executable", "err", err)
 		}
-		crt, err := ecsrt.New(ctx, cfg.dataDir, append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log),
-			ecsrt.WithHostPaths(hostPaths))...)
+		// ... and the writer of every container's log.
+		rtOpts := append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogBinary(self), ecsrt.WithLogger(log),
+			ecsrt.WithHostPaths(hostPaths))
+		crt, err := ecsrt.New(ctx, cfg.dataDir, append(rtOpts, cfg.containers.runtimeOptions()...)...)
 		if err != nil {
 			return fmt.Errorf("containers: %w (see `vpcsim doctor`)", err)
 		}

@@ -28,7 +28,9 @@ func NormalizeImage(ref string) (string, error) {
 }
 
 // image returns the named image ready for the snapshotter: already stored,
-// else pulled from its registry (containerd's resolver; anonymous only).
+// else pulled from its registry (anonymously; over verified TLS and never
+// from this machine's loopback, unless the operator listed the registry: see
+// registries).
 // Every failure reads "CannotPullContainerError: <cause>", as ECS reports it.
 func (r *Runtime) image(ctx context.Context, ref string) (containerd.Image, error) {
 	name, err := NormalizeImage(ref)
@@ -41,8 +43,12 @@ func (r *Runtime) image(ctx context.Context, ref string) (containerd.Image, erro
 	img, err := r.client.GetImage(ctx, name)
 	switch {
 	case errdefs.IsNotFound(err):
+		if err := r.registries.check(name); err != nil {
+			return nil, fmt.Errorf("CannotPullContainerError: pull %s: %w", name, err)
+		}
 		r.log.Info("pull image", "image", name)
-		img, err = r.client.Pull(ctx, name, containerd.WithPullUnpack, containerd.WithPullSnapshotter(r.snapshotter))
+		img, err = r.client.Pull(ctx, name, containerd.WithPullUnpack, containerd.WithPullSnapshotter(r.snapshotter),
+			containerd.WithResolver(r.registries.resolver()))
 		if err != nil {
 			return nil, fmt.Errorf("CannotPullContainerError: %w", err)
 		}

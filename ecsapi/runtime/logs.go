@@ -3,17 +3,43 @@ package runtime
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
+	"github.com/containerd/containerd/cio"
+
+	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
-// Container output goes straight from the shim to a file (cio.LogFile: the
-// shim opens it itself), so logs keep flowing while vpcsim or its containerd
-// restarts, and remain after the task is stopped, as CloudWatch keeps them.
+// DefaultLogMaxSize is the size at which a container's log file is rotated
+// unless the operator sets another (WithLogMaxSize): 10 MiB, with the one
+// before kept as LOG.1, as Docker's json-file with max-size=10m, max-file=2.
+const DefaultLogMaxSize = 10 << 20
+
+// Container output goes from the shim to vpcsim's log driver (logdriver: the
+// shim runs `vpcsim log-driver` beside the container), which writes it to a
+// file and rotates it, so logs keep flowing, and stay bounded, while vpcsim
+// or its containerd restarts, and remain after the task is stopped, as
+// CloudWatch keeps them.
+
+// logIO is a container's output: the log driver, writing to LogPath. The
+// file is made here, so that a directory that cannot hold it fails the
+// container rather than its log driver.
+func (r *Runtime) logIO(taskID, container string) (cio.Creator, error) {
+	if r.logBinary == "" {
+		return nil, errors.New("container logs: vpcsim was started without its own executable to write them (runtime.WithLogBinary)")
+	}
+	path, err := r.makeLogFile(taskID, container)
+	if err != nil {
+		return nil, err
+	}
+	cfg := logdriver.Config{Path: path, MaxSize: r.logMaxSize, MaxFiles: 1}
+	return cio.BinaryIO(r.logBinary, map[string]string{logdriver.Command: cfg.Arg()}), nil
+}
 
 // LogPath is the file a container's stdout and stderr go to:
 // <data>/logs/<task ID>/<container name>.log.
@@ -29,11 +55,11 @@ func (r *Runtime) makeLogDir(taskID string) error {
 	return hostpath.Mkdir(filepath.Join(r.logDir, safeName(taskID)), 0o755)
 }
 
-// makeLogFile creates a container's log file before the shim opens it (by
-// path, following links), so that the path is a regular file of vpcsim's.
+// makeLogFile creates a container's log file before the log driver opens it,
+// so that the path is a regular file of vpcsim's.
 func (r *Runtime) makeLogFile(taskID, container string) (string, error) {
 	p := r.LogPath(taskID, container)
-	f, err := hostpath.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := hostpath.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return "", err
 	}

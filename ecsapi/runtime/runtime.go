@@ -24,7 +24,6 @@ import (
 
 	containerd "github.com/containerd/containerd"
 	runcoptions "github.com/containerd/containerd/api/types/runc/options"
-	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/identifiers"
 	ctrlabels "github.com/containerd/containerd/labels"
 	"github.com/containerd/containerd/namespaces"
@@ -68,10 +67,20 @@ type options struct {
 	initBinary    string
 	hostPaths     []hostpath.Root
 	log           *slog.Logger
+
+	logBinary           string
+	logMaxSize          int64
+	taskPidsLimit       int64
+	insecureRegistries  []string
+	hostDevices         []string
+	allowHostNamespaces bool
 }
 
 func newOptions(opts []Option) options {
-	o := options{namespace: DefaultNamespace, snapshotter: DefaultSnapshotter, log: slog.New(slog.DiscardHandler)}
+	o := options{
+		namespace: DefaultNamespace, snapshotter: DefaultSnapshotter, log: slog.New(slog.DiscardHandler),
+		logMaxSize: DefaultLogMaxSize, taskPidsLimit: DefaultTaskPidsLimit,
+	}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -103,6 +112,36 @@ func WithInitBinary(path string) Option { return func(o *options) { o.initBinary
 // may lie below them, and nowhere else.
 func WithHostPaths(roots []hostpath.Root) Option { return func(o *options) { o.hostPaths = roots } }
 
+// WithLogBinary is the vpcsim executable that writes every container's log
+// (`vpcsim log-driver`, which containerd's shim runs beside each container);
+// vpcsim serve passes its own. Without it containers fail to start.
+func WithLogBinary(path string) Option { return func(o *options) { o.logBinary = path } }
+
+// WithLogMaxSize caps each container log file (default DefaultLogMaxSize);
+// a full file is rotated to LOG.1, and the one before is removed.
+func WithLogMaxSize(bytes int64) Option { return func(o *options) { o.logMaxSize = bytes } }
+
+// WithTaskPidsLimit is the most processes (threads included) of all the
+// containers of one task together (default DefaultTaskPidsLimit; 0: none).
+func WithTaskPidsLimit(n int64) Option { return func(o *options) { o.taskPidsLimit = n } }
+
+// WithInsecureRegistries lists the registries (HOST or HOST:PORT) that may
+// be pulled from over plain HTTP or without verifying their certificate, and
+// that may be on this machine's loopback. By default none may.
+func WithInsecureRegistries(hosts ...string) Option {
+	return func(o *options) { o.insecureRegistries = append(o.insecureRegistries, hosts...) }
+}
+
+// WithHostDevices lists the host devices (or directories of devices) that
+// linuxParameters.devices may map into containers. By default none.
+func WithHostDevices(paths ...string) Option {
+	return func(o *options) { o.hostDevices = append(o.hostDevices, paths...) }
+}
+
+// WithHostNamespaces lets tasks with pidMode or ipcMode host share this
+// machine's process or IPC namespace; without it they fail to start.
+func WithHostNamespaces(allow bool) Option { return func(o *options) { o.allowHostNamespaces = allow } }
+
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) {
@@ -125,6 +164,15 @@ type Runtime struct {
 	runcRoot    string // "" = the shim's default
 	initBinary  string // vpcsim itself, for initProcessEnabled
 	log         *slog.Logger
+
+	logBinary  string // vpcsim itself, each container's log writer
+	logMaxSize int64
+	cgroups    taskCgroups
+	hostSec    hostSecurity
+	registries *registries
+	// hostDevices are the operator's, cleaned; allowHostNamespaces too.
+	hostDevices         []string
+	allowHostNamespaces bool
 
 	// ctx outlives requests: exit watchers and the OOM subscription run in it
 	// until Close. It carries the namespace.
@@ -202,8 +250,26 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 	r := &Runtime{
 		ns: o.namespace, snapshotter: o.snapshotter, initBinary: o.initBinary, log: o.log,
 		logDir: filepath.Join(dataDir, "logs"), data: data, hostPaths: o.hostPaths,
-		tasks: map[string]*taskState{},
+		logBinary: o.logBinary, logMaxSize: o.logMaxSize,
+		allowHostNamespaces: o.allowHostNamespaces,
+		tasks:               map[string]*taskState{},
 	}
+	if r.logMaxSize <= 0 {
+		return nil, fmt.Errorf("container log size cap %d: must be positive", r.logMaxSize)
+	}
+	for _, d := range o.hostDevices {
+		if !filepath.IsAbs(d) {
+			return nil, fmt.Errorf("host device %q: not an absolute path", d)
+		}
+		r.hostDevices = append(r.hostDevices, filepath.Clean(d))
+	}
+	if r.cgroups, err = newTaskCgroups(r.ns, dataDir, o.taskPidsLimit); err != nil {
+		return nil, err
+	}
+	if r.registries, err = newRegistries(o.insecureRegistries); err != nil {
+		return nil, err
+	}
+	r.hostSec = probeHostSecurity(r.log)
 	address := o.address
 	if address == "" {
 		dir, sock := managedPaths(dataDir)
@@ -371,6 +437,21 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 	if err != nil {
 		return res, err
 	}
+	// The task's cgroup, with the task-level limits, before any container
+	// (stopTask removes it).
+	var shares uint64
+	for _, c := range run.Containers {
+		shares += uint64(max(deref(c.Def.Cpu), 0))
+	}
+	if err := r.cgroups.create(run.TaskID, r.cgroups.limitsFor(run.CPU, run.Memory, shares)); err != nil {
+		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	// pidMode task: the namespace's PID 1, before the containers that join it.
+	if run.PidMode == ecsapi.PidModeTask {
+		if _, err := r.startPause(run.TaskID); err != nil {
+			return res, fmt.Errorf("CannotCreateContainerError: %w", err)
+		}
+	}
 	err = r.startInOrder(ctx, ts, func(i int) error {
 		c := run.Containers[i]
 		name := deref(c.Def.Name)
@@ -400,12 +481,26 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 			return "", fmt.Errorf("CannotStartContainerError: %w", err)
 		}
 	}
+	if !deref(c.Def.DisableNetworking) {
+		if err := checkNetns(run.NetnsPath); err != nil {
+			return "", fmt.Errorf("CannotStartContainerError: %w", err)
+		}
+	}
 	specOpts, err := containerSpec(run, c, img, imageConfig{Entrypoint: ic.Config.Entrypoint, Cmd: ic.Config.Cmd}, r.initBinary)
 	if err != nil {
 		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
 	if len(mounts) > 0 {
 		specOpts = append(specOpts, oci.WithMounts(mounts))
+	}
+	taskOpts, err := r.taskSpec(run, c, id)
+	if err != nil {
+		return "", fmt.Errorf("CannotCreateContainerError: %w", err)
+	}
+	specOpts = append(specOpts, taskOpts...)
+	logIO, err := r.logIO(run.TaskID, name)
+	if err != nil {
+		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}
 	var runtimeOpts any
 	if r.runcRoot != "" {
@@ -440,11 +535,7 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	ts.containers[name] = cs
 	r.mu.Unlock()
 
-	logPath, err := r.makeLogFile(run.TaskID, name)
-	if err != nil {
-		return "", fmt.Errorf("CannotStartContainerError: %w", err)
-	}
-	task, err := cont.NewTask(ctx, cio.LogFile(logPath))
+	task, err := cont.NewTask(ctx, logIO)
 	if err != nil {
 		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}

@@ -195,6 +195,9 @@ func container(name, image string, command ...string) ecsapi.ContainerRun {
 }
 
 func newTask(ex exits, netns string, cs ...ecsapi.ContainerRun) ecsapi.TaskRun {
+	if netns == "" {
+		netns = taskNetns // a task always has one
+	}
 	id := randHex(16)
 	return ecsapi.TaskRun{
 		TaskID: id, TaskARN: "arn:aws:ecs:us-west-2:000000000000:task/test/" + id,
@@ -255,10 +258,11 @@ func TestRuntime(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	initBinary := buildStaticVpcsim(t, dir)
-	r, err := New(ctx, dir, WithInitBinary(initBinary), WithLogger(testLogger(t)))
+	r, err := New(ctx, dir, WithInitBinary(initBinary), WithLogBinary(initBinary), WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	taskNetns, _ = newNetns(t)
 	closed := false
 	t.Cleanup(func() {
 		if closed {
@@ -337,6 +341,12 @@ func TestRuntime(t *testing.T) {
 	t.Run("pull from a registry", func(t *testing.T) {
 		host, hits := serveRegistry(t, archive, "vpcsim/pulled", "1")
 		ref := host + "/vpcsim/pulled:1"
+		// A registry on loopback, over plain HTTP: the operator must list it.
+		r, err := New(ctx, dir, WithInsecureRegistries(host), WithLogBinary(initBinary), WithLogger(testLogger(t)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
 		for i := range 2 {
 			ex := newExits()
 			task := newTask(ex, "", container("pulled", ref, "sh", "-c", "cat /www/index.html"))
@@ -1075,8 +1085,9 @@ func readArchive(t *testing.T, path string) map[string][]byte {
 }
 
 // serveRegistry serves the OCI archive's image as repo:tag from a registry
-// on 127.0.0.1 (plain HTTP, which containerd's resolver allows for
-// localhost), and counts the manifest requests.
+// on 127.0.0.1 (plain HTTP, which the runtime pulls from only when the
+// registry is listed: WithInsecureRegistries), and counts the manifest
+// requests.
 func serveRegistry(t *testing.T, archive, repo, tag string) (host string, manifestHits *atomic.Int32) {
 	t.Helper()
 	files := readArchive(t, archive)

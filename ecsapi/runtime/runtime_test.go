@@ -161,7 +161,7 @@ func TestSpecResources(t *testing.T) {
 		ReadonlyRootFilesystem: ecsapi.Ptr(true),
 		Hostname:               ecsapi.Ptr("ignored-in-awsvpc"),
 	}
-	run := ecsapi.TaskRun{TaskID: "t", NetnsPath: "/run/netns/x"}
+	run := ecsapi.TaskRun{TaskID: "t", NetnsPath: "/run/netns/x", NetworkMode: ecsapi.NetworkModeAwsvpc}
 	opts, err := containerSpec(run, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/bin/true"}}, "")
 	if err != nil {
 		t.Fatal(err)

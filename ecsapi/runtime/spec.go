@@ -24,11 +24,12 @@ const minCPUShares = 2
 
 // containerSpec turns a container definition into OCI spec options on top of
 // containerd's defaults, as the ECS agent turns it into a Docker create call;
-// initBinary is the init of initProcessEnabled (see init.go). Not applied yet:
-// devices, and dnsServers/extraHosts (not allowed in awsvpc). healthCheck and
-// dependsOn are not part of the spec: see health.go and deps.go; environment
-// files and volumes are resolved for the whole task first: envfiles.go and
-// volumes.go.
+// initBinary is the init of initProcessEnabled (see init.go). What comes from
+// the task and the operator's settings (cgroup, confinement, systemControls,
+// devices, pidMode, ipcMode) is taskSpec's (taskspec.go). Not applied yet:
+// dnsServers/extraHosts (not allowed in awsvpc). healthCheck and dependsOn are
+// not part of the spec: see health.go and deps.go; environment files and
+// volumes are resolved for the whole task first: envfiles.go and volumes.go.
 func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Image, ic imageConfig, initBinary string) ([]oci.SpecOpts, error) {
 	def := c.Def
 	args := processArgs(def.EntryPoint, c.Command, ic.Entrypoint, ic.Cmd)
@@ -54,19 +55,16 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 		opts = append(opts, oci.WithRootFSReadonly())
 	}
 
-	// Network: awsvpc containers join the task's namespace, so they share its
-	// eth0 and localhost; without one (bridge and host modes are still to
-	// come) they use the host's, as host mode does.
-	switch {
-	case deref(def.DisableNetworking):
-		// The default spec's own empty namespace: only lo.
-	case run.NetnsPath != "":
+	// Network: the containers join the task's namespace (awsvpc, bridge and
+	// none: the task's own; host: its instance's), so they share its eth0 and
+	// localhost. Never vpcsim's own: Start refuses a task without one
+	// (checkNetns).
+	if !deref(def.DisableNetworking) { // else the default spec's own empty namespace: only lo
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.NetworkNamespace, Path: run.NetnsPath}))
-	default:
-		opts = append(opts, oci.WithHostNamespace(specs.NetworkNamespace), oci.WithHostHostsFile, oci.WithHostResolvconf)
 	}
-	// ECS refuses hostname with awsvpc; elsewhere it is Docker's --hostname.
-	if h := deref(def.Hostname); h != "" && run.NetnsPath == "" {
+	// Docker's --hostname, in the container's own UTS namespace; ECS refuses
+	// it with awsvpc.
+	if h := deref(def.Hostname); h != "" && run.NetworkMode != ecsapi.NetworkModeAwsvpc {
 		opts = append(opts, oci.WithHostname(h))
 	}
 

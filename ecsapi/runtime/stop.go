@@ -81,10 +81,14 @@ func (r *Runtime) stopTask(ctx context.Context, taskID string, graceful bool) (m
 		r.ooms.forget(c.ID())
 	}
 	if len(errs) == 0 {
-		// The volumes go with the last container that used them.
+		// The volumes go with the last container that used them; the pause
+		// process of pidMode task and the task's cgroup with the containers
+		// (while one remains, the kernel refuses to remove the cgroup, and
+		// the next Stop or RemoveAll tries again).
 		if err := r.removeTaskVolumes(taskID); err != nil {
 			errs = append(errs, fmt.Errorf("remove the task's volumes: %w", err))
 		}
+		errs = append(errs, r.stopPause(taskID), r.cgroups.remove(taskID))
 	}
 	return codes, errors.Join(errs...)
 }
@@ -172,7 +176,8 @@ func exitCode(es containerd.ExitStatus) (int, bool, error) {
 
 // RemoveAll kills and deletes every container and task in vpcsim's namespace,
 // every container snapshot (vs-…) left without its container, and then the
-// tasks' volumes; images, their layers and shared volumes stay. For `vpcsim
+// tasks' volumes and the task cgroups of the data directory; images, their
+// layers and shared volumes stay. For `vpcsim
 // down` and test cleanup.
 func (r *Runtime) RemoveAll(ctx context.Context) error {
 	ctx = namespaces.WithNamespace(ctx, r.ns)
@@ -231,5 +236,6 @@ func (r *Runtime) RemoveAll(ctx context.Context) error {
 	if errors.Join(errs...) == nil { // no container is left to use them
 		errs = append(errs, r.removeAllTaskVolumes())
 	}
+	errs = append(errs, r.stopAllPauses(), r.cgroups.removeAll())
 	return errors.Join(errs...)
 }

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
+	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
+)
+
+// TestContainerFlags: the container settings of serve, from flags or their
+// variables (a flag given wins), with Docker's size spellings and their
+// defaults.
+func TestContainerFlags(t *testing.T) {
+	for _, v := range []string{"VPCSIM_INSECURE_REGISTRIES", "VPCSIM_HOST_DEVICES", "VPCSIM_ALLOW_HOST_NAMESPACES", "VPCSIM_TASK_PIDS_LIMIT", "VPCSIM_CONTAINER_LOG_MAX_SIZE"} {
+		t.Setenv(v, "")
+	}
+	c, err := parseServeFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (containerConfig{taskPidsLimit: ecsrt.DefaultTaskPidsLimit, logMaxSize: 10 << 20}); !reflect.DeepEqual(c.containers, want) {
+		t.Errorf("defaults %+v, want %+v", c.containers, want)
+	}
+	c, err = parseServeFlags([]string{"--insecure-registry", "127.0.0.1:5000", "--insecure-registry", "reg.local",
+		"--host-device", "/dev/fuse", "--allow-host-namespaces", "--task-pids-limit", "0", "--container-log-max-size", "512k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := containerConfig{insecureRegistries: []string{"127.0.0.1:5000", "reg.local"}, hostDevices: []string{"/dev/fuse"},
+		allowHostNamespaces: true, taskPidsLimit: 0, logMaxSize: 512 << 10}
+	if !reflect.DeepEqual(c.containers, want) {
+		t.Errorf("flags %+v, want %+v", c.containers, want)
+	}
+	t.Setenv("VPCSIM_INSECURE_REGISTRIES", "a:1, b")
+	t.Setenv("VPCSIM_HOST_DEVICES", "/dev/snd")
+	t.Setenv("VPCSIM_TASK_PIDS_LIMIT", "100")
+	t.Setenv("VPCSIM_CONTAINER_LOG_MAX_SIZE", "1g")
+	t.Setenv("VPCSIM_ALLOW_HOST_NAMESPACES", "1")
+	if c, err = parseServeFlags([]string{"--task-pids-limit", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	want = containerConfig{insecureRegistries: []string{"a:1", "b"}, hostDevices: []string{"/dev/snd"}, allowHostNamespaces: true,
+		taskPidsLimit: 7, logMaxSize: 1 << 30}
+	if !reflect.DeepEqual(c.containers, want) {
+		t.Errorf("variables %+v, want %+v", c.containers, want)
+	}
+	for _, args := range [][]string{
+		{"--task-pids-limit", "-1"}, {"--container-log-max-size", "10x"}, {"--container-log-max-size", "0"},
+		{"--host-device", "dev/fuse"}, {"--insecure-registry", "http://127.0.0.1:5000"},
+	} {
+		if _, err := parseServeFlags(args); err == nil {
+			t.Errorf("%q accepted", args)
+		} else if _, usage := err.(usageError); !usage {
+			t.Errorf("%q: %v is not a usage error", args, err)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write and read at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestLogsFollowRotation: `vpcsim logs` prints the rotated file before the
+// current one, and `-f` goes on from the old file into the new one across
+// rotations, losing and repeating nothing.
+func TestLogsFollowRotation(t *testing.T) {
+	data := t.TempDir()
+	task := "0123456789abcdef0123456789abcdef"
+	dir := filepath.Join(data, "logs", task)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := logdriver.Open(logdriver.Config{Path: filepath.Join(dir, "web.log"), MaxSize: 1000, MaxFiles: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	var want strings.Builder
+	write := func(from, to int) {
+		for i := from; i < to; i++ {
+			line := fmt.Sprintf("line %04d %s\n", i, strings.Repeat("x", 80))
+			want.WriteString(line)
+			if _, err := w.Write([]byte(line)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(0, 15) // 1350 bytes: one rotation already
+	var once bytes.Buffer
+	if err := logsCmd(context.Background(), []string{"--data-dir", data, task}, &once); err != nil {
+		t.Fatal(err)
+	}
+	if once.String() != want.String() {
+		t.Fatalf("logs printed\n%s\nwant\n%s", once.String(), want.String())
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- logsCmd(ctx, []string{"--data-dir", data, task, "web", "-f"}, out) }()
+	wait := func() {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); out.String() != want.String(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("logs -f printed\n%s\nwant\n%s", out.String(), want.String())
+			}
+		}
+	}
+	wait()
+	// 8 lines of 91 bytes at a time: a rotation (10 lines a file) between
+	// most two reads, never two (with one rotated file kept, the middle file
+	// would be gone before it could be read).
+	for round := 0; round < 6; round++ {
+		write(15+8*round, 15+8*round+8)
+		wait()
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
