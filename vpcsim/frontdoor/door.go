@@ -196,6 +196,9 @@ func readFull(body io.Reader, n int64) ([]byte, error) {
 			}
 		}
 	}
+	// Go's server gives io.EOF with a body's last bytes: it watches the
+	// connection from then on, and a client that goes away while the
+	// handler works cancels the request's context.
 	return buf, nil
 }
 

@@ -187,3 +187,26 @@ func TestWriteDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestClientGoneCancels: once the door has read a body, a client that goes
+// away while the handler works cancels the request's context, as it did when
+// the handler read the body itself.
+func TestClientGoneCancels(t *testing.T) {
+	d := mustDoor(t, Policy{Loopback: true}, DefaultAPI, nil)
+	cancelled, inHandler := make(chan struct{}), make(chan struct{})
+	srv := httptest.NewServer(d.Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.ReadAll(r.Body)
+		close(inHandler)
+		<-r.Context().Done()
+		close(cancelled)
+	}), recorder{}))
+	defer srv.Close()
+	c, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: %s\r\nContent-Length: 5\r\n\r\nhello", srv.Listener.Addr())
+	<-inHandler
+	c.Close()
+	<-cancelled
+}
