@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
 // The task metadata endpoint: what the ECS agent serves at 169.254.170.2 to every
@@ -126,11 +127,13 @@ func (s *Service) serveMetadata(t taskRec) {
 		s.log.Error("open the task metadata endpoint", "task", *t.T.TaskArn, "err", err)
 		return
 	}
-	srv := &http.Server{Handler: s.metaServe(s, *t.T.TaskArn), ReadHeaderTimeout: 10 * time.Second}
+	// The agent's timeouts, and a connection cap: the task's own processes
+	// cannot exhaust vpcsim's files.
+	srv, limited := frontdoor.NewServer(ln, s.metaServe(s, *t.T.TaskArn), frontdoor.Metadata)
 	s.metaMu.Lock()
 	s.metaServers[*t.T.TaskArn] = srv
 	s.metaMu.Unlock()
-	go srv.Serve(ln)
+	go srv.Serve(limited)
 }
 
 // stopMetadata closes a task's endpoint.

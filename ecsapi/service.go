@@ -25,6 +25,9 @@ type Scope struct {
 	Region string
 }
 
+// KnownRegion reports whether ECS serves a region here: those EC2 serves.
+func KnownRegion(name string) bool { return vpcsim.KnownRegion(name) }
+
 // Service is the ECS API of one account.
 type Service struct {
 	store   vpcsim.Store

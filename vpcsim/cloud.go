@@ -207,7 +207,7 @@ func (c *Cloud) commitLocked(t *Batch) error {
 // scopeLocked checks the region and creates its default VPC on first use, as a
 // fresh AWS account has one in every region.
 func (c *Cloud) scopeLocked(ctx context.Context, s Scope) error {
-	if !knownRegion(s.Region) {
+	if !KnownRegion(s.Region) {
 		return Errorf("InvalidParameterValue", "Invalid region: %s", s.Region)
 	}
 	if c.regions[s.Region] {

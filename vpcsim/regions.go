@@ -40,7 +40,9 @@ func Regions() []Region {
 	return out
 }
 
-func knownRegion(name string) bool { return regionCode(name) != "" }
+// KnownRegion reports whether vpcsim serves a region: EC2 and ECS refuse
+// any other.
+func KnownRegion(name string) bool { return regionCode(name) != "" }
 
 func regionCode(name string) string {
 	for _, r := range regionCodes {

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 )
 
 // adminPath starts the requests of vpcsim's own commands (connect, disconnect,
@@ -23,9 +25,11 @@ const adminPath = "/_vpcsim/"
 //	POST /_vpcsim/disconnect?vpc=ID   → {"vpcId", "cidr"}
 //	GET  /_vpcsim/sg/explain?eni=ID&from=IP&port=N&proto=P → {"admitted", "lines"}
 //
-// Errors answer {"error": "..."}. Only loopback clients are served: these
-// change the host's own routes.
-func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger) http.Handler {
+// Errors answer {"error": "..."}. These change the host's own routes: with
+// access keys (v) a request must be signed by one, as every API call must be
+// (the commands sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY);
+// without, only loopback clients are served.
+func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v awsauth.Verifier) http.Handler {
 	mux := http.NewServeMux()
 	connect := func(on bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -68,13 +72,43 @@ func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger) http.Handler {
 		writeAdmin(w, http.StatusOK, map[string]any{"admitted": x.Admitted, "lines": x.Lines})
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v != nil {
+			// The front door has read the body, within its bounds.
+			body, err := io.ReadAll(r.Body)
+			if err == nil {
+				err = awsauth.Authenticate(r, body, v)
+			}
+			if err != nil {
+				log.Info("admin signature refused", "err", err)
+				adminDoor{}.Unauthenticated(w, r, err)
+				return
+			}
+			mux.ServeHTTP(w, r)
+			return
+		}
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		if a, err := netip.ParseAddr(host); err != nil || !a.Unmap().IsLoopback() {
-			writeAdmin(w, http.StatusForbidden, map[string]string{"error": "vpcsim's own commands are served to loopback clients only"})
+			adminDoor{}.Forbidden(w, r, "vpcsim's own commands are served to loopback clients only")
 			return
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// adminDoor words refusals as vpcsim's commands read them: {"error": "..."}.
+type adminDoor struct{}
+
+func (adminDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
+	writeAdmin(w, http.StatusForbidden, map[string]string{"error": msg})
+}
+
+func (adminDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
+	msg := err.Error()
+	var e *awsauth.Error
+	if errors.As(err, &e) {
+		msg = e.Message
+	}
+	writeAdmin(w, http.StatusForbidden, map[string]string{"error": "this vpcsim serves requests signed with its access keys only (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to one of them): " + msg})
 }
 
 func adminError(w http.ResponseWriter, log *slog.Logger, err error) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
+	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
 // config is what serve is told by flags and VPCSIM_* environment variables;
@@ -32,6 +33,11 @@ type config struct {
 	// (--host-path): absolute, without symbolic links, existing.
 	hostPaths  []string
 	containers containerConfig
+	// allowedHosts and allowedOrigins widen who may drive the API beyond this
+	// machine's loopback names and non-browser clients (see apiPolicy);
+	// maxConns caps the API's connections.
+	allowedHosts, allowedOrigins []string
+	maxConns                     int
 }
 
 // pathList is a repeatable flag.
@@ -58,6 +64,10 @@ func parseServeFlags(args []string) (config, error) {
 	var hostPaths pathList
 	fs.Var(&hostPaths, "host-path", "a directory the API may name host files in: `file` flow log destinations, local environmentFiles, host volumes' sourcePath (repeatable; also VPCSIM_HOST_PATHS, colon-separated)")
 	addContainerFlags(fs, &c.containers)
+	hosts, origins := envList("VPCSIM_ALLOWED_HOSTS"), envList("VPCSIM_ALLOWED_ORIGINS")
+	fs.Var(hosts, "allowed-host", "a `NAME` or address clients reach the API by, besides localhost, 127.0.0.0/8, ::1 and the --listen address (repeatable)")
+	fs.Var(origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose web pages may call the API (repeatable; by default none may)")
+	maxConns := fs.String("max-connections", env("VPCSIM_MAX_CONNECTIONS", strconv.Itoa(frontdoor.DefaultAPI.MaxConns)), "most connections the API holds at once (idle ones are closed for new ones)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
 	}
@@ -81,6 +91,14 @@ func parseServeFlags(args []string) (config, error) {
 	case "kernel", "none":
 	default:
 		return c, usageError{fmt.Sprintf("--dataplane must be kernel or none, not %q", c.dataplane)}
+	}
+	c.allowedHosts, c.allowedOrigins = hosts.values, origins.values
+	var err error
+	if c.maxConns, err = strconv.Atoi(*maxConns); err != nil || c.maxConns < 1 {
+		return c, usageError{fmt.Sprintf("--max-connections must be a positive number, not %q", *maxConns)}
+	}
+	if _, err := frontdoor.New(apiPolicy(c), frontdoor.DefaultAPI, nil); err != nil {
+		return c, usageError{err.Error()}
 	}
 	if len(c.account) != 12 || strings.Trim(c.account, "0123456789") != "" {
 		return c, usageError{fmt.Sprintf("--account must be 12 digits, not %q", c.account)}
@@ -131,6 +149,43 @@ func checkHostPaths(dirs []string) ([]string, error) {
 		out = append(out, real)
 	}
 	return out, nil
+}
+
+// listFlag is a repeatable flag whose default is a comma-separated
+// environment variable; given once, the flag replaces the variable's list.
+// Each value may itself be a comma-separated list.
+type listFlag struct {
+	values []string
+	set    bool
+}
+
+func envList(name string) *listFlag {
+	l := &listFlag{}
+	l.add(os.Getenv(name))
+	return l
+}
+
+func (l *listFlag) String() string {
+	if l == nil {
+		return ""
+	}
+	return strings.Join(l.values, ",")
+}
+
+func (l *listFlag) Set(v string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	l.add(v)
+	return nil
+}
+
+func (l *listFlag) add(v string) {
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			l.values = append(l.values, s)
+		}
+	}
 }
 
 func env(name, fallback string) string {

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 )
 
 // The commands that ask the running vpcsim (at VPCSIM_ENDPOINT, default
@@ -61,12 +64,19 @@ func sgCmd(args []string, w io.Writer) error {
 }
 
 // adminCall sends one request to the running server's admin path and decodes
-// its JSON answer into out, or returns the error it gives.
+// its JSON answer into out, or returns the error it gives. With
+// AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, as the aws CLI reads them,
+// it signs the request (SigV4, service "vpcsim", the region of AWS_REGION or
+// AWS_DEFAULT_REGION): a server given access keys serves signed calls only.
 func adminCall(method, path string, q url.Values, out any) error {
 	endpoint := strings.TrimRight(env("VPCSIM_ENDPOINT", "http://127.0.0.1:4566"), "/")
 	req, err := http.NewRequest(method, endpoint+adminPath+path+"?"+q.Encode(), nil)
 	if err != nil {
 		return err
+	}
+	if key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); key != "" && secret != "" {
+		region := env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1"))
+		awsauth.Sign(req, nil, key, secret, region, "vpcsim", time.Now())
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
@@ -170,7 +171,14 @@ func serve(ctx context.Context, args []string) error {
 		listen := func(host string) (net.Listener, error) {
 			return hostnet.ListenIn(netnsOf(host), metadataAddr, metadataPort)
 		}
-		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, taskmeta.New), ecsapi.WithTaskNetwork(taskNet{kernel}),
+		metaDoor, err := frontdoor.New(metadataPolicy(), frontdoor.Metadata, nil)
+		if err != nil {
+			return err
+		}
+		endpoint := func(s *ecsapi.Service, taskARN string) http.Handler {
+			return metaDoor.Guard(taskmeta.New(s, taskARN), taskmeta.FrontDoor{})
+		}
+		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, endpoint), ecsapi.WithTaskNetwork(taskNet{kernel}),
 			ecsapi.WithLinkStats(linkStats))
 	}
 	ecs, err := ecsapi.New(ctx, db, cloud, rt, ecsOpts...)
@@ -179,26 +187,36 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer ecs.Close()
 
-	// With access keys every EC2, STS and ECS request must be signed by one;
-	// the admin path stays loopback-only (adminHandler).
+	// With access keys every EC2, STS, ECS and admin request must be signed
+	// by one; the front door checks the signature's header before any body
+	// is read, the protocols verify it with the body.
 	var queryAuth []ec2query.Option
 	var jsonAuth []ecsjson.Option
+	var verifier awsauth.Verifier
 	if len(cfg.accessKeys) > 0 {
 		keys := awsauth.NewKeys(cfg.accessKeys)
+		verifier = keys
 		queryAuth, jsonAuth = append(queryAuth, ec2query.WithVerifier(keys)), append(jsonAuth, ecsjson.WithVerifier(keys))
 		log.Info("SigV4 signatures are verified", "keys", len(cfg.accessKeys))
+	}
+	limits := frontdoor.DefaultAPI
+	limits.MaxConns = connectionCap(cfg.maxConns, log)
+	door, err := frontdoor.New(apiPolicy(cfg), limits, verifier)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           newMux(ec2query.NewHandler(cloud, log, queryAuth...), ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), adminHandler(cloud, log)),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	srv, limited := frontdoor.NewServer(ln, newMux(
+		door.Guard(ec2query.NewHandler(cloud, log, queryAuth...), ec2query.FrontDoor{}, frontdoor.SignedReads()),
+		door.Guard(ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), ecsjson.FrontDoor{}),
+		door.Guard(adminHandler(cloud, log, verifier), adminDoor{}),
+	), limits)
 	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limited) }()
 	select {
 	case err := <-errc:
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -85,5 +86,50 @@ func TestAuthSDK(t *testing.T) {
 		if !errors.As(err, &ae) || !errors.As(err, &re) || ae.ErrorCode() != tc.code || re.HTTPStatusCode() != 400 {
 			t.Errorf("%s/%s: %v, want HTTP 400 %s", tc.key, tc.secret, err, tc.code)
 		}
+	}
+}
+
+// TestUnknownRegion: a credential scope naming a region ECS does not serve is
+// refused before the operation, with keys or without, as AWS's front end
+// refuses a request scoped to another region.
+func TestUnknownRegion(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for name, opts := range map[string][]Option{
+		"without keys": nil,
+		"with keys":    {WithVerifier(awsauth.NewKeys(map[string]string{"AKIDGOOD": "s3cret"}))},
+	} {
+		ts := newTestServer(t, opts...)
+		client := func(region string) *ecs.Client {
+			return ecs.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIDGOOD", "s3cret", ""),
+				BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1})
+		}
+		_, err := client("mars-north-1").CreateCluster(ctx, &ecs.CreateClusterInput{})
+		var ae smithy.APIError
+		var re *smithyhttp.ResponseError
+		if !errors.As(err, &ae) || !errors.As(err, &re) || re.HTTPStatusCode() != 400 || ae.ErrorCode() != "InvalidSignatureException" ||
+			ae.ErrorMessage() != "Credential should be scoped to a valid region, not 'mars-north-1'. " {
+			t.Errorf("%s: %v, want HTTP 400 InvalidSignatureException", name, err)
+		}
+		if len(ts.stub.regions) > 0 {
+			t.Errorf("%s: the operation ran in %v", name, ts.stub.regions)
+		}
+		if _, err := client("eu-south-2").CreateCluster(ctx, &ecs.CreateClusterInput{}); err != nil {
+			t.Errorf("%s, a region ECS serves: %v", name, err)
+		}
+	}
+}
+
+// TestFrontDoorRefusals: the front door's refusals are ECS's JSON errors.
+func TestFrontDoorRefusals(t *testing.T) {
+	w := httptest.NewRecorder()
+	FrontDoor{}.Forbidden(w, httptest.NewRequest("POST", "/", nil), "no pages")
+	if w.Code != 403 || w.Body.String() != `{"__type":"AccessDeniedException","message":"no pages"}` || w.Header().Get("Content-Type") != contentType {
+		t.Errorf("Forbidden: %d %s %v", w.Code, w.Body, w.Header())
+	}
+	w = httptest.NewRecorder()
+	FrontDoor{}.Unauthenticated(w, httptest.NewRequest("POST", "/", nil), &awsauth.Error{Refusal: awsauth.UnknownKey, Message: awsauth.MsgUnknownKey})
+	if w.Code != 400 || w.Body.String() != `{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}` {
+		t.Errorf("Unauthenticated: %d %s", w.Code, w.Body)
 	}
 }

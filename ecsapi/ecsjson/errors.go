@@ -9,6 +9,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 )
 
 // apiError is an error as the client receives it: HTTP status, the __type and
@@ -133,4 +134,22 @@ func marshalError(e *apiError) []byte {
 	}
 	b, _ := marshal(v) // strings only: cannot fail
 	return b
+}
+
+// FrontDoor words the refusals of vpcsim's front door (package frontdoor) as
+// ECS words its own.
+type FrontDoor struct{}
+
+// Forbidden answers 403 AccessDeniedException, the exception the ECS model
+// has for a caller that may not make the call.
+func (FrontDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
+	e := serviceError(http.StatusForbidden, "AccessDeniedException", msg)
+	writeJSON(w, awsauth.NewRequestID(), e.Status, marshalError(e))
+}
+
+// Unauthenticated answers a signature refused on its header as ECS does (see
+// errAuth).
+func (FrontDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
+	e := errAuth(err)
+	writeJSON(w, awsauth.NewRequestID(), e.Status, marshalError(e))
 }

@@ -202,6 +202,11 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 			return nil, errAuth(err)
 		}
 	}
+	// A credential scope may name only a region ECS serves, signatures
+	// verified or not, as AWS's front end answers one scoped elsewhere.
+	if a, err := awsauth.FromRequest(r); err == nil && !ecsapi.KnownRegion(a.Credential.Region) {
+		return nil, errAuth(awsauth.RegionRefused(a.Credential.Region))
+	}
 	act, ok := h.actions[op]
 	if !ok {
 		return nil, errUnsupported(op)

@@ -92,16 +92,48 @@ func refuse(r Refusal, format string, args ...any) *Error {
 // error of v becomes a Mismatch that wraps it. payload is the request body,
 // already read.
 func Authenticate(r *http.Request, payload []byte, v Verifier) error {
-	if _, inQuery := r.URL.Query()["X-Amz-Algorithm"]; inQuery && r.Header.Get("Authorization") != "" {
-		return refuse(Mismatch, "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
-	}
-	a, err := FromRequest(r)
-	if errors.Is(err, ErrNotSigned) {
-		return &Error{Refusal: Unsigned, Message: MsgMissingToken}
-	}
+	a, err := signature(r)
 	if err == nil {
 		err = v.Verify(r, payload, a)
 	}
+	return asRefusal(err)
+}
+
+// HeaderChecker is a Verifier that can refuse a request on its headers alone
+// (Keys is one): a server asks it before it reads the body, so that a client
+// without a known key cannot make it hold a body in memory.
+type HeaderChecker interface {
+	CheckHeader(r *http.Request, a Auth) error
+}
+
+// AuthenticateHeader is the part of Authenticate that needs no body: the
+// signature's presence and form and, when v is a HeaderChecker, what v can
+// refuse from the headers. A request it passes must still pass Authenticate
+// once its body is read.
+func AuthenticateHeader(r *http.Request, v Verifier) error {
+	a, err := signature(r)
+	if hc, ok := v.(HeaderChecker); ok && err == nil {
+		err = hc.CheckHeader(r, a)
+	}
+	return asRefusal(err)
+}
+
+// signature reads r's signature, refusing one given both in the header and in
+// the query, and none at all.
+func signature(r *http.Request) (Auth, error) {
+	if _, inQuery := r.URL.Query()["X-Amz-Algorithm"]; inQuery && r.Header.Get("Authorization") != "" {
+		return Auth{}, refuse(Mismatch, "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.")
+	}
+	a, err := FromRequest(r)
+	if errors.Is(err, ErrNotSigned) {
+		return Auth{}, &Error{Refusal: Unsigned, Message: MsgMissingToken}
+	}
+	return a, err
+}
+
+// asRefusal makes any error an *Error: a Verifier's own is a Mismatch that
+// wraps it.
+func asRefusal(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -110,6 +142,12 @@ func Authenticate(r *http.Request, payload []byte, v Verifier) error {
 		return e
 	}
 	return &Error{Refusal: Mismatch, Message: MsgMismatch, cause: err}
+}
+
+// RegionRefused is AWS's refusal of a credential scope whose region the
+// endpoint does not serve.
+func RegionRefused(region string) *Error {
+	return refuse(Mismatch, "Credential should be scoped to a valid region, not '%s'. ", region)
 }
 
 // Keys verifies SigV4 signatures against a fixed set of access keys. It is safe
@@ -131,51 +169,29 @@ func NewKeys(secrets map[string]string) *Keys {
 	return k
 }
 
+var _ HeaderChecker = (*Keys)(nil)
+
 // Verify recomputes the signature of r as SigV4 defines it (canonical request,
 // string to sign, signing key of the access key's secret) and compares it with
-// a's in constant time. It also refuses, in this order: a request without a
-// date or with a malformed one, one dated more than MaxSkew from now (or a
-// presigned one past X-Amz-Expires), one that does not sign the host (or the
-// X-Amz-Target it has), a
-// credential scope dated another day than the request, an unknown access key, a
-// body that is not the one hashed in x-amz-content-sha256, a wrong signature,
-// and a session token (vpcsim issues none). Every refusal is an *Error.
+// a's in constant time. It first refuses what CheckHeader refuses, then a body
+// that is not the one hashed in x-amz-content-sha256, a wrong signature, and
+// a session token (vpcsim issues none). Every refusal is an *Error.
+//
+// The payload hash signed is always the body's own SHA-256, as every AWS
+// service but S3 computes it: a request signed with UNSIGNED-PAYLOAD (or a
+// streaming mode) is a signature mismatch, as AWS answers it, for EC2, STS and
+// ECS sign their bodies.
 func (k *Keys) Verify(r *http.Request, payload []byte, a Auth) error {
-	when, stamp, err := requestDate(r, a)
+	stamp, secret, err := k.checkHeader(r, a)
 	if err != nil {
 		return err
 	}
-	if err := checkFresh(r, a, when, k.now().UTC()); err != nil {
-		return err
-	}
-	if !slices.Contains(a.SignedHeaders, "host") {
-		return refuse(Mismatch, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
-	}
-	// X-Amz-Target names the operation of a JSON request (ECS): unsigned, a
-	// captured request could be replayed as another operation on the same
-	// body. Every SDK signs it; vpcsim insists.
-	if r.Header.Get("X-Amz-Target") != "" && !slices.Contains(a.SignedHeaders, "x-amz-target") {
-		return refuse(Mismatch, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
-	}
-	if day := stamp[:min(8, len(stamp))]; a.Credential.Date != day {
-		return refuse(Mismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'. ", a.Credential.Date, day, stamp)
-	}
-	secret, ok := k.secrets[a.Credential.AccessKey]
-	if !ok {
-		return &Error{Refusal: UnknownKey, Message: MsgUnknownKey}
-	}
 	bodyHash := hexSHA256(payload)
-	payloadHash := r.Header.Get("X-Amz-Content-Sha256")
-	switch {
-	case payloadHash == "":
-		payloadHash = bodyHash
-	case isSHA256Hex(payloadHash) && !strings.EqualFold(payloadHash, bodyHash):
+	if h := r.Header.Get("X-Amz-Content-Sha256"); isSHA256Hex(h) && !strings.EqualFold(h, bodyHash) {
 		// The client hashed another body than the one that arrived.
 		return &Error{Refusal: Mismatch, Message: MsgMismatch}
 	}
-	// Anything else (UNSIGNED-PAYLOAD) is signed as the client wrote it: the
-	// client chose not to sign the body.
-	canonical := CanonicalRequest(r, a, payloadHash)
+	canonical := CanonicalRequest(r, a, bodyHash)
 	toSign := StringToSign(stamp, a.Credential, canonical)
 	if !SignatureEqual(Signature(secret, a.Credential, toSign), a.Signature) {
 		// The canonical request holds no secret: the Authorization header is
@@ -186,6 +202,45 @@ func (k *Keys) Verify(r *http.Request, payload []byte, a Auth) error {
 		return &Error{Refusal: UnknownKey, Message: MsgUnknownKey}
 	}
 	return nil
+}
+
+// CheckHeader refuses, in this order and without the body: a request without
+// a date or with a malformed one, one dated more than MaxSkew from now (or a
+// presigned one past X-Amz-Expires), one that does not sign the host (or the
+// X-Amz-Target it has), a credential scope dated another day than the
+// request, and an unknown access key. Verify makes the same checks first.
+func (k *Keys) CheckHeader(r *http.Request, a Auth) error {
+	_, _, err := k.checkHeader(r, a)
+	return err
+}
+
+// checkHeader is CheckHeader, returning the request's date as the string to
+// sign carries it and the access key's secret.
+func (k *Keys) checkHeader(r *http.Request, a Auth) (stamp, secret string, err error) {
+	when, stamp, err := requestDate(r, a)
+	if err != nil {
+		return "", "", err
+	}
+	if err := checkFresh(r, a, when, k.now().UTC()); err != nil {
+		return "", "", err
+	}
+	if !slices.Contains(a.SignedHeaders, "host") {
+		return "", "", refuse(Mismatch, "'Host' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	// X-Amz-Target names the operation of a JSON request (ECS): unsigned, a
+	// captured request could be replayed as another operation on the same
+	// body. Every SDK signs it; vpcsim insists.
+	if r.Header.Get("X-Amz-Target") != "" && !slices.Contains(a.SignedHeaders, "x-amz-target") {
+		return "", "", refuse(Mismatch, "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.")
+	}
+	if day := stamp[:min(8, len(stamp))]; a.Credential.Date != day {
+		return "", "", refuse(Mismatch, "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'. ", a.Credential.Date, day, stamp)
+	}
+	secret, ok := k.secrets[a.Credential.AccessKey]
+	if !ok {
+		return "", "", &Error{Refusal: UnknownKey, Message: MsgUnknownKey}
+	}
+	return stamp, secret, nil
 }
 
 // requestDate reads the date a request was signed at: X-Amz-Date (the query's,

@@ -257,7 +257,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}()
 	params, payload, perr := h.readParams(w, r)
 	act := params.Get("Action")
-	sts := params.Get("Version") == stsVersion || awsauth.Service(r) == "sts"
+	sts := isSTS(r, params)
 
 	var body []byte
 	var err error
@@ -269,12 +269,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		e := toAPIError(ctx, h.log, act, err)
-		status = e.Status
-		if sts {
-			body = marshalSTSError(e, reqID)
-		} else {
-			body = marshalError(e, reqID)
-		}
+		status, body = e.Status, marshalErrorOf(e, reqID, sts)
 	}
 	writeXML(w, status, body)
 	h.log.DebugContext(ctx, "ec2query", "action", act, "status", status, "requestId", reqID, "took", h.now().Sub(start))
