@@ -31,6 +31,10 @@ type Cloud struct {
 	// bg tracks instance transitions running in the background.
 	bg sync.WaitGroup
 
+	// beforeFilter, set by tests only, runs as a Describe call starts matching
+	// its filters, after it released the model lock.
+	beforeFilter func()
+
 	// mu guards the model below.
 	mu        sync.Mutex
 	seq       int64

@@ -254,33 +254,17 @@ func (c *Cloud) eniLocked(s Scope, id string) (*ENI, error) {
 	return e, nil
 }
 
-// DescribeNetworkInterfaces lists the region's ENIs: those named (all must exist), filtered.
+// DescribeNetworkInterfaces lists the region's ENIs: those named (all must
+// exist), filtered. An unknown filter name is refused even when no ENI is left
+// to match.
 func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, s Scope, ids []string, f []Filter) ([]ENI, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	if err := checkFilters(f, func(name string) ([]string, bool) { return c.eniFilterLocked(&ENI{}, name) }); err != nil {
-		return nil, err // refused even when no ENI is left to match
-	}
-	list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
-		func() []*ENI {
-			return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
-		})
-	if err != nil {
-		return nil, err
-	}
-	var out []ENI
-	for _, e := range list {
-		ok, err := matchAll(f, e.Tags, func(name string) ([]string, bool) { return c.eniFilterLocked(e, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, copyENI(e))
-		}
-	}
-	return out, nil
+	return describeFiltered(ctx, c, s, f, func() ([]ENI, error) {
+		list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
+			func() []*ENI {
+				return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
+			})
+		return copies(list, err, copyENI)
+	}, func(e *ENI) []Tag { return e.Tags }, c.eniFilterLocked)
 }
 
 func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {

@@ -481,6 +481,7 @@ func (c *Cloud) instanceLocked(s Scope, id string) (*Instance, error) {
 func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 	var out []*Instance
 	var missing []string
+	seen := map[*Instance]bool{}
 	for _, id := range ids {
 		inst, err := c.instanceLocked(s, id)
 		if e, ok := AsAPIError(err); ok && e.Code == "InvalidInstanceID.NotFound" {
@@ -490,7 +491,8 @@ func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !slices.Contains(out, inst) {
+		if !seen[inst] {
+			seen[inst] = true
 			out = append(out, inst)
 		}
 	}
@@ -517,37 +519,23 @@ func (c *Cloud) purgeLocked() {
 	}
 }
 
-// DescribeInstances lists the region's instances: those named (all must exist), filtered.
+// DescribeInstances lists the region's instances: those named (all must
+// exist), filtered. An unknown filter name is refused even when no instance is
+// left to match.
 func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f []Filter) ([]Instance, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	c.purgeLocked()
-	if err := checkFilters(f, func(name string) ([]string, bool) { return c.instanceFilterLocked(&Instance{}, name) }); err != nil {
-		return nil, err // refused even when no instance is left to match
-	}
-	var list []*Instance
-	if len(ids) > 0 {
-		var err error
-		if list, err = c.instancesLocked(s, ids); err != nil {
-			return nil, err
+	return describeFiltered(ctx, c, s, f, func() ([]Instance, error) {
+		c.purgeLocked()
+		var list []*Instance
+		if len(ids) > 0 {
+			var err error
+			if list, err = c.instancesLocked(s, ids); err != nil {
+				return nil, err
+			}
+		} else {
+			list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
 		}
-	} else {
-		list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
-	}
-	var out []Instance
-	for _, inst := range list {
-		snap := c.copyInstanceLocked(inst)
-		ok, err := matchAll(f, inst.Tags, func(name string) ([]string, bool) { return c.instanceFilterLocked(&snap, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, snap)
-		}
-	}
-	return out, nil
+		return copies(list, nil, c.copyInstanceLocked)
+	}, func(inst *Instance) []Tag { return inst.Tags }, c.instanceFilterLocked)
 }
 
 func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, bool) {

@@ -151,28 +151,13 @@ func (c *Cloud) vpcLocked(s Scope, id string) (*VPC, error) {
 
 // DescribeVpcs lists the region's VPCs: those named (all must exist), filtered.
 func (c *Cloud) DescribeVpcs(ctx context.Context, s Scope, ids []string, f []Filter) ([]VPC, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
-		func() []*VPC {
-			return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
-		})
-	if err != nil {
-		return nil, err
-	}
-	var out []VPC
-	for _, v := range list {
-		ok, err := matchAll(f, v.Tags, func(name string) ([]string, bool) { return vpcFilter(v, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, copyVPC(v))
-		}
-	}
-	return out, nil
+	return describeFiltered(ctx, c, s, f, func() ([]VPC, error) {
+		list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
+			func() []*VPC {
+				return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
+			})
+		return copies(list, err, copyVPC)
+	}, func(v *VPC) []Tag { return v.Tags }, vpcFilter)
 }
 
 func vpcFilter(v *VPC, name string) ([]string, bool) {
@@ -217,6 +202,18 @@ func pick[T any](ids []string, get func(string) (*T, error), all func() []*T) ([
 			return nil, err
 		}
 		out = append(out, v)
+	}
+	return out, nil
+}
+
+// copies copies what a list found, for a Describe call's answer.
+func copies[R, T any](list []*R, err error, cp func(*R) T) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(list))
+	for i, r := range list {
+		out[i] = cp(r)
 	}
 	return out, nil
 }
