@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // Cloud is the EC2 (VPC part) of one account, across regions. Every operation
@@ -23,6 +24,7 @@ type Cloud struct {
 	now           clock
 	log           *slog.Logger
 	keptHosts     []string
+	quotas        quota.Limits
 
 	// hookMu guards hooks, called without mu held.
 	hookMu sync.Mutex

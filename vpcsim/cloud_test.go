@@ -15,10 +15,10 @@ type testCloud struct {
 	store *MemStore
 }
 
-func newTestCloud(t *testing.T) *testCloud {
+func newTestCloud(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
 	dp, st := NewFakeDataplane(), NewMemStore()
-	c, err := New(context.Background(), st, dp)
+	c, err := New(context.Background(), st, dp, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // eniRequest is a validated request for a new ENI, from CreateNetworkInterface or
@@ -67,8 +69,8 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 // None given means the VPC's default group.
 func (c *Cloud) checkGroupsLocked(s Scope, vpcID string, ids []string) ([]string, error) {
 	ids = slices.Compact(slices.Clone(ids))
-	if len(ids) > maxGroupsPerENI {
-		return nil, Errorf("SecurityGroupsPerInterfaceLimitExceeded", "You have exceeded the maximum number of security groups allowed per network interface.")
+	if err := c.checkQuota(quota.SecurityGroupsPerInterface, len(ids)); err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		g, err := c.groupLocked(s, GroupRef{ID: id})
@@ -205,6 +207,12 @@ const requesterAccount = "578734482556"
 
 // addENIsLocked stores new ENIs and makes their veths; on any failure none remain.
 func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
+	if len(enis) > 0 {
+		region := enis[0].Region
+		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.enis, func(e *ENI) bool { return e.Region == region })); err != nil {
+			return err
+		}
+	}
 	var made []*ENI
 	undo := func(ctx context.Context) error {
 		var errs []error

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // kindFlowLog is the store's document kind of flow logs.
@@ -130,6 +132,10 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 		if c.flowLogExistsLocked(id, spec.log) {
 			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, Errorf("FlowLogAlreadyExists",
 				"Error. There is an existing Flow Log with the same configuration and log destination.")))
+			continue
+		}
+		if err := c.checkQuota(quota.FlowLogs, 1+countWhere(c.flowLogs.byID, func(f *FlowLog) bool { return f.Region == s.Region })); err != nil {
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, err))
 			continue
 		}
 		f := spec.log

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // defaultInstanceType is what RunInstances launches when no type is named, as EC2 does.
@@ -18,9 +19,6 @@ const defaultInstanceType = "m1.small"
 
 // maxUserData is EC2's limit on decoded user data.
 const maxUserData = 16384
-
-// maxInstances is the account's instance limit, as DescribeAccountAttributes reports it.
-const maxInstances = 20
 
 // terminatedKept is how long a terminated instance stays describable, as in EC2.
 const terminatedKept = time.Hour
@@ -174,10 +172,10 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 			alive++
 		}
 	}
-	if alive+in.MinCount > maxInstances {
-		return nil, Errorf("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", alive+in.MinCount, maxInstances)
+	if err := c.checkQuota(quota.Instances, alive+in.MinCount); err != nil {
+		return nil, err
 	}
-	in.MaxCount = min(in.MaxCount, maxInstances-alive)
+	in.MaxCount = min(in.MaxCount, c.quotas.Of(quota.Instances)-alive)
 	reservation := newID("r")
 	taken := map[netip.Addr]bool{}
 	var plans []launchPlan

@@ -5,12 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
 
-// Security group limits, as AWS sets them by default.
-const (
-	maxRulesPerDirection = 60
-	maxGroupsPerENI      = 5
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func (c *Cloud) newDefaultGroupLocked(v *VPC) *SecurityGroup {
@@ -71,6 +67,9 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 		if g.VPCID == v.ID && g.Name == in.Name {
 			return SecurityGroup{}, Errorf("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.Name, v.ID)
 		}
+	}
+	if err := c.checkQuota(quota.SecurityGroups, 1+countWhere(c.groups, func(g *SecurityGroup) bool { return g.Region == s.Region })); err != nil {
+		return SecurityGroup{}, err
 	}
 	g := &SecurityGroup{
 		ID: newID("sg"), Region: s.Region, OwnerID: c.account, VPCID: v.ID,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *Subnet {
@@ -50,6 +51,12 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
 		}
+	}
+	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
+		return Subnet{}, err
+	}
+	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
+		return Subnet{}, err
 	}
 	z, err := c.pickZone(s.Region, in.AZ, in.AZID)
 	if err != nil {

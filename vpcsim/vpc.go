@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // Default VPC layout of a fresh account: 172.31.0.0/16 with a /20 per zone.
@@ -109,6 +111,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 		return VPC{}, err
 	}
 	defer c.mu.Unlock()
+	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.vpcs, func(v *VPC) bool { return v.Region == s.Region })); err != nil {
+		return VPC{}, err
+	}
 	v := c.newVPCLocked(s.Region, cidr)
 	if in.InstanceTenancy != "" {
 		v.InstanceTenancy = in.InstanceTenancy

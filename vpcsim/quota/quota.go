@@ -49,28 +49,63 @@ type Quota struct {
 	// AWS is a fresh AWS account's default, 0 where AWS has no such quota: the
 	// aws profile then keeps Local.
 	AWS int
-	// Error is what a call that would go beyond the bound answers.
-	Error string
+	// Code and Message are what a call that would go beyond the bound answers:
+	// the error code (for ECS its exception; "RunTask failure" puts Message in
+	// RunTask's failures) and AWS's words, where {total} and {limit} stand
+	// for the count asked for and the bound.
+	Code, Message string
 }
 
-// Table is every quota, in the README's order.
+// Table is every quota, in the README's order. Messages marked (unverified)
+// in the comments were not found in an AWS source; they follow AWS's style.
 var Table = []Quota{
-	{VPCs, "VPCs per region (the default VPC counts)", 500, 5, "VpcLimitExceeded"},
-	{SubnetsPerVPC, "subnets per VPC", 200, 200, "SubnetLimitExceeded"},
-	{Subnets, "subnets per region", 2000, 0, "SubnetLimitExceeded"},
-	{NetworkInterfaces, "network interfaces per region (task and instance ENIs count)", 5000, 5000, "NetworkInterfaceLimitExceeded"},
-	{SecurityGroups, "security groups per region (default groups count)", 5000, 2500, "SecurityGroupLimitExceeded"},
-	{RulesPerSecurityGroup, "inbound, and outbound, rules per security group", 200, 60, "RulesPerSecurityGroupLimitExceeded"},
-	{SecurityGroupsPerInterface, "security groups per network interface", 5, 5, "SecurityGroupsPerInterfaceLimitExceeded"},
-	{Instances, "instances per region, not terminated", 500, 20, "InstanceLimitExceeded"},
-	{FlowLogs, "flow logs per region", 1000, 0, "FlowLogsLimitExceeded"},
-	{Clusters, "ECS clusters per region, ACTIVE", 1000, 10000, "ClientException"},
-	{ContainerInstancesPerCluster, "container instances per cluster, not INACTIVE", 5000, 5000, "ClientException"},
-	{RevisionsPerFamily, "task definition revisions per family", 1000000, 1000000, "LimitExceededException"},
-	{TaskDefinitionBytes, "bytes of task definitions per region, every revision kept", 128 << 20, 0, "LimitExceededException"},
-	{Tasks, "ECS tasks per region, until an hour after they stop", 2000, 0, "RunTask failure"},
-	{FargateTasks, "Fargate tasks per region, not stopped", 1000, 1000, "RunTask failure"},
+	{VPCs, "VPCs per region (the default VPC counts)", 500, 5,
+		"VpcLimitExceeded", "The maximum number of VPCs has been reached."},
+	{SubnetsPerVPC, "subnets per VPC", 200, 200,
+		"SubnetLimitExceeded", "The maximum number of subnets has been reached."},
+	{Subnets, "subnets per region", 2000, 0,
+		"SubnetLimitExceeded", "The maximum number of subnets has been reached."},
+	// (unverified) the message.
+	{NetworkInterfaces, "network interfaces per region (task and instance ENIs count)", 5000, 5000,
+		"NetworkInterfaceLimitExceeded", "The maximum number of network interfaces has been reached."},
+	// (unverified) the message.
+	{SecurityGroups, "security groups per region (default groups count)", 5000, 2500,
+		"SecurityGroupLimitExceeded", "The maximum number of security groups has been reached."},
+	{RulesPerSecurityGroup, "inbound, and outbound, rules per security group", 200, 60,
+		"RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached."},
+	// (unverified) the message.
+	{SecurityGroupsPerInterface, "security groups per network interface", 5, 5,
+		"SecurityGroupsPerInterfaceLimitExceeded", "You have exceeded the maximum number of security groups allowed per network interface."},
+	{Instances, "instances per region, not terminated", 500, 20,
+		"InstanceLimitExceeded", "You have requested more instances ({total}) than your current instance limit of {limit} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit."},
+	// (unverified) the message.
+	{FlowLogs, "flow logs per region", 1000, 0,
+		"FlowLogsLimitExceeded", "The maximum number of flow logs has been reached."},
+	// (unverified) the exception and the message.
+	{Clusters, "ECS clusters per region, ACTIVE", 1000, 10000,
+		"ClientException", "The maximum number of clusters has been reached."},
+	// (unverified) the exception and the message.
+	{ContainerInstancesPerCluster, "container instances per cluster, not INACTIVE", 5000, 5000,
+		"ClientException", "The maximum number of container instances in the cluster has been reached."},
+	// The message is the exception's, as ECS's API reference words it.
+	{RevisionsPerFamily, "task definition revisions per family", 1000000, 1000000,
+		"LimitExceededException", "The limit for the resource was exceeded."},
+	{TaskDefinitionBytes, "bytes of task definitions per region, every revision kept", 128 << 20, 0,
+		"LimitExceededException", "The limit for the resource was exceeded."},
+	{Tasks, "ECS tasks per region, until an hour after they stop", 2000, 0,
+		"RunTask failure", "You've reached the limit on the number of tasks you can run concurrently"},
+	{FargateTasks, "Fargate tasks per region, not stopped", 1000, 1000,
+		"RunTask failure", "You've reached the limit on the number of tasks you can run concurrently"},
 }
+
+// Exceeded is the refusal of a call that would go beyond a quota: the code
+// and message the API answers, which each domain renders as its own error.
+type Exceeded struct {
+	Name          Name
+	Code, Message string
+}
+
+func (e *Exceeded) Error() string { return e.Code + ": " + e.Message }
 
 // The profiles.
 const (
@@ -150,6 +185,22 @@ func (l Limits) Of(name Name) int {
 
 // Over reports whether total resources would go beyond the quota.
 func (l Limits) Over(name Name, total int) bool { return total > l.Of(name) }
+
+// Check refuses total resources (those there, and those a call adds) beyond
+// the quota, with AWS's code and words. Where the bound is not AWS's default,
+// the message says so and how to set it.
+func (l Limits) Check(name Name, total int) *Exceeded {
+	if !l.Over(name, total) {
+		return nil
+	}
+	q, _ := row(name)
+	limit := l.Of(name)
+	msg := strings.NewReplacer("{total}", strconv.Itoa(total), "{limit}", strconv.Itoa(limit)).Replace(q.Message)
+	if limit != q.AWS {
+		msg += fmt.Sprintf(" (vpcsim's quota %s is %d: serve --quota %s=N sets it)", name, limit, name)
+	}
+	return &Exceeded{Name: name, Code: q.Code, Message: msg}
+}
 
 // ProfileName is the profile the bounds start from.
 func (l Limits) ProfileName() string {

@@ -26,7 +26,7 @@ func TestProfiles(t *testing.T) {
 		if aws.Of(q.Name) != want {
 			t.Errorf("%s: aws gives %d, want %d", q.Name, aws.Of(q.Name), want)
 		}
-		if q.Local <= 0 || q.Error == "" || q.What == "" {
+		if q.Local <= 0 || q.Code == "" || q.Message == "" || q.What == "" {
 			t.Errorf("%s: every quota needs a local bound, an error and a description: %+v", q.Name, q)
 		}
 	}
@@ -66,5 +66,31 @@ func TestParseOverrides(t *testing.T) {
 	}
 	if _, err := Parse("local", "nope=3"); err == nil || !strings.Contains(err.Error(), "vpcs") {
 		t.Errorf("an unknown quota's error lists the quotas: %v", err)
+	}
+}
+
+// TestCheck: a refusal has AWS's code and words; where the bound in effect is
+// not AWS's, the message says which quota of vpcsim's it hit and how to set it.
+func TestCheck(t *testing.T) {
+	aws, _ := Profile("aws")
+	if e := aws.Check(VPCs, 5); e != nil {
+		t.Errorf("5 VPCs of 5: %v", e)
+	}
+	e := aws.Check(VPCs, 6)
+	if e == nil || e.Code != "VpcLimitExceeded" || e.Message != "The maximum number of VPCs has been reached." || e.Name != VPCs {
+		t.Errorf("6 VPCs of AWS's 5: %+v", e)
+	}
+	e = aws.Check(Instances, 21)
+	if e == nil || e.Code != "InstanceLimitExceeded" || !strings.HasPrefix(e.Message, "You have requested more instances (21) than your current instance limit of 20 allows") {
+		t.Errorf("21 instances of AWS's 20: %+v", e)
+	}
+	var local Limits
+	e = local.Check(VPCs, 501)
+	if e == nil || e.Message != "The maximum number of VPCs has been reached. (vpcsim's quota vpcs is 500: serve --quota vpcs=N sets it)" {
+		t.Errorf("501 VPCs of the local 500: %+v", e)
+	}
+	// vpcsim's own caps stay in the aws profile, and say they are vpcsim's.
+	if e = aws.Check(Tasks, 2001); e == nil || !strings.Contains(e.Message, "vpcsim's quota tasks is 2000") {
+		t.Errorf("2001 tasks in the aws profile: %+v", e)
 	}
 }
