@@ -25,6 +25,7 @@ type Cloud struct {
 	log           *slog.Logger
 	keptHosts     []string
 	quotas        quota.Limits
+	connectPublic bool // see WithConnectPublic
 
 	// hookMu guards hooks, called without mu held.
 	hookMu sync.Mutex
@@ -97,6 +98,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 		return nil, err
 	}
 	c.mu.Lock()
+	c.disconnectRefusedLocked()
 	topo := c.topologyLocked()
 	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	c.mu.Unlock()

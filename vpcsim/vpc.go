@@ -96,7 +96,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	if err != nil {
 		return VPC{}, err
 	}
-	if cidr.Bits() < 16 || cidr.Bits() > 28 {
+	if cidr.Bits() < 16 || cidr.Bits() > 28 || within(cidr, refusedVPCRanges) {
 		return VPC{}, Errorf("InvalidVpc.Range", "The CIDR '%s' is invalid.", in.CIDRBlock)
 	}
 	switch in.InstanceTenancy {
