@@ -40,9 +40,10 @@ func checkFilterLimits(filters []Filter) error {
 // query is one Describe call's filters once checked: within EC2's bounds, and
 // every name one the resource type has a filter of (see describeFiltered).
 type query struct {
-	filters []Filter
-	names   []string // the distinct names, in the order given
-	index   []int    // filters[i] reads names[index[i]]
+	filters  []Filter
+	patterns [][]*glob // filters[i]'s values, compiled
+	names    []string  // the distinct names, in the order given
+	index    []int     // filters[i] reads names[index[i]]
 }
 
 // newQuery checks filters; values answers a name the resource type has (its
@@ -54,8 +55,11 @@ func newQuery(filters []Filter, values func(name string) ([]string, bool)) (*que
 	if err := checkFilters(filters, values); err != nil {
 		return nil, err
 	}
-	q := &query{filters: filters, index: make([]int, len(filters))}
+	q := &query{filters: filters, index: make([]int, len(filters)), patterns: make([][]*glob, len(filters))}
 	for i, f := range filters {
+		for _, v := range f.Values {
+			q.patterns[i] = append(q.patterns[i], compileGlob(chars(v)))
+		}
 		j := slices.Index(q.names, f.Name)
 		if j < 0 {
 			j = len(q.names)
@@ -66,27 +70,31 @@ func newQuery(filters []Filter, values func(name string) ([]string, bool)) (*que
 	return q, nil
 }
 
-// capture copies what a resource has for each of the query's names, so that
-// the copy can be matched without the lock values reads under.
-func (q *query) capture(tags []Tag, values func(name string) ([]string, bool)) [][]string {
+// capture copies what a resource has for each of the query's names, as
+// characters ready to match, so that the copy can be matched without the lock
+// values reads under.
+func (q *query) capture(tags []Tag, values func(name string) ([]string, bool)) [][][]rune {
 	if len(q.names) == 0 {
 		return nil
 	}
-	out := make([][]string, len(q.names))
+	out := make([][][]rune, len(q.names))
 	for i, name := range q.names {
 		have, known := tagValues(name, tags)
 		if !known {
 			have, _ = values(name)
 		}
-		out[i] = slices.Clone(have)
+		for _, h := range have {
+			out[i] = append(out[i], chars(h))
+		}
 	}
 	return out
 }
 
-// matches reports whether captured values pass every filter.
-func (q *query) matches(have [][]string) bool {
-	for i, f := range q.filters {
-		if !anyMatch(f.Values, have[q.index[i]]) {
+// matches reports whether captured values pass every filter: for each, one of
+// the values of its name matches one of its patterns.
+func (q *query) matches(have [][][]rune) bool {
+	for i := range q.filters {
+		if !anyMatch(q.patterns[i], have[q.index[i]]) {
 			return false
 		}
 	}
@@ -104,7 +112,7 @@ func describeFiltered[T any](ctx context.Context, c *Cloud, s Scope, f []Filter,
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
-	q, items, have, err := func() (*query, []T, [][][]string, error) {
+	q, items, have, err := func() (*query, []T, [][][][]rune, error) {
 		defer c.mu.Unlock()
 		q, err := newQuery(f, func(name string) ([]string, bool) { return values(new(T), name) })
 		if err != nil {
@@ -114,7 +122,7 @@ func describeFiltered[T any](ctx context.Context, c *Cloud, s Scope, f []Filter,
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		have := make([][][]string, len(items))
+		have := make([][][][]rune, len(items))
 		for i := range items {
 			var t []Tag
 			if tags != nil {
@@ -204,63 +212,15 @@ func tagValues(name string, tags []Tag) ([]string, bool) {
 	return nil, false
 }
 
-func anyMatch(patterns, have []string) bool {
+func anyMatch(patterns []*glob, have [][]rune) bool {
 	for _, p := range patterns {
 		for _, h := range have {
-			if globMatch(p, h) {
+			if p.match(h) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// globMatch matches EC2 filter wildcards: * any run, ? any one character, \ escapes.
-func globMatch(pattern, s string) bool {
-	p, t := chars(pattern), chars(s)
-	// star remembers where the last * was, to backtrack to.
-	pi, ti, starP, starT := 0, 0, -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && p[pi] == '\\' && pi+1 < len(p) && p[pi+1] == t[ti]:
-			pi += 2
-			ti++
-		case pi < len(p) && p[pi] == '?':
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			starP, starT = pi, ti
-			pi++
-		case pi < len(p) && p[pi] != '\\' && p[pi] == t[ti]:
-			pi++
-			ti++
-		case starP >= 0:
-			starT++
-			pi, ti = starP+1, starT
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// chars splits s into characters to match: its runes, with each byte that is not
-// valid UTF-8 a character of its own, distinct from every rune and from the other
-// bytes ([]rune would make them all U+FFFD, so "\xff" would match "\xfe").
-func chars(s string) []rune {
-	out := make([]rune, 0, len(s))
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n == 1 {
-			r = utf8.MaxRune + 1 + rune(s[0])
-		}
-		out = append(out, r)
-		s = s[n:]
-	}
-	return out
 }
 
 func boolString(b bool) string {
