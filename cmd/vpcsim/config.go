@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // config is what serve is told by flags and VPCSIM_* environment variables;
@@ -26,6 +28,10 @@ type config struct {
 	// accessKeys (access key ID → secret) turns SigV4 verification on; it is
 	// required when listen is not a loopback address.
 	accessKeys map[string]string
+	// quotas bound what callers can make (--quotas, --quota).
+	quotas quota.Limits
+	// connectPublic lets vpcsim connect route VPCs beyond the private ranges.
+	connectPublic bool
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -40,6 +46,9 @@ func parseServeFlags(args []string) (config, error) {
 	fs.StringVar(&c.containerd, "containerd-address", env("VPCSIM_CONTAINERD_ADDRESS", ""), "socket of an existing containerd to use instead of vpcsim's own")
 	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", envBool("VPCSIM_STOP_TASKS_ON_EXIT"), "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
+	fs.BoolVar(&c.connectPublic, "connect-public", envBool("VPCSIM_CONNECT_PUBLIC"), "let `vpcsim connect` route VPCs outside 10/8, 172.16/12, 192.168/16 and 100.64/10 (addresses someone else has on the internet)")
+	profile := fs.String("quotas", env("VPCSIM_QUOTAS", quota.ProfileLocal), "bounds on resources: local (protect this machine) or aws (a fresh AWS account's default quotas)")
+	overrides := fs.String("quota", env("VPCSIM_QUOTA", ""), "NAME=N[,NAME=N...]: set single quotas on top of --quotas (see the README's table)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
@@ -49,6 +58,11 @@ func parseServeFlags(args []string) (config, error) {
 	if fs.NArg() > 0 {
 		return c, usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
+	quotas, err := quota.Parse(*profile, *overrides)
+	if err != nil {
+		return c, usageError{"--quotas/--quota: " + err.Error()}
+	}
+	c.quotas = quotas
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.connect = append(c.connect, id)

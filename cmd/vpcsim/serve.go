@@ -82,7 +82,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cloud, err := vpcsim.New(ctx, db, dp, vpcsim.WithKeptHosts(taskHosts),
 		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
-		vpcsim.WithFlowLogDir(filepath.Join(cfg.dataDir, "flowlogs")))
+		vpcsim.WithFlowLogDir(filepath.Join(cfg.dataDir, "flowlogs")),
+		vpcsim.WithQuotas(cfg.quotas), vpcsim.WithConnectPublic(cfg.connectPublic))
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func serve(ctx context.Context, args []string) error {
 		rt = crt
 	}
 	netnsOf := func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }
-	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf)}
+	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf), ecsapi.WithQuotas(cfg.quotas)}
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
 		listen := func(host string) (net.Listener, error) {
@@ -145,7 +146,8 @@ func serve(ctx context.Context, args []string) error {
 		Handler:           newMux(ec2query.NewHandler(cloud, log, queryAuth...), ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), adminHandler(cloud, log)),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)
+	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account,
+		"quotas", cfg.quotas.ProfileName())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

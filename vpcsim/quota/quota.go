@@ -71,7 +71,7 @@ var Table = []Quota{
 	// (unverified) the message.
 	{SecurityGroups, "security groups per region (default groups count)", 5000, 2500,
 		"SecurityGroupLimitExceeded", "The maximum number of security groups has been reached."},
-	{RulesPerSecurityGroup, "inbound, and outbound, rules per security group", 200, 60,
+	{RulesPerSecurityGroup, "rules per security group, inbound and outbound each", 200, 60,
 		"RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached."},
 	// (unverified) the message.
 	{SecurityGroupsPerInterface, "security groups per network interface", 5, 5,
@@ -90,7 +90,7 @@ var Table = []Quota{
 	// The message is the exception's, as ECS's API reference words it.
 	{RevisionsPerFamily, "task definition revisions per family", 1000000, 1000000,
 		"LimitExceededException", "The limit for the resource was exceeded."},
-	{TaskDefinitionBytes, "bytes of task definitions per region, every revision kept", 128 << 20, 0,
+	{TaskDefinitionBytes, "bytes of task definitions per region (as JSON; every revision kept counts)", 128 << 20, 0,
 		"LimitExceededException", "The limit for the resource was exceeded."},
 	{Tasks, "ECS tasks per region, until an hour after they stop", 2000, 0,
 		"RunTask failure", "You've reached the limit on the number of tasks you can run concurrently"},
