@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,26 +39,4 @@ func thousands(n int) string {
 
 // TestReadmeQuotas keeps README.md's quota table true to quota.Table
 // (go test ./cmd/vpcsim -run TestReadmeQuotas -update rewrites it).
-func TestReadmeQuotas(t *testing.T) {
-	const begin, end = "<!-- quotas:begin -->\n", "<!-- quotas:end -->"
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	readme := string(raw)
-	i, j := strings.Index(readme, begin), strings.Index(readme, end)
-	if i < 0 || j < i {
-		t.Fatal("README.md has no quotas markers")
-	}
-	want := quotaTable()
-	if readme[i+len(begin):j] == want {
-		return
-	}
-	if !*update {
-		t.Fatal("README.md's quota table differs from quota.Table: run go test ./cmd/vpcsim -run TestReadmeQuotas -update")
-	}
-	readme = readme[:i+len(begin)] + want + readme[j:]
-	if err := os.WriteFile("../../README.md", []byte(readme), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
+func TestReadmeQuotas(t *testing.T) { keepReadmeSection(t, "quotas", quotaTable()) }
