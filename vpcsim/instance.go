@@ -176,6 +176,13 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 		return nil, err
 	}
 	in.MaxCount = min(in.MaxCount, c.quotas.Of(quota.Instances)-alive)
+	// The ENIs each instance makes count against their own quota: as many
+	// instances as they leave room for, at least MinCount (addENIsLocked
+	// refuses the launch when those do not fit).
+	if made := len(specs) - countExisting(specs); made > 0 {
+		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.enis, func(e *ENI) bool { return e.Region == s.Region })
+		in.MaxCount = max(in.MinCount, min(in.MaxCount, room/made))
+	}
 	reservation := newID("r")
 	taken := map[netip.Addr]bool{}
 	var plans []launchPlan
@@ -191,6 +198,17 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 		plans = append(plans, p)
 	}
 	return plans, nil
+}
+
+// countExisting counts the specs that attach an existing ENI rather than make one.
+func countExisting(specs []InstanceENISpec) int {
+	n := 0
+	for _, spec := range specs {
+		if spec.ENIID != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func isInsufficient(err error) bool {

@@ -125,6 +125,15 @@ func TestENIQuota(t *testing.T) {
 	if len(tc.instances) != 0 || len(tc.enis) != 2 || len(tc.dp.ENIs) != 2 {
 		t.Fatalf("after the refusals: %d instances, %d ENIs (%d in the kernel)", len(tc.instances), len(tc.enis), len(tc.dp.ENIs))
 	}
+
+	// A launch of MinCount..MaxCount makes as many instances as the ENI quota
+	// leaves room for.
+	roomy := quotaCloud(t, "local", "network-interfaces=3")
+	sub = roomy.subnet(t, roomy.vpc(t, "10.0.0.0/16").ID, "10.0.1.0/24")
+	got := must[[]Instance](t)(roomy.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 5, SubnetID: sub.ID}))
+	if len(got) != 3 {
+		t.Fatalf("MinCount 1, MaxCount 5 with room for 3 ENIs launched %d", len(got))
+	}
 }
 
 func TestSecurityGroupQuotas(t *testing.T) {
