@@ -133,6 +133,7 @@ func apiCode(err error) (code, msg string) {
 // answers EC2's FilterLimitExceeded at once instead of matching them all
 // under its lock; the bounds are EC2's: 200 values, 255 characters each.
 func TestFilterLimitsEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startAPIServer(t)
 	form := url.Values{"Action": {"DescribeNetworkInterfaces"}, "Version": {"2016-11-15"}}
 	for i := 1; i <= 1500; i++ {
@@ -184,6 +185,7 @@ func TestFilterLimitsEndToEnd(t *testing.T) {
 // the default (local) profile holds hundreds, and --quota sets one bound,
 // whose refusal says how.
 func TestQuotasEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	awsServer := startAPIServer(t, "--quotas", "aws")
 	ec := ec2.NewFromConfig(sdkConfig(awsServer, "us-west-2"))
@@ -223,6 +225,7 @@ func TestQuotasEndToEnd(t *testing.T) {
 // TestTaskDefinitionSizeEndToEnd: ECS's 64 KiB task definition limit holds
 // whatever the quotas, with ECS's ClientException.
 func TestTaskDefinitionSizeEndToEnd(t *testing.T) {
+	t.Parallel()
 	s := startAPIServer(t)
 	c := ecs.NewFromConfig(sdkConfig(s, "us-west-2"))
 	ctx := context.Background()
@@ -249,6 +252,7 @@ func TestTaskDefinitionSizeEndToEnd(t *testing.T) {
 // private VPC, refuses a public one unless serve was given --connect-public,
 // and CreateVpc refuses link-local and the other ranges no VPC may hold.
 func TestConnectRangesEndToEnd(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := startAPIServer(t)
 	ec := ec2.NewFromConfig(sdkConfig(s, "us-west-2"))
