@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // clusterRec is a cluster as stored; deleted clusters stay, INACTIVE, as in ECS.
@@ -57,6 +58,15 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 	arn := s.clusterARN(sc, name)
 	if c := s.clusters[arn]; c != nil && deref(c.C.Status) == "ACTIVE" {
 		return &CreateClusterResponse{Cluster: s.renderClusterLocked(c, allClusterFields)}, nil
+	}
+	active := 1
+	for _, c := range s.clusters {
+		if c.Region == sc.Region && deref(c.C.Status) == "ACTIVE" {
+			active++
+		}
+	}
+	if e := s.quotas.Check(quota.Clusters, active); e != nil {
+		return nil, quotaErr(e)
 	}
 	settings := in.Settings
 	if len(settings) == 0 {

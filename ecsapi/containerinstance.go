@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // instanceRec is a container instance as stored: its registration. What remains
@@ -108,6 +109,15 @@ func (s *Service) registerLocked(sc Scope, inst vpcsim.Instance, cluster *string
 	c, err := s.clusterLocked(sc, cluster)
 	if err != nil {
 		return nil, err
+	}
+	members := 1
+	for _, r := range s.instances {
+		if r.ClusterARN == *c.C.ClusterArn && deref(r.CI.Status) != "INACTIVE" {
+			members++
+		}
+	}
+	if e := s.quotas.Check(quota.ContainerInstancesPerCluster, members); e != nil {
+		return nil, quotaErr(e)
 	}
 	typ, _ := vpcsim.LookupInstanceType(inst.Type)
 	cpu, mem := int32(typ.VCPUs*1024), int32(typ.MemoryMiB)

@@ -25,7 +25,7 @@ type world struct {
 	sg    vpcsim.SecurityGroup
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, opts ...Option) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{dp: vpcsim.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
@@ -33,7 +33,7 @@ func newWorld(t *testing.T) *world {
 	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp); err != nil {
 		t.Fatal(err)
 	}
-	if w.Service, err = New(ctx, w.store, w.ec2, w.rt); err != nil {
+	if w.Service, err = New(ctx, w.store, w.ec2, w.rt, opts...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.ec2.Wait(); w.Close() })

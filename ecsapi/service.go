@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // Scope is where a request runs: ECS resources are per region.
@@ -37,6 +38,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	netns   func(host string) string // a task host's namespace path, for the runtime
+	quotas  quota.Limits
 	// stepDelay spaces the lifecycle's states so that they can be observed; 0 in tests.
 	stepDelay time.Duration
 
@@ -61,6 +63,9 @@ type Service struct {
 	revisions map[string]int32        // region/family → last revision handed out
 	instances map[string]*instanceRec // by ARN
 	tasks     map[string]*taskRec     // by ARN
+	// taskDefBytes is, by region, the length of every task definition revision
+	// kept (see quota.TaskDefinitionBytes).
+	taskDefBytes map[string]int
 }
 
 // Option configures a Service.
@@ -128,6 +133,13 @@ func (s *Service) load() error {
 	)
 	if err != nil {
 		return fmt.Errorf("load the ECS model: %w", err)
+	}
+	s.taskDefBytes = map[string]int{}
+	for _, r := range s.taskDefs {
+		if r.Size == 0 { // kept before vpcsim measured them
+			r.Size = jsonLength(r.TD)
+		}
+		s.taskDefBytes[r.Region] += r.Size
 	}
 	return nil
 }

@@ -65,12 +65,16 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := checkOverrides(in.Overrides); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, err := s.clusterLocked(sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
+	s.purgeLocked() // tasks forgotten do not count against the quotas
 	if req.td, err = s.runnableTaskDefLocked(sc, deref(in.TaskDefinition), launch); err != nil {
 		return nil, err
 	}
@@ -84,6 +88,10 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	out := &RunTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
 	var placed []*taskRec
 	for range count {
+		if e := s.taskQuotaLocked(sc, launch); e != nil {
+			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
+			break
+		}
 		var inst *instanceRec
 		if launch == LaunchTypeEc2 {
 			var fails []Failure
@@ -110,6 +118,9 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	if err := checkOverrides(in.Overrides); err != nil {
+		return nil, err
+	}
 	req := placementRequest{
 		launch: LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
 		net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
@@ -126,9 +137,14 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
+	s.purgeLocked() // tasks forgotten do not count against the quotas
 	out := &StartTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
 	var placed []*taskRec
 	for _, ref := range in.ContainerInstances {
+		if e := s.taskQuotaLocked(sc, LaunchTypeEc2); e != nil {
+			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
+			break
+		}
 		inst := s.instanceLocked(sc, c, ref)
 		switch {
 		case inst == nil:

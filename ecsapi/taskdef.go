@@ -17,6 +17,8 @@ type taskDefRec struct {
 	// CPU and Memory are the task-level figures in CPU units and MiB (0 = not set).
 	CPU    int `json:"cpu"`
 	Memory int `json:"memory"`
+	// Size is the length of the registration, as ECS bounds it.
+	Size int `json:"size,omitempty"`
 }
 
 func (r *taskDefRec) family() string { return deref(r.TD.Family) }
@@ -37,10 +39,17 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
+	size, err := checkTaskDefinitionSize(in)
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := sc.Region + "/" + *in.Family
 	rev := s.revisions[key] + 1
+	if err := s.registerQuotaLocked(sc, rev, size); err != nil {
+		return nil, err
+	}
 	arn := s.arn(sc, "task-definition/"+*in.Family+":"+strconv.Itoa(int(rev)))
 	td := TaskDefinition{
 		TaskDefinitionArn: &arn, Family: in.Family, Revision: &rev, Status: TaskDefinitionStatusActive,
@@ -65,15 +74,16 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 		td.Compatibilities = append(td.Compatibilities, CompatibilityFargate)
 	}
 	td.RequiresAttributes = requiredAttributes(&td)
-	r := &taskDefRec{Region: sc.Region, Seq: s.nextSeq(), TD: td, Tags: in.Tags, CPU: cpu, Memory: mem}
+	r := &taskDefRec{Region: sc.Region, Seq: s.nextSeq(), TD: td, Tags: in.Tags, CPU: cpu, Memory: mem, Size: size}
 	var t vpcsim.Batch
 	t.Put(kindTaskDef, arn, r)
 	t.Put(kindRevision, key, revisionRec{Key: key, Last: rev})
 	s.taskDefs[arn] = r
 	s.revisions[key] = rev
 	if err := s.commitLocked(&t); err != nil {
-		return nil, err
+		return nil, err // the reload counted the bytes again
 	}
+	s.taskDefBytes[sc.Region] += size
 	return &RegisterTaskDefinitionResponse{TaskDefinition: &r.TD, Tags: in.Tags}, nil
 }
 

@@ -69,6 +69,8 @@ var cidrSeeds = []string{
 	"10.0.0.300/16", "10.0.0.0/33", "10.0.0.0/016", "010.0.0.0/16", "10.0.0.0/+16", "10.0.0.0/-1",
 	"10.0.0/16", "10.0.0.0", "10.0.0.0/", " 10.0.0.0/16", "10.0.0.0/16\x00", "::ffff:10.0.0.0/112",
 	"2001:db8::/32", "1.2.3.4%eth0/24", "0x0a.0.0.0/16", "", "/", "10.0.0.0/1_6", "１0.0.0.0/16",
+	"127.0.0.0/16", "169.254.0.0/16", "169.253.0.0/16", "224.0.0.0/16", "239.255.255.240/28", "240.0.0.0/16",
+	"0.1.0.0/16", "1.0.0.0/16", "223.255.0.0/16", "100.64.0.0/16",
 }
 
 // FuzzParseCIDR checks parseCIDR against refCIDR: the same strings are valid; a
@@ -101,9 +103,17 @@ func FuzzParseCIDR(f *testing.F) {
 	})
 }
 
+// refNoVPCRange reports whether a block lies in a range no VPC may hold: this
+// network (0/8), loopback (127/8), link-local (169.254/16), multicast and
+// reserved (224/4, 240/4). Written from the octets, without net/netip.
+func refNoVPCRange(o [4]byte) bool {
+	return o[0] == 0 || o[0] == 127 || (o[0] == 169 && o[1] == 254) || o[0] >= 224
+}
+
 // FuzzCreateVpcCIDR sends any string as CreateVpc's CidrBlock: a malformed one is
-// InvalidParameterValue, one outside /16–/28 InvalidVpc.Range (AWS-SEMANTICS §5),
-// and a refused VPC leaves nothing behind, in the model or in the kernel.
+// InvalidParameterValue, one outside /16–/28 or in a reserved range
+// InvalidVpc.Range (AWS-SEMANTICS §5), and a refused VPC leaves nothing behind,
+// in the model or in the kernel.
 func FuzzCreateVpcCIDR(f *testing.F) {
 	for _, s := range cidrSeeds {
 		f.Add(s)
@@ -127,7 +137,7 @@ func FuzzCreateVpcCIDR(f *testing.F) {
 		case !ok:
 			wantAPIError(t, fmt.Sprintf("CreateVpc(%q)", s), err, "InvalidParameterValue",
 				"Value ("+s+") for parameter cidrBlock is invalid. This is not a valid CIDR block.")
-		case bits < 16 || bits > 28:
+		case bits < 16 || bits > 28 || refNoVPCRange(o):
 			wantAPIError(t, fmt.Sprintf("CreateVpc(%q)", s), err, "InvalidVpc.Range", "The CIDR '"+s+"' is invalid.")
 		default:
 			if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // Cloud is the EC2 (VPC part) of one account, across regions. Every operation
@@ -24,6 +25,8 @@ type Cloud struct {
 	log           *slog.Logger
 	keptHosts     []string
 	keepStrays    bool
+	quotas        quota.Limits
+	connectPublic bool // see WithConnectPublic
 
 	// hookMu guards hooks, called without mu held.
 	hookMu sync.Mutex
@@ -31,6 +34,10 @@ type Cloud struct {
 
 	// bg tracks instance transitions running in the background.
 	bg sync.WaitGroup
+
+	// beforeFilter, set by tests only, runs as a Describe call starts matching
+	// its filters, after it released the model lock.
+	beforeFilter func()
 
 	// mu guards the model below.
 	mu        sync.Mutex
@@ -97,6 +104,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 		return nil, err
 	}
 	c.mu.Lock()
+	c.disconnectRefusedLocked()
 	topo := c.topologyLocked()
 	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	topo.KeepStrays = c.keepStrays

@@ -15,10 +15,10 @@ type testCloud struct {
 	store *MemStore
 }
 
-func newTestCloud(t *testing.T) *testCloud {
+func newTestCloud(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
 	dp, st := NewFakeDataplane(), NewMemStore()
-	c, err := New(context.Background(), st, dp)
+	c, err := New(context.Background(), st, dp, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,10 +27,10 @@ func newTestCloud(t *testing.T) *testCloud {
 }
 
 // reopen starts a second Cloud on the same store and dataplane, as a restart does.
-func (tc *testCloud) reopen(t *testing.T) *testCloud {
+func (tc *testCloud) reopen(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
 	tc.Wait()
-	c, err := New(context.Background(), tc.store, tc.dp)
+	c, err := New(context.Background(), tc.store, tc.dp, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // eniRequest is a validated request for a new ENI, from CreateNetworkInterface or
@@ -67,8 +69,8 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 // None given means the VPC's default group.
 func (c *Cloud) checkGroupsLocked(s Scope, vpcID string, ids []string) ([]string, error) {
 	ids = slices.Compact(slices.Clone(ids))
-	if len(ids) > maxGroupsPerENI {
-		return nil, Errorf("SecurityGroupsPerInterfaceLimitExceeded", "You have exceeded the maximum number of security groups allowed per network interface.")
+	if err := c.checkQuota(quota.SecurityGroupsPerInterface, len(ids)); err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		g, err := c.groupLocked(s, GroupRef{ID: id})
@@ -205,6 +207,12 @@ const requesterAccount = "578734482556"
 
 // addENIsLocked stores new ENIs and makes their veths; on any failure none remain.
 func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
+	if len(enis) > 0 {
+		region := enis[0].Region
+		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.enis, func(e *ENI) bool { return e.Region == region })); err != nil {
+			return err
+		}
+	}
 	var made []*ENI
 	undo := func(ctx context.Context) error {
 		var errs []error
@@ -254,33 +262,17 @@ func (c *Cloud) eniLocked(s Scope, id string) (*ENI, error) {
 	return e, nil
 }
 
-// DescribeNetworkInterfaces lists the region's ENIs: those named (all must exist), filtered.
+// DescribeNetworkInterfaces lists the region's ENIs: those named (all must
+// exist), filtered. An unknown filter name is refused even when no ENI is left
+// to match.
 func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, s Scope, ids []string, f []Filter) ([]ENI, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	if err := checkFilters(f, func(name string) ([]string, bool) { return c.eniFilterLocked(&ENI{}, name) }); err != nil {
-		return nil, err // refused even when no ENI is left to match
-	}
-	list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
-		func() []*ENI {
-			return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
-		})
-	if err != nil {
-		return nil, err
-	}
-	var out []ENI
-	for _, e := range list {
-		ok, err := matchAll(f, e.Tags, func(name string) ([]string, bool) { return c.eniFilterLocked(e, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, copyENI(e))
-		}
-	}
-	return out, nil
+	return describeFiltered(ctx, c, s, f, func() ([]ENI, error) {
+		list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
+			func() []*ENI {
+				return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
+			})
+		return copies(list, err, copyENI)
+	}, func(e *ENI) []Tag { return e.Tags }, c.eniFilterLocked)
 }
 
 func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {

@@ -1,33 +1,169 @@
 package vpcsim
 
 import (
+	"context"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
+
+// EC2's bounds on one Describe call's filters. Both are refused with
+// FilterLimitExceeded, in EC2's words.
+const (
+	// maxFilterValues bounds the values of all the call's filters together; a
+	// filter given without values counts as one. (unverified: how EC2 counts a
+	// filter without values.)
+	maxFilterValues = 200
+	// maxFilterValueLen bounds one value, in characters.
+	maxFilterValueLen = 255
+)
+
+// checkFilterLimits refuses filters beyond EC2's bounds, before any is read.
+func checkFilterLimits(filters []Filter) error {
+	n := 0
+	for _, f := range filters {
+		n += max(1, len(f.Values))
+		if n > maxFilterValues {
+			return Errorf("FilterLimitExceeded", "The maximum number of filter values specified on a single call is %d", maxFilterValues)
+		}
+	}
+	for _, f := range filters {
+		for _, v := range f.Values {
+			if utf8.RuneCountInString(v) > maxFilterValueLen {
+				return Errorf("FilterLimitExceeded", "The maximum length for a filter value is %d characters", maxFilterValueLen)
+			}
+		}
+	}
+	return nil
+}
+
+// query is one Describe call's filters once checked: within EC2's bounds, and
+// every name one the resource type has a filter of (see describeFiltered).
+type query struct {
+	filters  []Filter
+	patterns [][]*glob // filters[i]'s values, compiled
+	names    []string  // the distinct names, in the order given
+	index    []int     // filters[i] reads names[index[i]]
+}
+
+// newQuery checks filters; values answers a name the resource type has (its
+// values are not read), as for matchAll.
+func newQuery(filters []Filter, values func(name string) ([]string, bool)) (*query, error) {
+	if err := checkFilterLimits(filters); err != nil {
+		return nil, err
+	}
+	if err := checkFilters(filters, values); err != nil {
+		return nil, err
+	}
+	q := &query{filters: filters, index: make([]int, len(filters)), patterns: make([][]*glob, len(filters))}
+	for i, f := range filters {
+		for _, v := range f.Values {
+			q.patterns[i] = append(q.patterns[i], compileGlob(chars(v)))
+		}
+		j := slices.Index(q.names, f.Name)
+		if j < 0 {
+			j = len(q.names)
+			q.names = append(q.names, f.Name)
+		}
+		q.index[i] = j
+	}
+	return q, nil
+}
+
+// capture copies what a resource has for each of the query's names, as
+// characters ready to match, so that the copy can be matched without the lock
+// values reads under.
+func (q *query) capture(tags []Tag, values func(name string) ([]string, bool)) [][][]rune {
+	if len(q.names) == 0 {
+		return nil
+	}
+	out := make([][][]rune, len(q.names))
+	for i, name := range q.names {
+		have, known := tagValues(name, tags)
+		if !known {
+			have, _ = values(name)
+		}
+		for _, h := range have {
+			out[i] = append(out[i], chars(h))
+		}
+	}
+	return out
+}
+
+// matches reports whether captured values pass every filter: for each, one of
+// the values of its name matches one of its patterns.
+func (q *query) matches(have [][][]rune) bool {
+	for i := range q.filters {
+		if !anyMatch(q.patterns[i], have[q.index[i]]) {
+			return false
+		}
+	}
+	return true
+}
+
+// describeFiltered answers a Describe call in two steps. Under the model lock it
+// checks the filters, lists the resources (list makes the copies the call
+// answers with) and captures each one's values for the filters' names
+// (values, which may read the model). Then, without the lock, it keeps the
+// copies that match: the matching, whose cost grows with the patterns, never
+// holds up other calls. tags gives a copy's tags (nil: it has none).
+func describeFiltered[T any](ctx context.Context, c *Cloud, s Scope, f []Filter, list func() ([]T, error),
+	tags func(*T) []Tag, values func(item *T, name string) ([]string, bool)) ([]T, error) {
+	if err := c.lock(ctx, s); err != nil {
+		return nil, err
+	}
+	q, items, have, err := func() (*query, []T, [][][][]rune, error) {
+		defer c.mu.Unlock()
+		q, err := newQuery(f, func(name string) ([]string, bool) { return values(new(T), name) })
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		items, err := list()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		have := make([][][][]rune, len(items))
+		for i := range items {
+			var t []Tag
+			if tags != nil {
+				t = tags(&items[i])
+			}
+			have[i] = q.capture(t, func(name string) ([]string, bool) { return values(&items[i], name) })
+		}
+		return q, items, have, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	if c.beforeFilter != nil {
+		c.beforeFilter()
+	}
+	var out []T
+	for i := range items {
+		// A client that gave up does not keep a CPU busy.
+		if i%64 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		if q.matches(have[i]) {
+			out = append(out, items[i])
+		}
+	}
+	return out, nil
+}
 
 // matchAll reports whether a resource passes every filter: for each filter, one
 // of the resource's values for that name matches one of the filter's values.
 // values gives the resource's values for a filter name, and false for a name the
 // resource type has no filter of; tag:KEY, tag-key and tag-value are answered
-// from tags. Every name is checked before any is matched, so a filter that rules
-// the resource out does not hide an unknown name after it.
+// from tags.
 func matchAll(filters []Filter, tags []Tag, values func(name string) ([]string, bool)) (bool, error) {
-	if err := checkFilters(filters, values); err != nil {
+	q, err := newQuery(filters, values)
+	if err != nil {
 		return false, err
 	}
-	for _, f := range filters {
-		have, known := tagValues(f.Name, tags)
-		if !known {
-			have, known = values(f.Name)
-		}
-		if !known {
-			return false, invalidFilter(f.Name)
-		}
-		if !anyMatch(f.Values, have) {
-			return false, nil
-		}
-	}
-	return true, nil
+	return q.matches(q.capture(tags, values)), nil
 }
 
 // checkFilters refuses the filter names a resource type has no filter of,
@@ -76,63 +212,15 @@ func tagValues(name string, tags []Tag) ([]string, bool) {
 	return nil, false
 }
 
-func anyMatch(patterns, have []string) bool {
+func anyMatch(patterns []*glob, have [][]rune) bool {
 	for _, p := range patterns {
 		for _, h := range have {
-			if globMatch(p, h) {
+			if p.match(h) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-// globMatch matches EC2 filter wildcards: * any run, ? any one character, \ escapes.
-func globMatch(pattern, s string) bool {
-	p, t := chars(pattern), chars(s)
-	// star remembers where the last * was, to backtrack to.
-	pi, ti, starP, starT := 0, 0, -1, 0
-	for ti < len(t) {
-		switch {
-		case pi < len(p) && p[pi] == '\\' && pi+1 < len(p) && p[pi+1] == t[ti]:
-			pi += 2
-			ti++
-		case pi < len(p) && p[pi] == '?':
-			pi++
-			ti++
-		case pi < len(p) && p[pi] == '*':
-			starP, starT = pi, ti
-			pi++
-		case pi < len(p) && p[pi] != '\\' && p[pi] == t[ti]:
-			pi++
-			ti++
-		case starP >= 0:
-			starT++
-			pi, ti = starP+1, starT
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
-}
-
-// chars splits s into characters to match: its runes, with each byte that is not
-// valid UTF-8 a character of its own, distinct from every rune and from the other
-// bytes ([]rune would make them all U+FFFD, so "\xff" would match "\xfe").
-func chars(s string) []rune {
-	out := make([]rune, 0, len(s))
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if r == utf8.RuneError && n == 1 {
-			r = utf8.MaxRune + 1 + rune(s[0])
-		}
-		out = append(out, r)
-		s = s[n:]
-	}
-	return out
 }
 
 func boolString(b bool) string {

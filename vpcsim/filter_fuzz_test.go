@@ -2,6 +2,7 @@ package vpcsim
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -185,7 +186,9 @@ func FuzzMatchAll(f *testing.F) {
 		{"state", "avail*", "k", "v", ""},
 		{"State", "available", "k", "v", ""},
 		{"nonsense", "x", "k", "v", ""},
-		{"tag:k", "v", "k", "v", "also"}, // several values: any may match
+		{"tag:k", "v", "k", "v", "also"},                      // several values: any may match
+		{"tag:k", strings.Repeat("*", 256), "k", "v", ""},     // beyond EC2's 255 characters
+		{"nonsense", "x", "k", "v", strings.Repeat("é", 256)}, // the bound comes before the name
 	} {
 		f.Add(seed[0], seed[1], seed[2], seed[3], seed[4])
 	}
@@ -229,6 +232,11 @@ func FuzzMatchAll(f *testing.F) {
 		fs := []Filter{{Name: name, Values: patterns}, {Name: "tag-key", Values: []string{"*"}}}
 		got, err := matchAll(fs, tags, values)
 		cerr := checkFilters(fs, values)
+		if tooLongForAFilter(patterns...) {
+			// EC2's bound comes before the names are read.
+			wantAPIError(t, fmt.Sprintf("filter values %q", patterns), err, "FilterLimitExceeded", "The maximum length for a filter value is 255 characters")
+			return
+		}
 		if !known {
 			e, ok := AsAPIError(err)
 			if !ok || e.Code != "InvalidParameterValue" || e.Message != "The filter '"+name+"' is invalid" {
@@ -296,18 +304,38 @@ func FuzzDescribeTagFilter(f *testing.F) {
 			}
 		}()
 		got, err := c.DescribeVpcs(ctx, west, []string{v.ID}, byTag)
-		if err != nil {
+		switch {
+		case tooLongForAFilter(pattern):
+			wantAPIError(t, fmt.Sprintf("filter value %q", pattern), err, "FilterLimitExceeded", "The maximum length for a filter value is 255 characters")
+		case err != nil:
 			t.Fatal(err)
+		default:
+			if want := refMatch(pattern, value); (len(got) == 1) != want {
+				t.Fatalf("tag %q=%q, filter value %q: listed %v, want %v", key, value, pattern, len(got) == 1, want)
+			}
 		}
-		if want := refMatch(pattern, value); (len(got) == 1) != want {
-			t.Fatalf("tag %q=%q, filter value %q: listed %v, want %v", key, value, pattern, len(got) == 1, want)
-		}
-		// The literal value, escaped, always finds it.
-		got, err = c.DescribeVpcs(ctx, west, []string{v.ID}, []Filter{{Name: "tag:" + key, Values: []string{escapeGlob(value)}}})
-		if err != nil || len(got) != 1 {
+		// The literal value, escaped, always finds it, when EC2 takes a filter
+		// value that long.
+		escaped := escapeGlob(value)
+		got, err = c.DescribeVpcs(ctx, west, []string{v.ID}, []Filter{{Name: "tag:" + key, Values: []string{escaped}}})
+		if tooLongForAFilter(escaped) {
+			wantAPIError(t, fmt.Sprintf("filter value %q", escaped), err, "FilterLimitExceeded", "The maximum length for a filter value is 255 characters")
+		} else if err != nil || len(got) != 1 {
 			t.Fatalf("tag %q=%q: its escaped value finds %d VPCs (%v)", key, value, len(got), err)
 		}
 	})
+}
+
+// tooLongForAFilter reports whether a value is beyond the 255 characters EC2
+// takes in a filter value (counted without unicode/utf8: an invalid byte is a
+// character of its own).
+func tooLongForAFilter(values ...string) bool {
+	for _, v := range values {
+		if len([]rune(v)) > 255 {
+			return true
+		}
+	}
+	return false
 }
 
 // TestUnknownFilterWithNothingToMatch: EC2 refuses an unknown filter name

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // kindFlowLog is the store's document kind of flow logs.
@@ -132,6 +134,10 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 				"Error. There is an existing Flow Log with the same configuration and log destination.")))
 			continue
 		}
+		if err := c.checkQuota(quota.FlowLogs, 1+countWhere(c.flowLogs.byID, func(f *FlowLog) bool { return f.Region == s.Region })); err != nil {
+			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, err))
+			continue
+		}
 		f := spec.log
 		f.ID, f.Region, f.OwnerID, f.ResourceID = newID("fl"), s.Region, c.account, id
 		f.CreationTime, f.Seq, f.Tags = c.now().UTC(), c.nextSeq(), slices.Clone(in.Tags)
@@ -222,31 +228,24 @@ func (c *Cloud) flowLogExistsLocked(resourceID string, want FlowLog) bool {
 // DescribeFlowLogs lists the region's flow logs: those named (names that match
 // none are no error), filtered.
 func (c *Cloud) DescribeFlowLogs(ctx context.Context, s Scope, ids []string, f []Filter) ([]FlowLog, error) {
-	if err := checkFilters(f, func(name string) ([]string, bool) { return flowLogFilter(&FlowLog{}, name) }); err != nil {
-		return nil, err
+	named := map[string]bool{}
+	for _, id := range ids {
+		named[id] = true
 	}
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	failed := c.flowLogs.rec.deliveryErrors()
-	var out []FlowLog
-	for _, fl := range sortedBySeq(c.flowLogs.byID, func(f *FlowLog) int64 { return f.Seq }) {
-		if fl.Region != s.Region || (len(ids) > 0 && !slices.Contains(ids, fl.ID)) {
-			continue
-		}
-		cp := *fl
-		cp.Tags = slices.Clone(fl.Tags)
-		cp.DeliverLogsError = failed[fl.ID]
-		ok, err := matchAll(f, cp.Tags, func(name string) ([]string, bool) { return flowLogFilter(&cp, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+	return describeFiltered(ctx, c, s, f, func() ([]FlowLog, error) {
+		failed := c.flowLogs.rec.deliveryErrors()
+		var out []FlowLog
+		for _, fl := range sortedBySeq(c.flowLogs.byID, func(f *FlowLog) int64 { return f.Seq }) {
+			if fl.Region != s.Region || (len(ids) > 0 && !named[fl.ID]) {
+				continue
+			}
+			cp := *fl
+			cp.Tags = slices.Clone(fl.Tags)
+			cp.DeliverLogsError = failed[fl.ID]
 			out = append(out, cp)
 		}
-	}
-	return out, nil
+		return out, nil
+	}, func(f *FlowLog) []Tag { return f.Tags }, flowLogFilter)
 }
 
 // DeliverLogsStatus is the flow log's delivery status as EC2 reports it.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // defaultInstanceType is what RunInstances launches when no type is named, as EC2 does.
@@ -18,9 +19,6 @@ const defaultInstanceType = "m1.small"
 
 // maxUserData is EC2's limit on decoded user data.
 const maxUserData = 16384
-
-// maxInstances is the account's instance limit, as DescribeAccountAttributes reports it.
-const maxInstances = 20
 
 // terminatedKept is how long a terminated instance stays describable, as in EC2.
 const terminatedKept = time.Hour
@@ -174,10 +172,17 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 			alive++
 		}
 	}
-	if alive+in.MinCount > maxInstances {
-		return nil, Errorf("InstanceLimitExceeded", "You have requested more instances (%d) than your current instance limit of %d allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.", alive+in.MinCount, maxInstances)
+	if err := c.checkQuota(quota.Instances, alive+in.MinCount); err != nil {
+		return nil, err
 	}
-	in.MaxCount = min(in.MaxCount, maxInstances-alive)
+	in.MaxCount = min(in.MaxCount, c.quotas.Of(quota.Instances)-alive)
+	// The ENIs each instance makes count against their own quota: as many
+	// instances as they leave room for, at least MinCount (addENIsLocked
+	// refuses the launch when those do not fit).
+	if made := len(specs) - countExisting(specs); made > 0 {
+		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.enis, func(e *ENI) bool { return e.Region == s.Region })
+		in.MaxCount = max(in.MinCount, min(in.MaxCount, room/made))
+	}
 	reservation := newID("r")
 	taken := map[netip.Addr]bool{}
 	var plans []launchPlan
@@ -193,6 +198,17 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 		plans = append(plans, p)
 	}
 	return plans, nil
+}
+
+// countExisting counts the specs that attach an existing ENI rather than make one.
+func countExisting(specs []InstanceENISpec) int {
+	n := 0
+	for _, spec := range specs {
+		if spec.ENIID != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func isInsufficient(err error) bool {
@@ -481,6 +497,7 @@ func (c *Cloud) instanceLocked(s Scope, id string) (*Instance, error) {
 func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 	var out []*Instance
 	var missing []string
+	seen := map[*Instance]bool{}
 	for _, id := range ids {
 		inst, err := c.instanceLocked(s, id)
 		if e, ok := AsAPIError(err); ok && e.Code == "InvalidInstanceID.NotFound" {
@@ -490,7 +507,8 @@ func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 		if err != nil {
 			return nil, err
 		}
-		if !slices.Contains(out, inst) {
+		if !seen[inst] {
+			seen[inst] = true
 			out = append(out, inst)
 		}
 	}
@@ -517,37 +535,23 @@ func (c *Cloud) purgeLocked() {
 	}
 }
 
-// DescribeInstances lists the region's instances: those named (all must exist), filtered.
+// DescribeInstances lists the region's instances: those named (all must
+// exist), filtered. An unknown filter name is refused even when no instance is
+// left to match.
 func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f []Filter) ([]Instance, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	c.purgeLocked()
-	if err := checkFilters(f, func(name string) ([]string, bool) { return c.instanceFilterLocked(&Instance{}, name) }); err != nil {
-		return nil, err // refused even when no instance is left to match
-	}
-	var list []*Instance
-	if len(ids) > 0 {
-		var err error
-		if list, err = c.instancesLocked(s, ids); err != nil {
-			return nil, err
+	return describeFiltered(ctx, c, s, f, func() ([]Instance, error) {
+		c.purgeLocked()
+		var list []*Instance
+		if len(ids) > 0 {
+			var err error
+			if list, err = c.instancesLocked(s, ids); err != nil {
+				return nil, err
+			}
+		} else {
+			list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
 		}
-	} else {
-		list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
-	}
-	var out []Instance
-	for _, inst := range list {
-		snap := c.copyInstanceLocked(inst)
-		ok, err := matchAll(f, inst.Tags, func(name string) ([]string, bool) { return c.instanceFilterLocked(&snap, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, snap)
-		}
-	}
-	return out, nil
+		return copies(list, nil, c.copyInstanceLocked)
+	}, func(inst *Instance) []Tag { return inst.Tags }, c.instanceFilterLocked)
 }
 
 func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, bool) {

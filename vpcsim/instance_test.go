@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func TestInstanceLifecycle(t *testing.T) {
@@ -103,7 +105,8 @@ func TestInstanceLifecycle(t *testing.T) {
 }
 
 func TestRunInstancesRules(t *testing.T) {
-	tc := newTestCloud(t)
+	aws, _ := quota.Profile(quota.ProfileAWS)
+	tc := newTestCloud(t, WithQuotas(aws))
 	ctx := context.Background()
 	v := tc.vpc(t, "10.0.0.0/16")
 	tiny := tc.subnet(t, v.ID, "10.0.0.0/28")
@@ -142,7 +145,7 @@ func TestRunInstancesRules(t *testing.T) {
 	if d[0].VPCID == v.ID {
 		t.Fatalf("launched into %s, want the default VPC", d[0].VPCID)
 	}
-	// The account holds 20 instances that are not terminated.
+	// A fresh AWS account holds 20 instances that are not terminated.
 	in.MinCount, in.MaxCount = 9, 9
 	_, err := tc.RunInstances(ctx, west, in)
 	wantCode(t, err, "InstanceLimitExceeded")

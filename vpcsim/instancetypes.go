@@ -69,39 +69,41 @@ func (c *Cloud) DescribeInstanceTypes(ctx context.Context, types []string, f []F
 			return nil, Errorf("InvalidInstanceType", "The following supplied instance types do not exist: [%s]", name)
 		}
 	}
+	q, err := newQuery(f, func(name string) ([]string, bool) { return instanceTypeFilter(&InstanceType{}, name) })
+	if err != nil {
+		return nil, err
+	}
 	for _, t := range instanceTypes {
 		if len(types) > 0 && !slices.Contains(types, t.Name) {
 			continue
 		}
-		ok, err := matchAll(f, nil, func(name string) ([]string, bool) {
-			switch name {
-			case "instance-type":
-				return []string{t.Name}, true
-			case "vcpu-info.default-vcpus":
-				return []string{strconv.Itoa(t.VCPUs)}, true
-			case "memory-info.size-in-mib":
-				return []string{strconv.FormatInt(t.MemoryMiB, 10)}, true
-			case "network-info.maximum-network-interfaces":
-				return []string{strconv.Itoa(t.MaxENIs)}, true
-			case "network-info.ipv4-addresses-per-interface":
-				return []string{strconv.Itoa(t.IPv4PerENI)}, true
-			case "current-generation":
-				return []string{strconv.FormatBool(t.CurrentGen)}, true
-			case "burstable-performance-supported":
-				return []string{strconv.FormatBool(t.BurstableCPU)}, true
-			case "free-tier-eligible":
-				return []string{strconv.FormatBool(t.FreeTier)}, true
-			case "processor-info.supported-architecture":
-				return t.Architectures, true
-			}
-			return nil, false
-		})
-		if err != nil {
-			return nil, err
-		}
-		if ok {
+		if q.matches(q.capture(nil, func(name string) ([]string, bool) { return instanceTypeFilter(&t, name) })) {
 			out = append(out, t)
 		}
 	}
 	return out, nil
+}
+
+func instanceTypeFilter(t *InstanceType, name string) ([]string, bool) {
+	switch name {
+	case "instance-type":
+		return []string{t.Name}, true
+	case "vcpu-info.default-vcpus":
+		return []string{strconv.Itoa(t.VCPUs)}, true
+	case "memory-info.size-in-mib":
+		return []string{strconv.FormatInt(t.MemoryMiB, 10)}, true
+	case "network-info.maximum-network-interfaces":
+		return []string{strconv.Itoa(t.MaxENIs)}, true
+	case "network-info.ipv4-addresses-per-interface":
+		return []string{strconv.Itoa(t.IPv4PerENI)}, true
+	case "current-generation":
+		return []string{strconv.FormatBool(t.CurrentGen)}, true
+	case "burstable-performance-supported":
+		return []string{strconv.FormatBool(t.BurstableCPU)}, true
+	case "free-tier-eligible":
+		return []string{strconv.FormatBool(t.FreeTier)}, true
+	case "processor-info.supported-architecture":
+		return t.Architectures, true
+	}
+	return nil, false
 }

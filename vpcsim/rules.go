@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // AuthorizeSecurityGroup adds ingress or egress rules: every permission is split
@@ -43,8 +45,8 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 			}
 		}
 	}
-	if count+len(wanted) > maxRulesPerDirection {
-		return nil, Errorf("RulesPerSecurityGroupLimitExceeded", "The maximum number of rules per security group has been reached.")
+	if err := c.checkQuota(quota.RulesPerSecurityGroup, count+len(wanted)); err != nil {
+		return nil, err
 	}
 	for i := range wanted {
 		wanted[i].ID = newID("sgr")

@@ -5,12 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
 
-// Security group limits, as AWS sets them by default.
-const (
-	maxRulesPerDirection = 60
-	maxGroupsPerENI      = 5
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func (c *Cloud) newDefaultGroupLocked(v *VPC) *SecurityGroup {
@@ -71,6 +67,9 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 		if g.VPCID == v.ID && g.Name == in.Name {
 			return SecurityGroup{}, Errorf("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.Name, v.ID)
 		}
+	}
+	if err := c.checkQuota(quota.SecurityGroups, 1+countWhere(c.groups, func(g *SecurityGroup) bool { return g.Region == s.Region })); err != nil {
+		return SecurityGroup{}, err
 	}
 	g := &SecurityGroup{
 		ID: newID("sg"), Region: s.Region, OwnerID: c.account, VPCID: v.ID,
@@ -135,43 +134,55 @@ func (c *Cloud) groupLocked(s Scope, ref GroupRef) (*SecurityGroup, error) {
 
 // DescribeSecurityGroups lists the region's groups: by ID, by name (default VPC), filtered.
 func (c *Cloud) DescribeSecurityGroups(ctx context.Context, s Scope, ids, names []string, f []Filter) ([]SecurityGroup, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	var list []*SecurityGroup
+	return describeFiltered(ctx, c, s, f, func() ([]SecurityGroup, error) {
+		list, err := c.groupsNamedLocked(s, ids, names)
+		return copies(list, err, copyGroup)
+	}, func(g *SecurityGroup) []Tag { return g.Tags }, c.groupFilterLocked)
+}
+
+// groupsNamedLocked resolves groups by ID and by name in the default VPC, each
+// once, in the order named; the region's groups when none are named.
+func (c *Cloud) groupsNamedLocked(s Scope, ids, names []string) ([]*SecurityGroup, error) {
 	if len(ids) == 0 && len(names) == 0 {
-		list = inRegion(sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }), s, func(g *SecurityGroup) string { return g.Region })
+		return inRegion(sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }), s, func(g *SecurityGroup) string { return g.Region }), nil
+	}
+	var list []*SecurityGroup
+	seen := map[*SecurityGroup]bool{}
+	add := func(g *SecurityGroup, err error) error {
+		if err == nil && !seen[g] {
+			seen[g] = true
+			list = append(list, g)
+		}
+		return err
 	}
 	for _, id := range ids {
-		g, err := c.groupLocked(s, GroupRef{ID: id})
-		if err != nil {
+		if err := add(c.groupLocked(s, GroupRef{ID: id})); err != nil {
 			return nil, err
 		}
-		if !slices.Contains(list, g) {
-			list = append(list, g)
+	}
+	if len(names) == 0 {
+		return list, nil
+	}
+	// One pass over the groups, not one per name.
+	v, err := c.defaultVPCLocked(s)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*SecurityGroup{}
+	for _, g := range c.groups {
+		if g.VPCID == v.ID {
+			byName[g.Name] = g
 		}
 	}
 	for _, name := range names {
-		g, err := c.groupLocked(s, GroupRef{Name: name})
-		if err != nil {
+		g := byName[name]
+		if g == nil {
+			_, err := c.groupLocked(s, GroupRef{Name: name}) // the refusal groupLocked gives
 			return nil, err
 		}
-		if !slices.Contains(list, g) {
-			list = append(list, g)
-		}
+		add(g, nil)
 	}
-	var out []SecurityGroup
-	for _, g := range list {
-		ok, err := matchAll(f, g.Tags, func(name string) ([]string, bool) { return c.groupFilterLocked(g, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, copyGroup(g))
-		}
-	}
-	return out, nil
+	return list, nil
 }
 
 func (c *Cloud) groupFilterLocked(g *SecurityGroup, name string) ([]string, bool) {
@@ -189,7 +200,8 @@ func (c *Cloud) groupFilterLocked(g *SecurityGroup, name string) ([]string, bool
 	}
 	egress := strings.HasPrefix(name, "egress.")
 	field, ok := strings.CutPrefix(strings.TrimPrefix(name, "egress."), "ip-permission.")
-	if !ok {
+	// Which names exist does not depend on the group's rules.
+	if !ok || !slices.Contains(ruleFilterFields, field) {
 		return nil, false
 	}
 	var vs []string
@@ -218,12 +230,14 @@ func (c *Cloud) groupFilterLocked(g *SecurityGroup, name string) ([]string, bool
 			vs = append(vs, r.PrefixList)
 		case "user-id":
 			vs = append(vs, r.PeerOwnerID)
-		default:
-			return nil, false
 		}
 	}
 	return vs, true
 }
+
+// ruleFilterFields are the ip-permission.* (and egress.ip-permission.*)
+// filters of DescribeSecurityGroups.
+var ruleFilterFields = []string{"cidr", "ipv6-cidr", "from-port", "to-port", "protocol", "group-id", "group-name", "prefix-list-id", "user-id"}
 
 // DeleteSecurityGroup removes a group that no ENI uses and no other group's rule names.
 func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) error {
@@ -268,45 +282,38 @@ func (c *Cloud) groupInUseLocked(id string) bool {
 
 // DescribeSecurityGroupRules lists rules one by one, by ID or filtered.
 func (c *Cloud) DescribeSecurityGroupRules(ctx context.Context, s Scope, ids []string, f []Filter) ([]Rule, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	var all []Rule
-	for _, g := range sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }) {
-		if g.Region != s.Region {
-			continue
+	return describeFiltered(ctx, c, s, f, func() ([]Rule, error) {
+		wanted := map[string]bool{}
+		for _, id := range ids {
+			wanted[id] = false
 		}
-		for _, r := range g.Rules {
-			all = append(all, r)
-		}
-	}
-	for _, id := range ids {
-		if !slices.ContainsFunc(all, func(r Rule) bool { return r.ID == id }) {
-			return nil, Errorf("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
-		}
-	}
-	var out []Rule
-	for _, r := range all {
-		if len(ids) > 0 && !slices.Contains(ids, r.ID) {
-			continue
-		}
-		ok, err := matchAll(f, r.Tags, func(name string) ([]string, bool) {
-			switch name {
-			case "group-id":
-				return []string{r.GroupID}, true
-			case "security-group-rule-id":
-				return []string{r.ID}, true
+		var out []Rule
+		for _, g := range sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }) {
+			if g.Region != s.Region {
+				continue
 			}
-			return nil, false
-		})
-		if err != nil {
-			return nil, err
+			for _, r := range g.Rules {
+				if _, named := wanted[r.ID]; len(ids) > 0 && !named {
+					continue
+				}
+				wanted[r.ID] = true
+				r.Tags = slices.Clone(r.Tags)
+				out = append(out, r)
+			}
 		}
-		if ok {
-			r.Tags = slices.Clone(r.Tags)
-			out = append(out, r)
+		for _, id := range ids {
+			if !wanted[id] {
+				return nil, Errorf("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	}, func(r *Rule) []Tag { return r.Tags }, func(r *Rule, name string) ([]string, bool) {
+		switch name {
+		case "group-id":
+			return []string{r.GroupID}, true
+		case "security-group-rule-id":
+			return []string{r.ID}, true
+		}
+		return nil, false
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func port(n int32) *int32 { return &n }
@@ -95,7 +97,7 @@ func TestRuleLimit(t *testing.T) {
 	v := tc.vpc(t, "10.0.0.0/16")
 	g := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "many", Description: "m"}))
 	var perms []Permission
-	for p := int32(1); p <= maxRulesPerDirection; p++ {
+	for p := int32(1); p <= int32(tc.Quotas().Of(quota.RulesPerSecurityGroup)); p++ {
 		perms = append(perms, tcp(p, "0.0.0.0/0"))
 	}
 	must[[]Rule](t)(tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: g.ID}, Permissions: perms}))

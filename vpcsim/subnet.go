@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *Subnet {
@@ -50,6 +51,12 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
 		}
+	}
+	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
+		return Subnet{}, err
+	}
+	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
+		return Subnet{}, err
 	}
 	z, err := c.pickZone(s.Region, in.AZ, in.AZID)
 	if err != nil {
@@ -117,38 +124,25 @@ func (c *Cloud) subnetLocked(s Scope, id string) (*Subnet, error) {
 
 // DescribeSubnets lists the region's subnets: those named (all must exist), filtered.
 func (c *Cloud) DescribeSubnets(ctx context.Context, s Scope, ids []string, f []Filter) ([]Subnet, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	list, err := pick(ids, func(id string) (*Subnet, error) { return c.subnetLocked(s, id) },
-		func() []*Subnet {
-			return inRegion(sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }), s, func(v *Subnet) string { return v.Region })
-		})
-	if err != nil {
-		return nil, err
-	}
-	var out []Subnet
-	for _, sub := range list {
-		ok, err := matchAll(f, sub.Tags, func(name string) ([]string, bool) { return c.subnetFilterLocked(sub, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, c.copySubnetLocked(sub))
-		}
-	}
-	return out, nil
+	return describeFiltered(ctx, c, s, f, func() ([]Subnet, error) {
+		list, err := pick(ids, func(id string) (*Subnet, error) { return c.subnetLocked(s, id) },
+			func() []*Subnet {
+				return inRegion(sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }), s, func(v *Subnet) string { return v.Region })
+			})
+		return copies(list, err, c.copySubnetLocked)
+	}, func(sub *Subnet) []Tag { return sub.Tags }, subnetFilter)
 }
 
-func (c *Cloud) subnetFilterLocked(sub *Subnet, name string) ([]string, bool) {
+// subnetFilter answers a filter name from a copy of a subnet (its
+// AvailableIPs counted).
+func subnetFilter(sub *Subnet, name string) ([]string, bool) {
 	switch name {
 	case "availability-zone", "availabilityZone":
 		return []string{sub.AZ}, true
 	case "availability-zone-id", "availabilityZoneId":
 		return []string{sub.AZID}, true
 	case "available-ip-address-count":
-		return []string{strconv.Itoa(c.availableLocked(sub))}, true
+		return []string{strconv.Itoa(sub.AvailableIPs)}, true
 	case "cidr", "cidr-block", "cidrBlock":
 		return []string{sub.CIDR.String()}, true
 	case "default-for-az", "defaultForAz":

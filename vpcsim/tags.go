@@ -189,73 +189,54 @@ func tagNotFoundCode(id string) string {
 }
 
 // DescribeTags lists the tags of the region's resources, filtered by key, value,
-// resource-id and resource-type.
+// resource-id and resource-type. A region without tags still refuses an
+// unknown filter name.
 func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDescription, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	var all []TagDescription
-	add := func(region, id string, tags []Tag) {
-		if region != s.Region {
-			return
-		}
-		for _, t := range tags {
-			all = append(all, TagDescription{ResourceID: id, ResourceType: kindOf(id), Key: t.Key, Value: t.Value})
-		}
-	}
-	for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-	}
-	for _, v := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-	}
-	for _, v := range sortedBySeq(c.groups, func(v *SecurityGroup) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-		for _, r := range v.Rules {
-			add(v.Region, r.ID, r.Tags)
-		}
-	}
-	for _, v := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-	}
-	for _, v := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-	}
-	for _, v := range sortedBySeq(c.flowLogs.byID, func(v *FlowLog) int64 { return v.Seq }) {
-		add(v.Region, v.ID, v.Tags)
-	}
-	values := func(d TagDescription) func(string) ([]string, bool) {
-		return func(name string) ([]string, bool) {
-			switch name {
-			case "key":
-				return []string{d.Key}, true
-			case "value":
-				return []string{d.Value}, true
-			case "resource-id":
-				return []string{d.ResourceID}, true
-			case "resource-type":
-				return []string{d.ResourceType}, true
+	return describeFiltered(ctx, c, s, f, func() ([]TagDescription, error) {
+		var all []TagDescription
+		add := func(region, id string, tags []Tag) {
+			if region != s.Region {
+				return
 			}
-			return nil, false
+			for _, t := range tags {
+				all = append(all, TagDescription{ResourceID: id, ResourceType: kindOf(id), Key: t.Key, Value: t.Value})
+			}
 		}
-	}
-	// Checked before any tag is there to match: a region without tags still
-	// refuses an unknown filter name.
-	if err := checkFilters(f, values(TagDescription{})); err != nil {
-		return nil, err
-	}
-	var out []TagDescription
-	for _, d := range all {
-		ok, err := matchAll(f, nil, values(d))
-		if err != nil {
-			return nil, err
+		for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
 		}
-		if ok {
-			out = append(out, d)
+		for _, v := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
 		}
-	}
-	return out, nil
+		for _, v := range sortedBySeq(c.groups, func(v *SecurityGroup) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+			for _, r := range v.Rules {
+				add(v.Region, r.ID, r.Tags)
+			}
+		}
+		for _, v := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.flowLogs.byID, func(v *FlowLog) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		return all, nil
+	}, nil, func(d *TagDescription, name string) ([]string, bool) {
+		switch name {
+		case "key":
+			return []string{d.Key}, true
+		case "value":
+			return []string{d.Value}, true
+		case "resource-id":
+			return []string{d.ResourceID}, true
+		case "resource-type":
+			return []string{d.ResourceType}, true
+		}
+		return nil, false
+	})
 }
 
 // sortedBySeq lists a map's values in creation order, which is the order Describe answers in.

@@ -6,6 +6,8 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // Default VPC layout of a fresh account: 172.31.0.0/16 with a /20 per zone.
@@ -94,7 +96,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	if err != nil {
 		return VPC{}, err
 	}
-	if cidr.Bits() < 16 || cidr.Bits() > 28 {
+	if cidr.Bits() < 16 || cidr.Bits() > 28 || within(cidr, refusedVPCRanges) {
 		return VPC{}, Errorf("InvalidVpc.Range", "The CIDR '%s' is invalid.", in.CIDRBlock)
 	}
 	switch in.InstanceTenancy {
@@ -109,6 +111,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 		return VPC{}, err
 	}
 	defer c.mu.Unlock()
+	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.vpcs, func(v *VPC) bool { return v.Region == s.Region })); err != nil {
+		return VPC{}, err
+	}
 	v := c.newVPCLocked(s.Region, cidr)
 	if in.InstanceTenancy != "" {
 		v.InstanceTenancy = in.InstanceTenancy
@@ -151,28 +156,13 @@ func (c *Cloud) vpcLocked(s Scope, id string) (*VPC, error) {
 
 // DescribeVpcs lists the region's VPCs: those named (all must exist), filtered.
 func (c *Cloud) DescribeVpcs(ctx context.Context, s Scope, ids []string, f []Filter) ([]VPC, error) {
-	if err := c.lock(ctx, s); err != nil {
-		return nil, err
-	}
-	defer c.mu.Unlock()
-	list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
-		func() []*VPC {
-			return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
-		})
-	if err != nil {
-		return nil, err
-	}
-	var out []VPC
-	for _, v := range list {
-		ok, err := matchAll(f, v.Tags, func(name string) ([]string, bool) { return vpcFilter(v, name) })
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			out = append(out, copyVPC(v))
-		}
-	}
-	return out, nil
+	return describeFiltered(ctx, c, s, f, func() ([]VPC, error) {
+		list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
+			func() []*VPC {
+				return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
+			})
+		return copies(list, err, copyVPC)
+	}, func(v *VPC) []Tag { return v.Tags }, vpcFilter)
 }
 
 func vpcFilter(v *VPC, name string) ([]string, bool) {
@@ -217,6 +207,18 @@ func pick[T any](ids []string, get func(string) (*T, error), all func() []*T) ([
 			return nil, err
 		}
 		out = append(out, v)
+	}
+	return out, nil
+}
+
+// copies copies what a list found, for a Describe call's answer.
+func copies[R, T any](list []*R, err error, cp func(*R) T) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(list))
+	for i, r := range list {
+		out[i] = cp(r)
 	}
 	return out, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // config is what serve is told by flags and VPCSIM_* environment variables;
@@ -38,6 +39,10 @@ type config struct {
 	// maxConns caps the API's connections.
 	allowedHosts, allowedOrigins []string
 	maxConns                     int
+	// quotas bound what callers can make (--quotas, --quota).
+	quotas quota.Limits
+	// connectPublic lets vpcsim connect route VPCs beyond the private ranges.
+	connectPublic bool
 }
 
 // pathList is a repeatable flag.
@@ -58,6 +63,9 @@ func parseServeFlags(args []string) (config, error) {
 	c.containerd.add(fs)
 	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", envBool("VPCSIM_STOP_TASKS_ON_EXIT"), "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
+	fs.BoolVar(&c.connectPublic, "connect-public", envBool("VPCSIM_CONNECT_PUBLIC"), "let `vpcsim connect` route VPCs outside 10/8, 172.16/12, 192.168/16 and 100.64/10 (addresses someone else has on the internet)")
+	profile := fs.String("quotas", env("VPCSIM_QUOTAS", quota.ProfileLocal), "bounds on resources: local (protect this machine) or aws (a fresh AWS account's default quotas)")
+	overrides := fs.String("quota", env("VPCSIM_QUOTA", ""), "NAME=N[,NAME=N...]: set single quotas on top of --quotas (see the README's table)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
@@ -82,6 +90,11 @@ func parseServeFlags(args []string) (config, error) {
 	if err := c.containers.withEnvironment(set); err != nil {
 		return c, usageError{err.Error()}
 	}
+	quotas, err := quota.Parse(*profile, *overrides)
+	if err != nil {
+		return c, usageError{"--quotas/--quota: " + err.Error()}
+	}
+	c.quotas = quotas
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.connect = append(c.connect, id)
@@ -93,7 +106,6 @@ func parseServeFlags(args []string) (config, error) {
 		return c, usageError{fmt.Sprintf("--dataplane must be kernel or none, not %q", c.dataplane)}
 	}
 	c.allowedHosts, c.allowedOrigins = hosts.values, origins.values
-	var err error
 	if c.maxConns, err = strconv.Atoi(*maxConns); err != nil || c.maxConns < 1 {
 		return c, usageError{fmt.Sprintf("--max-connections must be a positive number, not %q", *maxConns)}
 	}

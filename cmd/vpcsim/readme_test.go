@@ -41,8 +41,13 @@ func table(b *strings.Builder, api string, impl, all []string, refusal string) {
 
 // TestReadmeCoverage keeps README.md's coverage table true to the code
 // (go test ./cmd/vpcsim -run TestReadmeCoverage -update rewrites it).
-func TestReadmeCoverage(t *testing.T) {
-	const begin, end = "<!-- coverage:begin -->\n", "<!-- coverage:end -->"
+func TestReadmeCoverage(t *testing.T) { keepReadmeSection(t, "coverage", coverage()) }
+
+// keepReadmeSection checks that README.md holds want between the markers
+// <!-- NAME:begin --> and <!-- NAME:end -->, or with -update writes it there.
+func keepReadmeSection(t *testing.T, name, want string) {
+	t.Helper()
+	begin, end := "<!-- "+name+":begin -->\n", "<!-- "+name+":end -->"
 	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -50,14 +55,13 @@ func TestReadmeCoverage(t *testing.T) {
 	readme := string(raw)
 	i, j := strings.Index(readme, begin), strings.Index(readme, end)
 	if i < 0 || j < i {
-		t.Fatal("README.md has no coverage markers")
+		t.Fatalf("README.md has no %s markers", name)
 	}
-	want := coverage()
 	if readme[i+len(begin):j] == want {
 		return
 	}
 	if !*update {
-		t.Fatal("README.md's coverage table differs from the code: run go test ./cmd/vpcsim -run TestReadmeCoverage -update")
+		t.Fatalf("README.md's %s section differs from the code: run go test ./cmd/vpcsim -run %s -update", name, t.Name())
 	}
 	readme = readme[:i+len(begin)] + want + readme[j:]
 	if err := os.WriteFile("../../README.md", []byte(readme), 0o644); err != nil {

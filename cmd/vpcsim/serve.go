@@ -118,7 +118,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	cloudOpts := []vpcsim.Option{vpcsim.WithKeptHosts(taskHosts),
 		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
-		vpcsim.WithDataDir(cfg.dataDir), vpcsim.WithHostPaths(hostPaths)}
+		vpcsim.WithDataDir(cfg.dataDir), vpcsim.WithHostPaths(hostPaths),
+		vpcsim.WithQuotas(cfg.quotas), vpcsim.WithConnectPublic(cfg.connectPublic)}
 	if db.Fresh() {
 		// A new database knows nothing of what is on the machine: what
 		// carries the prefix may be another vpcsim's, or an earlier one's
@@ -165,7 +166,7 @@ func serve(ctx context.Context, args []string) error {
 		rt = crt
 	}
 	netnsOf := func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }
-	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf)}
+	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf), ecsapi.WithQuotas(cfg.quotas)}
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
 		listen := func(host string) (net.Listener, error) {
@@ -214,7 +215,8 @@ func serve(ctx context.Context, args []string) error {
 		door.Guard(ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), ecsjson.FrontDoor{}),
 		door.Guard(adminHandler(cloud, log, verifier), adminDoor{}),
 	), limits)
-	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account)
+	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account,
+		"quotas", cfg.quotas.ProfileName())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(limited) }()
 	select {

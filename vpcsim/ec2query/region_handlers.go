@@ -3,8 +3,10 @@ package ec2query
 import (
 	"context"
 	"slices"
+	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // DescribeRegions
@@ -186,9 +188,9 @@ func (h *Handler) describeAccountAttributes(ctx context.Context, s vpcsim.Scope,
 		var values []string
 		switch name {
 		case "vpc-max-security-groups-per-interface":
-			values = []string{"5"}
+			values = []string{strconv.Itoa(h.cloud.Quotas().Of(quota.SecurityGroupsPerInterface))}
 		case "max-instances":
-			values = []string{"20"}
+			values = []string{strconv.Itoa(h.cloud.Quotas().Of(quota.Instances))}
 		case "supported-platforms":
 			values = []string{"VPC"}
 		case "default-vpc":
