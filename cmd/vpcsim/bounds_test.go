@@ -5,16 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -27,49 +21,6 @@ import (
 // The end-to-end tests of issue 11's bounds (points 6, 7 and 10's connect
 // ranges) drive `vpcsim serve --dataplane none`: what they test is the API,
 // and such a server starts in a moment, without containerd or the kernel.
-
-// startAPIServer starts `vpcsim serve --dataplane none` with a fresh data
-// directory and the extra serve arguments given; the test's cleanup stops it.
-func startBoundsServer(t *testing.T, args ...string) *server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped in -short mode")
-	}
-	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
-	if err := os.Chmod(s.dataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	s.endpoint = "http://" + s.listen
-	log, err := os.OpenFile(filepath.Join(s.dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.log = log
-	cmd := exec.Command(binary, append([]string{"serve", "--dataplane", "none", "--listen", s.listen, "--data-dir", s.dataDir,
-		"--netns-prefix", s.prefix, "--region", "us-east-1"}, args...)...)
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
-		log.Close()
-	})
-	for {
-		if c, err := net.DialTimeout("tcp", s.listen, 200*time.Millisecond); err == nil {
-			c.Close()
-			return s
-		}
-		select {
-		case <-exited:
-			t.Fatalf("vpcsim serve %s ended before it listened:\n%s", strings.Join(args, " "), s.logText())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
 
 // TestServeFlagsBounds: --quotas, --quota and --connect-public, and their
 // variables (a flag given wins).
@@ -134,7 +85,7 @@ func apiCode(err error) (code, msg string) {
 // under its lock; the bounds are EC2's: 200 values, 255 characters each.
 func TestFilterLimitsEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := startBoundsServer(t)
+	s := startServer(t, apiOnly())
 	form := url.Values{"Action": {"DescribeNetworkInterfaces"}, "Version": {"2016-11-15"}}
 	for i := 1; i <= 1500; i++ {
 		form.Set(fmt.Sprintf("Filter.%d.Name", i), "description")
@@ -187,7 +138,7 @@ func TestFilterLimitsEndToEnd(t *testing.T) {
 func TestQuotasEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	awsServer := startBoundsServer(t, "--quotas", "aws")
+	awsServer := startServer(t, apiOnly(), withServeArgs("--quotas", "aws"))
 	ec := ec2.NewFromConfig(sdkConfig(awsServer, "us-west-2"))
 	for i := 1; ; i++ {
 		_, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(fmt.Sprintf("10.%d.0.0/16", i))})
@@ -211,7 +162,7 @@ func TestQuotasEndToEnd(t *testing.T) {
 		t.Fatalf("max-instances with --quotas aws: %+v %v", attrs, err)
 	}
 
-	local := startBoundsServer(t, "--quota", "vpcs=2")
+	local := startServer(t, apiOnly(), withServeArgs("--quota", "vpcs=2"))
 	ec = ec2.NewFromConfig(sdkConfig(local, "us-west-2"))
 	if _, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")}); err != nil {
 		t.Fatal(err)
@@ -226,7 +177,7 @@ func TestQuotasEndToEnd(t *testing.T) {
 // whatever the quotas, with ECS's ClientException.
 func TestTaskDefinitionSizeEndToEnd(t *testing.T) {
 	t.Parallel()
-	s := startBoundsServer(t)
+	s := startServer(t, apiOnly())
 	c := ecs.NewFromConfig(sdkConfig(s, "us-west-2"))
 	ctx := context.Background()
 	td := func(pad int) *ecs.RegisterTaskDefinitionInput {
@@ -254,7 +205,7 @@ func TestTaskDefinitionSizeEndToEnd(t *testing.T) {
 func TestConnectRangesEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := startBoundsServer(t)
+	s := startServer(t, apiOnly())
 	ec := ec2.NewFromConfig(sdkConfig(s, "us-west-2"))
 	private, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.20.0.0/16")})
 	if err != nil {
@@ -276,7 +227,7 @@ func TestConnectRangesEndToEnd(t *testing.T) {
 		t.Fatalf("CreateVpc 169.254.0.0/16: %v", err)
 	}
 
-	open := startBoundsServer(t, "--connect-public")
+	open := startServer(t, apiOnly(), withServeArgs("--connect-public"))
 	ec = ec2.NewFromConfig(sdkConfig(open, "us-west-2"))
 	public, err = ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("8.8.0.0/16")})
 	if err != nil {

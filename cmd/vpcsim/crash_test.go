@@ -63,10 +63,8 @@ func (s *server) crashAt(t *testing.T, point string, op func()) {
 	s.start()
 	cmd := s.cmd
 	op()
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(patience):
 		t.Fatalf("vpcsim never reached fault point %s:\n%s", point, tail(s.logText(), 3000))
 	}

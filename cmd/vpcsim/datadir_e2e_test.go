@@ -48,8 +48,8 @@ func TestOneServerPerDataDir(t *testing.T) {
 	requireE2E(t)
 	t.Parallel()
 	dir := t.TempDir()
-	first := startAPIServer(t, dir, nil)
-	pid := first.pid
+	first := startServer(t, apiOnly(), inDataDir(dir))
+	pid := first.cmd.Process.Pid
 	out := refusedServe(t, nil, "--dataplane", "none", "--data-dir", dir)
 	want := "data directory " + dir + " is in use by vpcsim serve (pid " + strconv.Itoa(pid) + ", data directory " + dir + ", listening on " + first.listen + ")"
 	if !strings.Contains(out, want) {
@@ -60,7 +60,7 @@ func TestOneServerPerDataDir(t *testing.T) {
 		t.Errorf("vpcsim down beside the server: %v %s", err, down)
 	}
 	// The first still answers, alone.
-	if _, err := ec2.NewFromConfig(sdkConfig(first.server, "us-east-1")).DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{}); err != nil {
+	if _, err := ec2.NewFromConfig(sdkConfig(first, "us-east-1")).DescribeVpcs(context.Background(), &ec2.DescribeVpcsInput{}); err != nil {
 		t.Errorf("the first server: %v", err)
 	}
 }
@@ -154,9 +154,9 @@ func TestDataDirFull(t *testing.T) {
 		t.Fatalf("mount a small tmpfs for the data directory: %v", err)
 	}
 	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
-	s := startAPIServer(t, dir, nil)
+	s := startServer(t, apiOnly(), inDataDir(dir))
 	ctx := testContext(t)
-	cfg := sdkConfig(s.server, "us-east-1")
+	cfg := sdkConfig(s, "us-east-1")
 	cfg.RetryMaxAttempts = 1
 	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 	if _, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.15.0.0/16")}); err != nil {

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,30 +34,6 @@ import (
 // repro does (raw requests a web page or an attacker would make), and check
 // that the aws CLIs, boto3 and aws-sdk-go-v2 still work. Most need no kernel:
 // their servers run with --dataplane none.
-
-// startAPIServer starts `vpcsim serve --dataplane none` with env added to its
-// environment (VPCSIM_* variables set its flags); bin, when not "", runs
-// instead of the test binary (a wrapper that lowers its limits).
-func startFrontDoorServer(t *testing.T, bin string, env ...string) *server {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("end-to-end test: skipped in -short mode")
-	}
-	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t), bin: bin,
-		serveEnv: append([]string{"VPCSIM_DATAPLANE=none"}, env...)}
-	if err := os.Chmod(s.dataDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	s.endpoint = "http://" + s.listen
-	t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
-		if log := s.logText(); strings.Contains(log, "WARNING: DATA RACE") {
-			t.Errorf("the race detector found a race in vpcsim serve:\n%s", log)
-		}
-	})
-	s.start()
-	return s
-}
 
 // rawCall sends one request as a browser or a script would, Host and all,
 // and returns the status and body of the answer.
@@ -120,7 +95,7 @@ func portOf(s *server) string {
 // nothing is made. The aws CLIs, boto3 and aws-sdk-go-v2 work as before.
 func TestFrontDoorWebPagesE2E(t *testing.T) {
 	t.Parallel()
-	s := startFrontDoorServer(t, "")
+	s := startServer(t, apiOnly())
 	port := portOf(s)
 	ctx := testContext(t)
 	cfg := sdkConfig(s, "us-east-1")
@@ -227,7 +202,7 @@ var e2eKeyEnv = "VPCSIM_ACCESS_KEYS=" + e2eKey + ":" + e2eSecret
 // before it sends its body.
 func TestFrontDoorKeysE2E(t *testing.T) {
 	t.Parallel()
-	s := startFrontDoorServer(t, "", e2eKeyEnv)
+	s := startServer(t, apiOnly(), withServeEnv(e2eKeyEnv))
 	ctx := testContext(t)
 	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(e2eKey, e2eSecret, ""),
 		BaseEndpoint: aws.String(s.endpoint), RetryMaxAttempts: 1}
@@ -370,7 +345,7 @@ func vmHWM(t *testing.T, pid int) int64 {
 // is answered and closed when its time is up, and the server still serves.
 func TestFrontDoorSlowBodiesE2E(t *testing.T) {
 	t.Parallel()
-	s := startFrontDoorServer(t, "")
+	s := startServer(t, apiOnly())
 	ctx := testContext(t)
 	es := ecs.NewFromConfig(sdkConfig(s, "us-east-1"))
 	for range 3 {
@@ -441,7 +416,7 @@ func TestFrontDoorIdleFloodE2E(t *testing.T) {
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\nexec prlimit --nofile=256:256 -- "+binary+" \"$@\"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := startFrontDoorServer(t, wrapper)
+	s := startServer(t, apiOnly(), withBinary(wrapper))
 	ctx := testContext(t)
 	var flood []net.Conn
 	defer func() {

@@ -114,16 +114,22 @@ func requireE2E(t testing.TB) {
 
 // server is one running `vpcsim serve`.
 type server struct {
-	t        testing.TB
-	endpoint string
-	prefix   string
-	dataDir  string
-	listen   string
-	cmd      *exec.Cmd
-	log      *os.File
-	extraEnv []string // for the scripts run against it
-	bin      string   // the vpcsim that start runs; "" is the test binary
-	serveEnv []string // added to the environment of `vpcsim serve`
+	t         testing.TB
+	endpoint  string
+	prefix    string
+	dataDir   string
+	listen    string
+	cmd       *exec.Cmd
+	exited    chan struct{} // closed when cmd has ended; cmd.ProcessState then says how
+	log       *os.File
+	logPath   string   // the server's output, outside its data directory
+	extraEnv  []string // for the scripts run against it
+	bin       string   // the vpcsim that start runs; "" is the test binary
+	serveEnv  []string // added to the environment of `vpcsim serve`
+	serveArgs []string // added to its arguments
+	// apiOnly serves --dataplane none: the API alone, no kernel objects, no
+	// containerd; it needs no root and starts in a moment.
+	apiOnly bool
 	// The containerd of its containers and images, and their namespace in it:
 	// the shared one, or (ownContainerd) vpcsim's own under the data directory.
 	ctrdAddress, ctrdNamespace string
@@ -162,21 +168,48 @@ func withServeEnv(vars ...string) serverOption {
 	return func(s *server) { s.serveEnv = append(s.serveEnv, vars...) }
 }
 
+// withServeArgs adds arguments (flags) to `vpcsim serve`.
+func withServeArgs(args ...string) serverOption {
+	return func(s *server) { s.serveArgs = append(s.serveArgs, args...) }
+}
+
+// apiOnly serves the API alone (--dataplane none): for tests of what the API
+// refuses, stores and answers, and of its HTTP server. It needs no root.
+func apiOnly() serverOption { return func(s *server) { s.apiOnly = true } }
+
+// inDataDir serves from dir, which the test made, instead of a fresh one.
+func inDataDir(dir string) serverOption { return func(s *server) { s.dataDir = dir } }
+
+// withBinary serves with bin (a wrapper of vpcsim, a build of it) instead of
+// the test's build.
+func withBinary(bin string) serverOption { return func(s *server) { s.bin = bin } }
+
 // startServer starts vpcsim with a fresh data directory and imports the test
 // images; the test's cleanup stops it and removes every kernel object and
-// container it made.
+// container it made. An apiOnly server has neither, and is skipped with the
+// end-to-end tests in -short mode.
 func startServer(t testing.TB, opts ...serverOption) *server {
 	t.Helper()
-	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", dataDir: t.TempDir(), listen: freePort(t)}
+	s := &server{t: t, prefix: "vs-e" + randHex(4) + "-", listen: freePort(t), logPath: filepath.Join(t.TempDir(), "server.log")}
 	for _, o := range opts {
 		o(s)
 	}
-	// vpcsim's own, as `install -d -m 700` would make it: start writes the
-	// server's log in it before vpcsim sees it.
-	if err := os.Chmod(s.dataDir, 0o700); err != nil {
-		t.Fatal(err)
+	if s.apiOnly && testing.Short() {
+		t.Skip("end-to-end test: skipped in -short mode")
+	}
+	if s.dataDir == "" {
+		s.dataDir = t.TempDir()
+		// vpcsim's own, as `install -d -m 700` would make it.
+		if err := os.Chmod(s.dataDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
 	}
 	s.endpoint = "http://" + s.listen
+	if s.apiOnly {
+		t.Cleanup(func() { s.stopChecked(t) })
+		s.start()
+		return s
+	}
 	if s.ownContainerd {
 		s.ctrdAddress, s.ctrdNamespace = filepath.Join(s.dataDir, "containerd", "containerd.sock"), ecsrt.DefaultNamespace
 	} else {
@@ -185,10 +218,7 @@ func startServer(t testing.TB, opts ...serverOption) *server {
 	// Before start: a start or import that fails the test must not leave the
 	// server, its containerd or its namespaces running.
 	t.Cleanup(func() {
-		s.stop(syscall.SIGTERM)
-		if log := s.logText(); strings.Contains(log, "WARNING: DATA RACE") {
-			t.Errorf("the race detector found a race in vpcsim serve:\n%s", log[strings.Index(log, "WARNING: DATA RACE"):])
-		}
+		s.stopChecked(t)
 		if out, err := s.vpcsim("down", "--data-dir", s.dataDir); err != nil {
 			t.Errorf("vpcsim down: %v %s", err, out)
 		}
@@ -207,9 +237,10 @@ func startServer(t testing.TB, opts ...serverOption) *server {
 	return s
 }
 
+// start runs `vpcsim serve` and waits until it listens.
 func (s *server) start() {
 	s.t.Helper()
-	log, err := os.OpenFile(filepath.Join(s.dataDir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	log, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -218,22 +249,29 @@ func (s *server) start() {
 	if s.bin != "" {
 		bin = s.bin
 	}
-	s.cmd = exec.Command(bin, "serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1")
+	args := []string{"serve", "--listen", s.listen, "--data-dir", s.dataDir, "--netns-prefix", s.prefix, "--region", "us-east-1"}
+	if s.apiOnly {
+		args = append(args, "--dataplane", "none")
+	}
+	s.cmd = exec.Command(bin, append(args, s.serveArgs...)...)
 	s.cmd.Env = append(s.containerdEnv(os.Environ()), s.serveEnv...)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(patience)
-	for time.Now().Before(deadline) {
+	cmd, exited := s.cmd, make(chan struct{})
+	s.exited = exited
+	go func() { cmd.Wait(); close(exited) }()
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); {
 		if c, err := net.DialTimeout("tcp", s.listen, 200*time.Millisecond); err == nil {
 			c.Close()
 			return
 		}
-		if s.cmd.ProcessState != nil {
-			break
+		select {
+		case <-exited:
+			s.t.Fatalf("vpcsim serve ended (%v) before it listened:\n%s", cmd.ProcessState, s.logText())
+		case <-time.After(50 * time.Millisecond):
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	s.t.Fatalf("vpcsim did not start listening:\n%s", s.logText())
 }
@@ -270,7 +308,7 @@ func (s *server) importImages() {
 // containerdEnv adds to env what points vpcsim's commands (serve, image,
 // down) at the server's containerd and namespace.
 func (s *server) containerdEnv(env []string) []string {
-	if s.ownContainerd {
+	if s.ownContainerd || s.ctrdAddress == "" {
 		return env
 	}
 	return append(env, "VPCSIM_CONTAINERD_ADDRESS="+s.ctrdAddress, "VPCSIM_CONTAINERD_NAMESPACE="+s.ctrdNamespace)
@@ -282,13 +320,22 @@ func (s *server) stop(sig syscall.Signal) {
 		return
 	}
 	s.cmd.Process.Signal(sig)
-	s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 	s.log.Close()
 }
 
+// stopChecked stops the server with SIGTERM and fails the test if the race
+// detector (the crash and load tests' build) saw a race in it.
+func (s *server) stopChecked(t testing.TB) {
+	s.stop(syscall.SIGTERM)
+	if log := s.logText(); strings.Contains(log, "WARNING: DATA RACE") {
+		t.Errorf("the race detector found a race in vpcsim serve:\n%s", log[strings.Index(log, "WARNING: DATA RACE"):])
+	}
+}
+
 func (s *server) logText() string {
-	b, _ := os.ReadFile(filepath.Join(s.dataDir, "server.log"))
+	b, _ := os.ReadFile(s.logPath)
 	return string(b)
 }
 

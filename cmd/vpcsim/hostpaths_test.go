@@ -30,9 +30,9 @@ func TestFileFlowLogOutside(t *testing.T) {
 	requireE2E(t)
 	t.Parallel()
 	data, opened, outside := t.TempDir(), t.TempDir(), t.TempDir()
-	s := startAPIServer(t, data, nil, "--host-path", opened)
+	s := startServer(t, apiOnly(), inDataDir(data), withServeArgs("--host-path", opened))
 	ctx := testContext(t)
-	ec := ec2.NewFromConfig(sdkConfig(s.server, "us-east-1"))
+	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
 	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
 	if err != nil {
 		t.Fatal(err)
