@@ -45,12 +45,6 @@ type config struct {
 	connectPublic bool
 }
 
-// pathList is a repeatable flag.
-type pathList []string
-
-func (p *pathList) String() string     { return strings.Join(*p, string(os.PathListSeparator)) }
-func (p *pathList) Set(v string) error { *p = append(*p, v); return nil }
-
 func parseServeFlags(args []string) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -69,10 +63,10 @@ func parseServeFlags(args []string) (config, error) {
 	// Its variable is read after Parse, not as the default: -h prints defaults.
 	keyList := fs.String("access-keys", "", "AKID:SECRET[,AKID:SECRET...]: verify every request's SigV4 signature against these keys (required beyond loopback; also VPCSIM_ACCESS_KEYS)")
 	keyFile := fs.String("access-keys-file", env("VPCSIM_ACCESS_KEYS_FILE", ""), "file of one AKID:SECRET a line (mode 0600), instead of secrets on the command line")
-	var hostPaths pathList
-	fs.Var(&hostPaths, "host-path", "a directory the API may name host files in: `file` flow log destinations, local environmentFiles, host volumes' sourcePath (repeatable; also VPCSIM_HOST_PATHS, colon-separated)")
+	hostPaths := envList("VPCSIM_HOST_PATHS", string(os.PathListSeparator))
+	fs.Var(hostPaths, "host-path", "a directory the API may name host files in: `file` flow log destinations, local environmentFiles, host volumes' sourcePath (repeatable; also VPCSIM_HOST_PATHS, colon-separated)")
 	addContainerFlags(fs, &c.containers)
-	hosts, origins := envList("VPCSIM_ALLOWED_HOSTS"), envList("VPCSIM_ALLOWED_ORIGINS")
+	hosts, origins := envList("VPCSIM_ALLOWED_HOSTS", ","), envList("VPCSIM_ALLOWED_ORIGINS", ",")
 	fs.Var(hosts, "allowed-host", "a `NAME` or address clients reach the API by, besides localhost, 127.0.0.0/8, ::1 and the --listen address (repeatable)")
 	fs.Var(origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose web pages may call the API (repeatable; by default none may)")
 	maxConns := fs.String("max-connections", env("VPCSIM_MAX_CONNECTIONS", strconv.Itoa(frontdoor.DefaultAPI.MaxConns)), "most connections the API holds at once (idle ones are closed for new ones)")
@@ -123,10 +117,7 @@ func parseServeFlags(args []string) (config, error) {
 		return c, usageError{err.Error()}
 	}
 	c.accessKeys = keys
-	if len(hostPaths) == 0 {
-		hostPaths = filepath.SplitList(os.Getenv("VPCSIM_HOST_PATHS"))
-	}
-	if c.hostPaths, err = checkHostPaths(hostPaths); err != nil {
+	if c.hostPaths, err = checkHostPaths(hostPaths.values); err != nil {
 		return c, usageError{err.Error()}
 	}
 	// Beyond loopback anyone who reaches the port could run containers as
@@ -163,16 +154,17 @@ func checkHostPaths(dirs []string) ([]string, error) {
 	return out, nil
 }
 
-// listFlag is a repeatable flag whose default is a comma-separated
-// environment variable; given once, the flag replaces the variable's list.
-// Each value may itself be a comma-separated list.
+// listFlag is a repeatable flag whose default is an environment variable
+// that lists values with sep between them; given once, the flag replaces the
+// variable's list. Each value may itself be such a list.
 type listFlag struct {
 	values []string
+	sep    string
 	set    bool
 }
 
-func envList(name string) *listFlag {
-	l := &listFlag{}
+func envList(name, sep string) *listFlag {
+	l := &listFlag{sep: sep}
 	l.add(os.Getenv(name))
 	return l
 }
@@ -181,7 +173,7 @@ func (l *listFlag) String() string {
 	if l == nil {
 		return ""
 	}
-	return strings.Join(l.values, ",")
+	return strings.Join(l.values, l.sep)
 }
 
 func (l *listFlag) Set(v string) error {
@@ -193,7 +185,7 @@ func (l *listFlag) Set(v string) error {
 }
 
 func (l *listFlag) add(v string) {
-	for _, s := range strings.Split(v, ",") {
+	for _, s := range strings.Split(v, l.sep) {
 		if s = strings.TrimSpace(s); s != "" {
 			l.values = append(l.values, s)
 		}

@@ -13,9 +13,9 @@ import (
 // containerConfig is what the operator opens or bounds for containers: the
 // flags that widen their confinement, and their limits.
 type containerConfig struct {
-	insecureRegistries  []string // HOST[:PORT], pulled over plain HTTP or from loopback
-	hostDevices         []string // host devices linuxParameters.devices may map
-	allowHostNamespaces bool     // pidMode/ipcMode host may share this machine's
+	insecureRegistries  *listFlag // HOST[:PORT], pulled over plain HTTP or from loopback
+	hostDevices         *listFlag // host devices linuxParameters.devices may map
+	allowHostNamespaces bool      // pidMode/ipcMode host may share this machine's
 	taskPidsLimit       int64
 	logMaxSize          int64
 }
@@ -25,14 +25,9 @@ type containerConfig struct {
 func addContainerFlags(fs *flag.FlagSet, c *containerConfig) {
 	c.taskPidsLimit = ecsrt.DefaultTaskPidsLimit
 	c.logMaxSize = ecsrt.DefaultLogMaxSize
-	fs.Func("insecure-registry", "HOST[:PORT] of a registry that may be pulled from over plain HTTP or without a verified certificate, or on this machine's loopback (repeatable; also VPCSIM_INSECURE_REGISTRIES, comma-separated)", func(v string) error {
-		c.insecureRegistries = append(c.insecureRegistries, v)
-		return nil
-	})
-	fs.Func("host-device", "PATH of a host device (or a directory of them) that task definitions' linuxParameters.devices may map into containers (repeatable; also VPCSIM_HOST_DEVICES, comma-separated)", func(v string) error {
-		c.hostDevices = append(c.hostDevices, v)
-		return nil
-	})
+	c.insecureRegistries, c.hostDevices = envList("VPCSIM_INSECURE_REGISTRIES", ","), envList("VPCSIM_HOST_DEVICES", ",")
+	fs.Var(c.insecureRegistries, "insecure-registry", "HOST[:PORT] of a registry that may be pulled from over plain HTTP or without a verified certificate, or on this machine's loopback (repeatable; also VPCSIM_INSECURE_REGISTRIES, comma-separated)")
+	fs.Var(c.hostDevices, "host-device", "PATH of a host device (or a directory of them) that task definitions' linuxParameters.devices may map into containers (repeatable; also VPCSIM_HOST_DEVICES, comma-separated)")
 	fs.BoolVar(&c.allowHostNamespaces, "allow-host-namespaces", envBool("VPCSIM_ALLOW_HOST_NAMESPACES"), "let tasks with pidMode or ipcMode host share this machine's process or IPC namespace")
 	fs.Func("task-pids-limit", fmt.Sprintf("most processes of one task's containers together; 0: no limit (default %d; also VPCSIM_TASK_PIDS_LIMIT)", ecsrt.DefaultTaskPidsLimit), func(v string) error {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -55,21 +50,6 @@ func addContainerFlags(fs *flag.FlagSet, c *containerConfig) {
 // withEnvironment fills in from VPCSIM_* what the flags left unset; a flag
 // given wins over its variable.
 func (c *containerConfig) withEnvironment(set map[string]bool) error {
-	list := func(name string) []string {
-		var out []string
-		for _, v := range strings.Split(os.Getenv(name), ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				out = append(out, v)
-			}
-		}
-		return out
-	}
-	if !set["insecure-registry"] {
-		c.insecureRegistries = list("VPCSIM_INSECURE_REGISTRIES")
-	}
-	if !set["host-device"] {
-		c.hostDevices = list("VPCSIM_HOST_DEVICES")
-	}
 	if v := os.Getenv("VPCSIM_TASK_PIDS_LIMIT"); v != "" && !set["task-pids-limit"] {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
@@ -84,12 +64,12 @@ func (c *containerConfig) withEnvironment(set map[string]bool) error {
 		}
 		c.logMaxSize = n
 	}
-	for _, d := range c.hostDevices {
+	for _, d := range c.hostDevices.values {
 		if !strings.HasPrefix(d, "/") {
 			return fmt.Errorf("--host-device %s: give an absolute path", d)
 		}
 	}
-	for _, r := range c.insecureRegistries {
+	for _, r := range c.insecureRegistries.values {
 		if strings.Contains(r, "/") {
 			return fmt.Errorf("--insecure-registry %s: give HOST or HOST:PORT, without a scheme or path", r)
 		}
@@ -100,7 +80,7 @@ func (c *containerConfig) withEnvironment(set map[string]bool) error {
 // runtimeOptions are the runtime's options for this configuration.
 func (c containerConfig) runtimeOptions() []ecsrt.Option {
 	return []ecsrt.Option{
-		ecsrt.WithInsecureRegistries(c.insecureRegistries...), ecsrt.WithHostDevices(c.hostDevices...),
+		ecsrt.WithInsecureRegistries(c.insecureRegistries.values...), ecsrt.WithHostDevices(c.hostDevices.values...),
 		ecsrt.WithHostNamespaces(c.allowHostNamespaces), ecsrt.WithTaskPidsLimit(c.taskPidsLimit),
 		ecsrt.WithLogMaxSize(c.logMaxSize),
 	}

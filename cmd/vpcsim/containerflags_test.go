@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -27,18 +26,20 @@ func TestContainerFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (containerConfig{taskPidsLimit: ecsrt.DefaultTaskPidsLimit, logMaxSize: 10 << 20}); !reflect.DeepEqual(c.containers, want) {
-		t.Errorf("defaults %+v, want %+v", c.containers, want)
+	// What the runtime is given: registries, devices, host namespaces, pids, log size.
+	seen := func(c containerConfig) string {
+		return fmt.Sprintf("%q %q %v %d %d", c.insecureRegistries.values, c.hostDevices.values, c.allowHostNamespaces, c.taskPidsLimit, c.logMaxSize)
+	}
+	if got, want := seen(c.containers), fmt.Sprintf("[] [] false %d %d", ecsrt.DefaultTaskPidsLimit, 10<<20); got != want {
+		t.Errorf("defaults %s, want %s", got, want)
 	}
 	c, err = parseServeFlags([]string{"--insecure-registry", "127.0.0.1:5000", "--insecure-registry", "reg.local",
 		"--host-device", "/dev/fuse", "--allow-host-namespaces", "--task-pids-limit", "0", "--container-log-max-size", "512k"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := containerConfig{insecureRegistries: []string{"127.0.0.1:5000", "reg.local"}, hostDevices: []string{"/dev/fuse"},
-		allowHostNamespaces: true, taskPidsLimit: 0, logMaxSize: 512 << 10}
-	if !reflect.DeepEqual(c.containers, want) {
-		t.Errorf("flags %+v, want %+v", c.containers, want)
+	if got, want := seen(c.containers), `["127.0.0.1:5000" "reg.local"] ["/dev/fuse"] true 0 524288`; got != want {
+		t.Errorf("flags %s, want %s", got, want)
 	}
 	t.Setenv("VPCSIM_INSECURE_REGISTRIES", "a:1, b")
 	t.Setenv("VPCSIM_HOST_DEVICES", "/dev/snd")
@@ -48,10 +49,8 @@ func TestContainerFlags(t *testing.T) {
 	if c, err = parseServeFlags([]string{"--task-pids-limit", "7"}); err != nil {
 		t.Fatal(err)
 	}
-	want = containerConfig{insecureRegistries: []string{"a:1", "b"}, hostDevices: []string{"/dev/snd"}, allowHostNamespaces: true,
-		taskPidsLimit: 7, logMaxSize: 1 << 30}
-	if !reflect.DeepEqual(c.containers, want) {
-		t.Errorf("variables %+v, want %+v", c.containers, want)
+	if got, want := seen(c.containers), `["a:1" "b"] ["/dev/snd"] true 7 1073741824`; got != want {
+		t.Errorf("variables %s, want %s", got, want)
 	}
 	for _, args := range [][]string{
 		{"--task-pids-limit", "-1"}, {"--container-log-max-size", "10x"}, {"--container-log-max-size", "0"},
