@@ -15,8 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"golang.org/x/sys/unix"
-
-	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 )
 
 // TestContainersConfined registers a task definition and runs it as a user
@@ -60,10 +58,7 @@ func TestContainersConfined(t *testing.T) {
 		t.Fatalf("%v\n%s", err, tail(s.logText(), 30))
 	}
 
-	rt, err := ecsrt.New(ctx, s.dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := s.runtime(ctx)
 	defer rt.Close()
 	all, err := rt.Running(ctx)
 	if err != nil {

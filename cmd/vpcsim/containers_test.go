@@ -16,8 +16,6 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
-
-	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 )
 
 // TestTaskContainers runs real containers of the echo image (testdata/images/echo)
@@ -191,10 +189,7 @@ func TestTaskContainers(t *testing.T) {
 			t.Errorf("the echo server under vpcsim's init exited %d on StopTask, want 143 (SIGTERM)", code)
 		}
 	}
-	rt, err := ecsrt.New(ctx, s.dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt := s.runtime(ctx)
 	defer rt.Close()
 	if left, err := rt.Running(ctx); err != nil || len(left) != 0 {
 		t.Fatalf("containers left after every task stopped: %v %v", err, left)

@@ -287,10 +287,7 @@ func (s *server) importImages() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), patience)
 	defer cancel()
-	rt, err := ecsrt.New(ctx, s.dataDir, ecsrt.WithContainerdAddress(s.ctrdAddress), ecsrt.WithNamespace(s.ctrdNamespace))
-	if err != nil {
-		s.t.Fatalf("connect to the server's containerd: %v", err)
-	}
+	rt := s.runtime(ctx)
 	defer rt.Close()
 	for _, tar := range testImages {
 		f, err := os.Open(tar)
@@ -303,6 +300,17 @@ func (s *server) importImages() {
 			s.t.Fatalf("import %s: %v", tar, err)
 		}
 	}
+}
+
+// runtime connects to the server's containerd namespace, where the test
+// reads what the server's containers are; the caller closes it.
+func (s *server) runtime(ctx context.Context) *ecsrt.Runtime {
+	s.t.Helper()
+	rt, err := ecsrt.New(ctx, s.dataDir, ecsrt.WithContainerdAddress(s.ctrdAddress), ecsrt.WithNamespace(s.ctrdNamespace))
+	if err != nil {
+		s.t.Fatalf("connect to the server's containerd: %v", err)
+	}
+	return rt
 }
 
 // containerdEnv adds to env what points vpcsim's commands (serve, image,

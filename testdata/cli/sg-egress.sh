@@ -4,7 +4,7 @@
 # to allowed egress pass, no egress rule means no connection, a narrow rule is
 # enough. The probe ENI's flow log records ACCEPT and REJECT, `vpcsim sg explain`
 # names the rule, and terminating an instance ends its processes.
-# usage: ACCEPTANCE_LIB=…/shared/acceptance/lib.sh VPCSIM_ENDPOINT=… VPCSIM=… bash sg-egress.sh   (as root)
+# usage: ACCEPTANCE_LIB=…/shared/acceptance/lib.sh VPCSIM_ENDPOINT=… VPCSIM=… VPCSIM_DATA_DIR=… bash sg-egress.sh   (as root)
 source "${ACCEPTANCE_LIB:?path of shared/acceptance/lib.sh}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
@@ -20,8 +20,10 @@ CLIENT_ENI=$(awsx ec2 describe-instances --instance-ids "$CLIENT" --query 'Reser
 mkdir -p "$work/www" && echo probe-ok > "$work/www/index.html"
 "$VPCSIM" exec "$CLIENT" -- busybox httpd -p 8000 -h "$work/www"
 awsx ec2 authorize-security-group-ingress --group-id "$CLIENT_SG" --ip-permissions "IpProtocol=tcp,FromPort=8000,ToPort=8000,UserIdGroupPairs=[{GroupId=$TASK_SG}]" >/dev/null
+# A file flow log writes beneath the data directory's flowlogs/file (or a --host-path directory).
+flowlog="${VPCSIM_DATA_DIR:?the data directory of the vpcsim at VPCSIM_ENDPOINT}/flowlogs/file/egress-$$/flow.log"
 awsx ec2 create-flow-logs --resource-type NetworkInterface --resource-ids "$CLIENT_ENI" --traffic-type ALL \
-  --log-destination-type file --log-destination "$work/flow.log" >/dev/null
+  --log-destination-type file --log-destination "$flowlog" >/dev/null
 
 cat > "$work/td.json" <<JSON
 {"family": "probe", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512",
@@ -48,8 +50,8 @@ explain=$("$VPCSIM" sg explain "$CLIENT_ENI" --from "$CLIENT_IP" --port 22 2>&1)
 check "sg explain: nothing admits port 22" grep -q "DENIED" <<<"$explain"
 
 # Flow log records (version 2 format) of the client's ENI: the fetches arrived.
-wait_until 30 "flow log records" grep -q " ACCEPT OK" "$work/flow.log"
-check "flow log: an ACCEPT record of a fetch to port 8000" grep -qE "^2 [0-9]{12} $CLIENT_ENI 10\.30\.1\.[0-9]+ $CLIENT_IP [0-9]+ 8000 6 [0-9]+ [0-9]+ [0-9]+ [0-9]+ ACCEPT OK$" "$work/flow.log"
+wait_until 30 "flow log records" grep -q " ACCEPT OK" "$flowlog"
+check "flow log: an ACCEPT record of a fetch to port 8000" grep -qE "^2 [0-9]{12} $CLIENT_ENI 10\.30\.1\.[0-9]+ $CLIENT_IP [0-9]+ 8000 6 [0-9]+ [0-9]+ [0-9]+ [0-9]+ ACCEPT OK$" "$flowlog"
 
 awsx ec2 terminate-instances --instance-ids "$CLIENT" >/dev/null
 wait_until 30 "instance terminated" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ec2 describe-instances --instance-ids $CLIENT --query 'Reservations[0].Instances[0].State.Name' --output text)\" = terminated ]"
