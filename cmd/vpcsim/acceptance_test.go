@@ -10,25 +10,25 @@ import (
 // TestAcceptanceVPC runs ../shared/acceptance/01-vpc.sh, the EC2 surface as a
 // user drives it.
 func TestAcceptanceVPC(t *testing.T) {
-	runWithEachCLI(t, inParallel, filepath.Join(sharedDir(t), "01-vpc.sh"))
+	runWithEachCLI(t, sideBySide, filepath.Join(sharedDir(t), "01-vpc.sh"))
 }
 
 // TestECSAwsvpc runs testdata/cli/ecs-awsvpc.sh, the seed's ECS walkthrough in
 // awsvpc mode with real containers.
 func TestECSAwsvpc(t *testing.T) {
-	runWithEachCLI(t, inParallel, "../../testdata/cli/ecs-awsvpc.sh")
+	runWithEachCLI(t, sideBySide, "../../testdata/cli/ecs-awsvpc.sh")
 }
 
 // TestECSOps runs testdata/cli/ecs-ops.sh, every implemented ECS operation that
 // ecs-awsvpc.sh does not call.
 func TestECSOps(t *testing.T) {
-	runWithEachCLI(t, inParallel, "../../testdata/cli/ecs-ops.sh")
+	runWithEachCLI(t, sideBySide, "../../testdata/cli/ecs-ops.sh")
 }
 
 // TestAcceptanceSeed runs ../shared/acceptance/02-seed.sh, the seed walkthrough,
 // with Debian 12's busybox wget mended (see busyboxShim).
 func TestAcceptanceSeed(t *testing.T) {
-	runWithEachCLI(t, inParallel, filepath.Join(sharedDir(t), "02-seed.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"))
+	runWithEachCLI(t, sideBySide, filepath.Join(sharedDir(t), "02-seed.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"))
 }
 
 // TestAcceptanceSG runs ../shared/acceptance/03-sg.sh, security groups on real
@@ -38,9 +38,10 @@ func TestAcceptanceSeed(t *testing.T) {
 // own command line matches it. testdata/cli/sg-egress.sh checks all three
 // behaviours with a working probe instead.
 func TestAcceptanceSG(t *testing.T) {
-	// Alone: `vpcsim connect` routes the machine into the script's VPC, whose
-	// CIDR the other servers' scripts use too.
-	runWithEachCLI(t, alone, filepath.Join(sharedDir(t), "03-sg.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"),
+	// One CLI after the other: `vpcsim connect` routes the machine into the
+	// script's VPC, and the other run's VPC has the same CIDR. (No other test
+	// connects a VPC.)
+	runWithEachCLI(t, oneAfterTheOther, filepath.Join(sharedDir(t), "03-sg.sh"), "PATH="+busyboxShim(t)+":"+os.Getenv("PATH"),
 		"known:task egress to a group-referenced peer, replies pass",
 		"known:a narrow egress rule is enough",
 		"known:terminating an instance ends the processes in it")
@@ -49,7 +50,7 @@ func TestAcceptanceSG(t *testing.T) {
 // TestSGEgress runs testdata/cli/sg-egress.sh: a task's egress rules, flow
 // logs and `vpcsim sg explain`.
 func TestSGEgress(t *testing.T) {
-	runWithEachCLI(t, inParallel, "../../testdata/cli/sg-egress.sh")
+	runWithEachCLI(t, sideBySide, "../../testdata/cli/sg-egress.sh")
 }
 
 // busyboxShim returns a directory with a `busybox` that runs Debian's, except
@@ -76,22 +77,20 @@ exec /bin/busybox "$@"
 	return dir
 }
 
-// How runWithEachCLI runs its script: beside other tests, or alone.
+// How runWithEachCLI runs its script with the two CLIs: side by side, or one
+// after the other. Either way beside the other parallel tests.
 const (
-	inParallel = true
-	alone      = false
+	sideBySide       = true
+	oneAfterTheOther = false
 )
 
 // runWithEachCLI runs a script with aws-cli v1 and v2, each against a fresh
 // vpcsim; the script finds the acceptance helpers at $ACCEPTANCE_LIB. Extra
 // arguments are environment variables for the script, and "known:CHECK" names
-// a check that may fail (see server.knownFailures). In parallel, the two runs
-// go beside each other and beside the other parallel tests.
+// a check that may fail (see server.knownFailures).
 func runWithEachCLI(t *testing.T, parallel bool, script string, extra ...string) {
 	requireE2E(t)
-	if parallel {
-		t.Parallel()
-	}
+	t.Parallel()
 	lib := filepath.Join(sharedDir(t), "lib.sh")
 	script, err := filepath.Abs(script)
 	if err != nil {

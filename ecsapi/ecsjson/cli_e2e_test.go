@@ -17,6 +17,10 @@ import (
 // and errors: a wrong member name or type shows up as a missing or mistyped value,
 // a wrong error shape as a wrong code or message.
 func TestAWSCLI(t *testing.T) {
+	if testing.Short() {
+		// make test runs it in full first; its race-detector run is -short.
+		t.Skip("drives the aws CLIs; skipped in -short mode")
+	}
 	for _, c := range findCLIs(t) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
