@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 	"github.com/vpcsim/vpcsim/hostnet"
 )
 
@@ -31,6 +32,7 @@ func TestNothingLeftBehind(t *testing.T) {
 	}
 	left = append(left, vpcsimProcesses(t)...)
 	left = append(left, vpcsimMounts(t)...)
+	left = append(left, vpcsimCgroups(t)...)
 	for _, l := range left {
 		t.Errorf("left behind: %s", l)
 	}
@@ -43,13 +45,50 @@ func ours(s string) bool {
 }
 
 // vpcsimProcesses lists managed containerd daemons (`containerd --config
-// <data>/containerd/config.toml`) and shims of vpcsim's containerd namespace.
+// <data>/containerd/config.toml`), shims of vpcsim's containerd namespaces,
+// and vpcsim's own helpers beside containers (`vpcsim log-driver`, `vpcsim
+// pause`).
 func vpcsimProcesses(t *testing.T) []string {
 	return processesWhere(func(args []string, cmd string) bool {
 		managed := filepath.Base(args[0]) == "containerd" && strings.Contains(cmd, "/containerd/config.toml") && !strings.Contains(cmd, "/etc/containerd/")
 		shim := strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && strings.Contains(cmd, "-namespace vpcsim")
-		return (managed || shim) && ours(cmd)
+		helper := strings.Contains(filepath.Base(args[0]), "vpcsim") && len(args) > 1 && (args[1] == "log-driver" || args[1] == "pause")
+		return (managed || shim || helper) && ours(cmd)
 	})
+}
+
+// vpcsimCgroups lists the cgroups below vpcsim's namespaces' (/vpcsim…/…:
+// a data directory's task cgroups, and containers' in them), but for those
+// of the default data directory. An empty namespace cgroup holds nothing.
+func vpcsimCgroups(t *testing.T) []string {
+	keep := ecsrt.CgroupParent(ecsrt.DefaultNamespace, defaultDataDir())
+	var out []string
+	for _, hierarchy := range cgroupHierarchies(t) {
+		nss, _ := filepath.Glob(filepath.Join(hierarchy, "vpcsim*"))
+		for _, ns := range nss {
+			entries, _ := os.ReadDir(ns)
+			for _, e := range entries {
+				if p := filepath.Join(ns, e.Name()); e.IsDir() && !strings.HasSuffix(p, keep) {
+					out = append(out, "cgroup "+p)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// cgroupHierarchies are the mount points of this machine's cgroup
+// hierarchies (one with cgroup v2; one per controller, and a v2 one, in v1's
+// hybrid layout).
+func cgroupHierarchies(t *testing.T) []string {
+	var out []string
+	for _, line := range strings.Split(readFile(t, "/proc/self/mountinfo"), "\n") {
+		pre, post, _ := strings.Cut(line, " - ")
+		if f, fs := strings.Fields(pre), strings.Fields(post); len(f) > 4 && len(fs) > 0 && (fs[0] == "cgroup" || fs[0] == "cgroup2") {
+			out = append(out, f[4])
+		}
+	}
+	return out
 }
 
 // vpcsimMounts lists mounts of containers in vpcsim's containerd namespaces
@@ -106,15 +145,20 @@ func processesWhere(match func(args []string, cmd string) bool) []string {
 // mountsWhere lists this namespace's mount points that match, as "mount PATH".
 func mountsWhere(t testing.TB, match func(at string) bool) []string {
 	t.Helper()
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(readFile(t, "/proc/self/mountinfo"), "\n") {
 		if f := strings.Fields(line); len(f) > 4 && match(f[4]) {
 			out = append(out, "mount "+f[4])
 		}
 	}
 	return out
+}
+
+func readFile(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -63,8 +63,7 @@ type taskCgroups struct {
 }
 
 func newTaskCgroups(namespace, dataDir string, pidsLimit int64) (taskCgroups, error) {
-	h := sha256.Sum256([]byte(dataDir))
-	c := taskCgroups{parent: "/" + namespace + "/" + hex.EncodeToString(h[:4]), pidsLimit: pidsLimit}
+	c := taskCgroups{parent: CgroupParent(namespace, dataDir), pidsLimit: pidsLimit}
 	var st unix.Statfs_t
 	if err := unix.Statfs(cgroupRoot, &st); err != nil {
 		return c, fmt.Errorf("cgroups: %w", err)
@@ -328,8 +327,17 @@ func rmdirCgroup(dir string) error {
 	}
 }
 
+// CgroupParent is the cgroup (below each hierarchy's root) that holds the
+// task cgroups of a data directory's vpcsim: /NAMESPACE/HASH, the hash of
+// the directory's path.
+func CgroupParent(namespace, dataDir string) string {
+	h := sha256.Sum256([]byte(dataDir))
+	return "/" + namespace + "/" + hex.EncodeToString(h[:4])
+}
+
 // removeAll deletes every task cgroup of this data directory, then their
-// parent: what containers they held must be gone.
+// parent, and the namespace's cgroup when no other data directory's is left
+// in it: what containers they held must be gone.
 func (c taskCgroups) removeAll() error {
 	seen := map[string]bool{}
 	var errs []error
@@ -349,5 +357,11 @@ func (c taskCgroups) removeAll() error {
 		}
 	}
 	errs = append(errs, c.removePath(c.parent))
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, root := range c.roots() {
+		unix.Rmdir(filepath.Join(root, filepath.Dir(c.parent))) // fails, and stays, while another's is in it
+	}
+	return nil
 }
