@@ -94,19 +94,33 @@ func (nopWriteCloser) Close() error { return nil }
 
 // Copy writes stdout and stderr to w as they come until both end, then
 // closes w. A write that fails (a full disk) loses what it held, but the
-// pipes are still read: a container must never block on its output.
+// pipes are still read: a container must never block on its output. The two
+// never write at once (w need not be safe for concurrent use).
 func Copy(w io.WriteCloser, stdout, stderr io.Reader) error {
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
+	one := &oneWriter{w: w}
 	for i, r := range []io.Reader{stdout, stderr} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = drain(w, r)
+			errs[i] = drain(one, r)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs[0], errs[1], w.Close())
+}
+
+// oneWriter lets one write at a time through to w.
+type oneWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (o *oneWriter) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.w.Write(p)
 }
 
 // drain copies r to w until r ends, reading on when a write fails; it
