@@ -31,20 +31,25 @@ run: deps build
 
 # test runs every test: unit tests, kernel tests (root), and end-to-end tests that
 # drive aws-cli v1 and v2, aws-sdk-go-v2 and ../shared/acceptance against a real vpcsim.
-# The end-to-end tests (cmd/vpcsim) run after the other packages, not beside
-# them, two at a time. The race detector runs over every package but the
-# end-to-end one (-short leaves out the slow fuzz seeds and the aws CLI runs
-# of the protocol packages, which the first run has had, not the kernel
-# tests); the runtime's containerd tests run once, under it. The last step
-# fails if any test left a namespace, link, nftables table, containerd
-# process or mount behind.
+# The end-to-end tests (cmd/vpcsim) run after the other packages, two at a
+# time. The race detector runs over every package but the end-to-end one
+# (-short leaves out the slow fuzz seeds and the aws CLI runs of the protocol
+# packages, which the first run has had, not the kernel tests); the runtime's
+# containerd tests run once, under it, beside the end-to-end tests (they
+# mostly wait for containers). The last step fails if any test left a
+# namespace, link, nftables table, cgroup, containerd process or mount behind.
 OTHERS = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$')
 test: EXTRA = $(TESTPKGS)
 test: deps vet
 	$(GO) test -count=1 -timeout 10m $(OTHERS)
-	$(GO) test -count=1 -timeout 30m ./cmd/vpcsim
 	$(GO) test -race -count=1 -short -timeout 10m $(OTHERS)
-	$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/
+	@log=$$(mktemp); \
+	echo "$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/ (beside the next, output below it)"; \
+	$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/ >$$log 2>&1 & runtime=$$!; \
+	echo "$(GO) test -count=1 -timeout 30m ./cmd/vpcsim"; \
+	$(GO) test -count=1 -timeout 30m ./cmd/vpcsim; e2e=$$?; \
+	wait $$runtime; race=$$?; cat $$log; rm -f $$log; \
+	[ $$e2e -eq 0 ] && [ $$race -eq 0 ]
 	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 
 # unit runs the tests that need neither root nor the aws CLI.

@@ -45,8 +45,8 @@ fi
 printf '#!/bin/bash\necho ECS_CLUSTER=ops-demo >> /etc/ecs/ecs.config\n' > "$work/userdata"
 EC2_A=$(awsx ec2 run-instances --image-id ami-0ecsoptimized --instance-type c5.large --subnet-id "$SUB" --user-data "file://$work/userdata" --query 'Instances[0].InstanceId' --output text)
 EC2_B=$(awsx ec2 run-instances --image-id ami-12345678 --instance-type t3.micro --subnet-id "$SUB" --query 'Instances[0].InstanceId' --output text)
-wait_until 60 "container instance registered from user data" first_instance
-wait_until 60 "instance without user data running" instance_running "$EC2_B"
+wait_until 180 "container instance registered from user data" first_instance
+wait_until 180 "instance without user data running" instance_running "$EC2_B"
 reg=$(awsx ecs register-container-instance --cluster ops-demo --instance-identity-document "{\"instanceId\":\"$EC2_B\"}" --output json)
 CI_B=$(jq -r .containerInstance.containerInstanceArn <<<"$reg")
 check "register-container-instance: ACTIVE, the instance's 2048 CPU" eq "$(jq -r '.containerInstance | .ec2InstanceId + " " + .status + " " + (.registeredResources[] | select(.name=="CPU") | .integerValue | tostring)' <<<"$reg")" "$EC2_B ACTIVE 2048"

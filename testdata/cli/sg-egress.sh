@@ -14,7 +14,7 @@ TASK_SG=$(awsx ec2 create-security-group --vpc-id "$VPC" --group-name task --des
 CLIENT_SG=$(awsx ec2 create-security-group --vpc-id "$VPC" --group-name client --description client --query GroupId --output text)
 awsx ecs create-cluster --cluster-name egress >/dev/null
 CLIENT=$(awsx ec2 run-instances --image-id ami-1 --instance-type t3.micro --subnet-id "$SUB" --security-group-ids "$CLIENT_SG" --query 'Instances[0].InstanceId' --output text)
-wait_until 30 "instance running" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ec2 describe-instances --instance-ids $CLIENT --query 'Reservations[0].Instances[0].State.Name' --output text)\" = running ]"
+wait_until 180 "instance running" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ec2 describe-instances --instance-ids $CLIENT --query 'Reservations[0].Instances[0].State.Name' --output text)\" = running ]"
 CLIENT_IP=$(awsx ec2 describe-instances --instance-ids "$CLIENT" --query 'Reservations[0].Instances[0].PrivateIpAddress' --output text)
 CLIENT_ENI=$(awsx ec2 describe-instances --instance-ids "$CLIENT" --query 'Reservations[0].Instances[0].NetworkInterfaces[0].NetworkInterfaceId' --output text)
 mkdir -p "$work/www" && echo probe-ok > "$work/www/index.html"
@@ -34,7 +34,7 @@ awsx ecs register-task-definition --cli-input-json "file://$work/td.json" >/dev/
 NET="awsvpcConfiguration={subnets=[\"$SUB\"],securityGroups=[\"$TASK_SG\"]}"
 probe() { # runs the one-shot probe task and prints its exit code
   local t; t=$(awsx ecs run-task --cluster egress --launch-type FARGATE --network-configuration "$NET" --task-definition probe --query 'tasks[0].taskArn' --output text)
-  wait_until 60 "probe STOPPED" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ecs describe-tasks --cluster egress --tasks $t --query 'tasks[0].lastStatus' --output text)\" = STOPPED ]" || true
+  wait_until 180 "probe STOPPED" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ecs describe-tasks --cluster egress --tasks $t --query 'tasks[0].lastStatus' --output text)\" = STOPPED ]" || true
   awsx ecs describe-tasks --cluster egress --tasks "$t" --query 'tasks[0].containers[0].exitCode' --output text
 }
 check "egress to a group-referenced peer, and its replies, pass" eq "$(probe)" "0"
@@ -50,11 +50,11 @@ explain=$("$VPCSIM" sg explain "$CLIENT_ENI" --from "$CLIENT_IP" --port 22 2>&1)
 check "sg explain: nothing admits port 22" grep -q "DENIED" <<<"$explain"
 
 # Flow log records (version 2 format) of the client's ENI: the fetches arrived.
-wait_until 30 "flow log records" grep -q " ACCEPT OK" "$flowlog"
+wait_until 180 "flow log records" grep -q " ACCEPT OK" "$flowlog"
 check "flow log: an ACCEPT record of a fetch to port 8000" grep -qE "^2 [0-9]{12} $CLIENT_ENI 10\.30\.1\.[0-9]+ $CLIENT_IP [0-9]+ 8000 6 [0-9]+ [0-9]+ [0-9]+ [0-9]+ ACCEPT OK$" "$flowlog"
 
 awsx ec2 terminate-instances --instance-ids "$CLIENT" >/dev/null
-wait_until 30 "instance terminated" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ec2 describe-instances --instance-ids $CLIENT --query 'Reservations[0].Instances[0].State.Name' --output text)\" = terminated ]"
+wait_until 180 "instance terminated" bash -c "[ \"\$(AWS_PAGER= $AWSCLI --endpoint-url $ENDPOINT ec2 describe-instances --instance-ids $CLIENT --query 'Reservations[0].Instances[0].State.Name' --output text)\" = terminated ]"
 # ([8] keeps pgrep from matching this very command line)
 check "terminating an instance ends the processes in it" bash -c "! pgrep -f 'httpd -p [8]000 -h $work/www' >/dev/null"
 finish
