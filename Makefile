@@ -44,10 +44,10 @@ test: deps vet
 	$(GO) test -count=1 -timeout 10m $(OTHERS)
 	$(GO) test -race -count=1 -short -timeout 10m $(OTHERS)
 	@log=$$(mktemp); \
-	echo "$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/ (beside the next, output below it)"; \
-	$(GO) test -race -count=1 -timeout 15m ./ecsapi/runtime/ >$$log 2>&1 & runtime=$$!; \
-	echo "$(GO) test -count=1 -timeout 30m ./cmd/vpcsim"; \
-	$(GO) test -count=1 -timeout 30m ./cmd/vpcsim; e2e=$$?; \
+	echo "$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ (beside the next, output below it)"; \
+	$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ >$$log 2>&1 & runtime=$$!; \
+	echo "$(GO) test -count=1 -timeout 45m ./cmd/vpcsim"; \
+	$(GO) test -count=1 -timeout 45m ./cmd/vpcsim; e2e=$$?; \
 	wait $$runtime; race=$$?; cat $$log; rm -f $$log; \
 	[ $$e2e -eq 0 ] && [ $$race -eq 0 ]
 	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
