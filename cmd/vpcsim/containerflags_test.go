@@ -12,7 +12,6 @@ import (
 	"time"
 
 	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
-	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
 )
 
 // TestContainerFlags: the container settings of serve, from flags or their
@@ -83,8 +82,8 @@ func (s *syncBuffer) String() string {
 }
 
 // TestLogsFollowRotation: `vpcsim logs` prints the rotated file before the
-// current one, and `-f` goes on from the old file into the new one across
-// rotations, losing and repeating nothing.
+// current one, and `-f` goes on from the rotated copy into the emptied file
+// across rotations, losing and repeating nothing.
 func TestLogsFollowRotation(t *testing.T) {
 	data := t.TempDir()
 	task := "0123456789abcdef0123456789abcdef"
@@ -92,7 +91,9 @@ func TestLogsFollowRotation(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	w, err := logdriver.Open(logdriver.Config{Path: filepath.Join(dir, "web.log"), MaxSize: 1000, MaxFiles: 1})
+	path := filepath.Join(dir, "web.log")
+	// As the shim holds it: open for appending, across rotations.
+	w, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,15 @@ func TestLogsFollowRotation(t *testing.T) {
 			}
 		}
 	}
-	write(0, 15) // 1350 bytes: one rotation already
+	rotate := func() {
+		t.Helper()
+		if err := ecsrt.RotateLog(path, 1000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0, 15) // 1365 bytes
+	rotate()
+	write(15, 17)
 	var once bytes.Buffer
 	if err := logsCmd(context.Background(), []string{"--data-dir", data, task}, &once); err != nil {
 		t.Fatal(err)
@@ -122,18 +131,24 @@ func TestLogsFollowRotation(t *testing.T) {
 	go func() { done <- logsCmd(ctx, []string{"--data-dir", data, task, "web", "-f"}, out) }()
 	wait := func() {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); out.String() != want.String(); time.Sleep(20 * time.Millisecond) {
+		for deadline := time.Now().Add(time.Minute); out.String() != want.String(); time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatalf("logs -f printed\n%s\nwant\n%s", out.String(), want.String())
 			}
 		}
 	}
 	wait()
-	// 8 lines of 91 bytes at a time: a rotation (10 lines a file) between
-	// most two reads, never two (with one rotated file kept, the middle file
-	// would be gone before it could be read).
+	// Rotations with lines written before and after each, and one the reader
+	// reads in the middle of a file, before the rest comes and it rotates.
 	for round := 0; round < 6; round++ {
-		write(15+8*round, 15+8*round+8)
+		base := 17 + 20*round
+		write(base, base+8)
+		if round%2 == 0 {
+			wait()
+		}
+		write(base+8, base+12)
+		rotate()
+		write(base+12, base+20)
 		wait()
 	}
 	cancel()

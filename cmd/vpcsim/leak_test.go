@@ -46,13 +46,12 @@ func ours(s string) bool {
 
 // vpcsimProcesses lists managed containerd daemons (`containerd --config
 // <data>/containerd/config.toml`), shims of vpcsim's containerd namespaces,
-// and vpcsim's own helpers beside containers (`vpcsim log-driver`, `vpcsim
-// pause`).
+// and vpcsim's own helper beside containers (`vpcsim pause`).
 func vpcsimProcesses(t *testing.T) []string {
 	return processesWhere(func(args []string, cmd string) bool {
 		managed := filepath.Base(args[0]) == "containerd" && strings.Contains(cmd, "/containerd/config.toml") && !strings.Contains(cmd, "/etc/containerd/")
 		shim := strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") && strings.Contains(cmd, "-namespace vpcsim")
-		helper := strings.Contains(filepath.Base(args[0]), "vpcsim") && len(args) > 1 && (args[1] == "log-driver" || args[1] == "pause")
+		helper := strings.Contains(filepath.Base(args[0]), "vpcsim") && len(args) > 1 && args[1] == "pause"
 		return (managed || shim || helper) && ours(cmd)
 	})
 }

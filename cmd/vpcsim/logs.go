@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
+	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 )
 
 // logsCmd is `vpcsim logs TASK [CONTAINER] [-f]`: a task's container output,
@@ -68,68 +68,70 @@ func logsCmd(ctx context.Context, args []string, w io.Writer) error {
 	}
 }
 
-// logReader prints one container's log file as it grows. It keeps the file
-// open: when the log driver rotates it (renames it PATH.1 and starts a new
-// PATH), the reader finishes the old file through its descriptor, then opens
-// the new one, as `tail -F` does.
+// logReader prints one container's log file as it grows, as `tail -F`
+// does. vpcsim rotates a log by copying it to PATH.1 and emptying it (the
+// shim keeps writing to the same file, from its start): when PATH.1 is a new
+// file, the reader prints what it had not yet printed from there, then the
+// emptied file from its start.
 type logReader struct {
 	path    string
-	prefix  bool // lines are prefixed with the container's name
-	f       *os.File
-	rotated bool // the file was seen rotated: a missing PATH is a new one to come
+	prefix  bool        // lines are prefixed with the container's name
+	offset  int64       // how much of PATH has been printed
+	rotated os.FileInfo // PATH.1 as last seen; nil when there was none
 }
 
-// printRotated prints the newest rotated file, if there is one.
+// printRotated prints the rotated file whole, if there is one: what came
+// before the file itself.
 func (l *logReader) printRotated(w io.Writer) error {
-	f, err := os.Open(logdriver.Rotated(l.path, 1))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	defer f.Close()
-	return l.copy(w, f)
+	fi, _, err := l.copyFrom(w, ecsrt.RotatedLog(l.path), 0)
+	l.rotated = fi
+	return err
 }
 
 // print prints what was written since the last call.
 func (l *logReader) print(w io.Writer) error {
-	if l.f == nil {
-		f, err := os.Open(l.path)
-		if errors.Is(err, os.ErrNotExist) && l.rotated {
-			return nil // between the driver's rename and its new file
-		} else if err != nil {
+	if fi, err := os.Stat(ecsrt.RotatedLog(l.path)); err == nil && (l.rotated == nil || !os.SameFile(fi, l.rotated)) {
+		// Rotated since: PATH.1 holds what PATH held, of which the first
+		// offset bytes were printed.
+		if fi, _, err = l.copyFrom(w, ecsrt.RotatedLog(l.path), l.offset); err != nil {
 			return err
 		}
-		l.f = f
+		l.rotated, l.offset = fi, 0
 	}
-	if err := l.copy(w, l.f); err != nil {
-		return err
+	fi, end, err := l.copyFrom(w, l.path, l.offset)
+	if fi != nil {
+		l.offset = end
 	}
-	now, err := os.Stat(l.path)
+	return err
+}
+
+// copyFrom prints the file at path from offset to its end, and answers the
+// file (nil when there is none) and where the reading ended.
+func (l *logReader) copyFrom(w io.Writer, path string, offset int64) (os.FileInfo, int64, error) {
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil // between the driver's rename and its new file
+		return nil, 0, nil
 	} else if err != nil {
-		return err
+		return nil, 0, err
 	}
-	held, err := l.f.Stat()
-	if err != nil || os.SameFile(now, held) {
-		return err
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
 	}
-	// Rotated: the rest of the old file, then the new one from its start.
-	if err := l.copy(w, l.f); err != nil {
-		return err
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, 0, err
 	}
-	l.f.Close()
-	l.f, l.rotated = nil, true
-	return l.print(w)
+	n, err := l.copy(w, f)
+	return fi, offset + n, err
 }
 
 // copy prints r from where it is to its end, each line prefixed with its
 // container when several are shown.
-func (l *logReader) copy(w io.Writer, r io.Reader) error {
+func (l *logReader) copy(w io.Writer, r io.Reader) (int64, error) {
 	b, err := io.ReadAll(r)
 	if err != nil || len(b) == 0 {
-		return err
+		return 0, err
 	}
 	text := string(b)
 	if l.prefix {
@@ -137,7 +139,7 @@ func (l *logReader) copy(w io.Writer, r io.Reader) error {
 		text = name + " | " + strings.ReplaceAll(strings.TrimSuffix(text, "\n"), "\n", "\n"+name+" | ") + "\n"
 	}
 	_, err = io.WriteString(w, text)
-	return err
+	return int64(len(b)), err
 }
 
 // reorderFlags lets flags follow the positional arguments (logs TASK -f); a

@@ -21,7 +21,6 @@ import (
 	"syscall"
 
 	"github.com/vpcsim/vpcsim/ecsapi/runtime/initproc"
-	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
 )
 
 func main() {
@@ -34,11 +33,6 @@ func main() {
 	// the PID namespace of a task whose pidMode is task.
 	if len(os.Args) > 1 && os.Args[1] == initproc.PauseCommand {
 		os.Exit(initproc.Pause(os.Args[2:]))
-	}
-	// `vpcsim log-driver CONFIG` (not in the usage either: containerd's shim
-	// runs it) writes a container's output to its log file, rotating it.
-	if len(os.Args) > 1 && os.Args[1] == logdriver.Command {
-		logdriver.Run(os.Args[2:])
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])

@@ -150,13 +150,13 @@ func serve(ctx context.Context, args []string) error {
 	// tasks go through their lifecycle without processes.
 	var rt ecsapi.Runtime = ecsapi.NewFakeRuntime()
 	if cfg.dataplane == "kernel" {
-		// vpcsim itself is the init of containers with initProcessEnabled.
+		// vpcsim itself is the init of containers with initProcessEnabled,
+		// and holds the PID namespace of pidMode task tasks.
 		self, err := os.Executable()
 		if err != nil {
-			log.Warn("containers will fail to start: cannot find vpcsim's own executable", "err", err)
+			log.Warn("initProcessEnabled and pidMode task will fail: cannot find vpcsim's own executable", "err", err)
 		}
-		// ... and the writer of every container's log.
-		rtOpts := append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogBinary(self), ecsrt.WithLogger(log),
+		rtOpts := append(cfg.containerd.options(), ecsrt.WithInitBinary(self), ecsrt.WithLogger(log),
 			ecsrt.WithHostPaths(hostPaths))
 		crt, err := ecsrt.New(ctx, cfg.dataDir, append(rtOpts, cfg.containers.runtimeOptions()...)...)
 		if err != nil {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
-	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
 )
 
 // taskNetns is the network namespace of the tasks that newTask makes without
@@ -37,7 +36,7 @@ func newConfinedRuntime(t *testing.T, ctx context.Context, opts ...Option) confi
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	bin := buildStaticVpcsim(t, dir)
-	r, err := New(ctx, dir, append([]Option{WithInitBinary(bin), WithLogBinary(bin), WithLogger(testLogger(t))}, opts...)...)
+	r, err := New(ctx, dir, append([]Option{WithInitBinary(bin), WithLogger(testLogger(t))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,43 +250,48 @@ func TestContainerConfinement(t *testing.T) {
 	})
 
 	t.Run("logs rotate at their cap", func(t *testing.T) {
-		// 100 lines of 1000 bytes through a 16 KiB cap.
-		writer := container("chatty", "nginx", "busybox", "awk",
-			`BEGIN { for (i = 0; i < 100; i++) { s = sprintf("%04d ", i); while (length(s) < 999) s = s "x"; print s } }`)
+		// 100 lines of 1000 bytes through a 16 KiB cap, then two more
+		// lines once the first rotation is seen; the container runs on.
+		writer := container("chatty", "nginx", "sh", "-c",
+			`busybox awk 'BEGIN { for (i = 0; i < 100; i++) { s = sprintf("%04d ", i); while (length(s) < 999) s = s "x"; print s } }'
+			while [ ! -f /tmp/more ]; do sleep 0.1; done; echo 0100 more; echo 0101 more; sleep 1000`)
 		ex := newExits()
 		task := newTask(ex, c.netns, writer)
 		if _, err := c.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
-		if ev := ex.wait(t); ev.code != 0 {
-			t.Fatalf("Exited%+v", ev)
-		}
-		if _, err := c.Stop(ctx, task.TaskID); err != nil {
-			t.Error(err)
-		}
+		defer c.Stop(ctx, task.TaskID)
 		path := c.LogPath(task.TaskID, "chatty")
-		var lines []string
-		for _, p := range []string{logdriver.Rotated(path, 1), path} {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
+		waitFor := func(what string, done func() bool) {
+			t.Helper()
+			for deadline := time.Now().Add(patience); !done(); time.Sleep(50 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatalf("never: %s", what)
+				}
 			}
-			if len(b) == 0 || len(b) > 16<<10 {
-				t.Errorf("%s holds %d bytes, want some and at most 16 KiB", p, len(b))
-			}
-			lines = append(lines, strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")...)
 		}
-		if _, err := os.Stat(logdriver.Rotated(path, 2)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("more than one rotated file: %v", err)
+		waitFor("a rotation", func() bool { _, err := os.Stat(RotatedLog(path)); return err == nil })
+		if err := os.WriteFile(filepath.Join(rootOf(t, ctx, c.Runtime, task.TaskID, "chatty"), "tmp", "more"), nil, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		first, _ := strconv.Atoi(strings.Fields(lines[0])[0])
+		waitFor("the lines after the rotation", func() bool { b, _ := os.ReadFile(path); return strings.Contains(string(b), "0101 more") })
+		rotated, _ := os.ReadFile(RotatedLog(path))
+		current, _ := os.ReadFile(path)
+		if len(rotated) < 16<<10 {
+			t.Errorf("the rotated file holds %d bytes, want what passed the 16 KiB cap", len(rotated))
+		}
+		if string(current) != "0100 more\n0101 more\n" {
+			t.Errorf("after the rotation the log holds %q, want the two lines written since", current)
+		}
+		// Nothing lost or repeated: the rotated file holds lines 0-99 whole.
+		lines := strings.Split(strings.TrimSuffix(string(rotated), "\n"), "\n")
+		if len(lines) != 100 {
+			t.Fatalf("the rotated file holds %d lines, want 100", len(lines))
+		}
 		for i, l := range lines {
-			if len(l) != 999 || !strings.HasPrefix(l, fmt.Sprintf("%04d ", first+i)) {
-				t.Fatalf("line %d of the kept log is %.20q…, want line %04d whole", i, l, first+i)
+			if len(l) != 999 || !strings.HasPrefix(l, fmt.Sprintf("%04d ", i)) {
+				t.Fatalf("line %d of the rotated log is %.20q…, want line %04d whole", i, l, i)
 			}
-		}
-		if last := first + len(lines) - 1; last != 99 {
-			t.Errorf("the kept log ends at line %d, want 99", last)
 		}
 	})
 

@@ -28,14 +28,14 @@ func (r *Runtime) pauseDir() string { return filepath.Join(filepath.Dir(r.logDir
 
 // startPause starts the task's pause process and answers its PID.
 func (r *Runtime) startPause(taskID string) (int, error) {
-	if r.logBinary == "" {
-		return 0, errors.New("pidMode task: vpcsim was started without its own executable (runtime.WithLogBinary)")
+	if r.initBinary == "" {
+		return 0, errors.New("pidMode task: vpcsim was started without its own executable (runtime.WithInitBinary)")
 	}
 	root := filepath.Join(r.pauseDir(), "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return 0, err
 	}
-	cmd := exec.Command(r.logBinary, initproc.PauseCommand, root)
+	cmd := exec.Command(r.initBinary, initproc.PauseCommand, root)
 	cmd.Dir = "/"
 	cmd.Env = []string{}
 	// Its own session: a ^C on vpcsim's terminal is not for it; it outlives

@@ -4,14 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/containerd/containerd/cio"
 
-	"github.com/vpcsim/vpcsim/ecsapi/runtime/logdriver"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
@@ -20,25 +22,99 @@ import (
 // before kept as LOG.1, as Docker's json-file with max-size=10m, max-file=2.
 const DefaultLogMaxSize = 10 << 20
 
-// Container output goes from the shim to vpcsim's log driver (logdriver: the
-// shim runs `vpcsim log-driver` beside the container), which writes it to a
-// file and rotates it, so logs keep flowing, and stay bounded, while vpcsim
-// or its containerd restarts, and remain after the task is stopped, as
-// CloudWatch keeps them.
+// Container output goes straight from the shim to a file (cio.LogFile: the
+// shim opens it itself, for appending), so logs keep flowing while vpcsim or
+// its containerd restarts, and remain after the task is stopped, as
+// CloudWatch keeps them. vpcsim rotates the files of the containers it runs
+// (rotateLogs), without a process of its own beside each container.
 
-// logIO is a container's output: the log driver, writing to LogPath. The
-// file is made here, so that a directory that cannot hold it fails the
-// container rather than its log driver.
+// logRotateEvery is how often the log files of running containers are
+// measured against their cap.
+const logRotateEvery = time.Second
+
+// logIO is a container's output: the file LogPath, made here so that a
+// directory that cannot hold it fails the container, and so that the path is
+// a regular file of vpcsim's.
 func (r *Runtime) logIO(taskID, container string) (cio.Creator, error) {
-	if r.logBinary == "" {
-		return nil, errors.New("container logs: vpcsim was started without its own executable to write them (runtime.WithLogBinary)")
-	}
 	path, err := r.makeLogFile(taskID, container)
 	if err != nil {
 		return nil, err
 	}
-	cfg := logdriver.Config{Path: path, MaxSize: r.logMaxSize, MaxFiles: 1}
-	return cio.BinaryIO(r.logBinary, map[string]string{logdriver.Command: cfg.Arg()}), nil
+	return cio.LogFile(path), nil
+}
+
+// RotatedLog is the file that holds what a container's log file held
+// before its last rotation: PATH.1.
+func RotatedLog(path string) string { return path + ".1" }
+
+// rotateLogs rotates the log files of the containers this Runtime watches
+// whenever one has grown past the cap, until Close.
+func (r *Runtime) rotateLogs() {
+	defer r.wg.Done()
+	tick := time.NewTicker(logRotateEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		var paths []string
+		r.mu.Lock()
+		for _, ts := range r.tasks {
+			for _, cs := range ts.containers {
+				paths = append(paths, r.LogPath(ts.run.TaskID, cs.name))
+			}
+		}
+		r.mu.Unlock()
+		for _, p := range paths {
+			if err := RotateLog(p, r.logMaxSize); err != nil {
+				r.log.Warn("rotate a container's log", "file", p, "err", err)
+			}
+		}
+	}
+}
+
+// RotateLog moves what a log file holds to PATH.1 (replacing the one before)
+// and empties it, once it has grown past max: a copy, then a truncation, as
+// logrotate's copytruncate, since the shim keeps the file open; it appends,
+// so its next write lands at the new start. What a container writes between
+// the last copy and the truncation, an instant, is lost. Neither file is
+// opened through a link.
+func RotateLog(path string, max int64) error {
+	f, err := hostpath.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // not made yet, or its task's directory went with it
+	} else if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() <= max {
+		return err
+	}
+	tmp := RotatedLog(path) + ".new"
+	out, err := hostpath.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	// Copy to the end, then once more what came meanwhile, and truncate.
+	for n := int64(1); n > 0 && err == nil; {
+		n, err = io.Copy(out, f)
+	}
+	if err == nil {
+		err = f.Truncate(0)
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, RotatedLog(path))
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("rotate %s: %w", path, err)
+	}
+	return nil
 }
 
 // LogPath is the file a container's stdout and stderr go to:
@@ -55,8 +131,8 @@ func (r *Runtime) makeLogDir(taskID string) error {
 	return hostpath.Mkdir(filepath.Join(r.logDir, safeName(taskID)), 0o755)
 }
 
-// makeLogFile creates a container's log file before the log driver opens it,
-// so that the path is a regular file of vpcsim's.
+// makeLogFile creates a container's log file before the shim opens it (by
+// path, following links), so that the path is a regular file of vpcsim's.
 func (r *Runtime) makeLogFile(taskID, container string) (string, error) {
 	p := r.LogPath(taskID, container)
 	f, err := hostpath.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)

@@ -68,7 +68,6 @@ type options struct {
 	hostPaths     []hostpath.Root
 	log           *slog.Logger
 
-	logBinary           string
 	logMaxSize          int64
 	taskPidsLimit       int64
 	insecureRegistries  []string
@@ -103,7 +102,8 @@ func WithNamespace(ns string) Option { return func(o *options) { o.namespace = n
 func WithSnapshotter(name string) Option { return func(o *options) { o.snapshotter = name } }
 
 // WithInitBinary is the statically linked vpcsim executable that containers
-// with linuxParameters.initProcessEnabled run as their init (`vpcsim init`);
+// with linuxParameters.initProcessEnabled run as their init (`vpcsim init`),
+// and that holds the PID namespace of a pidMode task task (`vpcsim pause`);
 // vpcsim serve passes its own. Without it such containers fail to start.
 func WithInitBinary(path string) Option { return func(o *options) { o.initBinary = path } }
 
@@ -112,13 +112,9 @@ func WithInitBinary(path string) Option { return func(o *options) { o.initBinary
 // may lie below them, and nowhere else.
 func WithHostPaths(roots []hostpath.Root) Option { return func(o *options) { o.hostPaths = roots } }
 
-// WithLogBinary is the vpcsim executable that writes every container's log
-// (`vpcsim log-driver`, which containerd's shim runs beside each container);
-// vpcsim serve passes its own. Without it containers fail to start.
-func WithLogBinary(path string) Option { return func(o *options) { o.logBinary = path } }
-
-// WithLogMaxSize caps each container log file (default DefaultLogMaxSize);
-// a full file is rotated to LOG.1, and the one before is removed.
+// WithLogMaxSize caps each container log file (default DefaultLogMaxSize):
+// measured every second, a file past it is rotated to LOG.1, and the one
+// before is removed.
 func WithLogMaxSize(bytes int64) Option { return func(o *options) { o.logMaxSize = bytes } }
 
 // WithTaskPidsLimit is the most processes (threads included) of all the
@@ -165,7 +161,6 @@ type Runtime struct {
 	initBinary  string // vpcsim itself, for initProcessEnabled
 	log         *slog.Logger
 
-	logBinary  string // vpcsim itself, each container's log writer
 	logMaxSize int64
 	cgroups    taskCgroups
 	hostSec    hostSecurity
@@ -250,7 +245,7 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 	r := &Runtime{
 		ns: o.namespace, snapshotter: o.snapshotter, initBinary: o.initBinary, log: o.log,
 		logDir: filepath.Join(dataDir, "logs"), data: data, hostPaths: o.hostPaths,
-		logBinary: o.logBinary, logMaxSize: o.logMaxSize,
+		logMaxSize:          o.logMaxSize,
 		allowHostNamespaces: o.allowHostNamespaces,
 		tasks:               map[string]*taskState{},
 	}
@@ -310,8 +305,9 @@ func New(ctx context.Context, dataDir string, opts ...Option) (_ *Runtime, retEr
 	r.log.Info("containerd runtime ready", "address", address, "version", v.Version, "managed", r.managed != nil, "namespace", r.ns)
 	r.ctx, r.cancel = context.WithCancel(namespaces.WithNamespace(context.Background(), r.ns))
 	r.ooms.init()
-	r.wg.Add(1)
+	r.wg.Add(2)
 	go r.watchOOM()
+	go r.rotateLogs()
 	return r, nil
 }
 

@@ -258,7 +258,7 @@ func TestRuntime(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	initBinary := buildStaticVpcsim(t, dir)
-	r, err := New(ctx, dir, WithInitBinary(initBinary), WithLogBinary(initBinary), WithLogger(testLogger(t)))
+	r, err := New(ctx, dir, WithInitBinary(initBinary), WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,7 +342,7 @@ func TestRuntime(t *testing.T) {
 		host, hits := serveRegistry(t, archive, "vpcsim/pulled", "1")
 		ref := host + "/vpcsim/pulled:1"
 		// A registry on loopback, over plain HTTP: the operator must list it.
-		r, err := New(ctx, dir, WithInsecureRegistries(host), WithLogBinary(initBinary), WithLogger(testLogger(t)))
+		r, err := New(ctx, dir, WithInsecureRegistries(host), WithLogger(testLogger(t)))
 		if err != nil {
 			t.Fatal(err)
 		}
