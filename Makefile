@@ -37,10 +37,13 @@ run: deps build
 # packages, which the first run has had, not the kernel tests); the runtime's
 # containerd tests run once, under it, beside the end-to-end tests (they
 # mostly wait for containers). The last step fails if any test left a
-# namespace, link, nftables table, cgroup, containerd process or mount behind.
+# namespace, link, nftables table, cgroup, containerd process or mount behind
+# (the first records what an earlier, killed run left, not this run's doing).
 OTHERS = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$')
 test: EXTRA = $(TESTPKGS)
+LEAKS   := $(shell mktemp -u /tmp/vpcsim-leaks.XXXXXX)
 test: deps vet
+	VPCSIM_LEAK_CHECK=record VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 	$(GO) test -count=1 -timeout 10m $(OTHERS)
 	$(GO) test -race -count=1 -short -timeout 10m $(OTHERS)
 	@log=$$(mktemp); \
@@ -50,7 +53,8 @@ test: deps vet
 	$(GO) test -count=1 -timeout 45m ./cmd/vpcsim; e2e=$$?; \
 	wait $$runtime; race=$$?; cat $$log; rm -f $$log; \
 	[ $$e2e -eq 0 ] && [ $$race -eq 0 ]
-	VPCSIM_LEAK_CHECK=1 $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
+	VPCSIM_LEAK_CHECK=1 VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
+	rm -f $(LEAKS)
 
 # unit runs the tests that need neither root nor the aws CLI.
 unit:
