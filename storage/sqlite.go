@@ -1,8 +1,10 @@
-// Package storage keeps vpcsim's model in one SQLite file (modernc.org/sqlite,
-// no cgo). The domain packages own their shapes: each resource is one JSON
-// document under a kind and an ID, and every API call writes its documents in
-// one transaction, so a crash (even kill -9) leaves either all of a call's
-// changes or none.
+// Package storage is vpcsim's state engine, knowing no domain: typed tables
+// (Table) of records kept as JSON documents under a kind and an ID, changed
+// in transactions (Tx) that work on copies and publish them only once the
+// backend has them, with a format version per kind and forward migrations.
+// The backend is one SQLite file (modernc.org/sqlite, no cgo), where every
+// transaction is one SQLite transaction, so a crash (even kill -9) leaves
+// either all of a call's changes or none; Memory serves tests.
 package storage
 
 import (
@@ -16,32 +18,37 @@ import (
 	"golang.org/x/sys/unix"
 	"modernc.org/sqlite"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
-// DB is the SQLite store.
-type DB struct {
+// SQLite is the Backend of a data directory: one database file.
+type SQLite struct {
 	db    *sql.DB
 	dir   string // the data directory, named when a write fails for want of space
 	fresh bool
 }
 
-var _ vpcsim.Store = (*DB)(nil)
+var _ Backend = (*SQLite)(nil)
 
-// schema is applied at every open; each statement is safe to run again.
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS documents (
+// layout is the version of the file's tables (SQLite's user_version): 0 is
+// the first vpcsim's (documents without a format version), 1 adds it. The
+// steps take a file from one layout to the next.
+const layout = 1
+
+var layoutSteps = [][]string{
+	0: {`CREATE TABLE IF NOT EXISTS documents (
 		kind TEXT NOT NULL,
 		id   TEXT NOT NULL,
 		body BLOB NOT NULL,
 		PRIMARY KEY (kind, id)
 	) WITHOUT ROWID`,
+		// Every document written before versions existed is its kind's first format.
+		`ALTER TABLE documents ADD COLUMN version INTEGER NOT NULL DEFAULT 1`},
 }
 
 // Open opens (creating if needed) the database at path, with the directory
 // made private (0700) since it describes the whole simulated account.
-func Open(path string) (*DB, error) {
+func Open(path string) (*SQLite, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create the data directory: %w", err)
 	}
@@ -62,50 +69,86 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	for _, stmt := range schema {
-		if _, err := db.Exec(stmt); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("migrate %s: %w", path, err)
-		}
+	if err := upgradeLayout(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	if err := hostpath.Chmod(path, 0o600); err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &DB{db: db, dir: filepath.Dir(path), fresh: tables == 0}, nil
+	return &SQLite{db: db, dir: filepath.Dir(path), fresh: tables == 0}, nil
+}
+
+// upgradeLayout brings the file's tables to this vpcsim's layout, in one
+// transaction, and refuses a file a newer vpcsim has changed.
+func upgradeLayout(db *sql.DB) (err error) {
+	var have int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&have); err != nil {
+		return err
+	}
+	if have > layout {
+		return fmt.Errorf("its tables are of layout %d, written by a newer vpcsim (this one knows up to %d)", have, layout)
+	}
+	if have == layout {
+		return nil
+	}
+	tx, err := db.Begin()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	for _, step := range layoutSteps[have:] {
+		for _, stmt := range step {
+			if _, err := tx.Exec(stmt); err != nil {
+				return fmt.Errorf("upgrade the tables from layout %d: %w", have, err)
+			}
+		}
+	}
+	if _, err := tx.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, layout)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // Fresh reports whether the database was new when it was opened: no file, an
 // empty one, or one without vpcsim's table. Such a database knows none of the
 // kernel objects or containers on the machine, so a start-up reconciliation
 // must keep those it finds rather than remove them as strays.
-func (d *DB) Fresh() bool { return d.fresh }
+func (d *SQLite) Fresh() bool { return d.fresh }
 
 // Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+func (d *SQLite) Close() error { return d.db.Close() }
 
 // Load returns every document of a kind, ordered by ID.
-func (d *DB) Load(kind string) ([][]byte, error) {
-	rows, err := d.db.Query(`SELECT body FROM documents WHERE kind = ? ORDER BY id`, kind)
+func (d *SQLite) Load(kind string) ([]Doc, error) {
+	rows, err := d.db.Query(`SELECT id, version, body FROM documents WHERE kind = ? ORDER BY id`, kind)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", kind, err)
 	}
 	defer rows.Close()
-	var out [][]byte
+	var out []Doc
 	for rows.Next() {
-		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var doc Doc
+		if err := rows.Scan(&doc.ID, &doc.Version, &doc.Body); err != nil {
 			return nil, err
 		}
-		out = append(out, b)
+		out = append(out, doc)
 	}
 	return out, rows.Err()
 }
 
 // Apply writes all changes in one transaction.
-func (d *DB) Apply(changes []vpcsim.Change) (err error) {
+func (d *SQLite) Apply(changes []Change) (err error) {
 	if len(changes) == 0 {
 		return nil
+	}
+	if err := checkChanges(changes); err != nil {
+		return err
 	}
 	tx, err := d.db.BeginTx(context.Background(), nil)
 	if err != nil {
@@ -120,8 +163,8 @@ func (d *DB) Apply(changes []vpcsim.Change) (err error) {
 		if ch.Body == nil {
 			_, err = tx.Exec(`DELETE FROM documents WHERE kind = ? AND id = ?`, ch.Kind, ch.ID)
 		} else {
-			_, err = tx.Exec(`INSERT INTO documents (kind, id, body) VALUES (?, ?, ?)
-				ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body`, ch.Kind, ch.ID, ch.Body)
+			_, err = tx.Exec(`INSERT INTO documents (kind, id, version, body) VALUES (?, ?, ?, ?)
+				ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, body = excluded.body`, ch.Kind, ch.ID, ch.Version, ch.Body)
 		}
 		if err != nil {
 			return fmt.Errorf("write %s %s: %w", ch.Kind, ch.ID, err)
@@ -142,10 +185,10 @@ const (
 )
 
 // noRoom turns a write that failed for want of space or of a writable
-// filesystem into a *vpcsim.StoreFullError naming the data directory. SQLite
+// filesystem into a *FullError naming the data directory. SQLite
 // says SQLITE_FULL only for ENOSPC; a quota or an I/O error is SQLITE_IOERR,
 // told apart by what statfs says of the directory.
-func (d *DB) noRoom(err error) error {
+func (d *SQLite) noRoom(err error) error {
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return err
@@ -165,5 +208,5 @@ func (d *DB) noRoom(err error) error {
 	default:
 		return err
 	}
-	return &vpcsim.StoreFullError{Dir: d.dir, Reason: reason, Err: err}
+	return &FullError{Dir: d.dir, Reason: reason, Err: err}
 }
