@@ -124,8 +124,10 @@ func (tx *Tx) Commit() error {
 	if err != nil {
 		return err
 	}
-	if err := tx.db.backend.Apply(changes); err != nil {
-		return fmt.Errorf("store: %w", err)
+	if len(changes) > 0 {
+		if err := tx.db.backend.Apply(changes); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
 	}
 	for i, s := range tx.order {
 		s.key.t.publish(changes[i], s.rec)
