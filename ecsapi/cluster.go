@@ -2,11 +2,11 @@ package ecsapi
 
 import (
 	"context"
+	"iter"
 	"regexp"
 	"slices"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -25,7 +25,7 @@ func (s *Service) clusterARN(sc Scope, name string) string { return s.arn(sc, "c
 
 // clusterLocked resolves a cluster named by name or ARN ("" = default); only an
 // ACTIVE cluster is found.
-func (s *Service) clusterLocked(sc Scope, ref *string) (*clusterRec, error) {
+func (s *Service) clusterLocked(m *model, sc Scope, ref *string) (*clusterRec, error) {
 	name := deref(ref)
 	if name == "" {
 		name = defaultCluster
@@ -34,7 +34,7 @@ func (s *Service) clusterLocked(sc Scope, ref *string) (*clusterRec, error) {
 	if !strings.HasPrefix(name, "arn:") {
 		key = s.clusterARN(sc, name)
 	}
-	c := s.clusters[key]
+	c, _ := m.clusters.Get(key)
 	if c == nil || c.Region != sc.Region || deref(c.C.Status) != "ACTIVE" {
 		return nil, clusterNotFound()
 	}
@@ -55,12 +55,13 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m := s.begin()
 	arn := s.clusterARN(sc, name)
-	if c := s.clusters[arn]; c != nil && deref(c.C.Status) == "ACTIVE" {
-		return &CreateClusterResponse{Cluster: s.renderClusterLocked(c, allClusterFields)}, nil
+	if c, _ := m.clusters.Get(arn); c != nil && deref(c.C.Status) == "ACTIVE" {
+		return &CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
 	}
 	active := 1
-	for _, c := range s.clusters {
+	for c := range m.clusters.All() {
 		if c.Region == sc.Region && deref(c.C.Status) == "ACTIVE" {
 			active++
 		}
@@ -77,28 +78,26 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 		Configuration: in.Configuration, CapacityProviders: in.CapacityProviders,
 		DefaultCapacityProviderStrategy: in.DefaultCapacityProviderStrategy,
 	}}
-	var t vpcsim.Batch
-	t.Put(kindCluster, arn, c)
-	s.clusters[arn] = c
-	if err := s.commitLocked(&t); err != nil {
+	m.clusters.Put(c)
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &CreateClusterResponse{Cluster: s.renderClusterLocked(c, allClusterFields)}, nil
+	return &CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
 }
 
 var allClusterFields = []ClusterField{ClusterFieldTags, ClusterFieldSettings, ClusterFieldStatistics, ClusterFieldConfigurations}
 
 // renderClusterLocked answers a cluster with its live counts and the optional
 // parts that include asks for.
-func (s *Service) renderClusterLocked(c *clusterRec, include []ClusterField) *Cluster {
+func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []ClusterField) *Cluster {
 	out := c.C
 	var registered, running, pending int32
-	for _, ci := range s.instances {
+	for ci := range m.instances.All() {
 		if ci.ClusterARN == *c.C.ClusterArn && deref(ci.CI.Status) != "INACTIVE" {
 			registered++
 		}
 	}
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.ClusterARN != *c.C.ClusterArn {
 			continue
 		}
@@ -153,18 +152,19 @@ func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeCl
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m := s.begin()
 	out := &DescribeClustersResponse{Clusters: []Cluster{}, Failures: []Failure{}}
 	for _, n := range names {
 		arn := n
 		if !strings.HasPrefix(n, "arn:") {
 			arn = s.clusterARN(sc, n)
 		}
-		c := s.clusters[arn]
+		c, _ := m.clusters.Get(arn)
 		if c == nil || c.Region != sc.Region {
 			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
 			continue
 		}
-		out.Clusters = append(out.Clusters, *s.renderClusterLocked(c, in.Include))
+		out.Clusters = append(out.Clusters, *s.renderClusterLocked(m, c, in.Include))
 	}
 	return out, nil
 }
@@ -173,7 +173,7 @@ func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeCl
 func (s *Service) ListClusters(ctx context.Context, sc Scope, in *ListClustersRequest) (*ListClustersResponse, error) {
 	s.mu.Lock()
 	var arns []string
-	for _, c := range sortedRecs(s.clusters, func(c *clusterRec) int64 { return c.Seq }) {
+	for _, c := range sortedRecs(s.clusters.All(), func(c *clusterRec) int64 { return c.Seq }) {
 		if c.Region == sc.Region && deref(c.C.Status) == "ACTIVE" {
 			arns = append(arns, *c.C.ClusterArn)
 		}
@@ -193,36 +193,33 @@ func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *DeleteCluster
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	for _, ci := range s.instances {
+	for ci := range m.instances.All() {
 		if ci.ClusterARN == *c.C.ClusterArn && deref(ci.CI.Status) != "INACTIVE" {
 			return nil, &Error{Type: "ClusterContainsContainerInstancesException", Message: "The Cluster cannot be deleted while Container Instances are active or draining."}
 		}
 	}
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.ClusterARN == *c.C.ClusterArn && deref(t.T.LastStatus) != "STOPPED" {
 			return nil, &Error{Type: "ClusterContainsTasksException", Message: "The Cluster cannot be deleted while Tasks are active."}
 		}
 	}
+	c, _ = m.clusters.Edit(*c.C.ClusterArn)
 	c.C.Status = str("INACTIVE")
-	var t vpcsim.Batch
-	t.Put(kindCluster, *c.C.ClusterArn, c)
-	if err := s.commitLocked(&t); err != nil {
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &DeleteClusterResponse{Cluster: s.renderClusterLocked(c, nil)}, nil
+	return &DeleteClusterResponse{Cluster: s.renderClusterLocked(m, c, nil)}, nil
 }
 
-// sortedRecs lists a map's records in creation order.
-func sortedRecs[T any](m map[string]*T, seq func(*T) int64) []*T {
-	out := make([]*T, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	slices.SortFunc(out, func(a, b *T) int { return int(seq(a) - seq(b)) })
+// sortedRecs lists records in creation order.
+func sortedRecs[T any](recs iter.Seq[*T], seq func(*T) int64) []*T {
+	out := slices.Collect(recs)
+	slices.SortStableFunc(out, func(a, b *T) int { return int(seq(a) - seq(b)) })
 	return out
 }
 

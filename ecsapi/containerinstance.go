@@ -52,42 +52,46 @@ func clusterFromUserData(b64 string) (string, bool) {
 // data names a cluster registers in it; a stopped one's agent disconnects; a
 // terminated one is deregistered. Tasks on an instance that goes down stop.
 func (s *Service) instanceChanged(inst vpcsim.Instance) {
-	ctx := context.Background()
 	sc := Scope{Region: inst.Region}
 	s.mu.Lock()
-	rec := s.instanceByEC2Locked(inst.ID)
+	defer s.mu.Unlock()
+	m := s.begin()
+	rec := s.instanceByEC2Locked(m, inst.ID)
 	switch inst.State {
 	case vpcsim.StateRunning:
 		name, ok := clusterFromUserData(inst.UserData)
 		if !ok {
-			break
+			return
 		}
 		if rec != nil {
 			if !deref(rec.CI.AgentConnected) {
+				rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
 				rec.CI.AgentConnected = Ptr(true)
-				s.saveInstanceLocked(rec)
+				s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
 			}
-			break
+			return
 		}
-		if _, err := s.registerLocked(sc, inst, str(name), nil, nil); err != nil {
+		if _, err := s.registerLocked(m, sc, inst, str(name), nil, nil); err != nil {
 			s.log.Warn("the ECS agent could not register the instance", "instance", inst.ID, "cluster", name, "err", err)
+			return
 		}
+		s.commitOrLog(m, "a container instance", inst.ID)
 	case vpcsim.StateStopping, vpcsim.StateStopped, vpcsim.StateShuttingDown, vpcsim.StateTerminated:
 		if rec == nil || deref(rec.CI.Status) == "INACTIVE" {
-			break
+			return
 		}
+		rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
 		rec.CI.AgentConnected = Ptr(false)
 		if inst.State == vpcsim.StateShuttingDown || inst.State == vpcsim.StateTerminated {
 			rec.CI.Status = str("INACTIVE")
 		}
-		s.saveInstanceLocked(rec)
-		s.stopTasksOnLocked(ctx, rec, TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
+		s.stopTasksOnLocked(m, rec, TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
+		s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
 	}
-	s.mu.Unlock()
 }
 
-func (s *Service) instanceByEC2Locked(ec2ID string) *instanceRec {
-	for _, r := range s.instances {
+func (s *Service) instanceByEC2Locked(m *model, ec2ID string) *instanceRec {
+	for r := range m.instances.All() {
 		if r.EC2ID == ec2ID && deref(r.CI.Status) != "INACTIVE" {
 			return r
 		}
@@ -95,23 +99,15 @@ func (s *Service) instanceByEC2Locked(ec2ID string) *instanceRec {
 	return nil
 }
 
-func (s *Service) saveInstanceLocked(r *instanceRec) {
-	var t vpcsim.Batch
-	t.Put(kindInstance, *r.CI.ContainerInstanceArn, r)
-	if err := s.commitLocked(&t); err != nil {
-		s.log.Error("store a container instance", "arn", *r.CI.ContainerInstanceArn, "err", err)
-	}
-}
-
-// registerLocked makes inst a container instance of a cluster, offering its
-// type's CPU (vCPUs × 1024) and memory (MiB) unless total says otherwise.
-func (s *Service) registerLocked(sc Scope, inst vpcsim.Instance, cluster *string, total []Resource, attrs []Attribute) (*instanceRec, error) {
-	c, err := s.clusterLocked(sc, cluster)
+// registerLocked stages inst as a container instance of a cluster, offering
+// its type's CPU (vCPUs × 1024) and memory (MiB) unless total says otherwise.
+func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, cluster *string, total []Resource, attrs []Attribute) (*instanceRec, error) {
+	c, err := s.clusterLocked(m, sc, cluster)
 	if err != nil {
 		return nil, err
 	}
 	members := 1
-	for _, r := range s.instances {
+	for r := range m.instances.All() {
 		if r.ClusterARN == *c.C.ClusterArn && deref(r.CI.Status) != "INACTIVE" {
 			members++
 		}
@@ -140,12 +136,7 @@ func (s *Service) registerLocked(sc Scope, inst vpcsim.Instance, cluster *string
 			AgentUpdateStatus: "", Attributes: append(instanceAttributes(inst), attrs...), RegisteredAt: NewTimestamp(s.now()),
 		},
 	}
-	var t vpcsim.Batch
-	t.Put(kindInstance, arn, rec)
-	s.instances[arn] = rec
-	if err := s.commitLocked(&t); err != nil {
-		return nil, err
-	}
+	m.instances.Put(rec)
 	return rec, nil
 }
 
@@ -196,12 +187,12 @@ func instanceAttributes(inst vpcsim.Instance) []Attribute {
 }
 
 // instanceLocked resolves a container instance by ARN or ID within a cluster.
-func (s *Service) instanceLocked(sc Scope, c *clusterRec, ref string) *instanceRec {
+func (s *Service) instanceLocked(m *model, sc Scope, c *clusterRec, ref string) *instanceRec {
 	arn := ref
 	if !strings.HasPrefix(ref, "arn:") {
 		arn = s.arn(sc, "container-instance/"+deref(c.C.ClusterName)+"/"+ref)
 	}
-	r := s.instances[arn]
+	r, _ := m.instances.Get(arn)
 	if r == nil || r.ClusterARN != *c.C.ClusterArn {
 		return nil
 	}
@@ -210,9 +201,9 @@ func (s *Service) instanceLocked(sc Scope, c *clusterRec, ref string) *instanceR
 
 // renderInstanceLocked answers a container instance with what remains of its
 // resources and its task counts.
-func (s *Service) renderInstanceLocked(r *instanceRec, include []ContainerInstanceField) ContainerInstance {
+func (s *Service) renderInstanceLocked(m *model, r *instanceRec, include []ContainerInstanceField) ContainerInstance {
 	out := r.CI
-	use := s.usageLocked(r)
+	use := s.usageLocked(m, r)
 	cpu, mem := valueOf(r.CI.RegisteredResources[0])-use.cpu, valueOf(r.CI.RegisteredResources[1])-use.mem
 	out.RemainingResources = resources(cpu, mem, append(slices.Clone(reservedPorts), use.ports...))
 	out.RemainingResources[3].StringSetValue = nonNil(use.udpPorts)
@@ -233,9 +224,9 @@ type usage struct {
 	running, pending int
 }
 
-func (s *Service) usageLocked(r *instanceRec) usage {
+func (s *Service) usageLocked(m *model, r *instanceRec) usage {
 	var u usage
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.InstanceARN != *r.CI.ContainerInstanceArn || deref(t.T.LastStatus) == "STOPPED" {
 			continue
 		}
@@ -276,11 +267,12 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *R
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rec := s.instanceByEC2Locked(inst.ID); rec != nil {
-		out := s.renderInstanceLocked(rec, nil)
+	m := s.begin()
+	if rec := s.instanceByEC2Locked(m, inst.ID); rec != nil {
+		out := s.renderInstanceLocked(m, rec, nil)
 		return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
 	}
-	rec, err := s.registerLocked(sc, inst, in.Cluster, in.TotalResources, in.Attributes)
+	rec, err := s.registerLocked(m, sc, inst, in.Cluster, in.TotalResources, in.Attributes)
 	if err != nil {
 		return nil, err
 	}
@@ -288,8 +280,10 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *R
 	if in.VersionInfo != nil {
 		rec.CI.VersionInfo = in.VersionInfo
 	}
-	s.saveInstanceLocked(rec)
-	out := s.renderInstanceLocked(rec, nil)
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	out := s.renderInstanceLocked(m, rec, nil)
 	return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
 }
 
@@ -298,22 +292,26 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *R
 func (s *Service) DeregisterContainerInstance(ctx context.Context, sc Scope, in *DeregisterContainerInstanceRequest) (*DeregisterContainerInstanceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	r := s.instanceLocked(sc, c, deref(in.ContainerInstance))
+	r := s.instanceLocked(m, sc, c, deref(in.ContainerInstance))
 	if r == nil {
 		return nil, invalidParam("Container instance not found.")
 	}
-	use := s.usageLocked(r)
+	use := s.usageLocked(m, r)
 	if use.running+use.pending > 0 && !deref(in.Force) {
 		return nil, invalidParam("Found running tasks on the instance.")
 	}
+	r, _ = m.instances.Edit(*r.CI.ContainerInstanceArn)
 	r.CI.Status = str("INACTIVE")
-	s.saveInstanceLocked(r)
-	s.stopTasksOnLocked(ctx, r, TaskStopCodeUserInitiated, "Container instance deregistration forced by user")
-	out := s.renderInstanceLocked(r, nil)
+	s.stopTasksOnLocked(m, r, TaskStopCodeUserInitiated, "Container instance deregistration forced by user")
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	out := s.renderInstanceLocked(m, r, nil)
 	return &DeregisterContainerInstanceResponse{ContainerInstance: &out}, nil
 }
 
@@ -327,13 +325,14 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
 	out := &DescribeContainerInstancesResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
 	for _, ref := range in.ContainerInstances {
-		r := s.instanceLocked(sc, c, ref)
+		r := s.instanceLocked(m, sc, c, ref)
 		if r == nil {
 			arn := ref
 			if !strings.HasPrefix(ref, "arn:") {
@@ -342,7 +341,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
 			continue
 		}
-		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(r, in.Include))
+		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(m, r, in.Include))
 	}
 	return out, nil
 }
@@ -354,13 +353,13 @@ func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *List
 		return nil, invalidParam("The cluster query language filter is not supported by vpcsim yet.")
 	}
 	s.mu.Lock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	c, err := s.clusterLocked(s.begin(), sc, in.Cluster)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
 	var arns []string
-	for _, r := range sortedRecs(s.instances, func(r *instanceRec) int64 { return r.Seq }) {
+	for _, r := range sortedRecs(s.instances.All(), func(r *instanceRec) int64 { return r.Seq }) {
 		st := deref(r.CI.Status)
 		if r.ClusterARN != *c.C.ClusterArn || (in.Status == "" && st == "INACTIVE") || (in.Status != "" && st != string(in.Status)) {
 			continue
@@ -383,23 +382,31 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, sc Scope, i
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
 	out := &UpdateContainerInstancesStateResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
+	var found []*instanceRec
 	for _, ref := range in.ContainerInstances {
-		r := s.instanceLocked(sc, c, ref)
+		r := s.instanceLocked(m, sc, c, ref)
 		if r == nil || deref(r.CI.Status) == "INACTIVE" {
 			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
 			continue
 		}
 		if deref(r.CI.Status) != string(in.Status) {
+			r, _ = m.instances.Edit(*r.CI.ContainerInstanceArn)
 			r.CI.Status = str(string(in.Status))
 			r.CI.Version = Ptr(*r.CI.Version + 1)
-			s.saveInstanceLocked(r)
 		}
-		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(r, nil))
+		found = append(found, r)
+	}
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	for _, r := range found {
+		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(m, r, nil))
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ func newWorld(t *testing.T, opts ...Option) *world {
 	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp); err != nil {
 		t.Fatal(err)
 	}
-	if w.Service, err = New(ctx, w.store, w.ec2, w.rt, opts...); err != nil {
+	if w.Service, err = New(ctx, w.store, w.ec2, w.rt, append([]Option{WithInPlaceCheck()}, opts...)...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.ec2.Wait(); w.Close() })

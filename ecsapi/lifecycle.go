@@ -25,39 +25,38 @@ import (
 const lifecycleTimeout = 10 * time.Minute
 
 // startLifecycle runs a task's lifecycle in the background.
-func (s *Service) startLifecycle(arn *string) {
+func (s *Service) startLifecycle(arn string) {
 	s.bg.Add(1)
 	go func() {
 		defer s.bg.Done()
-		s.lifecycle(*arn)
+		s.lifecycle(arn)
 	}()
 }
 
-// update changes a task under the lock and stores it; it answers false when the
-// task is gone.
+// update changes a copy of a task and stores it (a refusal is logged, and
+// the task stays as it was); it answers false when the task is gone.
 func (s *Service) update(arn string, f func(t *taskRec)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[arn]
-	if t == nil {
+	m := s.begin()
+	t, ok := m.tasks.Edit(arn)
+	if !ok {
 		return false
 	}
 	f(t)
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x vpcsim.Batch
-	x.Put(kindTask, arn, t)
-	if err := s.commitLocked(&x); err != nil {
-		s.log.Error("store a task's state", "task", arn, "err", err)
-	}
+	s.commitOrLog(m, "a task's state", arn)
 	return true
 }
 
-// snapshot returns a copy of the task, and whether it should stop.
+// snapshot returns the task as stored, and whether it should stop. A stored
+// record never changes (a change publishes a new one), so the copy may share
+// its slices with it.
 func (s *Service) snapshot(arn string) (taskRec, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[arn]
-	if t == nil {
+	t, ok := s.tasks.Get(arn)
+	if !ok {
 		return taskRec{}, true
 	}
 	return *t, deref(t.T.DesiredStatus) == "STOPPED"
@@ -179,11 +178,7 @@ func (s *Service) readopt(ctx context.Context, t taskRec) {
 	}
 	if err != nil {
 		s.log.Warn("a task's containers did not survive the restart", "task", arn, "err", err)
-		s.mu.Lock()
-		if r := s.tasks[arn]; r != nil {
-			s.requestStopLocked(r, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
-		}
-		s.mu.Unlock()
+		s.requestStop(arn, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
 	}
 }
 
@@ -237,8 +232,11 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[arn]
-	td := s.taskDefs[t.TaskDefARN]
+	t, ok := s.tasks.Get(arn)
+	if !ok {
+		return TaskRun{}, clientErr("The task is gone.")
+	}
+	td, _ := s.taskDefs.Get(t.TaskDefARN)
 	if td == nil {
 		return TaskRun{}, clientErr("The task definition of the task is gone.")
 	}
@@ -301,12 +299,13 @@ func applyContainerOverride(cr *ContainerRun, co ContainerOverride) {
 func (s *Service) containerExited(arn, name string, code int, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[arn]
-	if t == nil {
+	m := s.begin()
+	t, ok := m.tasks.Edit(arn)
+	if !ok {
 		return
 	}
 	essential := true
-	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+	if td, _ := m.taskDefs.Get(t.TaskDefARN); td != nil {
 		for _, d := range td.TD.ContainerDefinitions {
 			if deref(d.Name) == name {
 				essential = deref(d.Essential)
@@ -327,14 +326,10 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 		}
 	}
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x vpcsim.Batch
-	x.Put(kindTask, arn, t)
-	if err := s.commitLocked(&x); err != nil {
-		s.log.Error("store a container's exit", "task", arn, "err", err)
-	}
 	if essential || alive == 0 {
-		s.requestStopLocked(t, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+		s.requestStopLocked(m, arn, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
 	}
+	s.commitOrLog(m, "a container's exit", arn)
 }
 
 // containerHealth records a container's health, and the task's: HEALTHY when
@@ -343,11 +338,12 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 func (s *Service) containerHealth(arn, name string, status HealthStatus) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[arn]
-	if t == nil {
+	m := s.begin()
+	t, ok := m.tasks.Edit(arn)
+	if !ok {
 		return
 	}
-	td := s.taskDefs[t.TaskDefARN]
+	td, _ := m.taskDefs.Get(t.TaskDefARN)
 	checked := map[string]bool{}
 	if td != nil {
 		for _, d := range td.TD.ContainerDefinitions {
@@ -379,11 +375,7 @@ func (s *Service) containerHealth(arn, name string, status HealthStatus) {
 	}
 	t.T.HealthStatus = task
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x vpcsim.Batch
-	x.Put(kindTask, arn, t)
-	if err := s.commitLocked(&x); err != nil {
-		s.log.Error("store a container's health", "task", arn, "err", err)
-	}
+	s.commitOrLog(m, "a container's health", arn)
 }
 
 func truncate(s string, n int) string {
@@ -395,36 +387,37 @@ func truncate(s string, n int) string {
 
 // failToStart stops a task that could not start.
 func (s *Service) failToStart(arn, reason string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t := s.tasks[arn]; t != nil {
-		s.requestStopLocked(t, TaskStopCodeTaskFailedToStart, reason)
-	}
+	s.requestStop(arn, TaskStopCodeTaskFailedToStart, reason)
 }
 
-// requestStopLocked sets a task's desired status to STOPPED, once: the first
-// reason wins, as in ECS.
-func (s *Service) requestStopLocked(t *taskRec, code TaskStopCode, reason string) {
-	if deref(t.T.DesiredStatus) == "STOPPED" {
+// requestStop asks a task to stop, outside a request.
+func (s *Service) requestStop(arn string, code TaskStopCode, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	s.requestStopLocked(m, arn, code, reason)
+	s.commitOrLog(m, "a stop request", arn)
+}
+
+// requestStopLocked stages a task's desired status STOPPED, once: the first
+// reason wins, as in ECS. Its lifecycle hears of it once that is stored.
+func (s *Service) requestStopLocked(m *model, arn string, code TaskStopCode, reason string) {
+	if t, ok := m.tasks.Get(arn); !ok || deref(t.T.DesiredStatus) == "STOPPED" {
 		return
 	}
+	t, _ := m.tasks.Edit(arn)
 	t.T.DesiredStatus = str("STOPPED")
 	t.T.StopCode, t.T.StoppedReason = code, str(reason)
 	t.T.StoppingAt = NewTimestamp(s.now())
 	t.T.Version = Ptr(deref(t.T.Version) + 1)
-	var x vpcsim.Batch
-	x.Put(kindTask, *t.T.TaskArn, t)
-	if err := s.commitLocked(&x); err != nil {
-		s.log.Error("store a stop request", "task", *t.T.TaskArn, "err", err)
-	}
-	s.stopSignal(*t.T.TaskArn)
+	m.after = append(m.after, func() { s.stopSignal(arn) })
 }
 
-// stopTasksOnLocked stops every task on a container instance.
-func (s *Service) stopTasksOnLocked(_ context.Context, inst *instanceRec, code TaskStopCode, reason string) {
-	for _, t := range s.tasks {
+// stopTasksOnLocked stages stopping every task on a container instance.
+func (s *Service) stopTasksOnLocked(m *model, inst *instanceRec, code TaskStopCode, reason string) {
+	for t := range m.tasks.All() {
 		if t.InstanceARN == *inst.CI.ContainerInstanceArn && deref(t.T.LastStatus) != "STOPPED" {
-			s.requestStopLocked(t, code, reason)
+			s.requestStopLocked(m, *t.T.TaskArn, code, reason)
 		}
 	}
 }
@@ -489,9 +482,9 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 func (s *Service) resume(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, t := range s.tasks {
+	for t := range s.tasks.All() {
 		if deref(t.T.LastStatus) != "STOPPED" {
-			s.startLifecycle(t.T.TaskArn)
+			s.startLifecycle(*t.T.TaskArn)
 		}
 	}
 }

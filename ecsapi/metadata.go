@@ -56,12 +56,12 @@ type MetaNetwork struct {
 func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tasks[taskARN]
-	if t == nil {
+	t, ok := s.tasks.Get(taskARN)
+	if !ok {
 		return TaskMeta{}, false
 	}
 	m := TaskMeta{Task: s.renderTaskLocked(t, []TaskField{TaskFieldTags}), TaskCPU: t.CPU, TaskMemory: t.Memory, Region: t.Region, VPCID: t.VPCID, ContainerIDs: map[string]string{}}
-	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+	if td, _ := s.taskDefs.Get(t.TaskDefARN); td != nil {
 		m.Family, m.Revision = td.family(), itoa(int(td.revision()))
 	}
 	for _, c := range t.T.Containers {

@@ -178,9 +178,9 @@ func ec2Refusal(what, id string, err error) error {
 
 // clusterInstancesLocked lists a cluster's registered (not INACTIVE) instances in
 // registration order.
-func (s *Service) clusterInstancesLocked(c *clusterRec) []*instanceRec {
+func (s *Service) clusterInstancesLocked(m *model, c *clusterRec) []*instanceRec {
 	var out []*instanceRec
-	for _, r := range sortedRecs(s.instances, func(r *instanceRec) int64 { return r.Seq }) {
+	for _, r := range sortedRecs(m.instances.All(), func(r *instanceRec) int64 { return r.Seq }) {
 		if r.ClusterARN == *c.C.ClusterArn && deref(r.CI.Status) != "INACTIVE" {
 			out = append(out, r)
 		}
@@ -198,13 +198,13 @@ const (
 // request's per-instance parts for it. Each instance that cannot says why, in
 // ECS's words: AGENT, LOCATION, RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
 // RESOURCE:PORTS_UDP, RESOURCE:ENI.
-func (s *Service) placeLocked(req *placementRequest, candidates []*instanceRec) (*instanceRec, []Failure) {
+func (s *Service) placeLocked(m *model, req *placementRequest, candidates []*instanceRec) (*instanceRec, []Failure) {
 	var fails []Failure
 	for _, inst := range candidates {
 		if deref(inst.CI.Status) != "ACTIVE" {
 			continue
 		}
-		reason := s.fitLocked(req, inst)
+		reason := s.fitLocked(m, req, inst)
 		if reason == "" {
 			return inst, nil
 		}
@@ -213,7 +213,7 @@ func (s *Service) placeLocked(req *placementRequest, candidates []*instanceRec) 
 	return nil, fails
 }
 
-func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
+func (s *Service) fitLocked(m *model, req *placementRequest, inst *instanceRec) string {
 	if !deref(inst.CI.AgentConnected) {
 		return "AGENT"
 	}
@@ -228,7 +228,7 @@ func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
 			return "LOCATION"
 		}
 	}
-	use := s.usageLocked(inst)
+	use := s.usageLocked(m, inst)
 	if int(valueOf(inst.CI.RegisteredResources[0])-use.cpu) < req.cpu {
 		return "RESOURCE:CPU"
 	}
@@ -246,7 +246,7 @@ func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
 	if reason != "" {
 		return reason
 	}
-	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(inst)+1 > inst.MaxENIs {
+	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(m, inst)+1 > inst.MaxENIs {
 		return "RESOURCE:ENI"
 	}
 	req.subnetID, req.az, req.hostPorts, req.bindings = subnetID, inst.AZ, ports, bindings
@@ -255,14 +255,14 @@ func (s *Service) fitLocked(req *placementRequest, inst *instanceRec) string {
 
 // eniCountLocked is how many ENIs an instance holds or is about to: those
 // attached now, and the ENIs of its awsvpc tasks not yet attached.
-func (s *Service) eniCountLocked(inst *instanceRec) int {
+func (s *Service) eniCountLocked(m *model, inst *instanceRec) int {
 	attached := s.ec2.InstanceENIs(inst.EC2ID)
 	n := len(attached)
 	// Every awsvpc task not STOPPED holds an ENI on the instance, or will:
 	// EC2 counts those it has attached, the rest count here. (The task's own
 	// ENIAttached lags EC2 while the task is being recorded, and counted such
 	// an ENI twice: RESOURCE:ENI with room left.)
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && deref(t.T.LastStatus) != "STOPPED" && !slices.Contains(attached, t.ENIID) {
 			n++
 		}

@@ -69,9 +69,9 @@ func (s *Service) registerQuotaLocked(sc Scope, rev int32, size int) error {
 // taskQuotaLocked checks one more task of a launch type: every task the region
 // holds counts (until it is forgotten, an hour after it stopped), and Fargate's
 // running ones against Fargate's own bound. Its refusal is a RunTask failure.
-func (s *Service) taskQuotaLocked(sc Scope, launch LaunchType) *quota.Exceeded {
+func (s *Service) taskQuotaLocked(m *model, sc Scope, launch LaunchType) *quota.Exceeded {
 	all, fargate := 1, 1
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.Region != sc.Region {
 			continue
 		}

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -31,7 +32,7 @@ func KnownRegion(name string) bool { return vpcsim.KnownRegion(name) }
 
 // Service is the ECS API of one account.
 type Service struct {
-	store   vpcsim.Store
+	db      *storage.DB
 	ec2     *vpcsim.Cloud
 	rt      Runtime
 	account string
@@ -55,17 +56,20 @@ type Service struct {
 	closed    chan struct{}
 	closeOnce sync.Once
 
-	// mu guards the model below.
+	// mu guards the tables below and every transaction on them (see model.go).
+	// Lock order: mu, then EC2's lock (ECS asks EC2 with mu held).
 	mu        sync.Mutex
 	seq       int64
-	clusters  map[string]*clusterRec  // by ARN
-	taskDefs  map[string]*taskDefRec  // by ARN
-	revisions map[string]int32        // region/family → last revision handed out
-	instances map[string]*instanceRec // by ARN
-	tasks     map[string]*taskRec     // by ARN
+	clusters  *storage.Table[clusterRec]  // by ARN
+	taskDefs  *storage.Table[taskDefRec]  // by ARN
+	revisions *storage.Table[revisionRec] // by region/family: the last revision handed out
+	instances *storage.Table[instanceRec] // by ARN
+	tasks     *storage.Table[taskRec]     // by ARN
 	// taskDefBytes is, by region, the length of every task definition revision
 	// kept (see quota.TaskDefinitionBytes).
 	taskDefBytes map[string]int
+
+	storageOpts []storage.Option
 }
 
 // Option configures a Service.
@@ -80,6 +84,12 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.log = l } }
 // WithNetnsPath tells the service where the dataplane keeps a host's namespace.
 func WithNetnsPath(f func(host string) string) Option { return func(s *Service) { s.netns = f } }
 
+// WithInPlaceCheck makes every commit check that no committed record was
+// changed in place (see storage.CheckInPlace): for tests.
+func WithInPlaceCheck() Option {
+	return func(s *Service) { s.storageOpts = append(s.storageOpts, storage.CheckInPlace()) }
+}
+
 // WithStepDelay spaces the task lifecycle's steps (default none).
 func WithStepDelay(d time.Duration) Option { return func(s *Service) { s.stepDelay = d } }
 
@@ -87,14 +97,14 @@ func WithStepDelay(d time.Duration) Option { return func(s *Service) { s.stepDel
 // instances ask for, and resumes every task lifecycle a previous run left.
 func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime, opts ...Option) (*Service, error) {
 	s := &Service{
-		store: store, ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
+		ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
 		netns: func(string) string { return "" }, closed: make(chan struct{}),
 		metaServers: map[string]*http.Server{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	if err := s.load(); err != nil {
+	if err := s.load(store); err != nil {
 		return nil, err
 	}
 	ec2.Subscribe(s.instanceChanged)
@@ -105,41 +115,52 @@ func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime,
 	return s, nil
 }
 
-// Document kinds in the store.
-const (
-	kindCluster  = "ecs.cluster"
-	kindTaskDef  = "ecs.task-definition"
-	kindInstance = "ecs.container-instance"
-	kindTask     = "ecs.task"
-	kindRevision = "ecs.revision"
+// The kinds of the store's documents, and how each record is keyed.
+var (
+	clusterKind  = storage.Kind[clusterRec]{Name: "ecs.cluster", ID: func(r *clusterRec) string { return *r.C.ClusterArn }}
+	taskDefKind  = storage.Kind[taskDefRec]{Name: "ecs.task-definition", ID: func(r *taskDefRec) string { return *r.TD.TaskDefinitionArn }}
+	instanceKind = storage.Kind[instanceRec]{Name: "ecs.container-instance", ID: func(r *instanceRec) string { return *r.CI.ContainerInstanceArn }}
+	taskKind     = storage.Kind[taskRec]{Name: "ecs.task", ID: func(r *taskRec) string { return *r.T.TaskArn }}
+	revisionKind = storage.Kind[revisionRec]{Name: "ecs.revision", ID: func(r *revisionRec) string { return r.Key }}
 )
 
+// revisionRec is the last revision handed out in a family ("region/family").
 type revisionRec struct {
 	Key  string `json:"key"`
 	Last int32  `json:"last"`
 }
 
-func (s *Service) load() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.clusters, s.taskDefs, s.instances, s.tasks = map[string]*clusterRec{}, map[string]*taskDefRec{}, map[string]*instanceRec{}, map[string]*taskRec{}
-	s.revisions = map[string]int32{}
-	err := errors.Join(
-		vpcsim.LoadAll(s.store, kindCluster, func(r *clusterRec) { s.clusters[*r.C.ClusterArn] = r; s.bump(r.Seq) }),
-		vpcsim.LoadAll(s.store, kindTaskDef, func(r *taskDefRec) { s.taskDefs[*r.TD.TaskDefinitionArn] = r; s.bump(r.Seq) }),
-		vpcsim.LoadAll(s.store, kindInstance, func(r *instanceRec) { s.instances[*r.CI.ContainerInstanceArn] = r; s.bump(r.Seq) }),
-		vpcsim.LoadAll(s.store, kindTask, func(r *taskRec) { s.tasks[*r.T.TaskArn] = r; s.bump(r.Seq) }),
-		vpcsim.LoadAll(s.store, kindRevision, func(r *revisionRec) { s.revisions[r.Key] = r.Last }),
-	)
-	if err != nil {
+func (s *Service) load(store vpcsim.Store) error {
+	s.db = storage.New(store, s.storageOpts...)
+	var errs []error
+	open := func(err error) { errs = append(errs, err) }
+	var err error
+	s.clusters, err = storage.NewTable(s.db, clusterKind)
+	open(err)
+	s.taskDefs, err = storage.NewTable(s.db, taskDefKind)
+	open(err)
+	s.instances, err = storage.NewTable(s.db, instanceKind)
+	open(err)
+	s.tasks, err = storage.NewTable(s.db, taskKind)
+	open(err)
+	s.revisions, err = storage.NewTable(s.db, revisionKind)
+	open(err)
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("load the ECS model: %w", err)
 	}
+	for c := range s.clusters.All() {
+		s.bump(c.Seq)
+	}
+	for r := range s.instances.All() {
+		s.bump(r.Seq)
+	}
+	for t := range s.tasks.All() {
+		s.bump(t.Seq)
+	}
 	s.taskDefBytes = map[string]int{}
-	for _, r := range s.taskDefs {
-		if r.Size == 0 { // kept before vpcsim measured them
-			r.Size = jsonLength(r.TD)
-		}
-		s.taskDefBytes[r.Region] += r.Size
+	for r := range s.taskDefs.All() {
+		s.bump(r.Seq)
+		s.taskDefBytes[r.Region] += r.size()
 	}
 	return nil
 }
@@ -153,24 +174,6 @@ func (s *Service) bump(seq int64) {
 func (s *Service) nextSeq() int64 {
 	s.seq++
 	return s.seq
-}
-
-// commitLocked stores t; when the store refuses, memory is reloaded from it so
-// the two never disagree.
-func (s *Service) commitLocked(t *vpcsim.Batch) error {
-	err := t.Err
-	if err == nil {
-		err = s.store.Apply(t.Changes)
-	}
-	if err == nil {
-		return nil
-	}
-	s.mu.Unlock()
-	if lerr := s.load(); lerr != nil {
-		s.log.Error("reload after a failed write", "err", lerr)
-	}
-	s.mu.Lock()
-	return fmt.Errorf("store: %w", err)
 }
 
 // arn builds an ECS ARN of the scope's region.

@@ -89,8 +89,8 @@ func WithLinkStats(f func(netnsPath string) (map[string]NetworkStats, error)) Op
 func (s *Service) TaskStats(ctx context.Context, taskARN string) (map[string]ContainerStats, error) {
 	sr, ok := s.rt.(StatsReader)
 	s.mu.Lock()
-	t := s.tasks[taskARN]
-	if t == nil || !ok {
+	t, found := s.tasks.Get(taskARN)
+	if !found || !ok {
 		s.mu.Unlock()
 		return nil, nil
 	}

@@ -87,21 +87,26 @@ func (s *Service) Close() {
 // wants before Close.
 func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
 	s.mu.Lock()
+	m := s.begin()
 	var arns []string
-	for arn, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if deref(t.T.LastStatus) != "STOPPED" {
-			s.requestStopLocked(t, TaskStopCodeUserInitiated, reason)
-			arns = append(arns, arn)
+			s.requestStopLocked(m, *t.T.TaskArn, TaskStopCodeUserInitiated, reason)
+			arns = append(arns, *t.T.TaskArn)
 		}
 	}
+	err := s.commit(m)
 	s.mu.Unlock()
+	if err != nil {
+		return 0, err
+	}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		left := 0
 		s.mu.Lock()
 		for _, arn := range arns {
-			if t := s.tasks[arn]; t != nil && deref(t.T.LastStatus) != "STOPPED" {
+			if t, ok := s.tasks.Get(arn); ok && deref(t.T.LastStatus) != "STOPPED" {
 				left++
 			}
 		}

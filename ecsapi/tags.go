@@ -4,25 +4,40 @@ import (
 	"context"
 	"slices"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/storage"
 )
 
-// tagged finds the tags of a resource by ARN: a cluster, task definition,
-// container instance or task of the scope's region.
-func (s *Service) taggedLocked(sc Scope, arn string) (*[]Tag, func(*vpcsim.Batch), bool) {
-	if c := s.clusters[arn]; c != nil && c.Region == sc.Region {
-		return &c.C.Tags, func(t *vpcsim.Batch) { t.Put(kindCluster, arn, c) }, true
+// taggedLocked finds the tags of a resource by ARN: a cluster, task
+// definition, container instance or task of the scope's region. With edit,
+// they are those of the transaction's copy, to change.
+func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]Tag, bool) {
+	if tags, ok := taggedIn(m.clusters, sc, arn, edit, func(r *clusterRec) (string, *[]Tag) { return r.Region, &r.C.Tags }); ok {
+		return tags, true
 	}
-	if r := s.taskDefs[arn]; r != nil && r.Region == sc.Region {
-		return &r.Tags, func(t *vpcsim.Batch) { t.Put(kindTaskDef, arn, r) }, true
+	if tags, ok := taggedIn(m.taskDefs, sc, arn, edit, func(r *taskDefRec) (string, *[]Tag) { return r.Region, &r.Tags }); ok {
+		return tags, true
 	}
-	if r := s.instances[arn]; r != nil && r.Region == sc.Region {
-		return &r.CI.Tags, func(t *vpcsim.Batch) { t.Put(kindInstance, arn, r) }, true
+	if tags, ok := taggedIn(m.instances, sc, arn, edit, func(r *instanceRec) (string, *[]Tag) { return r.Region, &r.CI.Tags }); ok {
+		return tags, true
 	}
-	if r := s.tasks[arn]; r != nil && r.Region == sc.Region {
-		return &r.T.Tags, func(t *vpcsim.Batch) { t.Put(kindTask, arn, r) }, true
+	return taggedIn(m.tasks, sc, arn, edit, func(r *taskRec) (string, *[]Tag) { return r.Region, &r.T.Tags })
+}
+
+// taggedIn finds the tags of a resource of one table: of regionTags's record
+// (the transaction's copy with edit), when it is of the scope's region.
+func taggedIn[T any](v storage.View[T], sc Scope, arn string, edit bool, regionTags func(*T) (string, *[]Tag)) (*[]Tag, bool) {
+	r, ok := v.Get(arn)
+	if !ok {
+		return nil, false
 	}
-	return nil, nil, false
+	if region, _ := regionTags(r); region != sc.Region {
+		return nil, false
+	}
+	if edit {
+		r, _ = v.Edit(arn)
+	}
+	_, tags := regionTags(r)
+	return tags, true
 }
 
 func resourceNotFound() *Error {
@@ -36,7 +51,8 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tags, save, ok := s.taggedLocked(sc, deref(in.ResourceArn))
+	m := s.begin()
+	tags, ok := s.taggedLocked(m, sc, deref(in.ResourceArn), true)
 	if !ok {
 		return nil, resourceNotFound()
 	}
@@ -52,9 +68,7 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 		return nil, err
 	}
 	*tags = next
-	var t vpcsim.Batch
-	save(&t)
-	if err := s.commitLocked(&t); err != nil {
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	return &TagResourceResponse{}, nil
@@ -64,14 +78,13 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 func (s *Service) UntagResource(ctx context.Context, sc Scope, in *UntagResourceRequest) (*UntagResourceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tags, save, ok := s.taggedLocked(sc, deref(in.ResourceArn))
+	m := s.begin()
+	tags, ok := s.taggedLocked(m, sc, deref(in.ResourceArn), true)
 	if !ok {
 		return nil, resourceNotFound()
 	}
 	*tags = slices.DeleteFunc(slices.Clone(*tags), func(t Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
-	var t vpcsim.Batch
-	save(&t)
-	if err := s.commitLocked(&t); err != nil {
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	return &UntagResourceResponse{}, nil
@@ -81,7 +94,7 @@ func (s *Service) UntagResource(ctx context.Context, sc Scope, in *UntagResource
 func (s *Service) ListTagsForResource(ctx context.Context, sc Scope, in *ListTagsForResourceRequest) (*ListTagsForResourceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tags, _, ok := s.taggedLocked(sc, deref(in.ResourceArn))
+	tags, ok := s.taggedLocked(s.begin(), sc, deref(in.ResourceArn), false)
 	if !ok {
 		return nil, resourceNotFound()
 	}

@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
 // taskRec is a task as stored: its answer shape, kept current through the
@@ -70,40 +68,41 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	s.purgeLocked() // tasks forgotten do not count against the quotas
-	if req.td, err = s.runnableTaskDefLocked(sc, deref(in.TaskDefinition), launch); err != nil {
+	s.purgeLocked(m) // tasks forgotten do not count against the quotas
+	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch); err != nil {
 		return nil, err
 	}
 	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
-	candidates := s.clusterInstancesLocked(c)
+	candidates := s.clusterInstancesLocked(m, c)
 	if launch == LaunchTypeEc2 && len(candidates) == 0 {
 		return nil, invalidParam("No Container Instances were found in your cluster.")
 	}
 	out := &RunTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
 	var placed []*taskRec
 	for range count {
-		if e := s.taskQuotaLocked(sc, launch); e != nil {
+		if e := s.taskQuotaLocked(m, sc, launch); e != nil {
 			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
 			break
 		}
 		var inst *instanceRec
 		if launch == LaunchTypeEc2 {
 			var fails []Failure
-			inst, fails = s.placeLocked(&req, candidates)
+			inst, fails = s.placeLocked(m, &req, candidates)
 			if inst == nil {
 				out.Failures = appendFailures(out.Failures, fails)
 				continue
 			}
 		}
-		placed = append(placed, s.placeTaskLocked(sc, c, inst, &req))
+		placed = append(placed, s.placeTaskLocked(m, sc, c, inst, &req))
 	}
-	out.Tasks, err = s.launchLocked(placed)
+	out.Tasks, err = s.launchLocked(m, placed)
 	if err != nil {
 		return nil, err
 	}
@@ -127,25 +126,26 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	if req.td, err = s.runnableTaskDefLocked(sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
+	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
 		return nil, err
 	}
 	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
-	s.purgeLocked() // tasks forgotten do not count against the quotas
+	s.purgeLocked(m) // tasks forgotten do not count against the quotas
 	out := &StartTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
 	var placed []*taskRec
 	for _, ref := range in.ContainerInstances {
-		if e := s.taskQuotaLocked(sc, LaunchTypeEc2); e != nil {
+		if e := s.taskQuotaLocked(m, sc, LaunchTypeEc2); e != nil {
 			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
 			break
 		}
-		inst := s.instanceLocked(sc, c, ref)
+		inst := s.instanceLocked(m, sc, c, ref)
 		switch {
 		case inst == nil:
 			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
@@ -154,14 +154,14 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 			out.Failures = append(out.Failures, Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str("INACTIVE")})
 			continue
 		}
-		got, fails := s.placeLocked(&req, []*instanceRec{inst})
+		got, fails := s.placeLocked(m, &req, []*instanceRec{inst})
 		if got == nil {
 			out.Failures = appendFailures(out.Failures, fails)
 			continue
 		}
-		placed = append(placed, s.placeTaskLocked(sc, c, got, &req))
+		placed = append(placed, s.placeTaskLocked(m, sc, c, got, &req))
 	}
-	out.Tasks, err = s.launchLocked(placed)
+	out.Tasks, err = s.launchLocked(m, placed)
 	if err != nil {
 		return nil, err
 	}
@@ -177,29 +177,26 @@ func appendFailures(have, add []Failure) []Failure {
 	return have
 }
 
-// placeTaskLocked makes a placed task's record and puts it in the model at once,
-// so the next task's placement sees what it holds.
-func (s *Service) placeTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
-	r := s.newTaskLocked(sc, c, inst, req)
-	s.tasks[*r.T.TaskArn] = r
+// placeTaskLocked makes a placed task's record and stages it at once, so the
+// next task's placement sees what it holds.
+func (s *Service) placeTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
+	r := s.newTaskLocked(m, sc, c, inst, req)
+	m.tasks.Put(r)
 	return r
 }
 
 // launchLocked stores placed tasks, starts their lifecycles and answers them.
-// When the store refuses, the reload in commitLocked takes them out of the
-// model again and none starts.
-func (s *Service) launchLocked(tasks []*taskRec) ([]Task, error) {
-	var t vpcsim.Batch
+// When the store refuses, none of them is kept and none starts.
+func (s *Service) launchLocked(m *model, tasks []*taskRec) ([]Task, error) {
 	for _, r := range tasks {
-		t.Put(kindTask, *r.T.TaskArn, r)
+		m.after = append(m.after, func() { s.startLifecycle(*r.T.TaskArn) })
 	}
-	if err := s.commitLocked(&t); err != nil {
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	out := []Task{}
 	for _, r := range tasks {
 		out = append(out, s.renderTaskLocked(r, []TaskField{TaskFieldTags}))
-		s.startLifecycle(r.T.TaskArn)
 	}
 	return out, nil
 }
@@ -226,11 +223,11 @@ func launchTypeOf(lt LaunchType, strategy []CapacityProviderStrategyItem) (Launc
 
 // runnableTaskDefLocked resolves the task definition a new task uses: it must be
 // ACTIVE, and compatible with the launch type.
-func (s *Service) runnableTaskDefLocked(sc Scope, ref string, launch LaunchType) (*taskDefRec, error) {
+func (s *Service) runnableTaskDefLocked(m *model, sc Scope, ref string, launch LaunchType) (*taskDefRec, error) {
 	if ref == "" {
 		return nil, invalidParam("taskDefinition can not be blank.")
 	}
-	td := s.taskDefLocked(sc, ref)
+	td := s.taskDefLocked(m, sc, ref)
 	if td == nil {
 		return nil, clientErr("Unable to find task definition '%s'.", ref)
 	}
@@ -244,7 +241,7 @@ func (s *Service) runnableTaskDefLocked(sc Scope, ref string, launch LaunchType)
 }
 
 // newTaskLocked makes the record of a placed task, PROVISIONING.
-func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
+func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
 	id := newHexID()
 	cluster := deref(c.C.ClusterName)
 	arn := s.arn(sc, "task/"+cluster+"/"+id)
@@ -274,7 +271,7 @@ func (s *Service) newTaskLocked(sc Scope, c *clusterRec, inst *instanceRec, req 
 		t.AvailabilityZone = str(inst.AZ)
 		r.HostPorts = req.hostPorts
 		if r.Mode == NetworkModeBridge || r.Mode == "" {
-			r.BridgeAddr = s.bridgeAddrLocked(r.InstanceARN)
+			r.BridgeAddr = s.bridgeAddrLocked(m, r.InstanceARN)
 		}
 	} else {
 		t.AvailabilityZone = str(req.az)
@@ -335,12 +332,12 @@ func renderOverrides(td *taskDefRec, o *TaskOverride) *TaskOverride {
 }
 
 // taskLocked resolves a task by ARN or ID within a cluster.
-func (s *Service) taskLocked(sc Scope, c *clusterRec, ref string) *taskRec {
+func (s *Service) taskLocked(m *model, sc Scope, c *clusterRec, ref string) *taskRec {
 	arn := ref
 	if !strings.HasPrefix(ref, "arn:") {
 		arn = s.arn(sc, "task/"+deref(c.C.ClusterName)+"/"+ref)
 	}
-	t := s.tasks[arn]
+	t, _ := m.tasks.Get(arn)
 	if t == nil || t.ClusterARN != *c.C.ClusterArn {
 		return nil
 	}
@@ -359,18 +356,12 @@ func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
 	return out
 }
 
-// purgeLocked forgets tasks stopped more than an hour ago, as ECS does.
-func (s *Service) purgeLocked() {
-	var t vpcsim.Batch
-	for arn, r := range s.tasks {
+// purgeLocked stages forgetting the tasks stopped more than an hour ago, as
+// ECS forgets them.
+func (s *Service) purgeLocked(m *model) {
+	for r := range m.tasks.All() {
 		if deref(r.T.LastStatus) == "STOPPED" && r.T.StoppedAt != nil && s.now().Sub(r.T.StoppedAt.Time()) > stoppedKept {
-			delete(s.tasks, arn)
-			t.Delete(kindTask, arn)
-		}
-	}
-	if len(t.Changes) > 0 {
-		if err := s.commitLocked(&t); err != nil {
-			s.log.Error("forget long-stopped tasks", "err", err)
+			m.tasks.Delete(*r.T.TaskArn)
 		}
 	}
 }
@@ -385,14 +376,17 @@ func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasks
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	s.purgeLocked()
+	s.purgeLocked(m)
+	s.commitOrLog(m, "the forgetting of long-stopped tasks", sc.Region)
+	m = s.begin() // what is stored, whether or not the forgetting was
 	out := &DescribeTasksResponse{Tasks: []Task{}, Failures: []Failure{}}
 	for _, ref := range in.Tasks {
-		t := s.taskLocked(sc, c, ref)
+		t := s.taskLocked(m, sc, c, ref)
 		if t == nil {
 			arn := ref
 			if !strings.HasPrefix(ref, "arn:") {
@@ -416,25 +410,28 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ListTasksRequest)
 		desired = "RUNNING"
 	}
 	s.mu.Lock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
 	}
-	s.purgeLocked()
+	s.purgeLocked(m)
+	s.commitOrLog(m, "the forgetting of long-stopped tasks", sc.Region)
+	m = s.begin() // what is stored, whether or not the forgetting was
 	var inst *instanceRec
 	if in.ContainerInstance != nil {
-		if inst = s.instanceLocked(sc, c, *in.ContainerInstance); inst == nil {
+		if inst = s.instanceLocked(m, sc, c, *in.ContainerInstance); inst == nil {
 			s.mu.Unlock()
 			return nil, invalidParam("Container instance can not be found.")
 		}
 	}
 	var arns []string
-	for _, t := range sortedRecs(s.tasks, func(t *taskRec) int64 { return t.Seq }) {
+	for _, t := range sortedRecs(m.tasks.All(), func(t *taskRec) int64 { return t.Seq }) {
 		switch {
 		case t.ClusterARN != *c.C.ClusterArn, deref(t.T.DesiredStatus) != desired,
 			inst != nil && t.InstanceARN != *inst.CI.ContainerInstanceArn,
-			in.Family != nil && s.familyOfLocked(t) != *in.Family,
+			in.Family != nil && s.familyOfLocked(m, t) != *in.Family,
 			in.StartedBy != nil && deref(t.T.StartedBy) != *in.StartedBy,
 			in.ServiceName != nil, // vpcsim runs no services yet: no task belongs to one
 			in.LaunchType != "" && t.T.LaunchType != in.LaunchType:
@@ -450,8 +447,8 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ListTasksRequest)
 	return &ListTasksResponse{TaskArns: nonNil(p), NextToken: next}, nil
 }
 
-func (s *Service) familyOfLocked(t *taskRec) string {
-	if td := s.taskDefs[t.TaskDefARN]; td != nil {
+func (s *Service) familyOfLocked(m *model, t *taskRec) string {
+	if td, _ := m.taskDefs.Get(t.TaskDefARN); td != nil {
 		return td.family()
 	}
 	return ""
@@ -472,15 +469,20 @@ func (s *Service) StopTask(ctx context.Context, sc Scope, in *StopTaskRequest) (
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, err := s.clusterLocked(sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		return nil, err
 	}
-	t := s.taskLocked(sc, c, *in.Task)
+	t := s.taskLocked(m, sc, c, *in.Task)
 	if t == nil {
 		return nil, invalidParam("The referenced task was not found.")
 	}
-	s.requestStopLocked(t, TaskStopCodeUserInitiated, reason)
+	s.requestStopLocked(m, *t.T.TaskArn, TaskStopCodeUserInitiated, reason)
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	t, _ = m.tasks.Get(*t.T.TaskArn)
 	out := s.renderTaskLocked(t, []TaskField{TaskFieldTags})
 	return &StopTaskResponse{Task: &out}, nil
 }

@@ -116,7 +116,7 @@ func (w *world) settleTasks() {
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		w.mu.Lock()
 		busy := false
-		for _, t := range w.tasks {
+		for t := range w.tasks.All() {
 			last, desired := deref(t.T.LastStatus), deref(t.T.DesiredStatus)
 			if (desired == "RUNNING" && last != "RUNNING") || (desired == "STOPPED" && last != "STOPPED") {
 				busy = true

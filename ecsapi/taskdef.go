@@ -2,7 +2,6 @@ package ecsapi
 
 import (
 	"context"
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +21,15 @@ type taskDefRec struct {
 }
 
 func (r *taskDefRec) family() string { return deref(r.TD.Family) }
+
+// size is the length the revision counts for against quota.TaskDefinitionBytes:
+// that of its registration, or (kept before vpcsim measured them) of itself.
+func (r *taskDefRec) size() int {
+	if r.Size == 0 {
+		return jsonLength(r.TD)
+	}
+	return r.Size
+}
 func (r *taskDefRec) revision() int32 {
 	if r.TD.Revision == nil {
 		return 0
@@ -45,8 +53,12 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m := s.begin()
 	key := sc.Region + "/" + *in.Family
-	rev := s.revisions[key] + 1
+	rev := int32(1)
+	if last, ok := m.revisions.Get(key); ok {
+		rev = last.Last + 1
+	}
 	if err := s.registerQuotaLocked(sc, rev, size); err != nil {
 		return nil, err
 	}
@@ -75,15 +87,12 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	}
 	td.RequiresAttributes = requiredAttributes(&td)
 	r := &taskDefRec{Region: sc.Region, Seq: s.nextSeq(), TD: td, Tags: in.Tags, CPU: cpu, Memory: mem, Size: size}
-	var t vpcsim.Batch
-	t.Put(kindTaskDef, arn, r)
-	t.Put(kindRevision, key, revisionRec{Key: key, Last: rev})
-	s.taskDefs[arn] = r
-	s.revisions[key] = rev
-	if err := s.commitLocked(&t); err != nil {
-		return nil, err // the reload counted the bytes again
+	m.taskDefs.Put(r)
+	m.revisions.Put(&revisionRec{Key: key, Last: rev})
+	m.after = append(m.after, func() { s.taskDefBytes[sc.Region] += size })
+	if err := s.commit(m); err != nil {
+		return nil, err
 	}
-	s.taskDefBytes[sc.Region] += size
 	return &RegisterTaskDefinitionResponse{TaskDefinition: &r.TD, Tags: in.Tags}, nil
 }
 
@@ -137,9 +146,9 @@ func requiredAttributes(td *TaskDefinition) []Attribute {
 
 // taskDefLocked resolves "family" (its latest ACTIVE revision), "family:revision"
 // or an ARN.
-func (s *Service) taskDefLocked(sc Scope, ref string) *taskDefRec {
+func (s *Service) taskDefLocked(m *model, sc Scope, ref string) *taskDefRec {
 	if strings.HasPrefix(ref, "arn:") {
-		r := s.taskDefs[ref]
+		r, _ := m.taskDefs.Get(ref)
 		if r == nil || r.Region != sc.Region {
 			return nil
 		}
@@ -149,10 +158,10 @@ func (s *Service) taskDefLocked(sc Scope, ref string) *taskDefRec {
 		if _, err := strconv.Atoi(rev); err != nil {
 			return nil
 		}
-		return s.taskDefLocked(sc, s.arn(sc, "task-definition/"+fam+":"+rev))
+		return s.taskDefLocked(m, sc, s.arn(sc, "task-definition/"+fam+":"+rev))
 	}
 	var best *taskDefRec
-	for _, r := range s.taskDefs {
+	for r := range m.taskDefs.All() {
 		if r.Region == sc.Region && r.family() == ref && r.TD.Status == TaskDefinitionStatusActive && (best == nil || r.revision() > best.revision()) {
 			best = r
 		}
@@ -164,7 +173,7 @@ func (s *Service) taskDefLocked(sc Scope, ref string) *taskDefRec {
 func (s *Service) DescribeTaskDefinition(ctx context.Context, sc Scope, in *DescribeTaskDefinitionRequest) (*DescribeTaskDefinitionResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.taskDefLocked(sc, deref(in.TaskDefinition))
+	r := s.taskDefLocked(s.begin(), sc, deref(in.TaskDefinition))
 	if r == nil {
 		return nil, clientErr("Unable to describe task definition.")
 	}
@@ -185,7 +194,7 @@ func (s *Service) ListTaskDefinitions(ctx context.Context, sc Scope, in *ListTas
 	}
 	s.mu.Lock()
 	var list []*taskDefRec
-	for _, r := range s.taskDefs {
+	for r := range s.taskDefs.All() {
 		if r.Region == sc.Region && r.TD.Status == status && (in.FamilyPrefix == nil || r.family() == *in.FamilyPrefix) {
 			list = append(list, r)
 		}
@@ -220,7 +229,7 @@ func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, sc Scope, in *
 	}
 	s.mu.Lock()
 	active := map[string]bool{}
-	for _, r := range s.taskDefs {
+	for r := range s.taskDefs.All() {
 		if r.Region == sc.Region && strings.HasPrefix(r.family(), deref(in.FamilyPrefix)) {
 			active[r.family()] = active[r.family()] || r.TD.Status == TaskDefinitionStatusActive
 		}
@@ -249,16 +258,16 @@ func (s *Service) DeregisterTaskDefinition(ctx context.Context, sc Scope, in *De
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.taskDefLocked(sc, ref)
+	m := s.begin()
+	r := s.taskDefLocked(m, sc, ref)
 	if r == nil {
 		return nil, clientErr("The specified task definition does not exist.")
 	}
 	if r.TD.Status == TaskDefinitionStatusActive {
+		r, _ = m.taskDefs.Edit(*r.TD.TaskDefinitionArn)
 		r.TD.Status = TaskDefinitionStatusInactive
 		r.TD.DeregisteredAt = NewTimestamp(s.now())
-		var t vpcsim.Batch
-		t.Put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
-		if err := s.commitLocked(&t); err != nil {
+		if err := s.commit(m); err != nil {
 			return nil, err
 		}
 	}
@@ -277,10 +286,10 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *Delet
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	m := s.begin()
 	out := &DeleteTaskDefinitionsResponse{TaskDefinitions: []TaskDefinition{}, Failures: []Failure{}}
-	var t vpcsim.Batch
 	for _, ref := range in.TaskDefinitions {
-		r := s.taskDefLocked(sc, ref)
+		r := s.taskDefLocked(m, sc, ref)
 		switch {
 		case r == nil || !strings.Contains(ref, ":"):
 			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("The specified task definition does not exist.")})
@@ -289,12 +298,12 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *Delet
 			out.Failures = append(out.Failures, Failure{Arn: r.TD.TaskDefinitionArn, Reason: str("The specified task definition is still in ACTIVE status. Please deregister the target and try again.")})
 			continue
 		}
+		r, _ = m.taskDefs.Edit(*r.TD.TaskDefinitionArn)
 		r.TD.Status = TaskDefinitionStatusDeleteInProgress
 		r.TD.DeleteRequestedAt = NewTimestamp(s.now())
-		t.Put(kindTaskDef, *r.TD.TaskDefinitionArn, r)
 		out.TaskDefinitions = append(out.TaskDefinitions, r.TD)
 	}
-	if err := s.commitLocked(&t); err != nil {
+	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	return out, nil

@@ -38,9 +38,9 @@ var bridgeNet = netip.MustParsePrefix("172.17.0.0/16")
 
 // bridgeAddrLocked picks the lowest address of the instance's bridge network that
 // no live task on it holds (.1 is the bridge).
-func (s *Service) bridgeAddrLocked(instanceARN string) string {
+func (s *Service) bridgeAddrLocked(m *model, instanceARN string) string {
 	held := map[string]bool{}
-	for _, t := range s.tasks {
+	for t := range m.tasks.All() {
 		if t.InstanceARN == instanceARN && t.BridgeAddr != "" && deref(t.T.LastStatus) != "STOPPED" {
 			held[t.BridgeAddr] = true
 		}
@@ -113,7 +113,7 @@ func (s *Service) detachNetwork(ctx context.Context, t taskRec) error {
 // start-up reconciliation keeps them with their containers.
 func LiveHosts(st vpcsim.Store) ([]string, error) {
 	var hosts []string
-	err := vpcsim.LoadAll(st, kindTask, func(t *taskRec) {
+	err := vpcsim.LoadAll(st, taskKind.Name, func(t *taskRec) {
 		if deref(t.T.LastStatus) == "STOPPED" || t.AWSVPC {
 			return
 		}
