@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
-	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
@@ -127,5 +126,3 @@ func detail(t Task, name string) string {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
-
-func sleepBriefly() { time.Sleep(5 * time.Millisecond) }

@@ -29,6 +29,7 @@ func (s *Service) begin() *model {
 // commit stores and publishes what m staged, then runs what waited for it.
 // When the store refuses, the tables stay as they were and nothing runs.
 func (s *Service) commit(m *model) error {
+	s.emitChanges(m)
 	if err := m.tx.Commit(); err != nil {
 		return err
 	}

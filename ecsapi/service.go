@@ -19,6 +19,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -70,6 +71,7 @@ type Service struct {
 	taskDefBytes map[string]int
 
 	storageOpts []storage.Option
+	events      *bus.Bus
 }
 
 // Option configures a Service.
@@ -132,6 +134,10 @@ type revisionRec struct {
 
 func (s *Service) load(store vpcsim.Store) error {
 	s.db = storage.New(store, s.storageOpts...)
+	if s.events == nil {
+		s.events = bus.New()
+	}
+	s.db.OnCommit(s.events.Publish)
 	var errs []error
 	open := func(err error) { errs = append(errs, err) }
 	var err error

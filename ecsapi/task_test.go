@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
 )
 
 // The seed: two copies of an awsvpc task on one c5.large, each with its own ENI;
@@ -109,25 +110,39 @@ func (w *world) settle2(t *testing.T, cluster, arn, status string) {
 }
 
 // settleTasks waits until no task is between states (lifecycles that wait for a
-// stop keep running, so Wait alone would block).
+// stop keep running, so Wait alone would block): it looks again at every
+// stored change of a task.
 func (w *world) settleTasks() {
+	changed := make(chan struct{}, 1)
+	sub := bus.On(w.Events(), func(TaskChanged) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	})
+	defer sub.Cancel()
 	// A minute: only reached when a task never settles (the caller's check
 	// then fails), and the race detector on a busy machine is slow.
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-		w.mu.Lock()
-		busy := false
-		for t := range w.tasks.All() {
-			last, desired := deref(t.T.LastStatus), deref(t.T.DesiredStatus)
-			if (desired == "RUNNING" && last != "RUNNING") || (desired == "STOPPED" && last != "STOPPED") {
-				busy = true
-			}
-		}
-		w.mu.Unlock()
-		if !busy {
+	deadline := time.After(time.Minute)
+	for w.tasksBetweenStates() {
+		select {
+		case <-changed:
+		case <-deadline:
 			return
 		}
-		sleepBriefly()
 	}
+}
+
+func (w *world) tasksBetweenStates() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for t := range w.tasks.All() {
+		last, desired := deref(t.T.LastStatus), deref(t.T.DesiredStatus)
+		if (desired == "RUNNING" && last != "RUNNING") || (desired == "STOPPED" && last != "STOPPED") {
+			return true
+		}
+	}
+	return false
 }
 
 func TestEssentialContainerExit(t *testing.T) {

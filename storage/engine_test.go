@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,6 +62,13 @@ func TestTxStagesThenPublishes(t *testing.T) {
 	v.Put(&rec{ID: "c", N: 3})
 	if got := ids(v.All()); !slices.Equal(got, []string{"a:5", "c:3"}) || v.Len() != 2 {
 		t.Fatalf("the transaction sees %v (len %d)", got, v.Len())
+	}
+	var staged []string
+	for id, r := range v.Staged() {
+		staged = append(staged, fmt.Sprintf("%s %v", id, r != nil))
+	}
+	if !slices.Equal(staged, []string{"a true", "b false", "c true"}) {
+		t.Fatalf("staged %v", staged)
 	}
 	if got := ids(tbl.All()); !slices.Equal(got, []string{"a:1", "b:2"}) || committedA.N != 1 {
 		t.Fatalf("before the commit others see %v", got)

@@ -203,6 +203,25 @@ func (v View[T]) All() iter.Seq[*T] {
 	}
 }
 
+// Staged yields what the transaction changes in the table, in the order
+// first staged: each record's ID and its new version (nil: deleted).
+func (v View[T]) Staged() iter.Seq2[string, *T] {
+	return func(yield func(string, *T) bool) {
+		for _, s := range v.tx.order {
+			if s.key.t != v.t {
+				continue
+			}
+			var rec *T
+			if s.rec != nil {
+				rec = s.rec.(*T)
+			}
+			if !yield(s.key.id, rec) {
+				return
+			}
+		}
+	}
+}
+
 // Len is the number of records the transaction sees.
 func (v View[T]) Len() int {
 	n := len(v.t.rows)
