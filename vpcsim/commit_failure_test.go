@@ -263,3 +263,66 @@ func TestPurgeIsOneWrite(t *testing.T) {
 		t.Fatalf("after a purge the store takes: %d described", len(got))
 	}
 }
+
+// The addresses a call hands out see the ENIs it staged and not yet stored,
+// and the committed ones it changed: an address an ENI of the call holds is
+// taken, one that only its committed version held is free. Dropping the call
+// frees what it staged.
+func TestStagedENIsHoldTheirAddresses(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	sub := tc.subnet(t, v.ID, "10.0.0.0/28")
+	kept := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID})) // .4
+
+	tc.mu.Lock()
+	s := tc.Cloud.subnet(sub.ID)
+	free := tc.availableLocked(s)
+	first := must[[]netip.Addr](t)(tc.freeAddrsLocked(s, 1, nil))
+	staged := tc.newENILocked(eniRequest{subnet: s, addrs: first})
+	tc.model().enis.Put(staged)
+	second := must[[]netip.Addr](t)(tc.freeAddrsLocked(s, 1, nil))
+	if first[0] == second[0] {
+		tc.unlock()
+		t.Fatalf("a staged ENI's address %s handed out again", first[0])
+	}
+	if got := tc.availableLocked(s); got != free-1 {
+		tc.unlock()
+		t.Fatalf("available with one ENI staged: %d, want %d", got, free-1)
+	}
+	// The committed ENI, deleted in the call, no longer holds its address.
+	tc.model().enis.Delete(kept.ID)
+	if _, err := tc.checkRequestedAddrLocked(s, "10.0.0.4", nil); err != nil {
+		tc.unlock()
+		t.Fatalf("address of an ENI the call deletes: %v", err)
+	}
+	tc.unlock()
+
+	// Nothing was stored: the committed ENI still holds .4, .5 is free.
+	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
+	if e.PrimaryIP() != first[0] || first[0].String() != "10.0.0.5" {
+		t.Fatalf("after a dropped call: %s (staged had %s), want 10.0.0.5", e.PrimaryIP(), first[0])
+	}
+}
+
+// A region's default VPC is made with the region's marker, in one write: when
+// the store refuses it, the next call in the region makes it again, once.
+func TestDefaultVPCRefusedByTheStoreIsMadeAgain(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	eu := Scope{Region: "eu-west-1"}
+	tc.store.FailNext = errors.New("disk full")
+	if _, err := tc.DescribeVpcs(ctx, eu, nil, nil); err == nil {
+		t.Fatal("first call in a region with the store refusing: want an error")
+	}
+	if len(tc.dp.VPCs) != 0 {
+		t.Fatalf("namespace of a default VPC the store refused: %v", tc.dp.Objects())
+	}
+	vpcs := must[[]VPC](t)(tc.DescribeVpcs(ctx, eu, nil, nil))
+	if len(vpcs) != 1 || !vpcs[0].IsDefault {
+		t.Fatalf("default VPCs after a refused one: %+v", vpcs)
+	}
+	if again := tc.reopen(t); again.tables.vpcs.Len() != 1 || again.tables.regions.Len() != 1 {
+		t.Fatalf("stored: %d VPCs, %d regions", again.tables.vpcs.Len(), again.tables.regions.Len())
+	}
+}
