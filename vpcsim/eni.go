@@ -3,7 +3,6 @@ package vpcsim
 import (
 	"context"
 	"fmt"
-	"iter"
 	"net"
 	"net/netip"
 	"slices"
@@ -109,13 +108,11 @@ func (c *Cloud) newENILocked(req eniRequest) *ENI {
 func (c *Cloud) uniqueMACLocked() string {
 	for {
 		mac := newMAC()
-		if !slices.ContainsFunc(mapValues(c.allENIs()), func(e *ENI) bool { return e.MAC == mac }) {
+		if !slices.ContainsFunc(slices.Collect(c.allENIs()), func(e *ENI) bool { return e.MAC == mac }) {
 			return mac
 		}
 	}
 }
-
-func mapValues[T any](all iter.Seq[*T]) []*T { return slices.Collect(all) }
 
 // netENILocked says where the kernel should have the ENI: inside its instance
 // when that instance is up, else parked in the VPC's namespace.
