@@ -29,7 +29,7 @@ func newWorld(t *testing.T, opts ...Option) *world {
 	ctx := context.Background()
 	w := &world{dp: vpcsim.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
 	var err error
-	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp); err != nil {
+	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithInPlaceCheck()); err != nil {
 		t.Fatal(err)
 	}
 	if w.Service, err = New(ctx, w.store, w.ec2, w.rt, append([]Option{WithInPlaceCheck()}, opts...)...); err != nil {

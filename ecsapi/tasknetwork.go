@@ -2,8 +2,11 @@ package ecsapi
 
 import (
 	"context"
+	"maps"
 	"net/netip"
+	"slices"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -112,14 +115,19 @@ func (s *Service) detachNetwork(ctx context.Context, t taskRec) error {
 // whose namespace EC2 does not know (bridge and none mode), so that EC2's
 // start-up reconciliation keeps them with their containers.
 func LiveHosts(st vpcsim.Store) ([]string, error) {
+	tasks, err := storage.Read(st, taskKind)
+	if err != nil {
+		return nil, err
+	}
 	var hosts []string
-	err := vpcsim.LoadAll(st, taskKind.Name, func(t *taskRec) {
+	for _, arn := range slices.Sorted(maps.Keys(tasks)) {
+		t := tasks[arn]
 		if deref(t.T.LastStatus) == "STOPPED" || t.AWSVPC {
-			return
+			continue
 		}
 		if t.Mode == NetworkModeNone || t.BridgeAddr != "" {
 			hosts = append(hosts, t.host())
 		}
-	})
-	return hosts, err
+	}
+	return hosts, nil
 }

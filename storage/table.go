@@ -33,26 +33,11 @@ func NewTable[T any](db *DB, k Kind[T]) (*Table[T], error) {
 	if k.Name == "" || k.ID == nil {
 		return nil, fmt.Errorf("storage: a kind needs a name and an ID function")
 	}
-	docs, err := db.backend.Load(k.Name)
+	rows, upgraded, err := read(db.backend, k)
 	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", k.Name, err)
+		return nil, err
 	}
-	t := &Table[T]{db: db, kind: k, rows: make(map[string]*T, len(docs))}
-	var upgraded []Change
-	for _, d := range docs {
-		body, changed, err := k.upgrade(d)
-		if err != nil {
-			return nil, err
-		}
-		rec := new(T)
-		if err := json.Unmarshal(body, rec); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", k.Name, d.ID, err)
-		}
-		t.rows[d.ID] = rec
-		if changed {
-			upgraded = append(upgraded, Change{Kind: k.Name, ID: d.ID, Version: k.version(), Body: body})
-		}
-	}
+	t := &Table[T]{db: db, kind: k, rows: rows}
 	if err := db.backend.Apply(upgraded); err != nil {
 		return nil, fmt.Errorf("write %s in its new format: %w", k.Name, err)
 	}
@@ -64,6 +49,39 @@ func NewTable[T any](db *DB, k Kind[T]) (*Table[T], error) {
 	}
 	db.tables = append(db.tables, t)
 	return t, nil
+}
+
+// Read decodes every document of a kind, taking those of an older format to
+// this one in memory only: a look at the store before the domain that owns
+// the kind opens its table (which writes the upgrades).
+func Read[T any](b Backend, k Kind[T]) (map[string]*T, error) {
+	rows, _, err := read(b, k)
+	return rows, err
+}
+
+// read decodes a kind's documents, by ID, and lists those it upgraded.
+func read[T any](b Backend, k Kind[T]) (map[string]*T, []Change, error) {
+	docs, err := b.Load(k.Name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load %s: %w", k.Name, err)
+	}
+	rows := make(map[string]*T, len(docs))
+	var upgraded []Change
+	for _, d := range docs {
+		body, changed, err := k.upgrade(d)
+		if err != nil {
+			return nil, nil, err
+		}
+		rec := new(T)
+		if err := json.Unmarshal(body, rec); err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", k.Name, d.ID, err)
+		}
+		rows[d.ID] = rec
+		if changed {
+			upgraded = append(upgraded, Change{Kind: k.Name, ID: d.ID, Version: k.version(), Body: body})
+		}
+	}
+	return rows, upgraded, nil
 }
 
 // Get returns a committed record; the caller must not change it.

@@ -2,13 +2,13 @@ package vpcsim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"sync"
 	"time"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -17,7 +17,8 @@ import (
 // validates first, then changes the model, the kernel and the store together:
 // a refused or failed call leaves none of them changed.
 type Cloud struct {
-	store         Store
+	db            *storage.DB
+	storageOpts   []storage.Option
 	dp            Dataplane
 	account       string
 	defaultRegion string
@@ -40,16 +41,15 @@ type Cloud struct {
 	beforeFilter func()
 
 	// mu guards the model below.
-	mu        sync.Mutex
-	seq       int64
-	regions   map[string]bool // regions whose default VPC exists
-	vpcs      map[string]*VPC
-	subnets   map[string]*Subnet
-	groups    map[string]*SecurityGroup
-	enis      map[string]*ENI
-	instances map[string]*Instance
-	used      map[string]map[netip.Addr]string // subnet → address → ENI holding it
-	firewalls map[string]appliedFirewall       // VPC → what the dataplane enforces
+	mu     sync.Mutex
+	seq    int64
+	tables tables
+	// cur is the transaction of the call holding mu (see model).
+	cur *model
+	// used is what the committed ENIs hold: subnet → address → ENI. A
+	// call's staged ENIs are seen through takenLocked.
+	used      map[string]map[netip.Addr]string
+	firewalls map[string]appliedFirewall // VPC → what the dataplane enforces
 	// firewallsBehind is set while the last firewall sync failed: the next
 	// commit syncs whatever it changes (touchesFirewalls would skip it).
 	firewallsBehind bool
@@ -81,6 +81,12 @@ func WithKeptHosts(hosts []string) Option { return func(c *Cloud) { c.keptHosts 
 // the machine (serve tells the user to run `vpcsim down` instead).
 func WithStraysKept() Option { return func(c *Cloud) { c.keepStrays = true } }
 
+// WithInPlaceCheck makes every commit check that no committed record was
+// changed in place (see storage.CheckInPlace): for tests.
+func WithInPlaceCheck() Option {
+	return func(c *Cloud) { c.storageOpts = append(c.storageOpts, storage.CheckInPlace()) }
+}
+
 // OnInstanceState registers f to be called (without locks held) after an instance
 // changes state; ECS uses it to register container instances.
 func OnInstanceState(f func(Instance)) Option {
@@ -91,7 +97,7 @@ func OnInstanceState(f func(Instance)) Option {
 // finishing any instance transition a previous run left half-done.
 func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud, error) {
 	c := &Cloud{
-		store: store, dp: dp, account: "000000000000", defaultRegion: "us-east-1",
+		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
 		now: time.Now, log: slog.Default(),
 	}
 	for _, o := range opts {
@@ -100,6 +106,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	if c.dp == nil {
 		c.dp = NopDataplane{}
 	}
+	c.db = storage.New(store, c.storageOpts...)
 	if err := c.load(); err != nil {
 		return nil, err
 	}
@@ -108,7 +115,15 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	topo := c.topologyLocked()
 	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	topo.KeepStrays = c.keepStrays
-	c.mu.Unlock()
+	// The disconnections go to the store without a firewall sync (that
+	// follows the reconciliation); the kernel is not connected to a refused
+	// range even when the store refuses them, and the next start-up retries.
+	if m := c.model(); m.tx.Changed() {
+		if err := m.tx.Commit(); err != nil {
+			c.log.Error("store the disconnections (the next start-up retries)", "err", err)
+		}
+	}
+	c.unlock()
 	if err := c.dp.Reconcile(ctx, topo); err != nil {
 		c.log.Warn("reconcile at start-up left differences", "err", err)
 	}
@@ -116,7 +131,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	if err := c.syncFirewallsLocked(ctx); err != nil {
 		c.log.Warn("security groups at start-up", "err", err)
 	}
-	c.mu.Unlock()
+	c.unlock()
 	c.resumeTransitions()
 	return c, nil
 }
@@ -140,34 +155,34 @@ const (
 	kindInstance = "ec2.instance"
 )
 
+// load opens the EC2 tables (once, at start-up) and derives what is not
+// stored: the addresses ENIs hold and the last sequence number handed out.
 func (c *Cloud) load() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.regions = map[string]bool{}
-	c.vpcs = map[string]*VPC{}
-	c.subnets = map[string]*Subnet{}
-	c.groups = map[string]*SecurityGroup{}
-	c.enis = map[string]*ENI{}
-	c.instances = map[string]*Instance{}
-	c.used = map[string]map[netip.Addr]string{}
-	var regions []string
-	err := errors.Join(
-		LoadAll(c.store, kindRegion, func(r *string) { regions = append(regions, *r) }),
-		LoadAll(c.store, kindVPC, func(v *VPC) { c.vpcs[v.ID] = v; c.bumpSeq(v.Seq) }),
-		LoadAll(c.store, kindSubnet, func(s *Subnet) { c.subnets[s.ID] = s; c.bumpSeq(s.Seq) }),
-		LoadAll(c.store, kindGroup, func(g *SecurityGroup) { c.groups[g.ID] = g; c.bumpSeq(g.Seq) }),
-		LoadAll(c.store, kindENI, func(e *ENI) { c.enis[e.ID] = e; c.bumpSeq(e.Seq) }),
-		LoadAll(c.store, kindInstance, func(i *Instance) { c.instances[i.ID] = i; c.bumpSeq(i.Seq) }),
-		c.loadFlowLogsLocked(),
-	)
-	if err != nil {
+	if err := c.openTables(); err != nil {
 		return fmt.Errorf("load the EC2 model: %w", err)
 	}
-	for _, r := range regions {
-		c.regions[r] = true
+	c.used = map[string]map[netip.Addr]string{}
+	t := &c.tables
+	for v := range t.vpcs.All() {
+		c.bumpSeq(v.Seq)
 	}
-	for _, e := range c.enis {
+	for s := range t.subnets.All() {
+		c.bumpSeq(s.Seq)
+	}
+	for g := range t.groups.All() {
+		c.bumpSeq(g.Seq)
+	}
+	for e := range t.enis.All() {
+		c.bumpSeq(e.Seq)
 		c.holdAddrsLocked(e)
+	}
+	for i := range t.instances.All() {
+		c.bumpSeq(i.Seq)
+	}
+	for f := range t.flowLogs.All() {
+		c.bumpSeq(f.Seq)
 	}
 	return nil
 }
@@ -183,29 +198,38 @@ func (c *Cloud) nextSeq() int64 {
 	return c.seq
 }
 
-// commitLocked makes the kernel's security groups match the changed model, then
-// stores t. When either refuses, the in-memory model is reloaded from the store
-// (and the firewalls follow it), so memory and kernel never hold what the store
-// does not.
-func (c *Cloud) commitLocked(t *Batch) error {
-	err := t.Err
-	if err == nil && (touchesFirewalls(t) || c.firewallsBehind) {
+// commitLocked makes the kernel's security groups match the call's model,
+// then stores and publishes it (see model). When either refuses, the tables
+// stay as they were, the call's changes are dropped and the firewalls are
+// made to match the tables again, so kernel and tables never hold what the
+// store does not. The caller undoes its own kernel changes.
+func (c *Cloud) commitLocked() error {
+	m := c.model()
+	var err error
+	if m.touchesFirewalls() || c.firewallsBehind {
 		err = c.syncFirewallsLocked(context.Background())
 	}
 	if err == nil {
 		fault.Point(fault.FirewallBeforeStore)
-		if err = c.store.Apply(t.Changes); err != nil {
-			err = fmt.Errorf("store: %w", err)
+		staged := m.stagedENIs()
+		old := c.committedOf(staged)
+		var gone []string
+		for id, s := range m.subnets.Staged() {
+			if s == nil {
+				gone = append(gone, id)
+			}
+		}
+		c.cur = nil
+		if err = m.tx.Commit(); err == nil {
+			c.publishAddrsLocked(old, staged)
+			for _, id := range gone {
+				delete(c.used, id)
+			}
+			return nil
 		}
 	}
-	if err == nil {
-		return nil
-	}
-	c.mu.Unlock()
-	if lerr := c.load(); lerr != nil {
-		c.log.Error("reload after a failed write", "err", lerr)
-	}
-	c.mu.Lock()
+	m.tx.Abort()
+	c.cur = nil
 	if ferr := c.syncFirewallsLocked(context.Background()); ferr != nil {
 		c.log.Error("security groups after a failed write", "err", ferr)
 	}
@@ -218,7 +242,7 @@ func (c *Cloud) scopeLocked(ctx context.Context, s Scope) error {
 	if !KnownRegion(s.Region) {
 		return Errorf("InvalidParameterValue", "Invalid region: %s", s.Region)
 	}
-	if c.regions[s.Region] {
+	if c.regionReady(s.Region) {
 		return nil
 	}
 	return c.createDefaultVPCLocked(ctx, s.Region)
@@ -228,7 +252,7 @@ func (c *Cloud) scopeLocked(ctx context.Context, s Scope) error {
 func (c *Cloud) lock(ctx context.Context, s Scope) error {
 	c.mu.Lock()
 	if err := c.scopeLocked(ctx, s); err != nil {
-		c.mu.Unlock()
+		c.unlock()
 		return err
 	}
 	return nil

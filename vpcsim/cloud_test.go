@@ -18,7 +18,7 @@ type testCloud struct {
 func newTestCloud(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
 	dp, st := NewFakeDataplane(), NewMemStore()
-	c, err := New(context.Background(), st, dp, opts...)
+	c, err := New(context.Background(), st, dp, append([]Option{WithInPlaceCheck()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func newTestCloud(t *testing.T, opts ...Option) *testCloud {
 func (tc *testCloud) reopen(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
 	tc.Wait()
-	c, err := New(context.Background(), tc.store, tc.dp, opts...)
+	c, err := New(context.Background(), tc.store, tc.dp, append([]Option{WithInPlaceCheck()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestVPCRules(t *testing.T) {
 	if _, ok := tc.dp.VPCs[v.ID]; ok {
 		t.Fatal("namespace of a deleted VPC remains")
 	}
-	for _, grp := range tc.groups {
+	for grp := range tc.tables.groups.All() {
 		if grp.VPCID == v.ID {
 			t.Fatal("the deleted VPC's default group remains")
 		}

@@ -82,7 +82,7 @@ func (c *Cloud) checkGroupsLocked(s Scope, vpcID string, ids []string) ([]string
 		}
 	}
 	if len(ids) == 0 {
-		for _, g := range c.groups {
+		for g := range c.allGroups() {
 			if g.VPCID == vpcID && g.Name == "default" {
 				return []string{g.ID}, nil
 			}
@@ -108,24 +108,16 @@ func (c *Cloud) newENILocked(req eniRequest) *ENI {
 func (c *Cloud) uniqueMACLocked() string {
 	for {
 		mac := newMAC()
-		if !slices.ContainsFunc(mapValues(c.enis), func(e *ENI) bool { return e.MAC == mac }) {
+		if !slices.ContainsFunc(slices.Collect(c.allENIs()), func(e *ENI) bool { return e.MAC == mac }) {
 			return mac
 		}
 	}
 }
 
-func mapValues[T any](m map[string]*T) []*T {
-	out := make([]*T, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
-	return out
-}
-
 // netENILocked says where the kernel should have the ENI: inside its instance
 // when that instance is up, else parked in the VPC's namespace.
 func (c *Cloud) netENILocked(e *ENI) NetENI {
-	sub := c.subnets[e.SubnetID]
+	sub := c.subnet(e.SubnetID)
 	mac, _ := net.ParseMAC(e.MAC)
 	n := NetENI{ID: e.ID, VPCID: e.VPCID, SubnetID: e.SubnetID, MAC: mac}
 	if sub != nil {
@@ -139,7 +131,7 @@ func (c *Cloud) netENILocked(e *ENI) NetENI {
 		return n
 	}
 	if a := e.Attachment; a != nil {
-		if inst := c.instances[a.InstanceID]; inst != nil && instanceUp(inst.State) {
+		if inst := c.instance(a.InstanceID); inst != nil && instanceUp(inst.State) {
 			n.Host, n.Device = inst.ID, a.DeviceIndex
 		}
 	}
@@ -181,7 +173,7 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	if err := c.lock(ctx, s); err != nil {
 		return ENI{}, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	sub, err := c.subnetLocked(s, in.SubnetID)
 	if err != nil {
 		return ENI{}, err
@@ -207,10 +199,24 @@ const requesterAccount = "578734482556"
 
 // addENIsLocked stores new ENIs and makes their veths; on any failure none remain.
 func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
+	undo, err := c.stageENIsLocked(ctx, enis...)
+	if err != nil {
+		return err
+	}
+	if err := c.commitLocked(); err != nil {
+		return c.undoKernel(ctx, err, undo)
+	}
+	return nil
+}
+
+// stageENIsLocked makes new ENIs' veths and stages the ENIs in the call's
+// model, returning what removes the veths if the call's commit fails. When a
+// veth cannot be made, those made are removed and nothing is staged.
+func (c *Cloud) stageENIsLocked(ctx context.Context, enis ...*ENI) (func(context.Context) error, error) {
 	if len(enis) > 0 {
 		region := enis[0].Region
-		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.enis, func(e *ENI) bool { return e.Region == region })); err != nil {
-			return err
+		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.allENIs(), func(e *ENI) bool { return e.Region == region })); err != nil {
+			return nil, err
 		}
 	}
 	var made []*ENI
@@ -224,19 +230,13 @@ func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
 	for _, e := range enis {
 		made = append(made, e)
 		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-			return c.undoKernel(ctx, fmt.Errorf("create the ENI's veth: %w", err), undo)
+			return nil, c.undoKernel(ctx, fmt.Errorf("create the ENI's veth: %w", err), undo)
 		}
 	}
-	var t Batch
 	for _, e := range enis {
-		t.Put(kindENI, e.ID, e)
-		c.enis[e.ID] = e
-		c.holdAddrsLocked(e)
+		c.model().enis.Put(e)
 	}
-	if err := c.commitLocked(&t); err != nil {
-		return c.undoKernel(ctx, err, undo)
-	}
-	return nil
+	return undo, nil
 }
 
 func copyENI(e *ENI) ENI {
@@ -255,7 +255,7 @@ func (c *Cloud) eniLocked(s Scope, id string) (*ENI, error) {
 	if err := checkID("InvalidNetworkInterfaceID.Malformed", "eni", id); err != nil {
 		return nil, err
 	}
-	e := c.enis[id]
+	e := c.eni(id)
 	if e == nil || e.Region != s.Region {
 		return nil, Errorf("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", id)
 	}
@@ -269,7 +269,7 @@ func (c *Cloud) DescribeNetworkInterfaces(ctx context.Context, s Scope, ids []st
 	return describeFiltered(ctx, c, s, f, func() ([]ENI, error) {
 		list, err := pick(ids, func(id string) (*ENI, error) { return c.eniLocked(s, id) },
 			func() []*ENI {
-				return inRegion(sortedBySeq(c.enis, func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
+				return inRegion(sortedBySeq(c.allENIs(), func(e *ENI) int64 { return e.Seq }), s, func(e *ENI) string { return e.Region })
 			})
 		return copies(list, err, copyENI)
 	}, func(e *ENI) []Tag { return e.Tags }, c.eniFilterLocked)
@@ -311,7 +311,7 @@ func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {
 	case "group-name":
 		var names []string
 		for _, id := range e.Groups {
-			if g := c.groups[id]; g != nil {
+			if g := c.group(id); g != nil {
 				names = append(names, g.Name)
 			}
 		}
@@ -351,7 +351,7 @@ func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) 
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, id)
 	if err != nil {
 		return err
@@ -364,12 +364,9 @@ func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) 
 
 func (c *Cloud) deleteENILocked(ctx context.Context, e *ENI) error {
 	n := c.netENILocked(e)
-	var t Batch
-	t.Delete(kindENI, e.ID)
-	delete(c.enis, e.ID)
-	c.dropFlowLogsLocked(&t, e.ID)
-	c.releaseAddrsLocked(e)
-	if err := c.commitLocked(&t); err != nil {
+	c.model().enis.Delete(e.ID)
+	c.dropFlowLogsLocked(e.ID)
+	if err := c.commitLocked(); err != nil {
 		return err
 	}
 	if err := c.dp.DeleteENI(ctx, n); err != nil {
@@ -387,12 +384,12 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, id)
 	if err != nil {
 		return err
 	}
-	next := copyENI(e)
+	next := edit(c.model().enis, e.ID)
 	switch {
 	case in.Groups != nil:
 		if len(in.Groups) == 0 {
@@ -413,10 +410,7 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 	default:
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
-	*e = next
-	var t Batch
-	t.Put(kindENI, e.ID, e)
-	return c.commitLocked(&t)
+	return c.commitLocked()
 }
 
 // AssignPrivateIPAddresses adds secondary addresses to an ENI (and to its link
@@ -431,12 +425,12 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, in.ENIID)
 	if err != nil {
 		return nil, err
 	}
-	sub := c.subnets[e.SubnetID]
+	sub := c.subnet(e.SubnetID)
 	taken := map[netip.Addr]bool{}
 	var add []netip.Addr
 	for _, x := range in.Addresses {
@@ -454,19 +448,17 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 	if limit := c.ipLimitLocked(e); limit > 0 && len(e.PrivateIPs)+len(add) > limit {
 		return nil, Errorf("PrivateIpAddressLimitExceeded", "Number of private addresses will exceed limit.")
 	}
-	before := copyENI(e)
+	committed := c.netENILocked(e)
+	undo := func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) }
+	e = edit(c.model().enis, e.ID)
 	for _, a := range add {
 		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Addr: a})
 	}
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		*e = before
-		return nil, c.undoKernel(ctx, fmt.Errorf("add addresses to the ENI: %w", err), func(ctx context.Context) error { return c.dp.EnsureENI(ctx, c.netENILocked(e)) })
+		return nil, c.undoKernel(ctx, fmt.Errorf("add addresses to the ENI: %w", err), undo)
 	}
-	c.holdAddrsLocked(e)
-	var t Batch
-	t.Put(kindENI, e.ID, e)
-	if err := c.commitLocked(&t); err != nil {
-		return nil, err
+	if err := c.commitLocked(); err != nil {
+		return nil, c.undoKernel(ctx, err, undo)
 	}
 	return add, nil
 }
@@ -477,7 +469,7 @@ func (c *Cloud) ipLimitLocked(e *ENI) int {
 	if e.Attachment == nil {
 		return 0
 	}
-	if inst := c.instances[e.Attachment.InstanceID]; inst != nil {
+	if inst := c.instance(e.Attachment.InstanceID); inst != nil {
 		if t, ok := LookupInstanceType(inst.Type); ok {
 			return t.IPv4PerENI
 		}
@@ -496,32 +488,29 @@ func (c *Cloud) UnassignPrivateIPAddresses(ctx context.Context, s Scope, eniID s
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return err
 	}
-	before := copyENI(e)
+	committed := c.netENILocked(e)
+	e = edit(c.model().enis, e.ID)
 	for _, x := range addrs {
 		a, _ := netip.ParseAddr(x)
 		i := slices.IndexFunc(e.PrivateIPs, func(p PrivateIP) bool { return p.Addr == a })
 		if i < 0 {
-			*e = before
 			return invalidValue("Some of the specified addresses are not assigned to interface %s", e.ID)
 		}
 		if e.PrivateIPs[i].Primary {
-			*e = before
 			return invalidValue("The primary IP address of an interface cannot be unassigned.")
 		}
 		e.PrivateIPs = slices.Delete(e.PrivateIPs, i, i+1)
 	}
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		*e = before
 		return fmt.Errorf("remove addresses from the ENI: %w", err)
 	}
-	c.releaseAddrsLocked(&before)
-	c.holdAddrsLocked(e)
-	var t Batch
-	t.Put(kindENI, e.ID, e)
-	return c.commitLocked(&t)
+	if err := c.commitLocked(); err != nil {
+		return c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) })
+	}
+	return nil
 }

@@ -21,8 +21,8 @@ type Explanation struct {
 // destination port (ICMP: the type).
 func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port int) (Explanation, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.enis[eniID]
+	defer c.unlock()
+	e := c.eni(eniID)
 	if e == nil {
 		return Explanation{}, Errorf("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", eniID)
 	}

@@ -113,7 +113,7 @@ func describeFiltered[T any](ctx context.Context, c *Cloud, s Scope, f []Filter,
 		return nil, err
 	}
 	q, items, have, err := func() (*query, []T, [][][][]rune, error) {
-		defer c.mu.Unlock()
+		defer c.unlock()
 		q, err := newQuery(f, func(name string) ([]string, bool) { return values(new(T), name) })
 		if err != nil {
 			return nil, nil, nil, err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -89,13 +88,13 @@ func ruleProto(p string) (int, bool) {
 
 // firewallLocked builds the firewall of one VPC of the model.
 func (c *Cloud) firewallLocked(vpcID string) Firewall {
-	v := c.vpcs[vpcID]
+	v := c.vpc(vpcID)
 	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Members: map[string][]netip.Addr{}}
 	if v.Connected {
 		fw.Host = ConnectAddr(v.CIDR)
 	}
 	enis := make([]*ENI, 0)
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if e.VPCID == vpcID {
 			enis = append(enis, e)
 		}
@@ -110,7 +109,7 @@ func (c *Cloud) firewallLocked(vpcID string) Firewall {
 		}
 		seen := map[string]bool{}
 		for _, gid := range e.Groups {
-			g := c.groups[gid]
+			g := c.group(gid)
 			if g == nil || seen[gid] {
 				continue
 			}
@@ -182,10 +181,10 @@ func firewallRule(r Rule) (FirewallRule, bool) {
 // those it already changed get their previous firewall back, so the kernel keeps
 // what it had and the caller can refuse the change as a whole.
 func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
-	ids := slices.Sorted(maps.Keys(c.vpcs))
 	next := map[string]appliedFirewall{}
 	var changed []string
-	for _, id := range ids {
+	for v := range c.allVPCs() {
+		id := v.ID
 		fw := c.firewallLocked(id)
 		fp := fw.fingerprint()
 		if c.firewalls[id].fingerprint == fp {
@@ -215,21 +214,6 @@ func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
 type appliedFirewall struct {
 	fw          Firewall
 	fingerprint string
-}
-
-// firewallKinds are the documents a firewall is built from (firewallLocked).
-var firewallKinds = map[string]bool{kindVPC: true, kindGroup: true, kindENI: true, kindFlowLog: true}
-
-// touchesFirewalls reports whether a commit can change some VPC's firewall;
-// one that cannot (a subnet, an instance's state, tags of most resources)
-// skips rebuilding and fingerprinting them all.
-func touchesFirewalls(t *Batch) bool {
-	for _, ch := range t.Changes {
-		if firewallKinds[ch.Kind] {
-			return true
-		}
-	}
-	return false
 }
 
 // fingerprint identifies a firewall's content, to apply only what changed.

@@ -29,14 +29,7 @@ const (
 // Cloud.mu, and the recorder that turns packets into records, with a lock of
 // its own so that the dataplane never waits for the model.
 type flowLogState struct {
-	byID map[string]*FlowLog
-	rec  flowRecorder
-}
-
-// loadFlowLogsLocked reads the flow logs from the store, replacing those in memory.
-func (c *Cloud) loadFlowLogsLocked() error {
-	c.flowLogs.byID = map[string]*FlowLog{}
-	return LoadAll(c.store, kindFlowLog, func(f *FlowLog) { c.flowLogs.byID[f.ID] = f; c.bumpSeq(f.Seq) })
+	rec flowRecorder
 }
 
 // flowLogSinksLocked lists the flow logs that capture an ENI's traffic: those
@@ -53,7 +46,7 @@ func (c *Cloud) flowLogSinksLocked(e *ENI) []FlowLogSink {
 // firewall built from them is the same whenever the model is.
 func (c *Cloud) flowLogsOfLocked(e *ENI) []*FlowLog {
 	var out []*FlowLog
-	for _, f := range c.flowLogs.byID {
+	for f := range c.allFlowLogs() {
 		if f.ResourceID == e.ID || f.ResourceID == e.SubnetID || f.ResourceID == e.VPCID {
 			out = append(out, f)
 		}
@@ -64,11 +57,11 @@ func (c *Cloud) flowLogsOfLocked(e *ENI) []*FlowLog {
 
 // dropFlowLogsLocked deletes the flow logs of a resource that is being deleted,
 // as EC2 does with a VPC's, a subnet's or an ENI's.
-func (c *Cloud) dropFlowLogsLocked(t *Batch, resourceID string) {
-	for id, f := range c.flowLogs.byID {
+func (c *Cloud) dropFlowLogsLocked(resourceID string) {
+	m := c.model()
+	for _, f := range slices.Collect(m.flowLogs.All()) {
 		if f.ResourceID == resourceID {
-			t.Delete(kindFlowLog, id)
-			delete(c.flowLogs.byID, id)
+			m.flowLogs.Delete(f.ID)
 		}
 	}
 }
@@ -115,7 +108,7 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 	if err := c.lock(ctx, s); err != nil {
 		return CreateFlowLogsResult{}, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	token := in.ClientToken
 	if token == "" {
 		token = newClientToken()
@@ -123,7 +116,6 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 		return CreateFlowLogsResult{ClientToken: token, FlowLogIDs: ids}, err
 	}
 	out := CreateFlowLogsResult{ClientToken: token, FlowLogIDs: []string{}}
-	var t Batch
 	for _, id := range in.ResourceIDs {
 		if err := c.flowLogResourceLocked(s, in.ResourceType, id); err != nil {
 			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, err))
@@ -134,7 +126,7 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 				"Error. There is an existing Flow Log with the same configuration and log destination.")))
 			continue
 		}
-		if err := c.checkQuota(quota.FlowLogs, 1+countWhere(c.flowLogs.byID, func(f *FlowLog) bool { return f.Region == s.Region })); err != nil {
+		if err := c.checkQuota(quota.FlowLogs, 1+countWhere(c.allFlowLogs(), func(f *FlowLog) bool { return f.Region == s.Region })); err != nil {
 			out.Unsuccessful = append(out.Unsuccessful, unsuccessful(id, err))
 			continue
 		}
@@ -144,14 +136,13 @@ func (c *Cloud) CreateFlowLogs(ctx context.Context, s Scope, in CreateFlowLogsIn
 		if in.ClientToken != "" {
 			f.ClientToken, f.Request = in.ClientToken, spec.fingerprint
 		}
-		c.flowLogs.byID[f.ID] = &f
-		t.Put(kindFlowLog, f.ID, &f)
+		c.model().flowLogs.Put(&f)
 		out.FlowLogIDs = append(out.FlowLogIDs, f.ID)
 	}
-	if len(t.Changes) == 0 {
+	if !c.model().tx.Changed() {
 		return out, nil
 	}
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return CreateFlowLogsResult{}, err
 	}
 	return out, nil
@@ -178,7 +169,7 @@ func newClientToken() string {
 // IdempotentParameterMismatch when it asked something else.
 func (c *Cloud) flowLogsOfTokenLocked(s Scope, token, fingerprint string) ([]string, error) {
 	var ids []string
-	for _, f := range sortedBySeq(c.flowLogs.byID, func(f *FlowLog) int64 { return f.Seq }) {
+	for _, f := range sortedBySeq(c.allFlowLogs(), func(f *FlowLog) int64 { return f.Seq }) {
 		if f.Region != s.Region || f.ClientToken != token {
 			continue
 		}
@@ -216,7 +207,7 @@ func (c *Cloud) flowLogResourceLocked(s Scope, typ, id string) error {
 // flowLogExistsLocked reports whether a resource already has a flow log to the
 // same destination.
 func (c *Cloud) flowLogExistsLocked(resourceID string, want FlowLog) bool {
-	for _, f := range c.flowLogs.byID {
+	for f := range c.allFlowLogs() {
 		if f.ResourceID == resourceID && f.LogDestinationType == want.LogDestinationType &&
 			f.LogDestination == want.LogDestination && f.LogGroupName == want.LogGroupName {
 			return true
@@ -235,7 +226,7 @@ func (c *Cloud) DescribeFlowLogs(ctx context.Context, s Scope, ids []string, f [
 	return describeFiltered(ctx, c, s, f, func() ([]FlowLog, error) {
 		failed := c.flowLogs.rec.deliveryErrors()
 		var out []FlowLog
-		for _, fl := range sortedBySeq(c.flowLogs.byID, func(f *FlowLog) int64 { return f.Seq }) {
+		for _, fl := range sortedBySeq(c.allFlowLogs(), func(f *FlowLog) int64 { return f.Seq }) {
 			if fl.Region != s.Region || (len(ids) > 0 && !named[fl.ID]) {
 				continue
 			}
@@ -285,23 +276,21 @@ func (c *Cloud) DeleteFlowLogs(ctx context.Context, s Scope, ids []string) ([]Un
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	out := []UnsuccessfulItem{}
-	var t Batch
 	for _, id := range ids {
-		f := c.flowLogs.byID[id]
+		f := c.flowLog(id)
 		if f == nil || f.Region != s.Region {
 			// (unverified) the message; the code is EC2's.
 			out = append(out, UnsuccessfulItem{ResourceID: id, Error: notFound("InvalidFlowLogId.NotFound", "flow log", id)})
 			continue
 		}
-		delete(c.flowLogs.byID, id)
-		t.Delete(kindFlowLog, id)
+		c.model().flowLogs.Delete(id)
 	}
-	if len(t.Changes) == 0 {
+	if !c.model().tx.Changed() {
 		return out, nil
 	}
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return nil, err
 	}
 	return out, nil

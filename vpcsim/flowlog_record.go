@@ -234,10 +234,10 @@ func (e *flowENI) primary() netip.Addr {
 // ID; ENIs that are gone are left out.
 func (c *Cloud) flowENIs(ids map[string][]flowKey) []*flowENI {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var out []*flowENI
 	for id := range ids {
-		e := c.enis[id]
+		e := c.eni(id)
 		if e == nil {
 			continue
 		}
@@ -245,10 +245,10 @@ func (c *Cloud) flowENIs(ids map[string][]flowKey) []*flowENI {
 		if e.Attachment != nil {
 			fe.InstanceID = e.Attachment.InstanceID
 		}
-		if sub := c.subnets[e.SubnetID]; sub != nil {
+		if sub := c.subnet(e.SubnetID); sub != nil {
 			fe.AZID = sub.AZID
 		}
-		if v := c.vpcs[e.VPCID]; v != nil {
+		if v := c.vpc(e.VPCID); v != nil {
 			fe.VPCCIDR = v.CIDR
 		}
 		for _, ip := range e.PrivateIPs {

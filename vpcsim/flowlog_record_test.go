@@ -27,7 +27,7 @@ func newFlowCloud(t *testing.T, opts ...Option) *testCloud {
 	dp, st := NewFakeDataplane(), NewMemStore()
 	// A long window keeps the background writer out of the tests' way: they
 	// end windows with FlushFlowLogs.
-	opts = append([]Option{WithClock(func() time.Time { return flowNow }), WithFlowLogInterval(time.Hour)}, opts...)
+	opts = append([]Option{WithInPlaceCheck(), WithClock(func() time.Time { return flowNow }), WithFlowLogInterval(time.Hour)}, opts...)
 	c, err := New(context.Background(), st, dp, opts...)
 	if err != nil {
 		t.Fatal(err)

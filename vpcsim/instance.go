@@ -47,44 +47,39 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 	}
 	plans, err := c.planLaunchLocked(s, in)
 	if err != nil {
-		c.mu.Unlock()
+		c.unlock()
 		return nil, err
 	}
 	var enis []*ENI
 	for _, p := range plans {
 		enis = append(enis, p.enis...)
 	}
-	// The ENIs are made parked, then moved into the instance when it comes up.
-	if err := c.addENIsLocked(ctx, enis...); err != nil {
-		c.mu.Unlock()
+	// The ENIs are made parked, then moved into the instance when it comes
+	// up; they are stored with the instances, in one commit.
+	undo, err := c.stageENIsLocked(ctx, enis...)
+	if err != nil {
+		c.unlock()
 		return nil, err
 	}
-	var t Batch
+	m := c.model()
 	for _, p := range plans {
-		t.Put(kindInstance, p.inst.ID, p.inst)
-		c.instances[p.inst.ID] = p.inst
+		m.instances.Put(p.inst)
 		for _, k := range p.kept {
-			k.eni.Attachment, k.eni.Status = k.att, "in-use"
-			t.Put(kindENI, k.eni.ID, k.eni)
+			e := edit(m.enis, k.eni.ID)
+			e.Attachment, e.Status = k.att, "in-use"
 		}
 	}
-	if err := c.commitLocked(&t); err != nil {
-		// The reload in commitLocked dropped the new rows; their veths go too.
-		c.undoKernel(ctx, err, func(ctx context.Context) error {
-			var errs []error
-			for _, e := range enis {
-				errs = append(errs, c.dp.DeleteENI(ctx, c.netENILocked(e)))
-			}
-			return joinErrs(errs)
-		})
-		c.mu.Unlock()
+	if err := c.commitLocked(); err != nil {
+		// Nothing was stored; the new ENIs' veths go too.
+		c.undoKernel(ctx, err, undo)
+		c.unlock()
 		return nil, err
 	}
 	out := make([]Instance, 0, len(plans))
 	for _, p := range plans {
 		out = append(out, c.copyInstanceLocked(p.inst))
 	}
-	c.mu.Unlock()
+	c.unlock()
 	for _, p := range plans {
 		c.background(p.inst.ID, c.bringUp)
 	}
@@ -167,7 +162,7 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 		}
 	}
 	alive := 0
-	for _, i := range c.instances {
+	for i := range c.allInstances() {
 		if i.Region == s.Region && i.State != StateTerminated {
 			alive++
 		}
@@ -180,7 +175,7 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 	// instances as they leave room for, at least MinCount (addENIsLocked
 	// refuses the launch when those do not fit).
 	if made := len(specs) - countExisting(specs); made > 0 {
-		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.enis, func(e *ENI) bool { return e.Region == s.Region })
+		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.allENIs(), func(e *ENI) bool { return e.Region == s.Region })
 		in.MaxCount = max(in.MinCount, min(in.MaxCount, room/made))
 	}
 	reservation := newID("r")
@@ -222,7 +217,7 @@ func (c *Cloud) launchSubnetLocked(s Scope, in RunInstancesInput, primary Instan
 		if err != nil {
 			return nil, err
 		}
-		return c.subnets[e.SubnetID], nil
+		return c.subnet(e.SubnetID), nil
 	}
 	if primary.SubnetID != "" {
 		sub, err := c.subnetLocked(s, primary.SubnetID)
@@ -234,7 +229,7 @@ func (c *Cloud) launchSubnetLocked(s Scope, in RunInstancesInput, primary Instan
 		}
 		return sub, nil
 	}
-	for _, sub := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+	for _, sub := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
 		if sub.Region == s.Region && sub.DefaultForAZ && (in.AZ == "" || in.AZ == sub.AZ) {
 			return sub, nil
 		}
@@ -315,15 +310,21 @@ const (
 	undoTimeout       = 30 * time.Second
 )
 
-// bringUp makes a pending instance's namespace and moves its ENIs in; then it is running.
+// bringUp makes a pending instance's namespace and moves its ENIs in; then it
+// is running. When the kernel refuses, the instance is stored shutting-down
+// (with the reason EC2 gives) and torn down. When the store refuses, the
+// kernel is put back as the store has the instance (pending, ENIs parked, no
+// namespace), for the next start-up to bring it up again.
 func (c *Cloud) bringUp(ctx context.Context, id string) {
 	c.mu.Lock()
-	inst := c.instances[id]
+	inst := c.instance(id)
 	if inst == nil || inst.State != StatePending {
-		c.mu.Unlock()
+		c.unlock()
 		return
 	}
+	m := c.model()
 	err := c.dp.EnsureHost(ctx, inst.ID)
+	inst = edit(m.instances, id)
 	inst.State = StateRunning // netENILocked now places the ENIs inside
 	for _, e := range c.attachedLocked(inst.ID) {
 		if err == nil {
@@ -332,24 +333,45 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 	}
 	if err != nil {
 		c.log.Error("instance failed to come up", "instance", id, "err", err)
+		c.abortLocked()
+		inst = edit(c.model().instances, id)
 		inst.State = StateShuttingDown
 		inst.StateReasonCode, inst.StateReasonMessage = "Server.InternalError", "Server.InternalError: Internal error on launch"
-		c.mu.Unlock()
+		if cerr := c.commitLocked(); cerr != nil {
+			c.log.Error("store an instance that failed to come up (the next start-up retries it)", "instance", id, "err", cerr)
+			c.parkLocked(ctx, id)
+			c.unlock()
+			return
+		}
+		c.unlock()
 		c.tearDown(ctx, id)
 		return
 	}
-	var t Batch
-	t.Put(kindInstance, inst.ID, inst)
 	for _, e := range c.attachedLocked(inst.ID) {
-		e.Attachment.Status = "attached"
-		t.Put(kindENI, e.ID, e)
+		edit(m.enis, e.ID).Attachment.Status = "attached"
 	}
-	cerr := c.commitLocked(&t)
+	cerr := c.commitLocked()
+	if cerr != nil {
+		c.log.Error("store an instance that came up (the next start-up retries it)", "instance", id, "err", cerr)
+		c.parkLocked(ctx, id)
+		c.unlock()
+		return
+	}
 	snap := c.copyInstanceLocked(inst)
-	c.mu.Unlock()
-	if cerr == nil {
-		c.notify(snap)
-	}
+	c.unlock()
+	c.notify(snap)
+}
+
+// parkLocked puts the kernel back as the committed model has a pending
+// instance: its ENIs parked in their VPC, its namespace gone.
+func (c *Cloud) parkLocked(ctx context.Context, id string) {
+	c.undoKernel(ctx, nil, func(ctx context.Context) error {
+		var errs []error
+		for _, e := range c.attachedLocked(id) {
+			errs = append(errs, c.dp.EnsureENI(ctx, c.netENILocked(e)))
+		}
+		return joinErrs(append(errs, c.dp.DeleteHost(ctx, id)))
+	})
 }
 
 func (c *Cloud) notify(inst Instance) {
@@ -363,20 +385,23 @@ func (c *Cloud) notify(inst Instance) {
 
 // tearDown ends a stopping or shutting-down instance: its ENIs are parked (or
 // deleted when they go with the instance), its namespace and processes removed.
+// When the store refuses, the instance stays stored as it was (stopping or
+// shutting-down), and the next start-up ends it again.
 func (c *Cloud) tearDown(ctx context.Context, id string) {
 	c.mu.Lock()
-	inst := c.instances[id]
+	inst := c.instance(id)
 	if inst == nil || (inst.State != StateStopping && inst.State != StateShuttingDown) {
-		c.mu.Unlock()
+		c.unlock()
 		return
 	}
+	m := c.model()
 	terminating := inst.State == StateShuttingDown
 	final := StateStopped
 	if terminating {
 		final = StateTerminated
 	}
+	inst = edit(m.instances, id)
 	inst.State = final // netENILocked now parks the ENIs
-	var t Batch
 	var gone []*ENI
 	for _, e := range c.attachedLocked(inst.ID) {
 		if terminating && e.Attachment.DeleteOnTermination {
@@ -384,21 +409,19 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 			continue
 		}
 		if terminating {
+			e = edit(m.enis, e.ID)
 			e.Attachment, e.Status = nil, "available"
 		}
 		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 			c.log.Error("park an ENI of an instance going down", "eni", e.ID, "err", err)
 		}
-		t.Put(kindENI, e.ID, e)
 	}
 	for _, e := range gone {
 		if err := c.dp.DeleteENI(ctx, c.netENILocked(e)); err != nil {
 			c.log.Error("delete an ENI of a terminated instance", "eni", e.ID, "err", err)
 		}
-		t.Delete(kindENI, e.ID)
-		delete(c.enis, e.ID)
-		c.dropFlowLogsLocked(&t, e.ID)
-		c.releaseAddrsLocked(e)
+		m.enis.Delete(e.ID)
+		c.dropFlowLogsLocked(e.ID)
 	}
 	if err := c.dp.DeleteHost(ctx, inst.ID); err != nil {
 		c.log.Error("remove an instance's namespace", "instance", id, "err", err)
@@ -406,19 +429,20 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 	if terminating {
 		inst.TerminatedAt = c.now().UTC()
 	}
-	t.Put(kindInstance, inst.ID, inst)
-	cerr := c.commitLocked(&t)
-	snap := c.copyInstanceLocked(inst)
-	c.mu.Unlock()
-	if cerr == nil {
-		c.notify(snap)
+	if err := c.commitLocked(); err != nil {
+		c.log.Error("store an instance that went down (the next start-up ends it again)", "instance", id, "err", err)
+		c.unlock()
+		return
 	}
+	snap := c.copyInstanceLocked(inst)
+	c.unlock()
+	c.notify(snap)
 }
 
 // attachedLocked lists the ENIs attached to an instance, by device index.
 func (c *Cloud) attachedLocked(instanceID string) []*ENI {
 	var out []*ENI
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if e.Attachment != nil && e.Attachment.InstanceID == instanceID {
 			out = append(out, e)
 		}
@@ -441,7 +465,7 @@ func (c *Cloud) copyInstanceLocked(inst *Instance) Instance {
 func (c *Cloud) resumeTransitions() {
 	c.mu.Lock()
 	var up, down []string
-	for _, inst := range c.instances {
+	for inst := range c.allInstances() {
 		switch inst.State {
 		case StatePending:
 			up = append(up, inst.ID)
@@ -449,7 +473,7 @@ func (c *Cloud) resumeTransitions() {
 			down = append(down, inst.ID)
 		}
 	}
-	c.mu.Unlock()
+	c.unlock()
 	for _, id := range up {
 		c.background(id, c.bringUp)
 	}
@@ -461,18 +485,18 @@ func (c *Cloud) resumeTransitions() {
 // topologyLocked is the kernel state the whole model wants.
 func (c *Cloud) topologyLocked() Topology {
 	var t Topology
-	for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
+	for _, v := range sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }) {
 		t.VPCs = append(t.VPCs, netVPC(v))
 	}
-	for _, s := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+	for _, s := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
 		t.Subnets = append(t.Subnets, netSubnet(s))
 	}
-	for _, i := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+	for _, i := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 		if instanceUp(i.State) {
 			t.Hosts = append(t.Hosts, i.ID)
 		}
 	}
-	for _, e := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
+	for _, e := range sortedBySeq(c.allENIs(), func(v *ENI) int64 { return v.Seq }) {
 		n := c.netENILocked(e)
 		if e.Host != "" && n.Host == e.Host {
 			t.Hosts = append(t.Hosts, e.Host)
@@ -486,7 +510,7 @@ func (c *Cloud) instanceLocked(s Scope, id string) (*Instance, error) {
 	if err := checkID("InvalidInstanceID.Malformed", "i", id); err != nil {
 		return nil, err
 	}
-	inst := c.instances[id]
+	inst := c.instance(id)
 	if inst == nil || inst.Region != s.Region {
 		return nil, notFound("InvalidInstanceID.NotFound", "instance", id)
 	}
@@ -523,15 +547,17 @@ func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 
 // purgeLocked forgets instances terminated more than an hour ago, as EC2 does.
 func (c *Cloud) purgeLocked() {
-	for id, inst := range c.instances {
+	m := c.model()
+	for _, inst := range slices.Collect(m.instances.All()) {
 		if inst.State == StateTerminated && !inst.TerminatedAt.IsZero() && c.now().Sub(inst.TerminatedAt) > terminatedKept {
-			var t Batch
-			t.Delete(kindInstance, id)
-			delete(c.instances, id)
-			if err := c.commitLocked(&t); err != nil {
-				c.log.Error("forget a long-terminated instance", "instance", id, "err", err)
-			}
+			m.instances.Delete(inst.ID)
 		}
+	}
+	if !m.tx.Changed() {
+		return
+	}
+	if err := c.commitLocked(); err != nil {
+		c.log.Error("forget long-terminated instances (the next Describe retries)", "err", err)
 	}
 }
 
@@ -548,7 +574,7 @@ func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f 
 				return nil, err
 			}
 		} else {
-			list = inRegion(sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
+			list = inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
 		}
 		return copies(list, nil, c.copyInstanceLocked)
 	}, func(inst *Instance) []Tag { return inst.Tags }, c.instanceFilterLocked)
@@ -617,7 +643,7 @@ func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, boo
 	case "instance.group-name", "group-name":
 		var names []string
 		for _, id := range groups {
-			if g := c.groups[id]; g != nil {
+			if g := c.group(id); g != nil {
 				names = append(names, g.Name)
 			}
 		}
@@ -692,33 +718,26 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 	}
 	list, err := c.instancesLocked(s, ids)
 	if err != nil {
-		c.mu.Unlock()
+		c.unlock()
 		return nil, err
-	}
-	before := make([]Instance, len(list))
-	for i, inst := range list {
-		before[i] = *inst
 	}
 	var out []InstanceStateChange
-	var t Batch
-	for i, inst := range list {
+	for _, inst := range list {
+		prev := inst.State
+		inst = edit(c.model().instances, inst.ID)
 		state, err := next(inst)
 		if err != nil {
-			for j := range list[:i+1] {
-				*list[j] = before[j]
-			}
-			c.mu.Unlock()
+			c.unlock()
 			return nil, err
 		}
-		out = append(out, InstanceStateChange{InstanceID: inst.ID, PreviousState: before[i].State, CurrentState: state})
+		out = append(out, InstanceStateChange{InstanceID: inst.ID, PreviousState: prev, CurrentState: state})
 		inst.State = state
-		t.Put(kindInstance, inst.ID, inst)
 	}
-	if err := c.commitLocked(&t); err != nil {
-		c.mu.Unlock()
+	if err := c.commitLocked(); err != nil {
+		c.unlock()
 		return nil, err
 	}
-	c.mu.Unlock()
+	c.unlock()
 	for i, ch := range out {
 		if ch.PreviousState == ch.CurrentState {
 			continue
@@ -744,7 +763,7 @@ func (c *Cloud) DescribeInstanceAttribute(ctx context.Context, s Scope, id, attr
 	if err := c.lock(ctx, s); err != nil {
 		return Instance{}, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	inst, err := c.instanceLocked(s, id)
 	if err != nil {
 		return Instance{}, err
@@ -766,7 +785,7 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if err := c.lock(ctx, s); err != nil {
 		return "", err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return "", err
@@ -796,23 +815,20 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if typ, ok := LookupInstanceType(inst.Type); ok && len(attached)+1 > typ.MaxENIs {
 		return "", Errorf("AttachmentLimitExceeded", "Interface count %d exceeds the limit for %s", len(attached)+1, inst.Type)
 	}
+	committed := c.netENILocked(e)
+	undo := func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) }
+	e = edit(c.model().enis, e.ID)
 	e.Attachment = &ENIAttachment{
 		ID: newID("eni-attach"), InstanceID: inst.ID, InstanceOwnerID: c.account, DeviceIndex: device,
 		Status: "attached", AttachTime: c.now().UTC().Truncate(time.Second),
 	}
 	e.Status = "in-use"
-	undo := func(ctx context.Context) error {
-		e.Attachment, e.Status = nil, "available"
-		return c.dp.EnsureENI(ctx, c.netENILocked(e))
-	}
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 		return "", c.undoKernel(ctx, fmt.Errorf("move the ENI into the instance: %w", err), undo)
 	}
 	fault.Point(fault.ENIAttachMoved)
-	var t Batch
-	t.Put(kindENI, e.ID, e)
 	id := e.Attachment.ID
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return "", c.undoKernel(ctx, err, undo)
 	}
 	return id, nil
@@ -826,9 +842,9 @@ func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentI
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var e *ENI
-	for _, x := range c.enis {
+	for x := range c.allENIs() {
 		if x.Region == s.Region && x.Attachment != nil && x.Attachment.ID == attachmentID {
 			e = x
 		}
@@ -842,13 +858,14 @@ func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentI
 	if e.RequesterManaged {
 		return Errorf("OperationNotPermitted", "You are not allowed to manage '%s' attachments.", attachmentID)
 	}
-	before := copyENI(e)
+	committed := c.netENILocked(e)
+	e = edit(c.model().enis, e.ID)
 	e.Attachment, e.Status = nil, "available"
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		*e = before
 		return fmt.Errorf("take the ENI out of the instance: %w", err)
 	}
-	var t Batch
-	t.Put(kindENI, e.ID, e)
-	return c.commitLocked(&t)
+	if err := c.commitLocked(); err != nil {
+		return c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) })
+	}
+	return nil
 }

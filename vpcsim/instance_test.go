@@ -11,7 +11,7 @@ import (
 func TestInstanceLifecycle(t *testing.T) {
 	var seen []string
 	dp, st := NewFakeDataplane(), NewMemStore()
-	c, err := New(context.Background(), st, dp, OnInstanceState(func(i Instance) { seen = append(seen, i.State) }))
+	c, err := New(context.Background(), st, dp, WithInPlaceCheck(), OnInstanceState(func(i Instance) { seen = append(seen, i.State) }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestRunInstancesRules(t *testing.T) {
 		_, err := tc.RunInstances(ctx, west, in)
 		wantCode(t, err, tt.code)
 	}
-	if n := len(tc.instances); n != 0 {
+	if n := tc.tables.instances.Len(); n != 0 {
 		t.Fatalf("refused launches left %d instances", n)
 	}
 	// MaxCount beyond what fits launches what fits, when MinCount fits.

@@ -63,9 +63,10 @@ func (c *Cloud) releaseAddrsLocked(e *ENI) {
 func (c *Cloud) freeAddrsLocked(sub *Subnet, n int, also map[netip.Addr]bool) ([]netip.Addr, error) {
 	var out []netip.Addr
 	size := subnetSize(sub.CIDR)
+	taken := c.takenLocked(sub.ID)
 	for off := 4; off < size-1 && len(out) < n; off++ {
 		a := addrAt(sub.CIDR, off)
-		if _, taken := c.used[sub.ID][a]; taken || also[a] {
+		if taken(a) || also[a] {
 			continue
 		}
 		out = append(out, a)
@@ -96,14 +97,14 @@ func (c *Cloud) checkRequestedAddrLocked(sub *Subnet, s string, also map[netip.A
 	if reservedAddr(sub.CIDR, a) {
 		return netip.Addr{}, Errorf("InvalidParameterValue", "Address is in subnet's reserved address range")
 	}
-	if _, taken := c.used[sub.ID][a]; taken || also[a] {
+	if c.takenLocked(sub.ID)(a) || also[a] {
 		return netip.Addr{}, Errorf("InvalidIPAddress.InUse", "Address %s is in use.", a)
 	}
 	return a, nil
 }
 
 func (c *Cloud) availableLocked(sub *Subnet) int {
-	return usableCount(sub.CIDR) - len(c.used[sub.ID])
+	return usableCount(sub.CIDR) - c.usedCountLocked(sub.ID)
 }
 
 // parseCIDR reads a VPC or subnet CIDR: malformed input is InvalidParameterValue,

@@ -1,6 +1,10 @@
 package vpcsim
 
-import "github.com/vpcsim/vpcsim/vpcsim/quota"
+import (
+	"iter"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
+)
 
 // WithQuotas sets the bounds on what callers can make (default: the local
 // profile). Every bound is checked under the model lock, with the creation.
@@ -19,9 +23,9 @@ func (c *Cloud) checkQuota(name quota.Name, total int) error {
 }
 
 // countWhere counts the values of a model map that keep holds for.
-func countWhere[T any](m map[string]*T, keep func(*T) bool) int {
+func countWhere[T any](all iter.Seq[*T], keep func(*T) bool) int {
 	n := 0
-	for _, v := range m {
+	for v := range all {
 		if keep(v) {
 			n++
 		}

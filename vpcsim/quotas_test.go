@@ -122,8 +122,8 @@ func TestENIQuota(t *testing.T) {
 	wantQuota(t, "a 3rd ENI", err, "NetworkInterfaceLimitExceeded", "The maximum number of network interfaces has been reached.")
 	_, err = tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: sub.ID})
 	wantQuota(t, "an instance whose primary ENI is the 3rd", err, "NetworkInterfaceLimitExceeded", "The maximum number of network interfaces has been reached.")
-	if len(tc.instances) != 0 || len(tc.enis) != 2 || len(tc.dp.ENIs) != 2 {
-		t.Fatalf("after the refusals: %d instances, %d ENIs (%d in the kernel)", len(tc.instances), len(tc.enis), len(tc.dp.ENIs))
+	if tc.tables.instances.Len() != 0 || tc.tables.enis.Len() != 2 || len(tc.dp.ENIs) != 2 {
+		t.Fatalf("after the refusals: %d instances, %d ENIs (%d in the kernel)", tc.tables.instances.Len(), tc.tables.enis.Len(), len(tc.dp.ENIs))
 	}
 
 	// A launch of MinCount..MaxCount makes as many instances as the ENI quota

@@ -2,6 +2,7 @@ package vpcsim
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
 	"strings"
 	"testing"
@@ -88,13 +89,15 @@ func TestConnectNeverRefusedRanges(t *testing.T) {
 	v := tc.vpc(t, "10.9.0.0/16")
 	stored := v
 	stored.CIDR = netip.MustParsePrefix("169.254.0.0/16")
-	var b Batch
-	b.Put(kindVPC, v.ID, &stored)
-	if err := tc.store.Apply(b.Changes); err != nil {
+	body, err := json.Marshal(&stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.store.Apply([]Change{{Kind: kindVPC, ID: v.ID, Version: 1, Body: body}}); err != nil {
 		t.Fatal(err)
 	}
 	open := tc.reopen(t, WithConnectPublic(true))
-	_, err := open.ConnectVPC(ctx, v.ID, true)
+	_, err = open.ConnectVPC(ctx, v.ID, true)
 	if e, ok := AsAPIError(err); !ok || e.Code != "OperationNotPermitted" || !strings.Contains(e.Message, "never routes") {
 		t.Fatalf("connect a link-local VPC: %v", err)
 	}

@@ -20,7 +20,7 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	g, err := c.groupLocked(s, in.Group)
 	if err != nil {
 		return nil, err
@@ -52,10 +52,9 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 		wanted[i].ID = newID("sgr")
 		wanted[i].Tags = slices.Clone(in.Tags)
 	}
+	g = edit(c.model().groups, g.ID)
 	g.Rules = append(g.Rules, wanted...)
-	var t Batch
-	t.Put(kindGroup, g.ID, g)
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return nil, err
 	}
 	return wanted, nil
@@ -66,7 +65,7 @@ func (c *Cloud) RevokeSecurityGroup(ctx context.Context, s Scope, in AuthorizeIn
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	g, err := c.groupLocked(s, in.Group)
 	if err != nil {
 		return nil, err
@@ -93,12 +92,11 @@ func (c *Cloud) RevokeSecurityGroup(ctx context.Context, s Scope, in AuthorizeIn
 	if len(gone) == 0 {
 		return nil, missingParameter("ipPermissions")
 	}
+	g = edit(c.model().groups, g.ID)
 	g.Rules = slices.DeleteFunc(g.Rules, func(r Rule) bool {
 		return slices.ContainsFunc(gone, func(x Rule) bool { return x.ID == r.ID })
 	})
-	var t Batch
-	t.Put(kindGroup, g.ID, g)
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return nil, err
 	}
 	return gone, nil
@@ -140,7 +138,7 @@ func (c *Cloud) expandLocked(s Scope, g *SecurityGroup, in AuthorizeInput) ([]Ru
 			var pg *SecurityGroup
 			if ref.ID == "" && ref.Name != "" {
 				// A name refers to a group of the same VPC.
-				for _, x := range c.groups {
+				for x := range c.allGroups() {
 					if x.VPCID == g.VPCID && x.Name == ref.Name {
 						pg = x
 					}

@@ -52,7 +52,7 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 	if err := c.lock(ctx, s); err != nil {
 		return SecurityGroup{}, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var v *VPC
 	var err error
 	if in.VPCID == "" {
@@ -63,12 +63,12 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 	if err != nil {
 		return SecurityGroup{}, err
 	}
-	for _, g := range c.groups {
+	for g := range c.allGroups() {
 		if g.VPCID == v.ID && g.Name == in.Name {
 			return SecurityGroup{}, Errorf("InvalidGroup.Duplicate", "The security group '%s' already exists for VPC '%s'", in.Name, v.ID)
 		}
 	}
-	if err := c.checkQuota(quota.SecurityGroups, 1+countWhere(c.groups, func(g *SecurityGroup) bool { return g.Region == s.Region })); err != nil {
+	if err := c.checkQuota(quota.SecurityGroups, 1+countWhere(c.allGroups(), func(g *SecurityGroup) bool { return g.Region == s.Region })); err != nil {
 		return SecurityGroup{}, err
 	}
 	g := &SecurityGroup{
@@ -76,17 +76,15 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 		Name: in.Name, Description: in.Description, Tags: in.Tags, Seq: c.nextSeq(),
 	}
 	g.Rules = []Rule{allEgressRule(g.ID)}
-	var t Batch
-	t.Put(kindGroup, g.ID, g)
-	c.groups[g.ID] = g
-	if err := c.commitLocked(&t); err != nil {
+	c.model().groups.Put(g)
+	if err := c.commitLocked(); err != nil {
 		return SecurityGroup{}, err
 	}
 	return copyGroup(g), nil
 }
 
 func (c *Cloud) defaultVPCLocked(s Scope) (*VPC, error) {
-	for _, v := range c.vpcs {
+	for v := range c.allVPCs() {
 		if v.Region == s.Region && v.IsDefault {
 			return v, nil
 		}
@@ -111,7 +109,7 @@ func (c *Cloud) groupLocked(s Scope, ref GroupRef) (*SecurityGroup, error) {
 		if err := checkID("InvalidGroupId.Malformed", "sg", ref.ID); err != nil {
 			return nil, err
 		}
-		g := c.groups[ref.ID]
+		g := c.group(ref.ID)
 		if g == nil || g.Region != s.Region {
 			return nil, Errorf("InvalidGroup.NotFound", "The security group '%s' does not exist", ref.ID)
 		}
@@ -124,7 +122,7 @@ func (c *Cloud) groupLocked(s Scope, ref GroupRef) (*SecurityGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, g := range c.groups {
+	for g := range c.allGroups() {
 		if g.VPCID == v.ID && g.Name == ref.Name {
 			return g, nil
 		}
@@ -144,7 +142,7 @@ func (c *Cloud) DescribeSecurityGroups(ctx context.Context, s Scope, ids, names 
 // once, in the order named; the region's groups when none are named.
 func (c *Cloud) groupsNamedLocked(s Scope, ids, names []string) ([]*SecurityGroup, error) {
 	if len(ids) == 0 && len(names) == 0 {
-		return inRegion(sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }), s, func(g *SecurityGroup) string { return g.Region }), nil
+		return inRegion(sortedBySeq(c.allGroups(), func(g *SecurityGroup) int64 { return g.Seq }), s, func(g *SecurityGroup) string { return g.Region }), nil
 	}
 	var list []*SecurityGroup
 	seen := map[*SecurityGroup]bool{}
@@ -169,7 +167,7 @@ func (c *Cloud) groupsNamedLocked(s Scope, ids, names []string) ([]*SecurityGrou
 		return nil, err
 	}
 	byName := map[string]*SecurityGroup{}
-	for _, g := range c.groups {
+	for g := range c.allGroups() {
 		if g.VPCID == v.ID {
 			byName[g.Name] = g
 		}
@@ -223,7 +221,7 @@ func (c *Cloud) groupFilterLocked(g *SecurityGroup, name string) ([]string, bool
 		case "group-id":
 			vs = append(vs, r.PeerGroupID)
 		case "group-name":
-			if p := c.groups[r.PeerGroupID]; p != nil {
+			if p := c.group(r.PeerGroupID); p != nil {
 				vs = append(vs, p.Name)
 			}
 		case "prefix-list-id":
@@ -244,7 +242,7 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) 
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	g, err := c.groupLocked(s, ref)
 	if err != nil {
 		return err
@@ -255,19 +253,17 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) 
 	if c.groupInUseLocked(g.ID) {
 		return Errorf("DependencyViolation", "resource %s has a dependent object", g.ID)
 	}
-	var t Batch
-	t.Delete(kindGroup, g.ID)
-	delete(c.groups, g.ID)
-	return c.commitLocked(&t)
+	c.model().groups.Delete(g.ID)
+	return c.commitLocked()
 }
 
 func (c *Cloud) groupInUseLocked(id string) bool {
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if slices.Contains(e.Groups, id) {
 			return true
 		}
 	}
-	for _, other := range c.groups {
+	for other := range c.allGroups() {
 		if other.ID == id {
 			continue
 		}
@@ -288,7 +284,7 @@ func (c *Cloud) DescribeSecurityGroupRules(ctx context.Context, s Scope, ids []s
 			wanted[id] = false
 		}
 		var out []Rule
-		for _, g := range sortedBySeq(c.groups, func(g *SecurityGroup) int64 { return g.Seq }) {
+		for _, g := range sortedBySeq(c.allGroups(), func(g *SecurityGroup) int64 { return g.Seq }) {
 			if g.Region != s.Region {
 				continue
 			}

@@ -39,7 +39,7 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if err := c.lock(ctx, s); err != nil {
 		return Subnet{}, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	v, err := c.vpcLocked(s, in.VPCID)
 	if err != nil {
 		return Subnet{}, err
@@ -47,15 +47,15 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.CIDR.Contains(cidr.Addr()) || cidr.Bits() < v.CIDR.Bits() {
 		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
 	}
-	for _, other := range c.subnets {
+	for other := range c.allSubnets() {
 		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
 		}
 	}
-	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
+	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
 		return Subnet{}, err
 	}
-	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.subnets, func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
+	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
 		return Subnet{}, err
 	}
 	z, err := c.pickZone(s.Region, in.AZ, in.AZID)
@@ -68,10 +68,8 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 		return Subnet{}, c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
 	}
 	fault.Point(fault.SubnetBridgeMade)
-	var t Batch
-	t.Put(kindSubnet, sub.ID, sub)
-	c.subnets[sub.ID] = sub
-	if err := c.commitLocked(&t); err != nil {
+	c.model().subnets.Put(sub)
+	if err := c.commitLocked(); err != nil {
 		return Subnet{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
 	}
 	return c.copySubnetLocked(sub), nil
@@ -115,7 +113,7 @@ func (c *Cloud) subnetLocked(s Scope, id string) (*Subnet, error) {
 	if err := checkID("InvalidSubnetID.Malformed", "subnet", id); err != nil {
 		return nil, err
 	}
-	sub := c.subnets[id]
+	sub := c.subnet(id)
 	if sub == nil || sub.Region != s.Region {
 		return nil, notFound("InvalidSubnetID.NotFound", "subnet", id)
 	}
@@ -127,7 +125,7 @@ func (c *Cloud) DescribeSubnets(ctx context.Context, s Scope, ids []string, f []
 	return describeFiltered(ctx, c, s, f, func() ([]Subnet, error) {
 		list, err := pick(ids, func(id string) (*Subnet, error) { return c.subnetLocked(s, id) },
 			func() []*Subnet {
-				return inRegion(sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }), s, func(v *Subnet) string { return v.Region })
+				return inRegion(sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }), s, func(v *Subnet) string { return v.Region })
 			})
 		return copies(list, err, c.copySubnetLocked)
 	}, func(sub *Subnet) []Tag { return sub.Tags }, subnetFilter)
@@ -176,27 +174,24 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	sub, err := c.subnetLocked(s, id)
 	if err != nil {
 		return err
 	}
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if e.SubnetID == sub.ID {
 			return dependencyViolation(sub.ID)
 		}
 	}
-	for _, i := range c.instances {
+	for i := range c.allInstances() {
 		if i.SubnetID == sub.ID && i.State != StateTerminated {
 			return dependencyViolation(sub.ID)
 		}
 	}
-	var t Batch
-	t.Delete(kindSubnet, sub.ID)
-	delete(c.subnets, sub.ID)
-	c.dropFlowLogsLocked(&t, sub.ID)
-	delete(c.used, sub.ID)
-	if err := c.commitLocked(&t); err != nil {
+	c.model().subnets.Delete(sub.ID)
+	c.dropFlowLogsLocked(sub.ID)
+	if err := c.commitLocked(); err != nil {
 		return err
 	}
 	if err := c.dp.DeleteSubnet(ctx, netSubnet(sub)); err != nil {
@@ -213,7 +208,7 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	sub, err := c.subnetLocked(s, id)
 	if err != nil {
 		return err
@@ -221,8 +216,6 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 	if in.MapPublicIPOnLaunch == nil {
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
-	sub.MapPublicIPOnLaunch = *in.MapPublicIPOnLaunch
-	var t Batch
-	t.Put(kindSubnet, sub.ID, sub)
-	return c.commitLocked(&t)
+	edit(c.model().subnets, sub.ID).MapPublicIPOnLaunch = *in.MapPublicIPOnLaunch
+	return c.commitLocked()
 }

@@ -2,6 +2,7 @@ package vpcsim
 
 import (
 	"context"
+	"iter"
 	"slices"
 	"strings"
 )
@@ -64,40 +65,43 @@ func removeTags(have []Tag, del []TagSpec) []Tag {
 	})
 }
 
-// taggable is a resource that carries tags; tagsOf finds it by ID in the region.
+// taggable is a resource that carries tags; taggableLocked finds it by ID.
+// tags are the tags the call sees; edit stages a copy of the resource and
+// points at the copy's tags, to change.
 type taggable struct {
-	tags   *[]Tag
-	save   func(*Batch)
+	tags   []Tag
+	edit   func() *[]Tag
 	region string
 }
 
 func (c *Cloud) taggableLocked(id string) (taggable, bool) {
+	m := c.model()
 	switch {
-	case c.vpcs[id] != nil:
-		v := c.vpcs[id]
-		return taggable{&v.Tags, func(t *Batch) { t.Put(kindVPC, v.ID, v) }, v.Region}, true
-	case c.subnets[id] != nil:
-		s := c.subnets[id]
-		return taggable{&s.Tags, func(t *Batch) { t.Put(kindSubnet, s.ID, s) }, s.Region}, true
-	case c.groups[id] != nil:
-		g := c.groups[id]
-		return taggable{&g.Tags, func(t *Batch) { t.Put(kindGroup, g.ID, g) }, g.Region}, true
-	case c.enis[id] != nil:
-		e := c.enis[id]
-		return taggable{&e.Tags, func(t *Batch) { t.Put(kindENI, e.ID, e) }, e.Region}, true
-	case c.instances[id] != nil:
-		i := c.instances[id]
-		return taggable{&i.Tags, func(t *Batch) { t.Put(kindInstance, i.ID, i) }, i.Region}, true
-	case c.flowLogs.byID[id] != nil:
-		f := c.flowLogs.byID[id]
-		return taggable{&f.Tags, func(t *Batch) { t.Put(kindFlowLog, f.ID, f) }, f.Region}, true
+	case c.vpc(id) != nil:
+		v := c.vpc(id)
+		return taggable{v.Tags, func() *[]Tag { return &edit(m.vpcs, id).Tags }, v.Region}, true
+	case c.subnet(id) != nil:
+		s := c.subnet(id)
+		return taggable{s.Tags, func() *[]Tag { return &edit(m.subnets, id).Tags }, s.Region}, true
+	case c.group(id) != nil:
+		g := c.group(id)
+		return taggable{g.Tags, func() *[]Tag { return &edit(m.groups, id).Tags }, g.Region}, true
+	case c.eni(id) != nil:
+		e := c.eni(id)
+		return taggable{e.Tags, func() *[]Tag { return &edit(m.enis, id).Tags }, e.Region}, true
+	case c.instance(id) != nil:
+		i := c.instance(id)
+		return taggable{i.Tags, func() *[]Tag { return &edit(m.instances, id).Tags }, i.Region}, true
+	case c.flowLog(id) != nil:
+		f := c.flowLog(id)
+		return taggable{f.Tags, func() *[]Tag { return &edit(m.flowLogs, id).Tags }, f.Region}, true
 	}
 	if strings.HasPrefix(id, "sgr-") {
-		for _, g := range c.groups {
+		for g := range c.allGroups() {
 			for k := range g.Rules {
 				if g.Rules[k].ID == id {
-					g := g
-					return taggable{&g.Rules[k].Tags, func(t *Batch) { t.Put(kindGroup, g.ID, g) }, g.Region}, true
+					gid := g.ID
+					return taggable{g.Rules[k].Tags, func() *[]Tag { return &edit(m.groups, gid).Rules[k].Tags }, g.Region}, true
 				}
 			}
 		}
@@ -119,14 +123,14 @@ func (c *Cloud) CreateTags(ctx context.Context, s Scope, ids []string, tags []Ta
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var found []taggable
 	for _, id := range ids {
 		r, ok := c.taggableLocked(id)
 		if !ok || r.region != s.Region {
 			return Errorf(tagNotFoundCode(id), "The ID '%s' is not valid", id)
 		}
-		if _, err := mergeTags(*r.tags, tags); err != nil {
+		if _, err := mergeTags(r.tags, tags); err != nil {
 			return err
 		}
 		found = append(found, r)
@@ -142,7 +146,7 @@ func (c *Cloud) DeleteTags(ctx context.Context, s Scope, ids []string, tags []Ta
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var found []taggable
 	for _, id := range ids {
 		r, ok := c.taggableLocked(id)
@@ -160,12 +164,11 @@ func (c *Cloud) DeleteTags(ctx context.Context, s Scope, ids []string, tags []Ta
 }
 
 func (c *Cloud) retagLocked(rs []taggable, change func([]Tag) []Tag) error {
-	var t Batch
 	for _, r := range rs {
-		*r.tags = change(*r.tags)
-		r.save(&t)
+		p := r.edit()
+		*p = change(*p)
 	}
-	return c.commitLocked(&t)
+	return c.commitLocked()
 }
 
 func tagNotFoundCode(id string) string {
@@ -202,25 +205,25 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 				all = append(all, TagDescription{ResourceID: id, ResourceType: kindOf(id), Key: t.Key, Value: t.Value})
 			}
 		}
-		for _, v := range sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
-		for _, v := range sortedBySeq(c.subnets, func(v *Subnet) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
-		for _, v := range sortedBySeq(c.groups, func(v *SecurityGroup) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allGroups(), func(v *SecurityGroup) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 			for _, r := range v.Rules {
 				add(v.Region, r.ID, r.Tags)
 			}
 		}
-		for _, v := range sortedBySeq(c.enis, func(v *ENI) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allENIs(), func(v *ENI) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
-		for _, v := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
-		for _, v := range sortedBySeq(c.flowLogs.byID, func(v *FlowLog) int64 { return v.Seq }) {
+		for _, v := range sortedBySeq(c.allFlowLogs(), func(v *FlowLog) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		return all, nil
@@ -240,11 +243,8 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 }
 
 // sortedBySeq lists a map's values in creation order, which is the order Describe answers in.
-func sortedBySeq[T any](m map[string]*T, seq func(*T) int64) []*T {
-	out := make([]*T, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
+func sortedBySeq[T any](all iter.Seq[*T], seq func(*T) int64) []*T {
+	out := slices.Collect(all)
 	slices.SortFunc(out, func(a, b *T) int { return int(seq(a) - seq(b)) })
 	return out
 }

@@ -24,13 +24,13 @@ const fargateOwner = "amazon-aws"
 // be lost).
 func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string) (ENI, error) {
 	c.mu.Lock()
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if e.RequesterManaged && e.Region == s.Region && e.SubnetID == subnetID && e.Description == description {
-			c.mu.Unlock()
+			c.unlock()
 			return copyENI(e), nil
 		}
 	}
-	c.mu.Unlock()
+	c.unlock()
 	return c.CreateNetworkInterface(ctx, s, CreateNetworkInterfaceInput{
 		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true,
 	})
@@ -41,7 +41,7 @@ func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, gro
 // eth0, making that namespace first.
 func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (ENI, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return ENI{}, err
@@ -71,11 +71,11 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 			att.DeviceIndex++
 		}
 	}
-	before := copyENI(e)
+	committed := c.netENILocked(e)
+	e = edit(c.model().enis, e.ID)
 	e.Attachment, e.Status, e.Host = att, "in-use", host
 	undo := func(ctx context.Context) error {
-		*e = before
-		return joinErrs([]error{c.dp.EnsureENI(ctx, c.netENILocked(e)), c.dp.DeleteHost(ctx, host)})
+		return joinErrs([]error{c.dp.EnsureENI(ctx, committed), c.dp.DeleteHost(ctx, host)})
 	}
 	if err := c.dp.EnsureHost(ctx, host); err != nil {
 		return ENI{}, c.undoKernel(ctx, fmt.Errorf("make the task's namespace: %w", err), undo)
@@ -83,9 +83,7 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
 		return ENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
 	}
-	var t Batch
-	t.Put(kindENI, e.ID, e)
-	if err := c.commitLocked(&t); err != nil {
+	if err := c.commitLocked(); err != nil {
 		return ENI{}, c.undoKernel(ctx, err, undo)
 	}
 	return copyENI(e), nil
@@ -96,8 +94,8 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 // Deleting an ENI that is already gone succeeds.
 func (c *Cloud) DeleteTaskENI(ctx context.Context, s Scope, eniID string) error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	e := c.enis[eniID]
+	defer c.unlock()
+	e := c.eni(eniID)
 	if e == nil || e.Region != s.Region {
 		return nil
 	}
@@ -117,7 +115,7 @@ func (c *Cloud) DeleteTaskENI(ctx context.Context, s Scope, eniID string) error 
 // primary included: what ECS weighs against the type's maximum.
 func (c *Cloud) InstanceENIs(instanceID string) []string {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var ids []string
 	for _, e := range c.attachedLocked(instanceID) {
 		ids = append(ids, e.ID)
@@ -128,8 +126,8 @@ func (c *Cloud) InstanceENIs(instanceID string) []string {
 // LookupInstance returns an instance by ID in any region, for ECS's own bookkeeping.
 func (c *Cloud) LookupInstance(id string) (Instance, bool) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	inst := c.instances[id]
+	defer c.unlock()
+	inst := c.instance(id)
 	if inst == nil {
 		return Instance{}, false
 	}
@@ -146,9 +144,9 @@ func (c *Cloud) Subscribe(f func(Instance)) {
 // Instances lists every instance of every region, for ECS's start-up reconciliation.
 func (c *Cloud) Instances() []Instance {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	defer c.unlock()
 	var out []Instance
-	for _, i := range sortedBySeq(c.instances, func(v *Instance) int64 { return v.Seq }) {
+	for _, i := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 		out = append(out, c.copyInstanceLocked(i))
 	}
 	return slices.Clip(out)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
@@ -33,20 +34,14 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 			return c.undoKernel(ctx, fmt.Errorf("default subnet of %s: %w", region, err), func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 		}
 	}
-	var t Batch
-	t.Put(kindRegion, region, region)
-	t.Put(kindVPC, v.ID, v)
+	m := c.model()
+	m.regions.Put(&region)
+	m.vpcs.Put(v)
 	for _, sub := range subs {
-		t.Put(kindSubnet, sub.ID, sub)
+		m.subnets.Put(sub)
 	}
-	t.Put(kindGroup, g.ID, g)
-	c.regions[region] = true
-	c.vpcs[v.ID] = v
-	for _, sub := range subs {
-		c.subnets[sub.ID] = sub
-	}
-	c.groups[g.ID] = g
-	if err := c.commitLocked(&t); err != nil {
+	m.groups.Put(g)
+	if err := c.commitLocked(); err != nil {
 		return c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 	}
 	return nil
@@ -110,8 +105,8 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	if err := c.lock(ctx, s); err != nil {
 		return VPC{}, err
 	}
-	defer c.mu.Unlock()
-	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.vpcs, func(v *VPC) bool { return v.Region == s.Region })); err != nil {
+	defer c.unlock()
+	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.allVPCs(), func(v *VPC) bool { return v.Region == s.Region })); err != nil {
 		return VPC{}, err
 	}
 	v := c.newVPCLocked(s.Region, cidr)
@@ -123,12 +118,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	if err := c.dp.EnsureVPC(ctx, netVPC(v)); err != nil {
 		return VPC{}, c.undoKernel(ctx, fmt.Errorf("create the VPC's namespace: %w", err), func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 	}
-	var t Batch
-	t.Put(kindVPC, v.ID, v)
-	t.Put(kindGroup, g.ID, g)
-	c.vpcs[v.ID] = v
-	c.groups[g.ID] = g
-	if err := c.commitLocked(&t); err != nil {
+	c.model().vpcs.Put(v)
+	c.model().groups.Put(g)
+	if err := c.commitLocked(); err != nil {
 		return VPC{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
 	}
 	out := copyVPC(v)
@@ -147,7 +139,7 @@ func (c *Cloud) vpcLocked(s Scope, id string) (*VPC, error) {
 	if err := checkID("InvalidVpcID.Malformed", "vpc", id); err != nil {
 		return nil, err
 	}
-	v := c.vpcs[id]
+	v := c.vpc(id)
 	if v == nil || v.Region != s.Region {
 		return nil, notFound("InvalidVpcID.NotFound", "vpc", id)
 	}
@@ -159,7 +151,7 @@ func (c *Cloud) DescribeVpcs(ctx context.Context, s Scope, ids []string, f []Fil
 	return describeFiltered(ctx, c, s, f, func() ([]VPC, error) {
 		list, err := pick(ids, func(id string) (*VPC, error) { return c.vpcLocked(s, id) },
 			func() []*VPC {
-				return inRegion(sortedBySeq(c.vpcs, func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
+				return inRegion(sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }), s, func(v *VPC) string { return v.Region })
 			})
 		return copies(list, err, copyVPC)
 	}, func(v *VPC) []Tag { return v.Tags }, vpcFilter)
@@ -242,7 +234,7 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	v, err := c.vpcLocked(s, id)
 	if err != nil {
 		return err
@@ -250,21 +242,15 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if c.vpcInUseLocked(v.ID) {
 		return dependencyViolation(v.ID)
 	}
-	var t Batch
-	t.Delete(kindVPC, v.ID)
-	var defaultGroup *SecurityGroup
-	for _, g := range c.groups {
+	m := c.model()
+	for _, g := range slices.Collect(c.allGroups()) {
 		if g.VPCID == v.ID {
-			defaultGroup = g
-			t.Delete(kindGroup, g.ID)
+			m.groups.Delete(g.ID)
 		}
 	}
-	delete(c.vpcs, v.ID)
-	c.dropFlowLogsLocked(&t, v.ID)
-	if defaultGroup != nil {
-		delete(c.groups, defaultGroup.ID)
-	}
-	if err := c.commitLocked(&t); err != nil {
+	m.vpcs.Delete(v.ID)
+	c.dropFlowLogsLocked(v.ID)
+	if err := c.commitLocked(); err != nil {
 		return err
 	}
 	if err := c.dp.DeleteVPC(ctx, v.ID); err != nil {
@@ -274,17 +260,17 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 }
 
 func (c *Cloud) vpcInUseLocked(id string) bool {
-	for _, sub := range c.subnets {
+	for sub := range c.allSubnets() {
 		if sub.VPCID == id {
 			return true
 		}
 	}
-	for _, e := range c.enis {
+	for e := range c.allENIs() {
 		if e.VPCID == id {
 			return true
 		}
 	}
-	for _, g := range c.groups {
+	for g := range c.allGroups() {
 		if g.VPCID == id && g.Name != "default" {
 			return true
 		}
@@ -306,11 +292,12 @@ func (c *Cloud) ModifyVpcAttribute(ctx context.Context, s Scope, id, attr string
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	v, err := c.vpcLocked(s, id)
 	if err != nil {
 		return err
 	}
+	v = edit(c.model().vpcs, v.ID)
 	switch attr {
 	case AttrEnableDNSSupport:
 		v.EnableDNSSupport = value
@@ -319,9 +306,7 @@ func (c *Cloud) ModifyVpcAttribute(ctx context.Context, s Scope, id, attr string
 	default:
 		return Errorf("InvalidParameterCombination", "Exactly one attribute must be specified")
 	}
-	var t Batch
-	t.Put(kindVPC, v.ID, v)
-	return c.commitLocked(&t)
+	return c.commitLocked()
 }
 
 // DescribeVpcAttribute reads one DNS attribute of a VPC.
@@ -332,7 +317,7 @@ func (c *Cloud) DescribeVpcAttribute(ctx context.Context, s Scope, id, attr stri
 	if err := c.lock(ctx, s); err != nil {
 		return false, err
 	}
-	defer c.mu.Unlock()
+	defer c.unlock()
 	v, err := c.vpcLocked(s, id)
 	if err != nil {
 		return false, err

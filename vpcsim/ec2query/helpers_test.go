@@ -32,7 +32,7 @@ type testServer struct {
 func newTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
 	dp, st := vpcsim.NewFakeDataplane(), vpcsim.NewMemStore()
-	c, err := vpcsim.New(context.Background(), st, dp, vpcsim.WithAccount("123456789012"))
+	c, err := vpcsim.New(context.Background(), st, dp, vpcsim.WithInPlaceCheck(), vpcsim.WithAccount("123456789012"))
 	if err != nil {
 		t.Fatal(err)
 	}
