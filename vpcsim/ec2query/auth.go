@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
 // errAuth words a refused signature as EC2 does, or, for sts, as STS does: the
@@ -19,30 +20,27 @@ import (
 //	Expired    400 RequestExpired                    403 SignatureDoesNotMatch
 //
 // Incomplete and Mismatch carry AWS's particulars (awsauth's message); so does
-// STS's Expired ("Signature expired: …").
+// STS's Expired ("Signature expired: …"). STS's are every awsquery API's
+// (awsproto.QueryAuthError).
 func errAuth(err error, sts bool) *apiError {
+	if sts {
+		status, code, msg := awsproto.QueryAuthError(err)
+		return &apiError{Status: status, Code: code, Message: msg}
+	}
 	var e *awsauth.Error
 	if !errors.As(err, &e) {
 		e = &awsauth.Error{Refusal: awsauth.Mismatch, Message: awsauth.MsgMismatch}
 	}
 	switch e.Refusal {
 	case awsauth.Unsigned:
-		if sts {
-			return &apiError{Status: http.StatusForbidden, Code: "MissingAuthenticationToken", Message: e.Message}
-		}
 		// EC2 looks for SigV2's parameters in a request with no signature.
 		return errMissingParameter("AWSAccessKeyId")
 	case awsauth.Incomplete:
 		return &apiError{Status: http.StatusBadRequest, Code: "IncompleteSignature", Message: e.Message}
 	case awsauth.UnknownKey:
-		if sts {
-			return &apiError{Status: http.StatusForbidden, Code: "InvalidClientTokenId", Message: e.Message}
-		}
 		return &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
 	case awsauth.Expired:
-		if !sts {
-			return &apiError{Status: http.StatusBadRequest, Code: "RequestExpired", Message: "Request has expired."}
-		}
+		return &apiError{Status: http.StatusBadRequest, Code: "RequestExpired", Message: "Request has expired."}
 	}
 	return &apiError{Status: http.StatusForbidden, Code: "SignatureDoesNotMatch", Message: e.Message}
 }

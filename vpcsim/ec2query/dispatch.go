@@ -12,9 +12,7 @@ package ec2query
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -26,6 +24,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
 // DefaultMaxBody bounds a request body. EC2's own limit is far above what any
@@ -39,6 +38,9 @@ type Handler struct {
 	verifier awsauth.Verifier
 	maxBody  int64
 	now      func() time.Time
+	// sts makes it STS's handler (GetCallerIdentity), else EC2's: the
+	// router (package awsproto) decides which a request is for.
+	sts bool
 }
 
 // Option configures a Handler.
@@ -52,10 +54,22 @@ func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verif
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
 func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 
-// NewHandler returns the http.Handler of the EC2 Query API (and of STS's
-// GetCallerIdentity, which clients call on the same endpoint). It serves POST form
-// bodies and GET query strings, as EC2 does.
+// NewHandler returns the http.Handler of the EC2 Query API and of STS's
+// GetCallerIdentity, which clients call on the same endpoint, routed between
+// the two as vpcsim's listener routes them (APIs, package awsproto). It
+// serves POST form bodies and GET query strings, as EC2 does.
 func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler {
+	apis := APIs(c, log, opts...)
+	q, err := awsproto.NewQuery(apis[0].Handler.(*Handler).maxBody, apis...)
+	if err != nil {
+		panic(err) // the table is this package's own
+	}
+	return q
+}
+
+// APIs are the entries of the Query APIs this package serves for a router's
+// table: EC2 (the default: its older clients send no Version) and STS.
+func APIs(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) []awsproto.QueryAPI {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -63,7 +77,12 @@ func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler 
 	for _, o := range opts {
 		o(h)
 	}
-	return h
+	sts := *h
+	sts.sts = true
+	return []awsproto.QueryAPI{
+		{Service: "ec2", Version: apiVersion, Default: true, Handler: h, Door: ec2Door{}},
+		{Service: "sts", Version: stsVersion, Handler: &sts, Door: stsDoor{}},
+	}
 }
 
 // action is one entry of the dispatch table: serve gets the request's parameters
@@ -252,12 +271,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.ErrorContext(ctx, "panic serving a request", "requestId", reqID, "panic", v, "stack", string(debug.Stack()))
-			writeXML(w, http.StatusInternalServerError, marshalError(errInternal(), reqID))
+			awsproto.WriteXML(w, http.StatusInternalServerError, marshalError(errInternal(), reqID))
 		}
 	}()
 	params, payload, perr := h.readParams(w, r)
 	act := params.Get("Action")
-	sts := isSTS(r, params)
+	sts := h.sts
 
 	var body []byte
 	var err error
@@ -271,7 +290,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e := toAPIError(ctx, h.log, act, err)
 		status, body = e.Status, marshalErrorOf(e, reqID, sts)
 	}
-	writeXML(w, status, body)
+	awsproto.WriteXML(w, status, body)
 	h.log.DebugContext(ctx, "ec2query", "action", act, "status", status, "requestId", reqID, "took", h.now().Sub(start))
 }
 
@@ -320,38 +339,28 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bo
 	return marshalResponse(act, reqID, resp)
 }
 
-// readParams reads the request's parameters: the URL query, plus a form-encoded
-// POST body (bounded by maxBody). The body bytes are returned for a Verifier.
+// readParams reads the request's parameters (awsproto.ReadQuery: the URL
+// query, plus a form-encoded POST body, bounded by maxBody, which the router
+// may have read already) and words what stops them as EC2 does. The body
+// bytes are returned for a Verifier.
 func (h *Handler) readParams(w http.ResponseWriter, r *http.Request) (url.Values, []byte, *apiError) {
-	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		return url.Values{}, nil, &apiError{Status: http.StatusMethodNotAllowed, Code: "UnsupportedHttpVerb",
+	p := awsproto.ReadQuery(w, r, h.maxBody)
+	var malformed *awsproto.MalformedError
+	var mbe *http.MaxBytesError
+	switch {
+	case p.Err == nil && int64(len(p.Payload)) > h.maxBody:
+		return p.Values, nil, errBodyTooLarge(h.maxBody)
+	case p.Err == nil:
+		return p.Values, p.Payload, nil
+	case errors.Is(p.Err, awsproto.ErrMethod):
+		return p.Values, nil, &apiError{Status: http.StatusMethodNotAllowed, Code: "UnsupportedHttpVerb",
 			Message: "The HTTP verb " + r.Method + " is not supported."}
+	case errors.As(p.Err, &malformed) && malformed.InBody:
+		return p.Values, p.Payload, clientError("MalformedQueryString", "The request body is not a valid form: %v", malformed.Err)
+	case malformed != nil:
+		return p.Values, nil, clientError("MalformedQueryString", "The query string is malformed: %v", malformed.Err)
+	case errors.As(p.Err, &mbe):
+		return p.Values, nil, errBodyTooLarge(h.maxBody)
 	}
-	params, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return url.Values{}, nil, clientError("MalformedQueryString", "The query string is malformed: %v", err)
-	}
-	if r.Method != http.MethodPost || r.Body == nil {
-		return params, nil, nil
-	}
-	payload, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return params, nil, errBodyTooLarge(h.maxBody)
-		}
-		return params, nil, clientError("InvalidRequest", "The request body could not be read.")
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" && !(ct == "" && len(payload) > 0) {
-		return params, payload, nil
-	}
-	form, err := url.ParseQuery(string(payload))
-	if err != nil {
-		return params, payload, clientError("MalformedQueryString", "The request body is not a valid form: %v", err)
-	}
-	for k, vs := range form {
-		params[k] = append(params[k], vs...)
-	}
-	return params, payload, nil
+	return p.Values, nil, clientError("InvalidRequest", "The request body could not be read.")
 }

@@ -1,62 +1,76 @@
 package ec2query
 
 import (
-	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
-// FrontDoor words the refusals of vpcsim's front door (package frontdoor) as
-// EC2 words its own, or STS for a request to STS, which shares the endpoint.
+// FrontDoor words the refusals of vpcsim's front door (package frontdoor) for
+// NewHandler's endpoint: as EC2 words its own, or as STS does for a request
+// the router takes for STS's (by its Version, else its credential scope; see
+// awsproto.Query). A router built from APIs words them itself.
 type FrontDoor struct{}
+
+// endpointDoors routes refusals as NewHandler routes requests; its handlers
+// never serve (only Forbidden and Unauthenticated are called).
+var endpointDoors = func() *awsproto.Query {
+	apis := APIs(nil, nil)
+	for i := range apis {
+		apis[i].Handler = http.NotFoundHandler()
+	}
+	q, err := awsproto.NewQuery(0, apis...)
+	if err != nil {
+		panic(err)
+	}
+	return q
+}()
 
 // Forbidden answers 403 UnauthorizedOperation (STS: AccessDenied), the code
 // both give a caller that may not make the call.
 func (FrontDoor) Forbidden(w http.ResponseWriter, r *http.Request, msg string) {
-	sts := isSTS(r, r.URL.Query())
-	code := "UnauthorizedOperation"
-	if sts {
-		code = "AccessDenied"
-	}
-	writeError(w, &apiError{Status: http.StatusForbidden, Code: code, Message: msg}, sts)
+	endpointDoors.Forbidden(w, r, msg)
 }
 
 // Unauthenticated answers a signature refused on its header as EC2 or STS
 // does (see errAuth).
 func (FrontDoor) Unauthenticated(w http.ResponseWriter, r *http.Request, err error) {
-	sts := isSTS(r, peekParams(r))
-	writeError(w, errAuth(err, sts), sts)
+	endpointDoors.Unauthenticated(w, r, err)
 }
 
-// isSTS reports whether a request with these parameters is STS's: its API
-// version, or the service of its credential scope.
-func isSTS(r *http.Request, params url.Values) bool {
-	return params.Get("Version") == stsVersion || awsauth.Service(r) == "sts"
+// ec2Door words the front door's refusals as EC2 does.
+type ec2Door struct{}
+
+// Forbidden answers 403 UnauthorizedOperation, EC2's code for a caller that
+// may not make the call.
+func (ec2Door) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
+	writeError(w, &apiError{Status: http.StatusForbidden, Code: "UnauthorizedOperation", Message: msg}, false)
 }
 
-// peekParams reads the parameters of a request whose body the front door has
-// not read: the query, and a form of up to 4 KiB (an unsigned call's: the aws
-// CLI's GetCallerIdentity is 43 bytes). Only a refusal's wording depends on
-// them; the front door bounds the wait for them.
-func peekParams(r *http.Request) url.Values {
-	params := r.URL.Query()
-	if r.Method != http.MethodPost || r.Body == nil || r.ContentLength < 0 || r.ContentLength > peekLimit {
-		return params
-	}
-	head, _ := io.ReadAll(io.LimitReader(r.Body, peekLimit))
-	form, _ := url.ParseQuery(string(head)) // a cut last pair is dropped
-	for k, vs := range form {
-		params[k] = append(params[k], vs...)
-	}
-	return params
+// Unauthenticated answers a signature refused on its header as EC2 does (see
+// errAuth).
+func (ec2Door) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
+	writeError(w, errAuth(err, false), false)
 }
 
-const peekLimit = 4 << 10
+// stsDoor words the front door's refusals as STS does.
+type stsDoor struct{}
+
+// Forbidden answers 403 AccessDenied, STS's code for a caller that may not
+// make the call.
+func (stsDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
+	writeError(w, &apiError{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}, true)
+}
+
+// Unauthenticated answers a signature refused on its header as STS does (see
+// errAuth).
+func (stsDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
+	writeError(w, errAuth(err, true), true)
+}
 
 func writeError(w http.ResponseWriter, e *apiError, sts bool) {
-	writeXML(w, e.Status, marshalErrorOf(e, awsauth.NewRequestID(), sts))
+	awsproto.WriteXML(w, e.Status, marshalErrorOf(e, awsauth.NewRequestID(), sts))
 }
 
 // marshalErrorOf renders an error as EC2 does, or as STS does.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"net/http"
 	"time"
 )
 
@@ -55,13 +54,6 @@ func marshalError(e *apiError, requestID string) []byte {
 	// Encoding strings into a fixed shape cannot fail.
 	_ = xml.NewEncoder(&b).Encode(errorResponse{Errors: []errorXML{{Code: e.Code, Message: e.Message}}, RequestID: requestID})
 	return b.Bytes()
-}
-
-func writeXML(w http.ResponseWriter, status int, body []byte) {
-	w.Header().Set("Content-Type", "text/xml;charset=UTF-8")
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
-	w.Write(body)
 }
 
 // set is a list rendered as AWS renders lists: <nameSet><item>…</item></nameSet>.

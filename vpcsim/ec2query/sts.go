@@ -3,11 +3,13 @@ package ec2query
 import (
 	"bytes"
 	"encoding/xml"
-	"net/http"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
-// STS shares the endpoint because clients ask it who they are (aws sts
-// get-caller-identity, SDK credential checks) before anything else. vpcsim has one
+// STS is served because clients ask it who they are (aws sts
+// get-caller-identity, SDK credential checks) before anything else; it has
+// its own route (APIs), and the router sends its requests here. vpcsim has one
 // account and no IAM, so the caller is always that account's root.
 
 const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -43,28 +45,7 @@ func (h *Handler) serveSTS(action, requestID string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// stsErrorResponse is the awsquery error document STS answers with.
-type stsErrorResponse struct {
-	XMLName xml.Name `xml:"ErrorResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Error   struct {
-		Type    string `xml:"Type"`
-		Code    string `xml:"Code"`
-		Message string `xml:"Message"`
-	} `xml:"Error"`
-	RequestID string `xml:"RequestId"`
-}
-
+// marshalSTSError renders e in the awsquery error document STS answers with.
 func marshalSTSError(e *apiError, requestID string) []byte {
-	var r stsErrorResponse
-	r.Xmlns = stsNamespace
-	r.Error.Type = "Sender"
-	if e.Status >= http.StatusInternalServerError {
-		r.Error.Type = "Receiver"
-	}
-	r.Error.Code, r.Error.Message, r.RequestID = e.Code, e.Message, requestID
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	_ = xml.NewEncoder(&b).Encode(r)
-	return b.Bytes()
+	return awsproto.MarshalErrorResponse(stsNamespace, e.Status, e.Code, e.Message, requestID)
 }
