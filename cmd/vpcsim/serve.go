@@ -21,6 +21,7 @@ import (
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
@@ -210,11 +211,18 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, limited := frontdoor.NewServer(ln, newMux(
-		door.Guard(ec2query.NewHandler(cloud, log, queryAuth...), ec2query.FrontDoor{}, frontdoor.SignedReads()),
-		door.Guard(ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), ecsjson.FrontDoor{}),
-		door.Guard(adminHandler(cloud, log, verifier), adminDoor{}),
-	), limits)
+	// Every AWS API is an entry of the router's table (package awsproto).
+	api, err := awsproto.NewRouter(awsproto.Table{
+		JSON: []awsproto.JSONAPI{
+			{TargetPrefix: ecsapi.TargetPrefix, Handler: ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), Door: ecsjson.FrontDoor{}},
+		},
+		Query:   ec2query.APIs(cloud, log, queryAuth...),
+		MaxBody: limits.MaxBody,
+	}, door.Guard)
+	if err != nil {
+		return err
+	}
+	srv, limited := frontdoor.NewServer(ln, newMux(api, door.Guard(adminHandler(cloud, log, verifier), adminDoor{})), limits)
 	log.Info("vpcsim serving", "endpoint", "http://"+ln.Addr().String(), "dataplane", cfg.dataplane, "data", cfg.dataDir, "account", cfg.account,
 		"quotas", cfg.quotas.ProfileName())
 	errc := make(chan error, 1)
