@@ -10,27 +10,17 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
 // apiError is an error as the client receives it: HTTP status, the __type and
-// the message. Every error leaving the handler becomes one, through toAPIError.
-type apiError struct {
-	Status int
-	Type   string // as sent: "ClientException", "com.amazon.coral.service#SerializationException"
-	// Message is the message; HasMessage false leaves the member out, as AWS
-	// does for a body that is not JSON or an unknown operation.
-	Message    string
-	HasMessage bool
-	// CapitalM sends the message as "Message", as AWS's request framework (Coral)
-	// does for its own SerializationException; the service's exceptions say "message".
-	CapitalM bool
-}
-
-func (e *apiError) Error() string { return e.Type + ": " + e.Message }
+// the message (the JSON 1.1 framing of package awsproto). Every error leaving
+// the handler becomes one, through toAPIError.
+type apiError = awsproto.JSONError
 
 // The Coral framework's exceptions: AWS sends them with this namespace. botocore
 // and aws-sdk-go-v2 keep only what follows '#'.
-const coralNS = "com.amazon.coral.service#"
+const coralNS = awsproto.CoralNS
 
 // validationType is the exception a request breaking a constraint of the model
 // gets. (unverified: AWS's framework names it com.amazon.coral.validate#ValidationException
@@ -43,12 +33,6 @@ const serverFaultMessage = "Service Unavailable. Please try again later."
 
 func serviceError(status int, typ, msg string) *apiError {
 	return &apiError{Status: status, Type: typ, Message: msg, HasMessage: true}
-}
-
-// errUnknownOperation answers a target that is not an ECS operation:
-// {"__type":"com.amazon.coral.service#UnknownOperationException"}, no message.
-func errUnknownOperation() *apiError {
-	return &apiError{Status: http.StatusBadRequest, Type: coralNS + "UnknownOperationException"}
 }
 
 // errUnsupported answers an ECS operation vpcsim does not implement yet, with an
@@ -113,29 +97,6 @@ func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *ap
 	return errServer()
 }
 
-// marshalError renders e as AWS's JSON 1.1 services do: {"__type":…,"message":…}.
-func marshalError(e *apiError) []byte {
-	var v any
-	switch {
-	case !e.HasMessage:
-		v = struct {
-			Type string `json:"__type"`
-		}{e.Type}
-	case e.CapitalM:
-		v = struct {
-			Type    string `json:"__type"`
-			Message string `json:"Message"`
-		}{e.Type, e.Message}
-	default:
-		v = struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}{e.Type, e.Message}
-	}
-	b, _ := marshal(v) // strings only: cannot fail
-	return b
-}
-
 // FrontDoor words the refusals of vpcsim's front door (package frontdoor) as
 // ECS words its own.
 type FrontDoor struct{}
@@ -143,13 +104,11 @@ type FrontDoor struct{}
 // Forbidden answers 403 AccessDeniedException, the exception the ECS model
 // has for a caller that may not make the call.
 func (FrontDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
-	e := serviceError(http.StatusForbidden, "AccessDeniedException", msg)
-	writeJSON(w, awsauth.NewRequestID(), e.Status, marshalError(e))
+	awsproto.WriteJSONError(w, awsauth.NewRequestID(), awsproto.JSONAccessDenied(msg))
 }
 
 // Unauthenticated answers a signature refused on its header as ECS does (see
 // errAuth).
 func (FrontDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
-	e := errAuth(err)
-	writeJSON(w, awsauth.NewRequestID(), e.Status, marshalError(e))
+	awsproto.WriteJSONError(w, awsauth.NewRequestID(), errAuth(err))
 }

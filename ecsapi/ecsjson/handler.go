@@ -7,9 +7,7 @@
 package ecsjson
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,11 +16,11 @@ import (
 	"reflect"
 	"runtime/debug"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
 // DefaultMaxBody bounds a request body (1 MiB): far above what any ECS request
@@ -30,7 +28,7 @@ import (
 const DefaultMaxBody = 1 << 20
 
 // contentType is the media type of every JSON 1.1 request and response.
-const contentType = "application/x-amz-json-1.1"
+const contentType = awsproto.JSONContentType
 
 // Handler serves ECS JSON 1.1 requests for one ecsapi.Service. Create it with
 // NewHandler.
@@ -156,7 +154,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.ErrorContext(ctx, "panic serving a request", "operation", op, "requestId", reqID, "panic", v, "stack", string(debug.Stack()))
-			writeJSON(w, reqID, http.StatusInternalServerError, marshalError(errServer()))
+			awsproto.WriteJSON(w, reqID, http.StatusInternalServerError, errServer().Body())
 		}
 	}()
 	op = operationOf(r.Header.Get("X-Amz-Target"))
@@ -164,9 +162,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	if err != nil {
 		e := toAPIError(ctx, h.log, op, err)
-		status, body = e.Status, marshalError(e)
+		status, body = e.Status, e.Body()
 	}
-	writeJSON(w, reqID, status, body)
+	awsproto.WriteJSON(w, reqID, status, body)
 	h.log.DebugContext(ctx, "ecsjson", "operation", op, "status", status, "requestId", reqID, "took", h.now().Sub(start))
 }
 
@@ -174,7 +172,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // body size, target, signature, then the operation (decode, validate, domain).
 func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWriter, op string) ([]byte, error) {
 	if r.Method != http.MethodPost {
-		e := errUnknownOperation()
+		e := awsproto.ErrUnknownOperation()
 		e.Status = http.StatusNotFound
 		return nil, e
 	}
@@ -194,7 +192,7 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 		}
 	}
 	if _, real := ecsapi.Operations[op]; !real {
-		return nil, errUnknownOperation()
+		return nil, awsproto.ErrUnknownOperation()
 	}
 	if h.verifier != nil {
 		if err := awsauth.Authenticate(r, payload, h.verifier); err != nil {
@@ -216,7 +214,7 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 	if err != nil {
 		return nil, err
 	}
-	b, err := marshal(out)
+	b, err := awsproto.MarshalJSON11(out)
 	if err != nil {
 		return nil, fmt.Errorf("ecsjson: render %s: %w", op, err)
 	}
@@ -225,29 +223,4 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 
 // operationOf reads the operation of an X-Amz-Target header, "" when it is not
 // an ECS target.
-func operationOf(target string) string {
-	op, ok := strings.CutPrefix(target, ecsapi.TargetPrefix+".")
-	if !ok {
-		return ""
-	}
-	return op
-}
-
-// marshal renders a response as AWS does: compact, with <, > and & as they are.
-func marshal(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-func writeJSON(w http.ResponseWriter, reqID string, status int, body []byte) {
-	w.Header().Set("x-amzn-RequestId", reqID)
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
-	w.WriteHeader(status)
-	w.Write(body)
-}
+func operationOf(target string) string { return awsproto.TargetOperation(target, ecsapi.TargetPrefix) }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 )
@@ -127,4 +128,15 @@ func WriteJSON(w http.ResponseWriter, reqID string, status int, body []byte) {
 // WriteJSONError writes e as a JSON 1.1 error response.
 func WriteJSONError(w http.ResponseWriter, reqID string, e *JSONError) {
 	WriteJSON(w, reqID, e.Status, e.Body())
+}
+
+// TargetOperation is the operation an X-Amz-Target header names for the API
+// of prefix ("AmazonEC2ContainerServiceV20141113.ListClusters" →
+// "ListClusters"), "" when the target is not that API's.
+func TargetOperation(target, prefix string) string {
+	op, ok := strings.CutPrefix(target, prefix+".")
+	if !ok {
+		return ""
+	}
+	return op
 }
