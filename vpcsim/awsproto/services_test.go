@@ -87,38 +87,39 @@ func TestServices(t *testing.T) {
 	}
 
 	// The aws CLI's `sts get-caller-identity`: a form POST signed for sts.
-	body := "Action=GetCallerIdentity&Version=2011-06-15"
-	req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	req.Header.Set("User-Agent", "aws-cli/2.22.0 md/command#sts.get-caller-identity")
-	awsauth.Sign(req, []byte(body), "AKIDTEST", "s3cret", "us-east-1", "sts", time.Now())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	status, b := signedPost(t, srv.URL, "Action=GetCallerIdentity&Version=2011-06-15", "sts")
 	var doc struct {
 		XMLName xml.Name
 		Account string `xml:"GetCallerIdentityResult>Account"`
 	}
-	if err := xml.Unmarshal(b, &doc); err != nil || resp.StatusCode != 200 || doc.XMLName.Local != "GetCallerIdentityResponse" ||
+	if err := xml.Unmarshal(b, &doc); err != nil || status != 200 || doc.XMLName.Local != "GetCallerIdentityResponse" ||
 		doc.XMLName.Space != "https://sts.amazonaws.com/doc/2011-06-15/" || doc.Account != "123456789012" {
-		t.Errorf("aws CLI's sts get-caller-identity: %d %v %s", resp.StatusCode, err, b)
+		t.Errorf("aws CLI's sts get-caller-identity: %d %v %s", status, err, b)
 	}
 
 	// An API vpcsim does not serve, signed with a good key.
-	body = "Action=ListUsers&Version=2010-05-08"
-	req, _ = http.NewRequest("POST", srv.URL+"/", strings.NewReader(body))
+	status, b = signedPost(t, srv.URL, "Action=ListUsers&Version=2010-05-08", "iam")
+	if status != 400 || !strings.Contains(string(b), "<Code>InvalidAction</Code>") {
+		t.Errorf("IAM ListUsers: %d %s", status, b)
+	}
+}
+
+// signedPost posts a form as the aws CLI does, signed for service with the
+// test's key, and returns the answer.
+func signedPost(t *testing.T, url, body, service string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", url+"/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	awsauth.Sign(req, []byte(body), "AKIDTEST", "s3cret", "us-east-1", "iam", time.Now())
-	resp, err = http.DefaultClient.Do(req)
+	req.Header.Set("User-Agent", "aws-cli/2.22.0 md/command#"+service)
+	awsauth.Sign(req, []byte(body), "AKIDTEST", "s3cret", "us-east-1", service, time.Now())
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ = io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 400 || !strings.Contains(string(b), "<Code>InvalidAction</Code>") {
-		t.Errorf("IAM ListUsers: %d %s", resp.StatusCode, b)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return resp.StatusCode, b
 }
