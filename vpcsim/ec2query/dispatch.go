@@ -59,8 +59,8 @@ func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 // the two as vpcsim's listener routes them (APIs, package awsproto). It
 // serves POST form bodies and GET query strings, as EC2 does.
 func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler {
-	apis := APIs(c, log, opts...)
-	q, err := awsproto.NewQuery(apis[0].Handler.(*Handler).maxBody, apis...)
+	ec2, sts := newHandlers(c, log, opts...)
+	q, err := awsproto.NewQuery(ec2.maxBody, routes(ec2, sts)...)
 	if err != nil {
 		panic(err) // the table is this package's own
 	}
@@ -70,18 +70,27 @@ func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler 
 // APIs are the entries of the Query APIs this package serves for a router's
 // table: EC2 (the default: its older clients send no Version) and STS.
 func APIs(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) []awsproto.QueryAPI {
+	return routes(newHandlers(c, log, opts...))
+}
+
+// newHandlers returns EC2's handler and STS's, configured alike.
+func newHandlers(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) (ec2, sts *Handler) {
 	if log == nil {
 		log = slog.Default()
 	}
-	h := &Handler{cloud: c, log: log, maxBody: DefaultMaxBody, now: time.Now}
+	ec2 = &Handler{cloud: c, log: log, maxBody: DefaultMaxBody, now: time.Now}
 	for _, o := range opts {
-		o(h)
+		o(ec2)
 	}
-	sts := *h
-	sts.sts = true
+	s := *ec2
+	s.sts = true
+	return ec2, &s
+}
+
+func routes(ec2, sts *Handler) []awsproto.QueryAPI {
 	return []awsproto.QueryAPI{
-		{Service: "ec2", Version: apiVersion, Default: true, Handler: h, Door: ec2Door{}},
-		{Service: "sts", Version: stsVersion, Handler: &sts, Door: stsDoor{}},
+		{Service: "ec2", Version: apiVersion, Default: true, Handler: ec2, Door: ec2Door{}},
+		{Service: "sts", Version: stsVersion, Handler: sts, Door: stsDoor{}},
 	}
 }
 
