@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/storage"
@@ -33,6 +34,9 @@ func TestFixtureV1(t *testing.T) {
 	}
 }
 
+// fixtureWritten is a minute after make-fixture.sh wrote testdata/fixture-v1.db.
+var fixtureWritten = time.Date(2026, 12, 2, 3, 24, 0, 0, time.UTC)
+
 func checkFixture(t *testing.T, db *storage.SQLite) {
 	t.Helper()
 	ctx := context.Background()
@@ -56,7 +60,11 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 		}
 	}
 
-	cloud, err := vpcsim.New(ctx, db, nil)
+	// The clock stops a minute after the fixture was written: ECS forgets a
+	// task an hour after it stopped, and this test must not depend on when
+	// it runs.
+	now := func() time.Time { return fixtureWritten }
+	cloud, err := vpcsim.New(ctx, db, nil, vpcsim.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +103,7 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 		t.Errorf("flow logs %+v", fls)
 	}
 
-	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime())
+	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}

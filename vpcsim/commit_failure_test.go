@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 // What a refused store write leaves: the store, the model and the kernel
@@ -19,11 +21,11 @@ import (
 type refusingStore struct {
 	*MemStore
 	mu      sync.Mutex
-	refuse  func(Change) bool
+	refuse  func(storage.Change) bool
 	refused bool
 }
 
-func (s *refusingStore) Apply(changes []Change) error {
+func (s *refusingStore) Apply(changes []storage.Change) error {
 	s.mu.Lock()
 	if !s.refused && s.refuse != nil {
 		for _, ch := range changes {
@@ -38,7 +40,7 @@ func (s *refusingStore) Apply(changes []Change) error {
 	return s.MemStore.Apply(changes)
 }
 
-func (s *refusingStore) arm(refuse func(Change) bool) {
+func (s *refusingStore) arm(refuse func(storage.Change) bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuse, s.refused = refuse, false
@@ -61,8 +63,8 @@ func newRefusingCloud(t *testing.T, opts ...Option) (*testCloud, *refusingStore)
 	return &testCloud{c, dp, st.MemStore}, st
 }
 
-func writesKind(kind string) func(Change) bool {
-	return func(ch Change) bool { return ch.Kind == kind && ch.Body != nil }
+func writesKind(kind string) func(storage.Change) bool {
+	return func(ch storage.Change) bool { return ch.Kind == kind && ch.Body != nil }
 }
 
 // A launch is one write: when the store refuses the instance, its new ENIs
@@ -209,7 +211,7 @@ func TestFailedLaunchIsStoredBeforeItsTearDown(t *testing.T) {
 	v := tc.vpc(t, "10.0.0.0/16")
 	sub := tc.subnet(t, v.ID, "10.0.0.0/24")
 	tc.dp.Fail["ensure-host"] = errors.New("no namespace for you")
-	st.arm(func(ch Change) bool {
+	st.arm(func(ch storage.Change) bool {
 		return ch.Kind == kindInstance && strings.Contains(string(ch.Body), `"state":"terminated"`)
 	})
 	insts := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 // TestCreateVpcRefusedRanges: no VPC in link-local (AWS documents it), this
@@ -93,7 +95,7 @@ func TestConnectNeverRefusedRanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tc.store.Apply([]Change{{Kind: kindVPC, ID: v.ID, Version: 1, Body: body}}); err != nil {
+	if err := tc.store.Apply([]storage.Change{{Kind: kindVPC, ID: v.ID, Version: 1, Body: body}}); err != nil {
 		t.Fatal(err)
 	}
 	open := tc.reopen(t, WithConnectPublic(true))

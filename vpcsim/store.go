@@ -6,15 +6,8 @@ import "github.com/vpcsim/vpcsim/storage"
 // vpcsim, MemStore in tests.
 type Store = storage.Backend
 
-// Change puts or deletes one document.
-type Change = storage.Change
-
 // MemStore is a Store in memory, for tests; FailNext makes the next Apply fail.
 type MemStore = storage.Memory
 
 // NewMemStore returns an empty in-memory store.
 func NewMemStore() *MemStore { return storage.NewMemory() }
-
-// StoreFullError is a change the store could not write for want of space
-// or of a writable filesystem (see storage.FullError).
-type StoreFullError = storage.FullError

@@ -5,6 +5,8 @@ import (
 	"iter"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 // Tag limits, as EC2 enforces them.
@@ -65,6 +67,17 @@ func removeTags(have []Tag, del []TagSpec) []Tag {
 	})
 }
 
+// taggableIn finds a resource of one table by ID: tagsOf points at a
+// record's tags and names its region.
+func taggableIn[T any](v storage.View[T], id string, tagsOf func(*T) (*[]Tag, string)) (taggable, bool) {
+	r, ok := v.Get(id)
+	if !ok {
+		return taggable{}, false
+	}
+	tags, region := tagsOf(r)
+	return taggable{*tags, func() *[]Tag { p, _ := tagsOf(edit(v, id)); return p }, region}, true
+}
+
 // taggable is a resource that carries tags; taggableLocked finds it by ID.
 // tags are the tags the call sees; edit stages a copy of the resource and
 // points at the copy's tags, to change.
@@ -76,25 +89,23 @@ type taggable struct {
 
 func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	m := c.model()
-	switch {
-	case c.vpc(id) != nil:
-		v := c.vpc(id)
-		return taggable{v.Tags, func() *[]Tag { return &edit(m.vpcs, id).Tags }, v.Region}, true
-	case c.subnet(id) != nil:
-		s := c.subnet(id)
-		return taggable{s.Tags, func() *[]Tag { return &edit(m.subnets, id).Tags }, s.Region}, true
-	case c.group(id) != nil:
-		g := c.group(id)
-		return taggable{g.Tags, func() *[]Tag { return &edit(m.groups, id).Tags }, g.Region}, true
-	case c.eni(id) != nil:
-		e := c.eni(id)
-		return taggable{e.Tags, func() *[]Tag { return &edit(m.enis, id).Tags }, e.Region}, true
-	case c.instance(id) != nil:
-		i := c.instance(id)
-		return taggable{i.Tags, func() *[]Tag { return &edit(m.instances, id).Tags }, i.Region}, true
-	case c.flowLog(id) != nil:
-		f := c.flowLog(id)
-		return taggable{f.Tags, func() *[]Tag { return &edit(m.flowLogs, id).Tags }, f.Region}, true
+	if r, ok := taggableIn(m.vpcs, id, func(v *VPC) (*[]Tag, string) { return &v.Tags, v.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.subnets, id, func(s *Subnet) (*[]Tag, string) { return &s.Tags, s.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.groups, id, func(g *SecurityGroup) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.enis, id, func(e *ENI) (*[]Tag, string) { return &e.Tags, e.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.instances, id, func(i *Instance) (*[]Tag, string) { return &i.Tags, i.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.flowLogs, id, func(f *FlowLog) (*[]Tag, string) { return &f.Tags, f.Region }); ok {
+		return r, true
 	}
 	if strings.HasPrefix(id, "sgr-") {
 		for g := range c.allGroups() {

@@ -8,7 +8,7 @@ import (
 	"net/http"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
@@ -86,7 +86,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *ap
 		}
 		return serviceError(status, de.Type, de.Message)
 	}
-	var full *vpcsim.StoreFullError
+	var full *storage.FullError
 	if errors.As(err, &full) {
 		// A fault of the machine's, not a bug: the client is told which
 		// directory to free.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 // TestStoreFull: a change the data directory had no room for answers
@@ -17,7 +17,7 @@ import (
 // its cause.
 func TestStoreFull(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	full := &vpcsim.StoreFullError{Dir: "/data", Reason: "is full (no space left on device)", Err: errors.New("database or disk is full")}
+	full := &storage.FullError{Dir: "/data", Reason: "is full (no space left on device)", Err: errors.New("database or disk is full")}
 	got := toAPIError(context.Background(), log, "RunTask", fmt.Errorf("store: %w", full))
 	if got.Status != 500 || got.Type != "ServerException" || !strings.Contains(got.Message, "data directory /data is full") {
 		t.Errorf("full store: %+v", got)

@@ -39,6 +39,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -206,7 +207,7 @@ type CountingStore struct {
 	writes []string
 }
 
-func (s *CountingStore) Apply(changes []vpcsim.Change) error {
+func (s *CountingStore) Apply(changes []storage.Change) error {
 	s.mu.Lock()
 	for _, c := range changes {
 		s.writes = append(s.writes, c.Kind+" "+c.ID)

@@ -1,10 +1,10 @@
 package bus
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 )
 
 type taskState struct {
@@ -48,11 +48,13 @@ func TestOrderAndIndependence(t *testing.T) {
 	}
 }
 
-// After Cancel returns, the handler runs no more: what was queued is dropped.
+// Cancel waits for the event under way; after it returns the handler runs
+// no more, and what was queued is dropped.
 func TestCancel(t *testing.T) {
 	b := New()
 	var mu sync.Mutex
 	var n int
+	finished := false
 	entered := make(chan struct{})
 	proceed := make(chan struct{})
 	s := b.Subscribe(func(any) {
@@ -63,16 +65,17 @@ func TestCancel(t *testing.T) {
 		if first {
 			close(entered)
 			<-proceed
+			mu.Lock()
+			finished = true
+			mu.Unlock()
 		}
 	})
 	b.Publish([]any{1, 2, 3})
 	<-entered
 	cancelled := make(chan struct{})
 	go func() { s.Cancel(); close(cancelled) }()
-	select {
-	case <-cancelled:
-		t.Fatal("Cancel returned while the handler was running")
-	case <-time.After(10 * time.Millisecond): // Cancel waits: no event to wait for here
+	for !s.isCancelled() { // Cancel has dropped the queue and waits for the handler
+		runtime.Gosched()
 	}
 	close(proceed)
 	<-cancelled
@@ -80,6 +83,9 @@ func TestCancel(t *testing.T) {
 	s.Cancel() // twice is harmless
 	mu.Lock()
 	defer mu.Unlock()
+	if !finished {
+		t.Fatal("Cancel returned before the event under way was handled")
+	}
 	if n != 1 {
 		t.Fatalf("handled %d events, want only the one under way at Cancel", n)
 	}
@@ -100,4 +106,10 @@ func BenchmarkPublish(b *testing.B) {
 		bus.Publish([]any{i})
 	}
 	<-done
+}
+
+func (s *Subscription) isCancelled() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cancelled
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 )
@@ -282,7 +283,7 @@ func TestToAPIError(t *testing.T) {
 		{errDryRun(), 412, "DryRunOperation"},
 		{&decodeError{Key: "K", Value: "v", Expected: "Integer"}, 400, "InvalidParameterValue"},
 		{errors.New("boom"), 500, "InternalError"},
-		{fmt.Errorf("store: %w", &vpcsim.StoreFullError{Dir: "/data", Reason: "is full (no space left on device)"}), 500, "InternalError"},
+		{fmt.Errorf("store: %w", &storage.FullError{Dir: "/data", Reason: "is full (no space left on device)"}), 500, "InternalError"},
 	}
 	for _, tt := range tests {
 		got := toAPIError(ctx, log, "Op", tt.err)
@@ -291,7 +292,7 @@ func TestToAPIError(t *testing.T) {
 		}
 	}
 	// A full data directory is named to the client; other faults are not.
-	full := toAPIError(ctx, log, "Op", fmt.Errorf("store: %w", &vpcsim.StoreFullError{Dir: "/data", Reason: "is full (no space left on device)"}))
+	full := toAPIError(ctx, log, "Op", fmt.Errorf("store: %w", &storage.FullError{Dir: "/data", Reason: "is full (no space left on device)"}))
 	if !strings.Contains(full.Message, "data directory /data is full") {
 		t.Errorf("a full store answers %q", full.Message)
 	}

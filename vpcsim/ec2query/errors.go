@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -108,7 +109,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, action string, err error)
 	if errors.As(err, &dec) {
 		return errTypedValue(dec)
 	}
-	var full *vpcsim.StoreFullError
+	var full *storage.FullError
 	if errors.As(err, &full) {
 		// A fault of the machine's, not a bug: the client is told which
 		// directory to free.
