@@ -12,7 +12,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // adminPath starts the requests of vpcsim's own commands (connect, disconnect,
@@ -29,7 +29,7 @@ const adminPath = "/_vpcsim/"
 // access keys (v) a request must be signed by one, as every API call must be
 // (the commands sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY);
 // without, only loopback clients are served.
-func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v awsauth.Verifier) http.Handler {
+func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier) http.Handler {
 	mux := http.NewServeMux()
 	connect := func(on bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v awsauth.Verifier) htt
 			// The front door has read the body, within its bounds.
 			body, err := io.ReadAll(r.Body)
 			if err == nil {
-				err = awsauth.Authenticate(r, body, v)
+				err = sigv4.Authenticate(r, body, v)
 			}
 			if err != nil {
 				log.Info("admin signature refused", "err", err)
@@ -104,7 +104,7 @@ func (adminDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
 
 func (adminDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
 	msg := err.Error()
-	var e *awsauth.Error
+	var e *sigv4.Error
 	if errors.As(err, &e) {
 		msg = e.Message
 	}

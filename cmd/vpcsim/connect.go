@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // The commands that ask the running vpcsim (at VPCSIM_ENDPOINT, default
@@ -76,7 +76,7 @@ func adminCall(method, path string, q url.Values, out any) error {
 	}
 	if key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); key != "" && secret != "" {
 		region := env("AWS_REGION", env("AWS_DEFAULT_REGION", "us-east-1"))
-		awsauth.Sign(req, nil, key, secret, region, "vpcsim", time.Now())
+		sigv4.Sign(req, nil, key, secret, region, "vpcsim", time.Now())
 	}
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {

@@ -20,8 +20,8 @@ import (
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
@@ -194,9 +194,9 @@ func serve(ctx context.Context, args []string) error {
 	// is read, the protocols verify it with the body.
 	var queryAuth []ec2query.Option
 	var jsonAuth []ecsjson.Option
-	var verifier awsauth.Verifier
+	var verifier sigv4.Verifier
 	if len(cfg.accessKeys) > 0 {
-		keys := awsauth.NewKeys(cfg.accessKeys)
+		keys := sigv4.NewKeys(cfg.accessKeys)
 		verifier = keys
 		queryAuth, jsonAuth = append(queryAuth, ec2query.WithVerifier(keys)), append(jsonAuth, ecsjson.WithVerifier(keys))
 		log.Info("SigV4 signatures are verified", "keys", len(cfg.accessKeys))

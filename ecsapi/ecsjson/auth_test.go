@@ -15,13 +15,13 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
-type refuseWith awsauth.Error
+type refuseWith sigv4.Error
 
-func (r *refuseWith) Verify(*http.Request, []byte, awsauth.Auth) error {
-	e := awsauth.Error(*r)
+func (r *refuseWith) Verify(*http.Request, []byte, sigv4.Auth) error {
+	e := sigv4.Error(*r)
 	return &e
 }
 
@@ -30,20 +30,20 @@ func (r *refuseWith) Verify(*http.Request, []byte, awsauth.Auth) error {
 func TestAuthRefusals(t *testing.T) {
 	const particulars = "particulars of the refusal"
 	tests := []struct {
-		refusal awsauth.Refusal
+		refusal sigv4.Refusal
 		typ     string
 		message string
 	}{
-		{awsauth.Unsigned, "MissingAuthenticationTokenException", "Request is missing Authentication Token"},
-		{awsauth.Incomplete, "IncompleteSignatureException", particulars},
-		{awsauth.UnknownKey, "UnrecognizedClientException", particulars},
-		{awsauth.Mismatch, "InvalidSignatureException", particulars},
-		{awsauth.Expired, "InvalidSignatureException", particulars},
+		{sigv4.Unsigned, "MissingAuthenticationTokenException", "Request is missing Authentication Token"},
+		{sigv4.Incomplete, "IncompleteSignatureException", particulars},
+		{sigv4.UnknownKey, "UnrecognizedClientException", particulars},
+		{sigv4.Mismatch, "InvalidSignatureException", particulars},
+		{sigv4.Expired, "InvalidSignatureException", particulars},
 	}
 	for _, tt := range tests {
 		ts := newTestServer(t, WithVerifier(&refuseWith{Refusal: tt.refusal, Message: particulars}))
 		auth := signed
-		if tt.refusal == awsauth.Unsigned { // an unsigned request never reaches the verifier
+		if tt.refusal == sigv4.Unsigned { // an unsigned request never reaches the verifier
 			auth = ""
 		}
 		resp := ts.post(t, "CreateCluster", `{}`, "Authorization", auth)
@@ -66,7 +66,7 @@ func TestAuthRefusals(t *testing.T) {
 // TestAuthSDK: with real keys, aws-sdk-go-v2's ECS client is served with the
 // right key and reads the refusals of a wrong secret and an unknown key.
 func TestAuthSDK(t *testing.T) {
-	ts := newTestServer(t, WithVerifier(awsauth.NewKeys(map[string]string{"AKIDGOOD": "s3cret"})))
+	ts := newTestServer(t, WithVerifier(sigv4.NewKeys(map[string]string{"AKIDGOOD": "s3cret"})))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	client := func(key, secret string) *ecs.Client {
@@ -97,7 +97,7 @@ func TestUnknownRegion(t *testing.T) {
 	defer cancel()
 	for name, opts := range map[string][]Option{
 		"without keys": nil,
-		"with keys":    {WithVerifier(awsauth.NewKeys(map[string]string{"AKIDGOOD": "s3cret"}))},
+		"with keys":    {WithVerifier(sigv4.NewKeys(map[string]string{"AKIDGOOD": "s3cret"}))},
 	} {
 		ts := newTestServer(t, opts...)
 		client := func(region string) *ecs.Client {
@@ -128,7 +128,7 @@ func TestFrontDoorRefusals(t *testing.T) {
 		t.Errorf("Forbidden: %d %s %v", w.Code, w.Body, w.Header())
 	}
 	w = httptest.NewRecorder()
-	FrontDoor{}.Unauthenticated(w, httptest.NewRequest("POST", "/", nil), &awsauth.Error{Refusal: awsauth.UnknownKey, Message: awsauth.MsgUnknownKey})
+	FrontDoor{}.Unauthenticated(w, httptest.NewRequest("POST", "/", nil), &sigv4.Error{Refusal: sigv4.UnknownKey, Message: sigv4.MsgUnknownKey})
 	if w.Code != 400 || w.Body.String() != `{"__type":"com.amazon.coral.service#UnrecognizedClientException","message":"The security token included in the request is invalid."}` {
 		t.Errorf("Unauthenticated: %d %s", w.Code, w.Body)
 	}

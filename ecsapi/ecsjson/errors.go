@@ -9,7 +9,6 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/storage"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
@@ -104,11 +103,11 @@ type FrontDoor struct{}
 // Forbidden answers 403 AccessDeniedException, the exception the ECS model
 // has for a caller that may not make the call.
 func (FrontDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
-	awsproto.WriteJSONError(w, awsauth.NewRequestID(), awsproto.JSONAccessDenied(msg))
+	awsproto.WriteJSONError(w, awsproto.NewRequestID(), awsproto.JSONAccessDenied(msg))
 }
 
 // Unauthenticated answers a signature refused on its header as ECS does (see
 // errAuth).
 func (FrontDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
-	awsproto.WriteJSONError(w, awsauth.NewRequestID(), errAuth(err))
+	awsproto.WriteJSONError(w, awsproto.NewRequestID(), errAuth(err))
 }

@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // DefaultMaxBody bounds a request body (1 MiB): far above what any ECS request
@@ -36,7 +36,7 @@ type Handler struct {
 	svc      *ecsapi.Service
 	log      *slog.Logger
 	region   string
-	verifier awsauth.Verifier
+	verifier sigv4.Verifier
 	maxBody  int64
 	actions  map[string]action
 	now      func() time.Time
@@ -48,7 +48,7 @@ type Option func(*Handler)
 // WithVerifier makes the handler check every request's SigV4 signature with v
 // before acting on it; unsigned or badly signed requests are refused as ECS
 // refuses them (see errAuth).
-func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verifier = v } }
+func WithVerifier(v sigv4.Verifier) Option { return func(h *Handler) { h.verifier = v } }
 
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
 func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
@@ -143,7 +143,7 @@ func ModelOperations() []string { return slices.Clone(ecsapi.OperationNames) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	reqID := awsauth.NewRequestID()
+	reqID := awsproto.NewRequestID()
 	ctx := r.Context()
 	op := ""
 	defer func() {
@@ -195,21 +195,21 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 		return nil, awsproto.ErrUnknownOperation()
 	}
 	if h.verifier != nil {
-		if err := awsauth.Authenticate(r, payload, h.verifier); err != nil {
+		if err := sigv4.Authenticate(r, payload, h.verifier); err != nil {
 			h.log.InfoContext(ctx, "signature refused", "operation", op, "err", err)
 			return nil, errAuth(err)
 		}
 	}
 	// A credential scope may name only a region ECS serves, signatures
 	// verified or not, as AWS's front end answers one scoped elsewhere.
-	if a, err := awsauth.FromRequest(r); err == nil && !ecsapi.KnownRegion(a.Credential.Region) {
-		return nil, errAuth(awsauth.RegionRefused(a.Credential.Region))
+	if a, err := sigv4.FromRequest(r); err == nil && !ecsapi.KnownRegion(a.Credential.Region) {
+		return nil, errAuth(sigv4.RegionRefused(a.Credential.Region))
 	}
 	act, ok := h.actions[op]
 	if !ok {
 		return nil, errUnsupported(op)
 	}
-	sc := ecsapi.Scope{Region: awsauth.Region(r, h.region)}
+	sc := ecsapi.Scope{Region: sigv4.Region(r, h.region)}
 	out, err := act.serve(ctx, h.svc, sc, payload)
 	if err != nil {
 		return nil, err

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
@@ -115,7 +115,7 @@ func TestRegion(t *testing.T) {
 
 type refuseVerifier struct{}
 
-func (refuseVerifier) Verify(r *http.Request, payload []byte, a awsauth.Auth) error {
+func (refuseVerifier) Verify(r *http.Request, payload []byte, a sigv4.Auth) error {
 	if a.Signature == "abcdef0123" {
 		return errors.New("bad signature")
 	}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
@@ -64,7 +63,7 @@ func (j *JSON) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// As ECS answers any method but POST, whatever the target.
 		e.Status = http.StatusNotFound
 	}
-	WriteJSONError(w, awsauth.NewRequestID(), e)
+	WriteJSONError(w, NewRequestID(), e)
 }
 
 // Forbidden words the refusal as the target's API does, else as AWS's JSON
@@ -74,7 +73,7 @@ func (j *JSON) Forbidden(w http.ResponseWriter, r *http.Request, msg string) {
 		a.Door.Forbidden(w, r, msg)
 		return
 	}
-	WriteJSONError(w, awsauth.NewRequestID(), JSONAccessDenied(msg))
+	WriteJSONError(w, NewRequestID(), JSONAccessDenied(msg))
 }
 
 // Unauthenticated words the refusal as the target's API does, else as AWS's
@@ -84,5 +83,5 @@ func (j *JSON) Unauthenticated(w http.ResponseWriter, r *http.Request, err error
 		a.Door.Unauthenticated(w, r, err)
 		return
 	}
-	WriteJSONError(w, awsauth.NewRequestID(), JSONAuthError(err))
+	WriteJSONError(w, NewRequestID(), JSONAuthError(err))
 }

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // JSONContentType is the media type of every JSON 1.1 request and response.
@@ -49,12 +49,12 @@ func JSONAccessDenied(msg string) *JSONError {
 	return &JSONError{Status: http.StatusForbidden, Type: "AccessDeniedException", Message: msg, HasMessage: true}
 }
 
-// JSONAuthError words a refused signature (an *awsauth.Error; any other
+// JSONAuthError words a refused signature (an *sigv4.Error; any other
 // error is a mismatch) as the front end of AWS's JSON services does: HTTP 400
 // and
 //
 //	Unsigned   MissingAuthenticationTokenException "Request is missing Authentication Token"
-//	Incomplete IncompleteSignatureException        (awsauth's particulars)
+//	Incomplete IncompleteSignatureException        (sigv4's particulars)
 //	UnknownKey UnrecognizedClientException         "The security token included in the request is invalid."
 //	Mismatch   InvalidSignatureException           "The request signature we calculated does not match …"
 //	Expired    InvalidSignatureException           "Signature expired: … (… - 15 min.)"
@@ -64,17 +64,17 @@ func JSONAccessDenied(msg string) *JSONError {
 // sends these, unverified for ECS; botocore and aws-sdk-go-v2 keep only what
 // follows '#', so clients see the same code either way.)
 func JSONAuthError(err error) *JSONError {
-	var e *awsauth.Error
+	var e *sigv4.Error
 	if !errors.As(err, &e) {
-		e = &awsauth.Error{Refusal: awsauth.Mismatch, Message: awsauth.MsgMismatch}
+		e = &sigv4.Error{Refusal: sigv4.Mismatch, Message: sigv4.MsgMismatch}
 	}
 	typ := "InvalidSignatureException"
 	switch e.Refusal {
-	case awsauth.Unsigned:
+	case sigv4.Unsigned:
 		typ = "MissingAuthenticationTokenException"
-	case awsauth.Incomplete:
+	case sigv4.Incomplete:
 		typ = "IncompleteSignatureException"
-	case awsauth.UnknownKey:
+	case sigv4.UnknownKey:
 		typ = "UnrecognizedClientException"
 	}
 	return &JSONError{Status: http.StatusBadRequest, Type: CoralNS + typ, Message: e.Message, HasMessage: true}

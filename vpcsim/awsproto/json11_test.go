@@ -5,8 +5,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // TestJSONErrors: the JSON 1.1 error bodies, byte for byte as AWS sends them,
@@ -25,16 +25,16 @@ func TestJSONErrors(t *testing.T) {
 			t.Errorf("%s, want %s", got, tc.want)
 		}
 	}
-	for refusal, typ := range map[awsauth.Refusal]string{
-		awsauth.Unsigned: "MissingAuthenticationTokenException", awsauth.Incomplete: "IncompleteSignatureException",
-		awsauth.UnknownKey: "UnrecognizedClientException", awsauth.Mismatch: "InvalidSignatureException", awsauth.Expired: "InvalidSignatureException",
+	for refusal, typ := range map[sigv4.Refusal]string{
+		sigv4.Unsigned: "MissingAuthenticationTokenException", sigv4.Incomplete: "IncompleteSignatureException",
+		sigv4.UnknownKey: "UnrecognizedClientException", sigv4.Mismatch: "InvalidSignatureException", sigv4.Expired: "InvalidSignatureException",
 	} {
-		e := awsproto.JSONAuthError(&awsauth.Error{Refusal: refusal, Message: "why"})
+		e := awsproto.JSONAuthError(&sigv4.Error{Refusal: refusal, Message: "why"})
 		if e.Status != 400 || e.Type != awsproto.CoralNS+typ || e.Message != "why" {
 			t.Errorf("refusal %d: %+v", refusal, e)
 		}
 	}
-	if e := awsproto.JSONAuthError(errors.New("a verifier's own")); e.Type != awsproto.CoralNS+"InvalidSignatureException" || e.Message != awsauth.MsgMismatch {
+	if e := awsproto.JSONAuthError(errors.New("a verifier's own")); e.Type != awsproto.CoralNS+"InvalidSignatureException" || e.Message != sigv4.MsgMismatch {
 		t.Errorf("a foreign error: %+v", e)
 	}
 	w := httptest.NewRecorder()

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
@@ -102,7 +102,7 @@ func (q *Query) route(r *http.Request, version string) *QueryAPI {
 	if a, ok := q.byVersion[version]; ok {
 		return a
 	}
-	if svc := awsauth.Service(r); svc != "" {
+	if svc := sigv4.Service(r); svc != "" {
 		if as := q.byService[svc]; len(as) == 1 {
 			return as[0]
 		}
@@ -135,8 +135,8 @@ func (q *Query) unknownAPI(w http.ResponseWriter, r *http.Request, params url.Va
 	}
 	slices.Sort(served)
 	msg := fmt.Sprintf("vpcsim serves no API for the action %q of service %q, version %q; it serves %s.",
-		params.Get("Action"), awsauth.Service(r), params.Get("Version"), strings.Join(served, ", "))
-	WriteXML(w, http.StatusBadRequest, MarshalErrorResponse("", http.StatusBadRequest, "InvalidAction", msg, awsauth.NewRequestID()))
+		params.Get("Action"), sigv4.Service(r), params.Get("Version"), strings.Join(served, ", "))
+	WriteXML(w, http.StatusBadRequest, MarshalErrorResponse("", http.StatusBadRequest, "InvalidAction", msg, NewRequestID()))
 }
 
 // Forbidden words the refusal as the API of r's URL query and scope does;
@@ -146,7 +146,7 @@ func (q *Query) Forbidden(w http.ResponseWriter, r *http.Request, msg string) {
 		a.Door.Forbidden(w, r, msg)
 		return
 	}
-	WriteXML(w, http.StatusForbidden, MarshalErrorResponse("", http.StatusForbidden, "AccessDenied", msg, awsauth.NewRequestID()))
+	WriteXML(w, http.StatusForbidden, MarshalErrorResponse("", http.StatusForbidden, "AccessDenied", msg, NewRequestID()))
 }
 
 // Unauthenticated words the refusal as the request's API does: the API of
@@ -158,7 +158,7 @@ func (q *Query) Unauthenticated(w http.ResponseWriter, r *http.Request, err erro
 		return
 	}
 	status, code, msg := QueryAuthError(err)
-	WriteXML(w, status, MarshalErrorResponse("", status, code, msg, awsauth.NewRequestID()))
+	WriteXML(w, status, MarshalErrorResponse("", status, code, msg, NewRequestID()))
 }
 
 // peekParams reads the parameters of a request whose body the front door has

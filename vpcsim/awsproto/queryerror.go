@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // errorResponse is the error document of the Query protocol (awsquery): STS,
@@ -54,7 +54,7 @@ func WriteXML(w http.ResponseWriter, status int, body []byte) {
 	w.Write(body)
 }
 
-// QueryAuthError words a refused signature (an *awsauth.Error; any other
+// QueryAuthError words a refused signature (an *sigv4.Error; any other
 // error is a mismatch) as the front end of the awsquery APIs does, as
 // recorded from STS (in clients' issue reports and logs):
 //
@@ -64,18 +64,18 @@ func WriteXML(w http.ResponseWriter, status int, body []byte) {
 //	Mismatch   403 SignatureDoesNotMatch
 //	Expired    403 SignatureDoesNotMatch ("Signature expired: …")
 //
-// The message is awsauth's. (EC2 words its own differently.)
+// The message is sigv4's. (EC2 words its own differently.)
 func QueryAuthError(err error) (status int, code, message string) {
-	var e *awsauth.Error
+	var e *sigv4.Error
 	if !errors.As(err, &e) {
-		e = &awsauth.Error{Refusal: awsauth.Mismatch, Message: awsauth.MsgMismatch}
+		e = &sigv4.Error{Refusal: sigv4.Mismatch, Message: sigv4.MsgMismatch}
 	}
 	switch e.Refusal {
-	case awsauth.Unsigned:
+	case sigv4.Unsigned:
 		return http.StatusForbidden, "MissingAuthenticationToken", e.Message
-	case awsauth.Incomplete:
+	case sigv4.Incomplete:
 		return http.StatusBadRequest, "IncompleteSignature", e.Message
-	case awsauth.UnknownKey:
+	case sigv4.UnknownKey:
 		return http.StatusForbidden, "InvalidClientTokenId", e.Message
 	}
 	return http.StatusForbidden, "SignatureDoesNotMatch", e.Message

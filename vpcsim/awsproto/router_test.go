@@ -14,8 +14,8 @@ import (
 
 	awsxml "github.com/aws/aws-sdk-go-v2/aws/protocol/xml"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
@@ -238,7 +238,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // before any API sees it (with keys, every request must be signed), in the
 // words of the API it names; one that names none, in its protocol family's.
 func TestDoorRefusals(t *testing.T) {
-	door, err := frontdoor.New(frontdoor.Policy{Loopback: true}, frontdoor.DefaultAPI, awsauth.NewKeys(map[string]string{"AKIDTEST": "secret"}))
+	door, err := frontdoor.New(frontdoor.Policy{Loopback: true}, frontdoor.DefaultAPI, sigv4.NewKeys(map[string]string{"AKIDTEST": "secret"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,7 +269,7 @@ func TestDoorRefusals(t *testing.T) {
 		Message string `json:"message"`
 	}
 	if err := json.Unmarshal(w.Body.Bytes(), &je); err != nil || w.Code != 400 || je.Type != "com.amazon.coral.service#MissingAuthenticationTokenException" ||
-		je.Message != awsauth.MsgMissingToken {
+		je.Message != sigv4.MsgMissingToken {
 		t.Errorf("unknown target, unsigned: %d %s", w.Code, w.Body)
 	}
 	w = request{"POST", "http://127.0.0.1/", "Action=ListUsers&Version=2010-05-08", nil}.send(t, rt)

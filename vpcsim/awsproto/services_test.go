@@ -22,8 +22,8 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
@@ -40,7 +40,7 @@ func TestServices(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(cloud.Wait)
-	keys := awsauth.NewKeys(map[string]string{"AKIDTEST": "s3cret"})
+	keys := sigv4.NewKeys(map[string]string{"AKIDTEST": "s3cret"})
 	door, err := frontdoor.New(frontdoor.Policy{Loopback: true}, frontdoor.DefaultAPI, keys)
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func signedPost(t *testing.T, url, body, service string) (int, []byte) {
 	req, _ := http.NewRequest("POST", url+"/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	req.Header.Set("User-Agent", "aws-cli/2.22.0 md/command#"+service)
-	awsauth.Sign(req, []byte(body), "AKIDTEST", "s3cret", "us-east-1", service, time.Now())
+	sigv4.Sign(req, []byte(body), "AKIDTEST", "s3cret", "us-east-1", service, time.Now())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

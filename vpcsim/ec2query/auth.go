@@ -4,8 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // errAuth words a refused signature as EC2 does, or, for sts, as STS does: the
@@ -19,7 +19,7 @@ import (
 //	Mismatch   403 SignatureDoesNotMatch             403 SignatureDoesNotMatch
 //	Expired    400 RequestExpired                    403 SignatureDoesNotMatch
 //
-// Incomplete and Mismatch carry AWS's particulars (awsauth's message); so does
+// Incomplete and Mismatch carry AWS's particulars (sigv4's message); so does
 // STS's Expired ("Signature expired: …"). STS's are every awsquery API's
 // (awsproto.QueryAuthError).
 func errAuth(err error, sts bool) *apiError {
@@ -27,19 +27,19 @@ func errAuth(err error, sts bool) *apiError {
 		status, code, msg := awsproto.QueryAuthError(err)
 		return &apiError{Status: status, Code: code, Message: msg}
 	}
-	var e *awsauth.Error
+	var e *sigv4.Error
 	if !errors.As(err, &e) {
-		e = &awsauth.Error{Refusal: awsauth.Mismatch, Message: awsauth.MsgMismatch}
+		e = &sigv4.Error{Refusal: sigv4.Mismatch, Message: sigv4.MsgMismatch}
 	}
 	switch e.Refusal {
-	case awsauth.Unsigned:
+	case sigv4.Unsigned:
 		// EC2 looks for SigV2's parameters in a request with no signature.
 		return errMissingParameter("AWSAccessKeyId")
-	case awsauth.Incomplete:
+	case sigv4.Incomplete:
 		return &apiError{Status: http.StatusBadRequest, Code: "IncompleteSignature", Message: e.Message}
-	case awsauth.UnknownKey:
+	case sigv4.UnknownKey:
 		return &apiError{Status: http.StatusUnauthorized, Code: "AuthFailure", Message: "AWS was not able to validate the provided access credentials"}
-	case awsauth.Expired:
+	case sigv4.Expired:
 		return &apiError{Status: http.StatusBadRequest, Code: "RequestExpired", Message: "Request has expired."}
 	}
 	return &apiError{Status: http.StatusForbidden, Code: "SignatureDoesNotMatch", Message: e.Message}

@@ -18,14 +18,14 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // refuseWith is a Verifier that refuses every request with one refusal.
-type refuseWith awsauth.Error
+type refuseWith sigv4.Error
 
-func (r *refuseWith) Verify(*http.Request, []byte, awsauth.Auth) error {
-	e := awsauth.Error(*r)
+func (r *refuseWith) Verify(*http.Request, []byte, sigv4.Auth) error {
+	e := sigv4.Error(*r)
 	return &e
 }
 
@@ -34,21 +34,21 @@ func (r *refuseWith) Verify(*http.Request, []byte, awsauth.Auth) error {
 func TestAuthRefusals(t *testing.T) {
 	const particulars = "particulars of the refusal"
 	tests := []struct {
-		refusal       awsauth.Refusal
+		refusal       sigv4.Refusal
 		sts           bool
 		status        int
 		code, message string
 	}{
-		{awsauth.Unsigned, false, 400, "MissingParameter", "The request must contain the parameter AWSAccessKeyId"},
-		{awsauth.Unsigned, true, 403, "MissingAuthenticationToken", "Request is missing Authentication Token"},
-		{awsauth.Incomplete, false, 400, "IncompleteSignature", particulars},
-		{awsauth.Incomplete, true, 400, "IncompleteSignature", particulars},
-		{awsauth.UnknownKey, false, 401, "AuthFailure", "AWS was not able to validate the provided access credentials"},
-		{awsauth.UnknownKey, true, 403, "InvalidClientTokenId", particulars},
-		{awsauth.Mismatch, false, 403, "SignatureDoesNotMatch", particulars},
-		{awsauth.Mismatch, true, 403, "SignatureDoesNotMatch", particulars},
-		{awsauth.Expired, false, 400, "RequestExpired", "Request has expired."},
-		{awsauth.Expired, true, 403, "SignatureDoesNotMatch", particulars},
+		{sigv4.Unsigned, false, 400, "MissingParameter", "The request must contain the parameter AWSAccessKeyId"},
+		{sigv4.Unsigned, true, 403, "MissingAuthenticationToken", "Request is missing Authentication Token"},
+		{sigv4.Incomplete, false, 400, "IncompleteSignature", particulars},
+		{sigv4.Incomplete, true, 400, "IncompleteSignature", particulars},
+		{sigv4.UnknownKey, false, 401, "AuthFailure", "AWS was not able to validate the provided access credentials"},
+		{sigv4.UnknownKey, true, 403, "InvalidClientTokenId", particulars},
+		{sigv4.Mismatch, false, 403, "SignatureDoesNotMatch", particulars},
+		{sigv4.Mismatch, true, 403, "SignatureDoesNotMatch", particulars},
+		{sigv4.Expired, false, 400, "RequestExpired", "Request has expired."},
+		{sigv4.Expired, true, 403, "SignatureDoesNotMatch", particulars},
 	}
 	for _, tt := range tests {
 		ts := newTestServer(t, WithVerifier(&refuseWith{Refusal: tt.refusal, Message: particulars}))
@@ -58,7 +58,7 @@ func TestAuthRefusals(t *testing.T) {
 		}
 		req, _ := http.NewRequest("POST", ts.URL+"/", strings.NewReader(params.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-		if tt.refusal != awsauth.Unsigned { // an unsigned request never reaches the verifier
+		if tt.refusal != sigv4.Unsigned { // an unsigned request never reaches the verifier
 			req.Header.Set("Authorization", signed)
 		}
 		resp, err := http.DefaultClient.Do(req)
@@ -94,7 +94,7 @@ func TestAuthRefusals(t *testing.T) {
 // TestAuthSDK: with real keys, aws-sdk-go-v2 is served with the right key and
 // reads the refusals of a wrong secret and an unknown key as AWS's codes.
 func TestAuthSDK(t *testing.T) {
-	ts := newTestServer(t, WithVerifier(awsauth.NewKeys(map[string]string{"AKIDGOOD": "s3cret"})))
+	ts := newTestServer(t, WithVerifier(sigv4.NewKeys(map[string]string{"AKIDGOOD": "s3cret"})))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	clients := func(key, secret string) (*ec2.Client, *sts.Client) {

@@ -23,8 +23,8 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // DefaultMaxBody bounds a request body. EC2's own limit is far above what any
@@ -35,7 +35,7 @@ const DefaultMaxBody = 1 << 20
 type Handler struct {
 	cloud    *vpcsim.Cloud
 	log      *slog.Logger
-	verifier awsauth.Verifier
+	verifier sigv4.Verifier
 	maxBody  int64
 	now      func() time.Time
 	// sts makes it STS's handler (GetCallerIdentity), else EC2's: the
@@ -49,7 +49,7 @@ type Option func(*Handler)
 // WithVerifier makes the handler check every request's SigV4 signature with v
 // before acting on it; unsigned or badly signed requests are refused as EC2 (or
 // STS) refuses them (see errAuth).
-func WithVerifier(v awsauth.Verifier) Option { return func(h *Handler) { h.verifier = v } }
+func WithVerifier(v sigv4.Verifier) Option { return func(h *Handler) { h.verifier = v } }
 
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
 func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
@@ -270,7 +270,7 @@ const (
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	reqID := awsauth.NewRequestID()
+	reqID := awsproto.NewRequestID()
 	ctx := r.Context()
 	defer func() {
 		// A bug must answer InternalError, never leave the client with a dropped
@@ -306,7 +306,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve answers one request: the body of a success, or the error to render.
 func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bool, reqID string, params url.Values, payload []byte) ([]byte, error) {
 	if h.verifier != nil {
-		if err := awsauth.Authenticate(r, payload, h.verifier); err != nil {
+		if err := sigv4.Authenticate(r, payload, h.verifier); err != nil {
 			h.log.InfoContext(ctx, "signature refused", "err", err)
 			return nil, errAuth(err, sts)
 		}
@@ -340,7 +340,7 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bo
 		}
 		return nil, errInvalidAction(act)
 	}
-	s := vpcsim.Scope{Region: awsauth.Region(r, h.cloud.DefaultRegion())}
+	s := vpcsim.Scope{Region: sigv4.Region(r, h.cloud.DefaultRegion())}
 	resp, err := fn.serve(ctx, h, s, act, params)
 	if err != nil {
 		return nil, err

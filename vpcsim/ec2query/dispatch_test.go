@@ -14,7 +14,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 func TestProtocolErrors(t *testing.T) {
@@ -249,15 +249,15 @@ func TestInternalError(t *testing.T) {
 	}
 }
 
-type refuseAll struct{ seen *awsauth.Auth }
+type refuseAll struct{ seen *sigv4.Auth }
 
-func (r refuseAll) Verify(_ *http.Request, _ []byte, a awsauth.Auth) error {
+func (r refuseAll) Verify(_ *http.Request, _ []byte, a sigv4.Auth) error {
 	*r.seen = a
 	return errors.New("signature does not match")
 }
 
 func TestVerifierSeam(t *testing.T) {
-	var seen awsauth.Auth
+	var seen sigv4.Auth
 	ts := newTestServer(t, WithVerifier(refuseAll{&seen}))
 	// A verifier's own error is a signature mismatch (see errAuth).
 	status, code, _ := ts.fail(t, "DescribeVpcs")

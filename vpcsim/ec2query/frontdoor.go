@@ -3,7 +3,6 @@ package ec2query
 import (
 	"net/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
@@ -70,7 +69,7 @@ func (stsDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error
 }
 
 func writeError(w http.ResponseWriter, e *apiError, sts bool) {
-	awsproto.WriteXML(w, e.Status, marshalErrorOf(e, awsauth.NewRequestID(), sts))
+	awsproto.WriteXML(w, e.Status, marshalErrorOf(e, awsproto.NewRequestID(), sts))
 }
 
 // marshalErrorOf renders an error as EC2 does, or as STS does.

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // TestFrontDoorRefusals: the front door's refusals are EC2's XML errors, or
 // STS's for an STS call, told apart by the Version a form starts with.
 func TestFrontDoorRefusals(t *testing.T) {
-	unsigned := &awsauth.Error{Refusal: awsauth.Unsigned, Message: awsauth.MsgMissingToken}
+	unsigned := &sigv4.Error{Refusal: sigv4.Unsigned, Message: sigv4.MsgMissingToken}
 	for _, tc := range []struct {
 		name, method, target, body string
 		forbidden                  bool

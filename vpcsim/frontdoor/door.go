@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sync/semaphore"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // peekTimeout bounds the wait for the body of a request refused on its
@@ -24,7 +24,7 @@ type Protocol interface {
 	// Forbidden answers HTTP 403: the policy refuses the request, msg says why.
 	Forbidden(w http.ResponseWriter, r *http.Request, msg string)
 	// Unauthenticated answers a signature refused on its header, an
-	// *awsauth.Error. The body has not been read; the Protocol may read a
+	// *sigv4.Error. The body has not been read; the Protocol may read a
 	// little of it (a few KiB, what arrives within a second) to word the
 	// refusal.
 	Unauthenticated(w http.ResponseWriter, r *http.Request, err error)
@@ -32,7 +32,7 @@ type Protocol interface {
 
 // Door guards the routes of one server. For every request, in this order:
 // the Policy (Host, Origin, Sec-Fetch-Site; for routes that ask, a signed
-// GET); with a verifier, the signature's header (awsauth.AuthenticateHeader:
+// GET); with a verifier, the signature's header (sigv4.AuthenticateHeader:
 // well-formed, dated within the window, a known key), so that a client
 // without a key gets its refusal before its body is read; then the body, read
 // whole before the route's handler runs, within Limits.MaxBody and a budget
@@ -43,7 +43,7 @@ type Protocol interface {
 type Door struct {
 	rules    rules
 	limits   Limits
-	verifier awsauth.Verifier
+	verifier sigv4.Verifier
 	budget   *semaphore.Weighted
 	// waiting counts the requests waiting for their share of the budget.
 	waiting atomic.Int64
@@ -51,7 +51,7 @@ type Door struct {
 
 // New returns the door of one server; v is nil when signatures are not
 // verified. It fails when the policy names a host or origin that is none.
-func New(p Policy, l Limits, v awsauth.Verifier) (*Door, error) {
+func New(p Policy, l Limits, v sigv4.Verifier) (*Door, error) {
 	c, err := p.compile()
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func (d *Door) Guard(h http.Handler, p Protocol, opts ...RouteOption) http.Handl
 			return
 		}
 		if d.verifier != nil {
-			if err := awsauth.AuthenticateHeader(r, d.verifier); err != nil {
+			if err := sigv4.AuthenticateHeader(r, d.verifier); err != nil {
 				refuse()
 				if r.ContentLength != 0 {
 					// What the protocol reads of the body to word its

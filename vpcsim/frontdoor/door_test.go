@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // stalledBody gives its first bytes, then blocks until released; it counts
@@ -126,7 +126,7 @@ func TestBodyLimits(t *testing.T) {
 // names no known key (or none at all) is refused as soon as its headers are
 // in: its body is never waited for.
 func TestSignatureBeforeBody(t *testing.T) {
-	keys := awsauth.NewKeys(map[string]string{"AKIDKNOWN": "secret"})
+	keys := sigv4.NewKeys(map[string]string{"AKIDKNOWN": "secret"})
 	d := mustDoor(t, Policy{Loopback: true}, DefaultAPI, keys)
 	srv := httptest.NewServer(d.Guard(served, recorder{}))
 	defer srv.Close()

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsauth"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // recorder is a Protocol that says which refusal it was asked for.
@@ -35,7 +35,7 @@ var served = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "served "+string(b))
 })
 
-func mustDoor(t *testing.T, p Policy, l Limits, v awsauth.Verifier) *Door {
+func mustDoor(t *testing.T, p Policy, l Limits, v sigv4.Verifier) *Door {
 	t.Helper()
 	d, err := New(p, l, v)
 	if err != nil {
@@ -144,7 +144,7 @@ func TestPolicy(t *testing.T) {
 // TestPolicyPresignedWithKeys: with signatures verified, a presigned GET is
 // signed enough (its signature is checked); without, only the header counts.
 func TestPolicyPresignedWithKeys(t *testing.T) {
-	keys := awsauth.NewKeys(map[string]string{"AKID": "secret"})
+	keys := sigv4.NewKeys(map[string]string{"AKID": "secret"})
 	h := mustDoor(t, apiPolicy, DefaultAPI, keys).Guard(served, recorder{}, SignedReads())
 	r := httptest.NewRequest("GET", "http://127.0.0.1:4566/?Action=DescribeVpcs&X-Amz-Algorithm=AWS4-HMAC-SHA256", nil)
 	w := httptest.NewRecorder()

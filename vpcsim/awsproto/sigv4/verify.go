@@ -1,4 +1,4 @@
-package awsauth
+package sigv4
 
 import (
 	"crypto/sha256"
@@ -70,7 +70,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := "awsauth: " + e.Message
+	msg := "sigv4: " + e.Message
 	if e.cause != nil {
 		msg += " (" + e.cause.Error() + ")"
 	}

@@ -1,4 +1,4 @@
-package awsauth
+package sigv4
 
 import (
 	"encoding/hex"

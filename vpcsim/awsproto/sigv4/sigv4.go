@@ -1,10 +1,10 @@
-// Package awsauth reads the AWS Signature Version 4 parts of a request: who signed it
+// Package sigv4 reads the AWS Signature Version 4 parts of a request: who signed it
 // (access key), for which region and service, and with which signature.
 //
 // Everything here is a pure function of its input, so it is table-tested without a
 // server. Verifying a signature is a separate step (see Verifier): parsing never
 // trusts a request, it only reads what the request claims.
-package awsauth
+package sigv4
 
 import (
 	"crypto/hmac"
@@ -47,7 +47,7 @@ type Auth struct {
 // ErrNotSigned means the request carries no SigV4 signature at all: no
 // Authorization header that starts with "AWS4-" (AWS's front end takes any other
 // as absent) and no X-Amz-Algorithm query parameter.
-var ErrNotSigned = errors.New("awsauth: request is not signed with SigV4")
+var ErrNotSigned = errors.New("sigv4: request is not signed with SigV4")
 
 // ParseCredential reads "AKID/20260101/us-west-2/ec2/aws4_request". Trailing
 // slashes are ignored, as AWS ignores them. The access key and the date are not
