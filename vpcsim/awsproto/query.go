@@ -136,7 +136,7 @@ func (q *Query) unknownAPI(w http.ResponseWriter, r *http.Request, params url.Va
 	slices.Sort(served)
 	msg := fmt.Sprintf("vpcsim serves no API for the action %q of service %q, version %q; it serves %s.",
 		params.Get("Action"), sigv4.Service(r), params.Get("Version"), strings.Join(served, ", "))
-	WriteXML(w, http.StatusBadRequest, MarshalErrorResponse("", http.StatusBadRequest, "InvalidAction", msg, NewRequestID()))
+	WriteQueryError(w, ErrorResponseEnvelope{}, QueryClientError("InvalidAction", "%s", msg))
 }
 
 // Forbidden words the refusal as the API of r's URL query and scope does;
@@ -146,7 +146,7 @@ func (q *Query) Forbidden(w http.ResponseWriter, r *http.Request, msg string) {
 		a.Door.Forbidden(w, r, msg)
 		return
 	}
-	WriteXML(w, http.StatusForbidden, MarshalErrorResponse("", http.StatusForbidden, "AccessDenied", msg, NewRequestID()))
+	WriteQueryError(w, ErrorResponseEnvelope{}, &QueryError{http.StatusForbidden, "AccessDenied", msg})
 }
 
 // Unauthenticated words the refusal as the request's API does: the API of
@@ -157,8 +157,7 @@ func (q *Query) Unauthenticated(w http.ResponseWriter, r *http.Request, err erro
 		a.Door.Unauthenticated(w, r, err)
 		return
 	}
-	status, code, msg := QueryAuthError(err)
-	WriteXML(w, status, MarshalErrorResponse("", status, code, msg, NewRequestID()))
+	WriteQueryError(w, ErrorResponseEnvelope{}, QueryAuthError(err))
 }
 
 // peekParams reads the parameters of a request whose body the front door has

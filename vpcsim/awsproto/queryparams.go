@@ -3,7 +3,9 @@ package awsproto
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
 	"net/url"
@@ -97,4 +99,53 @@ func readQuery(w http.ResponseWriter, r *http.Request, maxBody int64) *QueryPara
 		params[k] = append(params[k], vs...)
 	}
 	return &QueryParams{Values: params, Payload: payload}
+}
+
+// ParamsError words why r's parameters could not be read (p.Err), as EC2
+// words it, or refuses a body over maxBody (the router may have read it with
+// a larger limit than the API's); nil when they were read.
+func ParamsError(r *http.Request, p *QueryParams, maxBody int64) *QueryError {
+	var malformed *MalformedError
+	var mbe *http.MaxBytesError
+	switch {
+	case p.Err == nil && int64(len(p.Payload)) > maxBody:
+		return errBodyTooLarge(maxBody)
+	case p.Err == nil:
+		return nil
+	case errors.Is(p.Err, ErrMethod):
+		return &QueryError{Status: http.StatusMethodNotAllowed, Code: "UnsupportedHttpVerb",
+			Message: "The HTTP verb " + r.Method + " is not supported."}
+	case errors.As(p.Err, &malformed) && malformed.InBody:
+		return QueryClientError("MalformedQueryString", "The request body is not a valid form: %v", malformed.Err)
+	case malformed != nil:
+		return QueryClientError("MalformedQueryString", "The query string is malformed: %v", malformed.Err)
+	case errors.As(p.Err, &mbe):
+		return errBodyTooLarge(maxBody)
+	}
+	return QueryClientError("InvalidRequest", "The request body could not be read.")
+}
+
+func errBodyTooLarge(limit int64) *QueryError {
+	return &QueryError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
+		Message: fmt.Sprintf("The request body exceeds the maximum allowed size of %d bytes.", limit)}
+}
+
+// protocolParams are not operation parameters: the action, the API version
+// and the SigV2/SigV4 query-signing parameters.
+var protocolParams = []string{
+	"Action", "Version",
+	"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+	"X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
+	"AWSAccessKeyId", "SignatureMethod", "SignatureVersion", "Signature",
+	"Timestamp", "Expires", "SecurityToken",
+}
+
+// OperationParams is params without the protocol's own (Action, Version and
+// the signing parameters): the operation's input.
+func OperationParams(params url.Values) url.Values {
+	op := maps.Clone(params)
+	for _, k := range protocolParams {
+		delete(op, k)
+	}
+	return op
 }

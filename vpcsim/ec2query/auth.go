@@ -4,13 +4,12 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
-// errAuth words a refused signature as EC2 does, or, for sts, as STS does: the
-// two share this endpoint but not their refusals. Texts and statuses as
-// recorded from AWS (in clients' issue reports and logs):
+// errAuth words a refused signature as EC2 does; STS, beside it, words its
+// refusals as every awsquery API (awsproto.QueryAuthError). Texts and statuses
+// as recorded from AWS (in clients' issue reports and logs):
 //
 //	           EC2                                  STS
 //	Unsigned   400 MissingParameter (AWSAccessKeyId) 403 MissingAuthenticationToken
@@ -20,13 +19,8 @@ import (
 //	Expired    400 RequestExpired                    403 SignatureDoesNotMatch
 //
 // Incomplete and Mismatch carry AWS's particulars (sigv4's message); so does
-// STS's Expired ("Signature expired: …"). STS's are every awsquery API's
-// (awsproto.QueryAuthError).
-func errAuth(err error, sts bool) *apiError {
-	if sts {
-		status, code, msg := awsproto.QueryAuthError(err)
-		return &apiError{Status: status, Code: code, Message: msg}
-	}
+// STS's Expired ("Signature expired: …").
+func errAuth(err error) *apiError {
 	var e *sigv4.Error
 	if !errors.As(err, &e) {
 		e = &sigv4.Error{Refusal: sigv4.Mismatch, Message: sigv4.MsgMismatch}

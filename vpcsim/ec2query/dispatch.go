@@ -38,17 +38,14 @@ type Handler struct {
 	verifier sigv4.Verifier
 	maxBody  int64
 	now      func() time.Time
-	// sts makes it STS's handler (GetCallerIdentity), else EC2's: the
-	// router (package awsproto) decides which a request is for.
-	sts bool
 }
 
 // Option configures a Handler.
 type Option func(*Handler)
 
 // WithVerifier makes the handler check every request's SigV4 signature with v
-// before acting on it; unsigned or badly signed requests are refused as EC2 (or
-// STS) refuses them (see errAuth).
+// before acting on it; unsigned or badly signed requests are refused as EC2
+// (see errAuth), or STS (awsproto.QueryAuthError), refuses them.
 func WithVerifier(v sigv4.Verifier) Option { return func(h *Handler) { h.verifier = v } }
 
 // WithMaxBody sets the largest request body accepted (default DefaultMaxBody).
@@ -59,8 +56,8 @@ func WithMaxBody(n int64) Option { return func(h *Handler) { h.maxBody = n } }
 // the two as vpcsim's listener routes them (APIs, package awsproto). It
 // serves POST form bodies and GET query strings, as EC2 does.
 func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler {
-	ec2, sts := newHandlers(c, log, opts...)
-	q, err := awsproto.NewQuery(ec2.maxBody, routes(ec2, sts)...)
+	ec2 := newHandler(c, log, opts...)
+	q, err := awsproto.NewQuery(ec2.maxBody, routes(ec2)...)
 	if err != nil {
 		panic(err) // the table is this package's own
 	}
@@ -70,27 +67,26 @@ func NewHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) http.Handler 
 // APIs are the entries of the Query APIs this package serves for a router's
 // table: EC2 (the default: its older clients send no Version) and STS.
 func APIs(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) []awsproto.QueryAPI {
-	return routes(newHandlers(c, log, opts...))
+	return routes(newHandler(c, log, opts...))
 }
 
-// newHandlers returns EC2's handler and STS's, configured alike.
-func newHandlers(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) (ec2, sts *Handler) {
+// newHandler returns EC2's handler.
+func newHandler(c *vpcsim.Cloud, log *slog.Logger, opts ...Option) *Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	ec2 = &Handler{cloud: c, log: log, maxBody: DefaultMaxBody, now: time.Now}
+	h := &Handler{cloud: c, log: log, maxBody: DefaultMaxBody, now: time.Now}
 	for _, o := range opts {
-		o(ec2)
+		o(h)
 	}
-	s := *ec2
-	s.sts = true
-	return ec2, &s
+	return h
 }
 
-func routes(ec2, sts *Handler) []awsproto.QueryAPI {
+// routes are EC2's route and STS's, STS configured as EC2 is.
+func routes(ec2 *Handler) []awsproto.QueryAPI {
 	return []awsproto.QueryAPI{
 		{Service: "ec2", Version: apiVersion, Default: true, Handler: ec2, Door: ec2Door{}},
-		{Service: "sts", Version: stsVersion, Handler: sts, Door: stsDoor{}},
+		newSTS(ec2.cloud, ec2.log, ec2.verifier, ec2.maxBody).API(),
 	}
 }
 
@@ -252,21 +248,8 @@ func modelPattern(key string) string {
 	return strings.Join(segs, ".")
 }
 
-// protocolParams are not operation parameters: the action, the API version and
-// the SigV2/SigV4 query-signing parameters.
-var protocolParams = []string{
-	"Action", "Version",
-	"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-	"X-Amz-SignedHeaders", "X-Amz-Signature", "X-Amz-Security-Token",
-	"AWSAccessKeyId", "SignatureMethod", "SignatureVersion", "Signature",
-	"Timestamp", "Expires", "SecurityToken",
-}
-
-// apiVersion is the EC2 API version vpcsim serves; stsVersion is STS's.
-const (
-	apiVersion = "2016-11-15"
-	stsVersion = "2011-06-15"
-)
+// apiVersion is the EC2 API version vpcsim serves.
+const apiVersion = "2016-11-15"
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
@@ -280,47 +263,41 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			h.log.ErrorContext(ctx, "panic serving a request", "requestId", reqID, "panic", v, "stack", string(debug.Stack()))
-			awsproto.WriteXML(w, http.StatusInternalServerError, marshalError(errInternal(), reqID))
+			awsproto.WriteXML(w, http.StatusInternalServerError, marshalError(awsproto.ErrInternal(), reqID))
 		}
 	}()
 	params, payload, perr := h.readParams(w, r)
 	act := params.Get("Action")
-	sts := h.sts
 
 	var body []byte
 	var err error
 	if perr != nil {
 		err = perr
 	} else {
-		body, err = h.serve(ctx, r, act, sts, reqID, params, payload)
+		body, err = h.serve(ctx, r, act, reqID, params, payload)
 	}
 	status := http.StatusOK
 	if err != nil {
 		e := toAPIError(ctx, h.log, act, err)
-		status, body = e.Status, marshalErrorOf(e, reqID, sts)
+		status, body = e.Status, marshalError(e, reqID)
 	}
 	awsproto.WriteXML(w, status, body)
 	h.log.DebugContext(ctx, "ec2query", "action", act, "status", status, "requestId", reqID, "took", h.now().Sub(start))
 }
 
 // serve answers one request: the body of a success, or the error to render.
-func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bool, reqID string, params url.Values, payload []byte) ([]byte, error) {
+func (h *Handler) serve(ctx context.Context, r *http.Request, act string, reqID string, params url.Values, payload []byte) ([]byte, error) {
 	if h.verifier != nil {
 		if err := sigv4.Authenticate(r, payload, h.verifier); err != nil {
 			h.log.InfoContext(ctx, "signature refused", "err", err)
-			return nil, errAuth(err, sts)
+			return nil, errAuth(err)
 		}
 	}
 	if act == "" {
-		return nil, errMissingAction()
+		return nil, awsproto.ErrMissingAction()
 	}
 	version := params.Get("Version")
-	for _, k := range protocolParams {
-		params.Del(k)
-	}
-	if sts {
-		return h.serveSTS(act, reqID)
-	}
+	params = awsproto.OperationParams(params)
 	// EC2 has older API versions too, but vpcsim speaks 2016-11-15 only (every
 	// current SDK and CLI sends it), so any other is refused rather than
 	// answered in shapes the client did not ask for: one that is not even a
@@ -350,26 +327,12 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, act string, sts bo
 
 // readParams reads the request's parameters (awsproto.ReadQuery: the URL
 // query, plus a form-encoded POST body, bounded by maxBody, which the router
-// may have read already) and words what stops them as EC2 does. The body
-// bytes are returned for a Verifier.
+// may have read already) and words what stops them as EC2 does
+// (awsproto.ParamsError). The body bytes are returned for a Verifier.
 func (h *Handler) readParams(w http.ResponseWriter, r *http.Request) (url.Values, []byte, *apiError) {
 	p := awsproto.ReadQuery(w, r, h.maxBody)
-	var malformed *awsproto.MalformedError
-	var mbe *http.MaxBytesError
-	switch {
-	case p.Err == nil && int64(len(p.Payload)) > h.maxBody:
-		return p.Values, nil, errBodyTooLarge(h.maxBody)
-	case p.Err == nil:
-		return p.Values, p.Payload, nil
-	case errors.Is(p.Err, awsproto.ErrMethod):
-		return p.Values, nil, &apiError{Status: http.StatusMethodNotAllowed, Code: "UnsupportedHttpVerb",
-			Message: "The HTTP verb " + r.Method + " is not supported."}
-	case errors.As(p.Err, &malformed) && malformed.InBody:
-		return p.Values, p.Payload, clientError("MalformedQueryString", "The request body is not a valid form: %v", malformed.Err)
-	case malformed != nil:
-		return p.Values, nil, clientError("MalformedQueryString", "The query string is malformed: %v", malformed.Err)
-	case errors.As(p.Err, &mbe):
-		return p.Values, nil, errBodyTooLarge(h.maxBody)
+	if e := awsproto.ParamsError(r, p, h.maxBody); e != nil {
+		return p.Values, nil, e
 	}
-	return p.Values, nil, clientError("InvalidRequest", "The request body could not be read.")
+	return p.Values, p.Payload, nil
 }

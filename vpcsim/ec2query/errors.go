@@ -9,30 +9,22 @@ import (
 
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
-// apiError is an error as the client receives it: HTTP status, AWS error code and
-// message. Every error leaving a handler becomes one, through toAPIError.
-type apiError struct {
-	Status  int
-	Code    string
-	Message string
-}
-
-func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+// apiError is an error as the client receives it (the Query family's error,
+// rendered in EC2's envelope, awsproto.EC2Envelope). Every error leaving a
+// handler becomes one, through toAPIError.
+type apiError = awsproto.QueryError
 
 func clientError(code, format string, args ...any) *apiError {
-	return &apiError{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
+	return awsproto.QueryClientError(code, format, args...)
 }
 
 // The refusals the protocol layer makes itself, worded as EC2 words them.
 
 func errDryRun() *apiError {
 	return &apiError{Status: http.StatusPreconditionFailed, Code: "DryRunOperation", Message: "Request would have succeeded, but DryRun flag is set."}
-}
-
-func errMissingAction() *apiError {
-	return clientError("MissingAction", "The request must contain the parameter Action")
 }
 
 // errNoSuchVersion refuses an API version; the text is EC2's, as clients
@@ -71,20 +63,6 @@ func errCombination(format string, args ...any) *apiError {
 	return clientError("InvalidParameterCombination", format, args...)
 }
 
-func errBodyTooLarge(limit int64) *apiError {
-	return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "RequestEntityTooLarge",
-		Message: fmt.Sprintf("The request body exceeds the maximum allowed size of %d bytes.", limit)}
-}
-
-// errInternal is what a client sees of a server fault: nothing of its cause.
-func errInternal() *apiError {
-	return &apiError{Status: http.StatusInternalServerError, Code: "InternalError", Message: "An internal error has occurred."}
-}
-
-func errUnavailable() *apiError {
-	return &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable", Message: "The request has failed due to a temporary failure of the server."}
-}
-
 // toAPIError maps any error a handler returns to what the client receives.
 // Context errors come first: a request cancelled or timed out mid-way is not a
 // bug, whatever error the layer below wrapped it in. Refusals (ours and the
@@ -96,7 +74,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, action string, err error)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		log.DebugContext(ctx, "request ended by its context", "action", action, "err", err)
-		return errUnavailable()
+		return awsproto.ErrUnavailable()
 	}
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -117,7 +95,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, action string, err error)
 		return &apiError{Status: http.StatusInternalServerError, Code: "InternalError", Message: full.Message()}
 	}
 	log.ErrorContext(ctx, "internal error", "action", action, "err", err)
-	return errInternal()
+	return awsproto.ErrInternal()
 }
 
 // errTypedValue words a value of the wrong type. (unverified: AWS's exact text for

@@ -44,38 +44,11 @@ type ec2Door struct{}
 // Forbidden answers 403 UnauthorizedOperation, EC2's code for a caller that
 // may not make the call.
 func (ec2Door) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
-	writeError(w, &apiError{Status: http.StatusForbidden, Code: "UnauthorizedOperation", Message: msg}, false)
+	awsproto.WriteQueryError(w, awsproto.EC2Envelope{}, &apiError{Status: http.StatusForbidden, Code: "UnauthorizedOperation", Message: msg})
 }
 
 // Unauthenticated answers a signature refused on its header as EC2 does (see
 // errAuth).
 func (ec2Door) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
-	writeError(w, errAuth(err, false), false)
-}
-
-// stsDoor words the front door's refusals as STS does.
-type stsDoor struct{}
-
-// Forbidden answers 403 AccessDenied, STS's code for a caller that may not
-// make the call.
-func (stsDoor) Forbidden(w http.ResponseWriter, _ *http.Request, msg string) {
-	writeError(w, &apiError{Status: http.StatusForbidden, Code: "AccessDenied", Message: msg}, true)
-}
-
-// Unauthenticated answers a signature refused on its header as STS does (see
-// errAuth).
-func (stsDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err error) {
-	writeError(w, errAuth(err, true), true)
-}
-
-func writeError(w http.ResponseWriter, e *apiError, sts bool) {
-	awsproto.WriteXML(w, e.Status, marshalErrorOf(e, awsproto.NewRequestID(), sts))
-}
-
-// marshalErrorOf renders an error as EC2 does, or as STS does.
-func marshalErrorOf(e *apiError, reqID string, sts bool) []byte {
-	if sts {
-		return marshalSTSError(e, reqID)
-	}
-	return marshalError(e, reqID)
+	awsproto.WriteQueryError(w, awsproto.EC2Envelope{}, errAuth(err))
 }

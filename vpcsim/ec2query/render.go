@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
 
 // ec2Namespace is the xmlns of every EC2 success response.
@@ -36,24 +38,9 @@ func marshalResponse(action, requestID string, body response) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// errorResponse is EC2's error document. Note RequestID, where successes say requestId.
-type errorResponse struct {
-	XMLName   xml.Name   `xml:"Response"`
-	Errors    []errorXML `xml:"Errors>Error"`
-	RequestID string     `xml:"RequestID"`
-}
-
-type errorXML struct {
-	Code    string `xml:"Code"`
-	Message string `xml:"Message"`
-}
-
+// marshalError renders an error in EC2's envelope.
 func marshalError(e *apiError, requestID string) []byte {
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	// Encoding strings into a fixed shape cannot fail.
-	_ = xml.NewEncoder(&b).Encode(errorResponse{Errors: []errorXML{{Code: e.Code, Message: e.Message}}, RequestID: requestID})
-	return b.Bytes()
+	return awsproto.EC2Envelope{}.Marshal(e, requestID)
 }
 
 // set is a list rendered as AWS renders lists: <nameSet><item>…</item></nameSet>.

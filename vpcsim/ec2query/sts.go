@@ -1,51 +1,49 @@
 package ec2query
 
 import (
-	"bytes"
-	"encoding/xml"
+	"context"
+	"log/slog"
 
+	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
+	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
 // STS is served because clients ask it who they are (aws sts
-// get-caller-identity, SDK credential checks) before anything else; it has
-// its own route (APIs), and the router sends its requests here. vpcsim has one
-// account and no IAM, so the caller is always that account's root.
+// get-caller-identity, SDK credential checks) before anything else. It is an
+// awsquery service (awsproto.QueryService) with its own route; it lives here
+// because it answers from EC2's Cloud: vpcsim has one account and no IAM, so
+// the caller is always that account's root.
 
-const stsNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+const (
+	stsVersion   = "2011-06-15"
+	stsNamespace = "https://sts.amazonaws.com/doc/" + stsVersion + "/"
+)
 
-type getCallerIdentityResponse struct {
-	XMLName xml.Name `xml:"GetCallerIdentityResponse"`
-	Xmlns   string   `xml:"xmlns,attr"`
-	Result  struct {
-		Arn     string `xml:"Arn"`
-		UserID  string `xml:"UserId"`
-		Account string `xml:"Account"`
-	} `xml:"GetCallerIdentityResult"`
-	RequestID string `xml:"ResponseMetadata>RequestId"`
+// newSTS returns STS's service over c, configured as EC2's handler is.
+func newSTS(c *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier, maxBody int64) *awsproto.QueryService {
+	return &awsproto.QueryService{
+		Service:   "sts",
+		Version:   stsVersion,
+		Namespace: stsNamespace,
+		Actions: map[string]awsproto.QueryAction{
+			"GetCallerIdentity": func(context.Context, *awsproto.QueryRequest) (any, error) {
+				return getCallerIdentity(c), nil
+			},
+		},
+		Verifier: v,
+		MaxBody:  maxBody,
+		Log:      log,
+	}
 }
 
-// serveSTS answers an STS action; only GetCallerIdentity exists here.
-func (h *Handler) serveSTS(action, requestID string) ([]byte, error) {
-	if action != "GetCallerIdentity" {
-		return nil, clientError("InvalidAction", "Could not find operation %s for version %s", action, stsVersion)
-	}
-	acct := h.cloud.Account()
-	var r getCallerIdentityResponse
-	r.Xmlns = stsNamespace
-	r.Result.Arn = "arn:aws:iam::" + acct + ":root"
-	r.Result.UserID = acct
-	r.Result.Account = acct
-	r.RequestID = requestID
-	var b bytes.Buffer
-	b.WriteString(xml.Header)
-	if err := xml.NewEncoder(&b).Encode(r); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+type getCallerIdentityResult struct {
+	Arn     string `xml:"Arn"`
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
 }
 
-// marshalSTSError renders e in the awsquery error document STS answers with.
-func marshalSTSError(e *apiError, requestID string) []byte {
-	return awsproto.MarshalErrorResponse(stsNamespace, e.Status, e.Code, e.Message, requestID)
+func getCallerIdentity(c *vpcsim.Cloud) getCallerIdentityResult {
+	acct := c.Account()
+	return getCallerIdentityResult{Arn: "arn:aws:iam::" + acct + ":root", UserID: acct, Account: acct}
 }
