@@ -12,7 +12,14 @@
 //     POST, or of a GET's query string.
 //
 // Adding a service is adding an entry to a Table: a JSONAPI or a QueryAPI with
-// its handler and the wording of its front-door refusals.
+// its handler and the wording of its front-door refusals. An awsquery API
+// (ELBv2 next) is a QueryService, the skeleton every such API shares: its
+// entry is its API(), its code the actions of its table.
+//
+// What the families share lives here too: each one's errors and envelopes
+// (JSON 1.1's __type documents; the Query family's QueryError, rendered in
+// EC2's envelope or in ErrorResponse), request IDs, and, in package sigv4,
+// the signatures the front door and the handlers check.
 package awsproto
 
 import (
