@@ -23,6 +23,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 // The key the signature tests' server knows; its secret has the characters
@@ -55,7 +57,7 @@ func TestSignaturesE2E(t *testing.T) {
 		}
 		as := func(key, secret string) clients {
 			cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""),
-				BaseEndpoint: aws.String(s.endpoint), RetryMaxAttempts: 1}
+				BaseEndpoint: aws.String(s.endpoint), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()}
 			return clients{ec2.NewFromConfig(cfg), sts.NewFromConfig(cfg), ecs.NewFromConfig(cfg)}
 		}
 		calls := func(c clients) [3]error {

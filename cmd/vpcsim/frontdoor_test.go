@@ -27,6 +27,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 // The front door's end-to-end tests: who may drive a real `vpcsim serve`, and
@@ -205,7 +207,7 @@ func TestFrontDoorKeysE2E(t *testing.T) {
 	s := startServer(t, apiOnly(), withServeEnv(e2eKeyEnv))
 	ctx := testContext(t)
 	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(e2eKey, e2eSecret, ""),
-		BaseEndpoint: aws.String(s.endpoint), RetryMaxAttempts: 1}
+		BaseEndpoint: aws.String(s.endpoint), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()}
 	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 
 	// The admin path, unsigned: refused, as any unsigned call.

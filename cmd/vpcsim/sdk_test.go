@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 func sdkConfig(s *server, region string) aws.Config {
@@ -20,6 +22,7 @@ func sdkConfig(s *server, region string) aws.Config {
 		Region:       region,
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(s.endpoint),
+		HTTPClient:   awstest.HTTPClient(),
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 type refuseWith sigv4.Error
@@ -71,7 +72,7 @@ func TestAuthSDK(t *testing.T) {
 	defer cancel()
 	client := func(key, secret string) *ecs.Client {
 		return ecs.NewFromConfig(aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""),
-			BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1})
+			BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()})
 	}
 	if _, err := client("AKIDGOOD", "s3cret").CreateCluster(ctx, &ecs.CreateClusterInput{}); err != nil {
 		t.Errorf("CreateCluster with the right key: %v", err)
@@ -102,7 +103,7 @@ func TestUnknownRegion(t *testing.T) {
 		ts := newTestServer(t, opts...)
 		client := func(region string) *ecs.Client {
 			return ecs.NewFromConfig(aws.Config{Region: region, Credentials: credentials.NewStaticCredentialsProvider("AKIDGOOD", "s3cret", ""),
-				BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1})
+				BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()})
 		}
 		_, err := client("mars-north-1").CreateCluster(ctx, &ecs.CreateClusterInput{})
 		var ae smithy.APIError

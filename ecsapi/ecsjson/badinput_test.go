@@ -14,7 +14,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
 )
 
 // ecsWorld is the ECS handler in an httptest server over the real domain (a

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 // TestSDK drives the handler with aws-sdk-go-v2's ECS client (SigV4-signed, so the
@@ -25,6 +27,7 @@ func TestSDK(t *testing.T) {
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint:     aws.String(ts.URL),
 		RetryMaxAttempts: 1,
+		HTTPClient:       awstest.HTTPClient(),
 	})
 
 	cl, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("web"),

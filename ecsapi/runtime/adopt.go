@@ -19,7 +19,7 @@ type Container struct {
 	TaskARN  string
 	Name     string // the container definition's name
 	Image    string
-	Status   string // containerd's task status: "running", "stopped", "created", "paused", "unknown"; "" when it has no task
+	Status   string // containerd's task status: "running", "stopped", "created", "paused", "unknown"; "stopped" too for one whose exit reap recorded; "" when it has no task
 	ExitCode int    // when Status is "stopped"
 	Pid      uint32
 }
@@ -42,6 +42,9 @@ func (r *Runtime) Running(ctx context.Context) (map[string][]Container, error) {
 			return nil, err
 		}
 		rc := Container{ID: c.ID(), TaskID: info.Labels[labelTaskID], TaskARN: info.Labels[labelTaskARN], Name: info.Labels[labelContainer], Image: info.Image}
+		if code, _, ok := recordedExit(info.Labels); ok {
+			rc.Status, rc.ExitCode = string(containerd.Stopped), code
+		}
 		if task, err := c.Task(ctx, nil); err == nil {
 			rc.Pid = task.Pid()
 			if st, err := task.Status(ctx); err == nil {
@@ -84,7 +87,11 @@ func (r *Runtime) Adopt(ctx context.Context, run ecsapi.TaskRun) error {
 		task, err := c.Task(ctx, nil)
 		if errdefs.IsNotFound(err) {
 			r.wg.Add(1)
-			go r.lost(ts, cs)
+			if code, _, ok := recordedExit(info.Labels); ok {
+				go r.reaped(ts, cs, code)
+			} else {
+				go r.lost(ts, cs)
+			}
 			continue
 		} else if err != nil {
 			errs = append(errs, err)

@@ -35,6 +35,10 @@ func (r *Runtime) watch(ts *taskState, cs *ctrState, exitCh <-chan containerd.Ex
 	for {
 		es, ok := <-exitCh
 		if ok && es.Error() == nil {
+			if !r.stopping(ts) {
+				r.endHealth(cs)
+				r.reap(cs, es)
+			}
 			r.exited(ts, cs, int(es.ExitCode()), "")
 			return
 		}
@@ -70,6 +74,12 @@ func (r *Runtime) watch(ts *taskState, cs *ctrState, exitCh <-chan containerd.Ex
 func (r *Runtime) lost(ts *taskState, cs *ctrState) {
 	defer r.wg.Done()
 	r.exited(ts, cs, lostCode, lostReason)
+}
+
+// reaped reports an adopted container whose exit reap recorded.
+func (r *Runtime) reaped(ts *taskState, cs *ctrState, code int) {
+	defer r.wg.Done()
+	r.exited(ts, cs, code, "")
 }
 
 // endHealth stops the container's health checker, if it has one.

@@ -100,6 +100,7 @@ func (r *Runtime) removeContainer(ctx context.Context, c containerd.Container, l
 	task, err := c.Task(ctx, nil)
 	switch {
 	case errdefs.IsNotFound(err):
+		code, _, known = recordedExit(labels)
 	case err != nil:
 		return 0, false, fmt.Errorf("container %s: %w", c.ID(), err)
 	default:

@@ -24,6 +24,7 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
@@ -63,7 +64,7 @@ func TestServices(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "s3cret", ""),
-		BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1}
+		BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(id.Account) != "123456789012" || aws.ToString(id.Arn) != "arn:aws:iam::123456789012:root" {
 		t.Errorf("STS GetCallerIdentity: %v %+v", err, id)

@@ -19,6 +19,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 // refuseWith is a Verifier that refuses every request with one refusal.
@@ -99,7 +100,7 @@ func TestAuthSDK(t *testing.T) {
 	defer cancel()
 	clients := func(key, secret string) (*ec2.Client, *sts.Client) {
 		cfg := aws.Config{Region: "us-west-2", Credentials: credentials.NewStaticCredentialsProvider(key, secret, ""),
-			BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1}
+			BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1, HTTPClient: awstest.HTTPClient()}
 		return ec2.NewFromConfig(cfg), sts.NewFromConfig(cfg)
 	}
 	wantRefusal := func(what string, err error, status int, code string) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
-	"github.com/vpcsim/vpcsim/vpcsim/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
 )
 
 // badInputWorld is the EC2 handler in an httptest server over a Cloud with a few

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 )
 
 // TestSDK drives the handler with aws-sdk-go-v2 (SigV4-signed, so the region
@@ -28,6 +30,7 @@ func TestSDK(t *testing.T) {
 		Credentials:      credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint:     aws.String(ts.URL),
 		RetryMaxAttempts: 1,
+		HTTPClient:       awstest.HTTPClient(),
 	}
 	ec := ec2.NewFromConfig(cfg)
 
