@@ -151,7 +151,7 @@ func (f *FakeDataplane) SetFirewall(_ context.Context, fw Firewall) error {
 	if err := f.record("set-firewall", "%s enis=%d", fw.VPCID, len(fw.ENIs)); err != nil {
 		return err
 	}
-	f.Firewalls[fw.VPCID] = fw
+	f.Firewalls[fw.VPCID] = fw.clone() // changed in place later
 	return nil
 }
 
@@ -168,11 +168,10 @@ func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch FirewallChange) err
 	if !ok {
 		return fmt.Errorf("fake: change of the firewall of %s, which has none", ch.VPCID)
 	}
-	next, err := cur.Apply(ch)
-	if err != nil {
+	if err := cur.ApplyInPlace(ch); err != nil {
 		return fmt.Errorf("fake: %w", err)
 	}
-	f.Firewalls[ch.VPCID] = next
+	f.Firewalls[ch.VPCID] = cur
 	return nil
 }
 
@@ -180,7 +179,7 @@ func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch FirewallChange) err
 func (f *FakeDataplane) Firewall(vpcID string) Firewall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.Firewalls[vpcID]
+	return f.Firewalls[vpcID].clone()
 }
 
 func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {

@@ -3,7 +3,6 @@ package vpcsim
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -53,62 +52,99 @@ type GroupChange struct {
 // holds: a change computed against another firewall is an error, not a
 // silent drift. fw is not changed.
 func (fw Firewall) Apply(ch FirewallChange) (Firewall, error) {
-	if ch.VPCID != fw.VPCID {
-		return fw, fmt.Errorf("change of %s applied to the firewall of %s", ch.VPCID, fw.VPCID)
+	out := fw.clone()
+	if err := out.ApplyInPlace(ch); err != nil {
+		return fw, err
 	}
-	out := fw
-	out.Members = maps.Clone(fw.Members)
-	if out.Members == nil {
-		out.Members = map[string][]netip.Addr{}
+	return out, nil
+}
+
+// ApplyInPlace is Apply changing fw itself, all or nothing: it checks the
+// whole change before it changes anything. Its cost is the change's, plus
+// moving the ENIs after a new or gone one in fw's sorted list.
+func (fw *Firewall) ApplyInPlace(ch FirewallChange) error {
+	if ch.VPCID != fw.VPCID {
+		return fmt.Errorf("change of %s applied to the firewall of %s", ch.VPCID, fw.VPCID)
 	}
 	for _, g := range ch.Groups {
-		cur, ok := out.Members[g.ID]
+		cur, ok := fw.Members[g.ID]
 		if ok != g.Before {
-			return fw, fmt.Errorf("set of %s: exists=%v, the change says %v", g.ID, ok, g.Before)
+			return fmt.Errorf("set of %s: exists=%v, the change says %v", g.ID, ok, g.Before)
 		}
-		next := slices.Clone(cur)
 		for _, a := range g.Del {
-			i, found := slices.BinarySearchFunc(next, a, netip.Addr.Compare)
-			if !found {
-				return fw, fmt.Errorf("set of %s: %s to remove is not in it", g.ID, a)
+			if _, found := slices.BinarySearchFunc(cur, a, netip.Addr.Compare); !found {
+				return fmt.Errorf("set of %s: %s to remove is not in it", g.ID, a)
 			}
+		}
+		for _, a := range g.Add {
+			if _, found := slices.BinarySearchFunc(cur, a, netip.Addr.Compare); found && !slices.Contains(g.Del, a) {
+				return fmt.Errorf("set of %s: %s to add is in it already", g.ID, a)
+			}
+		}
+		if !g.After && len(cur)+len(g.Add) != len(g.Del) {
+			return fmt.Errorf("set of %s goes, yet members stay in it", g.ID)
+		}
+	}
+	for _, e := range ch.ENIs {
+		id := e.ID()
+		i, found := fw.eniIndex(id)
+		switch {
+		case found != (e.Old != nil):
+			return fmt.Errorf("ENI %s: in the firewall=%v, the change says %v", id, found, e.Old != nil)
+		case found && !reflect.DeepEqual(fw.ENIs[i], *e.Old):
+			return fmt.Errorf("ENI %s: the firewall holds %+v, the change's old side is %+v", id, fw.ENIs[i], *e.Old)
+		}
+	}
+	if fw.Members == nil {
+		fw.Members = map[string][]netip.Addr{}
+	}
+	for _, g := range ch.Groups {
+		if !g.After {
+			delete(fw.Members, g.ID)
+			continue
+		}
+		next := fw.Members[g.ID]
+		for _, a := range g.Del {
+			i, _ := slices.BinarySearchFunc(next, a, netip.Addr.Compare)
 			next = slices.Delete(next, i, i+1)
 		}
 		for _, a := range g.Add {
-			i, found := slices.BinarySearchFunc(next, a, netip.Addr.Compare)
-			if found {
-				return fw, fmt.Errorf("set of %s: %s to add is in it already", g.ID, a)
-			}
+			i, _ := slices.BinarySearchFunc(next, a, netip.Addr.Compare)
 			next = slices.Insert(next, i, a)
 		}
-		switch {
-		case !g.After && len(next) > 0:
-			return fw, fmt.Errorf("set of %s goes, yet %v stay in it", g.ID, next)
-		case !g.After:
-			delete(out.Members, g.ID)
-		default:
-			if next == nil {
-				next = []netip.Addr{}
-			}
-			out.Members[g.ID] = next
+		if next == nil {
+			next = []netip.Addr{}
 		}
+		fw.Members[g.ID] = next
 	}
-	out.ENIs = slices.Clone(fw.ENIs)
 	for _, e := range ch.ENIs {
-		id := e.ID()
-		i, found := slices.BinarySearchFunc(out.ENIs, id, func(x FirewallENI, id string) int { return cmp.Compare(x.ID, id) })
+		i, found := fw.eniIndex(e.ID())
 		switch {
-		case found != (e.Old != nil):
-			return fw, fmt.Errorf("ENI %s: in the firewall=%v, the change says %v", id, found, e.Old != nil)
-		case found && !reflect.DeepEqual(out.ENIs[i], *e.Old):
-			return fw, fmt.Errorf("ENI %s: the firewall holds %+v, the change's old side is %+v", id, out.ENIs[i], *e.Old)
 		case e.New == nil:
-			out.ENIs = slices.Delete(out.ENIs, i, i+1)
+			fw.ENIs = slices.Delete(fw.ENIs, i, i+1)
 		case found:
-			out.ENIs[i] = *e.New
+			fw.ENIs[i] = *e.New
 		default:
-			out.ENIs = slices.Insert(out.ENIs, i, *e.New)
+			fw.ENIs = slices.Insert(fw.ENIs, i, *e.New)
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// eniIndex finds an ENI in the sorted list, or where it would go.
+func (fw *Firewall) eniIndex(id string) (int, bool) {
+	return slices.BinarySearchFunc(fw.ENIs, id, func(x FirewallENI, id string) int { return cmp.Compare(x.ID, id) })
+}
+
+// clone copies what ApplyInPlace changes: the ENI list and the member lists.
+func (fw Firewall) clone() Firewall {
+	out := fw
+	out.ENIs = slices.Clone(fw.ENIs)
+	if fw.Members != nil {
+		out.Members = make(map[string][]netip.Addr, len(fw.Members))
+		for g, m := range fw.Members {
+			out.Members[g] = slices.Clone(m)
+		}
+	}
+	return out
 }
