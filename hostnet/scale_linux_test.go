@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"testing"
@@ -89,7 +90,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 
 	// Three tasks' ENIs at that size: a and b members of the group, c not.
 	hosts := map[string]string{}
-	addrs := map[string]net.IP{}
+	addrs := map[string]netip.Addr{}
 	for _, name := range []string{"a", "b", "c"} {
 		groups := []string{sg}
 		if name == "c" {
@@ -103,7 +104,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 		if _, err := cloud.AttachTaskENI(ctx, s, e.ID, "", host); err != nil {
 			t.Fatalf("attach the ENI of task %s: %v", name, err)
 		}
-		hosts[name], addrs[name] = host, e.PrimaryIP().AsSlice()
+		hosts[name], addrs[name] = host, e.PrimaryIP()
 		t.Cleanup(func() {
 			if err := cloud.DeleteTaskENI(context.Background(), s, e.ID); err != nil {
 				t.Errorf("detach and delete the ENI of task %s: %v", name, err)
@@ -111,27 +112,11 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 		})
 	}
 	for _, port := range []int{80, 81} {
-		var ln net.Listener
-		if err := inNetns(k.NetnsPath(hosts["b"]), func() (err error) {
-			ln, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", addrs["b"], port))
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ln.Close() })
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
+		serveIn(t, k.NetnsPath(hosts["b"]), addrs["b"], port, "hello\n")
 	}
 	dial := func(from string, port int, timeout time.Duration) error {
 		return inNetns(k.NetnsPath(hosts[from]), func() error {
-			c, err := net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", addrs["b"], port), timeout)
+			c, err := net.DialTimeout("tcp4", netip.AddrPortFrom(addrs["b"], uint16(port)).String(), timeout)
 			if err == nil {
 				c.Close()
 			}

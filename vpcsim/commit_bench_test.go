@@ -92,12 +92,12 @@ func BenchmarkFirewallENIChange(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			v := benchMust[VPC](b)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
-			sub := benchMust[Subnet](b)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.0.0/20", AZ: "us-west-2a"}))
-			sg := benchMust[SecurityGroup](b)(c.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "tasks", Description: "tasks"}))
+			v := must[VPC](b)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
+			sub := must[Subnet](b)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.0.0/20", AZ: "us-west-2a"}))
+			sg := must[SecurityGroup](b)(c.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "tasks", Description: "tasks"}))
 			for i := range 20 {
 				p := int32(8000 + i)
-				benchMust[[]Rule](b)(c.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: sg.ID}, Permissions: []Permission{{
+				must[[]Rule](b)(c.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: sg.ID}, Permissions: []Permission{{
 					Protocol: "tcp", FromPort: &p, ToPort: &p, CIDRs: []Peer{{Value: "10.0.0.0/16"}}, Groups: []Peer{{Value: sg.ID}},
 				}}}))
 			}
@@ -156,16 +156,5 @@ func BenchmarkFirewallENIChange(b *testing.B) {
 				}
 			})
 		})
-	}
-}
-
-// benchMust is must for benchmarks.
-func benchMust[T any](b *testing.B) func(T, error) T {
-	return func(v T, err error) T {
-		b.Helper()
-		if err != nil {
-			b.Fatal(err)
-		}
-		return v
 	}
 }
