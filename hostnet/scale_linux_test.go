@@ -32,6 +32,10 @@ func scaleENIs(t *testing.T) int {
 // transaction at the 916th ENI), and the group's rules hold on real packets
 // at that size.
 func TestThousandsOfENIsInOneGroup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("minutes of veths made and removed: the run without -short has it")
+	}
+	t.Parallel()
 	requireRoot(t)
 	ctx := context.Background()
 	k, err := New(WithPrefix(testPrefix(t)))
