@@ -233,3 +233,31 @@ func TestFirewallChangeNamesOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("members of the client group: %v", m)
 	}
 }
+
+// A change the dataplane refuses leaves the VPC's firewall unknown: the call
+// is refused, the firewall of the tables is put back whole (SetFirewall), and
+// the next change goes through ChangeFirewall again.
+func TestFirewallChangeFailureIsRepairedWhole(t *testing.T) {
+	f := newSGFixture(t)
+	ctx := context.Background()
+	sets := len(f.tc.dp.Calls("set-firewall"))
+	f.tc.dp.Fail["change-firewall"] = errors.New("nftables said no")
+	if _, err := f.tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.web.ID}, Permissions: []Permission{tcp(443, "0.0.0.0/0")}}); err == nil {
+		t.Fatal("authorize with a failing change: want an error")
+	}
+	delete(f.tc.dp.Fail, "change-firewall")
+	if got := f.tc.dp.Calls("set-firewall"); len(got) != sets+1 || got[len(got)-1] != fmt.Sprintf("set-firewall %s enis=2", f.vpc.ID) {
+		t.Fatalf("after a failed change: %v, want the VPC's firewall set whole once", got[sets:])
+	}
+	if len(f.eni(t, f.webENI.ID).Ingress) != 2 {
+		t.Fatal("the refused rule reached the firewall")
+	}
+	changes := len(f.tc.dp.Calls("change-firewall"))
+	must[[]Rule](t)(f.tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.web.ID}, Permissions: []Permission{tcp(443, "0.0.0.0/0")}}))
+	if len(f.tc.dp.Calls("change-firewall")) != changes+1 || len(f.tc.dp.Calls("set-firewall")) != sets+1 {
+		t.Fatalf("the next change: %v", f.tc.dp.Trace[len(f.tc.dp.Trace)-3:])
+	}
+	if len(f.eni(t, f.webENI.ID).Ingress) != 3 {
+		t.Fatal("the next change did not reach the firewall")
+	}
+}
