@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -19,24 +18,33 @@ import (
 
 // A VPC's security groups live in its namespace, where every packet between two
 // ENIs passes (bridged ones too: bridge-nf-call-iptables is on there), and where
-// no task can reach them. Two tables, replaced together in one transaction:
+// no task can reach them. Two tables, always changed together in one transaction:
 //
 //	table inet vs-sg        stateful filtering of the forward hook:
 //	  set g-<sg-id>         addresses of a referenced group's members
 //	  map from-eni          ENI address → jump o-<eni-id>
 //	  map to-eni            ENI address → jump i-<eni-id>; the connected host → accept
-//	  chain forward         ct state established,related accept;
+//	  map logged            flow-logged ENI address → jump l-<eni-id>
+//	  chain forward         ct state established,related ip saddr vmap @logged;
+//	                        ct state established,related ip daddr vmap @logged;
+//	                        ct state established,related accept;
 //	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni; drop
 //	  chain o-<eni-id>      the ENI's egress rules: a match returns, else drop
 //	  chain i-<eni-id>      the ENI's ingress rules: a match accepts, else drop
+//	  chain l-<eni-id>      log (flow log "A <eni-id>") and return
 //	table bridge vs-spoof   stateless anti-spoofing on each ENI's bridge port:
 //	  map port              iifname → jump p-<eni-id>
+//	  set a-<eni-id>        the ENI's addresses
 //	  chain p-<eni-id>      only the ENI's MAC; ARP and (with source/dest check)
 //	                        IPv4 only from its addresses; nothing else
 //
-// An address no ENI has is dropped (fail closed), so an ENI whose rules are not
+// Everything of one ENI hangs off map elements keyed by its addresses (and
+// its port): SetFirewall builds the tables whole (start-up, repair);
+// ChangeFirewall adds, flushes and deletes only the chains, sets and elements
+// of the ENIs and groups a change names, so its cost does not grow with the
+// VPC. An address no ENI has is dropped (fail closed), so an ENI whose rules are not
 // in yet cannot be reached. Established flows live in conntrack, not in the
-// tables: replacing the tables does not disturb them.
+// tables: changing the tables does not disturb them.
 const (
 	sgTableName    = "vs-sg"
 	spoofTableName = "vs-spoof"
@@ -49,9 +57,43 @@ const (
 
 // SetFirewall replaces the VPC's security-group and anti-spoofing tables with
 // what fw says, in one nftables transaction, and captures the packets of
-// flow-logged ENIs.
+// flow-logged ENIs: all of it, or on an error nothing.
 func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
-	name, err := k.nsName(fw.VPCID)
+	return k.applyFirewall(ctx, fw.VPCID, flowLogged(fw), func(nft *nftables.Conn) error {
+		if err := addSGTable(nft, fw); err != nil {
+			return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
+		}
+		if err := addSpoofTable(nft, fw); err != nil {
+			return fmt.Errorf("anti-spoofing of %s: %w", fw.VPCID, err)
+		}
+		return nil
+	})
+}
+
+// ChangeFirewall applies a change to the VPC's tables in one nftables
+// transaction, touching only the ENIs and groups it names, and starts or
+// stops the VPC's flow capture as ch.FlowLogged says: all of it, or on an
+// error nothing. The tables must hold ch's old side (what the last
+// SetFirewall or ChangeFirewall made); the result is what SetFirewall of the
+// new firewall would make.
+func (k *Kernel) ChangeFirewall(ctx context.Context, ch vpcsim.FirewallChange) error {
+	return k.applyFirewall(ctx, ch.VPCID, ch.FlowLogged, func(nft *nftables.Conn) error {
+		if err := changeSGTable(nft, ch); err != nil {
+			return fmt.Errorf("security groups of %s: %w", ch.VPCID, err)
+		}
+		if err := changeSpoofTable(nft, ch); err != nil {
+			return fmt.Errorf("anti-spoofing of %s: %w", ch.VPCID, err)
+		}
+		return nil
+	})
+}
+
+// applyFirewall sends what build queues as one transaction in the VPC's
+// namespace, with the flow capture following logged. A capture that has to
+// start starts first, and stops again if the transaction fails; one that has
+// to stop stops after it (which cannot fail): so the two change together.
+func (k *Kernel) applyFirewall(ctx context.Context, vpcID string, logged bool, build func(*nftables.Conn) error) error {
+	name, err := k.nsName(vpcID)
 	if err != nil {
 		return fmt.Errorf("security groups: %w", err)
 	}
@@ -63,7 +105,7 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
 	path := filepath.Join(netnsDir, name)
 	fd, err := openNetns(path)
 	if err != nil {
-		return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
+		return fmt.Errorf("security groups of %s: %w", vpcID, err)
 	}
 	defer unix.Close(fd)
 	nft, err := nftables.New(nftables.WithNetNSFd(fd), nftables.WithSockOptions(bigSendBuffer))
@@ -71,16 +113,23 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
 		return fmt.Errorf("nftables in %s: %w", name, err)
 	}
 	defer nft.CloseLasting()
-	if err := addSGTable(nft, fw); err != nil {
-		return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
+	if err := build(nft); err != nil {
+		return err
 	}
-	if err := addSpoofTable(nft, fw); err != nil {
-		return fmt.Errorf("anti-spoofing of %s: %w", fw.VPCID, err)
+	started, err := k.captureFlowsLocked(name, logged)
+	if err != nil {
+		return err
 	}
 	if err := nft.Flush(); err != nil {
-		return fmt.Errorf("security groups of %s: nftables: %w", fw.VPCID, err)
+		if started {
+			k.stopCaptureLocked(name)
+		}
+		return fmt.Errorf("security groups of %s: nftables: %w", vpcID, err)
 	}
-	return k.captureFlowsLocked(name, flowLogged(fw))
+	if !logged {
+		k.stopCaptureLocked(name)
+	}
+	return nil
 }
 
 // bigSendBuffer lets one transaction carry a large ruleset: the kernel refuses
@@ -111,83 +160,12 @@ func replaceTable(nft *nftables.Conn, t *nftables.Table) {
 	nft.AddTable(t)
 }
 
-const ctEstablishedRelated = expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED
-
-func addSGTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
-	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: sgTableName}
-	replaceTable(nft, t)
-
-	groups := map[string]*nftables.Set{}
-	for _, gid := range slices.Sorted(maps.Keys(fw.Members)) {
-		s := &nftables.Set{Table: t, Name: "g-" + gid, KeyType: nftables.TypeIPAddr}
-		if err := addSet(nft, s, addrElements(fw.Members[gid])); err != nil {
-			return err
-		}
-		groups[gid] = s
-	}
-
-	var from, to []nftables.SetElement
-	for _, e := range fw.ENIs {
-		out := nft.AddChain(&nftables.Chain{Name: "o-" + e.ID, Table: t})
-		in := nft.AddChain(&nftables.Chain{Name: "i-" + e.ID, Table: t})
-		logged := len(e.FlowLogs) > 0
-		for _, r := range e.Egress {
-			nft.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: ruleExprs(r, ipDaddrOffset, groups, logged, e.ID, expr.VerdictReturn)})
-		}
-		nft.AddRule(&nftables.Rule{Table: t, Chain: out, Exprs: verdictExprs(logged, "R", e.ID, expr.VerdictDrop)})
-		for _, r := range e.Ingress {
-			nft.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: ruleExprs(r, ipSaddrOffset, groups, logged, e.ID, expr.VerdictAccept)})
-		}
-		nft.AddRule(&nftables.Rule{Table: t, Chain: in, Exprs: verdictExprs(logged, "R", e.ID, expr.VerdictDrop)})
-		for _, a := range e.Addrs {
-			from = append(from, nftables.SetElement{Key: a.AsSlice(), VerdictData: jump(out.Name)})
-			to = append(to, nftables.SetElement{Key: a.AsSlice(), VerdictData: jump(in.Name)})
-		}
-	}
-	if fw.Host.IsValid() {
-		to = append(to, nftables.SetElement{Key: fw.Host.AsSlice(), VerdictData: verdict(expr.VerdictAccept)})
-	}
-	fromMap := &nftables.Set{Table: t, Name: "from-eni", IsMap: true, KeyType: nftables.TypeIPAddr, DataType: nftables.TypeVerdict}
-	toMap := &nftables.Set{Table: t, Name: "to-eni", IsMap: true, KeyType: nftables.TypeIPAddr, DataType: nftables.TypeVerdict}
-	if err := addSet(nft, fromMap, from); err != nil {
-		return err
-	}
-	if err := addSet(nft, toMap, to); err != nil {
-		return err
-	}
-
-	accept := nftables.ChainPolicyAccept
-	fwd := nft.AddChain(&nftables.Chain{
-		Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
-		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept,
-	})
-	add := func(exprs ...[]expr.Any) {
-		nft.AddRule(&nftables.Rule{Table: t, Chain: fwd, Exprs: slices.Concat(exprs...)})
-	}
-	// Packets of admitted connections: counted into the flow logs of the ENIs
-	// that send or receive them, then let through without another look.
-	for _, e := range fw.ENIs {
-		if len(e.FlowLogs) == 0 {
-			continue
-		}
-		for _, a := range e.Addrs {
-			add(ctStateIn(ctEstablishedRelated), isIPv4(), ipAddrIs(ipSaddrOffset, a), []expr.Any{nflog(flowLogGroup, flowLogSnaplen, "A "+e.ID)})
-			add(ctStateIn(ctEstablishedRelated), isIPv4(), ipAddrIs(ipDaddrOffset, a), []expr.Any{nflog(flowLogGroup, flowLogSnaplen, "A "+e.ID)})
-		}
-	}
-	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
-	add(isIPv4(), ipAddrInSet(ipSaddrOffset, fromMap))
-	add(isIPv4(), ipAddrInSet(ipDaddrOffset, toMap))
-	add([]expr.Any{verdict(expr.VerdictDrop)})
-	return nil
-}
-
 // ruleExprs is one security group rule: the peer (ip saddr for ingress, ip
 // daddr for egress), the protocol and ports, then the verdict.
-func ruleExprs(r vpcsim.FirewallRule, peerOffset uint32, groups map[string]*nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
+func ruleExprs(r vpcsim.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
 	e := isIPv4()
 	if r.PeerGroup != "" {
-		e = append(e, ipAddrInSet(peerOffset, groups[r.PeerGroup])...)
+		e = append(e, ipAddrInSet(peerOffset, groups(r.PeerGroup))...)
 	} else {
 		e = append(e, ipAddrIn(peerOffset, r.CIDR)...)
 	}

@@ -71,9 +71,16 @@ func newSGLab(t testing.TB) *sgLab {
 // serve answers "hello from NAME" on the host's address and port, until the test ends.
 func (lab *sgLab) serve(t testing.TB, name string, port int) {
 	t.Helper()
+	serveIn(t, lab.k.NetnsPath(lab.hosts[name]), lab.addrs[name], port, "hello from "+name+"\n")
+}
+
+// serveIn answers greeting to every TCP connection to addr:port inside the
+// namespace at nsPath, until the test ends.
+func serveIn(t testing.TB, nsPath string, addr netip.Addr, port int, greeting string) {
+	t.Helper()
 	var ln net.Listener
-	err := inNetns(lab.k.NetnsPath(lab.hosts[name]), func() (err error) {
-		ln, err = net.Listen("tcp4", fmt.Sprintf("%s:%d", lab.addrs[name], port))
+	err := inNetns(nsPath, func() (err error) {
+		ln, err = net.Listen("tcp4", netip.AddrPortFrom(addr, uint16(port)).String())
 		return err
 	})
 	if err != nil {
@@ -86,7 +93,7 @@ func (lab *sgLab) serve(t testing.TB, name string, port int) {
 			if err != nil {
 				return
 			}
-			fmt.Fprintf(c, "hello from %s\n", name)
+			fmt.Fprint(c, greeting)
 			c.Close()
 		}
 	}()

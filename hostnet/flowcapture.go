@@ -30,24 +30,22 @@ func WithFlowSink(sink func(vpcsim.FlowPacket)) Option {
 	}
 }
 
-// captureFlowsLocked starts or stops the capture of a VPC namespace.
-func (k *Kernel) captureFlowsLocked(ns string, want bool) error {
-	cur := k.captures[ns]
-	switch {
-	case want && cur == nil && k.flowSink != nil:
-		c, err := startFlowCapture(filepath.Join(netnsDir, ns), k.flowSink, k.log.Warn)
-		if err != nil {
-			return fmt.Errorf("flow logs in %s: %w", ns, err)
-		}
-		k.captures[ns] = c
-	case !want && cur != nil:
-		cur.close()
-		delete(k.captures, ns)
+// captureFlowsLocked starts the capture of a VPC namespace when want and it
+// has none, and reports whether it did (so that the caller can stop it again
+// if what it goes with fails). Stopping is the caller's (stopCaptureLocked).
+func (k *Kernel) captureFlowsLocked(ns string, want bool) (bool, error) {
+	if !want || k.captures[ns] != nil || k.flowSink == nil {
+		return false, nil
 	}
-	return nil
+	c, err := startFlowCapture(filepath.Join(netnsDir, ns), k.flowSink, k.log.Warn)
+	if err != nil {
+		return false, fmt.Errorf("flow logs in %s: %w", ns, err)
+	}
+	k.captures[ns] = c
+	return true, nil
 }
 
-// stopCaptureLocked ends the capture of a namespace that goes away.
+// stopCaptureLocked ends the capture of a namespace, if it has one.
 func (k *Kernel) stopCaptureLocked(ns string) {
 	if c := k.captures[ns]; c != nil {
 		c.close()

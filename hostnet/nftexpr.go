@@ -137,3 +137,52 @@ func addSet(nft *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) er
 	defer setIDs.Unlock()
 	return nft.AddSet(s, elems)
 }
+
+// maxElemBytes bounds the elements one message carries: they travel in one
+// netlink attribute, whose length is 16 bits, so a list longer than 64 KiB
+// (about 900 verdict-map elements) wraps around and the kernel refuses the
+// whole transaction. Bigger lists go in several messages of the same
+// transaction.
+const maxElemBytes = 32 << 10
+
+// elemChunks splits elements into lists that each fit one message, by an
+// upper bound of their encoded size.
+func elemChunks(elems []nftables.SetElement) [][]nftables.SetElement {
+	var out [][]nftables.SetElement
+	start, size := 0, 0
+	for i, e := range elems {
+		n := 64 + len(e.Key) + len(e.Val)
+		if e.VerdictData != nil {
+			n += len(e.VerdictData.Chain)
+		}
+		if size+n > maxElemBytes {
+			out = append(out, elems[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(elems) {
+		out = append(out, elems[start:])
+	}
+	return out
+}
+
+// addElements: add element SET { … }, in as many messages as it takes.
+func addElements(nft *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	for _, c := range elemChunks(elems) {
+		if err := nft.SetAddElements(s, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// delElements: delete element SET { … }, in as many messages as it takes.
+func delElements(nft *nftables.Conn, s *nftables.Set, elems []nftables.SetElement) error {
+	for _, c := range elemChunks(elems) {
+		if err := nft.SetDeleteElements(s, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,7 +1,9 @@
 package hostnet
 
 import (
+	"bytes"
 	"net"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -11,41 +13,85 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
-// addSpoofTable adds the bridge table that keeps each ENI honest on its bridge
-// port: frames only from its MAC; ARP and IPv4 only from its addresses unless
-// its source/dest check is off; nothing else (the VPC has no IPv6). It is stateless and sits in the bridge family: a port's frames are
-// judged before they are bridged or routed.
-func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
+// The bridge table that keeps each ENI honest on its bridge port: frames only
+// from its MAC; ARP and IPv4 only from its addresses unless its source/dest
+// check is off; nothing else (the VPC has no IPv6). It is stateless and sits
+// in the bridge family: a port's frames are judged before they are bridged or
+// routed. addSpoofTable builds it whole; changeSpoofTable changes the ENIs a
+// change names, with the same helpers.
+
+func spoofTable() (*nftables.Table, *nftables.Set) {
 	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: spoofTableName}
+	return t, &nftables.Set{Table: t, Name: "port", IsMap: true, KeyType: nftables.TypeIFName, DataType: nftables.TypeVerdict}
+}
+
+func ownSet(t *nftables.Table, eniID string) *nftables.Set {
+	return &nftables.Set{Table: t, Name: "a-" + eniID, KeyType: nftables.TypeIPAddr}
+}
+
+// portElement is the ENI's element of the port map: its bridge port jumps to
+// its chain.
+func portElement(eniID string) (nftables.SetElement, error) {
+	names, err := namesOfENI(eniID)
+	if err != nil {
+		return nftables.SetElement{}, err
+	}
+	return nftables.SetElement{Key: ifnameKey(names.bridgeEnd), VerdictData: jump("p-" + eniID)}, nil
+}
+
+// addPortRules fills an ENI's p- chain (made or flushed before); its a- set
+// exists.
+func addPortRules(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) {
+	c := &nftables.Chain{Name: "p-" + e.ID, Table: t}
+	own := ownSet(t, e.ID)
+	add := func(exprs ...expr.Any) { nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: exprs}) }
+	add(append(etherSaddrIsNot(e.MAC), verdict(expr.VerdictDrop))...)
+	add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderMACIsNot(e.MAC), verdict(expr.VerdictDrop))...)...)
+	if e.SourceDestCheck {
+		add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderIn(own), verdict(expr.VerdictAccept))...)...)
+		add(append(etherTypeIs(unix.ETH_P_IP), append(ipAddrInSet(ipSaddrOffset, own), verdict(expr.VerdictAccept))...)...)
+	} else {
+		// Forwarding for others (a NAT instance) sends, and ARPs, from
+		// addresses that are not its own.
+		add(append(etherTypeIs(unix.ETH_P_ARP), verdict(expr.VerdictAccept))...)
+		add(append(etherTypeIs(unix.ETH_P_IP), verdict(expr.VerdictAccept))...)
+	}
+	add(verdict(expr.VerdictDrop))
+}
+
+// addPort makes an ENI's a- set and p- chain, and returns its port element.
+func addPort(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) (nftables.SetElement, error) {
+	el, err := portElement(e.ID)
+	if err != nil {
+		return el, err
+	}
+	own := ownSet(t, e.ID)
+	if err := addSet(nft, own, nil); err != nil {
+		return el, err
+	}
+	if err := addElements(nft, own, addrElements(e.Addrs)); err != nil {
+		return el, err
+	}
+	nft.AddChain(&nftables.Chain{Name: "p-" + e.ID, Table: t})
+	addPortRules(nft, t, e)
+	return el, nil
+}
+
+func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
+	t, portMap := spoofTable()
 	replaceTable(nft, t)
 	var ports []nftables.SetElement
 	for _, e := range fw.ENIs {
-		names, err := namesOfENI(e.ID)
+		el, err := addPort(nft, t, e)
 		if err != nil {
 			return err
 		}
-		own := &nftables.Set{Table: t, Name: "a-" + e.ID, KeyType: nftables.TypeIPAddr}
-		if err := addSet(nft, own, addrElements(e.Addrs)); err != nil {
-			return err
-		}
-		c := nft.AddChain(&nftables.Chain{Name: "p-" + e.ID, Table: t})
-		add := func(exprs ...expr.Any) { nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: exprs}) }
-		add(append(etherSaddrIsNot(e.MAC), verdict(expr.VerdictDrop))...)
-		add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderMACIsNot(e.MAC), verdict(expr.VerdictDrop))...)...)
-		if e.SourceDestCheck {
-			add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderIn(own), verdict(expr.VerdictAccept))...)...)
-			add(append(etherTypeIs(unix.ETH_P_IP), append(ipAddrInSet(ipSaddrOffset, own), verdict(expr.VerdictAccept))...)...)
-		} else {
-			// Forwarding for others (a NAT instance) sends, and ARPs, from
-			// addresses that are not its own.
-			add(append(etherTypeIs(unix.ETH_P_ARP), verdict(expr.VerdictAccept))...)
-			add(append(etherTypeIs(unix.ETH_P_IP), verdict(expr.VerdictAccept))...)
-		}
-		add(verdict(expr.VerdictDrop))
-		ports = append(ports, nftables.SetElement{Key: ifnameKey(names.bridgeEnd), VerdictData: jump(c.Name)})
+		ports = append(ports, el)
 	}
-	portMap := &nftables.Set{Table: t, Name: "port", IsMap: true, KeyType: nftables.TypeIFName, DataType: nftables.TypeVerdict}
-	if err := addSet(nft, portMap, ports); err != nil {
+	if err := addSet(nft, portMap, nil); err != nil {
+		return err
+	}
+	if err := addElements(nft, portMap, ports); err != nil {
 		return err
 	}
 	accept := nftables.ChainPolicyAccept
@@ -57,6 +103,58 @@ func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
 		&expr.Lookup{SourceRegister: 1, SetName: portMap.Name, SetID: portMap.ID, IsDestRegSet: true, DestRegister: 0},
 	}})
+	return nil
+}
+
+// changeSpoofTable queues the ports of the ENIs a change names: a new ENI's
+// set, chain and element; a changed one's addresses and rules refilled; a
+// gone one's element, then chain, then set removed (each used by the one
+// before).
+func changeSpoofTable(nft *nftables.Conn, ch vpcsim.FirewallChange) error {
+	t, portMap := spoofTable()
+	var add, del []nftables.SetElement
+	for _, c := range ch.ENIs {
+		switch {
+		case c.Old == nil:
+			el, err := addPort(nft, t, *c.New)
+			if err != nil {
+				return err
+			}
+			add = append(add, el)
+		case c.New == nil:
+			el, err := portElement(c.Old.ID)
+			if err != nil {
+				return err
+			}
+			del = append(del, el)
+		default:
+			if !slices.Equal(c.Old.Addrs, c.New.Addrs) {
+				own := ownSet(t, c.New.ID)
+				nft.FlushSet(own)
+				if err := addElements(nft, own, addrElements(c.New.Addrs)); err != nil {
+					return err
+				}
+			}
+			if !bytes.Equal(c.Old.MAC, c.New.MAC) || c.Old.SourceDestCheck != c.New.SourceDestCheck {
+				nft.FlushChain(&nftables.Chain{Name: "p-" + c.New.ID, Table: t})
+				addPortRules(nft, t, *c.New)
+			}
+		}
+	}
+	if err := delElements(nft, portMap, del); err != nil {
+		return err
+	}
+	if err := addElements(nft, portMap, add); err != nil {
+		return err
+	}
+	for _, c := range ch.ENIs {
+		if c.New == nil {
+			p := &nftables.Chain{Name: "p-" + c.Old.ID, Table: t}
+			nft.FlushChain(p)
+			nft.DelChain(p)
+			nft.DelSet(ownSet(t, c.Old.ID))
+		}
+	}
 	return nil
 }
 

@@ -48,12 +48,9 @@ type Cloud struct {
 	cur *model
 	// used is what the committed ENIs hold: subnet → address → ENI. A
 	// call's staged ENIs are seen through takenLocked.
-	used      map[string]map[netip.Addr]string
-	firewalls map[string]appliedFirewall // VPC → what the dataplane enforces
-	// firewallsBehind is set while the last firewall sync failed: the next
-	// commit syncs whatever it changes (touchesFirewalls would skip it).
-	firewallsBehind bool
-	flowLogs        flowLogState // see flowlog.go
+	used     map[string]map[netip.Addr]string
+	fw       firewallState // what the dataplane enforces (firewall_state.go)
+	flowLogs flowLogState  // see flowlog.go
 }
 
 // Option configures a Cloud.
@@ -98,7 +95,7 @@ func OnInstanceState(f func(Instance)) Option {
 func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud, error) {
 	c := &Cloud{
 		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
-		now: time.Now, log: slog.Default(),
+		now: time.Now, log: slog.Default(), fw: newFirewallState(),
 	}
 	for _, o := range opts {
 		o(c)
@@ -128,7 +125,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 		c.log.Warn("reconcile at start-up left differences", "err", err)
 	}
 	c.mu.Lock()
-	if err := c.syncFirewallsLocked(ctx); err != nil {
+	if err := c.syncFirewallsLocked(ctx, firewallDirty{}); err != nil { // every VPC: the state is unknown
 		c.log.Warn("security groups at start-up", "err", err)
 	}
 	c.unlock()
@@ -205,10 +202,10 @@ func (c *Cloud) nextSeq() int64 {
 // store does not. The caller undoes its own kernel changes.
 func (c *Cloud) commitLocked() error {
 	m := c.model()
-	var err error
-	if m.touchesFirewalls() || c.firewallsBehind {
-		err = c.syncFirewallsLocked(context.Background())
-	}
+	// What the call may change in the firewalls, found from what it staged:
+	// synced now, and synced again from the tables if the commit fails.
+	dirty := c.firewallDirtyLocked(m)
+	err := c.syncFirewallsLocked(context.Background(), dirty)
 	if err == nil {
 		fault.Point(fault.FirewallBeforeStore)
 		staged := m.stagedENIs()
@@ -230,7 +227,7 @@ func (c *Cloud) commitLocked() error {
 	}
 	m.tx.Abort()
 	c.cur = nil
-	if ferr := c.syncFirewallsLocked(context.Background()); ferr != nil {
+	if ferr := c.syncFirewallsLocked(context.Background(), dirty); ferr != nil {
 		c.log.Error("security groups after a failed write", "err", ferr)
 	}
 	return err

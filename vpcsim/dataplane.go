@@ -35,8 +35,15 @@ type Dataplane interface {
 	EnsureENI(ctx context.Context, e NetENI) error
 	DeleteENI(ctx context.Context, e NetENI) error
 	// SetFirewall makes the VPC's security groups, anti-spoofing and flow-log
-	// capture exactly fw, in one atomic step: connections already admitted go on.
+	// capture exactly fw, replacing whatever was there: for start-up and repair.
+	// It is atomic: on an error nothing changed. Connections already admitted
+	// go on.
 	SetFirewall(ctx context.Context, fw Firewall) error
+	// ChangeFirewall applies ch to the firewall the VPC has (the one ch was
+	// computed against, see Firewall.Apply), touching only what ch names. It
+	// is atomic like SetFirewall; after it the kernel holds exactly what
+	// SetFirewall of the changed firewall would have made.
+	ChangeFirewall(ctx context.Context, ch FirewallChange) error
 	// Reconcile makes the kernel hold exactly want: it ensures every object of want
 	// and removes every vpcsim object (vs- prefix) that want does not name,
 	// unless want.KeepStrays.

@@ -18,7 +18,7 @@ type FakeDataplane struct {
 	Subs  map[string]NetSubnet
 	Hosts map[string]bool
 	ENIs  map[string]NetENI
-	// Firewalls holds the last firewall set for each VPC.
+	// Firewalls holds each VPC's firewall: the last set, with the changes since.
 	Firewalls map[string]Firewall
 	// Fail maps an operation name ("ensure-eni", "ensure-subnet", …) to the error it returns.
 	Fail map[string]error
@@ -151,15 +151,35 @@ func (f *FakeDataplane) SetFirewall(_ context.Context, fw Firewall) error {
 	if err := f.record("set-firewall", "%s enis=%d", fw.VPCID, len(fw.ENIs)); err != nil {
 		return err
 	}
-	f.Firewalls[fw.VPCID] = fw
+	f.Firewalls[fw.VPCID] = fw.clone() // changed in place later
 	return nil
 }
 
-// Firewall returns the last firewall set for a VPC.
+// ChangeFirewall applies the change to the VPC's firewall (see
+// Firewall.Apply), all or nothing: a change whose old side is not what the
+// fake holds is an error, so a test sees any drift.
+func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch FirewallChange) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("change-firewall", "%s enis=%d groups=%d", ch.VPCID, len(ch.ENIs), len(ch.Groups)); err != nil {
+		return err
+	}
+	cur, ok := f.Firewalls[ch.VPCID]
+	if !ok {
+		return fmt.Errorf("fake: change of the firewall of %s, which has none", ch.VPCID)
+	}
+	if err := cur.ApplyInPlace(ch); err != nil {
+		return fmt.Errorf("fake: %w", err)
+	}
+	f.Firewalls[ch.VPCID] = cur
+	return nil
+}
+
+// Firewall returns the firewall a VPC has (the last set, with the changes since).
 func (f *FakeDataplane) Firewall(vpcID string) Firewall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.Firewalls[vpcID]
+	return f.Firewalls[vpcID].clone()
 }
 
 func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {

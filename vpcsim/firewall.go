@@ -2,9 +2,6 @@ package vpcsim
 
 import (
 	"cmp"
-	"context"
-	"encoding/json"
-	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -86,13 +83,12 @@ func ruleProto(p string) (int, bool) {
 	return n, err == nil
 }
 
-// firewallLocked builds the firewall of one VPC of the model.
+// firewallLocked builds the firewall of one VPC of the model from scratch,
+// walking every ENI: what `vpcsim sg explain` reads, and the reference the
+// firewall kept by syncFirewallsLocked (see firewall_state.go) must equal.
 func (c *Cloud) firewallLocked(vpcID string) Firewall {
 	v := c.vpc(vpcID)
-	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Members: map[string][]netip.Addr{}}
-	if v.Connected {
-		fw.Host = ConnectAddr(v.CIDR)
-	}
+	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Host: hostAddr(v), Members: map[string][]netip.Addr{}}
 	enis := make([]*ENI, 0)
 	for e := range c.allENIs() {
 		if e.VPCID == vpcID {
@@ -100,39 +96,12 @@ func (c *Cloud) firewallLocked(vpcID string) Firewall {
 		}
 	}
 	slices.SortFunc(enis, func(a, b *ENI) int { return cmp.Compare(a.ID, b.ID) })
-	referenced := map[string]bool{}
 	for _, e := range enis {
-		mac, _ := net.ParseMAC(e.MAC)
-		fe := FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
-		for _, ip := range e.PrivateIPs {
-			fe.Addrs = append(fe.Addrs, ip.Addr)
+		fe := c.eniFirewallLocked(e)
+		for _, gid := range fe.peers {
+			fw.Members[gid] = []netip.Addr{}
 		}
-		seen := map[string]bool{}
-		for _, gid := range e.Groups {
-			g := c.group(gid)
-			if g == nil || seen[gid] {
-				continue
-			}
-			seen[gid] = true
-			for _, r := range g.Rules {
-				fr, ok := firewallRule(r)
-				if !ok {
-					continue
-				}
-				if fr.PeerGroup != "" {
-					referenced[fr.PeerGroup] = true
-				}
-				if r.Egress {
-					fe.Egress = append(fe.Egress, fr)
-				} else {
-					fe.Ingress = append(fe.Ingress, fr)
-				}
-			}
-		}
-		fw.ENIs = append(fw.ENIs, fe)
-	}
-	for gid := range referenced {
-		fw.Members[gid] = []netip.Addr{}
+		fw.ENIs = append(fw.ENIs, fe.fw)
 	}
 	for _, e := range enis {
 		for _, gid := range e.Groups {
@@ -148,6 +117,62 @@ func (c *Cloud) firewallLocked(vpcID string) Firewall {
 		fw.Members[gid] = slices.Compact(fw.Members[gid])
 	}
 	return fw
+}
+
+// hostAddr is the machine's own address in a VPC it is connected to, an
+// invalid Addr otherwise.
+func hostAddr(v *VPC) netip.Addr {
+	if v.Connected {
+		return ConnectAddr(v.CIDR)
+	}
+	return netip.Addr{}
+}
+
+// eniFirewall is one ENI's share of its VPC's firewall, with what the
+// firewall's upkeep needs to know of it: its subnet (for flow logs), its
+// groups (whose sets hold its addresses) and the groups its rules reference
+// (whose sets must exist).
+type eniFirewall struct {
+	fw     FirewallENI
+	subnet string
+	groups []string // distinct, in the ENI's order
+	peers  []string // distinct, in the order the rules name them
+}
+
+// eniFirewallLocked builds an ENI's share of the firewall from the model: the
+// rules of its groups, in the order of its groups and of their rules.
+func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
+	mac, _ := net.ParseMAC(e.MAC)
+	out := &eniFirewall{subnet: e.SubnetID}
+	out.fw = FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
+	for _, ip := range e.PrivateIPs {
+		out.fw.Addrs = append(out.fw.Addrs, ip.Addr)
+	}
+	for _, gid := range e.Groups {
+		if slices.Contains(out.groups, gid) {
+			continue
+		}
+		out.groups = append(out.groups, gid)
+		g := c.group(gid)
+		if g == nil {
+			continue
+		}
+		for _, r := range g.Rules {
+			fr, ok := firewallRule(r)
+			if !ok {
+				continue
+			}
+			if fr.PeerGroup != "" && !slices.Contains(out.peers, fr.PeerGroup) {
+				out.peers = append(out.peers, fr.PeerGroup)
+			}
+			if r.Egress {
+				out.fw.Egress = append(out.fw.Egress, fr)
+			} else {
+				out.fw.Ingress = append(out.fw.Ingress, fr)
+			}
+		}
+	}
+	return out
 }
 
 // firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
@@ -174,52 +199,6 @@ func firewallRule(r Rule) (FirewallRule, bool) {
 		fr.From, fr.To = -1, -1
 	}
 	return fr, true
-}
-
-// syncFirewallsLocked makes the dataplane enforce the model's security groups in
-// every VPC whose firewall differs from the one last applied. When one VPC fails,
-// those it already changed get their previous firewall back, so the kernel keeps
-// what it had and the caller can refuse the change as a whole.
-func (c *Cloud) syncFirewallsLocked(ctx context.Context) error {
-	next := map[string]appliedFirewall{}
-	var changed []string
-	for v := range c.allVPCs() {
-		id := v.ID
-		fw := c.firewallLocked(id)
-		fp := fw.fingerprint()
-		if c.firewalls[id].fingerprint == fp {
-			next[id] = c.firewalls[id]
-			continue
-		}
-		if err := c.dp.SetFirewall(ctx, fw); err != nil {
-			c.firewallsBehind = true
-			for _, done := range changed {
-				if prev, ok := c.firewalls[done]; ok {
-					if rerr := c.dp.SetFirewall(ctx, prev.fw); rerr != nil {
-						c.log.Error("put back the security groups of a VPC", "vpc", done, "err", rerr)
-					}
-				}
-			}
-			return fmt.Errorf("security groups of %s: %w", id, err)
-		}
-		changed = append(changed, id)
-		next[id] = appliedFirewall{fw: fw, fingerprint: fp}
-	}
-	c.firewalls = next
-	c.firewallsBehind = false
-	return nil
-}
-
-// appliedFirewall is what the dataplane enforces in one VPC.
-type appliedFirewall struct {
-	fw          Firewall
-	fingerprint string
-}
-
-// fingerprint identifies a firewall's content, to apply only what changed.
-func (fw Firewall) fingerprint() string {
-	b, _ := json.Marshal(fw)
-	return string(b)
 }
 
 // ConnectAddr is the address the machine itself takes in a VPC it is connected

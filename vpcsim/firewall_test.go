@@ -90,11 +90,15 @@ func TestFirewallFollowsTheModel(t *testing.T) {
 func TestFirewallFailureRefusesTheChange(t *testing.T) {
 	f := newSGFixture(t)
 	ctx := context.Background()
+	// Both the change and the repair that follows fail: the kernel keeps
+	// what it had.
+	f.tc.dp.Fail["change-firewall"] = errors.New("nftables said no")
 	f.tc.dp.Fail["set-firewall"] = errors.New("nftables said no")
 	_, err := f.tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.web.ID}, Permissions: []Permission{tcp(443, "0.0.0.0/0")}})
 	if err == nil || !strings.Contains(err.Error(), "nftables said no") {
 		t.Fatalf("authorize with a failing firewall: %v", err)
 	}
+	delete(f.tc.dp.Fail, "change-firewall")
 	delete(f.tc.dp.Fail, "set-firewall")
 	g := must[[]SecurityGroup](t)(f.tc.DescribeSecurityGroups(ctx, west, []string{f.web.ID}, nil, nil))[0]
 	if slices.ContainsFunc(g.Rules, func(r Rule) bool { return r.FromPort == 443 }) {

@@ -131,25 +131,6 @@ func (m *model) stagedENIs() map[string]*ENI {
 	return out
 }
 
-// touchesFirewalls reports whether the transaction can change some VPC's
-// firewall; one that cannot (a subnet, an instance's state, tags of most
-// resources) skips rebuilding and fingerprinting them all.
-func (m *model) touchesFirewalls() bool {
-	for range m.vpcs.Staged() {
-		return true
-	}
-	for range m.groups.Staged() {
-		return true
-	}
-	for range m.enis.Staged() {
-		return true
-	}
-	for range m.flowLogs.Staged() {
-		return true
-	}
-	return false
-}
-
 // publishAddrsLocked moves the addresses of the ENIs a transaction changed
 // from their committed versions (old) to their new ones, once it committed:
 // c.used holds only what the store has.

@@ -11,15 +11,16 @@ type NopDataplane struct{}
 
 var _ Dataplane = NopDataplane{}
 
-func (NopDataplane) EnsureVPC(context.Context, NetVPC) error       { return nil }
-func (NopDataplane) DeleteVPC(context.Context, string) error       { return nil }
-func (NopDataplane) EnsureSubnet(context.Context, NetSubnet) error { return nil }
-func (NopDataplane) DeleteSubnet(context.Context, NetSubnet) error { return nil }
-func (NopDataplane) EnsureHost(context.Context, string) error      { return nil }
-func (NopDataplane) DeleteHost(context.Context, string) error      { return nil }
-func (NopDataplane) EnsureENI(context.Context, NetENI) error       { return nil }
-func (NopDataplane) DeleteENI(context.Context, NetENI) error       { return nil }
-func (NopDataplane) SetFirewall(context.Context, Firewall) error   { return nil }
-func (NopDataplane) Reconcile(context.Context, Topology) error     { return nil }
+func (NopDataplane) EnsureVPC(context.Context, NetVPC) error              { return nil }
+func (NopDataplane) DeleteVPC(context.Context, string) error              { return nil }
+func (NopDataplane) EnsureSubnet(context.Context, NetSubnet) error        { return nil }
+func (NopDataplane) DeleteSubnet(context.Context, NetSubnet) error        { return nil }
+func (NopDataplane) EnsureHost(context.Context, string) error             { return nil }
+func (NopDataplane) DeleteHost(context.Context, string) error             { return nil }
+func (NopDataplane) EnsureENI(context.Context, NetENI) error              { return nil }
+func (NopDataplane) DeleteENI(context.Context, NetENI) error              { return nil }
+func (NopDataplane) SetFirewall(context.Context, Firewall) error          { return nil }
+func (NopDataplane) ChangeFirewall(context.Context, FirewallChange) error { return nil }
+func (NopDataplane) Reconcile(context.Context, Topology) error            { return nil }
 
 func joinErrs(errs []error) error { return errors.Join(errs...) }
