@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awsclitest"
 )
 
 // testServer is an httptest server running the EC2 Query handler over a real
@@ -130,8 +131,8 @@ func findCLIs(t *testing.T) []cli {
 	)
 	require := os.Getenv("VPCSIM_REQUIRE_E2E") == "1"
 	var out []cli
-	for _, c := range []struct{ name, bin, want string }{{"v1", "aws", "aws-cli/1."}, {"v2", "/usr/bin/aws", "aws-cli/2."}} {
-		path, err := exec.LookPath(c.bin)
+	for _, c := range []struct{ name, bin, want string }{{"v1", "python3 -m awscli", "aws-cli/1."}, {"v2", awsclitest.V2, "aws-cli/2."}} {
+		path, err := awsclitest.Path(c.name) // the CLI, started once (see awsclitest)
 		if err == nil {
 			var ver []byte
 			ver, err = exec.Command(path, "--version").CombinedOutput()
