@@ -31,8 +31,10 @@ run: deps build
 
 # test runs every test: unit tests, kernel tests (root), and end-to-end tests that
 # drive aws-cli v1 and v2, aws-sdk-go-v2 and ../shared/acceptance against a real vpcsim.
-# The end-to-end tests (cmd/vpcsim) run after the other packages, two at a
-# time. The race detector runs over every package but the end-to-end one
+# The end-to-end tests (cmd/vpcsim) run after the other packages, four at a
+# time: most of such a test is waiting for its server, containers and kernel
+# objects, and its aws CLI calls are cheap (a fork server runs them, see
+# vpcsim/awstest/awscli). The race detector runs over every package but the end-to-end one
 # (-short leaves out the slow fuzz seeds and the aws CLI runs of the protocol
 # packages, which the first run has had, not the kernel tests); the runtime's
 # containerd tests run once, under it, beside the end-to-end tests (they
@@ -49,8 +51,8 @@ test: deps vet
 	@log=$$(mktemp); \
 	echo "$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ (beside the next, output below it)"; \
 	$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ >$$log 2>&1 & runtime=$$!; \
-	echo "$(GO) test -count=1 -timeout 45m ./cmd/vpcsim"; \
-	$(GO) test -count=1 -timeout 45m ./cmd/vpcsim; e2e=$$?; \
+	echo "$(GO) test -count=1 -parallel 4 -timeout 45m ./cmd/vpcsim"; \
+	$(GO) test -count=1 -parallel 4 -timeout 45m ./cmd/vpcsim; e2e=$$?; \
 	wait $$runtime; race=$$?; cat $$log; rm -f $$log; \
 	[ $$e2e -eq 0 ] && [ $$race -eq 0 ]
 	VPCSIM_LEAK_CHECK=1 VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim

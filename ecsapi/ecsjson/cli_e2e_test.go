@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/awstest/awscli"
 )
 
 // TestAWSCLI drives the real aws CLI v1 (python3 -m awscli) and v2 (/usr/bin/aws)
@@ -111,9 +113,15 @@ func findCLIs(t *testing.T) []cli {
 		want string
 	}{
 		{"v1", []string{"python3", "-m", "awscli"}, "aws-cli/1."},
-		{"v2", []string{"/usr/bin/aws"}, "aws-cli/2."},
+		{"v2", []string{awscli.V2}, "aws-cli/2."},
 	} {
-		ver, err := exec.Command(c.cmd[0], append(c.cmd[1:], "--version")...).CombinedOutput()
+		// The CLI, started once (see awstest/awscli).
+		bin, err := awscli.Path(c.name)
+		var ver []byte
+		if err == nil {
+			c.cmd = []string{bin}
+			ver, err = exec.Command(bin, "--version").CombinedOutput()
+		}
 		if err == nil && !strings.HasPrefix(string(ver), c.want) {
 			err = &exec.Error{Name: strings.Join(c.cmd, " "), Err: os.ErrNotExist}
 			t.Logf("%s is %s, not %s", strings.Join(c.cmd, " "), strings.TrimSpace(string(ver)), c.want)

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/awstest/awscli"
 )
 
 // testServer is an httptest server running the EC2 Query handler over a real
@@ -130,8 +131,8 @@ func findCLIs(t *testing.T) []cli {
 	)
 	require := os.Getenv("VPCSIM_REQUIRE_E2E") == "1"
 	var out []cli
-	for _, c := range []struct{ name, bin, want string }{{"v1", "aws", "aws-cli/1."}, {"v2", "/usr/bin/aws", "aws-cli/2."}} {
-		path, err := exec.LookPath(c.bin)
+	for _, c := range []struct{ name, bin, want string }{{"v1", "python3 -m awscli", "aws-cli/1."}, {"v2", awscli.V2, "aws-cli/2."}} {
+		path, err := awscli.Path(c.name) // the CLI, started once (see awstest/awscli)
 		if err == nil {
 			var ver []byte
 			ver, err = exec.Command(path, "--version").CombinedOutput()
