@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/storage"
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -24,14 +25,12 @@ type Cloud struct {
 	defaultRegion string
 	now           clock
 	log           *slog.Logger
-	keptHosts     []string
 	keepStrays    bool
 	quotas        quota.Limits
 	connectPublic bool // see WithConnectPublic
 
-	// hookMu guards hooks, called without mu held.
-	hookMu sync.Mutex
-	hooks  []func(Instance)
+	// events carries what commits change to the other services (events.go).
+	events *bus.Bus
 
 	// bg tracks instance transitions running in the background.
 	bg sync.WaitGroup
@@ -71,11 +70,6 @@ func WithClock(now func() time.Time) Option { return func(c *Cloud) { c.now = no
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
 
-// WithKeptHosts names namespaces that the start-up reconciliation must keep
-// although EC2 does not own them: those of ECS tasks in bridge or none mode,
-// whose containers outlive a restart of vpcsim.
-func WithKeptHosts(hosts []string) Option { return func(c *Cloud) { c.keptHosts = hosts } }
-
 // WithStraysKept makes the start-up reconciliation remove nothing the store
 // does not know: for a store that is new, which knows nothing of what is on
 // the machine (serve tells the user to run `vpcsim down` instead).
@@ -85,12 +79,6 @@ func WithStraysKept() Option { return func(c *Cloud) { c.keepStrays = true } }
 // changed in place (see storage.CheckInPlace): for tests.
 func WithInPlaceCheck() Option {
 	return func(c *Cloud) { c.storageOpts = append(c.storageOpts, storage.CheckInPlace()) }
-}
-
-// OnInstanceState registers f to be called (without locks held) after an instance
-// changes state; ECS uses it to register container instances.
-func OnInstanceState(f func(Instance)) Option {
-	return func(c *Cloud) { c.hooks = append(c.hooks, f) }
 }
 
 // New loads the model from store and makes the kernel match it (Reconcile),
@@ -106,14 +94,17 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	if c.dp == nil {
 		c.dp = NopDataplane{}
 	}
+	if c.events == nil {
+		c.events = bus.New()
+	}
 	c.db = storage.New(store, c.storageOpts...)
+	c.db.OnCommit(c.events.Publish)
 	if err := c.load(); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	c.disconnectRefusedLocked()
 	topo := c.topologyLocked()
-	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	topo.KeepStrays = c.keepStrays
 	// The disconnections go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
@@ -184,6 +175,9 @@ func (c *Cloud) load() error {
 	for f := range t.flowLogs.All() {
 		c.bumpSeq(f.Seq)
 	}
+	for h := range t.hostClaims.All() {
+		c.bumpSeq(h.Seq)
+	}
 	return nil
 }
 
@@ -211,6 +205,7 @@ func (c *Cloud) commitLocked() error {
 	}
 	if err == nil {
 		fault.Point(fault.FirewallBeforeStore)
+		c.emitChangesLocked(m)
 		staged := m.stagedENIs()
 		old := c.committedOf(staged)
 		var gone []string

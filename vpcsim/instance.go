@@ -357,9 +357,7 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 		c.unlock()
 		return
 	}
-	snap := c.copyInstanceLocked(inst)
 	c.unlock()
-	c.notify(snap)
 }
 
 // parkLocked puts the kernel back as the committed model has a pending
@@ -372,15 +370,6 @@ func (c *Cloud) parkLocked(ctx context.Context, id string) {
 		}
 		return joinErrs(append(errs, c.dp.DeleteHost(ctx, id)))
 	})
-}
-
-func (c *Cloud) notify(inst Instance) {
-	c.hookMu.Lock()
-	hooks := slices.Clone(c.hooks)
-	c.hookMu.Unlock()
-	for _, h := range hooks {
-		h(inst)
-	}
 }
 
 // tearDown ends a stopping or shutting-down instance: its ENIs are parked (or
@@ -434,9 +423,7 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 		c.unlock()
 		return
 	}
-	snap := c.copyInstanceLocked(inst)
 	c.unlock()
-	c.notify(snap)
 }
 
 // attachedLocked lists the ENIs attached to an instance, by device index.
@@ -502,6 +489,9 @@ func (c *Cloud) topologyLocked() Topology {
 			t.Hosts = append(t.Hosts, e.Host)
 		}
 		t.ENIs = append(t.ENIs, n)
+	}
+	for _, h := range sortedBySeq(c.model().hostClaims.All(), func(h *HostClaim) int64 { return h.Seq }) {
+		t.Hosts = append(t.Hosts, h.Host)
 	}
 	return t
 }

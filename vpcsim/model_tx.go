@@ -28,6 +28,8 @@ type tables struct {
 	enis      *storage.Table[ENI]
 	instances *storage.Table[Instance]
 	flowLogs  *storage.Table[FlowLog]
+	// hostClaims are namespaces other services own (hostclaim.go).
+	hostClaims *storage.Table[HostClaim]
 }
 
 func (c *Cloud) openTables() error {
@@ -45,6 +47,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.enis, e = storage.NewTable(c.db, eniKind); return })
 	open(func() (e error) { t.instances, e = storage.NewTable(c.db, instanceKind); return })
 	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
+	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	return err
 }
 
@@ -54,14 +57,15 @@ func (c *Cloud) openTables() error {
 // synced before the store write). commitLocked publishes it, all or nothing;
 // unlock drops whatever was not committed.
 type model struct {
-	tx        *storage.Tx
-	regions   storage.View[string]
-	vpcs      storage.View[VPC]
-	subnets   storage.View[Subnet]
-	groups    storage.View[SecurityGroup]
-	enis      storage.View[ENI]
-	instances storage.View[Instance]
-	flowLogs  storage.View[FlowLog]
+	tx         *storage.Tx
+	regions    storage.View[string]
+	vpcs       storage.View[VPC]
+	subnets    storage.View[Subnet]
+	groups     storage.View[SecurityGroup]
+	enis       storage.View[ENI]
+	instances  storage.View[Instance]
+	flowLogs   storage.View[FlowLog]
+	hostClaims storage.View[HostClaim]
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -73,6 +77,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx),
+			hostClaims: t.hostClaims.In(tx),
 		}
 	}
 	return c.cur

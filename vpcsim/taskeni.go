@@ -3,6 +3,7 @@ package vpcsim
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -36,26 +37,41 @@ func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, gro
 	})
 }
 
+// TaskENI is what a task learns of its ENI once attached: the ENI, and the
+// subnet's range its gateway (.1) and DNS server (.2) come from.
+type TaskENI struct {
+	ENI
+	SubnetCIDR netip.Prefix
+}
+
+func (c *Cloud) taskENILocked(e *ENI) TaskENI {
+	out := TaskENI{ENI: copyENI(e)}
+	if sub := c.subnet(e.SubnetID); sub != nil {
+		out.SubnetCIDR = sub.CIDR
+	}
+	return out
+}
+
 // AttachTaskENI attaches a task's ENI to instanceID (at the lowest free device
 // index from 1; "" on Fargate) and moves it into the namespace named host as
 // eth0, making that namespace first.
-func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (ENI, error) {
+func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (TaskENI, error) {
 	c.mu.Lock()
 	defer c.unlock()
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
-		return ENI{}, err
+		return TaskENI{}, err
 	}
 	if e.Attachment != nil && e.Host == host {
 		// Attached before vpcsim stopped, and the task did not learn it: keep
 		// the attachment, and make sure the kernel has it.
 		if err := c.dp.EnsureHost(ctx, host); err != nil {
-			return ENI{}, err
+			return TaskENI{}, err
 		}
 		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-			return ENI{}, err
+			return TaskENI{}, err
 		}
-		return copyENI(e), nil
+		return c.taskENILocked(e), nil
 	}
 	att := &ENIAttachment{
 		ID: newID("eni-attach"), InstanceOwnerID: fargateOwner, DeviceIndex: 1,
@@ -78,15 +94,15 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 		return joinErrs([]error{c.dp.EnsureENI(ctx, committed), c.dp.DeleteHost(ctx, host)})
 	}
 	if err := c.dp.EnsureHost(ctx, host); err != nil {
-		return ENI{}, c.undoKernel(ctx, fmt.Errorf("make the task's namespace: %w", err), undo)
+		return TaskENI{}, c.undoKernel(ctx, fmt.Errorf("make the task's namespace: %w", err), undo)
 	}
 	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return ENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
+		return TaskENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
 	}
 	if err := c.commitLocked(); err != nil {
-		return ENI{}, c.undoKernel(ctx, err, undo)
+		return TaskENI{}, c.undoKernel(ctx, err, undo)
 	}
-	return copyENI(e), nil
+	return c.taskENILocked(e), nil
 }
 
 // DeleteTaskENI detaches and deletes a task's ENI, returns its addresses to the
@@ -132,13 +148,6 @@ func (c *Cloud) LookupInstance(id string) (Instance, bool) {
 		return Instance{}, false
 	}
 	return c.copyInstanceLocked(inst), true
-}
-
-// Subscribe adds f to the functions called after an instance changes state.
-func (c *Cloud) Subscribe(f func(Instance)) {
-	c.hookMu.Lock()
-	defer c.hookMu.Unlock()
-	c.hooks = append(c.hooks, f)
 }
 
 // Instances lists every instance of every region, for ECS's start-up reconciliation.
