@@ -66,6 +66,9 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	if err := checkOverrides(in.Overrides); err != nil {
 		return nil, err
 	}
+	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -75,9 +78,6 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	}
 	s.purgeLocked(m) // tasks forgotten do not count against the quotas
 	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch); err != nil {
-		return nil, err
-	}
-	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
 	candidates := s.clusterInstancesLocked(m, c)
@@ -124,6 +124,9 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		launch: LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
 		net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
 	}
+	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -132,9 +135,6 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		return nil, err
 	}
 	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
-		return nil, err
-	}
-	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
 	s.purgeLocked(m) // tasks forgotten do not count against the quotas

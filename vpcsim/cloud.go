@@ -38,17 +38,33 @@ type Cloud struct {
 	// beforeFilter, set by tests only, runs as a Describe call starts matching
 	// its filters, after it released the model lock.
 	beforeFilter func()
+	// onWait, set by tests only, runs (under mu) as a call starts waiting
+	// for a busy ENI or instance.
+	onWait func()
 
-	// mu guards the model below.
+	// mu guards the model below. Lock order: mu is taken alone or after
+	// ECS's nothing (ECS never calls EC2 with its own lock held), and no
+	// other lock is taken with it held but the storage engine's and the
+	// dataplane's own (hostnet's, inside SetFirewall at commit). Netlink,
+	// nftables and containerd work on ENIs and instances runs without it:
+	// reserve under mu, work, relock, commit (see reserve.go); the
+	// firewall is applied at commit, under mu.
 	mu     sync.Mutex
+	idle   *sync.Cond // on mu: signalled when ENIs land or instances stop being busy
 	seq    int64
 	tables tables
 	// cur is the transaction of the call holding mu (see model).
 	cur *model
 	// used is what the committed ENIs hold: subnet → address → ENI. A
 	// call's staged ENIs are seen through takenLocked.
-	used      map[string]map[netip.Addr]string
-	firewalls map[string]appliedFirewall // VPC → what the dataplane enforces
+	used map[string]map[netip.Addr]string
+	// inflight are the ENIs calls are making or changing without mu, as
+	// they will be; busyInstances the instances whose namespace a call is
+	// changing without mu (see reserve.go).
+	inflight      map[string]*ENI
+	busyInstances map[string]bool
+	launching     map[string]int             // region → instances whose launch is in flight
+	firewalls     map[string]appliedFirewall // VPC → what the dataplane enforces
 	// firewallsBehind is set while the last firewall sync failed: the next
 	// commit syncs whatever it changes (touchesFirewalls would skip it).
 	firewallsBehind bool
@@ -87,7 +103,9 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	c := &Cloud{
 		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
 		now: time.Now, log: slog.Default(),
+		inflight: map[string]*ENI{}, busyInstances: map[string]bool{}, launching: map[string]int{},
 	}
+	c.idle = sync.NewCond(&c.mu)
 	for _, o := range opts {
 		o(c)
 	}

@@ -181,22 +181,29 @@ func (c *Cloud) committedOf(staged map[string]*ENI) map[string]*ENI {
 }
 
 // takenLocked returns whether an address of a subnet is held, as the call's
-// transaction sees it: staged ENIs hold theirs, an ENI the call changed or
-// deleted no longer holds what only its committed version had. The staged
-// ENIs are read once, for a caller that tries many addresses.
+// transaction sees it: staged ENIs and ENIs in flight (reserve.go) hold
+// theirs, an ENI the call changed or deleted no longer holds what only its
+// committed version had. The staged ENIs are read once, for a caller that
+// tries many addresses.
 func (c *Cloud) takenLocked(subnetID string) func(netip.Addr) bool {
 	committed := c.used[subnetID]
 	staged := c.model().stagedENIs()
-	if len(staged) == 0 {
-		return func(a netip.Addr) bool { _, ok := committed[a]; return ok }
-	}
 	held := map[netip.Addr]bool{}
-	for _, e := range staged {
+	hold := func(e *ENI) {
 		if e != nil && e.SubnetID == subnetID {
 			for _, ip := range e.PrivateIPs {
 				held[ip.Addr] = true
 			}
 		}
+	}
+	for _, e := range staged {
+		hold(e)
+	}
+	for _, e := range c.inflight {
+		hold(e)
+	}
+	if len(held) == 0 && len(staged) == 0 {
+		return func(a netip.Addr) bool { _, ok := committed[a]; return ok }
 	}
 	return func(a netip.Addr) bool {
 		if held[a] {
@@ -224,6 +231,11 @@ func (c *Cloud) usedCountLocked(subnetID string) int {
 			}
 		}
 		if e != nil && e.SubnetID == subnetID {
+			n += len(e.PrivateIPs)
+		}
+	}
+	for id, e := range c.inflight {
+		if _, known := c.model().enis.Get(id); !known && e.SubnetID == subnetID {
 			n += len(e.PrivateIPs)
 		}
 	}
