@@ -42,13 +42,15 @@ type Cloud struct {
 	// for a busy ENI or instance.
 	onWait func()
 
-	// mu guards the model below. Lock order: mu is taken alone or after
-	// ECS's nothing (ECS never calls EC2 with its own lock held), and no
-	// other lock is taken with it held but the storage engine's and the
-	// dataplane's own (hostnet's, inside SetFirewall at commit). Netlink,
-	// nftables and containerd work on ENIs and instances runs without it:
-	// reserve under mu, work, relock, commit (see reserve.go); the
-	// firewall is applied at commit, under mu.
+	// mu guards the model below. Lock order: Service.mu (ECS) is never
+	// held when mu is taken (ECS asks EC2 before or after its own lock),
+	// and mu is never held when another service's lock is taken (EC2 tells
+	// the others through the bus, after commit). Under mu only the storage
+	// engine's and the dataplane's own locks are taken: the firewall is
+	// applied at commit, under mu (commitLocked). Netlink and namespace
+	// work on ENIs and instances runs without mu: reserve under it, work,
+	// relock, commit (reserve.go); a call on a reserved ENI or busy
+	// instance waits on idle.
 	mu     sync.Mutex
 	idle   *sync.Cond // on mu: signalled when ENIs land or instances stop being busy
 	seq    int64
