@@ -41,6 +41,22 @@ func (g *gatedDataplane) EnsureENI(ctx context.Context, e NetENI) error {
 	return g.FakeDataplane.EnsureENI(ctx, e)
 }
 
+// newGatedCloud is a Cloud over a gated fake dataplane, with a VPC and a
+// subnet (10.0.0.0/24).
+func newGatedCloud(t *testing.T) (*Cloud, *gatedDataplane, Subnet) {
+	t.Helper()
+	ctx := context.Background()
+	dp := newGated()
+	c, err := New(ctx, NewMemStore(), dp, WithInPlaceCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Wait)
+	v := must[VPC](t)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
+	sub := must[Subnet](t)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))
+	return c, dp, sub
+}
+
 // slowCall is how long a call may take, at most, while another call's
 // kernel work is held: far beyond any machine's scheduling, so reaching it
 // means the call waited for that kernel work.
@@ -51,14 +67,7 @@ const slowCall = 30 * time.Second
 // address it reserved.
 func TestKernelWorkOutsideTheLockHoldsTheAddress(t *testing.T) {
 	ctx := context.Background()
-	dp := newGated()
-	c, err := New(ctx, NewMemStore(), dp, WithInPlaceCheck())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Wait()
-	v := must[VPC](t)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
-	sub := must[Subnet](t)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))
+	c, dp, sub := newGatedCloud(t)
 	dp.hold(func(n NetENI) bool { return len(n.Addrs) > 0 && n.Addrs[0].Addr().String() == "10.0.0.10" })
 	type result struct {
 		eni ENI
@@ -127,12 +136,7 @@ func (e errTest) Error() string { return string(e) }
 // InUse, and the ENI is where the attachment put it.
 func TestCallOnABusyENIWaits(t *testing.T) {
 	ctx := context.Background()
-	dp := newGated()
-	c, err := New(ctx, NewMemStore(), dp, WithInPlaceCheck())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Wait()
+	c, dp, sub := newGatedCloud(t)
 	waiting := make(chan struct{}, 1)
 	c.onWait = func() {
 		select {
@@ -140,8 +144,6 @@ func TestCallOnABusyENIWaits(t *testing.T) {
 		default:
 		}
 	}
-	v := must[VPC](t)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
-	sub := must[Subnet](t)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))
 	inst := must[[]Instance](t)(c.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
 	c.Wait()
 	e := must[ENI](t)(c.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
