@@ -70,6 +70,9 @@ type Service struct {
 	revisions *storage.Table[revisionRec] // by region/family: the last revision handed out
 	instances *storage.Table[instanceRec] // by ARN
 	tasks     *storage.Table[taskRec]     // by ARN
+	// purgeAfter is when the next stopped task is due to be forgotten
+	// (zero: unknown); see purgeLocked.
+	purgeAfter time.Time
 	// taskDefBytes is, by region, the length of every task definition revision
 	// kept (see quota.TaskDefinitionBytes).
 	taskDefBytes map[string]int

@@ -358,11 +358,30 @@ func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
 
 // purgeLocked stages forgetting the tasks stopped more than an hour ago, as
 // ECS forgets them.
+// Every DescribeTasks, ListTasks and RunTask purges, so it reads the tasks
+// only once one may be due (s.purgeAfter): with 200 tasks alive the scan
+// was a tenth of the server's work.
 func (s *Service) purgeLocked(m *model) {
+	now := s.now()
+	if !s.purgeAfter.IsZero() && now.Before(s.purgeAfter) {
+		return
+	}
+	next, purged := now.Add(stoppedKept), false // a task that stops later is due later
 	for r := range m.tasks.All() {
-		if deref(r.T.LastStatus) == "STOPPED" && r.T.StoppedAt != nil && s.now().Sub(r.T.StoppedAt.Time()) > stoppedKept {
-			m.tasks.Delete(*r.T.TaskArn)
+		if deref(r.T.LastStatus) != "STOPPED" || r.T.StoppedAt == nil {
+			continue
 		}
+		due := r.T.StoppedAt.Time().Add(stoppedKept)
+		if now.After(due) {
+			m.tasks.Delete(*r.T.TaskArn)
+			purged = true
+		} else if due.Before(next) {
+			next = due
+		}
+	}
+	s.purgeAfter = next
+	if purged {
+		s.purgeAfter = time.Time{} // until the caller commits: look again
 	}
 }
 
