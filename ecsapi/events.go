@@ -18,7 +18,8 @@ type TaskChanged struct {
 	Deleted       bool
 }
 
-// WithBus publishes the service's events on b (default: a bus of its own).
+// WithBus publishes the service's events on b (default: EC2's bus, the one
+// bus of a vpcsim).
 func WithBus(b *bus.Bus) Option { return func(s *Service) { s.events = b } }
 
 // Events is the bus the service publishes its events on.

@@ -45,6 +45,7 @@ func newWorld(t *testing.T, opts ...Option) *world {
 // settle waits for EC2's background transitions (and what they set off in ECS).
 func (w *world) settle() {
 	w.ec2.Wait()
+	w.ec2.Events().Drain()
 	w.settleTasks()
 }
 

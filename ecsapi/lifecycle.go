@@ -204,14 +204,10 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 	}
 	fault.Point(fault.TaskENIAttached)
 	ip := e.PrimaryIP().String()
-	subs, err := s.ec2.DescribeSubnets(ctx, ec, []string{e.SubnetID}, nil)
-	if err != nil {
-		return err
-	}
-	cidr, gw, dns := subnetFacts(subs[0])
+	cidr, gw, dns := subnetFacts(e.SubnetCIDR)
 	s.update(arn, func(t *taskRec) {
 		t.ENIAttached = true
-		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, subs[0].VPCID
+		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, e.VPCID
 		a := &t.T.Attachments[0]
 		a.Status = str("ATTACHED")
 		a.Details = []KeyValuePair{

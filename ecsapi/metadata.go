@@ -4,10 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
@@ -150,9 +150,9 @@ func (s *Service) stopMetadata(arn string) {
 }
 
 // subnetFacts are what the endpoint reports of a task's subnet.
-func subnetFacts(sub vpcsim.Subnet) (cidr, gateway, dns string) {
-	first := sub.CIDR.Masked().Addr()
+func subnetFacts(cidr netip.Prefix) (prefix, gateway, dns string) {
+	first := cidr.Masked().Addr()
 	gw, dnsAddr := first.Next(), first.Next().Next()
-	bits := itoa(sub.CIDR.Bits())
-	return sub.CIDR.String(), gw.String() + "/" + bits, dnsAddr.String()
+	bits := itoa(cidr.Bits())
+	return cidr.String(), gw.String() + "/" + bits, dnsAddr.String()
 }

@@ -25,6 +25,9 @@ type placementRequest struct {
 	cpu, mem int
 	subnets  []vpcsim.Subnet // awsvpc: the candidates, in the order given
 	groups   []string
+	// attached are the ENIs EC2 had attached to each candidate instance
+	// (by EC2 ID) when asked, before placement took s.mu (awsvpc only).
+	attached map[string][]string
 
 	// Set by placement for the instance chosen.
 	subnetID  string
@@ -33,9 +36,43 @@ type placementRequest struct {
 	bindings  map[string][]NetworkBinding
 }
 
-// prepareLocked validates the request's overrides and network configuration and
-// works out what each task will hold.
-func (s *Service) prepareLocked(ctx context.Context, sc Scope, req *placementRequest) error {
+// askEC2 reads, under s.mu, the cluster and task definition of a RunTask or
+// StartTask, then, without s.mu (ECS never calls EC2 holding it), validates
+// the network configuration with EC2 and asks it which ENIs the cluster's
+// instances hold. The caller then takes s.mu and places; placement counts
+// the ENIs of tasks placed meanwhile itself (eniCountLocked).
+func (s *Service) askEC2(ctx context.Context, sc Scope, cluster *string, taskDef string, req *placementRequest) error {
+	s.mu.Lock()
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, cluster)
+	if err == nil {
+		req.td, err = s.runnableTaskDefLocked(m, sc, taskDef, req.launch)
+	}
+	var ec2IDs []string
+	if err == nil {
+		for _, inst := range s.clusterInstancesLocked(m, c) {
+			ec2IDs = append(ec2IDs, inst.EC2ID)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := s.prepare(ctx, sc, req); err != nil {
+		return err
+	}
+	if req.td.TD.NetworkMode == NetworkModeAwsvpc {
+		req.attached = map[string][]string{}
+		for _, id := range ec2IDs {
+			req.attached[id] = s.ec2.InstanceENIs(id)
+		}
+	}
+	return nil
+}
+
+// prepare validates the request's overrides and network configuration and
+// works out what each task will hold; it asks EC2, so s.mu must not be held.
+func (s *Service) prepare(ctx context.Context, sc Scope, req *placementRequest) error {
 	td := req.td
 	names := map[string]bool{}
 	for _, d := range td.TD.ContainerDefinitions {
@@ -49,7 +86,7 @@ func (s *Service) prepareLocked(ctx context.Context, sc Scope, req *placementReq
 		}
 	}
 	req.cpu, req.mem = taskSize(td, req.overrides)
-	if err := s.checkNetworkLocked(ctx, sc, req); err != nil {
+	if err := s.checkNetwork(ctx, sc, req); err != nil {
 		return err
 	}
 	if req.launch == LaunchTypeFargate {
@@ -111,8 +148,8 @@ func orDefault(p *int32, v int32) int32 {
 	return v
 }
 
-// checkNetworkLocked applies ECS's rules to networkConfiguration, with ECS's texts.
-func (s *Service) checkNetworkLocked(ctx context.Context, sc Scope, req *placementRequest) error {
+// checkNetwork applies ECS's rules to networkConfiguration, with ECS's texts.
+func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequest) error {
 	awsvpc := req.td.TD.NetworkMode == NetworkModeAwsvpc
 	var cfg *AwsVpcConfiguration
 	if req.net != nil {
@@ -246,7 +283,7 @@ func (s *Service) fitLocked(m *model, req *placementRequest, inst *instanceRec) 
 	if reason != "" {
 		return reason
 	}
-	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(m, inst)+1 > inst.MaxENIs {
+	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(m, inst, req.attached[inst.EC2ID])+1 > inst.MaxENIs {
 		return "RESOURCE:ENI"
 	}
 	req.subnetID, req.az, req.hostPorts, req.bindings = subnetID, inst.AZ, ports, bindings
@@ -254,9 +291,9 @@ func (s *Service) fitLocked(m *model, req *placementRequest, inst *instanceRec) 
 }
 
 // eniCountLocked is how many ENIs an instance holds or is about to: those
-// attached now, and the ENIs of its awsvpc tasks not yet attached.
-func (s *Service) eniCountLocked(m *model, inst *instanceRec) int {
-	attached := s.ec2.InstanceENIs(inst.EC2ID)
+// EC2 had attached when asked (attached), and the ENIs of its awsvpc tasks
+// not among them.
+func (s *Service) eniCountLocked(m *model, inst *instanceRec, attached []string) int {
 	n := len(attached)
 	// Every awsvpc task not STOPPED holds an ENI on the instance, or will:
 	// EC2 counts those it has attached, the rest count here. (The task's own

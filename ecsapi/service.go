@@ -34,7 +34,7 @@ func KnownRegion(name string) bool { return vpcsim.KnownRegion(name) }
 // Service is the ECS API of one account.
 type Service struct {
 	db      *storage.DB
-	ec2     *vpcsim.Cloud
+	ec2     EC2
 	rt      Runtime
 	account string
 	now     func() time.Time
@@ -58,7 +58,11 @@ type Service struct {
 	closeOnce sync.Once
 
 	// mu guards the tables below and every transaction on them (see model.go).
-	// Lock order: mu, then EC2's lock (ECS asks EC2 with mu held).
+	// Lock order: mu is a leaf. ECS never calls EC2 (nor the runtime, nor
+	// the dataplane) with mu held: it reads what it needs from EC2 first,
+	// or stages its change, unlocks, calls, and locks again to record the
+	// outcome. EC2 reaches ECS only through events, delivered on the bus's
+	// own goroutines with no EC2 lock held.
 	mu        sync.Mutex
 	seq       int64
 	clusters  *storage.Table[clusterRec]  // by ARN
@@ -66,12 +70,16 @@ type Service struct {
 	revisions *storage.Table[revisionRec] // by region/family: the last revision handed out
 	instances *storage.Table[instanceRec] // by ARN
 	tasks     *storage.Table[taskRec]     // by ARN
+	// purgeAfter is when the next stopped task is due to be forgotten
+	// (zero: unknown); see purgeLocked.
+	purgeAfter time.Time
 	// taskDefBytes is, by region, the length of every task definition revision
 	// kept (see quota.TaskDefinitionBytes).
 	taskDefBytes map[string]int
 
 	storageOpts []storage.Option
 	events      *bus.Bus
+	instanceSub *bus.Subscription // EC2's instance events
 }
 
 // Option configures a Service.
@@ -97,7 +105,7 @@ func WithStepDelay(d time.Duration) Option { return func(s *Service) { s.stepDel
 
 // New loads the ECS model from store, registers the container instances that EC2
 // instances ask for, and resumes every task lifecycle a previous run left.
-func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime, opts ...Option) (*Service, error) {
+func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...Option) (*Service, error) {
 	s := &Service{
 		ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
 		netns: func(string) string { return "" }, closed: make(chan struct{}),
@@ -106,13 +114,23 @@ func New(ctx context.Context, store vpcsim.Store, ec2 *vpcsim.Cloud, rt Runtime,
 	for _, o := range opts {
 		o(s)
 	}
+	if s.events == nil {
+		s.events = ec2.Events()
+	}
 	if err := s.load(store); err != nil {
 		return nil, err
 	}
-	ec2.Subscribe(s.instanceChanged)
+	// Instances are followed from now on; those already there are
+	// registered first (an event that also reports one changes nothing).
+	s.instanceSub = bus.On(ec2.Events(), func(ev vpcsim.InstanceChanged) {
+		if !ev.Deleted {
+			s.instanceChanged(ev.Instance)
+		}
+	})
 	for _, inst := range ec2.Instances() {
 		s.instanceChanged(inst)
 	}
+	s.releaseHostsOfGoneTasks(ctx)
 	s.resume(ctx)
 	return s, nil
 }
@@ -134,9 +152,6 @@ type revisionRec struct {
 
 func (s *Service) load(store vpcsim.Store) error {
 	s.db = storage.New(store, s.storageOpts...)
-	if s.events == nil {
-		s.events = bus.New()
-	}
 	s.db.OnCommit(s.events.Publish)
 	var errs []error
 	open := func(err error) { errs = append(errs, err) }

@@ -68,7 +68,10 @@ func (s *Service) waitForStop(arn string) bool {
 // Close ends the service's background work without stopping tasks, and waits
 // for the work under way to finish.
 func (s *Service) Close() {
-	s.closeOnce.Do(func() { close(s.closed) })
+	s.closeOnce.Do(func() {
+		s.instanceSub.Cancel()
+		close(s.closed)
+	})
 	s.bg.Wait()
 	s.metaMu.Lock()
 	var arns []string

@@ -66,6 +66,9 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	if err := checkOverrides(in.Overrides); err != nil {
 		return nil, err
 	}
+	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -75,9 +78,6 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 	}
 	s.purgeLocked(m) // tasks forgotten do not count against the quotas
 	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch); err != nil {
-		return nil, err
-	}
-	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
 	candidates := s.clusterInstancesLocked(m, c)
@@ -124,6 +124,9 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		launch: LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
 		net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
 	}
+	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -132,9 +135,6 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		return nil, err
 	}
 	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
-		return nil, err
-	}
-	if err := s.prepareLocked(ctx, sc, &req); err != nil {
 		return nil, err
 	}
 	s.purgeLocked(m) // tasks forgotten do not count against the quotas
@@ -358,11 +358,30 @@ func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
 
 // purgeLocked stages forgetting the tasks stopped more than an hour ago, as
 // ECS forgets them.
+// Every DescribeTasks, ListTasks and RunTask purges, so it reads the tasks
+// only once one may be due (s.purgeAfter): with 200 tasks alive the scan
+// was a tenth of the server's work.
 func (s *Service) purgeLocked(m *model) {
+	now := s.now()
+	if !s.purgeAfter.IsZero() && now.Before(s.purgeAfter) {
+		return
+	}
+	next, purged := now.Add(stoppedKept), false // a task that stops later is due later
 	for r := range m.tasks.All() {
-		if deref(r.T.LastStatus) == "STOPPED" && r.T.StoppedAt != nil && s.now().Sub(r.T.StoppedAt.Time()) > stoppedKept {
-			m.tasks.Delete(*r.T.TaskArn)
+		if deref(r.T.LastStatus) != "STOPPED" || r.T.StoppedAt == nil {
+			continue
 		}
+		due := r.T.StoppedAt.Time().Add(stoppedKept)
+		if now.After(due) {
+			m.tasks.Delete(*r.T.TaskArn)
+			purged = true
+		} else if due.Before(next) {
+			next = due
+		}
+	}
+	s.purgeAfter = next
+	if purged {
+		s.purgeAfter = time.Time{} // until the caller commits: look again
 	}
 }
 

@@ -2,11 +2,12 @@ package ecsapi
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
+	"strings"
 
-	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -81,6 +82,9 @@ func (s *Service) attachNetwork(ctx context.Context, t taskRec) (string, error) 
 		if s.taskNet == nil {
 			return "", nil
 		}
+		if err := s.claimHost(ctx, t); err != nil {
+			return "", err
+		}
 		return s.netns(t.host()), s.taskNet.EnsureHost(ctx, t.host())
 	case NetworkModeBridge, "":
 		if s.taskNet == nil || t.BridgeAddr == "" {
@@ -90,9 +94,22 @@ func (s *Service) attachNetwork(ctx context.Context, t taskRec) (string, error) 
 		if err != nil {
 			return "", err
 		}
+		if err := s.claimHost(ctx, t); err != nil {
+			return "", err
+		}
 		return s.netns(t.host()), s.taskNet.AttachBridgeTask(ctx, t.EC2ID, t.host(), addr, forwards(t.T))
 	}
 	return "", nil
+}
+
+// claimHost records the task's namespace with EC2 before it is made, so
+// that EC2's reconciliation (at the next start-up) keeps it, and what runs in
+// it, for as long as the task lives.
+func (s *Service) claimHost(ctx context.Context, t taskRec) error {
+	if err := s.ec2.ClaimHost(ctx, vpcsim.Scope{Region: t.Region}, t.host(), *t.T.TaskArn); err != nil {
+		return fmt.Errorf("claim the task's namespace: %w", err)
+	}
+	return nil
 }
 
 // detachNetwork undoes attachNetwork.
@@ -100,34 +117,63 @@ func (s *Service) detachNetwork(ctx context.Context, t taskRec) error {
 	if s.taskNet == nil {
 		return nil
 	}
+	var err error
 	switch t.Mode {
 	case NetworkModeNone:
-		return s.taskNet.DeleteHost(ctx, t.host())
+		err = s.taskNet.DeleteHost(ctx, t.host())
 	case NetworkModeBridge, "":
-		if t.BridgeAddr != "" {
-			return s.taskNet.DetachBridgeTask(ctx, t.EC2ID, t.host())
+		if t.BridgeAddr == "" {
+			return nil
 		}
+		err = s.taskNet.DetachBridgeTask(ctx, t.EC2ID, t.host())
+	default:
+		return nil
 	}
-	return nil
+	if err != nil {
+		return err // the claim stays: the next start-up removes the namespace
+	}
+	return s.ec2.ReleaseHost(ctx, t.host())
 }
 
-// LiveHosts lists the namespaces of tasks in the store that are not STOPPED and
-// whose namespace EC2 does not know (bridge and none mode), so that EC2's
-// start-up reconciliation keeps them with their containers.
-func LiveHosts(st vpcsim.Store) ([]string, error) {
-	tasks, err := storage.Read(st, taskKind)
-	if err != nil {
-		return nil, err
+// releaseHostsOfGoneTasks removes, at start-up, the namespaces ECS claimed
+// for tasks that have stopped or are forgotten (vpcsim stopped between
+// removing a namespace and releasing it, or failed to remove it), and
+// releases their claims. It claims those of live bridge and none mode tasks
+// that a database from before claims did not record.
+func (s *Service) releaseHostsOfGoneTasks(ctx context.Context) {
+	type want struct{ region, owner string }
+	live := map[string]want{}
+	s.mu.Lock()
+	for t := range s.tasks.All() {
+		if deref(t.T.LastStatus) != "STOPPED" && !t.AWSVPC && (t.Mode == NetworkModeNone || t.BridgeAddr != "") {
+			live[t.host()] = want{t.Region, *t.T.TaskArn}
+		}
 	}
-	var hosts []string
-	for _, arn := range slices.Sorted(maps.Keys(tasks)) {
-		t := tasks[arn]
-		if deref(t.T.LastStatus) == "STOPPED" || t.AWSVPC {
+	s.mu.Unlock()
+	claimed := map[string]bool{}
+	for _, c := range s.ec2.HostClaims() {
+		claimed[c.Host] = true
+		if _, ok := live[c.Host]; ok || !strings.HasPrefix(c.Owner, "arn:aws:ecs:") {
 			continue
 		}
-		if t.Mode == NetworkModeNone || t.BridgeAddr != "" {
-			hosts = append(hosts, t.host())
+		if s.taskNet != nil {
+			if err := s.taskNet.DeleteHost(ctx, c.Host); err != nil {
+				s.log.Error("remove the namespace of a stopped task (the next start-up retries)", "host", c.Host, "err", err)
+				continue
+			}
+		}
+		if err := s.ec2.ReleaseHost(ctx, c.Host); err != nil {
+			s.log.Error("release the namespace of a stopped task (the next start-up retries)", "host", c.Host, "err", err)
 		}
 	}
-	return hosts, nil
+	if s.taskNet == nil {
+		return
+	}
+	for _, host := range slices.Sorted(maps.Keys(live)) {
+		if w := live[host]; !claimed[host] {
+			if err := s.ec2.ClaimHost(ctx, vpcsim.Scope{Region: w.region}, host, w.owner); err != nil {
+				s.log.Error("claim a task's namespace", "host", host, "err", err)
+			}
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/storage"
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -24,14 +25,12 @@ type Cloud struct {
 	defaultRegion string
 	now           clock
 	log           *slog.Logger
-	keptHosts     []string
 	keepStrays    bool
 	quotas        quota.Limits
 	connectPublic bool // see WithConnectPublic
 
-	// hookMu guards hooks, called without mu held.
-	hookMu sync.Mutex
-	hooks  []func(Instance)
+	// events carries what commits change to the other services (events.go).
+	events *bus.Bus
 
 	// bg tracks instance transitions running in the background.
 	bg sync.WaitGroup
@@ -39,18 +38,36 @@ type Cloud struct {
 	// beforeFilter, set by tests only, runs as a Describe call starts matching
 	// its filters, after it released the model lock.
 	beforeFilter func()
+	// onWait, set by tests only, runs (under mu) as a call starts waiting
+	// for a busy ENI or instance.
+	onWait func()
 
-	// mu guards the model below.
+	// mu guards the model below. Lock order: Service.mu (ECS) is never
+	// held when mu is taken (ECS asks EC2 before or after its own lock),
+	// and mu is never held when another service's lock is taken (EC2 tells
+	// the others through the bus, after commit). Under mu only the storage
+	// engine's and the dataplane's own locks are taken: the firewall is
+	// applied at commit, under mu (commitLocked). Netlink and namespace
+	// work on ENIs and instances runs without mu: reserve under it, work,
+	// relock, commit (reserve.go); a call on a reserved ENI or busy
+	// instance waits on idle.
 	mu     sync.Mutex
+	idle   *sync.Cond // on mu: signalled when ENIs land or instances stop being busy
 	seq    int64
 	tables tables
 	// cur is the transaction of the call holding mu (see model).
 	cur *model
 	// used is what the committed ENIs hold: subnet → address → ENI. A
 	// call's staged ENIs are seen through takenLocked.
-	used     map[string]map[netip.Addr]string
-	fw       firewallState // what the dataplane enforces (firewall_state.go)
-	flowLogs flowLogState  // see flowlog.go
+	used map[string]map[netip.Addr]string
+	// inflight are the ENIs calls are making or changing without mu, as
+	// they will be; busyInstances the instances whose namespace a call is
+	// changing without mu (see reserve.go).
+	inflight      map[string]*ENI
+	busyInstances map[string]bool
+	launching     map[string]int // region → instances whose launch is in flight
+	fw            firewallState  // what the dataplane enforces (firewall_state.go)
+	flowLogs      flowLogState   // see flowlog.go
 }
 
 // Option configures a Cloud.
@@ -68,11 +85,6 @@ func WithClock(now func() time.Time) Option { return func(c *Cloud) { c.now = no
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
 
-// WithKeptHosts names namespaces that the start-up reconciliation must keep
-// although EC2 does not own them: those of ECS tasks in bridge or none mode,
-// whose containers outlive a restart of vpcsim.
-func WithKeptHosts(hosts []string) Option { return func(c *Cloud) { c.keptHosts = hosts } }
-
 // WithStraysKept makes the start-up reconciliation remove nothing the store
 // does not know: for a store that is new, which knows nothing of what is on
 // the machine (serve tells the user to run `vpcsim down` instead).
@@ -84,33 +96,32 @@ func WithInPlaceCheck() Option {
 	return func(c *Cloud) { c.storageOpts = append(c.storageOpts, storage.CheckInPlace()) }
 }
 
-// OnInstanceState registers f to be called (without locks held) after an instance
-// changes state; ECS uses it to register container instances.
-func OnInstanceState(f func(Instance)) Option {
-	return func(c *Cloud) { c.hooks = append(c.hooks, f) }
-}
-
 // New loads the model from store and makes the kernel match it (Reconcile),
 // finishing any instance transition a previous run left half-done.
 func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud, error) {
 	c := &Cloud{
 		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
 		now: time.Now, log: slog.Default(), fw: newFirewallState(),
+		inflight: map[string]*ENI{}, busyInstances: map[string]bool{}, launching: map[string]int{},
 	}
+	c.idle = sync.NewCond(&c.mu)
 	for _, o := range opts {
 		o(c)
 	}
 	if c.dp == nil {
 		c.dp = NopDataplane{}
 	}
+	if c.events == nil {
+		c.events = bus.New()
+	}
 	c.db = storage.New(store, c.storageOpts...)
+	c.db.OnCommit(c.events.Publish)
 	if err := c.load(); err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
 	c.disconnectRefusedLocked()
 	topo := c.topologyLocked()
-	topo.Hosts = append(topo.Hosts, c.keptHosts...)
 	topo.KeepStrays = c.keepStrays
 	// The disconnections go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
@@ -181,6 +192,9 @@ func (c *Cloud) load() error {
 	for f := range t.flowLogs.All() {
 		c.bumpSeq(f.Seq)
 	}
+	for h := range t.hostClaims.All() {
+		c.bumpSeq(h.Seq)
+	}
 	return nil
 }
 
@@ -208,6 +222,7 @@ func (c *Cloud) commitLocked() error {
 	err := c.syncFirewallsLocked(context.Background(), dirty)
 	if err == nil {
 		fault.Point(fault.FirewallBeforeStore)
+		c.emitChangesLocked(m)
 		staged := m.stagedENIs()
 		old := c.committedOf(staged)
 		var gone []string

@@ -256,14 +256,45 @@ func TestRestartServesTheSameState(t *testing.T) {
 }
 
 // Namespaces another domain owns (ECS bridge tasks) survive the start-up
-// reconciliation when named; others of the prefix do not.
-func TestKeptHosts(t *testing.T) {
+// reconciliation while claimed in the store; once released they are strays.
+func TestHostClaims(t *testing.T) {
+	ctx := context.Background()
 	dp, st := NewFakeDataplane(), NewMemStore()
-	if _, err := New(context.Background(), st, dp, WithKeptHosts([]string{"task-1"})); err != nil {
+	c, err := New(ctx, st, dp)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !dp.Hosts["task-1"] {
-		t.Fatalf("kept host missing after reconcile: %v", dp.Objects())
+	if err := c.ClaimHost(ctx, west, "task-1", "arn:task/1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ClaimHost(ctx, west, "task-1", "arn:task/other"); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.HostClaims(); len(got) != 1 || got[0].Owner != "arn:task/1" {
+		t.Fatalf("claims %+v", got)
+	}
+	dp.Hosts["task-1"], dp.Hosts["task-2"] = true, true // made by their owner
+	if _, err := New(ctx, st, dp); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.Hosts["task-1"] || dp.Hosts["task-2"] {
+		t.Fatalf("after reconcile, want task-1 kept and task-2 gone: %v", dp.Objects())
+	}
+	again, err := New(ctx, st, dp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.ReleaseHost(ctx, "task-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := again.ReleaseHost(ctx, "task-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(ctx, st, dp); err != nil {
+		t.Fatal(err)
+	}
+	if dp.Hosts["task-1"] {
+		t.Fatalf("a released host survived the reconciliation: %v", dp.Objects())
 	}
 }
 

@@ -108,7 +108,7 @@ func (c *Cloud) newENILocked(req eniRequest) *ENI {
 func (c *Cloud) uniqueMACLocked() string {
 	for {
 		mac := newMAC()
-		if !slices.ContainsFunc(slices.Collect(c.allENIs()), func(e *ENI) bool { return e.MAC == mac }) {
+		if !slices.ContainsFunc(slices.Collect(c.heldENIs()), func(e *ENI) bool { return e.MAC == mac }) {
 			return mac
 		}
 	}
@@ -197,11 +197,16 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 // service made for the user.
 const requesterAccount = "578734482556"
 
-// addENIsLocked stores new ENIs and makes their veths; on any failure none remain.
+// addENIsLocked makes new ENIs: in flight while their veths are made without
+// c.mu, then stored. On any failure none remain, in the store or the kernel.
 func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
-	undo, err := c.stageENIsLocked(ctx, enis...)
+	undo, err := c.makeENIsLocked(ctx, enis...)
 	if err != nil {
 		return err
+	}
+	defer c.landLocked(eniIDs(enis)...)
+	for _, e := range enis {
+		c.model().enis.Put(e)
 	}
 	if err := c.commitLocked(); err != nil {
 		return c.undoKernel(ctx, err, undo)
@@ -209,34 +214,53 @@ func (c *Cloud) addENIsLocked(ctx context.Context, enis ...*ENI) error {
 	return nil
 }
 
-// stageENIsLocked makes new ENIs' veths and stages the ENIs in the call's
-// model, returning what removes the veths if the call's commit fails. When a
-// veth cannot be made, those made are removed and nothing is staged.
-func (c *Cloud) stageENIsLocked(ctx context.Context, enis ...*ENI) (func(context.Context) error, error) {
+// makeENIsLocked checks the quota, puts new ENIs in flight and makes their
+// veths (parked) without c.mu, returning what removes them. The caller
+// stages the ENIs, commits and lands them. When a veth cannot be made,
+// those made are removed and the ENIs land: nothing remains.
+func (c *Cloud) makeENIsLocked(ctx context.Context, enis ...*ENI) (func(context.Context) error, error) {
 	if len(enis) > 0 {
 		region := enis[0].Region
-		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.allENIs(), func(e *ENI) bool { return e.Region == region })); err != nil {
+		if err := c.checkQuota(quota.NetworkInterfaces, len(enis)+countWhere(c.heldENIs(), func(e *ENI) bool { return e.Region == region })); err != nil {
 			return nil, err
 		}
 	}
-	var made []*ENI
+	nets := make([]NetENI, len(enis))
+	for i, e := range enis {
+		nets[i] = c.netENILocked(e)
+	}
+	c.flyLocked(enis...)
+	var made []NetENI
 	undo := func(ctx context.Context) error {
 		var errs []error
-		for _, e := range made {
-			errs = append(errs, c.dp.DeleteENI(ctx, c.netENILocked(e)))
+		for _, n := range made {
+			errs = append(errs, c.dp.DeleteENI(ctx, n))
 		}
 		return joinErrs(errs)
 	}
-	for _, e := range enis {
-		made = append(made, e)
-		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-			return nil, c.undoKernel(ctx, fmt.Errorf("create the ENI's veth: %w", err), undo)
+	var err error
+	c.withoutLock(func() {
+		for _, n := range nets {
+			made = append(made, n)
+			if err = c.dp.EnsureENI(ctx, n); err != nil {
+				err = c.undoKernel(ctx, fmt.Errorf("create the ENI's veth: %w", err), undo)
+				return
+			}
 		}
-	}
-	for _, e := range enis {
-		c.model().enis.Put(e)
+	})
+	if err != nil {
+		c.landLocked(eniIDs(enis)...)
+		return nil, err
 	}
 	return undo, nil
+}
+
+func eniIDs(enis []*ENI) []string {
+	ids := make([]string, len(enis))
+	for i, e := range enis {
+		ids[i] = e.ID
+	}
+	return ids
 }
 
 func copyENI(e *ENI) ENI {
@@ -352,6 +376,7 @@ func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) 
 		return err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(id)
 	e, err := c.eniLocked(s, id)
 	if err != nil {
 		return err
@@ -359,19 +384,33 @@ func (c *Cloud) DeleteNetworkInterface(ctx context.Context, s Scope, id string) 
 	if e.Attachment != nil || e.Status != "available" {
 		return Errorf("InvalidNetworkInterface.InUse", "The network interface '%s' is currently in use.", e.ID)
 	}
-	return c.deleteENILocked(ctx, e)
+	return c.deleteENILocked(ctx, e, "")
 }
 
-func (c *Cloud) deleteENILocked(ctx context.Context, e *ENI) error {
+// deleteENILocked deletes an ENI and its flow logs from the store, then its
+// veth (and host, a task's namespace, when set) without c.mu: the ENI stays
+// in flight meanwhile, so its addresses are not handed out while the kernel
+// still has them. A kernel failure is logged: the reconciler removes it.
+func (c *Cloud) deleteENILocked(ctx context.Context, e *ENI, host string) error {
 	n := c.netENILocked(e)
 	c.model().enis.Delete(e.ID)
 	c.dropFlowLogsLocked(e.ID)
 	if err := c.commitLocked(); err != nil {
 		return err
 	}
-	if err := c.dp.DeleteENI(ctx, n); err != nil {
-		c.log.Error("remove a deleted ENI's veth (the reconciler will retry)", "eni", e.ID, "err", err)
-	}
+	c.flyLocked(e)
+	defer c.landLocked(e.ID)
+	c.withoutLock(func() {
+		if err := c.dp.DeleteENI(ctx, n); err != nil {
+			c.log.Error("remove a deleted ENI's veth (the reconciler will retry)", "eni", e.ID, "err", err)
+		}
+		if host == "" {
+			return
+		}
+		if err := c.dp.DeleteHost(ctx, host); err != nil {
+			c.log.Error("remove a stopped task's namespace (the reconciler will retry)", "host", host, "err", err)
+		}
+	})
 	return nil
 }
 
@@ -385,6 +424,7 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 		return err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(id)
 	e, err := c.eniLocked(s, id)
 	if err != nil {
 		return err
@@ -426,6 +466,7 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 		return nil, err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(in.ENIID)
 	e, err := c.eniLocked(s, in.ENIID)
 	if err != nil {
 		return nil, err
@@ -489,6 +530,7 @@ func (c *Cloud) UnassignPrivateIPAddresses(ctx context.Context, s Scope, eniID s
 		return err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(eniID)
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package vpcsim
 import (
 	"context"
 	"encoding/base64"
-	"fmt"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -45,6 +44,11 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
+	var existing []string
+	for _, spec := range in.NetworkInterfaces {
+		existing = append(existing, spec.ENIID)
+	}
+	c.waitIdleLocked(existing...)
 	plans, err := c.planLaunchLocked(s, in)
 	if err != nil {
 		c.unlock()
@@ -54,14 +58,33 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 	for _, p := range plans {
 		enis = append(enis, p.enis...)
 	}
-	// The ENIs are made parked, then moved into the instance when it comes
-	// up; they are stored with the instances, in one commit.
-	undo, err := c.stageENIsLocked(ctx, enis...)
+	// The instances count against the quota while their ENIs are made,
+	// parked, without c.mu; the existing ENIs they attach wait in flight.
+	// All is stored in one commit; each ENI moves into its instance when
+	// it comes up.
+	var kept []*ENI
+	for _, p := range plans {
+		for _, k := range p.kept {
+			next := copyENI(k.eni)
+			next.Attachment, next.Status = k.att, "in-use"
+			kept = append(kept, &next)
+		}
+	}
+	c.flyLocked(kept...)
+	c.launching[s.Region] += len(plans)
+	undo, err := c.makeENIsLocked(ctx, enis...)
+	c.launching[s.Region] -= len(plans)
+	c.landLocked(eniIDs(kept)...)
 	if err != nil {
 		c.unlock()
 		return nil, err
 	}
+	// Landed: staged below, the ENIs are held by the transaction now.
+	c.landLocked(eniIDs(enis)...)
 	m := c.model()
+	for _, e := range enis {
+		m.enis.Put(e)
+	}
 	for _, p := range plans {
 		m.instances.Put(p.inst)
 		for _, k := range p.kept {
@@ -161,7 +184,7 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 			groups = append(groups, g.ID)
 		}
 	}
-	alive := 0
+	alive := c.launching[s.Region]
 	for i := range c.allInstances() {
 		if i.Region == s.Region && i.State != StateTerminated {
 			alive++
@@ -175,7 +198,7 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 	// instances as they leave room for, at least MinCount (addENIsLocked
 	// refuses the launch when those do not fit).
 	if made := len(specs) - countExisting(specs); made > 0 {
-		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.allENIs(), func(e *ENI) bool { return e.Region == s.Region })
+		room := c.quotas.Of(quota.NetworkInterfaces) - countWhere(c.heldENIs(), func(e *ENI) bool { return e.Region == s.Region })
 		in.MaxCount = max(in.MinCount, min(in.MaxCount, room/made))
 	}
 	reservation := newID("r")
@@ -317,24 +340,36 @@ const (
 // namespace), for the next start-up to bring it up again.
 func (c *Cloud) bringUp(ctx context.Context, id string) {
 	c.mu.Lock()
+	c.waitInstanceIdleLocked(id)
 	inst := c.instance(id)
 	if inst == nil || inst.State != StatePending {
 		c.unlock()
 		return
 	}
-	m := c.model()
-	err := c.dp.EnsureHost(ctx, inst.ID)
-	inst = edit(m.instances, id)
-	inst.State = StateRunning // netENILocked now places the ENIs inside
-	for _, e := range c.attachedLocked(inst.ID) {
-		if err == nil {
-			err = c.dp.EnsureENI(ctx, c.netENILocked(e))
-		}
+	// The ENIs' places once running, read from the staged state (which is
+	// dropped again: nothing stays staged while the lock is released).
+	edit(c.model().instances, id).State = StateRunning
+	var nets []NetENI
+	attached := c.attachedLocked(id)
+	for _, e := range attached {
+		nets = append(nets, c.netENILocked(e))
 	}
+	c.abortLocked()
+	busy := c.reserveInstanceLocked(id, attached)
+	var err error
+	c.withoutLock(func() {
+		err = c.dp.EnsureHost(ctx, id)
+		for _, n := range nets {
+			if err == nil {
+				err = c.dp.EnsureENI(ctx, n)
+			}
+		}
+	})
+	c.landLocked(busy...)
+	m := c.model()
 	if err != nil {
 		c.log.Error("instance failed to come up", "instance", id, "err", err)
-		c.abortLocked()
-		inst = edit(c.model().instances, id)
+		inst = edit(m.instances, id)
 		inst.State = StateShuttingDown
 		inst.StateReasonCode, inst.StateReasonMessage = "Server.InternalError", "Server.InternalError: Internal error on launch"
 		if cerr := c.commitLocked(); cerr != nil {
@@ -347,19 +382,39 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 		c.tearDown(ctx, id)
 		return
 	}
-	for _, e := range c.attachedLocked(inst.ID) {
+	edit(m.instances, id).State = StateRunning
+	for _, e := range c.attachedLocked(id) {
 		edit(m.enis, e.ID).Attachment.Status = "attached"
 	}
-	cerr := c.commitLocked()
-	if cerr != nil {
+	if cerr := c.commitLocked(); cerr != nil {
 		c.log.Error("store an instance that came up (the next start-up retries it)", "instance", id, "err", cerr)
 		c.parkLocked(ctx, id)
-		c.unlock()
-		return
 	}
-	snap := c.copyInstanceLocked(inst)
 	c.unlock()
-	c.notify(snap)
+}
+
+// waitInstanceIdleLocked waits until neither the instance nor an ENI
+// attached to it is busy or in flight, for a transition of its namespace.
+func (c *Cloud) waitInstanceIdleLocked(id string) {
+	for {
+		ids := []string{id}
+		for _, e := range c.attachingLocked(id) {
+			ids = append(ids, e.ID)
+		}
+		if !slices.ContainsFunc(ids, c.busyLocked) {
+			return
+		}
+		c.waitIdleLocked(ids...)
+	}
+}
+
+// reserveInstanceLocked makes an instance busy and its attached ENIs in
+// flight (as they are) for a transition of its namespace; it answers what to
+// land once the transition is staged.
+func (c *Cloud) reserveInstanceLocked(id string, attached []*ENI) []string {
+	c.busyInstances[id] = true
+	c.flyLocked(attached...)
+	return append(eniIDs(attached), id)
 }
 
 // parkLocked puts the kernel back as the committed model has a pending
@@ -374,69 +429,73 @@ func (c *Cloud) parkLocked(ctx context.Context, id string) {
 	})
 }
 
-func (c *Cloud) notify(inst Instance) {
-	c.hookMu.Lock()
-	hooks := slices.Clone(c.hooks)
-	c.hookMu.Unlock()
-	for _, h := range hooks {
-		h(inst)
-	}
-}
-
 // tearDown ends a stopping or shutting-down instance: its ENIs are parked (or
 // deleted when they go with the instance), its namespace and processes removed.
 // When the store refuses, the instance stays stored as it was (stopping or
 // shutting-down), and the next start-up ends it again.
 func (c *Cloud) tearDown(ctx context.Context, id string) {
 	c.mu.Lock()
+	c.waitInstanceIdleLocked(id)
 	inst := c.instance(id)
 	if inst == nil || (inst.State != StateStopping && inst.State != StateShuttingDown) {
 		c.unlock()
 		return
 	}
-	m := c.model()
-	terminating := inst.State == StateShuttingDown
-	final := StateStopped
-	if terminating {
-		final = StateTerminated
-	}
-	inst = edit(m.instances, id)
-	inst.State = final // netENILocked now parks the ENIs
-	var gone []*ENI
-	for _, e := range c.attachedLocked(inst.ID) {
-		if terminating && e.Attachment.DeleteOnTermination {
-			gone = append(gone, e)
-			continue
-		}
+	attached := c.attachedLocked(id)
+	// stage stages the instance's end; it is run twice: once to learn the
+	// kernel's work (then dropped, as nothing may stay staged while the
+	// lock is released), once after that work, to commit.
+	stage := func() (park, gone []NetENI) {
+		m := c.model()
+		terminating := inst.State == StateShuttingDown
+		final := StateStopped
 		if terminating {
-			e = edit(m.enis, e.ID)
-			e.Attachment, e.Status = nil, "available"
+			final = StateTerminated
 		}
-		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-			c.log.Error("park an ENI of an instance going down", "eni", e.ID, "err", err)
+		next := edit(m.instances, id)
+		next.State = final // netENILocked now parks the ENIs
+		if terminating {
+			next.TerminatedAt = c.now().UTC()
 		}
-	}
-	for _, e := range gone {
-		if err := c.dp.DeleteENI(ctx, c.netENILocked(e)); err != nil {
-			c.log.Error("delete an ENI of a terminated instance", "eni", e.ID, "err", err)
+		for _, e := range attached {
+			if terminating && e.Attachment.DeleteOnTermination {
+				gone = append(gone, c.netENILocked(e))
+				m.enis.Delete(e.ID)
+				c.dropFlowLogsLocked(e.ID)
+				continue
+			}
+			if terminating {
+				e = edit(m.enis, e.ID)
+				e.Attachment, e.Status = nil, "available"
+			}
+			park = append(park, c.netENILocked(e))
 		}
-		m.enis.Delete(e.ID)
-		c.dropFlowLogsLocked(e.ID)
+		return park, gone
 	}
-	if err := c.dp.DeleteHost(ctx, inst.ID); err != nil {
-		c.log.Error("remove an instance's namespace", "instance", id, "err", err)
-	}
-	if terminating {
-		inst.TerminatedAt = c.now().UTC()
-	}
+	park, gone := stage()
+	c.abortLocked()
+	busy := c.reserveInstanceLocked(id, attached)
+	c.withoutLock(func() {
+		for _, n := range park {
+			if err := c.dp.EnsureENI(ctx, n); err != nil {
+				c.log.Error("park an ENI of an instance going down", "eni", n.ID, "err", err)
+			}
+		}
+		for _, n := range gone {
+			if err := c.dp.DeleteENI(ctx, n); err != nil {
+				c.log.Error("delete an ENI of a terminated instance", "eni", n.ID, "err", err)
+			}
+		}
+		if err := c.dp.DeleteHost(ctx, id); err != nil {
+			c.log.Error("remove an instance's namespace", "instance", id, "err", err)
+		}
+	})
+	c.landLocked(busy...)
+	stage()
 	if err := c.commitLocked(); err != nil {
 		c.log.Error("store an instance that went down (the next start-up ends it again)", "instance", id, "err", err)
-		c.unlock()
-		return
 	}
-	snap := c.copyInstanceLocked(inst)
 	c.unlock()
-	c.notify(snap)
 }
 
 // attachedLocked lists the ENIs attached to an instance, by device index.
@@ -502,6 +561,9 @@ func (c *Cloud) topologyLocked() Topology {
 			t.Hosts = append(t.Hosts, e.Host)
 		}
 		t.ENIs = append(t.ENIs, n)
+	}
+	for _, h := range sortedBySeq(c.model().hostClaims.All(), func(h *HostClaim) int64 { return h.Seq }) {
+		t.Hosts = append(t.Hosts, h.Host)
 	}
 	return t
 }
@@ -716,6 +778,7 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 	if err := c.lock(ctx, s); err != nil {
 		return nil, err
 	}
+	c.waitIdleLocked(ids...) // a transition in flight finishes first
 	list, err := c.instancesLocked(s, ids)
 	if err != nil {
 		c.unlock()
@@ -786,6 +849,7 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 		return "", err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(eniID, instanceID)
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
 		return "", err
@@ -806,7 +870,7 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if e.VPCID != inst.VPCID {
 		return "", invalidValue("The network interface %s and instance %s are in different VPCs.", e.ID, inst.ID)
 	}
-	attached := c.attachedLocked(inst.ID)
+	attached := c.attachingLocked(inst.ID)
 	for _, other := range attached {
 		if other.Attachment.DeviceIndex == device {
 			return "", invalidValue("Instance '%s' already has an interface attached at device index '%d'.", inst.ID, device)
@@ -815,23 +879,21 @@ func (c *Cloud) AttachNetworkInterface(ctx context.Context, s Scope, eniID, inst
 	if typ, ok := LookupInstanceType(inst.Type); ok && len(attached)+1 > typ.MaxENIs {
 		return "", Errorf("AttachmentLimitExceeded", "Interface count %d exceeds the limit for %s", len(attached)+1, inst.Type)
 	}
-	committed := c.netENILocked(e)
-	undo := func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) }
-	e = edit(c.model().enis, e.ID)
-	e.Attachment = &ENIAttachment{
+	next := copyENI(e)
+	next.Attachment = &ENIAttachment{
 		ID: newID("eni-attach"), InstanceID: inst.ID, InstanceOwnerID: c.account, DeviceIndex: device,
 		Status: "attached", AttachTime: c.now().UTC().Truncate(time.Second),
 	}
-	e.Status = "in-use"
-	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return "", c.undoKernel(ctx, fmt.Errorf("move the ENI into the instance: %w", err), undo)
+	next.Status = "in-use"
+	// The instance is busy too: its namespace must not go while the ENI
+	// moves in (tearDown waits).
+	err = c.changeENILocked(ctx, &next, kernelStep{what: "move the ENI into the instance", busy: []string{inst.ID}, fault: fault.ENIAttachMoved}, func(e *ENI) {
+		e.Attachment, e.Status = next.Attachment, next.Status
+	})
+	if err != nil {
+		return "", err
 	}
-	fault.Point(fault.ENIAttachMoved)
-	id := e.Attachment.ID
-	if err := c.commitLocked(); err != nil {
-		return "", c.undoKernel(ctx, err, undo)
-	}
-	return id, nil
+	return next.Attachment.ID, nil
 }
 
 // DetachNetworkInterface takes a secondary ENI out of its instance; it becomes available.
@@ -843,11 +905,18 @@ func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentI
 		return err
 	}
 	defer c.unlock()
-	var e *ENI
-	for x := range c.allENIs() {
-		if x.Region == s.Region && x.Attachment != nil && x.Attachment.ID == attachmentID {
-			e = x
+	find := func() *ENI {
+		for x := range c.allENIs() {
+			if x.Region == s.Region && x.Attachment != nil && x.Attachment.ID == attachmentID {
+				return x
+			}
 		}
+		return nil
+	}
+	e := find()
+	for e != nil && (c.busyLocked(e.ID) || c.busyLocked(e.Attachment.InstanceID)) {
+		c.waitIdleLocked(e.ID, e.Attachment.InstanceID)
+		e = find()
 	}
 	if e == nil {
 		return Errorf("InvalidAttachmentID.NotFound", "The attachment ID '%s' does not exist", attachmentID)
@@ -858,14 +927,9 @@ func (c *Cloud) DetachNetworkInterface(ctx context.Context, s Scope, attachmentI
 	if e.RequesterManaged {
 		return Errorf("OperationNotPermitted", "You are not allowed to manage '%s' attachments.", attachmentID)
 	}
-	committed := c.netENILocked(e)
-	e = edit(c.model().enis, e.ID)
-	e.Attachment, e.Status = nil, "available"
-	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return fmt.Errorf("take the ENI out of the instance: %w", err)
-	}
-	if err := c.commitLocked(); err != nil {
-		return c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) })
-	}
-	return nil
+	next := copyENI(e)
+	next.Attachment, next.Status = nil, "available"
+	return c.changeENILocked(ctx, &next, kernelStep{what: "take the ENI out of the instance", busy: []string{e.Attachment.InstanceID}}, func(e *ENI) {
+		e.Attachment, e.Status = nil, "available"
+	})
 }

@@ -3,18 +3,22 @@ package vpcsim
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func TestInstanceLifecycle(t *testing.T) {
 	var seen []string
 	dp, st := NewFakeDataplane(), NewMemStore()
-	c, err := New(context.Background(), st, dp, WithInPlaceCheck(), OnInstanceState(func(i Instance) { seen = append(seen, i.State) }))
+	c, err := New(context.Background(), st, dp, WithInPlaceCheck())
 	if err != nil {
 		t.Fatal(err)
 	}
+	sub := bus.On(c.Events(), func(ev InstanceChanged) { seen = append(seen, ev.Instance.State) })
+	defer sub.Cancel()
 	tc := &testCloud{c, dp, st}
 	ctx := context.Background()
 	v := tc.vpc(t, "10.0.0.0/16")
@@ -98,9 +102,11 @@ func TestInstanceLifecycle(t *testing.T) {
 	if dp.Hosts[i.ID] {
 		t.Fatal("namespace of a terminated instance remains")
 	}
-	want := []string{StateRunning, StateStopped, StateRunning, StateTerminated}
-	if len(seen) != len(want) {
-		t.Fatalf("hooks saw %v, want %v", seen, want)
+	// Every stored state is published, in order, once committed.
+	c.Events().Drain()
+	want := []string{StatePending, StateRunning, StateStopping, StateStopped, StatePending, StateRunning, StateShuttingDown, StateTerminated}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("events said %v, want %v", seen, want)
 	}
 }
 

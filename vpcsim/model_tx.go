@@ -28,6 +28,8 @@ type tables struct {
 	enis      *storage.Table[ENI]
 	instances *storage.Table[Instance]
 	flowLogs  *storage.Table[FlowLog]
+	// hostClaims are namespaces other services own (hostclaim.go).
+	hostClaims *storage.Table[HostClaim]
 }
 
 func (c *Cloud) openTables() error {
@@ -45,6 +47,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.enis, e = storage.NewTable(c.db, eniKind); return })
 	open(func() (e error) { t.instances, e = storage.NewTable(c.db, instanceKind); return })
 	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
+	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	return err
 }
 
@@ -54,14 +57,15 @@ func (c *Cloud) openTables() error {
 // synced before the store write). commitLocked publishes it, all or nothing;
 // unlock drops whatever was not committed.
 type model struct {
-	tx        *storage.Tx
-	regions   storage.View[string]
-	vpcs      storage.View[VPC]
-	subnets   storage.View[Subnet]
-	groups    storage.View[SecurityGroup]
-	enis      storage.View[ENI]
-	instances storage.View[Instance]
-	flowLogs  storage.View[FlowLog]
+	tx         *storage.Tx
+	regions    storage.View[string]
+	vpcs       storage.View[VPC]
+	subnets    storage.View[Subnet]
+	groups     storage.View[SecurityGroup]
+	enis       storage.View[ENI]
+	instances  storage.View[Instance]
+	flowLogs   storage.View[FlowLog]
+	hostClaims storage.View[HostClaim]
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -73,6 +77,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx),
+			hostClaims: t.hostClaims.In(tx),
 		}
 	}
 	return c.cur
@@ -157,22 +162,29 @@ func (c *Cloud) committedOf(staged map[string]*ENI) map[string]*ENI {
 }
 
 // takenLocked returns whether an address of a subnet is held, as the call's
-// transaction sees it: staged ENIs hold theirs, an ENI the call changed or
-// deleted no longer holds what only its committed version had. The staged
-// ENIs are read once, for a caller that tries many addresses.
+// transaction sees it: staged ENIs and ENIs in flight (reserve.go) hold
+// theirs, an ENI the call changed or deleted no longer holds what only its
+// committed version had. The staged ENIs are read once, for a caller that
+// tries many addresses.
 func (c *Cloud) takenLocked(subnetID string) func(netip.Addr) bool {
 	committed := c.used[subnetID]
 	staged := c.model().stagedENIs()
-	if len(staged) == 0 {
-		return func(a netip.Addr) bool { _, ok := committed[a]; return ok }
-	}
 	held := map[netip.Addr]bool{}
-	for _, e := range staged {
+	hold := func(e *ENI) {
 		if e != nil && e.SubnetID == subnetID {
 			for _, ip := range e.PrivateIPs {
 				held[ip.Addr] = true
 			}
 		}
+	}
+	for _, e := range staged {
+		hold(e)
+	}
+	for _, e := range c.inflight {
+		hold(e)
+	}
+	if len(held) == 0 && len(staged) == 0 {
+		return func(a netip.Addr) bool { _, ok := committed[a]; return ok }
 	}
 	return func(a netip.Addr) bool {
 		if held[a] {
@@ -200,6 +212,11 @@ func (c *Cloud) usedCountLocked(subnetID string) int {
 			}
 		}
 		if e != nil && e.SubnetID == subnetID {
+			n += len(e.PrivateIPs)
+		}
+	}
+	for id, e := range c.inflight {
+		if _, known := c.model().enis.Get(id); !known && e.SubnetID == subnetID {
 			n += len(e.PrivateIPs)
 		}
 	}

@@ -258,7 +258,7 @@ func (c *Cloud) DeleteSecurityGroup(ctx context.Context, s Scope, ref GroupRef) 
 }
 
 func (c *Cloud) groupInUseLocked(id string) bool {
-	for e := range c.allENIs() {
+	for e := range c.heldENIs() {
 		if slices.Contains(e.Groups, id) {
 			return true
 		}

@@ -179,7 +179,7 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	for e := range c.allENIs() {
+	for e := range c.heldENIs() {
 		if e.SubnetID == sub.ID {
 			return dependencyViolation(sub.ID)
 		}

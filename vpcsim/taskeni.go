@@ -2,7 +2,7 @@ package vpcsim
 
 import (
 	"context"
-	"fmt"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -24,7 +24,7 @@ const fargateOwner = "amazon-aws"
 // be lost).
 func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string) (ENI, error) {
 	c.mu.Lock()
-	for e := range c.allENIs() {
+	for e := range c.heldENIs() {
 		if e.RequesterManaged && e.Region == s.Region && e.SubnetID == subnetID && e.Description == description {
 			c.unlock()
 			return copyENI(e), nil
@@ -36,26 +36,52 @@ func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, gro
 	})
 }
 
+// TaskENI is what a task learns of its ENI once attached: the ENI, and the
+// subnet's range its gateway (.1) and DNS server (.2) come from.
+type TaskENI struct {
+	ENI
+	SubnetCIDR netip.Prefix
+}
+
+func (c *Cloud) taskENILocked(id string) TaskENI {
+	e := c.eni(id)
+	if e == nil {
+		return TaskENI{}
+	}
+	out := TaskENI{ENI: copyENI(e)}
+	if sub := c.subnet(e.SubnetID); sub != nil {
+		out.SubnetCIDR = sub.CIDR
+	}
+	return out
+}
+
 // AttachTaskENI attaches a task's ENI to instanceID (at the lowest free device
 // index from 1; "" on Fargate) and moves it into the namespace named host as
-// eth0, making that namespace first.
-func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (ENI, error) {
+// eth0, making that namespace first. The instance is not busy meanwhile: the
+// ENI goes into the task's namespace, not the instance's.
+func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, host string) (TaskENI, error) {
 	c.mu.Lock()
 	defer c.unlock()
+	c.waitIdleLocked(eniID)
 	e, err := c.eniLocked(s, eniID)
 	if err != nil {
-		return ENI{}, err
+		return TaskENI{}, err
 	}
 	if e.Attachment != nil && e.Host == host {
 		// Attached before vpcsim stopped, and the task did not learn it: keep
 		// the attachment, and make sure the kernel has it.
-		if err := c.dp.EnsureHost(ctx, host); err != nil {
-			return ENI{}, err
+		n := c.netENILocked(e)
+		c.flyLocked(e)
+		defer c.landLocked(e.ID)
+		c.withoutLock(func() {
+			if err = c.dp.EnsureHost(ctx, host); err == nil {
+				err = c.dp.EnsureENI(ctx, n)
+			}
+		})
+		if err != nil {
+			return TaskENI{}, err
 		}
-		if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-			return ENI{}, err
-		}
-		return copyENI(e), nil
+		return c.taskENILocked(e.ID), nil
 	}
 	att := &ENIAttachment{
 		ID: newID("eni-attach"), InstanceOwnerID: fargateOwner, DeviceIndex: 1,
@@ -64,29 +90,22 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 	if instanceID != "" {
 		att.InstanceID, att.InstanceOwnerID = instanceID, c.account
 		used := map[int]bool{}
-		for _, x := range c.attachedLocked(instanceID) {
+		for _, x := range c.attachingLocked(instanceID) {
 			used[x.Attachment.DeviceIndex] = true
 		}
 		for used[att.DeviceIndex] {
 			att.DeviceIndex++
 		}
 	}
-	committed := c.netENILocked(e)
-	e = edit(c.model().enis, e.ID)
-	e.Attachment, e.Status, e.Host = att, "in-use", host
-	undo := func(ctx context.Context) error {
-		return joinErrs([]error{c.dp.EnsureENI(ctx, committed), c.dp.DeleteHost(ctx, host)})
+	next := copyENI(e)
+	next.Attachment, next.Status, next.Host = att, "in-use", host
+	err = c.changeENILocked(ctx, &next, kernelStep{what: "move the ENI into the task", host: host}, func(e *ENI) {
+		e.Attachment, e.Status, e.Host = att, "in-use", host
+	})
+	if err != nil {
+		return TaskENI{}, err
 	}
-	if err := c.dp.EnsureHost(ctx, host); err != nil {
-		return ENI{}, c.undoKernel(ctx, fmt.Errorf("make the task's namespace: %w", err), undo)
-	}
-	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return ENI{}, c.undoKernel(ctx, fmt.Errorf("move the ENI into the task: %w", err), undo)
-	}
-	if err := c.commitLocked(); err != nil {
-		return ENI{}, c.undoKernel(ctx, err, undo)
-	}
-	return copyENI(e), nil
+	return c.taskENILocked(e.ID), nil
 }
 
 // DeleteTaskENI detaches and deletes a task's ENI, returns its addresses to the
@@ -95,20 +114,12 @@ func (c *Cloud) AttachTaskENI(ctx context.Context, s Scope, eniID, instanceID, h
 func (c *Cloud) DeleteTaskENI(ctx context.Context, s Scope, eniID string) error {
 	c.mu.Lock()
 	defer c.unlock()
+	c.waitIdleLocked(eniID)
 	e := c.eni(eniID)
 	if e == nil || e.Region != s.Region {
 		return nil
 	}
-	host := e.Host
-	if err := c.deleteENILocked(ctx, e); err != nil {
-		return err
-	}
-	if host != "" {
-		if err := c.dp.DeleteHost(ctx, host); err != nil {
-			c.log.Error("remove a stopped task's namespace (the reconciler will retry)", "host", host, "err", err)
-		}
-	}
-	return nil
+	return c.deleteENILocked(ctx, e, e.Host)
 }
 
 // InstanceENIs lists the IDs of the ENIs attached to an instance now, its
@@ -132,13 +143,6 @@ func (c *Cloud) LookupInstance(id string) (Instance, bool) {
 		return Instance{}, false
 	}
 	return c.copyInstanceLocked(inst), true
-}
-
-// Subscribe adds f to the functions called after an instance changes state.
-func (c *Cloud) Subscribe(f func(Instance)) {
-	c.hookMu.Lock()
-	defer c.hookMu.Unlock()
-	c.hooks = append(c.hooks, f)
 }
 
 // Instances lists every instance of every region, for ECS's start-up reconciliation.

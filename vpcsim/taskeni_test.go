@@ -17,7 +17,11 @@ func TestTaskENI(t *testing.T) {
 	if !e.RequesterManaged || e.RequesterID == "" || e.RequesterID == tc.Account() {
 		t.Fatalf("task ENI %+v", e)
 	}
-	e = must[ENI](t)(tc.AttachTaskENI(ctx, west, e.ID, inst.ID, "task-1"))
+	att := must[TaskENI](t)(tc.AttachTaskENI(ctx, west, e.ID, inst.ID, "task-1"))
+	if att.SubnetCIDR != sub.CIDR || att.ID != e.ID {
+		t.Fatalf("the task learns %+v", att)
+	}
+	e = att.ENI
 	if e.Attachment.DeviceIndex != 1 || e.Attachment.InstanceID != inst.ID || e.Status != "in-use" {
 		t.Fatalf("attached task ENI %+v", e.Attachment)
 	}
@@ -49,7 +53,7 @@ func TestTaskENI(t *testing.T) {
 
 	// Fargate: no instance of the user's.
 	f := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, "fargate"))
-	f = must[ENI](t)(again.AttachTaskENI(ctx, west, f.ID, "", "task-2"))
+	f = must[TaskENI](t)(again.AttachTaskENI(ctx, west, f.ID, "", "task-2")).ENI
 	if f.Attachment.InstanceID != "" || f.Attachment.InstanceOwnerID != fargateOwner {
 		t.Fatalf("Fargate attachment %+v", f.Attachment)
 	}
@@ -76,9 +80,9 @@ func TestTaskENIRetriesAfterACrash(t *testing.T) {
 		t.Fatal("another attachment got the same ENI")
 	}
 
-	a := must[ENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
+	a := must[TaskENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
 	delete(tc.dp.Hosts, "task-1") // as if the kernel lost it with the crash
-	b := must[ENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
+	b := must[TaskENI](t)(again.AttachTaskENI(ctx, west, first.ID, inst.ID, "task-1"))
 	if b.Attachment.ID != a.Attachment.ID || b.Attachment.DeviceIndex != 1 {
 		t.Fatalf("a retried attach changed the attachment: %+v, first %+v", b.Attachment, a.Attachment)
 	}

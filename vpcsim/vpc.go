@@ -265,7 +265,7 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 			return true
 		}
 	}
-	for e := range c.allENIs() {
+	for e := range c.heldENIs() {
 		if e.VPCID == id {
 			return true
 		}

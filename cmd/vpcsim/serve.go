@@ -111,13 +111,10 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	// The namespaces of ECS bridge and none mode tasks are not EC2's: the
-	// start-up reconciliation must keep them, their containers still run.
-	taskHosts, err := ecsapi.LiveHosts(db)
-	if err != nil {
-		return err
-	}
-	cloudOpts := []vpcsim.Option{vpcsim.WithKeptHosts(taskHosts),
+	// ECS claims the namespaces of its bridge and none mode tasks in EC2's
+	// model, so the start-up reconciliation keeps them; ECS follows EC2's
+	// events on EC2's bus, and publishes its own there.
+	cloudOpts := []vpcsim.Option{
 		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
 		vpcsim.WithDataDir(cfg.dataDir), vpcsim.WithHostPaths(hostPaths),
 		vpcsim.WithQuotas(cfg.quotas), vpcsim.WithConnectPublic(cfg.connectPublic)}

@@ -73,7 +73,8 @@ func newECSWorld(t *testing.T) *ecsWorld {
 	insts, err := w.cloud.RunInstances(ctx, s, vpcsim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large",
 		MinCount: 1, MaxCount: 1, SubnetID: sub.ID, UserData: ud})
 	must(err)
-	w.cloud.Wait()
+	w.cloud.Wait()           // the instance is running,
+	w.cloud.Events().Drain() // and ECS registered it from the event
 	td, err := svc.RegisterTaskDefinition(ctx, es, &ecsapi.RegisterTaskDefinitionRequest{
 		Family: ecsapi.Ptr("web"), NetworkMode: ecsapi.NetworkModeAwsvpc,
 		ContainerDefinitions: []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("nginx:latest"), Memory: ecsapi.Ptr(int32(256))}},
@@ -119,6 +120,7 @@ var snapshotCalls = [][2]string{
 func (w *ecsWorld) snapshot(t *testing.T) string {
 	t.Helper()
 	w.cloud.Wait()
+	w.cloud.Events().Drain()
 	var b strings.Builder
 	ts := &testServer{Server: w.srv}
 	for _, c := range snapshotCalls {

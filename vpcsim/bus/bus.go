@@ -36,6 +36,7 @@ func (b *Bus) Publish(events []any) {
 // time and in order, on a goroutine of the subscription's own.
 func (b *Bus) Subscribe(handle func(event any)) *Subscription {
 	s := &Subscription{bus: b, handle: handle, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s.idle = sync.NewCond(&s.mu)
 	b.mu.Lock()
 	b.subs = append(b.subs, s)
 	b.mu.Unlock()
@@ -60,8 +61,34 @@ type Subscription struct {
 	done   chan struct{}
 
 	mu        sync.Mutex
+	idle      *sync.Cond // signalled when the queue is empty and no handler runs
 	queue     []any
+	busy      bool // a handler runs
 	cancelled bool
+}
+
+// Drain waits until every subscription has handled every event published
+// before it was called (and what those handlers published in turn): for
+// tests and shutdown, which want "everything that followed from this is done".
+// It must not be called from a handler.
+func (b *Bus) Drain() {
+	for {
+		b.mu.Lock()
+		subs := append([]*Subscription(nil), b.subs...)
+		b.mu.Unlock()
+		quiet := true
+		for _, s := range subs {
+			s.mu.Lock()
+			for (len(s.queue) > 0 || s.busy) && !s.cancelled {
+				quiet = false
+				s.idle.Wait()
+			}
+			s.mu.Unlock()
+		}
+		if quiet {
+			return
+		}
+	}
 }
 
 func (s *Subscription) push(events []any) {
@@ -81,17 +108,21 @@ func (s *Subscription) run() {
 	for range s.wake {
 		for {
 			s.mu.Lock()
+			s.busy = false
 			if s.cancelled {
+				s.idle.Broadcast()
 				s.mu.Unlock()
 				return
 			}
 			if len(s.queue) == 0 {
+				s.idle.Broadcast()
 				s.mu.Unlock()
 				break
 			}
 			event := s.queue[0]
 			s.queue[0] = nil
 			s.queue = s.queue[1:]
+			s.busy = true
 			s.mu.Unlock()
 			s.handle(event)
 		}
@@ -114,6 +145,7 @@ func (s *Subscription) Cancel() {
 	already := s.cancelled
 	s.cancelled = true
 	s.queue = nil
+	s.idle.Broadcast()
 	s.mu.Unlock()
 	if !already {
 		close(s.wake)

@@ -113,3 +113,31 @@ func (s *Subscription) isCancelled() bool {
 	defer s.mu.Unlock()
 	return s.cancelled
 }
+
+// Drain returns once every event published before it, and every event its
+// handlers published in turn, has been handled.
+func TestDrain(t *testing.T) {
+	b := New()
+	var mu sync.Mutex
+	var got []string
+	first := On(b, func(e taskState) {
+		if e.Status == "PENDING" {
+			b.Publish([]any{taskState{e.ID, "RUNNING"}})
+		}
+	})
+	defer first.Cancel()
+	second := On(b, func(e taskState) {
+		runtime.Gosched()
+		mu.Lock()
+		got = append(got, e.ID+"/"+e.Status)
+		mu.Unlock()
+	})
+	defer second.Cancel()
+	b.Publish([]any{taskState{"a", "PENDING"}, taskState{"b", "PENDING"}})
+	b.Drain()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 4 {
+		t.Fatalf("after Drain: %v, want 4 events", got)
+	}
+}
