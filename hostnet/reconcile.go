@@ -13,7 +13,8 @@ import (
 // go: it ensures every VPC, subnet, host and ENI of want (in that order), then
 // removes strays: namespaces named with this Kernel's prefix that want does not
 // name, and, in each wanted VPC's namespace, vs-b/vs-e/vs-p links that want does
-// not name. With want.KeepStrays it removes nothing. It does not stop at the first error; it returns them all, joined.
+// not name. With want.KeepStrays it removes nothing; with want.KeepStrayHosts it
+// keeps every namespace that is not a VPC's. It does not stop at the first error; it returns them all, joined.
 // ENIs that failed are tried once more at the end, since one may have needed a
 // device name that another (or a stray) still held. Safe to call again with the
 // same want, which then changes nothing.
@@ -85,7 +86,7 @@ func (k *Kernel) removeStrays(ctx context.Context, want vpcsim.Topology) error {
 		errs = append(errs, fmt.Errorf("list namespaces: %w", err))
 	}
 	for _, name := range names {
-		if wantNS[name] {
+		if wantNS[name] || want.KeepStrayHosts && !strings.HasPrefix(name, k.prefix+"vpc-") {
 			continue
 		}
 		k.log.Info("removing stray namespace", "netns", name)

@@ -123,7 +123,12 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 	c.disconnectRefusedLocked()
 	topo := c.topologyLocked()
 	topo.KeepStrays = c.keepStrays
-	// The disconnections go to the store without a firewall sync (that
+	if m := c.model(); get(m.markers, markerHostClaims) == nil {
+		topo.KeepStrayHosts = true
+		marker := markerHostClaims
+		m.markers.Put(&marker)
+	}
+	// The disconnections and markers go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
 	// range even when the store refuses them, and the next start-up retries.
 	if m := c.model(); m.tx.Changed() {

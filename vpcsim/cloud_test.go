@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 var west = Scope{Region: "us-west-2"}
@@ -295,6 +297,46 @@ func TestHostClaims(t *testing.T) {
 	}
 	if dp.Hosts["task-1"] {
 		t.Fatalf("a released host survived the reconciliation: %v", dp.Objects())
+	}
+}
+
+// TestHostClaimsAfterUpgrade: a database from before host claims has none for
+// the namespaces ECS made (bridge and none mode tasks). Its first start keeps
+// every host namespace, so that ECS can claim those of its live tasks; the
+// next start removes those nobody claimed. A database that has recorded
+// claims all along removes them at once.
+func TestHostClaimsAfterUpgrade(t *testing.T) {
+	ctx := context.Background()
+	dp, st := NewFakeDataplane(), NewMemStore()
+	if _, err := New(ctx, st, dp); err != nil {
+		t.Fatal(err)
+	}
+	dp.Hosts["task-live"], dp.Hosts["task-dead"] = true, true // made by ECS before it claimed hosts
+	if err := st.Apply([]storage.Change{{Kind: markerKind.Name, ID: markerHostClaims}}); err != nil {
+		t.Fatal(err) // the database as a vpcsim before host claims left it
+	}
+	c, err := New(ctx, st, dp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !dp.Hosts["task-live"] || !dp.Hosts["task-dead"] {
+		t.Fatalf("the first start after the upgrade removed a task's namespace: %v", dp.Objects())
+	}
+	if err := c.ClaimHost(ctx, west, "task-live", "arn:task/live"); err != nil { // ECS, as it starts
+		t.Fatal(err)
+	}
+	if _, err := New(ctx, st, dp); err != nil {
+		t.Fatal(err)
+	}
+	if !dp.Hosts["task-live"] || dp.Hosts["task-dead"] {
+		t.Fatalf("the next start: want task-live kept and task-dead gone: %v", dp.Objects())
+	}
+	dp.Hosts["task-other"] = true
+	if _, err := New(ctx, st, dp); err != nil {
+		t.Fatal(err)
+	}
+	if dp.Hosts["task-other"] {
+		t.Fatalf("an unclaimed namespace survived a start of a database with claims: %v", dp.Objects())
 	}
 }
 

@@ -88,6 +88,10 @@ type Topology struct {
 	// KeepStrays leaves what want does not name as it is: a new database
 	// knows nothing of what is on the machine, so it may not call it stray.
 	KeepStrays bool
+	// KeepStrayHosts keeps the namespaces of hosts (not VPCs) that want does
+	// not name: a database from before host claims does not name those of
+	// ECS's bridge and none mode tasks.
+	KeepStrayHosts bool
 }
 
 // FlowPacket is one packet to or from a flow-logged ENI, with the verdict its

@@ -189,7 +189,10 @@ func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {
 		return err
 	}
 	if !want.KeepStrays {
-		f.VPCs, f.Subs, f.Hosts, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]bool{}, map[string]NetENI{}
+		f.VPCs, f.Subs, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]NetENI{}
+		if !want.KeepStrayHosts {
+			f.Hosts = map[string]bool{}
+		}
 	}
 	for _, v := range want.VPCs {
 		f.VPCs[v.ID] = v

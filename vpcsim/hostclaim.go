@@ -24,6 +24,16 @@ const kindHostClaim = "ec2.host-claim"
 
 var hostClaimKind = storage.Kind[HostClaim]{Name: kindHostClaim, ID: func(h *HostClaim) string { return h.Host }}
 
+// Markers are facts about the database itself, by name.
+var markerKind = storage.Kind[string]{Name: "ec2.marker", ID: func(m *string) string { return *m }}
+
+// markerHostClaims says the database has recorded host claims since it was
+// made or since the first start-up of a vpcsim that knows them. One written
+// before has no claim for the namespaces ECS made for its bridge and none
+// mode tasks: that first start-up keeps every host namespace (ECS claims
+// those of its live tasks as it starts), and the next one removes the rest.
+const markerHostClaims = "host-claims"
+
 // ClaimHost records that owner owns the namespace named host, which EC2's
 // reconciliation keeps from now on. Claiming it again (by any owner) keeps
 // the first claim.

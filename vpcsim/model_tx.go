@@ -30,6 +30,7 @@ type tables struct {
 	flowLogs  *storage.Table[FlowLog]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
+	markers    *storage.Table[string] // facts about the database (hostclaim.go)
 }
 
 func (c *Cloud) openTables() error {
@@ -48,6 +49,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.instances, e = storage.NewTable(c.db, instanceKind); return })
 	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
+	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
 }
 
@@ -66,6 +68,7 @@ type model struct {
 	instances  storage.View[Instance]
 	flowLogs   storage.View[FlowLog]
 	hostClaims storage.View[HostClaim]
+	markers    storage.View[string]
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -77,7 +80,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx),
-			hostClaims: t.hostClaims.In(tx),
+			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}
 	return c.cur
