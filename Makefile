@@ -36,25 +36,32 @@ run: deps build
 # objects, and its aws CLI calls are cheap (a fork server runs them, see
 # vpcsim/awstest/awscli). The race detector runs over every package but the end-to-end one
 # (-short leaves out the slow fuzz seeds and the aws CLI runs of the protocol
-# packages, which the first run has had, not the kernel tests); the runtime's
-# containerd tests run once, under it, beside the end-to-end tests (they
-# mostly wait for containers). The last step fails if any test left a
-# namespace, link, nftables table, cgroup, containerd process or mount behind
-# (the first records what an earlier, killed run left, not this run's doing).
+# packages, which the first run has had, and hostnet's 3,000-ENI test). Two
+# runs go beside the end-to-end tests, as they mostly wait for the kernel and
+# containerd: hostnet's kernel tests in full, and the runtime's containerd
+# tests, once, under the race detector. Each uses names of its own (prefixes,
+# containerd namespaces), so none sees another's objects. The last step fails
+# if any test left a namespace, link, nftables table, cgroup, containerd
+# process or mount behind (the first records what an earlier, killed run
+# left, not this run's doing).
 OTHERS = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$')
+UNITS  = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$' -e '/hostnet$$')
 test: EXTRA = $(TESTPKGS)
 LEAKS   := $(shell mktemp -u /tmp/vpcsim-leaks.XXXXXX)
 test: deps vet
 	VPCSIM_LEAK_CHECK=record VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
-	$(GO) test -count=1 -timeout 10m $(OTHERS)
+	$(GO) test -count=1 -timeout 10m $(UNITS)
 	$(GO) test -race -count=1 -short -timeout 10m $(OTHERS)
-	@log=$$(mktemp); \
+	@rlog=$$(mktemp); hlog=$$(mktemp); \
 	echo "$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ (beside the next, output below it)"; \
-	$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ >$$log 2>&1 & runtime=$$!; \
+	$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ >$$rlog 2>&1 & runtime=$$!; \
+	echo "$(GO) test -count=1 -timeout 20m ./hostnet/ (beside the next, output below it)"; \
+	$(GO) test -count=1 -timeout 20m ./hostnet/ >$$hlog 2>&1 & kernel=$$!; \
 	echo "$(GO) test -count=1 -parallel 4 -timeout 45m ./cmd/vpcsim"; \
 	$(GO) test -count=1 -parallel 4 -timeout 45m ./cmd/vpcsim; e2e=$$?; \
-	wait $$runtime; race=$$?; cat $$log; rm -f $$log; \
-	[ $$e2e -eq 0 ] && [ $$race -eq 0 ]
+	wait $$runtime; race=$$?; wait $$kernel; hostnet=$$?; \
+	cat $$rlog $$hlog; rm -f $$rlog $$hlog; \
+	[ $$e2e -eq 0 ] && [ $$race -eq 0 ] && [ $$hostnet -eq 0 ]
 	VPCSIM_LEAK_CHECK=1 VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 	rm -f $(LEAKS)
 
