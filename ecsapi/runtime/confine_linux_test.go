@@ -253,10 +253,14 @@ func TestContainerConfinement(t *testing.T) {
 	})
 
 	t.Run("logs rotate at their cap", func(t *testing.T) {
-		// 100 lines of 1000 bytes through a 16 KiB cap, then two more
-		// lines once the first rotation is seen; the container runs on.
+		// 17 lines of 1000 bytes, each in one write, through a 16 KiB cap:
+		// the log passes the cap only with its last line, so the rotation
+		// (checked every second) cannot come in the middle however slowly
+		// they are written. Then two more lines once the rotation is seen;
+		// the container runs on.
 		writer := container("chatty", "nginx", "sh", "-c",
-			`busybox awk 'BEGIN { for (i = 0; i < 100; i++) { s = sprintf("%04d ", i); while (length(s) < 999) s = s "x"; print s } }'
+			`x=$(busybox awk 'BEGIN { while (length(s) < 994) s = s "x"; print s }')
+			i=0; while [ $i -lt 17 ]; do printf '%04d %s\n' $i "$x"; i=$((i+1)); done
 			while [ ! -f /tmp/more ]; do sleep 0.1; done; echo 0100 more; echo 0101 more; sleep 1000`)
 		ex := newExits()
 		task := newTask(ex, c.netns, writer)
@@ -286,10 +290,10 @@ func TestContainerConfinement(t *testing.T) {
 		if string(current) != "0100 more\n0101 more\n" {
 			t.Errorf("after the rotation the log holds %q, want the two lines written since", current)
 		}
-		// Nothing lost or repeated: the rotated file holds lines 0-99 whole.
+		// Nothing lost or repeated: the rotated file holds lines 0-16 whole.
 		lines := strings.Split(strings.TrimSuffix(string(rotated), "\n"), "\n")
-		if len(lines) != 100 {
-			t.Fatalf("the rotated file holds %d lines, want 100", len(lines))
+		if len(lines) != 17 {
+			t.Fatalf("the rotated file holds %d lines, want 17", len(lines))
 		}
 		for i, l := range lines {
 			if len(l) != 999 || !strings.HasPrefix(l, fmt.Sprintf("%04d ", i)) {
