@@ -1,7 +1,6 @@
 package ecsjson
 
 import (
-	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -149,22 +148,17 @@ func (c cli) run(t *testing.T, args ...string) (map[string]any, string, int) {
 	full := append(append(c.cmd[1:len(c.cmd):len(c.cmd)], "--endpoint-url", c.url, "--output", "json"), args...)
 	cmd := exec.Command(c.cmd[0], full...)
 	cmd.Env = c.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	stdout, stderr, code, err := awscli.Run(cmd)
+	if err != nil {
 		t.Fatalf("%s %v: %v", c.name, args, err)
 	}
 	var out map[string]any
-	if s := strings.TrimSpace(stdout.String()); s != "" {
+	if s := strings.TrimSpace(stdout); s != "" {
 		if err := json.Unmarshal([]byte(s), &out); err != nil {
 			t.Fatalf("%s %v: output is not JSON: %v\n%s", c.name, args, err, s)
 		}
 	}
-	return out, stderr.String(), code
+	return out, stderr, code
 }
 
 func (c cli) ok(t *testing.T, args ...string) map[string]any {

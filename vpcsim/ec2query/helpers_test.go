@@ -164,22 +164,17 @@ func (c cli) run(t *testing.T, args ...string) (map[string]any, string, int) {
 	full := append([]string{"--endpoint-url", c.url, "--output", "json"}, args...)
 	cmd := exec.Command(c.bin, full...)
 	cmd.Env = c.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
+	stdout, stderr, code, err := awscli.Run(cmd)
+	if err != nil {
 		t.Fatalf("%s %v: %v", c.name, args, err)
 	}
 	var out map[string]any
-	if s := strings.TrimSpace(stdout.String()); s != "" {
+	if s := strings.TrimSpace(stdout); s != "" {
 		if err := json.Unmarshal([]byte(s), &out); err != nil {
 			t.Fatalf("%s %v: output is not JSON: %v\n%s", c.name, args, err, s)
 		}
 	}
-	return out, stderr.String(), code
+	return out, stderr, code
 }
 
 // ok runs the CLI and fails the test unless it succeeds.

@@ -19,7 +19,9 @@ package awscli
 
 import (
 	"bufio"
+	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -152,4 +154,17 @@ func shebang(path string) (string, error) {
 		return "", nil // none, or with options: Path runs the script as it is
 	}
 	return fields[0], nil
+}
+
+// Run runs cmd, an aws CLI call, and returns what it wrote and its exit
+// status; err only when it could not be run at all.
+func Run(cmd *exec.Cmd) (stdout, stderr string, code int, err error) {
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		code, err = exit.ExitCode(), nil
+	}
+	return out.String(), errOut.String(), code, err
 }

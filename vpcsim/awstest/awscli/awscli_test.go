@@ -1,7 +1,6 @@
 package awscli
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,18 +71,13 @@ func TestSameAsTheCLI(t *testing.T) {
 	run := func(argv []string, stdin string) string {
 		cmd := exec.Command(argv[0], argv[1:]...)
 		cmd.Env, cmd.Dir, cmd.Stdin = env, home, strings.NewReader(stdin)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
+		stdout, stderr, code, err := Run(cmd)
+		if err != nil {
 			t.Fatalf("%v: %v", argv, err)
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		got := fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s\nrequests:\n%s", code, stdout.String(), stderr.String(), strings.Join(seen, "\n"))
+		got := fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s\nrequests:\n%s", code, stdout, stderr, strings.Join(seen, "\n"))
 		seen = nil
 		return got
 	}
