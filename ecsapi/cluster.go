@@ -7,14 +7,15 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // clusterRec is a cluster as stored; deleted clusters stay, INACTIVE, as in ECS.
 type clusterRec struct {
-	Region string  `json:"region"`
-	Seq    int64   `json:"seq"`
-	C      Cluster `json:"cluster"`
+	Region string           `json:"region"`
+	Seq    int64            `json:"seq"`
+	C      ecstypes.Cluster `json:"cluster"`
 }
 
 const defaultCluster = "default"
@@ -42,7 +43,7 @@ func (s *Service) clusterLocked(m *model, sc Scope, ref *string) (*clusterRec, e
 }
 
 // CreateCluster makes a cluster; creating one that exists answers it unchanged.
-func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateClusterRequest) (*CreateClusterResponse, error) {
+func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *ecstypes.CreateClusterRequest) (*ecstypes.CreateClusterResponse, error) {
 	name := deref(in.ClusterName)
 	if name == "" {
 		name = defaultCluster
@@ -58,7 +59,7 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 	m := s.begin()
 	arn := s.clusterARN(sc, name)
 	if c, _ := m.clusters.Get(arn); c != nil && deref(c.C.Status) == "ACTIVE" {
-		return &CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
+		return &ecstypes.CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
 	}
 	active := 1
 	for c := range m.clusters.All() {
@@ -71,9 +72,9 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 	}
 	settings := in.Settings
 	if len(settings) == 0 {
-		settings = []ClusterSetting{{Name: ClusterSettingNameContainerInsights, Value: str("disabled")}}
+		settings = []ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: str("disabled")}}
 	}
-	c := &clusterRec{Region: sc.Region, Seq: s.nextSeq(), C: Cluster{
+	c := &clusterRec{Region: sc.Region, Seq: s.nextSeq(), C: ecstypes.Cluster{
 		ClusterArn: &arn, ClusterName: &name, Status: str("ACTIVE"), Tags: in.Tags, Settings: settings,
 		Configuration: in.Configuration, CapacityProviders: in.CapacityProviders,
 		DefaultCapacityProviderStrategy: in.DefaultCapacityProviderStrategy,
@@ -82,14 +83,14 @@ func (s *Service) CreateCluster(ctx context.Context, sc Scope, in *CreateCluster
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
+	return &ecstypes.CreateClusterResponse{Cluster: s.renderClusterLocked(m, c, allClusterFields)}, nil
 }
 
-var allClusterFields = []ClusterField{ClusterFieldTags, ClusterFieldSettings, ClusterFieldStatistics, ClusterFieldConfigurations}
+var allClusterFields = []ecstypes.ClusterField{ecstypes.ClusterFieldTags, ecstypes.ClusterFieldSettings, ecstypes.ClusterFieldStatistics, ecstypes.ClusterFieldConfigurations}
 
 // renderClusterLocked answers a cluster with its live counts and the optional
 // parts that include asks for.
-func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []ClusterField) *Cluster {
+func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []ecstypes.ClusterField) *ecstypes.Cluster {
 	out := c.C
 	var registered, running, pending int32
 	for ci := range m.instances.All() {
@@ -114,20 +115,20 @@ func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []Cluster
 		zero := int32(0)
 		out.RegisteredContainerInstancesCount, out.RunningTasksCount, out.PendingTasksCount = &zero, &zero, &zero
 	}
-	out.ActiveServicesCount = Ptr(int32(0))
+	out.ActiveServicesCount = ecstypes.Ptr(int32(0))
 	out.Statistics, out.Tags, out.Settings, out.Configuration = nil, nil, nil, nil
 	out.CapacityProviders = nonNil(c.C.CapacityProviders)
 	out.DefaultCapacityProviderStrategy = nonNil(c.C.DefaultCapacityProviderStrategy)
-	if slices.Contains(include, ClusterFieldStatistics) {
-		out.Statistics = []KeyValuePair{}
+	if slices.Contains(include, ecstypes.ClusterFieldStatistics) {
+		out.Statistics = []ecstypes.KeyValuePair{}
 	}
-	if slices.Contains(include, ClusterFieldTags) {
+	if slices.Contains(include, ecstypes.ClusterFieldTags) {
 		out.Tags = nonNil(c.C.Tags)
 	}
-	if slices.Contains(include, ClusterFieldSettings) {
+	if slices.Contains(include, ecstypes.ClusterFieldSettings) {
 		out.Settings = c.C.Settings
 	}
-	if slices.Contains(include, ClusterFieldConfigurations) {
+	if slices.Contains(include, ecstypes.ClusterFieldConfigurations) {
 		out.Configuration = c.C.Configuration
 	}
 	return &out
@@ -142,7 +143,7 @@ func nonNil[T any](s []T) []T {
 
 // DescribeClusters answers the named clusters (default: "default"); unknown ones
 // come back as MISSING failures.
-func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeClustersRequest) (*DescribeClustersResponse, error) {
+func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *ecstypes.DescribeClustersRequest) (*ecstypes.DescribeClustersResponse, error) {
 	names := in.Clusters
 	if len(names) == 0 {
 		names = []string{defaultCluster}
@@ -153,7 +154,7 @@ func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeCl
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
-	out := &DescribeClustersResponse{Clusters: []Cluster{}, Failures: []Failure{}}
+	out := &ecstypes.DescribeClustersResponse{Clusters: []ecstypes.Cluster{}, Failures: []ecstypes.Failure{}}
 	for _, n := range names {
 		arn := n
 		if !strings.HasPrefix(n, "arn:") {
@@ -161,7 +162,7 @@ func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeCl
 		}
 		c, _ := m.clusters.Get(arn)
 		if c == nil || c.Region != sc.Region {
-			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: &arn, Reason: str("MISSING")})
 			continue
 		}
 		out.Clusters = append(out.Clusters, *s.renderClusterLocked(m, c, in.Include))
@@ -170,7 +171,7 @@ func (s *Service) DescribeClusters(ctx context.Context, sc Scope, in *DescribeCl
 }
 
 // ListClusters lists the ARNs of the region's active clusters.
-func (s *Service) ListClusters(ctx context.Context, sc Scope, in *ListClustersRequest) (*ListClustersResponse, error) {
+func (s *Service) ListClusters(ctx context.Context, sc Scope, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
 	s.mu.Lock()
 	var arns []string
 	for _, c := range sortedRecs(s.clusters.All(), func(c *clusterRec) int64 { return c.Seq }) {
@@ -183,11 +184,11 @@ func (s *Service) ListClusters(ctx context.Context, sc Scope, in *ListClustersRe
 	if err != nil {
 		return nil, err
 	}
-	return &ListClustersResponse{ClusterArns: nonNil(p), NextToken: next}, nil
+	return &ecstypes.ListClustersResponse{ClusterArns: nonNil(p), NextToken: next}, nil
 }
 
 // DeleteCluster makes an empty cluster INACTIVE.
-func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *DeleteClusterRequest) (*DeleteClusterResponse, error) {
+func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *ecstypes.DeleteClusterRequest) (*ecstypes.DeleteClusterResponse, error) {
 	if deref(in.Cluster) == "" {
 		return nil, invalidParam("cluster can not be blank.")
 	}
@@ -213,7 +214,7 @@ func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *DeleteCluster
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &DeleteClusterResponse{Cluster: s.renderClusterLocked(m, c, nil)}, nil
+	return &ecstypes.DeleteClusterResponse{Cluster: s.renderClusterLocked(m, c, nil)}, nil
 }
 
 // sortedRecs lists records in creation order.
@@ -225,7 +226,7 @@ func sortedRecs[T any](recs iter.Seq[*T], seq func(*T) int64) []*T {
 
 // checkTags applies ECS's tag rules: at most 50, keys 1–128 and values up to 256
 // characters, no aws: prefix.
-func checkTags(tags []Tag) error {
+func checkTags(tags []ecstypes.Tag) error {
 	if len(tags) > 50 {
 		return invalidParam("Tags can have at most 50 items.")
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // Fifty RunTask calls at once on one subnet: no address handed out twice, and
@@ -15,15 +17,15 @@ func TestConcurrentRunTask(t *testing.T) {
 	for range 4 {
 		w.instance(t, "m5.24xlarge", "load") // 15 ENIs: 14 for tasks
 	}
-	w.register(t, nginx("web", NetworkModeAwsvpc))
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
 	var wg sync.WaitGroup
-	results := make([]*RunTaskResponse, 50)
+	results := make([]*ecstypes.RunTaskResponse, 50)
 	errs := make([]error, 50)
 	for i := range 50 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("load"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc()})
+			results[i], errs[i] = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("load"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc()})
 		}()
 	}
 	wg.Wait()
@@ -66,7 +68,7 @@ func TestConcurrentRunTask(t *testing.T) {
 	for arn := range perInstance {
 		arns = append(arns, arn)
 	}
-	cis := must(w.DescribeContainerInstances(ctx, west, &DescribeContainerInstancesRequest{Cluster: str("load"), ContainerInstances: arns}))(t)
+	cis := must(w.DescribeContainerInstances(ctx, west, &ecstypes.DescribeContainerInstancesRequest{Cluster: str("load"), ContainerInstances: arns}))(t)
 	for _, ci := range cis.ContainerInstances {
 		n := perInstance[*ci.ContainerInstanceArn]
 		if n > 14 {
@@ -90,8 +92,8 @@ func TestRestartKeepsECS(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "keep")
 	w.instance(t, "c5.large", "keep")
-	w.register(t, nginx("web", NetworkModeAwsvpc))
-	arn := *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("keep"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	arn := *must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("keep"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
 	w.settleTasks()
 	before := w.describe(t, "keep", arn)
 	w.Close()
@@ -107,15 +109,15 @@ func TestRestartKeepsECS(t *testing.T) {
 	if deref(after.LastStatus) != "RUNNING" || detail(after, "privateIPv4Address") != detail(before, "privateIPv4Address") {
 		t.Fatalf("after restart %+v", after)
 	}
-	td := must(again.DescribeTaskDefinition(ctx, west, &DescribeTaskDefinitionRequest{TaskDefinition: str("web")}))(t)
+	td := must(again.DescribeTaskDefinition(ctx, west, &ecstypes.DescribeTaskDefinitionRequest{TaskDefinition: str("web")}))(t)
 	if deref(td.TaskDefinition.Revision) != 1 {
 		t.Fatal("task definition lost")
 	}
-	next := nginx("web", NetworkModeAwsvpc)
+	next := nginx("web", ecstypes.NetworkModeAwsvpc)
 	if r := must(again.RegisterTaskDefinition(ctx, west, &next))(t); deref(r.TaskDefinition.Revision) != 2 {
 		t.Fatalf("revision after restart %d, want 2", deref(r.TaskDefinition.Revision))
 	}
-	must(again.StopTask(ctx, west, &StopTaskRequest{Cluster: str("keep"), Task: &arn}))(t)
+	must(again.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("keep"), Task: &arn}))(t)
 	w2.settleTasks()
 	if got := w2.describe(t, "keep", arn); deref(got.LastStatus) != "STOPPED" {
 		t.Fatalf("stop after restart: %s", deref(got.LastStatus))

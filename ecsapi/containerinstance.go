@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -16,21 +17,21 @@ import (
 // instanceRec is a container instance as stored: its registration. What remains
 // of its resources is derived from the tasks placed on it.
 type instanceRec struct {
-	Region     string            `json:"region"`
-	Seq        int64             `json:"seq"`
-	ClusterARN string            `json:"cluster"`
-	EC2ID      string            `json:"ec2"`
-	MaxENIs    int               `json:"maxEnis"`
-	SubnetID   string            `json:"subnet"`
-	AZ         string            `json:"az"`
-	CI         ContainerInstance `json:"ci"`
+	Region     string                     `json:"region"`
+	Seq        int64                      `json:"seq"`
+	ClusterARN string                     `json:"cluster"`
+	EC2ID      string                     `json:"ec2"`
+	MaxENIs    int                        `json:"maxEnis"`
+	SubnetID   string                     `json:"subnet"`
+	AZ         string                     `json:"az"`
+	CI         ecstypes.ContainerInstance `json:"ci"`
 }
 
 // reservedPorts are the ports the ECS agent keeps for itself on every instance.
 var reservedPorts = []string{"22", "2375", "2376", "51678", "51679"}
 
 // agentVersion is what the simulated agent reports.
-var agentVersion = &VersionInfo{AgentVersion: str("1.89.2"), AgentHash: str("vpcsim"), DockerVersion: str("DockerVersion: 25.0.6")}
+var agentVersion = &ecstypes.VersionInfo{AgentVersion: str("1.89.2"), AgentHash: str("vpcsim"), DockerVersion: str("DockerVersion: 25.0.6")}
 
 var ecsClusterRE = regexp.MustCompile(`ECS_CLUSTER=["']?([A-Za-z0-9_-]+)`)
 
@@ -66,7 +67,7 @@ func (s *Service) instanceChanged(inst vpcsim.Instance) {
 		if rec != nil {
 			if !deref(rec.CI.AgentConnected) {
 				rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
-				rec.CI.AgentConnected = Ptr(true)
+				rec.CI.AgentConnected = ecstypes.Ptr(true)
 				s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
 			}
 			return
@@ -81,11 +82,11 @@ func (s *Service) instanceChanged(inst vpcsim.Instance) {
 			return
 		}
 		rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
-		rec.CI.AgentConnected = Ptr(false)
+		rec.CI.AgentConnected = ecstypes.Ptr(false)
 		if inst.State == vpcsim.StateShuttingDown || inst.State == vpcsim.StateTerminated {
 			rec.CI.Status = str("INACTIVE")
 		}
-		s.stopTasksOnLocked(m, rec, TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
+		s.stopTasksOnLocked(m, rec, ecstypes.TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
 		s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
 	}
 }
@@ -101,7 +102,7 @@ func (s *Service) instanceByEC2Locked(m *model, ec2ID string) *instanceRec {
 
 // registerLocked stages inst as a container instance of a cluster, offering
 // its type's CPU (vCPUs × 1024) and memory (MiB) unless total says otherwise.
-func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, cluster *string, total []Resource, attrs []Attribute) (*instanceRec, error) {
+func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, cluster *string, total []ecstypes.Resource, attrs []ecstypes.Attribute) (*instanceRec, error) {
 	c, err := s.clusterLocked(m, sc, cluster)
 	if err != nil {
 		return nil, err
@@ -130,17 +131,17 @@ func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, clust
 	rec := &instanceRec{
 		Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, EC2ID: inst.ID, MaxENIs: typ.MaxENIs,
 		SubnetID: inst.SubnetID, AZ: inst.AZ,
-		CI: ContainerInstance{
-			ContainerInstanceArn: &arn, Ec2InstanceId: &inst.ID, Version: Ptr(int64(1)), VersionInfo: agentVersion,
-			RegisteredResources: resources(cpu, mem, reservedPorts), Status: str("ACTIVE"), AgentConnected: Ptr(true),
-			AgentUpdateStatus: "", Attributes: append(instanceAttributes(inst), attrs...), RegisteredAt: NewTimestamp(s.now()),
+		CI: ecstypes.ContainerInstance{
+			ContainerInstanceArn: &arn, Ec2InstanceId: &inst.ID, Version: ecstypes.Ptr(int64(1)), VersionInfo: agentVersion,
+			RegisteredResources: resources(cpu, mem, reservedPorts), Status: str("ACTIVE"), AgentConnected: ecstypes.Ptr(true),
+			AgentUpdateStatus: "", Attributes: append(instanceAttributes(inst), attrs...), RegisteredAt: ecstypes.NewTimestamp(s.now()),
 		},
 	}
 	m.instances.Put(rec)
 	return rec, nil
 }
 
-func valueOf(r Resource) int32 {
+func valueOf(r ecstypes.Resource) int32 {
 	switch {
 	case r.IntegerValue != nil:
 		return *r.IntegerValue
@@ -153,26 +154,26 @@ func valueOf(r Resource) int32 {
 }
 
 // resources renders CPU, MEMORY, PORTS and PORTS_UDP as the agent reports them.
-func resources(cpu, mem int32, ports []string) []Resource {
-	num := func(name string, v int32) Resource {
-		return Resource{Name: str(name), Type: str("INTEGER"), DoubleValue: Ptr(0.0), LongValue: Ptr(int64(0)), IntegerValue: Ptr(v)}
+func resources(cpu, mem int32, ports []string) []ecstypes.Resource {
+	num := func(name string, v int32) ecstypes.Resource {
+		return ecstypes.Resource{Name: str(name), Type: str("INTEGER"), DoubleValue: ecstypes.Ptr(0.0), LongValue: ecstypes.Ptr(int64(0)), IntegerValue: ecstypes.Ptr(v)}
 	}
-	set := func(name string, v []string) Resource {
-		return Resource{Name: str(name), Type: str("STRINGSET"), DoubleValue: Ptr(0.0), LongValue: Ptr(int64(0)), IntegerValue: Ptr(int32(0)), StringSetValue: nonNil(v)}
+	set := func(name string, v []string) ecstypes.Resource {
+		return ecstypes.Resource{Name: str(name), Type: str("STRINGSET"), DoubleValue: ecstypes.Ptr(0.0), LongValue: ecstypes.Ptr(int64(0)), IntegerValue: ecstypes.Ptr(int32(0)), StringSetValue: nonNil(v)}
 	}
-	return []Resource{num("CPU", cpu), num("MEMORY", mem), set("PORTS", ports), set("PORTS_UDP", nil)}
+	return []ecstypes.Resource{num("CPU", cpu), num("MEMORY", mem), set("PORTS", ports), set("PORTS_UDP", nil)}
 }
 
 // instanceAttributes are the attributes the agent puts on its instance.
-func instanceAttributes(inst vpcsim.Instance) []Attribute {
-	attr := func(name, value string) Attribute {
-		a := Attribute{Name: str(name)}
+func instanceAttributes(inst vpcsim.Instance) []ecstypes.Attribute {
+	attr := func(name, value string) ecstypes.Attribute {
+		a := ecstypes.Attribute{Name: str(name)}
 		if value != "" {
 			a.Value = str(value)
 		}
 		return a
 	}
-	out := []Attribute{
+	out := []ecstypes.Attribute{
 		attr("ecs.capability.task-eni", ""), attr("ecs.capability.task-cpu-mem-limit", ""),
 		attr("ecs.capability.container-health-check", ""), attr("ecs.capability.container-ordering", ""),
 		attr("ecs.capability.execution-role-awslogs", ""),
@@ -201,16 +202,16 @@ func (s *Service) instanceLocked(m *model, sc Scope, c *clusterRec, ref string) 
 
 // renderInstanceLocked answers a container instance with what remains of its
 // resources and its task counts.
-func (s *Service) renderInstanceLocked(m *model, r *instanceRec, include []ContainerInstanceField) ContainerInstance {
+func (s *Service) renderInstanceLocked(m *model, r *instanceRec, include []ecstypes.ContainerInstanceField) ecstypes.ContainerInstance {
 	out := r.CI
 	use := s.usageLocked(m, r)
 	cpu, mem := valueOf(r.CI.RegisteredResources[0])-use.cpu, valueOf(r.CI.RegisteredResources[1])-use.mem
 	out.RemainingResources = resources(cpu, mem, append(slices.Clone(reservedPorts), use.ports...))
 	out.RemainingResources[3].StringSetValue = nonNil(use.udpPorts)
-	out.RunningTasksCount, out.PendingTasksCount = Ptr(int32(use.running)), Ptr(int32(use.pending))
-	out.Attachments = []Attachment{}
+	out.RunningTasksCount, out.PendingTasksCount = ecstypes.Ptr(int32(use.running)), ecstypes.Ptr(int32(use.pending))
+	out.Attachments = []ecstypes.Attachment{}
 	out.Tags = nil
-	if slices.Contains(include, ContainerInstanceFieldTags) {
+	if slices.Contains(include, ecstypes.ContainerInstanceFieldTags) {
 		out.Tags = nonNil(r.CI.Tags)
 	}
 	return out
@@ -254,7 +255,7 @@ func (s *Service) usageLocked(m *model, r *instanceRec) usage {
 
 // RegisterContainerInstance registers an EC2 instance (named by its instance
 // identity document) in a cluster, as the ECS agent does.
-func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *RegisterContainerInstanceRequest) (*RegisterContainerInstanceResponse, error) {
+func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *ecstypes.RegisterContainerInstanceRequest) (*ecstypes.RegisterContainerInstanceResponse, error) {
 	var doc struct {
 		InstanceID string `json:"instanceId"`
 	}
@@ -270,7 +271,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *R
 	m := s.begin()
 	if rec := s.instanceByEC2Locked(m, inst.ID); rec != nil {
 		out := s.renderInstanceLocked(m, rec, nil)
-		return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
+		return &ecstypes.RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
 	}
 	rec, err := s.registerLocked(m, sc, inst, in.Cluster, in.TotalResources, in.Attributes)
 	if err != nil {
@@ -284,12 +285,12 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *R
 		return nil, err
 	}
 	out := s.renderInstanceLocked(m, rec, nil)
-	return &RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
+	return &ecstypes.RegisterContainerInstanceResponse{ContainerInstance: &out}, nil
 }
 
 // DeregisterContainerInstance takes an instance out of its cluster; with tasks
 // still on it, only when forced (its tasks then stop).
-func (s *Service) DeregisterContainerInstance(ctx context.Context, sc Scope, in *DeregisterContainerInstanceRequest) (*DeregisterContainerInstanceResponse, error) {
+func (s *Service) DeregisterContainerInstance(ctx context.Context, sc Scope, in *ecstypes.DeregisterContainerInstanceRequest) (*ecstypes.DeregisterContainerInstanceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -307,16 +308,16 @@ func (s *Service) DeregisterContainerInstance(ctx context.Context, sc Scope, in 
 	}
 	r, _ = m.instances.Edit(*r.CI.ContainerInstanceArn)
 	r.CI.Status = str("INACTIVE")
-	s.stopTasksOnLocked(m, r, TaskStopCodeUserInitiated, "Container instance deregistration forced by user")
+	s.stopTasksOnLocked(m, r, ecstypes.TaskStopCodeUserInitiated, "Container instance deregistration forced by user")
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	out := s.renderInstanceLocked(m, r, nil)
-	return &DeregisterContainerInstanceResponse{ContainerInstance: &out}, nil
+	return &ecstypes.DeregisterContainerInstanceResponse{ContainerInstance: &out}, nil
 }
 
 // DescribeContainerInstances answers instances by ARN or ID; unknown ones are MISSING.
-func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *DescribeContainerInstancesRequest) (*DescribeContainerInstancesResponse, error) {
+func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *ecstypes.DescribeContainerInstancesRequest) (*ecstypes.DescribeContainerInstancesResponse, error) {
 	if len(in.ContainerInstances) == 0 {
 		return nil, invalidParam("containerInstances can not be empty.")
 	}
@@ -330,7 +331,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 	if err != nil {
 		return nil, err
 	}
-	out := &DescribeContainerInstancesResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
+	out := &ecstypes.DescribeContainerInstancesResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
 	for _, ref := range in.ContainerInstances {
 		r := s.instanceLocked(m, sc, c, ref)
 		if r == nil {
@@ -338,7 +339,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 			if !strings.HasPrefix(ref, "arn:") {
 				arn = s.arn(sc, "container-instance/"+deref(c.C.ClusterName)+"/"+ref)
 			}
-			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: &arn, Reason: str("MISSING")})
 			continue
 		}
 		out.ContainerInstances = append(out.ContainerInstances, s.renderInstanceLocked(m, r, in.Include))
@@ -348,7 +349,7 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 
 // ListContainerInstances lists a cluster's instances, ACTIVE and DRAINING unless a
 // status is asked for.
-func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *ListContainerInstancesRequest) (*ListContainerInstancesResponse, error) {
+func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
 	if in.Filter != nil {
 		return nil, invalidParam("The cluster query language filter is not supported by vpcsim yet.")
 	}
@@ -371,13 +372,13 @@ func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *List
 	if err != nil {
 		return nil, err
 	}
-	return &ListContainerInstancesResponse{ContainerInstanceArns: nonNil(p), NextToken: next}, nil
+	return &ecstypes.ListContainerInstancesResponse{ContainerInstanceArns: nonNil(p), NextToken: next}, nil
 }
 
 // UpdateContainerInstancesState sets instances ACTIVE or DRAINING; a DRAINING
 // instance takes no new tasks.
-func (s *Service) UpdateContainerInstancesState(ctx context.Context, sc Scope, in *UpdateContainerInstancesStateRequest) (*UpdateContainerInstancesStateResponse, error) {
-	if in.Status != ContainerInstanceStatusActive && in.Status != ContainerInstanceStatusDraining {
+func (s *Service) UpdateContainerInstancesState(ctx context.Context, sc Scope, in *ecstypes.UpdateContainerInstancesStateRequest) (*ecstypes.UpdateContainerInstancesStateResponse, error) {
+	if in.Status != ecstypes.ContainerInstanceStatusActive && in.Status != ecstypes.ContainerInstanceStatusDraining {
 		return nil, invalidParam("Container instances status can only be updated to ACTIVE or DRAINING.")
 	}
 	s.mu.Lock()
@@ -387,18 +388,18 @@ func (s *Service) UpdateContainerInstancesState(ctx context.Context, sc Scope, i
 	if err != nil {
 		return nil, err
 	}
-	out := &UpdateContainerInstancesStateResponse{ContainerInstances: []ContainerInstance{}, Failures: []Failure{}}
+	out := &ecstypes.UpdateContainerInstancesStateResponse{ContainerInstances: []ecstypes.ContainerInstance{}, Failures: []ecstypes.Failure{}}
 	var found []*instanceRec
 	for _, ref := range in.ContainerInstances {
 		r := s.instanceLocked(m, sc, c, ref)
 		if r == nil || deref(r.CI.Status) == "INACTIVE" {
-			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: str(ref), Reason: str("MISSING")})
 			continue
 		}
 		if deref(r.CI.Status) != string(in.Status) {
 			r, _ = m.instances.Edit(*r.CI.ContainerInstanceArn)
 			r.CI.Status = str(string(in.Status))
-			r.CI.Version = Ptr(*r.CI.Version + 1)
+			r.CI.Version = ecstypes.Ptr(*r.CI.Version + 1)
 		}
 		found = append(found, r)
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 )
 
@@ -15,16 +16,16 @@ func TestTaskEvents(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "demo")
 	w.instance(t, "c5.large", "demo")
-	w.register(t, nginx("web", NetworkModeAwsvpc))
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
 	events := make(chan TaskChanged, 100)
 	sub := bus.On(w.Events(), func(e TaskChanged) { events <- e })
 	defer sub.Cancel()
 
 	w.store.FailNext = errTest("disk on fire")
-	if _, err := w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc(w.sg.ID)}); err == nil {
+	if _, err := w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc(w.sg.ID)}); err == nil {
 		t.Fatal("RunTask was not refused")
 	}
-	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	arn := *run.Tasks[0].TaskArn
 	var seen []string
 	var version int64
@@ -46,7 +47,7 @@ func TestTaskEvents(t *testing.T) {
 	if want := []string{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"}; !slices.Equal(seen, want) {
 		t.Fatalf("the task went through %v, want %v", seen, want)
 	}
-	must(w.StopTask(ctx, west, &StopTaskRequest{Cluster: str("demo"), Task: &arn}))(t)
+	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("demo"), Task: &arn}))(t)
 	for ev := range events {
 		if ev.LastStatus == "STOPPED" {
 			if ev.DesiredStatus != "STOPPED" {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -71,9 +72,9 @@ func wantErr(t *testing.T, err error, typ, msg string) {
 	}
 }
 
-func (w *world) cluster(t *testing.T, name string) *Cluster {
+func (w *world) cluster(t *testing.T, name string) *ecstypes.Cluster {
 	t.Helper()
-	return must(w.CreateCluster(context.Background(), west, &CreateClusterRequest{ClusterName: &name}))(t).Cluster
+	return must(w.CreateCluster(context.Background(), west, &ecstypes.CreateClusterRequest{ClusterName: &name}))(t).Cluster
 }
 
 // instance launches an EC2 instance whose user data names cluster, and waits for it.
@@ -86,36 +87,36 @@ func (w *world) instance(t *testing.T, typ, cluster string) vpcsim.Instance {
 	return insts[0]
 }
 
-func (w *world) register(t *testing.T, td RegisterTaskDefinitionRequest) *TaskDefinition {
+func (w *world) register(t *testing.T, td ecstypes.RegisterTaskDefinitionRequest) *ecstypes.TaskDefinition {
 	t.Helper()
 	return must(w.RegisterTaskDefinition(context.Background(), west, &td))(t).TaskDefinition
 }
 
 // nginx is the seed's task definition.
-func nginx(family string, mode NetworkMode) RegisterTaskDefinitionRequest {
-	return RegisterTaskDefinitionRequest{
+func nginx(family string, mode ecstypes.NetworkMode) ecstypes.RegisterTaskDefinitionRequest {
+	return ecstypes.RegisterTaskDefinitionRequest{
 		Family: str(family), NetworkMode: mode,
-		ContainerDefinitions: []ContainerDefinition{{
-			Name: str("nginx"), Image: str("nginx:latest"), Cpu: Ptr(int32(100)), Memory: Ptr(int32(512)), Essential: Ptr(true),
-			PortMappings: []PortMapping{{ContainerPort: Ptr(int32(80)), Protocol: TransportProtocolTcp}},
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{
+			Name: str("nginx"), Image: str("nginx:latest"), Cpu: ecstypes.Ptr(int32(100)), Memory: ecstypes.Ptr(int32(512)), Essential: ecstypes.Ptr(true),
+			PortMappings: []ecstypes.PortMapping{{ContainerPort: ecstypes.Ptr(int32(80)), Protocol: ecstypes.TransportProtocolTcp}},
 		}},
 	}
 }
 
-func (w *world) awsvpc(groups ...string) *NetworkConfiguration {
-	return &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{w.sub.ID}, SecurityGroups: groups}}
+func (w *world) awsvpc(groups ...string) *ecstypes.NetworkConfiguration {
+	return &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{w.sub.ID}, SecurityGroups: groups}}
 }
 
-func (w *world) describe(t *testing.T, cluster, arn string) Task {
+func (w *world) describe(t *testing.T, cluster, arn string) ecstypes.Task {
 	t.Helper()
-	out := must(w.DescribeTasks(context.Background(), west, &DescribeTasksRequest{Cluster: str(cluster), Tasks: []string{arn}}))(t)
+	out := must(w.DescribeTasks(context.Background(), west, &ecstypes.DescribeTasksRequest{Cluster: str(cluster), Tasks: []string{arn}}))(t)
 	if len(out.Tasks) != 1 {
 		t.Fatalf("describe %s: %+v", arn, out.Failures)
 	}
 	return out.Tasks[0]
 }
 
-func detail(t Task, name string) string {
+func detail(t ecstypes.Task, name string) string {
 	for _, d := range t.Attachments[0].Details {
 		if deref(d.Name) == name {
 			return deref(d.Value)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
@@ -44,7 +45,7 @@ func (s *Service) update(arn string, f func(t *taskRec)) bool {
 		return false
 	}
 	f(t)
-	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
 	s.commitOrLog(m, "a task's state", arn)
 	return true
 }
@@ -127,7 +128,7 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 	}
 	fault.Point(fault.TaskStarted)
 	s.update(arn, func(t *taskRec) {
-		t.T.PullStartedAt, t.T.PullStoppedAt = NewTimestamp(res.PullStarted), NewTimestamp(res.PullStopped)
+		t.T.PullStartedAt, t.T.PullStoppedAt = ecstypes.NewTimestamp(res.PullStarted), ecstypes.NewTimestamp(res.PullStopped)
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
 			name := deref(c.Name)
@@ -148,8 +149,8 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 	s.update(arn, func(t *taskRec) {
 		now := s.now()
 		t.T.LastStatus = str("RUNNING")
-		t.T.StartedAt, t.T.ConnectivityAt = NewTimestamp(now), NewTimestamp(now)
-		t.T.Connectivity = ConnectivityConnected
+		t.T.StartedAt, t.T.ConnectivityAt = ecstypes.NewTimestamp(now), ecstypes.NewTimestamp(now)
+		t.T.Connectivity = ecstypes.ConnectivityConnected
 	})
 }
 
@@ -178,7 +179,7 @@ func (s *Service) readopt(ctx context.Context, t taskRec) {
 	}
 	if err != nil {
 		s.log.Warn("a task's containers did not survive the restart", "task", arn, "err", err)
-		s.requestStop(arn, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+		s.requestStop(arn, ecstypes.TaskStopCodeEssentialContainerExited, "Essential container in task exited")
 	}
 }
 
@@ -210,7 +211,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, e.VPCID
 		a := &t.T.Attachments[0]
 		a.Status = str("ATTACHED")
-		a.Details = []KeyValuePair{
+		a.Details = []ecstypes.KeyValuePair{
 			{Name: str("subnetId"), Value: str(e.SubnetID)},
 			{Name: str("networkInterfaceId"), Value: str(e.ID)},
 			{Name: str("macAddress"), Value: str(e.MAC)},
@@ -218,7 +219,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 			{Name: str("privateIPv4Address"), Value: str(ip)},
 		}
 		for i := range t.T.Containers {
-			t.T.Containers[i].NetworkInterfaces = []NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip)}}
+			t.T.Containers[i].NetworkInterfaces = []ecstypes.NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip)}}
 		}
 	})
 	return nil
@@ -240,17 +241,17 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 		TaskID: t.ID, TaskARN: arn, Volumes: td.TD.Volumes,
 		NetworkMode: td.TD.NetworkMode, PidMode: td.TD.PidMode, IpcMode: td.TD.IpcMode,
 		Exited: func(name string, code int, reason string) { s.containerExited(arn, name, code, reason) },
-		Health: func(name string, status HealthStatus) { s.containerHealth(arn, name, status) },
+		Health: func(name string, status ecstypes.HealthStatus) { s.containerHealth(arn, name, status) },
 	}
 	if run.NetworkMode == "" {
-		run.NetworkMode = NetworkModeBridge
+		run.NetworkMode = ecstypes.NetworkModeBridge
 	}
 	run.CPU, run.Memory = taskLimits(td, t.T.Overrides)
 	if t.AWSVPC {
 		run.NetnsPath = s.netns(t.host())
 	}
 	for i, def := range td.TD.ContainerDefinitions {
-		env := append(metadataEnv(metadataID(t.T.Containers[i]), t.T.LaunchType == LaunchTypeFargate), def.Environment...)
+		env := append(metadataEnv(metadataID(t.T.Containers[i]), t.T.LaunchType == ecstypes.LaunchTypeFargate), def.Environment...)
 		cr := ContainerRun{Def: def, Command: def.Command, Environment: env, StopTimeout: 30 * time.Second}
 		if def.StopTimeout != nil {
 			cr.StopTimeout = time.Duration(*def.StopTimeout) * time.Second
@@ -271,7 +272,7 @@ func (s *Service) taskRun(sc Scope, arn string) (TaskRun, error) {
 // container, as ECS does: command, environmentFiles, cpu, memory and
 // memoryReservation replace the definition's; environment is added to it
 // (a name given again wins). resourceRequirements are not applied (no GPUs).
-func applyContainerOverride(cr *ContainerRun, co ContainerOverride) {
+func applyContainerOverride(cr *ContainerRun, co ecstypes.ContainerOverride) {
 	if co.Command != nil {
 		cr.Command = co.Command
 	}
@@ -312,7 +313,7 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 	for i := range t.T.Containers {
 		c := &t.T.Containers[i]
 		if deref(c.Name) == name {
-			c.LastStatus, c.ExitCode = str("STOPPED"), Ptr(int32(code))
+			c.LastStatus, c.ExitCode = str("STOPPED"), ecstypes.Ptr(int32(code))
 			if reason != "" {
 				c.Reason = str(truncate(reason, 1024))
 			}
@@ -321,9 +322,9 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 			alive++
 		}
 	}
-	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
 	if essential || alive == 0 {
-		s.requestStopLocked(m, arn, TaskStopCodeEssentialContainerExited, "Essential container in task exited")
+		s.requestStopLocked(m, arn, ecstypes.TaskStopCodeEssentialContainerExited, "Essential container in task exited")
 	}
 	s.commitOrLog(m, "a container's exit", arn)
 }
@@ -331,7 +332,7 @@ func (s *Service) containerExited(arn, name string, code int, reason string) {
 // containerHealth records a container's health, and the task's: HEALTHY when
 // every essential container that has a health check is healthy, UNHEALTHY when
 // one is not, UNKNOWN before that, as ECS rolls it up.
-func (s *Service) containerHealth(arn, name string, status HealthStatus) {
+func (s *Service) containerHealth(arn, name string, status ecstypes.HealthStatus) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -346,7 +347,7 @@ func (s *Service) containerHealth(arn, name string, status HealthStatus) {
 			checked[deref(d.Name)] = d.HealthCheck != nil && deref(d.Essential)
 		}
 	}
-	task := HealthStatusHealthy
+	task := ecstypes.HealthStatusHealthy
 	seen := false
 	for i := range t.T.Containers {
 		c := &t.T.Containers[i]
@@ -358,19 +359,19 @@ func (s *Service) containerHealth(arn, name string, status HealthStatus) {
 		}
 		seen = true
 		switch c.HealthStatus {
-		case HealthStatusUnhealthy:
-			task = HealthStatusUnhealthy
-		case HealthStatusUnknown, "":
-			if task != HealthStatusUnhealthy {
-				task = HealthStatusUnknown
+		case ecstypes.HealthStatusUnhealthy:
+			task = ecstypes.HealthStatusUnhealthy
+		case ecstypes.HealthStatusUnknown, "":
+			if task != ecstypes.HealthStatusUnhealthy {
+				task = ecstypes.HealthStatusUnknown
 			}
 		}
 	}
 	if !seen {
-		task = HealthStatusUnknown
+		task = ecstypes.HealthStatusUnknown
 	}
 	t.T.HealthStatus = task
-	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
 	s.commitOrLog(m, "a container's health", arn)
 }
 
@@ -383,11 +384,11 @@ func truncate(s string, n int) string {
 
 // failToStart stops a task that could not start.
 func (s *Service) failToStart(arn, reason string) {
-	s.requestStop(arn, TaskStopCodeTaskFailedToStart, reason)
+	s.requestStop(arn, ecstypes.TaskStopCodeTaskFailedToStart, reason)
 }
 
 // requestStop asks a task to stop, outside a request.
-func (s *Service) requestStop(arn string, code TaskStopCode, reason string) {
+func (s *Service) requestStop(arn string, code ecstypes.TaskStopCode, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -397,20 +398,20 @@ func (s *Service) requestStop(arn string, code TaskStopCode, reason string) {
 
 // requestStopLocked stages a task's desired status STOPPED, once: the first
 // reason wins, as in ECS. Its lifecycle hears of it once that is stored.
-func (s *Service) requestStopLocked(m *model, arn string, code TaskStopCode, reason string) {
+func (s *Service) requestStopLocked(m *model, arn string, code ecstypes.TaskStopCode, reason string) {
 	if t, ok := m.tasks.Get(arn); !ok || deref(t.T.DesiredStatus) == "STOPPED" {
 		return
 	}
 	t, _ := m.tasks.Edit(arn)
 	t.T.DesiredStatus = str("STOPPED")
 	t.T.StopCode, t.T.StoppedReason = code, str(reason)
-	t.T.StoppingAt = NewTimestamp(s.now())
-	t.T.Version = Ptr(deref(t.T.Version) + 1)
+	t.T.StoppingAt = ecstypes.NewTimestamp(s.now())
+	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
 	m.after = append(m.after, func() { s.stopSignal(arn) })
 }
 
 // stopTasksOnLocked stages stopping every task on a container instance.
-func (s *Service) stopTasksOnLocked(m *model, inst *instanceRec, code TaskStopCode, reason string) {
+func (s *Service) stopTasksOnLocked(m *model, inst *instanceRec, code ecstypes.TaskStopCode, reason string) {
 	for t := range m.tasks.All() {
 		if t.InstanceARN == *inst.CI.ContainerInstanceArn && deref(t.T.LastStatus) != "STOPPED" {
 			s.requestStopLocked(m, *t.T.TaskArn, code, reason)
@@ -440,10 +441,10 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 			}
 			c.LastStatus = str("STOPPED")
 			if code, ok := codes[deref(c.Name)]; ok {
-				c.ExitCode = Ptr(int32(code))
+				c.ExitCode = ecstypes.Ptr(int32(code))
 			}
 		}
-		t.T.ExecutionStoppedAt = NewTimestamp(s.now())
+		t.T.ExecutionStoppedAt = ecstypes.NewTimestamp(s.now())
 		t.T.LastStatus = str("DEPROVISIONING")
 		if t.AWSVPC && len(t.T.Attachments) > 0 {
 			t.T.Attachments[0].Status = str("DETACHING")
@@ -466,9 +467,9 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 			t.T.Attachments[0].Status = str("DELETED")
 		}
 		now := s.now()
-		t.T.LastStatus, t.T.StoppedAt = str("STOPPED"), NewTimestamp(now)
+		t.T.LastStatus, t.T.StoppedAt = str("STOPPED"), ecstypes.NewTimestamp(now)
 		if t.T.ExecutionStoppedAt == nil {
-			t.T.ExecutionStoppedAt = NewTimestamp(now)
+			t.T.ExecutionStoppedAt = ecstypes.NewTimestamp(now)
 		}
 		t.T.Connectivity = ""
 	})

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
@@ -33,7 +34,7 @@ func WithMetadata(listen func(host string) (net.Listener, error), serve Metadata
 // TaskMeta is what the endpoint reports of a task: the task as DescribeTasks
 // shows it, and its network as the agent sees it.
 type TaskMeta struct {
-	Task         Task
+	Task         ecstypes.Task
 	Family       string
 	Revision     string
 	TaskCPU      int
@@ -60,7 +61,7 @@ func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 	if !ok {
 		return TaskMeta{}, false
 	}
-	m := TaskMeta{Task: s.renderTaskLocked(t, []TaskField{TaskFieldTags}), TaskCPU: t.CPU, TaskMemory: t.Memory, Region: t.Region, VPCID: t.VPCID, ContainerIDs: map[string]string{}}
+	m := TaskMeta{Task: s.renderTaskLocked(t, []ecstypes.TaskField{ecstypes.TaskFieldTags}), TaskCPU: t.CPU, TaskMemory: t.Memory, Region: t.Region, VPCID: t.VPCID, ContainerIDs: map[string]string{}}
 	if td, _ := s.taskDefs.Get(t.TaskDefARN); td != nil {
 		m.Family, m.Revision = td.family(), itoa(int(td.revision()))
 	}
@@ -79,12 +80,12 @@ func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 }
 
 // metadataID is the ID in a container's metadata URI: its ARN's last part.
-func metadataID(c Container) string {
+func metadataID(c ecstypes.Container) string {
 	arn := deref(c.ContainerArn)
 	return arn[strings.LastIndexByte(arn, '/')+1:]
 }
 
-func detailOf(t Task, name string) string {
+func detailOf(t ecstypes.Task, name string) string {
 	if len(t.Attachments) == 0 {
 		return ""
 	}
@@ -105,12 +106,12 @@ func searchDomain(region string) string {
 }
 
 // metadataEnv is what every container of the task finds in its environment.
-func metadataEnv(id string, fargate bool) []KeyValuePair {
+func metadataEnv(id string, fargate bool) []ecstypes.KeyValuePair {
 	env := "AWS_ECS_EC2"
 	if fargate {
 		env = "AWS_ECS_FARGATE"
 	}
-	return []KeyValuePair{
+	return []ecstypes.KeyValuePair{
 		{Name: str("ECS_CONTAINER_METADATA_URI_V4"), Value: str("http://" + metadataAddr + "/v4/" + id)},
 		{Name: str("ECS_CONTAINER_METADATA_URI"), Value: str("http://" + metadataAddr + "/v3/" + id)},
 		{Name: str("AWS_EXECUTION_ENV"), Value: str(env)},

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -12,14 +13,14 @@ import (
 // with what each task will hold: CPU and memory, and for awsvpc its subnets and
 // security groups. placeLocked fills in the per-instance parts.
 type placementRequest struct {
-	launch          LaunchType
+	launch          ecstypes.LaunchType
 	td              *taskDefRec
 	group           *string
 	startedBy       *string
-	overrides       *TaskOverride
-	tags            []Tag
+	overrides       *ecstypes.TaskOverride
+	tags            []ecstypes.Tag
 	platformVersion *string
-	net             *NetworkConfiguration
+	net             *ecstypes.NetworkConfiguration
 	execCmd         *bool
 
 	cpu, mem int
@@ -33,7 +34,7 @@ type placementRequest struct {
 	subnetID  string
 	az        string
 	hostPorts []string
-	bindings  map[string][]NetworkBinding
+	bindings  map[string][]ecstypes.NetworkBinding
 }
 
 // askEC2 reads, under s.mu, the cluster and task definition of a RunTask or
@@ -61,7 +62,7 @@ func (s *Service) askEC2(ctx context.Context, sc Scope, cluster *string, taskDef
 	if err := s.prepare(ctx, sc, req); err != nil {
 		return err
 	}
-	if req.td.TD.NetworkMode == NetworkModeAwsvpc {
+	if req.td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc {
 		req.attached = map[string][]string{}
 		for _, id := range ec2IDs {
 			req.attached[id] = s.ec2.InstanceENIs(id)
@@ -89,7 +90,7 @@ func (s *Service) prepare(ctx context.Context, sc Scope, req *placementRequest) 
 	if err := s.checkNetwork(ctx, sc, req); err != nil {
 		return err
 	}
-	if req.launch == LaunchTypeFargate {
+	if req.launch == ecstypes.LaunchTypeFargate {
 		req.subnetID, req.az = req.subnets[0].ID, req.subnets[0].AZ
 	}
 	return nil
@@ -97,7 +98,7 @@ func (s *Service) prepare(ctx context.Context, sc Scope, req *placementRequest) 
 
 // taskSize is the CPU and memory a task holds: the task-level figures (or their
 // overrides), else the sum of its containers'.
-func taskSize(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
+func taskSize(td *taskDefRec, o *ecstypes.TaskOverride) (cpu, mem int) {
 	cpu, mem = taskLimits(td, o)
 	sumCPU, sumMem := cpu == 0, mem == 0
 	for _, d := range td.TD.ContainerDefinitions {
@@ -126,7 +127,7 @@ func taskSize(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
 // taskLimits is the task-level CPU (units) and memory (MiB) with the
 // overrides' figures: 0 for each the task definition and overrides leave out.
 // They are the task's hard limits (its cgroup's), as the ECS agent applies them.
-func taskLimits(td *taskDefRec, o *TaskOverride) (cpu, mem int) {
+func taskLimits(td *taskDefRec, o *ecstypes.TaskOverride) (cpu, mem int) {
 	cpu, mem = td.CPU, td.Memory
 	if o != nil && o.Cpu != nil {
 		if v, err := parseCPU(*o.Cpu); err == nil {
@@ -150,8 +151,8 @@ func orDefault(p *int32, v int32) int32 {
 
 // checkNetwork applies ECS's rules to networkConfiguration, with ECS's texts.
 func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequest) error {
-	awsvpc := req.td.TD.NetworkMode == NetworkModeAwsvpc
-	var cfg *AwsVpcConfiguration
+	awsvpc := req.td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc
+	var cfg *ecstypes.AwsVpcConfiguration
 	if req.net != nil {
 		cfg = req.net.AwsvpcConfiguration
 	}
@@ -168,7 +169,7 @@ func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequ
 		return invalidParam("subnets can have at most 16 items.")
 	case len(cfg.SecurityGroups) > 5:
 		return invalidParam("securityGroups can have at most 5 items.")
-	case cfg.AssignPublicIp == AssignPublicIpEnabled && req.launch != LaunchTypeFargate:
+	case cfg.AssignPublicIp == ecstypes.AssignPublicIpEnabled && req.launch != ecstypes.LaunchTypeFargate:
 		return invalidParam("Assign public IP is not supported for this launch type.")
 	}
 	ec := vpcsim.Scope{Region: sc.Region}
@@ -235,8 +236,8 @@ const (
 // request's per-instance parts for it. Each instance that cannot says why, in
 // ECS's words: AGENT, LOCATION, RESOURCE:CPU, RESOURCE:MEMORY, RESOURCE:PORTS,
 // RESOURCE:PORTS_UDP, RESOURCE:ENI.
-func (s *Service) placeLocked(m *model, req *placementRequest, candidates []*instanceRec) (*instanceRec, []Failure) {
-	var fails []Failure
+func (s *Service) placeLocked(m *model, req *placementRequest, candidates []*instanceRec) (*instanceRec, []ecstypes.Failure) {
+	var fails []ecstypes.Failure
 	for _, inst := range candidates {
 		if deref(inst.CI.Status) != "ACTIVE" {
 			continue
@@ -245,7 +246,7 @@ func (s *Service) placeLocked(m *model, req *placementRequest, candidates []*ins
 		if reason == "" {
 			return inst, nil
 		}
-		fails = append(fails, Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str(reason)})
+		fails = append(fails, ecstypes.Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str(reason)})
 	}
 	return nil, fails
 }
@@ -255,7 +256,7 @@ func (s *Service) fitLocked(m *model, req *placementRequest, inst *instanceRec) 
 		return "AGENT"
 	}
 	subnetID := ""
-	if req.td.TD.NetworkMode == NetworkModeAwsvpc {
+	if req.td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc {
 		for _, sub := range req.subnets {
 			if sub.AZ == inst.AZ && subnetID == "" {
 				subnetID = sub.ID
@@ -283,7 +284,7 @@ func (s *Service) fitLocked(m *model, req *placementRequest, inst *instanceRec) 
 	if reason != "" {
 		return reason
 	}
-	if req.td.TD.NetworkMode == NetworkModeAwsvpc && s.eniCountLocked(m, inst, req.attached[inst.EC2ID])+1 > inst.MaxENIs {
+	if req.td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc && s.eniCountLocked(m, inst, req.attached[inst.EC2ID])+1 > inst.MaxENIs {
 		return "RESOURCE:ENI"
 	}
 	req.subnetID, req.az, req.hostPorts, req.bindings = subnetID, inst.AZ, ports, bindings
@@ -311,15 +312,15 @@ func (s *Service) eniCountLocked(m *model, inst *instanceRec, attached []string)
 // static ones must be free (RESOURCE:PORTS, or PORTS_UDP), dynamic ones (bridge,
 // hostPort 0) take the lowest free port of ECS's range. Keys of taken are
 // "80" for TCP and "80/udp" for UDP.
-func bindPorts(td *taskDefRec, taken map[string]bool) ([]string, map[string][]NetworkBinding, string) {
+func bindPorts(td *taskDefRec, taken map[string]bool) ([]string, map[string][]ecstypes.NetworkBinding, string) {
 	mode := td.TD.NetworkMode
-	if mode == NetworkModeAwsvpc || mode == NetworkModeNone {
+	if mode == ecstypes.NetworkModeAwsvpc || mode == ecstypes.NetworkModeNone {
 		return nil, nil, ""
 	}
 	var held []string
-	bindings := map[string][]NetworkBinding{}
-	key := func(port int32, proto TransportProtocol) string {
-		if proto == TransportProtocolUdp {
+	bindings := map[string][]ecstypes.NetworkBinding{}
+	key := func(port int32, proto ecstypes.TransportProtocol) string {
+		if proto == ecstypes.TransportProtocolUdp {
 			return strconv.Itoa(int(port)) + "/udp"
 		}
 		return strconv.Itoa(int(port))
@@ -331,7 +332,7 @@ func bindPorts(td *taskDefRec, taken map[string]bool) ([]string, map[string][]Ne
 			}
 			proto := p.Protocol
 			host := deref(p.HostPort)
-			if mode == NetworkModeHost {
+			if mode == ecstypes.NetworkModeHost {
 				host = *p.ContainerPort
 			}
 			if host == 0 {
@@ -342,15 +343,15 @@ func bindPorts(td *taskDefRec, taken map[string]bool) ([]string, map[string][]Ne
 					}
 				}
 			} else if taken[key(host, proto)] {
-				if proto == TransportProtocolUdp {
+				if proto == ecstypes.TransportProtocolUdp {
 					return nil, nil, "RESOURCE:PORTS_UDP"
 				}
 				return nil, nil, "RESOURCE:PORTS"
 			}
 			taken[key(host, proto)] = true
 			held = append(held, key(host, proto))
-			bindings[deref(d.Name)] = append(bindings[deref(d.Name)], NetworkBinding{
-				BindIP: str("0.0.0.0"), ContainerPort: p.ContainerPort, HostPort: Ptr(host), Protocol: proto,
+			bindings[deref(d.Name)] = append(bindings[deref(d.Name)], ecstypes.NetworkBinding{
+				BindIP: str("0.0.0.0"), ContainerPort: p.ContainerPort, HostPort: ecstypes.Ptr(host), Protocol: proto,
 			})
 		}
 	}

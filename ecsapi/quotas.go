@@ -3,6 +3,7 @@ package ecsapi
 import (
 	"encoding/json"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -35,7 +36,7 @@ func jsonLength(v any) int {
 
 // checkTaskDefinitionSize refuses a task definition over ECS's 64 KiB, and
 // returns its length.
-func checkTaskDefinitionSize(in *RegisterTaskDefinitionRequest) (int, error) {
+func checkTaskDefinitionSize(in *ecstypes.RegisterTaskDefinitionRequest) (int, error) {
 	if len(in.ContainerDefinitions) > maxContainerDefinitions {
 		return 0, clientErr("Too many containers.")
 	}
@@ -47,7 +48,7 @@ func checkTaskDefinitionSize(in *RegisterTaskDefinitionRequest) (int, error) {
 }
 
 // checkOverrides refuses overrides over ECS's 8192 characters.
-func checkOverrides(o *TaskOverride) error {
+func checkOverrides(o *ecstypes.TaskOverride) error {
 	if o != nil && jsonLength(o) > maxOverrideBytes {
 		return invalidParam("Container Overrides length must be at most %d", maxOverrideBytes)
 	}
@@ -69,21 +70,21 @@ func (s *Service) registerQuotaLocked(sc Scope, rev int32, size int) error {
 // taskQuotaLocked checks one more task of a launch type: every task the region
 // holds counts (until it is forgotten, an hour after it stopped), and Fargate's
 // running ones against Fargate's own bound. Its refusal is a RunTask failure.
-func (s *Service) taskQuotaLocked(m *model, sc Scope, launch LaunchType) *quota.Exceeded {
+func (s *Service) taskQuotaLocked(m *model, sc Scope, launch ecstypes.LaunchType) *quota.Exceeded {
 	all, fargate := 1, 1
 	for t := range m.tasks.All() {
 		if t.Region != sc.Region {
 			continue
 		}
 		all++
-		if t.T.LaunchType == LaunchTypeFargate && deref(t.T.LastStatus) != "STOPPED" {
+		if t.T.LaunchType == ecstypes.LaunchTypeFargate && deref(t.T.LastStatus) != "STOPPED" {
 			fargate++
 		}
 	}
 	if e := s.quotas.Check(quota.Tasks, all); e != nil {
 		return e
 	}
-	if launch == LaunchTypeFargate {
+	if launch == ecstypes.LaunchTypeFargate {
 		return s.quotas.Check(quota.FargateTasks, fargate)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -19,9 +20,9 @@ func quotaWorld(t *testing.T, profile, overrides string) *world {
 }
 
 // big is a task definition whose one environment value is n bytes long.
-func big(family string, n int) RegisterTaskDefinitionRequest {
-	td := nginx(family, NetworkModeAwsvpc)
-	td.ContainerDefinitions[0].Environment = []KeyValuePair{{Name: str("PAD"), Value: str(strings.Repeat("x", n))}}
+func big(family string, n int) ecstypes.RegisterTaskDefinitionRequest {
+	td := nginx(family, ecstypes.NetworkModeAwsvpc)
+	td.ContainerDefinitions[0].Environment = []ecstypes.KeyValuePair{{Name: str("PAD"), Value: str(strings.Repeat("x", n))}}
 	return td
 }
 
@@ -41,7 +42,7 @@ func TestTaskDefinitionSizeLimit(t *testing.T) {
 		t.Fatalf("after two refusals the next revision is %d, want 2", deref(td.Revision))
 	}
 
-	many := nginx("many", NetworkModeBridge)
+	many := nginx("many", ecstypes.NetworkModeBridge)
 	for i := 1; len(many.ContainerDefinitions) < 11; i++ {
 		c := many.ContainerDefinitions[0]
 		c.Name, c.PortMappings = str(fmt.Sprintf("c%d", i)), nil
@@ -61,10 +62,10 @@ func ptr[T any](v T) *T { return &v }
 func TestTaskDefinitionQuotas(t *testing.T) {
 	w := quotaWorld(t, "local", "task-definition-revisions-per-family=2,task-definition-bytes=20000")
 	ctx := context.Background()
-	w.register(t, nginx("web", NetworkModeAwsvpc))
-	must(w.DeregisterTaskDefinition(ctx, west, &DeregisterTaskDefinitionRequest{TaskDefinition: str("web:1")}))(t)
-	w.register(t, nginx("web", NetworkModeAwsvpc))
-	_, err := w.RegisterTaskDefinition(ctx, west, ptr(nginx("web", NetworkModeAwsvpc)))
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	must(w.DeregisterTaskDefinition(ctx, west, &ecstypes.DeregisterTaskDefinitionRequest{TaskDefinition: str("web:1")}))(t)
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	_, err := w.RegisterTaskDefinition(ctx, west, ptr(nginx("web", ecstypes.NetworkModeAwsvpc)))
 	wantErr(t, err, "LimitExceededException", "The limit for the resource was exceeded. (vpcsim's quota task-definition-revisions-per-family is 2: serve --quota task-definition-revisions-per-family=N sets it)")
 
 	w.register(t, big("fat", 15000))
@@ -93,14 +94,14 @@ func TestClusterAndInstanceQuotas(t *testing.T) {
 	w.cluster(t, "a")
 	w.cluster(t, "b")
 	w.cluster(t, "a") // creating an existing cluster makes none
-	_, err := w.CreateCluster(ctx, west, &CreateClusterRequest{ClusterName: str("c")})
+	_, err := w.CreateCluster(ctx, west, &ecstypes.CreateClusterRequest{ClusterName: str("c")})
 	wantErr(t, err, "ClientException", "The maximum number of clusters has been reached. (vpcsim's quota clusters is 2: serve --quota clusters=N sets it)")
-	must(w.DeleteCluster(ctx, west, &DeleteClusterRequest{Cluster: str("b")}))(t)
+	must(w.DeleteCluster(ctx, west, &ecstypes.DeleteClusterRequest{Cluster: str("b")}))(t)
 	w.cluster(t, "c") // an INACTIVE cluster does not count
 
 	w.instance(t, "c5.large", "a")
 	w.instance(t, "c5.large", "a")
-	list := must(w.ListContainerInstances(ctx, west, &ListContainerInstancesRequest{Cluster: str("a")}))(t)
+	list := must(w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("a")}))(t)
 	if len(list.ContainerInstanceArns) != 1 {
 		t.Fatalf("two instances for a cluster of container-instances-per-cluster=1: %v registered", list.ContainerInstanceArns)
 	}
@@ -114,14 +115,14 @@ func TestTaskQuotas(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "q")
 	w.instance(t, "m5.24xlarge", "q")
-	w.register(t, nginx("svc", NetworkModeBridge))
-	w.register(t, nginx("svc-host", NetworkModeHost))
-	fg := nginx("fg", NetworkModeAwsvpc)
-	fg.RequiresCompatibilities, fg.Cpu, fg.Memory = []Compatibility{CompatibilityFargate}, str("256"), str("512")
+	w.register(t, nginx("svc", ecstypes.NetworkModeBridge))
+	w.register(t, nginx("svc-host", ecstypes.NetworkModeHost))
+	fg := nginx("fg", ecstypes.NetworkModeAwsvpc)
+	fg.RequiresCompatibilities, fg.Cpu, fg.Memory = []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, str("256"), str("512")
 	w.register(t, fg)
 
-	runFargate := func() *RunTaskResponse {
-		return must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("q"), LaunchType: LaunchTypeFargate, TaskDefinition: str("fg"), Count: Ptr(int32(2)), NetworkConfiguration: w.awsvpc()}))(t)
+	runFargate := func() *ecstypes.RunTaskResponse {
+		return must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("q"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("fg"), Count: ecstypes.Ptr(int32(2)), NetworkConfiguration: w.awsvpc()}))(t)
 	}
 	const reason = "You've reached the limit on the number of tasks you can run concurrently"
 	run := runFargate()
@@ -129,23 +130,23 @@ func TestTaskQuotas(t *testing.T) {
 		t.Fatalf("2 Fargate tasks of fargate-tasks=1: %d placed, failures %+v", len(run.Tasks), run.Failures)
 	}
 	w.settle()
-	run = must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Count: Ptr(int32(5))}))(t)
+	run = must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Count: ecstypes.Ptr(int32(5))}))(t)
 	if len(run.Tasks) != 2 || len(run.Failures) != 1 || !strings.HasPrefix(deref(run.Failures[0].Reason), reason+" (vpcsim's quota tasks is 3") {
 		t.Fatalf("5 tasks with 2 of tasks=3 left: %d placed, failures %+v", len(run.Tasks), run.Failures)
 	}
 	w.settle()
 	// A stopped task counts until it is forgotten.
-	must(w.StopTask(ctx, west, &StopTaskRequest{Cluster: str("q"), Task: run.Tasks[0].TaskArn}))(t)
+	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("q"), Task: run.Tasks[0].TaskArn}))(t)
 	w.settle()
-	start := must(w.StartTask(ctx, west, &StartTaskRequest{Cluster: str("q"), TaskDefinition: str("svc-host"),
+	start := must(w.StartTask(ctx, west, &ecstypes.StartTaskRequest{Cluster: str("q"), TaskDefinition: str("svc-host"),
 		ContainerInstances: []string{deref(run.Tasks[0].ContainerInstanceArn)}}))(t)
 	if len(start.Tasks) != 0 || len(start.Failures) != 1 || !strings.HasPrefix(deref(start.Failures[0].Reason), reason) {
 		t.Fatalf("StartTask beyond tasks=3: %+v", start)
 	}
 
-	o := &TaskOverride{ContainerOverrides: []ContainerOverride{{Name: str("nginx"), Command: []string{strings.Repeat("x", 8200)}}}}
-	_, err := w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Overrides: o})
+	o := &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{{Name: str("nginx"), Command: []string{strings.Repeat("x", 8200)}}}}
+	_, err := w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Overrides: o})
 	wantErr(t, err, "InvalidParameterException", "Container Overrides length must be at most 8192")
-	_, err = w.StartTask(ctx, west, &StartTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Overrides: o, ContainerInstances: []string{"x"}})
+	_, err = w.StartTask(ctx, west, &ecstypes.StartTaskRequest{Cluster: str("q"), TaskDefinition: str("svc"), Overrides: o, ContainerInstances: []string{"x"}})
 	wantErr(t, err, "InvalidParameterException", "Container Overrides length must be at most 8192")
 }

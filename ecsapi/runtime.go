@@ -3,6 +3,8 @@ package ecsapi
 import (
 	"context"
 	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // Runtime runs a task's containers. The ECS domain owns this interface and drives
@@ -26,29 +28,29 @@ type TaskRun struct {
 	TaskARN   string
 	NetnsPath string // the network namespace every container joins (each mode has one)
 	// NetworkMode is the task definition's (bridge when it names none).
-	NetworkMode NetworkMode
+	NetworkMode ecstypes.NetworkMode
 	// CPU (units, 1024 a vCPU) and Memory (MiB) are the task-level limits, with
 	// the task's overrides: 0 when the task definition sets none.
 	CPU, Memory int
 	// PidMode and IpcMode are the task definition's ("" for each container's own).
-	PidMode    PidMode
-	IpcMode    IpcMode
+	PidMode    ecstypes.PidMode
+	IpcMode    ecstypes.IpcMode
 	Containers []ContainerRun
 	// Volumes are the task definition's, which containers' mountPoints name.
-	Volumes []Volume
+	Volumes []ecstypes.Volume
 	// Exited is called once for each container that ends by itself (not by Stop),
 	// with its exit code and the runtime's reason, e.g. "OutOfMemoryError".
 	Exited func(container string, exitCode int, reason string)
 	// Health is called when a container with a healthCheck changes health:
 	// "HEALTHY" or "UNHEALTHY" (it is "UNKNOWN" until the first verdict).
-	Health func(container string, status HealthStatus)
+	Health func(container string, status ecstypes.HealthStatus)
 }
 
 // ContainerRun is one container of a task, with overrides applied.
 type ContainerRun struct {
-	Def         ContainerDefinition
+	Def         ecstypes.ContainerDefinition
 	Command     []string
-	Environment []KeyValuePair
+	Environment []ecstypes.KeyValuePair
 	StopTimeout time.Duration
 }
 

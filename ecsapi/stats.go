@@ -3,6 +3,8 @@ package ecsapi
 import (
 	"context"
 	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // The statistics of the task metadata endpoint (/stats, /task/stats): what
@@ -96,7 +98,7 @@ func (s *Service) TaskStats(ctx context.Context, taskARN string) (map[string]Con
 	}
 	id, containers := t.ID, len(t.T.Containers)
 	netnsPath := ""
-	if s.linkStats != nil && (t.AWSVPC || t.Mode == NetworkModeBridge && t.BridgeAddr != "" && s.taskNet != nil) {
+	if s.linkStats != nil && (t.AWSVPC || t.Mode == ecstypes.NetworkModeBridge && t.BridgeAddr != "" && s.taskNet != nil) {
 		netnsPath = s.netns(t.host())
 	}
 	s.mu.Unlock()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // StopAll (serve --stop-tasks-on-exit) takes every task to STOPPED, ENIs and
@@ -14,13 +16,13 @@ func TestStopAll(t *testing.T) {
 	w.cluster(t, "demo")
 	w.instance(t, "m5.4xlarge", "demo")
 	w.settle()
-	w.register(t, nginx("web", NetworkModeAwsvpc))
-	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), Count: Ptr(int32(3)), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), Count: ecstypes.Ptr(int32(3)), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	if len(run.Tasks) != 3 {
 		t.Fatalf("run %+v", run)
 	}
 	w.settleTasks()
-	must(w.StopTask(ctx, west, &StopTaskRequest{Cluster: str("demo"), Task: run.Tasks[0].TaskArn, Reason: str("by hand")}))(t)
+	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("demo"), Task: run.Tasks[0].TaskArn, Reason: str("by hand")}))(t)
 	w.settleTasks()
 
 	stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -35,7 +37,7 @@ func TestStopAll(t *testing.T) {
 		if i == 0 {
 			reason = "by hand"
 		}
-		if deref(got.LastStatus) != "STOPPED" || deref(got.StoppedReason) != reason || got.StopCode != TaskStopCodeUserInitiated {
+		if deref(got.LastStatus) != "STOPPED" || deref(got.StoppedReason) != reason || got.StopCode != ecstypes.TaskStopCodeUserInitiated {
 			t.Errorf("task %d after StopAll: %s %q %s", i, deref(got.LastStatus), deref(got.StoppedReason), got.StopCode)
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // stopSignals wakes a task's lifecycle goroutine when a stop is requested. They
@@ -94,7 +96,7 @@ func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
 	var arns []string
 	for t := range m.tasks.All() {
 		if deref(t.T.LastStatus) != "STOPPED" {
-			s.requestStopLocked(m, *t.T.TaskArn, TaskStopCodeUserInitiated, reason)
+			s.requestStopLocked(m, *t.T.TaskArn, ecstypes.TaskStopCodeUserInitiated, reason)
 			arns = append(arns, *t.T.TaskArn)
 		}
 	}

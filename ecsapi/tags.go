@@ -4,28 +4,29 @@ import (
 	"context"
 	"slices"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
 )
 
 // taggedLocked finds the tags of a resource by ARN: a cluster, task
 // definition, container instance or task of the scope's region. With edit,
 // they are those of the transaction's copy, to change.
-func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]Tag, bool) {
-	if tags, ok := taggedIn(m.clusters, sc, arn, edit, func(r *clusterRec) (string, *[]Tag) { return r.Region, &r.C.Tags }); ok {
+func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]ecstypes.Tag, bool) {
+	if tags, ok := taggedIn(m.clusters, sc, arn, edit, func(r *clusterRec) (string, *[]ecstypes.Tag) { return r.Region, &r.C.Tags }); ok {
 		return tags, true
 	}
-	if tags, ok := taggedIn(m.taskDefs, sc, arn, edit, func(r *taskDefRec) (string, *[]Tag) { return r.Region, &r.Tags }); ok {
+	if tags, ok := taggedIn(m.taskDefs, sc, arn, edit, func(r *taskDefRec) (string, *[]ecstypes.Tag) { return r.Region, &r.Tags }); ok {
 		return tags, true
 	}
-	if tags, ok := taggedIn(m.instances, sc, arn, edit, func(r *instanceRec) (string, *[]Tag) { return r.Region, &r.CI.Tags }); ok {
+	if tags, ok := taggedIn(m.instances, sc, arn, edit, func(r *instanceRec) (string, *[]ecstypes.Tag) { return r.Region, &r.CI.Tags }); ok {
 		return tags, true
 	}
-	return taggedIn(m.tasks, sc, arn, edit, func(r *taskRec) (string, *[]Tag) { return r.Region, &r.T.Tags })
+	return taggedIn(m.tasks, sc, arn, edit, func(r *taskRec) (string, *[]ecstypes.Tag) { return r.Region, &r.T.Tags })
 }
 
 // taggedIn finds the tags of a resource of one table: of regionTags's record
 // (the transaction's copy with edit), when it is of the scope's region.
-func taggedIn[T any](v storage.View[T], sc Scope, arn string, edit bool, regionTags func(*T) (string, *[]Tag)) (*[]Tag, bool) {
+func taggedIn[T any](v storage.View[T], sc Scope, arn string, edit bool, regionTags func(*T) (string, *[]ecstypes.Tag)) (*[]ecstypes.Tag, bool) {
 	r, ok := v.Get(arn)
 	if !ok {
 		return nil, false
@@ -45,7 +46,7 @@ func resourceNotFound() *Error {
 }
 
 // TagResource adds or overwrites tags of a resource.
-func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequest) (*TagResourceResponse, error) {
+func (s *Service) TagResource(ctx context.Context, sc Scope, in *ecstypes.TagResourceRequest) (*ecstypes.TagResourceResponse, error) {
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -58,7 +59,7 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 	}
 	next := slices.Clone(*tags)
 	for _, t := range in.Tags {
-		if i := slices.IndexFunc(next, func(h Tag) bool { return deref(h.Key) == deref(t.Key) }); i >= 0 {
+		if i := slices.IndexFunc(next, func(h ecstypes.Tag) bool { return deref(h.Key) == deref(t.Key) }); i >= 0 {
 			next[i] = t
 		} else {
 			next = append(next, t)
@@ -71,11 +72,11 @@ func (s *Service) TagResource(ctx context.Context, sc Scope, in *TagResourceRequ
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &TagResourceResponse{}, nil
+	return &ecstypes.TagResourceResponse{}, nil
 }
 
 // UntagResource removes tags of a resource by key.
-func (s *Service) UntagResource(ctx context.Context, sc Scope, in *UntagResourceRequest) (*UntagResourceResponse, error) {
+func (s *Service) UntagResource(ctx context.Context, sc Scope, in *ecstypes.UntagResourceRequest) (*ecstypes.UntagResourceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
@@ -83,20 +84,20 @@ func (s *Service) UntagResource(ctx context.Context, sc Scope, in *UntagResource
 	if !ok {
 		return nil, resourceNotFound()
 	}
-	*tags = slices.DeleteFunc(slices.Clone(*tags), func(t Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
+	*tags = slices.DeleteFunc(slices.Clone(*tags), func(t ecstypes.Tag) bool { return slices.Contains(in.TagKeys, deref(t.Key)) })
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &UntagResourceResponse{}, nil
+	return &ecstypes.UntagResourceResponse{}, nil
 }
 
 // ListTagsForResource answers a resource's tags.
-func (s *Service) ListTagsForResource(ctx context.Context, sc Scope, in *ListTagsForResourceRequest) (*ListTagsForResourceResponse, error) {
+func (s *Service) ListTagsForResource(ctx context.Context, sc Scope, in *ecstypes.ListTagsForResourceRequest) (*ecstypes.ListTagsForResourceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tags, ok := s.taggedLocked(s.begin(), sc, deref(in.ResourceArn), false)
 	if !ok {
 		return nil, resourceNotFound()
 	}
-	return &ListTagsForResourceResponse{Tags: nonNil(slices.Clone(*tags))}, nil
+	return &ecstypes.ListTagsForResourceResponse{Tags: nonNil(slices.Clone(*tags))}, nil
 }

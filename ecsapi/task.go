@@ -6,33 +6,35 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // taskRec is a task as stored: its answer shape, kept current through the
 // lifecycle, and what it holds of its instance and its VPC.
 type taskRec struct {
-	Region      string      `json:"region"`
-	Seq         int64       `json:"seq"`
-	ID          string      `json:"id"`
-	ClusterARN  string      `json:"cluster"`
-	InstanceARN string      `json:"instance,omitempty"`
-	EC2ID       string      `json:"ec2,omitempty"`
-	TaskDefARN  string      `json:"taskDef"`
-	CPU         int         `json:"cpu"`
-	Memory      int         `json:"memory"`
-	HostPorts   []string    `json:"hostPorts,omitempty"`
-	AWSVPC      bool        `json:"awsvpc"`
-	SubnetID    string      `json:"subnet,omitempty"`
-	Groups      []string    `json:"groups,omitempty"`
-	ENIID       string      `json:"eni,omitempty"`
-	ENIAttached bool        `json:"eniAttached,omitempty"`
-	SubnetCIDR  string      `json:"subnetCidr,omitempty"`
-	Gateway     string      `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
-	DNSServer   string      `json:"dns,omitempty"`
-	VPCID       string      `json:"vpc,omitempty"`
-	Mode        NetworkMode `json:"mode,omitempty"`
-	BridgeAddr  string      `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge
-	T           Task        `json:"task"`
+	Region      string               `json:"region"`
+	Seq         int64                `json:"seq"`
+	ID          string               `json:"id"`
+	ClusterARN  string               `json:"cluster"`
+	InstanceARN string               `json:"instance,omitempty"`
+	EC2ID       string               `json:"ec2,omitempty"`
+	TaskDefARN  string               `json:"taskDef"`
+	CPU         int                  `json:"cpu"`
+	Memory      int                  `json:"memory"`
+	HostPorts   []string             `json:"hostPorts,omitempty"`
+	AWSVPC      bool                 `json:"awsvpc"`
+	SubnetID    string               `json:"subnet,omitempty"`
+	Groups      []string             `json:"groups,omitempty"`
+	ENIID       string               `json:"eni,omitempty"`
+	ENIAttached bool                 `json:"eniAttached,omitempty"`
+	SubnetCIDR  string               `json:"subnetCidr,omitempty"`
+	Gateway     string               `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
+	DNSServer   string               `json:"dns,omitempty"`
+	VPCID       string               `json:"vpc,omitempty"`
+	Mode        ecstypes.NetworkMode `json:"mode,omitempty"`
+	BridgeAddr  string               `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge
+	T           ecstypes.Task        `json:"task"`
 }
 
 // host is the name of the task's own network namespace (awsvpc).
@@ -44,7 +46,7 @@ const stoppedKept = time.Hour
 // RunTask places count tasks of a task definition on the cluster (EC2: on its
 // container instances; FARGATE: on no instance of the user's) and starts them.
 // What cannot be placed comes back in failures, never as an error.
-func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*RunTaskResponse, error) {
+func (s *Service) RunTask(ctx context.Context, sc Scope, in *ecstypes.RunTaskRequest) (*ecstypes.RunTaskResponse, error) {
 	count := int(deref(in.Count))
 	if in.Count == nil {
 		count = 1
@@ -81,19 +83,19 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 		return nil, err
 	}
 	candidates := s.clusterInstancesLocked(m, c)
-	if launch == LaunchTypeEc2 && len(candidates) == 0 {
+	if launch == ecstypes.LaunchTypeEc2 && len(candidates) == 0 {
 		return nil, invalidParam("No Container Instances were found in your cluster.")
 	}
-	out := &RunTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
+	out := &ecstypes.RunTaskResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
 	var placed []*taskRec
 	for range count {
 		if e := s.taskQuotaLocked(m, sc, launch); e != nil {
-			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
+			out.Failures = appendFailures(out.Failures, []ecstypes.Failure{{Reason: str(e.Message)}})
 			break
 		}
 		var inst *instanceRec
-		if launch == LaunchTypeEc2 {
-			var fails []Failure
+		if launch == ecstypes.LaunchTypeEc2 {
+			var fails []ecstypes.Failure
 			inst, fails = s.placeLocked(m, &req, candidates)
 			if inst == nil {
 				out.Failures = appendFailures(out.Failures, fails)
@@ -110,7 +112,7 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *RunTaskRequest) (*R
 }
 
 // StartTask starts one task on each of the named container instances.
-func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest) (*StartTaskResponse, error) {
+func (s *Service) StartTask(ctx context.Context, sc Scope, in *ecstypes.StartTaskRequest) (*ecstypes.StartTaskResponse, error) {
 	if len(in.ContainerInstances) == 0 || len(in.ContainerInstances) > 10 {
 		return nil, invalidParam("containerInstances must have between 1 and 10 items.")
 	}
@@ -121,7 +123,7 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 		return nil, err
 	}
 	req := placementRequest{
-		launch: LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
+		launch: ecstypes.LaunchTypeEc2, group: in.Group, startedBy: in.StartedBy, overrides: in.Overrides, tags: in.Tags,
 		net: in.NetworkConfiguration, execCmd: in.EnableExecuteCommand,
 	}
 	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
@@ -134,24 +136,24 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	if err != nil {
 		return nil, err
 	}
-	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), LaunchTypeEc2); err != nil {
+	if req.td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), ecstypes.LaunchTypeEc2); err != nil {
 		return nil, err
 	}
 	s.purgeLocked(m) // tasks forgotten do not count against the quotas
-	out := &StartTaskResponse{Tasks: []Task{}, Failures: []Failure{}}
+	out := &ecstypes.StartTaskResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
 	var placed []*taskRec
 	for _, ref := range in.ContainerInstances {
-		if e := s.taskQuotaLocked(m, sc, LaunchTypeEc2); e != nil {
-			out.Failures = appendFailures(out.Failures, []Failure{{Reason: str(e.Message)}})
+		if e := s.taskQuotaLocked(m, sc, ecstypes.LaunchTypeEc2); e != nil {
+			out.Failures = appendFailures(out.Failures, []ecstypes.Failure{{Reason: str(e.Message)}})
 			break
 		}
 		inst := s.instanceLocked(m, sc, c, ref)
 		switch {
 		case inst == nil:
-			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: str(ref), Reason: str("MISSING")})
 			continue
 		case deref(inst.CI.Status) == "INACTIVE":
-			out.Failures = append(out.Failures, Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str("INACTIVE")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: inst.CI.ContainerInstanceArn, Reason: str("INACTIVE")})
 			continue
 		}
 		got, fails := s.placeLocked(m, &req, []*instanceRec{inst})
@@ -168,9 +170,11 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *StartTaskRequest)
 	return out, nil
 }
 
-func appendFailures(have, add []Failure) []Failure {
+func appendFailures(have, add []ecstypes.Failure) []ecstypes.Failure {
 	for _, f := range add {
-		if !slices.ContainsFunc(have, func(h Failure) bool { return deref(h.Arn) == deref(f.Arn) && deref(h.Reason) == deref(f.Reason) }) {
+		if !slices.ContainsFunc(have, func(h ecstypes.Failure) bool {
+			return deref(h.Arn) == deref(f.Arn) && deref(h.Reason) == deref(f.Reason)
+		}) {
 			have = append(have, f)
 		}
 	}
@@ -187,43 +191,43 @@ func (s *Service) placeTaskLocked(m *model, sc Scope, c *clusterRec, inst *insta
 
 // launchLocked stores placed tasks, starts their lifecycles and answers them.
 // When the store refuses, none of them is kept and none starts.
-func (s *Service) launchLocked(m *model, tasks []*taskRec) ([]Task, error) {
+func (s *Service) launchLocked(m *model, tasks []*taskRec) ([]ecstypes.Task, error) {
 	for _, r := range tasks {
 		m.after = append(m.after, func() { s.startLifecycle(*r.T.TaskArn) })
 	}
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	out := []Task{}
+	out := []ecstypes.Task{}
 	for _, r := range tasks {
-		out = append(out, s.renderTaskLocked(r, []TaskField{TaskFieldTags}))
+		out = append(out, s.renderTaskLocked(r, []ecstypes.TaskField{ecstypes.TaskFieldTags}))
 	}
 	return out, nil
 }
 
 // launchTypeOf resolves the launch type from launchType or a capacity provider
 // strategy (FARGATE and FARGATE_SPOT providers mean Fargate).
-func launchTypeOf(lt LaunchType, strategy []CapacityProviderStrategyItem) (LaunchType, error) {
+func launchTypeOf(lt ecstypes.LaunchType, strategy []ecstypes.CapacityProviderStrategyItem) (ecstypes.LaunchType, error) {
 	if lt != "" && len(strategy) > 0 {
 		return "", invalidParam("Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.")
 	}
 	switch {
-	case lt == LaunchTypeEc2 || lt == LaunchTypeFargate:
+	case lt == ecstypes.LaunchTypeEc2 || lt == ecstypes.LaunchTypeFargate:
 		return lt, nil
 	case lt != "":
 		return "", invalidParam("Launch type %s is not supported by vpcsim yet.", lt)
 	}
 	for _, item := range strategy {
 		if p := deref(item.CapacityProvider); p == "FARGATE" || p == "FARGATE_SPOT" {
-			return LaunchTypeFargate, nil
+			return ecstypes.LaunchTypeFargate, nil
 		}
 	}
-	return LaunchTypeEc2, nil
+	return ecstypes.LaunchTypeEc2, nil
 }
 
 // runnableTaskDefLocked resolves the task definition a new task uses: it must be
 // ACTIVE, and compatible with the launch type.
-func (s *Service) runnableTaskDefLocked(m *model, sc Scope, ref string, launch LaunchType) (*taskDefRec, error) {
+func (s *Service) runnableTaskDefLocked(m *model, sc Scope, ref string, launch ecstypes.LaunchType) (*taskDefRec, error) {
 	if ref == "" {
 		return nil, invalidParam("taskDefinition can not be blank.")
 	}
@@ -231,10 +235,10 @@ func (s *Service) runnableTaskDefLocked(m *model, sc Scope, ref string, launch L
 	if td == nil {
 		return nil, clientErr("Unable to find task definition '%s'.", ref)
 	}
-	if td.TD.Status != TaskDefinitionStatusActive {
+	if td.TD.Status != ecstypes.TaskDefinitionStatusActive {
 		return nil, clientErr("TaskDefinition is inactive")
 	}
-	if launch == LaunchTypeFargate && !slices.Contains(td.TD.Compatibilities, CompatibilityFargate) {
+	if launch == ecstypes.LaunchTypeFargate && !slices.Contains(td.TD.Compatibilities, ecstypes.CompatibilityFargate) {
 		return nil, invalidParam("Task definition does not support launch_type FARGATE.")
 	}
 	return td, nil
@@ -248,7 +252,7 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 	td := req.td
 	r := &taskRec{
 		Region: sc.Region, Seq: s.nextSeq(), ID: id, ClusterARN: *c.C.ClusterArn, TaskDefARN: *td.TD.TaskDefinitionArn,
-		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == NetworkModeAwsvpc, SubnetID: req.subnetID,
+		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc, SubnetID: req.subnetID,
 		Groups: req.groups, Mode: td.TD.NetworkMode,
 	}
 	now := s.now()
@@ -256,13 +260,13 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 	if group == "" {
 		group = "family:" + td.family()
 	}
-	t := Task{
+	t := ecstypes.Task{
 		TaskArn: &arn, ClusterArn: c.C.ClusterArn, TaskDefinitionArn: td.TD.TaskDefinitionArn,
 		LastStatus: str("PENDING"), DesiredStatus: str("RUNNING"), LaunchType: req.launch,
-		CreatedAt: NewTimestamp(now), Group: &group, StartedBy: req.startedBy, Version: Ptr(int64(1)),
-		Cpu: str(strconv.Itoa(req.cpu)), Memory: str(strconv.Itoa(req.mem)), HealthStatus: HealthStatusUnknown,
-		EnableExecuteCommand: Ptr(deref(req.execCmd)), Tags: req.tags,
-		Attributes: []Attribute{{Name: str("ecs.cpu-architecture"), Value: str("x86_64")}},
+		CreatedAt: ecstypes.NewTimestamp(now), Group: &group, StartedBy: req.startedBy, Version: ecstypes.Ptr(int64(1)),
+		Cpu: str(strconv.Itoa(req.cpu)), Memory: str(strconv.Itoa(req.mem)), HealthStatus: ecstypes.HealthStatusUnknown,
+		EnableExecuteCommand: ecstypes.Ptr(deref(req.execCmd)), Tags: req.tags,
+		Attributes: []ecstypes.Attribute{{Name: str("ecs.cpu-architecture"), Value: str("x86_64")}},
 		Overrides:  renderOverrides(td, req.overrides),
 	}
 	if inst != nil {
@@ -270,33 +274,33 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 		t.ContainerInstanceArn = inst.CI.ContainerInstanceArn
 		t.AvailabilityZone = str(inst.AZ)
 		r.HostPorts = req.hostPorts
-		if r.Mode == NetworkModeBridge || r.Mode == "" {
+		if r.Mode == ecstypes.NetworkModeBridge || r.Mode == "" {
 			r.BridgeAddr = s.bridgeAddrLocked(m, r.InstanceARN)
 		}
 	} else {
 		t.AvailabilityZone = str(req.az)
 		t.PlatformVersion, t.PlatformFamily = str("1.4.0"), str("Linux")
-		t.EphemeralStorage = &EphemeralStorage{SizeInGiB: Ptr(int32(20))}
+		t.EphemeralStorage = &ecstypes.EphemeralStorage{SizeInGiB: ecstypes.Ptr(int32(20))}
 	}
 	if r.AWSVPC {
 		// The ENI is made first: awsvpc tasks start PROVISIONING, others PENDING.
 		t.LastStatus = str("PROVISIONING")
-		t.Attachments = []Attachment{{
+		t.Attachments = []ecstypes.Attachment{{
 			Id: str(newUUID()), Type: str("ElasticNetworkInterface"), Status: str("PRECREATED"),
-			Details: []KeyValuePair{{Name: str("subnetId"), Value: str(req.subnetID)}},
+			Details: []ecstypes.KeyValuePair{{Name: str("subnetId"), Value: str(req.subnetID)}},
 		}}
 	} else {
-		t.Attachments = []Attachment{}
+		t.Attachments = []ecstypes.Attachment{}
 	}
 	for _, def := range td.TD.ContainerDefinitions {
-		ct := Container{
+		ct := ecstypes.Container{
 			ContainerArn: str(s.arn(sc, "container/"+cluster+"/"+id+"/"+newUUID())), TaskArn: &arn,
-			Name: def.Name, Image: def.Image, LastStatus: str("PENDING"), NetworkInterfaces: []NetworkInterface{},
-			NetworkBindings: req.bindings[deref(def.Name)], HealthStatus: HealthStatusUnknown,
+			Name: def.Name, Image: def.Image, LastStatus: str("PENDING"), NetworkInterfaces: []ecstypes.NetworkInterface{},
+			NetworkBindings: req.bindings[deref(def.Name)], HealthStatus: ecstypes.HealthStatusUnknown,
 			Cpu: str(strconv.Itoa(int(deref(def.Cpu)))),
 		}
 		if ct.NetworkBindings == nil {
-			ct.NetworkBindings = []NetworkBinding{}
+			ct.NetworkBindings = []ecstypes.NetworkBinding{}
 		}
 		if def.Memory != nil {
 			ct.Memory = str(strconv.Itoa(int(*def.Memory)))
@@ -312,13 +316,13 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 
 // renderOverrides answers a task's overrides as ECS does: one entry per
 // container, named, with what was overridden.
-func renderOverrides(td *taskDefRec, o *TaskOverride) *TaskOverride {
-	out := &TaskOverride{InferenceAcceleratorOverrides: []InferenceAcceleratorOverride{}}
+func renderOverrides(td *taskDefRec, o *ecstypes.TaskOverride) *ecstypes.TaskOverride {
+	out := &ecstypes.TaskOverride{InferenceAcceleratorOverrides: []ecstypes.InferenceAcceleratorOverride{}}
 	if o != nil {
 		out.Cpu, out.Memory, out.TaskRoleArn, out.ExecutionRoleArn = o.Cpu, o.Memory, o.TaskRoleArn, o.ExecutionRoleArn
 	}
 	for _, def := range td.TD.ContainerDefinitions {
-		co := ContainerOverride{Name: def.Name}
+		co := ecstypes.ContainerOverride{Name: def.Name}
 		if o != nil {
 			for _, x := range o.ContainerOverrides {
 				if deref(x.Name) == deref(def.Name) {
@@ -345,10 +349,10 @@ func (s *Service) taskLocked(m *model, sc Scope, c *clusterRec, ref string) *tas
 }
 
 // renderTaskLocked answers a task; tags only when asked for.
-func (s *Service) renderTaskLocked(t *taskRec, include []TaskField) Task {
+func (s *Service) renderTaskLocked(t *taskRec, include []ecstypes.TaskField) ecstypes.Task {
 	out := t.T
 	out.Tags = nil
-	if slices.Contains(include, TaskFieldTags) {
+	if slices.Contains(include, ecstypes.TaskFieldTags) {
 		out.Tags = nonNil(t.T.Tags)
 	}
 	out.Attachments = slices.Clone(t.T.Attachments)
@@ -386,7 +390,7 @@ func (s *Service) purgeLocked(m *model) {
 }
 
 // DescribeTasks answers tasks by ARN or ID; unknown ones are MISSING.
-func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasksRequest) (*DescribeTasksResponse, error) {
+func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *ecstypes.DescribeTasksRequest) (*ecstypes.DescribeTasksResponse, error) {
 	if len(in.Tasks) == 0 {
 		return nil, invalidParam("Tasks cannot be empty.")
 	}
@@ -403,7 +407,7 @@ func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasks
 	s.purgeLocked(m)
 	s.commitOrLog(m, "the forgetting of long-stopped tasks", sc.Region)
 	m = s.begin() // what is stored, whether or not the forgetting was
-	out := &DescribeTasksResponse{Tasks: []Task{}, Failures: []Failure{}}
+	out := &ecstypes.DescribeTasksResponse{Tasks: []ecstypes.Task{}, Failures: []ecstypes.Failure{}}
 	for _, ref := range in.Tasks {
 		t := s.taskLocked(m, sc, c, ref)
 		if t == nil {
@@ -411,7 +415,7 @@ func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasks
 			if !strings.HasPrefix(ref, "arn:") {
 				arn = s.arn(sc, "task/"+deref(c.C.ClusterName)+"/"+ref)
 			}
-			out.Failures = append(out.Failures, Failure{Arn: &arn, Reason: str("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: &arn, Reason: str("MISSING")})
 			continue
 		}
 		out.Tasks = append(out.Tasks, s.renderTaskLocked(t, in.Include))
@@ -420,7 +424,7 @@ func (s *Service) DescribeTasks(ctx context.Context, sc Scope, in *DescribeTasks
 }
 
 // ListTasks lists task ARNs of a cluster, RUNNING desired unless asked otherwise.
-func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ListTasksRequest) (*ListTasksResponse, error) {
+func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ecstypes.ListTasksRequest) (*ecstypes.ListTasksResponse, error) {
 	if in.ServiceName != nil && in.StartedBy != nil {
 		return nil, invalidParam("Only one of startedBy and serviceName may be given.")
 	}
@@ -463,7 +467,7 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ListTasksRequest)
 	if err != nil {
 		return nil, err
 	}
-	return &ListTasksResponse{TaskArns: nonNil(p), NextToken: next}, nil
+	return &ecstypes.ListTasksResponse{TaskArns: nonNil(p), NextToken: next}, nil
 }
 
 func (s *Service) familyOfLocked(m *model, t *taskRec) string {
@@ -475,7 +479,7 @@ func (s *Service) familyOfLocked(m *model, t *taskRec) string {
 
 // StopTask asks a task to stop; it answers at once (desiredStatus STOPPED) and
 // the task goes through STOPPING to STOPPED in the background.
-func (s *Service) StopTask(ctx context.Context, sc Scope, in *StopTaskRequest) (*StopTaskResponse, error) {
+func (s *Service) StopTask(ctx context.Context, sc Scope, in *ecstypes.StopTaskRequest) (*ecstypes.StopTaskResponse, error) {
 	if deref(in.Task) == "" {
 		return nil, invalidParam("task can not be blank.")
 	}
@@ -497,11 +501,11 @@ func (s *Service) StopTask(ctx context.Context, sc Scope, in *StopTaskRequest) (
 	if t == nil {
 		return nil, invalidParam("The referenced task was not found.")
 	}
-	s.requestStopLocked(m, *t.T.TaskArn, TaskStopCodeUserInitiated, reason)
+	s.requestStopLocked(m, *t.T.TaskArn, ecstypes.TaskStopCodeUserInitiated, reason)
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
 	t, _ = m.tasks.Get(*t.T.TaskArn)
-	out := s.renderTaskLocked(t, []TaskField{TaskFieldTags})
-	return &StopTaskResponse{Task: &out}, nil
+	out := s.renderTaskLocked(t, []ecstypes.TaskField{ecstypes.TaskFieldTags})
+	return &ecstypes.StopTaskResponse{Task: &out}, nil
 }

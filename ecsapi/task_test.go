@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 )
@@ -18,25 +19,25 @@ func TestRunTaskAwsvpc(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "demo")
 	inst := w.instance(t, "c5.large", "demo")
-	cis := must(w.ListContainerInstances(ctx, west, &ListContainerInstancesRequest{Cluster: str("demo")}))(t)
+	cis := must(w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("demo")}))(t)
 	if len(cis.ContainerInstanceArns) != 1 {
 		t.Fatalf("the instance did not register: %+v", cis)
 	}
-	ci := must(w.DescribeContainerInstances(ctx, west, &DescribeContainerInstancesRequest{Cluster: str("demo"), ContainerInstances: cis.ContainerInstanceArns}))(t).ContainerInstances[0]
+	ci := must(w.DescribeContainerInstances(ctx, west, &ecstypes.DescribeContainerInstancesRequest{Cluster: str("demo"), ContainerInstances: cis.ContainerInstanceArns}))(t).ContainerInstances[0]
 	if deref(ci.Ec2InstanceId) != inst.ID || valueOf(ci.RegisteredResources[0]) != 2048 || valueOf(ci.RegisteredResources[1]) != 4096 {
 		t.Fatalf("container instance %+v", ci)
 	}
-	w.register(t, nginx("nginx-awsvpc", NetworkModeAwsvpc))
+	w.register(t, nginx("nginx-awsvpc", ecstypes.NetworkModeAwsvpc))
 
-	_, err := w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc")})
+	_, err := w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc")})
 	wantErr(t, err, "InvalidParameterException", "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
-	_, err = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"),
-		NetworkConfiguration: &NetworkConfiguration{AwsvpcConfiguration: &AwsVpcConfiguration{Subnets: []string{"subnet-0123456789abcdef0"}}}})
+	_, err = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{"subnet-0123456789abcdef0"}}}})
 	wantErr(t, err, "InvalidParameterException", "Error retrieving subnet information for [subnet-0123456789abcdef0]: The subnet ID 'subnet-0123456789abcdef0' does not exist (ErrorCode: InvalidSubnetID.NotFound)")
-	_, err = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc("sg-0123456789abcdef0")})
+	_, err = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc("sg-0123456789abcdef0")})
 	wantErr(t, err, "InvalidParameterException", "Error retrieving security group information for [sg-0123456789abcdef0]: The security group 'sg-0123456789abcdef0' does not exist (ErrorCode: InvalidGroup.NotFound)")
 
-	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	if len(run.Tasks) != 1 || len(run.Failures) != 0 {
 		t.Fatalf("run %+v", run)
 	}
@@ -63,17 +64,17 @@ func TestRunTaskAwsvpc(t *testing.T) {
 		t.Fatalf("the ENI must be eth0 of the task's own namespace: %+v", k)
 	}
 
-	second := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	second := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	if len(second.Tasks) != 1 || deref(second.Tasks[0].ContainerInstanceArn) != deref(first.ContainerInstanceArn) {
 		t.Fatalf("second copy %+v", second)
 	}
-	third := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	third := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	if len(third.Tasks) != 0 || len(third.Failures) != 1 || deref(third.Failures[0].Reason) != "RESOURCE:ENI" {
 		t.Fatalf("third copy on a c5.large: %+v", third)
 	}
 
-	stop := must(w.StopTask(ctx, west, &StopTaskRequest{Cluster: str("demo"), Task: first.TaskArn, Reason: str("done")}))(t)
-	if deref(stop.Task.DesiredStatus) != "STOPPED" || stop.Task.StopCode != TaskStopCodeUserInitiated || deref(stop.Task.StoppedReason) != "done" {
+	stop := must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("demo"), Task: first.TaskArn, Reason: str("done")}))(t)
+	if deref(stop.Task.DesiredStatus) != "STOPPED" || stop.Task.StopCode != ecstypes.TaskStopCodeUserInitiated || deref(stop.Task.StoppedReason) != "done" {
 		t.Fatalf("StopTask's answer %+v", stop.Task)
 	}
 	w.settle2(t, "demo", *first.TaskArn, "STOPPED")
@@ -89,12 +90,12 @@ func TestRunTaskAwsvpc(t *testing.T) {
 		t.Fatal("the stopped task's namespace or containers remain")
 	}
 	// Its slot is free again.
-	again := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
+	again := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("nginx-awsvpc"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	if len(again.Tasks) != 1 {
 		t.Fatalf("after a stop: %+v", again.Failures)
 	}
-	running := must(w.ListTasks(ctx, west, &ListTasksRequest{Cluster: str("demo")}))(t)
-	stopped := must(w.ListTasks(ctx, west, &ListTasksRequest{Cluster: str("demo"), DesiredStatus: DesiredStatusStopped}))(t)
+	running := must(w.ListTasks(ctx, west, &ecstypes.ListTasksRequest{Cluster: str("demo")}))(t)
+	stopped := must(w.ListTasks(ctx, west, &ecstypes.ListTasksRequest{Cluster: str("demo"), DesiredStatus: ecstypes.DesiredStatusStopped}))(t)
 	if len(running.TaskArns) != 2 || len(stopped.TaskArns) != 1 {
 		t.Fatalf("list: running %v stopped %v", running.TaskArns, stopped.TaskArns)
 	}
@@ -150,12 +151,12 @@ func TestEssentialContainerExit(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "c")
 	w.instance(t, "m5.xlarge", "c")
-	req := nginx("two", NetworkModeAwsvpc)
+	req := nginx("two", ecstypes.NetworkModeAwsvpc)
 	side := req.ContainerDefinitions[0]
-	side.Name, side.Essential = str("sidecar"), Ptr(false)
+	side.Name, side.Essential = str("sidecar"), ecstypes.Ptr(false)
 	req.ContainerDefinitions = append(req.ContainerDefinitions, side)
 	w.register(t, req)
-	arn := *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("c"), TaskDefinition: str("two"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	arn := *must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("c"), TaskDefinition: str("two"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
 	w.settle2(t, "c", arn, "RUNNING")
 	id := arn[strings.LastIndexByte(arn, '/')+1:]
 
@@ -172,7 +173,7 @@ func TestEssentialContainerExit(t *testing.T) {
 	}
 	w.settle2(t, "c", arn, "STOPPED")
 	got = w.describe(t, "c", arn)
-	if got.StopCode != TaskStopCodeEssentialContainerExited || deref(got.StoppedReason) != "Essential container in task exited" || deref(got.Containers[0].ExitCode) != 1 {
+	if got.StopCode != ecstypes.TaskStopCodeEssentialContainerExited || deref(got.StoppedReason) != "Essential container in task exited" || deref(got.Containers[0].ExitCode) != 1 {
 		t.Fatalf("after the essential container exited: %+v", got)
 	}
 }
@@ -181,20 +182,20 @@ func TestRunTaskFargateAndFailures(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	w.cluster(t, "f")
-	req := nginx("fg", NetworkModeAwsvpc)
-	req.RequiresCompatibilities = []Compatibility{CompatibilityFargate}
+	req := nginx("fg", ecstypes.NetworkModeAwsvpc)
+	req.RequiresCompatibilities = []ecstypes.Compatibility{ecstypes.CompatibilityFargate}
 	req.Cpu, req.Memory = str("256"), str("512")
 	w.register(t, req)
-	w.register(t, nginx("ec2only", NetworkModeBridge))
+	w.register(t, nginx("ec2only", ecstypes.NetworkModeBridge))
 
-	_, err := w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), TaskDefinition: str("ec2only")})
+	_, err := w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), TaskDefinition: str("ec2only")})
 	wantErr(t, err, "InvalidParameterException", "No Container Instances were found in your cluster.")
-	_, err = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), LaunchType: LaunchTypeFargate, TaskDefinition: str("ec2only")})
+	_, err = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("ec2only")})
 	wantErr(t, err, "InvalidParameterException", "Task definition does not support launch_type FARGATE.")
-	_, err = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), TaskDefinition: str("ec2only"), NetworkConfiguration: w.awsvpc()})
+	_, err = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), TaskDefinition: str("ec2only"), NetworkConfiguration: w.awsvpc()})
 	wantErr(t, err, "InvalidParameterException", "Network Configuration is not valid for the given networkMode of this task definition.")
 
-	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), LaunchType: LaunchTypeFargate, TaskDefinition: str("fg"), Count: Ptr(int32(3)), NetworkConfiguration: w.awsvpc()}))(t)
+	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("fg"), Count: ecstypes.Ptr(int32(3)), NetworkConfiguration: w.awsvpc()}))(t)
 	if len(run.Tasks) != 3 || deref(run.Tasks[0].PlatformVersion) != "1.4.0" || run.Tasks[0].ContainerInstanceArn != nil {
 		t.Fatalf("fargate run %+v", run)
 	}
@@ -211,15 +212,15 @@ func TestRunTaskFargateAndFailures(t *testing.T) {
 	if len(ips) != 3 {
 		t.Fatalf("three tasks, addresses %v", ips)
 	}
-	_, err = w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), LaunchType: LaunchTypeFargate, TaskDefinition: str("fg"), Count: Ptr(int32(11)), NetworkConfiguration: w.awsvpc()})
+	_, err = w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("fg"), Count: ecstypes.Ptr(int32(11)), NetworkConfiguration: w.awsvpc()})
 	wantErr(t, err, "InvalidParameterException", "")
 
 	// A task whose containers cannot start stops with TaskFailedToStart and gives its ENI back.
 	w.rt.FailStart = errTest("CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref nginx:latest")
-	bad := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("f"), LaunchType: LaunchTypeFargate, TaskDefinition: str("fg"), NetworkConfiguration: w.awsvpc()}))(t)
+	bad := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("f"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("fg"), NetworkConfiguration: w.awsvpc()}))(t)
 	w.settle2(t, "f", *bad.Tasks[0].TaskArn, "STOPPED")
 	got := w.describe(t, "f", *bad.Tasks[0].TaskArn)
-	if got.StopCode != TaskStopCodeTaskFailedToStart || !strings.HasPrefix(deref(got.StoppedReason), "CannotPullContainerError") {
+	if got.StopCode != ecstypes.TaskStopCodeTaskFailedToStart || !strings.HasPrefix(deref(got.StoppedReason), "CannotPullContainerError") {
 		t.Fatalf("failed start %+v", got)
 	}
 	subs := must(w.ec2.DescribeSubnets(ctx, ec2West, []string{w.sub.ID}, nil))(t)
@@ -233,24 +234,24 @@ func TestBridgePorts(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "b")
 	w.instance(t, "m5.xlarge", "b")
-	static := nginx("static", NetworkModeBridge)
-	static.ContainerDefinitions[0].PortMappings[0].HostPort = Ptr(int32(8080))
+	static := nginx("static", ecstypes.NetworkModeBridge)
+	static.ContainerDefinitions[0].PortMappings[0].HostPort = ecstypes.Ptr(int32(8080))
 	w.register(t, static)
-	w.register(t, nginx("dynamic", NetworkModeBridge))
-	first := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("b"), TaskDefinition: str("static")}))(t)
+	w.register(t, nginx("dynamic", ecstypes.NetworkModeBridge))
+	first := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("b"), TaskDefinition: str("static")}))(t)
 	if b := first.Tasks[0].Containers[0].NetworkBindings; len(b) != 1 || deref(b[0].HostPort) != 8080 {
 		t.Fatalf("static binding %+v", b)
 	}
-	clash := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("b"), TaskDefinition: str("static")}))(t)
+	clash := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("b"), TaskDefinition: str("static")}))(t)
 	if len(clash.Failures) != 1 || deref(clash.Failures[0].Reason) != "RESOURCE:PORTS" {
 		t.Fatalf("a second static 8080: %+v", clash)
 	}
-	d1 := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("b"), TaskDefinition: str("dynamic"), Count: Ptr(int32(2))}))(t)
+	d1 := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("b"), TaskDefinition: str("dynamic"), Count: ecstypes.Ptr(int32(2))}))(t)
 	p1, p2 := deref(d1.Tasks[0].Containers[0].NetworkBindings[0].HostPort), deref(d1.Tasks[1].Containers[0].NetworkBindings[0].HostPort)
 	if p1 < dynamicPortLow || p2 < dynamicPortLow || p1 == p2 {
 		t.Fatalf("dynamic ports %d %d", p1, p2)
 	}
-	ci := must(w.DescribeContainerInstances(ctx, west, &DescribeContainerInstancesRequest{Cluster: str("b"), ContainerInstances: []string{deref(first.Tasks[0].ContainerInstanceArn)}}))(t).ContainerInstances[0]
+	ci := must(w.DescribeContainerInstances(ctx, west, &ecstypes.DescribeContainerInstancesRequest{Cluster: str("b"), ContainerInstances: []string{deref(first.Tasks[0].ContainerInstanceArn)}}))(t).ContainerInstances[0]
 	if got := valueOf(ci.RemainingResources[0]); got != 4096-300 {
 		t.Fatalf("remaining CPU %d, want %d", got, 4096-300)
 	}
@@ -263,27 +264,27 @@ func TestHealthRollsUp(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	w.cluster(t, "h")
-	req := nginx("hc", NetworkModeAwsvpc)
-	req.ContainerDefinitions[0].HealthCheck = &HealthCheck{Command: []string{"CMD-SHELL", "true"}}
+	req := nginx("hc", ecstypes.NetworkModeAwsvpc)
+	req.ContainerDefinitions[0].HealthCheck = &ecstypes.HealthCheck{Command: []string{"CMD-SHELL", "true"}}
 	side := req.ContainerDefinitions[0]
-	side.Name, side.Essential, side.HealthCheck = str("side"), Ptr(false), &HealthCheck{Command: []string{"CMD-SHELL", "false"}}
+	side.Name, side.Essential, side.HealthCheck = str("side"), ecstypes.Ptr(false), &ecstypes.HealthCheck{Command: []string{"CMD-SHELL", "false"}}
 	req.ContainerDefinitions = append(req.ContainerDefinitions, side)
-	req.RequiresCompatibilities, req.Cpu, req.Memory = []Compatibility{CompatibilityFargate}, str("512"), str("2048")
+	req.RequiresCompatibilities, req.Cpu, req.Memory = []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, str("512"), str("2048")
 	w.register(t, req)
-	arn := *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("h"), LaunchType: LaunchTypeFargate, TaskDefinition: str("hc"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	arn := *must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("h"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("hc"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
 	w.settle2(t, "h", arn, "RUNNING")
 	id := arn[len(arn)-32:]
 	run, _ := w.rt.Run(id)
-	run.Health("side", HealthStatusUnhealthy)
-	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusUnknown || got.Containers[1].HealthStatus != HealthStatusUnhealthy {
+	run.Health("side", ecstypes.HealthStatusUnhealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != ecstypes.HealthStatusUnknown || got.Containers[1].HealthStatus != ecstypes.HealthStatusUnhealthy {
 		t.Fatalf("a non-essential container's health does not make the task's: %s %+v", got.HealthStatus, got.Containers[1])
 	}
-	run.Health("nginx", HealthStatusHealthy)
-	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusHealthy {
+	run.Health("nginx", ecstypes.HealthStatusHealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != ecstypes.HealthStatusHealthy {
 		t.Fatalf("task health %s, want HEALTHY", got.HealthStatus)
 	}
-	run.Health("nginx", HealthStatusUnhealthy)
-	if got := w.describe(t, "h", arn); got.HealthStatus != HealthStatusUnhealthy {
+	run.Health("nginx", ecstypes.HealthStatusUnhealthy)
+	if got := w.describe(t, "h", arn); got.HealthStatus != ecstypes.HealthStatusUnhealthy {
 		t.Fatalf("task health %s, want UNHEALTHY", got.HealthStatus)
 	}
 }
@@ -296,24 +297,24 @@ func TestTaskRunLimitsAndOverrides(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
 	w.cluster(t, "o")
-	req := nginx("sized", NetworkModeAwsvpc)
-	req.RequiresCompatibilities, req.Cpu, req.Memory = []Compatibility{CompatibilityFargate}, str("512"), str("2048")
-	req.PidMode = PidModeTask
-	req.ContainerDefinitions[0].EnvironmentFiles = []EnvironmentFile{{Type: EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/def.env")}}
+	req := nginx("sized", ecstypes.NetworkModeAwsvpc)
+	req.RequiresCompatibilities, req.Cpu, req.Memory = []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, str("512"), str("2048")
+	req.PidMode = ecstypes.PidModeTask
+	req.ContainerDefinitions[0].EnvironmentFiles = []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/def.env")}}
 	w.register(t, req)
-	co := ContainerOverride{
-		Name: str("nginx"), Command: []string{"sleep", "1"}, Cpu: Ptr(int32(64)), Memory: Ptr(int32(256)), MemoryReservation: Ptr(int32(128)),
-		Environment:      []KeyValuePair{{Name: str("A"), Value: str("1")}},
-		EnvironmentFiles: []EnvironmentFile{{Type: EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/override.env")}},
+	co := ecstypes.ContainerOverride{
+		Name: str("nginx"), Command: []string{"sleep", "1"}, Cpu: ecstypes.Ptr(int32(64)), Memory: ecstypes.Ptr(int32(256)), MemoryReservation: ecstypes.Ptr(int32(128)),
+		Environment:      []ecstypes.KeyValuePair{{Name: str("A"), Value: str("1")}},
+		EnvironmentFiles: []ecstypes.EnvironmentFile{{Type: ecstypes.EnvironmentFileTypeS3, Value: str("arn:aws:s3:::b/override.env")}},
 	}
-	out := must(w.RunTask(ctx, west, &RunTaskRequest{
-		Cluster: str("o"), LaunchType: LaunchTypeFargate, TaskDefinition: str("sized"), NetworkConfiguration: w.awsvpc(),
-		Overrides: &TaskOverride{Memory: str("1024"), ContainerOverrides: []ContainerOverride{co}},
+	out := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{
+		Cluster: str("o"), LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: str("sized"), NetworkConfiguration: w.awsvpc(),
+		Overrides: &ecstypes.TaskOverride{Memory: str("1024"), ContainerOverrides: []ecstypes.ContainerOverride{co}},
 	}))(t)
 	arn := *out.Tasks[0].TaskArn
 	w.settle2(t, "o", arn, "RUNNING")
 	run, _ := w.rt.Run(arn[len(arn)-32:])
-	if run.CPU != 512 || run.Memory != 1024 || run.NetworkMode != NetworkModeAwsvpc || run.PidMode != PidModeTask || run.IpcMode != "" {
+	if run.CPU != 512 || run.Memory != 1024 || run.NetworkMode != ecstypes.NetworkModeAwsvpc || run.PidMode != ecstypes.PidModeTask || run.IpcMode != "" {
 		t.Errorf("run: cpu %d, memory %d, modes %q %q %q; want 512, 1024 (overridden), awsvpc, task, none", run.CPU, run.Memory, run.NetworkMode, run.PidMode, run.IpcMode)
 	}
 	c := run.Containers[0]
@@ -322,16 +323,16 @@ func TestTaskRunLimitsAndOverrides(t *testing.T) {
 		!slices.Equal(c.Command, []string{"sleep", "1"}) || deref(c.Environment[len(c.Environment)-1].Name) != "A" {
 		t.Errorf("container run %+v: the overrides are not applied", c)
 	}
-	td := must(w.DescribeTaskDefinition(ctx, west, &DescribeTaskDefinitionRequest{TaskDefinition: str("sized")}))(t).TaskDefinition
+	td := must(w.DescribeTaskDefinition(ctx, west, &ecstypes.DescribeTaskDefinitionRequest{TaskDefinition: str("sized")}))(t).TaskDefinition
 	if d := td.ContainerDefinitions[0]; deref(d.Memory) != 512 || deref(d.EnvironmentFiles[0].Value) != "arn:aws:s3:::b/def.env" {
 		t.Errorf("the task definition changed: %+v", d)
 	}
 
 	// Without task-level figures there is no task limit (the containers'
 	// own apply), whatever placement reserved.
-	w.register(t, nginx("unsized", NetworkModeAwsvpc))
+	w.register(t, nginx("unsized", ecstypes.NetworkModeAwsvpc))
 	w.instance(t, "c5.large", "o")
-	arn = *must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("o"), TaskDefinition: str("unsized"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	arn = *must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("o"), TaskDefinition: str("unsized"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
 	w.settle2(t, "o", arn, "RUNNING")
 	if run, _ := w.rt.Run(arn[len(arn)-32:]); run.CPU != 0 || run.Memory != 0 {
 		t.Errorf("run of a task without task-level cpu and memory: %d, %d", run.CPU, run.Memory)

@@ -5,14 +5,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // taskDefRec is a task definition revision as stored.
 type taskDefRec struct {
-	Region string         `json:"region"`
-	Seq    int64          `json:"seq"`
-	TD     TaskDefinition `json:"td"`
-	Tags   []Tag          `json:"tags,omitempty"`
+	Region string                  `json:"region"`
+	Seq    int64                   `json:"seq"`
+	TD     ecstypes.TaskDefinition `json:"td"`
+	Tags   []ecstypes.Tag          `json:"tags,omitempty"`
 	// CPU and Memory are the task-level figures in CPU units and MiB (0 = not set).
 	CPU    int `json:"cpu"`
 	Memory int `json:"memory"`
@@ -39,7 +41,7 @@ func (r *taskDefRec) revision() int32 {
 
 // RegisterTaskDefinition adds the next revision of a family. Every field of the
 // request is kept and answered; ECS's defaults are filled in as ECS does.
-func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *RegisterTaskDefinitionRequest) (*RegisterTaskDefinitionResponse, error) {
+func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *ecstypes.RegisterTaskDefinitionRequest) (*ecstypes.RegisterTaskDefinitionResponse, error) {
 	cpu, mem, err := checkTaskDefinition(in)
 	if err != nil {
 		return nil, err
@@ -63,8 +65,8 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 		return nil, err
 	}
 	arn := s.arn(sc, "task-definition/"+*in.Family+":"+strconv.Itoa(int(rev)))
-	td := TaskDefinition{
-		TaskDefinitionArn: &arn, Family: in.Family, Revision: &rev, Status: TaskDefinitionStatusActive,
+	td := ecstypes.TaskDefinition{
+		TaskDefinitionArn: &arn, Family: in.Family, Revision: &rev, Status: ecstypes.TaskDefinitionStatusActive,
 		TaskRoleArn: in.TaskRoleArn, ExecutionRoleArn: in.ExecutionRoleArn, NetworkMode: in.NetworkMode,
 		ContainerDefinitions: withContainerDefaults(in.ContainerDefinitions, in.NetworkMode),
 		Volumes:              nonNil(in.Volumes), PlacementConstraints: nonNil(in.PlacementConstraints),
@@ -72,7 +74,7 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 		ProxyConfiguration: in.ProxyConfiguration, InferenceAccelerators: in.InferenceAccelerators,
 		EphemeralStorage: in.EphemeralStorage, RuntimePlatform: in.RuntimePlatform,
 		EnableFaultInjection: in.EnableFaultInjection,
-		RegisteredAt:         NewTimestamp(s.now()), RegisteredBy: str("arn:aws:iam::" + s.account + ":root"),
+		RegisteredAt:         ecstypes.NewTimestamp(s.now()), RegisteredBy: str("arn:aws:iam::" + s.account + ":root"),
 	}
 	if cpu > 0 {
 		td.Cpu = str(strconv.Itoa(cpu))
@@ -80,10 +82,10 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	if mem > 0 {
 		td.Memory = str(strconv.Itoa(mem))
 	}
-	td.Compatibilities = []Compatibility{CompatibilityEc2}
-	if in.NetworkMode == NetworkModeAwsvpc && fargateFits(cpu, mem) && fargateCompatible(in.ContainerDefinitions) &&
+	td.Compatibilities = []ecstypes.Compatibility{ecstypes.CompatibilityEc2}
+	if in.NetworkMode == ecstypes.NetworkModeAwsvpc && fargateFits(cpu, mem) && fargateCompatible(in.ContainerDefinitions) &&
 		checkFargateNamespaces(in.PidMode, in.IpcMode) == nil {
-		td.Compatibilities = append(td.Compatibilities, CompatibilityFargate)
+		td.Compatibilities = append(td.Compatibilities, ecstypes.CompatibilityFargate)
 	}
 	td.RequiresAttributes = requiredAttributes(&td)
 	r := &taskDefRec{Region: sc.Region, Seq: s.nextSeq(), TD: td, Tags: in.Tags, CPU: cpu, Memory: mem, Size: size}
@@ -93,20 +95,20 @@ func (s *Service) RegisterTaskDefinition(ctx context.Context, sc Scope, in *Regi
 	if err := s.commit(m); err != nil {
 		return nil, err
 	}
-	return &RegisterTaskDefinitionResponse{TaskDefinition: &r.TD, Tags: in.Tags}, nil
+	return &ecstypes.RegisterTaskDefinitionResponse{TaskDefinition: &r.TD, Tags: in.Tags}, nil
 }
 
 // withContainerDefaults fills in what ECS answers for fields left out: cpu 0,
 // essential true, empty lists, and each port mapping's host port and protocol.
-func withContainerDefaults(defs []ContainerDefinition, mode NetworkMode) []ContainerDefinition {
+func withContainerDefaults(defs []ecstypes.ContainerDefinition, mode ecstypes.NetworkMode) []ecstypes.ContainerDefinition {
 	out := slices.Clone(defs)
 	for i := range out {
 		c := &out[i]
 		if c.Cpu == nil {
-			c.Cpu = Ptr(int32(0))
+			c.Cpu = ecstypes.Ptr(int32(0))
 		}
 		if c.Essential == nil {
-			c.Essential = Ptr(true)
+			c.Essential = ecstypes.Ptr(true)
 		}
 		c.Environment = nonNil(c.Environment)
 		c.MountPoints = nonNil(c.MountPoints)
@@ -116,14 +118,14 @@ func withContainerDefaults(defs []ContainerDefinition, mode NetworkMode) []Conta
 		for j := range c.PortMappings {
 			p := &c.PortMappings[j]
 			if p.HostPort == nil && p.ContainerPort != nil {
-				if mode == NetworkModeAwsvpc || mode == NetworkModeHost {
-					p.HostPort = Ptr(*p.ContainerPort)
+				if mode == ecstypes.NetworkModeAwsvpc || mode == ecstypes.NetworkModeHost {
+					p.HostPort = ecstypes.Ptr(*p.ContainerPort)
 				} else {
-					p.HostPort = Ptr(int32(0))
+					p.HostPort = ecstypes.Ptr(int32(0))
 				}
 			}
 			if p.Protocol == "" {
-				p.Protocol = TransportProtocolTcp
+				p.Protocol = ecstypes.TransportProtocolTcp
 			}
 		}
 	}
@@ -132,14 +134,14 @@ func withContainerDefaults(defs []ContainerDefinition, mode NetworkMode) []Conta
 
 // requiredAttributes lists the agent capabilities a task definition needs, as
 // ECS computes them for placement.
-func requiredAttributes(td *TaskDefinition) []Attribute {
-	attrs := []Attribute{{Name: str("com.amazonaws.ecs.capability.docker-remote-api.1.18")}}
-	if td.NetworkMode == NetworkModeAwsvpc {
-		attrs = append(attrs, Attribute{Name: str("ecs.capability.task-eni")},
-			Attribute{Name: str("com.amazonaws.ecs.capability.docker-remote-api.1.21")})
+func requiredAttributes(td *ecstypes.TaskDefinition) []ecstypes.Attribute {
+	attrs := []ecstypes.Attribute{{Name: str("com.amazonaws.ecs.capability.docker-remote-api.1.18")}}
+	if td.NetworkMode == ecstypes.NetworkModeAwsvpc {
+		attrs = append(attrs, ecstypes.Attribute{Name: str("ecs.capability.task-eni")},
+			ecstypes.Attribute{Name: str("com.amazonaws.ecs.capability.docker-remote-api.1.21")})
 	}
 	if td.Cpu != nil || td.Memory != nil {
-		attrs = append(attrs, Attribute{Name: str("ecs.capability.task-cpu-mem-limit")})
+		attrs = append(attrs, ecstypes.Attribute{Name: str("ecs.capability.task-cpu-mem-limit")})
 	}
 	return attrs
 }
@@ -162,7 +164,7 @@ func (s *Service) taskDefLocked(m *model, sc Scope, ref string) *taskDefRec {
 	}
 	var best *taskDefRec
 	for r := range m.taskDefs.All() {
-		if r.Region == sc.Region && r.family() == ref && r.TD.Status == TaskDefinitionStatusActive && (best == nil || r.revision() > best.revision()) {
+		if r.Region == sc.Region && r.family() == ref && r.TD.Status == ecstypes.TaskDefinitionStatusActive && (best == nil || r.revision() > best.revision()) {
 			best = r
 		}
 	}
@@ -170,7 +172,7 @@ func (s *Service) taskDefLocked(m *model, sc Scope, ref string) *taskDefRec {
 }
 
 // DescribeTaskDefinition answers one revision, with its tags when asked.
-func (s *Service) DescribeTaskDefinition(ctx context.Context, sc Scope, in *DescribeTaskDefinitionRequest) (*DescribeTaskDefinitionResponse, error) {
+func (s *Service) DescribeTaskDefinition(ctx context.Context, sc Scope, in *ecstypes.DescribeTaskDefinitionRequest) (*ecstypes.DescribeTaskDefinitionResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.taskDefLocked(s.begin(), sc, deref(in.TaskDefinition))
@@ -178,8 +180,8 @@ func (s *Service) DescribeTaskDefinition(ctx context.Context, sc Scope, in *Desc
 		return nil, clientErr("Unable to describe task definition.")
 	}
 	td := r.TD
-	out := &DescribeTaskDefinitionResponse{TaskDefinition: &td}
-	if slices.Contains(in.Include, TaskDefinitionFieldTags) {
+	out := &ecstypes.DescribeTaskDefinitionResponse{TaskDefinition: &td}
+	if slices.Contains(in.Include, ecstypes.TaskDefinitionFieldTags) {
 		out.Tags = nonNil(r.Tags)
 	}
 	return out, nil
@@ -187,10 +189,10 @@ func (s *Service) DescribeTaskDefinition(ctx context.Context, sc Scope, in *Desc
 
 // ListTaskDefinitions lists revision ARNs: of one family, by status, sorted by
 // family then revision.
-func (s *Service) ListTaskDefinitions(ctx context.Context, sc Scope, in *ListTaskDefinitionsRequest) (*ListTaskDefinitionsResponse, error) {
+func (s *Service) ListTaskDefinitions(ctx context.Context, sc Scope, in *ecstypes.ListTaskDefinitionsRequest) (*ecstypes.ListTaskDefinitionsResponse, error) {
 	status := in.Status
 	if status == "" {
-		status = TaskDefinitionStatusActive
+		status = ecstypes.TaskDefinitionStatusActive
 	}
 	s.mu.Lock()
 	var list []*taskDefRec
@@ -206,7 +208,7 @@ func (s *Service) ListTaskDefinitions(ctx context.Context, sc Scope, in *ListTas
 		}
 		return int(a.revision() - b.revision())
 	})
-	if in.Sort == SortOrderDesc {
+	if in.Sort == ecstypes.SortOrderDesc {
 		slices.Reverse(list)
 	}
 	arns := make([]string, 0, len(list))
@@ -217,27 +219,27 @@ func (s *Service) ListTaskDefinitions(ctx context.Context, sc Scope, in *ListTas
 	if err != nil {
 		return nil, err
 	}
-	return &ListTaskDefinitionsResponse{TaskDefinitionArns: nonNil(p), NextToken: next}, nil
+	return &ecstypes.ListTaskDefinitionsResponse{TaskDefinitionArns: nonNil(p), NextToken: next}, nil
 }
 
 // ListTaskDefinitionFamilies lists families: ACTIVE ones have an active revision,
 // INACTIVE ones have none, ALL is both.
-func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, sc Scope, in *ListTaskDefinitionFamiliesRequest) (*ListTaskDefinitionFamiliesResponse, error) {
+func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, sc Scope, in *ecstypes.ListTaskDefinitionFamiliesRequest) (*ecstypes.ListTaskDefinitionFamiliesResponse, error) {
 	status := in.Status
 	if status == "" {
-		status = TaskDefinitionFamilyStatusActive
+		status = ecstypes.TaskDefinitionFamilyStatusActive
 	}
 	s.mu.Lock()
 	active := map[string]bool{}
 	for r := range s.taskDefs.All() {
 		if r.Region == sc.Region && strings.HasPrefix(r.family(), deref(in.FamilyPrefix)) {
-			active[r.family()] = active[r.family()] || r.TD.Status == TaskDefinitionStatusActive
+			active[r.family()] = active[r.family()] || r.TD.Status == ecstypes.TaskDefinitionStatusActive
 		}
 	}
 	s.mu.Unlock()
 	var fams []string
 	for f, a := range active {
-		if status == TaskDefinitionFamilyStatusAll || (status == TaskDefinitionFamilyStatusActive) == a {
+		if status == ecstypes.TaskDefinitionFamilyStatusAll || (status == ecstypes.TaskDefinitionFamilyStatusActive) == a {
 			fams = append(fams, f)
 		}
 	}
@@ -246,12 +248,12 @@ func (s *Service) ListTaskDefinitionFamilies(ctx context.Context, sc Scope, in *
 	if err != nil {
 		return nil, err
 	}
-	return &ListTaskDefinitionFamiliesResponse{Families: nonNil(p), NextToken: next}, nil
+	return &ecstypes.ListTaskDefinitionFamiliesResponse{Families: nonNil(p), NextToken: next}, nil
 }
 
 // DeregisterTaskDefinition makes a revision INACTIVE: running tasks go on, no new
 // task may use it.
-func (s *Service) DeregisterTaskDefinition(ctx context.Context, sc Scope, in *DeregisterTaskDefinitionRequest) (*DeregisterTaskDefinitionResponse, error) {
+func (s *Service) DeregisterTaskDefinition(ctx context.Context, sc Scope, in *ecstypes.DeregisterTaskDefinitionRequest) (*ecstypes.DeregisterTaskDefinitionResponse, error) {
 	ref := deref(in.TaskDefinition)
 	if !strings.HasPrefix(ref, "arn:") && !strings.Contains(ref, ":") {
 		return nil, clientErr("Invalid revision number. Number: %s", ref)
@@ -263,21 +265,21 @@ func (s *Service) DeregisterTaskDefinition(ctx context.Context, sc Scope, in *De
 	if r == nil {
 		return nil, clientErr("The specified task definition does not exist.")
 	}
-	if r.TD.Status == TaskDefinitionStatusActive {
+	if r.TD.Status == ecstypes.TaskDefinitionStatusActive {
 		r, _ = m.taskDefs.Edit(*r.TD.TaskDefinitionArn)
-		r.TD.Status = TaskDefinitionStatusInactive
-		r.TD.DeregisteredAt = NewTimestamp(s.now())
+		r.TD.Status = ecstypes.TaskDefinitionStatusInactive
+		r.TD.DeregisteredAt = ecstypes.NewTimestamp(s.now())
 		if err := s.commit(m); err != nil {
 			return nil, err
 		}
 	}
 	td := r.TD
-	return &DeregisterTaskDefinitionResponse{TaskDefinition: &td}, nil
+	return &ecstypes.DeregisterTaskDefinitionResponse{TaskDefinition: &td}, nil
 }
 
 // DeleteTaskDefinitions deletes INACTIVE revisions (DELETE_IN_PROGRESS); others
 // come back as failures.
-func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *DeleteTaskDefinitionsRequest) (*DeleteTaskDefinitionsResponse, error) {
+func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *ecstypes.DeleteTaskDefinitionsRequest) (*ecstypes.DeleteTaskDefinitionsResponse, error) {
 	if len(in.TaskDefinitions) == 0 {
 		return nil, invalidParam("taskDefinitions can not be empty.")
 	}
@@ -287,20 +289,20 @@ func (s *Service) DeleteTaskDefinitions(ctx context.Context, sc Scope, in *Delet
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
-	out := &DeleteTaskDefinitionsResponse{TaskDefinitions: []TaskDefinition{}, Failures: []Failure{}}
+	out := &ecstypes.DeleteTaskDefinitionsResponse{TaskDefinitions: []ecstypes.TaskDefinition{}, Failures: []ecstypes.Failure{}}
 	for _, ref := range in.TaskDefinitions {
 		r := s.taskDefLocked(m, sc, ref)
 		switch {
 		case r == nil || !strings.Contains(ref, ":"):
-			out.Failures = append(out.Failures, Failure{Arn: str(ref), Reason: str("The specified task definition does not exist.")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: str(ref), Reason: str("The specified task definition does not exist.")})
 			continue
-		case r.TD.Status == TaskDefinitionStatusActive:
-			out.Failures = append(out.Failures, Failure{Arn: r.TD.TaskDefinitionArn, Reason: str("The specified task definition is still in ACTIVE status. Please deregister the target and try again.")})
+		case r.TD.Status == ecstypes.TaskDefinitionStatusActive:
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: r.TD.TaskDefinitionArn, Reason: str("The specified task definition is still in ACTIVE status. Please deregister the target and try again.")})
 			continue
 		}
 		r, _ = m.taskDefs.Edit(*r.TD.TaskDefinitionArn)
-		r.TD.Status = TaskDefinitionStatusDeleteInProgress
-		r.TD.DeleteRequestedAt = NewTimestamp(s.now())
+		r.TD.Status = ecstypes.TaskDefinitionStatusDeleteInProgress
+		r.TD.DeleteRequestedAt = ecstypes.NewTimestamp(s.now())
 		out.TaskDefinitions = append(out.TaskDefinitions, r.TD)
 	}
 	if err := s.commit(m); err != nil {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // The rules RegisterTaskDefinition applies, worded as ECS words them.
@@ -13,7 +15,7 @@ var familyRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 
 // checkTaskDefinition validates a registration and returns the task-level cpu and
 // memory normalised to CPU units and MiB (0 when not given).
-func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err error) {
+func checkTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (cpu, mem int, err error) {
 	if !familyRE.MatchString(deref(in.Family)) {
 		return 0, 0, clientErr("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.")
 	}
@@ -33,10 +35,10 @@ func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err e
 	mode := in.NetworkMode
 	fargate := false
 	for _, c := range in.RequiresCompatibilities {
-		fargate = fargate || c == CompatibilityFargate
+		fargate = fargate || c == ecstypes.CompatibilityFargate
 	}
 	if fargate {
-		if mode != NetworkModeAwsvpc {
+		if mode != ecstypes.NetworkModeAwsvpc {
 			return 0, 0, clientErr("Fargate only supports network mode ‘awsvpc’.")
 		}
 		if cpu == 0 || mem == 0 {
@@ -82,7 +84,7 @@ func checkTaskDefinition(in *RegisterTaskDefinitionRequest) (cpu, mem int, err e
 	return cpu, mem, nil
 }
 
-func checkContainerMemory(c *ContainerDefinition, taskMem int) error {
+func checkContainerMemory(c *ecstypes.ContainerDefinition, taskMem int) error {
 	name := deref(c.Name)
 	if taskMem == 0 && c.Memory == nil && c.MemoryReservation == nil {
 		return clientErr("Invalid setting for container '%s'. At least one of 'memory' or 'memoryReservation' must be specified.", name)
@@ -122,7 +124,7 @@ const fargateCapability = "SYS_PTRACE"
 // SYS_PTRACE kernel capability"; privileged "is not supported" there).
 // (unverified: the wording of these three refusals; AWS's was not found, so
 // they follow its other "Invalid setting for container" and Fargate ones.)
-func checkPrivileges(c *ContainerDefinition, fargate bool) error {
+func checkPrivileges(c *ecstypes.ContainerDefinition, fargate bool) error {
 	name := deref(c.Name)
 	if fargate && deref(c.Privileged) {
 		return clientErr("Fargate requires that the 'privileged' setting be 'false' for container '%s'.", name)
@@ -166,8 +168,8 @@ func checkPrivileges(c *ContainerDefinition, fargate bool) error {
 // checkFargateNamespaces applies the API reference's pidMode and ipcMode
 // rules for Fargate: "the only valid value is task" (pidMode); ipcMode "is not
 // supported for ... tasks run on Fargate". (unverified: the wording.)
-func checkFargateNamespaces(pid PidMode, ipc IpcMode) error {
-	if pid != "" && pid != PidModeTask {
+func checkFargateNamespaces(pid ecstypes.PidMode, ipc ecstypes.IpcMode) error {
+	if pid != "" && pid != ecstypes.PidModeTask {
 		return clientErr("Fargate only supports the pidMode 'task'.")
 	}
 	if ipc != "" {
@@ -179,7 +181,7 @@ func checkFargateNamespaces(pid PidMode, ipc IpcMode) error {
 // fargateCompatible reports whether containers can run on Fargate as far as
 // their privileges go: none privileged, none adding a capability but
 // SYS_PTRACE, none with dockerSecurityOptions, devices or sharedMemorySize.
-func fargateCompatible(defs []ContainerDefinition) bool {
+func fargateCompatible(defs []ecstypes.ContainerDefinition) bool {
 	for i := range defs {
 		if checkPrivileges(&defs[i], true) != nil {
 			return false
@@ -189,15 +191,15 @@ func fargateCompatible(defs []ContainerDefinition) bool {
 }
 
 // checkNetworkMode applies what awsvpc and host mode forbid or require.
-func checkNetworkMode(c *ContainerDefinition, mode NetworkMode) error {
-	if mode == NetworkModeAwsvpc || mode == NetworkModeHost {
+func checkNetworkMode(c *ecstypes.ContainerDefinition, mode ecstypes.NetworkMode) error {
+	if mode == ecstypes.NetworkModeAwsvpc || mode == ecstypes.NetworkModeHost {
 		for _, p := range c.PortMappings {
 			if p.HostPort != nil && p.ContainerPort != nil && *p.HostPort != *p.ContainerPort {
 				return clientErr("When networkMode=%s, the host ports and container ports in port mappings must match.", mode)
 			}
 		}
 	}
-	if mode != NetworkModeAwsvpc {
+	if mode != ecstypes.NetworkModeAwsvpc {
 		return nil
 	}
 	switch {

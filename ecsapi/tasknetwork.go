@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
 
@@ -57,12 +58,12 @@ func (s *Service) bridgeAddrLocked(m *model, instanceARN string) string {
 }
 
 // forwards lists the host ports a bridge task holds, from its bindings.
-func forwards(t Task) []PortForward {
+func forwards(t ecstypes.Task) []PortForward {
 	var out []PortForward
 	for _, c := range t.Containers {
 		for _, b := range c.NetworkBindings {
 			proto := "tcp"
-			if b.Protocol == TransportProtocolUdp {
+			if b.Protocol == ecstypes.TransportProtocolUdp {
 				proto = "udp"
 			}
 			out = append(out, PortForward{Proto: proto, HostPort: uint16(deref(b.HostPort)), ContainerPort: uint16(deref(b.ContainerPort))})
@@ -76,9 +77,9 @@ func forwards(t Task) []PortForward {
 // (loopback only). It answers the namespace the containers join.
 func (s *Service) attachNetwork(ctx context.Context, t taskRec) (string, error) {
 	switch t.Mode {
-	case NetworkModeHost:
+	case ecstypes.NetworkModeHost:
 		return s.netns(t.EC2ID), nil
-	case NetworkModeNone:
+	case ecstypes.NetworkModeNone:
 		if s.taskNet == nil {
 			return "", nil
 		}
@@ -86,7 +87,7 @@ func (s *Service) attachNetwork(ctx context.Context, t taskRec) (string, error) 
 			return "", err
 		}
 		return s.netns(t.host()), s.taskNet.EnsureHost(ctx, t.host())
-	case NetworkModeBridge, "":
+	case ecstypes.NetworkModeBridge, "":
 		if s.taskNet == nil || t.BridgeAddr == "" {
 			return "", nil
 		}
@@ -119,9 +120,9 @@ func (s *Service) detachNetwork(ctx context.Context, t taskRec) error {
 	}
 	var err error
 	switch t.Mode {
-	case NetworkModeNone:
+	case ecstypes.NetworkModeNone:
 		err = s.taskNet.DeleteHost(ctx, t.host())
-	case NetworkModeBridge, "":
+	case ecstypes.NetworkModeBridge, "":
 		if t.BridgeAddr == "" {
 			return nil
 		}
@@ -145,7 +146,7 @@ func (s *Service) releaseHostsOfGoneTasks(ctx context.Context) {
 	live := map[string]want{}
 	s.mu.Lock()
 	for t := range s.tasks.All() {
-		if deref(t.T.LastStatus) != "STOPPED" && !t.AWSVPC && (t.Mode == NetworkModeNone || t.BridgeAddr != "") {
+		if deref(t.T.LastStatus) != "STOPPED" && !t.AWSVPC && (t.Mode == ecstypes.NetworkModeNone || t.BridgeAddr != "") {
 			live[t.host()] = want{t.Region, *t.T.TaskArn}
 		}
 	}

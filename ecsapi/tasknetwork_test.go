@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // fakeTaskNet records what the domain asks of the dataplane for non-awsvpc tasks.
@@ -47,11 +49,11 @@ func TestBridgeHostNoneModes(t *testing.T) {
 	ctx := context.Background()
 	w.cluster(t, "m")
 	inst := w.instance(t, "m5.xlarge", "m")
-	w.register(t, nginx("dyn", NetworkModeBridge))
-	w.register(t, nginx("onhost", NetworkModeHost))
-	w.register(t, nginx("alone", NetworkModeNone))
+	w.register(t, nginx("dyn", ecstypes.NetworkModeBridge))
+	w.register(t, nginx("onhost", ecstypes.NetworkModeHost))
+	w.register(t, nginx("alone", ecstypes.NetworkModeNone))
 
-	run := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("m"), TaskDefinition: str("dyn"), Count: Ptr(int32(2))}))(t)
+	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("m"), TaskDefinition: str("dyn"), Count: ecstypes.Ptr(int32(2))}))(t)
 	w.settleTasks()
 	slices.Sort(net.calls) // the two tasks come up concurrently
 	if len(net.calls) != 2 || !strings.Contains(net.calls[0], "172.17.0.2 [{tcp 49153 80}]") || !strings.Contains(net.calls[1], "172.17.0.3 [{tcp 49154 80}]") {
@@ -61,13 +63,13 @@ func TestBridgeHostNoneModes(t *testing.T) {
 	if r, _ := w.rt.Run(id); r.NetnsPath != "/run/netns/vs-task-"+id {
 		t.Fatalf("a bridge task's containers join %q", r.NetnsPath)
 	}
-	must(w.StopTask(ctx, west, &StopTaskRequest{Cluster: str("m"), Task: run.Tasks[0].TaskArn}))(t)
+	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("m"), Task: run.Tasks[0].TaskArn}))(t)
 	w.settleTasks()
 	if last := net.calls[len(net.calls)-1]; last != "detach "+inst.ID+" task-"+id {
 		t.Fatalf("stop did not detach: %v", net.calls)
 	}
 
-	h := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("m"), TaskDefinition: str("onhost")}))(t)
+	h := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("m"), TaskDefinition: str("onhost")}))(t)
 	w.settleTasks()
 	hid := (*h.Tasks[0].TaskArn)[len(*h.Tasks[0].TaskArn)-32:]
 	if r, _ := w.rt.Run(hid); r.NetnsPath != "/run/netns/vs-"+inst.ID {
@@ -76,7 +78,7 @@ func TestBridgeHostNoneModes(t *testing.T) {
 	if b := h.Tasks[0].Containers[0].NetworkBindings; len(b) != 1 || deref(b[0].HostPort) != 80 {
 		t.Fatalf("host mode binding %+v", b)
 	}
-	n := must(w.RunTask(ctx, west, &RunTaskRequest{Cluster: str("m"), TaskDefinition: str("alone")}))(t)
+	n := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("m"), TaskDefinition: str("alone")}))(t)
 	w.settleTasks()
 	nid := (*n.Tasks[0].TaskArn)[len(*n.Tasks[0].TaskArn)-32:]
 	if last := net.calls[len(net.calls)-1]; last != "ensure task-"+nid {

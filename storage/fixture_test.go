@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
@@ -109,24 +110,24 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 	}
 	defer func() { ecs.Close(); cloud.Wait() }()
 	sc := ecsapi.Scope{Region: "us-east-1"}
-	cluster := ecsapi.Ptr("fixture")
-	cl, err := ecs.DescribeClusters(ctx, sc, &ecsapi.DescribeClustersRequest{Clusters: []string{"fixture"}, Include: []ecsapi.ClusterField{ecsapi.ClusterFieldTags}})
+	cluster := ecstypes.Ptr("fixture")
+	cl, err := ecs.DescribeClusters(ctx, sc, &ecstypes.DescribeClustersRequest{Clusters: []string{"fixture"}, Include: []ecstypes.ClusterField{ecstypes.ClusterFieldTags}})
 	if err != nil || len(cl.Clusters) != 1 || *cl.Clusters[0].RegisteredContainerInstancesCount != 1 || len(cl.Clusters[0].Tags) != 1 {
 		t.Fatalf("cluster %+v %v", cl, err)
 	}
-	tds, _ := ecs.ListTaskDefinitions(ctx, sc, &ecsapi.ListTaskDefinitionsRequest{})
+	tds, _ := ecs.ListTaskDefinitions(ctx, sc, &ecstypes.ListTaskDefinitionsRequest{})
 	if len(tds.TaskDefinitionArns) != 2 {
 		t.Errorf("task definitions %v", tds.TaskDefinitionArns)
 	}
 	var arns []string
-	for _, status := range []ecsapi.DesiredStatus{ecsapi.DesiredStatusRunning, ecsapi.DesiredStatusStopped} {
-		l, err := ecs.ListTasks(ctx, sc, &ecsapi.ListTasksRequest{Cluster: cluster, DesiredStatus: status})
+	for _, status := range []ecstypes.DesiredStatus{ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped} {
+		l, err := ecs.ListTasks(ctx, sc, &ecstypes.ListTasksRequest{Cluster: cluster, DesiredStatus: status})
 		if err != nil {
 			t.Fatal(err)
 		}
 		arns = append(arns, l.TaskArns...)
 	}
-	tasks, err := ecs.DescribeTasks(ctx, sc, &ecsapi.DescribeTasksRequest{Cluster: cluster, Tasks: arns})
+	tasks, err := ecs.DescribeTasks(ctx, sc, &ecstypes.DescribeTasksRequest{Cluster: cluster, Tasks: arns})
 	if err != nil || len(tasks.Tasks) != 3 {
 		t.Fatalf("tasks %+v %v", tasks, err)
 	}

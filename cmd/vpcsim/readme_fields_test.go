@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // TestReadmeTaskDefinitionFields: the README's tables of task-definition
@@ -25,8 +25,8 @@ func TestReadmeTaskDefinitionFields(t *testing.T) {
 	}
 	tables := readme[i:j]
 	for _, shape := range []any{
-		ecsapi.RegisterTaskDefinitionRequest{}, ecsapi.ContainerDefinition{}, ecsapi.LinuxParameters{},
-		ecsapi.TaskOverride{}, ecsapi.ContainerOverride{},
+		ecstypes.RegisterTaskDefinitionRequest{}, ecstypes.ContainerDefinition{}, ecstypes.LinuxParameters{},
+		ecstypes.TaskOverride{}, ecstypes.ContainerOverride{},
 	} {
 		typ := reflect.TypeOf(shape)
 		for f := range typ.Fields() {

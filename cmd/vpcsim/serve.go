@@ -15,6 +15,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/hostnet"
@@ -211,7 +212,7 @@ func serve(ctx context.Context, args []string) error {
 	// Every AWS API is an entry of the router's table (package awsproto).
 	api, err := awsproto.NewRouter(awsproto.Table{
 		JSON: []awsproto.JSONAPI{
-			{TargetPrefix: ecsapi.TargetPrefix, Handler: ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), Door: ecsjson.FrontDoor{}},
+			{TargetPrefix: ecstypes.TargetPrefix, Handler: ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), Door: ecsjson.FrontDoor{}},
 		},
 		Query:   ec2query.APIs(cloud, log, queryAuth...),
 		MaxBody: limits.MaxBody,

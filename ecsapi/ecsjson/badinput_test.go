@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
 )
@@ -66,8 +67,8 @@ func newECSWorld(t *testing.T) *ecsWorld {
 	must(err)
 	sg, err := w.cloud.CreateSecurityGroup(ctx, s, vpcsim.CreateSecurityGroupInput{VPCID: vpc.ID, Name: "web", Description: "web"})
 	must(err)
-	_, err = svc.CreateCluster(ctx, es, &ecsapi.CreateClusterRequest{ClusterName: ecsapi.Ptr("corpus"),
-		Tags: []ecsapi.Tag{{Key: ecsapi.Ptr("team"), Value: ecsapi.Ptr("net")}}})
+	_, err = svc.CreateCluster(ctx, es, &ecstypes.CreateClusterRequest{ClusterName: ecstypes.Ptr("corpus"),
+		Tags: []ecstypes.Tag{{Key: ecstypes.Ptr("team"), Value: ecstypes.Ptr("net")}}})
 	must(err)
 	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=corpus >> /etc/ecs/ecs.config\n"))
 	insts, err := w.cloud.RunInstances(ctx, s, vpcsim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large",
@@ -75,20 +76,20 @@ func newECSWorld(t *testing.T) *ecsWorld {
 	must(err)
 	w.cloud.Wait()           // the instance is running,
 	w.cloud.Events().Drain() // and ECS registered it from the event
-	td, err := svc.RegisterTaskDefinition(ctx, es, &ecsapi.RegisterTaskDefinitionRequest{
-		Family: ecsapi.Ptr("web"), NetworkMode: ecsapi.NetworkModeAwsvpc,
-		ContainerDefinitions: []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("nginx:latest"), Memory: ecsapi.Ptr(int32(256))}},
+	td, err := svc.RegisterTaskDefinition(ctx, es, &ecstypes.RegisterTaskDefinitionRequest{
+		Family: ecstypes.Ptr("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("nginx:latest"), Memory: ecstypes.Ptr(int32(256))}},
 	})
 	must(err)
-	run, err := svc.RunTask(ctx, es, &ecsapi.RunTaskRequest{Cluster: ecsapi.Ptr("corpus"), TaskDefinition: ecsapi.Ptr("web"),
-		NetworkConfiguration: &ecsapi.NetworkConfiguration{AwsvpcConfiguration: &ecsapi.AwsVpcConfiguration{Subnets: []string{sub.ID}, SecurityGroups: []string{sg.ID}}}})
+	run, err := svc.RunTask(ctx, es, &ecstypes.RunTaskRequest{Cluster: ecstypes.Ptr("corpus"), TaskDefinition: ecstypes.Ptr("web"),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{sub.ID}, SecurityGroups: []string{sg.ID}}}})
 	must(err)
 	if len(run.Tasks) != 1 {
 		t.Fatalf("RunTask: %+v", run.Failures)
 	}
 	task := *run.Tasks[0].TaskArn
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
-		out, err := svc.DescribeTasks(ctx, es, &ecsapi.DescribeTasksRequest{Cluster: ecsapi.Ptr("corpus"), Tasks: []string{task}})
+		out, err := svc.DescribeTasks(ctx, es, &ecstypes.DescribeTasksRequest{Cluster: ecstypes.Ptr("corpus"), Tasks: []string{task}})
 		must(err)
 		if *out.Tasks[0].LastStatus == "RUNNING" {
 			break

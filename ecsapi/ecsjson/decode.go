@@ -13,7 +13,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // serializationError is a body the JSON 1.1 deserializer refuses: not JSON, not an
@@ -73,8 +73,8 @@ func decode(body []byte, out any) error {
 }
 
 var (
-	timestampType = reflect.TypeFor[ecsapi.Timestamp]()
-	documentType  = reflect.TypeFor[ecsapi.Document]()
+	timestampType = reflect.TypeFor[ecstypes.Timestamp]()
+	documentType  = reflect.TypeFor[ecstypes.Document]()
 )
 
 // assign stores the decoded JSON value v (nil, bool, string, json.Number,
@@ -97,7 +97,7 @@ func assign(dst reflect.Value, v any) error {
 		if !ok {
 			return mismatch(v, "Date")
 		}
-		var ts ecsapi.Timestamp
+		var ts ecstypes.Timestamp
 		if err := ts.UnmarshalJSON([]byte(n)); err != nil {
 			return &serializationError{Message: "NUMBER_VALUE cannot be converted to Date"}
 		}
@@ -325,6 +325,7 @@ func javaClass(t reflect.Type) string {
 	case reflect.String:
 		return "java.lang.String"
 	case reflect.Struct:
+		// A shape renamed on a clash (gen/README.md) is known by its model name.
 		name := strings.TrimSuffix(t.Name(), "Shape")
 		return "com.amazonaws.ecs.v20141113." + name
 	}

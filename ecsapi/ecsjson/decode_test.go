@@ -9,11 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 func TestDecode(t *testing.T) {
-	var in ecsapi.RegisterTaskDefinitionRequest
+	var in ecstypes.RegisterTaskDefinitionRequest
 	err := decode([]byte(`{
 		"family": "web", "networkMode": "awsvpc", "cpu": "256",
 		"requiresCompatibilities": ["EC2", "FARGATE"],
@@ -30,13 +30,13 @@ func TestDecode(t *testing.T) {
 	}
 	cd := in.ContainerDefinitions[0]
 	switch {
-	case *in.Family != "web", in.NetworkMode != ecsapi.NetworkModeAwsvpc, *in.Cpu != "256":
+	case *in.Family != "web", in.NetworkMode != ecstypes.NetworkModeAwsvpc, *in.Cpu != "256":
 		t.Errorf("top level: %+v", in)
-	case !slices.Equal(in.RequiresCompatibilities, []ecsapi.Compatibility{ecsapi.CompatibilityEc2, ecsapi.CompatibilityFargate}):
+	case !slices.Equal(in.RequiresCompatibilities, []ecstypes.Compatibility{ecstypes.CompatibilityEc2, ecstypes.CompatibilityFargate}):
 		t.Errorf("enum list: %v", in.RequiresCompatibilities)
 	case *cd.Name != "app", *cd.Memory != 512, !*cd.Essential, *cd.Cpu != 1:
 		t.Errorf("container: %+v", cd)
-	case *cd.PortMappings[0].ContainerPort != 80, cd.PortMappings[0].Protocol != ecsapi.TransportProtocolTcp:
+	case *cd.PortMappings[0].ContainerPort != 80, cd.PortMappings[0].Protocol != ecstypes.TransportProtocolTcp:
 		t.Errorf("port mapping: %+v", cd.PortMappings[0])
 	case cd.DockerLabels["k"] != "v", cd.Command != nil, cd.Links == nil || len(cd.Links) != 0:
 		t.Errorf("map, null and empty list: %+v %v %v", cd.DockerLabels, cd.Command, cd.Links)
@@ -44,7 +44,7 @@ func TestDecode(t *testing.T) {
 		t.Error("absent members are set")
 	}
 
-	var ts ecsapi.ListServiceDeploymentsRequest
+	var ts ecstypes.ListServiceDeploymentsRequest
 	if err := decode([]byte(`{"service":"s","createdAt":{"after":1732478212.123,"before":1732478300}}`), &ts); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"overrides":{"containerOverrides":[{"environment":[{"name":1}]}]}}`, "NUMBER_VALUE cannot be converted to String"},
 		{`{"launchType":7}`, "NUMBER_VALUE cannot be converted to String"},
 	} {
-		var in ecsapi.RunTaskRequest
+		var in ecstypes.RunTaskRequest
 		err := decode([]byte(c.body), &in)
 		var se *serializationError
 		if !errors.As(err, &se) {
@@ -97,7 +97,7 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("%s: %q, want %q", c.body, se.Message, c.want)
 		}
 	}
-	var m ecsapi.RegisterTaskDefinitionRequest
+	var m ecstypes.RegisterTaskDefinitionRequest
 	if err := decode([]byte(`{"containerDefinitions":[{"dockerLabels":[]}]}`), &m); err == nil ||
 		err.(*serializationError).Message != "Unrecognized collection type java.util.Map<java.lang.String, java.lang.String>" {
 		t.Errorf("list for a map: %v", err)
@@ -108,7 +108,7 @@ func TestDecodeErrors(t *testing.T) {
 }
 
 func TestDecodeTruncates(t *testing.T) {
-	var in ecsapi.RunTaskRequest
+	var in ecstypes.RunTaskRequest
 	if err := decode([]byte(`{"count":2.9}`), &in); err != nil || *in.Count != 2 {
 		t.Errorf("count 2.9: %v %v", err, in.Count)
 	}
@@ -152,7 +152,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		ecsapi.Validate(in.Interface()) // must not panic
+		ecstypes.Validate(in.Interface()) // must not panic
 		again, err := json.Marshal(in.Interface())
 		if err != nil {
 			t.Fatalf("%s: re-encode: %v", body, err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 )
@@ -71,16 +72,16 @@ func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *ap
 		return &apiError{Status: http.StatusBadRequest, Type: coralNS + "SerializationException",
 			Message: se.Message, HasMessage: se.Message != "", CapitalM: true}
 	}
-	var ve *ecsapi.ValidationError
+	var ve *ecstypes.ValidationError
 	if errors.As(err, &ve) {
 		return serviceError(http.StatusBadRequest, validationType, ve.Error())
 	}
 	if de, ok := ecsapi.AsError(err); ok {
 		status := http.StatusBadRequest
-		if ecsapi.Exceptions[de.Type] {
+		if ecstypes.Exceptions[de.Type] {
 			status = http.StatusInternalServerError
 		}
-		if _, known := ecsapi.Exceptions[de.Type]; !known {
+		if _, known := ecstypes.Exceptions[de.Type]; !known {
 			log.WarnContext(ctx, "domain error type is not an exception of the ECS model", "operation", op, "type", de.Type)
 		}
 		return serviceError(status, de.Type, de.Message)

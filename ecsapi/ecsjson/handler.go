@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
@@ -101,7 +102,7 @@ func makeAction[Req, Resp any](m func(*ecsapi.Service, context.Context, ecsapi.S
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
-		if err := ecsapi.Validate(in); err != nil {
+		if err := ecstypes.Validate(in); err != nil {
 			return nil, err
 		}
 		out, err := m(svc, ctx, sc, in)
@@ -118,7 +119,7 @@ func makeAction[Req, Resp any](m func(*ecsapi.Service, context.Context, ecsapi.S
 
 // checkShapes panics unless a serves a real operation with its model shapes.
 func checkShapes(name string, a action) {
-	m, ok := ecsapi.Operations[name]
+	m, ok := ecstypes.Operations[name]
 	if !ok {
 		panic(fmt.Sprintf("ecsjson: %s is not an ECS operation", name))
 	}
@@ -139,7 +140,7 @@ func Implemented() []string {
 
 // ModelOperations lists every operation of the ECS API (botocore's model),
 // sorted; with Implemented it gives the coverage table.
-func ModelOperations() []string { return slices.Clone(ecsapi.OperationNames) }
+func ModelOperations() []string { return slices.Clone(ecstypes.OperationNames) }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
@@ -191,7 +192,7 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 			return nil, &serializationError{}
 		}
 	}
-	if _, real := ecsapi.Operations[op]; !real {
+	if _, real := ecstypes.Operations[op]; !real {
 		return nil, awsproto.ErrUnknownOperation()
 	}
 	if h.verifier != nil {
@@ -223,4 +224,6 @@ func (h *Handler) serve(ctx context.Context, r *http.Request, w http.ResponseWri
 
 // operationOf reads the operation of an X-Amz-Target header, "" when it is not
 // an ECS target.
-func operationOf(target string) string { return awsproto.TargetOperation(target, ecsapi.TargetPrefix) }
+func operationOf(target string) string {
+	return awsproto.TargetOperation(target, ecstypes.TargetPrefix)
+}

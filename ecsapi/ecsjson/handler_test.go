@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 )
 
@@ -144,11 +144,11 @@ func TestTable(t *testing.T) {
 	for name, a := range actions {
 		checkShapes(name, a) // panics on a mismatch
 	}
-	if got, want := len(ModelOperations()), len(ecsapi.Operations); got != want || want < 77 {
+	if got, want := len(ModelOperations()), len(ecstypes.Operations); got != want || want < 77 {
 		t.Errorf("ModelOperations: %d, model has %d", got, want)
 	}
 	for _, name := range Implemented() {
-		if _, ok := ecsapi.Operations[name]; !ok {
+		if _, ok := ecstypes.Operations[name]; !ok {
 			t.Errorf("implemented %s is not in the model", name)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // stub is a tiny in-memory ECS behind the handler, registered with WithOperation,
@@ -21,8 +22,8 @@ import (
 // "boom" fails with an unmapped error, "panic" panics, "taken" is refused.
 type stub struct {
 	mu       sync.Mutex
-	clusters map[string]ecsapi.Cluster // by name
-	regions  []string                  // the region of every call, in order
+	clusters map[string]ecstypes.Cluster // by name
+	regions  []string                    // the region of every call, in order
 }
 
 var created = time.UnixMilli(1732478212123)
@@ -33,7 +34,7 @@ func (s *stub) sawRegion(sc ecsapi.Scope) {
 	s.regions = append(s.regions, sc.Region)
 }
 
-func (s *stub) createCluster(ctx context.Context, sc ecsapi.Scope, in *ecsapi.CreateClusterRequest) (*ecsapi.CreateClusterResponse, error) {
+func (s *stub) createCluster(ctx context.Context, sc ecsapi.Scope, in *ecstypes.CreateClusterRequest) (*ecstypes.CreateClusterResponse, error) {
 	s.sawRegion(sc)
 	name := "default"
 	if in.ClusterName != nil {
@@ -50,45 +51,45 @@ func (s *stub) createCluster(ctx context.Context, sc ecsapi.Scope, in *ecsapi.Cr
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	c := ecsapi.Cluster{
-		ClusterArn:                        ecsapi.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/" + name),
-		ClusterName:                       ecsapi.Ptr(name),
-		Status:                            ecsapi.Ptr("ACTIVE"),
-		RegisteredContainerInstancesCount: ecsapi.Ptr(int32(0)),
-		RunningTasksCount:                 ecsapi.Ptr(int32(0)),
-		PendingTasksCount:                 ecsapi.Ptr(int32(0)),
-		ActiveServicesCount:               ecsapi.Ptr(int32(0)),
-		Statistics:                        []ecsapi.KeyValuePair{},
+	c := ecstypes.Cluster{
+		ClusterArn:                        ecstypes.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/" + name),
+		ClusterName:                       ecstypes.Ptr(name),
+		Status:                            ecstypes.Ptr("ACTIVE"),
+		RegisteredContainerInstancesCount: ecstypes.Ptr(int32(0)),
+		RunningTasksCount:                 ecstypes.Ptr(int32(0)),
+		PendingTasksCount:                 ecstypes.Ptr(int32(0)),
+		ActiveServicesCount:               ecstypes.Ptr(int32(0)),
+		Statistics:                        []ecstypes.KeyValuePair{},
 		Tags:                              in.Tags,
 		Settings:                          in.Settings,
 		CapacityProviders:                 []string{},
-		DefaultCapacityProviderStrategy:   []ecsapi.CapacityProviderStrategyItem{},
+		DefaultCapacityProviderStrategy:   []ecstypes.CapacityProviderStrategyItem{},
 	}
 	if c.Tags == nil {
-		c.Tags = []ecsapi.Tag{}
+		c.Tags = []ecstypes.Tag{}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clusters[name] = c
-	return &ecsapi.CreateClusterResponse{Cluster: &c}, nil
+	return &ecstypes.CreateClusterResponse{Cluster: &c}, nil
 }
 
-func (s *stub) describeClusters(ctx context.Context, sc ecsapi.Scope, in *ecsapi.DescribeClustersRequest) (*ecsapi.DescribeClustersResponse, error) {
+func (s *stub) describeClusters(ctx context.Context, sc ecsapi.Scope, in *ecstypes.DescribeClustersRequest) (*ecstypes.DescribeClustersResponse, error) {
 	s.sawRegion(sc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := &ecsapi.DescribeClustersResponse{Clusters: []ecsapi.Cluster{}, Failures: []ecsapi.Failure{}}
+	out := &ecstypes.DescribeClustersResponse{Clusters: []ecstypes.Cluster{}, Failures: []ecstypes.Failure{}}
 	for _, n := range in.Clusters {
 		if c, ok := s.clusters[n]; ok {
 			out.Clusters = append(out.Clusters, c)
 		} else {
-			out.Failures = append(out.Failures, ecsapi.Failure{Arn: ecsapi.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/" + n), Reason: ecsapi.Ptr("MISSING")})
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: ecstypes.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/" + n), Reason: ecstypes.Ptr("MISSING")})
 		}
 	}
 	return out, nil
 }
 
-func (s *stub) deleteCluster(ctx context.Context, sc ecsapi.Scope, in *ecsapi.DeleteClusterRequest) (*ecsapi.DeleteClusterResponse, error) {
+func (s *stub) deleteCluster(ctx context.Context, sc ecsapi.Scope, in *ecstypes.DeleteClusterRequest) (*ecstypes.DeleteClusterResponse, error) {
 	s.sawRegion(sc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,51 +98,51 @@ func (s *stub) deleteCluster(ctx context.Context, sc ecsapi.Scope, in *ecsapi.De
 		return nil, &ecsapi.Error{Type: "ClusterNotFoundException", Message: "Cluster not found."}
 	}
 	delete(s.clusters, *in.Cluster)
-	c.Status = ecsapi.Ptr("INACTIVE")
-	return &ecsapi.DeleteClusterResponse{Cluster: &c}, nil
+	c.Status = ecstypes.Ptr("INACTIVE")
+	return &ecstypes.DeleteClusterResponse{Cluster: &c}, nil
 }
 
-func (s *stub) listClusters(ctx context.Context, sc ecsapi.Scope, in *ecsapi.ListClustersRequest) (*ecsapi.ListClustersResponse, error) {
+func (s *stub) listClusters(ctx context.Context, sc ecsapi.Scope, in *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
 	s.sawRegion(sc)
 	return nil, &ecsapi.Error{Type: "ServerException", Message: "Service Unavailable. Please try again later."}
 }
 
-func (s *stub) describeTaskDefinition(ctx context.Context, sc ecsapi.Scope, in *ecsapi.DescribeTaskDefinitionRequest) (*ecsapi.DescribeTaskDefinitionResponse, error) {
+func (s *stub) describeTaskDefinition(ctx context.Context, sc ecsapi.Scope, in *ecstypes.DescribeTaskDefinitionRequest) (*ecstypes.DescribeTaskDefinitionResponse, error) {
 	return nil, &ecsapi.Error{Type: "ClientException", Message: "Unable to describe task definition."}
 }
 
 // runTask answers a task shaped as RunTask's answer is (AWS-SEMANTICS §1): every
 // kind of member (timestamps, nested lists, enums, numbers) crosses the wire.
-func (s *stub) runTask(ctx context.Context, sc ecsapi.Scope, in *ecsapi.RunTaskRequest) (*ecsapi.RunTaskResponse, error) {
+func (s *stub) runTask(ctx context.Context, sc ecsapi.Scope, in *ecstypes.RunTaskRequest) (*ecstypes.RunTaskResponse, error) {
 	s.sawRegion(sc)
 	arn := "arn:aws:ecs:" + sc.Region + ":123456789012:task/web/0123456789abcdef0123456789abcdef"
-	t := ecsapi.Task{
-		TaskArn:           ecsapi.Ptr(arn),
-		ClusterArn:        ecsapi.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/web"),
-		TaskDefinitionArn: ecsapi.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:task-definition/" + *in.TaskDefinition),
-		LastStatus:        ecsapi.Ptr("PROVISIONING"),
-		DesiredStatus:     ecsapi.Ptr("RUNNING"),
-		LaunchType:        ecsapi.LaunchTypeEc2,
-		Cpu:               ecsapi.Ptr("256"),
-		Memory:            ecsapi.Ptr("512"),
-		CreatedAt:         ecsapi.NewTimestamp(created),
-		Version:           ecsapi.Ptr(int64(1)),
-		Attachments: []ecsapi.Attachment{{
-			Id: ecsapi.Ptr("a1b2c3d4-0000-4000-8000-000000000000"), Type: ecsapi.Ptr("ElasticNetworkInterface"), Status: ecsapi.Ptr("PRECREATED"),
-			Details: []ecsapi.KeyValuePair{{Name: ecsapi.Ptr("subnetId"), Value: ecsapi.Ptr("subnet-0abc")}},
+	t := ecstypes.Task{
+		TaskArn:           ecstypes.Ptr(arn),
+		ClusterArn:        ecstypes.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:cluster/web"),
+		TaskDefinitionArn: ecstypes.Ptr("arn:aws:ecs:" + sc.Region + ":123456789012:task-definition/" + *in.TaskDefinition),
+		LastStatus:        ecstypes.Ptr("PROVISIONING"),
+		DesiredStatus:     ecstypes.Ptr("RUNNING"),
+		LaunchType:        ecstypes.LaunchTypeEc2,
+		Cpu:               ecstypes.Ptr("256"),
+		Memory:            ecstypes.Ptr("512"),
+		CreatedAt:         ecstypes.NewTimestamp(created),
+		Version:           ecstypes.Ptr(int64(1)),
+		Attachments: []ecstypes.Attachment{{
+			Id: ecstypes.Ptr("a1b2c3d4-0000-4000-8000-000000000000"), Type: ecstypes.Ptr("ElasticNetworkInterface"), Status: ecstypes.Ptr("PRECREATED"),
+			Details: []ecstypes.KeyValuePair{{Name: ecstypes.Ptr("subnetId"), Value: ecstypes.Ptr("subnet-0abc")}},
 		}},
-		Containers: []ecsapi.Container{{
-			Name: ecsapi.Ptr("app"), LastStatus: ecsapi.Ptr("PENDING"), NetworkInterfaces: []ecsapi.NetworkInterface{},
-			HealthStatus: ecsapi.HealthStatusUnknown,
+		Containers: []ecstypes.Container{{
+			Name: ecstypes.Ptr("app"), LastStatus: ecstypes.Ptr("PENDING"), NetworkInterfaces: []ecstypes.NetworkInterface{},
+			HealthStatus: ecstypes.HealthStatusUnknown,
 		}},
-		Overrides:  &ecsapi.TaskOverride{ContainerOverrides: []ecsapi.ContainerOverride{}},
-		Tags:       []ecsapi.Tag{},
+		Overrides:  &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{}},
+		Tags:       []ecstypes.Tag{},
 		StopCode:   "",
 		Group:      in.Group,
 		StartedBy:  in.StartedBy,
-		Attributes: []ecsapi.Attribute{{Name: ecsapi.Ptr("ecs.cpu-architecture"), Value: ecsapi.Ptr("x86_64")}},
+		Attributes: []ecstypes.Attribute{{Name: ecstypes.Ptr("ecs.cpu-architecture"), Value: ecstypes.Ptr("x86_64")}},
 	}
-	return &ecsapi.RunTaskResponse{Tasks: []ecsapi.Task{t}, Failures: []ecsapi.Failure{}}, nil
+	return &ecstypes.RunTaskResponse{Tasks: []ecstypes.Task{t}, Failures: []ecstypes.Failure{}}, nil
 }
 
 // stubOptions registers the stub's operations.
@@ -184,7 +185,7 @@ func (b *syncBuffer) String() string {
 // us-east-1 as the default region.
 func newTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
-	s := &stub{clusters: map[string]ecsapi.Cluster{}}
+	s := &stub{clusters: map[string]ecstypes.Cluster{}}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(NewHandler(nil, log, "us-east-1", append(s.options(), opts...)...))
@@ -209,7 +210,7 @@ func (ts *testServer) post(t *testing.T, op, body string, hdr ...string) *http.R
 	}
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	if op != "" {
-		req.Header.Set("X-Amz-Target", ecsapi.TargetPrefix+"."+op)
+		req.Header.Set("X-Amz-Target", ecstypes.TargetPrefix+"."+op)
 	}
 	req.Header.Set("Authorization", signed)
 	for i := 0; i+1 < len(hdr); i += 2 {

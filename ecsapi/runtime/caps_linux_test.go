@@ -10,19 +10,19 @@ import (
 
 	"github.com/containerd/containerd/pkg/cap"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // testCapabilities: a container's process holds exactly Docker's default
 // capabilities (read from the kernel: CapEff in /proc/self/status), plus what
 // linuxParameters.capabilities adds, and no ambient or inheritable ones.
 func testCapabilities(t *testing.T, ctx context.Context, r *Runtime) {
-	status := func(lp *ecsapi.LinuxParameters, user string) map[string][]string {
+	status := func(lp *ecstypes.LinuxParameters, user string) map[string][]string {
 		t.Helper()
 		c := container("caps", "nginx", "cat", "/proc/self/status")
 		c.Def.LinuxParameters = lp
 		if user != "" {
-			c.Def.User = ecsapi.Ptr(user)
+			c.Def.User = ecstypes.Ptr(user)
 		}
 		ex := newExits()
 		task := newTask(ex, "", c)
@@ -67,9 +67,9 @@ func testCapabilities(t *testing.T, ctx context.Context, r *Runtime) {
 	}
 	want("no capabilities asked", status(nil, ""), defaults, defaults)
 	withNetAdmin := slices.Sorted(slices.Values(append([]string{"CAP_NET_ADMIN"}, defaults...)))
-	want("add NET_ADMIN", status(&ecsapi.LinuxParameters{Capabilities: &ecsapi.KernelCapabilities{Add: []string{"NET_ADMIN"}}}, ""), withNetAdmin, withNetAdmin)
+	want("add NET_ADMIN", status(&ecstypes.LinuxParameters{Capabilities: &ecstypes.KernelCapabilities{Add: []string{"NET_ADMIN"}}}, ""), withNetAdmin, withNetAdmin)
 	withoutRaw := slices.DeleteFunc(slices.Clone(defaults), func(c string) bool { return c == "CAP_NET_RAW" })
-	want("drop NET_RAW", status(&ecsapi.LinuxParameters{Capabilities: &ecsapi.KernelCapabilities{Drop: []string{"NET_RAW"}}}, ""), withoutRaw, withoutRaw)
+	want("drop NET_RAW", status(&ecstypes.LinuxParameters{Capabilities: &ecstypes.KernelCapabilities{Drop: []string{"NET_RAW"}}}, ""), withoutRaw, withoutRaw)
 	// Another user keeps the bounding set only, as under Docker.
 	want("user 1000", status(nil, "1000"), nil, defaults)
 }

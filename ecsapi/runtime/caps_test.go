@@ -12,6 +12,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 func TestDockerCapabilities(t *testing.T) {
@@ -61,9 +62,9 @@ func TestDefaultCapabilitiesAreContainerds(t *testing.T) {
 // capability set, only in the bounding set for a non-root user, and all of
 // them for a privileged one whatever add and drop say.
 func TestSpecCapabilities(t *testing.T) {
-	spec := func(def ecsapi.ContainerDefinition) *oci.Spec {
+	spec := func(def ecstypes.ContainerDefinition) *oci.Spec {
 		t.Helper()
-		def.Name = ecsapi.Ptr("app")
+		def.Name = ecstypes.Ptr("app")
 		opts, err := containerSpec(ecsapi.TaskRun{TaskID: "t"}, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/bin/true"}}, "")
 		if err != nil {
 			t.Fatal(err)
@@ -76,12 +77,12 @@ func TestSpecCapabilities(t *testing.T) {
 		return s
 	}
 	defaults := slices.Sorted(slices.Values(dockerDefaultCapabilities))
-	s := spec(ecsapi.ContainerDefinition{})
+	s := spec(ecstypes.ContainerDefinition{})
 	c := s.Process.Capabilities
 	if !slices.Equal(c.Bounding, defaults) || !slices.Equal(c.Effective, defaults) || !slices.Equal(c.Permitted, defaults) || len(c.Inheritable) > 0 || len(c.Ambient) > 0 {
 		t.Errorf("no capabilities asked: %+v", c)
 	}
-	s = spec(ecsapi.ContainerDefinition{LinuxParameters: &ecsapi.LinuxParameters{Capabilities: &ecsapi.KernelCapabilities{Add: []string{"NET_ADMIN"}}}})
+	s = spec(ecstypes.ContainerDefinition{LinuxParameters: &ecstypes.LinuxParameters{Capabilities: &ecstypes.KernelCapabilities{Add: []string{"NET_ADMIN"}}}})
 	if c := s.Process.Capabilities; !slices.Contains(c.Effective, "CAP_NET_ADMIN") || len(c.Effective) != len(defaults)+1 {
 		t.Errorf("add NET_ADMIN: %+v", c)
 	}
@@ -97,7 +98,7 @@ func TestSpecCapabilities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s = spec(ecsapi.ContainerDefinition{Privileged: ecsapi.Ptr(true), LinuxParameters: &ecsapi.LinuxParameters{Capabilities: &ecsapi.KernelCapabilities{Drop: []string{"ALL"}}}})
+	s = spec(ecstypes.ContainerDefinition{Privileged: ecstypes.Ptr(true), LinuxParameters: &ecstypes.LinuxParameters{Capabilities: &ecstypes.KernelCapabilities{Drop: []string{"ALL"}}}})
 	if c := s.Process.Capabilities; !slices.Equal(c.Bounding, slices.Compact(slices.Sorted(slices.Values(current)))) {
 		t.Errorf("privileged: %v, want this process's %v", c.Bounding, current)
 	}

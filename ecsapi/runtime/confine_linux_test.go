@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // taskNetns is the network namespace of the tasks that newTask makes without
@@ -129,7 +130,7 @@ func TestContainerConfinement(t *testing.T) {
 			{"no-new-privileges", []string{"no-new-privileges"}, false, "2", "1", "unshare=1"},
 		} {
 			ctr := container("probe", "nginx", "sh", "-c", probe)
-			ctr.Def.DockerSecurityOptions, ctr.Def.Privileged = tc.opts, ecsapi.Ptr(tc.privileged)
+			ctr.Def.DockerSecurityOptions, ctr.Def.Privileged = tc.opts, ecstypes.Ptr(tc.privileged)
 			out := c.output(t, ctx, ctr)
 			if statusField(out, "Seccomp") != tc.seccomp || statusField(out, "NoNewPrivs") != tc.nnp || !strings.Contains(out, tc.unshare) {
 				t.Errorf("%s: the container says\n%s\nwant Seccomp %s, NoNewPrivs %s, %s", tc.name, out, tc.seccomp, tc.nnp, tc.unshare)
@@ -305,12 +306,12 @@ func TestContainerConfinement(t *testing.T) {
 	t.Run("systemControls, devices and ipcMode none", func(t *testing.T) {
 		probe := container("probe", "nginx", "sh", "-c",
 			`cat /proc/sys/net/core/somaxconn /proc/sys/kernel/shmmni; busybox head -c 4 /dev/xzero | busybox od -An -tx1; ls /dev/shm; echo shm=$?`)
-		probe.Def.SystemControls = []ecsapi.SystemControl{
-			{Namespace: ecsapi.Ptr("net.core.somaxconn"), Value: ecsapi.Ptr("1234")},
-			{Namespace: ecsapi.Ptr("kernel.shmmni"), Value: ecsapi.Ptr("555")},
+		probe.Def.SystemControls = []ecstypes.SystemControl{
+			{Namespace: ecstypes.Ptr("net.core.somaxconn"), Value: ecstypes.Ptr("1234")},
+			{Namespace: ecstypes.Ptr("kernel.shmmni"), Value: ecstypes.Ptr("555")},
 		}
-		probe.Def.LinuxParameters = &ecsapi.LinuxParameters{Devices: []ecsapi.Device{{HostPath: ecsapi.Ptr("/dev/zero"), ContainerPath: ecsapi.Ptr("/dev/xzero"), Permissions: []ecsapi.DeviceCgroupPermission{"read"}}}}
-		out := c.output(t, ctx, probe, func(r *ecsapi.TaskRun) { r.IpcMode = ecsapi.IpcModeNone })
+		probe.Def.LinuxParameters = &ecstypes.LinuxParameters{Devices: []ecstypes.Device{{HostPath: ecstypes.Ptr("/dev/zero"), ContainerPath: ecstypes.Ptr("/dev/xzero"), Permissions: []ecstypes.DeviceCgroupPermission{"read"}}}}
+		out := c.output(t, ctx, probe, func(r *ecsapi.TaskRun) { r.IpcMode = ecstypes.IpcModeNone })
 		for _, want := range []string{"1234\n555\n", "00 00 00 00", "shm=1"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("the container says\n%s\nwant %q", out, want)
@@ -321,12 +322,12 @@ func TestContainerConfinement(t *testing.T) {
 			want string
 		}{
 			{func(c *ecsapi.ContainerRun, _ *ecsapi.TaskRun) {
-				c.Def.LinuxParameters = &ecsapi.LinuxParameters{Devices: []ecsapi.Device{{HostPath: ecsapi.Ptr("/dev/mem")}}}
+				c.Def.LinuxParameters = &ecstypes.LinuxParameters{Devices: []ecstypes.Device{{HostPath: ecstypes.Ptr("/dev/mem")}}}
 			}, "--host-device /dev/mem"},
 			{func(c *ecsapi.ContainerRun, _ *ecsapi.TaskRun) {
-				c.Def.SystemControls = []ecsapi.SystemControl{{Namespace: ecsapi.Ptr("vm.overcommit_memory"), Value: ecsapi.Ptr("1")}}
+				c.Def.SystemControls = []ecstypes.SystemControl{{Namespace: ecstypes.Ptr("vm.overcommit_memory"), Value: ecstypes.Ptr("1")}}
 			}, "not a namespaced kernel parameter"},
-			{func(_ *ecsapi.ContainerRun, r *ecsapi.TaskRun) { r.PidMode = ecsapi.PidModeHost }, "--allow-host-namespaces"},
+			{func(_ *ecsapi.ContainerRun, r *ecsapi.TaskRun) { r.PidMode = ecstypes.PidModeHost }, "--allow-host-namespaces"},
 		} {
 			ctr := container("refused", "nginx", "true")
 			task := newTask(newExits(), c.netns, ctr)
@@ -343,12 +344,12 @@ func TestContainerConfinement(t *testing.T) {
 		// first ends at once; the namespace outlives it, and second sees
 		// third's process and the pause process as PID 1.
 		first := container("first", "nginx", "true")
-		first.Def.Essential = ecsapi.Ptr(false)
+		first.Def.Essential = ecstypes.Ptr(false)
 		third := container("third", "nginx", "sleep", "60")
 		second := container("second", "nginx", "sh", "-c", `sleep 1; ps -o pid,args; cat /proc/1/status; sleep 60`)
 		ex := newExits()
 		task := newTask(ex, c.netns, first, third, second)
-		task.PidMode = ecsapi.PidModeTask
+		task.PidMode = ecstypes.PidModeTask
 		if _, err := c.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -385,7 +386,7 @@ func TestContainerConfinement(t *testing.T) {
 	// Last: `vpcsim down` leaves no cgroup of the data directory's behind.
 	t.Run("RemoveAll removes the task cgroups and pause processes", func(t *testing.T) {
 		task := newTask(newExits(), c.netns, container("app", "nginx", "sleep", "60"))
-		task.PidMode = ecsapi.PidModeTask
+		task.PidMode = ecstypes.PidModeTask
 		if _, err := c.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/containerd/containerd/oci"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 func TestParseSecurityOptions(t *testing.T) {
@@ -166,27 +167,27 @@ func TestConfinement(t *testing.T) {
 }
 
 func TestSystemControls(t *testing.T) {
-	sc := func(kv ...string) []ecsapi.SystemControl {
-		var out []ecsapi.SystemControl
+	sc := func(kv ...string) []ecstypes.SystemControl {
+		var out []ecstypes.SystemControl
 		for i := 0; i < len(kv); i += 2 {
-			out = append(out, ecsapi.SystemControl{Namespace: ecsapi.Ptr(kv[i]), Value: ecsapi.Ptr(kv[i+1])})
+			out = append(out, ecstypes.SystemControl{Namespace: ecstypes.Ptr(kv[i]), Value: ecstypes.Ptr(kv[i+1])})
 		}
 		return out
 	}
-	got, err := systemControls(sc("net.core.somaxconn", "1024", "kernel.shmmax", "1", "fs.mqueue.msg_max", "20"), ecsapi.NetworkModeAwsvpc, "")
+	got, err := systemControls(sc("net.core.somaxconn", "1024", "kernel.shmmax", "1", "fs.mqueue.msg_max", "20"), ecstypes.NetworkModeAwsvpc, "")
 	if want := map[string]string{"net.core.somaxconn": "1024", "kernel.shmmax": "1", "fs.mqueue.msg_max": "20"}; err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("systemControls = %v, %v", got, err)
 	}
 	for _, tc := range []struct {
-		controls []ecsapi.SystemControl
-		mode     ecsapi.NetworkMode
-		ipc      ecsapi.IpcMode
+		controls []ecstypes.SystemControl
+		mode     ecstypes.NetworkMode
+		ipc      ecstypes.IpcMode
 		want     string
 	}{
-		{sc("vm.swappiness", "1"), ecsapi.NetworkModeBridge, "", "vm.swappiness is not a namespaced kernel parameter"},
-		{sc("kernel.pid_max", "10"), ecsapi.NetworkModeBridge, "", "kernel.pid_max is not a namespaced"},
-		{sc("net.ipv4.ip_forward", "1"), ecsapi.NetworkModeHost, "", "not supported with the host network mode"},
-		{sc("kernel.sem", "1 2 3 4"), ecsapi.NetworkModeBridge, ecsapi.IpcModeHost, "not supported with ipcMode host"},
+		{sc("vm.swappiness", "1"), ecstypes.NetworkModeBridge, "", "vm.swappiness is not a namespaced kernel parameter"},
+		{sc("kernel.pid_max", "10"), ecstypes.NetworkModeBridge, "", "kernel.pid_max is not a namespaced"},
+		{sc("net.ipv4.ip_forward", "1"), ecstypes.NetworkModeHost, "", "not supported with the host network mode"},
+		{sc("kernel.sem", "1 2 3 4"), ecstypes.NetworkModeBridge, ecstypes.IpcModeHost, "not supported with ipcMode host"},
 	} {
 		if _, err := systemControls(tc.controls, tc.mode, tc.ipc); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v in %s/%s: %v, want %q", tc.controls, tc.mode, tc.ipc, err, tc.want)
@@ -198,12 +199,12 @@ func TestTaskNamespacesAndDevices(t *testing.T) {
 	r := &Runtime{hostDevices: []string{"/dev/zero", "/dev/snd"}}
 	run := ecsapi.TaskRun{}
 	for _, tc := range []struct {
-		pid  ecsapi.PidMode
-		ipc  ecsapi.IpcMode
+		pid  ecstypes.PidMode
+		ipc  ecstypes.IpcMode
 		want string
 	}{
-		{ecsapi.PidModeHost, "", "pidMode host shares this machine's process namespace"},
-		{"", ecsapi.IpcModeHost, "ipcMode host shares this machine's IPC namespace"},
+		{ecstypes.PidModeHost, "", "pidMode host shares this machine's process namespace"},
+		{"", ecstypes.IpcModeHost, "ipcMode host shares this machine's IPC namespace"},
 	} {
 		run.PidMode, run.IpcMode = tc.pid, tc.ipc
 		if _, err := r.sharedNamespaces(run); err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "--allow-host-namespaces") {
@@ -211,7 +212,7 @@ func TestTaskNamespacesAndDevices(t *testing.T) {
 		}
 	}
 	r.allowHostNamespaces = true
-	run.PidMode, run.IpcMode = ecsapi.PidModeHost, ecsapi.IpcModeHost
+	run.PidMode, run.IpcMode = ecstypes.PidModeHost, ecstypes.IpcModeHost
 	opts, err := r.sharedNamespaces(run)
 	if err != nil {
 		t.Fatal(err)
@@ -222,16 +223,16 @@ func TestTaskNamespacesAndDevices(t *testing.T) {
 			t.Errorf("namespace %s still private", ns.Type)
 		}
 	}
-	run.PidMode, run.IpcMode = "", ecsapi.IpcModeTask
+	run.PidMode, run.IpcMode = "", ecstypes.IpcModeTask
 	if _, err := r.sharedNamespaces(run); err == nil || !strings.Contains(err.Error(), "ipcMode task is not supported") {
 		t.Errorf("ipcMode task: %v", err)
 	}
-	run.PidMode, run.IpcMode = ecsapi.PidModeTask, ""
+	run.PidMode, run.IpcMode = ecstypes.PidModeTask, ""
 	r.logDir = t.TempDir() + "/logs"
 	if _, err := r.sharedNamespaces(run); err == nil || !strings.Contains(err.Error(), "pause process is gone") {
 		t.Errorf("pidMode task without its pause process: %v", err)
 	}
-	run.PidMode, run.IpcMode = "", ecsapi.IpcModeNone
+	run.PidMode, run.IpcMode = "", ecstypes.IpcModeNone
 	opts, _ = r.sharedNamespaces(run)
 	for _, m := range specWith(t, false, opts).Mounts {
 		if m.Destination == "/dev/shm" {
@@ -239,14 +240,14 @@ func TestTaskNamespacesAndDevices(t *testing.T) {
 		}
 	}
 
-	dev := func(path string) ecsapi.Device { return ecsapi.Device{HostPath: ecsapi.Ptr(path)} }
+	dev := func(path string) ecstypes.Device { return ecstypes.Device{HostPath: ecstypes.Ptr(path)} }
 	for _, p := range []string{"/dev/zero", "/dev/snd/timer", "/dev/../dev/zero"} {
-		if _, err := r.devices([]ecsapi.Device{dev(p)}); err != nil {
+		if _, err := r.devices([]ecstypes.Device{dev(p)}); err != nil {
 			t.Errorf("device %s, opened by the operator: %v", p, err)
 		}
 	}
 	for _, p := range []string{"/dev/sda", "/dev/zeroes", "/dev/snd/../mem", "/"} {
-		if _, err := r.devices([]ecsapi.Device{dev(p)}); err == nil || !strings.Contains(err.Error(), "--host-device") {
+		if _, err := r.devices([]ecstypes.Device{dev(p)}); err == nil || !strings.Contains(err.Error(), "--host-device") {
 			t.Errorf("device %s, not opened: %v", p, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // defaultStartTimeout is how long a container waits for its dependencies
@@ -17,7 +18,7 @@ const defaultStartTimeout = 3 * time.Minute
 // containers, unknown conditions, HEALTHY on a container without a
 // healthCheck, and cycles.
 func checkDependencies(run ecsapi.TaskRun) error {
-	byName := map[string]ecsapi.ContainerDefinition{}
+	byName := map[string]ecstypes.ContainerDefinition{}
 	for _, c := range run.Containers {
 		byName[deref(c.Def.Name)] = c.Def
 	}
@@ -33,8 +34,8 @@ func checkDependencies(run ecsapi.TaskRun) error {
 				return fmt.Errorf("dependency graph: container [%s] depends on itself", name)
 			}
 			switch d.Condition {
-			case ecsapi.ContainerConditionStart, ecsapi.ContainerConditionComplete, ecsapi.ContainerConditionSuccess:
-			case ecsapi.ContainerConditionHealthy:
+			case ecstypes.ContainerConditionStart, ecstypes.ContainerConditionComplete, ecstypes.ContainerConditionSuccess:
+			case ecstypes.ContainerConditionHealthy:
 				if _, ok, _ := healthCheckParams(def.HealthCheck); !ok {
 					return fmt.Errorf("dependency graph: container [%s] depends on [%s] being HEALTHY, which has no healthCheck", name, dep)
 				}
@@ -85,22 +86,22 @@ func depsResolved(ts *taskState, c ecsapi.ContainerRun) error {
 			return errWaiting
 		}
 		switch d.Condition {
-		case ecsapi.ContainerConditionStart:
-		case ecsapi.ContainerConditionComplete:
+		case ecstypes.ContainerConditionStart:
+		case ecstypes.ContainerConditionComplete:
 			if !cs.done {
 				return errWaiting
 			}
-		case ecsapi.ContainerConditionSuccess:
+		case ecstypes.ContainerConditionSuccess:
 			if !cs.done {
 				return errWaiting
 			}
 			if cs.code != 0 {
 				return fmt.Errorf("dependency graph: failed to resolve container ordering dependency [%s] for target [%s] as dependency did not exit successfully (exit code %d)", dep, name, cs.code)
 			}
-		case ecsapi.ContainerConditionHealthy:
+		case ecstypes.ContainerConditionHealthy:
 			switch {
-			case cs.health == ecsapi.HealthStatusHealthy:
-			case cs.health == ecsapi.HealthStatusUnhealthy:
+			case cs.health == ecstypes.HealthStatusHealthy:
+			case cs.health == ecstypes.HealthStatusUnhealthy:
 				return fmt.Errorf("dependency graph: failed to resolve container ordering dependency [%s] for target [%s] as dependency is UNHEALTHY", dep, name)
 			case cs.done:
 				return fmt.Errorf("dependency graph: failed to resolve container ordering dependency [%s] for target [%s] as dependency stopped before it was HEALTHY", dep, name)

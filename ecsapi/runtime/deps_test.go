@@ -7,16 +7,17 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 func TestHealthCheckParams(t *testing.T) {
-	p, ok, err := healthCheckParams(&ecsapi.HealthCheck{Command: []string{"CMD-SHELL", "curl -f", "http://x/"}})
+	p, ok, err := healthCheckParams(&ecstypes.HealthCheck{Command: []string{"CMD-SHELL", "curl -f", "http://x/"}})
 	if !ok || err != nil || !slices.Equal(p.args, []string{"/bin/sh", "-c", "curl -f http://x/"}) ||
 		p.interval != 30*time.Second || p.timeout != 5*time.Second || p.retries != 3 || p.startPeriod != 0 {
 		t.Errorf("CMD-SHELL defaults = %+v, %v, %v", p, ok, err)
 	}
-	p, ok, err = healthCheckParams(&ecsapi.HealthCheck{Command: []string{"CMD", "true"}, Interval: ecsapi.Ptr(int32(1)),
-		Timeout: ecsapi.Ptr(int32(2)), Retries: ecsapi.Ptr(int32(4)), StartPeriod: ecsapi.Ptr(int32(9))})
+	p, ok, err = healthCheckParams(&ecstypes.HealthCheck{Command: []string{"CMD", "true"}, Interval: ecstypes.Ptr(int32(1)),
+		Timeout: ecstypes.Ptr(int32(2)), Retries: ecstypes.Ptr(int32(4)), StartPeriod: ecstypes.Ptr(int32(9))})
 	if !ok || err != nil || !slices.Equal(p.args, []string{"true"}) || p.interval != time.Second ||
 		p.timeout != 2*time.Second || p.retries != 4 || p.startPeriod != 9*time.Second {
 		t.Errorf("CMD = %+v, %v, %v", p, ok, err)
@@ -24,19 +25,19 @@ func TestHealthCheckParams(t *testing.T) {
 	if _, ok, _ := healthCheckParams(nil); ok {
 		t.Error("nil healthCheck runs")
 	}
-	if _, ok, err := healthCheckParams(&ecsapi.HealthCheck{Command: []string{"CMD"}}); ok || err == nil {
+	if _, ok, err := healthCheckParams(&ecstypes.HealthCheck{Command: []string{"CMD"}}); ok || err == nil {
 		t.Error("empty CMD accepted")
 	}
 }
 
 func TestCheckDependencies(t *testing.T) {
-	dep := func(name string, cond ecsapi.ContainerCondition) ecsapi.ContainerDependency {
-		return ecsapi.ContainerDependency{ContainerName: ecsapi.Ptr(name), Condition: cond}
+	dep := func(name string, cond ecstypes.ContainerCondition) ecstypes.ContainerDependency {
+		return ecstypes.ContainerDependency{ContainerName: ecstypes.Ptr(name), Condition: cond}
 	}
-	ctr := func(name string, hc bool, deps ...ecsapi.ContainerDependency) ecsapi.ContainerRun {
-		c := ecsapi.ContainerRun{Def: ecsapi.ContainerDefinition{Name: ecsapi.Ptr(name), DependsOn: deps}}
+	ctr := func(name string, hc bool, deps ...ecstypes.ContainerDependency) ecsapi.ContainerRun {
+		c := ecsapi.ContainerRun{Def: ecstypes.ContainerDefinition{Name: ecstypes.Ptr(name), DependsOn: deps}}
 		if hc {
-			c.Def.HealthCheck = &ecsapi.HealthCheck{Command: []string{"CMD", "true"}}
+			c.Def.HealthCheck = &ecstypes.HealthCheck{Command: []string{"CMD", "true"}}
 		}
 		return c
 	}

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
@@ -45,11 +45,11 @@ var s3Bucket = regexp.MustCompile(`^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$`)
 // envFiles reads a container's environmentFiles, in order: the later file
 // wins a name both set, and the container's environment wins over them all
 // (it is appended after them).
-func (r *Runtime) envFiles(files []ecsapi.EnvironmentFile) ([]ecsapi.KeyValuePair, error) {
+func (r *Runtime) envFiles(files []ecstypes.EnvironmentFile) ([]ecstypes.KeyValuePair, error) {
 	if len(files) > maxEnvFiles {
 		return nil, fmt.Errorf("ResourceInitializationError: failed to download env files: %d environment files, more than the %d ECS allows", len(files), maxEnvFiles)
 	}
-	var out []ecsapi.KeyValuePair
+	var out []ecstypes.KeyValuePair
 	var reasons []string
 	for _, f := range files {
 		kv, err := r.envFile(deref(f.Value))
@@ -66,7 +66,7 @@ func (r *Runtime) envFiles(files []ecsapi.EnvironmentFile) ([]ecsapi.KeyValuePai
 }
 
 // envFile reads one file, worded as the agent words its failures.
-func (r *Runtime) envFile(value string) ([]ecsapi.KeyValuePair, error) {
+func (r *Runtime) envFile(value string) ([]ecstypes.KeyValuePair, error) {
 	if strings.HasPrefix(value, "arn:") {
 		bucket, key, ok := parseS3ARN(value)
 		if !ok {
@@ -151,8 +151,8 @@ func parseS3ARN(arn string) (bucket, key string, ok bool) {
 // parseEnvFile reads ECS's format: VARIABLE=VALUE lines, # comments, blank
 // lines and lines without a name ignored. A line longer than 64 KiB fails
 // the file, as the agent's line scanner fails it.
-func parseEnvFile(b []byte) ([]ecsapi.KeyValuePair, error) {
-	var out []ecsapi.KeyValuePair
+func parseEnvFile(b []byte) ([]ecstypes.KeyValuePair, error) {
+	var out []ecstypes.KeyValuePair
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line := strings.TrimSpace(sc.Text())
@@ -163,7 +163,7 @@ func parseEnvFile(b []byte) ([]ecsapi.KeyValuePair, error) {
 		if !ok || name == "" {
 			continue
 		}
-		out = append(out, ecsapi.KeyValuePair{Name: &name, Value: &value})
+		out = append(out, ecstypes.KeyValuePair{Name: &name, Value: &value})
 	}
 	return out, sc.Err()
 }

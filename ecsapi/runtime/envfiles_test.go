@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
@@ -32,10 +32,10 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
-func files(values ...string) []ecsapi.EnvironmentFile {
-	var out []ecsapi.EnvironmentFile
+func files(values ...string) []ecstypes.EnvironmentFile {
+	var out []ecstypes.EnvironmentFile
 	for _, v := range values {
-		out = append(out, ecsapi.EnvironmentFile{Value: ecsapi.Ptr(v), Type: ecsapi.EnvironmentFileTypeS3})
+		out = append(out, ecstypes.EnvironmentFile{Value: ecstypes.Ptr(v), Type: ecstypes.EnvironmentFileTypeS3})
 	}
 	return out
 }
@@ -49,7 +49,7 @@ func TestEnvFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Later files win; the container's own environment comes after them all.
-	got := environment(append(kv, ecsapi.KeyValuePair{Name: ecsapi.Ptr("B"), Value: ecsapi.Ptr("mine")}))
+	got := environment(append(kv, ecstypes.KeyValuePair{Name: ecstypes.Ptr("B"), Value: ecstypes.Ptr("mine")}))
 	if strings.Join(got, " ") != "A=3 B=mine C=local" {
 		t.Fatalf("environment %v", got)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/containerd/containerd/cio"
 	"github.com/containerd/containerd/errdefs"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // ECS's healthCheck defaults. Intervals and timeouts below ECS's minimums
@@ -32,7 +32,7 @@ type healthParams struct {
 
 // healthCheckParams reads a definition's healthCheck; ok is false when it has
 // none (or no command to run).
-func healthCheckParams(hc *ecsapi.HealthCheck) (healthParams, bool, error) {
+func healthCheckParams(hc *ecstypes.HealthCheck) (healthParams, bool, error) {
 	if hc == nil || len(hc.Command) == 0 {
 		return healthParams{}, false, nil
 	}
@@ -115,25 +115,25 @@ func (r *Runtime) healthLoop(ctx context.Context, ts *taskState, cs *ctrState, t
 		if err != nil {
 			r.log.Debug("health check could not run", "container", cs.id, "err", err)
 		}
-		var status ecsapi.HealthStatus
+		var status ecstypes.HealthStatus
 		switch {
 		case ok:
 			failures, passed = 0, true
-			status = ecsapi.HealthStatusHealthy
+			status = ecstypes.HealthStatusHealthy
 		case !passed && time.Since(started) < p.startPeriod:
 			continue // does not count
 		default:
 			if failures++; failures < p.retries {
 				continue
 			}
-			status = ecsapi.HealthStatusUnhealthy
+			status = ecstypes.HealthStatusUnhealthy
 		}
 		r.setHealth(ts, cs, status)
 	}
 }
 
 // setHealth records a verdict and reports it when it changed.
-func (r *Runtime) setHealth(ts *taskState, cs *ctrState, status ecsapi.HealthStatus) {
+func (r *Runtime) setHealth(ts *taskState, cs *ctrState, status ecstypes.HealthStatus) {
 	r.mu.Lock()
 	if cs.health == status || ts.stopping || cs.done {
 		r.mu.Unlock()

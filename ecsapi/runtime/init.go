@@ -8,7 +8,7 @@ import (
 	"github.com/containerd/containerd/oci"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
-	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/ecsapi/runtime/initproc"
 )
 
@@ -19,7 +19,7 @@ import (
 const initMount = "/dev/init"
 
 // initEnabled reports whether the container runs under an init process.
-func initEnabled(def ecsapi.ContainerDefinition) bool {
+func initEnabled(def ecstypes.ContainerDefinition) bool {
 	return def.LinuxParameters != nil && deref(def.LinuxParameters.InitProcessEnabled)
 }
 

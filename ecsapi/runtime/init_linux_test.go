@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // buildStaticVpcsim builds cmd/vpcsim as `make build` does, static, into dir:
@@ -36,7 +37,7 @@ func buildStaticVpcsim(t *testing.T, dir string) string {
 // and exit codes come through the init unchanged.
 func testInitProcess(t *testing.T, ctx context.Context, r *Runtime) {
 	withInitProcess := func(c ecsapi.ContainerRun) ecsapi.ContainerRun {
-		c.Def.LinuxParameters = &ecsapi.LinuxParameters{InitProcessEnabled: ecsapi.Ptr(true)}
+		c.Def.LinuxParameters = &ecstypes.LinuxParameters{InitProcessEnabled: ecstypes.Ptr(true)}
 		c.StopTimeout = patience
 		return c
 	}

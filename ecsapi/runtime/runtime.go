@@ -32,6 +32,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
@@ -220,7 +221,7 @@ type ctrState struct {
 	started    bool // its process was started
 	done       bool // its process ended (by itself or not)
 	code       int  // exit code, when done
-	health     ecsapi.HealthStatus
+	health     ecstypes.HealthStatus
 	stopHealth context.CancelFunc // ends its health checker; nil without one
 }
 
@@ -443,7 +444,7 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 		return res, fmt.Errorf("CannotCreateContainerError: %w", err)
 	}
 	// pidMode task: the namespace's PID 1, before the containers that join it.
-	if run.PidMode == ecsapi.PidModeTask {
+	if run.PidMode == ecstypes.PidModeTask {
 		if _, err := r.startPause(run.TaskID); err != nil {
 			return res, fmt.Errorf("CannotCreateContainerError: %w", err)
 		}

@@ -33,6 +33,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // testImage is what make-test-image.sh names its image; task definitions
@@ -188,7 +189,7 @@ func (e exits) none(t *testing.T, d time.Duration) {
 
 func container(name, image string, command ...string) ecsapi.ContainerRun {
 	return ecsapi.ContainerRun{
-		Def:         ecsapi.ContainerDefinition{Name: ecsapi.Ptr(name), Image: ecsapi.Ptr(image), Essential: ecsapi.Ptr(true)},
+		Def:         ecstypes.ContainerDefinition{Name: ecstypes.Ptr(name), Image: ecstypes.Ptr(image), Essential: ecstypes.Ptr(true)},
 		Command:     command,
 		StopTimeout: 500 * time.Millisecond,
 	}
@@ -501,7 +502,7 @@ func TestRuntime(t *testing.T) {
 	t.Run("Stats", func(t *testing.T) {
 		ex := newExits()
 		busy := container("busy", "nginx", "sh", "-c", `i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done; echo counted; sleep 60`)
-		busy.Def.Memory = ecsapi.Ptr(int32(64))
+		busy.Def.Memory = ecstypes.Ptr(int32(64))
 		task := newTask(ex, "", busy, container("done", "nginx", "true"))
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
@@ -542,7 +543,7 @@ func TestRuntime(t *testing.T) {
 	t.Run("OOM kill", func(t *testing.T) {
 		ex := newExits()
 		c := container("hog", "nginx", "sh", "-c", `x=$(busybox head -c 268435456 /dev/zero | busybox tr "\0" a); echo survived`)
-		c.Def.Memory = ecsapi.Ptr(int32(16))
+		c.Def.Memory = ecstypes.Ptr(int32(16))
 		task := newTask(ex, "", c)
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
@@ -588,18 +589,18 @@ func TestRuntime(t *testing.T) {
 		// The test makes and removes /tmp/ok itself. The start period keeps
 		// the failures before it is made from counting, however late that is;
 		// once a check passes, failures count again.
-		c.Def.HealthCheck = &ecsapi.HealthCheck{
-			Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
-			Timeout: ecsapi.Ptr(int32(2)), Retries: ecsapi.Ptr(int32(2)), StartPeriod: ecsapi.Ptr(int32(300)),
+		c.Def.HealthCheck = &ecstypes.HealthCheck{
+			Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecstypes.Ptr(int32(1)),
+			Timeout: ecstypes.Ptr(int32(2)), Retries: ecstypes.Ptr(int32(2)), StartPeriod: ecstypes.Ptr(int32(300)),
 		}
 		type verdict struct {
 			name   string
-			status ecsapi.HealthStatus
+			status ecstypes.HealthStatus
 			at     time.Time
 		}
 		verdicts := make(chan verdict, 8)
 		task := newTask(ex, "", c)
-		task.Health = func(name string, s ecsapi.HealthStatus) { verdicts <- verdict{name, s, time.Now()} }
+		task.Health = func(name string, s ecstypes.HealthStatus) { verdicts <- verdict{name, s, time.Now()} }
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -618,14 +619,14 @@ func TestRuntime(t *testing.T) {
 		if err := os.WriteFile(ok, nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusHealthy {
+		if v := next(); v.name != "checked" || v.status != ecstypes.HealthStatusHealthy {
 			t.Errorf("first verdict %+v, want checked HEALTHY", v)
 		}
 		removed := time.Now()
 		if err := os.Remove(ok); err != nil {
 			t.Fatal(err)
 		}
-		if v := next(); v.name != "checked" || v.status != ecsapi.HealthStatusUnhealthy {
+		if v := next(); v.name != "checked" || v.status != ecstypes.HealthStatusUnhealthy {
 			t.Errorf("second verdict %+v, want checked UNHEALTHY", v)
 		} else if v.at.Before(removed) {
 			t.Errorf("UNHEALTHY at %v, before the file went away at %v", v.at, removed)
@@ -655,13 +656,13 @@ func TestRuntime(t *testing.T) {
 		// CMD runs its argv as it is, with no shell put in front; this one
 		// notes each run in /tmp/checks. With retries 1 the first failure
 		// would be UNHEALTHY, but the start period covers it.
-		c.Def.HealthCheck = &ecsapi.HealthCheck{
+		c.Def.HealthCheck = &ecstypes.HealthCheck{
 			Command:  []string{"CMD", "busybox", "sh", "-c", "echo >> /tmp/checks; test -f /tmp/ok"},
-			Interval: ecsapi.Ptr(int32(1)), Retries: ecsapi.Ptr(int32(1)), StartPeriod: ecsapi.Ptr(int32(300)),
+			Interval: ecstypes.Ptr(int32(1)), Retries: ecstypes.Ptr(int32(1)), StartPeriod: ecstypes.Ptr(int32(300)),
 		}
-		verdicts := make(chan ecsapi.HealthStatus, 8)
+		verdicts := make(chan ecstypes.HealthStatus, 8)
 		task := newTask(ex, "", c)
-		task.Health = func(_ string, s ecsapi.HealthStatus) { verdicts <- s }
+		task.Health = func(_ string, s ecstypes.HealthStatus) { verdicts <- s }
 		if _, err := r.Start(ctx, task); err != nil {
 			t.Fatal(err)
 		}
@@ -684,7 +685,7 @@ func TestRuntime(t *testing.T) {
 		}
 		select {
 		case s := <-verdicts:
-			if s != ecsapi.HealthStatusHealthy {
+			if s != ecstypes.HealthStatusHealthy {
 				t.Errorf("verdict %s, want HEALTHY", s)
 			}
 		case <-time.After(patience):
@@ -703,9 +704,9 @@ func TestRuntime(t *testing.T) {
 		}
 		exited := make(chan exitAt, 8)
 		a := container("a", "nginx", "sh", "-c", "sleep 1; exit 0")
-		a.Def.Essential = ecsapi.Ptr(false)
+		a.Def.Essential = ecstypes.Ptr(false)
 		b := container("b", "nginx", "sh", "-c", "sleep 30")
-		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionSuccess}}
+		b.Def.DependsOn = []ecstypes.ContainerDependency{{ContainerName: ecstypes.Ptr("a"), Condition: ecstypes.ContainerConditionSuccess}}
 		task := newTask(nil, netns, b, a) // b first: order comes from dependsOn
 		task.Exited = func(name string, code int, reason string) {
 			exited <- exitAt{exitEvent{name, code, reason}, time.Now()}
@@ -769,9 +770,9 @@ func TestRuntime(t *testing.T) {
 	t.Run("dependsOn SUCCESS on a failing container fails Start", func(t *testing.T) {
 		ex := newExits()
 		a := container("a", "nginx", "sh", "-c", "exit 1")
-		a.Def.Essential = ecsapi.Ptr(false)
+		a.Def.Essential = ecstypes.Ptr(false)
 		b := container("b", "nginx", "true")
-		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionSuccess}}
+		b.Def.DependsOn = []ecstypes.ContainerDependency{{ContainerName: ecstypes.Ptr("a"), Condition: ecstypes.ContainerConditionSuccess}}
 		task := newTask(ex, "", a, b)
 		_, err := r.Start(ctx, task)
 		want := "CannotStartContainerError: dependency graph: failed to resolve container ordering dependency [a] for target [b] as dependency did not exit successfully"
@@ -790,20 +791,20 @@ func TestRuntime(t *testing.T) {
 		ex := newExits()
 		db := container("db", "nginx", "sh", "-c", "sleep 1; touch /tmp/ok; sleep 100")
 		// The start period: however late the file comes, db becomes HEALTHY.
-		db.Def.HealthCheck = &ecsapi.HealthCheck{Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecsapi.Ptr(int32(1)),
-			StartPeriod: ecsapi.Ptr(int32(300))}
+		db.Def.HealthCheck = &ecstypes.HealthCheck{Command: []string{"CMD-SHELL", "test -f /tmp/ok"}, Interval: ecstypes.Ptr(int32(1)),
+			StartPeriod: ecstypes.Ptr(int32(300))}
 		migrate := container("migrate", "nginx", "sh", "-c", "exit 2")
-		migrate.Def.Essential = ecsapi.Ptr(false)
-		migrate.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("db"), Condition: ecsapi.ContainerConditionHealthy}}
+		migrate.Def.Essential = ecstypes.Ptr(false)
+		migrate.Def.DependsOn = []ecstypes.ContainerDependency{{ContainerName: ecstypes.Ptr("db"), Condition: ecstypes.ContainerConditionHealthy}}
 		app := container("app", "nginx", "sleep", "100")
-		app.Def.DependsOn = []ecsapi.ContainerDependency{
-			{ContainerName: ecsapi.Ptr("migrate"), Condition: ecsapi.ContainerConditionComplete},
-			{ContainerName: ecsapi.Ptr("db"), Condition: ecsapi.ContainerConditionStart},
+		app.Def.DependsOn = []ecstypes.ContainerDependency{
+			{ContainerName: ecstypes.Ptr("migrate"), Condition: ecstypes.ContainerConditionComplete},
+			{ContainerName: ecstypes.Ptr("db"), Condition: ecstypes.ContainerConditionStart},
 		}
 		var healthy atomic.Bool
 		task := newTask(ex, "", app, migrate, db)
-		task.Health = func(name string, s ecsapi.HealthStatus) {
-			if name == "db" && s == ecsapi.HealthStatusHealthy {
+		task.Health = func(name string, s ecstypes.HealthStatus) {
+			if name == "db" && s == ecstypes.HealthStatusHealthy {
 				healthy.Store(true)
 			}
 		}
@@ -830,8 +831,8 @@ func TestRuntime(t *testing.T) {
 		ex := newExits()
 		a := container("a", "nginx", "sleep", "100")
 		b := container("b", "nginx", "true")
-		b.Def.StartTimeout = ecsapi.Ptr(int32(1))
-		b.Def.DependsOn = []ecsapi.ContainerDependency{{ContainerName: ecsapi.Ptr("a"), Condition: ecsapi.ContainerConditionComplete}}
+		b.Def.StartTimeout = ecstypes.Ptr(int32(1))
+		b.Def.DependsOn = []ecstypes.ContainerDependency{{ContainerName: ecstypes.Ptr("a"), Condition: ecstypes.ContainerConditionComplete}}
 		task := newTask(ex, "", a, b)
 		_, err := r.Start(ctx, task)
 		if err == nil || !strings.Contains(err.Error(), "startTimeout") {

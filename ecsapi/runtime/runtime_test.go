@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // TestNewRefusesBadNamespace: a namespace containerd would refuse is refused
@@ -50,8 +51,8 @@ func TestProcessArgs(t *testing.T) {
 }
 
 func TestEnvironment(t *testing.T) {
-	kv := func(n, v string) ecsapi.KeyValuePair { return ecsapi.KeyValuePair{Name: &n, Value: &v} }
-	got := environment([]ecsapi.KeyValuePair{kv("A", "1"), kv("B", "2"), kv("A", "3"), {}})
+	kv := func(n, v string) ecstypes.KeyValuePair { return ecstypes.KeyValuePair{Name: &n, Value: &v} }
+	got := environment([]ecstypes.KeyValuePair{kv("A", "1"), kv("B", "2"), kv("A", "3"), {}})
 	if want := []string{"A=3", "B=2"}; !slices.Equal(got, want) {
 		t.Errorf("environment = %q, want %q (an override wins, in place)", got, want)
 	}
@@ -150,18 +151,18 @@ func TestManagedConfig(t *testing.T) {
 // no image (WithImageConfig is left out).
 func TestSpecResources(t *testing.T) {
 	i32 := func(v int32) *int32 { return &v }
-	def := ecsapi.ContainerDefinition{
-		Name: ecsapi.Ptr("app"), Memory: i32(64), MemoryReservation: i32(32), Cpu: i32(0),
-		Ulimits: []ecsapi.Ulimit{{Name: "nofile", SoftLimit: i32(100), HardLimit: i32(200)}},
-		LinuxParameters: &ecsapi.LinuxParameters{
+	def := ecstypes.ContainerDefinition{
+		Name: ecstypes.Ptr("app"), Memory: i32(64), MemoryReservation: i32(32), Cpu: i32(0),
+		Ulimits: []ecstypes.Ulimit{{Name: "nofile", SoftLimit: i32(100), HardLimit: i32(200)}},
+		LinuxParameters: &ecstypes.LinuxParameters{
 			SharedMemorySize: i32(8),
-			Tmpfs:            []ecsapi.Tmpfs{{ContainerPath: ecsapi.Ptr("/scratch"), Size: i32(4)}},
-			Capabilities:     &ecsapi.KernelCapabilities{Add: []string{"NET_ADMIN"}, Drop: []string{"CHOWN"}},
+			Tmpfs:            []ecstypes.Tmpfs{{ContainerPath: ecstypes.Ptr("/scratch"), Size: i32(4)}},
+			Capabilities:     &ecstypes.KernelCapabilities{Add: []string{"NET_ADMIN"}, Drop: []string{"CHOWN"}},
 		},
-		ReadonlyRootFilesystem: ecsapi.Ptr(true),
-		Hostname:               ecsapi.Ptr("ignored-in-awsvpc"),
+		ReadonlyRootFilesystem: ecstypes.Ptr(true),
+		Hostname:               ecstypes.Ptr("ignored-in-awsvpc"),
 	}
-	run := ecsapi.TaskRun{TaskID: "t", NetnsPath: "/run/netns/x", NetworkMode: ecsapi.NetworkModeAwsvpc}
+	run := ecsapi.TaskRun{TaskID: "t", NetnsPath: "/run/netns/x", NetworkMode: ecstypes.NetworkModeAwsvpc}
 	opts, err := containerSpec(run, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/bin/true"}}, "")
 	if err != nil {
 		t.Fatal(err)
@@ -229,7 +230,7 @@ func TestCheckInitBinary(t *testing.T) {
 
 // TestSpecInit: initProcessEnabled mounts the init and puts it before the command.
 func TestSpecInit(t *testing.T) {
-	def := ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), LinuxParameters: &ecsapi.LinuxParameters{InitProcessEnabled: ecsapi.Ptr(true)}}
+	def := ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), LinuxParameters: &ecstypes.LinuxParameters{InitProcessEnabled: ecstypes.Ptr(true)}}
 	opts, err := containerSpec(ecsapi.TaskRun{TaskID: "t"}, ecsapi.ContainerRun{Def: def}, nil, imageConfig{Cmd: []string{"/app", "-v"}}, "/usr/bin/vpcsim")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 const mib = 1 << 20
@@ -64,7 +65,7 @@ func containerSpec(run ecsapi.TaskRun, c ecsapi.ContainerRun, img containerd.Ima
 	}
 	// Docker's --hostname, in the container's own UTS namespace; ECS refuses
 	// it with awsvpc.
-	if h := deref(def.Hostname); h != "" && run.NetworkMode != ecsapi.NetworkModeAwsvpc {
+	if h := deref(def.Hostname); h != "" && run.NetworkMode != ecstypes.NetworkModeAwsvpc {
 		opts = append(opts, oci.WithHostname(h))
 	}
 
@@ -129,7 +130,7 @@ func processArgs(entryPoint, command, imageEntrypoint, imageCmd []string) []stri
 
 // environment renders name=value pairs, the last value of a name winning
 // (overrides come after the definition's), in first-seen order.
-func environment(kv []ecsapi.KeyValuePair) []string {
+func environment(kv []ecstypes.KeyValuePair) []string {
 	idx := map[string]int{}
 	var out []string
 	for _, p := range kv {
@@ -178,7 +179,7 @@ func linuxMemory(s *oci.Spec) *specs.LinuxMemory {
 
 // withUlimits sets rlimits (ECS names them as Docker does: "nofile" is
 // RLIMIT_NOFILE), replacing the defaults of the same type.
-func withUlimits(ulimits []ecsapi.Ulimit) oci.SpecOpts {
+func withUlimits(ulimits []ecstypes.Ulimit) oci.SpecOpts {
 	return func(_ context.Context, _ oci.Client, _ *containers.Container, s *oci.Spec) error {
 		if s.Process == nil {
 			s.Process = &specs.Process{}

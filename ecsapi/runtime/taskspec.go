@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // taskSpec is what a container's spec takes from its task and from the
@@ -99,7 +100,7 @@ var namespacedSysctls = map[string]bool{
 // shared by every host-mode task on it), not the IPC namespace's with ipcMode
 // host. In awsvpc and bridge mode a net.* one applies to every container of
 // the task, which share one namespace.
-func systemControls(controls []ecsapi.SystemControl, mode ecsapi.NetworkMode, ipc ecsapi.IpcMode) (map[string]string, error) {
+func systemControls(controls []ecstypes.SystemControl, mode ecstypes.NetworkMode, ipc ecstypes.IpcMode) (map[string]string, error) {
 	out := map[string]string{}
 	for _, sc := range controls {
 		name, value := deref(sc.Namespace), deref(sc.Value)
@@ -108,9 +109,9 @@ func systemControls(controls []ecsapi.SystemControl, mode ecsapi.NetworkMode, ip
 		switch {
 		case !isNet && !isIPC:
 			return nil, fmt.Errorf("systemControls: %s is not a namespaced kernel parameter (only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.* and net.* are)", name)
-		case isNet && mode == ecsapi.NetworkModeHost:
+		case isNet && mode == ecstypes.NetworkModeHost:
 			return nil, fmt.Errorf("systemControls: %s: network parameters are not supported with the host network mode", name)
-		case isIPC && ipc == ecsapi.IpcModeHost:
+		case isIPC && ipc == ecstypes.IpcModeHost:
 			return nil, fmt.Errorf("systemControls: %s: IPC parameters are not supported with ipcMode host", name)
 		}
 		out[name] = value
@@ -134,7 +135,7 @@ func withSysctls(sysctls map[string]string) oci.SpecOpts {
 // only when the operator opened it (--host-device): a device of the machine
 // is the machine's. A device the operator opened as a directory opens those
 // beneath it.
-func (r *Runtime) devices(devs []ecsapi.Device) ([]oci.SpecOpts, error) {
+func (r *Runtime) devices(devs []ecstypes.Device) ([]oci.SpecOpts, error) {
 	var opts []oci.SpecOpts
 	for _, d := range devs {
 		host := filepath.Clean(deref(d.HostPath))
@@ -143,8 +144,8 @@ func (r *Runtime) devices(devs []ecsapi.Device) ([]oci.SpecOpts, error) {
 		}
 		perms := ""
 		for _, p := range d.Permissions {
-			perms += map[ecsapi.DeviceCgroupPermission]string{
-				ecsapi.DeviceCgroupPermissionRead: "r", ecsapi.DeviceCgroupPermissionWrite: "w", ecsapi.DeviceCgroupPermissionMknod: "m",
+			perms += map[ecstypes.DeviceCgroupPermission]string{
+				ecstypes.DeviceCgroupPermissionRead: "r", ecstypes.DeviceCgroupPermissionWrite: "w", ecstypes.DeviceCgroupPermissionMknod: "m",
 			}[p]
 		}
 		if perms == "" {
@@ -172,13 +173,13 @@ func (r *Runtime) sharedNamespaces(run ecsapi.TaskRun) ([]oci.SpecOpts, error) {
 	var opts []oci.SpecOpts
 	switch run.PidMode {
 	case "":
-	case ecsapi.PidModeTask:
+	case ecstypes.PidModeTask:
 		pid, ok := r.pausePID(run.TaskID)
 		if !ok {
 			return nil, errors.New("pidMode task: the task's pause process is gone")
 		}
 		opts = append(opts, oci.WithLinuxNamespace(specs.LinuxNamespace{Type: specs.PIDNamespace, Path: fmt.Sprintf("/proc/%d/ns/pid", pid)}))
-	case ecsapi.PidModeHost:
+	case ecstypes.PidModeHost:
 		if !r.allowHostNamespaces {
 			return nil, errors.New("pidMode host shares this machine's process namespace: vpcsim allows it only with `vpcsim serve --allow-host-namespaces`")
 		}
@@ -188,9 +189,9 @@ func (r *Runtime) sharedNamespaces(run ecsapi.TaskRun) ([]oci.SpecOpts, error) {
 	}
 	switch run.IpcMode {
 	case "":
-	case ecsapi.IpcModeNone:
+	case ecstypes.IpcModeNone:
 		opts = append(opts, withoutMount("/dev/shm"))
-	case ecsapi.IpcModeHost:
+	case ecstypes.IpcModeHost:
 		if !r.allowHostNamespaces {
 			return nil, errors.New("ipcMode host shares this machine's IPC namespace: vpcsim allows it only with `vpcsim serve --allow-host-namespaces`")
 		}

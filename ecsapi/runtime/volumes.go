@@ -10,6 +10,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 )
 
@@ -44,14 +45,14 @@ const sharedVolumes = "shared"
 // container name, making the directories they need. Its errors are the
 // task's stopped reason.
 func (r *Runtime) volumeMounts(run ecsapi.TaskRun) (map[string][]specs.Mount, error) {
-	vols := map[string]ecsapi.Volume{}
+	vols := map[string]ecstypes.Volume{}
 	for _, v := range run.Volumes {
 		if err := unsupportedVolume(v); err != nil {
 			return nil, fmt.Errorf("ResourceInitializationError: resource cannot be initialized for task %s: %w", run.TaskARN, err)
 		}
 		vols[deref(v.Name)] = v
 	}
-	defs := map[string]ecsapi.ContainerDefinition{}
+	defs := map[string]ecstypes.ContainerDefinition{}
 	for _, c := range run.Containers {
 		defs[deref(c.Def.Name)] = c.Def
 	}
@@ -98,13 +99,13 @@ func (r *Runtime) volumeMounts(run ecsapi.TaskRun) (map[string][]specs.Mount, er
 
 // mountPointsOf is a container's mount points with those it takes from
 // others through volumesFrom (read-only when that says so).
-func mountPointsOf(defs map[string]ecsapi.ContainerDefinition, name string, seen map[string]bool) ([]ecsapi.MountPoint, error) {
+func mountPointsOf(defs map[string]ecstypes.ContainerDefinition, name string, seen map[string]bool) ([]ecstypes.MountPoint, error) {
 	if seen[name] {
 		return nil, nil // a cycle: each container's own are in already
 	}
 	seen[name] = true
 	def := defs[name]
-	points := append([]ecsapi.MountPoint(nil), def.MountPoints...)
+	points := append([]ecstypes.MountPoint(nil), def.MountPoints...)
 	for _, vf := range def.VolumesFrom {
 		from := deref(vf.SourceContainer)
 		if _, ok := defs[from]; !ok {
@@ -116,7 +117,7 @@ func mountPointsOf(defs map[string]ecsapi.ContainerDefinition, name string, seen
 		}
 		for _, mp := range theirs {
 			if deref(vf.ReadOnly) {
-				mp.ReadOnly = ecsapi.Ptr(true)
+				mp.ReadOnly = ecstypes.Ptr(true)
 			}
 			points = append(points, mp)
 		}
@@ -125,7 +126,7 @@ func mountPointsOf(defs map[string]ecsapi.ContainerDefinition, name string, seen
 }
 
 // unsupportedVolume says why a volume cannot exist on this machine.
-func unsupportedVolume(v ecsapi.Volume) error {
+func unsupportedVolume(v ecstypes.Volume) error {
 	name := deref(v.Name)
 	switch {
 	case v.EfsVolumeConfiguration != nil:
@@ -149,7 +150,7 @@ func unsupportedVolume(v ecsapi.Volume) error {
 }
 
 // volumeSource is the host path a volume binds, made or checked now.
-func (r *Runtime) volumeSource(run ecsapi.TaskRun, v ecsapi.Volume) (string, error) {
+func (r *Runtime) volumeSource(run ecsapi.TaskRun, v ecstypes.Volume) (string, error) {
 	name := deref(v.Name)
 	if h := v.Host; h != nil && deref(h.SourcePath) != "" {
 		return r.hostVolume(deref(h.SourcePath))
@@ -157,7 +158,7 @@ func (r *Runtime) volumeSource(run ecsapi.TaskRun, v ecsapi.Volume) (string, err
 	if r.data.Dir() == "" {
 		return "", errors.New("CannotCreateContainerError: vpcsim has no data directory for volumes")
 	}
-	if dc := v.DockerVolumeConfiguration; dc != nil && dc.Scope == ecsapi.ScopeShared {
+	if dc := v.DockerVolumeConfiguration; dc != nil && dc.Scope == ecstypes.ScopeShared {
 		rel := filepath.Join(volumesDir, sharedVolumes, safeName(name))
 		if _, err := r.data.OpenDir(rel); errors.Is(err, fs.ErrNotExist) && !deref(dc.Autoprovision) {
 			return "", fmt.Errorf("ResourceInitializationError: resource cannot be initialized for task %s: initialize volume: volume detection failed, volume '%s' does not exist and autoprovision is set to false", run.TaskARN, name)

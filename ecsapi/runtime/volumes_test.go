@@ -11,11 +11,12 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 const volTask = "0123456789abcdef0123456789abcdef"
 
-func volRun(vols []ecsapi.Volume, defs ...ecsapi.ContainerDefinition) ecsapi.TaskRun {
+func volRun(vols []ecstypes.Volume, defs ...ecstypes.ContainerDefinition) ecsapi.TaskRun {
 	run := ecsapi.TaskRun{TaskID: volTask, TaskARN: "arn:aws:ecs:us-east-1:000000000000:task/c/" + volTask, Volumes: vols}
 	for _, d := range defs {
 		run.Containers = append(run.Containers, ecsapi.ContainerRun{Def: d})
@@ -23,8 +24,8 @@ func volRun(vols []ecsapi.Volume, defs ...ecsapi.ContainerDefinition) ecsapi.Tas
 	return run
 }
 
-func mp(vol, path string, ro bool) ecsapi.MountPoint {
-	return ecsapi.MountPoint{SourceVolume: ecsapi.Ptr(vol), ContainerPath: ecsapi.Ptr(path), ReadOnly: ecsapi.Ptr(ro)}
+func mp(vol, path string, ro bool) ecstypes.MountPoint {
+	return ecstypes.MountPoint{SourceVolume: ecstypes.Ptr(vol), ContainerPath: ecstypes.Ptr(path), ReadOnly: ecstypes.Ptr(ro)}
 }
 
 func mountsText(ms []specs.Mount) string {
@@ -40,22 +41,22 @@ func mountsText(ms []specs.Mount) string {
 func TestVolumeMounts(t *testing.T) {
 	r, data, opened, _ := envRuntime(t)
 	write(t, filepath.Join(opened, "conf", "app.json"), "{}")
-	run := volRun([]ecsapi.Volume{
-		{Name: ecsapi.Ptr("scratch")},                                     // no host: the task's own
-		{Name: ecsapi.Ptr("empty"), Host: &ecsapi.HostVolumeProperties{}}, // host without sourcePath: the same
-		{Name: ecsapi.Ptr("conf"), Host: &ecsapi.HostVolumeProperties{SourcePath: ecsapi.Ptr(filepath.Join(opened, "conf"))}},
-		{Name: ecsapi.Ptr("file"), Host: &ecsapi.HostVolumeProperties{SourcePath: ecsapi.Ptr(filepath.Join(opened, "conf", "app.json"))}},
-		{Name: ecsapi.Ptr("made"), Host: &ecsapi.HostVolumeProperties{SourcePath: ecsapi.Ptr(filepath.Join(opened, "new", "dir"))}},
-		{Name: ecsapi.Ptr("docker"), DockerVolumeConfiguration: &ecsapi.DockerVolumeConfiguration{Scope: ecsapi.ScopeTask, Driver: ecsapi.Ptr("local")}},
-		{Name: ecsapi.Ptr("shared"), DockerVolumeConfiguration: &ecsapi.DockerVolumeConfiguration{Scope: ecsapi.ScopeShared, Autoprovision: ecsapi.Ptr(true)}},
-		{Name: ecsapi.Ptr("unused"), Host: &ecsapi.HostVolumeProperties{SourcePath: ecsapi.Ptr("/etc")}}, // refused only if used
+	run := volRun([]ecstypes.Volume{
+		{Name: ecstypes.Ptr("scratch")},                                       // no host: the task's own
+		{Name: ecstypes.Ptr("empty"), Host: &ecstypes.HostVolumeProperties{}}, // host without sourcePath: the same
+		{Name: ecstypes.Ptr("conf"), Host: &ecstypes.HostVolumeProperties{SourcePath: ecstypes.Ptr(filepath.Join(opened, "conf"))}},
+		{Name: ecstypes.Ptr("file"), Host: &ecstypes.HostVolumeProperties{SourcePath: ecstypes.Ptr(filepath.Join(opened, "conf", "app.json"))}},
+		{Name: ecstypes.Ptr("made"), Host: &ecstypes.HostVolumeProperties{SourcePath: ecstypes.Ptr(filepath.Join(opened, "new", "dir"))}},
+		{Name: ecstypes.Ptr("docker"), DockerVolumeConfiguration: &ecstypes.DockerVolumeConfiguration{Scope: ecstypes.ScopeTask, Driver: ecstypes.Ptr("local")}},
+		{Name: ecstypes.Ptr("shared"), DockerVolumeConfiguration: &ecstypes.DockerVolumeConfiguration{Scope: ecstypes.ScopeShared, Autoprovision: ecstypes.Ptr(true)}},
+		{Name: ecstypes.Ptr("unused"), Host: &ecstypes.HostVolumeProperties{SourcePath: ecstypes.Ptr("/etc")}}, // refused only if used
 	},
-		ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), MountPoints: []ecsapi.MountPoint{
+		ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), MountPoints: []ecstypes.MountPoint{
 			mp("scratch", "/scratch", false), mp("conf", "/conf", true), mp("file", "/etc/app.json", true),
 			mp("made", "/made", false), mp("docker", "/docker", false), mp("shared", "/shared", false),
 		}},
-		ecsapi.ContainerDefinition{Name: ecsapi.Ptr("sidecar"), MountPoints: []ecsapi.MountPoint{mp("empty", "/empty", false)},
-			VolumesFrom: []ecsapi.VolumeFrom{{SourceContainer: ecsapi.Ptr("app"), ReadOnly: ecsapi.Ptr(true)}}},
+		ecstypes.ContainerDefinition{Name: ecstypes.Ptr("sidecar"), MountPoints: []ecstypes.MountPoint{mp("empty", "/empty", false)},
+			VolumesFrom: []ecstypes.VolumeFrom{{SourceContainer: ecstypes.Ptr("app"), ReadOnly: ecstypes.Ptr(true)}}},
 	)
 	got, err := r.volumeMounts(run)
 	if err != nil {
@@ -110,11 +111,11 @@ func TestVolumeRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	const arn = "arn:aws:ecs:us-east-1:000000000000:task/c/" + volTask
-	uses := func(v ecsapi.Volume) ecsapi.TaskRun {
-		return volRun([]ecsapi.Volume{v}, ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), MountPoints: []ecsapi.MountPoint{mp(deref(v.Name), "/v", false)}})
+	uses := func(v ecstypes.Volume) ecsapi.TaskRun {
+		return volRun([]ecstypes.Volume{v}, ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), MountPoints: []ecstypes.MountPoint{mp(deref(v.Name), "/v", false)}})
 	}
-	host := func(p string) ecsapi.Volume {
-		return ecsapi.Volume{Name: ecsapi.Ptr("v"), Host: &ecsapi.HostVolumeProperties{SourcePath: ecsapi.Ptr(p)}}
+	host := func(p string) ecstypes.Volume {
+		return ecstypes.Volume{Name: ecstypes.Ptr("v"), Host: &ecstypes.HostVolumeProperties{SourcePath: ecstypes.Ptr(p)}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -127,21 +128,21 @@ func TestVolumeRefusals(t *testing.T) {
 			`CannotCreateContainerError: Error response from daemon: invalid mount config for type "bind": bind source path ` + filepath.Join(opened, "..", filepath.Base(outside)) + ` is not below a directory opened with --host-path`},
 		{"through a link", uses(host(filepath.Join(opened, "out", "sub"))),
 			`CannotCreateContainerError: Error response from daemon: invalid mount config for type "bind": bind source path ` + filepath.Join(opened, "out", "sub") + `: it is, or its path passes through, a symbolic link, which vpcsim does not follow`},
-		{"efs", uses(ecsapi.Volume{Name: ecsapi.Ptr("v"), EfsVolumeConfiguration: &ecsapi.EFSVolumeConfiguration{FileSystemId: ecsapi.Ptr("fs-1")}}),
+		{"efs", uses(ecstypes.Volume{Name: ecstypes.Ptr("v"), EfsVolumeConfiguration: &ecstypes.EFSVolumeConfiguration{FileSystemId: ecstypes.Ptr("fs-1")}}),
 			"ResourceInitializationError: resource cannot be initialized for task " + arn + ": volume v: vpcsim cannot mount Amazon EFS file systems (no EFS is reachable from this machine)"},
-		{"fsx", uses(ecsapi.Volume{Name: ecsapi.Ptr("v"), FsxWindowsFileServerVolumeConfiguration: &ecsapi.FSxWindowsFileServerVolumeConfiguration{FileSystemId: ecsapi.Ptr("fs-1")}}),
+		{"fsx", uses(ecstypes.Volume{Name: ecstypes.Ptr("v"), FsxWindowsFileServerVolumeConfiguration: &ecstypes.FSxWindowsFileServerVolumeConfiguration{FileSystemId: ecstypes.Ptr("fs-1")}}),
 			"ResourceInitializationError: resource cannot be initialized for task " + arn + ": volume v: vpcsim cannot mount FSx for Windows File Server file systems"},
-		{"ebs at launch", uses(ecsapi.Volume{Name: ecsapi.Ptr("v"), ConfiguredAtLaunch: ecsapi.Ptr(true)}),
+		{"ebs at launch", uses(ecstypes.Volume{Name: ecstypes.Ptr("v"), ConfiguredAtLaunch: ecstypes.Ptr(true)}),
 			"ResourceInitializationError: resource cannot be initialized for task " + arn + ": volume v: vpcsim cannot attach Amazon EBS volumes configured at launch"},
-		{"other driver", uses(ecsapi.Volume{Name: ecsapi.Ptr("v"), DockerVolumeConfiguration: &ecsapi.DockerVolumeConfiguration{Driver: ecsapi.Ptr("rexray/ebs")}}),
+		{"other driver", uses(ecstypes.Volume{Name: ecstypes.Ptr("v"), DockerVolumeConfiguration: &ecstypes.DockerVolumeConfiguration{Driver: ecstypes.Ptr("rexray/ebs")}}),
 			`ResourceInitializationError: resource cannot be initialized for task ` + arn + `: volume v: vpcsim has only the local volume driver, not "rexray/ebs"`},
-		{"shared, not provisioned", uses(ecsapi.Volume{Name: ecsapi.Ptr("v"), DockerVolumeConfiguration: &ecsapi.DockerVolumeConfiguration{Scope: ecsapi.ScopeShared}}),
+		{"shared, not provisioned", uses(ecstypes.Volume{Name: ecstypes.Ptr("v"), DockerVolumeConfiguration: &ecstypes.DockerVolumeConfiguration{Scope: ecstypes.ScopeShared}}),
 			"ResourceInitializationError: resource cannot be initialized for task " + arn + ": initialize volume: volume detection failed, volume 'v' does not exist and autoprovision is set to false"},
-		{"unknown volume", volRun(nil, ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), MountPoints: []ecsapi.MountPoint{mp("nope", "/v", false)}}),
+		{"unknown volume", volRun(nil, ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), MountPoints: []ecstypes.MountPoint{mp("nope", "/v", false)}}),
 			"CannotCreateContainerError: Invalid volume referenced: nope"},
-		{"relative containerPath", volRun([]ecsapi.Volume{{Name: ecsapi.Ptr("v")}}, ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), MountPoints: []ecsapi.MountPoint{mp("v", "rel", false)}}),
+		{"relative containerPath", volRun([]ecstypes.Volume{{Name: ecstypes.Ptr("v")}}, ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), MountPoints: []ecstypes.MountPoint{mp("v", "rel", false)}}),
 			"CannotCreateContainerError: Unable to resolve volume mounts; invalid path: app v; -> rel"},
-		{"volumesFrom nobody", volRun(nil, ecsapi.ContainerDefinition{Name: ecsapi.Ptr("app"), VolumesFrom: []ecsapi.VolumeFrom{{SourceContainer: ecsapi.Ptr("ghost")}}}),
+		{"volumesFrom nobody", volRun(nil, ecstypes.ContainerDefinition{Name: ecstypes.Ptr("app"), VolumesFrom: []ecstypes.VolumeFrom{{SourceContainer: ecstypes.Ptr("ghost")}}}),
 			"CannotCreateContainerError: Volume target not available: ghost"},
 	} {
 		_, err := r.volumeMounts(tc.run)

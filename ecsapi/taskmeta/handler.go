@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // New is an ecsapi.MetadataServer: the endpoint of one task.
@@ -99,7 +100,7 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-func stamp(t *ecsapi.Timestamp) string {
+func stamp(t *ecstypes.Timestamp) string {
 	if t == nil {
 		return ""
 	}
@@ -110,7 +111,7 @@ func stamp(t *ecsapi.Timestamp) string {
 func task(m ecsapi.TaskMeta, v4, withTags bool) map[string]any {
 	t := m.Task
 	cluster := deref(t.ClusterArn)
-	if t.LaunchType != ecsapi.LaunchTypeFargate {
+	if t.LaunchType != ecstypes.LaunchTypeFargate {
 		cluster = cluster[strings.LastIndexByte(cluster, '/')+1:]
 	}
 	out := map[string]any{
@@ -189,13 +190,13 @@ func container(m ecsapi.TaskMeta, name string, v4 bool) map[string]any {
 }
 
 // containerNamed is the task's container of that name.
-func containerNamed(m ecsapi.TaskMeta, name string) ecsapi.Container {
+func containerNamed(m ecsapi.TaskMeta, name string) ecstypes.Container {
 	for _, c := range m.Task.Containers {
 		if deref(c.Name) == name {
 			return c
 		}
 	}
-	return ecsapi.Container{}
+	return ecstypes.Container{}
 }
 
 // dockerName is the name the agent gives a container's Docker container.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/vpcsim"
 )
@@ -17,7 +18,7 @@ import (
 // A Fargate task's endpoint reports its ENI's real facts. The listener is on
 // loopback here; in vpcsim serve it is inside the task's namespace.
 func TestTaskMetadata(t *testing.T) {
-	mt := startTask(t, []ecsapi.ContainerDefinition{{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("app:1")}})
+	mt := startTask(t, []ecstypes.ContainerDefinition{{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("app:1")}})
 	arn, m, addr := mt.arn, mt.meta, mt.addr
 	var task map[string]any
 	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"]+"/task", &task)
@@ -53,7 +54,7 @@ type metaTask struct {
 
 // startTask runs a Fargate awsvpc task of family "meta" with these containers
 // and waits until its endpoint knows it RUNNING.
-func startTask(t *testing.T, defs []ecsapi.ContainerDefinition, opts ...ecsapi.Option) metaTask {
+func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi.Option) metaTask {
 	t.Helper()
 	ctx := context.Background()
 	store := vpcsim.NewMemStore()
@@ -85,19 +86,19 @@ func startTask(t *testing.T, defs []ecsapi.ContainerDefinition, opts ...ecsapi.O
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.CreateCluster(ctx, sc, &ecsapi.CreateClusterRequest{}); err != nil {
+	if _, err := svc.CreateCluster(ctx, sc, &ecstypes.CreateClusterRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.RegisterTaskDefinition(ctx, sc, &ecsapi.RegisterTaskDefinitionRequest{
-		Family: ecsapi.Ptr("meta"), NetworkMode: ecsapi.NetworkModeAwsvpc, Cpu: ecsapi.Ptr("256"), Memory: ecsapi.Ptr("512"),
-		RequiresCompatibilities: []ecsapi.Compatibility{ecsapi.CompatibilityFargate},
+	_, err = svc.RegisterTaskDefinition(ctx, sc, &ecstypes.RegisterTaskDefinitionRequest{
+		Family: ecstypes.Ptr("meta"), NetworkMode: ecstypes.NetworkModeAwsvpc, Cpu: ecstypes.Ptr("256"), Memory: ecstypes.Ptr("512"),
+		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate},
 		ContainerDefinitions:    defs,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := svc.RunTask(ctx, sc, &ecsapi.RunTaskRequest{LaunchType: ecsapi.LaunchTypeFargate, TaskDefinition: ecsapi.Ptr("meta"),
-		NetworkConfiguration: &ecsapi.NetworkConfiguration{AwsvpcConfiguration: &ecsapi.AwsVpcConfiguration{Subnets: []string{sub.ID}}}})
+	run, err := svc.RunTask(ctx, sc, &ecstypes.RunTaskRequest{LaunchType: ecstypes.LaunchTypeFargate, TaskDefinition: ecstypes.Ptr("meta"),
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{sub.ID}}}})
 	if err != nil || len(run.Tasks) != 1 {
 		t.Fatalf("run: %v %+v", err, run)
 	}

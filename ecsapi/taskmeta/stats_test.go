@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
 // /stats and /task/stats have Docker's stats shape, with the fake runtime's
@@ -26,9 +27,9 @@ func TestTaskStats(t *testing.T) {
 		netnss = append(netnss, netnsPath)
 		return map[string]ecsapi.NetworkStats{"eth0": {RxBytes: 1000 * reads, RxPackets: 10 * reads, TxBytes: 400 * reads, TxPackets: 4 * reads}}, nil
 	}
-	mt := startTask(t, []ecsapi.ContainerDefinition{
-		{Name: ecsapi.Ptr("app"), Image: ecsapi.Ptr("app:1"), Memory: ecsapi.Ptr(int32(128))},
-		{Name: ecsapi.Ptr("side"), Image: ecsapi.Ptr("side:1")},
+	mt := startTask(t, []ecstypes.ContainerDefinition{
+		{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("app:1"), Memory: ecstypes.Ptr(int32(128))},
+		{Name: ecstypes.Ptr("side"), Image: ecstypes.Ptr("side:1")},
 	}, ecsapi.WithLinkStats(links), ecsapi.WithNetnsPath(func(host string) string { return "/run/netns/vs-" + host }))
 	ids := map[string]string{}
 	for _, c := range mt.meta.Task.Containers {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
@@ -46,11 +47,11 @@ func TestServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	listClusters := func(context.Context, ecsapi.Scope, *ecsapi.ListClustersRequest) (*ecsapi.ListClustersResponse, error) {
-		return &ecsapi.ListClustersResponse{ClusterArns: []string{"arn:aws:ecs:us-west-2:123456789012:cluster/routed"}}, nil
+	listClusters := func(context.Context, ecsapi.Scope, *ecstypes.ListClustersRequest) (*ecstypes.ListClustersResponse, error) {
+		return &ecstypes.ListClustersResponse{ClusterArns: []string{"arn:aws:ecs:us-west-2:123456789012:cluster/routed"}}, nil
 	}
 	rt, err := awsproto.NewRouter(awsproto.Table{
-		JSON: []awsproto.JSONAPI{{TargetPrefix: ecsapi.TargetPrefix, Door: ecsjson.FrontDoor{},
+		JSON: []awsproto.JSONAPI{{TargetPrefix: ecstypes.TargetPrefix, Door: ecsjson.FrontDoor{},
 			Handler: ecsjson.NewHandler(nil, log, "us-east-1", ecsjson.WithVerifier(keys), ecsjson.WithOperation("ListClusters", listClusters))}},
 		Query:   ec2query.APIs(cloud, log, ec2query.WithVerifier(keys)),
 		MaxBody: frontdoor.DefaultAPI.MaxBody,

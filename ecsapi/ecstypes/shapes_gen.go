@@ -21,16 +21,18 @@
 //     (shapes.go, raw JSON); blob would be []byte. Non-enum scalar, list and map
 //     shapes (String, BoxedInteger, StringList, Tags, …) get no Go type of their
 //     own: members use the Go type they stand for.
-//   - A shape whose name clashes with an identifier of package ecsapi gets the
-//     suffix Shape: the structure Service is ServiceShape, the enum Scope is
-//     ScopeShape (its constants keep the model name: ScopeTask, ScopeShared).
+//   - Every shape keeps the model's name, here in a package of their own: the
+//     structure Service is ecstypes.Service, the enum Scope is ecstypes.Scope
+//     (the ECS domain's Service and Scope are ecsapi's). Only a name that would
+//     clash with the support in shapes.go or a name Go predeclares gets the
+//     suffix Shape (none does today).
 //   - The model's constraints are in `ecs:"…"` tags, read by Validate (shapes.go):
 //     required; min=/max= (a number's value, or a string's, list's or map's
 //     length); enum=<shape> (of a string, or of each string of a list);
 //     pattern=<shape> (see patterns); itemmin=/itemmax=/itempattern= (each
 //     element of a list).
 
-package ecsapi
+package ecstypes
 
 // ModelVersion is the botocore release the ECS model was read from.
 const ModelVersion = "1.43.11"
@@ -821,7 +823,7 @@ type CreateServiceRequest struct {
 
 // CreateServiceResponse is the ECS structure CreateServiceResponse.
 type CreateServiceResponse struct {
-	Service *ServiceShape `json:"service,omitzero"`
+	Service *Service `json:"service,omitzero"`
 }
 
 // CreateTaskSetRequest is the ECS structure CreateTaskSetRequest.
@@ -1155,7 +1157,7 @@ type DeleteServiceRequest struct {
 
 // DeleteServiceResponse is the ECS structure DeleteServiceResponse.
 type DeleteServiceResponse struct {
-	Service *ServiceShape `json:"service,omitzero"`
+	Service *Service `json:"service,omitzero"`
 }
 
 // DeleteTaskDefinitionsRequest is the ECS structure DeleteTaskDefinitionsRequest.
@@ -1416,8 +1418,8 @@ type DescribeServicesRequest struct {
 
 // DescribeServicesResponse is the ECS structure DescribeServicesResponse.
 type DescribeServicesResponse struct {
-	Services []ServiceShape `json:"services,omitzero"`
-	Failures []Failure      `json:"failures,omitzero"`
+	Services []Service `json:"services,omitzero"`
+	Failures []Failure `json:"failures,omitzero"`
 }
 
 // DescribeTaskDefinitionRequest is the ECS structure DescribeTaskDefinitionRequest.
@@ -1481,7 +1483,7 @@ type DiscoverPollEndpointResponse struct {
 
 // DockerVolumeConfiguration is the ECS structure DockerVolumeConfiguration.
 type DockerVolumeConfiguration struct {
-	Scope         ScopeShape        `json:"scope,omitzero" ecs:"enum=Scope"`
+	Scope         Scope             `json:"scope,omitzero" ecs:"enum=Scope"`
 	Autoprovision *bool             `json:"autoprovision,omitzero"`
 	Driver        *string           `json:"driver,omitzero"`
 	DriverOpts    map[string]string `json:"driverOpts,omitzero"`
@@ -2543,8 +2545,8 @@ type ServerException struct {
 	Message *string `json:"message,omitzero"`
 }
 
-// ServiceShape is the ECS structure Service.
-type ServiceShape struct {
+// Service is the ECS structure Service.
+type Service struct {
 	ServiceArn                    *string                         `json:"serviceArn,omitzero"`
 	ServiceName                   *string                         `json:"serviceName,omitzero"`
 	ClusterArn                    *string                         `json:"clusterArn,omitzero"`
@@ -3283,7 +3285,7 @@ type UpdateServiceRequest struct {
 
 // UpdateServiceResponse is the ECS structure UpdateServiceResponse.
 type UpdateServiceResponse struct {
-	Service *ServiceShape `json:"service,omitzero"`
+	Service *Service `json:"service,omitzero"`
 }
 
 // UpdateTaskProtectionRequest is the ECS structure UpdateTaskProtectionRequest.
@@ -4559,18 +4561,18 @@ func (SchedulingStrategy) Values() []SchedulingStrategy {
 	return []SchedulingStrategy{"REPLICA", "DAEMON"}
 }
 
-// ScopeShape is the ECS enum Scope.
-type ScopeShape string
+// Scope is the ECS enum Scope.
+type Scope string
 
-// Values of ScopeShape.
+// Values of Scope.
 const (
-	ScopeTask   ScopeShape = "task"
-	ScopeShared ScopeShape = "shared"
+	ScopeTask   Scope = "task"
+	ScopeShared Scope = "shared"
 )
 
-// Values returns every value of ScopeShape the model knows, in model order.
-func (ScopeShape) Values() []ScopeShape {
-	return []ScopeShape{"task", "shared"}
+// Values returns every value of Scope the model knows, in model order.
+func (Scope) Values() []Scope {
+	return []Scope{"task", "shared"}
 }
 
 // ServiceConnectAccessLoggingFormat is the ECS enum ServiceConnectAccessLoggingFormat.

@@ -1,4 +1,4 @@
-package ecsapi
+package ecstypes
 
 import (
 	"encoding/json"

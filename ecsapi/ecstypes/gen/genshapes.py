@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Generate ecsapi/shapes_gen.go from botocore's ECS model (no network needed).
+"""Generate ecsapi/ecstypes/shapes_gen.go from botocore's ECS model (no network needed).
 
-Usage (from the repository root, or via `go generate ./ecsapi/`):
+Usage (from the repository root, or via `go generate ./ecsapi/ecstypes/`):
 
-    python3 ecsapi/gen/genshapes.py [-o ecsapi/shapes_gen.go] [--model PATH]
+    python3 ecsapi/ecstypes/gen/genshapes.py [-o ecsapi/ecstypes/shapes_gen.go] [--model PATH]
 
 The model is botocore's data/ecs/2014-11-13/service-2.json(.gz), found through the
 installed botocore package unless --model is given. The conventions of the Go
 code it writes are in the header it writes (see HEADER below) and in
-ecsapi/gen/README.md.
+ecsapi/ecstypes/gen/README.md.
 """
 
 import argparse
@@ -19,12 +19,14 @@ import re
 import subprocess
 import sys
 
-# Go identifiers the hand-written files of package ecsapi declare (or that the
+# Go identifiers the hand-written files of package ecstypes declare (or that the
 # generated file declares besides the shapes). A shape whose Go name would clash
-# with one of them gets the suffix "Shape". Edit this list when a clash appears.
+# with one of them gets the suffix "Shape". Package ecstypes holds nothing but the
+# shapes and their support, so no shape clashes today (the ECS domain's Service
+# and Scope are in package ecsapi); edit this list when a clash appears.
 RESERVED = {
-    # hand-written in ecsapi (domain and shapes.go)
-    "Service", "Scope", "Error", "Timestamp", "Document",
+    # hand-written in ecstypes (shapes.go)
+    "Timestamp", "Document",
     "OperationShape", "Validate", "ValidationError", "ConstraintViolation", "Ptr",
     # generated alongside the shapes
     "Operations", "OperationNames", "Exceptions", "ModelVersion", "APIVersion",
@@ -67,9 +69,11 @@ HEADER = """\
 //     (shapes.go, raw JSON); blob would be []byte. Non-enum scalar, list and map
 //     shapes (String, BoxedInteger, StringList, Tags, …) get no Go type of their
 //     own: members use the Go type they stand for.
-//   - A shape whose name clashes with an identifier of package ecsapi gets the
-//     suffix Shape: the structure Service is ServiceShape, the enum Scope is
-//     ScopeShape (its constants keep the model name: ScopeTask, ScopeShared).
+//   - Every shape keeps the model's name, here in a package of their own: the
+//     structure Service is ecstypes.Service, the enum Scope is ecstypes.Scope
+//     (the ECS domain's Service and Scope are ecsapi's). Only a name that would
+//     clash with the support in shapes.go or a name Go predeclares gets the
+//     suffix Shape (none does today).
 //   - The model's constraints are in `ecs:"…"` tags, read by Validate (shapes.go):
 //     required; min=/max= (a number's value, or a string's, list's or map's
 //     length); enum=<shape> (of a string, or of each string of a list);
@@ -269,7 +273,7 @@ class Gen:
 
     def render(self, version):
         meta = self.m["metadata"]
-        out = [HEADER, "package ecsapi\n"]
+        out = [HEADER, "package ecstypes\n"]
         out.append("// ModelVersion is the botocore release the ECS model was read from.")
         out.append("const ModelVersion = %s\n" % json.dumps(version))
         out.append("// APIVersion is the ECS API version; TargetPrefix prefixes X-Amz-Target.")

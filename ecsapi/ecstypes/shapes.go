@@ -1,4 +1,9 @@
-package ecsapi
+// Package ecstypes holds the wire shapes of the ECS API, generated from
+// botocore's model into shapes_gen.go (conventions at its top and in
+// gen/README.md), and the hand-written pieces they use. They are a package of
+// their own so that every shape keeps the model's name (ecstypes.Service,
+// ecstypes.Scope) beside the ECS domain's own types in package ecsapi.
+package ecstypes
 
 //go:generate python3 gen/genshapes.py
 
@@ -15,10 +20,8 @@ import (
 	"unicode/utf8"
 )
 
-// The wire types of the ECS API are generated from botocore's model into
-// shapes_gen.go (conventions at its top and in gen/README.md). This file holds
-// the hand-written pieces they use: Timestamp, Document, OperationShape and the
-// model-constraint check Validate.
+// This file holds the hand-written pieces the generated shapes use: Timestamp,
+// Document, OperationShape and the model-constraint check Validate.
 
 // OperationShape describes one operation of the model: the names of its input
 // and output shapes and of the exceptions it may answer with.
@@ -148,7 +151,7 @@ func Validate(v any) error {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct {
-		return fmt.Errorf("ecsapi.Validate: %T is not a structure", v)
+		return fmt.Errorf("ecstypes.Validate: %T is not a structure", v)
 	}
 	var vs []ConstraintViolation
 	validateStruct(rv, "", &vs)
@@ -190,7 +193,7 @@ func rulesOf(t reflect.Type) []rule {
 			num := func() *float64 {
 				x, err := strconv.ParseFloat(val, 64)
 				if err != nil {
-					panic(fmt.Sprintf("ecsapi: bad ecs tag %q on %s.%s", c, t.Name(), f.Name))
+					panic(fmt.Sprintf("ecstypes: bad ecs tag %q on %s.%s", c, t.Name(), f.Name))
 				}
 				return &x
 			}
@@ -213,7 +216,7 @@ func rulesOf(t reflect.Type) []rule {
 			case "itempattern":
 				r.itemPat = val
 			default:
-				panic(fmt.Sprintf("ecsapi: unknown ecs tag %q on %s.%s", c, t.Name(), f.Name))
+				panic(fmt.Sprintf("ecstypes: unknown ecs tag %q on %s.%s", c, t.Name(), f.Name))
 			}
 		}
 		rs = append(rs, r)
