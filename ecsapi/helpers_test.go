@@ -18,7 +18,7 @@ type world struct {
 	*Service
 	ec2   *vpcsim.Cloud
 	dp    *vpcsim.FakeDataplane
-	rt    *FakeRuntime
+	rt    *fakeRuntime
 	store *vpcsim.MemStore
 	vpc   vpcsim.VPC
 	sub   vpcsim.Subnet // us-west-2a, 10.0.0.0/24
@@ -28,7 +28,7 @@ type world struct {
 func newWorld(t *testing.T, opts ...Option) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{dp: vpcsim.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
+	w := &world{dp: vpcsim.NewFakeDataplane(), rt: newFakeRuntime(), store: vpcsim.NewMemStore()}
 	var err error
 	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithInPlaceCheck()); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,8 @@ import (
 
 // Runtime runs a task's containers. The ECS domain owns this interface and drives
 // it from the task state machine; the containerd runtime implements it for real,
-// FakeRuntime serves the tests.
+// NopRuntime runs no processes (`--dataplane none`), and fakes serve the tests
+// (ecsapi/ecstest).
 type Runtime interface {
 	// Start pulls the images and starts every container of the task inside the
 	// network namespace at NetnsPath (awsvpc: the task's own; bridge and none:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstest"
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
@@ -104,7 +105,7 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 		t.Errorf("flow logs %+v", fls)
 	}
 
-	ecs, err := ecsapi.New(ctx, db, cloud, ecsapi.NewFakeRuntime(), ecsapi.WithClock(now))
+	ecs, err := ecsapi.New(ctx, db, cloud, ecstest.NewFakeRuntime(), ecsapi.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}

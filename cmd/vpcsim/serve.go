@@ -147,7 +147,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	// Containers need root, as the kernel dataplane does: with --dataplane none,
 	// tasks go through their lifecycle without processes.
-	var rt ecsapi.Runtime = ecsapi.NewFakeRuntime()
+	var rt ecsapi.Runtime = ecsapi.NewNopRuntime()
 	if cfg.dataplane == "kernel" {
 		// vpcsim itself is the init of containers with initProcessEnabled,
 		// and holds the PID namespace of pidMode task tasks.

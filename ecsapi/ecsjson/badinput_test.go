@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstest"
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
@@ -27,7 +28,7 @@ type ecsWorld struct {
 	srv   *httptest.Server
 	cloud *vpcsim.Cloud
 	dp    *vpcsim.FakeDataplane
-	rt    *ecsapi.FakeRuntime
+	rt    *ecstest.FakeRuntime
 	store *badinput.CountingStore
 	logs  *syncBuffer
 	vars  map[string]string
@@ -36,7 +37,7 @@ type ecsWorld struct {
 func newECSWorld(t *testing.T) *ecsWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &ecsWorld{dp: vpcsim.NewFakeDataplane(), rt: ecsapi.NewFakeRuntime(),
+	w := &ecsWorld{dp: vpcsim.NewFakeDataplane(), rt: ecstest.NewFakeRuntime(),
 		store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &syncBuffer{}}
 	must := func(err error) {
 		t.Helper()

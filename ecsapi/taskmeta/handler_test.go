@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi"
+	"github.com/vpcsim/vpcsim/ecsapi/ecstest"
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/vpcsim"
@@ -74,7 +75,7 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 		return ln, err
 	}
 	opts = append([]ecsapi.Option{ecsapi.WithMetadata(listen, taskmeta.New)}, opts...)
-	svc, err := ecsapi.New(ctx, store, cloud, ecsapi.NewFakeRuntime(), opts...)
+	svc, err := ecsapi.New(ctx, store, cloud, ecstest.NewFakeRuntime(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
