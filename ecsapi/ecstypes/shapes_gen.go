@@ -17,16 +17,16 @@
 //     aws-sdk-go-v2 names them (NetworkModeAwsvpc, LaunchTypeEc2, CPUArchitectureX8664);
 //     Values() lists them. Enum members are NOT pointers (as in aws-sdk-go-v2):
 //     NetworkMode NetworkMode; the empty string means absent and is left out.
-//   - timestamp members are *Timestamp (shapes.go); the document shape is Document
-//     (shapes.go, raw JSON); blob would be []byte. Non-enum scalar, list and map
-//     shapes (String, BoxedInteger, StringList, Tags, …) get no Go type of their
-//     own: members use the Go type they stand for.
+//   - timestamp members are *Timestamp (timestamp.go); the document shape is
+//     Document (shapes.go, raw JSON); blob would be []byte. Non-enum scalar,
+//     list and map shapes (String, BoxedInteger, StringList, Tags, …) get no Go
+//     type of their own: members use the Go type they stand for.
 //   - Every shape keeps the model's name, here in a package of their own: the
 //     structure Service is ecstypes.Service, the enum Scope is ecstypes.Scope
 //     (the ECS domain's Service and Scope are ecsapi's). Only a name that would
-//     clash with the support in shapes.go or a name Go predeclares gets the
+//     clash with the hand-written support or a name Go predeclares gets the
 //     suffix Shape (none does today).
-//   - The model's constraints are in `ecs:"…"` tags, read by Validate (shapes.go):
+//   - The model's constraints are in `ecs:"…"` tags, read by Validate (validate.go):
 //     required; min=/max= (a number's value, or a string's, list's or map's
 //     length); enum=<shape> (of a string, or of each string of a list);
 //     pattern=<shape> (see patterns); itemmin=/itemmax=/itempattern= (each
