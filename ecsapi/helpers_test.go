@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 var west = Scope{Region: "us-west-2"}
@@ -16,7 +17,7 @@ var ec2West = vpcsim.Scope{Region: "us-west-2"}
 type world struct {
 	*Service
 	ec2   *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	rt    *FakeRuntime
 	store *vpcsim.MemStore
 	vpc   vpcsim.VPC
@@ -27,7 +28,7 @@ type world struct {
 func newWorld(t *testing.T, opts ...Option) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{dp: vpcsim.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
+	w := &world{dp: netmodeltest.NewFakeDataplane(), rt: NewFakeRuntime(), store: vpcsim.NewMemStore()}
 	var err error
 	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithInPlaceCheck()); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // ecsWorld is the ECS handler in an httptest server over the real domain (a
@@ -25,7 +26,7 @@ import (
 type ecsWorld struct {
 	srv   *httptest.Server
 	cloud *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	rt    *ecsapi.FakeRuntime
 	store *badinput.CountingStore
 	logs  *syncBuffer
@@ -35,7 +36,7 @@ type ecsWorld struct {
 func newECSWorld(t *testing.T) *ecsWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &ecsWorld{dp: vpcsim.NewFakeDataplane(), rt: ecsapi.NewFakeRuntime(),
+	w := &ecsWorld{dp: netmodeltest.NewFakeDataplane(), rt: ecsapi.NewFakeRuntime(),
 		store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &syncBuffer{}}
 	must := func(err error) {
 		t.Helper()

@@ -1,4 +1,4 @@
-package vpcsim
+package netmodel
 
 import "context"
 
