@@ -7,6 +7,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 var west = Scope{Region: "us-west-2"}
@@ -17,7 +18,7 @@ var ec2West = vpcsim.Scope{Region: "us-west-2"}
 type world struct {
 	*Service
 	ec2   *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	rt    *fakeRuntime
 	store *vpcsim.MemStore
 	vpc   vpcsim.VPC
@@ -28,7 +29,7 @@ type world struct {
 func newWorld(t *testing.T, opts ...Option) *world {
 	t.Helper()
 	ctx := context.Background()
-	w := &world{dp: vpcsim.NewFakeDataplane(), rt: newFakeRuntime(), store: vpcsim.NewMemStore()}
+	w := &world{dp: netmodeltest.NewFakeDataplane(), rt: newFakeRuntime(), store: vpcsim.NewMemStore()}
 	var err error
 	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithInPlaceCheck()); err != nil {
 		t.Fatal(err)

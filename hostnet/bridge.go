@@ -11,13 +11,13 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // EnsureSubnet makes the subnet's bridge vs-b<11 hex> in its VPC's namespace, up,
 // holding exactly the router address s.Gateway (e.g. 10.0.1.1/24). The VPC must
 // have been ensured. Safe to call again; a bridge that drifted is repaired.
-func (k *Kernel) EnsureSubnet(ctx context.Context, s vpcsim.NetSubnet) error {
+func (k *Kernel) EnsureSubnet(ctx context.Context, s netmodel.NetSubnet) error {
 	brName, err := bridgeName(s.ID)
 	if err != nil {
 		return fmt.Errorf("ensure subnet: %w", err)
@@ -57,7 +57,7 @@ func (k *Kernel) EnsureSubnet(ctx context.Context, s vpcsim.NetSubnet) error {
 
 // DeleteSubnet deletes the subnet's bridge. Its ports (ENIs) stay, detached from
 // any bridge. Missing bridge or VPC is success.
-func (k *Kernel) DeleteSubnet(ctx context.Context, s vpcsim.NetSubnet) error {
+func (k *Kernel) DeleteSubnet(ctx context.Context, s netmodel.NetSubnet) error {
 	brName, err := bridgeName(s.ID)
 	if err != nil {
 		return fmt.Errorf("delete subnet: %w", err)

@@ -19,7 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 func TestBridgeTaskVethName(t *testing.T) {
@@ -51,8 +51,8 @@ func TestBridgeMode(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.0.0/24"), Gateway: pfx("10.0.0.1/24")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	sub := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.0.0/24"), Gateway: pfx("10.0.0.1/24")}
 	must(t, k.EnsureVPC(ctx, vpc))
 	must(t, k.EnsureSubnet(ctx, sub))
 	inst1 := attachedHost(t, k, sub, "10.0.0.10/24")

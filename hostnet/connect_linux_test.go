@@ -15,6 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // routedThroughUs checks, as every test that sends from the host's own
@@ -29,13 +30,13 @@ func TestConnectHost(t *testing.T) {
 	t.Parallel()
 	k := newTestKernel(t)
 	ctx := context.Background()
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.251.0.0/16")}
-	sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.251.1.0/24"), Gateway: pfx("10.251.1.1/24")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.251.0.0/16")}
+	sub := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.251.1.0/24"), Gateway: pfx("10.251.1.1/24")}
 	must(t, k.EnsureVPC(ctx, vpc))
 	must(t, k.EnsureSubnet(ctx, sub))
 	host := newID("i")
 	must(t, k.EnsureHost(ctx, host))
-	eni := vpcsim.NetENI{ID: newID("eni"), VPCID: vpc.ID, SubnetID: sub.ID, MAC: newMAC(), Addrs: []netip.Prefix{pfx("10.251.1.10/24")}, Gateway: sub.Gateway.Addr(), Host: host}
+	eni := netmodel.NetENI{ID: newID("eni"), VPCID: vpc.ID, SubnetID: sub.ID, MAC: newMAC(), Addrs: []netip.Prefix{pfx("10.251.1.10/24")}, Gateway: sub.Gateway.Addr(), Host: host}
 	must(t, k.EnsureENI(ctx, eni))
 	target := netip.MustParseAddr("10.251.1.10")
 	for _, port := range []int{80, 81} {
@@ -57,9 +58,9 @@ func TestConnectHost(t *testing.T) {
 		}()
 	}
 	hostAddr := vpcsim.ConnectAddr(vpc.CIDR)
-	must(t, k.SetFirewall(ctx, vpcsim.Firewall{VPCID: vpc.ID, CIDR: vpc.CIDR, Host: hostAddr, ENIs: []vpcsim.FirewallENI{{
+	must(t, k.SetFirewall(ctx, netmodel.Firewall{VPCID: vpc.ID, CIDR: vpc.CIDR, Host: hostAddr, ENIs: []netmodel.FirewallENI{{
 		ID: eni.ID, MAC: eni.MAC, Addrs: []netip.Addr{target}, SourceDestCheck: true,
-		Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, Egress: allOut,
+		Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, Egress: allOut,
 	}}}))
 	if routedThroughUs(t, target) {
 		t.Fatalf("%s is routed through a vs- link before connect: another test's leftover?", target)
@@ -126,7 +127,7 @@ func TestConnectRefusesOverlap(t *testing.T) {
 	must(t, netlink.LinkSetUp(dummy))
 	must(t, netlink.RouteAdd(&netlink.Route{LinkIndex: dummy.Attrs().Index, Dst: prefixToIPNet(pfx("10.252.5.0/24")), Scope: netlink.SCOPE_LINK}))
 
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.252.0.0/16"), Connect: netip.MustParseAddr("10.252.0.3")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.252.0.0/16"), Connect: netip.MustParseAddr("10.252.0.3")}
 	err := k.EnsureVPC(ctx, vpc)
 	if !errors.Is(err, ErrRouteOverlap) || !strings.Contains(err.Error(), "10.252.5.0/24") {
 		t.Fatalf("connect over a host route: %v", err)

@@ -13,7 +13,7 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // A VPC's security groups live in its namespace, where every packet between two
@@ -58,7 +58,7 @@ const (
 // SetFirewall replaces the VPC's security-group and anti-spoofing tables with
 // what fw says, in one nftables transaction, and captures the packets of
 // flow-logged ENIs: all of it, or on an error nothing.
-func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
+func (k *Kernel) SetFirewall(ctx context.Context, fw netmodel.Firewall) error {
 	return k.applyFirewall(ctx, fw.VPCID, flowLogged(fw), func(nft *nftables.Conn) error {
 		if err := addSGTable(nft, fw); err != nil {
 			return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
@@ -76,7 +76,7 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw vpcsim.Firewall) error {
 // error nothing. The tables must hold ch's old side (what the last
 // SetFirewall or ChangeFirewall made); the result is what SetFirewall of the
 // new firewall would make.
-func (k *Kernel) ChangeFirewall(ctx context.Context, ch vpcsim.FirewallChange) error {
+func (k *Kernel) ChangeFirewall(ctx context.Context, ch netmodel.FirewallChange) error {
 	return k.applyFirewall(ctx, ch.VPCID, ch.FlowLogged, func(nft *nftables.Conn) error {
 		if err := changeSGTable(nft, ch); err != nil {
 			return fmt.Errorf("security groups of %s: %w", ch.VPCID, err)
@@ -162,7 +162,7 @@ func replaceTable(nft *nftables.Conn, t *nftables.Table) {
 
 // ruleExprs is one security group rule: the peer (ip saddr for ingress, ip
 // daddr for egress), the protocol and ports, then the verdict.
-func ruleExprs(r vpcsim.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
+func ruleExprs(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
 	e := isIPv4()
 	if r.PeerGroup != "" {
 		e = append(e, ipAddrInSet(peerOffset, groups(r.PeerGroup))...)
@@ -171,12 +171,12 @@ func ruleExprs(r vpcsim.FirewallRule, peerOffset uint32, groups func(string) *nf
 	}
 	switch r.Proto {
 	case -1:
-	case vpcsim.ProtoTCP, vpcsim.ProtoUDP:
+	case netmodel.ProtoTCP, netmodel.ProtoUDP:
 		e = append(e, l4protoIs(byte(r.Proto))...)
 		if r.From > 0 || r.To < 65535 {
 			e = append(e, dportIn(uint16(r.From), uint16(r.To))...)
 		}
-	case vpcsim.ProtoICMP:
+	case netmodel.ProtoICMP:
 		e = append(e, l4protoIs(unix.IPPROTO_ICMP)...)
 		if r.From >= 0 {
 			e = append(e, transportByteIs(0, byte(r.From))...)
@@ -207,6 +207,6 @@ func addrElements(addrs []netip.Addr) []nftables.SetElement {
 }
 
 // flowLogged reports whether any ENI of the firewall has a flow log.
-func flowLogged(fw vpcsim.Firewall) bool {
-	return slices.ContainsFunc(fw.ENIs, func(e vpcsim.FirewallENI) bool { return len(e.FlowLogs) > 0 })
+func flowLogged(fw netmodel.Firewall) bool {
+	return slices.ContainsFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return len(e.FlowLogs) > 0 })
 }

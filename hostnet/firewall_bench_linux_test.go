@@ -7,15 +7,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // thousandRules is an ingress rule set whose only admitting rule for port 80
 // comes last, after 999 that do not match: the worst case for a packet.
-func thousandRules() []vpcsim.FirewallRule {
-	rules := make([]vpcsim.FirewallRule, 0, 1000)
+func thousandRules() []netmodel.FirewallRule {
+	rules := make([]netmodel.FirewallRule, 0, 1000)
 	for i := range 999 {
-		rules = append(rules, vpcsim.FirewallRule{ID: fmt.Sprintf("sgr-%d", i), Proto: vpcsim.ProtoTCP, From: 1000 + i, To: 1000 + i, CIDR: pfx("10.0.0.0/16")})
+		rules = append(rules, netmodel.FirewallRule{ID: fmt.Sprintf("sgr-%d", i), Proto: netmodel.ProtoTCP, From: 1000 + i, To: 1000 + i, CIDR: pfx("10.0.0.0/16")})
 	}
 	return append(rules, tcpFrom(80, "0.0.0.0/0"))
 }
@@ -25,7 +25,7 @@ func thousandRules() []vpcsim.FirewallRule {
 func BenchmarkFirewallUpdate(b *testing.B) {
 	lab := newSGLab(b)
 	ctx := context.Background()
-	rules := map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: thousandRules(), Egress: allOut}, "c": {Egress: allOut}}
+	rules := map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: thousandRules(), Egress: allOut}, "c": {Egress: allOut}}
 	fw := lab.fw(rules, nil)
 	b.ResetTimer()
 	start := time.Now()
@@ -42,7 +42,7 @@ func BenchmarkFirewallUpdate(b *testing.B) {
 // from a to b when b's group has 1,000 rules and the admitting one is last.
 func BenchmarkConnectionsThrough1000Rules(b *testing.B) {
 	lab := newSGLab(b)
-	must(b, lab.k.SetFirewall(context.Background(), lab.fw(map[string]vpcsim.FirewallENI{
+	must(b, lab.k.SetFirewall(context.Background(), lab.fw(map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut}, "b": {Ingress: thousandRules(), Egress: allOut},
 	}, nil)))
 	benchConnections(b, lab)
@@ -52,9 +52,9 @@ func BenchmarkConnectionsThrough1000Rules(b *testing.B) {
 // second from a to b when b admits a group reference of 1,000 members.
 func BenchmarkConnectionsThrough1000MemberGroup(b *testing.B) {
 	lab := newSGLab(b)
-	fw := lab.fw(map[string]vpcsim.FirewallENI{
+	fw := lab.fw(map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut},
-		"b": {Ingress: []vpcsim.FirewallRule{{ID: "sgr-g", Proto: vpcsim.ProtoTCP, From: 80, To: 80, PeerGroup: "sg-big"}}, Egress: allOut},
+		"b": {Ingress: []netmodel.FirewallRule{{ID: "sgr-g", Proto: netmodel.ProtoTCP, From: 80, To: 80, PeerGroup: "sg-big"}}, Egress: allOut},
 	}, map[string][]string{"sg-big": {"a"}})
 	for i := range 999 {
 		fw.Members["sg-big"] = append(fw.Members["sg-big"], netip.AddrFrom4([4]byte{10, 0, 100 + byte(i/250), byte(1 + i%250)}))

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // BenchmarkFirewallChange measures what one ENI costs the kernel's firewall
@@ -26,15 +26,15 @@ func BenchmarkFirewallChange(b *testing.B) {
 	b.Cleanup(func() { k.Close() })
 	ctx := context.Background()
 	for _, n := range []int{200, 2000} {
-		vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+		vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
 		must(b, k.EnsureVPC(ctx, vpc))
 		fw := groupFirewall(vpc, n)
 		must(b, k.SetFirewall(ctx, fw))
 		extra := groupENI(n)
-		come := vpcsim.FirewallChange{VPCID: vpc.ID, ENIs: []vpcsim.ENIChange{{New: &extra}},
-			Groups: []vpcsim.GroupChange{{ID: "sg-self", Before: true, After: true, Add: extra.Addrs}}}
-		goes := vpcsim.FirewallChange{VPCID: vpc.ID, ENIs: []vpcsim.ENIChange{{Old: &extra}},
-			Groups: []vpcsim.GroupChange{{ID: "sg-self", Before: true, After: true, Del: extra.Addrs}}}
+		come := netmodel.FirewallChange{VPCID: vpc.ID, ENIs: []netmodel.ENIChange{{New: &extra}},
+			Groups: []netmodel.GroupChange{{ID: "sg-self", Before: true, After: true, Add: extra.Addrs}}}
+		goes := netmodel.FirewallChange{VPCID: vpc.ID, ENIs: []netmodel.ENIChange{{Old: &extra}},
+			Groups: []netmodel.GroupChange{{ID: "sg-self", Before: true, After: true, Del: extra.Addrs}}}
 		b.Run(fmt.Sprintf("enis=%d/change", n), func(b *testing.B) {
 			start := time.Now()
 			for range b.N {
@@ -56,24 +56,24 @@ func BenchmarkFirewallChange(b *testing.B) {
 
 // groupFirewall is a VPC of n ENIs, all in sg-self, which admits TCP 80 from
 // itself and sends anywhere.
-func groupFirewall(vpc vpcsim.NetVPC, n int) vpcsim.Firewall {
-	fw := vpcsim.Firewall{VPCID: vpc.ID, CIDR: vpc.CIDR, Members: map[string][]netip.Addr{"sg-self": {}}}
+func groupFirewall(vpc netmodel.NetVPC, n int) netmodel.Firewall {
+	fw := netmodel.Firewall{VPCID: vpc.ID, CIDR: vpc.CIDR, Members: map[string][]netip.Addr{"sg-self": {}}}
 	for i := range n {
 		e := groupENI(i)
 		fw.ENIs = append(fw.ENIs, e)
 		fw.Members["sg-self"] = append(fw.Members["sg-self"], e.Addrs...)
 	}
-	slices.SortFunc(fw.ENIs, func(a, b vpcsim.FirewallENI) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(fw.ENIs, func(a, b netmodel.FirewallENI) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(fw.Members["sg-self"], netip.Addr.Compare)
 	return fw
 }
 
 // groupENI is the i-th ENI of groupFirewall.
-func groupENI(i int) vpcsim.FirewallENI {
-	return vpcsim.FirewallENI{
+func groupENI(i int) netmodel.FirewallENI {
+	return netmodel.FirewallENI{
 		ID: fmt.Sprintf("eni-%05x%012x", i, i), MAC: net.HardwareAddr{0x0a, 0, 0, 0, byte(i >> 8), byte(i)},
 		Addrs: []netip.Addr{netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})}, SourceDestCheck: true,
-		Ingress: []vpcsim.FirewallRule{{ID: "sgr-self", GroupID: "sg-self", Proto: vpcsim.ProtoTCP, From: 80, To: 80, PeerGroup: "sg-self"}},
+		Ingress: []netmodel.FirewallRule{{ID: "sgr-self", GroupID: "sg-self", Proto: netmodel.ProtoTCP, From: 80, To: 80, PeerGroup: "sg-self"}},
 		Egress:  allOut,
 	}
 }

@@ -13,32 +13,32 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // firewallDiff is the change from one firewall to another, as the domain
 // computes it from its kept state (the test computes it from the two whole
 // firewalls, to drive ChangeFirewall with any pair).
-func firewallDiff(old, next vpcsim.Firewall) vpcsim.FirewallChange {
-	ch := vpcsim.FirewallChange{VPCID: next.VPCID}
-	byID := func(fw vpcsim.Firewall) map[string]*vpcsim.FirewallENI {
-		out := map[string]*vpcsim.FirewallENI{}
+func firewallDiff(old, next netmodel.Firewall) netmodel.FirewallChange {
+	ch := netmodel.FirewallChange{VPCID: next.VPCID}
+	byID := func(fw netmodel.Firewall) map[string]*netmodel.FirewallENI {
+		out := map[string]*netmodel.FirewallENI{}
 		for i := range fw.ENIs {
 			out[fw.ENIs[i].ID] = &fw.ENIs[i]
 		}
 		return out
 	}
 	o, n := byID(old), byID(next)
-	ch.FlowLogged = slices.ContainsFunc(next.ENIs, func(e vpcsim.FirewallENI) bool { return len(e.FlowLogs) > 0 })
+	ch.FlowLogged = slices.ContainsFunc(next.ENIs, func(e netmodel.FirewallENI) bool { return len(e.FlowLogs) > 0 })
 	for _, id := range slices.Sorted(maps.Keys(mergeKeys(o, n))) {
 		if !reflect.DeepEqual(o[id], n[id]) {
-			ch.ENIs = append(ch.ENIs, vpcsim.ENIChange{Old: o[id], New: n[id]})
+			ch.ENIs = append(ch.ENIs, netmodel.ENIChange{Old: o[id], New: n[id]})
 		}
 	}
 	for _, g := range slices.Sorted(maps.Keys(mergeKeys(old.Members, next.Members))) {
 		before, wasThere := old.Members[g]
 		after, isThere := next.Members[g]
-		gc := vpcsim.GroupChange{ID: g, Before: wasThere, After: isThere}
+		gc := netmodel.GroupChange{ID: g, Before: wasThere, After: isThere}
 		for _, a := range after {
 			if !slices.Contains(before, a) {
 				gc.Add = append(gc.Add, a)
@@ -123,42 +123,42 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	logged := []vpcsim.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}
-	fromClients := func(port int) vpcsim.FirewallRule {
-		return vpcsim.FirewallRule{ID: fmt.Sprintf("sgr-g%d", port), Proto: vpcsim.ProtoTCP, From: port, To: port, PeerGroup: "sg-clients"}
+	logged := []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}
+	fromClients := func(port int) netmodel.FirewallRule {
+		return netmodel.FirewallRule{ID: fmt.Sprintf("sgr-g%d", port), Proto: netmodel.ProtoTCP, From: port, To: port, PeerGroup: "sg-clients"}
 	}
-	without := func(fw vpcsim.Firewall, name string) vpcsim.Firewall {
-		fw.ENIs = slices.DeleteFunc(fw.ENIs, func(e vpcsim.FirewallENI) bool { return e.ID == lab.enis[name].ID })
+	without := func(fw netmodel.Firewall, name string) netmodel.Firewall {
+		fw.ENIs = slices.DeleteFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return e.ID == lab.enis[name].ID })
 		return fw
 	}
-	steps := []vpcsim.Firewall{
-		lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{fromClients(80)}}, "c": {Egress: allOut}},
+	steps := []netmodel.Firewall{
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80)}}, "c": {Egress: allOut}},
 			map[string][]string{"sg-clients": {"a"}}),
 		// c joins the group: one set element.
-		lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{fromClients(80)}}, "c": {Egress: allOut}},
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80)}}, "c": {Egress: allOut}},
 			map[string][]string{"sg-clients": {"a", "c"}}),
 		// b is flow-logged and opens 81; a leaves the group.
-		lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{fromClients(80), tcpFrom(81, "0.0.0.0/0")}, FlowLogs: logged}, "c": {Egress: allOut}},
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80), tcpFrom(81, "0.0.0.0/0")}, FlowLogs: logged}, "c": {Egress: allOut}},
 			map[string][]string{"sg-clients": {"c"}}),
 		// c goes; no rule references the group any more; a gets a second address.
-		func() vpcsim.Firewall {
-			fw := without(lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "10.0.1.0/24")}, FlowLogs: logged}}, nil), "c")
+		func() netmodel.Firewall {
+			fw := without(lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}, FlowLogs: logged}}, nil), "c")
 			fw.ENIs[0].Addrs = append(fw.ENIs[0].Addrs, netip.MustParseAddr("10.0.1.20"))
 			return fw
 		}(),
 		// c comes back without its source/dest check, in a new group that a references.
-		func() vpcsim.Firewall {
-			fw := lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut, Ingress: []vpcsim.FirewallRule{{ID: "sgr-x", Proto: -1, From: -1, To: -1, PeerGroup: "sg-x"}}}, "b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "10.0.1.0/24")}}, "c": {Egress: allOut}},
+		func() netmodel.Firewall {
+			fw := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut, Ingress: []netmodel.FirewallRule{{ID: "sgr-x", Proto: -1, From: -1, To: -1, PeerGroup: "sg-x"}}}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}}, "c": {Egress: allOut}},
 				map[string][]string{"sg-x": {"c"}})
 			fw.ENIs[2].SourceDestCheck = false
 			return fw
 		}(),
 		// The end: b admits 80 from the group's members, a alone.
-		lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{fromClients(80)}, Egress: allOut}, "c": {Egress: allOut}},
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80)}, Egress: allOut}, "c": {Egress: allOut}},
 			map[string][]string{"sg-clients": {"a"}}),
 	}
 	for i := range steps {
-		slices.SortFunc(steps[i].ENIs, func(a, b vpcsim.FirewallENI) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(steps[i].ENIs, func(a, b netmodel.FirewallENI) int { return cmp.Compare(a.ID, b.ID) })
 	}
 	must(t, lab.k.SetFirewall(ctx, steps[0]))
 	for i := 1; i < len(steps); i++ {
@@ -214,14 +214,14 @@ func TestFirewallChangeIsAtomic(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	base := lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}}}, nil)
+	base := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}}}, nil)
 	must(t, lab.k.SetFirewall(ctx, base))
 	before := lab.listRuleset(t)
 	// b gets a flow log and a rule, and the change also names a set to
 	// remove that does not exist: the kernel refuses the transaction.
-	next := lab.fw(map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []vpcsim.FirewallRule{tcpFrom(81, "0.0.0.0/0")}, FlowLogs: []vpcsim.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}}}, nil)
+	next := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(81, "0.0.0.0/0")}, FlowLogs: []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}}}, nil)
 	ch := firewallDiff(base, next)
-	ch.Groups = append(ch.Groups, vpcsim.GroupChange{ID: "sg-none", Before: true})
+	ch.Groups = append(ch.Groups, netmodel.GroupChange{ID: "sg-none", Before: true})
 	if err := lab.k.ChangeFirewall(ctx, ch); err == nil {
 		t.Fatal("a change removing a set that does not exist was accepted")
 	}

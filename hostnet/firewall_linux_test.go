@@ -11,26 +11,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // sgLab is a VPC with two subnets and three hosts, each with one ENI, that the
 // firewall tests send real TCP between: a and b share subnet 1, c is in subnet 2.
 type sgLab struct {
 	k       *Kernel
-	vpc     vpcsim.NetVPC
-	hosts   map[string]string        // name → host ID
-	enis    map[string]vpcsim.NetENI // name → its ENI
+	vpc     netmodel.NetVPC
+	hosts   map[string]string          // name → host ID
+	enis    map[string]netmodel.NetENI // name → its ENI
 	addrs   map[string]netip.Addr
-	packets chan vpcsim.FlowPacket
+	packets chan netmodel.FlowPacket
 }
 
 func newSGLab(t testing.TB) *sgLab {
 	t.Helper()
 	requireRoot(t)
 	p := testPrefix(t)
-	lab := &sgLab{hosts: map[string]string{}, enis: map[string]vpcsim.NetENI{}, addrs: map[string]netip.Addr{}, packets: make(chan vpcsim.FlowPacket, 1024)}
-	k, err := New(WithPrefix(p), WithFlowSink(func(fp vpcsim.FlowPacket) {
+	lab := &sgLab{hosts: map[string]string{}, enis: map[string]netmodel.NetENI{}, addrs: map[string]netip.Addr{}, packets: make(chan netmodel.FlowPacket, 1024)}
+	k, err := New(WithPrefix(p), WithFlowSink(func(fp netmodel.FlowPacket) {
 		select {
 		case lab.packets <- fp:
 		default:
@@ -42,19 +42,19 @@ func newSGLab(t testing.TB) *sgLab {
 	t.Cleanup(func() { k.Close() })
 	lab.k = k
 	ctx := context.Background()
-	lab.vpc = vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	sub1 := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
-	sub2 := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	lab.vpc = netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	sub1 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	sub2 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
 	must(t, k.EnsureVPC(ctx, lab.vpc))
 	must(t, k.EnsureSubnet(ctx, sub1))
 	must(t, k.EnsureSubnet(ctx, sub2))
 	for name, at := range map[string]struct {
-		sub  vpcsim.NetSubnet
+		sub  netmodel.NetSubnet
 		addr string
 	}{"a": {sub1, "10.0.1.10/24"}, "b": {sub1, "10.0.1.11/24"}, "c": {sub2, "10.0.2.10/24"}} {
 		host := newID("i")
 		must(t, k.EnsureHost(ctx, host))
-		e := vpcsim.NetENI{ID: newID("eni"), VPCID: lab.vpc.ID, SubnetID: at.sub.ID, MAC: newMAC(),
+		e := netmodel.NetENI{ID: newID("eni"), VPCID: lab.vpc.ID, SubnetID: at.sub.ID, MAC: newMAC(),
 			Addrs: []netip.Prefix{pfx(at.addr)}, Gateway: at.sub.Gateway.Addr(), Host: host}
 		must(t, k.EnsureENI(ctx, e))
 		lab.hosts[name], lab.enis[name], lab.addrs[name] = host, e, pfx(at.addr).Addr()
@@ -134,8 +134,8 @@ func (lab *sgLab) dial(from, to string, port int, timeout time.Duration) error {
 }
 
 // fw is a firewall with one entry per lab ENI; set fills in rules by name.
-func (lab *sgLab) fw(set map[string]vpcsim.FirewallENI, members map[string][]string) vpcsim.Firewall {
-	fw := vpcsim.Firewall{VPCID: lab.vpc.ID, CIDR: lab.vpc.CIDR, Members: map[string][]netip.Addr{}}
+func (lab *sgLab) fw(set map[string]netmodel.FirewallENI, members map[string][]string) netmodel.Firewall {
+	fw := netmodel.Firewall{VPCID: lab.vpc.ID, CIDR: lab.vpc.CIDR, Members: map[string][]netip.Addr{}}
 	for _, name := range []string{"a", "b", "c"} {
 		e := set[name]
 		n := lab.enis[name]
@@ -153,9 +153,9 @@ func (lab *sgLab) fw(set map[string]vpcsim.FirewallENI, members map[string][]str
 }
 
 var (
-	allOut  = []vpcsim.FirewallRule{{ID: "sgr-out", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
-	tcpFrom = func(port int, peer string) vpcsim.FirewallRule {
-		return vpcsim.FirewallRule{ID: fmt.Sprintf("sgr-%d", port), Proto: vpcsim.ProtoTCP, From: port, To: port, CIDR: pfx(peer)}
+	allOut  = []netmodel.FirewallRule{{ID: "sgr-out", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
+	tcpFrom = func(port int, peer string) netmodel.FirewallRule {
+		return netmodel.FirewallRule{ID: fmt.Sprintf("sgr-%d", port), Proto: netmodel.ProtoTCP, From: port, To: port, CIDR: pfx(peer)}
 	}
 )
 
@@ -205,9 +205,9 @@ func TestFirewallIngressByCIDRAndStatefulReplies(t *testing.T) {
 	ctx := context.Background()
 	// b admits 80 from anywhere and has no egress rule at all: its answers are
 	// replies, which pass by conntrack alone.
-	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut},
-		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}},
+		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}},
 		"c": {Egress: allOut},
 	}, nil)))
 	lab.expect(t,
@@ -219,9 +219,9 @@ func TestFirewallIngressByCIDRAndStatefulReplies(t *testing.T) {
 	)
 
 	// A narrower CIDR admits c's subnet only, on 81.
-	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut},
-		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(81, "10.0.2.0/24")}},
+		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(81, "10.0.2.0/24")}},
 		"c": {Egress: allOut},
 	}, nil)))
 	lab.expect(t,
@@ -235,10 +235,10 @@ func TestFirewallGroupReference(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	byGroup := vpcsim.FirewallRule{ID: "sgr-g", Proto: vpcsim.ProtoTCP, From: 80, To: 81, PeerGroup: "sg-clients"}
-	rules := map[string]vpcsim.FirewallENI{
+	byGroup := netmodel.FirewallRule{ID: "sgr-g", Proto: netmodel.ProtoTCP, From: 80, To: 81, PeerGroup: "sg-clients"}
+	rules := map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut},
-		"b": {Ingress: []vpcsim.FirewallRule{byGroup}, Egress: allOut},
+		"b": {Ingress: []netmodel.FirewallRule{byGroup}, Egress: allOut},
 		"c": {Egress: allOut},
 	}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, map[string][]string{"sg-clients": {"a", "c"}})))
@@ -258,9 +258,9 @@ func TestFirewallEgressRules(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	open := []vpcsim.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("10.0.0.0/16")}}
-	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{
-		"a": {Egress: []vpcsim.FirewallRule{{ID: "sgr-e", Proto: vpcsim.ProtoTCP, From: 80, To: 80, CIDR: pfx("10.0.1.11/32")}}},
+	open := []netmodel.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("10.0.0.0/16")}}
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
+		"a": {Egress: []netmodel.FirewallRule{{ID: "sgr-e", Proto: netmodel.ProtoTCP, From: 80, To: 80, CIDR: pfx("10.0.1.11/32")}}},
 		"b": {Ingress: open},
 		"c": {Ingress: open},
 	}, nil)))
@@ -289,7 +289,7 @@ func TestFirewallKeepsEstablishedFlows(t *testing.T) {
 			c.Close()
 		}
 	}()
-	rules := map[string]vpcsim.FirewallENI{"a": {Egress: allOut}, "c": {Ingress: []vpcsim.FirewallRule{tcpFrom(82, "0.0.0.0/0")}}}
+	rules := map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "c": {Ingress: []netmodel.FirewallRule{tcpFrom(82, "0.0.0.0/0")}}}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
 	var conn net.Conn
 	for deadline := time.Now().Add(patience); conn == nil; {
@@ -313,7 +313,7 @@ func TestFirewallKeepsEstablishedFlows(t *testing.T) {
 	}
 	must(t, echo())
 	// The rule goes (and a's egress with it): the admitted flow goes on.
-	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{}, nil)))
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{}, nil)))
 	if err := echo(); err != nil {
 		t.Errorf("an established connection broke when rules changed: %v", err)
 	}
@@ -323,8 +323,8 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	open := []vpcsim.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
-	rules := map[string]vpcsim.FirewallENI{"a": {Egress: allOut, Ingress: open}, "b": {Egress: allOut, Ingress: open}, "c": {Egress: allOut, Ingress: open}}
+	open := []netmodel.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
+	rules := map[string]netmodel.FirewallENI{"a": {Egress: allOut, Ingress: open}, "b": {Egress: allOut, Ingress: open}, "c": {Egress: allOut, Ingress: open}}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
 	lab.expect(t, flow{"a", "b", 80, true})
 
@@ -373,10 +373,10 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 			}
 		}
 	}
-	logged := func(srcDstCheck bool) vpcsim.Firewall {
+	logged := func(srcDstCheck bool) netmodel.Firewall {
 		fw := lab.fw(rules, nil)
 		fw.ENIs[0].SourceDestCheck = srcDstCheck
-		fw.ENIs[1].FlowLogs = []vpcsim.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}
+		fw.ENIs[1].FlowLogs = []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}
 		return fw
 	}
 	must(t, lab.k.SetFirewall(ctx, logged(true)))
@@ -401,9 +401,9 @@ func TestFirewallFlowCapture(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	rules := map[string]vpcsim.FirewallENI{
+	rules := map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut},
-		"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, FlowLogs: []vpcsim.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}},
+		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, FlowLogs: []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}},
 	}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
 	lab.expect(t,
@@ -435,7 +435,7 @@ func TestFirewallFlowCapture(t *testing.T) {
 		}
 	}
 	// Without flow logs the capture ends.
-	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]vpcsim.FirewallENI{"b": {Ingress: []vpcsim.FirewallRule{tcpFrom(80, "0.0.0.0/0")}}}, nil)))
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{"b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}}}, nil)))
 	lab.k.mu.Lock()
 	n := len(lab.k.captures)
 	lab.k.mu.Unlock()

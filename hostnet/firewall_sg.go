@@ -9,7 +9,7 @@ import (
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // The security-group table (see firewall.go), built whole by addSGTable and
@@ -59,7 +59,7 @@ func eniChain(t *nftables.Table, prefix, eniID string) *nftables.Chain {
 }
 
 // addRules fills an ENI's egress and ingress chains (made or flushed before).
-func (s *sgTable) addRules(e vpcsim.FirewallENI) {
+func (s *sgTable) addRules(e netmodel.FirewallENI) {
 	out, in := eniChain(s.t, "o-", e.ID), eniChain(s.t, "i-", e.ID)
 	logged := len(e.FlowLogs) > 0
 	for _, r := range e.Egress {
@@ -93,7 +93,7 @@ type eniElements struct {
 	from, to, logged map[netip.Addr]nftables.SetElement
 }
 
-func elementsOf(e *vpcsim.FirewallENI) eniElements {
+func elementsOf(e *netmodel.FirewallENI) eniElements {
 	out := eniElements{from: map[netip.Addr]nftables.SetElement{}, to: map[netip.Addr]nftables.SetElement{}, logged: map[netip.Addr]nftables.SetElement{}}
 	if e == nil {
 		return out
@@ -119,7 +119,7 @@ func minus(a, b map[netip.Addr]nftables.SetElement) []nftables.SetElement {
 	return out
 }
 
-func addSGTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
+func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	s := newSGTable(nft)
 	replaceTable(nft, s.t)
 	for _, gid := range slices.Sorted(maps.Keys(fw.Members)) {
@@ -181,7 +181,7 @@ func addSGTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 // first, then rules, then map elements (those that go before those that
 // come: an address may pass from a leaving ENI to a new one), then the chains
 // that no element jumps to any more, and last the sets no rule uses.
-func changeSGTable(nft *nftables.Conn, ch vpcsim.FirewallChange) error {
+func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	s := newSGTable(nft)
 	for _, g := range ch.Groups {
 		if !g.Before && g.After {
@@ -256,7 +256,7 @@ func changeSGTable(nft *nftables.Conn, ch vpcsim.FirewallChange) error {
 
 // sameRules reports whether two versions of an ENI have the same o- and i-
 // chains: the same rules, logged or not alike.
-func sameRules(a, b vpcsim.FirewallENI) bool {
+func sameRules(a, b netmodel.FirewallENI) bool {
 	return reflect.DeepEqual(a.Ingress, b.Ingress) && reflect.DeepEqual(a.Egress, b.Egress) &&
 		(len(a.FlowLogs) > 0) == (len(b.FlowLogs) > 0)
 }

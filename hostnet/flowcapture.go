@@ -12,18 +12,18 @@ import (
 	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // Flow logs come from the firewall's own verdicts: the rules of a flow-logged
 // ENI copy each packet's headers to NFLOG group flowLogGroup with the prefix
 // "A <eni-id>" (accepted) or "R <eni-id>" (rejected), and a capture per VPC
 // namespace reads them from a netfilter netlink socket and hands them to the
-// sink as vpcsim.FlowPackets.
+// sink as netmodel.FlowPackets.
 
 // WithFlowSink sets where captured flow-log packets go; without one nothing is
 // captured.
-func WithFlowSink(sink func(vpcsim.FlowPacket)) Option {
+func WithFlowSink(sink func(netmodel.FlowPacket)) Option {
 	return func(k *Kernel) error {
 		k.flowSink = sink
 		return nil
@@ -77,7 +77,7 @@ const (
 	flowCaptureFlush  = 10 // in hundredths of a second
 )
 
-func startFlowCapture(nsPath string, sink func(vpcsim.FlowPacket), warn func(string, ...any)) (*flowCapture, error) {
+func startFlowCapture(nsPath string, sink func(netmodel.FlowPacket), warn func(string, ...any)) (*flowCapture, error) {
 	fd, err := openNetns(nsPath)
 	if err != nil {
 		return nil, err
@@ -127,7 +127,7 @@ func nflogConfig(conn *netlink.Conn, value []byte, attr uint16) error {
 	return err
 }
 
-func (c *flowCapture) read(sink func(vpcsim.FlowPacket), warn func(string, ...any)) {
+func (c *flowCapture) read(sink func(netmodel.FlowPacket), warn func(string, ...any)) {
 	defer close(c.done)
 	for {
 		msgs, err := c.conn.Receive()
@@ -156,10 +156,10 @@ func (c *flowCapture) close() {
 
 // parseFlowPacket reads an NFLOG packet message's attributes: the prefix names
 // the verdict and the ENI, the payload is the IPv4 packet from its header on.
-func parseFlowPacket(b []byte) (vpcsim.FlowPacket, bool) {
+func parseFlowPacket(b []byte) (netmodel.FlowPacket, bool) {
 	ad, err := netlink.NewAttributeDecoder(b)
 	if err != nil {
-		return vpcsim.FlowPacket{}, false
+		return netmodel.FlowPacket{}, false
 	}
 	var prefix string
 	var payload []byte
@@ -178,11 +178,11 @@ func parseFlowPacket(b []byte) (vpcsim.FlowPacket, bool) {
 	}
 	action, eni, ok := strings.Cut(prefix, " ")
 	if !ok || (action != "A" && action != "R") {
-		return vpcsim.FlowPacket{}, false
+		return netmodel.FlowPacket{}, false
 	}
 	p, ok := parseIPv4(payload)
 	if !ok {
-		return vpcsim.FlowPacket{}, false
+		return netmodel.FlowPacket{}, false
 	}
 	p.ENI, p.Accept = eni, action == "A"
 	if ts.IsZero() {
@@ -193,12 +193,12 @@ func parseFlowPacket(b []byte) (vpcsim.FlowPacket, bool) {
 }
 
 // parseIPv4 reads addresses, protocol, ports and length from an IPv4 header.
-func parseIPv4(b []byte) (vpcsim.FlowPacket, bool) {
+func parseIPv4(b []byte) (netmodel.FlowPacket, bool) {
 	if len(b) < 20 || b[0]>>4 != 4 {
-		return vpcsim.FlowPacket{}, false
+		return netmodel.FlowPacket{}, false
 	}
 	ihl := int(b[0]&0x0f) * 4
-	p := vpcsim.FlowPacket{
+	p := netmodel.FlowPacket{
 		Src:   netip.AddrFrom4([4]byte(b[12:16])),
 		Dst:   netip.AddrFrom4([4]byte(b[16:20])),
 		Proto: b[9],

@@ -14,11 +14,12 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
-// Kernel is the real dataplane: it implements vpcsim.Dataplane with namespaces,
-// bridges and veth pairs. It is safe for concurrent use; changes are serialized.
+// Kernel is the real dataplane: it implements netmodel.Dataplane with
+// namespaces, bridges and veth pairs. It is safe for concurrent use; changes
+// are serialized.
 type Kernel struct {
 	prefix string
 	log    *slog.Logger
@@ -29,10 +30,10 @@ type Kernel struct {
 	conns      map[string]*nsConn      // netns name → netlink handle inside it
 	noBridgeNF bool                    // a VPC namespace lacks net.bridge.bridge-nf-call-iptables
 	captures   map[string]*flowCapture // VPC netns name → its flow-log capture
-	flowSink   func(vpcsim.FlowPacket)
+	flowSink   func(netmodel.FlowPacket)
 }
 
-var _ vpcsim.Dataplane = (*Kernel)(nil)
+var _ netmodel.Dataplane = (*Kernel)(nil)
 
 // Option configures a Kernel.
 type Option func(*Kernel) error

@@ -5,16 +5,16 @@ import (
 	"net/netip"
 	"testing"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // attachedHost makes a host in the subnet with one ENI as eth0 holding addr.
-func attachedHost(t *testing.T, k *Kernel, sub vpcsim.NetSubnet, addr string) string {
+func attachedHost(t *testing.T, k *Kernel, sub netmodel.NetSubnet, addr string) string {
 	t.Helper()
 	ctx := context.Background()
 	host := newID("i")
 	must(t, k.EnsureHost(ctx, host))
-	e := vpcsim.NetENI{ID: newID("eni"), VPCID: sub.VPCID, SubnetID: sub.ID, MAC: newMAC(),
+	e := netmodel.NetENI{ID: newID("eni"), VPCID: sub.VPCID, SubnetID: sub.ID, MAC: newMAC(),
 		Addrs: []netip.Prefix{pfx(addr)}, Gateway: sub.Gateway.Addr(), Host: host}
 	must(t, k.EnsureENI(ctx, e))
 	return host
@@ -24,9 +24,9 @@ func TestPingAcrossSubnets(t *testing.T) {
 	t.Parallel()
 	k := newTestKernel(t)
 	ctx := context.Background()
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	subA := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
-	subB := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	subA := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	subB := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
 	must(t, k.EnsureVPC(ctx, vpc))
 	must(t, k.EnsureSubnet(ctx, subA))
 	must(t, k.EnsureSubnet(ctx, subB))
@@ -49,8 +49,8 @@ func TestVPCsAreIsolated(t *testing.T) {
 	ctx := context.Background()
 	var hosts []string
 	for i, addr := range []string{"10.0.1.10/24", "10.0.1.20/24"} {
-		vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")} // the same CIDR twice
-		sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+		vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")} // the same CIDR twice
+		sub := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
 		must(t, k.EnsureVPC(ctx, vpc))
 		must(t, k.EnsureSubnet(ctx, sub))
 		hosts = append(hosts, attachedHost(t, k, sub, addr))

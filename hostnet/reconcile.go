@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // Reconcile makes the kernel hold exactly want, as far as this Kernel's objects
@@ -21,7 +21,7 @@ import (
 //
 // With the default prefix "vs-" every vs-* namespace is this Kernel's: do not
 // share a prefix between Kernels that want different things.
-func (k *Kernel) Reconcile(ctx context.Context, want vpcsim.Topology) error {
+func (k *Kernel) Reconcile(ctx context.Context, want netmodel.Topology) error {
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -37,7 +37,7 @@ func (k *Kernel) Reconcile(ctx context.Context, want vpcsim.Topology) error {
 	for _, h := range want.Hosts {
 		add(k.EnsureHost(ctx, h))
 	}
-	var failed []vpcsim.NetENI
+	var failed []netmodel.NetENI
 	for _, e := range want.ENIs {
 		if err := k.EnsureENI(ctx, e); err != nil {
 			failed = append(failed, e)
@@ -56,7 +56,7 @@ func (k *Kernel) Reconcile(ctx context.Context, want vpcsim.Topology) error {
 }
 
 // removeStrays deletes what carries our names but is not in want.
-func (k *Kernel) removeStrays(ctx context.Context, want vpcsim.Topology) error {
+func (k *Kernel) removeStrays(ctx context.Context, want netmodel.Topology) error {
 	wantNS := map[string]bool{}
 	wantLinks := map[string]map[string]bool{} // VPC namespace → link names
 	for _, v := range want.VPCs {

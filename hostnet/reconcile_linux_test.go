@@ -9,26 +9,26 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 func TestReconcile(t *testing.T) {
 	t.Parallel()
 	k := newTestKernel(t)
 	ctx := context.Background()
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	subA := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
-	subB := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	subA := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	subB := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
 	h1, h2 := newID("i"), newID("task")
-	eni := func(sub vpcsim.NetSubnet, addr, host string, dev int) vpcsim.NetENI {
-		return vpcsim.NetENI{ID: newID("eni"), VPCID: vpc.ID, SubnetID: sub.ID, MAC: newMAC(),
+	eni := func(sub netmodel.NetSubnet, addr, host string, dev int) netmodel.NetENI {
+		return netmodel.NetENI{ID: newID("eni"), VPCID: vpc.ID, SubnetID: sub.ID, MAC: newMAC(),
 			Addrs: []netip.Prefix{pfx(addr)}, Gateway: sub.Gateway.Addr(), Host: host, Device: dev}
 	}
-	want := vpcsim.Topology{
-		VPCs:    []vpcsim.NetVPC{vpc},
-		Subnets: []vpcsim.NetSubnet{subA, subB},
+	want := netmodel.Topology{
+		VPCs:    []netmodel.NetVPC{vpc},
+		Subnets: []netmodel.NetSubnet{subA, subB},
 		Hosts:   []string{h1, h2},
-		ENIs: []vpcsim.NetENI{
+		ENIs: []netmodel.NetENI{
 			eni(subA, "10.0.1.10/24", h1, 0),
 			eni(subB, "10.0.2.10/24", h2, 0),
 			eni(subB, "10.0.2.11/24", h2, 1),
@@ -81,7 +81,7 @@ func TestReconcile(t *testing.T) {
 	}
 
 	// Wanting nothing removes everything of ours.
-	must(t, k.Reconcile(ctx, vpcsim.Topology{}))
+	must(t, k.Reconcile(ctx, netmodel.Topology{}))
 	if names, _ := listNetns(k.Prefix()); len(names) != 0 {
 		t.Errorf("after Reconcile(empty): %v", names)
 	}
@@ -93,7 +93,7 @@ func TestReconcileSwapsDevices(t *testing.T) {
 	ctx := context.Background()
 	a := w.eni(w.host1, 0, "10.0.1.10/24")
 	b := w.eni(w.host1, 1, "10.0.1.11/24")
-	topo := vpcsim.Topology{VPCs: []vpcsim.NetVPC{w.vpc}, Subnets: []vpcsim.NetSubnet{w.sub}, Hosts: []string{w.host1, w.host2}, ENIs: []vpcsim.NetENI{a, b}}
+	topo := netmodel.Topology{VPCs: []netmodel.NetVPC{w.vpc}, Subnets: []netmodel.NetSubnet{w.sub}, Hosts: []string{w.host1, w.host2}, ENIs: []netmodel.NetENI{a, b}}
 	must(t, w.k.Reconcile(ctx, topo))
 	// a and b trade places: whichever goes first finds its name held by the
 	// other, which is moved aside; one pass is enough.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // scaleENIs is how many ENIs TestThousandsOfENIsInOneGroup puts in one VPC
@@ -183,7 +184,7 @@ type timedFirewall struct {
 	sum time.Duration
 }
 
-func (d *timedFirewall) ChangeFirewall(ctx context.Context, ch vpcsim.FirewallChange) error {
+func (d *timedFirewall) ChangeFirewall(ctx context.Context, ch netmodel.FirewallChange) error {
 	start := time.Now()
 	defer func() { d.n, d.sum = d.n+1, d.sum+time.Since(start) }()
 	return d.Kernel.ChangeFirewall(ctx, ch)

@@ -10,7 +10,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // The bridge table that keeps each ENI honest on its bridge port: frames only
@@ -41,7 +41,7 @@ func portElement(eniID string) (nftables.SetElement, error) {
 
 // addPortRules fills an ENI's p- chain (made or flushed before); its a- set
 // exists.
-func addPortRules(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) {
+func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) {
 	c := &nftables.Chain{Name: "p-" + e.ID, Table: t}
 	own := ownSet(t, e.ID)
 	add := func(exprs ...expr.Any) { nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: exprs}) }
@@ -60,7 +60,7 @@ func addPortRules(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) {
 }
 
 // addPort makes an ENI's a- set and p- chain, and returns its port element.
-func addPort(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) (nftables.SetElement, error) {
+func addPort(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) (nftables.SetElement, error) {
 	el, err := portElement(e.ID)
 	if err != nil {
 		return el, err
@@ -77,7 +77,7 @@ func addPort(nft *nftables.Conn, t *nftables.Table, e vpcsim.FirewallENI) (nftab
 	return el, nil
 }
 
-func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
+func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	t, portMap := spoofTable()
 	replaceTable(nft, t)
 	var ports []nftables.SetElement
@@ -110,7 +110,7 @@ func addSpoofTable(nft *nftables.Conn, fw vpcsim.Firewall) error {
 // set, chain and element; a changed one's addresses and rules refilled; a
 // gone one's element, then chain, then set removed (each used by the one
 // before).
-func changeSpoofTable(nft *nftables.Conn, ch vpcsim.FirewallChange) error {
+func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	t, portMap := spoofTable()
 	var add, del []nftables.SetElement
 	for _, c := range ch.ENIs {

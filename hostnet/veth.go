@@ -11,7 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // EnsureENI makes the ENI's veth pair and puts its own end where e says:
@@ -27,14 +27,14 @@ import (
 // under another device index), moving the existing pair rather than making a new
 // one. The VPC, the subnet's bridge and (when attaching) the host's namespace must
 // exist. Safe to call again. A pair it made is deleted again if a later step fails.
-func (k *Kernel) EnsureENI(ctx context.Context, e vpcsim.NetENI) error {
+func (k *Kernel) EnsureENI(ctx context.Context, e netmodel.NetENI) error {
 	if err := k.ensureENI(ctx, e); err != nil {
 		return fmt.Errorf("ensure ENI %s: %w", e.ID, err)
 	}
 	return nil
 }
 
-func (k *Kernel) ensureENI(ctx context.Context, e vpcsim.NetENI) (retErr error) {
+func (k *Kernel) ensureENI(ctx context.Context, e netmodel.NetENI) (retErr error) {
 	names, err := namesOfENI(e.ID)
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func (k *Kernel) ensureENI(ctx context.Context, e vpcsim.NetENI) (retErr error) 
 // ENI's end, with its MAC, directly where it belongs (so it never shows up
 // anywhere else): eth<Device> in the host, or vs-p… in the VPC's namespace.
 // It returns the ENI's end and the namespace it is in.
-func (k *Kernel) createENILocked(vpc *nsConn, e vpcsim.NetENI, names eniNames) (brEnd, peer netlink.Link, peerNS *nsConn, err error) {
+func (k *Kernel) createENILocked(vpc *nsConn, e netmodel.NetENI, names eniNames) (brEnd, peer netlink.Link, peerNS *nsConn, err error) {
 	veth := &netlink.Veth{
 		LinkAttrs:        netlink.LinkAttrs{Name: names.bridgeEnd},
 		PeerName:         names.parked,
@@ -232,7 +232,7 @@ func (k *Kernel) findPeerLocked(vpc *nsConn, brEnd netlink.Link, hint string) (n
 
 // placePeerLocked moves the ENI's end from where it is (from) to where e wants
 // it, renames it, and sets its MAC, addresses, state and route.
-func (k *Kernel) placePeerLocked(vpc *nsConn, e vpcsim.NetENI, names eniNames, peer netlink.Link, from *nsConn) error {
+func (k *Kernel) placePeerLocked(vpc *nsConn, e netmodel.NetENI, names eniNames, peer netlink.Link, from *nsConn) error {
 	to, toName := vpc, names.parked
 	if e.Host != "" {
 		host, err := k.connLocked(k.prefix + e.Host)
@@ -364,7 +364,7 @@ func refresh(h *netlink.Handle, l *netlink.Link) error {
 
 // DeleteENI deletes the ENI's veth pair wherever its own end is (deleting the
 // bridge end deletes both). Missing ENI or VPC is success.
-func (k *Kernel) DeleteENI(ctx context.Context, e vpcsim.NetENI) error {
+func (k *Kernel) DeleteENI(ctx context.Context, e netmodel.NetENI) error {
 	names, err := namesOfENI(e.ID)
 	if err != nil {
 		return fmt.Errorf("delete ENI: %w", err)

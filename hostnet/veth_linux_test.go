@@ -8,14 +8,14 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // world is one VPC with one subnet and two hosts, made by a test Kernel.
 type world struct {
 	k            *Kernel
-	vpc          vpcsim.NetVPC
-	sub          vpcsim.NetSubnet
+	vpc          netmodel.NetVPC
+	sub          netmodel.NetSubnet
 	host1, host2 string
 	vpcH         *netlink.Handle
 	h1, h2       *netlink.Handle
@@ -26,8 +26,8 @@ func newWorld(t *testing.T) *world {
 	t.Helper()
 	k := newTestKernel(t)
 	ctx := context.Background()
-	w := &world{k: k, vpc: vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}, host1: newID("i"), host2: newID("i")}
-	w.sub = vpcsim.NetSubnet{ID: newID("subnet"), VPCID: w.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	w := &world{k: k, vpc: netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}, host1: newID("i"), host2: newID("i")}
+	w.sub = netmodel.NetSubnet{ID: newID("subnet"), VPCID: w.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
 	must(t, k.EnsureVPC(ctx, w.vpc))
 	must(t, k.EnsureSubnet(ctx, w.sub))
 	must(t, k.EnsureHost(ctx, w.host1))
@@ -40,8 +40,8 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) eni(host string, device int, addrs ...string) vpcsim.NetENI {
-	e := vpcsim.NetENI{ID: newID("eni"), VPCID: w.vpc.ID, SubnetID: w.sub.ID, MAC: newMAC(),
+func (w *world) eni(host string, device int, addrs ...string) netmodel.NetENI {
+	e := netmodel.NetENI{ID: newID("eni"), VPCID: w.vpc.ID, SubnetID: w.sub.ID, MAC: newMAC(),
 		Gateway: w.sub.Gateway.Addr(), Host: host, Device: device}
 	for _, a := range addrs {
 		e.Addrs = append(e.Addrs, pfx(a))
@@ -57,7 +57,7 @@ func must(t testing.TB, err error) {
 }
 
 // ensure calls EnsureENI twice: the second call must find everything in place.
-func (w *world) ensure(t *testing.T, e vpcsim.NetENI) {
+func (w *world) ensure(t *testing.T, e netmodel.NetENI) {
 	t.Helper()
 	must(t, w.k.EnsureENI(context.Background(), e))
 	must(t, w.k.EnsureENI(context.Background(), e))
@@ -65,7 +65,7 @@ func (w *world) ensure(t *testing.T, e vpcsim.NetENI) {
 
 // checkAttached asserts the kernel shows e attached as it says, and returns the
 // index of its bridge end.
-func (w *world) checkAttached(t *testing.T, h *netlink.Handle, e vpcsim.NetENI) int {
+func (w *world) checkAttached(t *testing.T, h *netlink.Handle, e netmodel.NetENI) int {
 	t.Helper()
 	dev, _ := deviceName(e.Device)
 	l := mustLink(t, h, dev)
@@ -95,7 +95,7 @@ func (w *world) checkAttached(t *testing.T, h *netlink.Handle, e vpcsim.NetENI) 
 	return be.Attrs().Index
 }
 
-func (w *world) checkParked(t *testing.T, e vpcsim.NetENI) {
+func (w *world) checkParked(t *testing.T, e netmodel.NetENI) {
 	t.Helper()
 	names, _ := namesOfENI(e.ID)
 	p := mustLink(t, w.vpcH, names.parked)
@@ -196,7 +196,7 @@ func TestENIAttachParkMove(t *testing.T) {
 	w.ensure(t, e4)
 	w.checkParked(t, e4)
 
-	for _, e := range []vpcsim.NetENI{e1, e2, e4} {
+	for _, e := range []netmodel.NetENI{e1, e2, e4} {
 		for range 2 {
 			must(t, w.k.DeleteENI(ctx, e))
 		}

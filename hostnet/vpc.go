@@ -6,13 +6,13 @@ import (
 	"net"
 	"path/filepath"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // EnsureVPC makes the VPC's namespace <prefix><vpc-id>: lo up, IPv4 forwarding on,
 // bridged traffic through netfilter. Safe to call again; an existing namespace is
 // kept and its settings repaired.
-func (k *Kernel) EnsureVPC(ctx context.Context, v vpcsim.NetVPC) error {
+func (k *Kernel) EnsureVPC(ctx context.Context, v netmodel.NetVPC) error {
 	name, err := k.nsName(v.ID)
 	if err != nil {
 		return fmt.Errorf("ensure VPC: %w", err)

@@ -9,15 +9,15 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 func TestVPCAndSubnet(t *testing.T) {
 	t.Parallel()
 	k := newTestKernel(t)
 	ctx := context.Background()
-	vpc := vpcsim.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	sub := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
 
 	for range 2 { // the second time finds everything in place
 		if err := k.EnsureVPC(ctx, vpc); err != nil {
@@ -100,14 +100,14 @@ func TestEnsureNeedsParents(t *testing.T) {
 	k := newTestKernel(t)
 	ctx := context.Background()
 	vpcID := newID("vpc")
-	sub := vpcsim.NetSubnet{ID: newID("subnet"), VPCID: vpcID, Gateway: pfx("10.0.1.1/24")}
+	sub := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpcID, Gateway: pfx("10.0.1.1/24")}
 	if err := k.EnsureSubnet(ctx, sub); err == nil {
 		t.Error("EnsureSubnet without its VPC succeeded")
 	}
-	if err := k.EnsureVPC(ctx, vpcsim.NetVPC{ID: vpcID}); err != nil {
+	if err := k.EnsureVPC(ctx, netmodel.NetVPC{ID: vpcID}); err != nil {
 		t.Fatal(err)
 	}
-	eni := vpcsim.NetENI{ID: newID("eni"), VPCID: vpcID, SubnetID: sub.ID, MAC: newMAC()}
+	eni := netmodel.NetENI{ID: newID("eni"), VPCID: vpcID, SubnetID: sub.ID, MAC: newMAC()}
 	if err := k.EnsureENI(ctx, eni); err == nil {
 		t.Error("EnsureENI without its subnet succeeded")
 	}
@@ -121,7 +121,7 @@ func TestEnsureNeedsParents(t *testing.T) {
 	// Nothing half-made is left behind by the failure.
 	names, _ := namesOfENI(eni.ID)
 	noLink(t, handleIn(t, k.NetnsPath(vpcID)), names.bridgeEnd)
-	if err := k.EnsureVPC(ctx, vpcsim.NetVPC{ID: "../etc"}); err == nil {
+	if err := k.EnsureVPC(ctx, netmodel.NetVPC{ID: "../etc"}); err == nil {
 		t.Error("EnsureVPC accepted a path as ID")
 	}
 }

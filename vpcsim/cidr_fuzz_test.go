@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // refCIDR is what the fuzzers take for a valid IPv4 CIDR block: "a.b.c.d/n", four
@@ -119,7 +121,7 @@ func FuzzCreateVpcCIDR(f *testing.F) {
 		f.Add(s)
 	}
 	ctx := context.Background()
-	dp := NewFakeDataplane()
+	dp := netmodeltest.NewFakeDataplane()
 	c, err := New(ctx, NewMemStore(), dp)
 	if err != nil {
 		f.Fatal(err)
@@ -236,7 +238,7 @@ func FuzzRuleCIDR(f *testing.F) {
 // cloudWithVPC is a Cloud over a fake dataplane with one VPC, 10.0.0.0/16.
 func cloudWithVPC(tb testing.TB) (*Cloud, VPC) {
 	tb.Helper()
-	c, err := New(context.Background(), NewMemStore(), NewFakeDataplane())
+	c, err := New(context.Background(), NewMemStore(), netmodeltest.NewFakeDataplane())
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -20,7 +21,7 @@ import (
 type Cloud struct {
 	db            *storage.DB
 	storageOpts   []storage.Option
-	dp            Dataplane
+	dp            netmodel.Dataplane
 	account       string
 	defaultRegion string
 	now           clock
@@ -98,7 +99,7 @@ func WithInPlaceCheck() Option {
 
 // New loads the model from store and makes the kernel match it (Reconcile),
 // finishing any instance transition a previous run left half-done.
-func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud, error) {
+func New(ctx context.Context, store Store, dp netmodel.Dataplane, opts ...Option) (*Cloud, error) {
 	c := &Cloud{
 		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
 		now: time.Now, log: slog.Default(), fw: newFirewallState(),
@@ -109,7 +110,7 @@ func New(ctx context.Context, store Store, dp Dataplane, opts ...Option) (*Cloud
 		o(c)
 	}
 	if c.dp == nil {
-		c.dp = NopDataplane{}
+		c.dp = netmodel.NopDataplane{}
 	}
 	if c.events == nil {
 		c.events = bus.New()

@@ -7,19 +7,21 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/storage"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 var west = Scope{Region: "us-west-2"}
 
 type testCloud struct {
 	*Cloud
-	dp    *FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	store *MemStore
 }
 
 func newTestCloud(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
-	dp, st := NewFakeDataplane(), NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
 	c, err := New(context.Background(), st, dp, append([]Option{WithInPlaceCheck()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -261,7 +263,7 @@ func TestRestartServesTheSameState(t *testing.T) {
 // reconciliation while claimed in the store; once released they are strays.
 func TestHostClaims(t *testing.T) {
 	ctx := context.Background()
-	dp, st := NewFakeDataplane(), NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
 	c, err := New(ctx, st, dp)
 	if err != nil {
 		t.Fatal(err)
@@ -307,7 +309,7 @@ func TestHostClaims(t *testing.T) {
 // claims all along removes them at once.
 func TestHostClaimsAfterUpgrade(t *testing.T) {
 	ctx := context.Background()
-	dp, st := NewFakeDataplane(), NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
 	if _, err := New(ctx, st, dp); err != nil {
 		t.Fatal(err)
 	}
@@ -345,8 +347,8 @@ func TestHostClaimsAfterUpgrade(t *testing.T) {
 // same objects are strays and go.
 func TestStraysKept(t *testing.T) {
 	for _, keep := range []bool{true, false} {
-		dp, st := NewFakeDataplane(), NewMemStore()
-		dp.VPCs["vpc-0123456789abcdef0"] = NetVPC{ID: "vpc-0123456789abcdef0"}
+		dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
+		dp.VPCs["vpc-0123456789abcdef0"] = netmodel.NetVPC{ID: "vpc-0123456789abcdef0"}
 		dp.Hosts["i-0123456789abcdef0"] = true
 		var opts []Option
 		if keep {

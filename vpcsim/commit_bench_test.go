@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // BenchmarkCommitWith200ENIs measures what every EC2 change pays for the
@@ -18,7 +20,7 @@ import (
 // kernel's cost is in hostnet's BenchmarkFirewallUpdate).
 func BenchmarkCommitWith200ENIs(b *testing.B) {
 	ctx := context.Background()
-	c, err := New(ctx, NewMemStore(), NewFakeDataplane())
+	c, err := New(ctx, NewMemStore(), netmodeltest.NewFakeDataplane())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -88,7 +90,7 @@ func BenchmarkFirewallENIChange(b *testing.B) {
 	for _, n := range []int{200, 2000} {
 		b.Run(fmt.Sprintf("enis=%d", n), func(b *testing.B) {
 			ctx := context.Background()
-			c, err := New(ctx, NewMemStore(), NewFakeDataplane())
+			c, err := New(ctx, NewMemStore(), netmodeltest.NewFakeDataplane())
 			if err != nil {
 				b.Fatal(err)
 			}

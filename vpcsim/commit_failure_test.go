@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/storage"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // What a refused store write leaves: the store, the model and the kernel
@@ -54,7 +55,7 @@ func (s *refusingStore) wasRefused() bool {
 
 func newRefusingCloud(t *testing.T, opts ...Option) (*testCloud, *refusingStore) {
 	t.Helper()
-	dp, st := NewFakeDataplane(), &refusingStore{MemStore: NewMemStore()}
+	dp, st := netmodeltest.NewFakeDataplane(), &refusingStore{MemStore: NewMemStore()}
 	c, err := New(context.Background(), st, dp, append([]Option{WithInPlaceCheck()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)

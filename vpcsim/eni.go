@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -116,10 +117,10 @@ func (c *Cloud) uniqueMACLocked() string {
 
 // netENILocked says where the kernel should have the ENI: inside its instance
 // when that instance is up, else parked in the VPC's namespace.
-func (c *Cloud) netENILocked(e *ENI) NetENI {
+func (c *Cloud) netENILocked(e *ENI) netmodel.NetENI {
 	sub := c.subnet(e.SubnetID)
 	mac, _ := net.ParseMAC(e.MAC)
-	n := NetENI{ID: e.ID, VPCID: e.VPCID, SubnetID: e.SubnetID, MAC: mac}
+	n := netmodel.NetENI{ID: e.ID, VPCID: e.VPCID, SubnetID: e.SubnetID, MAC: mac}
 	if sub != nil {
 		n.Gateway = routerAddr(sub.CIDR)
 		for _, ip := range e.PrivateIPs {
@@ -225,12 +226,12 @@ func (c *Cloud) makeENIsLocked(ctx context.Context, enis ...*ENI) (func(context.
 			return nil, err
 		}
 	}
-	nets := make([]NetENI, len(enis))
+	nets := make([]netmodel.NetENI, len(enis))
 	for i, e := range enis {
 		nets[i] = c.netENILocked(e)
 	}
 	c.flyLocked(enis...)
-	var made []NetENI
+	var made []netmodel.NetENI
 	undo := func(ctx context.Context) error {
 		var errs []error
 		for _, n := range made {

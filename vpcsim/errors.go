@@ -43,3 +43,5 @@ func invalidValue(format string, args ...any) *APIError {
 func dependencyViolation(id string) *APIError {
 	return Errorf("DependencyViolation", "The %s '%s' has dependencies and cannot be deleted.", kindOf(id), id)
 }
+
+func joinErrs(errs []error) error { return errors.Join(errs...) }

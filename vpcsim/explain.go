@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // Explanation is the verdict of a VPC's security groups on a new connection to
@@ -30,8 +32,8 @@ func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port
 	return explain(fw, eniID, from, proto, port), nil
 }
 
-func explain(fw Firewall, eniID string, from netip.Addr, proto, port int) Explanation {
-	i := slices.IndexFunc(fw.ENIs, func(x FirewallENI) bool { return x.ID == eniID })
+func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port int) Explanation {
+	i := slices.IndexFunc(fw.ENIs, func(x netmodel.FirewallENI) bool { return x.ID == eniID })
 	if i < 0 || len(fw.ENIs[i].Addrs) == 0 {
 		return Explanation{Lines: []string{eniID + " has no address in its VPC"}}
 	}
@@ -40,7 +42,7 @@ func explain(fw Firewall, eniID string, from netip.Addr, proto, port int) Explan
 	what := fmt.Sprintf("%s %s → %s (%s)", protoName(proto), from, portText(proto, port, to), eniID)
 	x := Explanation{Lines: []string{what}}
 
-	src := slices.IndexFunc(fw.ENIs, func(e FirewallENI) bool { return slices.Contains(e.Addrs, from) })
+	src := slices.IndexFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return slices.Contains(e.Addrs, from) })
 	switch {
 	case src >= 0:
 		s := fw.ENIs[src]
@@ -72,31 +74,31 @@ func explain(fw Firewall, eniID string, from netip.Addr, proto, port int) Explan
 
 // firstMatch is the first rule that admits a packet whose peer is the given
 // address: the same match the nftables rules make.
-func firstMatch(rules []FirewallRule, peer netip.Addr, proto, port int, members map[string][]netip.Addr) (FirewallRule, bool) {
+func firstMatch(rules []netmodel.FirewallRule, peer netip.Addr, proto, port int, members map[string][]netip.Addr) (netmodel.FirewallRule, bool) {
 	for _, r := range rules {
 		if peerMatches(r, peer, members) && protoMatches(r, proto, port) {
 			return r, true
 		}
 	}
-	return FirewallRule{}, false
+	return netmodel.FirewallRule{}, false
 }
 
-func peerMatches(r FirewallRule, peer netip.Addr, members map[string][]netip.Addr) bool {
+func peerMatches(r netmodel.FirewallRule, peer netip.Addr, members map[string][]netip.Addr) bool {
 	if r.PeerGroup != "" {
 		return slices.Contains(members[r.PeerGroup], peer)
 	}
 	return r.CIDR.Contains(peer)
 }
 
-func protoMatches(r FirewallRule, proto, port int) bool {
+func protoMatches(r netmodel.FirewallRule, proto, port int) bool {
 	switch {
 	case r.Proto == -1:
 		return true
 	case r.Proto != proto:
 		return false
-	case proto == ProtoTCP || proto == ProtoUDP:
+	case proto == netmodel.ProtoTCP || proto == netmodel.ProtoUDP:
 		return r.From <= port && port <= r.To
-	case proto == ProtoICMP:
+	case proto == netmodel.ProtoICMP:
 		// The kernel also matches a rule's code; explain takes the type only
 		// and assumes code 0, the code of echo and of most ICMP messages.
 		return (r.From == -1 || r.From == port) && (r.To == -1 || r.To == 0)
@@ -106,7 +108,7 @@ func protoMatches(r FirewallRule, proto, port int) bool {
 
 // near lists the rules that would have matched but for one thing, so that
 // the answer says what to change.
-func near(rules []FirewallRule, peer netip.Addr, dir string, members map[string][]netip.Addr) []string {
+func near(rules []netmodel.FirewallRule, peer netip.Addr, dir string, members map[string][]netip.Addr) []string {
 	var out []string
 	for _, r := range rules {
 		if peerMatches(r, peer, members) {
@@ -124,16 +126,16 @@ func near(rules []FirewallRule, peer netip.Addr, dir string, members map[string]
 }
 
 // describe words a rule: "sgr-… of sg-…: tcp 80-80 from 0.0.0.0/0".
-func describe(r FirewallRule, dir string) string {
+func describe(r netmodel.FirewallRule, dir string) string {
 	peer := r.CIDR.String()
 	if r.PeerGroup != "" {
 		peer = "members of " + r.PeerGroup
 	}
 	ports := ""
 	switch r.Proto {
-	case ProtoTCP, ProtoUDP:
+	case netmodel.ProtoTCP, netmodel.ProtoUDP:
 		ports = fmt.Sprintf(" %d-%d", r.From, r.To)
-	case ProtoICMP:
+	case netmodel.ProtoICMP:
 		ports = fmt.Sprintf(" type %d code %d", r.From, r.To)
 	}
 	return fmt.Sprintf("%s of %s: %s%s %s %s", r.ID, r.GroupID, protoName(r.Proto), ports, dir, peer)
@@ -143,11 +145,11 @@ func protoName(p int) string {
 	switch p {
 	case -1:
 		return "all"
-	case ProtoTCP:
+	case netmodel.ProtoTCP:
 		return "tcp"
-	case ProtoUDP:
+	case netmodel.ProtoUDP:
 		return "udp"
-	case ProtoICMP:
+	case netmodel.ProtoICMP:
 		return "icmp"
 	}
 	return fmt.Sprintf("proto %d", p)
@@ -155,9 +157,9 @@ func protoName(p int) string {
 
 func portText(proto, port int, to netip.Addr) string {
 	switch proto {
-	case ProtoTCP, ProtoUDP:
+	case netmodel.ProtoTCP, netmodel.ProtoUDP:
 		return netip.AddrPortFrom(to, uint16(port)).String()
-	case ProtoICMP:
+	case netmodel.ProtoICMP:
 		return fmt.Sprintf("%s (type %d)", to, port)
 	}
 	return to.String()

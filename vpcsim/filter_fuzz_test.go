@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // EC2's filter values (the EC2 API reference, Filter): "* specifies that zero or
@@ -274,7 +276,7 @@ func FuzzDescribeTagFilter(f *testing.F) {
 		f.Add(seed[0], seed[1], seed[2])
 	}
 	ctx := context.Background()
-	c, err := New(ctx, NewMemStore(), NewFakeDataplane())
+	c, err := New(ctx, NewMemStore(), netmodeltest.NewFakeDataplane())
 	if err != nil {
 		f.Fatal(err)
 	}

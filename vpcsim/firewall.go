@@ -6,62 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
-)
 
-// Firewall is one VPC's security groups as the dataplane enforces them: for every
-// ENI the union of its groups' rules, and for every group referenced by a rule the
-// addresses of its members now. The dataplane turns it into one ruleset and
-// applies it atomically; Explain reads the same structure, so what `vpcsim sg
-// explain` says is what the kernel does.
-type Firewall struct {
-	VPCID string
-	CIDR  netip.Prefix
-	// Host is the address the machine itself has in the VPC while connected
-	// (see ConnectAddr), an invalid Addr otherwise.
-	Host netip.Addr
-	// Members maps every group some rule references to its members' addresses.
-	Members map[string][]netip.Addr
-	ENIs    []FirewallENI
-}
-
-// FirewallENI is one ENI's share of the firewall.
-type FirewallENI struct {
-	ID    string
-	MAC   net.HardwareAddr
-	Addrs []netip.Addr
-	// SourceDestCheck, as the EC2 attribute: the ENI may send only from its own
-	// addresses. Its MAC is enforced either way.
-	SourceDestCheck bool
-	Ingress, Egress []FirewallRule
-	// FlowLogs are the flow logs that capture this ENI's traffic.
-	FlowLogs []FlowLogSink `json:",omitempty"`
-}
-
-// FirewallRule is one rule of one of the ENI's groups, in kernel terms.
-type FirewallRule struct {
-	ID      string // sgr-…
-	GroupID string
-	// Proto is the IP protocol number, -1 for all.
-	Proto int
-	// From and To are the port range for TCP and UDP; for ICMP the type and the
-	// code, -1 meaning any.
-	From, To int
-	// The peer: a CIDR, or the members of a group (Firewall.Members[PeerGroup]).
-	CIDR      netip.Prefix
-	PeerGroup string
-}
-
-// FlowLogSink says where one flow log writes the records of an ENI's traffic.
-type FlowLogSink struct {
-	ID          string // fl-…
-	TrafficType string // ALL, ACCEPT or REJECT
-}
-
-// Protocol numbers the rules name.
-const (
-	ProtoICMP = 1
-	ProtoTCP  = 6
-	ProtoUDP  = 17
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // ruleProto gives a stored rule's protocol as a number, -1 for all, and false
@@ -71,11 +17,11 @@ func ruleProto(p string) (int, bool) {
 	case "-1":
 		return -1, true
 	case "tcp":
-		return ProtoTCP, true
+		return netmodel.ProtoTCP, true
 	case "udp":
-		return ProtoUDP, true
+		return netmodel.ProtoUDP, true
 	case "icmp":
-		return ProtoICMP, true
+		return netmodel.ProtoICMP, true
 	case "icmpv6", "58":
 		return 0, false
 	}
@@ -86,9 +32,9 @@ func ruleProto(p string) (int, bool) {
 // firewallLocked builds the firewall of one VPC of the model from scratch,
 // walking every ENI: what `vpcsim sg explain` reads, and the reference the
 // firewall kept by syncFirewallsLocked (see firewall_state.go) must equal.
-func (c *Cloud) firewallLocked(vpcID string) Firewall {
+func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
 	v := c.vpc(vpcID)
-	fw := Firewall{VPCID: v.ID, CIDR: v.CIDR, Host: hostAddr(v), Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Host: hostAddr(v), Members: map[string][]netip.Addr{}}
 	enis := make([]*ENI, 0)
 	for e := range c.allENIs() {
 		if e.VPCID == vpcID {
@@ -133,7 +79,7 @@ func hostAddr(v *VPC) netip.Addr {
 // groups (whose sets hold its addresses) and the groups its rules reference
 // (whose sets must exist).
 type eniFirewall struct {
-	fw     FirewallENI
+	fw     netmodel.FirewallENI
 	subnet string
 	groups []string // distinct, in the ENI's order
 	peers  []string // distinct, in the order the rules name them
@@ -144,7 +90,7 @@ type eniFirewall struct {
 func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 	mac, _ := net.ParseMAC(e.MAC)
 	out := &eniFirewall{subnet: e.SubnetID}
-	out.fw = FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
+	out.fw = netmodel.FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
 	for _, ip := range e.PrivateIPs {
 		out.fw.Addrs = append(out.fw.Addrs, ip.Addr)
 	}
@@ -177,25 +123,25 @@ func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 
 // firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
 // match (IPv6 peers, prefix lists) have none.
-func firewallRule(r Rule) (FirewallRule, bool) {
+func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
 	proto, ok := ruleProto(r.Protocol)
 	if !ok {
-		return FirewallRule{}, false
+		return netmodel.FirewallRule{}, false
 	}
-	fr := FirewallRule{ID: r.ID, GroupID: r.GroupID, Proto: proto, From: int(r.FromPort), To: int(r.ToPort)}
+	fr := netmodel.FirewallRule{ID: r.ID, GroupID: r.GroupID, Proto: proto, From: int(r.FromPort), To: int(r.ToPort)}
 	switch {
 	case r.CIDRv4 != "":
 		p, err := netip.ParsePrefix(r.CIDRv4)
 		if err != nil {
-			return FirewallRule{}, false
+			return netmodel.FirewallRule{}, false
 		}
 		fr.CIDR = p
 	case r.PeerGroupID != "":
 		fr.PeerGroup = r.PeerGroupID
 	default:
-		return FirewallRule{}, false
+		return netmodel.FirewallRule{}, false
 	}
-	if proto != ProtoTCP && proto != ProtoUDP && proto != ProtoICMP {
+	if proto != netmodel.ProtoTCP && proto != netmodel.ProtoUDP && proto != netmodel.ProtoICMP {
 		fr.From, fr.To = -1, -1
 	}
 	return fr, true

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // The firewalls the dataplane enforces, kept VPC by VPC and ENI by ENI, so
@@ -56,8 +58,8 @@ func newVPCFirewall(v *VPC) *vpcFirewall {
 
 // firewall is the whole Firewall the state stands for, as firewallLocked
 // builds it.
-func (s *vpcFirewall) firewall(vpcID string) Firewall {
-	fw := Firewall{VPCID: vpcID, CIDR: s.cidr, Host: s.host, Members: map[string][]netip.Addr{}}
+func (s *vpcFirewall) firewall(vpcID string) netmodel.Firewall {
+	fw := netmodel.Firewall{VPCID: vpcID, CIDR: s.cidr, Host: s.host, Members: map[string][]netip.Addr{}}
 	for g, n := range s.refs {
 		if n > 0 {
 			fw.Members[g] = slices.SortedFunc(maps.Keys(s.members[g]), netip.Addr.Compare)
@@ -132,11 +134,11 @@ func (s *vpcFirewall) put(id string, e *eniFirewall, sign int, t touches) {
 }
 
 // groupChanges turns what a change touched into the changes of the sets.
-func (s *vpcFirewall) groupChanges(t touches) []GroupChange {
-	var out []GroupChange
+func (s *vpcFirewall) groupChanges(t touches) []netmodel.GroupChange {
+	var out []netmodel.GroupChange
 	for _, g := range slices.Sorted(maps.Keys(t)) {
 		gt := t[g]
-		ch := GroupChange{ID: g, Before: gt.existed, After: s.refs[g] > 0}
+		ch := netmodel.GroupChange{ID: g, Before: gt.existed, After: s.refs[g] > 0}
 		switch {
 		case !ch.Before && !ch.After:
 			continue
@@ -365,7 +367,7 @@ func (c *Cloud) replaceFirewallLocked(ctx context.Context, v *VPC) error {
 func (c *Cloud) changeFirewallLocked(ctx context.Context, v *VPC, enis map[string]bool) error {
 	st := &c.fw
 	s := st.vpcs[v.ID]
-	ch := FirewallChange{VPCID: v.ID}
+	ch := netmodel.FirewallChange{VPCID: v.ID}
 	t := touches{}
 	for _, id := range slices.Sorted(maps.Keys(enis)) {
 		old := s.enis[id]
@@ -376,7 +378,7 @@ func (c *Cloud) changeFirewallLocked(ctx context.Context, v *VPC, enis map[strin
 		if reflect.DeepEqual(old, next) {
 			continue
 		}
-		var change ENIChange
+		var change netmodel.ENIChange
 		if old != nil {
 			s.put(id, old, -1, t)
 			delete(st.eniVPC, id)
@@ -394,6 +396,6 @@ func (c *Cloud) changeFirewallLocked(ctx context.Context, v *VPC, enis map[strin
 		return nil
 	}
 	ch.FlowLogged = s.logged > 0
-	slices.SortFunc(ch.ENIs, func(a, b ENIChange) int { return cmp.Compare(a.ID(), b.ID()) })
+	slices.SortFunc(ch.ENIs, func(a, b netmodel.ENIChange) int { return cmp.Compare(a.ID(), b.ID()) })
 	return c.dp.ChangeFirewall(ctx, ch)
 }

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // Whatever sequence of EC2 calls runs, with the dataplane or the store
@@ -87,7 +89,7 @@ func runFirewallOps(t *testing.T, r *rand.Rand, n int) {
 }
 
 // normalFirewall makes empty lists alike, whether nil or not.
-func normalFirewall(fw Firewall) Firewall {
+func normalFirewall(fw netmodel.Firewall) netmodel.Firewall {
 	if len(fw.ENIs) == 0 {
 		fw.ENIs = nil
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // sgFixture is a VPC with a web group (80 open to all, 8080 to members of the
@@ -36,10 +38,10 @@ func newSGFixture(t *testing.T) sgFixture {
 	return f
 }
 
-func (f sgFixture) eni(t *testing.T, id string) FirewallENI {
+func (f sgFixture) eni(t *testing.T, id string) netmodel.FirewallENI {
 	t.Helper()
 	fw := f.tc.dp.Firewall(f.vpc.ID)
-	i := slices.IndexFunc(fw.ENIs, func(e FirewallENI) bool { return e.ID == id })
+	i := slices.IndexFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return e.ID == id })
 	if i < 0 {
 		t.Fatalf("%s is not in the firewall of %s: %+v", id, f.vpc.ID, fw)
 	}
@@ -50,7 +52,7 @@ func TestFirewallFollowsTheModel(t *testing.T) {
 	f := newSGFixture(t)
 	ctx := context.Background()
 	web := f.eni(t, f.webENI.ID)
-	if len(web.Ingress) != 2 || web.Ingress[0].Proto != ProtoTCP || web.Ingress[0].From != 80 || web.Ingress[0].CIDR != netip.MustParsePrefix("0.0.0.0/0") {
+	if len(web.Ingress) != 2 || web.Ingress[0].Proto != netmodel.ProtoTCP || web.Ingress[0].From != 80 || web.Ingress[0].CIDR != netip.MustParsePrefix("0.0.0.0/0") {
 		t.Fatalf("web's ingress: %+v", web.Ingress)
 	}
 	if web.Ingress[1].PeerGroup != f.client.ID || len(web.Egress) != 1 || web.Egress[0].Proto != -1 {
@@ -82,7 +84,7 @@ func TestFirewallFollowsTheModel(t *testing.T) {
 	}
 	// A deleted ENI leaves the firewall.
 	must1(t, f.tc.DeleteNetworkInterface(ctx, west, f.clientENI.ID))
-	if fw := f.tc.dp.Firewall(f.vpc.ID); slices.ContainsFunc(fw.ENIs, func(e FirewallENI) bool { return e.ID == f.clientENI.ID }) {
+	if fw := f.tc.dp.Firewall(f.vpc.ID); slices.ContainsFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return e.ID == f.clientENI.ID }) {
 		t.Fatal("a deleted ENI is still in the firewall")
 	}
 }
@@ -116,7 +118,7 @@ func TestFirewallFailureRefusesTheChange(t *testing.T) {
 
 func TestFirewallAfterRestart(t *testing.T) {
 	f := newSGFixture(t)
-	f.tc.dp.Firewalls = map[string]Firewall{} // as after a reboot
+	f.tc.dp.Firewalls = map[string]netmodel.Firewall{} // as after a reboot
 	tc := f.tc.reopen(t)
 	if len(tc.dp.Firewall(f.vpc.ID).ENIs) != 2 {
 		t.Fatalf("start-up did not apply the firewall: %+v", tc.dp.Firewall(f.vpc.ID))
@@ -134,11 +136,11 @@ func TestExplain(t *testing.T) {
 		admitted bool
 		says     string
 	}{
-		{client, ProtoTCP, 80, true, "ADMITTED by"},
-		{client, ProtoTCP, 8080, true, "members of " + f.client.ID},
-		{netip.MustParseAddr("192.0.2.7"), ProtoTCP, 8080, false, "192.0.2.7 is not a member of " + f.client.ID},
-		{client, ProtoUDP, 80, false, "matches the peer, not the protocol or port"},
-		{netip.MustParseAddr("10.0.1.99"), ProtoTCP, 80, false, "dropped as spoofed"},
+		{client, netmodel.ProtoTCP, 80, true, "ADMITTED by"},
+		{client, netmodel.ProtoTCP, 8080, true, "members of " + f.client.ID},
+		{netip.MustParseAddr("192.0.2.7"), netmodel.ProtoTCP, 8080, false, "192.0.2.7 is not a member of " + f.client.ID},
+		{client, netmodel.ProtoUDP, 80, false, "matches the peer, not the protocol or port"},
+		{netip.MustParseAddr("10.0.1.99"), netmodel.ProtoTCP, 80, false, "dropped as spoofed"},
 	} {
 		x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, c.from, c.proto, c.port))
 		if x.Admitted != c.admitted || !strings.Contains(strings.Join(x.Lines, "\n"), c.says) {
@@ -149,19 +151,19 @@ func TestExplain(t *testing.T) {
 	must[[]Rule](t)(f.tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.web.ID}, Permissions: []Permission{
 		{Protocol: "icmp", FromPort: port(8), ToPort: port(0), CIDRs: []Peer{{Value: "10.0.0.0/16"}}},
 	}}))
-	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoICMP, 8)); !x.Admitted {
+	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, netmodel.ProtoICMP, 8)); !x.Admitted {
 		t.Errorf("echo request:\n%s", strings.Join(x.Lines, "\n"))
 	}
-	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoICMP, 13)); x.Admitted {
+	if x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, netmodel.ProtoICMP, 13)); x.Admitted {
 		t.Errorf("timestamp request admitted:\n%s", strings.Join(x.Lines, "\n"))
 	}
 	// The sender's egress counts too.
 	must[[]Rule](t)(f.tc.RevokeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: f.client.ID}, Egress: true, Permissions: []Permission{{Protocol: "-1", CIDRs: []Peer{{Value: "0.0.0.0/0"}}}}}))
-	x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, ProtoTCP, 80))
+	x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, client, netmodel.ProtoTCP, 80))
 	if x.Admitted || !strings.Contains(strings.Join(x.Lines, "\n"), "DENIED by the sender "+f.clientENI.ID) {
 		t.Errorf("egress denial:\n%s", strings.Join(x.Lines, "\n"))
 	}
-	_, err := f.tc.ExplainSecurityGroups("eni-0123456789abcdef0", client, ProtoTCP, 80)
+	_, err := f.tc.ExplainSecurityGroups("eni-0123456789abcdef0", client, netmodel.ProtoTCP, 80)
 	wantCode(t, err, "InvalidNetworkInterfaceID.NotFound")
 }
 
@@ -175,7 +177,7 @@ func TestConnectVPC(t *testing.T) {
 	if f.tc.dp.Firewall(f.vpc.ID).Host != netip.MustParseAddr("10.0.0.3") {
 		t.Fatal("the firewall does not know the connected host")
 	}
-	x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, netip.MustParseAddr("10.0.0.3"), ProtoTCP, 8080))
+	x := must[Explanation](t)(f.tc.ExplainSecurityGroups(f.webENI.ID, netip.MustParseAddr("10.0.0.3"), netmodel.ProtoTCP, 8080))
 	if x.Admitted || !strings.Contains(strings.Join(x.Lines, "\n"), "this machine") {
 		t.Errorf("the host on 8080:\n%s", strings.Join(x.Lines, "\n"))
 	}
@@ -206,7 +208,7 @@ func must1(t *testing.T, err error) {
 func TestFirewallBehindIsRetried(t *testing.T) {
 	f := newSGFixture(t)
 	ctx := context.Background()
-	f.tc.dp.Firewalls = map[string]Firewall{} // as after a reboot
+	f.tc.dp.Firewalls = map[string]netmodel.Firewall{} // as after a reboot
 	f.tc.dp.Fail["set-firewall"] = errors.New("nftables said no")
 	again := f.tc.reopen(t)
 	delete(f.tc.dp.Fail, "set-firewall")

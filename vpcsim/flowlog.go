@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -34,10 +35,10 @@ type flowLogState struct {
 
 // flowLogSinksLocked lists the flow logs that capture an ENI's traffic: those
 // of the ENI itself, of its subnet and of its VPC.
-func (c *Cloud) flowLogSinksLocked(e *ENI) []FlowLogSink {
-	var out []FlowLogSink
+func (c *Cloud) flowLogSinksLocked(e *ENI) []netmodel.FlowLogSink {
+	var out []netmodel.FlowLogSink
 	for _, f := range c.flowLogsOfLocked(e) {
-		out = append(out, FlowLogSink{ID: f.ID, TrafficType: f.TrafficType})
+		out = append(out, netmodel.FlowLogSink{ID: f.ID, TrafficType: f.TrafficType})
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // Capture windows: records are written every window, by default every 5 s,
@@ -110,7 +111,7 @@ func (r *flowRecorder) window() time.Duration {
 // written to the flow logs that capture the ENI then, each keeping the
 // actions its TrafficType asks for; packets of an ENI that no flow log
 // captures any more are dropped.
-func (c *Cloud) RecordFlow(p FlowPacket) {
+func (c *Cloud) RecordFlow(p netmodel.FlowPacket) {
 	if p.Time.IsZero() {
 		p.Time = c.now()
 	}

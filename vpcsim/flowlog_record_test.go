@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // flowNow is the clock of the recorder tests: it names the S3 files.
@@ -24,7 +26,7 @@ var t0 = time.Unix(1800000000, 0)
 
 func newFlowCloud(t *testing.T, opts ...Option) *testCloud {
 	t.Helper()
-	dp, st := NewFakeDataplane(), NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
 	// A long window keeps the background writer out of the tests' way: they
 	// end windows with FlushFlowLogs.
 	opts = append([]Option{WithInPlaceCheck(), WithClock(func() time.Time { return flowNow }), WithFlowLogInterval(time.Hour)}, opts...)
@@ -55,8 +57,8 @@ func mustRoot(t *testing.T, dir string) hostpath.Root {
 }
 
 // packet is one FlowPacket of the ENI, at t0 + sec seconds.
-func packet(eni string, accept bool, src string, sport uint16, dst string, dport uint16, proto uint8, bytes, sec int) FlowPacket {
-	return FlowPacket{ENI: eni, Accept: accept, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst),
+func packet(eni string, accept bool, src string, sport uint16, dst string, dport uint16, proto uint8, bytes, sec int) netmodel.FlowPacket {
+	return netmodel.FlowPacket{ENI: eni, Accept: accept, Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst),
 		SrcPort: sport, DstPort: dport, Proto: proto, Bytes: bytes, Time: t0.Add(time.Duration(sec) * time.Second)}
 }
 
@@ -97,7 +99,7 @@ func TestFlowRecords(t *testing.T) {
 	tc.createFlowLog(t, toFile(FlowLogVPC, "ACCEPT", local, format, n.vpc.ID))
 
 	e := n.eni.ID
-	for _, p := range []FlowPacket{
+	for _, p := range []netmodel.FlowPacket{
 		packet(e, true, "10.0.1.9", 40000, "10.0.1.4", 80, 6, 60, 0),
 		packet(e, false, "10.0.1.9", 5353, "10.0.1.5", 53, 17, 100, 1), // to the secondary address
 		packet(e, true, "10.0.1.9", 40000, "10.0.1.4", 80, 6, 52, 1),

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 const flowRole = "arn:aws:iam::000000000000:role/flow-logs"
@@ -61,7 +63,7 @@ func (tc *testCloud) createFlowLog(t *testing.T, in CreateFlowLogsInput) string 
 }
 
 // sinks are the flow logs the dataplane was last told to capture an ENI for.
-func (tc *testCloud) sinks(vpcID, eniID string) []FlowLogSink {
+func (tc *testCloud) sinks(vpcID, eniID string) []netmodel.FlowLogSink {
 	for _, e := range tc.dp.Firewall(vpcID).ENIs {
 		if e.ID == eniID {
 			return e.FlowLogs
@@ -70,8 +72,8 @@ func (tc *testCloud) sinks(vpcID, eniID string) []FlowLogSink {
 	return nil
 }
 
-func sortedSinks(s ...FlowLogSink) []FlowLogSink {
-	slices.SortFunc(s, func(a, b FlowLogSink) int { return strings.Compare(a.ID, b.ID) })
+func sortedSinks(s ...netmodel.FlowLogSink) []netmodel.FlowLogSink {
+	slices.SortFunc(s, func(a, b netmodel.FlowLogSink) int { return strings.Compare(a.ID, b.ID) })
 	return s
 }
 
@@ -93,10 +95,10 @@ func TestFlowLogSinks(t *testing.T) {
 	in.LogGroupName = "other"
 	ofENI := tc.createFlowLog(t, in)
 
-	if got, want := tc.sinks(v.ID, ea.ID), sortedSinks(FlowLogSink{ofVPC, "ALL"}, FlowLogSink{ofSubnet, "REJECT"}); !slices.Equal(got, want) {
+	if got, want := tc.sinks(v.ID, ea.ID), sortedSinks(netmodel.FlowLogSink{ID: ofVPC, TrafficType: "ALL"}, netmodel.FlowLogSink{ID: ofSubnet, TrafficType: "REJECT"}); !slices.Equal(got, want) {
 		t.Errorf("sinks of %s: %+v, want %+v", ea.ID, got, want)
 	}
-	if got, want := tc.sinks(v.ID, eb.ID), sortedSinks(FlowLogSink{ofVPC, "ALL"}, FlowLogSink{ofENI, "ACCEPT"}); !slices.Equal(got, want) {
+	if got, want := tc.sinks(v.ID, eb.ID), sortedSinks(netmodel.FlowLogSink{ID: ofVPC, TrafficType: "ALL"}, netmodel.FlowLogSink{ID: ofENI, TrafficType: "ACCEPT"}); !slices.Equal(got, want) {
 		t.Errorf("sinks of %s: %+v, want %+v", eb.ID, got, want)
 	}
 	// Another VPC's ENIs are not captured.
@@ -113,7 +115,7 @@ func TestFlowLogSinks(t *testing.T) {
 	if s := tc.sinks(v.ID, ea.ID); s != nil {
 		t.Errorf("sinks after delete: %+v", s)
 	}
-	if got := tc.sinks(v.ID, eb.ID); !slices.Equal(got, []FlowLogSink{{ofENI, "ACCEPT"}}) {
+	if got := tc.sinks(v.ID, eb.ID); !slices.Equal(got, []netmodel.FlowLogSink{{ID: ofENI, TrafficType: "ACCEPT"}}) {
 		t.Errorf("sinks of %s after delete: %+v", eb.ID, got)
 	}
 }
@@ -386,7 +388,7 @@ func TestFlowLogsPersist(t *testing.T) {
 	if _, err := tc.CreateFlowLogs(ctx, west, toGroup(FlowLogENI, "ALL", e.ID)); err == nil {
 		t.Fatal("CreateFlowLogs succeeded with a failing store")
 	}
-	if got := tc.sinks(v.ID, e.ID); !slices.Equal(got, []FlowLogSink{{id, "REJECT"}}) {
+	if got := tc.sinks(v.ID, e.ID); !slices.Equal(got, []netmodel.FlowLogSink{{ID: id, TrafficType: "REJECT"}}) {
 		t.Fatalf("capture after a failed write: %+v", got)
 	}
 
@@ -395,7 +397,7 @@ func TestFlowLogsPersist(t *testing.T) {
 	if len(got) != 1 || got[0].ID != id || got[0].TrafficType != "REJECT" || len(got[0].Tags) != 1 || got[0].CreationTime.IsZero() {
 		t.Fatalf("after a restart: %+v", got)
 	}
-	if got := re.sinks(v.ID, e.ID); !slices.Equal(got, []FlowLogSink{{id, "REJECT"}}) {
+	if got := re.sinks(v.ID, e.ID); !slices.Equal(got, []netmodel.FlowLogSink{{ID: id, TrafficType: "REJECT"}}) {
 		t.Fatalf("capture after a restart: %+v", got)
 	}
 }

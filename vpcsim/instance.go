@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -349,7 +350,7 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 	// The ENIs' places once running, read from the staged state (which is
 	// dropped again: nothing stays staged while the lock is released).
 	edit(c.model().instances, id).State = StateRunning
-	var nets []NetENI
+	var nets []netmodel.NetENI
 	attached := c.attachedLocked(id)
 	for _, e := range attached {
 		nets = append(nets, c.netENILocked(e))
@@ -445,7 +446,7 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 	// stage stages the instance's end; it is run twice: once to learn the
 	// kernel's work (then dropped, as nothing may stay staged while the
 	// lock is released), once after that work, to commit.
-	stage := func() (park, gone []NetENI) {
+	stage := func() (park, gone []netmodel.NetENI) {
 		m := c.model()
 		terminating := inst.State == StateShuttingDown
 		final := StateStopped
@@ -542,8 +543,8 @@ func (c *Cloud) resumeTransitions() {
 }
 
 // topologyLocked is the kernel state the whole model wants.
-func (c *Cloud) topologyLocked() Topology {
-	var t Topology
+func (c *Cloud) topologyLocked() netmodel.Topology {
+	var t netmodel.Topology
 	for _, v := range sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }) {
 		t.VPCs = append(t.VPCs, netVPC(v))
 	}

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 func TestInstanceLifecycle(t *testing.T) {
 	var seen []string
-	dp, st := NewFakeDataplane(), NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), NewMemStore()
 	c, err := New(context.Background(), st, dp, WithInPlaceCheck())
 	if err != nil {
 		t.Fatal(err)

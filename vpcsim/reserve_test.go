@@ -6,30 +6,33 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // gatedDataplane is the fake dataplane with a gate on EnsureENI: when gate
 // names the ENI, the call announces itself on entered and holds until
 // release is closed, as a slow netlink call would.
 type gatedDataplane struct {
-	*FakeDataplane
+	*netmodeltest.FakeDataplane
 	mu      sync.Mutex
-	gate    func(NetENI) bool
-	entered chan NetENI
+	gate    func(netmodel.NetENI) bool
+	entered chan netmodel.NetENI
 	release chan struct{}
 }
 
 func newGated() *gatedDataplane {
-	return &gatedDataplane{FakeDataplane: NewFakeDataplane(), entered: make(chan NetENI, 1), release: make(chan struct{})}
+	return &gatedDataplane{FakeDataplane: netmodeltest.NewFakeDataplane(), entered: make(chan netmodel.NetENI, 1), release: make(chan struct{})}
 }
 
-func (g *gatedDataplane) hold(gate func(NetENI) bool) {
+func (g *gatedDataplane) hold(gate func(netmodel.NetENI) bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.gate = gate
 }
 
-func (g *gatedDataplane) EnsureENI(ctx context.Context, e NetENI) error {
+func (g *gatedDataplane) EnsureENI(ctx context.Context, e netmodel.NetENI) error {
 	g.mu.Lock()
 	gate := g.gate
 	g.mu.Unlock()
@@ -68,7 +71,7 @@ const slowCall = 30 * time.Second
 func TestKernelWorkOutsideTheLockHoldsTheAddress(t *testing.T) {
 	ctx := context.Background()
 	c, dp, sub := newGatedCloud(t)
-	dp.hold(func(n NetENI) bool { return len(n.Addrs) > 0 && n.Addrs[0].Addr().String() == "10.0.0.10" })
+	dp.hold(func(n netmodel.NetENI) bool { return len(n.Addrs) > 0 && n.Addrs[0].Addr().String() == "10.0.0.10" })
 	type result struct {
 		eni ENI
 		err error
@@ -147,7 +150,7 @@ func TestCallOnABusyENIWaits(t *testing.T) {
 	inst := must[[]Instance](t)(c.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
 	c.Wait()
 	e := must[ENI](t)(c.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
-	dp.hold(func(n NetENI) bool { return n.ID == e.ID && n.Host == inst.ID })
+	dp.hold(func(n netmodel.NetENI) bool { return n.ID == e.ID && n.Host == inst.ID })
 	attached := make(chan error, 1)
 	go func() {
 		_, err := c.AttachNetworkInterface(ctx, west, e.ID, inst.ID, 1)

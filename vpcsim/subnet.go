@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -17,8 +18,8 @@ func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *
 	}
 }
 
-func netSubnet(s *Subnet) NetSubnet {
-	return NetSubnet{ID: s.ID, VPCID: s.VPCID, CIDR: s.CIDR, Gateway: netip.PrefixFrom(routerAddr(s.CIDR), s.CIDR.Bits())}
+func netSubnet(s *Subnet) netmodel.NetSubnet {
+	return netmodel.NetSubnet{ID: s.ID, VPCID: s.VPCID, CIDR: s.CIDR, Gateway: netip.PrefixFrom(routerAddr(s.CIDR), s.CIDR.Bits())}
 }
 
 // CreateSubnet makes a subnet of a VPC, and its bridge.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -74,8 +75,8 @@ func dhcpOptionsID(region string) string {
 	return fmt.Sprintf("dopt-%017x", h.Sum64()>>4)
 }
 
-func netVPC(v *VPC) NetVPC {
-	n := NetVPC{ID: v.ID, CIDR: v.CIDR}
+func netVPC(v *VPC) netmodel.NetVPC {
+	n := netmodel.NetVPC{ID: v.ID, CIDR: v.CIDR}
 	if v.Connected {
 		n.Connect = ConnectAddr(v.CIDR)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // adminPath starts the requests of vpcsim's own commands (connect, disconnect,
@@ -60,7 +61,7 @@ func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier) http.
 			return
 		}
 		port, err := strconv.Atoi(q.Get("port"))
-		if err != nil && (proto == vpcsim.ProtoTCP || proto == vpcsim.ProtoUDP) {
+		if err != nil && (proto == netmodel.ProtoTCP || proto == netmodel.ProtoUDP) {
 			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": "--port must be a number"})
 			return
 		}

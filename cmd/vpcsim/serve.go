@@ -26,6 +26,7 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 // metadataAddr is where the ECS agent serves task metadata, seen from a task;
@@ -44,12 +45,12 @@ func serve(ctx context.Context, args []string) error {
 	os.Unsetenv("VPCSIM_ACCESS_KEYS")
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 
-	var dp vpcsim.Dataplane = vpcsim.NopDataplane{}
+	var dp netmodel.Dataplane = netmodel.NopDataplane{}
 	var kernel *hostnet.Kernel
 	// The kernel captures flow-log packets from the start; the Cloud that
 	// records them comes after it.
 	var flows atomic.Pointer[vpcsim.Cloud]
-	flowSink := func(p vpcsim.FlowPacket) {
+	flowSink := func(p netmodel.FlowPacket) {
 		if c := flows.Load(); c != nil {
 			c.RecordFlow(p)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // ecsWorld is the ECS handler in an httptest server over the real domain (a
@@ -27,7 +28,7 @@ import (
 type ecsWorld struct {
 	srv   *httptest.Server
 	cloud *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	rt    *ecstest.FakeRuntime
 	store *badinput.CountingStore
 	logs  *syncBuffer
@@ -37,7 +38,7 @@ type ecsWorld struct {
 func newECSWorld(t *testing.T) *ecsWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &ecsWorld{dp: vpcsim.NewFakeDataplane(), rt: ecstest.NewFakeRuntime(),
+	w := &ecsWorld{dp: netmodeltest.NewFakeDataplane(), rt: ecstest.NewFakeRuntime(),
 		store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &syncBuffer{}}
 	must := func(err error) {
 		t.Helper()

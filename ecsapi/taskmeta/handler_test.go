@@ -14,6 +14,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // A Fargate task's endpoint reports its ENI's real facts. The listener is on
@@ -59,7 +60,7 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 	t.Helper()
 	ctx := context.Background()
 	store := vpcsim.NewMemStore()
-	cloud, err := vpcsim.New(ctx, store, vpcsim.NewFakeDataplane())
+	cloud, err := vpcsim.New(ctx, store, netmodeltest.NewFakeDataplane())
 	if err != nil {
 		t.Fatal(err)
 	}

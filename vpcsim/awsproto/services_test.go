@@ -28,6 +28,7 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/awstest"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // TestServices: the router wired as `vpcsim serve` wires it (EC2 and STS from
@@ -37,7 +38,7 @@ import (
 // serve gets its error.
 func TestServices(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cloud, err := vpcsim.New(context.Background(), vpcsim.NewMemStore(), vpcsim.NewFakeDataplane(), vpcsim.WithAccount("123456789012"))
+	cloud, err := vpcsim.New(context.Background(), vpcsim.NewMemStore(), netmodeltest.NewFakeDataplane(), vpcsim.WithAccount("123456789012"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // badInputWorld is the EC2 handler in an httptest server over a Cloud with a few
@@ -23,7 +24,7 @@ import (
 type badInputWorld struct {
 	srv   *httptest.Server
 	cloud *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	store *badinput.CountingStore
 	logs  *bytes.Buffer
 	vars  map[string]string
@@ -32,7 +33,7 @@ type badInputWorld struct {
 func newBadInputWorld(t *testing.T) *badInputWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &badInputWorld{dp: vpcsim.NewFakeDataplane(), store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &bytes.Buffer{}}
+	w := &badInputWorld{dp: netmodeltest.NewFakeDataplane(), store: &badinput.CountingStore{Store: vpcsim.NewMemStore()}, logs: &bytes.Buffer{}}
 	var err error
 	if w.cloud, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithAccount("123456789012")); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // FuzzHandler sends arbitrary parameters to every implemented action, each to a
@@ -37,7 +38,7 @@ func FuzzHandler(f *testing.F) {
 		if err != nil {
 			return
 		}
-		c, err := vpcsim.New(context.Background(), vpcsim.NewMemStore(), vpcsim.NewFakeDataplane())
+		c, err := vpcsim.New(context.Background(), vpcsim.NewMemStore(), netmodeltest.NewFakeDataplane())
 		if err != nil {
 			t.Fatal(err)
 		}

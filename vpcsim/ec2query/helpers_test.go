@@ -18,6 +18,7 @@ import (
 
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/awscli"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 // testServer is an httptest server running the EC2 Query handler over a real
@@ -25,14 +26,14 @@ import (
 type testServer struct {
 	*httptest.Server
 	cloud *vpcsim.Cloud
-	dp    *vpcsim.FakeDataplane
+	dp    *netmodeltest.FakeDataplane
 	store *vpcsim.MemStore
 	logs  *bytes.Buffer
 }
 
 func newTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
-	dp, st := vpcsim.NewFakeDataplane(), vpcsim.NewMemStore()
+	dp, st := netmodeltest.NewFakeDataplane(), vpcsim.NewMemStore()
 	c, err := vpcsim.New(context.Background(), st, dp, vpcsim.WithInPlaceCheck(), vpcsim.WithAccount("123456789012"))
 	if err != nil {
 		t.Fatal(err)

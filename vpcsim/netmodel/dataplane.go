@@ -1,4 +1,4 @@
-package vpcsim
+package netmodel
 
 import (
 	"context"
@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// Dataplane makes the kernel match the EC2 model. The domain owns this interface;
+// Dataplane makes the kernel match the EC2 model. The domain calls this interface;
 // hostnet implements it with real namespaces, bridges and veth pairs, and tests use
-// a fake that records what was asked. Every method is safe to call again with the
-// same arguments: what already exists is kept, and deleting what is gone succeeds.
+// a fake that records what was asked (netmodeltest). Every method is safe to call
+// again with the same arguments: what already exists is kept, and deleting what is
+// gone succeeds.
 type Dataplane interface {
 	// EnsureVPC makes the VPC's namespace (its implicit router), with forwarding
 	// on, and connects the host to it or not as v.Connect says.

@@ -1,4 +1,4 @@
-package vpcsim
+package netmodel
 
 import (
 	"cmp"
@@ -52,7 +52,7 @@ type GroupChange struct {
 // holds: a change computed against another firewall is an error, not a
 // silent drift. fw is not changed.
 func (fw Firewall) Apply(ch FirewallChange) (Firewall, error) {
-	out := fw.clone()
+	out := fw.Clone()
 	if err := out.ApplyInPlace(ch); err != nil {
 		return fw, err
 	}
@@ -136,8 +136,8 @@ func (fw *Firewall) eniIndex(id string) (int, bool) {
 	return slices.BinarySearchFunc(fw.ENIs, id, func(x FirewallENI, id string) int { return cmp.Compare(x.ID, id) })
 }
 
-// clone copies what ApplyInPlace changes: the ENI list and the member lists.
-func (fw Firewall) clone() Firewall {
+// Clone copies what ApplyInPlace changes: the ENI list and the member lists.
+func (fw Firewall) Clone() Firewall {
 	out := fw
 	out.ENIs = slices.Clone(fw.ENIs)
 	if fw.Members != nil {

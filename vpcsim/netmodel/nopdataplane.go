@@ -1,9 +1,6 @@
-package vpcsim
+package netmodel
 
-import (
-	"context"
-	"errors"
-)
+import "context"
 
 // NopDataplane is the dataplane of `--dataplane none`: the API alone, no kernel
 // objects, for machines where vpcsim cannot have root.
@@ -22,5 +19,3 @@ func (NopDataplane) DeleteENI(context.Context, NetENI) error              { retu
 func (NopDataplane) SetFirewall(context.Context, Firewall) error          { return nil }
 func (NopDataplane) ChangeFirewall(context.Context, FirewallChange) error { return nil }
 func (NopDataplane) Reconcile(context.Context, Topology) error            { return nil }
-
-func joinErrs(errs []error) error { return errors.Join(errs...) }

@@ -1,4 +1,4 @@
-package vpcsim
+package netmodeltest
 
 import (
 	"context"
@@ -6,29 +6,32 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
-// FakeDataplane is a Dataplane that keeps the objects it was asked for in memory
-// and records each call as a readable line ("ensure-eni eni-… host=i-… eth0"),
-// so API rules are tested without root. Fail makes the named operation fail.
+// FakeDataplane is a netmodel.Dataplane that keeps the objects it was asked for
+// in memory and records each call as a readable line ("ensure-eni eni-…
+// host=i-… eth0"), so API rules are tested without root. Fail makes the named
+// operation fail.
 type FakeDataplane struct {
 	mu    sync.Mutex
 	Trace []string
-	VPCs  map[string]NetVPC
-	Subs  map[string]NetSubnet
+	VPCs  map[string]netmodel.NetVPC
+	Subs  map[string]netmodel.NetSubnet
 	Hosts map[string]bool
-	ENIs  map[string]NetENI
+	ENIs  map[string]netmodel.NetENI
 	// Firewalls holds each VPC's firewall: the last set, with the changes since.
-	Firewalls map[string]Firewall
+	Firewalls map[string]netmodel.Firewall
 	// Fail maps an operation name ("ensure-eni", "ensure-subnet", …) to the error it returns.
 	Fail map[string]error
 }
 
-var _ Dataplane = (*FakeDataplane)(nil)
+var _ netmodel.Dataplane = (*FakeDataplane)(nil)
 
 // NewFakeDataplane returns an empty fake.
 func NewFakeDataplane() *FakeDataplane {
-	return &FakeDataplane{VPCs: map[string]NetVPC{}, Subs: map[string]NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]NetENI{}, Firewalls: map[string]Firewall{}, Fail: map[string]error{}}
+	return &FakeDataplane{VPCs: map[string]netmodel.NetVPC{}, Subs: map[string]netmodel.NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]netmodel.NetENI{}, Firewalls: map[string]netmodel.Firewall{}, Fail: map[string]error{}}
 }
 
 func (f *FakeDataplane) record(op, format string, args ...any) error {
@@ -36,7 +39,7 @@ func (f *FakeDataplane) record(op, format string, args ...any) error {
 	return f.Fail[op]
 }
 
-func (f *FakeDataplane) EnsureVPC(_ context.Context, v NetVPC) error {
+func (f *FakeDataplane) EnsureVPC(_ context.Context, v netmodel.NetVPC) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("ensure-vpc", "%s %s", v.ID, v.CIDR); err != nil {
@@ -66,7 +69,7 @@ func (f *FakeDataplane) DeleteVPC(_ context.Context, id string) error {
 	return nil
 }
 
-func (f *FakeDataplane) EnsureSubnet(_ context.Context, s NetSubnet) error {
+func (f *FakeDataplane) EnsureSubnet(_ context.Context, s netmodel.NetSubnet) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("ensure-subnet", "%s %s gw=%s", s.ID, s.CIDR, s.Gateway); err != nil {
@@ -79,7 +82,7 @@ func (f *FakeDataplane) EnsureSubnet(_ context.Context, s NetSubnet) error {
 	return nil
 }
 
-func (f *FakeDataplane) DeleteSubnet(_ context.Context, s NetSubnet) error {
+func (f *FakeDataplane) DeleteSubnet(_ context.Context, s netmodel.NetSubnet) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("delete-subnet", "%s", s.ID); err != nil {
@@ -115,7 +118,7 @@ func (f *FakeDataplane) DeleteHost(_ context.Context, host string) error {
 	return nil
 }
 
-func (f *FakeDataplane) EnsureENI(_ context.Context, e NetENI) error {
+func (f *FakeDataplane) EnsureENI(_ context.Context, e netmodel.NetENI) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	where := "parked"
@@ -135,7 +138,7 @@ func (f *FakeDataplane) EnsureENI(_ context.Context, e NetENI) error {
 	return nil
 }
 
-func (f *FakeDataplane) DeleteENI(_ context.Context, e NetENI) error {
+func (f *FakeDataplane) DeleteENI(_ context.Context, e netmodel.NetENI) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("delete-eni", "%s", e.ID); err != nil {
@@ -145,20 +148,20 @@ func (f *FakeDataplane) DeleteENI(_ context.Context, e NetENI) error {
 	return nil
 }
 
-func (f *FakeDataplane) SetFirewall(_ context.Context, fw Firewall) error {
+func (f *FakeDataplane) SetFirewall(_ context.Context, fw netmodel.Firewall) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("set-firewall", "%s enis=%d", fw.VPCID, len(fw.ENIs)); err != nil {
 		return err
 	}
-	f.Firewalls[fw.VPCID] = fw.clone() // changed in place later
+	f.Firewalls[fw.VPCID] = fw.Clone() // changed in place later
 	return nil
 }
 
 // ChangeFirewall applies the change to the VPC's firewall (see
 // Firewall.Apply), all or nothing: a change whose old side is not what the
 // fake holds is an error, so a test sees any drift.
-func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch FirewallChange) error {
+func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch netmodel.FirewallChange) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("change-firewall", "%s enis=%d groups=%d", ch.VPCID, len(ch.ENIs), len(ch.Groups)); err != nil {
@@ -176,20 +179,20 @@ func (f *FakeDataplane) ChangeFirewall(_ context.Context, ch FirewallChange) err
 }
 
 // Firewall returns the firewall a VPC has (the last set, with the changes since).
-func (f *FakeDataplane) Firewall(vpcID string) Firewall {
+func (f *FakeDataplane) Firewall(vpcID string) netmodel.Firewall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.Firewalls[vpcID].clone()
+	return f.Firewalls[vpcID].Clone()
 }
 
-func (f *FakeDataplane) Reconcile(_ context.Context, want Topology) error {
+func (f *FakeDataplane) Reconcile(_ context.Context, want netmodel.Topology) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.record("reconcile", "%d vpcs %d subnets %d hosts %d enis", len(want.VPCs), len(want.Subnets), len(want.Hosts), len(want.ENIs)); err != nil {
 		return err
 	}
 	if !want.KeepStrays {
-		f.VPCs, f.Subs, f.ENIs = map[string]NetVPC{}, map[string]NetSubnet{}, map[string]NetENI{}
+		f.VPCs, f.Subs, f.ENIs = map[string]netmodel.NetVPC{}, map[string]netmodel.NetSubnet{}, map[string]netmodel.NetENI{}
 		if !want.KeepStrayHosts {
 			f.Hosts = map[string]bool{}
 		}
