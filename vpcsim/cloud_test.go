@@ -362,3 +362,27 @@ func TestStraysKept(t *testing.T) {
 		}
 	}
 }
+
+// A subnet is one Linux bridge, which takes 1,024 ports: the 1,024th ENI of a
+// subnet finds it full as a subnet without free addresses, whatever makes it
+// (RunInstances counts the ENIs it plans, and launches what fits).
+func TestSubnetHoldsAsManyENIsAsABridge(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := must[VPC](t)(tc.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))
+	sub := tc.subnet(t, v.ID, "10.0.0.0/21") // 2,043 usable addresses
+	for range maxENIsPerSubnet - 2 {
+		must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
+	}
+	_, err := tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 3, MaxCount: 3, SubnetID: sub.ID})
+	wantCode(t, err, "InsufficientFreeAddressesInSubnet")
+	got := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 3, SubnetID: sub.ID}))
+	if len(got) != 2 {
+		t.Fatalf("launched %d instances into a subnet with room for 2 ENIs", len(got))
+	}
+	_, err = tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID})
+	wantCode(t, err, "InsufficientFreeAddressesInSubnet")
+	// Another subnet of the VPC is not affected.
+	other := tc.subnet(t, v.ID, "10.0.8.0/24")
+	must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: other.ID}))
+}

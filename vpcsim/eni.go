@@ -23,11 +23,21 @@ type eniRequest struct {
 	managed     bool
 }
 
+// maxENIsPerSubnet is how many ENIs a subnet holds here: a subnet is one
+// Linux bridge, and a bridge takes at most 1,024 ports (BR_MAX_PORTS), one of
+// which the kernel keeps back. AWS has no such bound (only the subnet's
+// addresses), so a full subnet answers as one without free addresses.
+const maxENIsPerSubnet = 1023
+
 // planENILocked validates and picks the addresses of a new ENI. taken holds the
-// addresses already planned in the same request (RunInstances with count > 1).
-func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary string, extra []string, secondary int, taken map[netip.Addr]bool) (eniRequest, error) {
+// addresses already planned in the same request (RunInstances with count > 1),
+// and planned the ENIs it plans in the subnet before this one.
+func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary string, extra []string, secondary int, taken map[netip.Addr]bool, planned int) (eniRequest, error) {
 	req := eniRequest{subnet: sub}
 	var err error
+	if c.subnetENIsLocked(sub.ID)+planned >= maxENIsPerSubnet {
+		return req, insufficientAddresses(sub.ID)
+	}
 	if req.groups, err = c.checkGroupsLocked(s, sub.VPCID, groups); err != nil {
 		return req, err
 	}
@@ -64,6 +74,17 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 	}
 	req.addrs = append(req.addrs, free...)
 	return req, nil
+}
+
+// subnetENIsLocked counts the subnet's ENIs, those being made included.
+func (c *Cloud) subnetENIsLocked(subnetID string) int {
+	n := 0
+	for e := range c.heldENIs() {
+		if e.SubnetID == subnetID {
+			n++
+		}
+	}
+	return n
 }
 
 // checkGroupsLocked validates an ENI's groups: at most five, all of the VPC.
@@ -179,7 +200,7 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	if err != nil {
 		return ENI{}, err
 	}
-	req, err := c.planENILocked(s, sub, in.Groups, primary, extra, in.SecondaryPrivateIPAddressCount, nil)
+	req, err := c.planENILocked(s, sub, in.Groups, primary, extra, in.SecondaryPrivateIPAddressCount, nil, 0)
 	if err != nil {
 		return ENI{}, err
 	}

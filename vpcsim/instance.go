@@ -203,10 +203,10 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 		in.MaxCount = max(in.MinCount, min(in.MaxCount, room/made))
 	}
 	reservation := newID("r")
-	taken := map[netip.Addr]bool{}
+	taken, planned := map[netip.Addr]bool{}, map[string]int{} // planned: new ENIs by subnet
 	var plans []launchPlan
 	for n := 0; n < in.MaxCount; n++ {
-		p, err := c.planInstanceLocked(s, in, specs, primarySub, groups, taken)
+		p, err := c.planInstanceLocked(s, in, specs, primarySub, groups, taken, planned)
 		if err != nil {
 			if n >= in.MinCount && isInsufficient(err) {
 				break
@@ -261,7 +261,7 @@ func (c *Cloud) launchSubnetLocked(s Scope, in RunInstancesInput, primary Instan
 	return nil, Errorf("VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
 }
 
-func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []InstanceENISpec, primarySub *Subnet, groups []string, taken map[netip.Addr]bool) (launchPlan, error) {
+func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []InstanceENISpec, primarySub *Subnet, groups []string, taken map[netip.Addr]bool, planned map[string]int) (launchPlan, error) {
 	inst := &Instance{
 		ID: newID("i"), Region: s.Region, OwnerID: c.account, ImageID: in.ImageID, Type: in.InstanceType,
 		KeyName: in.KeyName, SubnetID: primarySub.ID, VPCID: primarySub.VPCID, AZ: primarySub.AZ,
@@ -304,10 +304,11 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 		if spec.DeviceIndex == 0 {
 			g = groups
 		}
-		req, err := c.planENILocked(s, sub, g, spec.PrivateIPAddress, nil, spec.SecondaryPrivateIPAddressCount, taken)
+		req, err := c.planENILocked(s, sub, g, spec.PrivateIPAddress, nil, spec.SecondaryPrivateIPAddressCount, taken, planned[sub.ID])
 		if err != nil {
 			return p, err
 		}
+		planned[sub.ID]++
 		req.description, req.tags = spec.Description, slices.Clone(in.ENITags)
 		e := c.newENILocked(req)
 		att.DeleteOnTermination = spec.DeleteOnTermination == nil || *spec.DeleteOnTermination
