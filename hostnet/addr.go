@@ -43,16 +43,25 @@ func reconcileAddrs(h *netlink.Handle, link netlink.Link, want []netip.Prefix) e
 	if err != nil {
 		return err
 	}
+	var missing []netip.Prefix
 	for _, p := range want {
-		if _, ok := have[p]; ok {
-			continue
+		if _, ok := have[p]; !ok {
+			missing = append(missing, p)
 		}
+	}
+	return addAddrs(h, link, missing)
+}
+
+// addAddrs adds the addresses to the link, in order (the first IPv4 one
+// added is the primary).
+func addAddrs(h *netlink.Handle, link netlink.Link, want []netip.Prefix) error {
+	for _, p := range want {
 		a := &netlink.Addr{IPNet: prefixToIPNet(p)}
 		if p.Addr().Is6() {
 			a.Flags = unix.IFA_F_NODAD // no duplicates to detect in a namespace of our own
 		}
 		if err := h.AddrAdd(link, a); err != nil && !isExist(err) {
-			return fmt.Errorf("add %s to %s: %w", p, name, err)
+			return fmt.Errorf("add %s to %s: %w", p, link.Attrs().Name, err)
 		}
 	}
 	return nil

@@ -10,7 +10,8 @@
 //	ENI     veth pair: vs-e<11 hex of the ENI ID> is a port of the subnet's bridge;
 //	        the other end carries the ENI's MAC and is either eth<N> in the host's
 //	        netns (addresses, up, default route for eth0) or vs-p<11 hex>, down, in
-//	        the VPC netns (parked).
+//	        the VPC netns (parked). A retired pair, vs-x<random> (retire.go), is
+//	        being deleted.
 //
 // Every object vpcsim makes is named vs-…, so [Down] can remove all of them and
 // nothing else. Routine netlink work uses a handle opened in the target namespace

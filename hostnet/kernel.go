@@ -31,6 +31,9 @@ type Kernel struct {
 	noBridgeNF bool                    // a VPC namespace lacks net.bridge.bridge-nf-call-iptables
 	captures   map[string]*flowCapture // VPC netns name → its flow-log capture
 	flowSink   func(netmodel.FlowPacket)
+
+	retiring    sync.WaitGroup // deletions of retired veth pairs under way (retire.go)
+	retireSlots chan struct{}
 }
 
 var _ netmodel.Dataplane = (*Kernel)(nil)
@@ -64,7 +67,8 @@ func WithLogger(l *slog.Logger) Option {
 // process lacks the privileges the dataplane needs (see Privileged). It changes
 // nothing in the kernel: objects are made by the Ensure methods and Reconcile.
 func New(opts ...Option) (*Kernel, error) {
-	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), conns: map[string]*nsConn{}, captures: map[string]*flowCapture{}}
+	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), conns: map[string]*nsConn{}, captures: map[string]*flowCapture{},
+		retireSlots: make(chan struct{}, retireWorkers)}
 	for _, o := range opts {
 		if err := o(k); err != nil {
 			return nil, err
@@ -76,10 +80,12 @@ func New(opts ...Option) (*Kernel, error) {
 	return k, nil
 }
 
-// Close releases the netlink sockets the Kernel holds (they keep namespaces alive
-// in the kernel even after their names are gone). Kernel objects stay, and the
-// Kernel may still be used: it reopens what it needs.
+// Close waits for the retired veth pairs to be deleted, then releases the
+// netlink sockets the Kernel holds (they keep namespaces alive in the kernel
+// even after their names are gone). Kernel objects stay, and the Kernel may
+// still be used: it reopens what it needs.
 func (k *Kernel) Close() error {
+	k.retiring.Wait()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for name := range k.conns {

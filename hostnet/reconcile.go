@@ -106,7 +106,7 @@ func (k *Kernel) removeStrays(ctx context.Context, want netmodel.Topology) error
 		}
 		for _, l := range links {
 			name := l.Attrs().Name
-			if keep[name] || !(strings.HasPrefix(name, bridgePrefix) || strings.HasPrefix(name, bridgeEndPrefix) || strings.HasPrefix(name, parkedPrefix)) {
+			if keep[name] || !(strings.HasPrefix(name, bridgePrefix) || strings.HasPrefix(name, bridgeEndPrefix) || strings.HasPrefix(name, parkedPrefix) || strings.HasPrefix(name, retiredPrefix)) {
 				continue
 			}
 			k.log.Info("removing stray link", "netns", ns, "link", name)

@@ -55,6 +55,9 @@ func TestReconcile(t *testing.T) {
 	must(t, k.EnsureHost(ctx, stray))
 	strayENI, _ := namesOfENI(newID("eni"))
 	must(t, vpcH.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: strayENI.bridgeEnd}, PeerName: strayENI.parked}))
+	// A retired pair whose deletion a crash cut short (retire.go).
+	retired, retiredPeer := retiredPrefix+randomHex(idHexLen), retiredPrefix+randomHex(idHexLen)
+	must(t, vpcH.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: retired}, PeerName: retiredPeer}))
 	must(t, vpcH.LinkDel(mustLink(t, vpcH, brA)))
 	// Not ours: a namespace of another prefix (another vpcsim, another test).
 	other := testPrefix(t) + "i-other"
@@ -68,6 +71,8 @@ func TestReconcile(t *testing.T) {
 	}
 	noLink(t, vpcH, strayENI.bridgeEnd)
 	noLink(t, vpcH, strayENI.parked)
+	noLink(t, vpcH, retired)
+	noLink(t, vpcH, retiredPeer)
 	br := mustLink(t, vpcH, brA)
 	first, _ := namesOfENI(want.ENIs[0].ID)
 	if be := mustLink(t, vpcH, first.bridgeEnd); be.Attrs().MasterIndex != br.Attrs().Index {

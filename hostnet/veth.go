@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 	"strings"
 
@@ -24,9 +25,12 @@ import (
 //     in the VPC's namespace.
 //
 // It converges from any prior state (missing, parked, attached elsewhere or
-// under another device index), moving the existing pair rather than making a new
-// one. The VPC, the subnet's bridge and (when attaching) the host's namespace must
-// exist. Safe to call again. A pair it made is deleted again if a later step fails.
+// under another device index). A parked ENI being attached gets a new pair made
+// with its end in the host, and the parked pair is retired (retire.go: moving
+// a link to another namespace costs a grace period); otherwise the existing
+// pair is moved. The VPC, the subnet's bridge and (when attaching) the host's
+// namespace must exist. Safe to call again. A pair it made is deleted again if a
+// later step fails.
 func (k *Kernel) EnsureENI(ctx context.Context, e netmodel.NetENI) error {
 	if err := k.ensureENI(ctx, e); err != nil {
 		return fmt.Errorf("ensure ENI %s: %w", e.ID, err)
@@ -108,10 +112,18 @@ func (k *Kernel) ensureENI(ctx context.Context, e netmodel.NetENI) (retErr error
 				return fmt.Errorf("delete %s: %w", names.bridgeEnd, err)
 			}
 			brEnd = nil
+		} else if peerNS == vpc && e.Host != "" {
+			// A parked ENI being attached: a new pair made with its end in
+			// the host costs far less than moving this one there (retire.go).
+			if err := k.retirePairLocked(vpc, brEnd, peer); err != nil {
+				return err
+			}
+			brEnd = nil
 		}
 	}
-	if brEnd == nil {
-		brEnd, peer, peerNS, err = k.createENILocked(vpc, e, names)
+	fresh := brEnd == nil
+	if fresh {
+		brEnd, peer, peerNS, err = k.createENILocked(vpc, br, e, names)
 		if err != nil {
 			return err
 		}
@@ -133,16 +145,41 @@ func (k *Kernel) ensureENI(ctx context.Context, e netmodel.NetENI) (retErr error
 	if err := setUp(vpc.h, brEnd); err != nil {
 		return err
 	}
+	if fresh && (peerNS == vpc) == (e.Host == "") {
+		return finishFresh(peerNS.h, peer, e)
+	}
 	return k.placePeerLocked(vpc, e, names, peer, peerNS)
 }
 
-// createENILocked makes the pair: the bridge end in the VPC's namespace and the
-// ENI's end, with its MAC, directly where it belongs (so it never shows up
-// anywhere else): eth<Device> in the host, or vs-p… in the VPC's namespace.
-// It returns the ENI's end and the namespace it is in.
-func (k *Kernel) createENILocked(vpc *nsConn, e netmodel.NetENI, names eniNames) (brEnd, peer netlink.Link, peerNS *nsConn, err error) {
+// finishFresh completes the ENI's end of a pair createENILocked just made
+// where e wants it, with its name and MAC: parked, it is as it should be
+// (down, no addresses); in a host, it gets e's addresses (primary first), goes
+// up and, as eth0, gets the default route. What placePeerLocked would read
+// back first, a new link does not have.
+func finishFresh(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI) error {
+	if e.Host == "" {
+		return nil
+	}
+	if err := addAddrs(h, peer, e.Addrs); err != nil {
+		return err
+	}
+	if err := setUp(h, peer); err != nil {
+		return err
+	}
+	if e.Gateway.IsValid() && e.Gateway.Is4() && e.Device == 0 {
+		return ensureDefaultRoute(h, peer, e.Gateway, true)
+	}
+	return nil
+}
+
+// createENILocked makes the pair: the bridge end in the VPC's namespace, up
+// and a port of br, and the ENI's end, with its MAC, directly where it
+// belongs (so it never shows up anywhere else): eth<Device> in the host, or
+// vs-p… in the VPC's namespace. It returns the ENI's end and the namespace
+// it is in.
+func (k *Kernel) createENILocked(vpc *nsConn, br netlink.Link, e netmodel.NetENI, names eniNames) (brEnd, peer netlink.Link, peerNS *nsConn, err error) {
 	veth := &netlink.Veth{
-		LinkAttrs:        netlink.LinkAttrs{Name: names.bridgeEnd},
+		LinkAttrs:        netlink.LinkAttrs{Name: names.bridgeEnd, MasterIndex: br.Attrs().Index, Flags: net.FlagUp},
 		PeerName:         names.parked,
 		PeerHardwareAddr: e.MAC,
 	}

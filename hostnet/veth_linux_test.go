@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -129,11 +130,20 @@ func TestENIAttachParkMove(t *testing.T) {
 	w.checkParked(t, e1)
 	noLink(t, w.h1, "eth0")
 
-	// Re-attach: the same pair (the bridge end keeps its index) comes back.
+	// Re-attach: a new pair made with its end in host1 (retire.go), and the
+	// parked pair retired and deleted.
 	e1.Host = w.host1
 	w.ensure(t, e1)
-	if got := w.checkAttached(t, w.h1, e1); got != idx1 {
-		t.Errorf("re-attach made a new pair (bridge end %d, was %d)", got, idx1)
+	if got := w.checkAttached(t, w.h1, e1); got == idx1 {
+		t.Errorf("re-attach kept the parked pair (bridge end %d): it moves it instead of making a new one", got)
+	}
+	w.k.retiring.Wait()
+	links, err := linkList(w.vpcH)
+	must(t, err)
+	for _, l := range links {
+		if strings.HasPrefix(l.Attrs().Name, retiredPrefix) {
+			t.Errorf("retired %s still there", l.Attrs().Name)
+		}
 	}
 
 	// Move e2 to host2 as eth0: it gets the default route there.
