@@ -286,3 +286,30 @@ func PrivateDNSName(region string, a netip.Addr) string {
 	}
 	return host + "." + region + ".compute.internal"
 }
+
+// topologyLocked is the kernel state the whole model wants.
+func (c *Cloud) topologyLocked() netmodel.Topology {
+	var t netmodel.Topology
+	for _, v := range sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }) {
+		t.VPCs = append(t.VPCs, netVPC(v))
+	}
+	for _, s := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
+		t.Subnets = append(t.Subnets, netSubnet(s))
+	}
+	for _, i := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
+		if instanceUp(i.State) {
+			t.Hosts = append(t.Hosts, i.ID)
+		}
+	}
+	for _, e := range sortedBySeq(c.allENIs(), func(v *ENI) int64 { return v.Seq }) {
+		n := c.netENILocked(e)
+		if e.Host != "" && n.Host == e.Host {
+			t.Hosts = append(t.Hosts, e.Host)
+		}
+		t.ENIs = append(t.ENIs, n)
+	}
+	for _, h := range sortedBySeq(c.model().hostClaims.All(), func(h *HostClaim) int64 { return h.Seq }) {
+		t.Hosts = append(t.Hosts, h.Host)
+	}
+	return t
+}
