@@ -7,13 +7,13 @@ import (
 	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
-// EC2 is what ECS asks of EC2; *vpcsim.Cloud is one. ECS never holds its own
+// EC2 is what ECS asks of EC2; *ec2sim.Cloud is one. ECS never holds its own
 // lock (Service.mu) while calling it: the lock order is EC2 alone, or ECS
 // alone (see Service.mu).
 type EC2 interface {
 	// Account is the account every resource belongs to.
 	Account() string
-	// Events is the bus EC2 publishes vpcsim.InstanceChanged (and ENI
+	// Events is the bus EC2 publishes ec2sim.InstanceChanged (and ENI
 	// events) on, once committed; ECS follows instances there.
 	Events() *bus.Bus
 	// Instances lists every instance, for the start-up registration.

@@ -1,6 +1,6 @@
 // Package ecsapi is the ECS domain of vpcsim: clusters, task definitions,
 // container instances and tasks with their whole lifecycle. It is pure Go: it
-// asks EC2 (package vpcsim) for ENIs and instances, and a Runtime for containers.
+// asks EC2 (vpcsim/ec2) for ENIs and instances, and a Runtime for containers.
 // Its request and response types are the API's own shapes (package ecstypes),
 // since the JSON protocol carries them as they are.
 package ecsapi

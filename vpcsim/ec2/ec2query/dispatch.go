@@ -1,6 +1,6 @@
 // Package ec2query serves the EC2 Query protocol (API version 2016-11-15): form
 // parameters in, XML out. It is protocol only: it parses a request, calls the
-// domain (package vpcsim) and renders the answer or the error exactly as EC2 would.
+// domain (package ec2) and renders the answer or the error exactly as EC2 would.
 // Business rules live in the domain.
 //
 // The reference for every parameter and element name is botocore's EC2 model;

@@ -82,6 +82,6 @@ func TestModelGenCurrent(t *testing.T) {
 	if !bytes.Equal(out, have) {
 		// A different botocore release may add operations; the installed one is
 		// the reference, so the file must follow it.
-		t.Errorf("model_gen.go is stale for the installed botocore; run `go generate ./vpcsim/ec2query`")
+		t.Errorf("model_gen.go is stale for the installed botocore; run `go generate ./vpcsim/ec2/ec2query`")
 	}
 }
