@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -52,14 +52,14 @@ func clusterFromUserData(b64 string) (string, bool) {
 // instanceChanged follows an EC2 instance's state: a running instance whose user
 // data names a cluster registers in it; a stopped one's agent disconnects; a
 // terminated one is deregistered. Tasks on an instance that goes down stop.
-func (s *Service) instanceChanged(inst vpcsim.Instance) {
+func (s *Service) instanceChanged(inst ec2sim.Instance) {
 	sc := Scope{Region: inst.Region}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
 	rec := s.instanceByEC2Locked(m, inst.ID)
 	switch inst.State {
-	case vpcsim.StateRunning:
+	case ec2sim.StateRunning:
 		name, ok := clusterFromUserData(inst.UserData)
 		if !ok {
 			return
@@ -77,13 +77,13 @@ func (s *Service) instanceChanged(inst vpcsim.Instance) {
 			return
 		}
 		s.commitOrLog(m, "a container instance", inst.ID)
-	case vpcsim.StateStopping, vpcsim.StateStopped, vpcsim.StateShuttingDown, vpcsim.StateTerminated:
+	case ec2sim.StateStopping, ec2sim.StateStopped, ec2sim.StateShuttingDown, ec2sim.StateTerminated:
 		if rec == nil || deref(rec.CI.Status) == "INACTIVE" {
 			return
 		}
 		rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
 		rec.CI.AgentConnected = ecstypes.Ptr(false)
-		if inst.State == vpcsim.StateShuttingDown || inst.State == vpcsim.StateTerminated {
+		if inst.State == ec2sim.StateShuttingDown || inst.State == ec2sim.StateTerminated {
 			rec.CI.Status = str("INACTIVE")
 		}
 		s.stopTasksOnLocked(m, rec, ecstypes.TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
@@ -102,7 +102,7 @@ func (s *Service) instanceByEC2Locked(m *model, ec2ID string) *instanceRec {
 
 // registerLocked stages inst as a container instance of a cluster, offering
 // its type's CPU (vCPUs × 1024) and memory (MiB) unless total says otherwise.
-func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, cluster *string, total []ecstypes.Resource, attrs []ecstypes.Attribute) (*instanceRec, error) {
+func (s *Service) registerLocked(m *model, sc Scope, inst ec2sim.Instance, cluster *string, total []ecstypes.Resource, attrs []ecstypes.Attribute) (*instanceRec, error) {
 	c, err := s.clusterLocked(m, sc, cluster)
 	if err != nil {
 		return nil, err
@@ -116,7 +116,7 @@ func (s *Service) registerLocked(m *model, sc Scope, inst vpcsim.Instance, clust
 	if e := s.quotas.Check(quota.ContainerInstancesPerCluster, members); e != nil {
 		return nil, quotaErr(e)
 	}
-	typ, _ := vpcsim.LookupInstanceType(inst.Type)
+	typ, _ := ec2sim.LookupInstanceType(inst.Type)
 	cpu, mem := int32(typ.VCPUs*1024), int32(typ.MemoryMiB)
 	for _, r := range total {
 		switch deref(r.Name) {
@@ -165,7 +165,7 @@ func resources(cpu, mem int32, ports []string) []ecstypes.Resource {
 }
 
 // instanceAttributes are the attributes the agent puts on its instance.
-func instanceAttributes(inst vpcsim.Instance) []ecstypes.Attribute {
+func instanceAttributes(inst ec2sim.Instance) []ecstypes.Attribute {
 	attr := func(name, value string) ecstypes.Attribute {
 		a := ecstypes.Attribute{Name: str(name)}
 		if value != "" {
@@ -263,7 +263,7 @@ func (s *Service) RegisterContainerInstance(ctx context.Context, sc Scope, in *e
 		return nil, clientErr("An instance identity document with the instanceId is required.")
 	}
 	inst, ok := s.ec2.LookupInstance(doc.InstanceID)
-	if !ok || inst.Region != sc.Region || inst.State != vpcsim.StateRunning {
+	if !ok || inst.Region != sc.Region || inst.State != ec2sim.StateRunning {
 		return nil, clientErr("The instance %s is not a running EC2 instance of this region.", doc.InstanceID)
 	}
 	s.mu.Lock()

@@ -7,23 +7,24 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
 var west = Scope{Region: "us-west-2"}
-var ec2West = vpcsim.Scope{Region: "us-west-2"}
+var ec2West = ec2sim.Scope{Region: "us-west-2"}
 
 // world is an ECS service over a real EC2 model with a fake dataplane and a
 // fake runtime.
 type world struct {
 	*Service
-	ec2   *vpcsim.Cloud
+	ec2   *ec2sim.Cloud
 	dp    *netmodeltest.FakeDataplane
 	rt    *fakeRuntime
 	store *vpcsim.MemStore
-	vpc   vpcsim.VPC
-	sub   vpcsim.Subnet // us-west-2a, 10.0.0.0/24
-	sg    vpcsim.SecurityGroup
+	vpc   ec2sim.VPC
+	sub   ec2sim.Subnet // us-west-2a, 10.0.0.0/24
+	sg    ec2sim.SecurityGroup
 }
 
 func newWorld(t *testing.T, opts ...Option) *world {
@@ -31,16 +32,16 @@ func newWorld(t *testing.T, opts ...Option) *world {
 	ctx := context.Background()
 	w := &world{dp: netmodeltest.NewFakeDataplane(), rt: newFakeRuntime(), store: vpcsim.NewMemStore()}
 	var err error
-	if w.ec2, err = vpcsim.New(ctx, w.store, w.dp, vpcsim.WithInPlaceCheck()); err != nil {
+	if w.ec2, err = ec2sim.New(ctx, w.store, w.dp, ec2sim.WithInPlaceCheck()); err != nil {
 		t.Fatal(err)
 	}
 	if w.Service, err = New(ctx, w.store, w.ec2, w.rt, append([]Option{WithInPlaceCheck()}, opts...)...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.ec2.Wait(); w.Close() })
-	w.vpc = must(w.ec2.CreateVpc(ctx, ec2West, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))(t)
-	w.sub = must(w.ec2.CreateSubnet(ctx, ec2West, vpcsim.CreateSubnetInput{VPCID: w.vpc.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))(t)
-	w.sg = must(w.ec2.CreateSecurityGroup(ctx, ec2West, vpcsim.CreateSecurityGroupInput{VPCID: w.vpc.ID, Name: "web", Description: "web"}))(t)
+	w.vpc = must(w.ec2.CreateVpc(ctx, ec2West, ec2sim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"}))(t)
+	w.sub = must(w.ec2.CreateSubnet(ctx, ec2West, ec2sim.CreateSubnetInput{VPCID: w.vpc.ID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"}))(t)
+	w.sg = must(w.ec2.CreateSecurityGroup(ctx, ec2West, ec2sim.CreateSecurityGroupInput{VPCID: w.vpc.ID, Name: "web", Description: "web"}))(t)
 	return w
 }
 
@@ -79,10 +80,10 @@ func (w *world) cluster(t *testing.T, name string) *ecstypes.Cluster {
 }
 
 // instance launches an EC2 instance whose user data names cluster, and waits for it.
-func (w *world) instance(t *testing.T, typ, cluster string) vpcsim.Instance {
+func (w *world) instance(t *testing.T, typ, cluster string) ec2sim.Instance {
 	t.Helper()
 	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=" + cluster + " >> /etc/ecs/ecs.config\n"))
-	insts := must(w.ec2.RunInstances(context.Background(), ec2West, vpcsim.RunInstancesInput{
+	insts := must(w.ec2.RunInstances(context.Background(), ec2West, ec2sim.RunInstancesInput{
 		ImageID: "ami-12345678", InstanceType: typ, MinCount: 1, MaxCount: 1, SubnetID: w.sub.ID, UserData: ud}))(t)
 	w.settle()
 	return insts[0]

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
@@ -187,7 +187,7 @@ func (s *Service) readopt(ctx context.Context, t taskRec) {
 // namespace; the attachment becomes ATTACHED with the ENI's details.
 func (s *Service) provisionENI(ctx context.Context, arn string) error {
 	t, _ := s.snapshot(arn)
-	ec := vpcsim.Scope{Region: t.Region}
+	ec := ec2sim.Scope{Region: t.Region}
 	eniID := t.ENIID
 	if eniID == "" {
 		desc := "arn:aws:ecs:" + t.Region + ":" + s.account + ":attachment/" + deref(t.T.Attachments[0].Id)
@@ -215,7 +215,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 			{Name: str("subnetId"), Value: str(e.SubnetID)},
 			{Name: str("networkInterfaceId"), Value: str(e.ID)},
 			{Name: str("macAddress"), Value: str(e.MAC)},
-			{Name: str("privateDnsName"), Value: str(vpcsim.PrivateDNSName(t.Region, e.PrimaryIP()))},
+			{Name: str("privateDnsName"), Value: str(ec2sim.PrivateDNSName(t.Region, e.PrimaryIP()))},
 			{Name: str("privateIPv4Address"), Value: str(ip)},
 		}
 		for i := range t.T.Containers {
@@ -456,7 +456,7 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 		s.log.Error("remove a stopped task's network", "task", arn, "err", err)
 	}
 	if t.AWSVPC && t.ENIID != "" {
-		if err := s.ec2.DeleteTaskENI(ctx, vpcsim.Scope{Region: t.Region}, t.ENIID); err != nil {
+		if err := s.ec2.DeleteTaskENI(ctx, ec2sim.Scope{Region: t.Region}, t.ENIID); err != nil {
 			s.log.Error("delete a stopped task's ENI", "task", arn, "eni", t.ENIID, "err", err)
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
 // placementRequest is a validated request for new tasks of one task definition,
@@ -24,7 +24,7 @@ type placementRequest struct {
 	execCmd         *bool
 
 	cpu, mem int
-	subnets  []vpcsim.Subnet // awsvpc: the candidates, in the order given
+	subnets  []ec2sim.Subnet // awsvpc: the candidates, in the order given
 	groups   []string
 	// attached are the ENIs EC2 had attached to each candidate instance
 	// (by EC2 ID) when asked, before placement took s.mu (awsvpc only).
@@ -172,7 +172,7 @@ func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequ
 	case cfg.AssignPublicIp == ecstypes.AssignPublicIpEnabled && req.launch != ecstypes.LaunchTypeFargate:
 		return invalidParam("Assign public IP is not supported for this launch type.")
 	}
-	ec := vpcsim.Scope{Region: sc.Region}
+	ec := ec2sim.Scope{Region: sc.Region}
 	for _, id := range cfg.Subnets {
 		subs, err := s.ec2.DescribeSubnets(ctx, ec, []string{id}, nil)
 		if err != nil {
@@ -185,7 +185,7 @@ func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequ
 	}
 	vpcID := req.subnets[0].VPCID
 	if len(cfg.SecurityGroups) == 0 {
-		groups, err := s.ec2.DescribeSecurityGroups(ctx, ec, nil, nil, []vpcsim.Filter{{Name: "vpc-id", Values: []string{vpcID}}, {Name: "group-name", Values: []string{"default"}}})
+		groups, err := s.ec2.DescribeSecurityGroups(ctx, ec, nil, nil, []ec2sim.Filter{{Name: "vpc-id", Values: []string{vpcID}}, {Name: "group-name", Values: []string{"default"}}})
 		if err != nil || len(groups) == 0 {
 			return &Error{Type: "ServerException", Message: "The VPC's default security group could not be found."}
 		}
@@ -207,7 +207,7 @@ func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequ
 
 // ec2Refusal words an EC2 refusal as ECS passes it on.
 func ec2Refusal(what, id string, err error) error {
-	e, ok := vpcsim.AsAPIError(err)
+	e, ok := ec2sim.AsAPIError(err)
 	if !ok {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package ecsapi is the ECS domain of vpcsim: clusters, task definitions,
 // container instances and tasks with their whole lifecycle. It is pure Go: it
-// asks EC2 (package vpcsim) for ENIs and instances, and a Runtime for containers.
+// asks EC2 (vpcsim/ec2) for ENIs and instances, and a Runtime for containers.
 // Its request and response types are the API's own shapes (package ecstypes),
 // since the JSON protocol carries them as they are.
 package ecsapi
@@ -20,6 +20,7 @@ import (
 	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
@@ -29,7 +30,7 @@ type Scope struct {
 }
 
 // KnownRegion reports whether ECS serves a region here: those EC2 serves.
-func KnownRegion(name string) bool { return vpcsim.KnownRegion(name) }
+func KnownRegion(name string) bool { return ec2sim.KnownRegion(name) }
 
 // Service is the ECS API of one account.
 type Service struct {
@@ -122,7 +123,7 @@ func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...O
 	}
 	// Instances are followed from now on; those already there are
 	// registered first (an event that also reports one changes nothing).
-	s.instanceSub = bus.On(ec2.Events(), func(ev vpcsim.InstanceChanged) {
+	s.instanceSub = bus.On(ec2.Events(), func(ev ec2sim.InstanceChanged) {
 		if !ev.Deleted {
 			s.instanceChanged(ev.Instance)
 		}

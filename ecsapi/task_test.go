@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
 // The seed: two copies of an awsvpc task on one c5.large, each with its own ENI;
@@ -83,7 +83,7 @@ func TestRunTaskAwsvpc(t *testing.T) {
 		t.Fatalf("stopped task %+v", got)
 	}
 	_, err = w.ec2.DescribeNetworkInterfaces(ctx, ec2West, []string{eniID}, nil)
-	if e, ok := vpcsim.AsAPIError(err); !ok || e.Code != "InvalidNetworkInterfaceID.NotFound" {
+	if e, ok := ec2sim.AsAPIError(err); !ok || e.Code != "InvalidNetworkInterfaceID.NotFound" {
 		t.Fatalf("the stopped task's ENI must be gone: %v", err)
 	}
 	if w.dp.Hosts["task-"+taskID] || w.rt.Running(taskID) {

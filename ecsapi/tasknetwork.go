@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
 // TaskNetwork is what the domain needs of the dataplane for tasks that are not
@@ -107,7 +107,7 @@ func (s *Service) attachNetwork(ctx context.Context, t taskRec) (string, error) 
 // that EC2's reconciliation (at the next start-up) keeps it, and what runs in
 // it, for as long as the task lives.
 func (s *Service) claimHost(ctx context.Context, t taskRec) error {
-	if err := s.ec2.ClaimHost(ctx, vpcsim.Scope{Region: t.Region}, t.host(), *t.T.TaskArn); err != nil {
+	if err := s.ec2.ClaimHost(ctx, ec2sim.Scope{Region: t.Region}, t.host(), *t.T.TaskArn); err != nil {
 		return fmt.Errorf("claim the task's namespace: %w", err)
 	}
 	return nil
@@ -172,7 +172,7 @@ func (s *Service) releaseHostsOfGoneTasks(ctx context.Context) {
 	}
 	for _, host := range slices.Sorted(maps.Keys(live)) {
 		if w := live[host]; !claimed[host] {
-			if err := s.ec2.ClaimHost(ctx, vpcsim.Scope{Region: w.region}, host, w.owner); err != nil {
+			if err := s.ec2.ClaimHost(ctx, ec2sim.Scope{Region: w.region}, host, w.owner); err != nil {
 				s.log.Error("claim a task's namespace", "host", host, "err", err)
 			}
 		}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
@@ -57,7 +57,7 @@ func TestConnectHost(t *testing.T) {
 			}
 		}()
 	}
-	hostAddr := vpcsim.ConnectAddr(vpc.CIDR)
+	hostAddr := ec2sim.ConnectAddr(vpc.CIDR)
 	must(t, k.SetFirewall(ctx, netmodel.Firewall{VPCID: vpc.ID, CIDR: vpc.CIDR, Host: hostAddr, ENIs: []netmodel.FirewallENI{{
 		ID: eni.ID, MAC: eni.MAC, Addrs: []netip.Addr{target}, SourceDestCheck: true,
 		Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, Egress: allOut,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
@@ -45,21 +46,21 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 	}
 	t.Cleanup(func() { k.Close() })
 	dp := &timedFirewall{Kernel: k}
-	cloud, err := vpcsim.New(ctx, vpcsim.NewMemStore(), dp)
+	cloud, err := ec2sim.New(ctx, vpcsim.NewMemStore(), dp)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cloud.Wait)
-	s := vpcsim.Scope{Region: "us-west-2"}
-	v, err := cloud.CreateVpc(ctx, s, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
+	s := ec2sim.Scope{Region: "us-west-2"}
+	v, err := cloud.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Four subnets: a subnet is one Linux bridge, and a bridge takes at most
 	// 1,024 ports (BR_MAX_PORTS).
-	var subs []vpcsim.Subnet
+	var subs []ec2sim.Subnet
 	for i := range 4 {
-		sub, err := cloud.CreateSubnet(ctx, s, vpcsim.CreateSubnetInput{VPCID: v.ID, CIDR: fmt.Sprintf("10.0.%d.0/22", 4*i), AZ: "us-west-2a"})
+		sub, err := cloud.CreateSubnet(ctx, s, ec2sim.CreateSubnetInput{VPCID: v.ID, CIDR: fmt.Sprintf("10.0.%d.0/22", 4*i), AZ: "us-west-2a"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +68,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 	}
 	sub := subs[0]
 	newGroup := func(name string) string {
-		g, err := cloud.CreateSecurityGroup(ctx, s, vpcsim.CreateSecurityGroupInput{VPCID: v.ID, Name: name, Description: name})
+		g, err := cloud.CreateSecurityGroup(ctx, s, ec2sim.CreateSecurityGroupInput{VPCID: v.ID, Name: name, Description: name})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -75,8 +76,8 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 	}
 	sg, outsider := newGroup("members"), newGroup("outsider")
 	p80 := int32(80)
-	if _, err := cloud.AuthorizeSecurityGroup(ctx, s, vpcsim.AuthorizeInput{Group: vpcsim.GroupRef{ID: sg}, Permissions: []vpcsim.Permission{
-		{Protocol: "tcp", FromPort: &p80, ToPort: &p80, Groups: []vpcsim.Peer{{Value: sg}}},
+	if _, err := cloud.AuthorizeSecurityGroup(ctx, s, ec2sim.AuthorizeInput{Group: ec2sim.GroupRef{ID: sg}, Permissions: []ec2sim.Permission{
+		{Protocol: "tcp", FromPort: &p80, ToPort: &p80, Groups: []ec2sim.Peer{{Value: sg}}},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 	start := time.Now()
 	ids := make([]string, 0, n)
 	for i := range n {
-		e, err := cloud.CreateNetworkInterface(ctx, s, vpcsim.CreateNetworkInterfaceInput{SubnetID: subs[i%len(subs)].ID, Groups: []string{sg}})
+		e, err := cloud.CreateNetworkInterface(ctx, s, ec2sim.CreateNetworkInterfaceInput{SubnetID: subs[i%len(subs)].ID, Groups: []string{sg}})
 		if err != nil {
 			t.Fatalf("CreateNetworkInterface #%d of %d: %v", i+1, n, err)
 		}
@@ -148,7 +149,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 	}
 
 	// An instance's attach and detach at that size.
-	insts, err := cloud.RunInstances(ctx, s, vpcsim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID, SecurityGroupIDs: []string{sg}})
+	insts, err := cloud.RunInstances(ctx, s, ec2sim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID, SecurityGroupIDs: []string{sg}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstest"
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
 // TestFixtureV1 opens a database the first layout's vpcsim wrote
@@ -66,28 +66,28 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 	// task an hour after it stopped, and this test must not depend on when
 	// it runs.
 	now := func() time.Time { return fixtureWritten }
-	cloud, err := vpcsim.New(ctx, db, nil, vpcsim.WithClock(now))
+	cloud, err := ec2sim.New(ctx, db, nil, ec2sim.WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec2 := vpcsim.Scope{Region: "us-east-1"}
-	vpcs, err := cloud.DescribeVpcs(ctx, ec2, nil, []vpcsim.Filter{{Name: "tag:Name", Values: []string{"fixture"}}})
+	ec2 := ec2sim.Scope{Region: "us-east-1"}
+	vpcs, err := cloud.DescribeVpcs(ctx, ec2, nil, []ec2sim.Filter{{Name: "tag:Name", Values: []string{"fixture"}}})
 	if err != nil || len(vpcs) != 1 || vpcs[0].CIDR.String() != "10.20.0.0/16" {
 		t.Fatalf("the fixture's VPC: %+v %v", vpcs, err)
 	}
 	vpc := vpcs[0].ID
-	byVPC := []vpcsim.Filter{{Name: "vpc-id", Values: []string{vpc}}}
+	byVPC := []ec2sim.Filter{{Name: "vpc-id", Values: []string{vpc}}}
 	if subs, _ := cloud.DescribeSubnets(ctx, ec2, nil, byVPC); len(subs) != 2 {
 		t.Errorf("subnets %+v", subs)
 	}
-	groups, _ := cloud.DescribeSecurityGroups(ctx, ec2, nil, nil, append(byVPC, vpcsim.Filter{Name: "group-name", Values: []string{"web"}}))
+	groups, _ := cloud.DescribeSecurityGroups(ctx, ec2, nil, nil, append(byVPC, ec2sim.Filter{Name: "group-name", Values: []string{"web"}}))
 	if len(groups) != 1 || len(groups[0].Rules) != 3 { // two ingress, the default egress
 		t.Fatalf("group web %+v", groups)
 	}
 	enis, _ := cloud.DescribeNetworkInterfaces(ctx, ec2, nil, byVPC)
 	var spare, task int
 	for _, e := range enis {
-		if slices.Contains(e.Tags, vpcsim.Tag{Key: "role", Value: "spare"}) && e.Status == "available" {
+		if slices.Contains(e.Tags, ec2sim.Tag{Key: "role", Value: "spare"}) && e.Status == "available" {
 			spare++
 		}
 		if e.RequesterManaged && e.Status == "in-use" {
@@ -98,7 +98,7 @@ func checkFixture(t *testing.T, db *storage.SQLite) {
 		t.Errorf("ENIs %+v", enis)
 	}
 	insts, _ := cloud.DescribeInstances(ctx, ec2, nil, byVPC)
-	if len(insts) != 1 || insts[0].State != vpcsim.StateRunning || insts[0].Type != "c5.large" {
+	if len(insts) != 1 || insts[0].State != ec2sim.StateRunning || insts[0].Type != "c5.large" {
 		t.Fatalf("instances %+v", insts)
 	}
 	if fls, _ := cloud.DescribeFlowLogs(ctx, ec2, nil, nil); len(fls) != 1 || fls[0].ResourceID != vpc || fls[0].LogDestination != "arn:aws:s3:::fixture-bucket/flows" {

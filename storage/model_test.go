@@ -6,23 +6,23 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/storage"
-	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 )
 
 // The whole EC2 model survives a reopen of the file.
 func TestCloudOnSQLite(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vpcsim.db")
 	ctx := context.Background()
-	s := vpcsim.Scope{Region: "eu-west-1"}
+	s := ec2sim.Scope{Region: "eu-west-1"}
 	db, err := storage.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := vpcsim.New(ctx, db, nil)
+	c, err := ec2sim.New(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := c.CreateVpc(ctx, s, vpcsim.CreateVpcInput{CIDRBlock: "10.3.0.0/16", Tags: []vpcsim.Tag{{Key: "Name", Value: "kept"}}})
+	v, err := c.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: "10.3.0.0/16", Tags: []ec2sim.Tag{{Key: "Name", Value: "kept"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestCloudOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	c, err = vpcsim.New(ctx, db, nil)
+	c, err = ec2sim.New(ctx, db, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

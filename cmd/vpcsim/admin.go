@@ -11,8 +11,8 @@ import (
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/hostnet"
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
@@ -30,7 +30,7 @@ const adminPath = "/_vpcsim/"
 // access keys (v) a request must be signed by one, as every API call must be
 // (the commands sign with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY);
 // without, only loopback clients are served.
-func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier) http.Handler {
+func adminHandler(cloud *ec2sim.Cloud, log *slog.Logger, v sigv4.Verifier) http.Handler {
 	mux := http.NewServeMux()
 	connect := func(on bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
@@ -41,7 +41,7 @@ func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier) http.
 			}
 			out := map[string]string{"vpcId": v.ID, "cidr": v.CIDR.String()}
 			if on {
-				out["hostAddress"] = vpcsim.ConnectAddr(v.CIDR).String()
+				out["hostAddress"] = ec2sim.ConnectAddr(v.CIDR).String()
 			}
 			writeAdmin(w, http.StatusOK, out)
 		}
@@ -55,7 +55,7 @@ func adminHandler(cloud *vpcsim.Cloud, log *slog.Logger, v sigv4.Verifier) http.
 			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": "--from must be an IPv4 address"})
 			return
 		}
-		proto, err := vpcsim.ParseProto(q.Get("proto"))
+		proto, err := ec2sim.ParseProto(q.Get("proto"))
 		if err != nil {
 			writeAdmin(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
@@ -113,7 +113,7 @@ func (adminDoor) Unauthenticated(w http.ResponseWriter, _ *http.Request, err err
 }
 
 func adminError(w http.ResponseWriter, log *slog.Logger, err error) {
-	api, isAPI := vpcsim.AsAPIError(err)
+	api, isAPI := ec2sim.AsAPIError(err)
 	switch {
 	case isAPI:
 		writeAdmin(w, http.StatusBadRequest, map[string]string{"error": api.Message, "code": api.Code})

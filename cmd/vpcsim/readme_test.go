@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
-	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+	"github.com/vpcsim/vpcsim/vpcsim/ec2/ec2query"
 )
 
 var update = flag.Bool("update", false, "rewrite README.md's coverage section from the code")

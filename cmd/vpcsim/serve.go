@@ -20,10 +20,10 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/hostnet"
 	"github.com/vpcsim/vpcsim/storage"
-	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
-	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
+	"github.com/vpcsim/vpcsim/vpcsim/ec2/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
@@ -49,7 +49,7 @@ func serve(ctx context.Context, args []string) error {
 	var kernel *hostnet.Kernel
 	// The kernel captures flow-log packets from the start; the Cloud that
 	// records them comes after it.
-	var flows atomic.Pointer[vpcsim.Cloud]
+	var flows atomic.Pointer[ec2sim.Cloud]
 	flowSink := func(p netmodel.FlowPacket) {
 		if c := flows.Load(); c != nil {
 			c.RecordFlow(p)
@@ -116,15 +116,15 @@ func serve(ctx context.Context, args []string) error {
 	// ECS claims the namespaces of its bridge and none mode tasks in EC2's
 	// model, so the start-up reconciliation keeps them; ECS follows EC2's
 	// events on EC2's bus, and publishes its own there.
-	cloudOpts := []vpcsim.Option{
-		vpcsim.WithAccount(cfg.account), vpcsim.WithDefaultRegion(cfg.region), vpcsim.WithLogger(log),
-		vpcsim.WithDataDir(cfg.dataDir), vpcsim.WithHostPaths(hostPaths),
-		vpcsim.WithQuotas(cfg.quotas), vpcsim.WithConnectPublic(cfg.connectPublic)}
+	cloudOpts := []ec2sim.Option{
+		ec2sim.WithAccount(cfg.account), ec2sim.WithDefaultRegion(cfg.region), ec2sim.WithLogger(log),
+		ec2sim.WithDataDir(cfg.dataDir), ec2sim.WithHostPaths(hostPaths),
+		ec2sim.WithQuotas(cfg.quotas), ec2sim.WithConnectPublic(cfg.connectPublic)}
 	if db.Fresh() {
 		// A new database knows nothing of what is on the machine: what
 		// carries the prefix may be another vpcsim's, or an earlier one's
 		// whose database is gone. It is kept, and the user is told.
-		cloudOpts = append(cloudOpts, vpcsim.WithStraysKept())
+		cloudOpts = append(cloudOpts, ec2sim.WithStraysKept())
 		if kernelDP {
 			if left, _ := leftoversOf(cfg.netnsPrefix); len(left) > 0 {
 				log.Warn("the database is new and the machine holds kernel objects of this namespace prefix that it does not know; "+
@@ -132,7 +132,7 @@ func serve(ctx context.Context, args []string) error {
 			}
 		}
 	}
-	cloud, err := vpcsim.New(ctx, db, dp, cloudOpts...)
+	cloud, err := ec2sim.New(ctx, db, dp, cloudOpts...)
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("--connect %s: %w", id, err)
 		}
-		log.Info("connected", "vpc", v.ID, "cidr", v.CIDR, "host", vpcsim.ConnectAddr(v.CIDR))
+		log.Info("connected", "vpc", v.ID, "cidr", v.CIDR, "host", ec2sim.ConnectAddr(v.CIDR))
 	}
 	// Containers need root, as the kernel dataplane does: with --dataplane none,
 	// tasks go through their lifecycle without processes.

@@ -17,6 +17,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest/badinput"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
@@ -27,7 +28,7 @@ import (
 // {{subnet}} and {{sg}}.
 type ecsWorld struct {
 	srv   *httptest.Server
-	cloud *vpcsim.Cloud
+	cloud *ec2sim.Cloud
 	dp    *netmodeltest.FakeDataplane
 	rt    *ecstest.FakeRuntime
 	store *badinput.CountingStore
@@ -47,7 +48,7 @@ func newECSWorld(t *testing.T) *ecsWorld {
 		}
 	}
 	var err error
-	w.cloud, err = vpcsim.New(ctx, w.store, w.dp)
+	w.cloud, err = ec2sim.New(ctx, w.store, w.dp)
 	must(err)
 	log := slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := ecsapi.New(ctx, w.store, w.cloud, w.rt, ecsapi.WithLogger(log))
@@ -62,18 +63,18 @@ func newECSWorld(t *testing.T) *ecsWorld {
 		}
 	})
 
-	s, es := vpcsim.Scope{Region: "us-west-2"}, ecsapi.Scope{Region: "us-west-2"}
-	vpc, err := w.cloud.CreateVpc(ctx, s, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
+	s, es := ec2sim.Scope{Region: "us-west-2"}, ecsapi.Scope{Region: "us-west-2"}
+	vpc, err := w.cloud.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
 	must(err)
-	sub, err := w.cloud.CreateSubnet(ctx, s, vpcsim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.1.0/24", AZ: "us-west-2a"})
+	sub, err := w.cloud.CreateSubnet(ctx, s, ec2sim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.1.0/24", AZ: "us-west-2a"})
 	must(err)
-	sg, err := w.cloud.CreateSecurityGroup(ctx, s, vpcsim.CreateSecurityGroupInput{VPCID: vpc.ID, Name: "web", Description: "web"})
+	sg, err := w.cloud.CreateSecurityGroup(ctx, s, ec2sim.CreateSecurityGroupInput{VPCID: vpc.ID, Name: "web", Description: "web"})
 	must(err)
 	_, err = svc.CreateCluster(ctx, es, &ecstypes.CreateClusterRequest{ClusterName: ecstypes.Ptr("corpus"),
 		Tags: []ecstypes.Tag{{Key: ecstypes.Ptr("team"), Value: ecstypes.Ptr("net")}}})
 	must(err)
 	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=corpus >> /etc/ecs/ecs.config\n"))
-	insts, err := w.cloud.RunInstances(ctx, s, vpcsim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large",
+	insts, err := w.cloud.RunInstances(ctx, s, ec2sim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large",
 		MinCount: 1, MaxCount: 1, SubnetID: sub.ID, UserData: ud})
 	must(err)
 	w.cloud.Wait()           // the instance is running,
@@ -138,7 +139,7 @@ func (w *ecsWorld) snapshot(t *testing.T) string {
 		}
 		fmt.Fprintf(&b, "%s %s\n", c[0], out)
 	}
-	enis, err := w.cloud.DescribeNetworkInterfaces(context.Background(), vpcsim.Scope{Region: "us-west-2"}, nil, nil)
+	enis, err := w.cloud.DescribeNetworkInterfaces(context.Background(), ec2sim.Scope{Region: "us-west-2"}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/ecsapi/taskmeta"
 	"github.com/vpcsim/vpcsim/vpcsim"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
@@ -60,7 +61,7 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 	t.Helper()
 	ctx := context.Background()
 	store := vpcsim.NewMemStore()
-	cloud, err := vpcsim.New(ctx, store, netmodeltest.NewFakeDataplane())
+	cloud, err := ec2sim.New(ctx, store, netmodeltest.NewFakeDataplane())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,10 +82,10 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	ec := vpcsim.Scope{Region: "eu-west-1"}
+	ec := ec2sim.Scope{Region: "eu-west-1"}
 	sc := ecsapi.Scope{Region: "eu-west-1"}
-	vpc, _ := cloud.CreateVpc(ctx, ec, vpcsim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
-	sub, err := cloud.CreateSubnet(ctx, ec, vpcsim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.2.0/24"})
+	vpc, _ := cloud.CreateVpc(ctx, ec, ec2sim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
+	sub, err := cloud.CreateSubnet(ctx, ec, ec2sim.CreateSubnetInput{VPCID: vpc.ID, CIDR: "10.0.2.0/24"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,7 +26,8 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto"
 	"github.com/vpcsim/vpcsim/vpcsim/awsproto/sigv4"
 	"github.com/vpcsim/vpcsim/vpcsim/awstest"
-	"github.com/vpcsim/vpcsim/vpcsim/ec2query"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
+	"github.com/vpcsim/vpcsim/vpcsim/ec2/ec2query"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
@@ -38,7 +39,7 @@ import (
 // serve gets its error.
 func TestServices(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cloud, err := vpcsim.New(context.Background(), vpcsim.NewMemStore(), netmodeltest.NewFakeDataplane(), vpcsim.WithAccount("123456789012"))
+	cloud, err := ec2sim.New(context.Background(), vpcsim.NewMemStore(), netmodeltest.NewFakeDataplane(), ec2sim.WithAccount("123456789012"))
 	if err != nil {
 		t.Fatal(err)
 	}

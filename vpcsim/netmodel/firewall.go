@@ -14,7 +14,7 @@ type Firewall struct {
 	VPCID string
 	CIDR  netip.Prefix
 	// Host is the address the machine itself has in the VPC while connected
-	// (see vpcsim.ConnectAddr), an invalid Addr otherwise.
+	// (see ec2.ConnectAddr), an invalid Addr otherwise.
 	Host netip.Addr
 	// Members maps every group some rule references to its members' addresses.
 	Members map[string][]netip.Addr

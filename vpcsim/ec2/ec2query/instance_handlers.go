@@ -1,0 +1,515 @@
+package ec2query
+
+import (
+	"context"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
+	"slices"
+)
+
+type instanceStateXML struct {
+	Code int    `xml:"code"`
+	Name string `xml:"name"`
+}
+
+func stateOf(name string) instanceStateXML {
+	return instanceStateXML{Code: ec2sim.StateCode(name), Name: name}
+}
+
+type stateReasonXML struct {
+	Code    string `xml:"code"`
+	Message string `xml:"message"`
+}
+
+type placementXML struct {
+	AvailabilityZone   string `xml:"availabilityZone"`
+	AvailabilityZoneID string `xml:"availabilityZoneId,omitempty"`
+	GroupName          string `xml:"groupName"`
+	Tenancy            string `xml:"tenancy"`
+}
+
+type monitoringXML struct {
+	State string `xml:"state"`
+}
+
+type cpuOptionsXML struct {
+	CoreCount      int `xml:"coreCount"`
+	ThreadsPerCore int `xml:"threadsPerCore"`
+}
+
+type capacityReservationSpecXML struct {
+	Preference string `xml:"capacityReservationPreference"`
+}
+
+type hibernationOptionsXML struct {
+	Configured bool `xml:"configured"`
+}
+
+type metadataOptionsXML struct {
+	State                   string `xml:"state"`
+	HTTPTokens              string `xml:"httpTokens"`
+	HTTPPutResponseHopLimit int    `xml:"httpPutResponseHopLimit"`
+	HTTPEndpoint            string `xml:"httpEndpoint"`
+	HTTPProtocolIpv6        string `xml:"httpProtocolIpv6"`
+	InstanceMetadataTags    string `xml:"instanceMetadataTags"`
+}
+
+type enclaveOptionsXML struct {
+	Enabled bool `xml:"enabled"`
+}
+
+type maintenanceOptionsXML struct {
+	AutoRecovery    string `xml:"autoRecovery"`
+	RebootMigration string `xml:"rebootMigration"`
+}
+
+type networkPerformanceOptionsXML struct {
+	BandwidthWeighting string `xml:"bandwidthWeighting"`
+}
+
+type instanceENIAttachmentXML struct {
+	AttachTime          timestamp `xml:"attachTime"`
+	AttachmentID        string    `xml:"attachmentId"`
+	DeleteOnTermination bool      `xml:"deleteOnTermination"`
+	DeviceIndex         int       `xml:"deviceIndex"`
+	Status              string    `xml:"status"`
+	NetworkCardIndex    int       `xml:"networkCardIndex"`
+}
+
+// instanceNetworkInterfaceXML is the model's InstanceNetworkInterface.
+type instanceNetworkInterfaceXML struct {
+	NetworkInterfaceID string                    `xml:"networkInterfaceId"`
+	SubnetID           string                    `xml:"subnetId"`
+	VpcID              string                    `xml:"vpcId"`
+	Description        string                    `xml:"description"`
+	OwnerID            string                    `xml:"ownerId"`
+	Status             string                    `xml:"status"`
+	MacAddress         string                    `xml:"macAddress"`
+	PrivateIPAddress   string                    `xml:"privateIpAddress"`
+	PrivateDNSName     string                    `xml:"privateDnsName"`
+	SourceDestCheck    bool                      `xml:"sourceDestCheck"`
+	Groups             set[groupIdentifierXML]   `xml:"groupSet"`
+	Attachment         *instanceENIAttachmentXML `xml:"attachment,omitempty"`
+	PrivateIPAddresses set[privateIPXML]         `xml:"privateIpAddressesSet"`
+	Ipv6Addresses      set[ipv6AddressXML]       `xml:"ipv6AddressesSet"`
+	InterfaceType      string                    `xml:"interfaceType"`
+	Operator           operatorXML               `xml:"operator"`
+}
+
+// instanceXML is the model's Instance, with every member vpcsim can fill. The
+// constant ones (architecture, hypervisor, …) are what EC2 answers for an EBS-backed
+// HVM Linux instance, which is what every vpcsim instance resembles.
+type instanceXML struct {
+	InstanceID                string                           `xml:"instanceId"`
+	ImageID                   string                           `xml:"imageId"`
+	State                     instanceStateXML                 `xml:"instanceState"`
+	PrivateDNSName            string                           `xml:"privateDnsName"`
+	PublicDNSName             string                           `xml:"dnsName"`
+	StateTransitionReason     string                           `xml:"reason"`
+	KeyName                   string                           `xml:"keyName,omitempty"`
+	AmiLaunchIndex            int                              `xml:"amiLaunchIndex"`
+	ProductCodes              set[struct{}]                    `xml:"productCodes"`
+	InstanceType              string                           `xml:"instanceType"`
+	LaunchTime                timestamp                        `xml:"launchTime"`
+	Placement                 placementXML                     `xml:"placement"`
+	Monitoring                monitoringXML                    `xml:"monitoring"`
+	SubnetID                  string                           `xml:"subnetId,omitempty"`
+	VpcID                     string                           `xml:"vpcId,omitempty"`
+	PrivateIPAddress          string                           `xml:"privateIpAddress,omitempty"`
+	SourceDestCheck           *bool                            `xml:"sourceDestCheck,omitempty"`
+	Groups                    set[groupIdentifierXML]          `xml:"groupSet"`
+	StateReason               *stateReasonXML                  `xml:"stateReason,omitempty"`
+	Architecture              string                           `xml:"architecture"`
+	RootDeviceType            string                           `xml:"rootDeviceType"`
+	RootDeviceName            string                           `xml:"rootDeviceName"`
+	BlockDeviceMappings       set[struct{}]                    `xml:"blockDeviceMapping"`
+	VirtualizationType        string                           `xml:"virtualizationType"`
+	ClientToken               string                           `xml:"clientToken"`
+	Tags                      set[tagXML]                      `xml:"tagSet,omitempty"`
+	Hypervisor                string                           `xml:"hypervisor"`
+	NetworkInterfaces         set[instanceNetworkInterfaceXML] `xml:"networkInterfaceSet"`
+	EbsOptimized              bool                             `xml:"ebsOptimized"`
+	EnaSupport                bool                             `xml:"enaSupport"`
+	CPUOptions                *cpuOptionsXML                   `xml:"cpuOptions,omitempty"`
+	CapacityReservationSpec   capacityReservationSpecXML       `xml:"capacityReservationSpecification"`
+	HibernationOptions        hibernationOptionsXML            `xml:"hibernationOptions"`
+	MetadataOptions           metadataOptionsXML               `xml:"metadataOptions"`
+	EnclaveOptions            enclaveOptionsXML                `xml:"enclaveOptions"`
+	PlatformDetails           string                           `xml:"platformDetails"`
+	UsageOperation            string                           `xml:"usageOperation"`
+	UsageOperationUpdateTime  timestamp                        `xml:"usageOperationUpdateTime"`
+	PrivateDNSNameOptions     *privateDNSNameOptionsXML        `xml:"privateDnsNameOptions"`
+	MaintenanceOptions        maintenanceOptionsXML            `xml:"maintenanceOptions"`
+	CurrentInstanceBootMode   string                           `xml:"currentInstanceBootMode"`
+	NetworkPerformanceOptions networkPerformanceOptionsXML     `xml:"networkPerformanceOptions"`
+	Operator                  operatorXML                      `xml:"operator"`
+}
+
+func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) instanceXML {
+	x := instanceXML{
+		InstanceID: in.ID, ImageID: in.ImageID, State: stateOf(in.State),
+		StateTransitionReason: in.StateTransitionReason, KeyName: in.KeyName, AmiLaunchIndex: in.LaunchIndex,
+		ProductCodes: set[struct{}]{}, InstanceType: in.Type, LaunchTime: timestamp(in.LaunchTime),
+		Placement:  placementXML{AvailabilityZone: in.AZ, AvailabilityZoneID: zoneID(s.Region, in.AZ), Tenancy: "default"},
+		Monitoring: monitoringXML{State: "disabled"},
+		SubnetID:   in.SubnetID, VpcID: in.VPCID,
+		Groups:       set[groupIdentifierXML]{},
+		Architecture: "x86_64", RootDeviceType: "ebs", RootDeviceName: "/dev/xvda",
+		BlockDeviceMappings: set[struct{}]{}, VirtualizationType: "hvm", ClientToken: in.ClientToken,
+		Tags: tagSet(in.Tags), Hypervisor: "xen", NetworkInterfaces: set[instanceNetworkInterfaceXML]{},
+		EnaSupport:              true,
+		CapacityReservationSpec: capacityReservationSpecXML{Preference: "open"},
+		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: "optional", HTTPPutResponseHopLimit: 1,
+			HTTPEndpoint: "enabled", HTTPProtocolIpv6: "disabled", InstanceMetadataTags: "disabled"},
+		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", UsageOperationUpdateTime: timestamp(in.LaunchTime),
+		PrivateDNSNameOptions:     ipNameOptions(),
+		MaintenanceOptions:        maintenanceOptionsXML{AutoRecovery: "default", RebootMigration: "default"},
+		CurrentInstanceBootMode:   "legacy-bios",
+		NetworkPerformanceOptions: networkPerformanceOptionsXML{BandwidthWeighting: "default"},
+	}
+	if in.State == ec2sim.StatePending {
+		x.MetadataOptions.State = "pending"
+	}
+	if t, ok := ec2sim.LookupInstanceType(in.Type); ok {
+		x.CPUOptions = &cpuOptionsXML{CoreCount: t.DefaultCores, ThreadsPerCore: t.CoresPerCPU}
+	}
+	switch {
+	case in.StateReasonCode != "":
+		x.StateReason = &stateReasonXML{Code: in.StateReasonCode, Message: in.StateReasonMessage}
+	case in.State == ec2sim.StatePending:
+		x.StateReason = &stateReasonXML{Code: "pending", Message: "pending"} // as EC2 words a launch in progress
+	}
+	enis := slices.Clone(in.ENIs)
+	slices.SortFunc(enis, func(a, b ec2sim.ENI) int { return deviceIndex(a) - deviceIndex(b) })
+	for i, e := range enis {
+		if i == 0 {
+			// The instance's own address, name, groups and check are its primary ENI's.
+			primary := e.PrimaryIP()
+			x.PrivateIPAddress, x.PrivateDNSName = addrString(primary), dnsName(s.Region, primary)
+			x.Groups = groupSet(e.Groups, names)
+			sdc := e.SourceDestCheck
+			x.SourceDestCheck = &sdc
+		}
+		x.NetworkInterfaces = append(x.NetworkInterfaces, toInstanceENIXML(s, e, names))
+	}
+	return x
+}
+
+func deviceIndex(e ec2sim.ENI) int {
+	if e.Attachment == nil {
+		return 1 << 30
+	}
+	return e.Attachment.DeviceIndex
+}
+
+func toInstanceENIXML(s ec2sim.Scope, e ec2sim.ENI, names map[string]string) instanceNetworkInterfaceXML {
+	primary := e.PrimaryIP()
+	x := instanceNetworkInterfaceXML{
+		NetworkInterfaceID: e.ID, SubnetID: e.SubnetID, VpcID: e.VPCID, Description: e.Description,
+		OwnerID: e.OwnerID, Status: e.Status, MacAddress: e.MAC,
+		PrivateIPAddress: addrString(primary), PrivateDNSName: dnsName(s.Region, primary),
+		SourceDestCheck: e.SourceDestCheck, Groups: groupSet(e.Groups, names),
+		PrivateIPAddresses: privateIPSet(s.Region, e.PrivateIPs), Ipv6Addresses: set[ipv6AddressXML]{},
+		InterfaceType: e.InterfaceType,
+	}
+	if a := e.Attachment; a != nil {
+		x.Attachment = &instanceENIAttachmentXML{
+			AttachTime: timestamp(a.AttachTime), AttachmentID: a.ID, DeleteOnTermination: a.DeleteOnTermination,
+			DeviceIndex: a.DeviceIndex, Status: a.Status,
+		}
+	}
+	return x
+}
+
+// reservationXML is the model's Reservation (also RunInstances' whole answer).
+type reservationXML struct {
+	ReservationID string                  `xml:"reservationId"`
+	OwnerID       string                  `xml:"ownerId"`
+	Groups        set[groupIdentifierXML] `xml:"groupSet"` // empty for instances in a VPC
+	Instances     set[instanceXML]        `xml:"instancesSet"`
+}
+
+// reservations groups instances by reservation, in the order the reservations
+// first appear.
+func reservations(s ec2sim.Scope, insts []ec2sim.Instance, names map[string]string) set[reservationXML] {
+	out := set[reservationXML]{}
+	index := map[string]int{}
+	for _, in := range insts {
+		i, ok := index[in.ReservationID]
+		if !ok {
+			i = len(out)
+			index[in.ReservationID] = i
+			out = append(out, reservationXML{ReservationID: in.ReservationID, OwnerID: in.OwnerID,
+				Groups: set[groupIdentifierXML]{}, Instances: set[instanceXML]{}})
+		}
+		out[i].Instances = append(out[i].Instances, toInstanceXML(s, in, names))
+	}
+	return out
+}
+
+// RunInstances
+
+type placementParam struct {
+	AvailabilityZone string `query:"AvailabilityZone"`
+	Tenancy          string `query:"Tenancy"`
+}
+
+type monitoringParam struct {
+	Enabled bool `query:"Enabled"`
+}
+
+type instanceENISpecParam struct {
+	DeviceIndex                    int      `query:"DeviceIndex"`
+	NetworkInterfaceID             string   `query:"NetworkInterfaceId"`
+	SubnetID                       string   `query:"SubnetId"`
+	Description                    string   `query:"Description"`
+	PrivateIPAddress               string   `query:"PrivateIpAddress"`
+	Groups                         []string `query:"SecurityGroupId"`
+	SecondaryPrivateIPAddressCount int      `query:"SecondaryPrivateIpAddressCount"`
+	DeleteOnTermination            *bool    `query:"DeleteOnTermination"`
+	AssociatePublicIPAddress       *bool    `query:"AssociatePublicIpAddress"`
+}
+
+type runInstancesRequest struct {
+	dryRunParam
+	ImageID            string                 `query:"ImageId"`
+	InstanceType       string                 `query:"InstanceType"`
+	MinCount           int                    `query:"MinCount"`
+	MaxCount           int                    `query:"MaxCount"`
+	SubnetID           string                 `query:"SubnetId"`
+	SecurityGroupIDs   []string               `query:"SecurityGroupId"`
+	SecurityGroupNames []string               `query:"SecurityGroup"`
+	PrivateIPAddress   string                 `query:"PrivateIpAddress"`
+	UserData           string                 `query:"UserData"`
+	KeyName            string                 `query:"KeyName"`
+	ClientToken        string                 `query:"ClientToken"`
+	Placement          *placementParam        `query:"Placement"`
+	Monitoring         *monitoringParam       `query:"Monitoring"`
+	NetworkInterfaces  []instanceENISpecParam `query:"NetworkInterface"`
+	TagSpecifications  []tagSpecParam         `query:"TagSpecification"`
+}
+
+func (r *runInstancesRequest) validate() error {
+	// Only what vpcsim's instances are: default tenancy, basic monitoring.
+	if r.Placement != nil && r.Placement.Tenancy != "" && r.Placement.Tenancy != "default" {
+		return errUnsupportedParameter("Placement.Tenancy")
+	}
+	if r.Monitoring != nil && r.Monitoring.Enabled {
+		return errUnsupportedParameter("Monitoring.Enabled")
+	}
+	return nil
+}
+
+type runInstancesResponse struct {
+	responseMeta
+	reservationXML
+}
+
+func (h *Handler) runInstances(ctx context.Context, s ec2sim.Scope, req *runInstancesRequest) (*runInstancesResponse, error) {
+	tags, err := tagSpecs(req.TagSpecifications, "instance", "volume", "network-interface")
+	if err != nil {
+		return nil, err
+	}
+	in := ec2sim.RunInstancesInput{
+		ImageID: req.ImageID, InstanceType: req.InstanceType, MinCount: req.MinCount, MaxCount: req.MaxCount,
+		SubnetID: req.SubnetID, SecurityGroupIDs: req.SecurityGroupIDs, SecurityGroupNames: req.SecurityGroupNames,
+		PrivateIPAddress: req.PrivateIPAddress, UserData: req.UserData, KeyName: req.KeyName, ClientToken: req.ClientToken,
+		Tags: tags["instance"], VolumeTags: tags["volume"], ENITags: tags["network-interface"],
+	}
+	if req.Placement != nil {
+		in.AZ = req.Placement.AvailabilityZone
+	}
+	for _, n := range req.NetworkInterfaces {
+		in.NetworkInterfaces = append(in.NetworkInterfaces, ec2sim.InstanceENISpec{
+			DeviceIndex: n.DeviceIndex, ENIID: n.NetworkInterfaceID, SubnetID: n.SubnetID, Description: n.Description,
+			PrivateIPAddress: n.PrivateIPAddress, Groups: n.Groups, SecondaryPrivateIPAddressCount: n.SecondaryPrivateIPAddressCount,
+			DeleteOnTermination: n.DeleteOnTermination, AssociatePublicIP: n.AssociatePublicIPAddress,
+		})
+	}
+	insts, err := h.cloud.RunInstances(ctx, s, in)
+	if err != nil {
+		return nil, err
+	}
+	names, err := h.groupNames(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	rs := reservations(s, insts, names)
+	if len(rs) != 1 {
+		return nil, errInternalf("RunInstances returned %d reservations", len(rs))
+	}
+	return &runInstancesResponse{reservationXML: rs[0]}, nil
+}
+
+// DescribeInstances
+
+type describeInstancesRequest struct {
+	dryRunParam
+	pageParams
+	InstanceIDs []string      `query:"InstanceId"`
+	Filters     []filterParam `query:"Filter"`
+}
+
+func (r *describeInstancesRequest) validate() error {
+	if len(r.InstanceIDs) > 0 && r.MaxResults != nil {
+		return errCombination("The parameter instancesSet cannot be used with the parameter maxResults")
+	}
+	return nil
+}
+
+type describeInstancesResponse struct {
+	responseMeta
+	Reservations set[reservationXML] `xml:"reservationSet"`
+	NextToken    string              `xml:"nextToken,omitempty"`
+}
+
+func (h *Handler) describeInstances(ctx context.Context, s ec2sim.Scope, req *describeInstancesRequest) (*describeInstancesResponse, error) {
+	insts, err := h.cloud.DescribeInstances(ctx, s, req.InstanceIDs, toFilters(req.Filters))
+	if err != nil {
+		return nil, err
+	}
+	// MaxResults counts instances, as EC2's does; a page holds whole reservations'
+	// shares of them.
+	insts, next := page("DescribeInstances", insts, &req.pageParams)
+	names, err := h.groupNames(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	return &describeInstancesResponse{Reservations: reservations(s, insts, names), NextToken: next}, nil
+}
+
+// Terminate/Stop/StartInstances
+
+type instanceIDsRequest struct {
+	dryRunParam
+	InstanceIDs []string `query:"InstanceId"`
+}
+
+type stopInstancesRequest struct {
+	dryRunParam
+	InstanceIDs []string `query:"InstanceId"`
+	Force       bool     `query:"Force"` // a vpcsim instance stops at once either way
+}
+
+type instanceStateChangeXML struct {
+	InstanceID    string           `xml:"instanceId"`
+	CurrentState  instanceStateXML `xml:"currentState"`
+	PreviousState instanceStateXML `xml:"previousState"`
+}
+
+type stateChangesResponse struct {
+	responseMeta
+	Instances set[instanceStateChangeXML] `xml:"instancesSet"`
+}
+
+func stateChanges(chs []ec2sim.InstanceStateChange) *stateChangesResponse {
+	resp := &stateChangesResponse{Instances: make(set[instanceStateChangeXML], 0, len(chs))}
+	for _, c := range chs {
+		resp.Instances = append(resp.Instances, instanceStateChangeXML{
+			InstanceID: c.InstanceID, CurrentState: stateOf(c.CurrentState), PreviousState: stateOf(c.PreviousState),
+		})
+	}
+	return resp
+}
+
+func (h *Handler) terminateInstances(ctx context.Context, s ec2sim.Scope, req *instanceIDsRequest) (*stateChangesResponse, error) {
+	chs, err := h.cloud.TerminateInstances(ctx, s, req.InstanceIDs)
+	if err != nil {
+		return nil, err
+	}
+	return stateChanges(chs), nil
+}
+
+func (h *Handler) stopInstances(ctx context.Context, s ec2sim.Scope, req *stopInstancesRequest) (*stateChangesResponse, error) {
+	chs, err := h.cloud.StopInstances(ctx, s, req.InstanceIDs)
+	if err != nil {
+		return nil, err
+	}
+	return stateChanges(chs), nil
+}
+
+func (h *Handler) startInstances(ctx context.Context, s ec2sim.Scope, req *instanceIDsRequest) (*stateChangesResponse, error) {
+	chs, err := h.cloud.StartInstances(ctx, s, req.InstanceIDs)
+	if err != nil {
+		return nil, err
+	}
+	return stateChanges(chs), nil
+}
+
+// DescribeInstanceAttribute
+
+type describeInstanceAttributeRequest struct {
+	dryRunParam
+	InstanceID string `query:"InstanceId"`
+	Attribute  string `query:"Attribute"`
+}
+
+type describeInstanceAttributeResponse struct {
+	responseMeta
+	InstanceID                        string                   `xml:"instanceId"`
+	InstanceType                      *attrValueXML            `xml:"instanceType,omitempty"`
+	Kernel                            *attrValueXML            `xml:"kernel,omitempty"`
+	Ramdisk                           *attrValueXML            `xml:"ramdisk,omitempty"`
+	UserData                          *attrValueXML            `xml:"userData,omitempty"`
+	DisableAPITermination             *attrBoolXML             `xml:"disableApiTermination,omitempty"`
+	DisableAPIStop                    *attrBoolXML             `xml:"disableApiStop,omitempty"`
+	InstanceInitiatedShutdownBehavior *attrValueXML            `xml:"instanceInitiatedShutdownBehavior,omitempty"`
+	RootDeviceName                    *attrValueXML            `xml:"rootDeviceName,omitempty"`
+	BlockDeviceMappings               *set[struct{}]           `xml:"blockDeviceMapping,omitempty"`
+	ProductCodes                      *set[struct{}]           `xml:"productCodes,omitempty"`
+	SourceDestCheck                   *attrBoolXML             `xml:"sourceDestCheck,omitempty"`
+	Groups                            *set[groupIdentifierXML] `xml:"groupSet,omitempty"`
+	EbsOptimized                      *attrBoolXML             `xml:"ebsOptimized,omitempty"`
+	SriovNetSupport                   *attrValueXML            `xml:"sriovNetSupport,omitempty"`
+	EnaSupport                        *attrBoolXML             `xml:"enaSupport,omitempty"`
+	EnclaveOptions                    *enclaveOptionsXML       `xml:"enclaveOptions,omitempty"`
+}
+
+func (h *Handler) describeInstanceAttribute(ctx context.Context, s ec2sim.Scope, req *describeInstanceAttributeRequest) (*describeInstanceAttributeResponse, error) {
+	in, err := h.cloud.DescribeInstanceAttribute(ctx, s, req.InstanceID, req.Attribute)
+	if err != nil {
+		return nil, err
+	}
+	names, err := h.groupNames(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	x := toInstanceXML(s, in, names)
+	resp := &describeInstanceAttributeResponse{InstanceID: in.ID}
+	switch req.Attribute {
+	case "instanceType":
+		resp.InstanceType = &attrValueXML{Value: in.Type}
+	case "kernel":
+		resp.Kernel = &attrValueXML{}
+	case "ramdisk":
+		resp.Ramdisk = &attrValueXML{}
+	case "userData":
+		resp.UserData = &attrValueXML{Value: in.UserData}
+	case "disableApiTermination":
+		resp.DisableAPITermination = &attrBoolXML{}
+	case "disableApiStop":
+		resp.DisableAPIStop = &attrBoolXML{}
+	case "instanceInitiatedShutdownBehavior":
+		resp.InstanceInitiatedShutdownBehavior = &attrValueXML{Value: "stop"}
+	case "rootDeviceName":
+		resp.RootDeviceName = &attrValueXML{Value: x.RootDeviceName}
+	case "blockDeviceMapping":
+		resp.BlockDeviceMappings = &set[struct{}]{}
+	case "productCodes":
+		resp.ProductCodes = &set[struct{}]{}
+	case "sourceDestCheck":
+		resp.SourceDestCheck = &attrBoolXML{Value: x.SourceDestCheck == nil || *x.SourceDestCheck}
+	case "groupSet":
+		resp.Groups = &x.Groups
+	case "ebsOptimized":
+		resp.EbsOptimized = &attrBoolXML{Value: x.EbsOptimized}
+	case "sriovNetSupport":
+		resp.SriovNetSupport = &attrValueXML{}
+	case "enaSupport":
+		resp.EnaSupport = &attrBoolXML{Value: x.EnaSupport}
+	case "enclaveOptions":
+		resp.EnclaveOptions = &x.EnclaveOptions
+	default:
+		return nil, errInvalidValue("Value (%s) for parameter attribute is invalid. Unknown attribute.", req.Attribute)
+	}
+	return resp, nil
+}

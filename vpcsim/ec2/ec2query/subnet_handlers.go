@@ -1,0 +1,149 @@
+package ec2query
+
+import (
+	"context"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
+)
+
+type subnetIpv6AssocXML struct {
+	AssociationID string `xml:"associationId"`
+	Ipv6CidrBlock string `xml:"ipv6CidrBlock"`
+}
+
+type privateDNSNameOptionsXML struct {
+	HostnameType                    string `xml:"hostnameType"`
+	EnableResourceNameDNSARecord    bool   `xml:"enableResourceNameDnsARecord"`
+	EnableResourceNameDNSAAAARecord bool   `xml:"enableResourceNameDnsAAAARecord"`
+}
+
+func ipNameOptions() *privateDNSNameOptionsXML {
+	return &privateDNSNameOptionsXML{HostnameType: "ip-name"}
+}
+
+// subnetXML is the model's Subnet.
+type subnetXML struct {
+	SubnetID                    string                    `xml:"subnetId"`
+	SubnetArn                   string                    `xml:"subnetArn"`
+	State                       string                    `xml:"state"`
+	VpcID                       string                    `xml:"vpcId"`
+	OwnerID                     string                    `xml:"ownerId"`
+	CidrBlock                   string                    `xml:"cidrBlock"`
+	Ipv6CidrBlockAssociations   set[subnetIpv6AssocXML]   `xml:"ipv6CidrBlockAssociationSet"`
+	AvailableIPAddressCount     int                       `xml:"availableIpAddressCount"`
+	AvailabilityZone            string                    `xml:"availabilityZone"`
+	AvailabilityZoneID          string                    `xml:"availabilityZoneId"`
+	DefaultForAz                bool                      `xml:"defaultForAz"`
+	MapPublicIPOnLaunch         bool                      `xml:"mapPublicIpOnLaunch"`
+	MapCustomerOwnedIPOnLaunch  bool                      `xml:"mapCustomerOwnedIpOnLaunch"`
+	AssignIpv6AddressOnCreation bool                      `xml:"assignIpv6AddressOnCreation"`
+	EnableDNS64                 bool                      `xml:"enableDns64"`
+	Ipv6Native                  bool                      `xml:"ipv6Native"`
+	PrivateDNSNameOptions       *privateDNSNameOptionsXML `xml:"privateDnsNameOptionsOnLaunch"`
+	BlockPublicAccessStates     *blockPublicAccessXML     `xml:"blockPublicAccessStates"`
+	Tags                        set[tagXML]               `xml:"tagSet,omitempty"`
+}
+
+func (h *Handler) toSubnetXML(s ec2sim.Scope, sn ec2sim.Subnet) subnetXML {
+	return subnetXML{
+		SubnetID: sn.ID, SubnetArn: arn(s, sn.OwnerID, "subnet/"+sn.ID), State: sn.State,
+		VpcID: sn.VPCID, OwnerID: sn.OwnerID, CidrBlock: sn.CIDR.String(),
+		Ipv6CidrBlockAssociations: set[subnetIpv6AssocXML]{},
+		AvailableIPAddressCount:   sn.AvailableIPs, AvailabilityZone: sn.AZ, AvailabilityZoneID: sn.AZID,
+		DefaultForAz: sn.DefaultForAZ, MapPublicIPOnLaunch: sn.MapPublicIPOnLaunch,
+		PrivateDNSNameOptions:   ipNameOptions(),
+		BlockPublicAccessStates: bpaOff(),
+		Tags:                    tagSet(sn.Tags),
+	}
+}
+
+// CreateSubnet
+
+type createSubnetRequest struct {
+	dryRunParam
+	VpcID              string         `query:"VpcId"`
+	CidrBlock          string         `query:"CidrBlock"`
+	AvailabilityZone   string         `query:"AvailabilityZone"`
+	AvailabilityZoneID string         `query:"AvailabilityZoneId"`
+	TagSpecifications  []tagSpecParam `query:"TagSpecification"`
+}
+
+type createSubnetResponse struct {
+	responseMeta
+	Subnet subnetXML `xml:"subnet"`
+}
+
+func (h *Handler) createSubnet(ctx context.Context, s ec2sim.Scope, req *createSubnetRequest) (*createSubnetResponse, error) {
+	tags, err := tagSpecs(req.TagSpecifications, "subnet")
+	if err != nil {
+		return nil, err
+	}
+	sn, err := h.cloud.CreateSubnet(ctx, s, ec2sim.CreateSubnetInput{
+		VPCID: req.VpcID, CIDR: req.CidrBlock, AZ: req.AvailabilityZone, AZID: req.AvailabilityZoneID, Tags: tags["subnet"],
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &createSubnetResponse{Subnet: h.toSubnetXML(s, sn)}, nil
+}
+
+// DescribeSubnets
+
+type describeSubnetsRequest struct {
+	dryRunParam
+	pageParams
+	SubnetIDs []string      `query:"SubnetId"`
+	Filters   []filterParam `query:"Filter"`
+}
+
+type describeSubnetsResponse struct {
+	responseMeta
+	Subnets   set[subnetXML] `xml:"subnetSet"`
+	NextToken string         `xml:"nextToken,omitempty"`
+}
+
+func (h *Handler) describeSubnets(ctx context.Context, s ec2sim.Scope, req *describeSubnetsRequest) (*describeSubnetsResponse, error) {
+	subnets, err := h.cloud.DescribeSubnets(ctx, s, req.SubnetIDs, toFilters(req.Filters))
+	if err != nil {
+		return nil, err
+	}
+	subnets, next := page("DescribeSubnets", subnets, &req.pageParams)
+	resp := &describeSubnetsResponse{Subnets: make(set[subnetXML], 0, len(subnets)), NextToken: next}
+	for _, sn := range subnets {
+		resp.Subnets = append(resp.Subnets, h.toSubnetXML(s, sn))
+	}
+	return resp, nil
+}
+
+// DeleteSubnet
+
+type deleteSubnetRequest struct {
+	dryRunParam
+	SubnetID string `query:"SubnetId"`
+}
+
+func (h *Handler) deleteSubnet(ctx context.Context, s ec2sim.Scope, req *deleteSubnetRequest) (*returnResponse, error) {
+	if err := h.cloud.DeleteSubnet(ctx, s, req.SubnetID); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+// ModifySubnetAttribute
+
+type modifySubnetAttributeRequest struct {
+	// The model gives this operation no DryRun.
+	SubnetID            string    `query:"SubnetId"`
+	MapPublicIPOnLaunch *attrBool `query:"MapPublicIpOnLaunch"`
+}
+
+func (h *Handler) modifySubnetAttribute(ctx context.Context, s ec2sim.Scope, req *modifySubnetAttributeRequest) (*returnResponse, error) {
+	var in ec2sim.ModifySubnetInput
+	if req.MapPublicIPOnLaunch != nil {
+		v := boolOf(req.MapPublicIPOnLaunch.Value)
+		in.MapPublicIPOnLaunch = &v
+	}
+	if err := h.cloud.ModifySubnetAttribute(ctx, s, req.SubnetID, in); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}

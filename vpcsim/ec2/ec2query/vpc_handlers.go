@@ -1,0 +1,178 @@
+package ec2query
+
+import (
+	"context"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
+)
+
+type cidrBlockStateXML struct {
+	State string `xml:"state"`
+}
+
+type vpcCIDRAssocXML struct {
+	CidrBlock      string            `xml:"cidrBlock"`
+	AssociationID  string            `xml:"associationId"`
+	CidrBlockState cidrBlockStateXML `xml:"cidrBlockState"`
+}
+
+type vpcIpv6AssocXML struct {
+	AssociationID string `xml:"associationId"`
+	Ipv6CidrBlock string `xml:"ipv6CidrBlock"`
+}
+
+// vpcXML is the model's Vpc.
+type vpcXML struct {
+	VpcID                   string                `xml:"vpcId"`
+	OwnerID                 string                `xml:"ownerId"`
+	State                   string                `xml:"state"`
+	CidrBlock               string                `xml:"cidrBlock"`
+	CidrBlockAssociationSet set[vpcCIDRAssocXML]  `xml:"cidrBlockAssociationSet"`
+	Ipv6CidrAssociations    *set[vpcIpv6AssocXML] `xml:"ipv6CidrBlockAssociationSet,omitempty"`
+	DhcpOptionsID           string                `xml:"dhcpOptionsId"`
+	InstanceTenancy         string                `xml:"instanceTenancy"`
+	IsDefault               bool                  `xml:"isDefault"`
+	BlockPublicAccessStates *blockPublicAccessXML `xml:"blockPublicAccessStates"`
+	Tags                    set[tagXML]           `xml:"tagSet,omitempty"`
+}
+
+func toVpcXML(v ec2sim.VPC) vpcXML {
+	return vpcXML{
+		VpcID: v.ID, OwnerID: v.OwnerID, State: v.State, CidrBlock: v.CIDR.String(),
+		CidrBlockAssociationSet: set[vpcCIDRAssocXML]{{
+			CidrBlock: v.CIDR.String(), AssociationID: v.CIDRAssociationID,
+			CidrBlockState: cidrBlockStateXML{State: "associated"},
+		}},
+		DhcpOptionsID: v.DHCPOptionsID, InstanceTenancy: v.InstanceTenancy, IsDefault: v.IsDefault,
+		BlockPublicAccessStates: bpaOff(),
+		Tags:                    tagSet(v.Tags),
+	}
+}
+
+// CreateVpc
+
+type createVpcRequest struct {
+	dryRunParam
+	CidrBlock         string         `query:"CidrBlock"`
+	InstanceTenancy   string         `query:"InstanceTenancy"`
+	TagSpecifications []tagSpecParam `query:"TagSpecification"`
+}
+
+type createVpcResponse struct {
+	responseMeta
+	Vpc vpcXML `xml:"vpc"`
+}
+
+func (h *Handler) createVpc(ctx context.Context, s ec2sim.Scope, req *createVpcRequest) (*createVpcResponse, error) {
+	tags, err := tagSpecs(req.TagSpecifications, "vpc")
+	if err != nil {
+		return nil, err
+	}
+	v, err := h.cloud.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: req.CidrBlock, InstanceTenancy: req.InstanceTenancy, Tags: tags["vpc"]})
+	if err != nil {
+		return nil, err
+	}
+	x := toVpcXML(v)
+	x.Ipv6CidrAssociations = &set[vpcIpv6AssocXML]{} // CreateVpc answers with an empty list, Describe leaves it out
+	return &createVpcResponse{Vpc: x}, nil
+}
+
+// DescribeVpcs
+
+type describeVpcsRequest struct {
+	dryRunParam
+	pageParams
+	VpcIDs  []string      `query:"VpcId"`
+	Filters []filterParam `query:"Filter"`
+}
+
+type describeVpcsResponse struct {
+	responseMeta
+	Vpcs      set[vpcXML] `xml:"vpcSet"`
+	NextToken string      `xml:"nextToken,omitempty"`
+}
+
+func (h *Handler) describeVpcs(ctx context.Context, s ec2sim.Scope, req *describeVpcsRequest) (*describeVpcsResponse, error) {
+	vpcs, err := h.cloud.DescribeVpcs(ctx, s, req.VpcIDs, toFilters(req.Filters))
+	if err != nil {
+		return nil, err
+	}
+	vpcs, next := page("DescribeVpcs", vpcs, &req.pageParams)
+	resp := &describeVpcsResponse{Vpcs: make(set[vpcXML], 0, len(vpcs)), NextToken: next}
+	for _, v := range vpcs {
+		resp.Vpcs = append(resp.Vpcs, toVpcXML(v))
+	}
+	return resp, nil
+}
+
+// DeleteVpc
+
+type deleteVpcRequest struct {
+	dryRunParam
+	VpcID string `query:"VpcId"`
+}
+
+func (h *Handler) deleteVpc(ctx context.Context, s ec2sim.Scope, req *deleteVpcRequest) (*returnResponse, error) {
+	if err := h.cloud.DeleteVpc(ctx, s, req.VpcID); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+// ModifyVpcAttribute
+
+type modifyVpcAttributeRequest struct {
+	// The model gives this operation no DryRun.
+	VpcID              string    `query:"VpcId"`
+	EnableDNSSupport   *attrBool `query:"EnableDnsSupport"`
+	EnableDNSHostnames *attrBool `query:"EnableDnsHostnames"`
+}
+
+func (h *Handler) modifyVpcAttribute(ctx context.Context, s ec2sim.Scope, req *modifyVpcAttributeRequest) (*returnResponse, error) {
+	// Exactly one attribute per request; the domain refuses none or both (attr "").
+	var attr string
+	var value bool
+	if req.EnableDNSSupport != nil && req.EnableDNSHostnames == nil {
+		attr, value = ec2sim.AttrEnableDNSSupport, boolOf(req.EnableDNSSupport.Value)
+	}
+	if req.EnableDNSHostnames != nil && req.EnableDNSSupport == nil {
+		attr, value = ec2sim.AttrEnableDNSHostnames, boolOf(req.EnableDNSHostnames.Value)
+	}
+	if err := h.cloud.ModifyVpcAttribute(ctx, s, req.VpcID, attr, value); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
+// DescribeVpcAttribute
+
+type describeVpcAttributeRequest struct {
+	dryRunParam
+	VpcID     string `query:"VpcId"`
+	Attribute string `query:"Attribute"`
+}
+
+type describeVpcAttributeResponse struct {
+	responseMeta
+	VpcID              string       `xml:"vpcId"`
+	EnableDNSSupport   *attrBoolXML `xml:"enableDnsSupport,omitempty"`
+	EnableDNSHostnames *attrBoolXML `xml:"enableDnsHostnames,omitempty"`
+}
+
+func (h *Handler) describeVpcAttribute(ctx context.Context, s ec2sim.Scope, req *describeVpcAttributeRequest) (*describeVpcAttributeResponse, error) {
+	v, err := h.cloud.DescribeVpcAttribute(ctx, s, req.VpcID, req.Attribute)
+	if err != nil {
+		return nil, err
+	}
+	resp := &describeVpcAttributeResponse{VpcID: req.VpcID}
+	switch req.Attribute {
+	case ec2sim.AttrEnableDNSSupport:
+		resp.EnableDNSSupport = &attrBoolXML{Value: v}
+	case ec2sim.AttrEnableDNSHostnames:
+		resp.EnableDNSHostnames = &attrBoolXML{Value: v}
+	}
+	return resp, nil
+}
+
+// boolOf reads an optional boolean input; an AttributeBooleanValue without Value
+// is false, as EC2 reads it.
+func boolOf(b *bool) bool { return b != nil && *b }

@@ -1,0 +1,160 @@
+package ec2
+
+import (
+	"cmp"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+)
+
+// ruleProto gives a stored rule's protocol as a number, -1 for all, and false
+// for what IPv4 filtering cannot match (ICMPv6).
+func ruleProto(p string) (int, bool) {
+	switch p {
+	case "-1":
+		return -1, true
+	case "tcp":
+		return netmodel.ProtoTCP, true
+	case "udp":
+		return netmodel.ProtoUDP, true
+	case "icmp":
+		return netmodel.ProtoICMP, true
+	case "icmpv6", "58":
+		return 0, false
+	}
+	n, err := strconv.Atoi(p)
+	return n, err == nil
+}
+
+// firewallLocked builds the firewall of one VPC of the model from scratch,
+// walking every ENI: what `vpcsim sg explain` reads, and the reference the
+// firewall kept by syncFirewallsLocked (see firewall_state.go) must equal.
+func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
+	v := c.vpc(vpcID)
+	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Host: hostAddr(v), Members: map[string][]netip.Addr{}}
+	enis := make([]*ENI, 0)
+	for e := range c.allENIs() {
+		if e.VPCID == vpcID {
+			enis = append(enis, e)
+		}
+	}
+	slices.SortFunc(enis, func(a, b *ENI) int { return cmp.Compare(a.ID, b.ID) })
+	for _, e := range enis {
+		fe := c.eniFirewallLocked(e)
+		for _, gid := range fe.peers {
+			fw.Members[gid] = []netip.Addr{}
+		}
+		fw.ENIs = append(fw.ENIs, fe.fw)
+	}
+	for _, e := range enis {
+		for _, gid := range e.Groups {
+			if _, ok := fw.Members[gid]; ok {
+				for _, ip := range e.PrivateIPs {
+					fw.Members[gid] = append(fw.Members[gid], ip.Addr)
+				}
+			}
+		}
+	}
+	for gid := range fw.Members {
+		slices.SortFunc(fw.Members[gid], netip.Addr.Compare)
+		fw.Members[gid] = slices.Compact(fw.Members[gid])
+	}
+	return fw
+}
+
+// hostAddr is the machine's own address in a VPC it is connected to, an
+// invalid Addr otherwise.
+func hostAddr(v *VPC) netip.Addr {
+	if v.Connected {
+		return ConnectAddr(v.CIDR)
+	}
+	return netip.Addr{}
+}
+
+// eniFirewall is one ENI's share of its VPC's firewall, with what the
+// firewall's upkeep needs to know of it: its subnet (for flow logs), its
+// groups (whose sets hold its addresses) and the groups its rules reference
+// (whose sets must exist).
+type eniFirewall struct {
+	fw     netmodel.FirewallENI
+	subnet string
+	groups []string // distinct, in the ENI's order
+	peers  []string // distinct, in the order the rules name them
+}
+
+// eniFirewallLocked builds an ENI's share of the firewall from the model: the
+// rules of its groups, in the order of its groups and of their rules.
+func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
+	mac, _ := net.ParseMAC(e.MAC)
+	out := &eniFirewall{subnet: e.SubnetID}
+	out.fw = netmodel.FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
+	for _, ip := range e.PrivateIPs {
+		out.fw.Addrs = append(out.fw.Addrs, ip.Addr)
+	}
+	for _, gid := range e.Groups {
+		if slices.Contains(out.groups, gid) {
+			continue
+		}
+		out.groups = append(out.groups, gid)
+		g := c.group(gid)
+		if g == nil {
+			continue
+		}
+		for _, r := range g.Rules {
+			fr, ok := firewallRule(r)
+			if !ok {
+				continue
+			}
+			if fr.PeerGroup != "" && !slices.Contains(out.peers, fr.PeerGroup) {
+				out.peers = append(out.peers, fr.PeerGroup)
+			}
+			if r.Egress {
+				out.fw.Egress = append(out.fw.Egress, fr)
+			} else {
+				out.fw.Ingress = append(out.fw.Ingress, fr)
+			}
+		}
+	}
+	return out
+}
+
+// firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
+// match (IPv6 peers, prefix lists) have none.
+func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
+	proto, ok := ruleProto(r.Protocol)
+	if !ok {
+		return netmodel.FirewallRule{}, false
+	}
+	fr := netmodel.FirewallRule{ID: r.ID, GroupID: r.GroupID, Proto: proto, From: int(r.FromPort), To: int(r.ToPort)}
+	switch {
+	case r.CIDRv4 != "":
+		p, err := netip.ParsePrefix(r.CIDRv4)
+		if err != nil {
+			return netmodel.FirewallRule{}, false
+		}
+		fr.CIDR = p
+	case r.PeerGroupID != "":
+		fr.PeerGroup = r.PeerGroupID
+	default:
+		return netmodel.FirewallRule{}, false
+	}
+	if proto != netmodel.ProtoTCP && proto != netmodel.ProtoUDP && proto != netmodel.ProtoICMP {
+		fr.From, fr.To = -1, -1
+	}
+	return fr, true
+}
+
+// ConnectAddr is the address the machine itself takes in a VPC it is connected
+// to (vpcsim connect): the VPC's base address + 3. AWS reserves that address in
+// the subnet that starts the VPC and never gives it to an ENI, so it cannot
+// clash with anything the API hands out.
+func ConnectAddr(cidr netip.Prefix) netip.Addr {
+	a := cidr.Masked().Addr()
+	for range 3 {
+		a = a.Next()
+	}
+	return a
+}

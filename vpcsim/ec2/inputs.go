@@ -1,0 +1,163 @@
+package ec2
+
+import "time"
+
+// The inputs of Cloud's operations: what the protocol layer parsed from a request,
+// in the model's words. Optional values are pointers; nil means "not given".
+
+// Scope is who asks and where: every operation runs in one region of one account.
+type Scope struct {
+	Region string
+}
+
+// CreateVpcInput is CreateVpc's request.
+type CreateVpcInput struct {
+	CIDRBlock       string
+	InstanceTenancy string
+	Tags            []Tag
+}
+
+// CreateSubnetInput is CreateSubnet's request.
+type CreateSubnetInput struct {
+	VPCID string
+	CIDR  string
+	AZ    string
+	AZID  string
+	Tags  []Tag
+}
+
+// ModifySubnetInput is ModifySubnetAttribute's request; nil = unchanged.
+type ModifySubnetInput struct {
+	MapPublicIPOnLaunch *bool
+}
+
+// CreateSecurityGroupInput is CreateSecurityGroup's request.
+type CreateSecurityGroupInput struct {
+	VPCID       string // "" = the region's default VPC
+	Name        string
+	Description string
+	Tags        []Tag
+}
+
+// GroupRef names a security group by ID or, in the default VPC, by name.
+type GroupRef struct {
+	ID   string
+	Name string
+}
+
+// Permission is one IpPermissions entry: a protocol and port range with its peers.
+type Permission struct {
+	Protocol  string
+	FromPort  *int32
+	ToPort    *int32
+	CIDRs     []Peer // IpRanges
+	CIDRsV6   []Peer // Ipv6Ranges
+	Groups    []Peer // UserIdGroupPairs (Value = GroupId; Name = GroupName)
+	PrefixIDs []Peer // PrefixListIds
+}
+
+// Peer is one source or destination of a Permission.
+type Peer struct {
+	Value       string // CIDR, group ID or prefix list ID
+	Name        string // group name, for UserIdGroupPairs given by name
+	OwnerID     string
+	Description string
+}
+
+// AuthorizeInput is Authorize/RevokeSecurityGroupIngress/Egress's request.
+type AuthorizeInput struct {
+	Group       GroupRef
+	Egress      bool
+	Permissions []Permission
+	RuleIDs     []string // Revoke only: SecurityGroupRuleIds
+	Tags        []Tag    // Authorize only: TagSpecifications for the new rules
+	// The older flat form (CidrIp, IpProtocol, FromPort, ToPort, SourceSecurityGroupName).
+	Flat *Permission
+}
+
+// CreateNetworkInterfaceInput is CreateNetworkInterface's request.
+type CreateNetworkInterfaceInput struct {
+	SubnetID                       string
+	Description                    string
+	PrivateIPAddress               string
+	PrivateIPAddresses             []PrivateIPSpec
+	SecondaryPrivateIPAddressCount int
+	Groups                         []string
+	InterfaceType                  string
+	Tags                           []Tag
+	// RequesterManaged ENIs are made by a service (ECS tasks): users may not modify,
+	// detach or delete them.
+	RequesterManaged bool
+}
+
+// PrivateIPSpec is one requested private address.
+type PrivateIPSpec struct {
+	Address string
+	Primary bool
+}
+
+// ModifyNetworkInterfaceInput is ModifyNetworkInterfaceAttribute's request; nil = unchanged.
+type ModifyNetworkInterfaceInput struct {
+	Description         *string
+	SourceDestCheck     *bool
+	Groups              []string // nil = unchanged
+	AttachmentID        string
+	DeleteOnTermination *bool
+}
+
+// AssignPrivateIPsInput is AssignPrivateIpAddresses's request.
+type AssignPrivateIPsInput struct {
+	ENIID             string
+	Addresses         []string
+	SecondaryCount    int
+	AllowReassignment bool
+}
+
+// InstanceENISpec is one RunInstances NetworkInterfaces entry.
+type InstanceENISpec struct {
+	DeviceIndex                    int
+	ENIID                          string
+	SubnetID                       string
+	Description                    string
+	PrivateIPAddress               string
+	Groups                         []string
+	SecondaryPrivateIPAddressCount int
+	DeleteOnTermination            *bool
+	AssociatePublicIP              *bool
+}
+
+// RunInstancesInput is RunInstances's request.
+type RunInstancesInput struct {
+	ImageID            string
+	InstanceType       string
+	MinCount, MaxCount int
+	SubnetID           string
+	SecurityGroupIDs   []string
+	SecurityGroupNames []string
+	PrivateIPAddress   string
+	UserData           string // base64
+	KeyName            string
+	ClientToken        string
+	AZ                 string // Placement.AvailabilityZone
+	NetworkInterfaces  []InstanceENISpec
+	Tags               []Tag // for the instances
+	VolumeTags         []Tag
+	ENITags            []Tag
+}
+
+// InstanceStateChange is one entry of Terminate/Stop/StartInstances's answer.
+type InstanceStateChange struct {
+	InstanceID    string
+	PreviousState string
+	CurrentState  string
+}
+
+// TagDescription is one DescribeTags row.
+type TagDescription struct {
+	ResourceID   string
+	ResourceType string
+	Key, Value   string
+}
+
+// clock lets tests move time; the zero Cloud uses the wall clock.
+type clock func() time.Time

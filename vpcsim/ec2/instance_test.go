@@ -1,0 +1,160 @@
+package ec2
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim"
+	"github.com/vpcsim/vpcsim/vpcsim/bus"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
+)
+
+func TestInstanceLifecycle(t *testing.T) {
+	var seen []string
+	dp, st := netmodeltest.NewFakeDataplane(), vpcsim.NewMemStore()
+	c, err := New(context.Background(), st, dp, WithInPlaceCheck())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := bus.On(c.Events(), func(ev InstanceChanged) { seen = append(seen, ev.Instance.State) })
+	defer sub.Cancel()
+	tc := &testCloud{c, dp, st}
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	a := tc.subnet(t, v.ID, "10.0.0.0/24")
+	b := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", AZ: "us-west-2b"}))
+	ud := base64.StdEncoding.EncodeToString([]byte("#!/bin/bash\necho ECS_CLUSTER=x >> /etc/ecs/ecs.config\n"))
+	insts := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: a.ID, UserData: ud}))
+	i := insts[0]
+	if i.State != StatePending || len(i.ENIs) != 1 || i.ENIs[0].Attachment.DeviceIndex != 0 || !i.ENIs[0].Attachment.DeleteOnTermination {
+		t.Fatalf("launched %+v", i)
+	}
+	tc.Wait()
+	got := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{i.ID}, nil))[0]
+	if got.State != StateRunning || got.UserData != ud {
+		t.Fatalf("after launch %+v", got)
+	}
+	primary := got.ENIs[0]
+	if k := dp.ENIs[primary.ID]; k.Host != i.ID || k.Device != 0 || k.Gateway.String() != "10.0.0.1" {
+		t.Fatalf("kernel primary ENI %+v", k)
+	}
+
+	// A second ENI from the same AZ attaches as eth1; one from another AZ is refused.
+	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: a.ID}))
+	far := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: b.ID}))
+	_, err = tc.AttachNetworkInterface(ctx, west, far.ID, i.ID, 1)
+	wantCode(t, err, "InvalidParameterValue")
+	att := must[string](t)(tc.AttachNetworkInterface(ctx, west, e.ID, i.ID, 1))
+	if k := dp.ENIs[e.ID]; k.Host != i.ID || k.Device != 1 {
+		t.Fatalf("attached ENI in the kernel: %+v", k)
+	}
+	_, err = tc.AttachNetworkInterface(ctx, west, e.ID, i.ID, 2)
+	wantCode(t, err, "InvalidParameterValue")
+	wantCode(t, tc.DeleteNetworkInterface(ctx, west, e.ID), "InvalidNetworkInterface.InUse")
+	wantCode(t, tc.DetachNetworkInterface(ctx, west, primary.Attachment.ID, false), "OperationNotPermitted")
+	// c5.large holds 3 ENIs.
+	e3 := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: a.ID}))
+	e4 := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: a.ID}))
+	must[string](t)(tc.AttachNetworkInterface(ctx, west, e3.ID, i.ID, 2))
+	_, err = tc.AttachNetworkInterface(ctx, west, e4.ID, i.ID, 3)
+	wantCode(t, err, "AttachmentLimitExceeded")
+	if err := tc.DetachNetworkInterface(ctx, west, att, false); err != nil {
+		t.Fatal(err)
+	}
+	if k := dp.ENIs[e.ID]; k.Host != "" {
+		t.Fatalf("detached ENI still inside: %+v", k)
+	}
+
+	// Stop parks everything; start brings it back.
+	chg := must[[]InstanceStateChange](t)(tc.StopInstances(ctx, west, []string{i.ID}))
+	if chg[0].PreviousState != StateRunning || chg[0].CurrentState != StateStopping {
+		t.Fatalf("stop %+v", chg)
+	}
+	tc.Wait()
+	if dp.Hosts[i.ID] || dp.ENIs[primary.ID].Host != "" {
+		t.Fatalf("stopped instance in the kernel: %v", dp.Objects())
+	}
+	must[[]InstanceStateChange](t)(tc.StartInstances(ctx, west, []string{i.ID}))
+	tc.Wait()
+	if !dp.Hosts[i.ID] || dp.ENIs[primary.ID].Host != i.ID || dp.ENIs[e3.ID].Device != 2 {
+		t.Fatalf("restarted instance in the kernel: %v", dp.Objects())
+	}
+
+	_, err = tc.TerminateInstances(ctx, west, []string{i.ID, "i-0123456789abcdef0", "i-0123456789abcdef1"})
+	wantCode(t, err, "InvalidInstanceID.NotFound")
+	chg = must[[]InstanceStateChange](t)(tc.TerminateInstances(ctx, west, []string{i.ID}))
+	if chg[0].CurrentState != StateShuttingDown {
+		t.Fatalf("terminate %+v", chg)
+	}
+	tc.Wait()
+	got = must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{i.ID}, nil))[0]
+	if got.State != StateTerminated || len(got.ENIs) != 0 {
+		t.Fatalf("terminated %+v", got)
+	}
+	if _, err := tc.DescribeNetworkInterfaces(ctx, west, []string{primary.ID}, nil); err == nil {
+		t.Fatal("the primary ENI (DeleteOnTermination) survived")
+	}
+	left := must[[]ENI](t)(tc.DescribeNetworkInterfaces(ctx, west, []string{e3.ID}, nil))[0]
+	if left.Status != "available" || left.Attachment != nil || dp.ENIs[e3.ID].Host != "" {
+		t.Fatalf("secondary ENI after terminate: %+v", left)
+	}
+	if dp.Hosts[i.ID] {
+		t.Fatal("namespace of a terminated instance remains")
+	}
+	// Every stored state is published, in order, once committed.
+	c.Events().Drain()
+	want := []string{StatePending, StateRunning, StateStopping, StateStopped, StatePending, StateRunning, StateShuttingDown, StateTerminated}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("events said %v, want %v", seen, want)
+	}
+}
+
+func TestRunInstancesRules(t *testing.T) {
+	aws, _ := quota.Profile(quota.ProfileAWS)
+	tc := newTestCloud(t, WithQuotas(aws))
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	tiny := tc.subnet(t, v.ID, "10.0.0.0/28")
+	base := RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: tiny.ID}
+	for _, tt := range []struct {
+		change func(*RunInstancesInput)
+		code   string
+	}{
+		{func(in *RunInstancesInput) { in.ImageID = "" }, "MissingParameter"},
+		{func(in *RunInstancesInput) { in.InstanceType = "z9.huge" }, "InvalidParameterValue"},
+		{func(in *RunInstancesInput) { in.MinCount = 0 }, "InvalidParameterValue"},
+		{func(in *RunInstancesInput) { in.UserData = "%%%" }, "InvalidParameterValue"},
+		{func(in *RunInstancesInput) { in.SubnetID = "subnet-0123456789abcdef0" }, "InvalidSubnetID.NotFound"},
+		{func(in *RunInstancesInput) { in.MinCount, in.MaxCount = 12, 12 }, "InsufficientFreeAddressesInSubnet"},
+		{func(in *RunInstancesInput) { in.SecurityGroupIDs = []string{"sg-0123456789abcdef0"} }, "InvalidGroup.NotFound"},
+	} {
+		in := base
+		tt.change(&in)
+		_, err := tc.RunInstances(ctx, west, in)
+		wantCode(t, err, tt.code)
+	}
+	if n := tc.tables.instances.Len(); n != 0 {
+		t.Fatalf("refused launches left %d instances", n)
+	}
+	// MaxCount beyond what fits launches what fits, when MinCount fits.
+	in := base
+	in.MinCount, in.MaxCount = 2, 30
+	got := must[[]Instance](t)(tc.RunInstances(ctx, west, in))
+	if len(got) != 11 || got[0].ReservationID != got[10].ReservationID {
+		t.Fatalf("launched %d", len(got))
+	}
+	// No subnet: the default subnet of the default VPC.
+	in = base
+	in.SubnetID = ""
+	d := must[[]Instance](t)(tc.RunInstances(ctx, west, in))
+	if d[0].VPCID == v.ID {
+		t.Fatalf("launched into %s, want the default VPC", d[0].VPCID)
+	}
+	// A fresh AWS account holds 20 instances that are not terminated.
+	in.MinCount, in.MaxCount = 9, 9
+	_, err := tc.RunInstances(ctx, west, in)
+	wantCode(t, err, "InstanceLimitExceeded")
+}

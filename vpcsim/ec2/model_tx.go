@@ -1,0 +1,227 @@
+package ec2
+
+import (
+	"iter"
+	"net/netip"
+
+	"github.com/vpcsim/vpcsim/storage"
+)
+
+// Store kinds of the EC2 tables; their names and JSON never change.
+var (
+	regionKind   = storage.Kind[string]{Name: kindRegion, ID: func(r *string) string { return *r }}
+	vpcKind      = storage.Kind[VPC]{Name: kindVPC, ID: func(v *VPC) string { return v.ID }}
+	subnetKind   = storage.Kind[Subnet]{Name: kindSubnet, ID: func(s *Subnet) string { return s.ID }}
+	groupKind    = storage.Kind[SecurityGroup]{Name: kindGroup, ID: func(g *SecurityGroup) string { return g.ID }}
+	eniKind      = storage.Kind[ENI]{Name: kindENI, ID: func(e *ENI) string { return e.ID }}
+	instanceKind = storage.Kind[Instance]{Name: kindInstance, ID: func(i *Instance) string { return i.ID }}
+	flowLogKind  = storage.Kind[FlowLog]{Name: kindFlowLog, ID: func(f *FlowLog) string { return f.ID }}
+)
+
+// tables are the committed EC2 records (see storage.Table): never changed in
+// place, replaced by a transaction's copies when it commits.
+type tables struct {
+	regions   *storage.Table[string] // regions whose default VPC exists
+	vpcs      *storage.Table[VPC]
+	subnets   *storage.Table[Subnet]
+	groups    *storage.Table[SecurityGroup]
+	enis      *storage.Table[ENI]
+	instances *storage.Table[Instance]
+	flowLogs  *storage.Table[FlowLog]
+	// hostClaims are namespaces other services own (hostclaim.go).
+	hostClaims *storage.Table[HostClaim]
+	markers    *storage.Table[string] // facts about the database (hostclaim.go)
+}
+
+func (c *Cloud) openTables() error {
+	var err error
+	open := func(f func() error) {
+		if err == nil {
+			err = f()
+		}
+	}
+	t := &c.tables
+	open(func() (e error) { t.regions, e = storage.NewTable(c.db, regionKind); return })
+	open(func() (e error) { t.vpcs, e = storage.NewTable(c.db, vpcKind); return })
+	open(func() (e error) { t.subnets, e = storage.NewTable(c.db, subnetKind); return })
+	open(func() (e error) { t.groups, e = storage.NewTable(c.db, groupKind); return })
+	open(func() (e error) { t.enis, e = storage.NewTable(c.db, eniKind); return })
+	open(func() (e error) { t.instances, e = storage.NewTable(c.db, instanceKind); return })
+	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
+	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
+	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
+	return err
+}
+
+// model is the EC2 tables as the call holding c.mu sees them: one
+// transaction, whose staged copies every read of the call sees (an ENI staged
+// earlier in the call holds its addresses, a staged VPC's firewall is the one
+// synced before the store write). commitLocked publishes it, all or nothing;
+// unlock drops whatever was not committed.
+type model struct {
+	tx         *storage.Tx
+	regions    storage.View[string]
+	vpcs       storage.View[VPC]
+	subnets    storage.View[Subnet]
+	groups     storage.View[SecurityGroup]
+	enis       storage.View[ENI]
+	instances  storage.View[Instance]
+	flowLogs   storage.View[FlowLog]
+	hostClaims storage.View[HostClaim]
+	markers    storage.View[string]
+}
+
+// model returns the transaction of the call holding c.mu, starting it on
+// first use.
+func (c *Cloud) model() *model {
+	if c.cur == nil {
+		tx := c.db.Begin()
+		t := &c.tables
+		c.cur = &model{
+			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
+			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx),
+			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
+		}
+	}
+	return c.cur
+}
+
+// abortLocked drops what the call staged and not committed: the model is the
+// committed one again.
+func (c *Cloud) abortLocked() {
+	if c.cur != nil {
+		c.cur.tx.Abort()
+		c.cur = nil
+	}
+}
+
+// unlock releases c.mu, dropping what the call staged and did not commit.
+func (c *Cloud) unlock() {
+	c.abortLocked()
+	c.mu.Unlock()
+}
+
+// get reads a record as the call's transaction sees it (nil: none); the
+// caller must not change it (edit gives a copy that it may).
+func get[T any](v storage.View[T], id string) *T {
+	r, _ := v.Get(id)
+	return r
+}
+
+// edit returns the call's copy of a record, to change (nil: none).
+func edit[T any](v storage.View[T], id string) *T {
+	r, _ := v.Edit(id)
+	return r
+}
+
+// Readers of the call's model, by ID (nil: none).
+func (c *Cloud) vpc(id string) *VPC                  { return get(c.model().vpcs, id) }
+func (c *Cloud) subnet(id string) *Subnet            { return get(c.model().subnets, id) }
+func (c *Cloud) group(id string) *SecurityGroup      { return get(c.model().groups, id) }
+func (c *Cloud) eni(id string) *ENI                  { return get(c.model().enis, id) }
+func (c *Cloud) instance(id string) *Instance        { return get(c.model().instances, id) }
+func (c *Cloud) flowLog(id string) *FlowLog          { return get(c.model().flowLogs, id) }
+func (c *Cloud) regionReady(region string) bool      { _, ok := c.model().regions.Get(region); return ok }
+func (c *Cloud) allVPCs() iter.Seq[*VPC]             { return c.model().vpcs.All() }
+func (c *Cloud) allSubnets() iter.Seq[*Subnet]       { return c.model().subnets.All() }
+func (c *Cloud) allGroups() iter.Seq[*SecurityGroup] { return c.model().groups.All() }
+func (c *Cloud) allENIs() iter.Seq[*ENI]             { return c.model().enis.All() }
+func (c *Cloud) allInstances() iter.Seq[*Instance]   { return c.model().instances.All() }
+func (c *Cloud) allFlowLogs() iter.Seq[*FlowLog]     { return c.model().flowLogs.All() }
+
+// stagedENIs maps the ENIs the call's transaction changes to their new
+// version (nil: deleted).
+func (m *model) stagedENIs() map[string]*ENI {
+	out := map[string]*ENI{}
+	for id, e := range m.enis.Staged() {
+		out[id] = e
+	}
+	return out
+}
+
+// publishAddrsLocked moves the addresses of the ENIs a transaction changed
+// from their committed versions (old) to their new ones, once it committed:
+// c.used holds only what the store has.
+func (c *Cloud) publishAddrsLocked(old, staged map[string]*ENI) {
+	for id, e := range staged {
+		if o := old[id]; o != nil {
+			c.releaseAddrsLocked(o)
+		}
+		if e != nil {
+			c.holdAddrsLocked(e)
+		}
+	}
+}
+
+// committedOf lists the committed versions of the staged ENIs.
+func (c *Cloud) committedOf(staged map[string]*ENI) map[string]*ENI {
+	out := map[string]*ENI{}
+	for id := range staged {
+		if o, ok := c.tables.enis.Get(id); ok {
+			out[id] = o
+		}
+	}
+	return out
+}
+
+// takenLocked returns whether an address of a subnet is held, as the call's
+// transaction sees it: staged ENIs and ENIs in flight (reserve.go) hold
+// theirs, an ENI the call changed or deleted no longer holds what only its
+// committed version had. The staged ENIs are read once, for a caller that
+// tries many addresses.
+func (c *Cloud) takenLocked(subnetID string) func(netip.Addr) bool {
+	committed := c.used[subnetID]
+	staged := c.model().stagedENIs()
+	held := map[netip.Addr]bool{}
+	hold := func(e *ENI) {
+		if e != nil && e.SubnetID == subnetID {
+			for _, ip := range e.PrivateIPs {
+				held[ip.Addr] = true
+			}
+		}
+	}
+	for _, e := range staged {
+		hold(e)
+	}
+	for _, e := range c.inflight {
+		hold(e)
+	}
+	if len(held) == 0 && len(staged) == 0 {
+		return func(a netip.Addr) bool { _, ok := committed[a]; return ok }
+	}
+	return func(a netip.Addr) bool {
+		if held[a] {
+			return true
+		}
+		id, ok := committed[a]
+		if !ok {
+			return false
+		}
+		_, changed := staged[id]
+		return !changed
+	}
+}
+
+// usedCountLocked is how many addresses of a subnet ENIs hold, as the call's
+// transaction sees it.
+func (c *Cloud) usedCountLocked(subnetID string) int {
+	n := len(c.used[subnetID])
+	for id, e := range c.model().stagedENIs() {
+		if o, ok := c.tables.enis.Get(id); ok && o.SubnetID == subnetID {
+			for _, ip := range o.PrivateIPs {
+				if c.used[subnetID][ip.Addr] == id {
+					n--
+				}
+			}
+		}
+		if e != nil && e.SubnetID == subnetID {
+			n += len(e.PrivateIPs)
+		}
+	}
+	for id, e := range c.inflight {
+		if _, known := c.model().enis.Get(id); !known && e.SubnetID == subnetID {
+			n += len(e.PrivateIPs)
+		}
+	}
+	return n
+}

@@ -1,0 +1,222 @@
+package ec2
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strconv"
+
+	"github.com/vpcsim/vpcsim/vpcsim/fault"
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
+)
+
+func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *Subnet {
+	return &Subnet{
+		ID: newID("subnet"), Region: v.Region, OwnerID: c.account, VPCID: v.ID, CIDR: cidr,
+		AZ: z.Name, AZID: z.ZoneID, State: "available", Seq: c.nextSeq(),
+	}
+}
+
+func netSubnet(s *Subnet) netmodel.NetSubnet {
+	return netmodel.NetSubnet{ID: s.ID, VPCID: s.VPCID, CIDR: s.CIDR, Gateway: netip.PrefixFrom(routerAddr(s.CIDR), s.CIDR.Bits())}
+}
+
+// CreateSubnet makes a subnet of a VPC, and its bridge.
+func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput) (Subnet, error) {
+	if in.VPCID == "" {
+		return Subnet{}, missingParameter("vpcId")
+	}
+	if in.CIDR == "" {
+		return Subnet{}, missingParameter("cidrBlock")
+	}
+	cidr, err := parseCIDR(in.CIDR)
+	if err != nil {
+		return Subnet{}, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return Subnet{}, err
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return Subnet{}, err
+	}
+	defer c.unlock()
+	v, err := c.vpcLocked(s, in.VPCID)
+	if err != nil {
+		return Subnet{}, err
+	}
+	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.CIDR.Contains(cidr.Addr()) || cidr.Bits() < v.CIDR.Bits() {
+		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
+	}
+	for other := range c.allSubnets() {
+		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
+			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
+		}
+	}
+	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
+		return Subnet{}, err
+	}
+	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
+		return Subnet{}, err
+	}
+	z, err := c.pickZone(s.Region, in.AZ, in.AZID)
+	if err != nil {
+		return Subnet{}, err
+	}
+	sub := c.newSubnetLocked(v, cidr, z)
+	sub.Tags = in.Tags
+	if err := c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
+		return Subnet{}, c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
+	}
+	fault.Point(fault.SubnetBridgeMade)
+	c.model().subnets.Put(sub)
+	if err := c.commitLocked(); err != nil {
+		return Subnet{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
+	}
+	return c.copySubnetLocked(sub), nil
+}
+
+// pickZone resolves the zone a subnet asks for; none given picks one as AWS does.
+func (c *Cloud) pickZone(region, name, id string) (AvailabilityZone, error) {
+	if name == "" && id == "" {
+		zones := AvailabilityZones(region)
+		return zones[int(c.seq)%len(zones)], nil
+	}
+	z, ok := zoneOf(region, name, id)
+	if !ok {
+		if name == "" {
+			name = id
+		}
+		return AvailabilityZone{}, invalidValue("Value (%s) for parameter availabilityZone is invalid. Subnets can currently only be created in the following availability zones: %s.", name, zoneList(region))
+	}
+	return z, nil
+}
+
+func zoneList(region string) string {
+	out := ""
+	for i, z := range AvailabilityZones(region) {
+		if i > 0 {
+			out += ", "
+		}
+		out += z.Name
+	}
+	return out
+}
+
+func (c *Cloud) copySubnetLocked(sub *Subnet) Subnet {
+	out := *sub
+	out.Tags = append([]Tag(nil), sub.Tags...)
+	out.AvailableIPs = c.availableLocked(sub)
+	return out
+}
+
+func (c *Cloud) subnetLocked(s Scope, id string) (*Subnet, error) {
+	if err := checkID("InvalidSubnetID.Malformed", "subnet", id); err != nil {
+		return nil, err
+	}
+	sub := c.subnet(id)
+	if sub == nil || sub.Region != s.Region {
+		return nil, notFound("InvalidSubnetID.NotFound", "subnet", id)
+	}
+	return sub, nil
+}
+
+// DescribeSubnets lists the region's subnets: those named (all must exist), filtered.
+func (c *Cloud) DescribeSubnets(ctx context.Context, s Scope, ids []string, f []Filter) ([]Subnet, error) {
+	return describeFiltered(ctx, c, s, f, func() ([]Subnet, error) {
+		list, err := pick(ids, func(id string) (*Subnet, error) { return c.subnetLocked(s, id) },
+			func() []*Subnet {
+				return inRegion(sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }), s, func(v *Subnet) string { return v.Region })
+			})
+		return copies(list, err, c.copySubnetLocked)
+	}, func(sub *Subnet) []Tag { return sub.Tags }, subnetFilter)
+}
+
+// subnetFilter answers a filter name from a copy of a subnet (its
+// AvailableIPs counted).
+func subnetFilter(sub *Subnet, name string) ([]string, bool) {
+	switch name {
+	case "availability-zone", "availabilityZone":
+		return []string{sub.AZ}, true
+	case "availability-zone-id", "availabilityZoneId":
+		return []string{sub.AZID}, true
+	case "available-ip-address-count":
+		return []string{strconv.Itoa(sub.AvailableIPs)}, true
+	case "cidr", "cidr-block", "cidrBlock":
+		return []string{sub.CIDR.String()}, true
+	case "default-for-az", "defaultForAz":
+		return []string{boolString(sub.DefaultForAZ)}, true
+	case "map-public-ip-on-launch":
+		return []string{boolString(sub.MapPublicIPOnLaunch)}, true
+	case "owner-id":
+		return []string{sub.OwnerID}, true
+	case "state":
+		return []string{sub.State}, true
+	case "subnet-arn":
+		return []string{SubnetARN(sub)}, true
+	case "subnet-id":
+		return []string{sub.ID}, true
+	case "vpc-id":
+		return []string{sub.VPCID}, true
+	}
+	return nil, false
+}
+
+// SubnetARN is the subnet's ARN.
+func SubnetARN(sub *Subnet) string {
+	return "arn:aws:ec2:" + sub.Region + ":" + sub.OwnerID + ":subnet/" + sub.ID
+}
+
+// DeleteSubnet removes a subnet that holds no ENI, its flow logs and its bridge.
+func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
+	if id == "" {
+		return missingParameter("subnetId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	sub, err := c.subnetLocked(s, id)
+	if err != nil {
+		return err
+	}
+	for e := range c.heldENIs() {
+		if e.SubnetID == sub.ID {
+			return dependencyViolation(sub.ID)
+		}
+	}
+	for i := range c.allInstances() {
+		if i.SubnetID == sub.ID && i.State != StateTerminated {
+			return dependencyViolation(sub.ID)
+		}
+	}
+	c.model().subnets.Delete(sub.ID)
+	c.dropFlowLogsLocked(sub.ID)
+	if err := c.commitLocked(); err != nil {
+		return err
+	}
+	if err := c.dp.DeleteSubnet(ctx, netSubnet(sub)); err != nil {
+		c.log.Error("remove a deleted subnet's bridge (the reconciler will retry)", "subnet", sub.ID, "err", err)
+	}
+	return nil
+}
+
+// ModifySubnetAttribute changes a subnet's MapPublicIpOnLaunch.
+func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, in ModifySubnetInput) error {
+	if id == "" {
+		return missingParameter("subnetId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	sub, err := c.subnetLocked(s, id)
+	if err != nil {
+		return err
+	}
+	if in.MapPublicIPOnLaunch == nil {
+		return Errorf("InvalidParameterCombination", "No attributes specified.")
+	}
+	edit(c.model().subnets, sub.ID).MapPublicIPOnLaunch = *in.MapPublicIPOnLaunch
+	return c.commitLocked()
+}
