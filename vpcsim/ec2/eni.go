@@ -511,19 +511,25 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 	if limit := c.ipLimitLocked(e); limit > 0 && len(e.PrivateIPs)+len(add) > limit {
 		return nil, Errorf("PrivateIpAddressLimitExceeded", "Number of private addresses will exceed limit.")
 	}
-	committed := c.netENILocked(e)
-	undo := func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) }
-	e = edit(c.model().enis, e.ID)
+	next := copyENI(e)
 	for _, a := range add {
-		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Addr: a})
+		next.PrivateIPs = append(next.PrivateIPs, PrivateIP{Addr: a})
 	}
-	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return nil, c.undoKernel(ctx, fmt.Errorf("add addresses to the ENI: %w", err), undo)
-	}
-	if err := c.commitLocked(); err != nil {
-		return nil, c.undoKernel(ctx, err, undo)
+	if err := c.changeAddrsLocked(ctx, &next, "add addresses to the ENI"); err != nil {
+		return nil, err
 	}
 	return add, nil
+}
+
+// changeAddrsLocked gives an ENI next's addresses, in the kernel without
+// c.mu (reserve.go), then in the model. The ENI's instance, if any, is busy
+// meanwhile: its namespace holds the addresses.
+func (c *Cloud) changeAddrsLocked(ctx context.Context, next *ENI, what string) error {
+	step := kernelStep{what: what}
+	if next.Attachment != nil {
+		step.busy = []string{next.Attachment.InstanceID}
+	}
+	return c.changeENILocked(ctx, next, step, func(e *ENI) { e.PrivateIPs = next.PrivateIPs })
 }
 
 // ipLimitLocked is how many addresses the ENI may hold: its instance type's
@@ -557,24 +563,17 @@ func (c *Cloud) UnassignPrivateIPAddresses(ctx context.Context, s Scope, eniID s
 	if err != nil {
 		return err
 	}
-	committed := c.netENILocked(e)
-	e = edit(c.model().enis, e.ID)
+	next := copyENI(e)
 	for _, x := range addrs {
 		a, _ := netip.ParseAddr(x)
-		i := slices.IndexFunc(e.PrivateIPs, func(p PrivateIP) bool { return p.Addr == a })
+		i := slices.IndexFunc(next.PrivateIPs, func(p PrivateIP) bool { return p.Addr == a })
 		if i < 0 {
 			return invalidValue("Some of the specified addresses are not assigned to interface %s", e.ID)
 		}
-		if e.PrivateIPs[i].Primary {
+		if next.PrivateIPs[i].Primary {
 			return invalidValue("The primary IP address of an interface cannot be unassigned.")
 		}
-		e.PrivateIPs = slices.Delete(e.PrivateIPs, i, i+1)
+		next.PrivateIPs = slices.Delete(next.PrivateIPs, i, i+1)
 	}
-	if err := c.dp.EnsureENI(ctx, c.netENILocked(e)); err != nil {
-		return fmt.Errorf("remove addresses from the ENI: %w", err)
-	}
-	if err := c.commitLocked(); err != nil {
-		return c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.EnsureENI(ctx, committed) })
-	}
-	return nil
+	return c.changeAddrsLocked(ctx, &next, "remove addresses from the ENI")
 }

@@ -45,6 +45,13 @@ func (g *gatedDataplane) EnsureENI(ctx context.Context, e netmodel.NetENI) error
 	return g.FakeDataplane.EnsureENI(ctx, e)
 }
 
+// releaser returns what lets the held call go on, once however often it is
+// called (the test's own release, and a deferred one if it fails first).
+func (g *gatedDataplane) releaser() func() {
+	var once sync.Once
+	return func() { once.Do(func() { close(g.release) }) }
+}
+
 // newGatedCloud is a Cloud over a gated fake dataplane, with a VPC and a
 // subnet (10.0.0.0/24).
 func newGatedCloud(t *testing.T) (*Cloud, *gatedDataplane, Subnet) {
@@ -83,13 +90,7 @@ func TestKernelWorkOutsideTheLockHoldsTheAddress(t *testing.T) {
 		slow <- result{e, err}
 	}()
 	<-dp.entered
-	released := false
-	release := func() {
-		if !released {
-			released = true
-			close(dp.release)
-		}
-	}
+	release := dp.releaser()
 	defer release()
 
 	others := make(chan []error, 1)
@@ -220,5 +221,47 @@ func TestFailedKernelStepLeavesNothing(t *testing.T) {
 	must[TaskENI](t)(tc.AttachTaskENI(ctx, west, task.ID, "", "task-f"))
 	if err := tc.DeleteNetworkInterface(ctx, west, e.ID); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// AssignPrivateIpAddresses adds the address in the kernel without the model
+// lock, and holds it meanwhile: another ENI cannot take it, and reads go on.
+func TestAssignOutsideTheLockHoldsTheAddress(t *testing.T) {
+	ctx := context.Background()
+	c, dp, sub := newGatedCloud(t)
+	e := must[ENI](t)(c.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
+	dp.hold(func(n netmodel.NetENI) bool { return n.ID == e.ID && len(n.Addrs) == 2 })
+	slow := make(chan error, 1)
+	go func() {
+		_, err := c.AssignPrivateIPAddresses(ctx, west, AssignPrivateIPsInput{ENIID: e.ID, Addresses: []string{"10.0.0.20"}})
+		slow <- err
+	}()
+	<-dp.entered
+	release := dp.releaser()
+	defer release()
+	others := make(chan []error, 1)
+	go func() {
+		_, err := c.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, PrivateIPAddress: "10.0.0.20"})
+		_, err2 := c.DescribeNetworkInterfaces(ctx, west, nil, nil)
+		others <- []error{err, err2}
+	}()
+	var errs []error
+	select {
+	case errs = <-others:
+	case <-time.After(slowCall):
+		release()
+		t.Fatal("calls waited for AssignPrivateIpAddresses's kernel work: the model lock is held across it")
+	}
+	wantCode(t, errs[0], "InvalidIPAddress.InUse")
+	if errs[1] != nil {
+		t.Fatal(errs[1])
+	}
+	release()
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	got := must[[]ENI](t)(c.DescribeNetworkInterfaces(ctx, west, []string{e.ID}, nil))
+	if len(got[0].PrivateIPs) != 2 || len(dp.ENIs[e.ID].Addrs) != 2 {
+		t.Fatalf("model %v, kernel %v: want the primary and 10.0.0.20", got[0].PrivateIPs, dp.ENIs[e.ID].Addrs)
 	}
 }
