@@ -64,3 +64,24 @@ func TestFresh(t *testing.T) {
 		}
 	}
 }
+
+// The file is in WAL mode with synchronous=NORMAL (1): whole after any
+// crash, durable across vpcsim's own, without an fsync per commit (see Open).
+func TestJournalSettings(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "vpcsim.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	var sync int
+	if err := db.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.db.QueryRow(`PRAGMA synchronous`).Scan(&sync); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" || sync != 1 {
+		t.Fatalf("journal_mode %s, synchronous %d; want wal, 1 (NORMAL)", mode, sync)
+	}
+}
