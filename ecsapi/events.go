@@ -1,6 +1,7 @@
 package ecsapi
 
 import (
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 )
 
@@ -12,8 +13,8 @@ type TaskChanged struct {
 	ARN           string
 	Region        string
 	Cluster       string
-	LastStatus    string
-	DesiredStatus string
+	LastStatus    TaskStatus
+	DesiredStatus ecstypes.DesiredStatus
 	Version       int64
 	Deleted       bool
 }
@@ -32,7 +33,7 @@ func (s *Service) emitChanges(m *model) {
 		ev := TaskChanged{ARN: arn, Deleted: t == nil}
 		if t != nil {
 			ev.Region, ev.Cluster = t.Region, t.ClusterARN
-			ev.LastStatus, ev.DesiredStatus, ev.Version = deref(t.T.LastStatus), deref(t.T.DesiredStatus), deref(t.T.Version)
+			ev.LastStatus, ev.DesiredStatus, ev.Version = t.status(), t.desired(), deref(t.T.Version)
 		}
 		m.tx.Emit(ev)
 	}
