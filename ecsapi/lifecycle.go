@@ -26,35 +26,42 @@ func (s *Service) startLifecycle(arn string) {
 	}()
 }
 
-// update changes a copy of a task and stores it; it answers false when the
-// task is gone. When f fails (an illegal transition) or the store refuses,
-// that is logged and the task stays as it was.
-func (s *Service) update(arn string, f func(t *taskRec) error) bool {
+// update changes a copy of a task and stores it; it answers the version
+// stored, or 0 when the task is gone or the change was refused: when f fails
+// (an illegal transition) or the store refuses, that is logged and the task
+// stays as it was.
+func (s *Service) update(arn string, f func(t *taskRec) error) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
 	t, ok := m.tasks.Edit(arn)
 	if !ok {
-		return false
+		return 0
 	}
 	if err := f(t); err != nil {
 		s.log.Error("a task's change refused: a bug in vpcsim", "task", arn, "err", err)
-		return true
+		return 0
 	}
 	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
-	s.commitOrLog(m, "a task's state", arn)
-	return true
+	if !s.commitOrLog(m, "a task's state", arn) {
+		return 0
+	}
+	return *t.T.Version
 }
 
 // advance takes a task to its next lifecycle status, with what else that step
-// changes of it (f, or nil), through update.
-func (s *Service) advance(arn string, to TaskStatus, f func(t *taskRec)) {
-	s.update(arn, func(t *taskRec) error {
+// changes of it (f, or nil), through update; then it waits for the followers
+// that hold that status (follow.go).
+func (s *Service) advance(ctx context.Context, arn string, to TaskStatus, f func(t *taskRec)) {
+	v := s.update(arn, func(t *taskRec) error {
 		if f != nil {
 			f(t)
 		}
 		return t.setStatus(to)
 	})
+	if v > 0 {
+		s.hold(ctx, arn, to, v)
+	}
 }
 
 // snapshot returns the task as stored, and whether it should stop. A stored
@@ -115,10 +122,9 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		return
 	}
 	s.pause()
-	s.advance(arn, TaskStatusPending, nil)
-	if t, _ := s.snapshot(arn); t.AWSVPC {
-		s.serveMetadata(t)
-	}
+	// The followers holding PENDING (the task's metadata endpoint) are
+	// ready before the containers start.
+	s.advance(ctx, arn, TaskStatusPending, nil)
 	run, err := s.taskRun(sc, arn)
 	if !t.AWSVPC {
 		run.NetnsPath = netnsPath
@@ -133,7 +139,7 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		return
 	}
 	fault.Point(fault.TaskStarted)
-	s.advance(arn, TaskStatusActivating, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusActivating, func(t *taskRec) {
 		t.T.PullStartedAt, t.T.PullStoppedAt = ecstypes.NewTimestamp(res.PullStarted), ecstypes.NewTimestamp(res.PullStopped)
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
@@ -151,22 +157,21 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		}
 	})
 	s.pause()
-	s.advance(arn, TaskStatusRunning, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusRunning, func(t *taskRec) {
 		now := s.now()
 		t.T.StartedAt, t.T.ConnectivityAt = ecstypes.NewTimestamp(now), ecstypes.NewTimestamp(now)
 		t.T.Connectivity = ecstypes.ConnectivityConnected
 	})
 }
 
-// readopt picks up a task that was RUNNING before a restart: its network, its
-// metadata endpoint and its containers. A task whose containers did not
-// survive stops.
+// readopt picks up a task that was RUNNING before a restart: its network and
+// its containers (its followers, the metadata endpoint among them, heard of
+// it when the service started). A task whose containers did not survive
+// stops.
 func (s *Service) readopt(ctx context.Context, t taskRec) {
 	arn := *t.T.TaskArn
 	netnsPath := s.netns(t.host())
-	if t.AWSVPC {
-		s.serveMetadata(t)
-	} else {
+	if !t.AWSVPC {
 		var err error
 		if netnsPath, err = s.attachNetwork(ctx, t); err != nil {
 			s.log.Error("restore a task's network after a restart", "task", arn, "err", err)
@@ -433,15 +438,15 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 	if t.ID == "" || t.status() == TaskStatusStopped {
 		return
 	}
-	s.advance(arn, TaskStatusDeactivating, nil)
+	s.advance(ctx, arn, TaskStatusDeactivating, nil)
 	s.pause()
-	s.advance(arn, TaskStatusStopping, nil)
+	s.advance(ctx, arn, TaskStatusStopping, nil)
 	codes, err := s.rt.Stop(ctx, t.ID)
 	if err != nil {
 		s.log.Error("stop a task's containers", "task", arn, "err", err)
 	}
 	fault.Point(fault.TaskContainersStopped)
-	s.advance(arn, TaskStatusDeprovisioning, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusDeprovisioning, func(t *taskRec) {
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
 			if deref(c.LastStatus) == "STOPPED" {
@@ -457,8 +462,9 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 			t.T.Attachments[0].Status = str("DETACHING")
 		}
 	})
+	// The followers holding DEPROVISIONING (the metadata endpoint) are
+	// done with the task's network before it goes.
 	s.pause()
-	s.stopMetadata(arn)
 	if err := s.detachNetwork(ctx, t); err != nil {
 		s.log.Error("remove a stopped task's network", "task", arn, "err", err)
 	}
@@ -468,7 +474,7 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 		}
 	}
 	fault.Point(fault.TaskENIDeleted)
-	s.advance(arn, TaskStatusStopped, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusStopped, func(t *taskRec) {
 		t.ENIAttached = false
 		if t.AWSVPC && len(t.T.Attachments) > 0 {
 			t.T.Attachments[0].Status = str("DELETED")

@@ -75,15 +75,7 @@ func (s *Service) Close() {
 		close(s.closed)
 	})
 	s.bg.Wait()
-	s.metaMu.Lock()
-	var arns []string
-	for arn := range s.metaServers {
-		arns = append(arns, arn)
-	}
-	s.metaMu.Unlock()
-	for _, arn := range arns {
-		s.stopMetadata(arn)
-	}
+	s.stopFollowers()
 }
 
 // StopAll stops every task that is not STOPPED, as StopTask with reason would,

@@ -87,7 +87,7 @@ func TestLifecycleRefusesIllegalStep(t *testing.T) {
 	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("demo"), Task: &arn}))(t)
 	w.settle2(t, "demo", arn, "STOPPED")
 	before := w.describe(t, "demo", arn)
-	w.advance(arn, TaskStatusRunning, nil)
+	w.advance(ctx, arn, TaskStatusRunning, nil)
 	after := w.describe(t, "demo", arn)
 	if deref(after.LastStatus) != "STOPPED" || deref(after.Version) != deref(before.Version) {
 		t.Fatalf("STOPPED → RUNNING was stored: %s, version %d → %d", deref(after.LastStatus), deref(before.Version), deref(after.Version))
