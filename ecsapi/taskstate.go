@@ -45,8 +45,8 @@ const (
 //   - → DEACTIVATING from PROVISIONING, PENDING or ACTIVATING: a stop (StopTask,
 //     a failure to start, an essential container's exit) takes a task that is
 //     not RUNNING yet through the whole teardown from its first step, as it
-//     does a RUNNING one. (ECS's own teardown of a task that never ran skips
-//     states; vpcsim's shows every one.)
+//     does a RUNNING one. (AWS's documentation does not say which states ECS
+//     shows a task stopped before it ran; vpcsim shows every one.)
 //   - PENDING → PENDING: tasks of the bridge, host and none modes are made
 //     PENDING (they have no ENI to provision), and bringUp stores its PENDING
 //     step for them again; a restart while PENDING does the same.
@@ -70,8 +70,8 @@ var taskTransitions = map[TaskStatus][]TaskStatus{
 
 // desiredTransitions is the same for a task's desiredStatus (the model's enum,
 // ecstypes.DesiredStatus): a task is made to run, and a stop request is final.
-// PENDING is ECS's desired status of a task it has not yet sent to an agent;
-// vpcsim hands every task to its lifecycle at once, so it never sets it.
+// PENDING is in the model's enum (ListTasks filters on it); vpcsim never sets
+// it, and the table keeps the edges it could have.
 var desiredTransitions = map[ecstypes.DesiredStatus][]ecstypes.DesiredStatus{
 	"":                            {ecstypes.DesiredStatusRunning},
 	ecstypes.DesiredStatusPending: {ecstypes.DesiredStatusRunning, ecstypes.DesiredStatusStopped},
@@ -79,16 +79,16 @@ var desiredTransitions = map[ecstypes.DesiredStatus][]ecstypes.DesiredStatus{
 	ecstypes.DesiredStatusStopped: nil,
 }
 
-// IllegalTransition is a change of a task's status that the lifecycle's table
+// illegalTransition is a change of a task's status that the lifecycle's table
 // does not have: a bug in vpcsim, never the user's doing. The change is
 // refused and logged as an error; vpcsim goes on serving (a panic in a
 // lifecycle would take every other task down with it).
-type IllegalTransition struct {
+type illegalTransition struct {
 	Task, What string // What: "lastStatus" or "desiredStatus"
 	From, To   string
 }
 
-func (e *IllegalTransition) Error() string {
+func (e *illegalTransition) Error() string {
 	from := e.From
 	if from == "" {
 		from = "(new)"
@@ -127,7 +127,7 @@ func checkTransition[S ~string](table map[S][]S, what string, t *taskRec, from, 
 	if slices.Contains(table[from], to) {
 		return nil
 	}
-	return &IllegalTransition{Task: deref(t.T.TaskArn), What: what, From: string(from), To: string(to)}
+	return &illegalTransition{Task: deref(t.T.TaskArn), What: what, From: string(from), To: string(to)}
 }
 
 // pending reports whether the status counts as pending (a cluster's

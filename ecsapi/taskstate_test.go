@@ -64,7 +64,7 @@ func TestIllegalTransition(t *testing.T) {
 	must(struct{}{}, r.setDesired(ecstypes.DesiredStatusRunning))(t)
 	must(struct{}{}, r.setDesired(ecstypes.DesiredStatusStopped))(t)
 	err := r.setDesired(ecstypes.DesiredStatusRunning)
-	var ill *IllegalTransition
+	var ill *illegalTransition
 	if !errors.As(err, &ill) || ill.From != "STOPPED" || ill.To != "RUNNING" || ill.What != "desiredStatus" || r.desired() != ecstypes.DesiredStatusStopped {
 		t.Fatalf("STOPPED → RUNNING desired: %v, now %s", err, r.desired())
 	}
