@@ -102,10 +102,10 @@ func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []ecstype
 		if t.ClusterARN != *c.C.ClusterArn {
 			continue
 		}
-		switch deref(t.T.LastStatus) {
-		case "RUNNING":
+		switch st := t.status(); {
+		case st == TaskStatusRunning:
 			running++
-		case "PROVISIONING", "PENDING", "ACTIVATING":
+		case st.pending():
 			pending++
 		}
 	}
@@ -205,7 +205,7 @@ func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *ecstypes.Dele
 		}
 	}
 	for t := range m.tasks.All() {
-		if t.ClusterARN == *c.C.ClusterArn && deref(t.T.LastStatus) != "STOPPED" {
+		if t.ClusterARN == *c.C.ClusterArn && t.status() != TaskStatusStopped {
 			return nil, &Error{Type: "ClusterContainsTasksException", Message: "The Cluster cannot be deleted while Tasks are active."}
 		}
 	}

@@ -228,7 +228,7 @@ type usage struct {
 func (s *Service) usageLocked(m *model, r *instanceRec) usage {
 	var u usage
 	for t := range m.tasks.All() {
-		if t.InstanceARN != *r.CI.ContainerInstanceArn || deref(t.T.LastStatus) == "STOPPED" {
+		if t.InstanceARN != *r.CI.ContainerInstanceArn || t.status() == TaskStatusStopped {
 			continue
 		}
 		u.cpu += int32(t.CPU)
@@ -243,10 +243,9 @@ func (s *Service) usageLocked(m *model, r *instanceRec) usage {
 		if t.AWSVPC {
 			u.enis++
 		}
-		switch deref(t.T.LastStatus) {
-		case "RUNNING":
+		if t.status() == TaskStatusRunning {
 			u.running++
-		default:
+		} else {
 			u.pending++
 		}
 	}

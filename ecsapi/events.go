@@ -1,19 +1,22 @@
 package ecsapi
 
 import (
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 )
 
 // TaskChanged is published once a change to a task is stored: the task as it
 // now is, or Deleted once ECS has forgotten it (an hour after it stopped).
-// Followers (tests today; a service scheduler, target registration and
-// service discovery next) wait on these instead of polling.
+// Subscribers (tests) wait on these instead of polling; TaskFollowers
+// (follow.go: the task metadata endpoints; a service scheduler, target
+// registration and service discovery next) act on them, and a task's
+// lifecycle may wait for them.
 type TaskChanged struct {
 	ARN           string
 	Region        string
 	Cluster       string
-	LastStatus    string
-	DesiredStatus string
+	LastStatus    TaskStatus
+	DesiredStatus ecstypes.DesiredStatus
 	Version       int64
 	Deleted       bool
 }
@@ -29,11 +32,17 @@ func (s *Service) Events() *bus.Bus { return s.events }
 // publishes them once (and only if) it commits.
 func (s *Service) emitChanges(m *model) {
 	for arn, t := range m.tasks.Staged() {
-		ev := TaskChanged{ARN: arn, Deleted: t == nil}
-		if t != nil {
-			ev.Region, ev.Cluster = t.Region, t.ClusterARN
-			ev.LastStatus, ev.DesiredStatus, ev.Version = deref(t.T.LastStatus), deref(t.T.DesiredStatus), deref(t.T.Version)
-		}
-		m.tx.Emit(ev)
+		m.tx.Emit(taskEvent(arn, t))
+	}
+}
+
+// taskEvent is the event of a task as it is (nil: deleted).
+func taskEvent(arn string, t *taskRec) TaskChanged {
+	if t == nil {
+		return TaskChanged{ARN: arn, Deleted: true}
+	}
+	return TaskChanged{
+		ARN: arn, Region: t.Region, Cluster: t.ClusterARN,
+		LastStatus: t.status(), DesiredStatus: t.desired(), Version: deref(t.T.Version),
 	}
 }

@@ -27,7 +27,7 @@ func TestTaskEvents(t *testing.T) {
 	}
 	run := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), NetworkConfiguration: w.awsvpc(w.sg.ID)}))(t)
 	arn := *run.Tasks[0].TaskArn
-	var seen []string
+	var seen []TaskStatus
 	var version int64
 	for ev := range events {
 		if ev.ARN != arn || ev.Region != "us-west-2" || ev.Cluster != *run.Tasks[0].ClusterArn {
@@ -44,7 +44,7 @@ func TestTaskEvents(t *testing.T) {
 			break
 		}
 	}
-	if want := []string{"PROVISIONING", "PENDING", "ACTIVATING", "RUNNING"}; !slices.Equal(seen, want) {
+	if want := []TaskStatus{TaskStatusProvisioning, TaskStatusPending, TaskStatusActivating, TaskStatusRunning}; !slices.Equal(seen, want) {
 		t.Fatalf("the task went through %v, want %v", seen, want)
 	}
 	must(w.StopTask(ctx, west, &ecstypes.StopTaskRequest{Cluster: str("demo"), Task: &arn}))(t)

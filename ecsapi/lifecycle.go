@@ -9,18 +9,10 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
 )
 
-// The task lifecycle, as ECS and its agent run it:
-//
-//	PROVISIONING  the ENI is made and attached (awsvpc)
-//	PENDING       images are pulled and containers started
-//	ACTIVATING    (load balancers and service discovery: nothing yet)
-//	RUNNING       until StopTask, an essential container's exit, or its host going away
-//	DEACTIVATING  (the same, undone)
-//	STOPPING      containers are stopped
-//	DEPROVISIONING the ENI is detached and deleted
-//	STOPPED
-//
-// One goroutine drives each task; a stop request closes the task's channel.
+// The task lifecycle, as ECS and its agent run it: its states and the one
+// table of the transitions between them are in taskstate.go; here is the work
+// done in each. One goroutine drives each task; a stop request closes the
+// task's channel.
 
 // lifecycleTimeout bounds one task's work outside a request.
 const lifecycleTimeout = 10 * time.Minute
@@ -34,20 +26,42 @@ func (s *Service) startLifecycle(arn string) {
 	}()
 }
 
-// update changes a copy of a task and stores it (a refusal is logged, and
-// the task stays as it was); it answers false when the task is gone.
-func (s *Service) update(arn string, f func(t *taskRec)) bool {
+// update changes a copy of a task and stores it; it answers the version
+// stored, or 0 when the task is gone or the change was refused: when f fails
+// (an illegal transition) or the store refuses, that is logged and the task
+// stays as it was.
+func (s *Service) update(arn string, f func(t *taskRec) error) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
 	t, ok := m.tasks.Edit(arn)
 	if !ok {
-		return false
+		return 0
 	}
-	f(t)
+	if err := f(t); err != nil {
+		s.log.Error("a task's change refused: a bug in vpcsim", "task", arn, "err", err)
+		return 0
+	}
 	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
-	s.commitOrLog(m, "a task's state", arn)
-	return true
+	if !s.commitOrLog(m, "a task's state", arn) {
+		return 0
+	}
+	return *t.T.Version
+}
+
+// advance takes a task to its next lifecycle status, with what else that step
+// changes of it (f, or nil), through update; then it waits for the followers
+// that hold that status (follow.go).
+func (s *Service) advance(ctx context.Context, arn string, to TaskStatus, f func(t *taskRec)) {
+	v := s.update(arn, func(t *taskRec) error {
+		if f != nil {
+			f(t)
+		}
+		return t.setStatus(to)
+	})
+	if v > 0 {
+		s.hold(ctx, arn, to, v)
+	}
 }
 
 // snapshot returns the task as stored, and whether it should stop. A stored
@@ -60,7 +74,7 @@ func (s *Service) snapshot(arn string) (taskRec, bool) {
 	if !ok {
 		return taskRec{}, true
 	}
-	return *t, deref(t.T.DesiredStatus) == "STOPPED"
+	return *t, t.desired() == ecstypes.DesiredStatusStopped
 }
 
 func (s *Service) pause() {
@@ -73,8 +87,7 @@ func (s *Service) lifecycle(arn string) {
 	ctx, cancel := context.WithTimeout(context.Background(), lifecycleTimeout)
 	defer cancel()
 	t, stop := s.snapshot(arn)
-	last := deref(t.T.LastStatus)
-	if !stop && (last == "PROVISIONING" || last == "PENDING" || last == "ACTIVATING") {
+	if !stop && t.status().pending() {
 		s.bringUp(ctx, arn)
 	} else if !stop {
 		s.readopt(ctx, t)
@@ -109,10 +122,9 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		return
 	}
 	s.pause()
-	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("PENDING") })
-	if t, _ := s.snapshot(arn); t.AWSVPC {
-		s.serveMetadata(t)
-	}
+	// The followers holding PENDING (the task's metadata endpoint) are
+	// ready before the containers start.
+	s.advance(ctx, arn, TaskStatusPending, nil)
 	run, err := s.taskRun(sc, arn)
 	if !t.AWSVPC {
 		run.NetnsPath = netnsPath
@@ -127,7 +139,7 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 		return
 	}
 	fault.Point(fault.TaskStarted)
-	s.update(arn, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusActivating, func(t *taskRec) {
 		t.T.PullStartedAt, t.T.PullStoppedAt = ecstypes.NewTimestamp(res.PullStarted), ecstypes.NewTimestamp(res.PullStopped)
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
@@ -143,26 +155,23 @@ func (s *Service) bringUp(ctx context.Context, arn string) {
 				c.ImageDigest = str(d)
 			}
 		}
-		t.T.LastStatus = str("ACTIVATING")
 	})
 	s.pause()
-	s.update(arn, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusRunning, func(t *taskRec) {
 		now := s.now()
-		t.T.LastStatus = str("RUNNING")
 		t.T.StartedAt, t.T.ConnectivityAt = ecstypes.NewTimestamp(now), ecstypes.NewTimestamp(now)
 		t.T.Connectivity = ecstypes.ConnectivityConnected
 	})
 }
 
-// readopt picks up a task that was RUNNING before a restart: its network, its
-// metadata endpoint and its containers. A task whose containers did not
-// survive stops.
+// readopt picks up a task that was RUNNING before a restart: its network and
+// its containers (its followers, the metadata endpoint among them, heard of
+// it when the service started). A task whose containers did not survive
+// stops.
 func (s *Service) readopt(ctx context.Context, t taskRec) {
 	arn := *t.T.TaskArn
 	netnsPath := s.netns(t.host())
-	if t.AWSVPC {
-		s.serveMetadata(t)
-	} else {
+	if !t.AWSVPC {
 		var err error
 		if netnsPath, err = s.attachNetwork(ctx, t); err != nil {
 			s.log.Error("restore a task's network after a restart", "task", arn, "err", err)
@@ -197,7 +206,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 		}
 		eniID = e.ID
 		fault.Point(fault.TaskENICreated)
-		s.update(arn, func(t *taskRec) { t.ENIID = e.ID })
+		s.update(arn, func(t *taskRec) error { t.ENIID = e.ID; return nil })
 	}
 	e, err := s.ec2.AttachTaskENI(ctx, ec, eniID, t.EC2ID, t.host())
 	if err != nil {
@@ -206,7 +215,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 	fault.Point(fault.TaskENIAttached)
 	ip := e.PrimaryIP().String()
 	cidr, gw, dns := subnetFacts(e.SubnetCIDR)
-	s.update(arn, func(t *taskRec) {
+	s.update(arn, func(t *taskRec) error {
 		t.ENIAttached = true
 		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, e.VPCID
 		a := &t.T.Attachments[0]
@@ -221,6 +230,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 		for i := range t.T.Containers {
 			t.T.Containers[i].NetworkInterfaces = []ecstypes.NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip)}}
 		}
+		return nil
 	})
 	return nil
 }
@@ -399,11 +409,14 @@ func (s *Service) requestStop(arn string, code ecstypes.TaskStopCode, reason str
 // requestStopLocked stages a task's desired status STOPPED, once: the first
 // reason wins, as in ECS. Its lifecycle hears of it once that is stored.
 func (s *Service) requestStopLocked(m *model, arn string, code ecstypes.TaskStopCode, reason string) {
-	if t, ok := m.tasks.Get(arn); !ok || deref(t.T.DesiredStatus) == "STOPPED" {
+	if t, ok := m.tasks.Get(arn); !ok || t.desired() == ecstypes.DesiredStatusStopped {
 		return
 	}
 	t, _ := m.tasks.Edit(arn)
-	t.T.DesiredStatus = str("STOPPED")
+	if err := t.setDesired(ecstypes.DesiredStatusStopped); err != nil {
+		s.log.Error("a stop request refused: a bug in vpcsim", "task", arn, "err", err)
+		return
+	}
 	t.T.StopCode, t.T.StoppedReason = code, str(reason)
 	t.T.StoppingAt = ecstypes.NewTimestamp(s.now())
 	t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
@@ -413,7 +426,7 @@ func (s *Service) requestStopLocked(m *model, arn string, code ecstypes.TaskStop
 // stopTasksOnLocked stages stopping every task on a container instance.
 func (s *Service) stopTasksOnLocked(m *model, inst *instanceRec, code ecstypes.TaskStopCode, reason string) {
 	for t := range m.tasks.All() {
-		if t.InstanceARN == *inst.CI.ContainerInstanceArn && deref(t.T.LastStatus) != "STOPPED" {
+		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.status() != TaskStatusStopped {
 			s.requestStopLocked(m, *t.T.TaskArn, code, reason)
 		}
 	}
@@ -422,18 +435,18 @@ func (s *Service) stopTasksOnLocked(m *model, inst *instanceRec, code ecstypes.T
 // tearDown takes a task that should stop from wherever it is to STOPPED.
 func (s *Service) tearDown(ctx context.Context, arn string) {
 	t, _ := s.snapshot(arn)
-	if t.ID == "" || deref(t.T.LastStatus) == "STOPPED" {
+	if t.ID == "" || t.status() == TaskStatusStopped {
 		return
 	}
-	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("DEACTIVATING") })
+	s.advance(ctx, arn, TaskStatusDeactivating, nil)
 	s.pause()
-	s.update(arn, func(t *taskRec) { t.T.LastStatus = str("STOPPING") })
+	s.advance(ctx, arn, TaskStatusStopping, nil)
 	codes, err := s.rt.Stop(ctx, t.ID)
 	if err != nil {
 		s.log.Error("stop a task's containers", "task", arn, "err", err)
 	}
 	fault.Point(fault.TaskContainersStopped)
-	s.update(arn, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusDeprovisioning, func(t *taskRec) {
 		for i := range t.T.Containers {
 			c := &t.T.Containers[i]
 			if deref(c.LastStatus) == "STOPPED" {
@@ -445,13 +458,13 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 			}
 		}
 		t.T.ExecutionStoppedAt = ecstypes.NewTimestamp(s.now())
-		t.T.LastStatus = str("DEPROVISIONING")
 		if t.AWSVPC && len(t.T.Attachments) > 0 {
 			t.T.Attachments[0].Status = str("DETACHING")
 		}
 	})
+	// The followers holding DEPROVISIONING (the metadata endpoint) are
+	// done with the task's network before it goes.
 	s.pause()
-	s.stopMetadata(arn)
 	if err := s.detachNetwork(ctx, t); err != nil {
 		s.log.Error("remove a stopped task's network", "task", arn, "err", err)
 	}
@@ -461,13 +474,13 @@ func (s *Service) tearDown(ctx context.Context, arn string) {
 		}
 	}
 	fault.Point(fault.TaskENIDeleted)
-	s.update(arn, func(t *taskRec) {
+	s.advance(ctx, arn, TaskStatusStopped, func(t *taskRec) {
 		t.ENIAttached = false
 		if t.AWSVPC && len(t.T.Attachments) > 0 {
 			t.T.Attachments[0].Status = str("DELETED")
 		}
 		now := s.now()
-		t.T.LastStatus, t.T.StoppedAt = str("STOPPED"), ecstypes.NewTimestamp(now)
+		t.T.StoppedAt = ecstypes.NewTimestamp(now)
 		if t.T.ExecutionStoppedAt == nil {
 			t.T.ExecutionStoppedAt = ecstypes.NewTimestamp(now)
 		}
@@ -480,7 +493,7 @@ func (s *Service) resume(ctx context.Context) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for t := range s.tasks.All() {
-		if deref(t.T.LastStatus) != "STOPPED" {
+		if t.status() != TaskStatusStopped {
 			s.startLifecycle(*t.T.TaskArn)
 		}
 	}

@@ -1,35 +1,20 @@
 package ecsapi
 
 import (
-	"context"
-	"net"
-	"net/http"
 	"net/netip"
 	"strings"
-	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
-	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 )
 
 // The task metadata endpoint: what the ECS agent serves at 169.254.170.2 to every
-// task (v3 and v4), with the task's real network facts. The domain opens one
-// listener inside each awsvpc task's namespace (through the option below, which
-// the dataplane provides) and serves the handler the protocol package builds.
+// task (v3 and v4), with the task's real network facts. Package taskmeta owns
+// the endpoints, a TaskFollower (follow.go) that opens one inside each awsvpc
+// task's namespace and serves it from the snapshots below; the domain puts
+// the endpoint's address in every container's environment.
 
 // metadataAddr is where tasks find the endpoint.
 const metadataAddr = "169.254.170.2"
-
-// MetadataServer is the endpoint's HTTP side, built by package taskmeta from the
-// snapshots the service gives it.
-type MetadataServer func(s *Service, taskARN string) http.Handler
-
-// WithMetadata makes every awsvpc task's namespace serve the task metadata
-// endpoint: listen opens a listener inside a host's namespace, serve builds the
-// handler.
-func WithMetadata(listen func(host string) (net.Listener, error), serve MetadataServer) Option {
-	return func(s *Service) { s.metaListen, s.metaServe = listen, serve }
-}
 
 // TaskMeta is what the endpoint reports of a task: the task as DescribeTasks
 // shows it, and its network as the agent sees it.
@@ -46,8 +31,10 @@ type TaskMeta struct {
 	ContainerIDs map[string]string // container name → the ID in its metadata URI
 }
 
-// MetaNetwork is the task's awsvpc network as the endpoint shows it.
+// MetaNetwork is the task's awsvpc network as the endpoint shows it, and the
+// host whose namespace is the task's own (where the endpoint listens).
 type MetaNetwork struct {
+	Host                                           string
 	IPv4Address, MAC, SubnetCIDR, DNSName, Gateway string
 	DNSServers                                     []string
 	SearchList                                     []string
@@ -70,6 +57,7 @@ func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 	}
 	if t.AWSVPC && t.ENIAttached {
 		m.Network = &MetaNetwork{
+			Host:        t.host(),
 			IPv4Address: detailOf(t.T, "privateIPv4Address"), MAC: detailOf(t.T, "macAddress"),
 			DNSName: detailOf(t.T, "privateDnsName"), SubnetCIDR: t.SubnetCIDR,
 			Gateway: t.Gateway, DNSServers: []string{t.DNSServer},
@@ -115,38 +103,6 @@ func metadataEnv(id string, fargate bool) []ecstypes.KeyValuePair {
 		{Name: str("ECS_CONTAINER_METADATA_URI_V4"), Value: str("http://" + metadataAddr + "/v4/" + id)},
 		{Name: str("ECS_CONTAINER_METADATA_URI"), Value: str("http://" + metadataAddr + "/v3/" + id)},
 		{Name: str("AWS_EXECUTION_ENV"), Value: str(env)},
-	}
-}
-
-// serveMetadata opens the endpoint inside the task's namespace.
-func (s *Service) serveMetadata(t taskRec) {
-	if s.metaListen == nil || !t.AWSVPC {
-		return
-	}
-	ln, err := s.metaListen(t.host())
-	if err != nil {
-		s.log.Error("open the task metadata endpoint", "task", *t.T.TaskArn, "err", err)
-		return
-	}
-	// The agent's timeouts, and a connection cap: the task's own processes
-	// cannot exhaust vpcsim's files.
-	srv, limited := frontdoor.NewServer(ln, s.metaServe(s, *t.T.TaskArn), frontdoor.Metadata)
-	s.metaMu.Lock()
-	s.metaServers[*t.T.TaskArn] = srv
-	s.metaMu.Unlock()
-	go srv.Serve(limited)
-}
-
-// stopMetadata closes a task's endpoint.
-func (s *Service) stopMetadata(arn string) {
-	s.metaMu.Lock()
-	srv := s.metaServers[arn]
-	delete(s.metaServers, arn)
-	s.metaMu.Unlock()
-	if srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
 	}
 }
 

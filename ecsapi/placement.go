@@ -301,7 +301,7 @@ func (s *Service) eniCountLocked(m *model, inst *instanceRec, attached []string)
 	// ENIAttached lags EC2 while the task is being recorded, and counted such
 	// an ENI twice: RESOURCE:ENI with room left.)
 	for t := range m.tasks.All() {
-		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && deref(t.T.LastStatus) != "STOPPED" && !slices.Contains(attached, t.ENIID) {
+		if t.InstanceARN == *inst.CI.ContainerInstanceArn && t.AWSVPC && t.status() != TaskStatusStopped && !slices.Contains(attached, t.ENIID) {
 			n++
 		}
 	}

@@ -77,7 +77,7 @@ func (s *Service) taskQuotaLocked(m *model, sc Scope, launch ecstypes.LaunchType
 			continue
 		}
 		all++
-		if t.T.LaunchType == ecstypes.LaunchTypeFargate && deref(t.T.LastStatus) != "STOPPED" {
+		if t.T.LaunchType == ecstypes.LaunchTypeFargate && t.status() != TaskStatusStopped {
 			fargate++
 		}
 	}

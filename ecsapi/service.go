@@ -12,8 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
 	"sync"
 	"time"
 
@@ -45,13 +43,9 @@ type Service struct {
 	// stepDelay spaces the lifecycle's states so that they can be observed; 0 in tests.
 	stepDelay time.Duration
 
-	taskNet    TaskNetwork
-	linkStats  func(netnsPath string) (map[string]NetworkStats, error)
-	metaListen func(host string) (net.Listener, error)
-	metaServe  MetadataServer
-	// metaMu guards metaServers, the endpoints of running tasks.
-	metaMu      sync.Mutex
-	metaServers map[string]*http.Server
+	taskNet   TaskNetwork
+	linkStats func(netnsPath string) (map[string]NetworkStats, error)
+	followers []*follower // see follow.go
 
 	bg        sync.WaitGroup
 	stops     stopSignals
@@ -110,7 +104,6 @@ func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...O
 	s := &Service{
 		ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
 		netns: func(string) string { return "" }, closed: make(chan struct{}),
-		metaServers: map[string]*http.Server{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -121,6 +114,7 @@ func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...O
 	if err := s.load(store); err != nil {
 		return nil, err
 	}
+	s.startFollowers()
 	// Instances are followed from now on; those already there are
 	// registered first (an event that also reports one changes nothing).
 	s.instanceSub = bus.On(ec2.Events(), func(ev ec2sim.InstanceChanged) {

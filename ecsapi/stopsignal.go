@@ -75,15 +75,7 @@ func (s *Service) Close() {
 		close(s.closed)
 	})
 	s.bg.Wait()
-	s.metaMu.Lock()
-	var arns []string
-	for arn := range s.metaServers {
-		arns = append(arns, arn)
-	}
-	s.metaMu.Unlock()
-	for _, arn := range arns {
-		s.stopMetadata(arn)
-	}
+	s.stopFollowers()
 }
 
 // StopAll stops every task that is not STOPPED, as StopTask with reason would,
@@ -95,7 +87,7 @@ func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
 	m := s.begin()
 	var arns []string
 	for t := range m.tasks.All() {
-		if deref(t.T.LastStatus) != "STOPPED" {
+		if t.status() != TaskStatusStopped {
 			s.requestStopLocked(m, *t.T.TaskArn, ecstypes.TaskStopCodeUserInitiated, reason)
 			arns = append(arns, *t.T.TaskArn)
 		}
@@ -111,7 +103,7 @@ func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
 		left := 0
 		s.mu.Lock()
 		for _, arn := range arns {
-			if t, ok := s.tasks.Get(arn); ok && deref(t.T.LastStatus) != "STOPPED" {
+			if t, ok := s.tasks.Get(arn); ok && t.status() != TaskStatusStopped {
 				left++
 			}
 		}

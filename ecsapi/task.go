@@ -2,6 +2,7 @@ package ecsapi
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,7 +103,9 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *ecstypes.RunTaskReq
 				continue
 			}
 		}
-		placed = append(placed, s.placeTaskLocked(m, sc, c, inst, &req))
+		if err := s.placeTaskLocked(m, sc, c, inst, &req, &placed); err != nil {
+			return nil, err
+		}
 	}
 	out.Tasks, err = s.launchLocked(m, placed)
 	if err != nil {
@@ -161,7 +164,9 @@ func (s *Service) StartTask(ctx context.Context, sc Scope, in *ecstypes.StartTas
 			out.Failures = appendFailures(out.Failures, fails)
 			continue
 		}
-		placed = append(placed, s.placeTaskLocked(m, sc, c, got, &req))
+		if err := s.placeTaskLocked(m, sc, c, got, &req, &placed); err != nil {
+			return nil, err
+		}
 	}
 	out.Tasks, err = s.launchLocked(m, placed)
 	if err != nil {
@@ -181,12 +186,16 @@ func appendFailures(have, add []ecstypes.Failure) []ecstypes.Failure {
 	return have
 }
 
-// placeTaskLocked makes a placed task's record and stages it at once, so the
-// next task's placement sees what it holds.
-func (s *Service) placeTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
-	r := s.newTaskLocked(m, sc, c, inst, req)
+// placeTaskLocked makes a placed task's record and stages it at once among
+// placed, so the next task's placement sees what it holds.
+func (s *Service) placeTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest, placed *[]*taskRec) error {
+	r, err := s.newTaskLocked(m, sc, c, inst, req)
+	if err != nil {
+		return err
+	}
 	m.tasks.Put(r)
-	return r
+	*placed = append(*placed, r)
+	return nil
 }
 
 // launchLocked stores placed tasks, starts their lifecycles and answers them.
@@ -245,7 +254,7 @@ func (s *Service) runnableTaskDefLocked(m *model, sc Scope, ref string, launch e
 }
 
 // newTaskLocked makes the record of a placed task, PROVISIONING.
-func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) *taskRec {
+func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanceRec, req *placementRequest) (*taskRec, error) {
 	id := newHexID()
 	cluster := deref(c.C.ClusterName)
 	arn := s.arn(sc, "task/"+cluster+"/"+id)
@@ -261,8 +270,7 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 		group = "family:" + td.family()
 	}
 	t := ecstypes.Task{
-		TaskArn: &arn, ClusterArn: c.C.ClusterArn, TaskDefinitionArn: td.TD.TaskDefinitionArn,
-		LastStatus: str("PENDING"), DesiredStatus: str("RUNNING"), LaunchType: req.launch,
+		TaskArn: &arn, ClusterArn: c.C.ClusterArn, TaskDefinitionArn: td.TD.TaskDefinitionArn, LaunchType: req.launch,
 		CreatedAt: ecstypes.NewTimestamp(now), Group: &group, StartedBy: req.startedBy, Version: ecstypes.Ptr(int64(1)),
 		Cpu: str(strconv.Itoa(req.cpu)), Memory: str(strconv.Itoa(req.mem)), HealthStatus: ecstypes.HealthStatusUnknown,
 		EnableExecuteCommand: ecstypes.Ptr(deref(req.execCmd)), Tags: req.tags,
@@ -283,8 +291,6 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 		t.EphemeralStorage = &ecstypes.EphemeralStorage{SizeInGiB: ecstypes.Ptr(int32(20))}
 	}
 	if r.AWSVPC {
-		// The ENI is made first: awsvpc tasks start PROVISIONING, others PENDING.
-		t.LastStatus = str("PROVISIONING")
 		t.Attachments = []ecstypes.Attachment{{
 			Id: str(newUUID()), Type: str("ElasticNetworkInterface"), Status: str("PRECREATED"),
 			Details: []ecstypes.KeyValuePair{{Name: str("subnetId"), Value: str(req.subnetID)}},
@@ -311,7 +317,16 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 		t.Containers = append(t.Containers, ct)
 	}
 	r.T = t
-	return r
+	// The ENI is made first: awsvpc tasks start PROVISIONING, others PENDING.
+	first := TaskStatusPending
+	if r.AWSVPC {
+		first = TaskStatusProvisioning
+	}
+	if err := errors.Join(r.setStatus(first), r.setDesired(ecstypes.DesiredStatusRunning)); err != nil {
+		s.log.Error("a new task refused: a bug in vpcsim", "err", err)
+		return nil, err
+	}
+	return r, nil
 }
 
 // renderOverrides answers a task's overrides as ECS does: one entry per
@@ -372,7 +387,7 @@ func (s *Service) purgeLocked(m *model) {
 	}
 	next, purged := now.Add(stoppedKept), false // a task that stops later is due later
 	for r := range m.tasks.All() {
-		if deref(r.T.LastStatus) != "STOPPED" || r.T.StoppedAt == nil {
+		if r.status() != TaskStatusStopped || r.T.StoppedAt == nil {
 			continue
 		}
 		due := r.T.StoppedAt.Time().Add(stoppedKept)
@@ -428,9 +443,9 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ecstypes.ListTask
 	if in.ServiceName != nil && in.StartedBy != nil {
 		return nil, invalidParam("Only one of startedBy and serviceName may be given.")
 	}
-	desired := string(in.DesiredStatus)
+	desired := in.DesiredStatus
 	if desired == "" {
-		desired = "RUNNING"
+		desired = ecstypes.DesiredStatusRunning
 	}
 	s.mu.Lock()
 	m := s.begin()
@@ -452,7 +467,7 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ecstypes.ListTask
 	var arns []string
 	for _, t := range sortedRecs(m.tasks.All(), func(t *taskRec) int64 { return t.Seq }) {
 		switch {
-		case t.ClusterARN != *c.C.ClusterArn, deref(t.T.DesiredStatus) != desired,
+		case t.ClusterARN != *c.C.ClusterArn, t.desired() != desired,
 			inst != nil && t.InstanceARN != *inst.CI.ContainerInstanceArn,
 			in.Family != nil && s.familyOfLocked(m, t) != *in.Family,
 			in.StartedBy != nil && deref(t.T.StartedBy) != *in.StartedBy,

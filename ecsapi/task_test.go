@@ -138,8 +138,8 @@ func (w *world) tasksBetweenStates() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for t := range w.tasks.All() {
-		last, desired := deref(t.T.LastStatus), deref(t.T.DesiredStatus)
-		if (desired == "RUNNING" && last != "RUNNING") || (desired == "STOPPED" && last != "STOPPED") {
+		last, desired := t.status(), t.desired()
+		if (desired == ecstypes.DesiredStatusRunning && last != TaskStatusRunning) || (desired == ecstypes.DesiredStatusStopped && last != TaskStatusStopped) {
 			return true
 		}
 	}

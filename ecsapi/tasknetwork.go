@@ -46,7 +46,7 @@ var bridgeNet = netip.MustParsePrefix("172.17.0.0/16")
 func (s *Service) bridgeAddrLocked(m *model, instanceARN string) string {
 	held := map[string]bool{}
 	for t := range m.tasks.All() {
-		if t.InstanceARN == instanceARN && t.BridgeAddr != "" && deref(t.T.LastStatus) != "STOPPED" {
+		if t.InstanceARN == instanceARN && t.BridgeAddr != "" && t.status() != TaskStatusStopped {
 			held[t.BridgeAddr] = true
 		}
 	}
@@ -146,7 +146,7 @@ func (s *Service) releaseHostsOfGoneTasks(ctx context.Context) {
 	live := map[string]want{}
 	s.mu.Lock()
 	for t := range s.tasks.All() {
-		if deref(t.T.LastStatus) != "STOPPED" && !t.AWSVPC && (t.Mode == ecstypes.NetworkModeNone || t.BridgeAddr != "") {
+		if t.status() != TaskStatusStopped && !t.AWSVPC && (t.Mode == ecstypes.NetworkModeNone || t.BridgeAddr != "") {
 			live[t.host()] = want{t.Region, *t.T.TaskArn}
 		}
 	}

@@ -176,10 +176,10 @@ func serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		endpoint := func(s *ecsapi.Service, taskARN string) http.Handler {
-			return metaDoor.Guard(taskmeta.New(s, taskARN), taskmeta.FrontDoor{})
-		}
-		ecsOpts = append(ecsOpts, ecsapi.WithMetadata(listen, endpoint), ecsapi.WithTaskNetwork(taskNet{kernel}),
+		guard := func(h http.Handler) http.Handler { return metaDoor.Guard(h, taskmeta.FrontDoor{}) }
+		endpoints := taskmeta.NewEndpoints(listen, guard, log)
+		defer endpoints.Close() // after ecs.Close below: tasks go on running
+		ecsOpts = append(ecsOpts, endpoints.Option(), ecsapi.WithTaskNetwork(taskNet{kernel}),
 			ecsapi.WithLinkStats(linkStats))
 	}
 	ecs, err := ecsapi.New(ctx, db, cloud, rt, ecsOpts...)

@@ -14,7 +14,7 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
-// New is an ecsapi.MetadataServer: the endpoint of one task.
+// New is the endpoint of one task, served from the service's snapshots.
 func New(s *ecsapi.Service, taskARN string) http.Handler {
 	stats := &statsKeeper{s: s, taskARN: taskARN}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

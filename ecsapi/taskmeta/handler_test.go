@@ -3,6 +3,7 @@ package taskmeta_test
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net"
 	"net/http"
 	"sync"
@@ -53,6 +54,8 @@ func TestTaskMetadata(t *testing.T) {
 type metaTask struct {
 	arn, addr, vpcID string
 	meta             ecsapi.TaskMeta
+	svc              *ecsapi.Service
+	restart          func() (*ecsapi.Service, string) // a new service over the same store, and the task's new endpoint
 }
 
 // startTask runs a Fargate awsvpc task of family "meta" with these containers
@@ -76,12 +79,21 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 		}
 		return ln, err
 	}
-	opts = append([]ecsapi.Option{ecsapi.WithMetadata(listen, taskmeta.New)}, opts...)
-	svc, err := ecsapi.New(ctx, store, cloud, ecstest.NewFakeRuntime(), opts...)
-	if err != nil {
-		t.Fatal(err)
+	rt := ecstest.NewFakeRuntime()
+	// start serves the service as vpcsim serve does; stop ends it as serve
+	// does when it exits (its tasks go on running).
+	var stop func()
+	start := func() *ecsapi.Service {
+		endpoints := taskmeta.NewEndpoints(listen, func(h http.Handler) http.Handler { return h }, slog.Default())
+		svc, err := ecsapi.New(ctx, store, cloud, rt, append([]ecsapi.Option{endpoints.Option()}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stop = func() { svc.Close(); endpoints.Close() }
+		return svc
 	}
-	t.Cleanup(svc.Close)
+	svc := start()
+	t.Cleanup(func() { stop() })
 	ec := ec2sim.Scope{Region: "eu-west-1"}
 	sc := ecsapi.Scope{Region: "eu-west-1"}
 	vpc, _ := cloud.CreateVpc(ctx, ec, ec2sim.CreateVpcInput{CIDRBlock: "10.0.0.0/16"})
@@ -114,13 +126,55 @@ func startTask(t *testing.T, defs []ecstypes.ContainerDefinition, opts ...ecsapi
 			break
 		}
 	}
-	mu.Lock()
-	addr := addrs["task-"+arn[len(arn)-32:]]
-	mu.Unlock()
-	if addr == "" {
-		t.Fatalf("no endpoint opened in the task's namespace: %v", addrs)
+	endpoint := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		addr := addrs["task-"+arn[len(arn)-32:]]
+		if addr == "" {
+			t.Fatalf("no endpoint opened in the task's namespace: %v", addrs)
+		}
+		delete(addrs, "task-"+arn[len(arn)-32:])
+		return addr
 	}
-	return metaTask{arn: arn, addr: addr, vpcID: vpc.ID, meta: m}
+	restart := func() (*ecsapi.Service, string) {
+		stop()
+		again := start()
+		return again, endpoint()
+	}
+	return metaTask{arn: arn, addr: endpoint(), vpcID: vpc.ID, meta: m, svc: svc, restart: restart}
+}
+
+// The endpoint follows its task: it is open again as soon as a restarted
+// service is (the task runs on), and closed before the task is STOPPED.
+func TestEndpointFollowsTask(t *testing.T) {
+	mt := startTask(t, []ecstypes.ContainerDefinition{{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("app:1")}})
+	svc, addr := mt.restart()
+	var task map[string]any
+	get(t, "http://"+addr+"/v4/"+mt.meta.ContainerIDs["app"]+"/task", &task)
+	if task["TaskARN"] != mt.arn {
+		t.Fatalf("after a restart the endpoint answers %v", task)
+	}
+	if resp, err := http.Get("http://" + mt.addr + "/v4/" + mt.meta.ContainerIDs["app"]); err == nil {
+		resp.Body.Close()
+		t.Fatal("the endpoint of before the restart still answers")
+	}
+	ctx := context.Background()
+	sc := ecsapi.Scope{Region: "eu-west-1"}
+	if _, err := svc.StopTask(ctx, sc, &ecstypes.StopTaskRequest{Task: &mt.arn}); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+		if m, _ := svc.Metadata(mt.arn); m.Task.LastStatus != nil && *m.Task.LastStatus == "STOPPED" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the task never stopped")
+		}
+	}
+	if resp, err := http.Get("http://" + addr + "/v4/" + mt.meta.ContainerIDs["app"]); err == nil {
+		resp.Body.Close()
+		t.Fatal("a STOPPED task's endpoint still answers")
+	}
 }
 
 func get(t *testing.T, url string, v any) {
