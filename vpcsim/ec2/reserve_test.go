@@ -266,7 +266,7 @@ func TestFailedKernelStepLeavesNothing(t *testing.T) {
 		t.Fatalf("a failed attach left the kernel %v", tc.dp.Objects())
 	}
 	got := must[[]ENI](t)(tc.DescribeNetworkInterfaces(ctx, west, []string{task.ID}, nil))[0]
-	if got.Attachment != nil || got.Status != "available" || len(tc.inflight) != 0 || len(tc.busyInstances) != 0 {
+	if got.Attachment != nil || got.Status != "available" || len(tc.inflight) != 0 || len(tc.busy) != 0 {
 		t.Fatalf("a failed attach left %+v (in flight %v)", got, tc.inflight)
 	}
 	// Both work once the kernel does.
