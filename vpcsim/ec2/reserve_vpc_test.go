@@ -11,6 +11,31 @@ import (
 // whileHeld runs calls while another call's kernel work is held, and fails
 // the test when they do not finish within slowCall: they waited for it, so
 // the model lock is held across that kernel work.
+// startHeld starts call with the kernel step op on id held, and returns its
+// answer and what releases the step (once, however often it is called).
+func startHeld(dp *gatedDataplane, op, id string, call func() error) (<-chan error, func()) {
+	dp.holdOp(op, id)
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	<-dp.entered
+	return done, dp.releaser()
+}
+
+// wantWaiting checks that a call started after a held one waits for it
+// (signals on waiting) rather than answering (on done).
+func wantWaiting(t *testing.T, waiting <-chan struct{}, done <-chan error, release func(), what string) {
+	t.Helper()
+	select {
+	case <-waiting:
+	case err := <-done:
+		release()
+		t.Fatalf("%s did not wait: %v", what, err)
+	case <-time.After(slowCall):
+		release()
+		t.Fatalf("%s neither waited nor finished", what)
+	}
+}
+
 func whileHeld(t *testing.T, release func(), what string, calls func() []error) []error {
 	t.Helper()
 	done := make(chan []error, 1)
@@ -75,11 +100,7 @@ func TestDeleteVpcOutsideTheLock(t *testing.T) {
 	ctx := context.Background()
 	c, dp, sub := newGatedCloud(t)
 	v := must[VPC](t)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.1.0.0/16"}))
-	dp.holdOp("delete-vpc", v.ID)
-	slow := make(chan error, 1)
-	go func() { slow <- c.DeleteVpc(ctx, west, v.ID) }()
-	<-dp.entered
-	release := dp.releaser()
+	slow, release := startHeld(dp, "delete-vpc", v.ID, func() error { return c.DeleteVpc(ctx, west, v.ID) })
 	defer release()
 	errs := whileHeld(t, release, "DeleteVpc", func() []error {
 		_, err := c.DescribeVpcs(ctx, west, []string{v.ID}, nil)
@@ -160,11 +181,7 @@ func TestDeleteSubnetOutsideTheLock(t *testing.T) {
 	waiting := signalWaits(c)
 	other := must[VPC](t)(c.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.1.0.0/16"}))
 	otherSub := must[Subnet](t)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: other.ID, CIDR: "10.1.0.0/24"}))
-	dp.holdOp("delete-subnet", sub.ID)
-	slow := make(chan error, 1)
-	go func() { slow <- c.DeleteSubnet(ctx, west, sub.ID) }()
-	<-dp.entered
-	release := dp.releaser()
+	slow, release := startHeld(dp, "delete-subnet", sub.ID, func() error { return c.DeleteSubnet(ctx, west, sub.ID) })
 	defer release()
 	errs := whileHeld(t, release, "DeleteSubnet", func() []error {
 		_, err := c.DescribeSubnets(ctx, west, []string{sub.ID}, nil)
@@ -178,24 +195,14 @@ func TestDeleteSubnetOutsideTheLock(t *testing.T) {
 	}
 
 	made := len(dp.Calls("ensure-subnet"))
-	type result struct {
-		sub Subnet
-		err error
-	}
-	again := make(chan result, 1)
+	var remade Subnet
+	again := make(chan error, 1)
 	go func() {
-		s, err := c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: sub.VPCID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"})
-		again <- result{s, err}
+		var err error
+		remade, err = c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: sub.VPCID, CIDR: "10.0.0.0/24", AZ: "us-west-2a"})
+		again <- err
 	}()
-	select {
-	case <-waiting:
-	case r := <-again:
-		release()
-		t.Fatalf("CreateSubnet of the range whose bridge is being removed did not wait: %+v %v", r.sub, r.err)
-	case <-time.After(slowCall):
-		release()
-		t.Fatal("CreateSubnet neither waited nor finished")
-	}
+	wantWaiting(t, waiting, again, release, "CreateSubnet of the range whose bridge is being removed")
 	if n := len(dp.Calls("ensure-subnet")); n != made {
 		t.Fatalf("a bridge was made while the old one was being removed: %v", dp.Calls("ensure-subnet"))
 	}
@@ -203,20 +210,45 @@ func TestDeleteSubnetOutsideTheLock(t *testing.T) {
 	if err := <-slow; err != nil {
 		t.Fatal(err)
 	}
-	r := <-again
-	if r.err != nil {
-		t.Fatal(r.err)
+	if err := <-again; err != nil {
+		t.Fatal(err)
 	}
 	trace := slices.Clone(dp.Trace)
 	removed := slices.IndexFunc(trace, func(l string) bool { return strings.HasPrefix(l, "delete-subnet "+sub.ID) })
-	remade := slices.IndexFunc(trace, func(l string) bool { return strings.HasPrefix(l, "ensure-subnet "+r.sub.ID) })
-	if removed < 0 || remade < removed {
+	built := slices.IndexFunc(trace, func(l string) bool { return strings.HasPrefix(l, "ensure-subnet "+remade.ID) })
+	if removed < 0 || built < removed {
 		t.Fatalf("the new bridge was made before the old one went: %v", trace)
 	}
 	if _, ok := dp.Subs[sub.ID]; ok {
 		t.Fatalf("kernel still has the deleted subnet's bridge: %v", dp.Objects())
 	}
-	if _, ok := dp.Subs[r.sub.ID]; !ok {
+	if _, ok := dp.Subs[remade.ID]; !ok {
 		t.Fatalf("kernel lacks the new subnet's bridge: %v", dp.Objects())
+	}
+}
+
+// DeleteVpc of a VPC whose last subnet's bridge is being removed waits for
+// it, then removes the namespace: the bridge goes first.
+func TestDeleteVpcWaitsForItsSubnetsBridge(t *testing.T) {
+	ctx := context.Background()
+	c, dp, sub := newGatedCloud(t)
+	waiting := signalWaits(c)
+	slow, release := startHeld(dp, "delete-subnet", sub.ID, func() error { return c.DeleteSubnet(ctx, west, sub.ID) })
+	defer release()
+	deleted := make(chan error, 1)
+	go func() { deleted <- c.DeleteVpc(ctx, west, sub.VPCID) }()
+	wantWaiting(t, waiting, deleted, release, "DeleteVpc of a VPC whose subnet's bridge is being removed")
+	release()
+	if err := <-slow; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	trace := slices.Clone(dp.Trace)
+	bridge := slices.Index(trace, "delete-subnet "+sub.ID)
+	namespace := slices.Index(trace, "delete-vpc "+sub.VPCID)
+	if bridge < 0 || namespace < bridge {
+		t.Fatalf("the namespace went before the bridge: %v", trace)
 	}
 }
