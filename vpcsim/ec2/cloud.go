@@ -50,11 +50,11 @@ type Cloud struct {
 	// the others through the bus, after commit). Under mu only the storage
 	// engine's and the dataplane's own locks are taken: the firewall is
 	// applied at commit, under mu (commitLocked). Netlink and namespace
-	// work on ENIs and instances runs without mu: reserve under it, work,
-	// relock, commit (reserve.go); a call on a reserved ENI or busy
-	// instance waits on idle.
+	// work on ENIs, instances, VPCs and subnets runs without mu: reserve
+	// under it, work, relock, commit (reserve.go); a call on a reserved ENI
+	// or a busy instance or VPC waits on idle.
 	mu     sync.Mutex
-	idle   *sync.Cond // on mu: signalled when ENIs land or instances stop being busy
+	idle   *sync.Cond // on mu: signalled when ENIs land or instances and VPCs stop being busy
 	seq    int64
 	tables tables
 	// cur is the transaction of the call holding mu (see model).
@@ -63,10 +63,14 @@ type Cloud struct {
 	// call's staged ENIs are seen through takenLocked.
 	used map[string]map[netip.Addr]string
 	// inflight are the ENIs calls are making or changing without mu, as
-	// they will be; busyInstances the instances whose namespace a call is
-	// changing without mu (see reserve.go).
+	// they will be; makingVPCs and makingSubnets the VPCs and subnets calls
+	// are making without mu, not yet stored; busy the instances whose
+	// namespace, and the VPCs whose subnet bridges, a call is changing
+	// without mu (see reserve.go).
 	inflight      map[string]*ENI
-	busyInstances map[string]bool
+	makingVPCs    map[string]*VPC
+	makingSubnets map[string]*Subnet
+	busy          map[string]bool
 	launching     map[string]int // region → instances whose launch is in flight
 	fw            firewallState  // what the dataplane enforces (firewall_state.go)
 	flowLogs      flowLogState   // see flowlog.go
@@ -104,7 +108,8 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 	c := &Cloud{
 		dp: dp, account: "000000000000", defaultRegion: "us-east-1",
 		now: time.Now, log: slog.Default(), fw: newFirewallState(),
-		inflight: map[string]*ENI{}, busyInstances: map[string]bool{}, launching: map[string]int{},
+		inflight: map[string]*ENI{}, makingVPCs: map[string]*VPC{}, makingSubnets: map[string]*Subnet{},
+		busy: map[string]bool{}, launching: map[string]int{},
 	}
 	c.idle = sync.NewCond(&c.mu)
 	for _, o := range opts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/vpcsim/vpcsim/storage"
@@ -199,17 +200,42 @@ func TestSubnetRules(t *testing.T) {
 }
 
 func TestFailedKernelLeavesNothing(t *testing.T) {
-	tc := newTestCloud(t)
+	tc := quotaCloud(t, "local", "vpcs=2") // the default VPC and one
 	ctx := context.Background()
+	// A VPC whose namespace cannot be made, or that the store refuses, leaves
+	// no record, no namespace and no place in the quota.
+	must[[]VPC](t)(tc.DescribeVpcs(ctx, west, nil, nil)) // the default VPC is made first
+	tc.dp.Fail["ensure-vpc"] = errors.New("no namespace for you")
+	if _, err := tc.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}); err == nil || !strings.Contains(err.Error(), "no namespace") {
+		t.Fatalf("CreateVpc with a failing kernel: %v", err)
+	}
+	delete(tc.dp.Fail, "ensure-vpc")
+	tc.store.FailNext = errors.New("disk full")
+	if _, err := tc.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: "10.0.0.0/16"}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("CreateVpc with a failing store: %v", err)
+	}
+	if vpcs := must[[]VPC](t)(tc.DescribeVpcs(ctx, west, nil, nil)); len(vpcs) != 1 || len(tc.dp.VPCs) != 1 || len(tc.makingVPCs) != 0 {
+		t.Fatalf("half-made VPC: %+v, kernel %v, being made %v", vpcs, tc.dp.Objects(), tc.makingVPCs)
+	}
 	v := tc.vpc(t, "10.0.0.0/16")
+
 	tc.dp.Fail["ensure-subnet"] = errors.New("no bridge for you")
-	if _, err := tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24"}); err == nil {
-		t.Fatal("want an error")
+	if _, err := tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24"}); err == nil || !strings.Contains(err.Error(), "no bridge") {
+		t.Fatalf("CreateSubnet with a failing kernel: %v", err)
 	}
 	delete(tc.dp.Fail, "ensure-subnet")
+	tc.store.FailNext = errors.New("disk full")
+	if _, err := tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24"}); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("CreateSubnet with a failing store: %v", err)
+	}
 	subs := must[[]Subnet](t)(tc.DescribeSubnets(ctx, west, nil, []Filter{{Name: "vpc-id", Values: []string{v.ID}}}))
-	if len(subs) != 0 || len(tc.dp.Calls("delete-subnet")) != 1 {
-		t.Fatalf("half-made subnet: %+v, trace %v", subs, tc.dp.Trace)
+	if len(subs) != 0 || len(tc.dp.Calls("delete-subnet")) != 2 || len(tc.makingSubnets) != 0 {
+		t.Fatalf("half-made subnet: %+v, trace %v, being made %v", subs, tc.dp.Trace, tc.makingSubnets)
+	}
+	for _, sub := range tc.dp.Subs {
+		if sub.VPCID == v.ID {
+			t.Fatalf("bridge left behind: %v", tc.dp.Objects())
+		}
 	}
 	sub := tc.subnet(t, v.ID, "10.0.1.0/24")
 
@@ -224,6 +250,32 @@ func TestFailedKernelLeavesNothing(t *testing.T) {
 	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
 	if e.PrimaryIP() != netip.MustParseAddr("10.0.1.4") {
 		t.Fatalf("first address after a failed create is %s, want 10.0.1.4", e.PrimaryIP())
+	}
+
+	// A bridge or namespace that cannot be removed is logged for the
+	// reconciler: the deletion stands, and its VPC is not left busy.
+	if err := tc.DeleteNetworkInterface(ctx, west, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	tc.dp.Fail["delete-subnet"] = errors.New("bridge stuck")
+	if err := tc.DeleteSubnet(ctx, west, sub.ID); err != nil {
+		t.Fatal(err)
+	}
+	delete(tc.dp.Fail, "delete-subnet")
+	if len(tc.busy) != 0 {
+		t.Fatalf("a failed bridge removal left busy %v", tc.busy)
+	}
+	again := tc.subnet(t, v.ID, "10.0.2.0/24")
+	if err := tc.DeleteSubnet(ctx, west, again.ID); err != nil {
+		t.Fatal(err)
+	}
+	tc.dp.Fail["delete-vpc"] = errors.New("namespace stuck")
+	if err := tc.DeleteVpc(ctx, west, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	delete(tc.dp.Fail, "delete-vpc")
+	if _, err := tc.DescribeVpcs(ctx, west, []string{v.ID}, nil); err == nil {
+		t.Fatal("a VPC whose namespace could not be removed is still listed")
 	}
 }
 

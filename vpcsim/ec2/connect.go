@@ -9,6 +9,11 @@ import (
 // there at ConnectAddr, a source and destination that security groups judge
 // like any other. The VPC is found by ID in any region. Connecting a connected
 // VPC changes nothing; the dataplane refuses a CIDR the host already routes.
+//
+// It changes the VPC's namespace under c.mu (see reserve.go): it is an
+// operator's command, run once per VPC and not by the API's clients, and
+// under c.mu it needs no reservation against a DeleteVpc or another connect
+// of the same VPC, nor a wait for a busy VPC.
 func (c *Cloud) ConnectVPC(ctx context.Context, vpcID string, connect bool) (VPC, error) {
 	c.mu.Lock()
 	defer c.unlock()

@@ -104,7 +104,7 @@ func (c *Cloud) waitInstanceIdleLocked(id string) {
 // flight (as they are) for a transition of its namespace; it answers what to
 // land once the transition is staged.
 func (c *Cloud) reserveInstanceLocked(id string, attached []*ENI) []string {
-	c.busyInstances[id] = true
+	c.busy[id] = true
 	c.flyLocked(attached...)
 	return append(eniIDs(attached), id)
 }

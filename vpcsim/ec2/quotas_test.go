@@ -14,11 +14,17 @@ import (
 // overrides given ("NAME=N,...").
 func quotaCloud(t *testing.T, profile, overrides string) *testCloud {
 	t.Helper()
+	return newTestCloud(t, withQuotas(t, profile, overrides))
+}
+
+// withQuotas sets the quotas of a profile with the overrides given.
+func withQuotas(t *testing.T, profile, overrides string) Option {
+	t.Helper()
 	l, err := quota.Parse(profile, overrides)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newTestCloud(t, WithQuotas(l))
+	return WithQuotas(l)
 }
 
 // wantQuota checks a refusal's code, and that its message is AWS's words, with

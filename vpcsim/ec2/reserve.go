@@ -11,27 +11,41 @@ import (
 
 // Kernel work outside the model lock.
 //
-// A call that changes the kernel for an ENI or an instance runs in three
-// steps, so that one slow netlink call does not stall every other request:
+// A call that changes the kernel runs in three steps, so that one slow
+// netlink call does not stall every other request:
 //
-//  1. Under c.mu it validates and reserves: the ENIs it makes or changes go
+//  1. Under c.mu it validates and reserves. The ENIs it makes or changes go
 //     in flight (c.inflight, as they will be), which holds their IDs,
 //     addresses, MACs and device indexes against every other call, and
 //     makes quotas and dependency checks (DeleteSubnet, DeleteSecurityGroup,
-//     DeleteVpc) count them; the instances whose namespace it changes are
-//     busy. Nothing is staged: the call's transaction is empty when it
-//     unlocks.
+//     DeleteVpc) count them. The VPCs and subnets it makes are being made
+//     (c.makingVPCs, c.makingSubnets): quotas, subnet range conflicts and
+//     DeleteVpc's dependency check count them, Describe calls do not list
+//     them. The instances whose namespace it changes, and the VPC whose
+//     deleted subnet's bridge it removes, are busy (c.busy). Nothing is
+//     staged: the call's transaction is empty when it unlocks.
 //  2. Without c.mu it does the kernel work.
 //  3. Under c.mu again it stages the change on the records as they are now,
 //     commits (commitLocked: firewalls, store, publication), lifts the
 //     reservation, and undoes the kernel work if the commit failed.
 //
-// A call that would change an ENI in flight, or a busy instance's
-// namespace, waits until it is idle (waitIdleLocked) and then decides on
-// what was committed: as the same calls did when c.mu covered the kernel
-// work, so what the API answers does not change.
+// A delete commits first and then removes the kernel object without c.mu,
+// logging a failure for the start-up reconciliation: a deleted ENI stays in
+// flight meanwhile (its addresses are not handed out while its veth has
+// them), a deleted subnet's VPC is busy (its bridge holds the router
+// address that a new subnet of the same range would put on its own), and a
+// deleted VPC needs nothing held: no call can name it once it is gone.
+//
+// A call that would change an ENI in flight, a busy instance's namespace, or
+// the bridges of a busy VPC (CreateSubnet, DeleteSubnet, DeleteVpc) waits
+// until it is idle (waitIdleLocked) and then decides on what was committed:
+// as the same calls did when c.mu covered the kernel work, so what the API
+// answers does not change.
+//
+// Still under c.mu: a region's default VPC (createDefaultVPCLocked) and
+// vpcsim connect (ConnectVPC); see there why.
 
-// waitIdleLocked waits until none of the ENIs and instances named is in
+// waitIdleLocked waits until none of the ENIs, instances and VPCs named is in
 // flight or busy. It may release c.mu while it waits, so the caller must not
 // have staged anything yet (what it read may be stale after: read again).
 func (c *Cloud) waitIdleLocked(ids ...string) {
@@ -49,7 +63,7 @@ func (c *Cloud) busyLocked(id string) bool {
 		return false
 	}
 	_, eni := c.inflight[id]
-	return eni || c.busyInstances[id]
+	return eni || c.busy[id]
 }
 
 // flyLocked puts ENIs in flight, as they will be once the call commits.
@@ -59,12 +73,14 @@ func (c *Cloud) flyLocked(enis ...*ENI) {
 	}
 }
 
-// landLocked takes ENIs out of flight and instances out of busy, and wakes
-// the calls waiting on them.
+// landLocked takes ENIs out of flight, instances and VPCs out of busy, and
+// VPCs and subnets out of being made, and wakes the calls waiting on them.
 func (c *Cloud) landLocked(ids ...string) {
 	for _, id := range ids {
 		delete(c.inflight, id)
-		delete(c.busyInstances, id)
+		delete(c.busy, id)
+		delete(c.makingVPCs, id)
+		delete(c.makingSubnets, id)
 	}
 	c.idle.Broadcast()
 }
@@ -93,6 +109,35 @@ func (c *Cloud) heldENIs() iter.Seq[*ENI] {
 		}
 		for id, e := range c.inflight {
 			if _, ok := m.enis.Get(id); !ok && !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// heldVPCs yields the VPCs of the call's model and those other calls are
+// making: what the VPC quota counts.
+func (c *Cloud) heldVPCs() iter.Seq[*VPC] {
+	return withMaking(c.model().vpcs.All(), c.model().vpcs.Get, c.makingVPCs)
+}
+
+// heldSubnets yields the subnets of the call's model and those other calls
+// are making: what the subnet quotas, range conflicts and DeleteVpc count.
+func (c *Cloud) heldSubnets() iter.Seq[*Subnet] {
+	return withMaking(c.model().subnets.All(), c.model().subnets.Get, c.makingSubnets)
+}
+
+// withMaking yields the records of all, then those of making that all does
+// not hold.
+func withMaking[T any](all iter.Seq[*T], get func(string) (*T, bool), making map[string]*T) iter.Seq[*T] {
+	return func(yield func(*T) bool) {
+		for r := range all {
+			if !yield(r) {
+				return
+			}
+		}
+		for id, r := range making {
+			if _, ok := get(id); !ok && !yield(r) {
 				return
 			}
 		}
@@ -140,7 +185,7 @@ func (c *Cloud) changeENILocked(ctx context.Context, next *ENI, step kernelStep,
 	c.flyLocked(next)
 	for _, id := range step.busy {
 		if id != "" {
-			c.busyInstances[id] = true
+			c.busy[id] = true
 		}
 	}
 	defer c.landLocked(append(slices.Clone(step.busy), next.ID)...)

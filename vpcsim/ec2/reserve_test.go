@@ -12,19 +12,21 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
 )
 
-// gatedDataplane is the fake dataplane with a gate on EnsureENI: when gate
-// names the ENI, the call announces itself on entered and holds until
+// gatedDataplane is the fake dataplane with gates on EnsureENI and on the
+// VPC and subnet calls: when a gate names the call, it announces itself on
+// entered ("ensure-eni eni-…", "delete-subnet subnet-…") and holds until
 // release is closed, as a slow netlink call would.
 type gatedDataplane struct {
 	*netmodeltest.FakeDataplane
 	mu      sync.Mutex
 	gate    func(netmodel.NetENI) bool
-	entered chan netmodel.NetENI
+	opGate  func(op, id string) bool
+	entered chan string
 	release chan struct{}
 }
 
 func newGated() *gatedDataplane {
-	return &gatedDataplane{FakeDataplane: netmodeltest.NewFakeDataplane(), entered: make(chan netmodel.NetENI, 1), release: make(chan struct{})}
+	return &gatedDataplane{FakeDataplane: netmodeltest.NewFakeDataplane(), entered: make(chan string, 1), release: make(chan struct{})}
 }
 
 func (g *gatedDataplane) hold(gate func(netmodel.NetENI) bool) {
@@ -33,16 +35,59 @@ func (g *gatedDataplane) hold(gate func(netmodel.NetENI) bool) {
 	g.gate = gate
 }
 
+// holdOp gates the next VPC or subnet call op ("ensure-vpc", "delete-vpc",
+// "ensure-subnet", "delete-subnet") on the VPC or subnet id ("": any).
+func (g *gatedDataplane) holdOp(op, id string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.opGate = func(o, i string) bool { return o == op && (id == "" || i == id) }
+}
+
 func (g *gatedDataplane) EnsureENI(ctx context.Context, e netmodel.NetENI) error {
 	g.mu.Lock()
 	gate := g.gate
 	g.mu.Unlock()
 	if gate != nil && gate(e) {
 		g.hold(nil)
-		g.entered <- e
+		g.entered <- "ensure-eni " + e.ID
 		<-g.release
 	}
 	return g.FakeDataplane.EnsureENI(ctx, e)
+}
+
+// pass holds a VPC or subnet call when the gate names it.
+func (g *gatedDataplane) pass(op, id string) {
+	g.mu.Lock()
+	gate := g.opGate
+	held := gate != nil && gate(op, id)
+	if held {
+		g.opGate = nil
+	}
+	g.mu.Unlock()
+	if held {
+		g.entered <- op + " " + id
+		<-g.release
+	}
+}
+
+func (g *gatedDataplane) EnsureVPC(ctx context.Context, v netmodel.NetVPC) error {
+	g.pass("ensure-vpc", v.ID)
+	return g.FakeDataplane.EnsureVPC(ctx, v)
+}
+
+func (g *gatedDataplane) DeleteVPC(ctx context.Context, id string) error {
+	g.pass("delete-vpc", id)
+	return g.FakeDataplane.DeleteVPC(ctx, id)
+}
+
+func (g *gatedDataplane) EnsureSubnet(ctx context.Context, s netmodel.NetSubnet) error {
+	g.pass("ensure-subnet", s.ID)
+	return g.FakeDataplane.EnsureSubnet(ctx, s)
+}
+
+func (g *gatedDataplane) DeleteSubnet(ctx context.Context, s netmodel.NetSubnet) error {
+	g.pass("delete-subnet", s.ID)
+	return g.FakeDataplane.DeleteSubnet(ctx, s)
 }
 
 // releaser returns what lets the held call go on, once however often it is
@@ -54,11 +99,11 @@ func (g *gatedDataplane) releaser() func() {
 
 // newGatedCloud is a Cloud over a gated fake dataplane, with a VPC and a
 // subnet (10.0.0.0/24).
-func newGatedCloud(t *testing.T) (*Cloud, *gatedDataplane, Subnet) {
+func newGatedCloud(t *testing.T, opts ...Option) (*Cloud, *gatedDataplane, Subnet) {
 	t.Helper()
 	ctx := context.Background()
 	dp := newGated()
-	c, err := New(ctx, vpcsim.NewMemStore(), dp, WithInPlaceCheck())
+	c, err := New(ctx, vpcsim.NewMemStore(), dp, append([]Option{WithInPlaceCheck()}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,6 +179,19 @@ func TestKernelWorkOutsideTheLockHoldsTheAddress(t *testing.T) {
 
 type errTest string
 
+// signalWaits returns what a call signals on as it starts waiting for a busy
+// ENI, instance or VPC.
+func signalWaits(c *Cloud) <-chan struct{} {
+	waiting := make(chan struct{}, 1)
+	c.onWait = func() {
+		select {
+		case waiting <- struct{}{}:
+		default:
+		}
+	}
+	return waiting
+}
+
 func (e errTest) Error() string { return string(e) }
 
 // A call on an ENI whose attachment is being made in the kernel waits for
@@ -142,13 +200,7 @@ func (e errTest) Error() string { return string(e) }
 func TestCallOnABusyENIWaits(t *testing.T) {
 	ctx := context.Background()
 	c, dp, sub := newGatedCloud(t)
-	waiting := make(chan struct{}, 1)
-	c.onWait = func() {
-		select {
-		case waiting <- struct{}{}:
-		default:
-		}
-	}
+	waiting := signalWaits(c)
 	inst := must[[]Instance](t)(c.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
 	c.Wait()
 	e := must[ENI](t)(c.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
@@ -214,7 +266,7 @@ func TestFailedKernelStepLeavesNothing(t *testing.T) {
 		t.Fatalf("a failed attach left the kernel %v", tc.dp.Objects())
 	}
 	got := must[[]ENI](t)(tc.DescribeNetworkInterfaces(ctx, west, []string{task.ID}, nil))[0]
-	if got.Attachment != nil || got.Status != "available" || len(tc.inflight) != 0 || len(tc.busyInstances) != 0 {
+	if got.Attachment != nil || got.Status != "available" || len(tc.inflight) != 0 || len(tc.busy) != 0 {
 		t.Fatalf("a failed attach left %+v (in flight %v)", got, tc.inflight)
 	}
 	// Both work once the kernel does.

@@ -41,6 +41,9 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 		return Subnet{}, err
 	}
 	defer c.unlock()
+	// A deleted subnet's bridge may still hold the router address this one
+	// would have (the VPC is busy while it goes): let it go first.
+	c.waitIdleLocked(in.VPCID)
 	v, err := c.vpcLocked(s, in.VPCID)
 	if err != nil {
 		return Subnet{}, err
@@ -48,15 +51,16 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.CIDR.Contains(cidr.Addr()) || cidr.Bits() < v.CIDR.Bits() {
 		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
 	}
-	for other := range c.allSubnets() {
+	// Subnets being made count: they conflict and take their place in the quotas.
+	for other := range c.heldSubnets() {
 		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
 		}
 	}
-	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
+	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.heldSubnets(), func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
 		return Subnet{}, err
 	}
-	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.allSubnets(), func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
+	if err := c.checkQuota(quota.Subnets, 1+countWhere(c.heldSubnets(), func(o *Subnet) bool { return o.Region == s.Region })); err != nil {
 		return Subnet{}, err
 	}
 	z, err := c.pickZone(s.Region, in.AZ, in.AZID)
@@ -65,13 +69,23 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	}
 	sub := c.newSubnetLocked(v, cidr, z)
 	sub.Tags = in.Tags
-	if err := c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
-		return Subnet{}, c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
+	// Being made, the subnet keeps its VPC from being deleted
+	// (vpcInUseLocked), so the namespace stays while the bridge is made.
+	c.makingSubnets[sub.ID] = sub
+	defer c.landLocked(sub.ID)
+	undo := func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) }
+	c.withoutLock(func() {
+		if err = c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
+			err = c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), undo)
+		}
+	})
+	if err != nil {
+		return Subnet{}, err
 	}
 	fault.Point(fault.SubnetBridgeMade)
 	c.model().subnets.Put(sub)
 	if err := c.commitLocked(); err != nil {
-		return Subnet{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) })
+		return Subnet{}, c.undoKernel(ctx, err, undo)
 	}
 	return c.copySubnetLocked(sub), nil
 }
@@ -167,7 +181,11 @@ func SubnetARN(sub *Subnet) string {
 	return "arn:aws:ec2:" + sub.Region + ":" + sub.OwnerID + ":subnet/" + sub.ID
 }
 
-// DeleteSubnet removes a subnet that holds no ENI, its flow logs and its bridge.
+// DeleteSubnet removes a subnet that holds no ENI, its flow logs and its
+// bridge. The deletion is committed first, then the bridge is removed
+// without c.mu, its VPC busy meanwhile: a new subnet of the same range would
+// put the router address the old bridge still holds on its own bridge, in
+// the same namespace, so CreateSubnet in that VPC waits for it.
 func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if id == "" {
 		return missingParameter("subnetId")
@@ -178,6 +196,11 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	defer c.unlock()
 	sub, err := c.subnetLocked(s, id)
 	if err != nil {
+		return err
+	}
+	// One bridge of a VPC goes at a time: wait for another, then read again.
+	c.waitIdleLocked(sub.VPCID)
+	if sub, err = c.subnetLocked(s, id); err != nil {
 		return err
 	}
 	for e := range c.heldENIs() {
@@ -195,9 +218,13 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if err := c.commitLocked(); err != nil {
 		return err
 	}
-	if err := c.dp.DeleteSubnet(ctx, netSubnet(sub)); err != nil {
-		c.log.Error("remove a deleted subnet's bridge (the reconciler will retry)", "subnet", sub.ID, "err", err)
-	}
+	c.busy[sub.VPCID] = true
+	defer c.landLocked(sub.VPCID)
+	c.withoutLock(func() {
+		if err := c.dp.DeleteSubnet(ctx, netSubnet(sub)); err != nil {
+			c.log.Error("remove a deleted subnet's bridge (the reconciler will retry)", "subnet", sub.ID, "err", err)
+		}
+	})
 	return nil
 }
 

@@ -15,6 +15,11 @@ import (
 // Default VPC layout of a fresh account: 172.31.0.0/16 with a /20 per zone.
 var defaultVPCCIDR = netip.MustParsePrefix("172.31.0.0/16")
 
+// createDefaultVPCLocked makes a region's default VPC, its subnets and its
+// group, with its namespace and bridges, under c.mu: it runs once per region,
+// for the region's first call, and every call of the region needs it made
+// before it can go on, so releasing c.mu would only let other regions' calls
+// through, at the price of a reservation every call of the region waits on.
 func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error {
 	v := c.newVPCLocked(region, defaultVPCCIDR)
 	v.IsDefault = true
@@ -107,7 +112,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 		return VPC{}, err
 	}
 	defer c.unlock()
-	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.allVPCs(), func(v *VPC) bool { return v.Region == s.Region })); err != nil {
+	if err := c.checkQuota(quota.VPCs, 1+countWhere(c.heldVPCs(), func(v *VPC) bool { return v.Region == s.Region })); err != nil {
 		return VPC{}, err
 	}
 	v := c.newVPCLocked(s.Region, cidr)
@@ -116,13 +121,23 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	}
 	v.Tags = in.Tags
 	g := c.newDefaultGroupLocked(v)
-	if err := c.dp.EnsureVPC(ctx, netVPC(v)); err != nil {
-		return VPC{}, c.undoKernel(ctx, fmt.Errorf("create the VPC's namespace: %w", err), func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
+	// Being made, the VPC counts against the quota; no other call can name
+	// it, so nothing else is held while its namespace is made without c.mu.
+	c.makingVPCs[v.ID] = v
+	defer c.landLocked(v.ID)
+	undo := func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) }
+	c.withoutLock(func() {
+		if err = c.dp.EnsureVPC(ctx, netVPC(v)); err != nil {
+			err = c.undoKernel(ctx, fmt.Errorf("create the VPC's namespace: %w", err), undo)
+		}
+	})
+	if err != nil {
+		return VPC{}, err
 	}
 	c.model().vpcs.Put(v)
 	c.model().groups.Put(g)
 	if err := c.commitLocked(); err != nil {
-		return VPC{}, c.undoKernel(ctx, err, func(ctx context.Context) error { return c.dp.DeleteVPC(ctx, v.ID) })
+		return VPC{}, c.undoKernel(ctx, err, undo)
 	}
 	out := copyVPC(v)
 	out.State = "pending" // CreateVpc answers pending; Describe then shows available
@@ -228,6 +243,8 @@ func inRegion[T any](list []*T, s Scope, region func(*T) string) []*T {
 
 // DeleteVpc removes a VPC that no longer holds subnets, ENIs, instances or
 // security groups other than its default one, its flow logs and its namespace.
+// The deletion is committed first, then the namespace is removed without
+// c.mu: once the VPC is gone no call can name it, so nothing is held.
 func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if id == "" {
 		return missingParameter("vpcId")
@@ -236,6 +253,7 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 		return err
 	}
 	defer c.unlock()
+	c.waitIdleLocked(id) // a deleted subnet's bridge goes before its namespace
 	v, err := c.vpcLocked(s, id)
 	if err != nil {
 		return err
@@ -254,14 +272,20 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if err := c.commitLocked(); err != nil {
 		return err
 	}
-	if err := c.dp.DeleteVPC(ctx, v.ID); err != nil {
-		c.log.Error("remove a deleted VPC's namespace (the reconciler will retry)", "vpc", v.ID, "err", err)
-	}
+	c.withoutLock(func() {
+		if err := c.dp.DeleteVPC(ctx, v.ID); err != nil {
+			c.log.Error("remove a deleted VPC's namespace (the reconciler will retry)", "vpc", v.ID, "err", err)
+		}
+	})
 	return nil
 }
 
+// vpcInUseLocked says whether a VPC holds what DeleteVpc refuses to delete.
+// Subnets and ENIs being made count: the calls making them reserved them
+// first, so DeleteVpc answers as it would once they are made
+// (DependencyViolation) rather than waiting for their kernel work.
 func (c *Cloud) vpcInUseLocked(id string) bool {
-	for sub := range c.allSubnets() {
+	for sub := range c.heldSubnets() {
 		if sub.VPCID == id {
 			return true
 		}
