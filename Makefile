@@ -43,15 +43,20 @@ run: deps build
 # containerd namespaces), so none sees another's objects. The last step fails
 # if any test left a namespace, link, nftables table, cgroup, containerd
 # process or mount behind (the first records what an earlier, killed run
-# left, not this run's doing).
+# left, not this run's doing). Each step starts with a line "== HH:MM:SS step",
+# so that a log shows where the time went.
 OTHERS = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$')
 UNITS  = $$($(GO) list ./... | grep -v -e '/cmd/vpcsim$$' -e '/ecsapi/runtime$$' -e '/hostnet$$')
 test: EXTRA = $(TESTPKGS)
 LEAKS   := $(shell mktemp -u /tmp/vpcsim-leaks.XXXXXX)
 test: deps vet
+	@echo "== $$(date +%T) what an earlier run left"
 	VPCSIM_LEAK_CHECK=record VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
+	@echo "== $$(date +%T) unit tests"
 	$(GO) test -count=1 -timeout 10m $(UNITS)
+	@echo "== $$(date +%T) race detector"
 	$(GO) test -race -count=1 -short -timeout 10m $(OTHERS)
+	@echo "== $$(date +%T) end-to-end, kernel and containerd tests"
 	@rlog=$$(mktemp); hlog=$$(mktemp); \
 	echo "$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ (beside the next, output below it)"; \
 	$(GO) test -race -count=1 -timeout 30m ./ecsapi/runtime/ >$$rlog 2>&1 & runtime=$$!; \
@@ -62,8 +67,10 @@ test: deps vet
 	wait $$runtime; race=$$?; wait $$kernel; hostnet=$$?; \
 	cat $$rlog $$hlog; rm -f $$rlog $$hlog; \
 	[ $$e2e -eq 0 ] && [ $$race -eq 0 ] && [ $$hostnet -eq 0 ]
+	@echo "== $$(date +%T) nothing left behind"
 	VPCSIM_LEAK_CHECK=1 VPCSIM_LEAK_BASELINE=$(LEAKS) $(GO) test -count=1 -run '^TestNothingLeftBehind$$' ./cmd/vpcsim
 	rm -f $(LEAKS)
+	@echo "== $$(date +%T) done"
 
 # unit runs the tests that need neither root nor the aws CLI.
 unit:
