@@ -35,7 +35,8 @@ const maxENIsPerSubnet = 1023
 func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary string, extra []string, secondary int, taken map[netip.Addr]bool, planned int) (eniRequest, error) {
 	req := eniRequest{subnet: sub}
 	var err error
-	if c.subnetENIsLocked(sub.ID)+planned >= maxENIsPerSubnet {
+	inSubnet := countWhere(c.heldENIs(), func(e *ENI) bool { return e.SubnetID == sub.ID })
+	if inSubnet+planned >= maxENIsPerSubnet {
 		return req, insufficientAddresses(sub.ID)
 	}
 	if req.groups, err = c.checkGroupsLocked(s, sub.VPCID, groups); err != nil {
@@ -74,17 +75,6 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 	}
 	req.addrs = append(req.addrs, free...)
 	return req, nil
-}
-
-// subnetENIsLocked counts the subnet's ENIs, those being made included.
-func (c *Cloud) subnetENIsLocked(subnetID string) int {
-	n := 0
-	for e := range c.heldENIs() {
-		if e.SubnetID == subnetID {
-			n++
-		}
-	}
-	return n
 }
 
 // checkGroupsLocked validates an ENI's groups: at most five, all of the VPC.

@@ -100,19 +100,7 @@ func (c *Cloud) withoutLock(f func()) {
 // heldENIs yields the ENIs of the call's model and the new ones other calls
 // are making: what quotas, dependency checks and new MACs must count.
 func (c *Cloud) heldENIs() iter.Seq[*ENI] {
-	return func(yield func(*ENI) bool) {
-		m := c.model()
-		for e := range m.enis.All() {
-			if !yield(e) {
-				return
-			}
-		}
-		for id, e := range c.inflight {
-			if _, ok := m.enis.Get(id); !ok && !yield(e) {
-				return
-			}
-		}
-	}
+	return withMaking(c.model().enis.All(), c.model().enis.Get, c.inflight)
 }
 
 // heldVPCs yields the VPCs of the call's model and those other calls are
@@ -127,8 +115,8 @@ func (c *Cloud) heldSubnets() iter.Seq[*Subnet] {
 	return withMaking(c.model().subnets.All(), c.model().subnets.Get, c.makingSubnets)
 }
 
-// withMaking yields the records of all, then those of making that all does
-// not hold.
+// withMaking yields the records of all, then those of making (being made,
+// or in flight) that all does not hold.
 func withMaking[T any](all iter.Seq[*T], get func(string) (*T, bool), making map[string]*T) iter.Seq[*T] {
 	return func(yield func(*T) bool) {
 		for r := range all {
