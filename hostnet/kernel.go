@@ -85,9 +85,11 @@ func New(opts ...Option) (*Kernel, error) {
 // even after their names are gone). Kernel objects stay, and the Kernel may
 // still be used: it reopens what it needs.
 func (k *Kernel) Close() error {
-	k.retiring.Wait()
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	// Under k.mu, which every retirement is started under (and none of the
+	// deleting goroutines takes): no Add races this Wait.
+	k.retiring.Wait()
 	for name := range k.conns {
 		k.dropConnLocked(name)
 	}
