@@ -61,20 +61,21 @@ type flowCapture struct {
 
 // nfnetlink_log message types and attributes (linux/netfilter/nfnetlink_log.h).
 const (
-	nfnlSubsysULOG    = 4
-	nfulnlMsgPacket   = 0
-	nfulnlMsgConfig   = 1
-	nfulaCfgCmd       = 1
-	nfulaCfgMode      = 2
-	nfulaCfgTimeout   = 4
-	nfulnlCfgCmdBind  = 1
-	nfulnlCopyPacket  = 2
-	nfulaTimestamp    = 3
-	nfulaPayload      = 9
-	nfulaPrefix       = 10
-	nfnetlinkV0       = 0
-	flowCaptureBuffer = 4 << 20
-	flowCaptureFlush  = 10 // in hundredths of a second
+	nfnlSubsysULOG     = 4
+	nfulnlMsgPacket    = 0
+	nfulnlMsgConfig    = 1
+	nfulaCfgCmd        = 1
+	nfulaCfgMode       = 2
+	nfulaCfgTimeout    = 4
+	nfulnlCfgCmdBind   = 1
+	nfulnlCfgCmdUnbind = 2
+	nfulnlCopyPacket   = 2
+	nfulaTimestamp     = 3
+	nfulaPayload       = 9
+	nfulaPrefix        = 10
+	nfnetlinkV0        = 0
+	flowCaptureBuffer  = 4 << 20
+	flowCaptureFlush   = 10 // in hundredths of a second
 )
 
 func startFlowCapture(nsPath string, sink func(netmodel.FlowPacket), warn func(string, ...any)) (*flowCapture, error) {
@@ -112,19 +113,21 @@ func startFlowCapture(nsPath string, sink func(netmodel.FlowPacket), warn func(s
 
 // nflogConfig sends one configuration attribute for the flow-log group.
 func nflogConfig(conn *netlink.Conn, value []byte, attr uint16) error {
+	_, err := conn.Execute(nflogConfigMessage(value, attr, netlink.Acknowledge))
+	return err
+}
+
+// nflogConfigMessage is a configuration request for the flow-log group.
+func nflogConfigMessage(value []byte, attr uint16, flags netlink.HeaderFlags) netlink.Message {
 	ae := netlink.NewAttributeEncoder()
 	ae.Bytes(attr, value)
-	attrs, err := ae.Encode()
-	if err != nil {
-		return err
-	}
+	attrs, _ := ae.Encode() // one attribute of a few bytes: it cannot fail
 	// nfgenmsg: family AF_UNSPEC, version 0, the group as resource ID.
 	data := append([]byte{unix.AF_UNSPEC, nfnetlinkV0}, binary.BigEndian.AppendUint16(nil, flowLogGroup)...)
-	_, err = conn.Execute(netlink.Message{
-		Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysULOG<<8 | nfulnlMsgConfig), Flags: netlink.Request | netlink.Acknowledge},
+	return netlink.Message{
+		Header: netlink.Header{Type: netlink.HeaderType(nfnlSubsysULOG<<8 | nfulnlMsgConfig), Flags: netlink.Request | flags},
 		Data:   append(data, attrs...),
-	})
-	return err
+	}
 }
 
 func (c *flowCapture) read(sink func(netmodel.FlowPacket), warn func(string, ...any)) {
@@ -149,7 +152,13 @@ func (c *flowCapture) read(sink func(netmodel.FlowPacket), warn func(string, ...
 	}
 }
 
+// close unbinds the group before it closes the socket: the kernel frees the
+// group when the socket is released, and a process this one forks holds a copy
+// of the socket until it execs, so after a bare close the next capture of the
+// namespace could find the group still bound and be refused (EPERM). The
+// unbind is processed within the send, so the group is free when it returns.
 func (c *flowCapture) close() {
+	_, _ = c.conn.Send(nflogConfigMessage([]byte{nfulnlCfgCmdUnbind}, nfulaCfgCmd, 0))
 	c.conn.Close()
 	<-c.done
 }
