@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,7 +23,7 @@ import (
 // before kept as LOG.1, as Docker's json-file with max-size=10m, max-file=2.
 const DefaultLogMaxSize = 10 << 20
 
-// Container output goes straight from the shim to a file (cio.LogFile: the
+// Container output goes straight from the shim to a file (appendBoth: the
 // shim opens it itself, for appending), so logs keep flowing while vpcsim or
 // its containerd restarts, and remain after the task is stopped, as
 // CloudWatch keeps them. vpcsim rotates the files of the containers it runs
@@ -40,8 +41,39 @@ func (r *Runtime) logIO(taskID, container string) (cio.Creator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cio.LogFile(path), nil
+	return appendBoth(path), nil
 }
+
+// appendBoth sends a container's stdout and stderr to the end of one file,
+// naming it twice: as it is, and through "." for stderr. The shim (containerd
+// 1.6 to this day) copies each stream in its own goroutine and, when both name
+// the same file, hands stdout's goroutine the file itself, which it closes
+// when stdout ends: stderr's copy, still draining its pipe after the process
+// exited (a burst of errors, a busy machine), then fails and the end of the
+// output is lost. Named differently, each copy opens and closes the file on
+// its own; both append, so their writes still land whole and in order.
+//
+// A plain path (no scheme) is how the shim takes a file or a fifo; it parses
+// it as a URL, so a data directory whose path does not read as one falls back
+// to the file URL.
+func appendBoth(path string) cio.Creator {
+	dir, name := filepath.Split(path)
+	if u, err := url.Parse(path); err != nil || u.Scheme != "" || u.Path != path {
+		return cio.LogFile(path)
+	}
+	return func(string) (cio.IO, error) {
+		return &logFiles{cfg: cio.Config{Stdout: path, Stderr: dir + "./" + name}}, nil
+	}
+}
+
+// logFiles is a container IO that only names its files: the shim writes them,
+// and there is nothing of vpcsim's to wait for or close.
+type logFiles struct{ cfg cio.Config }
+
+func (l *logFiles) Config() cio.Config { return l.cfg }
+func (l *logFiles) Cancel()            {}
+func (l *logFiles) Wait()              {}
+func (l *logFiles) Close() error       { return nil }
 
 // RotatedLog is the file that holds what a container's log file held
 // before its last rotation: PATH.1.

@@ -64,3 +64,32 @@ func TestRotateLog(t *testing.T) {
 		t.Errorf("the link's target holds %d bytes, want its 500", len(got))
 	}
 }
+
+// TestAppendBoth: stdout and stderr name the container's one log file by two
+// different strings (the shim closes a file both share when stdout ends, under
+// stderr's copy), each a plain path the shim opens for appending; a directory
+// whose path would not survive the shim's URL parsing keeps the file URL.
+func TestAppendBoth(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "web.log")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	io, err := appendBoth(path)("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := io.Config()
+	if cfg.Stdout != path || cfg.Stderr == cfg.Stdout {
+		t.Fatalf("stdout %q, stderr %q: want the log's path, and another name of it", cfg.Stdout, cfg.Stderr)
+	}
+	out, err1 := os.Stat(cfg.Stdout)
+	errs, err2 := os.Stat(cfg.Stderr)
+	if err1 != nil || err2 != nil || !os.SameFile(out, errs) {
+		t.Fatalf("stdout and stderr are not one file: %v %v", err1, err2)
+	}
+	odd := filepath.Join(dir, "100%", "web.log")
+	if io, _ := appendBoth(odd)(""); !strings.HasPrefix(io.Config().Stdout, "file://") {
+		t.Errorf("a path that is no URL path: stdout %q, want the file URL", io.Config().Stdout)
+	}
+}
