@@ -71,12 +71,18 @@ func BenchmarkTasks(b *testing.B) {
 	busy := s.footprint(b)
 	b.Run("memory/idle", func(b *testing.B) { idle.report(b) })
 	b.Run(fmt.Sprintf("memory/alive=%d", len(alive)), func(b *testing.B) { busy.report(b) })
-	// One alive again, after the 200 have gone: what the machine and
-	// containerd kept from them (the alive=1 sample above had none of it)
-	// shows as the difference between the two alive=1 figures.
+	// One alive again, after the 200 have gone, then 200 again: on a machine
+	// whose speed drifts within a run, each figure of 200 alive has one of
+	// 1 alive taken just before it to be read against (what the machine
+	// and containerd kept from the first 200 shows as the difference
+	// between the two alive=1 figures).
 	stopTasks(b, es, cluster, alive)
 	alive = nil
 	sample("alive=1/after-200")
+	more := runTasks(b, es, run, 199)
+	alive = append(alive, more...)
+	waitTasks(b, es, cluster, more, "RUNNING", 5*time.Minute)
+	sample("alive=200/again")
 }
 
 // runTasks runs n tasks as in asks, at most 10 a call.
