@@ -115,7 +115,13 @@ func (s *Service) renderClusterLocked(m *model, c *clusterRec, include []ecstype
 		zero := int32(0)
 		out.RegisteredContainerInstancesCount, out.RunningTasksCount, out.PendingTasksCount = &zero, &zero, &zero
 	}
-	out.ActiveServicesCount = ecstypes.Ptr(int32(0))
+	var services int32
+	for r := range m.services.All() {
+		if r.ClusterARN == *c.C.ClusterArn && r.status() == serviceActive {
+			services++
+		}
+	}
+	out.ActiveServicesCount = &services
 	out.Statistics, out.Tags, out.Settings, out.Configuration = nil, nil, nil, nil
 	out.CapacityProviders = nonNil(c.C.CapacityProviders)
 	out.DefaultCapacityProviderStrategy = nonNil(c.C.DefaultCapacityProviderStrategy)
@@ -202,6 +208,11 @@ func (s *Service) DeleteCluster(ctx context.Context, sc Scope, in *ecstypes.Dele
 	for ci := range m.instances.All() {
 		if ci.ClusterARN == *c.C.ClusterArn && deref(ci.CI.Status) != "INACTIVE" {
 			return nil, &Error{Type: "ClusterContainsContainerInstancesException", Message: "The Cluster cannot be deleted while Container Instances are active or draining."}
+		}
+	}
+	for r := range m.services.All() {
+		if r.ClusterARN == *c.C.ClusterArn && r.status() != serviceInactive {
+			return nil, &Error{Type: "ClusterContainsServicesException", Message: "The Cluster cannot be deleted while Services are active."}
 		}
 	}
 	for t := range m.tasks.All() {

@@ -15,6 +15,7 @@ type TaskChanged struct {
 	ARN           string
 	Region        string
 	Cluster       string
+	Service       string // the ARN of the ECS service the task is of, if any
 	LastStatus    TaskStatus
 	DesiredStatus ecstypes.DesiredStatus
 	Version       int64
@@ -28,11 +29,27 @@ func WithBus(b *bus.Bus) Option { return func(s *Service) { s.events = b } }
 // Events is the bus the service publishes its events on.
 func (s *Service) Events() *bus.Bus { return s.events }
 
+// ServiceChanged is published once a change to an ECS service is stored
+// (its desired count, status or events): what the service scheduler did
+// can be waited on.
+type ServiceChanged struct {
+	ARN     string
+	Region  string
+	Cluster string
+	Status  string // ACTIVE, DRAINING or INACTIVE
+	Steady  bool   // the scheduler has found it in a steady state
+}
+
 // emitChanges adds the events of what m changes to its transaction, which
 // publishes them once (and only if) it commits.
 func (s *Service) emitChanges(m *model) {
 	for arn, t := range m.tasks.Staged() {
 		m.tx.Emit(taskEvent(arn, t))
+	}
+	for arn, r := range m.services.Staged() {
+		if r != nil {
+			m.tx.Emit(ServiceChanged{ARN: arn, Region: r.Region, Cluster: r.ClusterARN, Status: r.status(), Steady: r.Steady})
+		}
 	}
 }
 
@@ -42,7 +59,7 @@ func taskEvent(arn string, t *taskRec) TaskChanged {
 		return TaskChanged{ARN: arn, Deleted: true}
 	}
 	return TaskChanged{
-		ARN: arn, Region: t.Region, Cluster: t.ClusterARN,
+		ARN: arn, Region: t.Region, Cluster: t.ClusterARN, Service: t.Service,
 		LastStatus: t.status(), DesiredStatus: t.desired(), Version: deref(t.T.Version),
 	}
 }

@@ -13,6 +13,7 @@ type model struct {
 	revisions storage.View[revisionRec]
 	instances storage.View[instanceRec]
 	tasks     storage.View[taskRec]
+	services  storage.View[svcRec]
 	after     []func()
 }
 
@@ -22,7 +23,7 @@ func (s *Service) begin() *model {
 	tx := s.db.Begin()
 	return &model{
 		tx: tx, clusters: s.clusters.In(tx), taskDefs: s.taskDefs.In(tx), revisions: s.revisions.In(tx),
-		instances: s.instances.In(tx), tasks: s.tasks.In(tx),
+		instances: s.instances.In(tx), tasks: s.tasks.In(tx), services: s.services.In(tx),
 	}
 }
 
@@ -30,11 +31,17 @@ func (s *Service) begin() *model {
 // When the store refuses, the tables stay as they were and nothing runs.
 func (s *Service) commit(m *model) error {
 	s.emitChanges(m)
+	// A change of a service or of a container instance may change what
+	// the service scheduler has to do; a task's is heard through its event.
+	wake := hasStaged(m.services) || hasStaged(m.instances)
 	if err := m.tx.Commit(); err != nil {
 		return err
 	}
 	for _, f := range m.after {
 		f()
+	}
+	if wake {
+		s.wakeScheduler()
 	}
 	return nil
 }
@@ -47,4 +54,11 @@ func (s *Service) commitOrLog(m *model, what, id string) bool {
 		return false
 	}
 	return true
+}
+
+func hasStaged[T any](v storage.View[T]) bool {
+	for range v.Staged() {
+		return true
+	}
+	return false
 }

@@ -22,6 +22,7 @@ type placementRequest struct {
 	platformVersion *string
 	net             *ecstypes.NetworkConfiguration
 	execCmd         *bool
+	service         string // the ARN of the ECS service asking, if one is
 
 	cpu, mem int
 	subnets  []ec2sim.Subnet // awsvpc: the candidates, in the order given
@@ -46,7 +47,13 @@ func (s *Service) askEC2(ctx context.Context, sc Scope, cluster *string, taskDef
 	s.mu.Lock()
 	m := s.begin()
 	c, err := s.clusterLocked(m, sc, cluster)
-	if err == nil {
+	switch {
+	case err == nil && req.service != "":
+		// A service's tasks keep its revision even once it is deregistered.
+		if req.td = s.taskDefLocked(m, sc, taskDef); req.td == nil {
+			err = clientErr("TaskDefinition not found.")
+		}
+	case err == nil:
 		req.td, err = s.runnableTaskDefLocked(m, sc, taskDef, req.launch)
 	}
 	var ec2IDs []string

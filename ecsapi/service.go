@@ -46,6 +46,8 @@ type Service struct {
 	taskNet   TaskNetwork
 	linkStats func(netnsPath string) (map[string]NetworkStats, error)
 	followers []*follower // see follow.go
+	sched     scheduler   // see scheduler.go
+	timers    ServiceTimers
 
 	bg        sync.WaitGroup
 	stops     stopSignals
@@ -65,6 +67,7 @@ type Service struct {
 	revisions *storage.Table[revisionRec] // by region/family: the last revision handed out
 	instances *storage.Table[instanceRec] // by ARN
 	tasks     *storage.Table[taskRec]     // by ARN
+	services  *storage.Table[svcRec]      // by ARN
 	// purgeAfter is when the next stopped task is due to be forgotten
 	// (zero: unknown); see purgeLocked.
 	purgeAfter time.Time
@@ -103,7 +106,8 @@ func WithStepDelay(d time.Duration) Option { return func(s *Service) { s.stepDel
 func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...Option) (*Service, error) {
 	s := &Service{
 		ec2: ec2, rt: rt, account: ec2.Account(), now: time.Now, log: slog.Default(),
-		netns: func(string) string { return "" }, closed: make(chan struct{}),
+		netns: func(string) string { return "" }, closed: make(chan struct{}), timers: DefaultServiceTimers,
+		sched: scheduler{wake: make(chan struct{}, 1)},
 	}
 	for _, o := range opts {
 		o(s)
@@ -127,6 +131,7 @@ func New(ctx context.Context, store vpcsim.Store, ec2 EC2, rt Runtime, opts ...O
 	}
 	s.releaseHostsOfGoneTasks(ctx)
 	s.resume(ctx)
+	s.startScheduler()
 	return s, nil
 }
 
@@ -137,6 +142,7 @@ var (
 	instanceKind = storage.Kind[instanceRec]{Name: "ecs.container-instance", ID: func(r *instanceRec) string { return *r.CI.ContainerInstanceArn }}
 	taskKind     = storage.Kind[taskRec]{Name: "ecs.task", ID: func(r *taskRec) string { return *r.T.TaskArn }}
 	revisionKind = storage.Kind[revisionRec]{Name: "ecs.revision", ID: func(r *revisionRec) string { return r.Key }}
+	serviceKind  = storage.Kind[svcRec]{Name: "ecs.service", ID: func(r *svcRec) string { return *r.S.ServiceArn }}
 )
 
 // revisionRec is the last revision handed out in a family ("region/family").
@@ -161,6 +167,8 @@ func (s *Service) load(store vpcsim.Store) error {
 	open(err)
 	s.revisions, err = storage.NewTable(s.db, revisionKind)
 	open(err)
+	s.services, err = storage.NewTable(s.db, serviceKind)
+	open(err)
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("load the ECS model: %w", err)
 	}
@@ -172,6 +180,9 @@ func (s *Service) load(store vpcsim.Store) error {
 	}
 	for t := range s.tasks.All() {
 		s.bump(t.Seq)
+	}
+	for r := range s.services.All() {
+		s.bump(r.Seq)
 	}
 	s.taskDefBytes = map[string]int{}
 	for r := range s.taskDefs.All() {

@@ -75,15 +75,18 @@ func (s *Service) Close() {
 		close(s.closed)
 	})
 	s.bg.Wait()
+	s.stopScheduler()
 	s.stopFollowers()
 }
 
 // StopAll stops every task that is not STOPPED, as StopTask with reason would,
 // and waits until all are STOPPED or ctx ends; it returns how many it stopped.
 // Tasks then leave nothing behind, which is what `serve --stop-tasks-on-exit`
-// wants before Close.
+// wants before Close. The service scheduler starts no task after it: the
+// services' tasks would come back.
 func (s *Service) StopAll(ctx context.Context, reason string) (int, error) {
 	s.mu.Lock()
+	s.sched.off = true
 	m := s.begin()
 	var arns []string
 	for t := range m.tasks.All() {

@@ -9,7 +9,7 @@ import (
 )
 
 // taggedLocked finds the tags of a resource by ARN: a cluster, task
-// definition, container instance or task of the scope's region. With edit,
+// definition, container instance, service or task of the scope's region. With edit,
 // they are those of the transaction's copy, to change.
 func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]ecstypes.Tag, bool) {
 	if tags, ok := taggedIn(m.clusters, sc, arn, edit, func(r *clusterRec) (string, *[]ecstypes.Tag) { return r.Region, &r.C.Tags }); ok {
@@ -19,6 +19,9 @@ func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]ec
 		return tags, true
 	}
 	if tags, ok := taggedIn(m.instances, sc, arn, edit, func(r *instanceRec) (string, *[]ecstypes.Tag) { return r.Region, &r.CI.Tags }); ok {
+		return tags, true
+	}
+	if tags, ok := taggedIn(m.services, sc, arn, edit, func(r *svcRec) (string, *[]ecstypes.Tag) { return r.Region, &r.S.Tags }); ok {
 		return tags, true
 	}
 	return taggedIn(m.tasks, sc, arn, edit, func(r *taskRec) (string, *[]ecstypes.Tag) { return r.Region, &r.T.Tags })

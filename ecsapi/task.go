@@ -35,6 +35,7 @@ type taskRec struct {
 	VPCID       string               `json:"vpc,omitempty"`
 	Mode        ecstypes.NetworkMode `json:"mode,omitempty"`
 	BridgeAddr  string               `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge
+	Service     string               `json:"service,omitempty"`    // the ARN of the ECS service that started it
 	T           ecstypes.Task        `json:"task"`
 }
 
@@ -262,7 +263,7 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 	r := &taskRec{
 		Region: sc.Region, Seq: s.nextSeq(), ID: id, ClusterARN: *c.C.ClusterArn, TaskDefARN: *td.TD.TaskDefinitionArn,
 		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc, SubnetID: req.subnetID,
-		Groups: req.groups, Mode: td.TD.NetworkMode,
+		Groups: req.groups, Mode: td.TD.NetworkMode, Service: req.service,
 	}
 	now := s.now()
 	group := deref(req.group)
@@ -471,7 +472,7 @@ func (s *Service) ListTasks(ctx context.Context, sc Scope, in *ecstypes.ListTask
 			inst != nil && t.InstanceARN != *inst.CI.ContainerInstanceArn,
 			in.Family != nil && s.familyOfLocked(m, t) != *in.Family,
 			in.StartedBy != nil && deref(t.T.StartedBy) != *in.StartedBy,
-			in.ServiceName != nil, // vpcsim runs no services yet: no task belongs to one
+			in.ServiceName != nil && t.Service != s.serviceARN(sc, c, *in.ServiceName) && t.Service != *in.ServiceName,
 			in.LaunchType != "" && t.T.LaunchType != in.LaunchType:
 			continue
 		}

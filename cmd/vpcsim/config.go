@@ -36,6 +36,9 @@ type config struct {
 	containers containerConfig
 	// allowedHosts and allowedOrigins widen who may drive the API beyond this
 	// machine's loopback names and non-browser clients (see apiPolicy);
+	// serviceTimerScale multiplies the ECS service scheduler's waits
+	// (ecsapi.ServiceTimers): tests shorten ECS's minutes to seconds.
+	serviceTimerScale float64
 	// maxConns caps the API's connections.
 	allowedHosts, allowedOrigins []string
 	maxConns                     int
@@ -69,6 +72,7 @@ func parseServeFlags(args []string) (config, error) {
 	hosts, origins := envList("VPCSIM_ALLOWED_HOSTS", ","), envList("VPCSIM_ALLOWED_ORIGINS", ",")
 	fs.Var(hosts, "allowed-host", "a `NAME` or address clients reach the API by, besides localhost, 127.0.0.0/8, ::1 and the --listen address (repeatable)")
 	fs.Var(origins, "allowed-origin", "an `ORIGIN` (scheme://host[:port]) whose web pages may call the API (repeatable; by default none may)")
+	timerScale := fs.String("service-timer-scale", env("VPCSIM_SERVICE_TIMER_SCALE", "1"), "multiply the ECS service scheduler's waits by this (0.001 to 1; e.g. 0.01 makes the 15-minute retry cap 9 s); the API still reports what was configured")
 	maxConns := fs.String("max-connections", env("VPCSIM_MAX_CONNECTIONS", strconv.Itoa(frontdoor.DefaultAPI.MaxConns)), "most connections the API holds at once (idle ones are closed for new ones)")
 	if err := fs.Parse(args); err != nil {
 		return c, usageError{err.Error()}
@@ -102,6 +106,9 @@ func parseServeFlags(args []string) (config, error) {
 	c.allowedHosts, c.allowedOrigins = hosts.values, origins.values
 	if c.maxConns, err = strconv.Atoi(*maxConns); err != nil || c.maxConns < 1 {
 		return c, usageError{fmt.Sprintf("--max-connections must be a positive number, not %q", *maxConns)}
+	}
+	if c.serviceTimerScale, err = strconv.ParseFloat(*timerScale, 64); err != nil || !(c.serviceTimerScale >= 0.001 && c.serviceTimerScale <= 1) {
+		return c, usageError{fmt.Sprintf("--service-timer-scale must be a number from 0.001 to 1, not %q", *timerScale)}
 	}
 	if _, err := frontdoor.New(apiPolicy(c), frontdoor.DefaultAPI, nil); err != nil {
 		return c, usageError{err.Error()}

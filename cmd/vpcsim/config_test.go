@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -25,5 +26,23 @@ func TestContainerdFlags(t *testing.T) {
 	}
 	if n := len(c.containerd.options()); n != 2 {
 		t.Errorf("%d runtime options, want the address and the namespace", n)
+	}
+}
+
+// --service-timer-scale shortens the service scheduler's waits, within
+// bounds: never 0 (a scheduler that retries without pause) nor longer than
+// ECS's.
+func TestServiceTimerScaleFlag(t *testing.T) {
+	c, err := parseServeFlags([]string{"--service-timer-scale", "0.01"})
+	if err != nil || c.serviceTimerScale != 0.01 {
+		t.Fatalf("--service-timer-scale 0.01: %v %v", c.serviceTimerScale, err)
+	}
+	if c, err := parseServeFlags(nil); err != nil || c.serviceTimerScale != 1 {
+		t.Fatalf("the default: %v %v", c.serviceTimerScale, err)
+	}
+	for _, bad := range []string{"0", "2", "-1", "NaN", "fast"} {
+		if _, err := parseServeFlags([]string{"--service-timer-scale", bad}); err == nil || !strings.Contains(err.Error(), "--service-timer-scale must be a number from 0.001 to 1") {
+			t.Errorf("--service-timer-scale %s: %v", bad, err)
+		}
 	}
 }

@@ -607,6 +607,39 @@ func TestECSSDK(t *testing.T) {
 		t.Errorf("ListTaskDefinitionFamilies: %v %v, want [sdk-vpc]", err, ltf)
 	}
 
+	// --- Services: the calls, on a service of no tasks (TestServicesE2E
+	// runs one of real tasks).
+	if _, err := c.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("sdk-svc")}); err != nil {
+		t.Fatal(err)
+	}
+	svcIn := &ecs.CreateServiceInput{Cluster: aws.String("sdk-svc"), ServiceName: aws.String("api"), TaskDefinition: aws.String("sdk-vpc"),
+		DesiredCount: aws.Int32(0), NetworkConfiguration: &types.NetworkConfiguration{AwsvpcConfiguration: &types.AwsVpcConfiguration{Subnets: []string{subID}}},
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("a")}}}
+	cs, err := c.CreateService(ctx, svcIn)
+	if err != nil || aws.ToString(cs.Service.ServiceArn) != arnPrefix+"service/sdk-svc/api" || aws.ToString(cs.Service.Status) != "ACTIVE" {
+		t.Fatalf("CreateService: %v %+v", err, cs)
+	}
+	_, err = c.CreateService(ctx, svcIn)
+	ecsWantErr(t, "CreateService of a name taken", err, "InvalidParameterException")
+	ls, err := c.ListServices(ctx, &ecs.ListServicesInput{Cluster: aws.String("sdk-svc")})
+	if err != nil || !slices.Equal(ls.ServiceArns, []string{arnPrefix + "service/sdk-svc/api"}) {
+		t.Errorf("ListServices: %v %+v", err, ls)
+	}
+	us, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api"), DesiredCount: aws.Int32(0)})
+	if err != nil || us.Service.DesiredCount != 0 {
+		t.Errorf("UpdateService: %v %+v", err, us)
+	}
+	ds, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("sdk-svc"), Services: []string{"api", "nope"}, Include: []types.ServiceField{types.ServiceFieldTags}})
+	if err != nil || len(ds.Services) != 1 || len(ds.Services[0].Tags) != 1 || len(ds.Failures) != 1 || aws.ToString(ds.Failures[0].Reason) != "MISSING" {
+		t.Errorf("DescribeServices: %v %+v", err, ds)
+	}
+	dsv, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api")})
+	if err != nil || aws.ToString(dsv.Service.Status) != "DRAINING" {
+		t.Errorf("DeleteService: %v %+v", err, dsv)
+	}
+	_, err = c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("nope"), DesiredCount: aws.Int32(1)})
+	ecsWantErr(t, "UpdateService of no service", err, "ServiceNotFoundException")
+
 	// Every implemented operation has been answered here at least once.
 	mu.Lock()
 	defer mu.Unlock()

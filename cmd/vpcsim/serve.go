@@ -166,7 +166,8 @@ func serve(ctx context.Context, args []string) error {
 		rt = crt
 	}
 	netnsOf := func(host string) string { return hostnet.NetnsPathFor(cfg.netnsPrefix, host) }
-	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf), ecsapi.WithQuotas(cfg.quotas)}
+	ecsOpts := []ecsapi.Option{ecsapi.WithLogger(log), ecsapi.WithNetnsPath(netnsOf), ecsapi.WithQuotas(cfg.quotas),
+		ecsapi.WithServiceTimers(ecsapi.DefaultServiceTimers.Scaled(cfg.serviceTimerScale))}
 	if cfg.dataplane == "kernel" {
 		// Every awsvpc task finds its metadata endpoint at 169.254.170.2 in its own network.
 		listen := func(host string) (net.Listener, error) {

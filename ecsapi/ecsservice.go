@@ -1,0 +1,427 @@
+package ecsapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
+)
+
+// ECS services: the records and their API. What keeps a service's tasks
+// running is the scheduler (scheduler.go).
+
+// svcRec is an ECS service as stored: its answer shape (the counts are
+// worked out from its tasks when it is answered) and what the scheduler
+// remembers of it. A deleted service stays, INACTIVE, until a service of
+// the same name replaces it or an hour has gone by.
+type svcRec struct {
+	Region     string           `json:"region"`
+	Seq        int64            `json:"seq"`
+	ClusterARN string           `json:"cluster"`
+	S          ecstypes.Service `json:"service"`
+	// Steady: the scheduler has said the service reached a steady state,
+	// and it has not left it since.
+	Steady bool `json:"steady,omitempty"`
+	// Unplaced is the last "unable to place" event: ECS does not repeat an
+	// event until its cause changes.
+	Unplaced string `json:"unplaced,omitempty"`
+}
+
+// Service statuses, as ECS names them.
+const (
+	serviceActive   = "ACTIVE"
+	serviceDraining = "DRAINING"
+	serviceInactive = "INACTIVE"
+)
+
+func (r *svcRec) status() string { return deref(r.S.Status) }
+func (r *svcRec) name() string   { return deref(r.S.ServiceName) }
+
+// primary is the service's PRIMARY deployment (the newest).
+func (r *svcRec) primary() *ecstypes.Deployment {
+	for i := range r.S.Deployments {
+		if deref(r.S.Deployments[i].Status) == "PRIMARY" {
+			return &r.S.Deployments[i]
+		}
+	}
+	return nil
+}
+
+var serviceNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
+
+// serviceARN is a service's ARN in the long format (with its cluster's name).
+func (s *Service) serviceARN(sc Scope, c *clusterRec, name string) string {
+	return s.arn(sc, "service/"+deref(c.C.ClusterName)+"/"+name)
+}
+
+// serviceLocked resolves a service of a cluster by name or ARN, whatever its
+// status.
+func (s *Service) serviceLocked(m *model, sc Scope, c *clusterRec, ref string) *svcRec {
+	arn := ref
+	if !strings.HasPrefix(ref, "arn:") {
+		arn = s.serviceARN(sc, c, ref)
+	}
+	r, _ := m.services.Get(arn)
+	if r == nil || r.ClusterARN != *c.C.ClusterArn {
+		return nil
+	}
+	return r
+}
+
+// namedServiceLocked resolves the service a call names in its cluster, or
+// answers ECS's refusal.
+func (s *Service) namedServiceLocked(m *model, sc Scope, cluster, ref *string) (*svcRec, error) {
+	c, err := s.clusterLocked(m, sc, cluster)
+	if err != nil {
+		return nil, err
+	}
+	r := s.serviceLocked(m, sc, c, deref(ref))
+	if r == nil {
+		return nil, serviceNotFound()
+	}
+	return r, nil
+}
+
+func serviceNotFound() *Error {
+	return &Error{Type: "ServiceNotFoundException", Message: "Service not found."}
+}
+
+func serviceNotActive() *Error {
+	return &Error{Type: "ServiceNotActiveException", Message: "Service was not ACTIVE."}
+}
+
+// newDeploymentID is ecs-svc/ and 19 decimal digits, as ECS's are.
+func newDeploymentID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	const lo = 1_000_000_000_000_000_000
+	return "ecs-svc/" + strconv.FormatUint(lo+binary.BigEndian.Uint64(b[:])%(9*lo), 10)
+}
+
+// CreateService makes a service; the scheduler then starts its tasks.
+func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.CreateServiceRequest) (*ecstypes.CreateServiceResponse, error) {
+	launch, err := checkCreateService(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.serviceTaskDefExists(sc, in.Cluster, deref(in.TaskDefinition)); err != nil {
+		return nil, err
+	}
+	req := placementRequest{launch: launch, net: in.NetworkConfiguration}
+	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	td, err := s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch)
+	if err != nil {
+		return nil, err
+	}
+	name := *in.ServiceName
+	arn := s.serviceARN(sc, c, name)
+	if old, _ := m.services.Get(arn); old != nil && old.status() != serviceInactive {
+		return nil, invalidParam("Creation of service was not idempotent.")
+	}
+	r := s.newServiceLocked(sc, c, td, launch, in)
+	m.services.Put(r)
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	return &ecstypes.CreateServiceResponse{Service: ecstypes.Ptr(s.renderServiceLocked(m, r, true))}, nil
+}
+
+// newServiceLocked makes a service's record, with its first deployment, from
+// a checked CreateService request.
+func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, launch ecstypes.LaunchType, in *ecstypes.CreateServiceRequest) *svcRec {
+	now := ecstypes.NewTimestamp(s.now())
+	cfg := serviceDeploymentConfig(in.DeploymentConfiguration)
+	net := serviceNetwork(in.NetworkConfiguration)
+	propagate := in.PropagateTags
+	if propagate == "" {
+		propagate = ecstypes.PropagateTagsNone
+	}
+	rebalance := in.AvailabilityZoneRebalancing
+	if rebalance == "" {
+		rebalance = ecstypes.AvailabilityZoneRebalancingDisabled
+	}
+	svc := ecstypes.Service{
+		ServiceArn: str(s.serviceARN(sc, c, *in.ServiceName)), ServiceName: in.ServiceName, ClusterArn: c.C.ClusterArn,
+		LoadBalancers: []ecstypes.LoadBalancer{}, ServiceRegistries: []ecstypes.ServiceRegistry{},
+		Status: str(serviceActive), DesiredCount: ecstypes.Ptr(deref(in.DesiredCount)),
+		CapacityProviderStrategy: in.CapacityProviderStrategy, PlatformVersion: in.PlatformVersion,
+		TaskDefinition: td.TD.TaskDefinitionArn, DeploymentConfiguration: cfg, RoleArn: in.Role,
+		Events: []ecstypes.ServiceEvent{}, CreatedAt: now,
+		PlacementConstraints: nonNil(in.PlacementConstraints), PlacementStrategy: nonNil(in.PlacementStrategy),
+		NetworkConfiguration: net, HealthCheckGracePeriodSeconds: ecstypes.Ptr(deref(in.HealthCheckGracePeriodSeconds)),
+		SchedulingStrategy: ecstypes.SchedulingStrategyReplica, DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
+		Tags: in.Tags, CreatedBy: str("arn:aws:iam::" + s.account + ":root"), EnableECSManagedTags: ecstypes.Ptr(deref(in.EnableECSManagedTags)),
+		PropagateTags: propagate, EnableExecuteCommand: ecstypes.Ptr(deref(in.EnableExecuteCommand)),
+		AvailabilityZoneRebalancing: rebalance,
+	}
+	if len(in.CapacityProviderStrategy) == 0 {
+		svc.LaunchType = launch
+	}
+	if launch == ecstypes.LaunchTypeFargate {
+		svc.PlatformVersion = str(orStr(deref(in.PlatformVersion), "LATEST"))
+		svc.PlatformFamily = str("Linux")
+	}
+	id := newDeploymentID()
+	svc.Deployments = []ecstypes.Deployment{{
+		Id: &id, Status: str("PRIMARY"), TaskDefinition: td.TD.TaskDefinitionArn, DesiredCount: svc.DesiredCount,
+		FailedTasks: ecstypes.Ptr(int32(0)), CreatedAt: now, UpdatedAt: now, CapacityProviderStrategy: svc.CapacityProviderStrategy,
+		LaunchType: svc.LaunchType, PlatformVersion: svc.PlatformVersion, PlatformFamily: svc.PlatformFamily,
+		NetworkConfiguration: net, RolloutState: ecstypes.DeploymentRolloutStateInProgress,
+		RolloutStateReason: str("ECS deployment " + id + " in progress."),
+	}}
+	return &svcRec{Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, S: svc}
+}
+
+func orStr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// serviceDeploymentConfig is a REPLICA service's deployment configuration
+// with ECS's defaults filled in: 100% and 200%, the circuit breaker off.
+func serviceDeploymentConfig(in *ecstypes.DeploymentConfiguration) *ecstypes.DeploymentConfiguration {
+	out := ecstypes.DeploymentConfiguration{}
+	if in != nil {
+		out = *in
+	}
+	if out.DeploymentCircuitBreaker == nil {
+		out.DeploymentCircuitBreaker = &ecstypes.DeploymentCircuitBreaker{Enable: ecstypes.Ptr(false), Rollback: ecstypes.Ptr(false)}
+	}
+	if out.MaximumPercent == nil {
+		out.MaximumPercent = ecstypes.Ptr(int32(200))
+	}
+	if out.MinimumHealthyPercent == nil {
+		out.MinimumHealthyPercent = ecstypes.Ptr(int32(100))
+	}
+	return &out
+}
+
+// serviceNetwork is the network configuration as a service answers it:
+// assignPublicIp DISABLED unless asked for.
+func serviceNetwork(in *ecstypes.NetworkConfiguration) *ecstypes.NetworkConfiguration {
+	if in == nil || in.AwsvpcConfiguration == nil {
+		return in
+	}
+	cfg := *in.AwsvpcConfiguration
+	if cfg.AssignPublicIp == "" {
+		cfg.AssignPublicIp = ecstypes.AssignPublicIpDisabled
+	}
+	cfg.SecurityGroups = nonNil(cfg.SecurityGroups)
+	return &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &cfg}
+}
+
+// renderServiceLocked answers a service with its counts, and its tags when
+// asked for.
+func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.Service {
+	out := r.S
+	out.Tags = nil
+	if tags {
+		out.Tags = nonNil(r.S.Tags)
+	}
+	out.Events = slices.Clone(r.S.Events)
+	out.Deployments = slices.Clone(r.S.Deployments)
+	var running, pending int32
+	perDeployment := map[string][2]int32{}
+	for t := range m.tasks.All() {
+		if t.Service != *r.S.ServiceArn {
+			continue
+		}
+		n := perDeployment[deref(t.T.StartedBy)]
+		switch st := t.status(); {
+		case st == TaskStatusRunning:
+			running++
+			n[0]++
+		case st.pending():
+			pending++
+			n[1]++
+		}
+		perDeployment[deref(t.T.StartedBy)] = n
+	}
+	out.RunningCount, out.PendingCount = &running, &pending
+	for i := range out.Deployments {
+		d := &out.Deployments[i]
+		n := perDeployment[deref(d.Id)]
+		d.RunningCount, d.PendingCount = ecstypes.Ptr(n[0]), ecstypes.Ptr(n[1])
+	}
+	return out
+}
+
+// DescribeServices answers up to 10 services of a cluster; unknown ones are
+// MISSING.
+func (s *Service) DescribeServices(ctx context.Context, sc Scope, in *ecstypes.DescribeServicesRequest) (*ecstypes.DescribeServicesResponse, error) {
+	if len(in.Services) == 0 {
+		return nil, invalidParam("Services cannot be empty.")
+	}
+	if len(in.Services) > 10 {
+		return nil, invalidParam("service names can have at most 10 items.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
+	if err != nil {
+		return nil, err
+	}
+	out := &ecstypes.DescribeServicesResponse{Services: []ecstypes.Service{}, Failures: []ecstypes.Failure{}}
+	tags := slices.Contains(in.Include, ecstypes.ServiceFieldTags)
+	for _, ref := range in.Services {
+		r := s.serviceLocked(m, sc, c, ref)
+		if r == nil {
+			arn := ref
+			if !strings.HasPrefix(ref, "arn:") {
+				arn = s.serviceARN(sc, c, ref)
+			}
+			out.Failures = append(out.Failures, ecstypes.Failure{Arn: &arn, Reason: str("MISSING")})
+			continue
+		}
+		out.Services = append(out.Services, s.renderServiceLocked(m, r, tags))
+	}
+	return out, nil
+}
+
+// ListServices lists a cluster's ACTIVE services (10 a page unless asked).
+func (s *Service) ListServices(ctx context.Context, sc Scope, in *ecstypes.ListServicesRequest) (*ecstypes.ListServicesResponse, error) {
+	s.mu.Lock()
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
+	if err != nil {
+		s.mu.Unlock()
+		return nil, err
+	}
+	var arns []string
+	for _, r := range sortedRecs(m.services.All(), func(r *svcRec) int64 { return r.Seq }) {
+		switch {
+		case r.ClusterARN != *c.C.ClusterArn, r.status() != serviceActive,
+			in.LaunchType != "" && r.S.LaunchType != in.LaunchType,
+			in.SchedulingStrategy != "" && r.S.SchedulingStrategy != in.SchedulingStrategy,
+			in.ResourceManagementType == ecstypes.ResourceManagementTypeEcs:
+			continue
+		}
+		arns = append(arns, *r.S.ServiceArn)
+	}
+	s.mu.Unlock()
+	limit := in.MaxResults
+	if limit == nil {
+		limit = ecstypes.Ptr(int32(10))
+	}
+	p, next, err := page(arns, limit, in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	return &ecstypes.ListServicesResponse{ServiceArns: nonNil(p), NextToken: next}, nil
+}
+
+// UpdateService changes a service's desired count. A change that would start
+// a new deployment is not built yet, and says so.
+func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.UpdateServiceRequest) (*ecstypes.UpdateServiceResponse, error) {
+	if in.DesiredCount != nil && *in.DesiredCount < 0 {
+		return nil, invalidParam("desiredCount cannot be a negative number.")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	r, err := s.namedServiceLocked(m, sc, in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	if r.status() != serviceActive {
+		return nil, serviceNotActive()
+	}
+	if what := deploymentChange(m, s, sc, r, in); what != "" {
+		return nil, &Error{Type: "UnsupportedFeatureException", Message: "Changing a service's " + what + " (a new deployment) is not supported by vpcsim yet."}
+	}
+	if in.DesiredCount != nil && *in.DesiredCount != deref(r.S.DesiredCount) {
+		r, _ = m.services.Edit(*r.S.ServiceArn)
+		r.S.DesiredCount = in.DesiredCount
+		if d := r.primary(); d != nil {
+			d.DesiredCount, d.UpdatedAt = in.DesiredCount, ecstypes.NewTimestamp(s.now())
+		}
+		if err := s.commit(m); err != nil {
+			return nil, err
+		}
+	}
+	return &ecstypes.UpdateServiceResponse{Service: ecstypes.Ptr(s.renderServiceLocked(m, r, false))}, nil
+}
+
+// deploymentChange names what of an UpdateService would start a deployment
+// (""; nothing).
+func deploymentChange(m *model, s *Service, sc Scope, r *svcRec, in *ecstypes.UpdateServiceRequest) string {
+	switch {
+	case deref(in.ForceNewDeployment):
+		return "deployment (forceNewDeployment)"
+	case in.TaskDefinition != nil:
+		if td := s.taskDefLocked(m, sc, *in.TaskDefinition); td == nil || *td.TD.TaskDefinitionArn != deref(r.S.TaskDefinition) {
+			return "task definition"
+		}
+	}
+	switch {
+	case in.NetworkConfiguration != nil:
+		return "network configuration"
+	case in.DeploymentConfiguration != nil, in.CapacityProviderStrategy != nil, in.PlacementConstraints != nil,
+		in.PlacementStrategy != nil, in.PlatformVersion != nil, in.HealthCheckGracePeriodSeconds != nil,
+		in.DeploymentController != nil, in.EnableExecuteCommand != nil, in.EnableECSManagedTags != nil,
+		in.LoadBalancers != nil, in.PropagateTags != "", in.ServiceRegistries != nil,
+		in.ServiceConnectConfiguration != nil, in.VolumeConfigurations != nil, in.VpcLatticeConfigurations != nil,
+		in.AvailabilityZoneRebalancing != "":
+		return "configuration other than its desired count"
+	}
+	return ""
+}
+
+// DeleteService scales a service to 0 and makes it DRAINING; it becomes
+// INACTIVE once its tasks have stopped. A REPLICA service above 0 needs force.
+func (s *Service) DeleteService(ctx context.Context, sc Scope, in *ecstypes.DeleteServiceRequest) (*ecstypes.DeleteServiceResponse, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	r, err := s.namedServiceLocked(m, sc, in.Cluster, in.Service)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.status() == serviceInactive:
+		return nil, serviceNotActive()
+	case r.status() == serviceActive && deref(r.S.DesiredCount) > 0 && !deref(in.Force):
+		return nil, invalidParam("The service cannot be stopped while it is scaled above 0.")
+	}
+	r, _ = m.services.Edit(*r.S.ServiceArn)
+	r.S.Status, r.S.DesiredCount = str(serviceDraining), ecstypes.Ptr(int32(0))
+	if d := r.primary(); d != nil {
+		d.DesiredCount, d.UpdatedAt = r.S.DesiredCount, ecstypes.NewTimestamp(s.now())
+	}
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	return &ecstypes.DeleteServiceResponse{Service: ecstypes.Ptr(s.renderServiceLocked(m, r, false))}, nil
+}
+
+// serviceTaskDefExists answers CreateService's refusals of its cluster and
+// task definition, in its words (RunTask's differ).
+func (s *Service) serviceTaskDefExists(sc Scope, cluster *string, ref string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	if _, err := s.clusterLocked(m, sc, cluster); err != nil {
+		return err
+	}
+	if ref != "" && s.taskDefLocked(m, sc, ref) == nil {
+		return clientErr("TaskDefinition not found.")
+	}
+	return nil
+}

@@ -1,0 +1,92 @@
+package ecsapi
+
+import (
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
+)
+
+// checkCreateService applies ECS's rules to a CreateService request that need
+// nothing stored, and answers the service's launch type. What vpcsim cannot
+// run yet (DAEMON services, load balancers, placement rules, other deployment
+// controllers) is refused as not supported.
+func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType, error) {
+	if !serviceNameRE.MatchString(deref(in.ServiceName)) {
+		return "", invalidParam("Service must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", deref(in.ServiceName))
+	}
+	if err := unsupportedInService(in); err != nil {
+		return "", err
+	}
+	switch {
+	case in.DesiredCount == nil:
+		return "", invalidParam("Desired count must be provided for services using the REPLICA scheduling strategy.")
+	case *in.DesiredCount < 0:
+		return "", invalidParam("desiredCount cannot be a negative number.")
+	case in.HealthCheckGracePeriodSeconds != nil && *in.HealthCheckGracePeriodSeconds < 0:
+		return "", invalidParam("Health check grace period must be greater than or equal to 0.")
+	case len(deref(in.ClientToken)) > 36:
+		return "", invalidParam("clientToken must be at most 36 characters.")
+	}
+	if err := checkDeploymentConfig(in.DeploymentConfiguration); err != nil {
+		return "", err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return "", err
+	}
+	return launchTypeOf(in.LaunchType, in.CapacityProviderStrategy)
+}
+
+// checkDeploymentConfig applies ECS's bounds to a REPLICA service's
+// percentages: a minimum of 0–100 and a maximum of at least 100 (and above
+// the minimum) in ECS's texts.
+func checkDeploymentConfig(cfg *ecstypes.DeploymentConfiguration) error {
+	if cfg == nil {
+		return nil
+	}
+	lo, hi := int32(100), int32(200)
+	if cfg.MinimumHealthyPercent != nil {
+		lo = *cfg.MinimumHealthyPercent
+	}
+	if cfg.MaximumPercent != nil {
+		hi = *cfg.MaximumPercent
+	}
+	switch {
+	case lo < 0 || lo > 100:
+		return invalidParam("minimumHealthyPercent must be between 0 and 100.")
+	case hi < 100:
+		return invalidParam("maximumPercent must be greater than or equal to 100.")
+	case hi <= lo && !(hi == 100 && lo == 100):
+		return invalidParam("maximumPercent must be greater than minimumHealthyPercent.")
+	}
+	if cb := cfg.DeploymentCircuitBreaker; cb != nil && (cb.Enable == nil || cb.Rollback == nil) {
+		return invalidParam("deploymentCircuitBreaker requires enable and rollback.")
+	}
+	return nil
+}
+
+// unsupportedInService refuses what a service may ask for that vpcsim does not
+// run yet.
+func unsupportedInService(in *ecstypes.CreateServiceRequest) error {
+	no := func(what string) error {
+		return &Error{Type: "UnsupportedFeatureException", Message: what + " is not supported by vpcsim yet."}
+	}
+	switch {
+	case in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon:
+		return no("The DAEMON scheduling strategy")
+	case len(in.LoadBalancers) > 0:
+		return no("A service with load balancers")
+	case len(in.ServiceRegistries) > 0:
+		return no("A service with service registries")
+	case in.ServiceConnectConfiguration != nil:
+		return no("Service Connect")
+	case len(in.VolumeConfigurations) > 0:
+		return no("A service with volume configurations")
+	case len(in.VpcLatticeConfigurations) > 0:
+		return no("A service with VPC Lattice configurations")
+	case len(in.PlacementConstraints) > 0 || len(in.PlacementStrategy) > 0:
+		return no("A service's placement constraints and strategies")
+	case in.DeploymentController != nil && in.DeploymentController.Type != ecstypes.DeploymentControllerTypeEcs:
+		return no("The deployment controller " + string(in.DeploymentController.Type))
+	case in.DeploymentConfiguration != nil && in.DeploymentConfiguration.Strategy != "" && in.DeploymentConfiguration.Strategy != ecstypes.DeploymentStrategyRolling:
+		return no("The deployment strategy " + string(in.DeploymentConfiguration.Strategy))
+	}
+	return nil
+}
