@@ -27,9 +27,12 @@ type svcRec struct {
 	// Steady: the scheduler has said the service reached a steady state,
 	// and it has not left it since.
 	Steady bool `json:"steady,omitempty"`
-	// Unplaced is the last "unable to place" event: ECS does not repeat an
-	// event until its cause changes.
-	Unplaced string `json:"unplaced,omitempty"`
+	// Established are the deployments that have had a healthy task: their
+	// circuit breaker no longer counts failures.
+	Established []string `json:"established,omitempty"`
+	// LastCompleted is the last deployment that completed, which a circuit
+	// breaker rolls back to.
+	LastCompleted *ecstypes.Deployment `json:"lastCompleted,omitempty"`
 }
 
 // Service statuses, as ECS names them.
@@ -175,15 +178,21 @@ func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, laun
 		svc.PlatformVersion = str(orStr(deref(in.PlatformVersion), "LATEST"))
 		svc.PlatformFamily = str("Linux")
 	}
+	svc.Deployments = []ecstypes.Deployment{s.newDeployment(&svc)}
+	return &svcRec{Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, S: svc}
+}
+
+// newDeployment is a new PRIMARY deployment of what a service now asks for.
+func (s *Service) newDeployment(svc *ecstypes.Service) ecstypes.Deployment {
 	id := newDeploymentID()
-	svc.Deployments = []ecstypes.Deployment{{
-		Id: &id, Status: str("PRIMARY"), TaskDefinition: td.TD.TaskDefinitionArn, DesiredCount: svc.DesiredCount,
+	now := ecstypes.NewTimestamp(s.now())
+	return ecstypes.Deployment{
+		Id: &id, Status: str("PRIMARY"), TaskDefinition: svc.TaskDefinition, DesiredCount: svc.DesiredCount,
 		FailedTasks: ecstypes.Ptr(int32(0)), CreatedAt: now, UpdatedAt: now, CapacityProviderStrategy: svc.CapacityProviderStrategy,
 		LaunchType: svc.LaunchType, PlatformVersion: svc.PlatformVersion, PlatformFamily: svc.PlatformFamily,
-		NetworkConfiguration: net, RolloutState: ecstypes.DeploymentRolloutStateInProgress,
+		NetworkConfiguration: svc.NetworkConfiguration, RolloutState: ecstypes.DeploymentRolloutStateInProgress,
 		RolloutStateReason: str("ECS deployment " + id + " in progress."),
-	}}
-	return &svcRec{Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, S: svc}
+	}
 }
 
 func orStr(s, def string) string {
@@ -237,27 +246,46 @@ func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.S
 	out.Events = slices.Clone(r.S.Events)
 	out.Deployments = slices.Clone(r.S.Deployments)
 	var running, pending int32
-	perDeployment := map[string][2]int32{}
+	type counts struct{ running, pending, alive, failed int32 }
+	per := map[string]*counts{}
 	for t := range m.tasks.All() {
 		if t.Service != *r.S.ServiceArn {
 			continue
 		}
-		n := perDeployment[deref(t.T.StartedBy)]
+		n := per[deref(t.T.StartedBy)]
+		if n == nil {
+			n = &counts{}
+			per[deref(t.T.StartedBy)] = n
+		}
 		switch st := t.status(); {
 		case st == TaskStatusRunning:
 			running++
-			n[0]++
+			n.running++
 		case st.pending():
 			pending++
-			n[1]++
+			n.pending++
 		}
-		perDeployment[deref(t.T.StartedBy)] = n
+		if t.desired() == ecstypes.DesiredStatusRunning {
+			n.alive++
+		}
+		if s.failedLocked(m, t) {
+			n.failed++
+		}
 	}
 	out.RunningCount, out.PendingCount = &running, &pending
 	for i := range out.Deployments {
 		d := &out.Deployments[i]
-		n := perDeployment[deref(d.Id)]
-		d.RunningCount, d.PendingCount = ecstypes.Ptr(n[0]), ecstypes.Ptr(n[1])
+		n := per[deref(d.Id)]
+		if n == nil {
+			n = &counts{}
+		}
+		d.RunningCount, d.PendingCount, d.FailedTasks = ecstypes.Ptr(n.running), ecstypes.Ptr(n.pending), ecstypes.Ptr(n.failed)
+		if slices.Contains(r.Established, deref(d.Id)) {
+			d.FailedTasks = ecstypes.Ptr(int32(0)) // ECS stops counting once one task runs
+		}
+		if deref(d.Status) != "PRIMARY" {
+			d.DesiredCount = ecstypes.Ptr(n.alive) // what it still keeps, going down
+		}
 	}
 	return out
 }
@@ -325,63 +353,6 @@ func (s *Service) ListServices(ctx context.Context, sc Scope, in *ecstypes.ListS
 		return nil, err
 	}
 	return &ecstypes.ListServicesResponse{ServiceArns: nonNil(p), NextToken: next}, nil
-}
-
-// UpdateService changes a service's desired count. A change that would start
-// a new deployment is not built yet, and says so.
-func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.UpdateServiceRequest) (*ecstypes.UpdateServiceResponse, error) {
-	if in.DesiredCount != nil && *in.DesiredCount < 0 {
-		return nil, invalidParam("desiredCount cannot be a negative number.")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.begin()
-	r, err := s.namedServiceLocked(m, sc, in.Cluster, in.Service)
-	if err != nil {
-		return nil, err
-	}
-	if r.status() != serviceActive {
-		return nil, serviceNotActive()
-	}
-	if what := deploymentChange(m, s, sc, r, in); what != "" {
-		return nil, &Error{Type: "UnsupportedFeatureException", Message: "Changing a service's " + what + " (a new deployment) is not supported by vpcsim yet."}
-	}
-	if in.DesiredCount != nil && *in.DesiredCount != deref(r.S.DesiredCount) {
-		r, _ = m.services.Edit(*r.S.ServiceArn)
-		r.S.DesiredCount = in.DesiredCount
-		if d := r.primary(); d != nil {
-			d.DesiredCount, d.UpdatedAt = in.DesiredCount, ecstypes.NewTimestamp(s.now())
-		}
-		if err := s.commit(m); err != nil {
-			return nil, err
-		}
-	}
-	return &ecstypes.UpdateServiceResponse{Service: ecstypes.Ptr(s.renderServiceLocked(m, r, false))}, nil
-}
-
-// deploymentChange names what of an UpdateService would start a deployment
-// (""; nothing).
-func deploymentChange(m *model, s *Service, sc Scope, r *svcRec, in *ecstypes.UpdateServiceRequest) string {
-	switch {
-	case deref(in.ForceNewDeployment):
-		return "deployment (forceNewDeployment)"
-	case in.TaskDefinition != nil:
-		if td := s.taskDefLocked(m, sc, *in.TaskDefinition); td == nil || *td.TD.TaskDefinitionArn != deref(r.S.TaskDefinition) {
-			return "task definition"
-		}
-	}
-	switch {
-	case in.NetworkConfiguration != nil:
-		return "network configuration"
-	case in.DeploymentConfiguration != nil, in.CapacityProviderStrategy != nil, in.PlacementConstraints != nil,
-		in.PlacementStrategy != nil, in.PlatformVersion != nil, in.HealthCheckGracePeriodSeconds != nil,
-		in.DeploymentController != nil, in.EnableExecuteCommand != nil, in.EnableECSManagedTags != nil,
-		in.LoadBalancers != nil, in.PropagateTags != "", in.ServiceRegistries != nil,
-		in.ServiceConnectConfiguration != nil, in.VolumeConfigurations != nil, in.VpcLatticeConfigurations != nil,
-		in.AvailabilityZoneRebalancing != "":
-		return "configuration other than its desired count"
-	}
-	return ""
 }
 
 // DeleteService scales a service to 0 and makes it DRAINING; it becomes

@@ -56,7 +56,9 @@ func TestServiceCallsRefuse(t *testing.T) {
 		{"placement, not built yet", func(in *ecstypes.CreateServiceRequest) {
 			in.PlacementStrategy = []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeRandom}}
 		}, "UnsupportedFeatureException", "A service's placement constraints and strategies is not supported by vpcsim yet."},
-		{"bad tag", func(in *ecstypes.CreateServiceRequest) { in.Tags = []ecstypes.Tag{{Key: str("aws:x"), Value: str("v")}} },
+		{"bad tag", func(in *ecstypes.CreateServiceRequest) {
+			in.Tags = []ecstypes.Tag{{Key: str("aws:x"), Value: str("v")}}
+		},
 			"InvalidParameterException", "Tag keys cannot start with aws:."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,8 +93,14 @@ func TestServiceCallsRefuse(t *testing.T) {
 	}
 	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("nope"), DesiredCount: ecstypes.Ptr(int32(1))})
 	wantErr(t, err, "ServiceNotFoundException", "Service not found.")
-	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"), ForceNewDeployment: ecstypes.Ptr(true)})
-	wantErr(t, err, "UnsupportedFeatureException", "")
+	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"),
+		PlacementStrategy: []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeRandom}}})
+	wantErr(t, err, "UnsupportedFeatureException", "A service's placement constraints and strategies is not supported by vpcsim yet.")
+	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"), TaskDefinition: str("nope:1")})
+	wantErr(t, err, "ClientException", "TaskDefinition not found.")
+	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"),
+		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: ecstypes.Ptr(int32(-1))}})
+	wantErr(t, err, "InvalidParameterException", "minimumHealthyPercent must be between 0 and 100.")
 	_, err = w.ListServices(ctx, west, &ecstypes.ListServicesRequest{Cluster: str("demo"), MaxResults: ecstypes.Ptr(int32(101))})
 	wantErr(t, err, "InvalidParameterException", "maxResults must be between 1 and 100.")
 	_, err = w.DeleteCluster(ctx, west, &ecstypes.DeleteClusterRequest{Cluster: str("demo")})

@@ -12,6 +12,8 @@ import (
 type fakeRuntime struct {
 	*NopRuntime
 	FailStart error
+	// FailImage fails the start of a task with a container of this image.
+	FailImage string
 }
 
 func newFakeRuntime() *fakeRuntime { return &fakeRuntime{NopRuntime: NewNopRuntime()} }
@@ -19,6 +21,11 @@ func newFakeRuntime() *fakeRuntime { return &fakeRuntime{NopRuntime: NewNopRunti
 func (f *fakeRuntime) Start(ctx context.Context, run TaskRun) (StartResult, error) {
 	if f.FailStart != nil {
 		return StartResult{}, f.FailStart
+	}
+	for _, c := range run.Containers {
+		if f.FailImage != "" && deref(c.Def.Image) == f.FailImage {
+			return StartResult{}, fmt.Errorf("CannotPullContainerError: pull access denied for %s", f.FailImage)
+		}
 	}
 	return f.NopRuntime.Start(ctx, run)
 }

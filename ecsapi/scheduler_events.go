@@ -67,6 +67,19 @@ func completedEvent(name, depID string) string {
 	return "(service " + name + ") (deployment " + depID + ") deployment completed."
 }
 
+func failedEvent(name, depID string) string {
+	return "(service " + name + ") (deployment " + depID + ") deployment failed: tasks failed to start."
+}
+
+func rollbackEvent(name, depID string) string {
+	return "(service " + name + ") rolling back to deployment " + depID + "."
+}
+
+func stuckEvent(name string) string {
+	return "(service " + name + ") was unable to stop or start tasks during a deployment because of the service deployment configuration. " +
+		"Update the minimumHealthyPercent or maximumPercent value and try again."
+}
+
 func throttledEvent(name string) string {
 	return "(service " + name + ") is unable to consistently start tasks successfully."
 }

@@ -56,7 +56,7 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		return false
 	}
 	req.tags = s.propagatedTagsLocked(m, r, req.td)
-	short := int(deref(r.S.DesiredCount)) - len(s.serviceTasksLocked(m, r).alive)
+	short := s.planLocked(m, r).canStart
 	candidates := s.clusterInstancesLocked(m, c)
 	var placed []*taskRec
 	unplaced := ""

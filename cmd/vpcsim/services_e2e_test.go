@@ -29,35 +29,10 @@ func TestServicesE2E(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	ctx := testContext(t)
-	cfg := sdkConfig(s, "us-west-2")
-	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
 	const cluster = "svc"
-
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.72.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var subnets []string
-	for i, az := range []string{"us-west-2a", "us-west-2b"} {
-		sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("10.72.%d.0/24", i+1)), AvailabilityZone: aws.String(az)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		subnets = append(subnets, aws.ToString(sub.Subnet.SubnetId))
-	}
-	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
-		t.Fatal(err)
-	}
-	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=" + cluster))
-	for _, sub := range subnets {
-		launch(t, ctx, ec, sub, ec2types.InstanceTypeM5Xlarge, &ud)
-	}
+	es, subnets := twoZoneCluster(t, ctx, s, "10.72", cluster, ec2types.InstanceTypeM5Xlarge)
 	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(16), StopTimeout: aws.Int32(1),
-	})
-	ecsEventually(t, s, "two container instances", func() (bool, string) {
-		l, err := es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
-		return err == nil && len(l.ContainerInstanceArns) == 2, fmt.Sprint(err, l)
 	})
 
 	created, err := es.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("web"),
@@ -172,6 +147,40 @@ func TestServicesE2E(t *testing.T) {
 	if left := serviceTasks(ctx, t, es, cluster); len(left) != 0 {
 		t.Fatalf("%d tasks left after the service went INACTIVE", len(left))
 	}
+}
+
+// twoZoneCluster makes, for a service test, a VPC of net ("10.72") with a
+// subnet in us-west-2a and one in us-west-2b, and a cluster with one
+// container instance of typ in each; it answers the ECS client and the
+// subnets once both instances have registered.
+func twoZoneCluster(t *testing.T, ctx context.Context, s *server, net, cluster string, typ ec2types.InstanceType) (*ecs.Client, []string) {
+	t.Helper()
+	cfg := sdkConfig(s, "us-west-2")
+	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(net + ".0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for i, az := range []string{"us-west-2a", "us-west-2b"} {
+		sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String(fmt.Sprintf("%s.%d.0/24", net, i+1)), AvailabilityZone: aws.String(az)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		subnets = append(subnets, aws.ToString(sub.Subnet.SubnetId))
+	}
+	if _, err := es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String(cluster)}); err != nil {
+		t.Fatal(err)
+	}
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=" + cluster))
+	for _, sub := range subnets {
+		launch(t, ctx, ec, sub, typ, &ud)
+	}
+	ecsEventually(t, s, "two container instances", func() (bool, string) {
+		l, err := es.ListContainerInstances(ctx, &ecs.ListContainerInstancesInput{Cluster: aws.String(cluster)})
+		return err == nil && len(l.ContainerInstanceArns) == 2, fmt.Sprint(err, l)
+	})
+	return es, subnets
 }
 
 func describeService(ctx context.Context, t *testing.T, es *ecs.Client, cluster string) ecstypes.Service {

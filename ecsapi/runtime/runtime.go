@@ -400,8 +400,13 @@ func (r *Runtime) Start(ctx context.Context, run ecsapi.TaskRun) (_ ecsapi.Start
 		return res, fmt.Errorf("CannotCreateContainerError: task %s is already running", run.TaskID)
 	}
 	// Leftovers of an earlier attempt (vpcsim stopped mid-start) would collide.
-	if _, err := r.stopTask(ctx, run.TaskID, false); err != nil {
+	// Their cgroup may still count processes that are exiting (a container
+	// killed mid-create, under load): the new containers can share it, and
+	// the task's stop removes it.
+	if _, err := r.stopTask(ctx, run.TaskID, false); err != nil && !onlyBusyCgroups(err) {
 		return res, fmt.Errorf("CannotCreateContainerError: remove the task's old containers: %w", err)
+	} else if err != nil {
+		r.log.Warn("the cgroup of a task's earlier attempt is still busy: the task starts in it", "task", run.TaskID, "err", err)
 	}
 	ts := &taskState{run: run, containers: map[string]*ctrState{}}
 	r.mu.Lock()
@@ -532,7 +537,7 @@ func (r *Runtime) startContainer(ctx context.Context, ts *taskState, c ecsapi.Co
 	ts.containers[name] = cs
 	r.mu.Unlock()
 
-	task, err := cont.NewTask(ctx, logIO)
+	task, err := r.newTask(ctx, cont, logIO)
 	if err != nil {
 		return "", fmt.Errorf("CannotStartContainerError: %w", err)
 	}

@@ -365,3 +365,17 @@ func (c taskCgroups) removeAll() error {
 	}
 	return nil
 }
+
+// onlyBusyCgroups reports whether err is made only of cgroups that the kernel
+// would not remove yet (EBUSY).
+func onlyBusyCgroups(err error) bool {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyBusyCgroups(e) {
+				return false
+			}
+		}
+		return true
+	}
+	return errors.Is(err, unix.EBUSY)
+}

@@ -1,0 +1,339 @@
+package ecsapi
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
+)
+
+// One service's part of a scheduler pass: reconcile.
+
+// plan is what a pass finds of one service: its tasks by deployment, which
+// are healthy, and how many the PRIMARY deployment may start.
+type plan struct {
+	prim        *ecstypes.Deployment
+	primAlive   []*taskRec // the PRIMARY deployment's tasks, desired RUNNING
+	oldAlive    []*taskRec // the other deployments', desired RUNNING
+	liveBy      map[string]int
+	running     int // lastStatus RUNNING, whatever their desired status
+	live        int // not STOPPED
+	unhealthy   []*taskRec
+	healthy     map[*taskRec]bool
+	wakeAt      time.Time // when a task will count as healthy
+	minHealthy  int
+	maxTotal    int
+	canStart    int
+	established bool // a PRIMARY task has been healthy
+	failed      int  // the PRIMARY deployment's failures, for the circuit breaker
+	// failedStarts is how many of the PRIMARY deployment's newest tasks,
+	// in a row, were stopped without reaching RUNNING; lastFailure is when
+	// the last of them was told to stop.
+	failedStarts int
+	lastFailure  time.Time
+}
+
+func (s *Service) planLocked(m *model, r *svcRec) *plan {
+	p := &plan{prim: r.primary(), liveBy: map[string]int{}, healthy: map[*taskRec]bool{}}
+	primID := deref(p.prim.Id)
+	p.established = slices.Contains(r.Established, primID)
+	var mine []*taskRec
+	for t := range m.tasks.All() {
+		if t.Service == *r.S.ServiceArn {
+			mine = append(mine, t)
+		}
+	}
+	slices.SortFunc(mine, func(a, b *taskRec) int { return int(b.Seq - a.Seq) }) // newest first
+	counting := true
+	for _, t := range mine {
+		status, dep := t.status(), deref(t.T.StartedBy)
+		if status == TaskStatusRunning {
+			p.running++
+		}
+		if status != TaskStatusStopped {
+			p.live++
+			p.liveBy[dep]++
+		}
+		if t.desired() == ecstypes.DesiredStatusRunning {
+			if dep == primID {
+				p.primAlive = append(p.primAlive, t)
+			} else {
+				p.oldAlive = append(p.oldAlive, t)
+			}
+			if status == TaskStatusRunning && t.T.HealthStatus == ecstypes.HealthStatusUnhealthy && s.graceOver(r, t) {
+				p.unhealthy = append(p.unhealthy, t)
+			}
+			ok, at := s.healthyLocked(m, t)
+			p.healthy[t] = ok
+			p.wakeAt = earliest(p.wakeAt, at)
+			if ok && dep == primID {
+				p.established = true
+			}
+		}
+		if dep != primID {
+			continue
+		}
+		if s.failedLocked(m, t) {
+			p.failed++
+		}
+		stopping := t.desired() == ecstypes.DesiredStatusStopped
+		switch {
+		case !counting:
+		case stopping && t.T.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated:
+			// stopped by the scheduler: neither a failure nor a success
+		case stopping && t.T.StartedAt == nil:
+			p.failedStarts++
+			if at := t.T.StoppingAt; at != nil && at.Time().After(p.lastFailure) {
+				p.lastFailure = at.Time()
+			}
+		default:
+			counting = false
+		}
+	}
+	want := int(deref(r.S.DesiredCount))
+	minPct, maxPct := deploymentPercents(r.S.DeploymentConfiguration)
+	p.minHealthy, p.maxTotal = rollingBounds(want, minPct, maxPct)
+	if len(p.oldAlive) == 0 {
+		p.maxTotal = max(p.maxTotal, want) // no deployment under way: the count alone
+	}
+	p.canStart = min(want-len(p.primAlive), p.maxTotal-len(p.primAlive)-len(p.oldAlive))
+	if r.status() != serviceActive || p.prim.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+		p.canStart = 0 // ECS: "A deployment in FAILED state doesn't launch any new tasks."
+	}
+	return p
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
+}
+
+func (p *plan) countHealthy(tasks []*taskRec) int {
+	n := 0
+	for _, t := range tasks {
+		if p.healthy[t] {
+			n++
+		}
+	}
+	return n
+}
+
+// graceOver reports whether a task's health checks count: the service's
+// healthCheckGracePeriodSeconds has passed since the task started.
+func (s *Service) graceOver(r *svcRec, t *taskRec) bool {
+	grace := time.Duration(deref(r.S.HealthCheckGracePeriodSeconds)) * time.Second
+	return t.T.StartedAt == nil || !s.now().Before(t.T.StartedAt.Time().Add(grace))
+}
+
+// retryAt is when a service whose tasks failed to start may start one again
+// (zero: now).
+func (s *Service) retryAt(p *plan) time.Time {
+	if p.failedStarts < 2 {
+		return time.Time{}
+	}
+	wait := s.timers.RetryBase
+	for range p.failedStarts - 2 {
+		if wait >= s.timers.RetryMax {
+			break
+		}
+		wait *= 2
+	}
+	return p.lastFailure.Add(min(wait, s.timers.RetryMax))
+}
+
+// reconcile brings one service a step toward its desired count of tasks of
+// its PRIMARY deployment. It answers whether it changed anything, and when
+// it wants another pass (zero: not on its own).
+func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
+	s.mu.Lock()
+	m := s.begin()
+	r, ok := m.services.Get(arn)
+	if !ok || r.status() == serviceInactive || s.sched.off {
+		s.mu.Unlock()
+		return false, time.Time{}
+	}
+	edit := func() *svcRec {
+		r, _ = m.services.Edit(arn)
+		return r
+	}
+	var msgs []string
+	stop := func(tasks []*taskRec, reason func(*taskRec) string) {
+		if len(tasks) == 0 {
+			return
+		}
+		for _, t := range tasks {
+			s.requestStopLocked(m, *t.T.TaskArn, ecstypes.TaskStopCodeServiceSchedulerInitiated, reason(t))
+		}
+		msgs = append(msgs, stoppedEvent(r.name(), tasks))
+	}
+	scaling := func(t *taskRec) string {
+		return "Scaling activity initiated by (deployment " + deref(t.T.StartedBy) + ")"
+	}
+	p := s.planLocked(m, r)
+
+	// A deployment that fails too many tasks is FAILED, and rolled back
+	// when the service asks for that.
+	if cb := r.S.DeploymentConfiguration.DeploymentCircuitBreaker; cb != nil && deref(cb.Enable) && !p.established &&
+		p.prim.RolloutState == ecstypes.DeploymentRolloutStateInProgress && p.failed >= breakerThreshold(int(deref(r.S.DesiredCount))) {
+		msgs = append(msgs, s.failDeployment(edit(), deref(cb.Rollback))...)
+		p = s.planLocked(m, r)
+	}
+	if p.established && !slices.Contains(r.Established, deref(p.prim.Id)) {
+		edit().Established = append(slices.Clone(r.Established), deref(p.prim.Id))
+	}
+	// A task that failed its health checks is replaced: stopped here, and
+	// started again below.
+	replaced := len(p.unhealthy)
+	for _, t := range p.unhealthy {
+		msgs = append(msgs, unhealthyEvent(r.name(), t))
+	}
+	stop(p.unhealthy, func(*taskRec) string { return unhealthyReason })
+	if replaced > 0 {
+		p = s.planLocked(m, r)
+	}
+	want := int(deref(r.S.DesiredCount))
+	if extra := len(p.primAlive) - want; extra > 0 {
+		stop(scaleInOrder(p.primAlive)[:extra], scaling)
+		p = s.planLocked(m, r)
+	}
+	// The older deployments' tasks go as far as the minimum of healthy
+	// tasks allows. Those not RUNNING, or failing their health checks,
+	// cost nothing of it and go first; a RUNNING one not yet counted
+	// healthy (its first HealthyWait) is spent as a healthy one is, so
+	// that RUNNING tasks never drop below the minimum either.
+	if len(p.oldAlive) > 0 {
+		spare := p.countHealthy(p.primAlive) + p.countHealthy(p.oldAlive) - p.minHealthy
+		free := func(t *taskRec) bool {
+			return t.status() != TaskStatusRunning || t.T.HealthStatus == ecstypes.HealthStatusUnhealthy
+		}
+		var victims []*taskRec
+		for _, t := range scaleInOrder(p.oldAlive) {
+			if free(t) {
+				victims = append(victims, t)
+			}
+		}
+		for _, t := range scaleInOrder(p.oldAlive) {
+			if !free(t) && spare > 0 {
+				victims = append(victims, t)
+				spare--
+			}
+		}
+		stop(victims, scaling)
+		p = s.planLocked(m, r)
+	}
+	// A deployment with nothing left alive is INACTIVE: it leaves the list.
+	if slices.ContainsFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) != deref(p.prim.Id) && p.liveBy[deref(d.Id)] == 0 }) {
+		r = edit()
+		r.S.Deployments = slices.DeleteFunc(slices.Clone(r.S.Deployments), func(d ecstypes.Deployment) bool {
+			return deref(d.Status) != "PRIMARY" && p.liveBy[deref(d.Id)] == 0
+		})
+		p = s.planLocked(m, r)
+	}
+	if r.status() == serviceDraining && p.live == 0 {
+		edit().S.Status = str(serviceInactive)
+	}
+	steady := r.status() == serviceActive && len(r.S.Deployments) == 1 && len(p.primAlive) == want && p.running == want && p.live == want
+	if steady != r.Steady {
+		edit().Steady = steady
+		if d := r.primary(); steady && d.RolloutState == ecstypes.DeploymentRolloutStateInProgress {
+			d.RolloutState, d.RolloutStateReason = ecstypes.DeploymentRolloutStateCompleted, str("ECS deployment "+deref(d.Id)+" completed.")
+			d.UpdatedAt = ecstypes.NewTimestamp(s.now())
+			done := *d
+			r.LastCompleted = &done
+			msgs = append(msgs, completedEvent(r.name(), deref(d.Id)))
+		}
+		if steady {
+			msgs = append(msgs, steadyEvent(r.name()))
+		}
+	}
+	// Neither a start nor a stop is allowed, and nothing is on its way
+	// that would change that.
+	if p.canStart <= 0 && len(p.primAlive) < want && len(p.oldAlive) > 0 && p.live == len(p.primAlive)+len(p.oldAlive) &&
+		p.wakeAt.IsZero() && r.status() == serviceActive && p.prim.RolloutState != ecstypes.DeploymentRolloutStateFailed {
+		msgs = append(msgs, stuckEvent(r.name()))
+	}
+	if len(msgs) > 0 {
+		s.addEvents(edit(), msgs...)
+	}
+	changed := m.tx.Changed()
+	if changed {
+		s.commitOrLog(m, "the service scheduler's change", arn)
+	}
+	s.mu.Unlock()
+	if p.canStart <= 0 {
+		return changed, p.wakeAt
+	}
+	if due := s.retryAt(p); s.now().Before(due) {
+		s.mu.Lock()
+		m = s.begin()
+		if r, ok := m.services.Get(arn); ok {
+			r, _ = m.services.Edit(arn)
+			if s.addEvents(r, throttledEvent(r.name())) {
+				s.commitOrLog(m, "a service's event", arn)
+			}
+		}
+		s.mu.Unlock()
+		return changed, earliest(due, p.wakeAt)
+	}
+	return s.startServiceTasks(ctx, arn, replaced) || changed, p.wakeAt
+}
+
+// failDeployment marks a service's PRIMARY deployment FAILED and, with
+// rollback, makes the last deployment that completed PRIMARY again (with its
+// own ID, as ECS's events show); it answers the events that say so.
+func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
+	r.S.Deployments = slices.Clone(r.S.Deployments)
+	prim := r.primary()
+	id := deref(prim.Id)
+	now := ecstypes.NewTimestamp(s.now())
+	prim.RolloutState, prim.RolloutStateReason, prim.UpdatedAt = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment circuit breaker: tasks failed to start."), now
+	msgs := []string{failedEvent(r.name(), id)}
+	last := r.LastCompleted
+	if !rollback || last == nil || deref(last.Id) == id {
+		return msgs
+	}
+	target := *last
+	r.S.Deployments = slices.DeleteFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
+	for i := range r.S.Deployments {
+		r.S.Deployments[i].Status = str("ACTIVE")
+	}
+	target.Status, target.RolloutState, target.UpdatedAt = str("PRIMARY"), ecstypes.DeploymentRolloutStateInProgress, now
+	target.RolloutStateReason = str("ECS deployment circuit breaker: rolling back to deploymentId " + deref(target.Id) + ".")
+	target.DesiredCount, target.FailedTasks = r.S.DesiredCount, ecstypes.Ptr(int32(0))
+	r.S.Deployments = append([]ecstypes.Deployment{target}, r.S.Deployments...)
+	r.S.TaskDefinition = target.TaskDefinition
+	r.Steady = false
+	return append(msgs, rollbackEvent(r.name(), deref(target.Id)))
+}
+
+// scaleInOrder is the order in which a service's tasks are stopped when it
+// has too many: those not yet RUNNING first, then from the Availability
+// Zone, and the instance, with the most of the service's tasks (the mirror
+// of how they were placed), the newest first.
+func scaleInOrder(alive []*taskRec) []*taskRec {
+	perAZ, perInstance := map[string]int{}, map[string]int{}
+	for _, t := range alive {
+		perAZ[deref(t.T.AvailabilityZone)]++
+		perInstance[t.InstanceARN]++
+	}
+	out := slices.Clone(alive)
+	slices.SortStableFunc(out, func(a, b *taskRec) int {
+		ra, rb := a.status() == TaskStatusRunning, b.status() == TaskStatusRunning
+		switch {
+		case ra != rb:
+			if rb {
+				return -1
+			}
+			return 1
+		case perAZ[deref(a.T.AvailabilityZone)] != perAZ[deref(b.T.AvailabilityZone)]:
+			return perAZ[deref(b.T.AvailabilityZone)] - perAZ[deref(a.T.AvailabilityZone)]
+		case perInstance[a.InstanceARN] != perInstance[b.InstanceARN]:
+			return perInstance[b.InstanceARN] - perInstance[a.InstanceARN]
+		}
+		return int(b.Seq - a.Seq)
+	})
+	return out
+}
