@@ -103,6 +103,8 @@ func TestRollingDeployment(t *testing.T) {
 	if fewest < 2 {
 		t.Fatalf("%d tasks RUNNING at one point, below minimumHealthyPercent 50 of 4", fewest)
 	}
+	checkHistory(t, w, got, []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusSuccessful, ecstypes.ServiceDeploymentStatusSuccessful},
+		[]string{second, first}, ":2")
 	msgs := messages(got)
 	if i := slices.Index(msgs, "(service web) (deployment ecs-svc/X) deployment completed."); i < 0 || msgs[len(msgs)-1] != "(service web) has reached a steady state." ||
 		!slices.ContainsFunc(msgs[i-1:], func(m string) bool { return strings.HasPrefix(m, "(service web) has stopped") }) {
@@ -155,8 +157,59 @@ func TestCircuitBreakerRollsBack(t *testing.T) {
 		t.Fatalf("after the rollback: failed %s (want %s), task definition %s, running %d, deployments %+v",
 			failedID, second, deref(got.TaskDefinition), deref(got.RunningCount), d)
 	}
+	newest := checkHistory(t, w, got, []ecstypes.ServiceDeploymentStatus{ecstypes.ServiceDeploymentStatusRollbackSuccessful, ecstypes.ServiceDeploymentStatusSuccessful},
+		[]string{second, first}, ":2")
+	if rb := newest.Rollback; rb == nil || !strings.HasSuffix(deref(rb.ServiceRevisionArn), "/"+strings.TrimPrefix(first, "ecs-svc/")) ||
+		newest.DeploymentCircuitBreaker.Status != ecstypes.ServiceDeploymentRollbackMonitorsStatusTriggered || deref(newest.DeploymentCircuitBreaker.Threshold) != 3 {
+		t.Fatalf("the rolled back service deployment: %+v %+v", newest.Rollback, newest.DeploymentCircuitBreaker)
+	}
 	stopped := must(w.ListTasks(ctx, west, &ecstypes.ListTasksRequest{Cluster: str("demo"), ServiceName: str("web"), DesiredStatus: ecstypes.DesiredStatusStopped}))(t).TaskArns
 	if len(stopped) < 3 { // the threshold for 2 tasks: 3
 		t.Fatalf("%d tasks of the bad revision tried, want at least 3", len(stopped))
 	}
+}
+
+// checkHistory checks a service's service deployments, newest first: their
+// statuses, the deployments they follow (their revisions are named by the
+// deployments' digits), that the newest is the service's current one and
+// replaced the one before, and that the newest revision runs the task
+// definition revision named by suffix.
+func checkHistory(t *testing.T, w *world, svc ecstypes.Service, statuses []ecstypes.ServiceDeploymentStatus, deps []string, suffix string) ecstypes.ServiceDeployment {
+	t.Helper()
+	ctx := context.Background()
+	list := must(w.ListServiceDeployments(ctx, west, &ecstypes.ListServiceDeploymentsRequest{Cluster: str("demo"), Service: str("web")}))(t).ServiceDeployments
+	if len(list) != len(statuses) {
+		t.Fatalf("%d service deployments, want %d", len(list), len(statuses))
+	}
+	var arns, revisions []string
+	for i, b := range list {
+		if b.Status != statuses[i] || !strings.HasSuffix(deref(b.TargetServiceRevisionArn), "/web/"+strings.TrimPrefix(deps[i], "ecs-svc/")) ||
+			!strings.HasPrefix(deref(b.ServiceDeploymentArn), "arn:aws:ecs:us-west-2:000000000000:service-deployment/demo/web/") {
+			t.Fatalf("service deployment %d: %s %s %s, want %s of %s", i, deref(b.ServiceDeploymentArn), b.Status, deref(b.TargetServiceRevisionArn), statuses[i], deps[i])
+		}
+		arns, revisions = append(arns, *b.ServiceDeploymentArn), append(revisions, *b.TargetServiceRevisionArn)
+	}
+	if deref(svc.CurrentServiceDeployment) != arns[0] {
+		t.Fatalf("currentServiceDeployment %s, want %s", deref(svc.CurrentServiceDeployment), arns[0])
+	}
+	d := must(w.DescribeServiceDeployments(ctx, west, &ecstypes.DescribeServiceDeploymentsRequest{ServiceDeploymentArns: append(arns[:1], arns[0]+"x")}))(t)
+	if len(d.ServiceDeployments) != 1 || len(d.Failures) != 1 || deref(d.Failures[0].Reason) != "MISSING" {
+		t.Fatalf("DescribeServiceDeployments: %+v", d)
+	}
+	newest := d.ServiceDeployments[0]
+	// A rolled back deployment's tasks are its source revision's again.
+	running := newest.TargetServiceRevision
+	if newest.Status == ecstypes.ServiceDeploymentStatusRollbackSuccessful {
+		running = &newest.SourceServiceRevisions[0]
+	}
+	if len(newest.SourceServiceRevisions) != 1 || deref(newest.SourceServiceRevisions[0].Arn) != revisions[1] ||
+		deref(running.RunningTaskCount) != deref(svc.RunningCount) {
+		t.Fatalf("the newest service deployment: sources %+v, target %+v", newest.SourceServiceRevisions, newest.TargetServiceRevision)
+	}
+	revs := must(w.DescribeServiceRevisions(ctx, west, &ecstypes.DescribeServiceRevisionsRequest{ServiceRevisionArns: revisions}))(t)
+	if len(revs.ServiceRevisions) != len(revisions) || !strings.HasSuffix(deref(revs.ServiceRevisions[0].TaskDefinition), suffix) ||
+		deref(revs.ServiceRevisions[0].ContainerImages[0].ContainerName) != "nginx" {
+		t.Fatalf("DescribeServiceRevisions: %+v", revs)
+	}
+	return newest
 }

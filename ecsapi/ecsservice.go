@@ -33,6 +33,8 @@ type svcRec struct {
 	// LastCompleted is the last deployment that completed, which a circuit
 	// breaker rolls back to.
 	LastCompleted *ecstypes.Deployment `json:"lastCompleted,omitempty"`
+	// History are its service deployments, oldest first (ecsservice_history.go).
+	History []svcDeployment `json:"history,omitempty"`
 }
 
 // Service statuses, as ECS names them.
@@ -43,6 +45,7 @@ const (
 )
 
 func (r *svcRec) status() string { return deref(r.S.Status) }
+func (r *svcRec) daemon() bool   { return r.S.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon }
 func (r *svcRec) name() string   { return deref(r.S.ServiceName) }
 
 // primary is the service's PRIMARY deployment (the newest).
@@ -136,6 +139,7 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 		return nil, invalidParam("Creation of service was not idempotent.")
 	}
 	r := s.newServiceLocked(sc, c, td, launch, in)
+	s.recordDeployment(m, r)
 	m.services.Put(r)
 	if err := s.commit(m); err != nil {
 		return nil, err
@@ -147,7 +151,7 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 // a checked CreateService request.
 func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, launch ecstypes.LaunchType, in *ecstypes.CreateServiceRequest) *svcRec {
 	now := ecstypes.NewTimestamp(s.now())
-	cfg := serviceDeploymentConfig(in.DeploymentConfiguration)
+	cfg := serviceDeploymentConfig(in.DeploymentConfiguration, in.SchedulingStrategy)
 	net := serviceNetwork(in.NetworkConfiguration)
 	propagate := in.PropagateTags
 	if propagate == "" {
@@ -166,7 +170,7 @@ func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, laun
 		Events: []ecstypes.ServiceEvent{}, CreatedAt: now,
 		PlacementConstraints: nonNil(in.PlacementConstraints), PlacementStrategy: nonNil(in.PlacementStrategy),
 		NetworkConfiguration: net, HealthCheckGracePeriodSeconds: ecstypes.Ptr(deref(in.HealthCheckGracePeriodSeconds)),
-		SchedulingStrategy: ecstypes.SchedulingStrategyReplica, DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
+		SchedulingStrategy: orStrategy(in.SchedulingStrategy), DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
 		Tags: in.Tags, CreatedBy: str("arn:aws:iam::" + s.account + ":root"), EnableECSManagedTags: ecstypes.Ptr(deref(in.EnableECSManagedTags)),
 		PropagateTags: propagate, EnableExecuteCommand: ecstypes.Ptr(deref(in.EnableExecuteCommand)),
 		AvailabilityZoneRebalancing: rebalance,
@@ -202,23 +206,35 @@ func orStr(s, def string) string {
 	return s
 }
 
-// serviceDeploymentConfig is a REPLICA service's deployment configuration
-// with ECS's defaults filled in: 100% and 200%, the circuit breaker off.
-func serviceDeploymentConfig(in *ecstypes.DeploymentConfiguration) *ecstypes.DeploymentConfiguration {
+// serviceDeploymentConfig is a service's deployment configuration with ECS's
+// defaults filled in: 100% and 200% for REPLICA, 0% and 100% for DAEMON, the
+// circuit breaker off.
+func serviceDeploymentConfig(in *ecstypes.DeploymentConfiguration, strategy ecstypes.SchedulingStrategy) *ecstypes.DeploymentConfiguration {
 	out := ecstypes.DeploymentConfiguration{}
 	if in != nil {
 		out = *in
+	}
+	lo, hi := int32(100), int32(200)
+	if strategy == ecstypes.SchedulingStrategyDaemon {
+		lo, hi = 0, 100
 	}
 	if out.DeploymentCircuitBreaker == nil {
 		out.DeploymentCircuitBreaker = &ecstypes.DeploymentCircuitBreaker{Enable: ecstypes.Ptr(false), Rollback: ecstypes.Ptr(false)}
 	}
 	if out.MaximumPercent == nil {
-		out.MaximumPercent = ecstypes.Ptr(int32(200))
+		out.MaximumPercent = &hi
 	}
 	if out.MinimumHealthyPercent == nil {
-		out.MinimumHealthyPercent = ecstypes.Ptr(int32(100))
+		out.MinimumHealthyPercent = &lo
 	}
 	return &out
+}
+
+func orStrategy(s ecstypes.SchedulingStrategy) ecstypes.SchedulingStrategy {
+	if s == "" {
+		return ecstypes.SchedulingStrategyReplica
+	}
+	return s
 }
 
 // serviceNetwork is the network configuration as a service answers it:
@@ -273,6 +289,9 @@ func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.S
 		}
 	}
 	out.RunningCount, out.PendingCount = &running, &pending
+	if h := r.current(); h != nil {
+		out.CurrentServiceDeployment = str(s.serviceDeploymentARN(r, h.ID))
+	}
 	for i := range out.Deployments {
 		d := &out.Deployments[i]
 		n := per[deref(d.Id)]
@@ -286,6 +305,8 @@ func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.S
 		if deref(d.Status) != "PRIMARY" {
 			d.DesiredCount = ecstypes.Ptr(n.alive) // what it still keeps, going down
 		}
+		out.CurrentServiceRevisions = append(out.CurrentServiceRevisions, ecstypes.ServiceCurrentRevisionSummary{
+			Arn: str(s.revisionARN(r, deref(d.Id))), RequestedTaskCount: d.DesiredCount, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount})
 	}
 	return out
 }
@@ -356,7 +377,8 @@ func (s *Service) ListServices(ctx context.Context, sc Scope, in *ecstypes.ListS
 }
 
 // DeleteService scales a service to 0 and makes it DRAINING; it becomes
-// INACTIVE once its tasks have stopped. A REPLICA service above 0 needs force.
+// INACTIVE once its tasks have stopped. A REPLICA service above 0 needs force
+// (a DAEMON service does not).
 func (s *Service) DeleteService(ctx context.Context, sc Scope, in *ecstypes.DeleteServiceRequest) (*ecstypes.DeleteServiceResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -368,7 +390,7 @@ func (s *Service) DeleteService(ctx context.Context, sc Scope, in *ecstypes.Dele
 	switch {
 	case r.status() == serviceInactive:
 		return nil, serviceNotActive()
-	case r.status() == serviceActive && deref(r.S.DesiredCount) > 0 && !deref(in.Force):
+	case r.status() == serviceActive && !r.daemon() && deref(r.S.DesiredCount) > 0 && !deref(in.Force):
 		return nil, invalidParam("The service cannot be stopped while it is scaled above 0.")
 	}
 	r, _ = m.services.Edit(*r.S.ServiceArn)

@@ -15,10 +15,15 @@ func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType,
 	if err := unsupportedInService(in); err != nil {
 		return "", err
 	}
+	if in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
+		if err := checkDaemon(in); err != nil {
+			return "", err
+		}
+	}
 	switch {
-	case in.DesiredCount == nil:
+	case in.DesiredCount == nil && in.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon:
 		return "", invalidParam("Desired count must be provided for services using the REPLICA scheduling strategy.")
-	case *in.DesiredCount < 0:
+	case in.DesiredCount != nil && *in.DesiredCount < 0:
 		return "", invalidParam("desiredCount cannot be a negative number.")
 	case in.HealthCheckGracePeriodSeconds != nil && *in.HealthCheckGracePeriodSeconds < 0:
 		return "", invalidParam("Health check grace period must be greater than or equal to 0.")
@@ -69,8 +74,6 @@ func unsupportedInService(in *ecstypes.CreateServiceRequest) error {
 		return &Error{Type: "UnsupportedFeatureException", Message: what + " is not supported by vpcsim yet."}
 	}
 	switch {
-	case in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon:
-		return no("The DAEMON scheduling strategy")
 	case len(in.LoadBalancers) > 0:
 		return no("A service with load balancers")
 	case len(in.ServiceRegistries) > 0:
@@ -87,6 +90,27 @@ func unsupportedInService(in *ecstypes.CreateServiceRequest) error {
 		return no("The deployment controller " + string(in.DeploymentController.Type))
 	case in.DeploymentConfiguration != nil && in.DeploymentConfiguration.Strategy != "" && in.DeploymentConfiguration.Strategy != ecstypes.DeploymentStrategyRolling:
 		return no("The deployment strategy " + string(in.DeploymentConfiguration.Strategy))
+	}
+	return nil
+}
+
+// daemonDesiredCount is ECS's refusal of a desired count for a DAEMON
+// service, which runs one task on each instance.
+var daemonDesiredCount = invalidParam("The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again")
+
+// checkDaemon applies ECS's rules of DAEMON services.
+func checkDaemon(in *ecstypes.CreateServiceRequest) error {
+	switch {
+	case in.DesiredCount != nil:
+		return daemonDesiredCount
+	case len(in.PlacementStrategy) > 0:
+		return invalidParam("The daemon scheduling strategy does not support placement strategies. Remove the placement strategy and try again")
+	case in.DeploymentConfiguration != nil && deref(in.DeploymentConfiguration.MaximumPercent) > 100:
+		return invalidParam("The daemon scheduling strategy does not support values above 100 for maximumPercent on a deployment configuration. Change the maximumPercent value to 100, and try again")
+	case len(in.CapacityProviderStrategy) > 0:
+		return invalidParam("Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy.")
+	case in.LaunchType == ecstypes.LaunchTypeFargate:
+		return invalidParam("The daemon scheduling strategy is not supported for the FARGATE launch type.")
 	}
 	return nil
 }

@@ -51,8 +51,16 @@ func TestServiceCallsRefuse(t *testing.T) {
 			in.LaunchType = ecstypes.LaunchTypeEc2
 			in.CapacityProviderStrategy = []ecstypes.CapacityProviderStrategyItem{{CapacityProvider: str("FARGATE")}}
 		}, "InvalidParameterException", "Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again."},
-		{"DAEMON, not built yet", func(in *ecstypes.CreateServiceRequest) { in.SchedulingStrategy = ecstypes.SchedulingStrategyDaemon },
-			"UnsupportedFeatureException", "The DAEMON scheduling strategy is not supported by vpcsim yet."},
+		{"DAEMON with a desired count", func(in *ecstypes.CreateServiceRequest) { in.SchedulingStrategy = ecstypes.SchedulingStrategyDaemon },
+			"InvalidParameterException", "The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again"},
+		{"DAEMON above 100%", func(in *ecstypes.CreateServiceRequest) {
+			in.SchedulingStrategy, in.DesiredCount = ecstypes.SchedulingStrategyDaemon, nil
+			in.DeploymentConfiguration = &ecstypes.DeploymentConfiguration{MaximumPercent: ecstypes.Ptr(int32(200))}
+		}, "InvalidParameterException", "The daemon scheduling strategy does not support values above 100 for maximumPercent on a deployment configuration. Change the maximumPercent value to 100, and try again"},
+		{"DAEMON with capacity providers", func(in *ecstypes.CreateServiceRequest) {
+			in.SchedulingStrategy, in.DesiredCount = ecstypes.SchedulingStrategyDaemon, nil
+			in.CapacityProviderStrategy = []ecstypes.CapacityProviderStrategyItem{{CapacityProvider: str("cp")}}
+		}, "InvalidParameterException", "Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy."},
 		{"placement, not built yet", func(in *ecstypes.CreateServiceRequest) {
 			in.PlacementStrategy = []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeRandom}}
 		}, "UnsupportedFeatureException", "A service's placement constraints and strategies is not supported by vpcsim yet."},

@@ -28,8 +28,11 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 	// What the service would run next, checked with EC2 without s.mu.
 	s.mu.Lock()
 	r, err := s.namedServiceLocked(s.begin(), sc, in.Cluster, in.Service)
-	if err == nil && r.status() != serviceActive {
+	switch {
+	case err == nil && r.status() != serviceActive:
 		err = serviceNotActive()
+	case err == nil && r.daemon() && in.DesiredCount != nil:
+		err = daemonDesiredCount
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -87,6 +90,7 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 		}
 		r.S.Deployments = append([]ecstypes.Deployment{s.newDeployment(&r.S)}, r.S.Deployments...)
 		r.Steady = false
+		s.recordDeployment(m, r)
 	}
 	if d := r.primary(); d != nil && deref(d.DesiredCount) != deref(r.S.DesiredCount) {
 		d.DesiredCount, d.UpdatedAt = r.S.DesiredCount, now

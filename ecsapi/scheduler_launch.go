@@ -58,9 +58,15 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 	req.tags = s.propagatedTagsLocked(m, r, req.td)
 	short := s.planLocked(m, r).canStart
 	candidates := s.clusterInstancesLocked(m, c)
+	var targets []*instanceRec // DAEMON: the instances to start one on, in turn
+	if r.daemon() {
+		eligible, _ := s.daemonLocked(m, r)
+		targets = s.daemonTargetsLocked(m, r, eligible)
+		short = min(short, len(targets))
+	}
 	var placed []*taskRec
 	unplaced := ""
-	for range short {
+	for i := range short {
 		if e := s.taskQuotaLocked(m, sc, launch); e != nil {
 			unplaced = unableEvent(r.name(), e.Message)
 			break
@@ -68,7 +74,11 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		var inst *instanceRec
 		if launch == ecstypes.LaunchTypeEc2 {
 			var fails []ecstypes.Failure
-			if inst, fails = s.placeLocked(m, &req, s.spreadOrderLocked(m, arn, candidates)); inst == nil {
+			order := s.spreadOrderLocked(m, arn, candidates)
+			if targets != nil {
+				order = targets[i : i+1]
+			}
+			if inst, fails = s.placeLocked(m, &req, order); inst == nil {
 				unplaced = unplacedEvent(r.name(), fails)
 				break
 			}
@@ -150,4 +160,58 @@ func (s *Service) propagatedTagsLocked(m *model, r *svcRec, td *taskDefRec) []ec
 		}
 	}
 	return nil
+}
+
+// daemonLocked answers the instances a DAEMON service wants a task on (the
+// cluster's ACTIVE instances whose agent is connected; none once it is
+// deleted) and its tasks that should go: those on other instances, and all
+// but one on each instance (the PRIMARY deployment's kept first).
+func (s *Service) daemonLocked(m *model, r *svcRec) (eligible []*instanceRec, misplaced []*taskRec) {
+	c, _ := m.clusters.Get(r.ClusterARN)
+	ok := map[string]bool{}
+	if c != nil && r.status() == serviceActive {
+		for _, inst := range s.clusterInstancesLocked(m, c) {
+			if deref(inst.CI.Status) == "ACTIVE" && deref(inst.CI.AgentConnected) {
+				eligible = append(eligible, inst)
+				ok[*inst.CI.ContainerInstanceArn] = true
+			}
+		}
+	}
+	primID := deref(r.primary().Id)
+	kept := map[string]*taskRec{}
+	for _, t := range sortedRecs(m.tasks.All(), func(t *taskRec) int64 { return t.Seq }) {
+		if t.Service != *r.S.ServiceArn || t.desired() != ecstypes.DesiredStatusRunning {
+			continue
+		}
+		switch have := kept[t.InstanceARN]; {
+		case !ok[t.InstanceARN]:
+			misplaced = append(misplaced, t)
+		case have == nil:
+			kept[t.InstanceARN] = t
+		case deref(t.T.StartedBy) == primID && deref(have.T.StartedBy) != primID:
+			misplaced = append(misplaced, have)
+			kept[t.InstanceARN] = t
+		default:
+			misplaced = append(misplaced, t)
+		}
+	}
+	return eligible, misplaced
+}
+
+// daemonTargetsLocked are the eligible instances with no task of the
+// service that should run.
+func (s *Service) daemonTargetsLocked(m *model, r *svcRec, eligible []*instanceRec) []*instanceRec {
+	has := map[string]bool{}
+	for t := range m.tasks.All() {
+		if t.Service == *r.S.ServiceArn && t.desired() == ecstypes.DesiredStatusRunning {
+			has[t.InstanceARN] = true
+		}
+	}
+	var out []*instanceRec
+	for _, inst := range eligible {
+		if !has[*inst.CI.ContainerInstanceArn] {
+			out = append(out, inst)
+		}
+	}
+	return out
 }

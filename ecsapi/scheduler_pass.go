@@ -172,6 +172,18 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 	scaling := func(t *taskRec) string {
 		return "Scaling activity initiated by (deployment " + deref(t.T.StartedBy) + ")"
 	}
+	if r.daemon() {
+		// A DAEMON service wants one task on each ACTIVE instance: its
+		// desired count follows them, and a task on an instance that is not
+		// ACTIVE, or a second one, goes.
+		eligible, misplaced := s.daemonLocked(m, r)
+		if n := int32(len(eligible)); n != deref(r.S.DesiredCount) {
+			r = edit()
+			r.S.DesiredCount = ecstypes.Ptr(n)
+			r.primary().DesiredCount = ecstypes.Ptr(n)
+		}
+		stop(misplaced, scaling)
+	}
 	p := s.planLocked(m, r)
 
 	// A deployment that fails too many tasks is FAILED, and rolled back
@@ -243,6 +255,7 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 			d.UpdatedAt = ecstypes.NewTimestamp(s.now())
 			done := *d
 			r.LastCompleted = &done
+			s.deploymentCompleted(r)
 			msgs = append(msgs, completedEvent(r.name(), deref(d.Id)))
 		}
 		if steady {
@@ -293,8 +306,10 @@ func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
 	msgs := []string{failedEvent(r.name(), id)}
 	last := r.LastCompleted
 	if !rollback || last == nil || deref(last.Id) == id {
+		s.deploymentFailed(r, "")
 		return msgs
 	}
+	s.deploymentFailed(r, deref(last.Id))
 	target := *last
 	r.S.Deployments = slices.DeleteFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
 	for i := range r.S.Deployments {

@@ -305,3 +305,52 @@ func TestSchedulerRunsOnItsOwn(t *testing.T) {
 		t.Fatalf("steady with %d running", deref(svc.RunningCount))
 	}
 }
+
+// A DAEMON service runs one task on each ACTIVE instance of its cluster, and
+// follows them: a new instance gets one, a drained or terminated instance's
+// goes, and its desired count is theirs.
+func TestDaemonServiceFollowsInstances(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.cluster(t, "demo")
+	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
+	w.register(t, nginx("agent", ecstypes.NetworkModeAwsvpc))
+	svc := must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("agent"), TaskDefinition: str("agent"),
+		SchedulingStrategy: ecstypes.SchedulingStrategyDaemon, NetworkConfiguration: w.awsvpc()}))(t).Service
+	if cfg := svc.DeploymentConfiguration; deref(cfg.MinimumHealthyPercent) != 0 || deref(cfg.MaximumPercent) != 100 || svc.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon {
+		t.Fatalf("a DAEMON service's defaults: %+v", cfg)
+	}
+	w.settleServices(t)
+	perInstance := func() map[string]int {
+		out := map[string]int{}
+		for _, tk := range w.serviceTasks(t, "demo", "agent") {
+			out[deref(tk.ContainerInstanceArn)]++
+		}
+		return out
+	}
+	if got := w.service(t, "demo", "agent"); deref(got.DesiredCount) != 1 || deref(got.RunningCount) != 1 || len(perInstance()) != 1 {
+		t.Fatalf("one instance: desired %d running %d", deref(got.DesiredCount), deref(got.RunningCount))
+	}
+	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
+	w.settleServices(t)
+	cis := must(w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("demo")}))(t).ContainerInstanceArns
+	if got, per := w.service(t, "demo", "agent"), perInstance(); deref(got.DesiredCount) != 2 || deref(got.RunningCount) != 2 || per[cis[0]] != 1 || per[cis[1]] != 1 {
+		t.Fatalf("two instances: desired %d running %d, tasks by instance %v", deref(got.DesiredCount), deref(got.RunningCount), per)
+	}
+	// ECS's scheduler does not place on a DRAINING instance and stops the
+	// daemon task there.
+	must(w.UpdateContainerInstancesState(ctx, west, &ecstypes.UpdateContainerInstancesStateRequest{Cluster: str("demo"),
+		ContainerInstances: cis[:1], Status: ecstypes.ContainerInstanceStatusDraining}))(t)
+	w.settleServices(t)
+	if got, per := w.service(t, "demo", "agent"), perInstance(); deref(got.DesiredCount) != 1 || deref(got.RunningCount) != 1 || per[cis[0]] != 0 || per[cis[1]] != 1 {
+		t.Fatalf("one instance draining: desired %d running %d, tasks by instance %v", deref(got.DesiredCount), deref(got.RunningCount), per)
+	}
+	_, err := w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("agent"), DesiredCount: ecstypes.Ptr(int32(3))})
+	wantErr(t, err, "InvalidParameterException", "The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again")
+	// A DAEMON service needs no force to go.
+	must(w.DeleteService(ctx, west, &ecstypes.DeleteServiceRequest{Cluster: str("demo"), Service: str("agent")}))(t)
+	w.settleServices(t)
+	if got := w.service(t, "demo", "agent"); deref(got.Status) != "INACTIVE" || len(perInstance()) != 0 {
+		t.Fatalf("after delete: %s, tasks %v", deref(got.Status), perInstance())
+	}
+}

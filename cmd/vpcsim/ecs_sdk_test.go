@@ -633,6 +633,18 @@ func TestECSSDK(t *testing.T) {
 	if err != nil || len(ds.Services) != 1 || len(ds.Services[0].Tags) != 1 || len(ds.Failures) != 1 || aws.ToString(ds.Failures[0].Reason) != "MISSING" {
 		t.Errorf("DescribeServices: %v %+v", err, ds)
 	}
+	lsd, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api")})
+	if err != nil || len(lsd.ServiceDeployments) != 1 || aws.ToString(lsd.ServiceDeployments[0].ServiceDeploymentArn) != aws.ToString(cs.Service.CurrentServiceDeployment) {
+		t.Fatalf("ListServiceDeployments: %v %+v", err, lsd)
+	}
+	dsd, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(cs.Service.CurrentServiceDeployment)}})
+	if err != nil || len(dsd.ServiceDeployments) != 1 {
+		t.Errorf("DescribeServiceDeployments: %v %+v", err, dsd)
+	}
+	dsr, err := c.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(lsd.ServiceDeployments[0].TargetServiceRevisionArn)}})
+	if err != nil || len(dsr.ServiceRevisions) != 1 || aws.ToString(dsr.ServiceRevisions[0].TaskDefinition) != arnPrefix+"task-definition/sdk-vpc:1" {
+		t.Errorf("DescribeServiceRevisions: %v %+v", err, dsr)
+	}
 	dsv, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api")})
 	if err != nil || aws.ToString(dsv.Service.Status) != "DRAINING" {
 		t.Errorf("DeleteService: %v %+v", err, dsv)

@@ -23,7 +23,8 @@ import (
 // spread over the zones, that the waiters of aws-sdk-go-v2 and of aws-cli v1
 // and v2 succeed and fail where they would on AWS, that a task whose process
 // is killed from outside is replaced with the service's events in order, and
-// that a deleted service drains to INACTIVE.
+// that a deleted service drains to INACTIVE. Then a DAEMON service follows
+// an instance that comes and goes.
 func TestServicesE2E(t *testing.T) {
 	requireE2E(t)
 	t.Parallel()
@@ -147,6 +148,41 @@ func TestServicesE2E(t *testing.T) {
 	if left := serviceTasks(ctx, t, es, cluster); len(left) != 0 {
 		t.Fatalf("%d tasks left after the service went INACTIVE", len(left))
 	}
+
+	// A DAEMON service: one task on each instance, following an instance
+	// that comes and one that goes.
+	if _, err := es.CreateService(ctx, &ecs.CreateServiceInput{Cluster: aws.String(cluster), ServiceName: aws.String("agent"),
+		TaskDefinition: aws.String("echo"), SchedulingStrategy: ecstypes.SchedulingStrategyDaemon,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: subnets}}}); err != nil {
+		t.Fatal(err)
+	}
+	daemonOn := func(n int) {
+		t.Helper()
+		ecsEventually(t, s, fmt.Sprintf("the DAEMON service on %d instances", n), func() (bool, string) {
+			d, err := es.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"agent"}})
+			if err != nil || len(d.Services) != 1 {
+				return false, fmt.Sprint(err)
+			}
+			hosts := map[string]bool{}
+			for _, tk := range namedServiceTasks(ctx, t, es, cluster, "agent") {
+				if aws.ToString(tk.LastStatus) == "RUNNING" {
+					hosts[aws.ToString(tk.ContainerInstanceArn)] = true
+				}
+			}
+			got := d.Services[0]
+			return got.DesiredCount == int32(n) && got.RunningCount == int32(n) && len(hosts) == n,
+				fmt.Sprintf("desired %d running %d on %d instances", got.DesiredCount, got.RunningCount, len(hosts))
+		})
+	}
+	daemonOn(2)
+	ec := ec2.NewFromConfig(sdkConfig(s, "us-west-2"))
+	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=" + cluster))
+	third := launch(t, ctx, ec, subnets[0], ec2types.InstanceTypeM5Xlarge, &ud)
+	daemonOn(3)
+	if _, err := ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{aws.ToString(third.InstanceId)}}); err != nil {
+		t.Fatal(err)
+	}
+	daemonOn(2)
 }
 
 // twoZoneCluster makes, for a service test, a VPC of net ("10.72") with a
@@ -196,7 +232,12 @@ func describeService(ctx context.Context, t *testing.T, es *ecs.Client, cluster 
 // answers them.
 func serviceTasks(ctx context.Context, t *testing.T, es *ecs.Client, cluster string) []ecstypes.Task {
 	t.Helper()
-	l, err := es.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String("web")})
+	return namedServiceTasks(ctx, t, es, cluster, "web")
+}
+
+func namedServiceTasks(ctx context.Context, t *testing.T, es *ecs.Client, cluster, name string) []ecstypes.Task {
+	t.Helper()
+	l, err := es.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(cluster), ServiceName: aws.String(name)})
 	if err != nil {
 		t.Fatal(err)
 	}
