@@ -58,9 +58,7 @@ func (w *world) serviceRunning(arn string) int {
 func TestRollingDeployment(t *testing.T) {
 	w := newWorld(t, WithServiceTimers(ServiceTimers{RetryBase: time.Millisecond, RetryMax: time.Millisecond}))
 	ctx := context.Background()
-	w.cluster(t, "demo")
-	w.instanceIn(t, "m5.24xlarge", "demo", w.sub)
-	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	w.demo(t, "m5.24xlarge")
 	svc := must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
 		DesiredCount: ecstypes.Ptr(int32(4)), NetworkConfiguration: w.awsvpc(),
 		DeploymentConfiguration: &ecstypes.DeploymentConfiguration{MinimumHealthyPercent: ecstypes.Ptr(int32(50)), MaximumPercent: ecstypes.Ptr(int32(200))}}))(t).Service
@@ -118,9 +116,7 @@ func TestRollingDeployment(t *testing.T) {
 func TestCircuitBreakerRollsBack(t *testing.T) {
 	w := newWorld(t, WithServiceTimers(ServiceTimers{RetryBase: time.Millisecond, RetryMax: time.Millisecond}))
 	ctx := context.Background()
-	w.cluster(t, "demo")
-	w.instanceIn(t, "m5.24xlarge", "demo", w.sub)
-	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	w.demo(t, "m5.24xlarge")
 	on := &ecstypes.DeploymentCircuitBreaker{Enable: ecstypes.Ptr(true), Rollback: ecstypes.Ptr(true)}
 	svc := must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
 		DesiredCount: ecstypes.Ptr(int32(2)), NetworkConfiguration: w.awsvpc(),
@@ -212,4 +208,51 @@ func checkHistory(t *testing.T, w *world, svc ecstypes.Service, statuses []ecsty
 		t.Fatalf("DescribeServiceRevisions: %+v", revs)
 	}
 	return newest
+}
+
+// StopServiceDeployment rolls a deployment in progress back to the last one
+// that completed; one not in progress is a conflict.
+func TestStopServiceDeployment(t *testing.T) {
+	w := newWorld(t, WithServiceTimers(ServiceTimers{RetryBase: time.Millisecond, RetryMax: time.Millisecond}))
+	ctx := context.Background()
+	w.demo(t, "m5.24xlarge")
+	svc := must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
+		DesiredCount: ecstypes.Ptr(int32(2)), NetworkConfiguration: w.awsvpc()}))(t).Service
+	w.settleServices(t)
+	first := deref(svc.Deployments[0].Id)
+	// Revision 2's health check never passes: its tasks never count as
+	// healthy, and the rollout stays in progress.
+	v2 := nginx("web", ecstypes.NetworkModeAwsvpc)
+	v2.ContainerDefinitions[0].HealthCheck = &ecstypes.HealthCheck{Command: []string{"CMD", "false"}}
+	w.register(t, v2)
+	up := must(w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"), TaskDefinition: str("web:2")}))(t).Service
+	w.settleServices(t)
+	arn := deref(up.CurrentServiceDeployment)
+
+	_, err := w.StopServiceDeployment(ctx, west, &ecstypes.StopServiceDeploymentRequest{ServiceDeploymentArn: str(arn), StopType: ecstypes.StopServiceDeploymentStopTypeAbort})
+	wantErr(t, err, "InvalidParameterException", "")
+	_, err = w.StopServiceDeployment(ctx, west, &ecstypes.StopServiceDeploymentRequest{ServiceDeploymentArn: str(arn + "x")})
+	wantErr(t, err, "ServiceDeploymentNotFoundException", "")
+	must(w.StopServiceDeployment(ctx, west, &ecstypes.StopServiceDeploymentRequest{ServiceDeploymentArn: str(arn), StopType: ecstypes.StopServiceDeploymentStopTypeRollback}))(t)
+	_, err = w.StopServiceDeployment(ctx, west, &ecstypes.StopServiceDeploymentRequest{ServiceDeploymentArn: str(arn)})
+	wantErr(t, err, "ConflictException", "")
+	w.settleServices(t)
+
+	got := w.service(t, "demo", "web")
+	if len(got.Deployments) != 1 || deref(got.Deployments[0].Id) != first || !strings.HasSuffix(deref(got.TaskDefinition), ":1") || deref(got.RunningCount) != 2 {
+		t.Fatalf("after StopServiceDeployment: %s running %d, deployments %+v", deref(got.TaskDefinition), deref(got.RunningCount), got.Deployments)
+	}
+	d := must(w.DescribeServiceDeployments(ctx, west, &ecstypes.DescribeServiceDeploymentsRequest{ServiceDeploymentArns: []string{arn}}))(t).ServiceDeployments[0]
+	if d.Status != ecstypes.ServiceDeploymentStatusRollbackSuccessful || d.Rollback == nil {
+		t.Fatalf("the stopped service deployment: %s %+v", d.Status, d.Rollback)
+	}
+}
+
+// demo makes the cluster "demo" with one container instance of typ, and the
+// awsvpc task definition "web".
+func (w *world) demo(t *testing.T, typ string) {
+	t.Helper()
+	w.cluster(t, "demo")
+	w.instanceIn(t, typ, "demo", w.sub)
+	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
 }

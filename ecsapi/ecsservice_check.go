@@ -33,6 +33,9 @@ func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType,
 	if err := checkDeploymentConfig(in.DeploymentConfiguration); err != nil {
 		return "", err
 	}
+	if _, err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return "", err
+	}
 	if err := checkTags(in.Tags); err != nil {
 		return "", err
 	}
@@ -84,8 +87,6 @@ func unsupportedInService(in *ecstypes.CreateServiceRequest) error {
 		return no("A service with volume configurations")
 	case len(in.VpcLatticeConfigurations) > 0:
 		return no("A service with VPC Lattice configurations")
-	case len(in.PlacementConstraints) > 0 || len(in.PlacementStrategy) > 0:
-		return no("A service's placement constraints and strategies")
 	case in.DeploymentController != nil && in.DeploymentController.Type != ecstypes.DeploymentControllerTypeEcs:
 		return no("The deployment controller " + string(in.DeploymentController.Type))
 	case in.DeploymentConfiguration != nil && in.DeploymentConfiguration.Strategy != "" && in.DeploymentConfiguration.Strategy != ecstypes.DeploymentStrategyRolling:

@@ -286,3 +286,44 @@ func (s *Service) DescribeServiceRevisions(ctx context.Context, sc Scope, in *ec
 	}
 	return out, nil
 }
+
+// StopServiceDeployment stops a service deployment in progress by rolling
+// the service back to the last deployment that completed (stopType
+// ROLLBACK, the one ECS offers for its rolling deployments).
+func (s *Service) StopServiceDeployment(ctx context.Context, sc Scope, in *ecstypes.StopServiceDeploymentRequest) (*ecstypes.StopServiceDeploymentResponse, error) {
+	if in.StopType == ecstypes.StopServiceDeploymentStopTypeAbort {
+		return nil, invalidParam("The stop type ABORT is not valid for a service deployment of the ECS deployment controller: use ROLLBACK.")
+	}
+	arn := deref(in.ServiceDeploymentArn)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	r, id := s.serviceOfARN(m, sc, "service-deployment", arn)
+	i := -1
+	if r != nil {
+		i = slices.IndexFunc(r.History, func(h svcDeployment) bool { return h.ID == id })
+	}
+	switch {
+	case i < 0:
+		return nil, &Error{Type: "ServiceDeploymentNotFoundException", Message: "The service deployment " + arn + " was not found."}
+	case r.History[i].Status != ecstypes.ServiceDeploymentStatusInProgress || i != len(r.History)-1 || r.status() != serviceActive:
+		return nil, &Error{Type: "ConflictException", Message: "The service deployment " + arn + " is not in progress."}
+	case r.LastCompleted == nil || deref(r.LastCompleted.Id) == r.History[i].DepID:
+		return nil, &Error{Type: "ConflictException", Message: "The service has no earlier deployment that completed to roll back to."}
+	}
+	r, _ = m.services.Edit(*r.S.ServiceArn)
+	target := deref(r.LastCompleted.Id)
+	prim := r.primary()
+	prim.RolloutState, prim.RolloutStateReason = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment "+deref(prim.Id)+" stopped.")
+	r.History = slices.Clone(r.History)
+	h := r.current()
+	now := ecstypes.NewTimestamp(s.now())
+	h.Status, h.Reason, h.Updated = ecstypes.ServiceDeploymentStatusRollbackInProgress, "Service deployment rolled back by StopServiceDeployment.", now
+	h.Rollback = &ecstypes.Rollback{Reason: str("StopServiceDeployment"), StartedAt: now, ServiceRevisionArn: str(s.revisionARN(r, target))}
+	s.rollBack(r, "ECS deployment stopped: rolling back to deploymentId "+target+".")
+	s.addEvents(r, rollbackEvent(r.name(), target))
+	if err := s.commit(m); err != nil {
+		return nil, err
+	}
+	return &ecstypes.StopServiceDeploymentResponse{ServiceDeploymentArn: &arn}, nil
+}

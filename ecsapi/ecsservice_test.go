@@ -61,9 +61,12 @@ func TestServiceCallsRefuse(t *testing.T) {
 			in.SchedulingStrategy, in.DesiredCount = ecstypes.SchedulingStrategyDaemon, nil
 			in.CapacityProviderStrategy = []ecstypes.CapacityProviderStrategyItem{{CapacityProvider: str("cp")}}
 		}, "InvalidParameterException", "Specifying a capacity provider strategy is not supported when you create a service using the DAEMON scheduling strategy."},
-		{"placement, not built yet", func(in *ecstypes.CreateServiceRequest) {
-			in.PlacementStrategy = []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeRandom}}
-		}, "UnsupportedFeatureException", "A service's placement constraints and strategies is not supported by vpcsim yet."},
+		{"a memberOf that does not parse", func(in *ecstypes.CreateServiceRequest) {
+			in.PlacementConstraints = []ecstypes.PlacementConstraint{{Type: ecstypes.PlacementConstraintTypeMemberOf, Expression: str("attribute:ecs.instance-type ==")}}
+		}, "InvalidParameterException", "Invalid expression for memberOf placement constraint: attribute:ecs.instance-type =="},
+		{"binpack of what is not a resource", func(in *ecstypes.CreateServiceRequest) {
+			in.PlacementStrategy = []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeBinpack, Field: str("disk")}}
+		}, "InvalidParameterException", `Invalid field "disk" for the binpack placement strategy: cpu or memory.`},
 		{"bad tag", func(in *ecstypes.CreateServiceRequest) {
 			in.Tags = []ecstypes.Tag{{Key: str("aws:x"), Value: str("v")}}
 		},
@@ -102,8 +105,8 @@ func TestServiceCallsRefuse(t *testing.T) {
 	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("nope"), DesiredCount: ecstypes.Ptr(int32(1))})
 	wantErr(t, err, "ServiceNotFoundException", "Service not found.")
 	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"),
-		PlacementStrategy: []ecstypes.PlacementStrategy{{Type: ecstypes.PlacementStrategyTypeRandom}}})
-	wantErr(t, err, "UnsupportedFeatureException", "A service's placement constraints and strategies is not supported by vpcsim yet.")
+		LoadBalancers: []ecstypes.LoadBalancer{{TargetGroupArn: str("arn:aws:elasticloadbalancing:us-west-2:000000000000:targetgroup/tg/1")}}})
+	wantErr(t, err, "UnsupportedFeatureException", "A service with load balancers is not supported by vpcsim yet.")
 	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"), TaskDefinition: str("nope:1")})
 	wantErr(t, err, "ClientException", "TaskDefinition not found.")
 	_, err = w.UpdateService(ctx, west, &ecstypes.UpdateServiceRequest{Cluster: str("demo"), Service: str("web"),

@@ -22,6 +22,9 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 	if err := checkDeploymentConfig(in.DeploymentConfiguration); err != nil {
 		return nil, err
 	}
+	if _, err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy); err != nil {
+		return nil, err
+	}
 	if in.HealthCheckGracePeriodSeconds != nil && *in.HealthCheckGracePeriodSeconds < 0 {
 		return nil, invalidParam("Health check grace period must be greater than or equal to 0.")
 	}
@@ -79,6 +82,16 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 	}
 	if in.EnableExecuteCommand != nil {
 		r.S.EnableExecuteCommand = in.EnableExecuteCommand
+	}
+	// Placement applies to the tasks placed from now on.
+	if in.PlacementConstraints != nil {
+		r.S.PlacementConstraints = in.PlacementConstraints
+	}
+	if in.PlacementStrategy != nil {
+		if r.daemon() && len(in.PlacementStrategy) > 0 {
+			return nil, invalidParam("The daemon scheduling strategy does not support placement strategies. Remove the placement strategy and try again")
+		}
+		r.S.PlacementStrategy = in.PlacementStrategy
 	}
 	if in.AvailabilityZoneRebalancing != "" {
 		r.S.AvailabilityZoneRebalancing = in.AvailabilityZoneRebalancing
@@ -162,7 +175,6 @@ func unsupportedInUpdate(in *ecstypes.UpdateServiceRequest) error {
 	create := &ecstypes.CreateServiceRequest{
 		LoadBalancers: in.LoadBalancers, ServiceRegistries: in.ServiceRegistries, ServiceConnectConfiguration: in.ServiceConnectConfiguration,
 		VolumeConfigurations: in.VolumeConfigurations, VpcLatticeConfigurations: in.VpcLatticeConfigurations,
-		PlacementConstraints: in.PlacementConstraints, PlacementStrategy: in.PlacementStrategy,
 		DeploymentController: in.DeploymentController, DeploymentConfiguration: in.DeploymentConfiguration,
 	}
 	return unsupportedInService(create)

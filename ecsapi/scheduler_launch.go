@@ -74,11 +74,23 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		var inst *instanceRec
 		if launch == ecstypes.LaunchTypeEc2 {
 			var fails []ecstypes.Failure
-			order := s.spreadOrderLocked(m, arn, candidates)
+			// Constraints bind; the service's strategies order what is
+			// left, ECS's default spread when it has none.
+			group := deref(req.group)
+			rules, _ := checkPlacement(r.S.PlacementConstraints, r.S.PlacementStrategy) // checked when stored
+			order := candidates
 			if targets != nil {
 				order = targets[i : i+1]
 			}
-			if inst, fails = s.placeLocked(m, &req, order); inst == nil {
+			order, fails = s.constrainLocked(m, rules, group, order)
+			if len(rules.strategies) == 0 {
+				order = s.spreadOrderLocked(m, arn, order)
+			} else {
+				order = s.strategyOrderLocked(m, rules, group, order)
+			}
+			var unfit []ecstypes.Failure
+			if inst, unfit = s.placeLocked(m, &req, order); inst == nil {
+				fails = append(fails, unfit...)
 				unplaced = unplacedEvent(r.name(), fails)
 				break
 			}
@@ -163,19 +175,25 @@ func (s *Service) propagatedTagsLocked(m *model, r *svcRec, td *taskDefRec) []ec
 }
 
 // daemonLocked answers the instances a DAEMON service wants a task on (the
-// cluster's ACTIVE instances whose agent is connected; none once it is
-// deleted) and its tasks that should go: those on other instances, and all
+// cluster's ACTIVE instances whose agent is connected and that meet its
+// memberOf constraints; none once it is deleted) and its tasks that should go: those on other instances, and all
 // but one on each instance (the PRIMARY deployment's kept first).
 func (s *Service) daemonLocked(m *model, r *svcRec) (eligible []*instanceRec, misplaced []*taskRec) {
 	c, _ := m.clusters.Get(r.ClusterARN)
-	ok := map[string]bool{}
 	if c != nil && r.status() == serviceActive {
 		for _, inst := range s.clusterInstancesLocked(m, c) {
 			if deref(inst.CI.Status) == "ACTIVE" && deref(inst.CI.AgentConnected) {
 				eligible = append(eligible, inst)
-				ok[*inst.CI.ContainerInstanceArn] = true
 			}
 		}
+	}
+	// Its memberOf constraints say which instances it is for.
+	rules, _ := checkPlacement(r.S.PlacementConstraints, nil) // checked when stored
+	rules.distinct = false
+	eligible, _ = s.constrainLocked(m, rules, "", eligible)
+	ok := map[string]bool{}
+	for _, inst := range eligible {
+		ok[*inst.CI.ContainerInstanceArn] = true
 	}
 	primID := deref(r.primary().Id)
 	kept := map[string]*taskRec{}

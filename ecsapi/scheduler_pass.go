@@ -211,26 +211,42 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 		stop(scaleInOrder(p.primAlive)[:extra], scaling)
 		p = s.planLocked(m, r)
 	}
-	// The older deployments' tasks go as far as the minimum of healthy
-	// tasks allows. Those not RUNNING, or failing their health checks,
-	// cost nothing of it and go first; a RUNNING one not yet counted
-	// healthy (its first HealthyWait) is spent as a healthy one is, so
-	// that RUNNING tasks never drop below the minimum either.
+	// The older deployments' tasks go as far as the minimum allows: no
+	// stop takes the healthy tasks, nor the RUNNING ones, below it. Those
+	// not RUNNING go first, then those failing their health checks or not
+	// yet counted healthy, then healthy ones.
 	if len(p.oldAlive) > 0 {
-		spare := p.countHealthy(p.primAlive) + p.countHealthy(p.oldAlive) - p.minHealthy
-		free := func(t *taskRec) bool {
-			return t.status() != TaskStatusRunning || t.T.HealthStatus == ecstypes.HealthStatusUnhealthy
-		}
-		var victims []*taskRec
-		for _, t := range scaleInOrder(p.oldAlive) {
-			if free(t) {
-				victims = append(victims, t)
+		healthyLeft := p.countHealthy(p.primAlive) + p.countHealthy(p.oldAlive)
+		runningLeft := 0
+		for _, t := range append(slices.Clone(p.primAlive), p.oldAlive...) {
+			if t.status() == TaskStatusRunning {
+				runningLeft++
 			}
 		}
-		for _, t := range scaleInOrder(p.oldAlive) {
-			if !free(t) && spare > 0 {
+		rank := func(t *taskRec) int {
+			switch {
+			case t.status() != TaskStatusRunning:
+				return 0
+			case !p.healthy[t]:
+				return 1
+			}
+			return 2
+		}
+		order := scaleInOrder(p.oldAlive)
+		slices.SortStableFunc(order, func(a, b *taskRec) int { return rank(a) - rank(b) })
+		var victims []*taskRec
+		for _, t := range order {
+			switch rank(t) {
+			case 0:
 				victims = append(victims, t)
-				spare--
+			case 1:
+				if runningLeft-1 >= p.minHealthy {
+					victims, runningLeft = append(victims, t), runningLeft-1
+				}
+			case 2:
+				if runningLeft-1 >= p.minHealthy && healthyLeft-1 >= p.minHealthy {
+					victims, runningLeft, healthyLeft = append(victims, t), runningLeft-1, healthyLeft-1
+				}
 			}
 		}
 		stop(victims, scaling)
@@ -301,8 +317,7 @@ func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
 	r.S.Deployments = slices.Clone(r.S.Deployments)
 	prim := r.primary()
 	id := deref(prim.Id)
-	now := ecstypes.NewTimestamp(s.now())
-	prim.RolloutState, prim.RolloutStateReason, prim.UpdatedAt = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment circuit breaker: tasks failed to start."), now
+	prim.RolloutState, prim.RolloutStateReason, prim.UpdatedAt = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment circuit breaker: tasks failed to start."), ecstypes.NewTimestamp(s.now())
 	msgs := []string{failedEvent(r.name(), id)}
 	last := r.LastCompleted
 	if !rollback || last == nil || deref(last.Id) == id {
@@ -310,18 +325,24 @@ func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
 		return msgs
 	}
 	s.deploymentFailed(r, deref(last.Id))
-	target := *last
-	r.S.Deployments = slices.DeleteFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
+	s.rollBack(r, "ECS deployment circuit breaker: rolling back to deploymentId "+deref(last.Id)+".")
+	return append(msgs, rollbackEvent(r.name(), deref(last.Id)))
+}
+
+// rollBack makes the last deployment that completed PRIMARY again, with its
+// own ID; the others become ACTIVE, and their tasks go as the rollout allows.
+func (s *Service) rollBack(r *svcRec, reason string) {
+	target := *r.LastCompleted
+	r.S.Deployments = slices.DeleteFunc(slices.Clone(r.S.Deployments), func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
 	for i := range r.S.Deployments {
 		r.S.Deployments[i].Status = str("ACTIVE")
 	}
-	target.Status, target.RolloutState, target.UpdatedAt = str("PRIMARY"), ecstypes.DeploymentRolloutStateInProgress, now
-	target.RolloutStateReason = str("ECS deployment circuit breaker: rolling back to deploymentId " + deref(target.Id) + ".")
+	target.Status, target.RolloutState, target.UpdatedAt = str("PRIMARY"), ecstypes.DeploymentRolloutStateInProgress, ecstypes.NewTimestamp(s.now())
+	target.RolloutStateReason = str(reason)
 	target.DesiredCount, target.FailedTasks = r.S.DesiredCount, ecstypes.Ptr(int32(0))
 	r.S.Deployments = append([]ecstypes.Deployment{target}, r.S.Deployments...)
 	r.S.TaskDefinition = target.TaskDefinition
 	r.Steady = false
-	return append(msgs, rollbackEvent(r.name(), deref(target.Id)))
 }
 
 // scaleInOrder is the order in which a service's tasks are stopped when it

@@ -222,9 +222,7 @@ func TestServiceWaitsForRoom(t *testing.T) {
 func TestServiceThrottlesTasksThatFailToStart(t *testing.T) {
 	w := newWorld(t, WithServiceTimers(ServiceTimers{RetryBase: time.Hour, RetryMax: time.Hour}))
 	ctx := context.Background()
-	w.cluster(t, "demo")
-	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
-	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	w.demo(t, "m5.xlarge")
 	w.rt.FailStart = errTest("CannotPullContainerError: pull access denied")
 	must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
 		DesiredCount: ecstypes.Ptr(int32(1)), NetworkConfiguration: w.awsvpc()}))(t)
@@ -246,9 +244,7 @@ func TestServiceThrottlesTasksThatFailToStart(t *testing.T) {
 func TestServiceSurvivesRestart(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.cluster(t, "demo")
-	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
-	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	w.demo(t, "m5.xlarge")
 	must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
 		DesiredCount: ecstypes.Ptr(int32(2)), NetworkConfiguration: w.awsvpc()}))(t)
 	w.settleServices(t)
@@ -283,9 +279,7 @@ func TestServiceSurvivesRestart(t *testing.T) {
 func TestSchedulerRunsOnItsOwn(t *testing.T) {
 	w := newWorld(t)
 	ctx := context.Background()
-	w.cluster(t, "demo")
-	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
-	w.register(t, nginx("web", ecstypes.NetworkModeAwsvpc))
+	w.demo(t, "m5.xlarge")
 	steady := make(chan struct{})
 	var once sync.Once
 	sub := bus.On(w.Events(), func(ev ServiceChanged) {

@@ -70,6 +70,10 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *ecstypes.RunTaskReq
 	if err := checkOverrides(in.Overrides); err != nil {
 		return nil, err
 	}
+	rules, err := checkPlacement(in.PlacementConstraints, in.PlacementStrategy)
+	if err != nil {
+		return nil, err
+	}
 	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
 		return nil, err
 	}
@@ -97,10 +101,12 @@ func (s *Service) RunTask(ctx context.Context, sc Scope, in *ecstypes.RunTaskReq
 		}
 		var inst *instanceRec
 		if launch == ecstypes.LaunchTypeEc2 {
-			var fails []ecstypes.Failure
-			inst, fails = s.placeLocked(m, &req, candidates)
+			group := orStr(deref(req.group), "family:"+req.td.family())
+			kept, fails := s.constrainLocked(m, rules, group, candidates)
+			var unfit []ecstypes.Failure
+			inst, unfit = s.placeLocked(m, &req, s.strategyOrderLocked(m, rules, group, kept))
 			if inst == nil {
-				out.Failures = appendFailures(out.Failures, fails)
+				out.Failures = appendFailures(out.Failures, append(fails, unfit...))
 				continue
 			}
 		}

@@ -625,27 +625,41 @@ func TestECSSDK(t *testing.T) {
 	if err != nil || !slices.Equal(ls.ServiceArns, []string{arnPrefix + "service/sdk-svc/api"}) {
 		t.Errorf("ListServices: %v %+v", err, ls)
 	}
-	us, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api"), DesiredCount: aws.Int32(0)})
-	if err != nil || us.Service.DesiredCount != 0 {
-		t.Errorf("UpdateService: %v %+v", err, us)
+	ecsEventually(t, s, "the service's first deployment to complete", func() (bool, string) {
+		d, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("sdk-svc"), Services: []string{"api"}})
+		if err != nil || len(d.Services) != 1 {
+			return false, fmt.Sprint(err)
+		}
+		return d.Services[0].Deployments[0].RolloutState == types.DeploymentRolloutStateCompleted, string(d.Services[0].Deployments[0].RolloutState)
+	})
+	// A second deployment that cannot place its task (sdk-svc has no
+	// instances) stays in progress until it is stopped.
+	us, err := c.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api"), DesiredCount: aws.Int32(1), ForceNewDeployment: true})
+	if err != nil || us.Service.DesiredCount != 1 || len(us.Service.Deployments) != 2 {
+		t.Fatalf("UpdateService: %v %+v", err, us)
+	}
+	if _, err := c.StopServiceDeployment(ctx, &ecs.StopServiceDeploymentInput{ServiceDeploymentArn: us.Service.CurrentServiceDeployment,
+		StopType: types.StopServiceDeploymentStopTypeRollback}); err != nil {
+		t.Errorf("StopServiceDeployment: %v", err)
 	}
 	ds, err := c.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("sdk-svc"), Services: []string{"api", "nope"}, Include: []types.ServiceField{types.ServiceFieldTags}})
 	if err != nil || len(ds.Services) != 1 || len(ds.Services[0].Tags) != 1 || len(ds.Failures) != 1 || aws.ToString(ds.Failures[0].Reason) != "MISSING" {
 		t.Errorf("DescribeServices: %v %+v", err, ds)
 	}
 	lsd, err := c.ListServiceDeployments(ctx, &ecs.ListServiceDeploymentsInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api")})
-	if err != nil || len(lsd.ServiceDeployments) != 1 || aws.ToString(lsd.ServiceDeployments[0].ServiceDeploymentArn) != aws.ToString(cs.Service.CurrentServiceDeployment) {
+	if err != nil || len(lsd.ServiceDeployments) != 2 || aws.ToString(lsd.ServiceDeployments[1].ServiceDeploymentArn) != aws.ToString(cs.Service.CurrentServiceDeployment) ||
+		lsd.ServiceDeployments[0].Status != types.ServiceDeploymentStatusRollbackInProgress && lsd.ServiceDeployments[0].Status != types.ServiceDeploymentStatusRollbackSuccessful {
 		t.Fatalf("ListServiceDeployments: %v %+v", err, lsd)
 	}
 	dsd, err := c.DescribeServiceDeployments(ctx, &ecs.DescribeServiceDeploymentsInput{ServiceDeploymentArns: []string{aws.ToString(cs.Service.CurrentServiceDeployment)}})
 	if err != nil || len(dsd.ServiceDeployments) != 1 {
 		t.Errorf("DescribeServiceDeployments: %v %+v", err, dsd)
 	}
-	dsr, err := c.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(lsd.ServiceDeployments[0].TargetServiceRevisionArn)}})
+	dsr, err := c.DescribeServiceRevisions(ctx, &ecs.DescribeServiceRevisionsInput{ServiceRevisionArns: []string{aws.ToString(lsd.ServiceDeployments[1].TargetServiceRevisionArn)}})
 	if err != nil || len(dsr.ServiceRevisions) != 1 || aws.ToString(dsr.ServiceRevisions[0].TaskDefinition) != arnPrefix+"task-definition/sdk-vpc:1" {
 		t.Errorf("DescribeServiceRevisions: %v %+v", err, dsr)
 	}
-	dsv, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api")})
+	dsv, err := c.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("sdk-svc"), Service: aws.String("api"), Force: aws.Bool(true)})
 	if err != nil || aws.ToString(dsv.Service.Status) != "DRAINING" {
 		t.Errorf("DeleteService: %v %+v", err, dsv)
 	}

@@ -33,6 +33,7 @@ var actions = map[string]action{
 	"ListServiceDeployments":        op((*ecsapi.Service).ListServiceDeployments),
 	"DescribeServiceDeployments":    op((*ecsapi.Service).DescribeServiceDeployments),
 	"DescribeServiceRevisions":      op((*ecsapi.Service).DescribeServiceRevisions),
+	"StopServiceDeployment":         op((*ecsapi.Service).StopServiceDeployment),
 	"TagResource":                   op((*ecsapi.Service).TagResource),
 	"UntagResource":                 op((*ecsapi.Service).UntagResource),
 	"ListTagsForResource":           op((*ecsapi.Service).ListTagsForResource),
