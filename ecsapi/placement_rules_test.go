@@ -3,6 +3,7 @@ package ecsapi
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
@@ -133,5 +134,57 @@ func TestServicePlacementConstraint(t *testing.T) {
 	last := got[len(got)-1]
 	if want := `encountered error "MemberOf placement constraint unsatisfied.". For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.`; len(last) < len(want) || last[len(last)-len(want):] != want {
 		t.Fatalf("events %q", got)
+	}
+}
+
+// Custom attributes: put on one instance, they steer a memberOf constraint;
+// listed beside the agent's; limited to 10; deleted.
+func TestCustomAttributes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.cluster(t, "demo")
+	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
+	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
+	w.register(t, nginx("web", ecstypes.NetworkModeBridge))
+	cis := must(w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("demo")}))(t).ContainerInstanceArns
+	id := cis[1][strings.LastIndexByte(cis[1], '/')+1:]
+	put := func(name, value string) error {
+		_, err := w.PutAttributes(ctx, west, &ecstypes.PutAttributesRequest{Cluster: str("demo"),
+			Attributes: []ecstypes.Attribute{{Name: str(name), Value: str(value), TargetType: ecstypes.TargetTypeContainerInstance, TargetId: str(id)}}})
+		return err
+	}
+	if err := put("stack", "prod"); err != nil {
+		t.Fatal(err)
+	}
+	out := must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("web"), Count: ecstypes.Ptr(int32(2)),
+		PlacementConstraints: []ecstypes.PlacementConstraint{{Type: ecstypes.PlacementConstraintTypeMemberOf, Expression: str("attribute:stack == prod")}}}))(t)
+	for _, tk := range out.Tasks {
+		if deref(tk.ContainerInstanceArn) != cis[1] {
+			t.Fatalf("a task of stack prod on %s", deref(tk.ContainerInstanceArn))
+		}
+	}
+	list := must(w.ListAttributes(ctx, west, &ecstypes.ListAttributesRequest{Cluster: str("demo"), TargetType: ecstypes.TargetTypeContainerInstance, AttributeName: str("stack")}))(t).Attributes
+	if len(out.Tasks) != 2 || len(list) != 1 || deref(list[0].TargetId) != cis[1] || deref(list[0].Value) != "prod" {
+		t.Fatalf("%d tasks; ListAttributes stack: %+v", len(out.Tasks), list)
+	}
+	all := must(w.ListAttributes(ctx, west, &ecstypes.ListAttributesRequest{Cluster: str("demo"), TargetType: ecstypes.TargetTypeContainerInstance, AttributeName: str("ecs.instance-type")}))(t).Attributes
+	if len(all) != 2 {
+		t.Fatalf("the agent's attributes are listed too: %+v", all)
+	}
+	wantErr(t, put("ecs.mine", "x"), "InvalidParameterException", "Attribute names that start with ecs. or com.amazonaws.ecs. are reserved for Amazon ECS.")
+	wantErr(t, put("bad name", "x"), "InvalidParameterException", "")
+	for i := range 9 {
+		if err := put(fmt.Sprint("a", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantErr(t, put("eleventh", "v"), "AttributeLimitExceededException", "")
+	_, err := w.PutAttributes(ctx, west, &ecstypes.PutAttributesRequest{Cluster: str("demo"),
+		Attributes: []ecstypes.Attribute{{Name: str("x"), TargetType: ecstypes.TargetTypeContainerInstance, TargetId: str("0123456789abcdef0123456789abcdef")}}})
+	wantErr(t, err, "TargetNotFoundException", "")
+	must(w.DeleteAttributes(ctx, west, &ecstypes.DeleteAttributesRequest{Cluster: str("demo"),
+		Attributes: []ecstypes.Attribute{{Name: str("stack"), TargetType: ecstypes.TargetTypeContainerInstance, TargetId: str(id)}}}))(t)
+	if l := must(w.ListAttributes(ctx, west, &ecstypes.ListAttributesRequest{Cluster: str("demo"), TargetType: ecstypes.TargetTypeContainerInstance, AttributeName: str("stack")}))(t).Attributes; len(l) != 0 {
+		t.Fatalf("after DeleteAttributes: %+v", l)
 	}
 }

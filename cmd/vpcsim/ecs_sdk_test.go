@@ -560,6 +560,25 @@ func TestECSSDK(t *testing.T) {
 		t.Errorf("StartTask on a deregistered instance: failure %s, want %s INACTIVE as ECS answers", ecsFailures(st.Failures), ciB)
 	}
 
+	// --- Custom attributes on A.
+	pa, err := c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String(cluster),
+		Attributes: []types.Attribute{{Name: aws.String("stack"), Value: aws.String("prod"), TargetId: aws.String(ciA)}}})
+	if err != nil || len(pa.Attributes) != 1 || aws.ToString(pa.Attributes[0].TargetId) != ciA {
+		t.Errorf("PutAttributes: %v %+v", err, pa)
+	}
+	la, err := c.ListAttributes(ctx, &ecs.ListAttributesInput{Cluster: aws.String(cluster), TargetType: types.TargetTypeContainerInstance,
+		AttributeName: aws.String("stack"), AttributeValue: aws.String("prod")})
+	if err != nil || len(la.Attributes) != 1 {
+		t.Errorf("ListAttributes: %v %+v", err, la)
+	}
+	if _, err := c.DeleteAttributes(ctx, &ecs.DeleteAttributesInput{Cluster: aws.String(cluster),
+		Attributes: []types.Attribute{{Name: aws.String("stack"), TargetId: aws.String(ciA)}}}); err != nil {
+		t.Errorf("DeleteAttributes: %v", err)
+	}
+	_, err = c.PutAttributes(ctx, &ecs.PutAttributesInput{Cluster: aws.String(cluster),
+		Attributes: []types.Attribute{{Name: aws.String("stack"), TargetId: aws.String(ciB)}}})
+	ecsWantErr(t, "PutAttributes on a deregistered instance", err, "TargetNotFoundException")
+
 	// --- Terminating A deregisters it and stops its task; the cluster can go.
 	if _, err := ec.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{ec2A, ec2B}}); err != nil {
 		t.Fatal(err)
