@@ -301,9 +301,34 @@ func applyContainerOverride(cr *ContainerRun, co ecstypes.ContainerOverride) {
 	}
 }
 
-// containerExited records a container's own exit; an essential container's exit
-// (or the last container's) stops the task.
+// containerExited handles a container's own exit: its restart policy may
+// start it again (restartpolicy.go); else recordExit.
 func (s *Service) containerExited(arn, name string, code int, reason string) {
+	s.mu.Lock()
+	m := s.begin()
+	t, ok := m.tasks.Get(arn)
+	if ok && s.shouldRestartLocked(m, t, name, code) {
+		t, _ = m.tasks.Edit(arn)
+		restarts := map[string]containerRestarts{}
+		for k, v := range t.Restarts {
+			restarts[k] = v
+		}
+		restarts[name] = containerRestarts{Count: restarts[name].Count + 1, Last: s.now()}
+		t.Restarts = restarts
+		t.T.Version = ecstypes.Ptr(deref(t.T.Version) + 1)
+		if s.commitOrLog(m, "a container's restart", arn) {
+			s.mu.Unlock()
+			s.restartContainer(arn, t.ID, name, code, reason)
+			return
+		}
+	}
+	s.mu.Unlock()
+	s.recordExit(arn, name, code, reason)
+}
+
+// recordExit records a container's own exit; an essential container's exit
+// (or the last container's) stops the task.
+func (s *Service) recordExit(arn, name string, code int, reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()

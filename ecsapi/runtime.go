@@ -62,6 +62,13 @@ type StartResult struct {
 	ImageDigests             map[string]string // container name → image digest
 }
 
+// Restarter is a Runtime that can start a container that ended by itself
+// again, in place (a container restart policy); its next exit is reported
+// through the task's Exited again.
+type Restarter interface {
+	Restart(ctx context.Context, taskID, container string) error
+}
+
 // Adopter is a Runtime that can take back the containers of a task that ran
 // before vpcsim restarted, reporting their exits from then on.
 type Adopter interface {

@@ -36,7 +36,9 @@ type taskRec struct {
 	Mode        ecstypes.NetworkMode `json:"mode,omitempty"`
 	BridgeAddr  string               `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge
 	Service     string               `json:"service,omitempty"`    // the ARN of the ECS service that started it
-	T           ecstypes.Task        `json:"task"`
+	// Restarts are its containers' restarts in place, by name (restartPolicy).
+	Restarts map[string]containerRestarts `json:"restarts,omitempty"`
+	T        ecstypes.Task                `json:"task"`
 }
 
 // host is the name of the task's own network namespace (awsvpc).

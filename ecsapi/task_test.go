@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -336,5 +337,63 @@ func TestTaskRunLimitsAndOverrides(t *testing.T) {
 	w.settle2(t, "o", arn, "RUNNING")
 	if run, _ := w.rt.Run(arn[len(arn)-32:]); run.CPU != 0 || run.Memory != 0 {
 		t.Errorf("run of a task without task-level cpu and memory: %d, %d", run.CPU, run.Memory)
+	}
+}
+
+// A container restart policy starts an essential container that ends by
+// itself again, in place: the task stays RUNNING; an exit code the policy
+// ignores, or an exit within restartAttemptPeriod of the last restart, ends
+// the task as usual.
+func TestContainerRestartPolicy(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	advance := func(d time.Duration) {
+		mu.Lock()
+		now = now.Add(d)
+		mu.Unlock()
+	}
+	w := newWorld(t, WithClock(clock))
+	ctx := context.Background()
+	w.demo(t, "m5.xlarge")
+	td := nginx("restarts", ecstypes.NetworkModeAwsvpc)
+	td.ContainerDefinitions[0].RestartPolicy = &ecstypes.ContainerRestartPolicy{Enabled: ecstypes.Ptr(true), IgnoredExitCodes: []int32{0}, RestartAttemptPeriod: ecstypes.Ptr(int32(60))}
+	w.register(t, td)
+	bad := nginx("bad", ecstypes.NetworkModeAwsvpc)
+	bad.ContainerDefinitions[0].RestartPolicy = &ecstypes.ContainerRestartPolicy{Enabled: ecstypes.Ptr(true), RestartAttemptPeriod: ecstypes.Ptr(int32(30))}
+	_, err := w.RegisterTaskDefinition(ctx, west, &bad)
+	wantErr(t, err, "InvalidParameterException", "The restartAttemptPeriod of a container restart policy must be between 60 and 1800 seconds.")
+
+	arn := *must(w.RunTask(ctx, west, &ecstypes.RunTaskRequest{Cluster: str("demo"), TaskDefinition: str("restarts"), NetworkConfiguration: w.awsvpc()}))(t).Tasks[0].TaskArn
+	w.settle2(t, "demo", arn, "RUNNING")
+	id := arn[strings.LastIndexByte(arn, '/')+1:]
+	exit := func(code int) {
+		t.Helper()
+		if err := w.rt.Exit(id, "nginx", code); err != nil {
+			t.Fatal(err)
+		}
+		w.settleTasks()
+	}
+	// A minute after the start: restarted, and the task does not see it.
+	advance(2 * time.Minute)
+	exit(137)
+	got := w.describe(t, "demo", arn)
+	w.mu.Lock()
+	rec, _ := w.tasks.Get(arn)
+	restarts := rec.Restarts["nginx"].Count
+	w.mu.Unlock()
+	if deref(got.LastStatus) != "RUNNING" || deref(got.Containers[0].LastStatus) != "RUNNING" || restarts != 1 {
+		t.Fatalf("after a restart: task %s, container %s, %d restarts", deref(got.LastStatus), deref(got.Containers[0].LastStatus), restarts)
+	}
+	// Again within 60 s of that restart: the task ends.
+	advance(10 * time.Second)
+	exit(137)
+	w.settle2(t, "demo", arn, "STOPPED")
+	if got := w.describe(t, "demo", arn); deref(got.Containers[0].ExitCode) != 137 || got.StopCode != ecstypes.TaskStopCodeEssentialContainerExited {
+		t.Fatalf("a second exit within the period: %+v %s", got.Containers[0], got.StopCode)
 	}
 }

@@ -73,6 +73,9 @@ func checkTaskDefinition(in *ecstypes.RegisterTaskDefinitionRequest) (cpu, mem i
 		if err := checkPrivileges(c, fargate); err != nil {
 			return 0, 0, err
 		}
+		if err := checkRestartPolicy(c.RestartPolicy); err != nil {
+			return 0, 0, err
+		}
 	}
 	for i := range in.ContainerDefinitions {
 		for _, d := range in.ContainerDefinitions[i].DependsOn {

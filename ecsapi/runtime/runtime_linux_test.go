@@ -480,6 +480,36 @@ func TestRuntime(t *testing.T) {
 		}
 	})
 
+	t.Run("restart in place", func(t *testing.T) {
+		// Each run counts itself in a file of the container's own
+		// filesystem and exits with 10 plus the count: a second exit of
+		// 12 shows a new process on the same filesystem.
+		ex := newExits()
+		count := `n=$(cat /runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /runs; echo run $n; exit $((10+n))`
+		task := newTask(ex, "", container("again", "nginx", "sh", "-c", count))
+		defer r.Stop(context.Background(), task.TaskID)
+		if _, err := r.Start(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex.wait(t); ev != (exitEvent{"again", 11, ""}) {
+			t.Fatalf("first Exited%+v, want again 11", ev)
+		}
+		if err := r.Restart(ctx, task.TaskID, "again"); err != nil {
+			t.Fatal(err)
+		}
+		if ev := ex.wait(t); ev != (exitEvent{"again", 12, ""}) {
+			t.Fatalf("after Restart, Exited%+v, want again 12", ev)
+		}
+		if b, _ := os.ReadFile(r.LogPath(task.TaskID, "again")); string(b) != "run 1\nrun 2\n" {
+			t.Errorf("the log %q, want both runs", b)
+		}
+		codes, err := r.Stop(ctx, task.TaskID)
+		if err != nil || codes["again"] != 12 {
+			t.Errorf("Stop = %v, %v", codes, err)
+		}
+		assertGone(t, r, task)
+	})
+
 	t.Run("SIGTERM ends a process that handles it", func(t *testing.T) {
 		ex := newExits()
 		c := container("trap", "nginx", "sh", "-c", `trap "exit 0" TERM; echo trapped; while true; do sleep 0.1; done`)
