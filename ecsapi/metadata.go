@@ -29,6 +29,9 @@ type TaskMeta struct {
 	Region       string
 	VPCID        string
 	ContainerIDs map[string]string // container name → the ID in its metadata URI
+	// RestartCounts are, for the containers with a restart policy, how many
+	// times it restarted them (v4 reports them).
+	RestartCounts map[string]int
 }
 
 // MetaNetwork is the task's awsvpc network as the endpoint shows it, and the
@@ -49,8 +52,17 @@ func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 		return TaskMeta{}, false
 	}
 	m := TaskMeta{Task: s.renderTaskLocked(t, []ecstypes.TaskField{ecstypes.TaskFieldTags}), TaskCPU: t.CPU, TaskMemory: t.Memory, Region: t.Region, VPCID: t.VPCID, ContainerIDs: map[string]string{}}
+	if t.Service != "" {
+		m.ServiceName = t.Service[strings.LastIndexByte(t.Service, '/')+1:]
+	}
 	if td, _ := s.taskDefs.Get(t.TaskDefARN); td != nil {
 		m.Family, m.Revision = td.family(), itoa(int(td.revision()))
+		m.RestartCounts = map[string]int{}
+		for _, d := range td.TD.ContainerDefinitions {
+			if p := d.RestartPolicy; p != nil && deref(p.Enabled) {
+				m.RestartCounts[deref(d.Name)] = t.Restarts[deref(d.Name)].Count
+			}
+		}
 	}
 	for _, c := range t.T.Containers {
 		m.ContainerIDs[deref(c.Name)] = metadataID(c)

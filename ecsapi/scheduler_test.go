@@ -123,6 +123,9 @@ func TestServiceKeepsItsTasks(t *testing.T) {
 	if len(tasks) != 3 || perAZ["us-west-2a"] < 1 || perAZ["us-west-2b"] < 1 {
 		t.Fatalf("3 tasks over two AZs: %v", perAZ)
 	}
+	if m, _ := w.Metadata(*tasks[0].TaskArn); m.ServiceName != "web" {
+		t.Fatalf("the task metadata's ServiceName %q, want web", m.ServiceName)
+	}
 	if c := must(w.DescribeClusters(ctx, west, &ecstypes.DescribeClustersRequest{Clusters: []string{"demo"}}))(t).Clusters[0]; deref(c.ActiveServicesCount) != 1 {
 		t.Fatalf("activeServicesCount %d", deref(c.ActiveServicesCount))
 	}

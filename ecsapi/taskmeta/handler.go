@@ -173,6 +173,9 @@ func container(m ecsapi.TaskMeta, name string, v4 bool) map[string]any {
 	if c.ExitCode != nil {
 		out["ExitCode"] = *c.ExitCode
 	}
+	if n, ok := m.RestartCounts[name]; ok && v4 {
+		out["RestartCount"] = n
+	}
 	if n := m.Network; n != nil {
 		net := map[string]any{"NetworkMode": "awsvpc", "IPv4Addresses": []string{n.IPv4Address}}
 		if v4 {

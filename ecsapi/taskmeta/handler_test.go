@@ -22,7 +22,8 @@ import (
 // A Fargate task's endpoint reports its ENI's real facts. The listener is on
 // loopback here; in vpcsim serve it is inside the task's namespace.
 func TestTaskMetadata(t *testing.T) {
-	mt := startTask(t, []ecstypes.ContainerDefinition{{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("app:1")}})
+	mt := startTask(t, []ecstypes.ContainerDefinition{{Name: ecstypes.Ptr("app"), Image: ecstypes.Ptr("app:1"),
+		RestartPolicy: &ecstypes.ContainerRestartPolicy{Enabled: ecstypes.Ptr(true)}}})
 	arn, m, addr := mt.arn, mt.meta, mt.addr
 	var task map[string]any
 	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"]+"/task", &task)
@@ -42,7 +43,7 @@ func TestTaskMetadata(t *testing.T) {
 	}
 	var c map[string]any
 	get(t, "http://"+addr+"/v4/"+m.ContainerIDs["app"], &c)
-	if c["Name"] != "app" || c["KnownStatus"] != "RUNNING" {
+	if c["Name"] != "app" || c["KnownStatus"] != "RUNNING" || c["RestartCount"] != float64(0) {
 		t.Fatalf("container document %v", c)
 	}
 	if resp, err := http.Get("http://" + addr + "/v4/nope/task"); err != nil || resp.StatusCode != 404 {
