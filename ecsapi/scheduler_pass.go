@@ -258,6 +258,12 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 		r.S.Deployments = slices.DeleteFunc(slices.Clone(r.S.Deployments), func(d ecstypes.Deployment) bool {
 			return deref(d.Status) != "PRIMARY" && p.liveBy[deref(d.Id)] == 0
 		})
+		// What is remembered of deployments goes with them (but for the
+		// one a rollback would return to).
+		r.Established = slices.DeleteFunc(slices.Clone(r.Established), func(id string) bool {
+			return (r.LastCompleted == nil || deref(r.LastCompleted.Id) != id) &&
+				!slices.ContainsFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == id })
+		})
 		p = s.planLocked(m, r)
 	}
 	if r.status() == serviceDraining && p.live == 0 {
