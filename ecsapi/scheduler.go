@@ -33,16 +33,19 @@ type ServiceTimers struct {
 	// HealthyWait is how long a task with no health check must have run
 	// before a deployment counts it healthy (40 seconds in ECS).
 	HealthyWait time.Duration
+	// RepeatEvents is how long a service event is not repeated, and how
+	// often a steady service says so again (six hours in ECS; 0: never).
+	RepeatEvents time.Duration
 }
 
 // DefaultServiceTimers are ECS's timers. ECS documents only the cap of 15
 // minutes; the first wait is vpcsim's choice.
-var DefaultServiceTimers = ServiceTimers{RetryBase: 10 * time.Second, RetryMax: 15 * time.Minute, HealthyWait: 40 * time.Second}
+var DefaultServiceTimers = ServiceTimers{RetryBase: 10 * time.Second, RetryMax: 15 * time.Minute, HealthyWait: 40 * time.Second, RepeatEvents: 6 * time.Hour}
 
 // Scaled is t with every wait multiplied by f.
 func (t ServiceTimers) Scaled(f float64) ServiceTimers {
 	scale := func(d time.Duration) time.Duration { return time.Duration(float64(d) * f) }
-	return ServiceTimers{RetryBase: scale(t.RetryBase), RetryMax: scale(t.RetryMax), HealthyWait: scale(t.HealthyWait)}
+	return ServiceTimers{RetryBase: scale(t.RetryBase), RetryMax: scale(t.RetryMax), HealthyWait: scale(t.HealthyWait), RepeatEvents: scale(t.RepeatEvents)}
 }
 
 // WithServiceTimers replaces the scheduler's timers.

@@ -15,13 +15,15 @@ import (
 const eventsKept = 100
 
 // addEvents puts messages (oldest first) at the head of a service's events,
-// newest first; a message the same as the newest is left out, as ECS omits
-// repeats until their cause changes. It reports whether it added any.
+// newest first; a message the same as the newest is left out unless that is
+// ServiceTimers.RepeatEvents old, as ECS omits repeats "until either the
+// cause is resolved or six hours passes". It reports whether it added any.
 func (s *Service) addEvents(r *svcRec, msgs ...string) bool {
 	added := false
 	now := ecstypes.NewTimestamp(s.now())
 	for _, msg := range msgs {
-		if len(r.S.Events) > 0 && deref(r.S.Events[0].Message) == msg {
+		if len(r.S.Events) > 0 && deref(r.S.Events[0].Message) == msg &&
+			(s.timers.RepeatEvents <= 0 || s.now().Before(r.S.Events[0].CreatedAt.Time().Add(s.timers.RepeatEvents))) {
 			continue
 		}
 		ev := ecstypes.ServiceEvent{Id: str(newUUID()), CreatedAt: now, Message: str(msg)}

@@ -284,6 +284,21 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 			msgs = append(msgs, steadyEvent(r.name()))
 		}
 	}
+	// A steady service says so again every RepeatEvents, as ECS's does.
+	var again time.Time
+	if steady && s.timers.RepeatEvents > 0 {
+		last := time.Time{}
+		for _, e := range r.S.Events {
+			if deref(e.Message) == steadyEvent(r.name()) {
+				last = e.CreatedAt.Time()
+				break
+			}
+		}
+		if again = last.Add(s.timers.RepeatEvents); !last.IsZero() && !s.now().Before(again) && !slices.Contains(msgs, steadyEvent(r.name())) {
+			msgs = append(msgs, steadyEvent(r.name()))
+			again = s.now().Add(s.timers.RepeatEvents)
+		}
+	}
 	// Neither a start nor a stop is allowed, and nothing is on its way
 	// that would change that.
 	if p.canStart <= 0 && len(p.primAlive) < want && len(p.oldAlive) > 0 && p.live == len(p.primAlive)+len(p.oldAlive) &&
@@ -298,6 +313,7 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 		s.commitOrLog(m, "the service scheduler's change", arn)
 	}
 	s.mu.Unlock()
+	p.wakeAt = earliest(p.wakeAt, again)
 	if p.canStart <= 0 {
 		return changed, p.wakeAt
 	}

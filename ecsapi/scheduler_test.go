@@ -351,3 +351,44 @@ func TestDaemonServiceFollowsInstances(t *testing.T) {
 		t.Fatalf("after delete: %s, tasks %v", deref(got.Status), perInstance())
 	}
 }
+
+// A steady service says so again every six hours, as ECS's does; a repeat
+// of the newest event comes no sooner.
+func TestSteadyStateRepeats(t *testing.T) {
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return now
+	}
+	w := newWorld(t, WithClock(clock))
+	ctx := context.Background()
+	w.demo(t, "m5.xlarge")
+	must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
+		DesiredCount: ecstypes.Ptr(int32(1)), NetworkConfiguration: w.awsvpc()}))(t)
+	w.settleServices(t)
+	steady := func() int {
+		n := 0
+		for _, m := range messages(w.service(t, "demo", "web")) {
+			if m == "(service web) has reached a steady state." {
+				n++
+			}
+		}
+		return n
+	}
+	mu.Lock()
+	now = now.Add(5 * time.Hour)
+	mu.Unlock()
+	w.settleServices(t)
+	if n := steady(); n != 1 {
+		t.Fatalf("after 5 hours: %d steady-state events, want 1", n)
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	w.settleServices(t)
+	if n := steady(); n != 2 {
+		t.Fatalf("after 6 hours: %d steady-state events, want 2", n)
+	}
+}
