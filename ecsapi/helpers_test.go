@@ -3,7 +3,9 @@ package ecsapi
 import (
 	"context"
 	"encoding/base64"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/vpcsim"
@@ -130,3 +132,23 @@ func detail(t ecstypes.Task, name string) string {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
+
+// testClock is a wall clock the test moves (WithClock(c.now)).
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newTestClock() *testClock { return &testClock{t: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)} }
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

@@ -355,14 +355,8 @@ func TestDaemonServiceFollowsInstances(t *testing.T) {
 // A steady service says so again every six hours, as ECS's does; a repeat
 // of the newest event comes no sooner.
 func TestSteadyStateRepeats(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	w := newWorld(t, WithClock(clock))
+	clock := newTestClock()
+	w := newWorld(t, WithClock(clock.now))
 	ctx := context.Background()
 	w.demo(t, "m5.xlarge")
 	must(w.CreateService(ctx, west, &ecstypes.CreateServiceRequest{Cluster: str("demo"), ServiceName: str("web"), TaskDefinition: str("web"),
@@ -377,16 +371,12 @@ func TestSteadyStateRepeats(t *testing.T) {
 		}
 		return n
 	}
-	mu.Lock()
-	now = now.Add(5 * time.Hour)
-	mu.Unlock()
+	clock.advance(5 * time.Hour)
 	w.settleServices(t)
 	if n := steady(); n != 1 {
 		t.Fatalf("after 5 hours: %d steady-state events, want 1", n)
 	}
-	mu.Lock()
-	now = now.Add(time.Hour)
-	mu.Unlock()
+	clock.advance(time.Hour)
 	w.settleServices(t)
 	if n := steady(); n != 2 {
 		t.Fatalf("after 6 hours: %d steady-state events, want 2", n)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -345,19 +344,9 @@ func TestTaskRunLimitsAndOverrides(t *testing.T) {
 // ignores, or an exit within restartAttemptPeriod of the last restart, ends
 // the task as usual.
 func TestContainerRestartPolicy(t *testing.T) {
-	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	clock := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return now
-	}
-	advance := func(d time.Duration) {
-		mu.Lock()
-		now = now.Add(d)
-		mu.Unlock()
-	}
-	w := newWorld(t, WithClock(clock))
+	clock := newTestClock()
+	advance := clock.advance
+	w := newWorld(t, WithClock(clock.now))
 	ctx := context.Background()
 	w.demo(t, "m5.xlarge")
 	td := nginx("restarts", ecstypes.NetworkModeAwsvpc)
