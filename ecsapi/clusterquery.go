@@ -1,6 +1,7 @@
 package ecsapi
 
 import (
+	"errors"
 	"path"
 	"slices"
 	"strconv"
@@ -206,7 +207,7 @@ func (p *queryParser) factor() (queryNode, error) {
 		p.next()
 		x, err := p.or()
 		if err == nil && p.next() != ")" {
-			err = queryErr("missing )")
+			err = errQuery
 		}
 		return x, err
 	}
@@ -216,7 +217,7 @@ func (p *queryParser) factor() (queryNode, error) {
 func (p *queryParser) comparison() (queryNode, error) {
 	subject := p.next()
 	if subject == "" || strings.ContainsAny(subject, "()[],'\"") {
-		return nil, queryErr("no subject")
+		return nil, errQuery
 	}
 	op := strings.ToLower(p.next())
 	if op == "not" && strings.EqualFold(p.peek(), "in") {
@@ -228,13 +229,13 @@ func (p *queryParser) comparison() (queryNode, error) {
 		return queryCmp{subject: subject, op: op}, nil
 	case "in", "not in":
 		if p.next() != "[" {
-			return nil, queryErr("no list")
+			return nil, errQuery
 		}
 		var values []string
 		for {
 			v := p.next()
 			if v == "" || v == "[" || v == "(" || v == ")" {
-				return nil, queryErr("bad list")
+				return nil, errQuery
 			}
 			if v == "]" {
 				break
@@ -247,11 +248,11 @@ func (p *queryParser) comparison() (queryNode, error) {
 	case "==", "!=", ">", ">=", "<", "<=", "=~", "!~":
 		v := p.next()
 		if v == "" || strings.ContainsAny(v[:1], "()[],") {
-			return nil, queryErr("no value")
+			return nil, errQuery
 		}
 		return queryCmp{subject: subject, op: op, values: []string{unquote(v)}}, nil
 	}
-	return nil, queryErr("no operator")
+	return nil, errQuery
 }
 
 func unquote(v string) string {
@@ -261,7 +262,5 @@ func unquote(v string) string {
 	return v
 }
 
-// queryErr is a parse error's cause; parseQuery answers ECS's refusal instead.
-type queryErr string
-
-func (e queryErr) Error() string { return string(e) }
+// errQuery stops a parse; parseQuery answers ECS's refusal instead.
+var errQuery = errors.New("the expression does not parse")

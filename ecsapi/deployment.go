@@ -24,16 +24,10 @@ func breakerThreshold(desired int) int {
 	return min(200, max(3, (desired+1)/2))
 }
 
-// deploymentPercents are a service's percentages, ECS's defaults where unset.
+// deploymentPercents are a service's percentages (serviceDeploymentConfig
+// stored both).
 func deploymentPercents(cfg *ecstypes.DeploymentConfiguration) (minPct, maxPct int) {
-	minPct, maxPct = 100, 200
-	if cfg != nil && cfg.MinimumHealthyPercent != nil {
-		minPct = int(*cfg.MinimumHealthyPercent)
-	}
-	if cfg != nil && cfg.MaximumPercent != nil {
-		maxPct = int(*cfg.MaximumPercent)
-	}
-	return minPct, maxPct
+	return int(deref(cfg.MinimumHealthyPercent)), int(deref(cfg.MaximumPercent))
 }
 
 // healthCheckedLocked reports whether a task's definition gives one of its

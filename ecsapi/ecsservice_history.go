@@ -65,7 +65,6 @@ func (r *svcRec) clusterName() string {
 func (s *Service) recordDeployment(m *model, r *svcRec) {
 	now := ecstypes.NewTimestamp(s.now())
 	d := r.primary()
-	r.History = slices.Clone(r.History)
 	for i := range r.History {
 		if h := &r.History[i]; h.Status == ecstypes.ServiceDeploymentStatusInProgress {
 			h.Status, h.Reason, h.Stopped, h.Updated = ecstypes.ServiceDeploymentStatusStopped, "Service deployment was superseded by a newer deployment.", now, now
@@ -111,8 +110,6 @@ func (s *Service) deploymentCompleted(r *svcRec) {
 	if h == nil {
 		return
 	}
-	r.History = slices.Clone(r.History)
-	h = r.current()
 	now := ecstypes.NewTimestamp(s.now())
 	switch h.Status {
 	case ecstypes.ServiceDeploymentStatusInProgress:
@@ -125,11 +122,10 @@ func (s *Service) deploymentCompleted(r *svcRec) {
 // deploymentFailed records the circuit breaker's verdict on the current
 // service deployment: rolled back to target ("": not rolled back, STOPPED).
 func (s *Service) deploymentFailed(r *svcRec, target string) {
-	if r.current() == nil {
+	h := r.current()
+	if h == nil {
 		return
 	}
-	r.History = slices.Clone(r.History)
-	h := r.current()
 	now := ecstypes.NewTimestamp(s.now())
 	h.Updated = now
 	if target == "" {
@@ -315,7 +311,6 @@ func (s *Service) StopServiceDeployment(ctx context.Context, sc Scope, in *ecsty
 	target := deref(r.LastCompleted.Id)
 	prim := r.primary()
 	prim.RolloutState, prim.RolloutStateReason = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment "+deref(prim.Id)+" stopped.")
-	r.History = slices.Clone(r.History)
 	h := r.current()
 	now := ecstypes.NewTimestamp(s.now())
 	h.Status, h.Reason, h.Updated = ecstypes.ServiceDeploymentStatusRollbackInProgress, "Service deployment rolled back by StopServiceDeployment.", now

@@ -64,6 +64,13 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		targets = s.daemonTargetsLocked(m, r, eligible)
 		short = min(short, len(targets))
 	}
+	// Constraints bind; the service's strategies order what is left, ECS's
+	// default for services when it has none.
+	group := deref(req.group)
+	rules, _ := checkPlacement(r.S.PlacementConstraints, r.S.PlacementStrategy) // checked when stored
+	if len(rules.strategies) == 0 {
+		rules.strategies = defaultServiceStrategies
+	}
 	var placed []*taskRec
 	unplaced := ""
 	for i := range short {
@@ -73,23 +80,13 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		}
 		var inst *instanceRec
 		if launch == ecstypes.LaunchTypeEc2 {
-			var fails []ecstypes.Failure
-			// Constraints bind; the service's strategies order what is
-			// left, ECS's default spread when it has none.
-			group := deref(req.group)
-			rules, _ := checkPlacement(r.S.PlacementConstraints, r.S.PlacementStrategy) // checked when stored
 			order := candidates
 			if targets != nil {
 				order = targets[i : i+1]
 			}
-			order, fails = s.constrainLocked(m, rules, group, order)
-			if len(rules.strategies) == 0 {
-				order = s.spreadOrderLocked(m, arn, order)
-			} else {
-				order = s.strategyOrderLocked(m, rules, group, order)
-			}
+			order, fails := s.constrainLocked(m, rules, group, order)
 			var unfit []ecstypes.Failure
-			if inst, unfit = s.placeLocked(m, &req, order); inst == nil {
+			if inst, unfit = s.placeLocked(m, &req, s.strategyOrderLocked(m, rules, group, order)); inst == nil {
 				fails = append(fails, unfit...)
 				unplaced = unplacedEvent(r.name(), fails)
 				break
@@ -118,26 +115,23 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 	return true
 }
 
-// spreadOrderLocked orders the instances as ECS's default placement for a
-// service tries them: fewest of the service's tasks in the instance's
-// Availability Zone first, then fewest on the instance, then in the order
-// they registered.
-func (s *Service) spreadOrderLocked(m *model, service string, candidates []*instanceRec) []*instanceRec {
-	perAZ, perInstance := s.spreadCountsLocked(m, service)
-	out := slices.Clone(candidates)
-	slices.SortStableFunc(out, func(a, b *instanceRec) int {
-		if n, o := perAZ[a.AZ], perAZ[b.AZ]; n != o {
-			return n - o
-		}
-		return perInstance[*a.CI.ContainerInstanceArn] - perInstance[*b.CI.ContainerInstanceArn]
-	})
-	return out
+// defaultServiceStrategies are ECS's placement for a service that names
+// none: fewest of the service's tasks in the instance's Availability Zone
+// first, then fewest on the instance.
+var defaultServiceStrategies = []ecstypes.PlacementStrategy{
+	{Type: ecstypes.PlacementStrategyTypeSpread, Field: str("attribute:ecs.availability-zone")},
+	{Type: ecstypes.PlacementStrategyTypeSpread, Field: str("instanceId")},
 }
 
 // spreadSubnetLocked puts a Fargate task in the subnet, among those given,
 // whose Availability Zone has the fewest of the service's tasks.
 func (s *Service) spreadSubnetLocked(m *model, service string, req *placementRequest) {
-	perAZ, _ := s.spreadCountsLocked(m, service)
+	perAZ := map[string]int{}
+	for t := range m.tasks.All() {
+		if t.Service == service && t.desired() == ecstypes.DesiredStatusRunning {
+			perAZ[deref(t.T.AvailabilityZone)]++
+		}
+	}
 	best := req.subnets[0]
 	for _, sub := range req.subnets[1:] {
 		if perAZ[sub.AZ] < perAZ[best.AZ] {
@@ -145,19 +139,6 @@ func (s *Service) spreadSubnetLocked(m *model, service string, req *placementReq
 		}
 	}
 	req.subnetID, req.az = best.ID, best.AZ
-}
-
-// spreadCountsLocked counts a service's tasks that are not stopping, by
-// Availability Zone and by container instance.
-func (s *Service) spreadCountsLocked(m *model, service string) (perAZ, perInstance map[string]int) {
-	perAZ, perInstance = map[string]int{}, map[string]int{}
-	for t := range m.tasks.All() {
-		if t.Service == service && t.desired() == ecstypes.DesiredStatusRunning {
-			perAZ[deref(t.T.AvailabilityZone)]++
-			perInstance[t.InstanceARN]++
-		}
-	}
-	return perAZ, perInstance
 }
 
 // propagatedTagsLocked is what a service's new task is tagged with: the

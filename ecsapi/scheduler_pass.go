@@ -194,7 +194,7 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 		p = s.planLocked(m, r)
 	}
 	if p.established && !slices.Contains(r.Established, deref(p.prim.Id)) {
-		edit().Established = append(slices.Clone(r.Established), deref(p.prim.Id))
+		edit().Established = append(r.Established, deref(p.prim.Id))
 	}
 	// A task that failed its health checks is replaced: stopped here, and
 	// started again below.
@@ -255,12 +255,12 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 	// A deployment with nothing left alive is INACTIVE: it leaves the list.
 	if slices.ContainsFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) != deref(p.prim.Id) && p.liveBy[deref(d.Id)] == 0 }) {
 		r = edit()
-		r.S.Deployments = slices.DeleteFunc(slices.Clone(r.S.Deployments), func(d ecstypes.Deployment) bool {
+		r.S.Deployments = slices.DeleteFunc(r.S.Deployments, func(d ecstypes.Deployment) bool {
 			return deref(d.Status) != "PRIMARY" && p.liveBy[deref(d.Id)] == 0
 		})
 		// What is remembered of deployments goes with them (but for the
 		// one a rollback would return to).
-		r.Established = slices.DeleteFunc(slices.Clone(r.Established), func(id string) bool {
+		r.Established = slices.DeleteFunc(r.Established, func(id string) bool {
 			return (r.LastCompleted == nil || deref(r.LastCompleted.Id) != id) &&
 				!slices.ContainsFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == id })
 		})
@@ -336,7 +336,6 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 // rollback, makes the last deployment that completed PRIMARY again (with its
 // own ID, as ECS's events show); it answers the events that say so.
 func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
-	r.S.Deployments = slices.Clone(r.S.Deployments)
 	prim := r.primary()
 	id := deref(prim.Id)
 	prim.RolloutState, prim.RolloutStateReason, prim.UpdatedAt = ecstypes.DeploymentRolloutStateFailed, str("ECS deployment circuit breaker: tasks failed to start."), ecstypes.NewTimestamp(s.now())
@@ -355,7 +354,7 @@ func (s *Service) failDeployment(r *svcRec, rollback bool) []string {
 // own ID; the others become ACTIVE, and their tasks go as the rollout allows.
 func (s *Service) rollBack(r *svcRec, reason string) {
 	target := *r.LastCompleted
-	r.S.Deployments = slices.DeleteFunc(slices.Clone(r.S.Deployments), func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
+	r.S.Deployments = slices.DeleteFunc(r.S.Deployments, func(d ecstypes.Deployment) bool { return deref(d.Id) == deref(target.Id) })
 	for i := range r.S.Deployments {
 		r.S.Deployments[i].Status = str("ACTIVE")
 	}
