@@ -48,6 +48,12 @@ func (r *svcRec) status() string { return deref(r.S.Status) }
 func (r *svcRec) daemon() bool   { return r.S.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon }
 func (r *svcRec) name() string   { return deref(r.S.ServiceName) }
 
+// external reports whether the service's task sets, not its deployments,
+// say what it runs.
+func (r *svcRec) external() bool {
+	return controllerOf(r.S.DeploymentController) == ecstypes.DeploymentControllerTypeExternal
+}
+
 // primary is the service's PRIMARY deployment (the newest).
 func (r *svcRec) primary() *ecstypes.Deployment {
 	for i := range r.S.Deployments {
@@ -118,9 +124,12 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 	if err := s.serviceTaskDefExists(sc, in.Cluster, deref(in.TaskDefinition)); err != nil {
 		return nil, err
 	}
-	req := placementRequest{launch: launch, net: in.NetworkConfiguration}
-	if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
-		return nil, err
+	external := controllerOf(in.DeploymentController) == ecstypes.DeploymentControllerTypeExternal
+	if !external { // an EXTERNAL service's task sets say what it runs
+		req := placementRequest{launch: launch, net: in.NetworkConfiguration}
+		if err := s.askEC2(ctx, sc, in.Cluster, deref(in.TaskDefinition), &req); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -129,9 +138,11 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 	if err != nil {
 		return nil, err
 	}
-	td, err := s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch)
-	if err != nil {
-		return nil, err
+	var td *taskDefRec
+	if !external {
+		if td, err = s.runnableTaskDefLocked(m, sc, deref(in.TaskDefinition), launch); err != nil {
+			return nil, err
+		}
 	}
 	name := *in.ServiceName
 	arn := s.serviceARN(sc, c, name)
@@ -139,7 +150,9 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 		return nil, invalidParam("Creation of service was not idempotent.")
 	}
 	r := s.newServiceLocked(sc, c, td, launch, in)
-	s.recordDeployment(m, r)
+	if !external {
+		s.recordDeployment(m, r)
+	}
 	m.services.Put(r)
 	if err := s.commit(m); err != nil {
 		return nil, err
@@ -148,7 +161,8 @@ func (s *Service) CreateService(ctx context.Context, sc Scope, in *ecstypes.Crea
 }
 
 // newServiceLocked makes a service's record, with its first deployment, from
-// a checked CreateService request.
+// a checked CreateService request. An EXTERNAL service (td nil) has no
+// deployments, ever: task sets instead, none yet.
 func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, launch ecstypes.LaunchType, in *ecstypes.CreateServiceRequest) *svcRec {
 	now := ecstypes.NewTimestamp(s.now())
 	cfg := serviceDeploymentConfig(in.DeploymentConfiguration, in.SchedulingStrategy)
@@ -166,11 +180,11 @@ func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, laun
 		LoadBalancers: []ecstypes.LoadBalancer{}, ServiceRegistries: []ecstypes.ServiceRegistry{},
 		Status: str(serviceActive), DesiredCount: ecstypes.Ptr(deref(in.DesiredCount)),
 		CapacityProviderStrategy: in.CapacityProviderStrategy, PlatformVersion: in.PlatformVersion,
-		TaskDefinition: td.TD.TaskDefinitionArn, DeploymentConfiguration: cfg, RoleArn: in.Role,
+		DeploymentConfiguration: cfg, RoleArn: in.Role,
 		Events: []ecstypes.ServiceEvent{}, CreatedAt: now,
 		PlacementConstraints: nonNil(in.PlacementConstraints), PlacementStrategy: nonNil(in.PlacementStrategy),
 		NetworkConfiguration: net, HealthCheckGracePeriodSeconds: ecstypes.Ptr(deref(in.HealthCheckGracePeriodSeconds)),
-		SchedulingStrategy: orStrategy(in.SchedulingStrategy), DeploymentController: &ecstypes.DeploymentController{Type: ecstypes.DeploymentControllerTypeEcs},
+		SchedulingStrategy: orStrategy(in.SchedulingStrategy), DeploymentController: &ecstypes.DeploymentController{Type: controllerOf(in.DeploymentController)},
 		Tags: in.Tags, CreatedBy: str("arn:aws:iam::" + s.account + ":root"), EnableECSManagedTags: ecstypes.Ptr(deref(in.EnableECSManagedTags)),
 		PropagateTags: propagate, EnableExecuteCommand: ecstypes.Ptr(deref(in.EnableExecuteCommand)),
 		AvailabilityZoneRebalancing: rebalance,
@@ -182,7 +196,12 @@ func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, laun
 		svc.PlatformVersion = str(orStr(deref(in.PlatformVersion), "LATEST"))
 		svc.PlatformFamily = str("Linux")
 	}
-	svc.Deployments = []ecstypes.Deployment{s.newDeployment(&svc)}
+	if td == nil {
+		svc.Deployments, svc.TaskSets = []ecstypes.Deployment{}, []ecstypes.TaskSet{}
+	} else {
+		svc.TaskDefinition = td.TD.TaskDefinitionArn
+		svc.Deployments = []ecstypes.Deployment{s.newDeployment(&svc)}
+	}
 	return &svcRec{Region: sc.Region, Seq: s.nextSeq(), ClusterARN: *c.C.ClusterArn, S: svc}
 }
 
@@ -261,43 +280,14 @@ func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.S
 	}
 	out.Events = slices.Clone(r.S.Events)
 	out.Deployments = slices.Clone(r.S.Deployments)
-	var running, pending int32
-	type counts struct{ running, pending, alive, failed int32 }
-	per := map[string]*counts{}
-	for t := range m.tasks.All() {
-		if t.Service != *r.S.ServiceArn {
-			continue
-		}
-		n := per[deref(t.T.StartedBy)]
-		if n == nil {
-			n = &counts{}
-			per[deref(t.T.StartedBy)] = n
-		}
-		switch st := t.status(); {
-		case st == TaskStatusRunning:
-			running++
-			n.running++
-		case st.pending():
-			pending++
-			n.pending++
-		}
-		if t.desired() == ecstypes.DesiredStatusRunning {
-			n.alive++
-		}
-		if s.failedLocked(m, t) {
-			n.failed++
-		}
-	}
-	out.RunningCount, out.PendingCount = &running, &pending
+	all, per := s.countTasksLocked(m, r)
+	out.RunningCount, out.PendingCount = &all.running, &all.pending
 	if h := r.current(); h != nil {
 		out.CurrentServiceDeployment = str(s.serviceDeploymentARN(r, h.ID))
 	}
 	for i := range out.Deployments {
 		d := &out.Deployments[i]
-		n := per[deref(d.Id)]
-		if n == nil {
-			n = &counts{}
-		}
+		n := per.of(deref(d.Id))
 		d.RunningCount, d.PendingCount, d.FailedTasks = ecstypes.Ptr(n.running), ecstypes.Ptr(n.pending), ecstypes.Ptr(n.failed)
 		if slices.Contains(r.Established, deref(d.Id)) {
 			d.FailedTasks = ecstypes.Ptr(int32(0)) // ECS stops counting once one task runs
@@ -308,7 +298,61 @@ func (s *Service) renderServiceLocked(m *model, r *svcRec, tags bool) ecstypes.S
 		out.CurrentServiceRevisions = append(out.CurrentServiceRevisions, ecstypes.ServiceCurrentRevisionSummary{
 			Arn: str(s.revisionARN(r, deref(d.Id))), RequestedTaskCount: d.DesiredCount, RunningTaskCount: d.RunningCount, PendingTaskCount: d.PendingCount})
 	}
+	if r.external() {
+		out.TaskSets = renderTaskSets(r, r.S.TaskSets, per, tags)
+	}
 	return out
+}
+
+// taskCounts are a service's tasks, or those of one of its deployments or
+// task sets, by state: live ones are not STOPPED, alive ones are desired
+// RUNNING.
+type taskCounts struct{ running, pending, live, alive, failed int32 }
+
+// countsBy are a service's task counts by deployment or task set ID.
+type countsBy map[string]*taskCounts
+
+func (c countsBy) of(id string) *taskCounts {
+	if n := c[id]; n != nil {
+		return n
+	}
+	return &taskCounts{}
+}
+
+// countTasksLocked counts a service's tasks, all and by the deployment or
+// task set that started them.
+func (s *Service) countTasksLocked(m *model, r *svcRec) (taskCounts, countsBy) {
+	var all taskCounts
+	per := countsBy{}
+	for t := range m.tasks.All() {
+		if t.Service != *r.S.ServiceArn {
+			continue
+		}
+		n := per[deref(t.T.StartedBy)]
+		if n == nil {
+			n = &taskCounts{}
+			per[deref(t.T.StartedBy)] = n
+		}
+		switch st := t.status(); {
+		case st == TaskStatusRunning:
+			all.running++
+			n.running++
+		case st.pending():
+			all.pending++
+			n.pending++
+		}
+		if t.status() != TaskStatusStopped {
+			all.live++
+			n.live++
+		}
+		if t.desired() == ecstypes.DesiredStatusRunning {
+			n.alive++
+		}
+		if s.failedLocked(m, t) {
+			n.failed++
+		}
+	}
+	return all, per
 }
 
 // DescribeServices answers up to 10 services of a cluster; unknown ones are
@@ -376,6 +420,19 @@ func (s *Service) ListServices(ctx context.Context, sc Scope, in *ecstypes.ListS
 	return &ecstypes.ListServicesResponse{ServiceArns: nonNil(p), NextToken: next}, nil
 }
 
+// ListServicesByNamespace lists the services that use a Cloud Map
+// namespace. vpcsim has no Cloud Map namespaces yet (they come with service
+// discovery), so no namespace a caller names can be found.
+func (s *Service) ListServicesByNamespace(ctx context.Context, sc Scope, in *ecstypes.ListServicesByNamespaceRequest) (*ecstypes.ListServicesByNamespaceResponse, error) {
+	if deref(in.Namespace) == "" {
+		return nil, invalidParam("Namespace cannot be empty.")
+	}
+	if _, _, err := page([]string(nil), in.MaxResults, in.NextToken); err != nil {
+		return nil, err
+	}
+	return nil, &Error{Type: "NamespaceNotFoundException", Message: "Failed to retrieve namespace for " + *in.Namespace}
+}
+
 // DeleteService scales a service to 0 and makes it DRAINING; it becomes
 // INACTIVE once its tasks have stopped. A REPLICA service above 0 needs force
 // (a DAEMON service does not).
@@ -395,8 +452,13 @@ func (s *Service) DeleteService(ctx context.Context, sc Scope, in *ecstypes.Dele
 	}
 	r, _ = m.services.Edit(*r.S.ServiceArn)
 	r.S.Status, r.S.DesiredCount = str(serviceDraining), ecstypes.Ptr(int32(0))
+	now := ecstypes.NewTimestamp(s.now())
 	if d := r.primary(); d != nil {
-		d.DesiredCount, d.UpdatedAt = r.S.DesiredCount, ecstypes.NewTimestamp(s.now())
+		d.DesiredCount, d.UpdatedAt = r.S.DesiredCount, now
+	}
+	for i := range r.S.TaskSets {
+		ts := &r.S.TaskSets[i]
+		ts.Status, ts.UpdatedAt, ts.StabilityStatus, ts.StabilityStatusAt = str(taskSetDraining), now, ecstypes.StabilityStatusStabilizing, now
 	}
 	if err := s.commit(m); err != nil {
 		return nil, err

@@ -6,11 +6,14 @@ import (
 
 // checkCreateService applies ECS's rules to a CreateService request that need
 // nothing stored, and answers the service's launch type. What vpcsim cannot
-// run yet (DAEMON services, load balancers, placement rules, other deployment
-// controllers) is refused as not supported.
+// run yet (load balancers, service registries, Service Connect) is refused as
+// not supported.
 func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType, error) {
 	if !serviceNameRE.MatchString(deref(in.ServiceName)) {
 		return "", invalidParam("Service must match ^[a-zA-Z0-9\\-_]{1,255}$, but was %s", deref(in.ServiceName))
+	}
+	if err := checkController(in); err != nil {
+		return "", err
 	}
 	if err := unsupportedInService(in); err != nil {
 		return "", err
@@ -21,7 +24,7 @@ func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType,
 		}
 	}
 	switch {
-	case in.DesiredCount == nil && in.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon:
+	case in.DesiredCount == nil && in.SchedulingStrategy != ecstypes.SchedulingStrategyDaemon && controllerOf(in.DeploymentController) != ecstypes.DeploymentControllerTypeExternal:
 		return "", invalidParam("Desired count must be provided for services using the REPLICA scheduling strategy.")
 	case in.DesiredCount != nil && *in.DesiredCount < 0:
 		return "", invalidParam("desiredCount cannot be a negative number.")
@@ -40,6 +43,48 @@ func checkCreateService(in *ecstypes.CreateServiceRequest) (ecstypes.LaunchType,
 		return "", err
 	}
 	return launchTypeOf(in.LaunchType, in.CapacityProviderStrategy)
+}
+
+// controllerOf is the deployment controller a request names, ECS if none.
+func controllerOf(c *ecstypes.DeploymentController) ecstypes.DeploymentControllerType {
+	if c == nil || c.Type == "" {
+		return ecstypes.DeploymentControllerTypeEcs
+	}
+	return c.Type
+}
+
+// checkController applies ECS's rules of the deployment controllers other
+// than ECS. A CODE_DEPLOY service needs a load balancer, which vpcsim has not
+// got yet, so none can be made (as on AWS without one). An EXTERNAL service
+// leaves what it runs to its task sets (taskset.go), so it names none of it.
+func checkController(in *ecstypes.CreateServiceRequest) error {
+	kind := controllerOf(in.DeploymentController)
+	if kind == ecstypes.DeploymentControllerTypeEcs {
+		return nil
+	}
+	if in.SchedulingStrategy == ecstypes.SchedulingStrategyDaemon {
+		return invalidParam("The daemon scheduling strategy is not supported with the %s deployment controller.", kind)
+	}
+	if kind == ecstypes.DeploymentControllerTypeCodeDeploy {
+		switch {
+		case deref(in.TaskDefinition) == "":
+			return invalidParam("A task definition must be specified if the service uses either the ECS or CODE_DEPLOY deployment controllers.")
+		case len(in.LoadBalancers) == 0:
+			return invalidParam("A service using the CODE_DEPLOY deployment controller must use an Application Load Balancer or a Network Load Balancer.")
+		}
+		return nil
+	}
+	switch {
+	case in.TaskDefinition != nil && *in.TaskDefinition == "":
+		return invalidParam("Family should not be null or empty.")
+	case in.TaskDefinition != nil:
+		return invalidParam("TaskDefinition must be blank.")
+	case len(in.LoadBalancers) > 0:
+		return invalidParam("LoadBalancers must be empty or null.")
+	case in.NetworkConfiguration != nil:
+		return invalidParam("NetworkConfiguration must be null.")
+	}
+	return nil
 }
 
 // checkDeploymentConfig applies ECS's bounds to a REPLICA service's
@@ -87,8 +132,6 @@ func unsupportedInService(in *ecstypes.CreateServiceRequest) error {
 		return no("A service with volume configurations")
 	case len(in.VpcLatticeConfigurations) > 0:
 		return no("A service with VPC Lattice configurations")
-	case in.DeploymentController != nil && in.DeploymentController.Type != ecstypes.DeploymentControllerTypeEcs:
-		return no("The deployment controller " + string(in.DeploymentController.Type))
 	case in.DeploymentConfiguration != nil && in.DeploymentConfiguration.Strategy != "" && in.DeploymentConfiguration.Strategy != ecstypes.DeploymentStrategyRolling:
 		return no("The deployment strategy " + string(in.DeploymentConfiguration.Strategy))
 	}

@@ -36,6 +36,8 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 		err = serviceNotActive()
 	case err == nil && r.daemon() && in.DesiredCount != nil:
 		err = daemonDesiredCount
+	case err == nil:
+		err = checkControllerUpdate(r, in)
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -169,13 +171,39 @@ func mergeDeploymentConfig(have, in *ecstypes.DeploymentConfiguration) *ecstypes
 	return &out
 }
 
+// checkControllerUpdate refuses what a service's deployment controller does
+// not let UpdateService change: an EXTERNAL service's task sets say what it
+// runs, so only its count, placement, grace period and tagging change here.
+func checkControllerUpdate(r *svcRec, in *ecstypes.UpdateServiceRequest) error {
+	if in.DeploymentController != nil && controllerOf(in.DeploymentController) != controllerOf(r.S.DeploymentController) {
+		return &Error{Type: "UnsupportedFeatureException", Message: "Changing a service's deployment controller is not supported by vpcsim yet."}
+	}
+	if !r.external() {
+		return nil
+	}
+	for _, c := range []struct {
+		given bool
+		what  string
+	}{
+		{in.TaskDefinition != nil, "task definition"}, {in.NetworkConfiguration != nil, "network configuration"},
+		{in.PlatformVersion != nil, "platform version"}, {in.CapacityProviderStrategy != nil, "capacity provider strategy"},
+		{len(in.LoadBalancers) > 0, "load balancers"}, {len(in.ServiceRegistries) > 0, "service registries"},
+		{deref(in.ForceNewDeployment), "forceNewDeployment"},
+	} {
+		if c.given {
+			return invalidParam("Unable to update %s on services with an EXTERNAL deployment controller. Create a new task set instead.", c.what)
+		}
+	}
+	return nil
+}
+
 // unsupportedInUpdate refuses what an UpdateService may ask for that vpcsim
 // does not run yet.
 func unsupportedInUpdate(in *ecstypes.UpdateServiceRequest) error {
 	create := &ecstypes.CreateServiceRequest{
 		LoadBalancers: in.LoadBalancers, ServiceRegistries: in.ServiceRegistries, ServiceConnectConfiguration: in.ServiceConnectConfiguration,
 		VolumeConfigurations: in.VolumeConfigurations, VpcLatticeConfigurations: in.VpcLatticeConfigurations,
-		DeploymentController: in.DeploymentController, DeploymentConfiguration: in.DeploymentConfiguration,
+		DeploymentConfiguration: in.DeploymentConfiguration,
 	}
 	return unsupportedInService(create)
 }

@@ -7,34 +7,69 @@ import (
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 )
 
-// startServiceTasks starts what a service lacks of its desired count, placed
-// as ECS places a service's tasks; replaced is how many of them replace
-// tasks that failed their health checks. As RunTask does, it asks EC2 about
-// the network first, without s.mu, then counts again and places under it.
-func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced int) bool {
+// launchSpec is what a service's new tasks run: its PRIMARY deployment's
+// settings, or one of its task sets'.
+type launchSpec struct {
+	id              string // the deployment's or task set's, the tasks' startedBy
+	who             string // who the service's events name: the service, or it and its task set
+	taskDef         string
+	launch          ecstypes.LaunchType
+	net             *ecstypes.NetworkConfiguration
+	platformVersion *string
+}
+
+// launchSpec is what the service's deployment or task set id starts; false
+// once that no longer starts tasks.
+func (r *svcRec) launchSpec(id string) (launchSpec, bool) {
+	spec := func(launch ecstypes.LaunchType, cps []ecstypes.CapacityProviderStrategyItem, taskDef *string, net *ecstypes.NetworkConfiguration, pv *string) launchSpec {
+		if launch == "" {
+			launch, _ = launchTypeOf("", cps)
+		}
+		return launchSpec{id: id, who: r.name(), taskDef: deref(taskDef), launch: launch, net: net, platformVersion: pv}
+	}
+	if d := r.primary(); d != nil && deref(d.Id) == id {
+		return spec(d.LaunchType, d.CapacityProviderStrategy, d.TaskDefinition, d.NetworkConfiguration, d.PlatformVersion), true
+	}
+	if ts := r.taskSet(id); ts != nil && deref(ts.Status) != taskSetDraining {
+		out := spec(ts.LaunchType, ts.CapacityProviderStrategy, ts.TaskDefinition, ts.NetworkConfiguration, ts.PlatformVersion)
+		out.who = taskSetWho(r.name(), id)
+		return out, true
+	}
+	return launchSpec{}, false
+}
+
+// startServiceTasks starts what a service's deployment or task set (from)
+// lacks of its count, placed as ECS places a service's tasks; replaced is
+// how many of them replace tasks that failed their health checks. As RunTask
+// does, it asks EC2 about the network first, without s.mu, then counts again
+// and places under it.
+func (s *Service) startServiceTasks(ctx context.Context, arn, from string, replaced int) bool {
 	s.mu.Lock()
 	r, ok := s.services.Get(arn)
 	s.mu.Unlock()
 	if !ok {
 		return false
 	}
+	spec, ok := r.launchSpec(from)
+	if !ok {
+		return false
+	}
 	sc := Scope{Region: r.Region}
-	d := r.primary()
-	launch := d.LaunchType
-	if launch == "" {
-		launch, _ = launchTypeOf("", d.CapacityProviderStrategy)
-	}
+	launch := spec.launch
 	req := placementRequest{
-		launch: launch, group: str("service:" + r.name()), startedBy: d.Id, net: d.NetworkConfiguration,
-		platformVersion: d.PlatformVersion, execCmd: r.S.EnableExecuteCommand, service: arn,
+		launch: launch, group: str("service:" + r.name()), startedBy: &spec.id, net: spec.net,
+		platformVersion: spec.platformVersion, execCmd: r.S.EnableExecuteCommand, service: arn,
 	}
-	err := s.askEC2(ctx, sc, &r.ClusterARN, deref(d.TaskDefinition), &req)
+	err := s.askEC2(ctx, sc, &r.ClusterARN, spec.taskDef, &req)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.begin()
 	r, ok = m.services.Get(arn)
-	if !ok || r.status() != serviceActive || s.sched.off || deref(r.primary().Id) != deref(req.startedBy) {
+	if !ok || r.status() != serviceActive || s.sched.off {
+		return false
+	}
+	if _, ok := r.launchSpec(from); !ok {
 		return false
 	}
 	note := func(msg string) bool {
@@ -49,14 +84,14 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 		if e, ok := AsError(err); ok {
 			reason = e.Message
 		}
-		return note(unableEvent(r.name(), reason))
+		return note(unableEvent(spec.who, reason))
 	}
 	c, err := s.clusterLocked(m, sc, &r.ClusterARN)
 	if err != nil {
 		return false
 	}
 	req.tags = s.propagatedTagsLocked(m, r, req.td)
-	short := s.planLocked(m, r).canStart
+	short := s.shortLocked(m, r, from)
 	candidates := s.clusterInstancesLocked(m, c)
 	var targets []*instanceRec // DAEMON: the instances to start one on, in turn
 	if r.daemon() {
@@ -75,7 +110,7 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 	unplaced := ""
 	for i := range short {
 		if e := s.taskQuotaLocked(m, sc, launch); e != nil {
-			unplaced = unableEvent(r.name(), e.Message)
+			unplaced = unableEvent(spec.who, e.Message)
 			break
 		}
 		var inst *instanceRec
@@ -88,7 +123,7 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 			var unfit []ecstypes.Failure
 			if inst, unfit = s.placeLocked(m, &req, s.strategyOrderLocked(m, rules, group, order)); inst == nil {
 				fails = append(fails, unfit...)
-				unplaced = unplacedEvent(r.name(), fails)
+				unplaced = unplacedEvent(spec.who, fails)
 				break
 			}
 		} else {
@@ -103,7 +138,7 @@ func (s *Service) startServiceTasks(ctx context.Context, arn string, replaced in
 	}
 	r, _ = m.services.Edit(arn)
 	if len(placed) > 0 {
-		s.addEvents(r, startedEvent(r.name(), placed, min(replaced, len(placed))))
+		s.addEvents(r, startedEvent(spec.who, placed, min(replaced, len(placed))))
 	}
 	if said := unplaced != "" && s.addEvents(r, unplaced); len(placed) == 0 && !said {
 		return false // the same as the last pass said

@@ -45,7 +45,6 @@ func (s *Service) planLocked(m *model, r *svcRec) *plan {
 		}
 	}
 	slices.SortFunc(mine, func(a, b *taskRec) int { return int(b.Seq - a.Seq) }) // newest first
-	counting := true
 	for _, t := range mine {
 		status, dep := t.status(), deref(t.T.StartedBy)
 		if status == TaskStatusRunning {
@@ -77,20 +76,8 @@ func (s *Service) planLocked(m *model, r *svcRec) *plan {
 		if s.failedLocked(m, t) {
 			p.failed++
 		}
-		stopping := t.desired() == ecstypes.DesiredStatusStopped
-		switch {
-		case !counting:
-		case stopping && t.T.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated:
-			// stopped by the scheduler: neither a failure nor a success
-		case stopping && t.T.StartedAt == nil:
-			p.failedStarts++
-			if at := t.T.StoppingAt; at != nil && at.Time().After(p.lastFailure) {
-				p.lastFailure = at.Time()
-			}
-		default:
-			counting = false
-		}
 	}
+	p.failedStarts, p.lastFailure = startFailures(mine, primID)
 	want := int(deref(r.S.DesiredCount))
 	minPct, maxPct := deploymentPercents(r.S.DeploymentConfiguration)
 	p.minHealthy, p.maxTotal = rollingBounds(want, minPct, maxPct)
@@ -128,20 +115,59 @@ func (s *Service) graceOver(r *svcRec, t *taskRec) bool {
 	return t.T.StartedAt == nil || !s.now().Before(t.T.StartedAt.Time().Add(grace))
 }
 
-// retryAt is when a service whose tasks failed to start may start one again
-// (zero: now).
-func (s *Service) retryAt(p *plan) time.Time {
-	if p.failedStarts < 2 {
+// startFailures counts how many of the newest tasks a deployment or task
+// set (id) started, in a row, were stopped without reaching RUNNING, and
+// when the last of them was told to stop; tasks come newest first.
+func startFailures(newestFirst []*taskRec, id string) (n int, last time.Time) {
+	for _, t := range newestFirst {
+		if deref(t.T.StartedBy) != id {
+			continue
+		}
+		stopping := t.desired() == ecstypes.DesiredStatusStopped
+		switch {
+		case stopping && t.T.StopCode == ecstypes.TaskStopCodeServiceSchedulerInitiated:
+			// stopped by the scheduler: neither a failure nor a success
+		case stopping && t.T.StartedAt == nil:
+			n++
+			if at := t.T.StoppingAt; at != nil && at.Time().After(last) {
+				last = at.Time()
+			}
+		default:
+			return n, last
+		}
+	}
+	return n, last
+}
+
+// retryAt is when a service whose tasks failed to start (failedStarts in a
+// row, the last at last) may start one again (zero: now).
+func (s *Service) retryAt(failedStarts int, last time.Time) time.Time {
+	if failedStarts < 2 {
 		return time.Time{}
 	}
 	wait := s.timers.RetryBase
-	for range p.failedStarts - 2 {
+	for range failedStarts - 2 {
 		if wait >= s.timers.RetryMax {
 			break
 		}
 		wait *= 2
 	}
-	return p.lastFailure.Add(min(wait, s.timers.RetryMax))
+	return last.Add(min(wait, s.timers.RetryMax))
+}
+
+// holdStarts reports whether a service's deployment or task set must wait
+// until due before it starts tasks again, and says so in its events.
+func (s *Service) holdStarts(arn, who string, due time.Time) bool {
+	if !s.now().Before(due) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.begin()
+	if r, ok := m.services.Edit(arn); ok && s.addEvents(r, throttledEvent(who)) {
+		s.commitOrLog(m, "a service's event", arn)
+	}
+	return true
 }
 
 // reconcile brings one service a step toward its desired count of tasks of
@@ -154,6 +180,9 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 	if !ok || r.status() == serviceInactive || s.sched.off {
 		s.mu.Unlock()
 		return false, time.Time{}
+	}
+	if r.external() {
+		return s.reconcileTaskSets(ctx, m, r)
 	}
 	edit := func() *svcRec {
 		r, _ = m.services.Edit(arn)
@@ -317,19 +346,10 @@ func (s *Service) reconcile(ctx context.Context, arn string) (bool, time.Time) {
 	if p.canStart <= 0 {
 		return changed, p.wakeAt
 	}
-	if due := s.retryAt(p); s.now().Before(due) {
-		s.mu.Lock()
-		m = s.begin()
-		if r, ok := m.services.Get(arn); ok {
-			r, _ = m.services.Edit(arn)
-			if s.addEvents(r, throttledEvent(r.name())) {
-				s.commitOrLog(m, "a service's event", arn)
-			}
-		}
-		s.mu.Unlock()
+	if due := s.retryAt(p.failedStarts, p.lastFailure); s.holdStarts(arn, r.name(), due) {
 		return changed, earliest(due, p.wakeAt)
 	}
-	return s.startServiceTasks(ctx, arn, replaced) || changed, p.wakeAt
+	return s.startServiceTasks(ctx, arn, deref(p.prim.Id), replaced) || changed, p.wakeAt
 }
 
 // failDeployment marks a service's PRIMARY deployment FAILED and, with

@@ -3,13 +3,15 @@ package ecsapi
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecstypes"
 	"github.com/vpcsim/vpcsim/storage"
 )
 
 // taggedLocked finds the tags of a resource by ARN: a cluster, task
-// definition, container instance, service or task of the scope's region. With edit,
+// definition, container instance, service, task set or task of the scope's
+// region. With edit,
 // they are those of the transaction's copy, to change.
 func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]ecstypes.Tag, bool) {
 	if tags, ok := taggedIn(m.clusters, sc, arn, edit, func(r *clusterRec) (string, *[]ecstypes.Tag) { return r.Region, &r.C.Tags }); ok {
@@ -24,7 +26,27 @@ func (s *Service) taggedLocked(m *model, sc Scope, arn string, edit bool) (*[]ec
 	if tags, ok := taggedIn(m.services, sc, arn, edit, func(r *svcRec) (string, *[]ecstypes.Tag) { return r.Region, &r.S.Tags }); ok {
 		return tags, true
 	}
+	if svc, ok := taskSetServiceARN(arn); ok {
+		// A task set's tags are kept with it, in its service's record.
+		return taggedIn(m.services, sc, svc, edit, func(r *svcRec) (string, *[]ecstypes.Tag) {
+			if ts := r.taskSet(arn); ts != nil {
+				return r.Region, &ts.Tags
+			}
+			return "", nil
+		})
+	}
 	return taggedIn(m.tasks, sc, arn, edit, func(r *taskRec) (string, *[]ecstypes.Tag) { return r.Region, &r.T.Tags })
+}
+
+// taskSetServiceARN is the ARN of the service of a task set's ARN
+// (…:task-set/CLUSTER/SERVICE/ecs-svc/ID).
+func taskSetServiceARN(arn string) (string, bool) {
+	head, path, ok := strings.Cut(arn, ":task-set/")
+	parts := strings.Split(path, "/")
+	if !ok || len(parts) != 4 {
+		return "", false
+	}
+	return head + ":service/" + parts[0] + "/" + parts[1], true
 }
 
 // taggedIn finds the tags of a resource of one table: of regionTags's record

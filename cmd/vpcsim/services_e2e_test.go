@@ -24,7 +24,7 @@ import (
 // and v2 succeed and fail where they would on AWS, that a task whose process
 // is killed from outside is replaced with the service's events in order, and
 // that a deleted service drains to INACTIVE. Then a DAEMON service follows
-// an instance that comes and goes.
+// an instance that comes and goes, and an EXTERNAL service runs a task set.
 func TestServicesE2E(t *testing.T) {
 	requireE2E(t)
 	t.Parallel()
@@ -183,6 +183,46 @@ func TestServicesE2E(t *testing.T) {
 		t.Fatal(err)
 	}
 	daemonOn(2)
+
+	// An EXTERNAL service, made with each aws-cli, runs what its task set
+	// says: a real task, started by the task set, gone when the task set is.
+	for name, bin := range clis {
+		ext := "ext-" + name
+		if out, err := cli(bin, "ecs", "create-service", "--cluster", cluster, "--service-name", ext, "--desired-count", "1",
+			"--deployment-controller", "type=EXTERNAL"); err != nil {
+			t.Fatalf("aws-cli %s: create-service EXTERNAL: %v\n%s", name, err, out)
+		}
+		out, err := cli(bin, "ecs", "create-task-set", "--cluster", cluster, "--service", ext, "--task-definition", "echo",
+			"--network-configuration", "awsvpcConfiguration={subnets=["+subnets[0]+"]}", "--scale", "value=100,unit=PERCENT",
+			"--query", "taskSet.id", "--output", "text")
+		if err != nil {
+			t.Fatalf("aws-cli %s: create-task-set: %v\n%s", name, err, out)
+		}
+		setID := strings.TrimSpace(out)
+		ecsEventually(t, s, "the task set's task running", func() (bool, string) {
+			d, err := es.DescribeTaskSets(ctx, &ecs.DescribeTaskSetsInput{Cluster: aws.String(cluster), Service: aws.String(ext), TaskSets: []string{setID}})
+			if err != nil || len(d.TaskSets) != 1 {
+				return false, fmt.Sprint(err)
+			}
+			ts := d.TaskSets[0]
+			return ts.RunningCount == 1 && ts.StabilityStatus == ecstypes.StabilityStatusSteadyState, fmt.Sprintf("running %d, %s", ts.RunningCount, ts.StabilityStatus)
+		})
+		tasks := namedServiceTasks(ctx, t, es, cluster, ext)
+		if len(tasks) != 1 || aws.ToString(tasks[0].StartedBy) != setID || aws.ToString(tasks[0].LastStatus) != "RUNNING" {
+			t.Fatalf("the task set's tasks: %+v", tasks)
+		}
+		if out, err := cli(bin, "ecs", "delete-task-set", "--cluster", cluster, "--service", ext, "--task-set", setID, "--force"); err != nil {
+			t.Fatalf("aws-cli %s: delete-task-set: %v\n%s", name, err, out)
+		}
+		ecsEventually(t, s, "the task set gone with its task", func() (bool, string) {
+			svc := describeNamedService(ctx, t, es, cluster, ext)
+			return len(svc.TaskSets) == 0 && svc.RunningCount == 0 && svc.PendingCount == 0,
+				fmt.Sprintf("%d task sets, running %d", len(svc.TaskSets), svc.RunningCount)
+		})
+		if _, err := es.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(cluster), Service: aws.String(ext), Force: aws.Bool(true)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // twoZoneCluster makes, for a service test, a VPC of net ("10.72") with a
@@ -221,7 +261,12 @@ func twoZoneCluster(t *testing.T, ctx context.Context, s *server, net, cluster s
 
 func describeService(ctx context.Context, t *testing.T, es *ecs.Client, cluster string) ecstypes.Service {
 	t.Helper()
-	d, err := es.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{"web"}})
+	return describeNamedService(ctx, t, es, cluster, "web")
+}
+
+func describeNamedService(ctx context.Context, t *testing.T, es *ecs.Client, cluster, name string) ecstypes.Service {
+	t.Helper()
+	d, err := es.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(cluster), Services: []string{name}})
 	if err != nil || len(d.Services) != 1 {
 		t.Fatalf("DescribeServices: %v %+v", err, d)
 	}

@@ -63,7 +63,7 @@ func TestAWSCLI(t *testing.T) {
 			}{
 				{[]string{"ecs", "delete-cluster", "--cluster", "gone"}, "ClusterNotFoundException", "Cluster not found."},
 				{[]string{"ecs", "create-cluster", "--cluster-name", "taken"}, "ClientException", `Cluster taken <&> "quoted".`},
-				{[]string{"ecs", "create-task-set", "--cluster", "c", "--service", "s", "--task-definition", "t"}, "UnsupportedFeatureException", "The operation CreateTaskSet is not supported by vpcsim yet."},
+				{[]string{"ecs", "put-account-setting", "--name", "serviceLongArnFormat", "--value", "enabled"}, "UnsupportedFeatureException", "The operation PutAccountSetting is not supported by vpcsim yet."},
 				{[]string{"ecs", "list-clusters"}, "ServerException", "Service Unavailable. Please try again later."},
 				{[]string{"ecs", "run-task", "--task-definition", "web", "--launch-type", "EC3"}, "InvalidParameterException",
 					"1 validation error detected: Value 'EC3' at 'launchType' failed to satisfy constraint: Member must satisfy enum value set: [EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES]"},

@@ -79,10 +79,10 @@ func TestSDK(t *testing.T) {
 	if !errors.As(err, &se) || se.ErrorFault() != smithy.FaultServer {
 		t.Errorf("ListClusters: %v, want ServerException", err)
 	}
-	_, err = c.CreateTaskSet(ctx, &ecs.CreateTaskSetInput{Service: aws.String("s"), Cluster: aws.String("c"), TaskDefinition: aws.String("t")})
+	_, err = c.PutAccountSetting(ctx, &ecs.PutAccountSettingInput{Name: types.SettingNameServiceLongArnFormat, Value: aws.String("enabled")})
 	var uf *types.UnsupportedFeatureException
-	if !errors.As(err, &uf) || uf.ErrorMessage() != "The operation CreateTaskSet is not supported by vpcsim yet." {
-		t.Errorf("CreateTaskSet: %v, want UnsupportedFeatureException", err)
+	if !errors.As(err, &uf) || uf.ErrorMessage() != "The operation PutAccountSetting is not supported by vpcsim yet." {
+		t.Errorf("PutAccountSetting: %v, want UnsupportedFeatureException", err)
 	}
 	_, err = c.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("nope")})
 	if !errors.As(err, &ce) || ce.ErrorMessage() != "Unable to describe task definition." {
