@@ -192,7 +192,7 @@ func (s *Service) newServiceLocked(sc Scope, c *clusterRec, td *taskDefRec, laun
 	if len(in.CapacityProviderStrategy) == 0 {
 		svc.LaunchType = launch
 	}
-	if launch == ecstypes.LaunchTypeFargate {
+	if launch == ecstypes.LaunchTypeFargate && td != nil { // an EXTERNAL service's come from its PRIMARY task set
 		svc.PlatformVersion = str(orStr(deref(in.PlatformVersion), "LATEST"))
 		svc.PlatformFamily = str("Linux")
 	}

@@ -67,8 +67,12 @@ func (s *Service) UpdateService(ctx context.Context, sc Scope, in *ecstypes.Upda
 		return nil, serviceNotActive()
 	}
 	r, _ = m.services.Edit(*r.S.ServiceArn)
-	r.S.TaskDefinition, r.S.NetworkConfiguration, r.S.PlatformVersion = next.TaskDefinition, next.NetworkConfiguration, next.PlatformVersion
-	r.S.CapacityProviderStrategy, r.S.LaunchType = next.CapacityProviderStrategy, next.LaunchType
+	if in.TaskDefinition != nil || in.NetworkConfiguration != nil || in.CapacityProviderStrategy != nil || in.PlatformVersion != nil {
+		// Only what was asked for: another call may have changed the rest
+		// since next was read.
+		r.S.TaskDefinition, r.S.NetworkConfiguration, r.S.PlatformVersion = next.TaskDefinition, next.NetworkConfiguration, next.PlatformVersion
+		r.S.CapacityProviderStrategy, r.S.LaunchType = next.CapacityProviderStrategy, next.LaunchType
+	}
 	r.S.DeploymentConfiguration = next.DeploymentConfiguration
 	if in.DesiredCount != nil {
 		r.S.DesiredCount = in.DesiredCount
@@ -186,7 +190,7 @@ func checkControllerUpdate(r *svcRec, in *ecstypes.UpdateServiceRequest) error {
 		what  string
 	}{
 		{in.TaskDefinition != nil, "task definition"}, {in.NetworkConfiguration != nil, "network configuration"},
-		{in.PlatformVersion != nil, "platform version"}, {in.CapacityProviderStrategy != nil, "capacity provider strategy"},
+		{in.PlatformVersion != nil, "platform version"}, {len(in.CapacityProviderStrategy) > 0, "capacity provider strategy"},
 		{len(in.LoadBalancers) > 0, "load balancers"}, {len(in.ServiceRegistries) > 0, "service registries"},
 		{deref(in.ForceNewDeployment), "forceNewDeployment"},
 	} {

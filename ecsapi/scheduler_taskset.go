@@ -106,7 +106,8 @@ func (s *Service) reconcileTaskSets(ctx context.Context, m *model, r *svcRec) (b
 	if slices.ContainsFunc(r.S.TaskSets, func(ts ecstypes.TaskSet) bool {
 		return deref(ts.Status) == taskSetDraining && per.of(deref(ts.Id)).live == 0
 	}) {
-		edit().S.TaskSets = slices.DeleteFunc(r.S.TaskSets, func(ts ecstypes.TaskSet) bool {
+		r = edit()
+		r.S.TaskSets = slices.DeleteFunc(r.S.TaskSets, func(ts ecstypes.TaskSet) bool {
 			return deref(ts.Status) == taskSetDraining && per.of(deref(ts.Id)).live == 0
 		})
 	}
@@ -158,7 +159,7 @@ func (s *Service) reconcileTaskSets(ctx context.Context, m *model, r *svcRec) (b
 	}
 	s.mu.Unlock()
 	for _, st := range starts {
-		if s.holdStarts(arn, r.name(), st.due) {
+		if s.holdStarts(arn, taskSetWho(r.name(), st.id), st.due) {
 			wake = earliest(wake, st.due)
 		} else if s.startServiceTasks(ctx, arn, st.id, replaced[st.id]) {
 			changed = true

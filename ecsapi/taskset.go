@@ -219,6 +219,9 @@ func (s *Service) changeTaskSet(sc Scope, cluster, service, ref *string, change 
 // UpdateTaskSet changes a task set's scale, the one thing of it that
 // changes; the scheduler follows.
 func (s *Service) UpdateTaskSet(ctx context.Context, sc Scope, in *ecstypes.UpdateTaskSetRequest) (*ecstypes.UpdateTaskSetResponse, error) {
+	if in.Scale == nil || in.Scale.Value == nil {
+		return nil, invalidParam("Scale value must be between 0 and 100.") // no default here: it would drain the task set
+	}
 	scale, err := checkScale(in.Scale)
 	if err != nil {
 		return nil, err
@@ -262,7 +265,11 @@ func (s *Service) UpdateServicePrimaryTaskSet(ctx context.Context, sc Scope, in 
 // above 0, or the PRIMARY one, goes only with force.
 func (s *Service) DeleteTaskSet(ctx context.Context, sc Scope, in *ecstypes.DeleteTaskSetRequest) (*ecstypes.DeleteTaskSetResponse, error) {
 	ts, err := s.changeTaskSet(sc, in.Cluster, in.Service, in.TaskSet, func(r *svcRec, ts *ecstypes.TaskSet, now *ecstypes.Timestamp) error {
+		// force deletes the PRIMARY task set too, as the Terraform provider's
+		// force_delete expects.
 		switch {
+		case deref(ts.Status) == taskSetDraining:
+			return nil // deleted already
 		case deref(in.Force):
 		case deref(ts.Status) == taskSetPrimary:
 			return invalidParam("Primary TaskSet cannot be deleted")
@@ -271,6 +278,7 @@ func (s *Service) DeleteTaskSet(ctx context.Context, sc Scope, in *ecstypes.Dele
 		}
 		if deref(ts.Status) == taskSetPrimary {
 			r.S.TaskDefinition, r.S.NetworkConfiguration, r.S.PlatformVersion, r.S.PlatformFamily = nil, nil, nil, nil
+			r.S.CapacityProviderStrategy = nil
 		}
 		ts.Status, ts.UpdatedAt, ts.StabilityStatus, ts.StabilityStatusAt = str(taskSetDraining), now, ecstypes.StabilityStatusStabilizing, now
 		r.Steady = false

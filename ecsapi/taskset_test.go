@@ -159,6 +159,12 @@ func TestExternalServiceRunsItsTaskSets(t *testing.T) {
 	if deref(gone.Status) != "DRAINING" || deref(gone.ComputedDesiredCount) != 0 {
 		t.Fatalf("DeleteTaskSet's answer %+v", gone)
 	}
+	again := must(w.DeleteTaskSet(ctx, west, &ecstypes.DeleteTaskSetRequest{Cluster: str("demo"), Service: str("ext"), TaskSet: a.Id}))(t).TaskSet
+	if deref(again.Status) != "DRAINING" || !again.UpdatedAt.Time().Equal(gone.UpdatedAt.Time()) {
+		t.Fatalf("a second DeleteTaskSet: %+v", again)
+	}
+	_, err = w.UpdateTaskSet(ctx, west, &ecstypes.UpdateTaskSetRequest{Cluster: str("demo"), Service: str("ext"), TaskSet: b.Id, Scale: &ecstypes.Scale{}})
+	wantErr(t, err, "InvalidParameterException", "Scale value must be between 0 and 100.")
 	w.settleServices(t)
 	d := must(w.DescribeTaskSets(ctx, west, &ecstypes.DescribeTaskSetsRequest{Cluster: str("demo"), Service: str("ext"), TaskSets: []string{deref(a.Id), deref(b.TaskSetArn)}}))(t)
 	if len(d.TaskSets) != 1 || len(d.Failures) != 1 || deref(d.Failures[0].Reason) != "MISSING" || deref(d.Failures[0].Arn) != deref(a.Id) || d.TaskSets[0].Tags != nil {
