@@ -27,6 +27,9 @@ type VPC struct {
 	IsDefault          bool         `json:"default"`
 	EnableDNSSupport   bool         `json:"dnsSupport"`
 	EnableDNSHostnames bool         `json:"dnsHostnames"`
+	// EnableNetworkAddressUsageMetrics is stored and answered: vpcsim has no
+	// CloudWatch to publish the metrics to.
+	EnableNetworkAddressUsageMetrics bool `json:"nauMetrics,omitempty"`
 	// Connected says the machine itself is routed into the VPC (vpcsim connect),
 	// at ConnectAddr(CIDR).
 	Connected bool   `json:"connected,omitempty"`

@@ -303,13 +303,28 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 	return false
 }
 
-// VPC attributes that ModifyVpcAttribute and DescribeVpcAttribute know.
+// VPC attributes that ModifyVpcAttribute and DescribeVpcAttribute know: all
+// of EC2's.
 const (
-	AttrEnableDNSSupport   = "enableDnsSupport"
-	AttrEnableDNSHostnames = "enableDnsHostnames"
+	AttrEnableDNSSupport                 = "enableDnsSupport"
+	AttrEnableDNSHostnames               = "enableDnsHostnames"
+	AttrEnableNetworkAddressUsageMetrics = "enableNetworkAddressUsageMetrics"
 )
 
-// ModifyVpcAttribute sets one DNS attribute of a VPC.
+// vpcAttr is where a VPC keeps one of its attributes.
+func vpcAttr(v *VPC, attr string) *bool {
+	switch attr {
+	case AttrEnableDNSSupport:
+		return &v.EnableDNSSupport
+	case AttrEnableDNSHostnames:
+		return &v.EnableDNSHostnames
+	case AttrEnableNetworkAddressUsageMetrics:
+		return &v.EnableNetworkAddressUsageMetrics
+	}
+	return nil
+}
+
+// ModifyVpcAttribute sets one attribute of a VPC.
 func (c *Cloud) ModifyVpcAttribute(ctx context.Context, s Scope, id, attr string, value bool) error {
 	if id == "" {
 		return missingParameter("vpcId")
@@ -323,18 +338,15 @@ func (c *Cloud) ModifyVpcAttribute(ctx context.Context, s Scope, id, attr string
 		return err
 	}
 	v = edit(c.model().vpcs, v.ID)
-	switch attr {
-	case AttrEnableDNSSupport:
-		v.EnableDNSSupport = value
-	case AttrEnableDNSHostnames:
-		v.EnableDNSHostnames = value
-	default:
+	p := vpcAttr(v, attr)
+	if p == nil {
 		return Errorf("InvalidParameterCombination", "Exactly one attribute must be specified")
 	}
+	*p = value
 	return c.commitLocked()
 }
 
-// DescribeVpcAttribute reads one DNS attribute of a VPC.
+// DescribeVpcAttribute reads one attribute of a VPC.
 func (c *Cloud) DescribeVpcAttribute(ctx context.Context, s Scope, id, attr string) (bool, error) {
 	if id == "" {
 		return false, missingParameter("vpcId")
@@ -347,12 +359,10 @@ func (c *Cloud) DescribeVpcAttribute(ctx context.Context, s Scope, id, attr stri
 	if err != nil {
 		return false, err
 	}
-	switch attr {
-	case AttrEnableDNSSupport:
-		return v.EnableDNSSupport, nil
-	case AttrEnableDNSHostnames:
-		return v.EnableDNSHostnames, nil
-	case "":
+	if p := vpcAttr(v, attr); p != nil {
+		return *p, nil
+	}
+	if attr == "" {
 		return false, missingParameter("attribute")
 	}
 	return false, invalidValue("Value (%s) for parameter attribute is invalid. Unknown attribute.", attr)

@@ -42,7 +42,7 @@ func TestEveryOperation(t *testing.T) {
 	var vpc struct {
 		ID string `xml:"vpc>vpcId"`
 	}
-	call("CreateVpc", &vpc, "CidrBlock", "10.0.0.0/16")
+	call("CreateVpc", &vpc, "CidrBlock", "10.0.0.0/16", "AmazonProvidedIpv6CidrBlock", "false")
 	call("DescribeVpcs", nil, "VpcId.1", vpc.ID)
 	call("ModifyVpcAttribute", nil, "VpcId", vpc.ID, "EnableDnsSupport.Value", "false")
 	var dns struct {
@@ -51,6 +51,18 @@ func TestEveryOperation(t *testing.T) {
 	call("DescribeVpcAttribute", &dns, "VpcId", vpc.ID, "Attribute", "enableDnsSupport")
 	if dns.Value != "false" {
 		t.Errorf("enableDnsSupport = %q after setting it false", dns.Value)
+	}
+	var nau struct {
+		Value string `xml:"enableNetworkAddressUsageMetrics>value"`
+	}
+	call("DescribeVpcAttribute", &nau, "VpcId", vpc.ID, "Attribute", "enableNetworkAddressUsageMetrics")
+	if nau.Value != "false" {
+		t.Errorf("enableNetworkAddressUsageMetrics = %q, want false by default", nau.Value)
+	}
+	call("ModifyVpcAttribute", nil, "VpcId", vpc.ID, "EnableNetworkAddressUsageMetrics.Value", "true")
+	call("DescribeVpcAttribute", &nau, "VpcId", vpc.ID, "Attribute", "enableNetworkAddressUsageMetrics")
+	if nau.Value != "true" {
+		t.Errorf("enableNetworkAddressUsageMetrics = %q after setting it true", nau.Value)
 	}
 
 	var sub struct {

@@ -55,6 +55,16 @@ type createVpcRequest struct {
 	CidrBlock         string         `query:"CidrBlock"`
 	InstanceTenancy   string         `query:"InstanceTenancy"`
 	TagSpecifications []tagSpecParam `query:"TagSpecification"`
+	// AmazonProvidedIpv6CidrBlock is false unless asked for (the Terraform
+	// provider always sends it); vpcsim's VPCs have no IPv6 block yet.
+	AmazonProvidedIpv6CidrBlock bool `query:"AmazonProvidedIpv6CidrBlock"`
+}
+
+func (r *createVpcRequest) validate() error {
+	if r.AmazonProvidedIpv6CidrBlock {
+		return errUnsupportedParameter("AmazonProvidedIpv6CidrBlock")
+	}
+	return nil
 }
 
 type createVpcResponse struct {
@@ -122,20 +132,27 @@ func (h *Handler) deleteVpc(ctx context.Context, s ec2sim.Scope, req *deleteVpcR
 
 type modifyVpcAttributeRequest struct {
 	// The model gives this operation no DryRun.
-	VpcID              string    `query:"VpcId"`
-	EnableDNSSupport   *attrBool `query:"EnableDnsSupport"`
-	EnableDNSHostnames *attrBool `query:"EnableDnsHostnames"`
+	VpcID                            string    `query:"VpcId"`
+	EnableDNSSupport                 *attrBool `query:"EnableDnsSupport"`
+	EnableDNSHostnames               *attrBool `query:"EnableDnsHostnames"`
+	EnableNetworkAddressUsageMetrics *attrBool `query:"EnableNetworkAddressUsageMetrics"`
 }
 
 func (h *Handler) modifyVpcAttribute(ctx context.Context, s ec2sim.Scope, req *modifyVpcAttributeRequest) (*returnResponse, error) {
-	// Exactly one attribute per request; the domain refuses none or both (attr "").
+	// Exactly one attribute per request; the domain refuses none or more (attr "").
 	var attr string
 	var value bool
-	if req.EnableDNSSupport != nil && req.EnableDNSHostnames == nil {
-		attr, value = ec2sim.AttrEnableDNSSupport, boolOf(req.EnableDNSSupport.Value)
+	given := 0
+	for name, b := range map[string]*attrBool{
+		ec2sim.AttrEnableDNSSupport: req.EnableDNSSupport, ec2sim.AttrEnableDNSHostnames: req.EnableDNSHostnames,
+		ec2sim.AttrEnableNetworkAddressUsageMetrics: req.EnableNetworkAddressUsageMetrics,
+	} {
+		if b != nil {
+			attr, value, given = name, boolOf(b.Value), given+1
+		}
 	}
-	if req.EnableDNSHostnames != nil && req.EnableDNSSupport == nil {
-		attr, value = ec2sim.AttrEnableDNSHostnames, boolOf(req.EnableDNSHostnames.Value)
+	if given != 1 {
+		attr = ""
 	}
 	if err := h.cloud.ModifyVpcAttribute(ctx, s, req.VpcID, attr, value); err != nil {
 		return nil, err
@@ -153,9 +170,10 @@ type describeVpcAttributeRequest struct {
 
 type describeVpcAttributeResponse struct {
 	responseMeta
-	VpcID              string       `xml:"vpcId"`
-	EnableDNSSupport   *attrBoolXML `xml:"enableDnsSupport,omitempty"`
-	EnableDNSHostnames *attrBoolXML `xml:"enableDnsHostnames,omitempty"`
+	VpcID                            string       `xml:"vpcId"`
+	EnableDNSSupport                 *attrBoolXML `xml:"enableDnsSupport,omitempty"`
+	EnableDNSHostnames               *attrBoolXML `xml:"enableDnsHostnames,omitempty"`
+	EnableNetworkAddressUsageMetrics *attrBoolXML `xml:"enableNetworkAddressUsageMetrics,omitempty"`
 }
 
 func (h *Handler) describeVpcAttribute(ctx context.Context, s ec2sim.Scope, req *describeVpcAttributeRequest) (*describeVpcAttributeResponse, error) {
@@ -169,6 +187,8 @@ func (h *Handler) describeVpcAttribute(ctx context.Context, s ec2sim.Scope, req 
 		resp.EnableDNSSupport = &attrBoolXML{Value: v}
 	case ec2sim.AttrEnableDNSHostnames:
 		resp.EnableDNSHostnames = &attrBoolXML{Value: v}
+	case ec2sim.AttrEnableNetworkAddressUsageMetrics:
+		resp.EnableNetworkAddressUsageMetrics = &attrBoolXML{Value: v}
 	}
 	return resp, nil
 }
