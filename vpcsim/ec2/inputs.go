@@ -143,6 +143,8 @@ type RunInstancesInput struct {
 	Tags               []Tag // for the instances
 	VolumeTags         []Tag
 	ENITags            []Tag
+	Settings           SettingsInput
+	BlockDevices       []BlockDeviceInput
 }
 
 // InstanceStateChange is one entry of Terminate/Stop/StartInstances's answer.

@@ -20,6 +20,10 @@ func (c *Cloud) attachedLocked(instanceID string) []*ENI {
 func (c *Cloud) copyInstanceLocked(inst *Instance) Instance {
 	out := *inst
 	out.Tags = slices.Clone(inst.Tags)
+	out.Volumes = slices.Clone(inst.Volumes)
+	for i := range out.Volumes {
+		out.Volumes[i].Tags = slices.Clone(out.Volumes[i].Tags)
+	}
 	out.ENIs = nil
 	for _, e := range c.attachedLocked(inst.ID) {
 		out.ENIs = append(out.ENIs, copyENI(e))

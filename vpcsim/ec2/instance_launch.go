@@ -17,6 +17,18 @@ const defaultInstanceType = "m1.small"
 // maxUserData is EC2's limit on decoded user data.
 const maxUserData = 16384
 
+// checkUserData applies EC2's rules to user data (base64, as given).
+func checkUserData(v string) error {
+	raw, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return invalidValue("Invalid BASE64 encoding of user data.")
+	}
+	if len(raw) > maxUserData {
+		return invalidValue("User data is limited to %d bytes", maxUserData)
+	}
+	return nil
+}
+
 // launchPlan is one instance of a RunInstances request, validated.
 type launchPlan struct {
 	inst *Instance
@@ -123,14 +135,8 @@ func checkRunInput(in *RunInstancesInput) error {
 	if _, ok := LookupInstanceType(in.InstanceType); !ok {
 		return invalidValue("Invalid value '%s' for InstanceType.", in.InstanceType)
 	}
-	if in.UserData != "" {
-		raw, err := base64.StdEncoding.DecodeString(in.UserData)
-		if err != nil {
-			return invalidValue("Invalid BASE64 encoding of user data.")
-		}
-		if len(raw) > maxUserData {
-			return invalidValue("User data is limited to %d bytes", maxUserData)
-		}
+	if err := checkUserData(in.UserData); err != nil {
+		return err
 	}
 	if len(in.NetworkInterfaces) > 0 && (in.SubnetID != "" || len(in.SecurityGroupIDs) > 0 || len(in.SecurityGroupNames) > 0 || in.PrivateIPAddress != "") {
 		return Errorf("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
@@ -263,6 +269,16 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 		ClientToken: in.ClientToken, Tags: slices.Clone(in.Tags), Seq: c.nextSeq(),
 	}
 	var p launchPlan
+	var err error
+	if inst.Settings, err = settingsFor(c.account, in.InstanceType, in.Settings); err != nil {
+		return p, err
+	}
+	if inst.Volumes, err = volumesFor(in.BlockDevices, inst.LaunchTime); err != nil {
+		return p, err
+	}
+	for i := range inst.Volumes {
+		inst.Volumes[i].Tags = slices.Clone(in.VolumeTags)
+	}
 	p.inst = inst
 	for _, spec := range specs {
 		att := &ENIAttachment{

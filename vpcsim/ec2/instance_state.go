@@ -12,6 +12,9 @@ func (c *Cloud) TerminateInstances(ctx context.Context, s Scope, ids []string) (
 		case StateTerminated, StateShuttingDown:
 			return inst.State, nil
 		}
+		if inst.Settings.DisableAPITermination {
+			return "", Errorf("OperationNotPermitted", "The instance '%s' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.", inst.ID)
+		}
 		inst.StateReasonCode, inst.StateReasonMessage = "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"
 		inst.StateTransitionReason = "User initiated (" + c.now().UTC().Format("2006-01-02 15:04:05 MST") + ")"
 		return StateShuttingDown, nil
@@ -25,6 +28,9 @@ func (c *Cloud) StopInstances(ctx context.Context, s Scope, ids []string) ([]Ins
 		case StateStopped, StateStopping:
 			return inst.State, nil
 		case StateRunning:
+			if inst.Settings.DisableAPIStop {
+				return "", Errorf("OperationNotPermitted", "The instance '%s' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.", inst.ID)
+			}
 			inst.StateReasonCode, inst.StateReasonMessage = "Client.UserInitiatedShutdown", "Client.UserInitiatedShutdown: User initiated shutdown"
 			inst.StateTransitionReason = "User initiated (" + c.now().UTC().Format("2006-01-02 15:04:05 MST") + ")"
 			return StateStopping, nil

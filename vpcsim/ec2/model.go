@@ -193,6 +193,10 @@ type Instance struct {
 	ClientToken           string    `json:"clientToken,omitempty"`
 	Tags                  []Tag     `json:"tags,omitempty"`
 	Seq                   int64     `json:"seq"`
+	// Settings and Volumes describe it (instance_settings.go,
+	// instance_volumes.go); Volumes[0] is the root volume.
+	Settings InstanceSettings `json:"settings"`
+	Volumes  []Volume         `json:"volumes,omitempty"`
 
 	// ENIs is derived: the ENIs attached to it, by device index.
 	ENIs []ENI `json:"-"`

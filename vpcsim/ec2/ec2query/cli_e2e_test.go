@@ -236,6 +236,46 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	expect("MaxAggregationInterval", path(logs, "FlowLogs", 0, "MaxAggregationInterval"), 60.0)
 	del := c.ok(t, "ec2", "delete-flow-logs", "--flow-log-ids", flowLog)
 	expect("unsuccessful deletes", len(list(del, "Unsuccessful")), 0)
+
+	// What describes an instance is stored and answered; the protection
+	// against termination is enforced.
+	guarded := c.ok(t, "ec2", "run-instances", "--image-id", "ami-0abcdef1234567890", "--instance-type", "t3.micro",
+		"--subnet-id", sub, "--disable-api-termination", "--ebs-optimized", "--instance-initiated-shutdown-behavior", "terminate",
+		"--metadata-options", "HttpTokens=required,HttpPutResponseHopLimit=2", "--iam-instance-profile", "Name=ecs-host",
+		"--credit-specification", "CpuCredits=standard", "--hibernation-options", "Configured=false",
+		"--block-device-mappings", `[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":30,"VolumeType":"gp3","Encrypted":true}},{"DeviceName":"/dev/sdf","Ebs":{"VolumeSize":10,"VolumeType":"gp2","DeleteOnTermination":false}}]`)
+	g := str(guarded, "Instances", 0, "InstanceId")
+	ts.cloud.Wait()
+	gd := c.ok(t, "ec2", "describe-instances", "--instance-ids", g)
+	expect("EbsOptimized", path(gd, "Reservations", 0, "Instances", 0, "EbsOptimized"), true)
+	expect("HttpTokens", str(gd, "Reservations", 0, "Instances", 0, "MetadataOptions", "HttpTokens"), "required")
+	expect("hop limit", path(gd, "Reservations", 0, "Instances", 0, "MetadataOptions", "HttpPutResponseHopLimit"), 2.0)
+	expect("profile", str(gd, "Reservations", 0, "Instances", 0, "IamInstanceProfile", "Arn"), "arn:aws:iam::123456789012:instance-profile/ecs-host")
+	expect("root device", str(gd, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 0, "DeviceName"), "/dev/xvda")
+	rootVol := str(gd, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 0, "Ebs", "VolumeId")
+	prefixed("root volume", rootVol, "vol-")
+	vols := c.ok(t, "ec2", "describe-volumes", "--filters", "Name=attachment.instance-id,Values="+g)
+	expect("volumes", len(list(vols, "Volumes")), 2)
+	expect("root size", path(vols, "Volumes", 0, "Size"), 30.0)
+	expect("root type", str(vols, "Volumes", 0, "VolumeType"), "gp3")
+	expect("root iops", path(vols, "Volumes", 0, "Iops"), 3000.0)
+	expect("root encrypted", path(vols, "Volumes", 0, "Encrypted"), true)
+	expect("data delete on termination", path(vols, "Volumes", 1, "Attachments", 0, "DeleteOnTermination"), false)
+	for attrName, want := range map[string]any{"disableApiTermination": true, "instanceInitiatedShutdownBehavior": "terminate", "ebsOptimized": true} {
+		a := c.ok(t, "ec2", "describe-instance-attribute", "--instance-id", g, "--attribute", attrName)
+		for k, v := range a {
+			if k != "InstanceId" {
+				expect(attrName, path(v.(map[string]any), "Value"), want)
+			}
+		}
+	}
+	expect("protected", c.refused(t, "ec2", "terminate-instances", "--instance-ids", g), "OperationNotPermitted")
+	expect("type while running", c.refused(t, "ec2", "modify-instance-attribute", "--instance-id", g, "--instance-type", "Value=t3.small"), "IncorrectInstanceState")
+	expect("bad volume", c.refused(t, "ec2", "run-instances", "--image-id", "ami-0abcdef1234567890", "--subnet-id", sub,
+		"--block-device-mappings", `[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":20000,"VolumeType":"gp3"}}]`), "InvalidParameterValue")
+	c.ok(t, "ec2", "modify-instance-attribute", "--instance-id", g, "--no-disable-api-termination")
+	c.ok(t, "ec2", "terminate-instances", "--instance-ids", g)
+
 	term := c.ok(t, "ec2", "terminate-instances", "--instance-ids", inst)
 	expect("terminating", str(term, "TerminatingInstances", 0, "InstanceId"), inst)
 	expect("previous", str(term, "TerminatingInstances", 0, "PreviousState", "Name"), "running")

@@ -142,6 +142,8 @@ func init() {
 		"StopInstances":             op((*Handler).stopInstances),
 		"StartInstances":            op((*Handler).startInstances),
 		"DescribeInstanceAttribute": op((*Handler).describeInstanceAttribute),
+		"ModifyInstanceAttribute":   op((*Handler).modifyInstanceAttribute),
+		"DescribeVolumes":           op((*Handler).describeVolumes),
 		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
 
 		"CreateFlowLogs":   op((*Handler).createFlowLogs),

@@ -27,6 +27,37 @@ type placementXML struct {
 	Tenancy            string `xml:"tenancy"`
 }
 
+type iamInstanceProfileXML struct {
+	Arn string `xml:"arn"`
+	ID  string `xml:"id"`
+}
+
+type instanceBlockDeviceXML struct {
+	DeviceName string                 `xml:"deviceName"`
+	Ebs        instanceBlockDeviceEBS `xml:"ebs"`
+}
+
+type instanceBlockDeviceEBS struct {
+	VolumeID            string    `xml:"volumeId"`
+	Status              string    `xml:"status"`
+	AttachTime          timestamp `xml:"attachTime"`
+	DeleteOnTermination bool      `xml:"deleteOnTermination"`
+}
+
+// blockDevices are an instance's volumes as its block device mapping: none
+// while it is pending, as EC2 answers RunInstances, before they attach.
+func blockDevices(in ec2sim.Instance) set[instanceBlockDeviceXML] {
+	out := set[instanceBlockDeviceXML]{}
+	if in.State == ec2sim.StatePending {
+		return out
+	}
+	for _, v := range in.Volumes {
+		out = append(out, instanceBlockDeviceXML{DeviceName: v.Device, Ebs: instanceBlockDeviceEBS{
+			VolumeID: v.ID, Status: "attached", AttachTime: timestamp(in.LaunchTime), DeleteOnTermination: v.DeleteOnTermination}})
+	}
+	return out
+}
+
 type monitoringXML struct {
 	State string `xml:"state"`
 }
@@ -121,12 +152,13 @@ type instanceXML struct {
 	Architecture              string                           `xml:"architecture"`
 	RootDeviceType            string                           `xml:"rootDeviceType"`
 	RootDeviceName            string                           `xml:"rootDeviceName"`
-	BlockDeviceMappings       set[struct{}]                    `xml:"blockDeviceMapping"`
+	BlockDeviceMappings       set[instanceBlockDeviceXML]      `xml:"blockDeviceMapping"`
 	VirtualizationType        string                           `xml:"virtualizationType"`
 	ClientToken               string                           `xml:"clientToken"`
 	Tags                      set[tagXML]                      `xml:"tagSet,omitempty"`
 	Hypervisor                string                           `xml:"hypervisor"`
 	NetworkInterfaces         set[instanceNetworkInterfaceXML] `xml:"networkInterfaceSet"`
+	IamInstanceProfile        *iamInstanceProfileXML           `xml:"iamInstanceProfile,omitempty"`
 	EbsOptimized              bool                             `xml:"ebsOptimized"`
 	EnaSupport                bool                             `xml:"enaSupport"`
 	CPUOptions                *cpuOptionsXML                   `xml:"cpuOptions,omitempty"`
@@ -145,21 +177,27 @@ type instanceXML struct {
 }
 
 func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) instanceXML {
+	st := in.Described()
+	monitoring := "disabled"
+	if st.Monitoring {
+		monitoring = "enabled"
+	}
 	x := instanceXML{
 		InstanceID: in.ID, ImageID: in.ImageID, State: stateOf(in.State),
 		StateTransitionReason: in.StateTransitionReason, KeyName: in.KeyName, AmiLaunchIndex: in.LaunchIndex,
 		ProductCodes: set[struct{}]{}, InstanceType: in.Type, LaunchTime: timestamp(in.LaunchTime),
-		Placement:  placementXML{AvailabilityZone: in.AZ, AvailabilityZoneID: zoneID(s.Region, in.AZ), Tenancy: "default"},
-		Monitoring: monitoringXML{State: "disabled"},
+		Placement:  placementXML{AvailabilityZone: in.AZ, AvailabilityZoneID: zoneID(s.Region, in.AZ), Tenancy: st.Tenancy},
+		Monitoring: monitoringXML{State: monitoring},
 		SubnetID:   in.SubnetID, VpcID: in.VPCID,
 		Groups:       set[groupIdentifierXML]{},
-		Architecture: "x86_64", RootDeviceType: "ebs", RootDeviceName: "/dev/xvda",
-		BlockDeviceMappings: set[struct{}]{}, VirtualizationType: "hvm", ClientToken: in.ClientToken,
+		Architecture: "x86_64", RootDeviceType: "ebs", RootDeviceName: ec2sim.RootDevice,
+		BlockDeviceMappings: blockDevices(in), VirtualizationType: "hvm", ClientToken: in.ClientToken,
+		EbsOptimized: st.EbsOptimized, HibernationOptions: hibernationOptionsXML{Configured: st.Hibernation},
 		Tags: tagSet(in.Tags), Hypervisor: "xen", NetworkInterfaces: set[instanceNetworkInterfaceXML]{},
 		EnaSupport:              true,
 		CapacityReservationSpec: capacityReservationSpecXML{Preference: "open"},
-		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: "optional", HTTPPutResponseHopLimit: 1,
-			HTTPEndpoint: "enabled", HTTPProtocolIpv6: "disabled", InstanceMetadataTags: "disabled"},
+		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: st.Metadata.HTTPTokens, HTTPPutResponseHopLimit: st.Metadata.HopLimit,
+			HTTPEndpoint: st.Metadata.HTTPEndpoint, HTTPProtocolIpv6: st.Metadata.HTTPProtocolIPv6, InstanceMetadataTags: st.Metadata.Tags},
 		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", UsageOperationUpdateTime: timestamp(in.LaunchTime),
 		PrivateDNSNameOptions:     ipNameOptions(),
 		MaintenanceOptions:        maintenanceOptionsXML{AutoRecovery: "default", RebootMigration: "default"},
@@ -168,6 +206,9 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) 
 	}
 	if in.State == ec2sim.StatePending {
 		x.MetadataOptions.State = "pending"
+	}
+	if st.IAMProfileARN != "" {
+		x.IamInstanceProfile = &iamInstanceProfileXML{Arn: st.IAMProfileARN, ID: st.IAMProfileID}
 	}
 	if t, ok := ec2sim.LookupInstanceType(in.Type); ok {
 		x.CPUOptions = &cpuOptionsXML{CoreCount: t.DefaultCores, ThreadsPerCore: t.CoresPerCPU}
@@ -286,17 +327,98 @@ type runInstancesRequest struct {
 	Monitoring         *monitoringParam       `query:"Monitoring"`
 	NetworkInterfaces  []instanceENISpecParam `query:"NetworkInterface"`
 	TagSpecifications  []tagSpecParam         `query:"TagSpecification"`
+
+	// What describes the instance: stored and answered (instance_settings.go).
+	DisableAPITermination             *bool                 `query:"DisableApiTermination"`
+	DisableAPIStop                    *bool                 `query:"DisableApiStop"`
+	EbsOptimized                      *bool                 `query:"EbsOptimized"`
+	InstanceInitiatedShutdownBehavior string                `query:"InstanceInitiatedShutdownBehavior"`
+	HibernationOptions                *hibernationParam     `query:"HibernationOptions"`
+	IamInstanceProfile                *iamProfileParam      `query:"IamInstanceProfile"`
+	MetadataOptions                   *metadataOptionsParam `query:"MetadataOptions"`
+	CreditSpecification               *creditSpecParam      `query:"CreditSpecification"`
+	BlockDeviceMappings               []blockDeviceParam    `query:"BlockDeviceMapping"`
 }
 
-func (r *runInstancesRequest) validate() error {
-	// Only what vpcsim's instances are: default tenancy, basic monitoring.
-	if r.Placement != nil && r.Placement.Tenancy != "" && r.Placement.Tenancy != "default" {
-		return errUnsupportedParameter("Placement.Tenancy")
+type hibernationParam struct {
+	Configured *bool `query:"Configured"`
+}
+
+type iamProfileParam struct {
+	Arn  string `query:"Arn"`
+	Name string `query:"Name"`
+}
+
+type metadataOptionsParam struct {
+	HTTPTokens              string `query:"HttpTokens"`
+	HTTPPutResponseHopLimit int    `query:"HttpPutResponseHopLimit"`
+	HTTPEndpoint            string `query:"HttpEndpoint"`
+	HTTPProtocolIpv6        string `query:"HttpProtocolIpv6"`
+	InstanceMetadataTags    string `query:"InstanceMetadataTags"`
+}
+
+type creditSpecParam struct {
+	CPUCredits string `query:"CpuCredits"`
+}
+
+type blockDeviceParam struct {
+	DeviceName  string         `query:"DeviceName"`
+	VirtualName string         `query:"VirtualName"`
+	NoDevice    *string        `query:"NoDevice"`
+	Ebs         *ebsBlockParam `query:"Ebs"`
+}
+
+type ebsBlockParam struct {
+	DeleteOnTermination *bool  `query:"DeleteOnTermination"`
+	Encrypted           bool   `query:"Encrypted"`
+	Iops                int    `query:"Iops"`
+	KmsKeyID            string `query:"KmsKeyId"`
+	SnapshotID          string `query:"SnapshotId"`
+	Throughput          int    `query:"Throughput"`
+	VolumeSize          int    `query:"VolumeSize"`
+	VolumeType          string `query:"VolumeType"`
+}
+
+// settings are what the request says of the instance's settings.
+func (r *runInstancesRequest) settings() ec2sim.SettingsInput {
+	in := ec2sim.SettingsInput{
+		DisableAPITermination: r.DisableAPITermination, DisableAPIStop: r.DisableAPIStop, EbsOptimized: r.EbsOptimized,
+		ShutdownBehavior: r.InstanceInitiatedShutdownBehavior,
 	}
-	if r.Monitoring != nil && r.Monitoring.Enabled {
-		return errUnsupportedParameter("Monitoring.Enabled")
+	if r.HibernationOptions != nil {
+		in.Hibernation = r.HibernationOptions.Configured
 	}
-	return nil
+	if r.Monitoring != nil {
+		in.Monitoring = &r.Monitoring.Enabled
+	}
+	if r.Placement != nil {
+		in.Tenancy = r.Placement.Tenancy
+	}
+	if p := r.IamInstanceProfile; p != nil {
+		in.IAMProfileARN, in.IAMProfileName = p.Arn, p.Name
+	}
+	if m := r.MetadataOptions; m != nil {
+		in.Metadata = ec2sim.MetadataInput{HTTPTokens: m.HTTPTokens, HopLimit: m.HTTPPutResponseHopLimit, HTTPEndpoint: m.HTTPEndpoint,
+			HTTPProtocolIPv6: m.HTTPProtocolIpv6, Tags: m.InstanceMetadataTags}
+	}
+	if r.CreditSpecification != nil {
+		in.CPUCredits = r.CreditSpecification.CPUCredits
+	}
+	return in
+}
+
+// blockDevices are the request's block device mappings.
+func (r *runInstancesRequest) blockDevices() []ec2sim.BlockDeviceInput {
+	var out []ec2sim.BlockDeviceInput
+	for _, b := range r.BlockDeviceMappings {
+		d := ec2sim.BlockDeviceInput{DeviceName: b.DeviceName, VirtualName: b.VirtualName, NoDevice: b.NoDevice != nil}
+		if e := b.Ebs; e != nil {
+			d.EBS = &ec2sim.EBSInput{DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, Iops: e.Iops,
+				KMSKeyID: e.KmsKeyID, SnapshotID: e.SnapshotID, Throughput: e.Throughput, Size: e.VolumeSize, Type: e.VolumeType}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 type runInstancesResponse struct {
@@ -314,6 +436,7 @@ func (h *Handler) runInstances(ctx context.Context, s ec2sim.Scope, req *runInst
 		SubnetID: req.SubnetID, SecurityGroupIDs: req.SecurityGroupIDs, SecurityGroupNames: req.SecurityGroupNames,
 		PrivateIPAddress: req.PrivateIPAddress, UserData: req.UserData, KeyName: req.KeyName, ClientToken: req.ClientToken,
 		Tags: tags["instance"], VolumeTags: tags["volume"], ENITags: tags["network-interface"],
+		Settings: req.settings(), BlockDevices: req.blockDevices(),
 	}
 	if req.Placement != nil {
 		in.AZ = req.Placement.AvailabilityZone
@@ -445,23 +568,23 @@ type describeInstanceAttributeRequest struct {
 
 type describeInstanceAttributeResponse struct {
 	responseMeta
-	InstanceID                        string                   `xml:"instanceId"`
-	InstanceType                      *attrValueXML            `xml:"instanceType,omitempty"`
-	Kernel                            *attrValueXML            `xml:"kernel,omitempty"`
-	Ramdisk                           *attrValueXML            `xml:"ramdisk,omitempty"`
-	UserData                          *attrValueXML            `xml:"userData,omitempty"`
-	DisableAPITermination             *attrBoolXML             `xml:"disableApiTermination,omitempty"`
-	DisableAPIStop                    *attrBoolXML             `xml:"disableApiStop,omitempty"`
-	InstanceInitiatedShutdownBehavior *attrValueXML            `xml:"instanceInitiatedShutdownBehavior,omitempty"`
-	RootDeviceName                    *attrValueXML            `xml:"rootDeviceName,omitempty"`
-	BlockDeviceMappings               *set[struct{}]           `xml:"blockDeviceMapping,omitempty"`
-	ProductCodes                      *set[struct{}]           `xml:"productCodes,omitempty"`
-	SourceDestCheck                   *attrBoolXML             `xml:"sourceDestCheck,omitempty"`
-	Groups                            *set[groupIdentifierXML] `xml:"groupSet,omitempty"`
-	EbsOptimized                      *attrBoolXML             `xml:"ebsOptimized,omitempty"`
-	SriovNetSupport                   *attrValueXML            `xml:"sriovNetSupport,omitempty"`
-	EnaSupport                        *attrBoolXML             `xml:"enaSupport,omitempty"`
-	EnclaveOptions                    *enclaveOptionsXML       `xml:"enclaveOptions,omitempty"`
+	InstanceID                        string                       `xml:"instanceId"`
+	InstanceType                      *attrValueXML                `xml:"instanceType,omitempty"`
+	Kernel                            *attrValueXML                `xml:"kernel,omitempty"`
+	Ramdisk                           *attrValueXML                `xml:"ramdisk,omitempty"`
+	UserData                          *attrValueXML                `xml:"userData,omitempty"`
+	DisableAPITermination             *attrBoolXML                 `xml:"disableApiTermination,omitempty"`
+	DisableAPIStop                    *attrBoolXML                 `xml:"disableApiStop,omitempty"`
+	InstanceInitiatedShutdownBehavior *attrValueXML                `xml:"instanceInitiatedShutdownBehavior,omitempty"`
+	RootDeviceName                    *attrValueXML                `xml:"rootDeviceName,omitempty"`
+	BlockDeviceMappings               *set[instanceBlockDeviceXML] `xml:"blockDeviceMapping,omitempty"`
+	ProductCodes                      *set[struct{}]               `xml:"productCodes,omitempty"`
+	SourceDestCheck                   *attrBoolXML                 `xml:"sourceDestCheck,omitempty"`
+	Groups                            *set[groupIdentifierXML]     `xml:"groupSet,omitempty"`
+	EbsOptimized                      *attrBoolXML                 `xml:"ebsOptimized,omitempty"`
+	SriovNetSupport                   *attrValueXML                `xml:"sriovNetSupport,omitempty"`
+	EnaSupport                        *attrBoolXML                 `xml:"enaSupport,omitempty"`
+	EnclaveOptions                    *enclaveOptionsXML           `xml:"enclaveOptions,omitempty"`
 }
 
 func (h *Handler) describeInstanceAttribute(ctx context.Context, s ec2sim.Scope, req *describeInstanceAttributeRequest) (*describeInstanceAttributeResponse, error) {
@@ -485,15 +608,15 @@ func (h *Handler) describeInstanceAttribute(ctx context.Context, s ec2sim.Scope,
 	case "userData":
 		resp.UserData = &attrValueXML{Value: in.UserData}
 	case "disableApiTermination":
-		resp.DisableAPITermination = &attrBoolXML{}
+		resp.DisableAPITermination = &attrBoolXML{Value: in.Described().DisableAPITermination}
 	case "disableApiStop":
-		resp.DisableAPIStop = &attrBoolXML{}
+		resp.DisableAPIStop = &attrBoolXML{Value: in.Described().DisableAPIStop}
 	case "instanceInitiatedShutdownBehavior":
-		resp.InstanceInitiatedShutdownBehavior = &attrValueXML{Value: "stop"}
+		resp.InstanceInitiatedShutdownBehavior = &attrValueXML{Value: in.Described().ShutdownBehavior}
 	case "rootDeviceName":
 		resp.RootDeviceName = &attrValueXML{Value: x.RootDeviceName}
 	case "blockDeviceMapping":
-		resp.BlockDeviceMappings = &set[struct{}]{}
+		resp.BlockDeviceMappings = &x.BlockDeviceMappings
 	case "productCodes":
 		resp.ProductCodes = &set[struct{}]{}
 	case "sourceDestCheck":

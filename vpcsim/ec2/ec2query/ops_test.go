@@ -139,6 +139,27 @@ func TestEveryOperation(t *testing.T) {
 	ts.cloud.Wait()
 	call("StopInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
+	// Stopped, its type changes; the older Attribute/Value form too.
+	call("ModifyInstanceAttribute", nil, "InstanceId", inst, "InstanceType.Value", "t3.large")
+	call("ModifyInstanceAttribute", nil, "InstanceId", inst, "Attribute", "instanceInitiatedShutdownBehavior", "Value", "terminate")
+	var typ struct {
+		Value string `xml:"instanceType>value"`
+	}
+	call("DescribeInstanceAttribute", &typ, "InstanceId", inst, "Attribute", "instanceType")
+	var shutdown struct {
+		Value string `xml:"instanceInitiatedShutdownBehavior>value"`
+	}
+	call("DescribeInstanceAttribute", &shutdown, "InstanceId", inst, "Attribute", "instanceInitiatedShutdownBehavior")
+	if typ.Value != "t3.large" || shutdown.Value != "terminate" {
+		t.Errorf("after ModifyInstanceAttribute: type %q, shutdown behavior %q", typ.Value, shutdown.Value)
+	}
+	var vols struct {
+		Sizes []int `xml:"volumeSet>item>size"`
+	}
+	call("DescribeVolumes", &vols, "Filter.1.Name", "attachment.instance-id", "Filter.1.Value.1", inst)
+	if len(vols.Sizes) != 1 || vols.Sizes[0] != 8 {
+		t.Errorf("the instance's volumes: sizes %v, want its 8 GiB root", vols.Sizes)
+	}
 	call("StartInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
 

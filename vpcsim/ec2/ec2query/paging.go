@@ -25,6 +25,7 @@ func (p *pageParams) paging() *pageParams { return p }
 var maxResultsRange = map[string][2]int{
 	"DescribeInstances": {5, 1000}, // "You can specify a value between 5 and 1000."
 	"DescribeTags":      {5, 1000}, // "This value can be between 5 and 1000."
+	"DescribeVolumes":   {5, 500},  // "This value can be between 5 and 500"
 }
 
 func rangeOf(action string) (lo, hi int) {

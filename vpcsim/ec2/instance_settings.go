@@ -1,0 +1,248 @@
+package ec2
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// InstanceSettings are what describes an instance beyond its network: EC2
+// stores them and reports them back, and so does vpcsim, validated as EC2
+// validates them. An instance here is a network namespace, so most change
+// nothing that runs; the two protections are enforced (TerminateInstances
+// and StopInstances refuse a protected instance).
+type InstanceSettings struct {
+	DisableAPITermination bool   `json:"noTerminate,omitempty"`
+	DisableAPIStop        bool   `json:"noStop,omitempty"`
+	EbsOptimized          bool   `json:"ebsOptimized,omitempty"`
+	ShutdownBehavior      string `json:"shutdown,omitempty"` // stop (the default) or terminate
+	Hibernation           bool   `json:"hibernation,omitempty"`
+	Monitoring            bool   `json:"monitoring,omitempty"` // detailed monitoring
+	Tenancy               string `json:"tenancy,omitempty"`    // default, dedicated or host
+	// IAMProfileARN and IAMProfileID are the instance profile's; vpcsim has
+	// no IAM, so a profile named is taken as it is named.
+	IAMProfileARN string          `json:"iamArn,omitempty"`
+	IAMProfileID  string          `json:"iamId,omitempty"`
+	Metadata      MetadataOptions `json:"metadata"`
+	CPUCredits    string          `json:"cpuCredits,omitempty"` // T instances: standard or unlimited
+}
+
+// MetadataOptions are an instance's metadata service options.
+type MetadataOptions struct {
+	HTTPTokens       string `json:"tokens"`   // optional or required
+	HopLimit         int    `json:"hops"`     // 1 to 64
+	HTTPEndpoint     string `json:"endpoint"` // enabled or disabled
+	HTTPProtocolIPv6 string `json:"ipv6"`     // enabled or disabled
+	Tags             string `json:"tags"`     // instance metadata tags: enabled or disabled
+}
+
+// SettingsInput is what RunInstances gives of an instance's settings; unset
+// ones take EC2's defaults.
+type SettingsInput struct {
+	DisableAPITermination, DisableAPIStop, EbsOptimized, Hibernation, Monitoring *bool
+	ShutdownBehavior, Tenancy                                                    string
+	IAMProfileARN, IAMProfileName                                                string
+	Metadata                                                                     MetadataInput
+	CPUCredits                                                                   string
+}
+
+// MetadataInput is RunInstances' or ModifyInstanceMetadataOptions'
+// MetadataOptions: unset members keep what they were.
+type MetadataInput struct {
+	HTTPTokens, HTTPEndpoint, HTTPProtocolIPv6, Tags string
+	HopLimit                                         int
+}
+
+func defaultSettings(typ string) InstanceSettings {
+	s := InstanceSettings{ShutdownBehavior: "stop", Tenancy: "default",
+		Metadata: MetadataOptions{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", Tags: "disabled"}}
+	switch {
+	case strings.HasPrefix(typ, "t2."):
+		s.CPUCredits = "standard"
+	case burstable(typ):
+		s.CPUCredits = "unlimited"
+	}
+	return s
+}
+
+// burstable reports whether an instance type earns CPU credits (T2, T3,
+// T3a, T4g).
+func burstable(typ string) bool { return strings.HasPrefix(typ, "t") }
+
+// settingsFor applies RunInstances' settings to EC2's defaults for the
+// instance type, refusing what EC2 refuses; a profile named by name is the
+// account's.
+func settingsFor(account, typ string, in SettingsInput) (InstanceSettings, error) {
+	s := defaultSettings(typ)
+	setBool(&s.DisableAPITermination, in.DisableAPITermination)
+	setBool(&s.DisableAPIStop, in.DisableAPIStop)
+	setBool(&s.EbsOptimized, in.EbsOptimized)
+	setBool(&s.Hibernation, in.Hibernation)
+	setBool(&s.Monitoring, in.Monitoring)
+	if in.ShutdownBehavior != "" {
+		if err := checkShutdownBehavior(in.ShutdownBehavior); err != nil {
+			return s, err
+		}
+		s.ShutdownBehavior = in.ShutdownBehavior
+	}
+	switch in.Tenancy {
+	case "":
+	case "default", "dedicated", "host":
+		s.Tenancy = in.Tenancy
+	default:
+		return s, invalidValue("Value (%s) for parameter tenancy is invalid. Valid values are default, dedicated, host.", in.Tenancy)
+	}
+	switch {
+	case in.IAMProfileARN != "" && in.IAMProfileName != "":
+		return s, Errorf("InvalidParameterCombination", "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'")
+	case in.IAMProfileARN != "":
+		if !strings.HasPrefix(in.IAMProfileARN, "arn:aws:iam::") || !strings.Contains(in.IAMProfileARN, ":instance-profile/") {
+			return s, invalidValue("Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", in.IAMProfileARN)
+		}
+		s.IAMProfileARN = in.IAMProfileARN
+	case in.IAMProfileName != "":
+		s.IAMProfileARN = "arn:aws:iam::" + account + ":instance-profile/" + in.IAMProfileName
+	}
+	if s.IAMProfileARN != "" {
+		s.IAMProfileID = "AIPA" + strings.ToUpper(newID("x")[2:])
+	}
+	if err := applyMetadata(&s.Metadata, in.Metadata); err != nil {
+		return s, err
+	}
+	if in.CPUCredits != "" {
+		if err := checkCPUCredits(typ, in.CPUCredits); err != nil {
+			return s, err
+		}
+		s.CPUCredits = in.CPUCredits
+	}
+	return s, nil
+}
+
+// setBool sets *dst to *v when v is given.
+func setBool(dst *bool, v *bool) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+func checkShutdownBehavior(v string) error {
+	if v != "stop" && v != "terminate" {
+		return invalidValue("Value (%s) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values are stop and terminate.", v)
+	}
+	return nil
+}
+
+func checkCPUCredits(typ, v string) error {
+	if v != "standard" && v != "unlimited" {
+		return invalidValue("Value (%s) for parameter cpuCredits is invalid. Valid values are standard and unlimited.", v)
+	}
+	if !burstable(typ) {
+		return Errorf("InvalidParameterCombination", "The parameter CreditSpecification is not supported for %s instances.", typ)
+	}
+	return nil
+}
+
+// applyMetadata changes metadata options as EC2 does: the members given,
+// each checked.
+func applyMetadata(m *MetadataOptions, in MetadataInput) error {
+	enum := func(name, v string, dst *string, ok ...string) error {
+		if v == "" {
+			return nil
+		}
+		for _, o := range ok {
+			if v == o {
+				*dst = v
+				return nil
+			}
+		}
+		return invalidValue("The value '%s' is not valid for the parameter %s. Valid values are %s.", v, name, strings.Join(ok, ", "))
+	}
+	if err := enum("HttpTokens", in.HTTPTokens, &m.HTTPTokens, "optional", "required"); err != nil {
+		return err
+	}
+	if err := enum("HttpEndpoint", in.HTTPEndpoint, &m.HTTPEndpoint, "enabled", "disabled"); err != nil {
+		return err
+	}
+	if err := enum("HttpProtocolIpv6", in.HTTPProtocolIPv6, &m.HTTPProtocolIPv6, "enabled", "disabled"); err != nil {
+		return err
+	}
+	if err := enum("InstanceMetadataTags", in.Tags, &m.Tags, "enabled", "disabled"); err != nil {
+		return err
+	}
+	if in.HopLimit != 0 {
+		if in.HopLimit < 1 || in.HopLimit > 64 {
+			return invalidValue("The value '%d' is not valid for the parameter HttpPutResponseHopLimit. Valid values are 1 to 64.", in.HopLimit)
+		}
+		m.HopLimit = in.HopLimit
+	}
+	return nil
+}
+
+// InstanceAttributeChange is one ModifyInstanceAttribute: the attribute it
+// names (nil and "" are unchanged). The network attributes (sourceDestCheck,
+// groupSet) are the primary ENI's, changed there.
+type InstanceAttributeChange struct {
+	DisableAPITermination, DisableAPIStop, EbsOptimized *bool
+	ShutdownBehavior, InstanceType, UserData            *string
+	// DeleteOnTermination is by device name.
+	DeleteOnTermination map[string]bool
+}
+
+// ModifyInstanceAttribute changes what describes an instance; its type, user
+// data and EBS optimization only while it is stopped, as EC2 has it.
+func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string, ch InstanceAttributeChange) error {
+	if id == "" {
+		return missingParameter("instanceId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	c.waitIdleLocked(id)
+	inst, err := c.instanceLocked(s, id)
+	if err != nil {
+		return err
+	}
+	if (ch.InstanceType != nil || ch.UserData != nil || ch.EbsOptimized != nil) && inst.State != StateStopped {
+		return Errorf("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", id)
+	}
+	inst = edit(c.model().instances, id)
+	setBool(&inst.Settings.DisableAPITermination, ch.DisableAPITermination)
+	setBool(&inst.Settings.DisableAPIStop, ch.DisableAPIStop)
+	setBool(&inst.Settings.EbsOptimized, ch.EbsOptimized)
+	if v := ch.ShutdownBehavior; v != nil {
+		if err := checkShutdownBehavior(*v); err != nil {
+			return err
+		}
+		inst.Settings.ShutdownBehavior = *v
+	}
+	if v := ch.InstanceType; v != nil {
+		if _, ok := LookupInstanceType(*v); !ok {
+			return invalidValue("Invalid value '%s' for InstanceType.", *v)
+		}
+		inst.Type = *v
+	}
+	if v := ch.UserData; v != nil {
+		if err := checkUserData(*v); err != nil {
+			return err
+		}
+		inst.UserData = *v
+	}
+	for device, del := range ch.DeleteOnTermination {
+		i := slices.IndexFunc(inst.Volumes, func(v Volume) bool { return v.Device == device })
+		if i < 0 {
+			return Errorf("InvalidInstanceAttributeValue", "No device is currently mapped at %s", device)
+		}
+		inst.Volumes[i].DeleteOnTermination = del
+	}
+	return c.commitLocked()
+}
+
+// Described is the instance's settings, EC2's defaults for one stored
+// before vpcsim kept them.
+func (i *Instance) Described() InstanceSettings {
+	if i.Settings.Metadata.HTTPTokens == "" {
+		return defaultSettings(i.Type)
+	}
+	return i.Settings
+}

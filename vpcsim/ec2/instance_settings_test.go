@@ -1,0 +1,97 @@
+package ec2
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+// What describes an instance takes EC2's defaults and is refused where EC2
+// refuses it, with EC2's codes.
+func TestInstanceSettingsRules(t *testing.T) {
+	yes := true
+	for _, c := range []struct {
+		name string
+		typ  string
+		in   SettingsInput
+		code string
+	}{
+		{"defaults", "m5.large", SettingsInput{}, ""},
+		{"protections", "m5.large", SettingsInput{DisableAPITermination: &yes, DisableAPIStop: &yes}, ""},
+		{"bad shutdown behavior", "m5.large", SettingsInput{ShutdownBehavior: "hibernate"}, "InvalidParameterValue"},
+		{"bad tenancy", "m5.large", SettingsInput{Tenancy: "shared"}, "InvalidParameterValue"},
+		{"profile by name and ARN", "m5.large", SettingsInput{IAMProfileName: "a", IAMProfileARN: "arn:aws:iam::1:instance-profile/a"}, "InvalidParameterCombination"},
+		{"profile ARN of something else", "m5.large", SettingsInput{IAMProfileARN: "arn:aws:iam::1:role/a"}, "InvalidParameterValue"},
+		{"hop limit", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: 65}}, "InvalidParameterValue"},
+		{"tokens", "m5.large", SettingsInput{Metadata: MetadataInput{HTTPTokens: "always"}}, "InvalidParameterValue"},
+		{"credits of a T", "t3.micro", SettingsInput{CPUCredits: "standard"}, ""},
+		{"credits of an M", "m5.large", SettingsInput{CPUCredits: "standard"}, "InvalidParameterCombination"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := settingsFor("123456789012", c.typ, c.in)
+			checkCode(t, err, c.code)
+			if c.name == "defaults" && (got.ShutdownBehavior != "stop" || got.Metadata.HTTPTokens != "optional" || got.Metadata.HopLimit != 1 || got.Tenancy != "default") {
+				t.Errorf("defaults %+v", got)
+			}
+		})
+	}
+	if s, _ := settingsFor("123456789012", "t3.micro", SettingsInput{IAMProfileName: "ecs"}); s.IAMProfileARN != "arn:aws:iam::123456789012:instance-profile/ecs" ||
+		len(s.IAMProfileID) != 21 || s.CPUCredits != "unlimited" {
+		t.Errorf("a profile by name, T3 credits: %+v", s)
+	}
+	if s := defaultSettings("t2.micro"); s.CPUCredits != "standard" {
+		t.Errorf("T2 credits %q, want standard", s.CPUCredits)
+	}
+}
+
+// An instance's volumes: an 8 GiB gp3 root unless its mapping says
+// otherwise, the other EBS mappings as volumes, each checked as EC2 checks
+// them.
+func TestInstanceVolumes(t *testing.T) {
+	now := time.Now()
+	vols, err := volumesFor(nil, now)
+	if err != nil || len(vols) != 1 || vols[0].Device != RootDevice || vols[0].Size != 8 || vols[0].Type != "gp3" ||
+		vols[0].Iops != 3000 || vols[0].Throughput != 125 || !vols[0].DeleteOnTermination {
+		t.Fatalf("the default root volume: %+v %v", vols, err)
+	}
+	no := false
+	vols, err = volumesFor([]BlockDeviceInput{
+		{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 100, Type: "gp2", DeleteOnTermination: &no}},
+		{DeviceName: RootDevice, EBS: &EBSInput{Size: 30, Type: "io2", Iops: 5000}},
+		{DeviceName: "/dev/sdg", NoDevice: true},
+	}, now)
+	if err != nil || len(vols) != 2 || vols[0].Size != 30 || vols[0].Iops != 5000 || vols[1].Iops != 300 || vols[1].DeleteOnTermination {
+		t.Fatalf("mapped volumes: %+v %v", vols, err)
+	}
+	for _, c := range []struct {
+		name string
+		maps []BlockDeviceInput
+		code string
+	}{
+		{"root below its snapshot", []BlockDeviceInput{{DeviceName: RootDevice, EBS: &EBSInput{Size: 4}}}, "InvalidBlockDeviceMapping"},
+		{"too large", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 20000}}}, "InvalidParameterValue"},
+		{"st1 too small", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 10, Type: "st1"}}}, "InvalidParameterValue"},
+		{"no such type", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 10, Type: "gp4"}}}, "InvalidParameterValue"},
+		{"iops of gp2", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 10, Type: "gp2", Iops: 100}}}, "InvalidParameterCombination"},
+		{"io1 without iops", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 10, Type: "io1"}}}, "MissingParameter"},
+		{"throughput of gp2", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 10, Type: "gp2", Throughput: 200}}}, "InvalidParameterCombination"},
+		{"a device twice", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 1}}, {DeviceName: "/dev/sdf", EBS: &EBSInput{Size: 1}}}, "InvalidBlockDeviceMapping"},
+		{"no size", []BlockDeviceInput{{DeviceName: "/dev/sdf", EBS: &EBSInput{}}}, "MissingParameter"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := volumesFor(c.maps, now)
+			checkCode(t, err, c.code)
+		})
+	}
+}
+
+func checkCode(t *testing.T, err error, code string) {
+	t.Helper()
+	var ae *APIError
+	switch {
+	case code == "" && err != nil:
+		t.Fatalf("refused: %v", err)
+	case code != "" && (!errors.As(err, &ae) || ae.Code != code):
+		t.Fatalf("err %v, want %s", err, code)
+	}
+}
