@@ -112,8 +112,9 @@ func (s *Service) reconcileTaskSets(ctx context.Context, m *model, r *svcRec) (b
 		})
 	}
 	// A task set is steady with its count RUNNING, nothing else alive, and
-	// no task failing its health checks; the service, when all of its are.
-	steady := r.status() == serviceActive
+	// no task failing its health checks; the service, when it has task sets
+	// and all of them are (with none it runs nothing it was asked for yet).
+	steady := r.status() == serviceActive && len(r.S.TaskSets) > 0
 	for i := range r.S.TaskSets {
 		ts := &r.S.TaskSets[i]
 		id, want, n := deref(ts.Id), int32(computedDesired(r, ts)), per.of(deref(ts.Id))
