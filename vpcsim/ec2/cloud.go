@@ -135,7 +135,8 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 		marker := markerHostClaims
 		m.markers.Put(&marker)
 	}
-	// The disconnections and markers go to the store without a firewall sync (that
+	c.ensureMainRouteTablesLocked()
+	// The disconnections, markers and main route tables go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
 	// range even when the store refuses them, and the next start-up retries.
 	if m := c.model(); m.tx.Changed() {
@@ -167,12 +168,13 @@ func (c *Cloud) Wait() { c.bg.Wait() }
 
 // Document kinds in the store.
 const (
-	kindRegion   = "ec2.region"
-	kindVPC      = "ec2.vpc"
-	kindSubnet   = "ec2.subnet"
-	kindGroup    = "ec2.security-group"
-	kindENI      = "ec2.network-interface"
-	kindInstance = "ec2.instance"
+	kindRegion     = "ec2.region"
+	kindVPC        = "ec2.vpc"
+	kindSubnet     = "ec2.subnet"
+	kindGroup      = "ec2.security-group"
+	kindENI        = "ec2.network-interface"
+	kindInstance   = "ec2.instance"
+	kindRouteTable = "ec2.route-table"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -203,6 +205,9 @@ func (c *Cloud) load() error {
 	}
 	for f := range t.flowLogs.All() {
 		c.bumpSeq(f.Seq)
+	}
+	for r := range t.rts.All() {
+		c.bumpSeq(r.Seq)
 	}
 	for h := range t.hostClaims.All() {
 		c.bumpSeq(h.Seq)

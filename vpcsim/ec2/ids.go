@@ -40,6 +40,8 @@ func kindOf(id string) string {
 		return "dhcp-options"
 	case strings.HasPrefix(id, "fl-"):
 		return "vpc-flow-log"
+	case strings.HasPrefix(id, "rtb-"):
+		return "routeTable"
 	}
 	return "resource"
 }

@@ -16,6 +16,7 @@ var (
 	eniKind      = storage.Kind[ENI]{Name: kindENI, ID: func(e *ENI) string { return e.ID }}
 	instanceKind = storage.Kind[Instance]{Name: kindInstance, ID: func(i *Instance) string { return i.ID }}
 	flowLogKind  = storage.Kind[FlowLog]{Name: kindFlowLog, ID: func(f *FlowLog) string { return f.ID }}
+	rtKind       = storage.Kind[RouteTable]{Name: kindRouteTable, ID: func(r *RouteTable) string { return r.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -28,6 +29,7 @@ type tables struct {
 	enis      *storage.Table[ENI]
 	instances *storage.Table[Instance]
 	flowLogs  *storage.Table[FlowLog]
+	rts       *storage.Table[RouteTable]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -48,6 +50,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.enis, e = storage.NewTable(c.db, eniKind); return })
 	open(func() (e error) { t.instances, e = storage.NewTable(c.db, instanceKind); return })
 	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
+	open(func() (e error) { t.rts, e = storage.NewTable(c.db, rtKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -67,6 +70,7 @@ type model struct {
 	enis       storage.View[ENI]
 	instances  storage.View[Instance]
 	flowLogs   storage.View[FlowLog]
+	rts        storage.View[RouteTable]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -79,7 +83,7 @@ func (c *Cloud) model() *model {
 		t := &c.tables
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
-			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx),
+			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}
@@ -115,19 +119,21 @@ func edit[T any](v storage.View[T], id string) *T {
 }
 
 // Readers of the call's model, by ID (nil: none).
-func (c *Cloud) vpc(id string) *VPC                  { return get(c.model().vpcs, id) }
-func (c *Cloud) subnet(id string) *Subnet            { return get(c.model().subnets, id) }
-func (c *Cloud) group(id string) *SecurityGroup      { return get(c.model().groups, id) }
-func (c *Cloud) eni(id string) *ENI                  { return get(c.model().enis, id) }
-func (c *Cloud) instance(id string) *Instance        { return get(c.model().instances, id) }
-func (c *Cloud) flowLog(id string) *FlowLog          { return get(c.model().flowLogs, id) }
-func (c *Cloud) regionReady(region string) bool      { _, ok := c.model().regions.Get(region); return ok }
-func (c *Cloud) allVPCs() iter.Seq[*VPC]             { return c.model().vpcs.All() }
-func (c *Cloud) allSubnets() iter.Seq[*Subnet]       { return c.model().subnets.All() }
-func (c *Cloud) allGroups() iter.Seq[*SecurityGroup] { return c.model().groups.All() }
-func (c *Cloud) allENIs() iter.Seq[*ENI]             { return c.model().enis.All() }
-func (c *Cloud) allInstances() iter.Seq[*Instance]   { return c.model().instances.All() }
-func (c *Cloud) allFlowLogs() iter.Seq[*FlowLog]     { return c.model().flowLogs.All() }
+func (c *Cloud) vpc(id string) *VPC                    { return get(c.model().vpcs, id) }
+func (c *Cloud) subnet(id string) *Subnet              { return get(c.model().subnets, id) }
+func (c *Cloud) group(id string) *SecurityGroup        { return get(c.model().groups, id) }
+func (c *Cloud) eni(id string) *ENI                    { return get(c.model().enis, id) }
+func (c *Cloud) instance(id string) *Instance          { return get(c.model().instances, id) }
+func (c *Cloud) flowLog(id string) *FlowLog            { return get(c.model().flowLogs, id) }
+func (c *Cloud) regionReady(region string) bool        { _, ok := c.model().regions.Get(region); return ok }
+func (c *Cloud) allVPCs() iter.Seq[*VPC]               { return c.model().vpcs.All() }
+func (c *Cloud) allSubnets() iter.Seq[*Subnet]         { return c.model().subnets.All() }
+func (c *Cloud) allGroups() iter.Seq[*SecurityGroup]   { return c.model().groups.All() }
+func (c *Cloud) allENIs() iter.Seq[*ENI]               { return c.model().enis.All() }
+func (c *Cloud) allInstances() iter.Seq[*Instance]     { return c.model().instances.All() }
+func (c *Cloud) allFlowLogs() iter.Seq[*FlowLog]       { return c.model().flowLogs.All() }
+func (c *Cloud) routeTable(id string) *RouteTable      { return get(c.model().rts, id) }
+func (c *Cloud) allRouteTables() iter.Seq[*RouteTable] { return c.model().rts.All() }
 
 // stagedENIs maps the ENIs the call's transaction changes to their new
 // version (nil: deleted).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/vpcsim/vpcsim/vpcsim/fault"
@@ -215,6 +216,10 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	}
 	c.model().subnets.Delete(sub.ID)
 	c.dropFlowLogsLocked(sub.ID)
+	if rt := c.tableOfSubnetLocked(sub.ID); rt != nil { // its association goes with it
+		rt = edit(c.model().rts, rt.ID)
+		rt.Assocs = slices.DeleteFunc(rt.Assocs, func(a RouteAssoc) bool { return a.SubnetID == sub.ID })
+	}
 	if err := c.commitLocked(); err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 	m := c.model()
 	m.regions.Put(&region)
 	m.vpcs.Put(v)
+	m.rts.Put(c.newMainRouteTableLocked(v))
 	for _, sub := range subs {
 		m.subnets.Put(sub)
 	}
@@ -136,6 +137,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	}
 	c.model().vpcs.Put(v)
 	c.model().groups.Put(g)
+	c.model().rts.Put(c.newMainRouteTableLocked(v))
 	if err := c.commitLocked(); err != nil {
 		return VPC{}, c.undoKernel(ctx, err, undo)
 	}
@@ -241,8 +243,9 @@ func inRegion[T any](list []*T, s Scope, region func(*T) string) []*T {
 	return out
 }
 
-// DeleteVpc removes a VPC that no longer holds subnets, ENIs, instances or
-// security groups other than its default one, its flow logs and its namespace.
+// DeleteVpc removes a VPC that no longer holds subnets, ENIs, instances,
+// security groups or route tables other than its default and main ones, its
+// flow logs and its namespace.
 // The deletion is committed first, then the namespace is removed without
 // c.mu: once the VPC is gone no call can name it, so nothing is held.
 func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
@@ -266,6 +269,9 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 		if g.VPCID == v.ID {
 			m.groups.Delete(g.ID)
 		}
+	}
+	if main := c.mainRouteTableLocked(v.ID); main != nil {
+		m.rts.Delete(main.ID)
 	}
 	m.vpcs.Delete(v.ID)
 	c.dropFlowLogsLocked(v.ID)
@@ -292,6 +298,11 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 	}
 	for e := range c.heldENIs() {
 		if e.VPCID == id {
+			return true
+		}
+	}
+	for rt := range c.allRouteTables() {
+		if rt.VPCID == id && rt.MainAssocID == "" {
 			return true
 		}
 	}

@@ -237,6 +237,26 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	del := c.ok(t, "ec2", "delete-flow-logs", "--flow-log-ids", flowLog)
 	expect("unsuccessful deletes", len(list(del, "Unsuccessful")), 0)
 
+	// Route tables: the VPC's main one, found as the Terraform provider
+	// finds it; a table of the subnet with a route to the spare ENI.
+	mains := c.ok(t, "ec2", "describe-route-tables", "--filters", "Name=vpc-id,Values="+vpc, "Name=association.main,Values=true")
+	expect("main tables", len(list(mains, "RouteTables")), 1)
+	expect("local route", str(mains, "RouteTables", 0, "Routes", 0, "GatewayId"), "local")
+	expect("main association", path(mains, "RouteTables", 0, "Associations", 0, "Main"), true)
+	rt := str(c.ok(t, "ec2", "create-route-table", "--vpc-id", vpc), "RouteTable", "RouteTableId")
+	prefixed("RouteTableId", rt, "rtb-")
+	assocOut := c.ok(t, "ec2", "associate-route-table", "--route-table-id", rt, "--subnet-id", sub)
+	expect("association state", str(assocOut, "AssociationState", "State"), "associated")
+	c.ok(t, "ec2", "create-route", "--route-table-id", rt, "--destination-cidr-block", "192.168.0.0/16", "--network-interface-id", eni)
+	expect("route twice", c.refused(t, "ec2", "create-route", "--route-table-id", rt, "--destination-cidr-block", "192.168.0.0/16", "--network-interface-id", eni), "RouteAlreadyExists")
+	routes := c.ok(t, "ec2", "describe-route-tables", "--route-table-ids", rt)
+	expect("route target", str(routes, "RouteTables", 0, "Routes", 1, "NetworkInterfaceId"), eni)
+	expect("subnet association", str(routes, "RouteTables", 0, "Associations", 0, "SubnetId"), sub)
+	c.ok(t, "ec2", "delete-route", "--route-table-id", rt, "--destination-cidr-block", "192.168.0.0/16")
+	expect("delete while associated", c.refused(t, "ec2", "delete-route-table", "--route-table-id", rt), "DependencyViolation")
+	c.ok(t, "ec2", "disassociate-route-table", "--association-id", str(assocOut, "AssociationId"))
+	c.ok(t, "ec2", "delete-route-table", "--route-table-id", rt)
+
 	// What describes an instance is stored and answered; the protection
 	// against termination is enforced.
 	guarded := c.ok(t, "ec2", "run-instances", "--image-id", "ami-0abcdef1234567890", "--instance-type", "t3.micro",

@@ -146,6 +146,16 @@ func init() {
 		"DescribeVolumes":           op((*Handler).describeVolumes),
 		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
 
+		"CreateRouteTable":             op((*Handler).createRouteTable),
+		"DeleteRouteTable":             op((*Handler).deleteRouteTable),
+		"AssociateRouteTable":          op((*Handler).associateRouteTable),
+		"DisassociateRouteTable":       op((*Handler).disassociateRouteTable),
+		"ReplaceRouteTableAssociation": op((*Handler).replaceRouteTableAssociation),
+		"CreateRoute":                  op((*Handler).createRoute),
+		"ReplaceRoute":                 op((*Handler).replaceRoute),
+		"DeleteRoute":                  op((*Handler).deleteRoute),
+		"DescribeRouteTables":          op((*Handler).describeRouteTables),
+
 		"CreateFlowLogs":   op((*Handler).createFlowLogs),
 		"DescribeFlowLogs": op((*Handler).describeFlowLogs),
 		"DeleteFlowLogs":   op((*Handler).deleteFlowLogs),

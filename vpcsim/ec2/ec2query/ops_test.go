@@ -163,6 +163,39 @@ func TestEveryOperation(t *testing.T) {
 	call("StartInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
 
+	// Route tables: the VPC's main one, a second one for the subnet, a
+	// route to an ENI (detached: blackhole), moved and replaced.
+	var mainRT struct {
+		ID    string `xml:"routeTableSet>item>routeTableId"`
+		Assoc string `xml:"routeTableSet>item>associationSet>item>routeTableAssociationId"`
+	}
+	call("DescribeRouteTables", &mainRT, "Filter.1.Name", "vpc-id", "Filter.1.Value.1", vpc.ID, "Filter.2.Name", "association.main", "Filter.2.Value.1", "true")
+	var rt struct {
+		ID string `xml:"routeTable>routeTableId"`
+	}
+	call("CreateRouteTable", &rt, "VpcId", vpc.ID, "TagSpecification.1.ResourceType", "route-table", "TagSpecification.1.Tag.1.Key", "Name")
+	var assoc struct {
+		ID string `xml:"associationId"`
+	}
+	call("AssociateRouteTable", &assoc, "RouteTableId", rt.ID, "SubnetId", sub.ID)
+	call("CreateRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "192.168.0.0/16", "NetworkInterfaceId", eni.ID)
+	call("ReplaceRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "192.168.0.0/16", "NetworkInterfaceId", eni.ID)
+	var routes struct {
+		States []string `xml:"routeTableSet>item>routeSet>item>state"`
+	}
+	call("DescribeRouteTables", &routes, "RouteTableId.1", rt.ID)
+	if mainRT.ID == "" || mainRT.Assoc == "" || len(routes.States) != 2 || routes.States[0] != "active" || routes.States[1] != "blackhole" {
+		t.Errorf("route tables: main %+v, the new one's route states %v", mainRT, routes.States)
+	}
+	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "192.168.0.0/16")
+	var moved struct {
+		ID string `xml:"newAssociationId"`
+	}
+	call("ReplaceRouteTableAssociation", &moved, "AssociationId", mainRT.Assoc, "RouteTableId", rt.ID)
+	call("ReplaceRouteTableAssociation", nil, "AssociationId", moved.ID, "RouteTableId", mainRT.ID)
+	call("DisassociateRouteTable", nil, "AssociationId", assoc.ID)
+	call("DeleteRouteTable", nil, "RouteTableId", rt.ID)
+
 	call("CreateTags", nil, "ResourceId.1", vpc.ID, "ResourceId.2", sub.ID, "Tag.1.Key", "env", "Tag.1.Value", "test")
 	var tags struct {
 		IDs []string `xml:"tagSet>item>resourceId"`
