@@ -219,8 +219,10 @@ func (s *Service) changeTaskSet(sc Scope, cluster, service, ref *string, change 
 // UpdateTaskSet changes a task set's scale, the one thing of it that
 // changes; the scheduler follows.
 func (s *Service) UpdateTaskSet(ctx context.Context, sc Scope, in *ecstypes.UpdateTaskSetRequest) (*ecstypes.UpdateTaskSetResponse, error) {
-	if in.Scale == nil || in.Scale.Value == nil {
-		return nil, invalidParam("Scale value must be between 0 and 100.") // no default here: it would drain the task set
+	// The scale is required; its value may be left out, as aws-sdk-go-v2
+	// leaves out a 0 (it serializes no zero number), so it means 0.
+	if in.Scale == nil {
+		return nil, invalidParam("Scale cannot be empty.")
 	}
 	scale, err := checkScale(in.Scale)
 	if err != nil {

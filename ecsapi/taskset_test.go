@@ -163,8 +163,8 @@ func TestExternalServiceRunsItsTaskSets(t *testing.T) {
 	if deref(again.Status) != "DRAINING" || !again.UpdatedAt.Time().Equal(gone.UpdatedAt.Time()) {
 		t.Fatalf("a second DeleteTaskSet: %+v", again)
 	}
-	_, err = w.UpdateTaskSet(ctx, west, &ecstypes.UpdateTaskSetRequest{Cluster: str("demo"), Service: str("ext"), TaskSet: b.Id, Scale: &ecstypes.Scale{}})
-	wantErr(t, err, "InvalidParameterException", "Scale value must be between 0 and 100.")
+	_, err = w.UpdateTaskSet(ctx, west, &ecstypes.UpdateTaskSetRequest{Cluster: str("demo"), Service: str("ext"), TaskSet: b.Id})
+	wantErr(t, err, "InvalidParameterException", "Scale cannot be empty.")
 	w.settleServices(t)
 	d := must(w.DescribeTaskSets(ctx, west, &ecstypes.DescribeTaskSetsRequest{Cluster: str("demo"), Service: str("ext"), TaskSets: []string{deref(a.Id), deref(b.TaskSetArn)}}))(t)
 	if len(d.TaskSets) != 1 || len(d.Failures) != 1 || deref(d.Failures[0].Reason) != "MISSING" || deref(d.Failures[0].Arn) != deref(a.Id) || d.TaskSets[0].Tags != nil {
