@@ -5,9 +5,10 @@ DATA    ?= /var/lib/vpcsim
 # Debian packages the kernel dataplane, the containers and the tests use.
 PKGS    := iproute2 nftables containerd runc busybox-static awscli jq curl
 # What the tests need beyond that: a C toolchain, for the race-detector build of
-# vpcsim that the crash and load tests serve from, and zstd, which unpacks
-# OpenTofu and the AWS provider for the Terraform tests (../shared/tools/terraform).
-TESTPKGS := gcc libc6-dev zstd
+# vpcsim that the crash and load tests serve from; zstd, which unpacks OpenTofu
+# and the AWS provider for the Terraform tests (../shared/tools/terraform); and
+# openssh-client, whose ssh-keygen checks the key pairs.
+TESTPKGS := gcc libc6-dev zstd openssh-client
 
 .PHONY: all build deps run test unit bench vet clean down
 

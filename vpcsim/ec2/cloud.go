@@ -175,6 +175,7 @@ const (
 	kindENI        = "ec2.network-interface"
 	kindInstance   = "ec2.instance"
 	kindRouteTable = "ec2.route-table"
+	kindKeyPair    = "ec2.key-pair"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -208,6 +209,9 @@ func (c *Cloud) load() error {
 	}
 	for r := range t.rts.All() {
 		c.bumpSeq(r.Seq)
+	}
+	for k := range t.keyPairs.All() {
+		c.bumpSeq(k.Seq)
 	}
 	for h := range t.hostClaims.All() {
 		c.bumpSeq(h.Seq)

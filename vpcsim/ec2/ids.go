@@ -41,7 +41,9 @@ func kindOf(id string) string {
 	case strings.HasPrefix(id, "fl-"):
 		return "vpc-flow-log"
 	case strings.HasPrefix(id, "rtb-"):
-		return "routeTable"
+		return "route-table"
+	case strings.HasPrefix(id, "key-"):
+		return "key-pair"
 	}
 	return "resource"
 }

@@ -56,6 +56,10 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 		existing = append(existing, spec.ENIID)
 	}
 	c.waitIdleLocked(existing...)
+	if in.KeyName != "" && c.keyPairNamedLocked(s, in.KeyName) == nil {
+		c.unlock()
+		return nil, keyPairNotFound(in.KeyName)
+	}
 	plans, err := c.planLaunchLocked(s, in)
 	if err != nil {
 		c.unlock()

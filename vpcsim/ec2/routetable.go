@@ -168,7 +168,7 @@ func (c *Cloud) DeleteRouteTable(ctx context.Context, s Scope, id string) error 
 		return err
 	}
 	if rt.MainAssocID != "" || len(rt.Assocs) > 0 {
-		return dependencyViolation(rt.ID)
+		return Errorf("DependencyViolation", "The routeTable '%s' has dependencies and cannot be deleted.", rt.ID)
 	}
 	c.model().rts.Delete(rt.ID)
 	return c.commitLocked()

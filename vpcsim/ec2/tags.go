@@ -107,6 +107,12 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.flowLogs, id, func(f *FlowLog) (*[]Tag, string) { return &f.Tags, f.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.rts, id, func(rt *RouteTable) (*[]Tag, string) { return &rt.Tags, rt.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.keyPairs, id, func(k *KeyPair) (*[]Tag, string) { return &k.Tags, k.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "sgr-") {
 		for g := range c.allGroups() {
 			for k := range g.Rules {
@@ -235,6 +241,12 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.allFlowLogs(), func(v *FlowLog) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.allRouteTables(), func(v *RouteTable) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().keyPairs.All(), func(v *KeyPair) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		return all, nil

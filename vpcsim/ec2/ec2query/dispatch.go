@@ -146,6 +146,11 @@ func init() {
 		"DescribeVolumes":           op((*Handler).describeVolumes),
 		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
 
+		"CreateKeyPair":    op((*Handler).createKeyPair),
+		"ImportKeyPair":    op((*Handler).importKeyPair),
+		"DescribeKeyPairs": op((*Handler).describeKeyPairs),
+		"DeleteKeyPair":    op((*Handler).deleteKeyPair),
+
 		"CreateRouteTable":             op((*Handler).createRouteTable),
 		"DeleteRouteTable":             op((*Handler).deleteRouteTable),
 		"AssociateRouteTable":          op((*Handler).associateRouteTable),

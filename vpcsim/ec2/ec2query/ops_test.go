@@ -1,8 +1,13 @@
 package ec2query
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/xml"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -196,6 +201,25 @@ func TestEveryOperation(t *testing.T) {
 	call("DisassociateRouteTable", nil, "AssociationId", assoc.ID)
 	call("DeleteRouteTable", nil, "RouteTableId", rt.ID)
 
+	// Key pairs: one made, one imported, described and deleted.
+	var made struct {
+		ID       string `xml:"keyPairId"`
+		Material string `xml:"keyMaterial"`
+	}
+	call("CreateKeyPair", &made, "KeyName", "made", "KeyType", "ed25519")
+	pub := ed25519Line(t)
+	call("ImportKeyPair", nil, "KeyName", "imported", "PublicKeyMaterial", base64.StdEncoding.EncodeToString([]byte(pub)))
+	var keys struct {
+		Names []string `xml:"keySet>item>keyName"`
+		Pub   []string `xml:"keySet>item>publicKey"`
+	}
+	call("DescribeKeyPairs", &keys, "KeyName.1", "imported", "IncludePublicKey", "true")
+	if len(keys.Names) != 1 || !strings.HasPrefix(keys.Pub[0], pub) || !strings.Contains(made.Material, "OPENSSH PRIVATE KEY") {
+		t.Errorf("key pairs: %+v, made %+v", keys, made)
+	}
+	call("DeleteKeyPair", nil, "KeyPairId", made.ID)
+	call("DeleteKeyPair", nil, "KeyName", "imported")
+
 	call("CreateTags", nil, "ResourceId.1", vpc.ID, "ResourceId.2", sub.ID, "Tag.1.Key", "env", "Tag.1.Value", "test")
 	var tags struct {
 		IDs []string `xml:"tagSet>item>resourceId"`
@@ -237,4 +261,15 @@ func TestEveryOperation(t *testing.T) {
 			t.Errorf("%s is implemented but TestEveryOperation does not call it", name)
 		}
 	}
+}
+
+// ed25519Line is a new ED25519 public key in OpenSSH's one-line form.
+func ed25519Line(t *testing.T) string {
+	t.Helper()
+	pk, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(b []byte) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(b))), b...) }
+	return "ssh-ed25519 " + base64.StdEncoding.EncodeToString(append(field([]byte("ssh-ed25519")), field(pk)...))
 }
