@@ -136,7 +136,8 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 		m.markers.Put(&marker)
 	}
 	c.ensureMainRouteTablesLocked()
-	// The disconnections, markers and main route tables go to the store without a firewall sync (that
+	c.ensureDefaultDHCPOptionsLocked()
+	// The disconnections, markers, main route tables and default DHCP options go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
 	// range even when the store refuses them, and the next start-up retries.
 	if m := c.model(); m.tx.Changed() {
@@ -168,14 +169,15 @@ func (c *Cloud) Wait() { c.bg.Wait() }
 
 // Document kinds in the store.
 const (
-	kindRegion     = "ec2.region"
-	kindVPC        = "ec2.vpc"
-	kindSubnet     = "ec2.subnet"
-	kindGroup      = "ec2.security-group"
-	kindENI        = "ec2.network-interface"
-	kindInstance   = "ec2.instance"
-	kindRouteTable = "ec2.route-table"
-	kindKeyPair    = "ec2.key-pair"
+	kindRegion      = "ec2.region"
+	kindVPC         = "ec2.vpc"
+	kindSubnet      = "ec2.subnet"
+	kindGroup       = "ec2.security-group"
+	kindENI         = "ec2.network-interface"
+	kindInstance    = "ec2.instance"
+	kindRouteTable  = "ec2.route-table"
+	kindKeyPair     = "ec2.key-pair"
+	kindDHCPOptions = "ec2.dhcp-options"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -212,6 +214,9 @@ func (c *Cloud) load() error {
 	}
 	for k := range t.keyPairs.All() {
 		c.bumpSeq(k.Seq)
+	}
+	for d := range t.dhcp.All() {
+		c.bumpSeq(d.Seq)
 	}
 	for h := range t.hostClaims.All() {
 		c.bumpSeq(h.Seq)

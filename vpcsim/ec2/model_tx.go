@@ -18,6 +18,7 @@ var (
 	flowLogKind  = storage.Kind[FlowLog]{Name: kindFlowLog, ID: func(f *FlowLog) string { return f.ID }}
 	rtKind       = storage.Kind[RouteTable]{Name: kindRouteTable, ID: func(r *RouteTable) string { return r.ID }}
 	keyPairKind  = storage.Kind[KeyPair]{Name: kindKeyPair, ID: func(k *KeyPair) string { return k.ID }}
+	dhcpKind     = storage.Kind[DHCPOptions]{Name: kindDHCPOptions, ID: func(d *DHCPOptions) string { return d.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -32,6 +33,7 @@ type tables struct {
 	flowLogs  *storage.Table[FlowLog]
 	rts       *storage.Table[RouteTable]
 	keyPairs  *storage.Table[KeyPair]
+	dhcp      *storage.Table[DHCPOptions]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -54,6 +56,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.flowLogs, e = storage.NewTable(c.db, flowLogKind); return })
 	open(func() (e error) { t.rts, e = storage.NewTable(c.db, rtKind); return })
 	open(func() (e error) { t.keyPairs, e = storage.NewTable(c.db, keyPairKind); return })
+	open(func() (e error) { t.dhcp, e = storage.NewTable(c.db, dhcpKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -75,6 +78,7 @@ type model struct {
 	flowLogs   storage.View[FlowLog]
 	rts        storage.View[RouteTable]
 	keyPairs   storage.View[KeyPair]
+	dhcp       storage.View[DHCPOptions]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -87,7 +91,7 @@ func (c *Cloud) model() *model {
 		t := &c.tables
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
-			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx),
+			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

@@ -113,6 +113,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.keyPairs, id, func(k *KeyPair) (*[]Tag, string) { return &k.Tags, k.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.dhcp, id, func(d *DHCPOptions) (*[]Tag, string) { return &d.Tags, d.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "sgr-") {
 		for g := range c.allGroups() {
 			for k := range g.Rules {
@@ -247,6 +250,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().keyPairs.All(), func(v *KeyPair) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().dhcp.All(), func(v *DHCPOptions) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		return all, nil

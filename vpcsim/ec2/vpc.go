@@ -42,6 +42,7 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 	}
 	m := c.model()
 	m.regions.Put(&region)
+	m.dhcp.Put(c.newDefaultDHCPOptionsLocked(region))
 	m.vpcs.Put(v)
 	m.rts.Put(c.newMainRouteTableLocked(v))
 	for _, sub := range subs {
@@ -68,13 +69,13 @@ func (c *Cloud) undoKernel(ctx context.Context, err error, undo func(context.Con
 func (c *Cloud) newVPCLocked(region string, cidr netip.Prefix) *VPC {
 	return &VPC{
 		ID: newID("vpc"), Region: region, OwnerID: c.account, CIDR: cidr,
-		CIDRAssociationID: newID("vpc-cidr-assoc"), DHCPOptionsID: dhcpOptionsID(region),
+		CIDRAssociationID: newID("vpc-cidr-assoc"), DHCPOptionsID: c.newVPCDHCPOptionsLocked(region),
 		InstanceTenancy: "default", EnableDNSSupport: true, State: "available", Seq: c.nextSeq(),
 	}
 }
 
-// dhcpOptionsID is the one default DHCP options set of a region: stable, so it
-// need not be stored.
+// dhcpOptionsID is the ID of a region's default DHCP options set: stable, so
+// that a set made before vpcsim stored them keeps its ID.
 func dhcpOptionsID(region string) string {
 	h := fnv.New64a()
 	h.Write([]byte(region))

@@ -146,6 +146,11 @@ func init() {
 		"DescribeVolumes":           op((*Handler).describeVolumes),
 		"DescribeInstanceTypes":     op((*Handler).describeInstanceTypes),
 
+		"CreateDhcpOptions":    op((*Handler).createDhcpOptions),
+		"AssociateDhcpOptions": op((*Handler).associateDhcpOptions),
+		"DeleteDhcpOptions":    op((*Handler).deleteDhcpOptions),
+		"DescribeDhcpOptions":  op((*Handler).describeDhcpOptions),
+
 		"CreateKeyPair":    op((*Handler).createKeyPair),
 		"ImportKeyPair":    op((*Handler).importKeyPair),
 		"DescribeKeyPairs": op((*Handler).describeKeyPairs),

@@ -201,6 +201,31 @@ func TestEveryOperation(t *testing.T) {
 	call("DisassociateRouteTable", nil, "AssociationId", assoc.ID)
 	call("DeleteRouteTable", nil, "RouteTableId", rt.ID)
 
+	// DHCP options: a set of the VPC's, then none, then the region's default
+	// set again; the set goes once no VPC has it.
+	var dopt struct {
+		ID   string   `xml:"dhcpOptions>dhcpOptionsId"`
+		Keys []string `xml:"dhcpOptions>dhcpConfigurationSet>item>key"`
+	}
+	call("CreateDhcpOptions", &dopt, "DhcpConfiguration.1.Key", "domain-name", "DhcpConfiguration.1.Value.1", "corp.example",
+		"DhcpConfiguration.2.Key", "domain-name-servers", "DhcpConfiguration.2.Value.1", "10.0.0.2", "DhcpConfiguration.2.Value.2", "AmazonProvidedDNS")
+	var vpcDopt struct {
+		ID string `xml:"vpcSet>item>dhcpOptionsId"`
+	}
+	call("DescribeVpcs", &vpcDopt, "VpcId.1", vpc.ID)
+	call("AssociateDhcpOptions", nil, "DhcpOptionsId", dopt.ID, "VpcId", vpc.ID)
+	call("AssociateDhcpOptions", nil, "DhcpOptionsId", "default", "VpcId", vpc.ID)
+	call("AssociateDhcpOptions", nil, "DhcpOptionsId", vpcDopt.ID, "VpcId", vpc.ID)
+	var sets struct {
+		IDs    []string `xml:"dhcpOptionsSet>item>dhcpOptionsId"`
+		Values []string `xml:"dhcpOptionsSet>item>dhcpConfigurationSet>item>valueSet>item>value"`
+	}
+	call("DescribeDhcpOptions", &sets, "DhcpOptionsId.1", vpcDopt.ID, "DhcpOptionsId.2", dopt.ID)
+	if len(dopt.Keys) != 2 || len(sets.IDs) != 2 || !slices.Contains(sets.Values, "AmazonProvidedDNS") || !slices.Contains(sets.Values, "corp.example") {
+		t.Errorf("DHCP options: made %+v, described %+v", dopt, sets)
+	}
+	call("DeleteDhcpOptions", nil, "DhcpOptionsId", dopt.ID)
+
 	// Key pairs: one made, one imported, described and deleted.
 	var made struct {
 		ID       string `xml:"keyPairId"`
