@@ -136,8 +136,12 @@ func checkRunInput(in *RunInstancesInput) error {
 	if in.InstanceType == "" {
 		in.InstanceType = defaultInstanceType
 	}
-	if _, ok := LookupInstanceType(in.InstanceType); !ok {
+	t, ok := LookupInstanceType(in.InstanceType)
+	if !ok {
 		return invalidValue("Invalid value '%s' for InstanceType.", in.InstanceType)
+	}
+	if err := checkArchitecture(t); err != nil {
+		return err
 	}
 	if err := checkUserData(in.UserData); err != nil {
 		return err

@@ -217,8 +217,12 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 		inst.Settings.ShutdownBehavior = *v
 	}
 	if v := ch.InstanceType; v != nil {
-		if _, ok := LookupInstanceType(*v); !ok {
+		t, ok := LookupInstanceType(*v)
+		if !ok {
 			return invalidValue("Invalid value '%s' for InstanceType.", *v)
+		}
+		if err := checkArchitecture(t); err != nil {
+			return err
 		}
 		inst.Type = *v
 	}

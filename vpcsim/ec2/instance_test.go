@@ -125,6 +125,12 @@ func TestRunInstancesRules(t *testing.T) {
 	}{
 		{func(in *RunInstancesInput) { in.ImageID = "" }, "MissingParameter"},
 		{func(in *RunInstancesInput) { in.InstanceType = "z9.huge" }, "InvalidParameterValue"},
+		{func(in *RunInstancesInput) { in.InstanceType = "c7g.large" }, "InvalidParameterValue"}, // arm64 on amd64
+		{func(in *RunInstancesInput) { in.Settings.DisableAPIStop = ptrTo(true); in.Settings.CPUCredits = "unlimited"; in.InstanceType = "m6i.large" },
+			"InvalidParameterCombination"},
+		{func(in *RunInstancesInput) {
+			in.BlockDevices = []BlockDeviceInput{{DeviceName: RootDevice, EBS: &EBSInput{Size: 2}}}
+		}, "InvalidBlockDeviceMapping"},
 		{func(in *RunInstancesInput) { in.MinCount = 0 }, "InvalidParameterValue"},
 		{func(in *RunInstancesInput) { in.UserData = "%%%" }, "InvalidParameterValue"},
 		{func(in *RunInstancesInput) { in.SubnetID = "subnet-0123456789abcdef0" }, "InvalidSubnetID.NotFound"},
@@ -158,3 +164,5 @@ func TestRunInstancesRules(t *testing.T) {
 	_, err := tc.RunInstances(ctx, west, in)
 	wantCode(t, err, "InstanceLimitExceeded")
 }
+
+func ptrTo[T any](v T) *T { return &v }
