@@ -126,7 +126,11 @@ func TestRunInstancesRules(t *testing.T) {
 		{func(in *RunInstancesInput) { in.ImageID = "" }, "MissingParameter"},
 		{func(in *RunInstancesInput) { in.InstanceType = "z9.huge" }, "InvalidParameterValue"},
 		{func(in *RunInstancesInput) { in.InstanceType = "c7g.large" }, "InvalidParameterValue"}, // arm64 on amd64
-		{func(in *RunInstancesInput) { in.Settings.DisableAPIStop = ptrTo(true); in.Settings.CPUCredits = "unlimited"; in.InstanceType = "m6i.large" },
+		{func(in *RunInstancesInput) {
+			in.Settings.DisableAPIStop = ptrTo(true)
+			in.Settings.CPUCredits = "unlimited"
+			in.InstanceType = "m6i.large"
+		},
 			"InvalidParameterCombination"},
 		{func(in *RunInstancesInput) {
 			in.BlockDevices = []BlockDeviceInput{{DeviceName: RootDevice, EBS: &EBSInput{Size: 2}}}
