@@ -1,6 +1,7 @@
 package ec2
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -94,4 +95,38 @@ func checkCode(t *testing.T, err error, code string) {
 	case code != "" && (!errors.As(err, &ae) || ae.Code != code):
 		t.Fatalf("err %v, want %s", err, code)
 	}
+}
+
+// Status checks pass once an instance runs and do not apply otherwise; a
+// burstable instance's credit option changes, another's is refused on its
+// own line of the answer.
+func TestInstanceStatusAndCredits(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	sub := tc.subnet(t, tc.vpc(t, "10.0.0.0/16").ID, "10.0.0.0/24")
+	run := func(typ string) Instance {
+		t.Helper()
+		return must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: typ, MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
+	}
+	burst, big := run("t3.micro"), run("m5.large")
+	tc.Wait()
+	if _, err := tc.StopInstances(ctx, west, []string{big.ID}); err != nil {
+		t.Fatal(err)
+	}
+	tc.Wait()
+	running := must[[]InstanceStatus](t)(tc.DescribeInstanceStatus(ctx, west, nil, nil, false))
+	all := must[[]InstanceStatus](t)(tc.DescribeInstanceStatus(ctx, west, nil, []Filter{{Name: "instance-status.status", Values: []string{"not-applicable"}}}, true))
+	if len(running) != 1 || running[0].InstanceID != burst.ID || running[0].Status != "ok" || len(all) != 1 || all[0].InstanceID != big.ID {
+		t.Fatalf("statuses: running %+v, not applicable %+v", running, all)
+	}
+	ok, failed, err := tc.ModifyInstanceCreditSpecification(ctx, west, []CreditSpec{{InstanceID: burst.ID, CPUCredits: "standard"}, {InstanceID: big.ID, CPUCredits: "standard"}})
+	if err != nil || len(ok) != 1 || len(failed) != 1 || failed[0].InstanceID != big.ID || failed[0].Code != "InvalidParameterValue" {
+		t.Fatalf("modify: %v %v %v", ok, failed, err)
+	}
+	specs := must[[]CreditSpec](t)(tc.DescribeInstanceCreditSpecifications(ctx, west, nil))
+	if len(specs) != 1 || specs[0].CPUCredits != "standard" {
+		t.Fatalf("credit specifications: %+v", specs)
+	}
+	_, err = tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID})
+	wantCode(t, err, "InvalidParameterValue")
 }

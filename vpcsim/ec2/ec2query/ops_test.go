@@ -142,6 +142,18 @@ func TestEveryOperation(t *testing.T) {
 	ts.cloud.Wait()
 	call("DetachNetworkInterface", nil, "AttachmentId", att.ID)
 	ts.cloud.Wait()
+	var status struct {
+		Status string `xml:"instanceStatusSet>item>instanceStatus>status"`
+	}
+	call("DescribeInstanceStatus", &status, "InstanceId.1", inst)
+	call("ModifyInstanceCreditSpecification", nil, "InstanceCreditSpecification.1.InstanceId", inst, "InstanceCreditSpecification.1.CpuCredits", "standard")
+	var credits struct {
+		Credits string `xml:"instanceCreditSpecificationSet>item>cpuCredits"`
+	}
+	call("DescribeInstanceCreditSpecifications", &credits, "InstanceId.1", inst)
+	if status.Status != "ok" || credits.Credits != "standard" {
+		t.Errorf("a running t3.medium: status %q, credits %q", status.Status, credits.Credits)
+	}
 	call("StopInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
 	// Stopped, its type changes; the older Attribute/Value form too.
