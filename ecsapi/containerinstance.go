@@ -347,13 +347,18 @@ func (s *Service) DescribeContainerInstances(ctx context.Context, sc Scope, in *
 }
 
 // ListContainerInstances lists a cluster's instances, ACTIVE and DRAINING unless a
-// status is asked for.
+// status is asked for, those a cluster query language filter selects.
 func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *ecstypes.ListContainerInstancesRequest) (*ecstypes.ListContainerInstancesResponse, error) {
+	var filter queryNode
 	if in.Filter != nil {
-		return nil, invalidParam("The cluster query language filter is not supported by vpcsim yet.")
+		var err error
+		if filter, err = parseQuery(*in.Filter); err != nil {
+			return nil, invalidParam("Invalid filter expression: %s", *in.Filter)
+		}
 	}
 	s.mu.Lock()
-	c, err := s.clusterLocked(s.begin(), sc, in.Cluster)
+	m := s.begin()
+	c, err := s.clusterLocked(m, sc, in.Cluster)
 	if err != nil {
 		s.mu.Unlock()
 		return nil, err
@@ -362,6 +367,9 @@ func (s *Service) ListContainerInstances(ctx context.Context, sc Scope, in *ecst
 	for _, r := range sortedRecs(s.instances.All(), func(r *instanceRec) int64 { return r.Seq }) {
 		st := deref(r.CI.Status)
 		if r.ClusterARN != *c.C.ClusterArn || (in.Status == "" && st == "INACTIVE") || (in.Status != "" && st != string(in.Status)) {
+			continue
+		}
+		if filter != nil && !filter.eval(s.queryTargetLocked(m, r)) {
 			continue
 		}
 		arns = append(arns, *r.CI.ContainerInstanceArn)

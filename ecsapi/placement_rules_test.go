@@ -188,3 +188,25 @@ func TestCustomAttributes(t *testing.T) {
 		t.Fatalf("after DeleteAttributes: %+v", l)
 	}
 }
+
+// ListContainerInstances filters with the cluster query language, as
+// placement constraints do; an expression that does not parse is refused.
+func TestListContainerInstancesFilter(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	w.cluster(t, "demo")
+	w.instanceIn(t, "m5.xlarge", "demo", w.sub)
+	w.instanceIn(t, "c5.xlarge", "demo", w.sub)
+	list := func(filter string) []string {
+		t.Helper()
+		return must(w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("demo"), Filter: str(filter)}))(t).ContainerInstanceArns
+	}
+	if got := list("attribute:ecs.instance-type == c5.xlarge"); len(got) != 1 {
+		t.Fatalf("the c5.xlarge: %v", got)
+	}
+	if got := list("attribute:ecs.instance-type =~ *.xlarge and agentConnected == true"); len(got) != 2 {
+		t.Fatalf("both: %v", got)
+	}
+	_, err := w.ListContainerInstances(ctx, west, &ecstypes.ListContainerInstancesRequest{Cluster: str("demo"), Filter: str("attribute:ecs.instance-type ==")})
+	wantErr(t, err, "InvalidParameterException", "Invalid filter expression: attribute:ecs.instance-type ==")
+}
