@@ -55,6 +55,7 @@ type scheduler struct {
 	wake  chan struct{} // a pass is due; made by New
 	pass  sync.Mutex    // one pass at a time
 	retry *time.Timer   // wakes the scheduler when a throttled service may start again (pass)
+	next  time.Time     // when retry fires (zero: it does not; pass)
 	sub   *bus.Subscription
 	off   bool // guarded by Service.mu: StopAll was called, nothing starts any more
 }
@@ -129,8 +130,18 @@ func (s *Service) schedule() bool {
 	if s.sched.retry != nil {
 		s.sched.retry.Stop()
 	}
+	s.sched.next = next
 	if !next.IsZero() {
 		s.sched.retry = time.AfterFunc(max(next.Sub(s.now()), time.Millisecond), s.wakeScheduler)
 	}
 	return changed
+}
+
+// nextPass is when the scheduler will make a pass on its own, for a wait
+// it asked for (a throttled start, a task about to count as healthy); zero
+// when it waits for nothing.
+func (s *Service) nextPass() time.Time {
+	s.sched.pass.Lock()
+	defer s.sched.pass.Unlock()
+	return s.sched.next
 }

@@ -15,13 +15,20 @@ import (
 )
 
 // settleServices runs scheduler passes and lets the tasks settle until a
-// pass changes nothing and no task is between states.
+// pass changes nothing, no task is between states and the scheduler waits
+// for nothing soon (a short throttle or health wait is waited out: it is an
+// event the scheduler set itself).
 func (w *world) settleServices(t *testing.T) {
 	t.Helper()
 	for range 50 {
 		w.settle()
 		if !w.schedule() && !w.tasksBetweenStates() {
-			return
+			next := w.nextPass()
+			wait := next.Sub(w.now())
+			if next.IsZero() || wait > 200*time.Millisecond {
+				return
+			}
+			time.Sleep(max(wait, 0))
 		}
 	}
 	var msgs []string
