@@ -44,6 +44,8 @@ func kindOf(id string) string {
 		return "route-table"
 	case strings.HasPrefix(id, "key-"):
 		return "key-pair"
+	case strings.HasPrefix(id, "vol-"):
+		return "volume"
 	}
 	return "resource"
 }

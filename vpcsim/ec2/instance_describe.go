@@ -119,8 +119,8 @@ func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, boo
 		return []string{strconv.Itoa(inst.LaunchIndex)}, true
 	case "architecture":
 		return []string{"x86_64"}, true
-	case "tenancy":
-		return []string{"default"}, true
+	case "tenancy", "placement.tenancy":
+		return []string{inst.Described().Tenancy}, true
 	case "launch-time":
 		return []string{inst.LaunchTime.Format("2006-01-02T15:04:05.000Z")}, true
 	case "client-token":

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/storage"
 )
 
 // InstanceSettings are what describes an instance beyond its network: EC2
@@ -132,12 +134,18 @@ func checkShutdownBehavior(v string) error {
 	return nil
 }
 
+// creditsNotSupported is EC2's refusal of a credit option for a type that
+// earns no credits (terraform-provider-aws#5067 quotes it).
+func creditsNotSupported(typ string) error {
+	return Errorf("InstanceCreditSpecification.NotSupported", "The %s instance type does not support T2 Unlimited.", typ)
+}
+
 func checkCPUCredits(typ, v string) error {
 	if v != "standard" && v != "unlimited" {
 		return invalidValue("Value (%s) for parameter cpuCredits is invalid. Valid values are standard and unlimited.", v)
 	}
 	if !burstable(typ) {
-		return Errorf("InvalidParameterCombination", "The parameter CreditSpecification is not supported for %s instances.", typ)
+		return creditsNotSupported(typ)
 	}
 	return nil
 }
@@ -206,7 +214,7 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 	if (ch.InstanceType != nil || ch.UserData != nil || ch.EbsOptimized != nil) && inst.State != StateStopped {
 		return Errorf("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", id)
 	}
-	inst = edit(c.model().instances, id)
+	inst = editSettings(c.model().instances, id)
 	setBool(&inst.Settings.DisableAPITermination, ch.DisableAPITermination)
 	setBool(&inst.Settings.DisableAPIStop, ch.DisableAPIStop)
 	setBool(&inst.Settings.EbsOptimized, ch.EbsOptimized)
@@ -225,6 +233,9 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 			return err
 		}
 		inst.Type = *v
+		if inst.Settings.CPUCredits == "" { // now a T instance: its type's default option
+			inst.Settings.CPUCredits = defaultSettings(*v).CPUCredits
+		}
 	}
 	if v := ch.UserData; v != nil {
 		if err := checkUserData(*v); err != nil {
@@ -249,4 +260,13 @@ func (i *Instance) Described() InstanceSettings {
 		return defaultSettings(i.Type)
 	}
 	return i.Settings
+}
+
+// editSettings is the transaction's copy of an instance, to change, with
+// its settings filled in if it was stored before vpcsim kept them: a change
+// to the zero settings would be hidden by Described's defaults.
+func editSettings(v storage.View[Instance], id string) *Instance {
+	inst := edit(v, id)
+	inst.Settings = inst.Described()
+	return inst
 }

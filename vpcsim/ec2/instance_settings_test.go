@@ -26,7 +26,7 @@ func TestInstanceSettingsRules(t *testing.T) {
 		{"hop limit", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: 65}}, "InvalidParameterValue"},
 		{"tokens", "m5.large", SettingsInput{Metadata: MetadataInput{HTTPTokens: "always"}}, "InvalidParameterValue"},
 		{"credits of a T", "t3.micro", SettingsInput{CPUCredits: "standard"}, ""},
-		{"credits of an M", "m5.large", SettingsInput{CPUCredits: "standard"}, "InvalidParameterCombination"},
+		{"credits of an M", "m5.large", SettingsInput{CPUCredits: "standard"}, "InstanceCreditSpecification.NotSupported"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got, err := settingsFor("123456789012", c.typ, c.in)
@@ -120,7 +120,7 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 		t.Fatalf("statuses: running %+v, not applicable %+v", running, all)
 	}
 	ok, failed, err := tc.ModifyInstanceCreditSpecification(ctx, west, []CreditSpec{{InstanceID: burst.ID, CPUCredits: "standard"}, {InstanceID: big.ID, CPUCredits: "standard"}})
-	if err != nil || len(ok) != 1 || len(failed) != 1 || failed[0].InstanceID != big.ID || failed[0].Code != "InvalidParameterValue" {
+	if err != nil || len(ok) != 1 || len(failed) != 1 || failed[0].InstanceID != big.ID || failed[0].Code != "InstanceCreditSpecification.NotSupported" {
 		t.Fatalf("modify: %v %v %v", ok, failed, err)
 	}
 	specs := must[[]CreditSpec](t)(tc.DescribeInstanceCreditSpecifications(ctx, west, nil))
@@ -129,4 +129,15 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 	}
 	_, err = tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID})
 	wantCode(t, err, "InvalidParameterValue")
+
+	// Resized to a T type, it has its new type's credit option; a setting
+	// changed on it is what Describe answers.
+	if err := tc.ModifyInstanceAttribute(ctx, west, big.ID, InstanceAttributeChange{InstanceType: ptrTo("t3.small"), DisableAPITermination: ptrTo(true)}); err != nil {
+		t.Fatal(err)
+	}
+	specs = must[[]CreditSpec](t)(tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID}))
+	got := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{big.ID}, nil))
+	if len(specs) != 1 || specs[0].CPUCredits != "unlimited" || !got[0].Described().DisableAPITermination {
+		t.Fatalf("after the resize: %+v, settings %+v", specs, got[0].Described())
+	}
 }

@@ -11,7 +11,7 @@ import (
 // an instance that is not running.
 type InstanceStatus struct {
 	InstanceID string
-	AZ         string
+	AZ, AZID   string
 	State      string
 	Status     string // ok, or not-applicable
 }
@@ -30,7 +30,7 @@ func (c *Cloud) DescribeInstanceStatus(ctx context.Context, s Scope, ids []strin
 		}
 		var out []InstanceStatus
 		for _, inst := range list {
-			st := InstanceStatus{InstanceID: inst.ID, AZ: inst.AZ, State: inst.State, Status: "not-applicable"}
+			st := InstanceStatus{InstanceID: inst.ID, AZ: inst.AZ, AZID: ZoneIDOf(s.Region, inst.AZ), State: inst.State, Status: "not-applicable"}
 			switch {
 			case inst.State == StateRunning:
 				st.Status = "ok"
@@ -44,9 +44,9 @@ func (c *Cloud) DescribeInstanceStatus(ctx context.Context, s Scope, ids []strin
 }
 
 func instanceStatusFilter(st *InstanceStatus, name string) ([]string, bool) {
-	reachability := "passed"
-	if st.Status != "ok" {
-		reachability = st.Status
+	var reachability []string // none when the checks do not apply
+	if st.Status == "ok" {
+		reachability = []string{"passed"}
 	}
 	switch name {
 	case "availability-zone":
@@ -57,8 +57,16 @@ func instanceStatusFilter(st *InstanceStatus, name string) ([]string, bool) {
 		return []string{strconv.Itoa(StateCode(st.State))}, true
 	case "instance-status.status", "system-status.status":
 		return []string{st.Status}, true
-	case "instance-status.reachability", "system-status.reachability":
-		return []string{reachability}, true
+	case "instance-status.reachability", "system-status.reachability", "attached-ebs-status.reachability":
+		return reachability, true
+	case "attached-ebs-status.status":
+		return []string{st.Status}, true
+	case "availability-zone-id":
+		return []string{st.AZID}, true
+	case "operator.managed":
+		return []string{"false"}, true
+	case "operator.principal":
+		return nil, true
 	case "event.code", "event.description", "event.instance-event-id", "event.not-after", "event.not-before", "event.not-before-deadline":
 		return nil, true // no scheduled events
 	}
@@ -127,22 +135,24 @@ func (c *Cloud) ModifyInstanceCreditSpecification(ctx context.Context, s Scope, 
 		failed = append(failed, CreditFailure{InstanceID: id, Code: e.Code, Message: e.Message})
 	}
 	for _, spec := range specs {
+		if spec.CPUCredits != "standard" && spec.CPUCredits != "unlimited" {
+			return nil, nil, invalidValue("Value (%s) for parameter cpuCredits is invalid. Valid values are standard and unlimited.", spec.CPUCredits)
+		}
+	}
+	for _, spec := range specs {
 		inst, err := c.instanceLocked(s, spec.InstanceID)
-		if err != nil {
+		switch {
+		case err != nil:
 			fail(spec.InstanceID, err)
 			continue
-		}
-		if err := checkCPUCredits(inst.Type, spec.CPUCredits); err != nil {
-			if !burstable(inst.Type) {
-				err = notBurstable(inst.ID)
-			}
-			fail(inst.ID, err)
+		case !burstable(inst.Type):
+			fail(inst.ID, creditsNotSupported(inst.Type))
+			continue
+		case inst.State == StateTerminated || inst.State == StateShuttingDown:
+			fail(inst.ID, Errorf("IncorrectInstanceState", "The instance '%s' is not in a state from which its credit option can be changed.", inst.ID))
 			continue
 		}
-		inst = edit(c.model().instances, inst.ID)
-		if inst.Settings.Metadata.HTTPTokens == "" { // stored before settings were kept
-			inst.Settings = defaultSettings(inst.Type)
-		}
+		inst = editSettings(c.model().instances, inst.ID)
 		inst.Settings.CPUCredits = spec.CPUCredits
 		ok = append(ok, inst.ID)
 	}
@@ -150,4 +160,14 @@ func (c *Cloud) ModifyInstanceCreditSpecification(ctx context.Context, s Scope, 
 		return nil, nil, err
 	}
 	return ok, failed, nil
+}
+
+// ZoneIDOf is the ID of a zone of a region ("" for none).
+func ZoneIDOf(region, zone string) string {
+	for _, z := range AvailabilityZones(region) {
+		if z.Name == zone {
+			return z.ZoneID
+		}
+	}
+	return ""
 }

@@ -131,7 +131,7 @@ func TestRunInstancesRules(t *testing.T) {
 			in.Settings.CPUCredits = "unlimited"
 			in.InstanceType = "m6i.large"
 		},
-			"InvalidParameterCombination"},
+			"InstanceCreditSpecification.NotSupported"},
 		{func(in *RunInstancesInput) {
 			in.BlockDevices = []BlockDeviceInput{{DeviceName: RootDevice, EBS: &EBSInput{Size: 2}}}
 		}, "InvalidBlockDeviceMapping"},

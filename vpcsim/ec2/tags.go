@@ -116,6 +116,17 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.dhcp, id, func(d *DHCPOptions) (*[]Tag, string) { return &d.Tags, d.Region }); ok {
 		return r, true
 	}
+	if strings.HasPrefix(id, "vol-") {
+		// A volume's tags are kept with it, on its instance.
+		for inst := range c.allInstances() {
+			for k := range inst.Volumes {
+				if inst.Volumes[k].ID == id {
+					iid := inst.ID
+					return taggable{inst.Volumes[k].Tags, func() *[]Tag { return &edit(m.instances, iid).Volumes[k].Tags }, inst.Region}, true
+				}
+			}
+		}
+	}
 	if strings.HasPrefix(id, "sgr-") {
 		for g := range c.allGroups() {
 			for k := range g.Rules {
@@ -242,6 +253,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 		}
 		for _, v := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
+			for _, vol := range v.Volumes {
+				add(v.Region, vol.ID, vol.Tags)
+			}
 		}
 		for _, v := range sortedBySeq(c.allFlowLogs(), func(v *FlowLog) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)

@@ -281,6 +281,11 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	expect("root iops", path(vols, "Volumes", 0, "Iops"), 3000.0)
 	expect("root encrypted", path(vols, "Volumes", 0, "Encrypted"), true)
 	expect("data delete on termination", path(vols, "Volumes", 1, "Attachments", 0, "DeleteOnTermination"), false)
+	c.ok(t, "ec2", "create-tags", "--resources", rootVol, "--tags", "Key=disk,Value=root")
+	tagged := c.ok(t, "ec2", "describe-volumes", "--filters", "Name=tag:disk,Values=root")
+	expect("tagged volume", str(tagged, "Volumes", 0, "VolumeId"), rootVol)
+	volTags := c.ok(t, "ec2", "describe-tags", "--filters", "Name=resource-id,Values="+rootVol)
+	expect("volume tag type", str(volTags, "Tags", 0, "ResourceType"), "volume")
 	for attrName, want := range map[string]any{"disableApiTermination": true, "instanceInitiatedShutdownBehavior": "terminate", "ebsOptimized": true} {
 		a := c.ok(t, "ec2", "describe-instance-attribute", "--instance-id", g, "--attribute", attrName)
 		for k, v := range a {

@@ -75,6 +75,19 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 	if err := req.byName(); err != nil {
 		return nil, err
 	}
+	// One attribute a call, as EC2 has it.
+	given := 0
+	for _, set := range []bool{req.DisableAPITermination != nil, req.DisableAPIStop != nil, req.EbsOptimized != nil,
+		req.InstanceInitiatedShutdownBehavior != nil, req.InstanceType != nil, req.UserData != nil, req.SourceDestCheck != nil,
+		req.Groups != nil, len(req.BlockDeviceMappings) > 0} {
+		if set {
+			given++
+		}
+	}
+	if given != 1 {
+		return nil, errCombination("Exactly one attribute must be specified")
+	}
+	network := req.SourceDestCheck != nil || req.Groups != nil
 	ch := ec2sim.InstanceAttributeChange{}
 	flag := func(a *attrBool) *bool {
 		if a == nil {
@@ -101,11 +114,17 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 		}
 		ch.DeleteOnTermination[b.DeviceName] = *b.Ebs.DeleteOnTermination
 	}
-	if err := h.cloud.ModifyInstanceAttribute(ctx, s, req.InstanceID, ch); err != nil {
-		return nil, err
+	if !network {
+		if err := h.cloud.ModifyInstanceAttribute(ctx, s, req.InstanceID, ch); err != nil {
+			return nil, err
+		}
+		return returnTrue(), nil
 	}
-	// The network attributes are the primary ENI's.
-	if req.SourceDestCheck != nil || req.Groups != nil {
+	// The network attributes are the primary ENI's, changed there.
+	{
+		if req.InstanceID == "" {
+			return nil, errMissingParameter("InstanceId")
+		}
 		insts, err := h.cloud.DescribeInstances(ctx, s, []string{req.InstanceID}, nil)
 		if err != nil {
 			return nil, err

@@ -218,11 +218,4 @@ func (h *Handler) describeAccountAttributes(ctx context.Context, s ec2sim.Scope,
 }
 
 // zoneID is the zone ID of a zone name in a region ("" if it is not one).
-func zoneID(region, zone string) string {
-	for _, z := range ec2sim.AvailabilityZones(region) {
-		if z.Name == zone {
-			return z.ZoneID
-		}
-	}
-	return ""
-}
+func zoneID(region, zone string) string { return ec2sim.ZoneIDOf(region, zone) }
