@@ -270,3 +270,28 @@ func editSettings(v storage.View[Instance], id string) *Instance {
 	inst.Settings = inst.Described()
 	return inst
 }
+
+// ModifyInstanceMetadataOptions changes an instance's metadata options (the
+// members given), running or stopped.
+func (c *Cloud) ModifyInstanceMetadataOptions(ctx context.Context, s Scope, id string, in MetadataInput) (MetadataOptions, error) {
+	if id == "" {
+		return MetadataOptions{}, missingParameter("instanceId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return MetadataOptions{}, err
+	}
+	defer c.unlock()
+	inst, err := c.instanceLocked(s, id)
+	if err != nil {
+		return MetadataOptions{}, err
+	}
+	if inst.State == StateTerminated || inst.State == StateShuttingDown {
+		return MetadataOptions{}, Errorf("IncorrectInstanceState", "The instance '%s' is not in a state from which its metadata options can be changed.", id)
+	}
+	inst = editSettings(c.model().instances, id)
+	if err := applyMetadata(&inst.Settings.Metadata, in); err != nil {
+		return MetadataOptions{}, err
+	}
+	out := inst.Settings.Metadata
+	return out, c.commitLocked()
+}

@@ -144,6 +144,7 @@ func init() {
 		"DescribeInstanceAttribute":            op((*Handler).describeInstanceAttribute),
 		"ModifyInstanceAttribute":              op((*Handler).modifyInstanceAttribute),
 		"DescribeInstanceStatus":               op((*Handler).describeInstanceStatus),
+		"ModifyInstanceMetadataOptions":        op((*Handler).modifyInstanceMetadataOptions),
 		"DescribeInstanceCreditSpecifications": op((*Handler).describeInstanceCreditSpecifications),
 		"ModifyInstanceCreditSpecification":    op((*Handler).modifyInstanceCreditSpecification),
 		"DescribeVolumes":                      op((*Handler).describeVolumes),
@@ -158,6 +159,13 @@ func init() {
 		"ImportKeyPair":    op((*Handler).importKeyPair),
 		"DescribeKeyPairs": op((*Handler).describeKeyPairs),
 		"DeleteKeyPair":    op((*Handler).deleteKeyPair),
+
+		"UpdateSecurityGroupRuleDescriptionsIngress": op((*Handler).updateRuleDescriptionsIngress),
+		"UpdateSecurityGroupRuleDescriptionsEgress":  op((*Handler).updateRuleDescriptionsEgress),
+		"ModifySecurityGroupRules":                   op((*Handler).modifySecurityGroupRules),
+		"GetSecurityGroupsForVpc":                    op((*Handler).getSecurityGroupsForVpc),
+		"DescribeSecurityGroupReferences":            op((*Handler).describeSecurityGroupReferences),
+		"DescribeStaleSecurityGroups":                op((*Handler).describeStaleSecurityGroups),
 
 		"CreateRouteTable":             op((*Handler).createRouteTable),
 		"DeleteRouteTable":             op((*Handler).deleteRouteTable),

@@ -200,3 +200,33 @@ func (h *Handler) describeVolumes(ctx context.Context, s ec2sim.Scope, req *desc
 	}
 	return resp, nil
 }
+
+// ModifyInstanceMetadataOptions
+
+type modifyMetadataOptionsRequest struct {
+	dryRunParam
+	InstanceID              string `query:"InstanceId"`
+	HTTPTokens              string `query:"HttpTokens"`
+	HTTPPutResponseHopLimit int    `query:"HttpPutResponseHopLimit"`
+	HTTPEndpoint            string `query:"HttpEndpoint"`
+	HTTPProtocolIpv6        string `query:"HttpProtocolIpv6"`
+	InstanceMetadataTags    string `query:"InstanceMetadataTags"`
+}
+
+type modifyMetadataOptionsResponse struct {
+	responseMeta
+	InstanceID      string             `xml:"instanceId"`
+	MetadataOptions metadataOptionsXML `xml:"instanceMetadataOptions"`
+}
+
+func (h *Handler) modifyInstanceMetadataOptions(ctx context.Context, s ec2sim.Scope, req *modifyMetadataOptionsRequest) (*modifyMetadataOptionsResponse, error) {
+	m := req
+	got, err := h.cloud.ModifyInstanceMetadataOptions(ctx, s, req.InstanceID, ec2sim.MetadataInput{HTTPTokens: m.HTTPTokens, HopLimit: m.HTTPPutResponseHopLimit,
+		HTTPEndpoint: m.HTTPEndpoint, HTTPProtocolIPv6: m.HTTPProtocolIpv6, Tags: m.InstanceMetadataTags})
+	if err != nil {
+		return nil, err
+	}
+	// "pending" while the change applies, as EC2 answers it.
+	return &modifyMetadataOptionsResponse{InstanceID: req.InstanceID, MetadataOptions: metadataOptionsXML{State: "pending", HTTPTokens: got.HTTPTokens,
+		HTTPPutResponseHopLimit: got.HopLimit, HTTPEndpoint: got.HTTPEndpoint, HTTPProtocolIpv6: got.HTTPProtocolIPv6, InstanceMetadataTags: got.Tags}}, nil
+}

@@ -92,11 +92,40 @@ func TestEveryOperation(t *testing.T) {
 		"TagSpecification.1.ResourceType", "security-group-rule", "TagSpecification.1.Tag.1.Key", "purpose")
 	call("DescribeSecurityGroups", nil, "GroupId.1", sg.ID)
 	call("DescribeSecurityGroupRules", nil, "Filter.1.Name", "group-id", "Filter.1.Value.1", sg.ID, "MaxResults", "5")
+	call("UpdateSecurityGroupRuleDescriptionsIngress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "tcp",
+		"IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.0/8",
+		"IpPermissions.1.IpRanges.1.Description", "https")
 	call("RevokeSecurityGroupIngress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "tcp",
 		"IpPermissions.1.FromPort", "443", "IpPermissions.1.ToPort", "443", "IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.0/8")
 	if len(egress.RuleIDs) != 1 {
 		t.Fatalf("AuthorizeSecurityGroupEgress made rules %v", egress.RuleIDs)
 	}
+	// The egress rule, changed in place: its description by permission and
+	// by ID, then its port and peer.
+	call("UpdateSecurityGroupRuleDescriptionsEgress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "udp",
+		"IpPermissions.1.FromPort", "53", "IpPermissions.1.ToPort", "53", "IpPermissions.1.IpRanges.1.CidrIp", "10.0.0.2/32",
+		"IpPermissions.1.IpRanges.1.Description", "resolver")
+	call("ModifySecurityGroupRules", nil, "GroupId", sg.ID, "SecurityGroupRule.1.SecurityGroupRuleId", egress.RuleIDs[0],
+		"SecurityGroupRule.1.SecurityGroupRule.IpProtocol", "tcp", "SecurityGroupRule.1.SecurityGroupRule.FromPort", "853",
+		"SecurityGroupRule.1.SecurityGroupRule.ToPort", "853", "SecurityGroupRule.1.SecurityGroupRule.CidrIpv4", "10.0.0.3/32",
+		"SecurityGroupRule.1.SecurityGroupRule.Description", "dot")
+	var modified struct {
+		Ports []string `xml:"securityGroupRuleSet>item>fromPort"`
+		Descs []string `xml:"securityGroupRuleSet>item>description"`
+	}
+	call("DescribeSecurityGroupRules", &modified, "SecurityGroupRuleId.1", egress.RuleIDs[0])
+	if len(modified.Ports) != 1 || modified.Ports[0] != "853" || modified.Descs[0] != "dot" {
+		t.Errorf("the modified rule: %+v", modified)
+	}
+	var forVpc struct {
+		IDs []string `xml:"securityGroupForVpcSet>item>groupId"`
+	}
+	call("GetSecurityGroupsForVpc", &forVpc, "VpcId", vpc.ID)
+	if len(forVpc.IDs) != 2 { // its default group and sg
+		t.Errorf("GetSecurityGroupsForVpc: %v", forVpc.IDs)
+	}
+	call("DescribeSecurityGroupReferences", nil, "GroupId.1", sg.ID)
+	call("DescribeStaleSecurityGroups", nil, "VpcId", vpc.ID)
 	call("RevokeSecurityGroupEgress", nil, "GroupId", sg.ID, "SecurityGroupRuleId.1", egress.RuleIDs[0])
 
 	var eni struct {
@@ -146,6 +175,14 @@ func TestEveryOperation(t *testing.T) {
 		Status string `xml:"instanceStatusSet>item>instanceStatus>status"`
 	}
 	call("DescribeInstanceStatus", &status, "InstanceId.1", inst)
+	var meta struct {
+		Tokens string `xml:"instanceMetadataOptions>httpTokens"`
+		Hops   int    `xml:"instanceMetadataOptions>httpPutResponseHopLimit"`
+	}
+	call("ModifyInstanceMetadataOptions", &meta, "InstanceId", inst, "HttpTokens", "required")
+	if meta.Tokens != "required" || meta.Hops != 1 {
+		t.Errorf("ModifyInstanceMetadataOptions answered %+v", meta)
+	}
 	call("ModifyInstanceCreditSpecification", nil, "InstanceCreditSpecification.1.InstanceId", inst, "InstanceCreditSpecification.1.CpuCredits", "standard")
 	var credits struct {
 		Credits string `xml:"instanceCreditSpecificationSet>item>cpuCredits"`

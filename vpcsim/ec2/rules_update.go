@@ -1,0 +1,154 @@
+package ec2
+
+import (
+	"context"
+	"slices"
+)
+
+// UpdateRuleDescriptions changes the descriptions of a group's ingress or
+// egress rules: those its permissions name (each must exist; the peer's
+// description is the new one) or those named by rule ID.
+func (c *Cloud) UpdateRuleDescriptions(ctx context.Context, s Scope, in AuthorizeInput, byID map[string]string) error {
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	g, err := c.groupLocked(s, in.Group)
+	if err != nil {
+		return err
+	}
+	wanted, err := c.expandLocked(s, g, in)
+	if err != nil {
+		return err
+	}
+	if len(wanted) == 0 && len(byID) == 0 {
+		return missingParameter("ipPermissions")
+	}
+	g = edit(c.model().groups, g.ID)
+	for _, w := range wanted {
+		i := slices.IndexFunc(g.Rules, func(r Rule) bool { return sameRule(r, w) })
+		if i < 0 {
+			return Errorf("InvalidPermission.NotFound", "The specified rule does not exist in this security group.")
+		}
+		g.Rules[i].Description = w.Description
+	}
+	for id, desc := range byID {
+		i := slices.IndexFunc(g.Rules, func(r Rule) bool { return r.ID == id && r.Egress == in.Egress })
+		if i < 0 {
+			return Errorf("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", id)
+		}
+		g.Rules[i].Description = desc
+	}
+	return c.commitLocked()
+}
+
+// RuleChange is one ModifySecurityGroupRules entry: a rule, by ID, and what
+// it becomes (one peer).
+type RuleChange struct {
+	RuleID     string
+	Permission Permission
+}
+
+// ModifySecurityGroupRules replaces rules of a group in place: each keeps its
+// ID, direction and tags, and takes the protocol, ports, peer and
+// description given; all or none, and no change may duplicate another rule.
+func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID string, changes []RuleChange) error {
+	if groupID == "" {
+		return missingParameter("groupId")
+	}
+	if len(changes) == 0 {
+		return missingParameter("securityGroupRule")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	g, err := c.groupLocked(s, GroupRef{ID: groupID})
+	if err != nil {
+		return err
+	}
+	g = edit(c.model().groups, g.ID)
+	for _, ch := range changes {
+		i := slices.IndexFunc(g.Rules, func(r Rule) bool { return r.ID == ch.RuleID })
+		if i < 0 {
+			return Errorf("InvalidSecurityGroupRuleId.NotFound", "The security group rule ID '%s' does not exist", ch.RuleID)
+		}
+		old := g.Rules[i]
+		next, err := c.expandLocked(s, g, AuthorizeInput{Group: GroupRef{ID: g.ID}, Egress: old.Egress, Permissions: []Permission{ch.Permission}})
+		if err != nil {
+			return err
+		}
+		if len(next) != 1 {
+			return Errorf("InvalidParameterCombination", "A security group rule must have exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId")
+		}
+		r := next[0]
+		r.ID, r.Tags = old.ID, old.Tags
+		for j, other := range g.Rules {
+			if j != i && sameRule(other, r) {
+				return Errorf("InvalidPermission.Duplicate", "the specified rule %s already exists", describeRule(r))
+			}
+		}
+		g.Rules[i] = r
+	}
+	return c.commitLocked()
+}
+
+// GetSecurityGroupsForVpc answers the groups that can be used in a VPC: its
+// own (vpcsim has no shared VPCs nor group associations), filtered.
+func (c *Cloud) GetSecurityGroupsForVpc(ctx context.Context, s Scope, vpcID string, f []Filter) ([]SecurityGroup, error) {
+	if vpcID == "" {
+		return nil, missingParameter("vpcId")
+	}
+	return describeFiltered(ctx, c, s, f, func() ([]SecurityGroup, error) {
+		if _, err := c.vpcLocked(s, vpcID); err != nil {
+			return nil, err
+		}
+		var out []*SecurityGroup
+		for _, g := range sortedBySeq(c.allGroups(), func(g *SecurityGroup) int64 { return g.Seq }) {
+			if g.VPCID == vpcID {
+				out = append(out, g)
+			}
+		}
+		return copies(out, nil, copyGroup)
+	}, func(g *SecurityGroup) []Tag { return g.Tags }, func(g *SecurityGroup, name string) ([]string, bool) {
+		switch name {
+		case "primary-vpc-id":
+			return []string{g.VPCID}, true
+		case "group-id", "group-name", "owner-id", "vpc-id", "description":
+			return c.groupFilterLocked(g, name)
+		}
+		return nil, false
+	})
+}
+
+// CheckGroupsExist refuses group IDs that are not the region's groups, for
+// the calls that answer about groups of peered VPCs: there are none until
+// VPC peering exists, so those answers are empty.
+func (c *Cloud) CheckGroupsExist(ctx context.Context, s Scope, ids []string) error {
+	if len(ids) == 0 {
+		return missingParameter("groupId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	for _, id := range ids {
+		if _, err := c.groupLocked(s, GroupRef{ID: id}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckVPCExists refuses a VPC ID that is not the region's.
+func (c *Cloud) CheckVPCExists(ctx context.Context, s Scope, id string) error {
+	if id == "" {
+		return missingParameter("vpcId")
+	}
+	if err := c.lock(ctx, s); err != nil {
+		return err
+	}
+	defer c.unlock()
+	_, err := c.vpcLocked(s, id)
+	return err
+}
