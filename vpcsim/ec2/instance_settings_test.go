@@ -129,6 +129,10 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 	}
 	_, err = tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID})
 	wantCode(t, err, "InvalidParameterValue")
+	zone := ZoneIDOf("us-west-2", sub.AZ)
+	if vols := must[[]VolumeView](t)(tc.DescribeVolumes(ctx, west, nil, []Filter{{Name: "availability-zone-id", Values: []string{zone}}, {Name: "multi-attach-enabled", Values: []string{"false"}}})); len(vols) != 2 || zone == "" {
+		t.Fatalf("the two root volumes in %q: %+v", zone, vols)
+	}
 
 	// Resized to a T type, it has its new type's credit option; a setting
 	// changed on it is what Describe answers.

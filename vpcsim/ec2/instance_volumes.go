@@ -165,7 +165,7 @@ func orInt(v, def int) int {
 type VolumeView struct {
 	Volume
 	InstanceID string
-	AZ         string
+	Region, AZ string
 	State      string // in-use
 	AttachTime time.Time
 }
@@ -182,7 +182,7 @@ func (c *Cloud) DescribeVolumes(ctx context.Context, s Scope, ids []string, f []
 			}
 			for _, v := range inst.Volumes {
 				if len(ids) == 0 || slices.Contains(ids, v.ID) {
-					out = append(out, VolumeView{Volume: v, InstanceID: inst.ID, AZ: inst.AZ, State: "in-use", AttachTime: inst.LaunchTime})
+					out = append(out, VolumeView{Volume: v, InstanceID: inst.ID, Region: inst.Region, AZ: inst.AZ, State: "in-use", AttachTime: inst.LaunchTime})
 				}
 			}
 		}
@@ -219,6 +219,16 @@ func volumeFilter(v *VolumeView, name string) ([]string, bool) {
 		return []string{boolString(v.Encrypted)}, true
 	case "snapshot-id":
 		return []string{v.SnapshotID}, true
+	case "attachment.attach-time":
+		return []string{v.AttachTime.Format("2006-01-02T15:04:05.000Z")}, true
+	case "create-time":
+		return []string{v.Created.Format("2006-01-02T15:04:05.000Z")}, true
+	case "availability-zone-id":
+		return []string{ZoneIDOf(v.Region, v.AZ)}, true
+	case "multi-attach-enabled", "fast-restored", "operator.managed":
+		return []string{"false"}, true
+	case "operator.principal":
+		return nil, true
 	}
 	return nil, false
 }
