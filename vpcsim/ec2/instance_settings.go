@@ -52,7 +52,7 @@ type SettingsInput struct {
 // MetadataOptions: unset members keep what they were.
 type MetadataInput struct {
 	HTTPTokens, HTTPEndpoint, HTTPProtocolIPv6, Tags string
-	HopLimit                                         int
+	HopLimit                                         *int
 }
 
 func defaultSettings(typ string) InstanceSettings {
@@ -177,11 +177,11 @@ func applyMetadata(m *MetadataOptions, in MetadataInput) error {
 	if err := enum("InstanceMetadataTags", in.Tags, &m.Tags, "enabled", "disabled"); err != nil {
 		return err
 	}
-	if in.HopLimit != 0 {
-		if in.HopLimit < 1 || in.HopLimit > 64 {
-			return invalidValue("The value '%d' is not valid for the parameter HttpPutResponseHopLimit. Valid values are 1 to 64.", in.HopLimit)
+	if in.HopLimit != nil {
+		if *in.HopLimit < 1 || *in.HopLimit > 64 {
+			return invalidValue("The value '%d' is not valid for the parameter HttpPutResponseHopLimit. Valid values are 1 to 64.", *in.HopLimit)
 		}
-		m.HopLimit = in.HopLimit
+		m.HopLimit = *in.HopLimit
 	}
 	return nil
 }
@@ -233,7 +233,10 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 			return err
 		}
 		inst.Type = *v
-		if inst.Settings.CPUCredits == "" { // now a T instance: its type's default option
+		switch {
+		case !burstable(*v):
+			inst.Settings.CPUCredits = "" // it earns no credits now
+		case inst.Settings.CPUCredits == "": // now a T instance: its type's default option
 			inst.Settings.CPUCredits = defaultSettings(*v).CPUCredits
 		}
 	}

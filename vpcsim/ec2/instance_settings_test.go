@@ -23,7 +23,8 @@ func TestInstanceSettingsRules(t *testing.T) {
 		{"bad tenancy", "m5.large", SettingsInput{Tenancy: "shared"}, "InvalidParameterValue"},
 		{"profile by name and ARN", "m5.large", SettingsInput{IAMProfileName: "a", IAMProfileARN: "arn:aws:iam::1:instance-profile/a"}, "InvalidParameterCombination"},
 		{"profile ARN of something else", "m5.large", SettingsInput{IAMProfileARN: "arn:aws:iam::1:role/a"}, "InvalidParameterValue"},
-		{"hop limit", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: 65}}, "InvalidParameterValue"},
+		{"hop limit", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: ptrTo(65)}}, "InvalidParameterValue"},
+		{"hop limit 0", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: ptrTo(0)}}, "InvalidParameterValue"},
 		{"tokens", "m5.large", SettingsInput{Metadata: MetadataInput{HTTPTokens: "always"}}, "InvalidParameterValue"},
 		{"credits of a T", "t3.micro", SettingsInput{CPUCredits: "standard"}, ""},
 		{"credits of an M", "m5.large", SettingsInput{CPUCredits: "standard"}, "InstanceCreditSpecification.NotSupported"},
@@ -144,4 +145,10 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 	if len(specs) != 1 || specs[0].CPUCredits != "unlimited" || !got[0].Described().DisableAPITermination {
 		t.Fatalf("after the resize: %+v, settings %+v", specs, got[0].Described())
 	}
+	// And back to an M: no credits.
+	if err := tc.ModifyInstanceAttribute(ctx, west, big.ID, InstanceAttributeChange{InstanceType: ptrTo("m5.large")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID})
+	wantCode(t, err, "InvalidParameterValue")
 }

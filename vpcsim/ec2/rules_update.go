@@ -59,6 +59,16 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 	if len(changes) == 0 {
 		return missingParameter("securityGroupRule")
 	}
+	seen := map[string]bool{}
+	for _, ch := range changes {
+		switch {
+		case ch.RuleID == "":
+			return missingParameter("securityGroupRuleId")
+		case seen[ch.RuleID]:
+			return invalidValue("The security group rule ID '%s' is given more than once.", ch.RuleID)
+		}
+		seen[ch.RuleID] = true
+	}
 	if err := c.lock(ctx, s); err != nil {
 		return err
 	}
@@ -83,12 +93,18 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 		}
 		r := next[0]
 		r.ID, r.Tags = old.ID, old.Tags
+		g.Rules[i] = r
+	}
+	// No two rules the same once all changes are made (two may swap).
+	for i, r := range g.Rules {
+		if !seen[r.ID] {
+			continue
+		}
 		for j, other := range g.Rules {
 			if j != i && sameRule(other, r) {
 				return Errorf("InvalidPermission.Duplicate", "the specified rule %s already exists", describeRule(r))
 			}
 		}
-		g.Rules[i] = r
 	}
 	return c.commitLocked()
 }

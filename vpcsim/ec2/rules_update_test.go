@@ -35,9 +35,15 @@ func TestRulesChangeInPlace(t *testing.T) {
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[1].ID, Permission: perm(80, "10.0.0.0/8", "")}}), "InvalidPermission.Duplicate")
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[1].ID, Permission: Permission{Protocol: "tcp", FromPort: port(1), ToPort: port(1)}}}), "InvalidParameterCombination")
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: "sgr-0123456789abcdef0", Permission: perm(1, "10.0.0.0/8", "")}}), "InvalidSecurityGroupRuleId.NotFound")
+	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{Permission: perm(1, "10.0.0.0/8", "")}}), "MissingParameter")
+	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[0].ID, Permission: perm(1, "10.0.0.0/8", "")}, {RuleID: rules[0].ID, Permission: perm(2, "10.0.0.0/8", "")}}), "InvalidParameterValue")
 	got := must[[]Rule](t)(tc.DescribeSecurityGroupRules(ctx, west, []string{rules[0].ID, rules[1].ID}, nil))
 	if len(got) != 2 || got[0].Description != "http" || got[1].FromPort != 8443 || got[1].CIDRv4 != "10.1.2.3/32" || got[1].Description != "alt" || got[1].ID != rules[1].ID {
 		t.Fatalf("the rules after the changes: %+v", got)
+	}
+	// Two rules may swap in one call.
+	if err := tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[0].ID, Permission: perm(8443, "10.1.2.3/32", "")}, {RuleID: rules[1].ID, Permission: perm(80, "10.0.0.0/8", "")}}); err != nil {
+		t.Fatalf("a swap: %v", err)
 	}
 
 	groups := must[[]SecurityGroup](t)(tc.GetSecurityGroupsForVpc(ctx, west, v.ID, []Filter{{Name: "group-name", Values: []string{"web"}}}))

@@ -119,6 +119,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
+			if inst.State == StateTerminated {
+				continue // its volumes are gone
+			}
 			for k := range inst.Volumes {
 				if inst.Volumes[k].ID == id {
 					iid := inst.ID
@@ -254,7 +257,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 		for _, v := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 			for _, vol := range v.Volumes {
-				add(v.Region, vol.ID, vol.Tags)
+				if v.State != StateTerminated {
+					add(v.Region, vol.ID, vol.Tags)
+				}
 			}
 		}
 		for _, v := range sortedBySeq(c.allFlowLogs(), func(v *FlowLog) int64 { return v.Seq }) {

@@ -207,7 +207,7 @@ type modifyMetadataOptionsRequest struct {
 	dryRunParam
 	InstanceID              string `query:"InstanceId"`
 	HTTPTokens              string `query:"HttpTokens"`
-	HTTPPutResponseHopLimit int    `query:"HttpPutResponseHopLimit"`
+	HTTPPutResponseHopLimit *int   `query:"HttpPutResponseHopLimit"`
 	HTTPEndpoint            string `query:"HttpEndpoint"`
 	HTTPProtocolIpv6        string `query:"HttpProtocolIpv6"`
 	InstanceMetadataTags    string `query:"InstanceMetadataTags"`

@@ -351,7 +351,7 @@ type iamProfileParam struct {
 
 type metadataOptionsParam struct {
 	HTTPTokens              string `query:"HttpTokens"`
-	HTTPPutResponseHopLimit int    `query:"HttpPutResponseHopLimit"`
+	HTTPPutResponseHopLimit *int   `query:"HttpPutResponseHopLimit"`
 	HTTPEndpoint            string `query:"HttpEndpoint"`
 	HTTPProtocolIpv6        string `query:"HttpProtocolIpv6"`
 	InstanceMetadataTags    string `query:"InstanceMetadataTags"`

@@ -75,6 +75,15 @@ func (h *Handler) modifySecurityGroupRules(ctx context.Context, s ec2sim.Scope, 
 			return nil, errMissingParameter("SecurityGroupRule.SecurityGroupRule")
 		}
 		r := u.Rule
+		peers := 0
+		for _, v := range []string{r.CidrIPv4, r.CidrIPv6, r.PrefixListID, r.ReferencedGroupID} {
+			if v != "" {
+				peers++
+			}
+		}
+		if peers != 1 {
+			return nil, errCombination("A security group rule must have exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId")
+		}
 		p := ec2sim.Permission{Protocol: r.IPProtocol, FromPort: r.FromPort, ToPort: r.ToPort}
 		peer := []ec2sim.Peer{{Description: r.Description}}
 		switch {
