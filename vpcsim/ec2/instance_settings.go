@@ -27,6 +27,11 @@ type InstanceSettings struct {
 	IAMProfileID  string          `json:"iamId,omitempty"`
 	Metadata      MetadataOptions `json:"metadata"`
 	CPUCredits    string          `json:"cpuCredits,omitempty"` // T instances: standard or unlimited
+	// CoreCount and ThreadsPerCore are the CPU options (0: the type's).
+	CoreCount      int    `json:"cores,omitempty"`
+	ThreadsPerCore int    `json:"threads,omitempty"`
+	AutoRecovery   string `json:"autoRecovery,omitempty"` // default or disabled
+	Reservations   string `json:"reservations,omitempty"` // capacity reservation preference: open, none, capacity-reservations-only
 }
 
 // MetadataOptions are an instance's metadata service options.
@@ -46,6 +51,8 @@ type SettingsInput struct {
 	IAMProfileARN, IAMProfileName                                                string
 	Metadata                                                                     MetadataInput
 	CPUCredits                                                                   string
+	CoreCount, ThreadsPerCore                                                    int
+	AutoRecovery, Reservations                                                   string
 }
 
 // MetadataInput is RunInstances' or ModifyInstanceMetadataOptions'
@@ -56,7 +63,7 @@ type MetadataInput struct {
 }
 
 func defaultSettings(typ string) InstanceSettings {
-	s := InstanceSettings{ShutdownBehavior: "stop", Tenancy: "default",
+	s := InstanceSettings{ShutdownBehavior: "stop", Tenancy: "default", AutoRecovery: "default", Reservations: "open",
 		Metadata: MetadataOptions{HTTPTokens: "optional", HopLimit: 1, HTTPEndpoint: "enabled", HTTPProtocolIPv6: "disabled", Tags: "disabled"}}
 	switch {
 	case strings.HasPrefix(typ, "t2."):
@@ -117,7 +124,40 @@ func settingsFor(account, typ string, in SettingsInput) (InstanceSettings, error
 		}
 		s.CPUCredits = in.CPUCredits
 	}
+	if err := checkCPUOptions(typ, in.CoreCount, in.ThreadsPerCore); err != nil {
+		return s, err
+	}
+	s.CoreCount, s.ThreadsPerCore = in.CoreCount, in.ThreadsPerCore
+	switch in.AutoRecovery {
+	case "":
+	case "default", "disabled":
+		s.AutoRecovery = in.AutoRecovery
+	default:
+		return s, invalidValue("Value (%s) for parameter autoRecovery is invalid. Valid values are default, disabled.", in.AutoRecovery)
+	}
+	switch in.Reservations {
+	case "":
+	case "open", "none":
+		s.Reservations = in.Reservations
+	case "capacity-reservations-only":
+		return s, Errorf("InvalidParameterCombination", "No capacity reservation exists that matches the instance's attributes.")
+	default:
+		return s, invalidValue("Value (%s) for parameter capacityReservationPreference is invalid. Valid values are open, none, capacity-reservations-only.", in.Reservations)
+	}
 	return s, nil
+}
+
+// checkCPUOptions applies EC2's bounds to CPU options: at most the type's
+// cores, one thread a core or the type's threads.
+func checkCPUOptions(typ string, cores, threads int) error {
+	if cores == 0 && threads == 0 {
+		return nil
+	}
+	t, _ := LookupInstanceType(typ)
+	if cores < 0 || cores > t.DefaultCores || threads < 0 || (threads != 0 && threads != 1 && threads != t.CoresPerCPU) {
+		return invalidValue("The specified CPU options are not valid for %s: %d cores, %d threads per core.", typ, cores, threads)
+	}
+	return nil
 }
 
 // setBool sets *dst to *v when v is given.
@@ -262,7 +302,12 @@ func (i *Instance) Described() InstanceSettings {
 	if i.Settings.Metadata.HTTPTokens == "" {
 		return defaultSettings(i.Type)
 	}
-	return i.Settings
+	out := i.Settings
+	def := defaultSettings(i.Type)
+	if out.AutoRecovery == "" { // stored before these were kept
+		out.AutoRecovery, out.Reservations = def.AutoRecovery, def.Reservations
+	}
+	return out
 }
 
 // editSettings is the transaction's copy of an instance, to change, with

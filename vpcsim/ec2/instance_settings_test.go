@@ -27,6 +27,12 @@ func TestInstanceSettingsRules(t *testing.T) {
 		{"hop limit 0", "m5.large", SettingsInput{Metadata: MetadataInput{HopLimit: ptrTo(0)}}, "InvalidParameterValue"},
 		{"tokens", "m5.large", SettingsInput{Metadata: MetadataInput{HTTPTokens: "always"}}, "InvalidParameterValue"},
 		{"credits of a T", "t3.micro", SettingsInput{CPUCredits: "standard"}, ""},
+		{"one core, one thread", "m5.xlarge", SettingsInput{CoreCount: 1, ThreadsPerCore: 1}, ""},
+		{"more cores than the type", "m5.xlarge", SettingsInput{CoreCount: 3}, "InvalidParameterValue"},
+		{"three threads a core", "m5.xlarge", SettingsInput{ThreadsPerCore: 3}, "InvalidParameterValue"},
+		{"auto recovery off", "m5.large", SettingsInput{AutoRecovery: "disabled"}, ""},
+		{"auto recovery maybe", "m5.large", SettingsInput{AutoRecovery: "maybe"}, "InvalidParameterValue"},
+		{"no reservation to use", "m5.large", SettingsInput{Reservations: "capacity-reservations-only"}, "InvalidParameterCombination"},
 		{"credits of an M", "m5.large", SettingsInput{CPUCredits: "standard"}, "InstanceCreditSpecification.NotSupported"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

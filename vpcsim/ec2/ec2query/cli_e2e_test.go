@@ -263,6 +263,8 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 		"--subnet-id", sub, "--disable-api-termination", "--ebs-optimized", "--instance-initiated-shutdown-behavior", "terminate",
 		"--metadata-options", "HttpTokens=required,HttpPutResponseHopLimit=2", "--iam-instance-profile", "Name=ecs-host",
 		"--credit-specification", "CpuCredits=standard", "--hibernation-options", "Configured=false",
+		"--cpu-options", "CoreCount=1,ThreadsPerCore=1", "--maintenance-options", "AutoRecovery=disabled",
+		"--capacity-reservation-specification", "CapacityReservationPreference=none",
 		"--block-device-mappings", `[{"DeviceName":"/dev/xvda","Ebs":{"VolumeSize":30,"VolumeType":"gp3","Encrypted":true}},{"DeviceName":"/dev/sdf","Ebs":{"VolumeSize":10,"VolumeType":"gp2","DeleteOnTermination":false}}]`)
 	g := str(guarded, "Instances", 0, "InstanceId")
 	ts.cloud.Wait()
@@ -271,6 +273,9 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	expect("HttpTokens", str(gd, "Reservations", 0, "Instances", 0, "MetadataOptions", "HttpTokens"), "required")
 	expect("hop limit", path(gd, "Reservations", 0, "Instances", 0, "MetadataOptions", "HttpPutResponseHopLimit"), 2.0)
 	expect("profile", str(gd, "Reservations", 0, "Instances", 0, "IamInstanceProfile", "Arn"), "arn:aws:iam::123456789012:instance-profile/ecs-host")
+	expect("threads", path(gd, "Reservations", 0, "Instances", 0, "CpuOptions", "ThreadsPerCore"), 1.0)
+	expect("auto recovery", str(gd, "Reservations", 0, "Instances", 0, "MaintenanceOptions", "AutoRecovery"), "disabled")
+	expect("reservations", str(gd, "Reservations", 0, "Instances", 0, "CapacityReservationSpecification", "CapacityReservationPreference"), "none")
 	expect("root device", str(gd, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 0, "DeviceName"), "/dev/xvda")
 	rootVol := str(gd, "Reservations", 0, "Instances", 0, "BlockDeviceMappings", 0, "Ebs", "VolumeId")
 	prefixed("root volume", rootVol, "vol-")

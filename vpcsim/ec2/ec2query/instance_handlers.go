@@ -195,12 +195,12 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) 
 		EbsOptimized: st.EbsOptimized, HibernationOptions: hibernationOptionsXML{Configured: st.Hibernation},
 		Tags: tagSet(in.Tags), Hypervisor: "xen", NetworkInterfaces: set[instanceNetworkInterfaceXML]{},
 		EnaSupport:              true,
-		CapacityReservationSpec: capacityReservationSpecXML{Preference: "open"},
+		CapacityReservationSpec: capacityReservationSpecXML{Preference: st.Reservations},
 		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: st.Metadata.HTTPTokens, HTTPPutResponseHopLimit: st.Metadata.HopLimit,
 			HTTPEndpoint: st.Metadata.HTTPEndpoint, HTTPProtocolIpv6: st.Metadata.HTTPProtocolIPv6, InstanceMetadataTags: st.Metadata.Tags},
 		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", UsageOperationUpdateTime: timestamp(in.LaunchTime),
 		PrivateDNSNameOptions:     ipNameOptions(),
-		MaintenanceOptions:        maintenanceOptionsXML{AutoRecovery: "default", RebootMigration: "default"},
+		MaintenanceOptions:        maintenanceOptionsXML{AutoRecovery: st.AutoRecovery, RebootMigration: "default"},
 		CurrentInstanceBootMode:   "legacy-bios",
 		NetworkPerformanceOptions: networkPerformanceOptionsXML{BandwidthWeighting: "default"},
 	}
@@ -212,6 +212,12 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) 
 	}
 	if t, ok := ec2sim.LookupInstanceType(in.Type); ok {
 		x.CPUOptions = &cpuOptionsXML{CoreCount: t.DefaultCores, ThreadsPerCore: t.CoresPerCPU}
+		if st.CoreCount != 0 {
+			x.CPUOptions.CoreCount = st.CoreCount
+		}
+		if st.ThreadsPerCore != 0 {
+			x.CPUOptions.ThreadsPerCore = st.ThreadsPerCore
+		}
 	}
 	switch {
 	case in.StateReasonCode != "":
@@ -338,6 +344,22 @@ type runInstancesRequest struct {
 	MetadataOptions                   *metadataOptionsParam `query:"MetadataOptions"`
 	CreditSpecification               *creditSpecParam      `query:"CreditSpecification"`
 	BlockDeviceMappings               []blockDeviceParam    `query:"BlockDeviceMapping"`
+	CPUOptions                        *cpuOptionsParam      `query:"CpuOptions"`
+	MaintenanceOptions                *maintenanceParam     `query:"MaintenanceOptions"`
+	CapacityReservationSpecification  *reservationParam     `query:"CapacityReservationSpecification"`
+}
+
+type cpuOptionsParam struct {
+	CoreCount      int `query:"CoreCount"`
+	ThreadsPerCore int `query:"ThreadsPerCore"`
+}
+
+type maintenanceParam struct {
+	AutoRecovery string `query:"AutoRecovery"`
+}
+
+type reservationParam struct {
+	Preference string `query:"CapacityReservationPreference"`
 }
 
 type hibernationParam struct {
@@ -403,6 +425,15 @@ func (r *runInstancesRequest) settings() ec2sim.SettingsInput {
 	}
 	if r.CreditSpecification != nil {
 		in.CPUCredits = r.CreditSpecification.CPUCredits
+	}
+	if r.CPUOptions != nil {
+		in.CoreCount, in.ThreadsPerCore = r.CPUOptions.CoreCount, r.CPUOptions.ThreadsPerCore
+	}
+	if r.MaintenanceOptions != nil {
+		in.AutoRecovery = r.MaintenanceOptions.AutoRecovery
+	}
+	if r.CapacityReservationSpecification != nil {
+		in.Reservations = r.CapacityReservationSpecification.Preference
 	}
 	return in
 }
