@@ -38,13 +38,7 @@ func (s *Service) planLocked(m *model, r *svcRec) *plan {
 	p := &plan{prim: r.primary(), liveBy: map[string]int{}, healthy: map[*taskRec]bool{}}
 	primID := deref(p.prim.Id)
 	p.established = slices.Contains(r.Established, primID)
-	var mine []*taskRec
-	for t := range m.tasks.All() {
-		if t.Service == *r.S.ServiceArn {
-			mine = append(mine, t)
-		}
-	}
-	slices.SortFunc(mine, func(a, b *taskRec) int { return int(b.Seq - a.Seq) }) // newest first
+	mine := serviceTasksLocked(m, *r.S.ServiceArn)
 	for _, t := range mine {
 		status, dep := t.status(), deref(t.T.StartedBy)
 		if status == TaskStatusRunning {
@@ -91,6 +85,18 @@ func (s *Service) planLocked(m *model, r *svcRec) *plan {
 	return p
 }
 
+// serviceTasksLocked are a service's tasks, newest first.
+func serviceTasksLocked(m *model, arn string) []*taskRec {
+	var mine []*taskRec
+	for t := range m.tasks.All() {
+		if t.Service == arn {
+			mine = append(mine, t)
+		}
+	}
+	slices.SortFunc(mine, func(a, b *taskRec) int { return int(b.Seq - a.Seq) })
+	return mine
+}
+
 func earliest(a, b time.Time) time.Time {
 	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
 		return b
@@ -111,8 +117,16 @@ func (p *plan) countHealthy(tasks []*taskRec) int {
 // graceOver reports whether a task's health checks count: the service's
 // healthCheckGracePeriodSeconds has passed since the task started.
 func (s *Service) graceOver(r *svcRec, t *taskRec) bool {
-	grace := time.Duration(deref(r.S.HealthCheckGracePeriodSeconds)) * time.Second
-	return t.T.StartedAt == nil || !s.now().Before(t.T.StartedAt.Time().Add(grace))
+	return !s.now().Before(graceEnd(r, t))
+}
+
+// graceEnd is when a task's health checks start to count (zero: a task not
+// started has none to wait for).
+func graceEnd(r *svcRec, t *taskRec) time.Time {
+	if t.T.StartedAt == nil {
+		return time.Time{}
+	}
+	return t.T.StartedAt.Time().Add(time.Duration(deref(r.S.HealthCheckGracePeriodSeconds)) * time.Second)
 }
 
 // startFailures counts how many of the newest tasks a deployment or task

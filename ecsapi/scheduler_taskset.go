@@ -50,13 +50,7 @@ func (s *Service) reconcileTaskSets(ctx context.Context, m *model, r *svcRec) (b
 		return r
 	}
 	var msgs []string
-	var mine []*taskRec
-	for t := range m.tasks.All() {
-		if t.Service == arn {
-			mine = append(mine, t)
-		}
-	}
-	slices.SortFunc(mine, func(a, b *taskRec) int { return int(b.Seq - a.Seq) }) // newest first
+	mine := serviceTasksLocked(m, arn)
 	alive := map[string][]*taskRec{}
 	sick := map[string]bool{} // task sets with a task failing its health checks
 	replaced := map[string]int{}
@@ -69,8 +63,7 @@ func (s *Service) reconcileTaskSets(ctx context.Context, m *model, r *svcRec) (b
 		if t.T.HealthStatus == ecstypes.HealthStatusUnhealthy {
 			sick[id] = true
 			if t.status() == TaskStatusRunning && !s.graceOver(r, t) {
-				grace := time.Duration(deref(r.S.HealthCheckGracePeriodSeconds)) * time.Second
-				wake = earliest(wake, t.T.StartedAt.Time().Add(grace))
+				wake = earliest(wake, graceEnd(r, t))
 			}
 			if t.status() == TaskStatusRunning && s.graceOver(r, t) {
 				msgs = append(msgs, unhealthyEvent(taskSetWho(r.name(), id), t))

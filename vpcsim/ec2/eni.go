@@ -441,6 +441,16 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 	if err != nil {
 		return err
 	}
+	if err := c.modifyENILocked(s, e, in); err != nil {
+		return err
+	}
+	return c.commitLocked()
+}
+
+// modifyENILocked applies one attribute change to an ENI, in the call's
+// transaction.
+func (c *Cloud) modifyENILocked(s Scope, e *ENI, in ModifyNetworkInterfaceInput) error {
+	var err error
 	next := edit(c.model().enis, e.ID)
 	switch {
 	case in.Groups != nil:
@@ -462,7 +472,7 @@ func (c *Cloud) ModifyNetworkInterfaceAttribute(ctx context.Context, s Scope, id
 	default:
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
-	return c.commitLocked()
+	return nil
 }
 
 // AssignPrivateIPAddresses adds secondary addresses to an ENI (and to its link

@@ -42,6 +42,15 @@ func (c *Cloud) instanceLocked(s Scope, id string) (*Instance, error) {
 	return inst, nil
 }
 
+// regionInstancesLocked lists the scope's instances in the order they were
+// made: those named (all must exist, see instancesLocked), or all.
+func (c *Cloud) regionInstancesLocked(s Scope, ids []string) ([]*Instance, error) {
+	if len(ids) > 0 {
+		return c.instancesLocked(s, ids)
+	}
+	return inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region }), nil
+}
+
 // instancesLocked resolves IDs; all missing ones are named in one error, as EC2 does.
 func (c *Cloud) instancesLocked(s Scope, ids []string) ([]*Instance, error) {
 	var out []*Instance

@@ -34,16 +34,8 @@ func (c *Cloud) purgeLocked() {
 func (c *Cloud) DescribeInstances(ctx context.Context, s Scope, ids []string, f []Filter) ([]Instance, error) {
 	return describeFiltered(ctx, c, s, f, func() ([]Instance, error) {
 		c.purgeLocked()
-		var list []*Instance
-		if len(ids) > 0 {
-			var err error
-			if list, err = c.instancesLocked(s, ids); err != nil {
-				return nil, err
-			}
-		} else {
-			list = inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
-		}
-		return copies(list, nil, c.copyInstanceLocked)
+		list, err := c.regionInstancesLocked(s, ids)
+		return copies(list, err, c.copyInstanceLocked)
 	}, func(inst *Instance) []Tag { return inst.Tags }, c.instanceFilterLocked)
 }
 

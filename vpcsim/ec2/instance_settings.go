@@ -227,17 +227,20 @@ func applyMetadata(m *MetadataOptions, in MetadataInput) error {
 }
 
 // InstanceAttributeChange is one ModifyInstanceAttribute: the attribute it
-// names (nil and "" are unchanged). The network attributes (sourceDestCheck,
-// groupSet) are the primary ENI's, changed there.
+// names (nil and "" are unchanged). The network attributes (SourceDestCheck,
+// Groups) are the primary ENI's, changed there.
 type InstanceAttributeChange struct {
 	DisableAPITermination, DisableAPIStop, EbsOptimized *bool
 	ShutdownBehavior, InstanceType, UserData            *string
 	// DeleteOnTermination is by device name.
 	DeleteOnTermination map[string]bool
+	SourceDestCheck     *bool
+	Groups              []string // nil: unchanged
 }
 
-// ModifyInstanceAttribute changes what describes an instance; its type, user
-// data and EBS optimization only while it is stopped, as EC2 has it.
+// ModifyInstanceAttribute changes what describes an instance (its type, user
+// data and EBS optimization only while it is stopped, as EC2 has it), or its
+// primary ENI's groups or source/destination check.
 func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string, ch InstanceAttributeChange) error {
 	if id == "" {
 		return missingParameter("instanceId")
@@ -253,6 +256,15 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 	}
 	if (ch.InstanceType != nil || ch.UserData != nil || ch.EbsOptimized != nil) && inst.State != StateStopped {
 		return Errorf("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", id)
+	}
+	if ch.SourceDestCheck != nil || ch.Groups != nil {
+		for _, e := range c.attachedLocked(inst.ID) {
+			if e.Attachment.DeviceIndex == 0 {
+				if err := c.modifyENILocked(s, e, ModifyNetworkInterfaceInput{SourceDestCheck: ch.SourceDestCheck, Groups: ch.Groups}); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	inst = editSettings(c.model().instances, id)
 	setBool(&inst.Settings.DisableAPITermination, ch.DisableAPITermination)

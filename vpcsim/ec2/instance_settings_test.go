@@ -151,6 +151,14 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 	if len(specs) != 1 || specs[0].CPUCredits != "unlimited" || !got[0].Described().DisableAPITermination {
 		t.Fatalf("after the resize: %+v, settings %+v", specs, got[0].Described())
 	}
+	// The network attributes are the primary ENI's.
+	if err := tc.ModifyInstanceAttribute(ctx, west, burst.ID, InstanceAttributeChange{SourceDestCheck: ptrTo(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{burst.ID}, nil)); got[0].ENIs[0].SourceDestCheck {
+		t.Fatalf("the primary ENI's source/destination check stays on")
+	}
+	wantCode(t, tc.ModifyInstanceAttribute(ctx, west, burst.ID, InstanceAttributeChange{Groups: []string{"sg-0123456789abcdef0"}}), "InvalidGroup.NotFound")
 	// And back to an M: no credits.
 	if err := tc.ModifyInstanceAttribute(ctx, west, big.ID, InstanceAttributeChange{InstanceType: ptrTo("m5.large")}); err != nil {
 		t.Fatal(err)

@@ -21,10 +21,7 @@ type InstanceStatus struct {
 func (c *Cloud) DescribeInstanceStatus(ctx context.Context, s Scope, ids []string, f []Filter, includeAll bool) ([]InstanceStatus, error) {
 	return describeFiltered(ctx, c, s, f, func() ([]InstanceStatus, error) {
 		c.purgeLocked()
-		list, err := pick(ids, func(id string) (*Instance, error) { return c.instanceLocked(s, id) },
-			func() []*Instance {
-				return inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
-			})
+		list, err := c.regionInstancesLocked(s, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -90,10 +87,7 @@ func (c *Cloud) DescribeInstanceCreditSpecifications(ctx context.Context, s Scop
 		return nil, err
 	}
 	defer c.unlock()
-	list, err := pick(ids, func(id string) (*Instance, error) { return c.instanceLocked(s, id) },
-		func() []*Instance {
-			return inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region })
-		})
+	list, err := c.regionInstancesLocked(s, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,8 @@ func (c *Cloud) DescribeVolumes(ctx context.Context, s Scope, ids []string, f []
 	return describeFiltered(ctx, c, s, f, func() ([]VolumeView, error) {
 		c.purgeLocked()
 		var out []VolumeView
-		for _, inst := range inRegion(sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }), s, func(v *Instance) string { return v.Region }) {
+		all, _ := c.regionInstancesLocked(s, nil)
+		for _, inst := range all {
 			if inst.State == StateTerminated {
 				continue
 			}

@@ -87,8 +87,6 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 	if given != 1 {
 		return nil, errCombination("Exactly one attribute must be specified")
 	}
-	network := req.SourceDestCheck != nil || req.Groups != nil
-	ch := ec2sim.InstanceAttributeChange{}
 	flag := func(a *attrBool) *bool {
 		if a == nil {
 			return nil
@@ -103,8 +101,11 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 		v := deref(a.Value)
 		return &v
 	}
-	ch.DisableAPITermination, ch.DisableAPIStop, ch.EbsOptimized = flag(req.DisableAPITermination), flag(req.DisableAPIStop), flag(req.EbsOptimized)
-	ch.ShutdownBehavior, ch.InstanceType, ch.UserData = text(req.InstanceInitiatedShutdownBehavior), text(req.InstanceType), text(req.UserData)
+	ch := ec2sim.InstanceAttributeChange{
+		DisableAPITermination: flag(req.DisableAPITermination), DisableAPIStop: flag(req.DisableAPIStop), EbsOptimized: flag(req.EbsOptimized),
+		ShutdownBehavior: text(req.InstanceInitiatedShutdownBehavior), InstanceType: text(req.InstanceType), UserData: text(req.UserData),
+		SourceDestCheck: flag(req.SourceDestCheck), Groups: req.Groups,
+	}
 	for _, b := range req.BlockDeviceMappings {
 		if b.Ebs == nil || b.Ebs.DeleteOnTermination == nil {
 			continue
@@ -114,29 +115,8 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 		}
 		ch.DeleteOnTermination[b.DeviceName] = *b.Ebs.DeleteOnTermination
 	}
-	if !network {
-		if err := h.cloud.ModifyInstanceAttribute(ctx, s, req.InstanceID, ch); err != nil {
-			return nil, err
-		}
-		return returnTrue(), nil
-	}
-	// The network attributes are the primary ENI's, changed there.
-	{
-		if req.InstanceID == "" {
-			return nil, errMissingParameter("InstanceId")
-		}
-		insts, err := h.cloud.DescribeInstances(ctx, s, []string{req.InstanceID}, nil)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range insts[0].ENIs {
-			if e.Attachment != nil && e.Attachment.DeviceIndex == 0 {
-				in := ec2sim.ModifyNetworkInterfaceInput{SourceDestCheck: flag(req.SourceDestCheck), Groups: req.Groups}
-				if err := h.cloud.ModifyNetworkInterfaceAttribute(ctx, s, e.ID, in); err != nil {
-					return nil, err
-				}
-			}
-		}
+	if err := h.cloud.ModifyInstanceAttribute(ctx, s, req.InstanceID, ch); err != nil {
+		return nil, err
 	}
 	return returnTrue(), nil
 }
