@@ -129,9 +129,22 @@ func (k *Kernel) ensureConnectLocked(vpcNS, vpcID string, cidr netip.Prefix, add
 // checkNoOverlap refuses a CIDR that overlaps any route of the host's own
 // (any table, the default route aside) except the one through link mine.
 func checkNoOverlap(cidr netip.Prefix, mine string) error {
-	routes, err := netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	desc, err := overlappingHostRoute(cidr, mine)
+	if err != nil || desc == "" {
+		return err
+	}
+	return fmt.Errorf("%w: %s; connecting %s would take traffic away from it", ErrRouteOverlap, desc, cidr)
+}
+
+// overlappingHostRoute describes the first route of the host's own (any
+// table, the default route aside) that overlaps cidr and does not go through
+// link mine, as "DST dev LINK (table N)"; "" when there is none.
+func overlappingHostRoute(cidr netip.Prefix, mine string) (string, error) {
+	routes, err := retryDump(func() ([]netlink.Route, error) {
+		return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
 	if err != nil {
-		return fmt.Errorf("list the host's routes: %w", err)
+		return "", fmt.Errorf("list the host's routes: %w", err)
 	}
 	for _, r := range routes {
 		if r.Dst == nil {
@@ -148,7 +161,7 @@ func checkNoOverlap(cidr netip.Prefix, mine string) error {
 			}
 			via = l.Attrs().Name
 		}
-		return fmt.Errorf("%w: %s dev %s (table %d); connecting %s would take traffic away from it", ErrRouteOverlap, dst, via, r.Table, cidr)
+		return fmt.Sprintf("%s dev %s (table %d)", dst, via, r.Table), nil
 	}
-	return nil
+	return "", nil
 }

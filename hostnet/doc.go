@@ -12,6 +12,14 @@
 //	        netns (addresses, up, default route for eth0) or vs-p<11 hex>, down, in
 //	        the VPC netns (parked). A retired pair, vs-x<random> (retire.go), is
 //	        being deleted.
+//	routing a table per subnet in the VPC netns, chosen by `iif vs-b… lookup
+//	        0x10000+ifindex` at priority 1000 (routetables.go, SetRouting)
+//	internet bridge <prefix>inet in the host netns holding the machine's
+//	        address on vpcsim's internet (198.18.0.1/15), kept on the machine by
+//	        host nftables table inet <prefix>internet (internet.go)
+//	gateway veth pair vs-i<11 hex of the VPC ID> (host, a port of the internet
+//	        bridge) / vs-g<11 hex> (VPC netns, holding the public addresses),
+//	        and table ip vs-igw in the VPC netns: 1:1 NAT (igw.go)
 //
 // Every object vpcsim makes is named vs-…, so [Down] can remove all of them and
 // nothing else. Routine netlink work uses a handle opened in the target namespace

@@ -119,7 +119,8 @@ func hostLinks(prefix string) ([]netlink.Link, error) {
 	}
 	var links []netlink.Link
 	for _, l := range all {
-		// A connect link carries a VPC's own name and its namespace's as alias.
+		// A connect or internet gateway link carries a VPC's own name and its
+		// namespace's as alias.
 		if strings.HasPrefix(l.Attrs().Name, prefix) || strings.HasPrefix(l.Attrs().Alias, prefix) {
 			links = append(links, l)
 		}

@@ -28,7 +28,9 @@ import (
 //	  chain forward         ct state established,related ip saddr vmap @logged;
 //	                        ct state established,related ip daddr vmap @logged;
 //	                        ct state established,related accept;
-//	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni; drop
+//	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni;
+//	                        ip saddr @from-eni ip daddr != <VPC CIDR> accept;
+//	                        drop
 //	  chain o-<eni-id>      the ENI's egress rules: a match returns, else drop
 //	  chain i-<eni-id>      the ENI's ingress rules: a match accepts, else drop
 //	  chain l-<eni-id>      log (flow log "A <eni-id>") and return
@@ -42,9 +44,12 @@ import (
 // its port): SetFirewall builds the tables whole (start-up, repair);
 // ChangeFirewall adds, flushes and deletes only the chains, sets and elements
 // of the ENIs and groups a change names, so its cost does not grow with the
-// VPC. An address no ENI has is dropped (fail closed), so an ENI whose rules are not
-// in yet cannot be reached. Established flows live in conntrack, not in the
-// tables: changing the tables does not disturb them.
+// VPC. An address of the VPC that no ENI has is dropped (fail closed), so an
+// ENI whose rules are not in yet cannot be reached. What an ENI's egress rules
+// let out to an address outside the VPC (the internet gateway, a route through
+// an ENI) goes: no ENI's ingress rules are there to judge it. Established
+// flows live in conntrack, not in the tables: changing the tables does not
+// disturb them.
 const (
 	sgTableName    = "vs-sg"
 	spoofTableName = "vs-spoof"

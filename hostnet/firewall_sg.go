@@ -172,6 +172,11 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
 	add(isIPv4(), ipAddrInSet(ipSaddrOffset, s.from))
 	add(isIPv4(), ipAddrInSet(ipDaddrOffset, s.to))
+	// From an ENI whose egress rules let it out (it returned from its o-
+	// chain), to outside the VPC: no ENI there has ingress rules to judge it.
+	if fw.CIDR.IsValid() && fw.CIDR.Addr().Is4() && fw.CIDR.Bits() > 0 {
+		add(isIPv4(), ipAddrKeyOf(ipSaddrOffset, s.from), ipAddrNotIn(ipDaddrOffset, fw.CIDR), []expr.Any{verdict(expr.VerdictAccept)})
+	}
 	add([]expr.Any{verdict(expr.VerdictDrop)})
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"sort"
 	"sync"
@@ -21,8 +22,9 @@ import (
 // namespaces, bridges and veth pairs. It is safe for concurrent use; changes
 // are serialized.
 type Kernel struct {
-	prefix string
-	log    *slog.Logger
+	prefix   string
+	log      *slog.Logger
+	internet netip.Prefix // vpcsim's internet: public addresses and the machine's (internet.go)
 
 	// mu serializes every change: each Ensure reads the kernel's state and then
 	// acts on what it read, which only holds if nobody else acts in between.
@@ -67,7 +69,7 @@ func WithLogger(l *slog.Logger) Option {
 // process lacks the privileges the dataplane needs (see Privileged). It changes
 // nothing in the kernel: objects are made by the Ensure methods and Reconcile.
 func New(opts ...Option) (*Kernel, error) {
-	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), conns: map[string]*nsConn{}, captures: map[string]*flowCapture{},
+	k := &Kernel{prefix: DefaultPrefix, log: slog.Default(), internet: DefaultInternet, conns: map[string]*nsConn{}, captures: map[string]*flowCapture{},
 		retireSlots: make(chan struct{}, retireWorkers)}
 	for _, o := range opts {
 		if err := o(k); err != nil {

@@ -43,6 +43,15 @@ func ipAddrIn(offset uint32, p netip.Prefix) []expr.Any {
 	}
 }
 
+// ipAddrNotIn: ip saddr|daddr != PREFIX (not /0, which every address is in).
+func ipAddrNotIn(offset uint32, p netip.Prefix) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: net.CIDRMask(p.Bits(), 32), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: p.Masked().Addr().AsSlice()},
+	}
+}
+
 // ipAddrInSet: ip saddr|daddr @SET (or a verdict map: ip saddr vmap @SET).
 func ipAddrInSet(offset uint32, s *nftables.Set) []expr.Any {
 	lookup := &expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID}
@@ -185,4 +194,37 @@ func delElements(nft *nftables.Conn, s *nftables.Set, elems []nftables.SetElemen
 		}
 	}
 	return nil
+}
+
+// ctStatusHas: ct status BIT (e.g. dnat: the connection's destination was
+// translated).
+func ctStatusHas(mask uint32) []expr.Any {
+	return []expr.Any{
+		&expr.Ct{Register: 1, Key: expr.CtKeySTATUS},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: binaryutil.NativeEndian.PutUint32(mask), Xor: make([]byte, 4)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: make([]byte, 4)},
+	}
+}
+
+// ipAddrMapped loads the value that the address map s gives ip saddr|daddr
+// into register 1 (the rule ends there when the address is not in s): what
+// `dnat to ip daddr map @s` starts with.
+func ipAddrMapped(offset uint32, s *nftables.Set) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID, IsDestRegSet: true, DestRegister: 1},
+	}
+}
+
+// ipAddrKeyOf: ip saddr|daddr @s, for a map s: the address is one of its keys.
+func ipAddrKeyOf(offset uint32, s *nftables.Set) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID},
+	}
+}
+
+// natToReg1: snat|dnat to the IPv4 address in register 1.
+func natToReg1(t expr.NATType) *expr.NAT {
+	return &expr.NAT{Type: t, Family: unix.NFPROTO_IPV4, RegAddrMin: 1}
 }

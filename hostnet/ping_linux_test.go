@@ -23,13 +23,7 @@ func attachedHost(t *testing.T, k *Kernel, sub netmodel.NetSubnet, addr string) 
 func TestPingAcrossSubnets(t *testing.T) {
 	t.Parallel()
 	k := newTestKernel(t)
-	ctx := context.Background()
-	vpc := netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	subA := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
-	subB := netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
-	must(t, k.EnsureVPC(ctx, vpc))
-	must(t, k.EnsureSubnet(ctx, subA))
-	must(t, k.EnsureSubnet(ctx, subB))
+	_, subA, subB := twoSubnets(t, k)
 	a := attachedHost(t, k, subA, "10.0.1.10/24")
 	b := attachedHost(t, k, subB, "10.0.2.10/24")
 	b2 := attachedHost(t, k, subB, "10.0.2.11/24")
@@ -65,4 +59,18 @@ func TestVPCsAreIsolated(t *testing.T) {
 	if err := ping(t, k.NetnsPath(hosts[1]), "10.0.1.10"); err == nil {
 		t.Error("a host reached a host of another VPC")
 	}
+}
+
+// twoSubnets makes a VPC of 10.0.0.0/16 with subnets 10.0.1.0/24 and
+// 10.0.2.0/24.
+func twoSubnets(t *testing.T, k *Kernel) (vpc netmodel.NetVPC, subA, subB netmodel.NetSubnet) {
+	t.Helper()
+	ctx := context.Background()
+	vpc = netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
+	subA = netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
+	subB = netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	must(t, k.EnsureVPC(ctx, vpc))
+	must(t, k.EnsureSubnet(ctx, subA))
+	must(t, k.EnsureSubnet(ctx, subB))
+	return vpc, subA, subB
 }

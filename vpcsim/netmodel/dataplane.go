@@ -45,6 +45,10 @@ type Dataplane interface {
 	// is atomic like SetFirewall; after it the kernel holds exactly what
 	// SetFirewall of the changed firewall would have made.
 	ChangeFirewall(ctx context.Context, ch FirewallChange) error
+	// SetRouting makes the VPC's routing exactly r: each subnet's routes,
+	// and the internet gateway's link and translations (none when
+	// r.Internet is nil), replacing what was there.
+	SetRouting(ctx context.Context, r Routing) error
 	// Reconcile makes the kernel hold exactly want: it ensures every object of want
 	// and removes every vpcsim object (vs- prefix) that want does not name,
 	// unless want.KeepStrays.

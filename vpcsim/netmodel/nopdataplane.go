@@ -18,4 +18,5 @@ func (NopDataplane) EnsureENI(context.Context, NetENI) error              { retu
 func (NopDataplane) DeleteENI(context.Context, NetENI) error              { return nil }
 func (NopDataplane) SetFirewall(context.Context, Firewall) error          { return nil }
 func (NopDataplane) ChangeFirewall(context.Context, FirewallChange) error { return nil }
+func (NopDataplane) SetRouting(context.Context, Routing) error            { return nil }
 func (NopDataplane) Reconcile(context.Context, Topology) error            { return nil }

@@ -23,6 +23,8 @@ type FakeDataplane struct {
 	ENIs  map[string]netmodel.NetENI
 	// Firewalls holds each VPC's firewall: the last set, with the changes since.
 	Firewalls map[string]netmodel.Firewall
+	// Routings holds each VPC's routing, as last set.
+	Routings map[string]netmodel.Routing
 	// Fail maps an operation name ("ensure-eni", "ensure-subnet", …) to the error it returns.
 	Fail map[string]error
 }
@@ -31,7 +33,7 @@ var _ netmodel.Dataplane = (*FakeDataplane)(nil)
 
 // NewFakeDataplane returns an empty fake.
 func NewFakeDataplane() *FakeDataplane {
-	return &FakeDataplane{VPCs: map[string]netmodel.NetVPC{}, Subs: map[string]netmodel.NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]netmodel.NetENI{}, Firewalls: map[string]netmodel.Firewall{}, Fail: map[string]error{}}
+	return &FakeDataplane{VPCs: map[string]netmodel.NetVPC{}, Subs: map[string]netmodel.NetSubnet{}, Hosts: map[string]bool{}, ENIs: map[string]netmodel.NetENI{}, Firewalls: map[string]netmodel.Firewall{}, Routings: map[string]netmodel.Routing{}, Fail: map[string]error{}}
 }
 
 func (f *FakeDataplane) record(op, format string, args ...any) error {
@@ -56,6 +58,7 @@ func (f *FakeDataplane) DeleteVPC(_ context.Context, id string) error {
 		return err
 	}
 	delete(f.VPCs, id)
+	delete(f.Routings, id)
 	for k, s := range f.Subs {
 		if s.VPCID == id {
 			delete(f.Subs, k)
@@ -183,6 +186,30 @@ func (f *FakeDataplane) Firewall(vpcID string) netmodel.Firewall {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.Firewalls[vpcID].Clone()
+}
+
+func (f *FakeDataplane) SetRouting(_ context.Context, r netmodel.Routing) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	public := 0
+	if r.Internet != nil {
+		public = len(r.Internet.NAT)
+	}
+	if err := f.record("set-routing", "%s subnets=%d internet=%v public=%d", r.VPCID, len(r.Subnets), r.Internet != nil, public); err != nil {
+		return err
+	}
+	if _, ok := f.VPCs[r.VPCID]; !ok {
+		return fmt.Errorf("fake: routing of missing VPC %s", r.VPCID)
+	}
+	f.Routings[r.VPCID] = r.Clone()
+	return nil
+}
+
+// Routing returns the routing a VPC has, as last set.
+func (f *FakeDataplane) Routing(vpcID string) netmodel.Routing {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.Routings[vpcID].Clone()
 }
 
 func (f *FakeDataplane) Reconcile(_ context.Context, want netmodel.Topology) error {

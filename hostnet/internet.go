@@ -1,0 +1,213 @@
+package hostnet
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"github.com/vishvananda/netlink"
+)
+
+// vpcsim's internet is this machine (DESIGN.md, "The dataplane"): public and
+// Elastic IPs come from a range reserved for testing, by default 198.18.0.0/15
+// (RFC 2544, never routed on the internet), and the machine holds the range's
+// first host address on a bridge of vpcsim's own in the host's namespace:
+//
+//	bridge <prefix>inet      up, fixed MAC, holding 198.18.0.1/15: its
+//	                         connected route is how the host reaches public
+//	                         addresses; each VPC with an internet gateway
+//	                         has a port on it (igw.go), so VPCs reach each
+//	                         other's public addresses over it
+//	table inet <prefix>internet {
+//		chain forward {
+//			type filter hook forward priority filter; policy accept;
+//			iifname "<prefix>inet" oifname != "<prefix>inet" drop
+//			oifname "<prefix>inet" iifname != "<prefix>inet" drop
+//		}
+//	}
+//
+// The table keeps the machine from ever routing VPC traffic off the machine,
+// or anything into the VPCs, even where the operator has ip_forward=1: the
+// bridge exists only while the table does. Frames between two ports of the
+// bridge (one VPC to another) stay allowed: with br_netfilter they pass the
+// forward hook in and out of the bridge itself. Both are shared by the VPCs
+// and stay until `vpcsim down`, which removes them with everything named
+// <prefix>….
+
+// DefaultInternet is the range of vpcsim's internet unless WithInternet says
+// otherwise.
+var DefaultInternet = netip.MustParsePrefix("198.18.0.0/15")
+
+// ErrInternetOverlap is returned when the machine already routes some of the
+// internet range elsewhere: vpcsim's internet would take that traffic away.
+var ErrInternetOverlap = errors.New("vpcsim's internet range overlaps a route of this machine")
+
+// WithInternet sets the range of vpcsim's internet (default DefaultInternet):
+// an IPv4 prefix, masked, at most /24 long. Public addresses come from it and
+// the machine holds its first host address. Kernels that run at once (tests,
+// two servers) need ranges that do not overlap.
+func WithInternet(p netip.Prefix) Option {
+	return func(k *Kernel) error {
+		if !p.IsValid() || !p.Addr().Is4() {
+			return fmt.Errorf("internet range %v is not an IPv4 prefix", p)
+		}
+		if p.Bits() > 24 {
+			return fmt.Errorf("internet range %v is smaller than a /24", p)
+		}
+		if p != p.Masked() {
+			return fmt.Errorf("internet range %v has host bits set (%v?)", p, p.Masked())
+		}
+		k.internet = p
+		return nil
+	}
+}
+
+// Internet returns the range of vpcsim's internet.
+func (k *Kernel) Internet() netip.Prefix { return k.internet }
+
+// InternetAddr returns the machine's address on vpcsim's internet: the first
+// host address of the range (198.18.0.1 by default). It is not a public
+// address any VPC may have; instances reach the machine at it.
+func (k *Kernel) InternetAddr() netip.Addr { return k.internet.Addr().Next() }
+
+// internetNames returns the names of the internet bridge and of its host table.
+func (k *Kernel) internetNames() (bridge, table string, err error) {
+	bridge = k.prefix + "inet"
+	if len(bridge) > 15 {
+		return "", "", fmt.Errorf("prefix %q is too long for the internet bridge's name %q (15 characters at most)", k.prefix, bridge)
+	}
+	return bridge, k.prefix + "internet", nil
+}
+
+// EnsureInternet makes vpcsim's internet on this machine: the host table that
+// keeps it on the machine, then the bridge holding InternetAddr. SetRouting
+// makes them when a VPC first needs them; calling this at start-up fails
+// early instead, with an error wrapping ErrInternetOverlap when the machine
+// already routes part of the range. Safe to call again; what drifted is
+// repaired.
+func (k *Kernel) EnsureInternet(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := k.ensureInternetLocked(); err != nil {
+		return fmt.Errorf("ensure vpcsim's internet %s: %w", k.internet, err)
+	}
+	return nil
+}
+
+// ensureInternetLocked makes the host table, then the bridge, and returns the
+// bridge. Only a bridge that does not hold the range yet is checked against
+// the host's routes (a dump of them all, which may be long): once it does,
+// the range's route is its own.
+func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
+	brName, tableName, err := k.internetNames()
+	if err != nil {
+		return nil, err
+	}
+	h := &netlink.Handle{} // the host's namespace
+	existing, err := h.LinkByName(brName)
+	if err != nil && !isNotFound(err) {
+		return nil, fmt.Errorf("find %s: %w", brName, err)
+	}
+	addr := netip.PrefixFrom(k.InternetAddr(), k.internet.Bits())
+	check := existing == nil
+	if existing != nil {
+		// A bridge made for another range (an earlier run's) is checked
+		// like a new one.
+		have, err := linkAddrs(h, existing)
+		if err != nil {
+			return nil, err
+		}
+		_, ok := have[addr]
+		check = !ok
+	}
+	if check {
+		desc, err := overlappingHostRoute(k.internet, brName)
+		if err != nil {
+			return nil, err
+		}
+		if desc != "" {
+			return nil, fmt.Errorf("%w: %s; vpcsim's internet %s would take traffic away from it (choose another range)", ErrInternetOverlap, desc, k.internet)
+		}
+	}
+	if err := ensureHostInternetTable(tableName, brName); err != nil {
+		err = fmt.Errorf("host nftables table %s: %w", tableName, err)
+		if existing != nil {
+			// Without the table the bridge could carry VPC traffic off the
+			// machine: it goes.
+			if derr := h.LinkDel(existing); derr != nil && !isNotFound(derr) {
+				err = errors.Join(err, fmt.Errorf("remove %s: %w", brName, derr))
+			}
+		}
+		return nil, err
+	}
+	br, err := ensureBridge(h, brName, internetMAC(brName))
+	if err != nil {
+		return nil, err
+	}
+	if err := reconcileAddrs(h, br, []netip.Prefix{addr}); err != nil {
+		return nil, err
+	}
+	if err := setUp(h, br); err != nil {
+		return nil, err
+	}
+	return br, nil
+}
+
+// hostInternetSpec is the host table that keeps vpcsim's internet on the
+// machine (see above).
+func hostInternetSpec(tableName, brName string) *nftSpec {
+	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
+	accept := nftables.ChainPolicyAccept
+	fwd := &nftables.Chain{
+		Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept,
+	}
+	crossing := func(in, out expr.MetaKey) func() []expr.Any {
+		return func() []expr.Any {
+			return append(append(ifname(in, expr.CmpOpEq, brName), ifname(out, expr.CmpOpNeq, brName)...), verdict(expr.VerdictDrop))
+		}
+	}
+	return &nftSpec{table: t, chains: []nftChain{{chain: fwd, rules: []nftRule{
+		{fmt.Sprintf("iifname %s oifname != %s drop", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME)},
+		{fmt.Sprintf("oifname %s iifname != %s drop", brName, brName), crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME)},
+	}}}}
+}
+
+// ensureHostInternetTable makes the host table as hostInternetSpec says,
+// replacing one that is not; one that is stays untouched.
+func ensureHostInternetTable(tableName, brName string) error {
+	nft, err := nftables.New()
+	if err != nil {
+		return fmt.Errorf("nftables: %w", err)
+	}
+	spec := hostInternetSpec(tableName, brName)
+	st, err := readNFTTable(nft, spec)
+	if err != nil {
+		return err
+	}
+	if st.same {
+		return nil
+	}
+	if err := spec.queueReplace(nft); err != nil {
+		return err
+	}
+	return nft.Flush()
+}
+
+// internetMAC is a fixed MAC for a link of vpcsim's internet, from its name
+// (or ID): a bridge or veth end made again keeps the MAC its neighbours have
+// in their ARP caches. 06 is locally administered unicast, as bridgeMAC.
+func internetMAC(name string) net.HardwareAddr {
+	sum := sha256.Sum256([]byte("vpcsim internet " + name))
+	mac := net.HardwareAddr(sum[:6])
+	mac[0] = 0x06
+	return mac
+}

@@ -1,0 +1,170 @@
+package hostnet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+)
+
+// SetRouting makes the VPC's routing exactly r (see routetables.go and
+// igw.go): one table per subnet chosen by policy routing on its bridge, and,
+// with r.Internet, the VPC's link to vpcsim's internet with its 1:1 NAT
+// (made, with the machine's side, as needed); without, no link and no NAT.
+// The VPC and its subnets' bridges must exist. It changes only what differs
+// from r, routes before the rules that use them, so traffic that r does not
+// move is never disturbed, and calling it again with the same r changes
+// nothing. Routes whose target cannot carry them (no internet link, no
+// bridge) are blackholes; what it could not do is returned, joined, after
+// doing the rest.
+func (k *Kernel) SetRouting(ctx context.Context, r netmodel.Routing) error {
+	if err := k.setRouting(ctx, r); err != nil {
+		return fmt.Errorf("set routing of %s: %w", r.VPCID, err)
+	}
+	return nil
+}
+
+func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
+	vpcNS, err := k.nsName(r.VPCID)
+	if err != nil {
+		return err
+	}
+	// Checked before anything changes: without the local route, every
+	// subnet table would be wrong.
+	if !r.CIDR.IsValid() || !r.CIDR.Addr().Is4() || r.CIDR != r.CIDR.Masked() {
+		return fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", r.CIDR)
+	}
+	if r.Internet != nil {
+		if err := checkNAT(k.internet, k.InternetAddr(), r.Internet.NAT); err != nil {
+			return err
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := k.connLocked(vpcNS)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	env := routingEnv{machine: k.InternetAddr(), internet: k.internet}
+	if r.Internet != nil {
+		link, err := k.ensureGatewayLocked(c, r.VPCID, r.Internet.NAT)
+		if err != nil {
+			// The routes through it become blackholes: fail closed.
+			errs = append(errs, fmt.Errorf("internet gateway: %w", err))
+		} else {
+			env.link = link.Attrs().Index
+		}
+	}
+	if env.bridges, err = bridgeIndexes(c.h, r); err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if err := applyRouting(c.h, r, env); err != nil {
+		errs = append(errs, err)
+	}
+	if r.Internet == nil {
+		if err := k.removeGatewayLocked(c, r.VPCID); err != nil {
+			errs = append(errs, fmt.Errorf("remove the internet gateway: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// bridgeIndexes returns the ifindex of the bridge of every subnet r names,
+// as a subnet or as a next hop's; subnets without one are left out.
+func bridgeIndexes(h *netlink.Handle, r netmodel.Routing) (map[string]int, error) {
+	links, err := linkList(h)
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	byName := map[string]netlink.Link{}
+	for _, l := range links {
+		byName[l.Attrs().Name] = l
+	}
+	out := map[string]int{}
+	add := func(subnetID string) {
+		name, err := bridgeName(subnetID)
+		if err != nil {
+			return // wantRouting reports it
+		}
+		if l := byName[name]; l != nil && l.Type() == "bridge" {
+			out[subnetID] = l.Attrs().Index
+		}
+	}
+	for _, s := range r.Subnets {
+		add(s.SubnetID)
+		for _, rt := range s.Routes {
+			if rt.Target == netmodel.RouteENI {
+				add(rt.ViaSubnet)
+			}
+		}
+	}
+	return out, nil
+}
+
+// applyRouting makes the namespace's subnet rules and tables what r and env
+// want, changing only what differs.
+func applyRouting(h *netlink.Handle, r netmodel.Routing, env routingEnv) error {
+	wantRules, wantRoutes, wantErr := wantRouting(r, env)
+	haveRules, haveRoutes, err := readRouting(h)
+	if err != nil {
+		return errors.Join(wantErr, err)
+	}
+	errs := []error{wantErr}
+	ch := diffRouting(haveRules, haveRoutes, wantRules, wantRoutes)
+	for _, rt := range ch.putRoutes {
+		if err := h.RouteReplace(rt.netlink()); err != nil {
+			errs = append(errs, fmt.Errorf("route %s: %w", rt, err))
+		}
+	}
+	for _, ru := range ch.addRules {
+		if err := h.RuleAdd(ru.netlink()); err != nil && !isExist(err) {
+			errs = append(errs, fmt.Errorf("rule %s: %w", ru, err))
+		}
+	}
+	for _, ru := range ch.delRules {
+		if err := h.RuleDel(ru.netlink()); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete rule %s: %w", ru, err))
+		}
+	}
+	for _, rt := range ch.delRoutes {
+		if err := h.RouteDel(rt.netlink()); err != nil && !isNotFound(err) {
+			errs = append(errs, fmt.Errorf("delete route %s: %w", rt, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// readRouting reads vpcsim's rules and subnet-table routes of the namespace.
+func readRouting(h *netlink.Handle) ([]subnetRule, []tableRoute, error) {
+	rules, err := retryDump(func() ([]netlink.Rule, error) { return h.RuleList(unix.AF_INET) })
+	if err != nil {
+		return nil, nil, fmt.Errorf("list rules: %w", err)
+	}
+	var haveRules []subnetRule
+	for _, r := range rules {
+		if r.Priority == subnetRulePriority {
+			haveRules = append(haveRules, parseSubnetRule(r))
+		}
+	}
+	routes, err := retryDump(func() ([]netlink.Route, error) {
+		return h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list routes: %w", err)
+	}
+	var haveRoutes []tableRoute
+	for _, r := range routes {
+		if r.Table >= subnetTableBase {
+			haveRoutes = append(haveRoutes, parseTableRoute(r))
+		}
+	}
+	return haveRules, haveRoutes, nil
+}
