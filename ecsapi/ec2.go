@@ -26,7 +26,7 @@ type EC2 interface {
 	DescribeSecurityGroups(ctx context.Context, s ec2sim.Scope, ids, names []string, f []ec2sim.Filter) ([]ec2sim.SecurityGroup, error)
 	// CreateTaskENI makes (or, retried, finds by its description) a task's
 	// requester-managed ENI.
-	CreateTaskENI(ctx context.Context, s ec2sim.Scope, subnetID string, groups []string, description string) (ec2sim.ENI, error)
+	CreateTaskENI(ctx context.Context, s ec2sim.Scope, subnetID string, groups []string, description string, public bool) (ec2sim.ENI, error)
 	// AttachTaskENI moves the ENI into the task's namespace host (made
 	// then), attached to instanceID ("" on Fargate), and answers the
 	// network facts the task reports.

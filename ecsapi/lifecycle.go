@@ -200,7 +200,7 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 	eniID := t.ENIID
 	if eniID == "" {
 		desc := "arn:aws:ecs:" + t.Region + ":" + s.account + ":attachment/" + deref(t.T.Attachments[0].Id)
-		e, err := s.ec2.CreateTaskENI(ctx, ec, t.SubnetID, t.Groups, desc)
+		e, err := s.ec2.CreateTaskENI(ctx, ec, t.SubnetID, t.Groups, desc, t.PublicIP)
 		if err != nil {
 			return err
 		}

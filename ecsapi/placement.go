@@ -27,6 +27,7 @@ type placementRequest struct {
 	cpu, mem int
 	subnets  []ec2sim.Subnet // awsvpc: the candidates, in the order given
 	groups   []string
+	publicIP bool // awsvpc: assignPublicIp ENABLED (Fargate)
 	// attached are the ENIs EC2 had attached to each candidate instance
 	// (by EC2 ID) when asked, before placement took s.mu (awsvpc only).
 	attached map[string][]string
@@ -191,6 +192,7 @@ func (s *Service) checkNetwork(ctx context.Context, sc Scope, req *placementRequ
 		req.subnets = append(req.subnets, subs[0])
 	}
 	vpcID := req.subnets[0].VPCID
+	req.publicIP = cfg.AssignPublicIp == ecstypes.AssignPublicIpEnabled
 	if len(cfg.SecurityGroups) == 0 {
 		groups, err := s.ec2.DescribeSecurityGroups(ctx, ec, nil, nil, []ec2sim.Filter{{Name: "vpc-id", Values: []string{vpcID}}, {Name: "group-name", Values: []string{"default"}}})
 		if err != nil || len(groups) == 0 {

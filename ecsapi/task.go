@@ -27,6 +27,7 @@ type taskRec struct {
 	AWSVPC      bool                 `json:"awsvpc"`
 	SubnetID    string               `json:"subnet,omitempty"`
 	Groups      []string             `json:"groups,omitempty"`
+	PublicIP    bool                 `json:"publicIp,omitempty"` // assignPublicIp ENABLED
 	ENIID       string               `json:"eni,omitempty"`
 	ENIAttached bool                 `json:"eniAttached,omitempty"`
 	SubnetCIDR  string               `json:"subnetCidr,omitempty"`
@@ -271,7 +272,7 @@ func (s *Service) newTaskLocked(m *model, sc Scope, c *clusterRec, inst *instanc
 	r := &taskRec{
 		Region: sc.Region, Seq: s.nextSeq(), ID: id, ClusterARN: *c.C.ClusterArn, TaskDefARN: *td.TD.TaskDefinitionArn,
 		CPU: req.cpu, Memory: req.mem, AWSVPC: td.TD.NetworkMode == ecstypes.NetworkModeAwsvpc, SubnetID: req.subnetID,
-		Groups: req.groups, Mode: td.TD.NetworkMode, Service: req.service,
+		Groups: req.groups, PublicIP: req.publicIP, Mode: td.TD.NetworkMode, Service: req.service,
 	}
 	now := s.now()
 	group := deref(req.group)

@@ -102,7 +102,7 @@ func TestThousandsOfENIsInOneGroup(t *testing.T) {
 		if name == "c" {
 			groups = []string{outsider}
 		}
-		e, err := cloud.CreateTaskENI(ctx, s, sub.ID, groups, "task "+name)
+		e, err := cloud.CreateTaskENI(ctx, s, sub.ID, groups, "task "+name, false)
 		if err != nil {
 			t.Fatalf("task ENI %s: %v", name, err)
 		}

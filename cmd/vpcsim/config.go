@@ -3,12 +3,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	ecsrt "github.com/vpcsim/vpcsim/ecsapi/runtime"
+	ec2sim "github.com/vpcsim/vpcsim/vpcsim/ec2"
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
@@ -46,6 +48,9 @@ type config struct {
 	quotas quota.Limits
 	// connectPublic lets vpcsim connect route VPCs beyond the private ranges.
 	connectPublic bool
+	// publicRange is vpcsim's internet: public and Elastic IPs come from it,
+	// and the machine holds its first address (--public-cidr).
+	publicRange netip.Prefix
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -61,6 +66,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.BoolVar(&c.stopTasksOnExit, "stop-tasks-on-exit", envBool("VPCSIM_STOP_TASKS_ON_EXIT"), "stop every task on SIGTERM or SIGINT (by default tasks keep running, as through an ECS agent restart)")
 	connect := fs.String("connect", env("VPCSIM_CONNECT", ""), "comma-separated VPC IDs to route this machine into at start (see `vpcsim connect`)")
 	fs.BoolVar(&c.connectPublic, "connect-public", envBool("VPCSIM_CONNECT_PUBLIC"), "let `vpcsim connect` route VPCs outside 10/8, 172.16/12, 192.168/16 and 100.64/10 (addresses someone else has on the internet)")
+	publicCIDR := fs.String("public-cidr", env("VPCSIM_PUBLIC_CIDR", ec2sim.DefaultPublicRange.String()), "vpcsim's internet: the range public and Elastic IPs come from (this machine holds its first address); servers on one machine need ranges of their own")
 	profile := fs.String("quotas", env("VPCSIM_QUOTAS", quota.ProfileLocal), "bounds on resources: local (protect this machine) or aws (a fresh AWS account's default quotas)")
 	overrides := fs.String("quota", env("VPCSIM_QUOTA", ""), "NAME=N[,NAME=N...]: set single quotas on top of --quotas (see the README's table)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.
@@ -93,6 +99,9 @@ func parseServeFlags(args []string) (config, error) {
 		return c, usageError{"--quotas/--quota: " + err.Error()}
 	}
 	c.quotas = quotas
+	if c.publicRange, err = parsePublicRange(*publicCIDR); err != nil {
+		return c, usageError{"--public-cidr: " + err.Error()}
+	}
 	for _, id := range strings.Split(*connect, ",") {
 		if id = strings.TrimSpace(id); id != "" {
 			c.connect = append(c.connect, id)
@@ -244,4 +253,19 @@ func defaultDataDir() string {
 	}
 	home, _ := os.UserHomeDir()
 	return filepath.Join(home, ".local", "share", "vpcsim")
+}
+
+// parsePublicRange checks --public-cidr: an IPv4 range of at least a /24,
+// given by its network address.
+func parsePublicRange(v string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(v)
+	switch {
+	case err != nil || !p.Addr().Is4():
+		return p, fmt.Errorf("%q is not an IPv4 CIDR block", v)
+	case p.Bits() > 24:
+		return p, fmt.Errorf("%s is smaller than a /24", p)
+	case p != p.Masked():
+		return p, fmt.Errorf("%s is not a network address (%s?)", p, p.Masked())
+	}
+	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,6 +136,9 @@ type server struct {
 	bin       string   // the vpcsim that start runs; "" is the test binary
 	serveEnv  []string // added to the environment of `vpcsim serve`
 	serveArgs []string // added to its arguments
+	// publicRange is the server's internet (--public-cidr): this machine
+	// has its first address.
+	publicRange netip.Prefix
 	// apiOnly serves --dataplane none: the API alone, no kernel objects, no
 	// containerd; it needs no root and starts in a moment.
 	apiOnly bool
@@ -213,6 +217,8 @@ func startServer(t testing.TB, opts ...serverOption) *server {
 		}
 	}
 	s.endpoint = "http://" + s.listen
+	s.publicRange = netip.MustParsePrefix(testPublicRange(t))
+	s.serveArgs = append([]string{"--public-cidr", s.publicRange.String()}, s.serveArgs...)
 	if s.apiOnly {
 		t.Cleanup(func() { s.stopChecked(t) })
 		s.start()
@@ -486,4 +492,22 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// testPublicRange takes a /24 of 198.19.0.0/17 for one server: vpcsim's
+// internet, which servers running at once must not share. It is held (an
+// abstract socket, which dies with the process) until the test's other
+// cleanups ran; hostnet's tests take theirs from 198.19.128.0/17.
+func testPublicRange(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 128; i++ {
+		ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: fmt.Sprintf("@vpcsim-test/public-range/%d", i), Net: "unix"})
+		if err != nil {
+			continue
+		}
+		t.Cleanup(func() { ln.Close() })
+		return fmt.Sprintf("198.19.%d.0/24", i)
+	}
+	t.Fatal("every /24 of 198.19.0.0/17 is taken by a running test server")
+	return ""
 }

@@ -97,7 +97,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	if kernelDP {
-		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink))
+		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink), hostnet.WithInternet(cfg.publicRange))
 		if err != nil {
 			return fmt.Errorf("kernel dataplane: %w (see `vpcsim doctor`)", err)
 		}
@@ -117,7 +117,7 @@ func serve(ctx context.Context, args []string) error {
 	// model, so the start-up reconciliation keeps them; ECS follows EC2's
 	// events on EC2's bus, and publishes its own there.
 	cloudOpts := []ec2sim.Option{
-		ec2sim.WithAccount(cfg.account), ec2sim.WithDefaultRegion(cfg.region), ec2sim.WithLogger(log),
+		ec2sim.WithAccount(cfg.account), ec2sim.WithDefaultRegion(cfg.region), ec2sim.WithLogger(log), ec2sim.WithPublicRange(cfg.publicRange),
 		ec2sim.WithDataDir(cfg.dataDir), ec2sim.WithHostPaths(hostPaths),
 		ec2sim.WithQuotas(cfg.quotas), ec2sim.WithConnectPublic(cfg.connectPublic)}
 	if db.Fresh() {
@@ -130,6 +130,13 @@ func serve(ctx context.Context, args []string) error {
 				log.Warn("the database is new and the machine holds kernel objects of this namespace prefix that it does not know; "+
 					"they are kept: run `vpcsim down` (with this --data-dir and VPCSIM_NETNS_PREFIX) to remove them", "database", dbPath, "prefix", cfg.netnsPrefix, "objects", len(left), "first", left[0])
 			}
+		}
+	}
+	if kernel != nil {
+		// Another vpcsim (or anything) routing the range would take its
+		// traffic: refused now rather than at the first public address.
+		if err := kernel.EnsureInternet(ctx); err != nil {
+			return fmt.Errorf("--public-cidr %s: %w", cfg.publicRange, err)
 		}
 	}
 	cloud, err := ec2sim.New(ctx, db, dp, cloudOpts...)

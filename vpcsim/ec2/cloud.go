@@ -29,7 +29,8 @@ type Cloud struct {
 	log           *slog.Logger
 	keepStrays    bool
 	quotas        quota.Limits
-	connectPublic bool // see WithConnectPublic
+	connectPublic bool         // see WithConnectPublic
+	publicRange   netip.Prefix // see WithPublicRange
 
 	// events carries what commits change to the other services (events.go).
 	events *bus.Bus
@@ -73,7 +74,11 @@ type Cloud struct {
 	busy          map[string]bool
 	launching     map[string]int // region → instances whose launch is in flight
 	fw            firewallState  // what the dataplane enforces (firewall_state.go)
-	flowLogs      flowLogState   // see flowlog.go
+	// routing is the routing the dataplane has, by VPC; routingUnknown is
+	// set until every VPC's was set once (routing.go).
+	routing        map[string]netmodel.Routing
+	routingUnknown bool
+	flowLogs       flowLogState // see flowlog.go
 }
 
 // Option configures a Cloud.
@@ -110,6 +115,7 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 		now: time.Now, log: slog.Default(), fw: newFirewallState(),
 		inflight: map[string]*ENI{}, makingVPCs: map[string]*VPC{}, makingSubnets: map[string]*Subnet{},
 		busy: map[string]bool{}, launching: map[string]int{},
+		publicRange: DefaultPublicRange, routing: map[string]netmodel.Routing{}, routingUnknown: true,
 	}
 	c.idle = sync.NewCond(&c.mu)
 	for _, o := range opts {
@@ -153,6 +159,9 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 	if err := c.syncFirewallsLocked(ctx, firewallDirty{}); err != nil { // every VPC: the state is unknown
 		c.log.Warn("security groups at start-up", "err", err)
 	}
+	if err := c.syncRoutingLocked(ctx, nil); err != nil { // every VPC: the state is unknown
+		c.log.Warn("routing at start-up", "err", err)
+	}
 	c.unlock()
 	c.resumeTransitions()
 	return c, nil
@@ -169,15 +178,17 @@ func (c *Cloud) Wait() { c.bg.Wait() }
 
 // Document kinds in the store.
 const (
-	kindRegion      = "ec2.region"
-	kindVPC         = "ec2.vpc"
-	kindSubnet      = "ec2.subnet"
-	kindGroup       = "ec2.security-group"
-	kindENI         = "ec2.network-interface"
-	kindInstance    = "ec2.instance"
-	kindRouteTable  = "ec2.route-table"
-	kindKeyPair     = "ec2.key-pair"
-	kindDHCPOptions = "ec2.dhcp-options"
+	kindRegion          = "ec2.region"
+	kindVPC             = "ec2.vpc"
+	kindSubnet          = "ec2.subnet"
+	kindGroup           = "ec2.security-group"
+	kindENI             = "ec2.network-interface"
+	kindInstance        = "ec2.instance"
+	kindRouteTable      = "ec2.route-table"
+	kindKeyPair         = "ec2.key-pair"
+	kindDHCPOptions     = "ec2.dhcp-options"
+	kindInternetGateway = "ec2.internet-gateway"
+	kindAddress         = "ec2.address"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -245,7 +256,11 @@ func (c *Cloud) commitLocked() error {
 	// What the call may change in the firewalls, found from what it staged:
 	// synced now, and synced again from the tables if the commit fails.
 	dirty := c.firewallDirtyLocked(m)
+	routes := c.routingDirtyLocked(m)
 	err := c.syncFirewallsLocked(context.Background(), dirty)
+	if err == nil {
+		err = c.syncRoutingLocked(context.Background(), routes)
+	}
 	if err == nil {
 		fault.Point(fault.FirewallBeforeStore)
 		c.emitChangesLocked(m)
@@ -270,6 +285,9 @@ func (c *Cloud) commitLocked() error {
 	c.cur = nil
 	if ferr := c.syncFirewallsLocked(context.Background(), dirty); ferr != nil {
 		c.log.Error("security groups after a failed write", "err", ferr)
+	}
+	if rerr := c.syncRoutingLocked(context.Background(), routes); rerr != nil {
+		c.log.Error("routing after a failed write", "err", rerr)
 	}
 	return err
 }

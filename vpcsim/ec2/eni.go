@@ -199,6 +199,12 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	if in.RequesterManaged {
 		e.RequesterID = requesterAccount
 	}
+	if in.PublicIP {
+		if e.PrivateIPs[0].Public, err = c.allocPublicLocked(map[netip.Addr]bool{}); err != nil {
+			return ENI{}, err
+		}
+		e.AutoPublic = true
+	}
 	if err := c.addENIsLocked(ctx, e); err != nil {
 		return ENI{}, err
 	}

@@ -46,6 +46,10 @@ func kindOf(id string) string {
 		return "key-pair"
 	case strings.HasPrefix(id, "vol-"):
 		return "volume"
+	case strings.HasPrefix(id, "igw-"):
+		return "internet-gateway"
+	case strings.HasPrefix(id, "eipalloc-"):
+		return "elastic-ip"
 	}
 	return "resource"
 }

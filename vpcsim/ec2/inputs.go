@@ -88,6 +88,9 @@ type CreateNetworkInterfaceInput struct {
 	// RequesterManaged ENIs are made by a service (ECS tasks): users may not modify,
 	// detach or delete them.
 	RequesterManaged bool
+	// PublicIP gives the ENI a public address, as EC2 does for a Fargate
+	// task with assignPublicIp (a service's ENIs only).
+	PublicIP bool
 }
 
 // PrivateIPSpec is one requested private address.

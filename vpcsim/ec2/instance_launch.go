@@ -171,6 +171,9 @@ func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, e
 	if specs[0].DeviceIndex != 0 {
 		return nil, invalidValue("Each network interface requires a device index, and the primary one index 0.")
 	}
+	if err := checkPublicIPSpecs(specs); err != nil {
+		return nil, err
+	}
 	typ, _ := LookupInstanceType(in.InstanceType)
 	if len(specs) > typ.MaxENIs {
 		return nil, Errorf("InvalidParameterValue", "The number of network interfaces exceeds the limit of %d for %s", typ.MaxENIs, typ.Name)
@@ -329,9 +332,41 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 		planned[sub.ID]++
 		req.description, req.tags = spec.Description, slices.Clone(in.ENITags)
 		e := c.newENILocked(req)
+		if spec.DeviceIndex == 0 && len(specs) == 1 && wantsPublicIP(spec, sub) {
+			if e.PrivateIPs[0].Public, err = c.allocPublicLocked(taken); err != nil {
+				return p, err
+			}
+			e.AutoPublic = true
+		}
 		att.DeleteOnTermination = spec.DeleteOnTermination == nil || *spec.DeleteOnTermination
 		e.Attachment, e.Status = att, "in-use"
 		p.enis = append(p.enis, e)
 	}
 	return p, nil
+}
+
+// checkPublicIPSpecs refuses AssociatePublicIpAddress where EC2 does: it is
+// for one new primary ENI alone.
+func checkPublicIPSpecs(specs []InstanceENISpec) error {
+	for _, spec := range specs {
+		switch {
+		case spec.AssociatePublicIP == nil:
+		case spec.DeviceIndex != 0:
+			return invalidValue("The associatePublicIPAddress parameter can only be specified for the network interface with DeviceIndex 0.")
+		case spec.ENIID != "" && *spec.AssociatePublicIP:
+			return invalidValue("The associatePublicIPAddress parameter cannot be specified for an existing network interface.")
+		case len(specs) > 1 && *spec.AssociatePublicIP:
+			return invalidValue("The associatePublicIPAddress parameter cannot be specified when launching with multiple network interfaces.")
+		}
+	}
+	return nil
+}
+
+// wantsPublicIP says whether a new primary ENI gets a public address: as
+// asked, or as its subnet's MapPublicIpOnLaunch says.
+func wantsPublicIP(spec InstanceENISpec, sub *Subnet) bool {
+	if spec.AssociatePublicIP != nil {
+		return *spec.AssociatePublicIP
+	}
+	return sub.MapPublicIPOnLaunch
 }

@@ -92,6 +92,12 @@ type Rule struct {
 type PrivateIP struct {
 	Addr    netip.Addr `json:"addr"`
 	Primary bool       `json:"primary"`
+	// Public is the public address the VPC's internet gateway translates to
+	// Addr, if any: an Elastic IP (AllocationID names it, AssociationID
+	// its association) or one EC2 assigned at launch, released with the ENI.
+	Public        netip.Addr `json:"public,omitzero"`
+	AllocationID  string     `json:"alloc,omitempty"`
+	AssociationID string     `json:"assoc,omitempty"`
 }
 
 // ENIAttachment says where an ENI is attached.
@@ -125,6 +131,9 @@ type ENI struct {
 	Attachment       *ENIAttachment `json:"attachment,omitempty"`
 	Tags             []Tag          `json:"tags,omitempty"`
 	Seq              int64          `json:"seq"`
+	// AutoPublic says EC2 gave the ENI a public address at launch: it gets a
+	// new one when an Elastic IP leaves its primary address.
+	AutoPublic bool `json:"autoPublic,omitempty"`
 
 	// Host is set on a task's ENI: the namespace of the task, where the kernel has
 	// the ENI as eth0, whatever instance the attachment names.

@@ -19,6 +19,8 @@ var (
 	rtKind       = storage.Kind[RouteTable]{Name: kindRouteTable, ID: func(r *RouteTable) string { return r.ID }}
 	keyPairKind  = storage.Kind[KeyPair]{Name: kindKeyPair, ID: func(k *KeyPair) string { return k.ID }}
 	dhcpKind     = storage.Kind[DHCPOptions]{Name: kindDHCPOptions, ID: func(d *DHCPOptions) string { return d.ID }}
+	igwKind      = storage.Kind[InternetGateway]{Name: kindInternetGateway, ID: func(g *InternetGateway) string { return g.ID }}
+	addressKind  = storage.Kind[Address]{Name: kindAddress, ID: func(a *Address) string { return a.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -34,6 +36,8 @@ type tables struct {
 	rts       *storage.Table[RouteTable]
 	keyPairs  *storage.Table[KeyPair]
 	dhcp      *storage.Table[DHCPOptions]
+	igws      *storage.Table[InternetGateway]
+	addresses *storage.Table[Address]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -57,6 +61,8 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.rts, e = storage.NewTable(c.db, rtKind); return })
 	open(func() (e error) { t.keyPairs, e = storage.NewTable(c.db, keyPairKind); return })
 	open(func() (e error) { t.dhcp, e = storage.NewTable(c.db, dhcpKind); return })
+	open(func() (e error) { t.igws, e = storage.NewTable(c.db, igwKind); return })
+	open(func() (e error) { t.addresses, e = storage.NewTable(c.db, addressKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -79,6 +85,8 @@ type model struct {
 	rts        storage.View[RouteTable]
 	keyPairs   storage.View[KeyPair]
 	dhcp       storage.View[DHCPOptions]
+	igws       storage.View[InternetGateway]
+	addresses  storage.View[Address]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -92,6 +100,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
+			igws: t.igws.In(tx), addresses: t.addresses.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

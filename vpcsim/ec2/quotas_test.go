@@ -123,7 +123,7 @@ func TestENIQuota(t *testing.T) {
 	v := tc.vpc(t, "10.0.0.0/16")
 	sub := tc.subnet(t, v.ID, "10.0.1.0/24")
 	must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID}))
-	must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/x"))
+	must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/x", false))
 	_, err := tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID})
 	wantQuota(t, "a 3rd ENI", err, "NetworkInterfaceLimitExceeded", "The maximum number of network interfaces has been reached.")
 	_, err = tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: sub.ID})

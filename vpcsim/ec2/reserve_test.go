@@ -255,7 +255,7 @@ func TestFailedKernelStepLeavesNothing(t *testing.T) {
 	}
 	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, PrivateIPAddress: "10.0.0.10"}))
 
-	task := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/f"))
+	task := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/f", false))
 	parked := tc.dp.ENIs[task.ID]
 	tc.dp.Fail["ensure-eni"] = errTest("netlink: no buffer space")
 	if _, err := tc.AttachTaskENI(ctx, west, task.ID, "", "task-f"); err == nil {

@@ -345,6 +345,15 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	switch {
 	case in.Gateway == "local":
 		return r, invalidValue("cannot create a route with a local target")
+	case strings.HasPrefix(in.Gateway, "igw-"):
+		g := get(c.model().igws, in.Gateway)
+		if g == nil || g.Region != s.Region {
+			return r, c.gatewayNotFound(in.Gateway)
+		}
+		if g.VPCID != rt.VPCID {
+			return r, invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, g.ID)
+		}
+		r.Gateway = g.ID
 	case in.Gateway != "":
 		return r, c.gatewayNotFound(in.Gateway)
 	case in.NatGateway != "":
@@ -384,8 +393,8 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	return r, nil
 }
 
-// gatewayNotFound answers a gateway ID: no internet, virtual private or
-// egress-only gateway exists in vpcsim yet.
+// gatewayNotFound answers a gateway ID that is not an internet gateway's: no
+// virtual private or egress-only gateway exists in vpcsim yet.
 func (c *Cloud) gatewayNotFound(id string) error {
 	if !strings.HasPrefix(id, "igw-") && !strings.HasPrefix(id, "vgw-") && !strings.HasPrefix(id, "eigw-") {
 		return Errorf("InvalidGatewayID.Malformed", "Invalid id: \"%s\"", id)
@@ -494,11 +503,18 @@ type RouteTableView struct {
 	Routes []RouteView
 }
 
-// routeState is active while a route's target can carry it: its ENI exists
-// and is attached (to a running or stopped instance).
-func (c *Cloud) routeState(r Route) string {
+// routeState is active while a route of a VPC's table can carry its
+// traffic: its internet gateway is attached to the VPC, its ENI exists and is
+// attached (to a running or stopped instance).
+func (c *Cloud) routeState(vpcID string, r Route) string {
 	if r.Gateway == "local" {
 		return "active"
+	}
+	if r.Gateway != "" {
+		if g := get(c.model().igws, r.Gateway); g != nil && g.VPCID == vpcID {
+			return "active"
+		}
+		return "blackhole"
 	}
 	if e := c.eni(r.ENI); e != nil && e.Attachment != nil {
 		if inst := c.instance(e.Attachment.InstanceID); inst == nil || inst.State != StateTerminated {
@@ -519,7 +535,7 @@ func (c *Cloud) DescribeRouteTables(ctx context.Context, s Scope, ids []string, 
 		return copies(list, err, func(rt *RouteTable) RouteTableView {
 			v := RouteTableView{RouteTable: copyRouteTable(rt)}
 			for _, r := range rt.Routes {
-				v.Routes = append(v.Routes, RouteView{Route: r, State: c.routeState(r)})
+				v.Routes = append(v.Routes, RouteView{Route: r, State: c.routeState(rt.VPCID, r)})
 			}
 			return v
 		})

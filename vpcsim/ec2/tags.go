@@ -116,6 +116,12 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.dhcp, id, func(d *DHCPOptions) (*[]Tag, string) { return &d.Tags, d.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.igws, id, func(g *InternetGateway) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
+		return r, true
+	}
+	if r, ok := taggableIn(m.addresses, id, func(a *Address) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -221,6 +227,10 @@ func tagNotFoundCode(id string) string {
 		return "InvalidInstanceID.NotFound"
 	case "vpc-flow-log":
 		return "InvalidFlowLogId.NotFound"
+	case "internet-gateway":
+		return "InvalidInternetGatewayID.NotFound"
+	case "elastic-ip":
+		return "InvalidAllocationID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -272,6 +282,12 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().dhcp.All(), func(v *DHCPOptions) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().igws.All(), func(v *InternetGateway) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().addresses.All(), func(v *Address) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		return all, nil

@@ -21,8 +21,8 @@ const fargateOwner = "amazon-aws"
 // attachment and so is unique: when a requester-managed ENI of the subnet
 // already has it, vpcsim stopped between making the ENI and recording it in the
 // task, and that ENI is returned rather than a second one (whose address would
-// be lost).
-func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string) (ENI, error) {
+// be lost). With public, it has a public address (assignPublicIp).
+func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string, public bool) (ENI, error) {
 	c.mu.Lock()
 	for e := range c.heldENIs() {
 		if e.RequesterManaged && e.Region == s.Region && e.SubnetID == subnetID && e.Description == description {
@@ -32,7 +32,7 @@ func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, gro
 	}
 	c.unlock()
 	return c.CreateNetworkInterface(ctx, s, CreateNetworkInterfaceInput{
-		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true,
+		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true, PublicIP: public,
 	})
 }
 

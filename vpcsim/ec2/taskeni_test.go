@@ -13,7 +13,7 @@ func TestTaskENI(t *testing.T) {
 	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
 	tc.Wait()
 
-	e := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/x"))
+	e := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, "arn:aws:ecs:us-west-2:000000000000:attachment/x", false))
 	if !e.RequesterManaged || e.RequesterID == "" || e.RequesterID == tc.Account() {
 		t.Fatalf("task ENI %+v", e)
 	}
@@ -52,7 +52,7 @@ func TestTaskENI(t *testing.T) {
 	}
 
 	// Fargate: no instance of the user's.
-	f := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, "fargate"))
+	f := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, "fargate", false))
 	f = must[TaskENI](t)(again.AttachTaskENI(ctx, west, f.ID, "", "task-2")).ENI
 	if f.Attachment.InstanceID != "" || f.Attachment.InstanceOwnerID != fargateOwner {
 		t.Fatalf("Fargate attachment %+v", f.Attachment)
@@ -69,13 +69,13 @@ func TestTaskENIRetriesAfterACrash(t *testing.T) {
 	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0]
 	tc.Wait()
 	desc := "arn:aws:ecs:us-west-2:000000000000:attachment/a1"
-	first := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, desc))
+	first := must[ENI](t)(tc.CreateTaskENI(ctx, west, sub.ID, nil, desc, false))
 	again := tc.reopen(t)
-	second := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc))
+	second := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc, false))
 	if second.ID != first.ID || second.PrimaryIP() != first.PrimaryIP() {
 		t.Fatalf("a retried CreateTaskENI made %s (%s) beside %s (%s)", second.ID, second.PrimaryIP(), first.ID, first.PrimaryIP())
 	}
-	other := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc+"-other"))
+	other := must[ENI](t)(again.CreateTaskENI(ctx, west, sub.ID, nil, desc+"-other", false))
 	if other.ID == first.ID {
 		t.Fatal("another attachment got the same ENI")
 	}

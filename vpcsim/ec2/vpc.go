@@ -44,7 +44,14 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 	m.regions.Put(&region)
 	m.dhcp.Put(c.newDefaultDHCPOptionsLocked(region))
 	m.vpcs.Put(v)
-	m.rts.Put(c.newMainRouteTableLocked(v))
+	// As on AWS, the default VPC reaches the internet: its gateway is the
+	// main table's default route.
+	igw := c.newIGWLocked(region, nil)
+	igw.VPCID = v.ID
+	m.igws.Put(igw)
+	main := c.newMainRouteTableLocked(v)
+	main.Routes = append(main.Routes, Route{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: igw.ID, Origin: originRoute})
+	m.rts.Put(main)
 	for _, sub := range subs {
 		m.subnets.Put(sub)
 	}
@@ -306,6 +313,9 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 		if rt.VPCID == id && rt.MainAssocID == "" {
 			return true
 		}
+	}
+	if c.igwOfVPCLocked(id) != nil {
+		return true
 	}
 	for g := range c.allGroups() {
 		if g.VPCID == id && g.Name != "default" {

@@ -31,6 +31,8 @@ const (
 	SecurityGroupsPerInterface   Name = "security-groups-per-interface"
 	Instances                    Name = "instances"
 	FlowLogs                     Name = "flow-logs"
+	InternetGateways             Name = "internet-gateways"
+	ElasticIPs                   Name = "elastic-ips"
 	Clusters                     Name = "clusters"
 	ContainerInstancesPerCluster Name = "container-instances-per-cluster"
 	RevisionsPerFamily           Name = "task-definition-revisions-per-family"
@@ -81,6 +83,11 @@ var Table = []Quota{
 	// (unverified) the message.
 	{FlowLogs, "flow logs per region", 1000, 0,
 		"FlowLogsLimitExceeded", "The maximum number of flow logs has been reached."},
+	// (unverified) the message.
+	{InternetGateways, "internet gateways per region (the default VPC's counts)", 500, 5,
+		"InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached."},
+	{ElasticIPs, "Elastic IP addresses per region", 500, 5,
+		"AddressLimitExceeded", "The maximum number of addresses has been reached."},
 	// (unverified) the exception and the message.
 	{Clusters, "ECS clusters per region, ACTIVE", 1000, 10000,
 		"ClientException", "The maximum number of clusters has been reached."},

@@ -190,6 +190,10 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	}
 	inst := str(run, "Instances", 0, "InstanceId")
 	prefixed("InstanceId", inst, "i-")
+	// The subnet maps public addresses on launch.
+	if ip := str(run, "Instances", 0, "PublicIpAddress"); !strings.HasPrefix(ip, "198.18.") {
+		t.Errorf("PublicIpAddress = %q, want one of 198.18.0.0/15", ip)
+	}
 	expect("State", str(run, "Instances", 0, "State", "Name"), "pending")
 	expect("State code", path(run, "Instances", 0, "State", "Code"), 0.0)
 	expect("SecurityGroups", str(run, "Instances", 0, "SecurityGroups", 0, "GroupName"), "web")
@@ -256,6 +260,33 @@ func cliFlow(t *testing.T, c cli, ts *testServer) {
 	expect("delete while associated", c.refused(t, "ec2", "delete-route-table", "--route-table-id", rt), "DependencyViolation")
 	c.ok(t, "ec2", "disassociate-route-table", "--association-id", str(assocOut, "AssociationId"))
 	c.ok(t, "ec2", "delete-route-table", "--route-table-id", rt)
+
+	// An internet gateway routed to, and an Elastic IP on the spare ENI,
+	// as the Terraform provider reads them back.
+	igw := str(c.ok(t, "ec2", "create-internet-gateway", "--tag-specifications", "ResourceType=internet-gateway,Tags=[{Key=Name,Value=gw}]"), "InternetGateway", "InternetGatewayId")
+	prefixed("InternetGatewayId", igw, "igw-")
+	c.ok(t, "ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc)
+	expect("attach twice", c.refused(t, "ec2", "attach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc), "Resource.AlreadyAssociated")
+	igws := c.ok(t, "ec2", "describe-internet-gateways", "--filters", "Name=attachment.vpc-id,Values="+vpc)
+	expect("gateway attachment", str(igws, "InternetGateways", 0, "Attachments", 0, "State"), "available")
+	expect("gateway tag", str(igws, "InternetGateways", 0, "Tags", 0, "Value"), "gw")
+	mainRT := str(mains, "RouteTables", 0, "RouteTableId")
+	c.ok(t, "ec2", "create-route", "--route-table-id", mainRT, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", igw)
+	eip := c.ok(t, "ec2", "allocate-address", "--domain", "vpc")
+	prefixed("AllocationId", str(eip, "AllocationId"), "eipalloc-")
+	eipAssoc := str(c.ok(t, "ec2", "associate-address", "--allocation-id", str(eip, "AllocationId"), "--network-interface-id", eni), "AssociationId")
+	prefixed("AssociationId", eipAssoc, "eipassoc-")
+	addrs := c.ok(t, "ec2", "describe-addresses", "--public-ips", str(eip, "PublicIp"))
+	expect("address association", str(addrs, "Addresses", 0, "NetworkInterfaceId"), eni)
+	eniDesc := c.ok(t, "ec2", "describe-network-interfaces", "--network-interface-ids", eni)
+	expect("ENI public address", str(eniDesc, "NetworkInterfaces", 0, "Association", "PublicIp"), str(eip, "PublicIp"))
+	expect("detach with a public address", c.refused(t, "ec2", "detach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc), "DependencyViolation")
+	c.ok(t, "ec2", "disassociate-address", "--association-id", eipAssoc)
+	c.ok(t, "ec2", "release-address", "--allocation-id", str(eip, "AllocationId"))
+	c.ok(t, "ec2", "delete-route", "--route-table-id", mainRT, "--destination-cidr-block", "0.0.0.0/0")
+	// The instance launched above still has its public address.
+	expect("detach with the instance's public address", c.refused(t, "ec2", "detach-internet-gateway", "--internet-gateway-id", igw, "--vpc-id", vpc), "DependencyViolation")
+	expect("delete while attached", c.refused(t, "ec2", "delete-internet-gateway", "--internet-gateway-id", igw), "DependencyViolation")
 
 	// What describes an instance is stored and answered; the protection
 	// against termination is enforced.

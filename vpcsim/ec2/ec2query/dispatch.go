@@ -177,6 +177,18 @@ func init() {
 		"DeleteRoute":                  op((*Handler).deleteRoute),
 		"DescribeRouteTables":          op((*Handler).describeRouteTables),
 
+		"CreateInternetGateway":    op((*Handler).createInternetGateway),
+		"AttachInternetGateway":    op((*Handler).attachInternetGateway),
+		"DetachInternetGateway":    op((*Handler).detachInternetGateway),
+		"DeleteInternetGateway":    op((*Handler).deleteInternetGateway),
+		"DescribeInternetGateways": op((*Handler).describeInternetGateways),
+
+		"AllocateAddress":     op((*Handler).allocateAddress),
+		"AssociateAddress":    op((*Handler).associateAddress),
+		"DisassociateAddress": op((*Handler).disassociateAddress),
+		"ReleaseAddress":      op((*Handler).releaseAddress),
+		"DescribeAddresses":   op((*Handler).describeAddresses),
+
 		"CreateFlowLogs":   op((*Handler).createFlowLogs),
 		"DescribeFlowLogs": op((*Handler).describeFlowLogs),
 		"DeleteFlowLogs":   op((*Handler).deleteFlowLogs),

@@ -7,19 +7,57 @@ import (
 )
 
 type privateIPXML struct {
-	Primary          bool   `xml:"primary"`
-	PrivateDNSName   string `xml:"privateDnsName"`
-	PrivateIPAddress string `xml:"privateIpAddress"`
+	Association      *ipAssociationXML `xml:"association,omitempty"`
+	Primary          bool              `xml:"primary"`
+	PrivateDNSName   string            `xml:"privateDnsName"`
+	PrivateIPAddress string            `xml:"privateIpAddress"`
+}
+
+// ipAssociationXML is a private address's public one: the model's
+// NetworkInterfaceAssociation (and, without the IDs, which SDKs ignore
+// there, InstanceNetworkInterfaceAssociation).
+type ipAssociationXML struct {
+	AllocationID  string `xml:"allocationId,omitempty"`
+	AssociationID string `xml:"associationId,omitempty"`
+	IPOwnerID     string `xml:"ipOwnerId"`
+	PublicDNSName string `xml:"publicDnsName"`
+	PublicIP      string `xml:"publicIp"`
+}
+
+// association is the public side of a private address of e, nil for none.
+// EC2 owns the addresses it assigns; an Elastic IP is the account's.
+func association(region string, e ec2sim.ENI, ip ec2sim.PrivateIP, n names) *ipAssociationXML {
+	if !ip.Public.IsValid() {
+		return nil
+	}
+	x := &ipAssociationXML{AllocationID: ip.AllocationID, AssociationID: ip.AssociationID, IPOwnerID: "amazon", PublicIP: ip.Public.String()}
+	if ip.AllocationID != "" {
+		x.IPOwnerID = e.OwnerID
+	}
+	if n.publicDNS[e.VPCID] {
+		x.PublicDNSName = ec2sim.PublicDNSName(region, ip.Public)
+	}
+	return x
+}
+
+// primaryAssociation is the public side of e's primary address.
+func primaryAssociation(region string, e ec2sim.ENI, n names) *ipAssociationXML {
+	for _, ip := range e.PrivateIPs {
+		if ip.Primary {
+			return association(region, e, ip, n)
+		}
+	}
+	return nil
 }
 
 type ipv6AddressXML struct {
 	Ipv6Address string `xml:"ipv6Address"`
 }
 
-func privateIPSet(region string, ips []ec2sim.PrivateIP) set[privateIPXML] {
-	out := make(set[privateIPXML], 0, len(ips))
-	for _, ip := range ips {
-		out = append(out, privateIPXML{Primary: ip.Primary, PrivateDNSName: ec2sim.PrivateDNSName(region, ip.Addr), PrivateIPAddress: ip.Addr.String()})
+func privateIPSet(region string, e ec2sim.ENI, n names) set[privateIPXML] {
+	out := make(set[privateIPXML], 0, len(e.PrivateIPs))
+	for _, ip := range e.PrivateIPs {
+		out = append(out, privateIPXML{Association: association(region, e, ip, n), Primary: ip.Primary, PrivateDNSName: ec2sim.PrivateDNSName(region, ip.Addr), PrivateIPAddress: ip.Addr.String()})
 	}
 	return out
 }
@@ -68,6 +106,7 @@ type networkInterfaceXML struct {
 	SourceDestCheck    bool                    `xml:"sourceDestCheck"`
 	Groups             set[groupIdentifierXML] `xml:"groupSet"`
 	Attachment         *eniAttachmentXML       `xml:"attachment,omitempty"`
+	Association        *ipAssociationXML       `xml:"association,omitempty"`
 	Tags               set[tagXML]             `xml:"tagSet"`
 	PrivateIPAddresses set[privateIPXML]       `xml:"privateIpAddressesSet"`
 	Ipv6Addresses      set[ipv6AddressXML]     `xml:"ipv6AddressesSet"`
@@ -75,29 +114,43 @@ type networkInterfaceXML struct {
 	Operator           operatorXML             `xml:"operator"`
 }
 
-// groupNames maps the region's security group IDs to their names: the domain
-// keeps an ENI's groups by ID, EC2 shows them with names.
-func (h *Handler) groupNames(ctx context.Context, s ec2sim.Scope) (map[string]string, error) {
-	gs, err := h.cloud.DescribeSecurityGroups(ctx, s, nil, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(gs))
-	for _, g := range gs {
-		m[g.ID] = g.Name
-	}
-	return m, nil
+// names is what rendering ENIs and instances needs besides them: the
+// region's security group names by ID (the domain keeps an ENI's groups by
+// ID, EC2 shows them with names), and the VPCs whose public addresses have
+// DNS names (enableDnsHostnames).
+type names struct {
+	groups    map[string]string
+	publicDNS map[string]bool
 }
 
-func groupSet(ids []string, names map[string]string) set[groupIdentifierXML] {
+func (h *Handler) groupNames(ctx context.Context, s ec2sim.Scope) (names, error) {
+	gs, err := h.cloud.DescribeSecurityGroups(ctx, s, nil, nil, nil)
+	if err != nil {
+		return names{}, err
+	}
+	vpcs, err := h.cloud.DescribeVpcs(ctx, s, nil, nil)
+	if err != nil {
+		return names{}, err
+	}
+	n := names{groups: make(map[string]string, len(gs)), publicDNS: make(map[string]bool, len(vpcs))}
+	for _, g := range gs {
+		n.groups[g.ID] = g.Name
+	}
+	for _, v := range vpcs {
+		n.publicDNS[v.ID] = v.EnableDNSHostnames
+	}
+	return n, nil
+}
+
+func groupSet(ids []string, n names) set[groupIdentifierXML] {
 	out := make(set[groupIdentifierXML], 0, len(ids))
 	for _, id := range ids {
-		out = append(out, groupIdentifierXML{GroupID: id, GroupName: names[id]})
+		out = append(out, groupIdentifierXML{GroupID: id, GroupName: n.groups[id]})
 	}
 	return out
 }
 
-func toENIXML(s ec2sim.Scope, e ec2sim.ENI, names map[string]string) networkInterfaceXML {
+func toENIXML(s ec2sim.Scope, e ec2sim.ENI, names names) networkInterfaceXML {
 	primary := e.PrimaryIP()
 	x := networkInterfaceXML{
 		NetworkInterfaceID: e.ID, SubnetID: e.SubnetID, VpcID: e.VPCID,
@@ -106,7 +159,7 @@ func toENIXML(s ec2sim.Scope, e ec2sim.ENI, names map[string]string) networkInte
 		Status: e.Status, MacAddress: e.MAC,
 		PrivateIPAddress: addrString(primary), PrivateDNSName: dnsName(s.Region, primary),
 		SourceDestCheck: e.SourceDestCheck, Groups: groupSet(e.Groups, names),
-		Tags: tagSet(e.Tags), PrivateIPAddresses: privateIPSet(s.Region, e.PrivateIPs),
+		Tags: tagSet(e.Tags), PrivateIPAddresses: privateIPSet(s.Region, e, names), Association: primaryAssociation(s.Region, e, names),
 		Ipv6Addresses: set[ipv6AddressXML]{}, InterfaceType: e.InterfaceType,
 	}
 	if a := e.Attachment; a != nil {

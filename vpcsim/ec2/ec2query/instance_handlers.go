@@ -120,6 +120,7 @@ type instanceNetworkInterfaceXML struct {
 	SourceDestCheck    bool                      `xml:"sourceDestCheck"`
 	Groups             set[groupIdentifierXML]   `xml:"groupSet"`
 	Attachment         *instanceENIAttachmentXML `xml:"attachment,omitempty"`
+	Association        *ipAssociationXML         `xml:"association,omitempty"`
 	PrivateIPAddresses set[privateIPXML]         `xml:"privateIpAddressesSet"`
 	Ipv6Addresses      set[ipv6AddressXML]       `xml:"ipv6AddressesSet"`
 	InterfaceType      string                    `xml:"interfaceType"`
@@ -146,6 +147,7 @@ type instanceXML struct {
 	SubnetID                  string                           `xml:"subnetId,omitempty"`
 	VpcID                     string                           `xml:"vpcId,omitempty"`
 	PrivateIPAddress          string                           `xml:"privateIpAddress,omitempty"`
+	PublicIPAddress           string                           `xml:"ipAddress,omitempty"`
 	SourceDestCheck           *bool                            `xml:"sourceDestCheck,omitempty"`
 	Groups                    set[groupIdentifierXML]          `xml:"groupSet"`
 	StateReason               *stateReasonXML                  `xml:"stateReason,omitempty"`
@@ -176,7 +178,7 @@ type instanceXML struct {
 	Operator                  operatorXML                      `xml:"operator"`
 }
 
-func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) instanceXML {
+func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names names) instanceXML {
 	st := in.Described()
 	monitoring := "disabled"
 	if st.Monitoring {
@@ -235,6 +237,9 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names map[string]string) 
 			x.Groups = groupSet(e.Groups, names)
 			sdc := e.SourceDestCheck
 			x.SourceDestCheck = &sdc
+			if a := primaryAssociation(s.Region, e, names); a != nil {
+				x.PublicIPAddress, x.PublicDNSName = a.PublicIP, a.PublicDNSName
+			}
 		}
 		x.NetworkInterfaces = append(x.NetworkInterfaces, toInstanceENIXML(s, e, names))
 	}
@@ -248,14 +253,14 @@ func deviceIndex(e ec2sim.ENI) int {
 	return e.Attachment.DeviceIndex
 }
 
-func toInstanceENIXML(s ec2sim.Scope, e ec2sim.ENI, names map[string]string) instanceNetworkInterfaceXML {
+func toInstanceENIXML(s ec2sim.Scope, e ec2sim.ENI, names names) instanceNetworkInterfaceXML {
 	primary := e.PrimaryIP()
 	x := instanceNetworkInterfaceXML{
 		NetworkInterfaceID: e.ID, SubnetID: e.SubnetID, VpcID: e.VPCID, Description: e.Description,
 		OwnerID: e.OwnerID, Status: e.Status, MacAddress: e.MAC,
 		PrivateIPAddress: addrString(primary), PrivateDNSName: dnsName(s.Region, primary),
 		SourceDestCheck: e.SourceDestCheck, Groups: groupSet(e.Groups, names),
-		PrivateIPAddresses: privateIPSet(s.Region, e.PrivateIPs), Ipv6Addresses: set[ipv6AddressXML]{},
+		PrivateIPAddresses: privateIPSet(s.Region, e, names), Association: primaryAssociation(s.Region, e, names), Ipv6Addresses: set[ipv6AddressXML]{},
 		InterfaceType: e.InterfaceType,
 	}
 	if a := e.Attachment; a != nil {
@@ -277,7 +282,7 @@ type reservationXML struct {
 
 // reservations groups instances by reservation, in the order the reservations
 // first appear.
-func reservations(s ec2sim.Scope, insts []ec2sim.Instance, names map[string]string) set[reservationXML] {
+func reservations(s ec2sim.Scope, insts []ec2sim.Instance, names names) set[reservationXML] {
 	out := set[reservationXML]{}
 	index := map[string]int{}
 	for _, in := range insts {

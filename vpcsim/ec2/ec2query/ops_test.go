@@ -148,7 +148,7 @@ func TestEveryOperation(t *testing.T) {
 		IDs []string `xml:"instancesSet>item>instanceId"`
 	}
 	call("RunInstances", &run, "ImageId", "ami-12345678", "InstanceType", "t3.medium", "MinCount", "1", "MaxCount", "1",
-		"NetworkInterface.1.DeviceIndex", "0", "NetworkInterface.1.SubnetId", sub.ID, "NetworkInterface.1.SecurityGroupId.1", sg.ID,
+		"NetworkInterface.1.DeviceIndex", "0", "NetworkInterface.1.AssociatePublicIpAddress", "false", "NetworkInterface.1.SubnetId", sub.ID, "NetworkInterface.1.SecurityGroupId.1", sg.ID,
 		"UserData", "RUNTX0NMVVNURVI9ZGVmYXVsdAo=", "Placement.AvailabilityZone", "us-west-2c",
 		"TagSpecification.1.ResourceType", "instance", "TagSpecification.1.Tag.1.Key", "Name", "TagSpecification.1.Tag.1.Value", "i")
 	if len(run.IDs) != 1 {
@@ -242,6 +242,39 @@ func TestEveryOperation(t *testing.T) {
 		t.Errorf("route tables: main %+v, the new one's route states %v", mainRT, routes.States)
 	}
 	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "192.168.0.0/16")
+
+	// An internet gateway, routed to, and an Elastic IP on the ENI.
+	var igw struct {
+		ID string `xml:"internetGateway>internetGatewayId"`
+	}
+	call("CreateInternetGateway", &igw, "TagSpecification.1.ResourceType", "internet-gateway", "TagSpecification.1.Tag.1.Key", "Name")
+	call("AttachInternetGateway", nil, "InternetGatewayId", igw.ID, "VpcId", vpc.ID)
+	call("CreateRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "0.0.0.0/0", "GatewayId", igw.ID)
+	var igws struct {
+		VPCs []string `xml:"internetGatewaySet>item>attachmentSet>item>vpcId"`
+	}
+	call("DescribeInternetGateways", &igws, "Filter.1.Name", "attachment.vpc-id", "Filter.1.Value.1", vpc.ID)
+	var eip struct {
+		ID string `xml:"allocationId"`
+		IP string `xml:"publicIp"`
+	}
+	call("AllocateAddress", &eip, "Domain", "vpc")
+	var eipAssoc struct {
+		ID string `xml:"associationId"`
+	}
+	call("AssociateAddress", &eipAssoc, "AllocationId", eip.ID, "NetworkInterfaceId", eni.ID)
+	var addrs struct {
+		Assoc []string `xml:"addressesSet>item>associationId"`
+	}
+	call("DescribeAddresses", &addrs, "Filter.1.Name", "network-interface-id", "Filter.1.Value.1", eni.ID)
+	if len(igws.VPCs) != 1 || igws.VPCs[0] != vpc.ID || len(addrs.Assoc) != 1 || addrs.Assoc[0] != eipAssoc.ID {
+		t.Errorf("internet gateway %+v, addresses %+v (association %s)", igws, addrs, eipAssoc.ID)
+	}
+	call("DisassociateAddress", nil, "AssociationId", eipAssoc.ID)
+	call("ReleaseAddress", nil, "AllocationId", eip.ID)
+	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "0.0.0.0/0")
+	call("DetachInternetGateway", nil, "InternetGatewayId", igw.ID, "VpcId", vpc.ID)
+	call("DeleteInternetGateway", nil, "InternetGatewayId", igw.ID)
 	var moved struct {
 		ID string `xml:"newAssociationId"`
 	}

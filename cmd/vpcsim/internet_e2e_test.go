@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// "The internet" is this machine. An instance with a public address in a
+// subnet routed to an internet gateway reaches a server of the machine, which
+// sees the public address as the source; the machine reaches the instance at
+// its public address; an Elastic IP does the same for an instance that had
+// none; deleting the route cuts the instance off, and an instance without a
+// public address never passes the gateway.
+func TestInternetGatewayE2E(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*patience)
+	defer cancel()
+	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.61.0.0/16")})
+	check(t, err)
+	vpcID := vpc.Vpc.VpcId
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.dumpKernel(t, *vpcID)
+		}
+	})
+	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.61.1.0/24")})
+	check(t, err)
+	igw, err := ec.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	check(t, err)
+	_, err = ec.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpcID})
+	check(t, err)
+	rts, err := ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{*vpcID}}, {Name: aws.String("association.main"), Values: []string{"true"}}}})
+	check(t, err)
+	main := rts.RouteTables[0].RouteTableId
+	_, err = ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: main, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId})
+	check(t, err)
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: vpcID})
+	check(t, err)
+	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+	check(t, err)
+
+	public := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, *sg.GroupId, true)
+	private := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, *sg.GroupId, false)
+	pub, err := netip.ParseAddr(aws.ToString(public.PublicIpAddress))
+	if err != nil || !s.publicRange.Contains(pub) || private.PublicIpAddress != nil {
+		t.Fatalf("public addresses: %v and %v; want one of %s and none", aws.ToString(public.PublicIpAddress), aws.ToString(private.PublicIpAddress), s.publicRange)
+	}
+
+	// A server of the machine, on its address in vpcsim's internet, that
+	// answers with the address it sees.
+	machine := s.publicRange.Addr().Next()
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(machine, 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fmt.Fprint(w, host)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	url := "http://" + ln.Addr().String() + "/"
+
+	if got := s.fetch(t, public, url); got != pub.String() {
+		t.Errorf("the machine saw %q as the instance's address, want its public address %s", got, pub)
+	}
+	if out, err := s.vpcsim("exec", aws.ToString(private.InstanceId), "--", "curl", "-s", "-f", "-m", "3", url); err == nil {
+		t.Errorf("an instance without a public address reached the machine through the gateway: %s", out)
+	}
+
+	// The machine reaches the instance at its public address.
+	s.serveIn(t, public, 8080)
+	if got := s.fetchFromMachine(t, pub, 8080); !strings.Contains(got, "hello from") {
+		t.Errorf("GET %s:8080 from the machine: %q", pub, got)
+	}
+
+	// An Elastic IP gives the private instance a way out, and in.
+	eip, err := ec.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+	check(t, err)
+	_, err = ec.AssociateAddress(ctx, &ec2.AssociateAddressInput{AllocationId: eip.AllocationId, InstanceId: private.InstanceId})
+	check(t, err)
+	if got := s.fetch(t, private, url); got != aws.ToString(eip.PublicIp) {
+		t.Errorf("the machine saw %q from the instance with the Elastic IP %s", got, aws.ToString(eip.PublicIp))
+	}
+	desc, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{*private.InstanceId}})
+	check(t, err)
+	if got := aws.ToString(desc.Reservations[0].Instances[0].PublicIpAddress); got != aws.ToString(eip.PublicIp) {
+		t.Errorf("DescribeInstances answers public address %q, want the Elastic IP %s", got, aws.ToString(eip.PublicIp))
+	}
+
+	// Without the route, the subnet has no way out.
+	_, err = ec.DeleteRoute(ctx, &ec2.DeleteRouteInput{RouteTableId: main, DestinationCidrBlock: aws.String("0.0.0.0/0")})
+	check(t, err)
+	if out, err := s.vpcsim("exec", aws.ToString(public.InstanceId), "--", "curl", "-s", "-f", "-m", "3", url); err == nil {
+		t.Errorf("the instance reached the machine with no route to the gateway: %s", out)
+	}
+}
+
+// check fails the test on an error.
+func check(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// launchInternet launches a running instance in a subnet, with a public
+// address or without.
+func launchInternet(t *testing.T, ctx context.Context, ec *ec2.Client, subnet, sg string, public bool) ec2types.Instance {
+	t.Helper()
+	run, err := ec.RunInstances(ctx, &ec2.RunInstancesInput{ImageId: aws.String("ami-12345678"), InstanceType: ec2types.InstanceTypeT3Micro,
+		MinCount: aws.Int32(1), MaxCount: aws.Int32(1), NetworkInterfaces: []ec2types.InstanceNetworkInterfaceSpecification{
+			{DeviceIndex: aws.Int32(0), SubnetId: &subnet, Groups: []string{sg}, AssociatePublicIpAddress: aws.Bool(public)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(run.Instances[0].InstanceId)
+	w := ec2.NewInstanceRunningWaiter(ec, func(o *ec2.InstanceRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
+	out, err := w.WaitForOutput(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.Reservations[0].Instances[0]
+}
+
+// serveIn runs a web server on port inside an instance until the test ends.
+func (s *server) serveIn(t *testing.T, inst ec2types.Instance, port int) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/index.html", []byte("hello from "+aws.ToString(inst.InstanceId)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "exec", aws.ToString(inst.InstanceId), "--", "busybox", "httpd", "-f", "-p", fmt.Sprint(port), "-h", dir)
+	cmd.Env = s.env()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+}
+
+// fetchFromMachine GETs http://addr:port/ from this machine's own namespace,
+// once the route to addr is known to leave through a link of vpcsim's (the
+// test's traffic must not go anywhere else); a try that fails while the
+// server starts is tried again, within patience.
+func (s *server) fetchFromMachine(t *testing.T, addr netip.Addr, port int) string {
+	t.Helper()
+	route, err := exec.Command("ip", "route", "get", addr.String()).Output()
+	if err != nil || !strings.Contains(string(route), " dev "+s.prefix) {
+		t.Fatalf("ip route get %s: %s %v; it must leave through a link of the test's (%s…)", addr, route, err, s.prefix)
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	var last error
+	for deadline := time.Now().Add(patience); time.Now().Before(deadline); {
+		resp, err := client.Get(fmt.Sprintf("http://%s:%d/", addr, port))
+		if err == nil {
+			b, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil {
+				return string(b)
+			}
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("GET %s:%d from the machine: %v", addr, port, last)
+	return ""
+}
+
+// dumpKernel logs what the kernel holds of a VPC and of the machine's side
+// of vpcsim's internet: for a failure's diagnosis.
+func (s *server) dumpKernel(t *testing.T, vpcID string) {
+	ns := s.prefix + vpcID
+	for _, args := range [][]string{
+		{"-n", ns, "-br", "addr"}, {"-n", ns, "rule"}, {"-n", ns, "route", "show", "table", "all"},
+		{"-br", "addr"}, {"route"},
+	} {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		t.Logf("ip %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").CombinedOutput()
+	t.Logf("nft list ruleset in %s: %v\n%s", ns, err, out)
+	t.Logf("server log:\n%s", s.logText())
+}

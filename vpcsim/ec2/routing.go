@@ -1,0 +1,153 @@
+package ec2
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+)
+
+// The kernel routes each subnet by its route table, and links a VPC with an
+// attached internet gateway to the machine's public network (see
+// netmodel.Routing). A commit recomputes the routing of the VPCs whose route
+// tables, subnets, gateway or ENIs it changed, and has the dataplane apply
+// what differs from what it applied last. c.routing (under c.mu) is what the
+// kernel has; a VPC missing from it is unknown to have anything, and is set
+// whole at the next commit that touches it (and at start-up, every VPC).
+
+// routingLocked is a VPC's routing as its model says.
+func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
+	r := netmodel.Routing{VPCID: v.ID, CIDR: v.CIDR}
+	igw := c.igwOfVPCLocked(v.ID)
+	main := c.mainRouteTableLocked(v.ID)
+	subs := slices.Collect(c.allSubnets())
+	slices.SortFunc(subs, func(a, b *Subnet) int { return strings.Compare(a.ID, b.ID) })
+	for _, sub := range subs {
+		if sub.VPCID != v.ID {
+			continue
+		}
+		sr := netmodel.SubnetRouting{SubnetID: sub.ID}
+		rt := c.tableOfSubnetLocked(sub.ID)
+		if rt == nil {
+			rt = main
+		}
+		if rt != nil {
+			for _, route := range rt.Routes {
+				if route.Gateway == "local" || !route.Dest.IsValid() {
+					continue
+				}
+				sr.Routes = append(sr.Routes, c.netRouteLocked(v.ID, route, igw))
+			}
+		}
+		r.Subnets = append(r.Subnets, sr)
+	}
+	if igw != nil {
+		if nat := c.publicMappingsLocked(v.ID); len(nat) > 0 {
+			r.Internet = &netmodel.InternetLink{GatewayID: igw.ID, NAT: nat}
+		}
+	}
+	return r
+}
+
+// netRouteLocked is what the kernel does with a route: its target, or a
+// blackhole when the target cannot carry it (routeState says so).
+func (c *Cloud) netRouteLocked(vpcID string, route Route, igw *InternetGateway) netmodel.Route {
+	out := netmodel.Route{Dest: route.Dest}
+	if c.routeState(vpcID, route) != "active" {
+		return out
+	}
+	switch {
+	case strings.HasPrefix(route.Gateway, "igw-") && igw != nil && igw.ID == route.Gateway:
+		out.Target = netmodel.RouteInternet
+	case route.ENI != "":
+		if e := c.eni(route.ENI); e != nil {
+			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, e.PrimaryIP(), e.SubnetID
+		}
+	}
+	return out
+}
+
+// routingDirtyLocked names the VPCs whose routing the call's changes may
+// change.
+func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
+	dirty := map[string]bool{}
+	for id := range m.vpcs.Staged() {
+		dirty[id] = true
+	}
+	mark := func(vpcs ...string) {
+		for _, v := range vpcs {
+			if v != "" {
+				dirty[v] = true
+			}
+		}
+	}
+	for id, s := range m.subnets.Staged() {
+		old, _ := c.tables.subnets.Get(id)
+		mark(vpcOf(s, func(s *Subnet) string { return s.VPCID }), vpcOf(old, func(s *Subnet) string { return s.VPCID }))
+	}
+	for id, rt := range m.rts.Staged() {
+		old, _ := c.tables.rts.Get(id)
+		mark(vpcOf(rt, func(r *RouteTable) string { return r.VPCID }), vpcOf(old, func(r *RouteTable) string { return r.VPCID }))
+	}
+	for id, g := range m.igws.Staged() {
+		old, _ := c.tables.igws.Get(id)
+		mark(vpcOf(g, func(g *InternetGateway) string { return g.VPCID }), vpcOf(old, func(g *InternetGateway) string { return g.VPCID }))
+	}
+	for id, e := range m.enis.Staged() {
+		old, _ := c.tables.enis.Get(id)
+		mark(vpcOf(e, func(e *ENI) string { return e.VPCID }), vpcOf(old, func(e *ENI) string { return e.VPCID }))
+	}
+	// An instance's state decides whether routes to its ENIs carry.
+	for id, inst := range m.instances.Staged() {
+		old, _ := c.tables.instances.Get(id)
+		mark(vpcOf(inst, func(i *Instance) string { return i.VPCID }), vpcOf(old, func(i *Instance) string { return i.VPCID }))
+	}
+	return dirty
+}
+
+func vpcOf[T any](r *T, vpc func(*T) string) string {
+	if r == nil {
+		return ""
+	}
+	return vpc(r)
+}
+
+// syncRoutingLocked has the dataplane apply the routing of the dirty VPCs
+// (every VPC while the kernel's routing is unknown) where it differs from
+// what it applied.
+func (c *Cloud) syncRoutingLocked(ctx context.Context, dirty map[string]bool) error {
+	ids := slices.Collect(maps.Keys(dirty))
+	if c.routingUnknown {
+		ids = ids[:0]
+		for v := range c.allVPCs() {
+			ids = append(ids, v.ID)
+		}
+	}
+	slices.Sort(ids)
+	var errs []error
+	for _, id := range ids {
+		v := c.vpc(id)
+		if v == nil {
+			delete(c.routing, id)
+			continue
+		}
+		want := c.routingLocked(v)
+		if have, ok := c.routing[id]; ok && have.Equal(want) {
+			continue
+		}
+		if err := c.dp.SetRouting(ctx, want); err != nil {
+			delete(c.routing, id)
+			errs = append(errs, fmt.Errorf("routing of %s: %w", id, err))
+			continue
+		}
+		c.routing[id] = want
+	}
+	if len(errs) == 0 {
+		c.routingUnknown = false
+	}
+	return errors.Join(errs...)
+}
