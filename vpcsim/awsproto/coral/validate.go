@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -164,7 +165,13 @@ func (c *Constraints) patternOf(shape string) *regexp.Regexp {
 	return re
 }
 
+// join names a member as Coral's messages do: by its Java field's name, the
+// member's with its first letter in lower case ("Names" → 'names', as SSM's
+// PascalCase members are named; ECS's camelCase ones stay as they are).
 func join(path, name string) string {
+	if r, size := utf8.DecodeRuneInString(name); size > 0 && unicode.IsUpper(r) {
+		name = string(unicode.ToLower(r)) + name[size:]
+	}
 	if path == "" {
 		return name
 	}
