@@ -34,6 +34,9 @@ type Timestamp = coral.Timestamp
 // NewTimestamp returns t as a *Timestamp, truncated to milliseconds.
 func NewTimestamp(t time.Time) *Timestamp { return coral.NewTimestamp(t) }
 
+// ConstraintViolation is one member of a request that breaks a constraint.
+type ConstraintViolation = coral.ConstraintViolation
+
 // ValidationError lists every constraint of the model a request breaks.
 type ValidationError = coral.ValidationError
 
