@@ -20,20 +20,15 @@ type selected struct {
 // selectLocked finds what name selects in the region, with GetParameter's
 // refusals.
 func (s *Service) selectLocked(sc Scope, name string) (selected, error) {
-	base, sel, hasSel := strings.Cut(name, ":")
-	if strings.HasPrefix(name, "arn:") {
-		n, ok := fromARN(name, sc.Region, s.account)
-		if !ok {
-			return selected{}, bare("ParameterNotFound")
-		}
-		base, sel, hasSel = strings.Cut(n, ":")
-	}
-	if err := checkReadName(base); err != nil {
-		return selected{}, err
-	}
-	rec, ok := s.lookupLocked(sc, base)
-	if !ok {
+	if n, ok := fromARN(name, sc.Region, s.account); ok {
+		name = n
+	} else if strings.HasPrefix(name, "arn:") {
 		return selected{}, bare("ParameterNotFound")
+	}
+	base, sel, hasSel := strings.Cut(name, ":")
+	rec, err := s.readLocked(sc, base)
+	if err != nil {
+		return selected{}, err
 	}
 	if !hasSel {
 		return selected{rec: rec, v: rec.latest()}, nil
@@ -54,6 +49,19 @@ func (s *Service) selectLocked(sc Scope, name string) (selected, error) {
 
 func versionNotFound(n int64, name string) error {
 	return errorf("ParameterVersionNotFound", "Systems Manager could not find version %d of %s. Verify the version and try again.", n, name)
+}
+
+// readLocked is the parameter a read names (a name, not an ARN), with
+// GetParameter's refusals.
+func (s *Service) readLocked(sc Scope, name string) (*paramRec, error) {
+	if err := checkReadName(name); err != nil {
+		return nil, err
+	}
+	rec, ok := s.lookupLocked(sc, name)
+	if !ok {
+		return nil, bare("ParameterNotFound")
+	}
+	return rec, nil
 }
 
 // lookupLocked is the parameter of a name (one of AWS's public ones too).
@@ -156,19 +164,14 @@ func (s *Service) GetParameterHistory(ctx context.Context, sc Scope, in *ssmtype
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	name := *in.Name
-	if strings.HasPrefix(name, "arn:") {
-		n, ok := fromARN(name, sc.Region, s.account)
-		if !ok {
-			return nil, bare("ParameterNotFound")
-		}
+	if n, ok := fromARN(name, sc.Region, s.account); ok {
 		name = n
-	}
-	if err := checkReadName(name); err != nil {
-		return nil, err
-	}
-	rec, ok := s.lookupLocked(sc, name)
-	if !ok {
+	} else if strings.HasPrefix(name, "arn:") {
 		return nil, bare("ParameterNotFound")
+	}
+	rec, err := s.readLocked(sc, name)
+	if err != nil {
+		return nil, err
 	}
 	var all []ssmtypes.ParameterHistory
 	for i := range rec.Versions {

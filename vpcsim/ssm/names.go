@@ -22,13 +22,15 @@ const (
 	// DescribeParameters a Path filter; the backslashes before the quotes
 	// around aws and ssm are in AWS's message.
 	msgBadFilterPath = `The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". It can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). It must use only letters, numbers, or the following symbols: . (period), - (hyphen), _ (underscore). Special characters are not allowed. All sub-paths, if specified, must use the forward slash symbol "/". Valid example: /get/parameters2-/by1./path0_.`
-	msgCommonFilter = `Filters for common parameters can't be prefixed with "aws" or "ssm" (case-insensitive). When using global parameters, please specify within a global namespace.`
+	msgCommonFilter  = `Filters for common parameters can't be prefixed with "aws" or "ssm" (case-insensitive). When using global parameters, please specify within a global namespace.`
 	// msgHierarchy is the API reference's description of the exception.
 	msgHierarchy = "A hierarchy can have a maximum of 15 levels. For more information, see Requirements and constraints for parameter names in the AWS Systems Manager User Guide."
 )
 
 // isPath reports whether a name is hierarchical: it has a slash past its first character.
-func isPath(name string) bool { return strings.Count(name, "/") > 1 || (strings.Contains(name, "/") && !strings.HasPrefix(name, "/")) }
+func isPath(name string) bool {
+	return strings.Count(name, "/") > 1 || (strings.Contains(name, "/") && !strings.HasPrefix(name, "/"))
+}
 
 // reservedPrefix reports whether a name starts with aws or ssm, case aside,
 // after its leading slash: names only AWS may create.

@@ -415,7 +415,9 @@ func TestDeleteAndTags(t *testing.T) {
 	s := newService(t, nil)
 	put(t, s, ssmtypes.PutParameterRequest{Name: p("/d/1"), Value: p("v"), Type: "String", Tags: []ssmtypes.Tag{{Key: p("b"), Value: p("2")}, {Key: p("a"), Value: p("1")}}})
 	put(t, s, ssmtypes.PutParameterRequest{Name: p("/d/2"), Value: p("v"), Type: "String"})
-	ref := func(id string) (ssmtypes.ResourceTypeForTagging, *string) { return ssmtypes.ResourceTypeForTaggingParameter, p(id) }
+	ref := func(id string) (ssmtypes.ResourceTypeForTagging, *string) {
+		return ssmtypes.ResourceTypeForTaggingParameter, p(id)
+	}
 	typ, id := ref("/d/1")
 	if _, err := s.AddTagsToResource(ctx, usw, &ssmtypes.AddTagsToResourceRequest{ResourceType: typ, ResourceId: id, Tags: []ssmtypes.Tag{{Key: p("a"), Value: p("9")}, {Key: p("c"), Value: p("3")}}}); err != nil {
 		t.Fatal(err)

@@ -23,18 +23,23 @@ func (s *Service) tagged(sc Scope, typ ssmtypes.ResourceTypeForTagging, id strin
 	return id, nil
 }
 
+// retag changes the tags of the parameter a tagging call names.
+func (s *Service) retag(sc Scope, typ ssmtypes.ResourceTypeForTagging, id string, change func(*paramRec) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name, err := s.tagged(sc, typ, id)
+	if err != nil {
+		return err
+	}
+	return s.editLocked(sc, name, change)
+}
+
 // AddTagsToResource adds tags to a parameter, or changes their values.
 func (s *Service) AddTagsToResource(ctx context.Context, sc Scope, in *ssmtypes.AddTagsToResourceRequest) (*ssmtypes.AddTagsToResourceResult, error) {
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	name, err := s.tagged(sc, in.ResourceType, *in.ResourceId)
-	if err != nil {
-		return nil, err
-	}
-	err = s.editLocked(sc, name, func(r *paramRec) error {
+	err := s.retag(sc, in.ResourceType, *in.ResourceId, func(r *paramRec) error {
 		for _, t := range in.Tags {
 			r.setTag(*t.Key, *t.Value)
 		}
@@ -51,13 +56,7 @@ func (s *Service) AddTagsToResource(ctx context.Context, sc Scope, in *ssmtypes.
 
 // RemoveTagsFromResource removes tags from a parameter (keys it lacks change nothing).
 func (s *Service) RemoveTagsFromResource(ctx context.Context, sc Scope, in *ssmtypes.RemoveTagsFromResourceRequest) (*ssmtypes.RemoveTagsFromResourceResult, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	name, err := s.tagged(sc, in.ResourceType, *in.ResourceId)
-	if err != nil {
-		return nil, err
-	}
-	err = s.editLocked(sc, name, func(r *paramRec) error {
+	err := s.retag(sc, in.ResourceType, *in.ResourceId, func(r *paramRec) error {
 		r.Tags = slices.DeleteFunc(r.Tags, func(t tag) bool { return slices.Contains(in.TagKeys, t.Key) })
 		return nil
 	})
