@@ -10,16 +10,18 @@ import (
 
 	"github.com/vpcsim/vpcsim/ecsapi/ecsjson"
 	"github.com/vpcsim/vpcsim/vpcsim/ec2/ec2query"
+	"github.com/vpcsim/vpcsim/vpcsim/ssm/ssmjson"
 )
 
 var update = flag.Bool("update", false, "rewrite README.md's coverage section from the code")
 
-// coverage renders the README's coverage section: every EC2 and ECS operation
+// coverage renders the README's coverage section: every EC2, ECS and SSM operation
 // of botocore's models, and whether vpcsim implements it.
 func coverage() string {
 	var b strings.Builder
 	table(&b, "EC2", ec2query.Implemented(), ec2query.ModelOperations(), "UnsupportedOperation")
 	table(&b, "ECS", ecsjson.Implemented(), ecsjson.ModelOperations(), "UnsupportedFeatureException")
+	table(&b, "SSM", ssmjson.Implemented(), ssmjson.ModelOperations(), "UnsupportedOperationException")
 	b.WriteString("\nSTS: GetCallerIdentity implemented; other STS operations answer an error.\n")
 	return b.String()
 }

@@ -9,8 +9,8 @@ import (
 // TestRouterE2E: the listener answers a request for an API vpcsim does not
 // serve as that API's protocol family answers one it cannot route: the aws
 // CLIs' IAM and ELBv2 calls (Query, signed for iam and elasticloadbalancing)
-// get InvalidAction, no longer EC2's UnsupportedOperation, and SSM's (JSON
-// 1.1) UnknownOperationException; STS is still STS's.
+// get InvalidAction, no longer EC2's UnsupportedOperation, and CloudWatch
+// Logs' (JSON 1.1) UnknownOperationException; STS is still STS's.
 func TestRouterE2E(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, apiOnly())
@@ -21,7 +21,7 @@ func TestRouterE2E(t *testing.T) {
 		}{
 			{[]string{"iam", "list-users"}, "(InvalidAction)"},
 			{[]string{"elbv2", "describe-load-balancers"}, "(InvalidAction)"},
-			{[]string{"ssm", "get-parameter", "--name", "nothing"}, "(UnknownOperationException)"},
+			{[]string{"logs", "describe-log-groups"}, "(UnknownOperationException)"},
 		} {
 			cmd := exec.Command(cli, append([]string{"--endpoint-url", s.endpoint, "--output", "json"}, tc.args...)...)
 			cmd.Env = s.env("AWS_MAX_ATTEMPTS=1")

@@ -27,6 +27,8 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/frontdoor"
 	"github.com/vpcsim/vpcsim/vpcsim/hostpath"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+	"github.com/vpcsim/vpcsim/vpcsim/ssm"
+	"github.com/vpcsim/vpcsim/vpcsim/ssm/ssmjson"
 )
 
 // metadataAddr is where the ECS agent serves task metadata, seen from a task;
@@ -195,17 +197,23 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ecs.Close()
+	params, err := ssm.New(db, ssm.WithAccount(cfg.account), ssm.WithLogger(log))
+	if err != nil {
+		return err
+	}
 
-	// With access keys every EC2, STS, ECS and admin request must be signed
+	// With access keys every EC2, STS, ECS, SSM and admin request must be signed
 	// by one; the front door checks the signature's header before any body
 	// is read, the protocols verify it with the body.
 	var queryAuth []ec2query.Option
 	var jsonAuth []ecsjson.Option
+	var ssmAuth []ssmjson.Option
 	var verifier sigv4.Verifier
 	if len(cfg.accessKeys) > 0 {
 		keys := sigv4.NewKeys(cfg.accessKeys)
 		verifier = keys
 		queryAuth, jsonAuth = append(queryAuth, ec2query.WithVerifier(keys)), append(jsonAuth, ecsjson.WithVerifier(keys))
+		ssmAuth = append(ssmAuth, ssmjson.WithVerifier(keys))
 		log.Info("SigV4 signatures are verified", "keys", len(cfg.accessKeys))
 	}
 	limits := frontdoor.DefaultAPI
@@ -222,6 +230,7 @@ func serve(ctx context.Context, args []string) error {
 	api, err := awsproto.NewRouter(awsproto.Table{
 		JSON: []awsproto.JSONAPI{
 			{TargetPrefix: ecstypes.TargetPrefix, Handler: ecsjson.NewHandler(ecs, log, cfg.region, jsonAuth...), Door: ecsjson.FrontDoor{}},
+			ssmjson.New(params, log, cfg.region, append(ssmAuth, ssmjson.WithMaxBody(limits.MaxBody))...).API(),
 		},
 		Query:   ec2query.APIs(cloud, log, queryAuth...),
 		MaxBody: limits.MaxBody,

@@ -42,12 +42,8 @@ func errUnsupported(op string) *apiError {
 		fmt.Sprintf("The operation %s is not supported by vpcsim yet.", op))
 }
 
-// errBodyTooLarge refuses a body over the limit. (unverified: AWS's front end
-// answers 413; the __type follows Coral's naming.)
-func errBodyTooLarge(limit int64) *apiError {
-	return &apiError{Status: http.StatusRequestEntityTooLarge, Type: coralNS + "RequestEntityTooLargeException",
-		Message: fmt.Sprintf("Request body exceeds the maximum allowed size of %d bytes.", limit), HasMessage: true, CapitalM: true}
-}
+// errBodyTooLarge refuses a body over the limit (awsproto.JSONBodyTooLarge).
+func errBodyTooLarge(limit int64) *apiError { return awsproto.JSONBodyTooLarge(limit) }
 
 func errServer() *apiError {
 	return serviceError(http.StatusInternalServerError, "ServerException", serverFaultMessage)
@@ -69,8 +65,7 @@ func toAPIError(ctx context.Context, log *slog.Logger, op string, err error) *ap
 	}
 	var se *serializationError
 	if errors.As(err, &se) {
-		return &apiError{Status: http.StatusBadRequest, Type: coralNS + "SerializationException",
-			Message: se.Message, HasMessage: se.Message != "", CapitalM: true}
+		return awsproto.JSONSerializationError(se)
 	}
 	var ve *ecstypes.ValidationError
 	if errors.As(err, &ve) {

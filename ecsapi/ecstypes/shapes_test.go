@@ -34,7 +34,7 @@ func TestTables(t *testing.T) {
 	if !Exceptions["ServerException"] || Exceptions["ClientException"] {
 		t.Errorf("faults: %v", Exceptions)
 	}
-	for name := range patterns {
-		patternOf(name) // compiles
+	if err := constraints.CheckPatterns(); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Generate ecsapi/ecstypes/shapes_gen.go from botocore's ECS model (no network needed).
+"""Generate the wire shapes of a JSON 1.1 API from botocore's model (no network needed):
+ecsapi/ecstypes/shapes_gen.go (ECS) and vpcsim/ssm/ssmtypes/shapes_gen.go (SSM).
 
-Usage (from the repository root, or via `go generate ./ecsapi/ecstypes/`):
+Usage (from the repository root, or via `go generate ./ecsapi/ecstypes/ ./vpcsim/ssm/ssmtypes/`):
 
-    python3 ecsapi/ecstypes/gen/genshapes.py [-o ecsapi/ecstypes/shapes_gen.go] [--model PATH]
+    python3 ecsapi/ecstypes/gen/genshapes.py [--service ecs|ssm] [-o OUT] [--model PATH]
 
-The model is botocore's data/ecs/2014-11-13/service-2.json(.gz), found through the
+The model is botocore's data/SERVICE/VERSION/service-2.json(.gz), found through the
 installed botocore package unless --model is given. The conventions of the Go
 code it writes are in the header it writes (see HEADER below) and in
 ecsapi/ecstypes/gen/README.md.
@@ -18,6 +19,34 @@ import os
 import re
 import subprocess
 import sys
+
+# The services whose shapes are generated. For ECS every shape of the model is;
+# for SSM only those its implemented operations reach ("operations"), since
+# the model is large and the rest would serve nothing. The Operations table
+# lists every operation of the model either way.
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", "..", ".."))
+SERVICES = {
+    "ecs": {
+        "model": ("ecs", "2014-11-13"),
+        "package": "ecstypes",
+        "title": "ECS",
+        "output": os.path.join(ROOT, "ecsapi", "ecstypes", "shapes_gen.go"),
+        "operations": None,
+    },
+    "ssm": {
+        "model": ("ssm", "2014-11-06"),
+        "package": "ssmtypes",
+        "title": "SSM",
+        "output": os.path.join(ROOT, "vpcsim", "ssm", "ssmtypes", "shapes_gen.go"),
+        "operations": [
+            "PutParameter", "GetParameter", "GetParameters", "GetParametersByPath",
+            "DeleteParameter", "DeleteParameters", "DescribeParameters",
+            "GetParameterHistory", "LabelParameterVersion", "UnlabelParameterVersion",
+            "AddTagsToResource", "RemoveTagsFromResource", "ListTagsForResource",
+        ],
+    },
+}
 
 # Go identifiers the hand-written files of package ecstypes declare (or that the
 # generated file declares besides the shapes). A shape whose Go name would clash
@@ -88,15 +117,15 @@ def load_model(path):
         return json.load(f)
 
 
-def default_model_path():
+def default_model_path(svc):
     import botocore  # the installed aws-cli / boto3 brings it
 
-    base = os.path.join(os.path.dirname(botocore.__file__), "data", "ecs", "2014-11-13")
+    base = os.path.join(os.path.dirname(botocore.__file__), "data", *svc["model"])
     for name in ("service-2.json.gz", "service-2.json"):
         p = os.path.join(base, name)
         if os.path.exists(p):
             return p, botocore.__version__
-    sys.exit("genshapes: no ECS model under " + base)
+    sys.exit("genshapes: no %s model under %s" % (svc["title"], base))
 
 
 def export(name):
@@ -128,10 +157,38 @@ def enum_const_suffix(value):
     return s
 
 
+def reachable(shapes, ops, operations):
+    """The names of the shapes the inputs and outputs of operations, and the
+    exceptions, reach."""
+    seen = set()
+    todo = [n for n, s in shapes.items() if s.get("exception")]
+    for name in operations:
+        o = ops[name]
+        todo += [o[k]["shape"] for k in ("input", "output") if k in o]
+    while todo:
+        n = todo.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        s = shapes[n]
+        if s["type"] == "structure":
+            todo += [m["shape"] for m in s["members"].values()]
+        elif s["type"] == "list":
+            todo.append(s["member"]["shape"])
+        elif s["type"] == "map":
+            todo += [s["key"]["shape"], s["value"]["shape"]]
+    return seen
+
+
 class Gen:
-    def __init__(self, model):
+    def __init__(self, model, svc):
         self.m = model
+        self.svc = svc
+        self.title = svc["title"]
         self.shapes = model["shapes"]
+        if svc["operations"]:
+            keep = reachable(self.shapes, model["operations"], svc["operations"])
+            self.shapes = {n: s for n, s in self.shapes.items() if n in keep}
         self.gonames = {}
         taken = set()
         for name, s in self.shapes.items():
@@ -228,8 +285,8 @@ class Gen:
         what = "exception" if s.get("exception") else "structure"
         if s.get("document"):
             return  # the document shape is Document (shapes.go)
-        out.append("// %s is the ECS %s %s.%s" % (
-            g, what, name, " (deprecated in the model)" if s.get("deprecated") else ""))
+        out.append("// %s is the %s %s %s.%s" % (
+            g, self.title, what, name, " (deprecated in the model)" if s.get("deprecated") else ""))
         out[-1] = out[-1].rstrip()
         members = s["members"]
         if not members:
@@ -246,14 +303,14 @@ class Gen:
             tag = 'json:"%s,omitzero"' % mname
             cons = self.constraints(name, mname, target)
             if cons:
-                tag += ' ecs:"%s"' % ",".join(cons)
+                tag += ' %s:"%s"' % (self.svc["tag"], ",".join(cons))
             out.append("\t%s %s `%s`" % (f, self.gotype(target), tag))
         out.append("}\n")
 
     def enum(self, name, out):
         s = self.shapes[name]
         g = self.gonames[name]
-        out.append("// %s is the ECS enum %s." % (g, name))
+        out.append("// %s is the %s enum %s." % (g, self.title, name))
         out.append("type %s string\n" % g)
         out.append("// Values of %s." % g)
         out.append("const (")
@@ -273,17 +330,23 @@ class Gen:
 
     def render(self, version):
         meta = self.m["metadata"]
-        out = [HEADER, "package ecstypes\n"]
-        out.append("// ModelVersion is the botocore release the ECS model was read from.")
+        t = self.title
+        header = (HEADER.replace("ECS model", t + " model").replace("`ecs:", "`%s:" % self.svc["tag"])
+                  .replace("ecstypes.", self.svc["package"] + "."))
+        if self.svc["operations"]:
+            header += ("//   - Only the shapes of the operations vpcsim serves are here (genshapes.py's\n"
+                       "//     SERVICES), and the exceptions; Operations lists every operation.\n")
+        out = [header, "package %s\n" % self.svc["package"]]
+        out.append("// ModelVersion is the botocore release the %s model was read from." % t)
         out.append("const ModelVersion = %s\n" % json.dumps(version))
-        out.append("// APIVersion is the ECS API version; TargetPrefix prefixes X-Amz-Target.")
+        out.append("// APIVersion is the %s API version; TargetPrefix prefixes X-Amz-Target." % t)
         out.append("const (")
         out.append("\tAPIVersion   = %s" % json.dumps(meta["apiVersion"]))
         out.append("\tTargetPrefix = %s" % json.dumps(meta["targetPrefix"]))
         out.append(")\n")
 
         ops = self.m["operations"]
-        out.append("// Operations describes every ECS operation of the model: its input and output")
+        out.append("// Operations describes every %s operation of the model: its input and output" % t)
         out.append("// shapes and the exceptions it may answer with, keyed by operation name.")
         out.append("var Operations = map[string]OperationShape{")
         for name in sorted(ops):
@@ -295,7 +358,7 @@ class Gen:
                 json.dumps(o["output"]["shape"]) if "output" in o else '""',
                 errs))
         out.append("}\n")
-        out.append("// OperationNames lists every ECS operation of the model, sorted.")
+        out.append("// OperationNames lists every %s operation of the model, sorted." % t)
         out.append("var OperationNames = []string{")
         for name in sorted(ops):
             out.append("\t%s," % json.dumps(name))
@@ -348,21 +411,23 @@ def go_raw(s):
 
 
 def main():
-    here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("-o", "--output", default=os.path.join(here, "..", "shapes_gen.go"))
+    ap.add_argument("--service", choices=sorted(SERVICES), default="ecs")
+    ap.add_argument("-o", "--output", help="default: the service's shapes_gen.go")
     ap.add_argument("--model", help="path of service-2.json(.gz); default: installed botocore's")
     args = ap.parse_args()
+    svc = dict(SERVICES[args.service], tag=args.service)
+    out = args.output or svc["output"]
     if args.model:
         path, version = args.model, "unknown"
     else:
-        path, version = default_model_path()
-    g = Gen(load_model(path))
+        path, version = default_model_path(svc)
+    g = Gen(load_model(path), svc)
     src = g.render(version)
-    with open(args.output, "w", encoding="utf-8") as f:
+    with open(out, "w", encoding="utf-8") as f:
         f.write(src)
     try:
-        subprocess.run(["gofmt", "-w", args.output], check=True)
+        subprocess.run(["gofmt", "-w", out], check=True)
     except (OSError, subprocess.CalledProcessError) as e:
         sys.exit("genshapes: gofmt: %s" % e)
 

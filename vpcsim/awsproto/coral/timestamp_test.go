@@ -1,4 +1,4 @@
-package ecstypes
+package coral
 
 import (
 	"encoding/json"
