@@ -266,6 +266,10 @@ func parsePublicRange(v string) (netip.Prefix, error) {
 		return p, fmt.Errorf("%s is smaller than a /24", p)
 	case p != p.Masked():
 		return p, fmt.Errorf("%s is not a network address (%s?)", p, p.Masked())
+	case !ec2sim.DefaultPublicRange.Contains(p.Addr()):
+		// Any other range is someone's on the internet: this machine would
+		// stop reaching them.
+		return p, fmt.Errorf("%s is outside %s (RFC 2544, reserved for testing)", p, ec2sim.DefaultPublicRange)
 	}
 	return p, nil
 }

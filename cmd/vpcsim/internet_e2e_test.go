@@ -62,20 +62,7 @@ func TestInternetGatewayE2E(t *testing.T) {
 		t.Fatalf("public addresses: %v and %v; want one of %s and none", aws.ToString(public.PublicIpAddress), aws.ToString(private.PublicIpAddress), s.publicRange)
 	}
 
-	// A server of the machine, on its address in vpcsim's internet, that
-	// answers with the address it sees.
-	machine := s.publicRange.Addr().Next()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(machine, 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		fmt.Fprint(w, host)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	url := "http://" + ln.Addr().String() + "/"
+	url := s.machineServer(t)
 
 	if got := s.fetch(t, public, url); got != pub.String() {
 		t.Errorf("the machine saw %q as the instance's address, want its public address %s", got, pub)
@@ -196,4 +183,91 @@ func (s *server) dumpKernel(t *testing.T, vpcID string) {
 	out, err := exec.Command("ip", "netns", "exec", ns, "nft", "list", "ruleset").CombinedOutput()
 	t.Logf("nft list ruleset in %s: %v\n%s", ns, err, out)
 	t.Logf("server log:\n%s", s.logText())
+}
+
+// machineServer runs a web server on this machine's address in vpcsim's
+// internet until the test ends, answering every GET with the address it sees
+// the request come from; it returns its URL.
+func (s *server) machineServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", netip.AddrPortFrom(s.publicRange.Addr().Next(), 0).String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		fmt.Fprint(w, host)
+	}), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/"
+}
+
+// A private subnet reaches the machine through a NAT gateway, which the
+// machine sees as the NAT gateway's Elastic IP; a deleted NAT gateway's
+// route is a blackhole, and the subnet is cut off.
+func TestNatGatewayE2E(t *testing.T) {
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*patience)
+	defer cancel()
+	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.62.0.0/16")})
+	check(t, err)
+	vpcID := vpc.Vpc.VpcId
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.dumpKernel(t, *vpcID)
+		}
+	})
+	public, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.62.1.0/24")})
+	check(t, err)
+	private, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.62.2.0/24")})
+	check(t, err)
+	igw, err := ec.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
+	check(t, err)
+	_, err = ec.AttachInternetGateway(ctx, &ec2.AttachInternetGatewayInput{InternetGatewayId: igw.InternetGateway.InternetGatewayId, VpcId: vpcID})
+	check(t, err)
+	// The main table routes the public subnet to the internet gateway; the
+	// private subnet's own table routes it to the NAT gateway.
+	rts, err := ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{*vpcID}}}})
+	check(t, err)
+	_, err = ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rts.RouteTables[0].RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId})
+	check(t, err)
+	eip, err := ec.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+	check(t, err)
+	nat, err := ec.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: public.Subnet.SubnetId, AllocationId: eip.AllocationId})
+	check(t, err)
+	w := ec2.NewNatGatewayAvailableWaiter(ec, func(o *ec2.NatGatewayAvailableWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	})
+	check(t, w.Wait(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{*nat.NatGateway.NatGatewayId}}, time.Minute))
+	rt, err := ec.CreateRouteTable(ctx, &ec2.CreateRouteTableInput{VpcId: vpcID})
+	check(t, err)
+	_, err = ec.AssociateRouteTable(ctx, &ec2.AssociateRouteTableInput{RouteTableId: rt.RouteTable.RouteTableId, SubnetId: private.Subnet.SubnetId})
+	check(t, err)
+	_, err = ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: rt.RouteTable.RouteTableId, DestinationCidrBlock: aws.String("0.0.0.0/0"), NatGatewayId: nat.NatGateway.NatGatewayId})
+	check(t, err)
+	sg, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("vpc-id"), Values: []string{*vpcID}}}})
+	check(t, err)
+
+	inst := launchInternet(t, ctx, ec, *private.Subnet.SubnetId, *sg.SecurityGroups[0].GroupId, false)
+	url := s.machineServer(t)
+	if got := s.fetch(t, inst, url); got != aws.ToString(eip.PublicIp) {
+		t.Errorf("the machine saw %q from behind the NAT gateway, want its Elastic IP %s", got, aws.ToString(eip.PublicIp))
+	}
+
+	_, err = ec.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: nat.NatGateway.NatGatewayId})
+	check(t, err)
+	gone := ec2.NewNatGatewayDeletedWaiter(ec, func(o *ec2.NatGatewayDeletedWaiterOptions) {
+		o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second
+	})
+	check(t, gone.Wait(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{*nat.NatGateway.NatGatewayId}}, time.Minute))
+	routes, err := ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{RouteTableIds: []string{*rt.RouteTable.RouteTableId}})
+	check(t, err)
+	if st := routes.RouteTables[0].Routes[1].State; st != ec2types.RouteStateBlackhole {
+		t.Errorf("the route to the deleted NAT gateway is %s", st)
+	}
+	if out, err := s.vpcsim("exec", aws.ToString(inst.InstanceId), "--", "curl", "-s", "-f", "-m", "3", url); err == nil {
+		t.Errorf("the private subnet reached the machine through a deleted NAT gateway: %s", out)
+	}
 }

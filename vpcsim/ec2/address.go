@@ -74,7 +74,7 @@ func (c *Cloud) AllocateAddress(ctx context.Context, s Scope, in AllocateAddress
 		}
 		// Only addresses of the range can be taken: a user's own range
 		// (BYOIP) does not exist here.
-		if !c.publicRange.Contains(want) || want == c.publicRange.Addr() || want == c.publicRange.Addr().Next() || c.publicInUseLocked()[want] {
+		if !c.handsOut(want) || c.publicInUseLocked()[want] {
 			return AddressView{}, Errorf("InvalidAddress.NotFound", "Address '%s' not found.", in.Address)
 		}
 		ip = want

@@ -163,6 +163,7 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 		c.log.Warn("routing at start-up", "err", err)
 	}
 	c.unlock()
+	c.ensureNATs(ctx)
 	c.resumeTransitions()
 	return c, nil
 }
@@ -189,6 +190,7 @@ const (
 	kindDHCPOptions     = "ec2.dhcp-options"
 	kindInternetGateway = "ec2.internet-gateway"
 	kindAddress         = "ec2.address"
+	kindNatGateway      = "ec2.nat-gateway"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -231,6 +233,15 @@ func (c *Cloud) load() error {
 	}
 	for h := range t.hostClaims.All() {
 		c.bumpSeq(h.Seq)
+	}
+	for g := range t.igws.All() {
+		c.bumpSeq(g.Seq)
+	}
+	for a := range t.addresses.All() {
+		c.bumpSeq(a.Seq)
+	}
+	for g := range t.nats.All() {
+		c.bumpSeq(g.Seq)
 	}
 	return nil
 }

@@ -94,6 +94,12 @@ func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 	for _, ip := range e.PrivateIPs {
 		out.fw.Addrs = append(out.fw.Addrs, ip.Addr)
 	}
+	if e.InterfaceType == natInterfaceType {
+		// A NAT gateway has no security groups: what it forwards for a
+		// private subnet leaves from its address to anywhere. Nothing may
+		// open a connection to it (its Elastic IP's replies are established).
+		out.fw.Egress = []netmodel.FirewallRule{{Proto: -1, From: -1, To: -1, CIDR: netip.MustParsePrefix("0.0.0.0/0")}}
+	}
 	for _, gid := range e.Groups {
 		if slices.Contains(out.groups, gid) {
 			continue

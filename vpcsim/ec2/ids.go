@@ -50,6 +50,8 @@ func kindOf(id string) string {
 		return "internet-gateway"
 	case strings.HasPrefix(id, "eipalloc-"):
 		return "elastic-ip"
+	case strings.HasPrefix(id, "nat-"):
+		return "natgateway"
 	}
 	return "resource"
 }

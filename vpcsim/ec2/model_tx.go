@@ -21,6 +21,7 @@ var (
 	dhcpKind     = storage.Kind[DHCPOptions]{Name: kindDHCPOptions, ID: func(d *DHCPOptions) string { return d.ID }}
 	igwKind      = storage.Kind[InternetGateway]{Name: kindInternetGateway, ID: func(g *InternetGateway) string { return g.ID }}
 	addressKind  = storage.Kind[Address]{Name: kindAddress, ID: func(a *Address) string { return a.ID }}
+	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -38,6 +39,7 @@ type tables struct {
 	dhcp      *storage.Table[DHCPOptions]
 	igws      *storage.Table[InternetGateway]
 	addresses *storage.Table[Address]
+	nats      *storage.Table[NatGateway]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -63,6 +65,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.dhcp, e = storage.NewTable(c.db, dhcpKind); return })
 	open(func() (e error) { t.igws, e = storage.NewTable(c.db, igwKind); return })
 	open(func() (e error) { t.addresses, e = storage.NewTable(c.db, addressKind); return })
+	open(func() (e error) { t.nats, e = storage.NewTable(c.db, natKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -87,6 +90,7 @@ type model struct {
 	dhcp       storage.View[DHCPOptions]
 	igws       storage.View[InternetGateway]
 	addresses  storage.View[Address]
+	nats       storage.View[NatGateway]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -100,7 +104,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
-			igws: t.igws.In(tx), addresses: t.addresses.In(tx),
+			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

@@ -47,17 +47,19 @@ func (c *Cloud) publicInUseLocked() map[netip.Addr]bool {
 	return used
 }
 
+// handsOut says whether a is an address of the public range that may be
+// public: not the network's, the machine's (the first) or the broadcast.
+func (c *Cloud) handsOut(a netip.Addr) bool {
+	r := c.publicRange
+	return r.Contains(a) && a != r.Addr() && a != r.Addr().Next() && r.Contains(a.Next())
+}
+
 // allocPublicLocked takes the lowest free public address, skipping those in
 // taken (planned by the same call), and adds it to taken.
 func (c *Cloud) allocPublicLocked(taken map[netip.Addr]bool) (netip.Addr, error) {
 	used := c.publicInUseLocked()
-	r := c.publicRange
-	// The network's address and the machine's (the first) are not handed out.
-	for a := r.Addr().Next().Next(); a.IsValid() && r.Contains(a); a = a.Next() {
-		if !r.Contains(a.Next()) {
-			break // the broadcast address
-		}
-		if !used[a] && !taken[a] {
+	for a := c.publicRange.Addr(); c.publicRange.Contains(a); a = a.Next() {
+		if c.handsOut(a) && !used[a] && !taken[a] {
 			taken[a] = true
 			return a, nil
 		}

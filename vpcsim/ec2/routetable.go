@@ -357,7 +357,14 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	case in.Gateway != "":
 		return r, c.gatewayNotFound(in.Gateway)
 	case in.NatGateway != "":
-		return r, notFound("InvalidNatGatewayID.NotFound", "natGateway", in.NatGateway)
+		g := get(c.model().nats, in.NatGateway)
+		if g == nil || g.Region != s.Region || g.State == natDeleted || g.State == natFailed {
+			return r, notFound("InvalidNatGatewayID.NotFound", "natGateway", in.NatGateway)
+		}
+		if g.VPCID != rt.VPCID {
+			return r, invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, g.ID)
+		}
+		r.NatGateway = g.ID
 	case in.Peering != "":
 		return r, notFound("InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection", in.Peering)
 	case in.TransitGateway != "":
@@ -512,6 +519,12 @@ func (c *Cloud) routeState(vpcID string, r Route) string {
 	}
 	if r.Gateway != "" {
 		if g := get(c.model().igws, r.Gateway); g != nil && g.VPCID == vpcID {
+			return "active"
+		}
+		return "blackhole"
+	}
+	if r.NatGateway != "" {
+		if g := get(c.model().nats, r.NatGateway); g != nil && g.State == natAvailable {
 			return "active"
 		}
 		return "blackhole"

@@ -63,6 +63,10 @@ func (c *Cloud) netRouteLocked(vpcID string, route Route, igw *InternetGateway) 
 	switch {
 	case strings.HasPrefix(route.Gateway, "igw-") && igw != nil && igw.ID == route.Gateway:
 		out.Target = netmodel.RouteInternet
+	case route.NatGateway != "":
+		if g := get(c.model().nats, route.NatGateway); g != nil {
+			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, g.PrivateIP, g.SubnetID
+		}
 	case route.ENI != "":
 		if e := c.eni(route.ENI); e != nil {
 			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, e.PrimaryIP(), e.SubnetID
@@ -92,6 +96,10 @@ func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
 	for id, rt := range m.rts.Staged() {
 		old, _ := c.tables.rts.Get(id)
 		mark(vpcOf(rt, func(r *RouteTable) string { return r.VPCID }), vpcOf(old, func(r *RouteTable) string { return r.VPCID }))
+	}
+	for id, g := range m.nats.Staged() {
+		old, _ := c.tables.nats.Get(id)
+		mark(vpcOf(g, func(g *NatGateway) string { return g.VPCID }), vpcOf(old, func(g *NatGateway) string { return g.VPCID }))
 	}
 	for id, g := range m.igws.Staged() {
 		old, _ := c.tables.igws.Get(id)

@@ -122,6 +122,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.addresses, id, func(a *Address) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.nats, id, func(g *NatGateway) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -231,6 +234,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidInternetGatewayID.NotFound"
 	case "elastic-ip":
 		return "InvalidAllocationID.NotFound"
+	case "natgateway":
+		return "InvalidNatGatewayID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -289,6 +294,11 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 		}
 		for _, v := range sortedBySeq(c.model().addresses.All(), func(v *Address) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {
+			if v.State != natDeleted {
+				add(v.Region, v.ID, v.Tags)
+			}
 		}
 		return all, nil
 	}, nil, func(d *TagDescription, name string) ([]string, bool) {

@@ -49,6 +49,9 @@ type Dataplane interface {
 	// and the internet gateway's link and translations (none when
 	// r.Internet is nil), replacing what was there.
 	SetRouting(ctx context.Context, r Routing) error
+	// EnsureNAT makes the namespace of host, which holds a NAT gateway's ENI
+	// as eth0, forward and masquerade what it forwards out of eth0.
+	EnsureNAT(ctx context.Context, host string) error
 	// Reconcile makes the kernel hold exactly want: it ensures every object of want
 	// and removes every vpcsim object (vs- prefix) that want does not name,
 	// unless want.KeepStrays.

@@ -19,4 +19,5 @@ func (NopDataplane) DeleteENI(context.Context, NetENI) error              { retu
 func (NopDataplane) SetFirewall(context.Context, Firewall) error          { return nil }
 func (NopDataplane) ChangeFirewall(context.Context, FirewallChange) error { return nil }
 func (NopDataplane) SetRouting(context.Context, Routing) error            { return nil }
+func (NopDataplane) EnsureNAT(context.Context, string) error              { return nil }
 func (NopDataplane) Reconcile(context.Context, Topology) error            { return nil }

@@ -183,6 +183,10 @@ func init() {
 		"DeleteInternetGateway":    op((*Handler).deleteInternetGateway),
 		"DescribeInternetGateways": op((*Handler).describeInternetGateways),
 
+		"CreateNatGateway":    op((*Handler).createNatGateway),
+		"DeleteNatGateway":    op((*Handler).deleteNatGateway),
+		"DescribeNatGateways": op((*Handler).describeNatGateways),
+
 		"AllocateAddress":     op((*Handler).allocateAddress),
 		"AssociateAddress":    op((*Handler).associateAddress),
 		"DisassociateAddress": op((*Handler).disassociateAddress),

@@ -28,7 +28,7 @@ func TestProtocolErrors(t *testing.T) {
 		wantMsg    string
 	}{
 		{name: "not an EC2 action", action: "FlyToTheMoon", wantStatus: 400, wantCode: "InvalidAction", wantMsg: "The action FlyToTheMoon is not valid for this web service."},
-		{name: "EC2 action vpcsim lacks", action: "CreateNatGateway", kv: []string{"SubnetId", "subnet-1"}, wantStatus: 400, wantCode: "UnsupportedOperation", wantMsg: "The operation CreateNatGateway is not supported by vpcsim yet."},
+		{name: "EC2 action vpcsim lacks", action: "CreateVpnGateway", kv: []string{"Type", "ipsec.1"}, wantStatus: 400, wantCode: "UnsupportedOperation", wantMsg: "The operation CreateVpnGateway is not supported by vpcsim yet."},
 		{name: "unknown parameter", action: "DescribeVpcs", kv: []string{"Bogus", "1"}, wantStatus: 400, wantCode: "UnknownParameter", wantMsg: "The parameter Bogus is not recognized"},
 		{name: "unknown nested parameter", action: "DescribeVpcs", kv: []string{"Filter.1.Bogus", "1"}, wantStatus: 400, wantCode: "UnknownParameter", wantMsg: "The parameter Filter.1.Bogus is not recognized"},
 		{name: "model parameter vpcsim lacks", action: "CreateSubnet", kv: []string{"VpcId", "vpc-1", "Ipv6CidrBlock", "2600::/64"}, wantStatus: 400, wantCode: "UnsupportedOperation", wantMsg: "The parameter Ipv6CidrBlock is not supported by vpcsim yet."},

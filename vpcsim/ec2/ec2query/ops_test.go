@@ -271,6 +271,20 @@ func TestEveryOperation(t *testing.T) {
 		t.Errorf("internet gateway %+v, addresses %+v (association %s)", igws, addrs, eipAssoc.ID)
 	}
 	call("DisassociateAddress", nil, "AssociationId", eipAssoc.ID)
+	var nat struct {
+		ID    string `xml:"natGateway>natGatewayId"`
+		State string `xml:"natGateway>state"`
+	}
+	call("CreateNatGateway", &nat, "SubnetId", sub.ID, "AllocationId", eip.ID, "TagSpecification.1.ResourceType", "natgateway", "TagSpecification.1.Tag.1.Key", "Name")
+	var nats struct {
+		States []string `xml:"natGatewaySet>item>state"`
+		IPs    []string `xml:"natGatewaySet>item>natGatewayAddressSet>item>publicIp"`
+	}
+	call("DescribeNatGateways", &nats, "NatGatewayId.1", nat.ID)
+	if nat.State != "pending" || len(nats.States) != 1 || nats.States[0] != "available" || nats.IPs[0] != eip.IP {
+		t.Errorf("NAT gateway: made %+v, described %+v", nat, nats)
+	}
+	call("DeleteNatGateway", nil, "NatGatewayId", nat.ID)
 	call("ReleaseAddress", nil, "AllocationId", eip.ID)
 	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "0.0.0.0/0")
 	call("DetachInternetGateway", nil, "InternetGatewayId", igw.ID, "VpcId", vpc.ID)

@@ -205,6 +205,18 @@ func (f *FakeDataplane) SetRouting(_ context.Context, r netmodel.Routing) error 
 	return nil
 }
 
+func (f *FakeDataplane) EnsureNAT(_ context.Context, host string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.record("ensure-nat", "%s", host); err != nil {
+		return err
+	}
+	if !f.Hosts[host] {
+		return fmt.Errorf("fake: NAT gateway in missing host %s", host)
+	}
+	return nil
+}
+
 // Routing returns the routing a VPC has, as last set.
 func (f *FakeDataplane) Routing(vpcID string) netmodel.Routing {
 	f.mu.Lock()
