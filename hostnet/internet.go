@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
@@ -137,7 +138,7 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 			return nil, fmt.Errorf("%w: %s; vpcsim's internet %s would take traffic away from it (choose another range)", ErrInternetOverlap, desc, k.internet)
 		}
 	}
-	if err := ensureHostInternetTable(tableName, brName); err != nil {
+	if err := ensureHostInternetTable(tableName, brName, k.InternetAddr()); err != nil {
 		err = fmt.Errorf("host nftables table %s: %w", tableName, err)
 		if existing != nil {
 			// Without the table the bridge could carry VPC traffic off the
@@ -162,8 +163,10 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 }
 
 // hostInternetSpec is the host table that keeps vpcsim's internet on the
-// machine (see above).
-func hostInternetSpec(tableName, brName string) *nftSpec {
+// machine (see above), and keeps the machine's other addresses (its LAN's,
+// docker's, its IPv6 link-local ones) out of the VPCs' reach: what comes in
+// from the bridge is taken only for the machine's address on it.
+func hostInternetSpec(tableName, brName string, machine netip.Addr) *nftSpec {
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
 	accept := nftables.ChainPolicyAccept
 	fwd := &nftables.Chain{
@@ -175,20 +178,34 @@ func hostInternetSpec(tableName, brName string) *nftSpec {
 			return append(append(ifname(in, expr.CmpOpEq, brName), ifname(out, expr.CmpOpNeq, brName)...), verdict(expr.VerdictDrop))
 		}
 	}
-	return &nftSpec{table: t, chains: []nftChain{{chain: fwd, rules: []nftRule{
-		{fmt.Sprintf("iifname %s oifname != %s drop", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME)},
-		{fmt.Sprintf("oifname %s iifname != %s drop", brName, brName), crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME)},
-	}}}}
+	in := &nftables.Chain{
+		Name: "input", Table: t, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &accept,
+	}
+	return &nftSpec{table: t, chains: []nftChain{
+		{chain: fwd, rules: []nftRule{
+			{fmt.Sprintf("iifname %s oifname != %s drop", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME)},
+			{fmt.Sprintf("oifname %s iifname != %s drop", brName, brName), crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME)},
+		}},
+		{chain: in, rules: []nftRule{
+			{fmt.Sprintf("iifname %s ip daddr %s accept", brName, machine), func() []expr.Any {
+				return slices.Concat(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, brName), isIPv4(), ipAddrIs(ipDaddrOffset, machine), []expr.Any{verdict(expr.VerdictAccept)})
+			}},
+			{fmt.Sprintf("iifname %s drop", brName), func() []expr.Any {
+				return append(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, brName), verdict(expr.VerdictDrop))
+			}},
+		}},
+	}}
 }
 
 // ensureHostInternetTable makes the host table as hostInternetSpec says,
 // replacing one that is not; one that is stays untouched.
-func ensureHostInternetTable(tableName, brName string) error {
+func ensureHostInternetTable(tableName, brName string, machine netip.Addr) error {
 	nft, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
-	spec := hostInternetSpec(tableName, brName)
+	spec := hostInternetSpec(tableName, brName, machine)
 	st, err := readNFTTable(nft, spec)
 	if err != nil {
 		return err

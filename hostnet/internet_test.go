@@ -98,9 +98,12 @@ func TestIGWSpec(t *testing.T) {
 		s.maps[1].set.Name != "private" || s.maps[1].elems[nat[0].Private] != nat[0].Public {
 		t.Errorf("maps %+v %+v", s.maps[0], s.maps[1])
 	}
-	host := hostInternetSpec("vs-internet", "vs-inet")
+	host := hostInternetSpec("vs-internet", "vs-inet", netip.MustParseAddr("198.18.0.1"))
 	if got := host.comments()["forward"]; !slices.Equal(got, []string{"iifname vs-inet oifname != vs-inet drop", "oifname vs-inet iifname != vs-inet drop"}) {
 		t.Errorf("host rules %v", got)
+	}
+	if got := host.comments()["input"]; !slices.Equal(got, []string{"iifname vs-inet ip daddr 198.18.0.1 accept", "iifname vs-inet drop"}) {
+		t.Errorf("host input rules %v", got)
 	}
 }
 

@@ -123,6 +123,19 @@ func (c *Cloud) addressLocked(s Scope, id, public string) (*Address, error) {
 	return nil, Errorf("InvalidAddress.NotFound", "Address '%s' not found.", public)
 }
 
+// publicHolderLocked is the ENI an Elastic IP is mapped to, among those
+// stored and those in flight (nil: none).
+func (c *Cloud) publicHolderLocked(allocID string) *ENI {
+	for e := range c.heldENIs() {
+		for _, ip := range e.PrivateIPs {
+			if ip.AllocationID == allocID {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
 // associationOfLocked finds the ENI private address an Elastic IP is mapped
 // to: the ENI and the index in its PrivateIPs (nil, -1: none).
 func (c *Cloud) associationOfLocked(allocID string) (*ENI, int) {
@@ -158,17 +171,23 @@ func (c *Cloud) AssociateAddress(ctx context.Context, s Scope, in AssociateAddre
 		return "", err
 	}
 	defer c.unlock()
+	target, err := c.associationTargetLocked(s, in)
+	if err != nil {
+		return "", err
+	}
+	c.waitIdleLocked(target.ID)
+	// Read again after the wait: the ENI, the address and its holder may
+	// have changed meanwhile.
 	a, err := c.addressLocked(s, in.AllocationID, in.PublicIP)
 	if err != nil {
 		return "", err
 	}
-	e, err := c.associationTargetLocked(s, in)
+	e, err := c.eniLocked(s, target.ID)
 	if err != nil {
 		return "", err
 	}
-	c.waitIdleLocked(e.ID)
-	if e = c.eni(e.ID); e == nil {
-		return "", notFound("InvalidNetworkInterfaceID.NotFound", "network interface", in.ENIID)
+	if e.InterfaceType == natInterfaceType {
+		return "", Errorf("InvalidNetworkInterface.InUse", "The network interface '%s' belongs to NAT gateway %s: its address is the gateway's.", e.ID, e.Host)
 	}
 	i := 0
 	if in.PrivateIP != "" {
@@ -184,6 +203,10 @@ func (c *Cloud) AssociateAddress(ctx context.Context, s Scope, in AssociateAddre
 	}
 	if c.igwOfVPCLocked(e.VPCID) == nil {
 		return "", Errorf("Gateway.NotAttached", "Network %s is not attached to any internet gateway", e.VPCID)
+	}
+	if holder := c.publicHolderLocked(a.ID); holder != nil && (c.eni(holder.ID) == nil || holder.InterfaceType == natInterfaceType) {
+		// Being made, or a NAT gateway's: not to be moved.
+		return "", Errorf("Resource.AlreadyAssociated", "resource %s is already associated", a.ID)
 	}
 	old, oi := c.associationOfLocked(a.ID)
 	if old != nil {
@@ -242,30 +265,41 @@ func (c *Cloud) DisassociateAddress(ctx context.Context, s Scope, assocID, publi
 		return err
 	}
 	defer c.unlock()
-	var e *ENI
-	i := -1
 	if assocID != "" {
 		if err := checkID("InvalidAssociationID.Malformed", "eipassoc", assocID); err != nil {
 			return err
 		}
+	}
+	// find looks the association up, again after every wait.
+	find := func() (*ENI, int, error) {
+		if assocID == "" {
+			a, err := c.addressLocked(s, "", public)
+			if err != nil {
+				return nil, -1, err
+			}
+			e, i := c.associationOfLocked(a.ID)
+			return e, i, nil
+		}
 		for have := range c.allENIs() {
 			if k := slices.IndexFunc(have.PrivateIPs, func(ip PrivateIP) bool { return ip.AssociationID == assocID }); k >= 0 && have.Region == s.Region {
-				e, i = have, k
+				return have, k, nil
 			}
 		}
-		if e == nil {
-			return Errorf("InvalidAssociationID.NotFound", "The association ID '%s' does not exist", assocID)
-		}
-	} else {
-		a, err := c.addressLocked(s, "", public)
-		if err != nil {
-			return err
-		}
-		if e, i = c.associationOfLocked(a.ID); e == nil {
-			return nil // not associated: AWS answers true
-		}
+		return nil, -1, Errorf("InvalidAssociationID.NotFound", "The association ID '%s' does not exist", assocID)
 	}
-	c.waitIdleLocked(e.ID)
+	e, i, err := find()
+	for err == nil && e != nil && c.busyLocked(e.ID) {
+		c.waitIdleLocked(e.ID)
+		e, i, err = find()
+	}
+	switch {
+	case err != nil:
+		return err
+	case e == nil:
+		return nil // not associated: AWS answers true
+	case e.InterfaceType == natInterfaceType:
+		return Errorf("InvalidIPAddress.InUse", "Address %s is the address of NAT gateway %s.", e.PrivateIPs[i].Public, e.Host)
+	}
 	e = edit(c.model().enis, e.ID)
 	ip := &e.PrivateIPs[i]
 	*ip = PrivateIP{Addr: ip.Addr, Primary: ip.Primary}
@@ -305,7 +339,7 @@ func (c *Cloud) ReleaseAddress(ctx context.Context, s Scope, allocID, public str
 	if err != nil {
 		return err
 	}
-	if e, _ := c.associationOfLocked(a.ID); e != nil {
+	if c.publicHolderLocked(a.ID) != nil {
 		return Errorf("InvalidIPAddress.InUse", "Address %s is in use.", a.Public)
 	}
 	c.model().addresses.Delete(a.ID)

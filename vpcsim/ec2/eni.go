@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
@@ -380,8 +381,56 @@ func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {
 		return []string{e.SubnetID}, true
 	case "vpc-id":
 		return []string{e.VPCID}, true
+	case "association.public-ip", "association.allocation-id", "association.association-id", "association.ip-owner-id", "association.public-dns-name":
+		for _, ip := range e.PrivateIPs {
+			if ip.Primary {
+				return c.publicField(e, ip, strings.TrimPrefix(name, "association.")), true
+			}
+		}
+		return nil, true
+	case "addresses.association.public-ip", "addresses.association.owner-id":
+		var out []string
+		for _, ip := range e.PrivateIPs {
+			field := strings.TrimPrefix(name, "addresses.association.")
+			if field == "owner-id" {
+				field = "ip-owner-id"
+			}
+			out = append(out, c.publicField(e, ip, field)...)
+		}
+		return out, true
 	}
 	return nil, false
+}
+
+// publicField is one field of a private address's public side, as the
+// association filters name it (none without a public address).
+func (c *Cloud) publicField(e *ENI, ip PrivateIP, field string) []string {
+	if !ip.Public.IsValid() {
+		return nil
+	}
+	switch field {
+	case "public-ip":
+		return []string{ip.Public.String()}
+	case "allocation-id", "association-id":
+		id := ip.AllocationID
+		if field == "association-id" {
+			id = ip.AssociationID
+		}
+		if id == "" {
+			return nil
+		}
+		return []string{id}
+	case "ip-owner-id":
+		if ip.AllocationID == "" {
+			return []string{"amazon"}
+		}
+		return []string{e.OwnerID}
+	case "public-dns-name":
+		if v := c.vpc(e.VPCID); v != nil && v.EnableDNSHostnames {
+			return []string{PublicDNSName(e.Region, ip.Public)}
+		}
+	}
+	return nil
 }
 
 // DeleteNetworkInterface removes a detached ENI, its flow logs and its veth,

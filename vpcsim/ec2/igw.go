@@ -126,7 +126,7 @@ func (c *Cloud) DetachInternetGateway(ctx context.Context, s Scope, igwID, vpcID
 	if g.VPCID == "" || g.VPCID != vpcID {
 		return Errorf("Gateway.NotAttached", "resource %s is not attached to network %s", g.ID, vpcID)
 	}
-	if len(c.publicMappingsLocked(vpcID)) > 0 {
+	if c.hasPublicLocked(vpcID) {
 		return Errorf("DependencyViolation", "Network %s has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.", vpcID)
 	}
 	edit(c.model().igws, g.ID).VPCID = ""
@@ -183,4 +183,15 @@ func igwFilter(g *InternetGateway, name string) ([]string, bool) {
 		return []string{"available"}, true
 	}
 	return nil, false
+}
+
+// hasPublicLocked says whether an ENI of a VPC, stored or being made, has a
+// public address.
+func (c *Cloud) hasPublicLocked(vpcID string) bool {
+	for e := range c.heldENIs() {
+		if e.VPCID == vpcID && slices.ContainsFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Public.IsValid() }) {
+			return true
+		}
+	}
+	return false
 }

@@ -101,6 +101,11 @@ func TestDefaultVPCHasAnInternetGateway(t *testing.T) {
 	if !DefaultPublicRange.Contains(a) || !DefaultPublicRange.Contains(b) || a == b {
 		t.Fatalf("public addresses %v and %v", a, b)
 	}
+	byIP := must[[]Instance](t)(tc.DescribeInstances(ctx, west, nil, []Filter{{Name: "ip-address", Values: []string{a.String()}}}))
+	byOwner := must[[]ENI](t)(tc.DescribeNetworkInterfaces(ctx, west, nil, []Filter{{Name: "association.ip-owner-id", Values: []string{"amazon"}}}))
+	if len(byIP) != 1 || byIP[0].ID != insts[0].ID || len(byOwner) != 2 {
+		t.Errorf("filtered by public address: instances %d, ENIs with an address EC2 owns %d", len(byIP), len(byOwner))
+	}
 	r := tc.dp.Routing(v.ID)
 	if r.Internet == nil || r.Internet.GatewayID != igws[0].ID || len(r.Internet.NAT) != 2 {
 		t.Fatalf("the kernel's internet link: %+v", r.Internet)
@@ -266,4 +271,28 @@ func countPrefix(lines []string, prefix string) int {
 		}
 	}
 	return n
+}
+
+// An address EC2 assigned goes when the instance stops and a new one comes
+// when it starts; an instance's ENI kept after termination keeps none.
+func TestPublicAddressFollowsStopAndStart(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", MinCount: 1, MaxCount: 1}))[0]
+	tc.Wait()
+	eniID := inst.ENIs[0].ID
+	pub := func() netip.Addr { e := tc.eniByID(t, eniID); return e.PublicIP() }
+	if !pub().IsValid() {
+		t.Fatal("no public address at launch in a default subnet")
+	}
+	must[[]InstanceStateChange](t)(tc.StopInstances(ctx, west, []string{inst.ID}))
+	tc.Wait()
+	if p := pub(); p.IsValid() {
+		t.Fatalf("a stopped instance keeps public address %s", p)
+	}
+	must[[]InstanceStateChange](t)(tc.StartInstances(ctx, west, []string{inst.ID}))
+	tc.Wait()
+	if p := pub(); !p.IsValid() {
+		t.Fatal("a started instance has no public address")
+	}
 }

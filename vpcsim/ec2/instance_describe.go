@@ -45,6 +45,11 @@ func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, boo
 		switch field {
 		case "addresses.private-ip-address":
 			field = "private-ip-address"
+		case "association.public-ip", "association.ip-owner-id", "association.allocation-id", "association.association-id",
+			"addresses.association.public-ip", "addresses.association.ip-owner-id":
+			if field == "addresses.association.ip-owner-id" {
+				field = "addresses.association.owner-id"
+			}
 		case "attachment.attachment-id", "attachment.device-index", "attachment.status",
 			"description", "group-id", "group-name", "mac-address", "network-interface-id",
 			"owner-id", "private-dns-name", "source-dest-check", "status", "subnet-id", "vpc-id":
@@ -91,6 +96,15 @@ func (c *Cloud) instanceFilterLocked(inst *Instance, name string) ([]string, boo
 			return []string{PrivateDNSName(inst.Region, primary)}, true
 		}
 		return nil, true
+	case "ip-address", "dns-name":
+		if len(inst.ENIs) == 0 {
+			return nil, true
+		}
+		field := "public-ip"
+		if name == "dns-name" {
+			field = "public-dns-name"
+		}
+		return c.eniFilterLocked(&inst.ENIs[0], "association."+field)
 	case "reservation-id":
 		return []string{inst.ReservationID}, true
 	case "subnet-id":

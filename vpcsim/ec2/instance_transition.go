@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -75,8 +76,19 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 		return
 	}
 	edit(m.instances, id).State = StateRunning
+	taken := map[netip.Addr]bool{}
 	for _, e := range c.attachedLocked(id) {
-		edit(m.enis, e.ID).Attachment.Status = "attached"
+		e = edit(m.enis, e.ID)
+		e.Attachment.Status = "attached"
+		// Started again, an instance EC2 gave a public address has a new one
+		// (unless an Elastic IP took its place).
+		if e.AutoPublic && !e.PublicIP().IsValid() {
+			if p, err := c.allocPublicLocked(taken); err == nil {
+				e.PrivateIPs[slices.IndexFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Primary })].Public = p
+			} else {
+				c.log.Warn("no public address for a started instance", "instance", id, "err", err)
+			}
+		}
 	}
 	if cerr := c.commitLocked(); cerr != nil {
 		c.log.Error("store an instance that came up (the next start-up retries it)", "instance", id, "err", cerr)
@@ -156,9 +168,18 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 				c.dropFlowLogsLocked(e.ID)
 				continue
 			}
-			if terminating {
+			if terminating || ec2Public(e) {
 				e = edit(m.enis, e.ID)
-				e.Attachment, e.Status = nil, "available"
+				// An address EC2 assigned goes with the instance's stop; it
+				// gets a new one when it starts again.
+				for i := range e.PrivateIPs {
+					if e.PrivateIPs[i].AllocationID == "" {
+						e.PrivateIPs[i].Public = netip.Addr{}
+					}
+				}
+			}
+			if terminating {
+				e.Attachment, e.Status, e.AutoPublic = nil, "available", false
 			}
 			park = append(park, c.netENILocked(e))
 		}
@@ -209,4 +230,10 @@ func (c *Cloud) resumeTransitions() {
 	for _, id := range down {
 		c.background(id, c.tearDown)
 	}
+}
+
+// ec2Public says whether an ENI has a public address EC2 assigned (not an
+// Elastic IP).
+func ec2Public(e *ENI) bool {
+	return slices.ContainsFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Public.IsValid() && ip.AllocationID == "" })
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"slices"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // NatGateway lets private subnets out: a route to it sends their traffic to
@@ -26,6 +28,7 @@ type NatGateway struct {
 	PrivateIP        netip.Addr `json:"privateIp,omitzero"`
 	PublicIP         netip.Addr `json:"publicIp,omitzero"`
 	AssociationID    string     `json:"assoc,omitempty"`
+	ClientToken      string     `json:"token,omitempty"`
 	FailureCode      string     `json:"failureCode,omitempty"`
 	FailureMessage   string     `json:"failureMessage,omitempty"`
 	CreateTime       time.Time  `json:"created"`
@@ -67,6 +70,7 @@ type CreateNatGatewayInput struct {
 	AllocationID     string
 	ConnectivityType string
 	PrivateIP        string
+	ClientToken      string
 	Tags             []Tag
 }
 
@@ -96,6 +100,18 @@ func (c *Cloud) CreateNatGateway(ctx context.Context, s Scope, in CreateNatGatew
 		return NatGateway{}, err
 	}
 	defer c.unlock()
+	if in.ClientToken != "" {
+		// A retry (SDKs send a token of their own) gets the gateway the
+		// first try made.
+		for g := range c.model().nats.All() {
+			if g.Region == s.Region && g.ClientToken == in.ClientToken {
+				if g.SubnetID != in.SubnetID || g.AllocationID != in.AllocationID {
+					return NatGateway{}, Errorf("IdempotentParameterMismatch", "The client token %s was used with other parameters.", in.ClientToken)
+				}
+				return copyNAT(g), nil
+			}
+		}
+	}
 	sub, err := c.subnetLocked(s, in.SubnetID)
 	if err != nil {
 		return NatGateway{}, err
@@ -105,22 +121,21 @@ func (c *Cloud) CreateNatGateway(ctx context.Context, s Scope, in CreateNatGatew
 		if eip, err = c.addressLocked(s, in.AllocationID, ""); err != nil {
 			return NatGateway{}, err
 		}
-		if e, _ := c.associationOfLocked(eip.ID); e != nil {
-			return NatGateway{}, Errorf("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", eip.ID)
-		}
 	}
 	g := &NatGateway{
 		ID: newID("nat"), Region: s.Region, VPCID: sub.VPCID, SubnetID: sub.ID, ConnectivityType: in.ConnectivityType,
-		AllocationID: in.AllocationID, State: natAvailable, CreateTime: c.now().UTC().Truncate(time.Second), Tags: in.Tags, Seq: c.nextSeq(),
+		AllocationID: in.AllocationID, ClientToken: in.ClientToken, State: natAvailable, CreateTime: c.now().UTC().Truncate(time.Second), Tags: in.Tags, Seq: c.nextSeq(),
 	}
-	if eip != nil && c.igwOfVPCLocked(sub.VPCID) == nil {
-		// AWS takes the request and the gateway fails.
-		g.State, g.FailureCode, g.FailureMessage = natFailed, "Gateway.NotAttached", fmt.Sprintf("Network %s has no Internet gateway attached", sub.VPCID)
+	// AWS takes the request, and the gateway fails.
+	if failed := c.natFailureLocked(g, eip); failed {
 		c.model().nats.Put(g)
 		if err := c.commitLocked(); err != nil {
 			return NatGateway{}, err
 		}
 		return asState(g, natPending), nil
+	}
+	if err := c.checkQuota(quota.NetworkInterfaces, 1+countWhere(c.heldENIs(), func(e *ENI) bool { return e.Region == s.Region })); err != nil {
+		return NatGateway{}, err
 	}
 	req, err := c.planENILocked(s, sub, nil, in.PrivateIP, nil, 0, nil, 0)
 	if err != nil {
@@ -138,25 +153,34 @@ func (c *Cloud) CreateNatGateway(ctx context.Context, s Scope, in CreateNatGatew
 	}
 	g.ENIID, g.PrivateIP, g.PublicIP, g.AssociationID = e.ID, e.PrivateIPs[0].Addr, e.PrivateIPs[0].Public, e.PrivateIPs[0].AssociationID
 
-	undoHost := func(ctx context.Context) error { return c.dp.DeleteHost(ctx, g.ID) }
-	c.withoutLock(func() { err = c.dp.EnsureHost(ctx, g.ID) })
-	if err != nil {
-		return NatGateway{}, c.undoKernel(ctx, fmt.Errorf("the NAT gateway's namespace: %w", err), undoHost)
-	}
-	undoENI, err := c.makeENIsLocked(ctx, e)
-	if err != nil {
-		return NatGateway{}, c.undoKernel(ctx, err, undoHost)
-	}
+	// In flight while the kernel makes it: its address, MAC and Elastic IP
+	// are held.
+	c.flyLocked(e)
 	defer c.landLocked(e.ID)
-	undo := func(ctx context.Context) error { return joinErrs([]error{undoENI(ctx), undoHost(ctx)}) }
-	c.withoutLock(func() { err = c.dp.EnsureNAT(ctx, g.ID) })
-	if err != nil {
-		return NatGateway{}, c.undoKernel(ctx, fmt.Errorf("the NAT gateway's masquerade: %w", err), undo)
+	n := c.netENILocked(e)
+	undo := func(ctx context.Context) error {
+		return joinErrs([]error{c.dp.DeleteENI(ctx, n), c.dp.DeleteHost(ctx, g.ID)})
 	}
-	// The Elastic IP may have been taken while the kernel worked.
+	c.withoutLock(func() {
+		if err = c.dp.EnsureHost(ctx, g.ID); err == nil {
+			if err = c.dp.EnsureENI(ctx, n); err == nil {
+				err = c.dp.EnsureNAT(ctx, g.ID)
+			}
+		}
+	})
+	if err != nil {
+		return NatGateway{}, c.undoKernel(ctx, fmt.Errorf("the NAT gateway's namespace: %w", err), undo)
+	}
+	// What it needs may have gone while the kernel worked.
+	if c.subnet(sub.ID) == nil {
+		return NatGateway{}, c.undoKernel(ctx, notFound("InvalidSubnetID.NotFound", "subnet", sub.ID), undo)
+	}
 	if eip != nil {
-		if other, _ := c.associationOfLocked(eip.ID); other != nil {
-			return NatGateway{}, c.undoKernel(ctx, Errorf("Resource.AlreadyAssociated", "Elastic IP address [%s] is already associated", eip.ID), undo)
+		if eip, err = c.addressLocked(s, in.AllocationID, ""); err != nil {
+			return NatGateway{}, c.undoKernel(ctx, err, undo)
+		}
+		if c.natFailureLocked(g, eip) {
+			return NatGateway{}, c.undoKernel(ctx, Errorf(g.FailureCode, "%s", g.FailureMessage), undo)
 		}
 	}
 	c.model().enis.Put(e)
@@ -165,6 +189,27 @@ func (c *Cloud) CreateNatGateway(ctx context.Context, s Scope, in CreateNatGatew
 		return NatGateway{}, c.undoKernel(ctx, err, undo)
 	}
 	return asState(g, natPending), nil
+}
+
+// natFailureLocked fails a public gateway whose Elastic IP is taken (by
+// another ENI than the gateway's own) or whose
+// VPC has no internet gateway, as AWS does: the request is taken, the
+// gateway is failed.
+func (c *Cloud) natFailureLocked(g *NatGateway, eip *Address) bool {
+	if eip == nil {
+		return false
+	}
+	holder := c.publicHolderLocked(eip.ID)
+	switch {
+	case holder != nil && holder.ID != g.ENIID:
+		g.FailureCode, g.FailureMessage = "Resource.AlreadyAssociated", fmt.Sprintf("Elastic IP address %s is already associated", eip.ID)
+	case c.igwOfVPCLocked(g.VPCID) == nil:
+		g.FailureCode, g.FailureMessage = "Gateway.NotAttached", fmt.Sprintf("Network %s has no Internet gateway attached", g.VPCID)
+	default:
+		return false
+	}
+	g.State = natFailed
+	return true
 }
 
 // natInterfaceType is the InterfaceType of a NAT gateway's ENI.
@@ -202,26 +247,20 @@ func (c *Cloud) DeleteNatGateway(ctx context.Context, s Scope, id string) (strin
 	if g.ENIID != "" {
 		c.waitIdleLocked(g.ENIID)
 		eni = c.eni(g.ENIID)
+		if g = get(c.model().nats, g.ID); g.State == natDeleted {
+			return "", Errorf("NatGatewayNotFound", "The Nat Gateway %s was not found", id)
+		}
 	}
-	m := c.model()
-	g = edit(m.nats, g.ID)
+	g = edit(c.model().nats, g.ID)
 	g.State, g.DeleteTime = natDeleted, c.now().UTC().Truncate(time.Second)
-	if eni != nil {
-		m.enis.Delete(eni.ID)
+	if eni == nil {
+		if err := c.commitLocked(); err != nil {
+			return "", err
+		}
+		return g.ID, nil
 	}
-	if err := c.commitLocked(); err != nil {
+	if err := c.deleteENILocked(ctx, eni, g.ID); err != nil {
 		return "", err
-	}
-	if eni != nil {
-		n := c.netENILocked(eni)
-		c.withoutLock(func() {
-			if err := c.dp.DeleteHost(ctx, g.ID); err != nil {
-				c.log.Error("remove a deleted NAT gateway's namespace (the reconciler will retry)", "nat", g.ID, "err", err)
-			}
-			if err := c.dp.DeleteENI(ctx, n); err != nil {
-				c.log.Error("remove a deleted NAT gateway's ENI (the reconciler will retry)", "nat", g.ID, "err", err)
-			}
-		})
 	}
 	return g.ID, nil
 }

@@ -43,6 +43,12 @@ func TestNatGatewayRules(t *testing.T) {
 	if g.State != "pending" || g.PublicIP != eip.Public || !g.PrivateIP.IsValid() {
 		t.Fatalf("CreateNatGateway answered %+v", g)
 	}
+	// A retry with the same client token gets the same gateway.
+	tokened := must[NatGateway](t)(tc.CreateNatGateway(ctx, west, CreateNatGatewayInput{SubnetID: private.ID, ConnectivityType: "private", ClientToken: "tok"}))
+	if again := must[NatGateway](t)(tc.CreateNatGateway(ctx, west, CreateNatGatewayInput{SubnetID: private.ID, ConnectivityType: "private", ClientToken: "tok"})); again.ID != tokened.ID {
+		t.Fatalf("a retry made %s, the first try %s", again.ID, tokened.ID)
+	}
+	must[string](t)(tc.DeleteNatGateway(ctx, west, tokened.ID))
 	if got := must[[]NatGateway](t)(tc.DescribeNatGateways(ctx, west, nil, []Filter{{Name: "state", Values: []string{"available"}}, {Name: "tag:Name", Values: []string{"nat"}}})); len(got) != 1 || got[0].ID != g.ID {
 		t.Fatalf("available NAT gateways named nat: %+v", got)
 	}
@@ -53,8 +59,17 @@ func TestNatGatewayRules(t *testing.T) {
 	if !slices.Contains(tc.dp.Trace, "ensure-nat "+g.ID) {
 		t.Fatalf("the kernel was not asked to masquerade in %s: %v", g.ID, tc.dp.Trace)
 	}
-	_, err = tc.CreateNatGateway(ctx, west, CreateNatGatewayInput{SubnetID: public.ID, AllocationID: eip.ID})
+	// An Elastic IP already associated: the gateway fails, as on AWS.
+	taken := must[NatGateway](t)(tc.CreateNatGateway(ctx, west, CreateNatGatewayInput{SubnetID: public.ID, AllocationID: eip.ID}))
+	if got := must[[]NatGateway](t)(tc.DescribeNatGateways(ctx, west, []string{taken.ID}, nil)); got[0].State != "failed" || got[0].FailureCode != "Resource.AlreadyAssociated" {
+		t.Fatalf("a NAT gateway with an Elastic IP already associated: %+v", got[0])
+	}
+	// Its address is the gateway's, not to be moved or taken away.
+	other := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: public.ID}))
+	_, err = tc.AssociateAddress(ctx, west, AssociateAddressInput{AllocationID: eip.ID, ENIID: other.ID, AllowReassociation: true})
 	wantCode(t, err, "Resource.AlreadyAssociated")
+	wantCode(t, tc.DisassociateAddress(ctx, west, g.AssociationID, ""), "InvalidIPAddress.InUse")
+	wantCode(t, tc.ReleaseAddress(ctx, west, eip.ID, ""), "InvalidIPAddress.InUse")
 	wantCode(t, tc.DeleteNetworkInterface(ctx, west, e.ID), "InvalidNetworkInterface.InUse")
 
 	rt := must[RouteTable](t)(tc.CreateRouteTable(ctx, west, v.ID, nil))
@@ -103,7 +118,7 @@ func TestNatGatewayRules(t *testing.T) {
 	}
 	// A restart keeps the deleted gateway described.
 	tc = tc.reopen(t)
-	if got := must[[]NatGateway](t)(tc.DescribeNatGateways(ctx, west, nil, nil)); len(got) != 2 {
+	if got := must[[]NatGateway](t)(tc.DescribeNatGateways(ctx, west, nil, nil)); len(got) != 4 {
 		t.Fatalf("after a restart: %+v", got)
 	}
 }

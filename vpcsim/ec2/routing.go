@@ -154,8 +154,8 @@ func (c *Cloud) syncRoutingLocked(ctx context.Context, dirty map[string]bool) er
 		}
 		c.routing[id] = want
 	}
-	if len(errs) == 0 {
-		c.routingUnknown = false
-	}
+	// A VPC that failed is not in c.routing: the next commit that touches it
+	// sets it whole again; the others' commits do not wait on it.
+	c.routingUnknown = false
 	return errors.Join(errs...)
 }

@@ -86,7 +86,7 @@ func (h *Handler) createNatGateway(ctx context.Context, s ec2sim.Scope, req *cre
 	}
 	g, err := h.cloud.CreateNatGateway(ctx, s, ec2sim.CreateNatGatewayInput{
 		SubnetID: req.SubnetID, AllocationID: req.AllocationID, ConnectivityType: req.ConnectivityType,
-		PrivateIP: req.PrivateIPAddress, Tags: tags["natgateway"],
+		PrivateIP: req.PrivateIPAddress, ClientToken: req.ClientToken, Tags: tags["natgateway"],
 	})
 	if err != nil {
 		return nil, err
