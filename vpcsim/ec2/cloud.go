@@ -191,6 +191,7 @@ const (
 	kindInternetGateway = "ec2.internet-gateway"
 	kindAddress         = "ec2.address"
 	kindNatGateway      = "ec2.nat-gateway"
+	kindImage           = "ec2.image"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -242,6 +243,9 @@ func (c *Cloud) load() error {
 	}
 	for g := range t.nats.All() {
 		c.bumpSeq(g.Seq)
+	}
+	for im := range t.images.All() {
+		c.bumpSeq(im.Seq)
 	}
 	return nil
 }

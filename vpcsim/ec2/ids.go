@@ -52,6 +52,8 @@ func kindOf(id string) string {
 		return "elastic-ip"
 	case strings.HasPrefix(id, "nat-"):
 		return "natgateway"
+	case strings.HasPrefix(id, "ami-"):
+		return "image"
 	}
 	return "resource"
 }

@@ -22,6 +22,7 @@ var (
 	igwKind      = storage.Kind[InternetGateway]{Name: kindInternetGateway, ID: func(g *InternetGateway) string { return g.ID }}
 	addressKind  = storage.Kind[Address]{Name: kindAddress, ID: func(a *Address) string { return a.ID }}
 	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
+	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -40,6 +41,7 @@ type tables struct {
 	igws      *storage.Table[InternetGateway]
 	addresses *storage.Table[Address]
 	nats      *storage.Table[NatGateway]
+	images    *storage.Table[Image]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -66,6 +68,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.igws, e = storage.NewTable(c.db, igwKind); return })
 	open(func() (e error) { t.addresses, e = storage.NewTable(c.db, addressKind); return })
 	open(func() (e error) { t.nats, e = storage.NewTable(c.db, natKind); return })
+	open(func() (e error) { t.images, e = storage.NewTable(c.db, imageKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -91,6 +94,7 @@ type model struct {
 	igws       storage.View[InternetGateway]
 	addresses  storage.View[Address]
 	nats       storage.View[NatGateway]
+	images     storage.View[Image]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -104,7 +108,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
-			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx),
+			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

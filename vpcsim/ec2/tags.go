@@ -125,6 +125,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.nats, id, func(g *NatGateway) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.images, id, func(im *Image) (*[]Tag, string) { return &im.Tags, im.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -236,6 +239,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidAllocationID.NotFound"
 	case "natgateway":
 		return "InvalidNatGatewayID.NotFound"
+	case "image":
+		return "InvalidAMIID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -293,6 +298,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().addresses.All(), func(v *Address) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().images.All(), func(v *Image) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {

@@ -183,6 +183,11 @@ func init() {
 		"DeleteInternetGateway":    op((*Handler).deleteInternetGateway),
 		"DescribeInternetGateways": op((*Handler).describeInternetGateways),
 
+		"DescribeImages":         op((*Handler).describeImages),
+		"DescribeImageAttribute": op((*Handler).describeImageAttribute),
+		"RegisterImage":          op((*Handler).registerImage),
+		"DeregisterImage":        op((*Handler).deregisterImage),
+
 		"CreateNatGateway":    op((*Handler).createNatGateway),
 		"DeleteNatGateway":    op((*Handler).deleteNatGateway),
 		"DescribeNatGateways": op((*Handler).describeNatGateways),

@@ -445,8 +445,13 @@ func (r *runInstancesRequest) settings() ec2sim.SettingsInput {
 
 // blockDevices are the request's block device mappings.
 func (r *runInstancesRequest) blockDevices() []ec2sim.BlockDeviceInput {
+	return blockDeviceInputs(r.BlockDeviceMappings)
+}
+
+// blockDeviceInputs are block device mappings as the domain takes them.
+func blockDeviceInputs(params []blockDeviceParam) []ec2sim.BlockDeviceInput {
 	var out []ec2sim.BlockDeviceInput
-	for _, b := range r.BlockDeviceMappings {
+	for _, b := range params {
 		d := ec2sim.BlockDeviceInput{DeviceName: b.DeviceName, VirtualName: b.VirtualName, NoDevice: b.NoDevice != nil}
 		if e := b.Ebs; e != nil {
 			d.EBS = &ec2sim.EBSInput{DeleteOnTermination: e.DeleteOnTermination, Encrypted: e.Encrypted, Iops: e.Iops,

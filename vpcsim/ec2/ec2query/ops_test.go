@@ -322,6 +322,26 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteDhcpOptions", nil, "DhcpOptionsId", dopt.ID)
 
+	// Images: the catalogue's and one registered.
+	var ami struct {
+		ID string `xml:"imageId"`
+	}
+	call("RegisterImage", &ami, "Name", "my-image", "Architecture", "x86_64", "RootDeviceName", "/dev/xvda",
+		"BlockDeviceMapping.1.DeviceName", "/dev/xvda", "BlockDeviceMapping.1.Ebs.VolumeSize", "20")
+	var images struct {
+		IDs   []string `xml:"imagesSet>item>imageId"`
+		Sizes []string `xml:"imagesSet>item>blockDeviceMapping>item>ebs>volumeSize"`
+	}
+	call("DescribeImages", &images, "Owner.1", "self")
+	var desc struct {
+		Value string `xml:"description>value"`
+	}
+	call("DescribeImageAttribute", &desc, "ImageId", ami.ID, "Attribute", "description")
+	if len(images.IDs) != 1 || images.IDs[0] != ami.ID || images.Sizes[0] != "20" {
+		t.Errorf("own images: %+v (registered %s)", images, ami.ID)
+	}
+	call("DeregisterImage", nil, "ImageId", ami.ID)
+
 	// Key pairs: one made, one imported, described and deleted.
 	var made struct {
 		ID       string `xml:"keyPairId"`
