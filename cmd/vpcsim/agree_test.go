@@ -455,7 +455,7 @@ func answers(t *testing.T, s *server, w apiWorld, from ec2types.Instance) {
 			continue
 		}
 		ip := aws.ToString(task.Containers[0].NetworkInterfaces[0].PrivateIpv4Address)
-		out, err := s.tryFetch(from, "http://"+ip+"/", func(out string) bool { return strings.Contains(out, ip) })
+		out, err := s.tryFetch(aws.ToString(from.InstanceId), "http://"+ip+"/", func(out string) bool { return strings.Contains(out, ip) })
 		if err != nil || !strings.Contains(out, ip) {
 			t.Errorf("running task %s does not answer at %s: %v %s", taskID(task), ip, err, out)
 		}

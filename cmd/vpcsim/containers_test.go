@@ -269,18 +269,25 @@ func register(t *testing.T, ctx context.Context, es *ecs.Client, family string, 
 // patience.
 func (s *server) fetch(t *testing.T, from ec2types.Instance, url string) string {
 	t.Helper()
+	return s.fetchIn(t, aws.ToString(from.InstanceId), url)
+}
+
+// fetchIn is fetch from the namespace of an instance or task, by its ID or
+// ARN.
+func (s *server) fetchIn(t *testing.T, from, url string) string {
+	t.Helper()
 	out, err := s.tryFetch(from, url, func(string) bool { return true })
 	if err != nil {
-		t.Fatalf("curl %s from %s: %v %s", url, aws.ToString(from.InstanceId), err, out)
+		t.Fatalf("curl %s from %s: %v %s", url, from, err, out)
 	}
 	return out
 }
 
-// tryFetch GETs url from inside an instance until the answer is ok, or
-// patience runs out, and returns the last answer.
-func (s *server) tryFetch(from ec2types.Instance, url string, ok func(string) bool) (string, error) {
+// tryFetch GETs url from inside an instance or task until the answer is ok,
+// or patience runs out, and returns the last answer.
+func (s *server) tryFetch(from, url string, ok func(string) bool) (string, error) {
 	for deadline := time.Now().Add(patience); ; {
-		out, err := s.vpcsim("exec", aws.ToString(from.InstanceId), "--", "curl", "-s", "-f", "-m", "5", url)
+		out, err := s.vpcsim("exec", from, "--", "curl", "-s", "-f", "-m", "5", url)
 		if err == nil && ok(string(out)) || time.Now().After(deadline) {
 			return string(out), err
 		}

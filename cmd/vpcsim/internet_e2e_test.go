@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
 )
 
 // "The internet" is this machine. An instance with a public address in a
@@ -255,6 +257,29 @@ func TestNatGatewayE2E(t *testing.T) {
 	if got := s.fetch(t, inst, url); got != aws.ToString(eip.PublicIp) {
 		t.Errorf("the machine saw %q from behind the NAT gateway, want its Elastic IP %s", got, aws.ToString(eip.PublicIp))
 	}
+
+	// A Fargate task of the private subnet too.
+	es := ecs.NewFromConfig(sdkConfig(s, "us-east-1"))
+	_, err = es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("private")})
+	check(t, err)
+	_, err = es.RegisterTaskDefinition(ctx, &ecs.RegisterTaskDefinitionInput{Family: aws.String("web"), NetworkMode: ecstypes.NetworkModeAwsvpc,
+		RequiresCompatibilities: []ecstypes.Compatibility{ecstypes.CompatibilityFargate}, Cpu: aws.String("256"), Memory: aws.String("512"),
+		ContainerDefinitions: []ecstypes.ContainerDefinition{{Name: aws.String("web"), Image: aws.String("nginx:latest"), Essential: aws.Bool(true)}}})
+	check(t, err)
+	run, err := es.RunTask(ctx, &ecs.RunTaskInput{Cluster: aws.String("private"), TaskDefinition: aws.String("web"), LaunchType: ecstypes.LaunchTypeFargate,
+		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{Subnets: []string{*private.Subnet.SubnetId}}}})
+	check(t, err)
+	if len(run.Tasks) != 1 {
+		t.Fatalf("RunTask: %+v", run.Failures)
+	}
+	task := aws.ToString(run.Tasks[0].TaskArn)
+	running := ecs.NewTasksRunningWaiter(es, func(o *ecs.TasksRunningWaiterOptions) { o.MinDelay, o.MaxDelay = 100*time.Millisecond, time.Second })
+	check(t, running.Wait(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("private"), Tasks: []string{task}}, patience))
+	if got := s.fetchIn(t, task, url); got != aws.ToString(eip.PublicIp) {
+		t.Errorf("the machine saw %q from a task behind the NAT gateway, want its Elastic IP %s", got, aws.ToString(eip.PublicIp))
+	}
+	_, err = es.StopTask(ctx, &ecs.StopTaskInput{Cluster: aws.String("private"), Task: &task})
+	check(t, err)
 
 	_, err = ec.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: nat.NatGateway.NatGatewayId})
 	check(t, err)
