@@ -20,6 +20,8 @@
 //	gateway veth pair vs-i<11 hex of the VPC ID> (host, a port of the internet
 //	        bridge) / vs-g<11 hex> (VPC netns, holding the public addresses),
 //	        and table ip vs-igw in the VPC netns: 1:1 NAT (igw.go)
+//	NACLs   table ip vs-acl in the VPC netns: each subnet's network ACL on
+//	        the forward hook, by its bridge (acl.go, SetRouting)
 //
 // Every object vpcsim makes is named vs-…, so [Down] can remove all of them and
 // nothing else. Routine netlink work uses a handle opened in the target namespace

@@ -165,9 +165,16 @@ func replaceTable(nft *nftables.Conn, t *nftables.Table) {
 	nft.AddTable(t)
 }
 
-// ruleExprs is one security group rule: the peer (ip saddr for ingress, ip
-// daddr for egress), the protocol and ports, then the verdict.
+// ruleExprs is one security group rule: its match (ruleMatch), then the
+// verdict.
 func ruleExprs(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
+	return append(ruleMatch(r, peerOffset, groups), verdictExprs(logged, "A", eni, v)...)
+}
+
+// ruleMatch matches what a rule admits: IPv4, the peer (ip saddr for
+// ingress, ip daddr for egress), the protocol and ports (0-65535 is any port;
+// an ICMP type or code of -1 is any). Network ACL rules match alike (acl.go).
+func ruleMatch(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set) []expr.Any {
 	e := isIPv4()
 	if r.PeerGroup != "" {
 		e = append(e, ipAddrInSet(peerOffset, groups(r.PeerGroup))...)
@@ -192,7 +199,7 @@ func ruleExprs(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *
 	default:
 		e = append(e, l4protoIs(byte(r.Proto))...)
 	}
-	return append(e, verdictExprs(logged, "A", eni, v)...)
+	return e
 }
 
 // verdictExprs ends a rule: the flow-log capture when the ENI is logged, then v.

@@ -18,9 +18,11 @@ import (
 // The VPC and its subnets' bridges must exist. It changes only what differs
 // from r, routes before the rules that use them, so traffic that r does not
 // move is never disturbed, and calling it again with the same r changes
-// nothing. Routes whose target cannot carry them (no internet link, no
-// bridge) are blackholes; what it could not do is returned, joined, after
-// doing the rest.
+// nothing. The subnets' network ACLs are enforced by a table of the VPC's
+// namespace (acl.go), flow-logging what they drop for r.Logged. Routes
+// whose target cannot carry them (no internet link, no bridge) are
+// blackholes; what it could not do is returned, joined, after doing the
+// rest.
 func (k *Kernel) SetRouting(ctx context.Context, r netmodel.Routing) error {
 	if err := k.setRouting(ctx, r); err != nil {
 		return fmt.Errorf("set routing of %s: %w", r.VPCID, err)
@@ -53,6 +55,11 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 		return err
 	}
 	var errs []error
+	// The ACLs first: what r newly restricts is in force before any path
+	// it newly opens (the gateway, routes).
+	if err := setACLsLocked(c, r); err != nil {
+		errs = append(errs, fmt.Errorf("network ACLs: %w", err))
+	}
 	env := routingEnv{machine: k.InternetAddr(), internet: k.internet}
 	if r.Internet != nil {
 		link, err := k.ensureGatewayLocked(c, r.VPCID, r.Internet.NAT)

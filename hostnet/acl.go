@@ -1,0 +1,278 @@
+package hostnet
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
+)
+
+// A VPC's network ACLs are one table in its namespace, made by SetRouting and
+// replaced whole, in one transaction, only when it differs (nftspec.go):
+//
+//	table ip vs-acl {
+//		map logged { type ipv4_addr : verdict }   flow-logged ENI address → jump r-<eni-id>
+//		chain r-<eni-id>  { log group 4566 snaplen 64 prefix "R <eni-id>" }
+//		chain deny-out    { ip saddr vmap @logged; drop }
+//		chain deny-in     { ip daddr vmap @logged; drop }
+//		chain out-<subnet-id> {   the ACL's egress rules, by number
+//			<match> ip daddr <CIDR> return | goto deny-out
+//			goto deny-out            the implicit "*" rule
+//		}
+//		chain in-<subnet-id>  {   the ingress rules, ip saddr, deny-in
+//		}
+//		chain forward {
+//			type filter hook forward priority filter - 1; policy accept;
+//			iifname B oifname != B jump out-<subnet-id>     per subnet with an ACL
+//			oifname B iifname != B jump in-<subnet-id>
+//		}
+//	}
+//
+// where B is the subnet's bridge. br_netfilter is on in the VPC namespace, so
+// the forward hook sees bridged traffic within a subnet with B as both
+// interfaces (not judged, as on AWS), and routed traffic leaving or entering
+// the subnet with B on one side only: from subnet A to subnet B a packet
+// passes A's egress and B's ingress, which is why an allow returns and only a
+// deny drops. Every packet is judged, established or not: ACLs are
+// stateless. The table is ip, not inet: IPv6 is left to the other tables (no
+// ACL rule can be IPv6 yet), and ARP never reaches it. A dropped packet from
+// (egress) or to (ingress) a flow-logged ENI is logged as its REJECT, with the
+// prefix the security groups use (firewall.go), so the flow capture records
+// it; accepted traffic is logged by the security groups, which judge it too.
+const aclTableName = "vs-acl"
+
+// aclPriority puts the ACLs before the security groups (vs-sg, at filter):
+// both must let a packet through, but a packet the ACL drops must not reach
+// the groups' flow logging first, to be recorded as accepted as well.
+var aclPriority = nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 1)
+
+// aclSpec is the vs-acl table for r's ACLs, or nil when no subnet has one.
+// What it cannot enforce as given it reports, joined, and fails closed: an
+// invalid allow rule is left out, an invalid deny rule denies everything
+// from its place on. A subnet whose ID names no bridge is left out (the
+// routing reports it).
+func aclSpec(r netmodel.Routing) (*nftSpec, error) {
+	if !slices.ContainsFunc(r.Subnets, func(s netmodel.SubnetRouting) bool { return s.ACL != nil }) {
+		return nil, nil
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: aclTableName}
+	policy := nftables.ChainPolicyAccept
+	chain := func(name string) *nftables.Chain { return &nftables.Chain{Name: name, Table: t} }
+
+	jumps, made := map[netip.Addr]string{}, map[string]bool{}
+	var logChains []nftChain
+	for _, a := range slices.SortedFunc(maps.Keys(r.Logged), netip.Addr.Compare) {
+		eni := r.Logged[a]
+		if !a.Is4() || eni == "" {
+			continue
+		}
+		name := "r-" + eni
+		if !made[name] { // one chain per ENI, whatever its addresses
+			made[name] = true
+			prefix := "R " + eni
+			logChains = append(logChains, nftChain{chain: chain(name), rules: []nftRule{
+				{fmt.Sprintf("log group %d snaplen %d prefix %q", flowLogGroup, flowLogSnaplen, prefix), func() []expr.Any {
+					return []expr.Any{nflog(flowLogGroup, flowLogSnaplen, prefix)}
+				}},
+			}})
+		}
+		jumps[a] = name
+	}
+	logged := newJumpMap(t, "logged", jumps)
+	deny := func(name string, offset uint32, field string) nftChain {
+		return nftChain{chain: chain(name), rules: []nftRule{
+			{"ip " + field + " vmap @logged", func() []expr.Any { return ipAddrInSet(offset, logged.set) }},
+			{"drop", func() []expr.Any { return []expr.Any{verdict(expr.VerdictDrop)} }},
+		}}
+	}
+
+	var errs []error
+	var forward []nftRule
+	var aclChains []nftChain
+	seen := map[string]bool{}
+	for _, s := range r.Subnets {
+		if s.ACL == nil || seen[s.SubnetID] {
+			continue // a subnet given twice: its first ACL
+		}
+		seen[s.SubnetID] = true
+		br, err := bridgeName(s.SubnetID)
+		if err != nil {
+			continue
+		}
+		out, in := "out-"+s.SubnetID, "in-"+s.SubnetID
+		egress, err := aclChainRules(s.ACL.Egress, false)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("subnet %s: %s egress: %w", s.SubnetID, s.ACL.ID, err))
+		}
+		ingress, err := aclChainRules(s.ACL.Ingress, true)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("subnet %s: %s ingress: %w", s.SubnetID, s.ACL.ID, err))
+		}
+		aclChains = append(aclChains, nftChain{chain: chain(out), rules: egress}, nftChain{chain: chain(in), rules: ingress})
+		forward = append(forward,
+			nftRule{"iifname " + br + " oifname != " + br + " jump " + out, func() []expr.Any {
+				return slices.Concat(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, br), ifname(expr.MetaKeyOIFNAME, expr.CmpOpNeq, br), []expr.Any{jump(out)})
+			}},
+			nftRule{"oifname " + br + " iifname != " + br + " jump " + in, func() []expr.Any {
+				return slices.Concat(ifname(expr.MetaKeyOIFNAME, expr.CmpOpEq, br), ifname(expr.MetaKeyIIFNAME, expr.CmpOpNeq, br), []expr.Any{jump(in)})
+			}})
+	}
+
+	// Chains before the rules that jump to them: the transaction adds them
+	// in this order.
+	chains := slices.Concat(logChains, []nftChain{deny("deny-out", ipSaddrOffset, "saddr"), deny("deny-in", ipDaddrOffset, "daddr")}, aclChains)
+	chains = append(chains, nftChain{
+		chain: &nftables.Chain{Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookForward, Priority: aclPriority, Policy: &policy},
+		rules: forward,
+	})
+	return &nftSpec{table: t, maps: []*nftMap{logged}, chains: chains}, errors.Join(errs...)
+}
+
+// aclChainRules are the rules of a subnet's egress (by destination) or
+// ingress (by source) chain: the ACL's rules by number, the first match
+// deciding, then the implicit deny.
+func aclChainRules(rules []netmodel.ACLRule, ingress bool) ([]nftRule, error) {
+	deny := "deny-out"
+	if ingress {
+		deny = "deny-in"
+	}
+	rules = slices.Clone(rules)
+	slices.SortStableFunc(rules, func(a, b netmodel.ACLRule) int { return cmp.Compare(a.Number, b.Number) })
+	var out []nftRule
+	var errs []error
+	for _, r := range rules {
+		fr, desc, err := aclMatch(r, ingress)
+		switch {
+		case err != nil && r.Allow:
+			errs = append(errs, fmt.Errorf("rule %d left out: %w", r.Number, err))
+			continue
+		case err != nil:
+			errs = append(errs, fmt.Errorf("rule %d denies everything: %w", r.Number, err))
+			out = append(out, nftRule{fmt.Sprintf("rule %d deny all (invalid) goto %s", r.Number, deny), func() []expr.Any {
+				return []expr.Any{&expr.Verdict{Kind: expr.VerdictGoto, Chain: deny}}
+			}})
+			return out, errors.Join(errs...)
+		case fr == nil:
+			continue // an IPv6 rule: no packet here matches it
+		}
+		offset := uint32(ipDaddrOffset)
+		if ingress {
+			offset = ipSaddrOffset
+		}
+		v := &expr.Verdict{Kind: expr.VerdictReturn}
+		action := "allow"
+		if !r.Allow {
+			v, action = &expr.Verdict{Kind: expr.VerdictGoto, Chain: deny}, "deny"
+		}
+		comment := fmt.Sprintf("rule %d %s %s", r.Number, action, desc)
+		if !r.Allow {
+			comment += " goto " + deny
+		}
+		out = append(out, nftRule{comment, func() []expr.Any {
+			return append(ruleMatch(*fr, offset, nil), v)
+		}})
+	}
+	out = append(out, nftRule{"rule * deny all goto " + deny, func() []expr.Any {
+		return []expr.Any{&expr.Verdict{Kind: expr.VerdictGoto, Chain: deny}}
+	}})
+	return out, errors.Join(errs...)
+}
+
+// aclMatch turns an ACL rule into the security-group rule that matches the
+// same packets, and describes it ("tcp 80-80 from 10.0.0.0/16"); nil for an
+// IPv6 rule.
+func aclMatch(r netmodel.ACLRule, ingress bool) (*netmodel.FirewallRule, string, error) {
+	if !r.CIDR.IsValid() {
+		return nil, "", fmt.Errorf("no CIDR")
+	}
+	if !r.CIDR.Addr().Is4() {
+		return nil, "", nil
+	}
+	peer := r.CIDR.Masked()
+	fr := &netmodel.FirewallRule{Proto: r.Proto, From: r.From, To: r.To, CIDR: peer}
+	var what string
+	switch r.Proto {
+	case -1:
+		what = "all"
+	case unix.IPPROTO_TCP, unix.IPPROTO_UDP:
+		// -1 is any port; the SG form of any is 0-65535.
+		if fr.From < 0 {
+			fr.From = 0
+		}
+		if fr.To < 0 {
+			fr.To = 65535
+		}
+		if fr.From > fr.To || fr.To > 65535 {
+			return nil, "", fmt.Errorf("port range %d-%d", r.From, r.To)
+		}
+		what = fmt.Sprintf("%s %d-%d", map[int]string{unix.IPPROTO_TCP: "tcp", unix.IPPROTO_UDP: "udp"}[r.Proto], fr.From, fr.To)
+	case unix.IPPROTO_ICMP:
+		if r.From < -1 || r.From > 255 || r.To < -1 || r.To > 255 {
+			return nil, "", fmt.Errorf("ICMP type %d code %d", r.From, r.To)
+		}
+		what = "icmp type " + anyOr(r.From) + " code " + anyOr(r.To)
+	default:
+		if r.Proto < 0 || r.Proto > 255 {
+			return nil, "", fmt.Errorf("protocol %d", r.Proto)
+		}
+		what = "proto " + strconv.Itoa(r.Proto)
+	}
+	dir := "to"
+	if ingress {
+		dir = "from"
+	}
+	return fr, what + " " + dir + " " + peer.String(), nil
+}
+
+func anyOr(n int) string {
+	if n < 0 {
+		return "any"
+	}
+	return strconv.Itoa(n)
+}
+
+// setACLsLocked makes the VPC namespace's vs-acl table what r's ACLs say:
+// replaced whole when it differs, removed when no subnet has an ACL.
+func setACLsLocked(c *nsConn, r netmodel.Routing) error {
+	spec, specErr := aclSpec(r)
+	fd, err := openNetns(c.path())
+	if err != nil {
+		return errors.Join(specErr, err)
+	}
+	defer unix.Close(fd)
+	// A big send buffer, as for security groups: a VPC's ACLs may have
+	// thousands of rules and logged addresses.
+	nft, err := nftables.New(nftables.WithNetNSFd(fd), nftables.WithSockOptions(bigSendBuffer))
+	if err != nil {
+		return errors.Join(specErr, fmt.Errorf("nftables in %s: %w", c.name, err))
+	}
+	if spec == nil {
+		if err := deleteNFTTable(nft, &nftables.Table{Family: nftables.TableFamilyIPv4, Name: aclTableName}); err != nil {
+			return fmt.Errorf("delete nftables table %s: %w", aclTableName, err)
+		}
+		return nil
+	}
+	st, err := readNFTTable(nft, spec)
+	if err != nil {
+		return errors.Join(specErr, fmt.Errorf("read nftables table %s: %w", aclTableName, err))
+	}
+	if !st.same {
+		if err := spec.queueReplace(nft); err != nil {
+			return errors.Join(specErr, fmt.Errorf("nftables table %s: %w", aclTableName, err))
+		}
+		if err := nft.Flush(); err != nil {
+			return errors.Join(specErr, fmt.Errorf("nftables table %s: %w", aclTableName, err))
+		}
+	}
+	return specErr
+}
