@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -27,18 +28,8 @@ import (
 // none; deleting the route cuts the instance off, and an instance without a
 // public address never passes the gateway.
 func TestInternetGatewayE2E(t *testing.T) {
-	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*patience)
-	defer cancel()
-	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.61.0.0/16")})
-	check(t, err)
-	vpcID := vpc.Vpc.VpcId
-	t.Cleanup(func() {
-		if t.Failed() {
-			s.dumpKernel(t, *vpcID)
-		}
-	})
+	s, ctx, ec, vpcID := startVPC(t, "10.61.0.0/16")
+	var err error
 	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.61.1.0/24")})
 	check(t, err)
 	igw, err := ec.CreateInternetGateway(ctx, &ec2.CreateInternetGatewayInput{})
@@ -209,18 +200,8 @@ func (s *server) machineServer(t *testing.T) string {
 // machine sees as the NAT gateway's Elastic IP; a deleted NAT gateway's
 // route is a blackhole, and the subnet is cut off.
 func TestNatGatewayE2E(t *testing.T) {
-	s := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*patience)
-	defer cancel()
-	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
-	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.62.0.0/16")})
-	check(t, err)
-	vpcID := vpc.Vpc.VpcId
-	t.Cleanup(func() {
-		if t.Failed() {
-			s.dumpKernel(t, *vpcID)
-		}
-	})
+	s, ctx, ec, vpcID := startVPC(t, "10.62.0.0/16")
+	var err error
 	public, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.62.1.0/24")})
 	check(t, err)
 	private, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.62.2.0/24")})
@@ -295,4 +276,99 @@ func TestNatGatewayE2E(t *testing.T) {
 	if out, err := s.vpcsim("exec", aws.ToString(inst.InstanceId), "--", "curl", "-s", "-f", "-m", "3", url); err == nil {
 		t.Errorf("the private subnet reached the machine through a deleted NAT gateway: %s", out)
 	}
+}
+
+// A network ACL drops at a subnet's boundary what the security groups admit,
+// and the server's flow log shows the REJECT; the same ACL changed to allow
+// lets it through again.
+func TestNetworkACLE2E(t *testing.T) {
+	s, ctx, ec, vpcID := startVPC(t, "10.63.0.0/16")
+	var err error
+	a, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.63.1.0/24")})
+	check(t, err)
+	b, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.63.2.0/24")})
+	check(t, err)
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: vpcID})
+	check(t, err)
+	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+	check(t, err)
+	client := launchInternet(t, ctx, ec, *a.Subnet.SubnetId, *sg.GroupId, false)
+	server := launchInternet(t, ctx, ec, *b.Subnet.SubnetId, *sg.GroupId, false)
+	serverIP := aws.ToString(server.PrivateIpAddress)
+	logFile := filepath.Join(s.dataDir, "flowlogs", "file", "acl.log")
+	_, err = ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{ResourceType: ec2types.FlowLogsResourceTypeNetworkInterface,
+		ResourceIds: []string{aws.ToString(server.NetworkInterfaces[0].NetworkInterfaceId)}, TrafficType: ec2types.TrafficTypeReject,
+		LogDestinationType: "file", LogDestination: aws.String(logFile)})
+	check(t, err)
+	s.serveIn(t, server, 8080)
+	url := "http://" + serverIP + ":8080/"
+	if got := s.fetch(t, client, url); !strings.Contains(got, "hello from") {
+		t.Fatalf("GET %s with the default ACL: %q", url, got)
+	}
+
+	acl, err := ec.CreateNetworkAcl(ctx, &ec2.CreateNetworkAclInput{VpcId: vpcID})
+	check(t, err)
+	entry := func(n int32, egress bool, action ec2types.RuleAction, proto string, ports *ec2types.PortRange) *ec2.CreateNetworkAclEntryInput {
+		return &ec2.CreateNetworkAclEntryInput{NetworkAclId: acl.NetworkAcl.NetworkAclId, RuleNumber: aws.Int32(n), Egress: aws.Bool(egress),
+			RuleAction: action, Protocol: aws.String(proto), CidrBlock: aws.String("0.0.0.0/0"), PortRange: ports}
+	}
+	for _, in := range []*ec2.CreateNetworkAclEntryInput{
+		entry(100, false, ec2types.RuleActionDeny, "6", &ec2types.PortRange{From: aws.Int32(8080), To: aws.Int32(8080)}),
+		entry(200, false, ec2types.RuleActionAllow, "-1", nil),
+		entry(100, true, ec2types.RuleActionAllow, "-1", nil),
+	} {
+		_, err = ec.CreateNetworkAclEntry(ctx, in)
+		check(t, err)
+	}
+	acls, err := ec.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{Filters: []ec2types.Filter{{Name: aws.String("association.subnet-id"), Values: []string{*b.Subnet.SubnetId}}}})
+	check(t, err)
+	var assoc string
+	for _, as := range acls.NetworkAcls[0].Associations {
+		if aws.ToString(as.SubnetId) == *b.Subnet.SubnetId {
+			assoc = aws.ToString(as.NetworkAclAssociationId)
+		}
+	}
+	_, err = ec.ReplaceNetworkAclAssociation(ctx, &ec2.ReplaceNetworkAclAssociationInput{AssociationId: &assoc, NetworkAclId: acl.NetworkAcl.NetworkAclId})
+	check(t, err)
+	if out, err := s.vpcsim("exec", aws.ToString(client.InstanceId), "--", "curl", "-s", "-f", "-m", "3", url); err == nil {
+		t.Errorf("the network ACL's deny let %s through: %s", url, out)
+	}
+	// The REJECT is written at the end of the capture window.
+	for {
+		b, _ := os.ReadFile(logFile)
+		if strings.Contains(string(b), serverIP+" ") && strings.Contains(string(b), "REJECT") {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no REJECT record of %s in %s: %q", serverIP, logFile, b)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	_, err = ec.ReplaceNetworkAclEntry(ctx, &ec2.ReplaceNetworkAclEntryInput{NetworkAclId: acl.NetworkAcl.NetworkAclId, RuleNumber: aws.Int32(100),
+		Egress: aws.Bool(false), RuleAction: ec2types.RuleActionAllow, Protocol: aws.String("6"), CidrBlock: aws.String("0.0.0.0/0"),
+		PortRange: &ec2types.PortRange{From: aws.Int32(8080), To: aws.Int32(8080)}})
+	check(t, err)
+	if got := s.fetch(t, client, url); !strings.Contains(got, "hello from") {
+		t.Errorf("GET %s once the ACL allows it: %q", url, got)
+	}
+}
+
+// startVPC starts a server and makes a VPC of cidr in us-east-1; a test that
+// fails logs what the kernel holds of it.
+func startVPC(t *testing.T, cidr string) (*server, context.Context, *ec2.Client, *string) {
+	t.Helper()
+	s := startServer(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*patience)
+	t.Cleanup(cancel)
+	ec := ec2.NewFromConfig(sdkConfig(s, "us-east-1"))
+	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String(cidr)})
+	check(t, err)
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.dumpKernel(t, *vpc.Vpc.VpcId)
+		}
+	})
+	return s, ctx, ec, vpc.Vpc.VpcId
 }

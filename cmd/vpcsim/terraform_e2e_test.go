@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -39,8 +40,7 @@ var terraformStacks = []struct {
 	check func(ctx context.Context, s *server, out map[string]string) error
 }{
 	{name: "seed", check: checkSeedStack},
-	{name: "production", skip: "the production stack needs route tables, internet and NAT gateways, elastic IPs, " +
-		"network ACLs and SSM parameters, which vpcsim does not implement yet: issue 14"},
+	{name: "production", check: checkProductionStack},
 }
 
 // TestTerraform applies the reference stacks of testdata/terraform with
@@ -350,10 +350,12 @@ func (r *tofuRun) outputs() map[string]string {
 	}
 	out := map[string]string{}
 	for k, v := range raw {
+		// A string as itself, anything else (a list) as its JSON.
 		var s string
-		if json.Unmarshal(v.Value, &s) == nil {
-			out[k] = s
+		if json.Unmarshal(v.Value, &s) != nil {
+			s = string(v.Value)
 		}
+		out[k] = s
 	}
 	return out
 }
@@ -475,4 +477,59 @@ func leftAfterDestroy(ctx context.Context, s *server) []string {
 		}
 	}
 	return left
+}
+
+// checkProductionStack checks what the production stack made, through the
+// API: the NAT gateway available with its Elastic IP, the private subnets
+// routed to it and behind the network ACL, the container hosts running from
+// the ECS-optimized image with the root volume and metadata options asked
+// for, and the service steady with its two tasks.
+func checkProductionStack(ctx context.Context, s *server, out map[string]string) error {
+	cfg := sdkConfig(s, "us-west-2")
+	ec, es := ec2.NewFromConfig(cfg), ecs.NewFromConfig(cfg)
+	nats, err := ec.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{NatGatewayIds: []string{out["nat_gateway_id"]}})
+	if err != nil {
+		return fmt.Errorf("DescribeNatGateways: %w", err)
+	}
+	if g := nats.NatGateways[0]; g.State != ec2types.NatGatewayStateAvailable || len(g.NatGatewayAddresses) != 1 || aws.ToString(g.NatGatewayAddresses[0].PublicIp) != out["nat_public_ip"] {
+		return fmt.Errorf("the NAT gateway: %+v", g)
+	}
+	var private []string
+	if err := json.Unmarshal([]byte(out["private_subnet_ids"]), &private); err != nil || len(private) != 2 {
+		return fmt.Errorf("output private_subnet_ids %q: %v", out["private_subnet_ids"], err)
+	}
+	rts, err := ec.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{{Name: aws.String("association.subnet-id"), Values: private}}})
+	if err != nil {
+		return fmt.Errorf("DescribeRouteTables: %w", err)
+	}
+	if len(rts.RouteTables) != 1 || !slices.ContainsFunc(rts.RouteTables[0].Routes, func(r ec2types.Route) bool {
+		return aws.ToString(r.NatGatewayId) == out["nat_gateway_id"] && r.State == ec2types.RouteStateActive
+	}) {
+		return fmt.Errorf("the private subnets' route table: %+v", rts.RouteTables)
+	}
+	acls, err := ec.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NetworkAclIds: []string{out["network_acl_id"]}})
+	if err != nil || len(acls.NetworkAcls[0].Associations) != len(private) {
+		return fmt.Errorf("the private subnets' network ACL: %v %+v", err, acls)
+	}
+	insts, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{{Name: aws.String("subnet-id"), Values: private}}})
+	if err != nil {
+		return fmt.Errorf("DescribeInstances: %w", err)
+	}
+	n := 0
+	for _, r := range insts.Reservations {
+		for _, inst := range r.Instances {
+			n++
+			if inst.State.Name != ec2types.InstanceStateNameRunning || inst.PublicIpAddress != nil || inst.MetadataOptions.HttpTokens != ec2types.HttpTokensStateRequired {
+				return fmt.Errorf("container host %s: %s, public address %v, tokens %s", aws.ToString(inst.InstanceId), inst.State.Name, aws.ToString(inst.PublicIpAddress), inst.MetadataOptions.HttpTokens)
+			}
+		}
+	}
+	if n != 2 {
+		return fmt.Errorf("%d container hosts in the private subnets, want 2", n)
+	}
+	svc, err := es.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String("production"), Services: []string{"web"}})
+	if err != nil || len(svc.Services) != 1 || svc.Services[0].RunningCount != 2 {
+		return fmt.Errorf("the web service: %v %+v", err, svc)
+	}
+	return nil
 }

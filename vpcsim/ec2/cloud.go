@@ -142,6 +142,7 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 		m.markers.Put(&marker)
 	}
 	c.ensureMainRouteTablesLocked()
+	c.ensureDefaultACLsLocked()
 	c.ensureDefaultDHCPOptionsLocked()
 	// The disconnections, markers, main route tables and default DHCP options go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused
@@ -192,6 +193,7 @@ const (
 	kindAddress         = "ec2.address"
 	kindNatGateway      = "ec2.nat-gateway"
 	kindImage           = "ec2.image"
+	kindNetworkACL      = "ec2.network-acl"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -246,6 +248,9 @@ func (c *Cloud) load() error {
 	}
 	for im := range t.images.All() {
 		c.bumpSeq(im.Seq)
+	}
+	for a := range t.acls.All() {
+		c.bumpSeq(a.Seq)
 	}
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
-// Explanation is the verdict of a VPC's security groups on a new connection to
-// an ENI, with the reasons, as `vpcsim sg explain` prints it.
+// Explanation is the verdict of a VPC's security groups and network ACLs on a
+// new connection to an ENI, with the reasons, as `vpcsim sg explain` prints it.
 type Explanation struct {
 	Admitted bool
 	Lines    []string
@@ -29,7 +29,20 @@ func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port
 		return Explanation{}, Errorf("InvalidNetworkInterfaceID.NotFound", "The networkInterface ID '%s' does not exist", eniID)
 	}
 	fw := c.firewallLocked(e.VPCID)
-	return explain(fw, eniID, from, proto, port), nil
+	x := explain(fw, eniID, from, proto, port)
+	v := c.vpc(e.VPCID)
+	if !x.Admitted || v == nil {
+		return x, nil
+	}
+	fromSubnet := ""
+	for other := range c.allENIs() {
+		if other.VPCID == e.VPCID && slices.ContainsFunc(other.PrivateIPs, func(ip PrivateIP) bool { return ip.Addr == from }) {
+			fromSubnet = other.SubnetID
+		}
+	}
+	ok, lines := explainACLs(c.routingLocked(v), fromSubnet, e.SubnetID, from, e.PrimaryIP(), proto, port)
+	x.Admitted, x.Lines = ok, append(x.Lines, lines...)
+	return x, nil
 }
 
 func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port int) Explanation {

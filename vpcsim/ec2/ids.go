@@ -54,6 +54,8 @@ func kindOf(id string) string {
 		return "natgateway"
 	case strings.HasPrefix(id, "ami-"):
 		return "image"
+	case strings.HasPrefix(id, "acl-"):
+		return "network-acl"
 	}
 	return "resource"
 }

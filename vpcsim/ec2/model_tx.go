@@ -23,6 +23,7 @@ var (
 	addressKind  = storage.Kind[Address]{Name: kindAddress, ID: func(a *Address) string { return a.ID }}
 	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
 	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
+	aclKind      = storage.Kind[NetworkACL]{Name: kindNetworkACL, ID: func(a *NetworkACL) string { return a.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -42,6 +43,7 @@ type tables struct {
 	addresses *storage.Table[Address]
 	nats      *storage.Table[NatGateway]
 	images    *storage.Table[Image]
+	acls      *storage.Table[NetworkACL]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -69,6 +71,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.addresses, e = storage.NewTable(c.db, addressKind); return })
 	open(func() (e error) { t.nats, e = storage.NewTable(c.db, natKind); return })
 	open(func() (e error) { t.images, e = storage.NewTable(c.db, imageKind); return })
+	open(func() (e error) { t.acls, e = storage.NewTable(c.db, aclKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -95,6 +98,7 @@ type model struct {
 	addresses  storage.View[Address]
 	nats       storage.View[NatGateway]
 	images     storage.View[Image]
+	acls       storage.View[NetworkACL]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -108,7 +112,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
-			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx),
+			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -30,7 +31,7 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 		if sub.VPCID != v.ID {
 			continue
 		}
-		sr := netmodel.SubnetRouting{SubnetID: sub.ID}
+		sr := netmodel.SubnetRouting{SubnetID: sub.ID, ACL: c.netACLLocked(sub.ID)}
 		rt := c.tableOfSubnetLocked(sub.ID)
 		if rt == nil {
 			rt = main
@@ -44,6 +45,9 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 			}
 		}
 		r.Subnets = append(r.Subnets, sr)
+	}
+	if slices.ContainsFunc(r.Subnets, func(s netmodel.SubnetRouting) bool { return s.ACL != nil }) {
+		r.Logged = c.loggedAddrsLocked(v.ID)
 	}
 	if igw != nil {
 		if nat := c.publicMappingsLocked(v.ID); len(nat) > 0 {
@@ -96,6 +100,19 @@ func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
 	for id, rt := range m.rts.Staged() {
 		old, _ := c.tables.rts.Get(id)
 		mark(vpcOf(rt, func(r *RouteTable) string { return r.VPCID }), vpcOf(old, func(r *RouteTable) string { return r.VPCID }))
+	}
+	for id, a := range m.acls.Staged() {
+		old, _ := c.tables.acls.Get(id)
+		mark(vpcOf(a, func(a *NetworkACL) string { return a.VPCID }), vpcOf(old, func(a *NetworkACL) string { return a.VPCID }))
+	}
+	// A flow log decides whether an ACL's drops are logged.
+	for id, f := range m.flowLogs.Staged() {
+		if f == nil {
+			f, _ = c.tables.flowLogs.Get(id)
+		}
+		if f != nil {
+			mark(c.vpcOfResourceLocked(f.ResourceID))
+		}
 	}
 	for id, g := range m.nats.Staged() {
 		old, _ := c.tables.nats.Get(id)
@@ -158,4 +175,35 @@ func (c *Cloud) syncRoutingLocked(ctx context.Context, dirty map[string]bool) er
 	// sets it whole again; the others' commits do not wait on it.
 	c.routingUnknown = false
 	return errors.Join(errs...)
+}
+
+// loggedAddrsLocked maps the addresses of a VPC's flow-logged ENIs to them.
+func (c *Cloud) loggedAddrsLocked(vpcID string) map[netip.Addr]string {
+	out := map[netip.Addr]string{}
+	for e := range c.allENIs() {
+		if e.VPCID != vpcID || len(c.flowLogSinksLocked(e)) == 0 {
+			continue
+		}
+		for _, ip := range e.PrivateIPs {
+			out[ip.Addr] = e.ID
+		}
+	}
+	return out
+}
+
+// vpcOfResourceLocked is the VPC of a VPC, subnet or ENI ("": none).
+func (c *Cloud) vpcOfResourceLocked(id string) string {
+	switch {
+	case strings.HasPrefix(id, "vpc-"):
+		return id
+	case strings.HasPrefix(id, "subnet-"):
+		if sub := c.subnet(id); sub != nil {
+			return sub.VPCID
+		}
+	case strings.HasPrefix(id, "eni-"):
+		if e := c.eni(id); e != nil {
+			return e.VPCID
+		}
+	}
+	return ""
 }

@@ -85,6 +85,7 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	}
 	fault.Point(fault.SubnetBridgeMade)
 	c.model().subnets.Put(sub)
+	c.associateDefaultACLLocked(sub)
 	if err := c.commitLocked(); err != nil {
 		return Subnet{}, c.undoKernel(ctx, err, undo)
 	}
@@ -216,6 +217,7 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	}
 	c.model().subnets.Delete(sub.ID)
 	c.dropFlowLogsLocked(sub.ID)
+	c.dropACLAssocLocked(sub.ID)
 	if rt := c.tableOfSubnetLocked(sub.ID); rt != nil { // its association goes with it
 		rt = edit(c.model().rts, rt.ID)
 		rt.Assocs = slices.DeleteFunc(rt.Assocs, func(a RouteAssoc) bool { return a.SubnetID == sub.ID })

@@ -128,6 +128,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.images, id, func(im *Image) (*[]Tag, string) { return &im.Tags, im.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.acls, id, func(a *NetworkACL) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -241,6 +244,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidNatGatewayID.NotFound"
 	case "image":
 		return "InvalidAMIID.NotFound"
+	case "network-acl":
+		return "InvalidNetworkAclID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -298,6 +303,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().addresses.All(), func(v *Address) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().acls.All(), func(v *NetworkACL) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().images.All(), func(v *Image) int64 { return v.Seq }) {

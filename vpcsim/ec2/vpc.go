@@ -52,8 +52,10 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 	main := c.newMainRouteTableLocked(v)
 	main.Routes = append(main.Routes, Route{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: igw.ID, Origin: originRoute})
 	m.rts.Put(main)
+	m.acls.Put(c.newACLLocked(v, true))
 	for _, sub := range subs {
 		m.subnets.Put(sub)
+		c.associateDefaultACLLocked(sub)
 	}
 	m.groups.Put(g)
 	if err := c.commitLocked(); err != nil {
@@ -146,6 +148,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	c.model().vpcs.Put(v)
 	c.model().groups.Put(g)
 	c.model().rts.Put(c.newMainRouteTableLocked(v))
+	c.model().acls.Put(c.newACLLocked(v, true))
 	if err := c.commitLocked(); err != nil {
 		return VPC{}, c.undoKernel(ctx, err, undo)
 	}
@@ -281,6 +284,9 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if main := c.mainRouteTableLocked(v.ID); main != nil {
 		m.rts.Delete(main.ID)
 	}
+	if acl := c.defaultACLLocked(v.ID); acl != nil {
+		m.acls.Delete(acl.ID)
+	}
 	m.vpcs.Delete(v.ID)
 	c.dropFlowLogsLocked(v.ID)
 	if err := c.commitLocked(); err != nil {
@@ -316,6 +322,11 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 	}
 	if c.igwOfVPCLocked(id) != nil {
 		return true
+	}
+	for a := range c.model().acls.All() {
+		if a.VPCID == id && !a.IsDefault {
+			return true
+		}
 	}
 	for g := range c.allGroups() {
 		if g.VPCID == id && g.Name != "default" {

@@ -1,6 +1,7 @@
 package netmodel
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 )
@@ -20,12 +21,40 @@ type Routing struct {
 	// Internet is the VPC's internet gateway while one is attached and some
 	// address of the VPC is public; nil otherwise.
 	Internet *InternetLink
+	// Logged maps the addresses of the VPC's flow-logged ENIs to their IDs:
+	// a packet a network ACL drops is logged as the ENI's REJECT.
+	Logged map[netip.Addr]string
 }
 
-// SubnetRouting is one subnet's routes, by its route table.
+// SubnetRouting is one subnet's routes, by its route table, and its
+// network ACL.
 type SubnetRouting struct {
 	SubnetID string
 	Routes   []Route
+	ACL      *NetworkACL // nil: none judges the subnet's traffic
+}
+
+// NetworkACL is a subnet's network ACL as the kernel enforces it, at the
+// subnet's boundary and stateless: Egress judges every packet routed out of
+// the subnet (by its destination), Ingress every packet routed into it (by
+// its source); traffic within the subnet is not judged. Rules are in rule
+// number order; the first that matches decides; a packet no rule matches is
+// dropped.
+type NetworkACL struct {
+	ID              string // acl-…
+	Ingress, Egress []ACLRule
+}
+
+// ACLRule is one numbered rule of a network ACL.
+type ACLRule struct {
+	Number int
+	Allow  bool
+	// Proto is the IP protocol number, -1 for all.
+	Proto int
+	// From and To are the port range for TCP and UDP, -1 meaning any; for
+	// ICMP the type and the code, -1 meaning any.
+	From, To int
+	CIDR     netip.Prefix // the peer: destination for egress, source for ingress
 }
 
 // RouteTarget says where a route sends its traffic.
@@ -71,7 +100,11 @@ func (r Routing) Clone() Routing {
 	out.Subnets = make([]SubnetRouting, len(r.Subnets))
 	for i, s := range r.Subnets {
 		out.Subnets[i] = SubnetRouting{SubnetID: s.SubnetID, Routes: slices.Clone(s.Routes)}
+		if s.ACL != nil {
+			out.Subnets[i].ACL = &NetworkACL{ID: s.ACL.ID, Ingress: slices.Clone(s.ACL.Ingress), Egress: slices.Clone(s.ACL.Egress)}
+		}
 	}
+	out.Logged = maps.Clone(r.Logged)
 	if r.Internet != nil {
 		out.Internet = &InternetLink{GatewayID: r.Internet.GatewayID, NAT: slices.Clone(r.Internet.NAT)}
 	}
@@ -86,7 +119,17 @@ func (r Routing) Equal(o Routing) bool {
 	if r.Internet != nil && (r.Internet.GatewayID != o.Internet.GatewayID || !slices.Equal(r.Internet.NAT, o.Internet.NAT)) {
 		return false
 	}
+	if !maps.Equal(r.Logged, o.Logged) {
+		return false
+	}
 	return slices.EqualFunc(r.Subnets, o.Subnets, func(a, b SubnetRouting) bool {
-		return a.SubnetID == b.SubnetID && slices.Equal(a.Routes, b.Routes)
+		return a.SubnetID == b.SubnetID && slices.Equal(a.Routes, b.Routes) && a.ACL.equal(b.ACL)
 	})
+}
+
+func (a *NetworkACL) equal(b *NetworkACL) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ID == b.ID && slices.Equal(a.Ingress, b.Ingress) && slices.Equal(a.Egress, b.Egress)
 }

@@ -183,6 +183,14 @@ func init() {
 		"DeleteInternetGateway":    op((*Handler).deleteInternetGateway),
 		"DescribeInternetGateways": op((*Handler).describeInternetGateways),
 
+		"CreateNetworkAcl":             op((*Handler).createNetworkAcl),
+		"DeleteNetworkAcl":             op((*Handler).deleteNetworkAcl),
+		"CreateNetworkAclEntry":        op((*Handler).createNetworkAclEntry),
+		"ReplaceNetworkAclEntry":       op((*Handler).replaceNetworkAclEntry),
+		"DeleteNetworkAclEntry":        op((*Handler).deleteNetworkAclEntry),
+		"ReplaceNetworkAclAssociation": op((*Handler).replaceNetworkAclAssociation),
+		"DescribeNetworkAcls":          op((*Handler).describeNetworkAcls),
+
 		"DescribeImages":         op((*Handler).describeImages),
 		"DescribeImageAttribute": op((*Handler).describeImageAttribute),
 		"RegisterImage":          op((*Handler).registerImage),

@@ -322,6 +322,42 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteDhcpOptions", nil, "DhcpOptionsId", dopt.ID)
 
+	// Network ACLs: a custom one, a rule, the subnet moved to it and back.
+	var acl struct {
+		ID string `xml:"networkAcl>networkAclId"`
+	}
+	call("CreateNetworkAcl", &acl, "VpcId", vpc.ID, "TagSpecification.1.ResourceType", "network-acl", "TagSpecification.1.Tag.1.Key", "Name")
+	call("CreateNetworkAclEntry", nil, "NetworkAclId", acl.ID, "RuleNumber", "100", "Protocol", "6", "RuleAction", "allow",
+		"CidrBlock", "10.0.0.0/16", "PortRange.From", "80", "PortRange.To", "80")
+	call("ReplaceNetworkAclEntry", nil, "NetworkAclId", acl.ID, "RuleNumber", "100", "Protocol", "1", "RuleAction", "allow",
+		"CidrBlock", "10.0.0.0/16", "Icmp.Type", "-1", "Icmp.Code", "-1")
+	var acls struct {
+		Assocs []string `xml:"networkAclSet>item>associationSet>item>networkAclAssociationId"`
+		Types  []string `xml:"networkAclSet>item>entrySet>item>icmpTypeCode>type"`
+	}
+	call("DescribeNetworkAcls", &acls, "Filter.1.Name", "association.subnet-id", "Filter.1.Value.1", sub.ID)
+	var aclAssoc struct {
+		ID string `xml:"newAssociationId"`
+	}
+	call("ReplaceNetworkAclAssociation", &aclAssoc, "AssociationId", acls.Assocs[0], "NetworkAclId", acl.ID)
+	var moved2 struct {
+		Types []string `xml:"networkAclSet>item>entrySet>item>icmpTypeCode>type"`
+	}
+	call("DescribeNetworkAcls", &moved2, "NetworkAclId.1", acl.ID)
+	if len(moved2.Types) != 1 || moved2.Types[0] != "-1" {
+		t.Errorf("the custom ACL's ICMP rule: %+v", moved2)
+	}
+	var back struct {
+		ID string `xml:"newAssociationId"`
+	}
+	var def struct {
+		ID string `xml:"networkAclSet>item>networkAclId"`
+	}
+	call("DescribeNetworkAcls", &def, "Filter.1.Name", "default", "Filter.1.Value.1", "true", "Filter.2.Name", "vpc-id", "Filter.2.Value.1", vpc.ID)
+	call("ReplaceNetworkAclAssociation", &back, "AssociationId", aclAssoc.ID, "NetworkAclId", def.ID)
+	call("DeleteNetworkAclEntry", nil, "NetworkAclId", acl.ID, "RuleNumber", "100", "Egress", "false")
+	call("DeleteNetworkAcl", nil, "NetworkAclId", acl.ID)
+
 	// Images: the catalogue's and one registered.
 	var ami struct {
 		ID string `xml:"imageId"`
