@@ -68,6 +68,17 @@ func WithInternet(p netip.Prefix) Option {
 	}
 }
 
+// WithInternetEgress lets the VPCs' traffic beyond the machine out, through
+// the machine's own routes, masqueraded behind its address; it turns the
+// machine's IPv4 forwarding on. Off by default: an operator's choice, never
+// a test's.
+func WithInternetEgress() Option {
+	return func(k *Kernel) error {
+		k.egress = true
+		return nil
+	}
+}
+
 // Internet returns the range of vpcsim's internet.
 func (k *Kernel) Internet() netip.Prefix { return k.internet }
 
@@ -138,7 +149,7 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 			return nil, fmt.Errorf("%w: %s; vpcsim's internet %s would take traffic away from it (choose another range)", ErrInternetOverlap, desc, k.internet)
 		}
 	}
-	if err := ensureHostInternetTable(tableName, brName, k.InternetAddr()); err != nil {
+	if err := ensureHostInternetTable(tableName, brName, k.InternetAddr(), k.egress); err != nil {
 		err = fmt.Errorf("host nftables table %s: %w", tableName, err)
 		if existing != nil {
 			// Without the table the bridge could carry VPC traffic off the
@@ -148,6 +159,13 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 			}
 		}
 		return nil, err
+	}
+	if k.egress {
+		// The operator asked for it: the machine forwards what the VPCs send
+		// beyond it (its own firewall still applies).
+		if err := writeSysctl("net/ipv4/ip_forward", "1"); err != nil {
+			return nil, fmt.Errorf("turn on the machine's forwarding for --internet-egress: %w", err)
+		}
 	}
 	br, err := ensureBridge(h, brName, internetMAC(brName))
 	if err != nil {
@@ -165,27 +183,31 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 // hostInternetSpec is the host table that keeps vpcsim's internet on the
 // machine (see above), and keeps the machine's other addresses (its LAN's,
 // docker's, its IPv6 link-local ones) out of the VPCs' reach: what comes in
-// from the bridge is taken only for the machine's address on it.
-func hostInternetSpec(tableName, brName string, machine netip.Addr) *nftSpec {
+// from the bridge is taken only for the machine's address on it. With
+// egress (serve --internet-egress, the operator's choice), what the VPCs
+// send beyond the machine is forwarded and masqueraded behind the machine's
+// own address, and only its replies come back.
+func hostInternetSpec(tableName, brName string, machine netip.Addr, egress bool) *nftSpec {
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
 	accept := nftables.ChainPolicyAccept
 	fwd := &nftables.Chain{
 		Name: "forward", Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookForward, Priority: nftables.ChainPriorityFilter, Policy: &accept,
 	}
-	crossing := func(in, out expr.MetaKey) func() []expr.Any {
+	crossing := func(in, out expr.MetaKey, then ...[]expr.Any) func() []expr.Any {
 		return func() []expr.Any {
-			return append(append(ifname(in, expr.CmpOpEq, brName), ifname(out, expr.CmpOpNeq, brName)...), verdict(expr.VerdictDrop))
+			return slices.Concat(append([][]expr.Any{ifname(in, expr.CmpOpEq, brName), ifname(out, expr.CmpOpNeq, brName)}, then...)...)
 		}
 	}
+	drop := []expr.Any{verdict(expr.VerdictDrop)}
 	in := &nftables.Chain{
 		Name: "input", Table: t, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &accept,
 	}
-	return &nftSpec{table: t, chains: []nftChain{
+	spec := &nftSpec{table: t, chains: []nftChain{
 		{chain: fwd, rules: []nftRule{
-			{fmt.Sprintf("iifname %s oifname != %s drop", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME)},
-			{fmt.Sprintf("oifname %s iifname != %s drop", brName, brName), crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME)},
+			{fmt.Sprintf("iifname %s oifname != %s drop", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME, drop)},
+			{fmt.Sprintf("oifname %s iifname != %s drop", brName, brName), crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME, drop)},
 		}},
 		{chain: in, rules: []nftRule{
 			{fmt.Sprintf("iifname %s ip daddr %s accept", brName, machine), func() []expr.Any {
@@ -196,16 +218,32 @@ func hostInternetSpec(tableName, brName string, machine netip.Addr) *nftSpec {
 			}},
 		}},
 	}}
+	if egress {
+		spec.chains[0].rules = []nftRule{
+			{fmt.Sprintf("iifname %s oifname != %s accept", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME, isIPv4(), []expr.Any{verdict(expr.VerdictAccept)})},
+			{fmt.Sprintf("oifname %s iifname != %s ct state established,related accept", brName, brName),
+				crossing(expr.MetaKeyOIFNAME, expr.MetaKeyIIFNAME, ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})},
+			spec.chains[0].rules[0], // what is not IPv4
+			spec.chains[0].rules[1],
+		}
+		spec.chains[0].rules[2].comment += " (not IPv4)"
+		post := &nftables.Chain{Name: "postrouting", Table: t, Type: nftables.ChainTypeNAT,
+			Hooknum: nftables.ChainHookPostrouting, Priority: nftables.ChainPriorityNATSource}
+		spec.chains = append(spec.chains, nftChain{chain: post, rules: []nftRule{
+			{fmt.Sprintf("iifname %s oifname != %s masquerade", brName, brName), crossing(expr.MetaKeyIIFNAME, expr.MetaKeyOIFNAME, isIPv4(), []expr.Any{&expr.Masq{}})},
+		}})
+	}
+	return spec
 }
 
 // ensureHostInternetTable makes the host table as hostInternetSpec says,
 // replacing one that is not; one that is stays untouched.
-func ensureHostInternetTable(tableName, brName string, machine netip.Addr) error {
+func ensureHostInternetTable(tableName, brName string, machine netip.Addr, egress bool) error {
 	nft, err := nftables.New()
 	if err != nil {
 		return fmt.Errorf("nftables: %w", err)
 	}
-	spec := hostInternetSpec(tableName, brName, machine)
+	spec := hostInternetSpec(tableName, brName, machine, egress)
 	st, err := readNFTTable(nft, spec)
 	if err != nil {
 		return err

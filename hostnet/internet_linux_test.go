@@ -345,7 +345,7 @@ func TestEnsureInternet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := readNFTTable(nft, hostInternetSpec(tableName, br, k.InternetAddr())); err != nil || !st.same {
+	if st, err := readNFTTable(nft, hostInternetSpec(tableName, br, k.InternetAddr(), false)); err != nil || !st.same {
 		t.Errorf("host table: %+v, %v", st, err)
 	}
 
@@ -353,7 +353,7 @@ func TestEnsureInternet(t *testing.T) {
 	must(t, exec.Command("nft", "flush", "table", "inet", tableName).Run())
 	must(t, h.AddrDel(l, &netlink.Addr{IPNet: prefixToIPNet(pfx("198.19.130.1/24"))}))
 	must(t, k.EnsureInternet(ctx))
-	if st, err := readNFTTable(nft, hostInternetSpec(tableName, br, k.InternetAddr())); err != nil || !st.same {
+	if st, err := readNFTTable(nft, hostInternetSpec(tableName, br, k.InternetAddr(), false)); err != nil || !st.same {
 		t.Errorf("host table after repair: %+v, %v", st, err)
 	}
 	if got, _ := addrsOf(t, h, mustLink(t, h, br)); !sameAddrs(got, []netip.Prefix{pfx("198.19.130.1/24")}) {

@@ -98,12 +98,23 @@ func TestIGWSpec(t *testing.T) {
 		s.maps[1].set.Name != "private" || s.maps[1].elems[nat[0].Private] != nat[0].Public {
 		t.Errorf("maps %+v %+v", s.maps[0], s.maps[1])
 	}
-	host := hostInternetSpec("vs-internet", "vs-inet", netip.MustParseAddr("198.18.0.1"))
+	host := hostInternetSpec("vs-internet", "vs-inet", netip.MustParseAddr("198.18.0.1"), false)
 	if got := host.comments()["forward"]; !slices.Equal(got, []string{"iifname vs-inet oifname != vs-inet drop", "oifname vs-inet iifname != vs-inet drop"}) {
 		t.Errorf("host rules %v", got)
 	}
 	if got := host.comments()["input"]; !slices.Equal(got, []string{"iifname vs-inet ip daddr 198.18.0.1 accept", "iifname vs-inet drop"}) {
 		t.Errorf("host input rules %v", got)
+	}
+	// With egress (the operator's choice), the VPCs' IPv4 goes out
+	// masqueraded and only replies come back.
+	egress := hostInternetSpec("vs-internet", "vs-inet", netip.MustParseAddr("198.18.0.1"), true)
+	if got := egress.comments()["forward"]; !slices.Equal(got, []string{"iifname vs-inet oifname != vs-inet accept",
+		"oifname vs-inet iifname != vs-inet ct state established,related accept", "iifname vs-inet oifname != vs-inet drop (not IPv4)",
+		"oifname vs-inet iifname != vs-inet drop"}) {
+		t.Errorf("host rules with egress %v", got)
+	}
+	if got := egress.comments()["postrouting"]; !slices.Equal(got, []string{"iifname vs-inet oifname != vs-inet masquerade"}) {
+		t.Errorf("host NAT with egress %v", got)
 	}
 }
 

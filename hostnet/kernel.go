@@ -25,6 +25,7 @@ type Kernel struct {
 	prefix   string
 	log      *slog.Logger
 	internet netip.Prefix // vpcsim's internet: public addresses and the machine's (internet.go)
+	egress   bool         // WithInternetEgress
 
 	// mu serializes every change: each Ensure reads the kernel's state and then
 	// acts on what it read, which only holds if nobody else acts in between.

@@ -46,3 +46,27 @@ func TestServiceTimerScaleFlag(t *testing.T) {
 		}
 	}
 }
+
+// --public-cidr takes an IPv4 network of RFC 2544's 198.18.0.0/15, a /24 or
+// larger; --internet-egress is off unless asked for.
+func TestPublicCIDRFlag(t *testing.T) {
+	c, err := parseServeFlags(nil)
+	if err != nil || c.publicRange.String() != "198.18.0.0/15" || c.internetEgress {
+		t.Fatalf("the defaults: %v, egress %v, %v", c.publicRange, c.internetEgress, err)
+	}
+	if c, err := parseServeFlags([]string{"--public-cidr", "198.19.7.0/24", "--internet-egress"}); err != nil || c.publicRange.String() != "198.19.7.0/24" || !c.internetEgress {
+		t.Fatalf("--public-cidr 198.19.7.0/24 --internet-egress: %v %v %v", c.publicRange, c.internetEgress, err)
+	}
+	for bad, want := range map[string]string{
+		"8.8.8.0/24":    "outside 198.18.0.0/15",
+		"198.18.0.0/25": "smaller than a /24",
+		"198.18.0.1/24": "not a network address",
+		"fd00::/64":     "not an IPv4 CIDR block",
+		"198.18.0.0/14": "not a network address",
+		"198.16.0.0/14": "outside 198.18.0.0/15",
+	} {
+		if _, err := parseServeFlags([]string{"--public-cidr", bad}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--public-cidr %s: %v, want %q", bad, err, want)
+		}
+	}
+}

@@ -99,7 +99,12 @@ func serve(ctx context.Context, args []string) error {
 	}
 
 	if kernelDP {
-		k, err := hostnet.New(hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink), hostnet.WithInternet(cfg.publicRange))
+		kopts := []hostnet.Option{hostnet.WithPrefix(cfg.netnsPrefix), hostnet.WithLogger(log), hostnet.WithFlowSink(flowSink), hostnet.WithInternet(cfg.publicRange)}
+		if cfg.internetEgress {
+			log.Warn("--internet-egress: what the VPCs send through their gateways leaves this machine, masqueraded behind its address")
+			kopts = append(kopts, hostnet.WithInternetEgress())
+		}
+		k, err := hostnet.New(kopts...)
 		if err != nil {
 			return fmt.Errorf("kernel dataplane: %w (see `vpcsim doctor`)", err)
 		}
