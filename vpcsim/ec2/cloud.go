@@ -143,6 +143,7 @@ func New(ctx context.Context, store vpcsim.Store, dp netmodel.Dataplane, opts ..
 	}
 	c.ensureMainRouteTablesLocked()
 	c.ensureDefaultACLsLocked()
+	c.ensureDefaultGatewaysLocked()
 	c.ensureDefaultDHCPOptionsLocked()
 	// The disconnections, markers, main route tables and default DHCP options go to the store without a firewall sync (that
 	// follows the reconciliation); the kernel is not connected to a refused

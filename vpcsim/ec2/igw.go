@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 
 	"github.com/vpcsim/vpcsim/vpcsim/quota"
@@ -194,4 +195,37 @@ func (c *Cloud) hasPublicLocked(vpcID string) bool {
 		}
 	}
 	return false
+}
+
+// markerDefaultGateways says the database keeps internet gateways: a default
+// VPC without one since is one whose owner took it away.
+const markerDefaultGateways = "default-gateways-kept"
+
+// ensureDefaultGatewaysLocked gives, once, each default VPC stored before
+// vpcsim kept internet gateways the gateway AWS gives it, routed from its
+// main table unless that table already routes 0.0.0.0/0.
+func (c *Cloud) ensureDefaultGatewaysLocked() {
+	m := c.model()
+	if get(m.markers, markerDefaultGateways) != nil {
+		return
+	}
+	marker := markerDefaultGateways
+	m.markers.Put(&marker)
+	for _, v := range sortedBySeq(c.allVPCs(), func(v *VPC) int64 { return v.Seq }) {
+		if !v.IsDefault || c.igwOfVPCLocked(v.ID) != nil {
+			continue
+		}
+		g := c.newIGWLocked(v.Region, nil)
+		g.VPCID = v.ID
+		m.igws.Put(g)
+		if main := c.mainRouteTableLocked(v.ID); main != nil && !slices.ContainsFunc(main.Routes, func(r Route) bool { return r.Dest.Bits() == 0 }) {
+			main = edit(m.rts, main.ID)
+			main.Routes = append(main.Routes, defaultRouteTo(g.ID))
+		}
+	}
+}
+
+// defaultRouteTo is a default VPC's route to its internet gateway.
+func defaultRouteTo(igwID string) Route {
+	return Route{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: igwID, Origin: originRoute}
 }

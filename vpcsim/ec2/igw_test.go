@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
@@ -294,5 +295,41 @@ func TestPublicAddressFollowsStopAndStart(t *testing.T) {
 	tc.Wait()
 	if p := pub(); !p.IsValid() {
 		t.Fatal("a started instance has no public address")
+	}
+}
+
+// A default VPC stored before vpcsim kept internet gateways gets its gateway
+// and its default route once; one whose owner detached and deleted it since
+// does not get it back.
+func TestDefaultVPCGatewayUpgrade(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := must[[]VPC](t)(tc.DescribeVpcs(ctx, west, nil, []Filter{{Name: "is-default", Values: []string{"true"}}}))[0]
+	g := must[[]InternetGateway](t)(tc.DescribeInternetGateways(ctx, west, nil, nil))[0]
+	main := tc.mainTable(t, v.ID)
+	if err := tc.DeleteRoute(ctx, west, main.ID, "0.0.0.0/0", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.DetachInternetGateway(ctx, west, g.ID, v.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := tc.DeleteInternetGateway(ctx, west, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := must[[]InternetGateway](t)(tc.reopen(t).DescribeInternetGateways(ctx, west, nil, nil)); len(got) != 0 {
+		t.Fatalf("a gateway deleted by its owner came back: %+v", got)
+	}
+	// As a database from before gateways were kept.
+	tc.Wait()
+	if err := tc.store.Apply([]storage.Change{{Kind: markerKind.Name, ID: markerDefaultGateways}}); err != nil {
+		t.Fatal(err)
+	}
+	upgraded := tc.reopen(t)
+	got := must[[]InternetGateway](t)(upgraded.DescribeInternetGateways(ctx, west, nil, []Filter{{Name: "attachment.vpc-id", Values: []string{v.ID}}}))
+	if len(got) != 1 {
+		t.Fatalf("after the upgrade, the default VPC's gateways: %+v", got)
+	}
+	if r := upgraded.mainTable(t, v.ID).Routes; len(r) != 2 || r[1].Gateway != got[0].ID || r[1].State != "active" {
+		t.Fatalf("after the upgrade, the main table: %+v", r)
 	}
 }

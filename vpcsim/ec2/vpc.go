@@ -50,7 +50,7 @@ func (c *Cloud) createDefaultVPCLocked(ctx context.Context, region string) error
 	igw.VPCID = v.ID
 	m.igws.Put(igw)
 	main := c.newMainRouteTableLocked(v)
-	main.Routes = append(main.Routes, Route{Dest: netip.MustParsePrefix("0.0.0.0/0"), Gateway: igw.ID, Origin: originRoute})
+	main.Routes = append(main.Routes, defaultRouteTo(igw.ID))
 	m.rts.Put(main)
 	m.acls.Put(c.newACLLocked(v, true))
 	for _, sub := range subs {
