@@ -154,6 +154,8 @@ func PublicParameters() []PublicParameter {
 	}
 	ps = append(ps,
 		PublicParameter{"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", AmazonLinux2023.ID},
+		// The same image by its kernel's version, as AWS names it too.
+		PublicParameter{"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-x86_64", AmazonLinux2023.ID},
 		PublicParameter{"/aws/service/ami-amazon-linux-latest/amzn2-ami-hvm-x86_64-gp2", AmazonLinux2.ID},
 	)
 	slices.SortFunc(ps, func(a, b PublicParameter) int { return strings.Compare(a.Name, b.Name) })

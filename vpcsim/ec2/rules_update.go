@@ -3,6 +3,7 @@ package ec2
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // UpdateRuleDescriptions changes the descriptions of a group's ingress or
@@ -66,6 +67,9 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 			return missingParameter("securityGroupRuleId")
 		case seen[ch.RuleID]:
 			return invalidValue("The security group rule ID '%s' is given more than once.", ch.RuleID)
+		}
+		if err := checkRuleChange(ch.Permission); err != nil {
+			return err
 		}
 		seen[ch.RuleID] = true
 	}
@@ -167,4 +171,23 @@ func (c *Cloud) CheckVPCExists(ctx context.Context, s Scope, id string) error {
 	defer c.unlock()
 	_, err := c.vpcLocked(s, id)
 	return err
+}
+
+// checkRuleChange refuses a changed rule as ModifySecurityGroupRules does,
+// in its own words (AuthorizeSecurityGroup* words the same faults
+// otherwise): a protocol, both ports of TCP and UDP, exactly one peer.
+func checkRuleChange(p Permission) error {
+	proto := strings.ToLower(p.Protocol)
+	peers := len(p.CIDRs) + len(p.CIDRsV6) + len(p.Groups) + len(p.PrefixIDs)
+	switch {
+	case proto == "":
+		return invalidValue("Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly.")
+	case (proto == "tcp" || proto == "udp" || proto == "6" || proto == "17") && (p.FromPort == nil || p.ToPort == nil):
+		return invalidValue("Invalid value for portRange. Must specify both from and to ports with TCP/UDP.")
+	case peers == 0:
+		return Errorf("MissingParameter", "The request must contain exactly one of: cidrIp, cidrIpv6, prefixListId, or referencedGroupId")
+	case peers > 1:
+		return Errorf("InvalidParameterCombination", "Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified")
+	}
+	return nil
 }

@@ -33,7 +33,22 @@ func TestRulesChangeInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[1].ID, Permission: perm(80, "10.0.0.0/8", "")}}), "InvalidPermission.Duplicate")
-	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[1].ID, Permission: Permission{Protocol: "tcp", FromPort: port(1), ToPort: port(1)}}}), "InvalidParameterCombination")
+	// With ModifySecurityGroupRules's own words, checked against AWS (moto's
+	// AWS-verified test_modify_security_group_rules).
+	for _, c := range []struct {
+		p          Permission
+		code, text string
+	}{
+		{Permission{Protocol: "tcp", FromPort: port(1), ToPort: port(1)}, "MissingParameter", "The request must contain exactly one of: cidrIp, cidrIpv6, prefixListId, or referencedGroupId"},
+		{Permission{Protocol: "tcp", FromPort: port(1), ToPort: port(1), CIDRs: []Peer{{Value: "10.0.0.0/8"}, {Value: "10.1.0.0/16"}}}, "InvalidParameterCombination", "Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified"},
+		{Permission{FromPort: port(1), ToPort: port(1), CIDRs: []Peer{{Value: "10.0.0.0/8"}}}, "InvalidParameterValue", "Invalid value 'null' for protocol. VPC security group rules must specify protocols explicitly."},
+		{Permission{Protocol: "tcp", ToPort: port(1), CIDRs: []Peer{{Value: "10.0.0.0/8"}}}, "InvalidParameterValue", "Invalid value for portRange. Must specify both from and to ports with TCP/UDP."},
+	} {
+		err := tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[1].ID, Permission: c.p}})
+		if ae, ok := AsAPIError(err); !ok || ae.Code != c.code || ae.Message != c.text {
+			t.Errorf("ModifySecurityGroupRules %+v: %v, want %s: %s", c.p, err, c.code, c.text)
+		}
+	}
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: "sgr-0123456789abcdef0", Permission: perm(1, "10.0.0.0/8", "")}}), "InvalidSecurityGroupRuleId.NotFound")
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{Permission: perm(1, "10.0.0.0/8", "")}}), "MissingParameter")
 	wantCode(t, tc.ModifySecurityGroupRules(ctx, west, g.ID, []RuleChange{{RuleID: rules[0].ID, Permission: perm(1, "10.0.0.0/8", "")}, {RuleID: rules[0].ID, Permission: perm(2, "10.0.0.0/8", "")}}), "InvalidParameterValue")

@@ -63,6 +63,8 @@ func TestSecurityGroupRules(t *testing.T) {
 	}}))
 	wantCode(t, tc.DeleteSecurityGroup(ctx, west, GroupRef{ID: other.ID}), "DependencyViolation")
 	rs := must[[]Rule](t)(tc.DescribeSecurityGroupRules(ctx, west, nil, []Filter{{Name: "group-id", Values: []string{g.ID}}}))
+	_, err = tc.DescribeSecurityGroupRules(ctx, west, nil, []Filter{{Name: "group-id", Values: []string{"foobar"}}})
+	wantAPIError(t, "rules of group foobar", err, "InvalidGroupId.Malformed", "The security group ID 'foobar' is malformed")
 	if len(rs) != 4 {
 		t.Fatalf("rules of the group: %+v", rs)
 	}
