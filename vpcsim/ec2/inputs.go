@@ -29,6 +29,9 @@ type CreateSubnetInput struct {
 // ModifySubnetInput is ModifySubnetAttribute's request; nil = unchanged.
 type ModifySubnetInput struct {
 	MapPublicIPOnLaunch *bool
+	HostnameType        *string // PrivateDnsHostnameTypeOnLaunch: ip-name or resource-name
+	DNSARecord          *bool   // EnableResourceNameDnsARecordOnLaunch
+	DNSAAAARecord       *bool   // EnableResourceNameDnsAAAARecordOnLaunch
 }
 
 // CreateSecurityGroupInput is CreateSecurityGroup's request.

@@ -49,9 +49,14 @@ type Subnet struct {
 	AZID                string       `json:"azId"`
 	DefaultForAZ        bool         `json:"defaultForAz"`
 	MapPublicIPOnLaunch bool         `json:"mapPublicIp"`
-	State               string       `json:"state"`
-	Tags                []Tag        `json:"tags,omitempty"`
-	Seq                 int64        `json:"seq"`
+	// The private DNS name options of its instances (stored and answered:
+	// vpcsim's DNS is to come): HostnameType "" means ip-name.
+	HostnameType  string `json:"hostnameType,omitempty"`
+	DNSARecord    bool   `json:"dnsA,omitempty"`
+	DNSAAAARecord bool   `json:"dnsAAAA,omitempty"`
+	State         string `json:"state"`
+	Tags          []Tag  `json:"tags,omitempty"`
+	Seq           int64  `json:"seq"`
 
 	// AvailableIPs is derived: usable addresses (size − 5) not held by an ENI.
 	AvailableIPs int `json:"-"`

@@ -235,7 +235,8 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	return nil
 }
 
-// ModifySubnetAttribute changes a subnet's MapPublicIpOnLaunch.
+// ModifySubnetAttribute changes a subnet's MapPublicIpOnLaunch and the
+// private DNS name options of its instances.
 func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, in ModifySubnetInput) error {
 	if id == "" {
 		return missingParameter("subnetId")
@@ -248,9 +249,23 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 	if err != nil {
 		return err
 	}
-	if in.MapPublicIPOnLaunch == nil {
+	if in.MapPublicIPOnLaunch == nil && in.HostnameType == nil && in.DNSARecord == nil && in.DNSAAAARecord == nil {
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
 	}
-	edit(c.model().subnets, sub.ID).MapPublicIPOnLaunch = *in.MapPublicIPOnLaunch
+	if t := in.HostnameType; t != nil && *t != "ip-name" && *t != "resource-name" {
+		return invalidValue("Value (%s) for parameter privateDnsHostnameTypeOnLaunch is invalid. Valid values are: ip-name, resource-name", *t)
+	}
+	next := edit(c.model().subnets, sub.ID)
+	set := func(dst *bool, v *bool) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&next.MapPublicIPOnLaunch, in.MapPublicIPOnLaunch)
+	set(&next.DNSARecord, in.DNSARecord)
+	set(&next.DNSAAAARecord, in.DNSAAAARecord)
+	if in.HostnameType != nil {
+		next.HostnameType = *in.HostnameType
+	}
 	return c.commitLocked()
 }

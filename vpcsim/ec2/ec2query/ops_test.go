@@ -76,6 +76,16 @@ func TestEveryOperation(t *testing.T) {
 	call("CreateSubnet", &sub, "VpcId", vpc.ID, "CidrBlock", "10.0.1.0/24", "AvailabilityZoneId", "usw2-az3")
 	call("DescribeSubnets", nil, "Filter.1.Name", "vpc-id", "Filter.1.Value.1", vpc.ID)
 	call("ModifySubnetAttribute", nil, "SubnetId", sub.ID, "MapPublicIpOnLaunch.Value", "true")
+	call("ModifySubnetAttribute", nil, "SubnetId", sub.ID, "EnableResourceNameDnsARecordOnLaunch.Value", "true")
+	call("ModifySubnetAttribute", nil, "SubnetId", sub.ID, "PrivateDnsHostnameTypeOnLaunch", "resource-name")
+	var names struct {
+		Type string `xml:"subnetSet>item>privateDnsNameOptionsOnLaunch>hostnameType"`
+		A    string `xml:"subnetSet>item>privateDnsNameOptionsOnLaunch>enableResourceNameDnsARecord"`
+	}
+	call("DescribeSubnets", &names, "SubnetId.1", sub.ID)
+	if names.Type != "resource-name" || names.A != "true" {
+		t.Errorf("the subnet's private DNS name options: %+v", names)
+	}
 
 	var sg struct {
 		ID string `xml:"groupId"`

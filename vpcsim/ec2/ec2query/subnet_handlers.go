@@ -20,6 +20,15 @@ func ipNameOptions() *privateDNSNameOptionsXML {
 	return &privateDNSNameOptionsXML{HostnameType: "ip-name"}
 }
 
+// subnetNameOptions are a subnet's options for its instances' names.
+func subnetNameOptions(sn ec2sim.Subnet) *privateDNSNameOptionsXML {
+	o := &privateDNSNameOptionsXML{HostnameType: sn.HostnameType, EnableResourceNameDNSARecord: sn.DNSARecord, EnableResourceNameDNSAAAARecord: sn.DNSAAAARecord}
+	if o.HostnameType == "" {
+		o.HostnameType = "ip-name"
+	}
+	return o
+}
+
 // subnetXML is the model's Subnet.
 type subnetXML struct {
 	SubnetID                    string                    `xml:"subnetId"`
@@ -50,7 +59,7 @@ func (h *Handler) toSubnetXML(s ec2sim.Scope, sn ec2sim.Subnet) subnetXML {
 		Ipv6CidrBlockAssociations: set[subnetIpv6AssocXML]{},
 		AvailableIPAddressCount:   sn.AvailableIPs, AvailabilityZone: sn.AZ, AvailabilityZoneID: sn.AZID,
 		DefaultForAz: sn.DefaultForAZ, MapPublicIPOnLaunch: sn.MapPublicIPOnLaunch,
-		PrivateDNSNameOptions:   ipNameOptions(),
+		PrivateDNSNameOptions:   subnetNameOptions(sn),
 		BlockPublicAccessStates: bpaOff(),
 		Tags:                    tagSet(sn.Tags),
 	}
@@ -134,13 +143,21 @@ type modifySubnetAttributeRequest struct {
 	// The model gives this operation no DryRun.
 	SubnetID            string    `query:"SubnetId"`
 	MapPublicIPOnLaunch *attrBool `query:"MapPublicIpOnLaunch"`
+	HostnameType        *string   `query:"PrivateDnsHostnameTypeOnLaunch"`
+	DNSARecord          *attrBool `query:"EnableResourceNameDnsARecordOnLaunch"`
+	DNSAAAARecord       *attrBool `query:"EnableResourceNameDnsAAAARecordOnLaunch"`
 }
 
 func (h *Handler) modifySubnetAttribute(ctx context.Context, s ec2sim.Scope, req *modifySubnetAttributeRequest) (*returnResponse, error) {
-	var in ec2sim.ModifySubnetInput
-	if req.MapPublicIPOnLaunch != nil {
-		v := boolOf(req.MapPublicIPOnLaunch.Value)
-		in.MapPublicIPOnLaunch = &v
+	in := ec2sim.ModifySubnetInput{HostnameType: req.HostnameType}
+	for _, a := range []struct {
+		from *attrBool
+		to   **bool
+	}{{req.MapPublicIPOnLaunch, &in.MapPublicIPOnLaunch}, {req.DNSARecord, &in.DNSARecord}, {req.DNSAAAARecord, &in.DNSAAAARecord}} {
+		if a.from != nil {
+			v := boolOf(a.from.Value)
+			*a.to = &v
+		}
 	}
 	if err := h.cloud.ModifySubnetAttribute(ctx, s, req.SubnetID, in); err != nil {
 		return nil, err
