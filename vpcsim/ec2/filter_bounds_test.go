@@ -27,7 +27,7 @@ func describeCalls(tc *testCloud) map[string]struct {
 			_, err := tc.DescribeSecurityGroups(ctx, west, nil, nil, f)
 			return err
 		}},
-		"rules": {"group-id", func(ctx context.Context, f []Filter) error {
+		"rules": {"security-group-rule-id", func(ctx context.Context, f []Filter) error {
 			_, err := tc.DescribeSecurityGroupRules(ctx, west, nil, f)
 			return err
 		}},

@@ -278,19 +278,19 @@ func (c *Cloud) groupInUseLocked(id string) bool {
 
 // DescribeSecurityGroupRules lists rules one by one, by ID or filtered.
 func (c *Cloud) DescribeSecurityGroupRules(ctx context.Context, s Scope, ids []string, f []Filter) ([]Rule, error) {
-	// A group ID the filter names must have a group ID's form (AWS checks it,
-	// though a well-formed unknown one just matches nothing).
-	for _, fl := range f {
-		if fl.Name != "group-id" {
-			continue
-		}
-		for _, v := range fl.Values {
-			if !strings.ContainsAny(v, "*?") && checkID("InvalidGroupId.Malformed", "sg", v) != nil {
-				return nil, Errorf("InvalidGroupId.Malformed", "The security group ID '%s' is malformed", v)
+	return describeFiltered(ctx, c, s, f, func() ([]Rule, error) {
+		// A group ID the filter names must have a group ID's form (AWS checks it,
+		// though a well-formed unknown one just matches nothing).
+		for _, fl := range f {
+			if fl.Name != "group-id" {
+				continue
+			}
+			for _, v := range fl.Values {
+				if !strings.ContainsAny(v, "*?") && checkID("InvalidGroupId.Malformed", "sg", v) != nil {
+					return nil, Errorf("InvalidGroupId.Malformed", "The security group ID '%s' is malformed", v)
+				}
 			}
 		}
-	}
-	return describeFiltered(ctx, c, s, f, func() ([]Rule, error) {
 		wanted := map[string]bool{}
 		for _, id := range ids {
 			wanted[id] = false
