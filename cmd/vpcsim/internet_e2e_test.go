@@ -42,14 +42,10 @@ func TestInternetGatewayE2E(t *testing.T) {
 	main := rts.RouteTables[0].RouteTableId
 	_, err = ec.CreateRoute(ctx, &ec2.CreateRouteInput{RouteTableId: main, DestinationCidrBlock: aws.String("0.0.0.0/0"), GatewayId: igw.InternetGateway.InternetGatewayId})
 	check(t, err)
-	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: vpcID})
-	check(t, err)
-	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
-		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
-	check(t, err)
+	sg := webGroup(t, ctx, ec, vpcID)
 
-	public := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, *sg.GroupId, true)
-	private := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, *sg.GroupId, false)
+	public := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, sg, true)
+	private := launchInternet(t, ctx, ec, *sub.Subnet.SubnetId, sg, false)
 	pub, err := netip.ParseAddr(aws.ToString(public.PublicIpAddress))
 	if err != nil || !s.publicRange.Contains(pub) || private.PublicIpAddress != nil {
 		t.Fatalf("public addresses: %v and %v; want one of %s and none", aws.ToString(public.PublicIpAddress), aws.ToString(private.PublicIpAddress), s.publicRange)
@@ -288,13 +284,9 @@ func TestNetworkACLE2E(t *testing.T) {
 	check(t, err)
 	b, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.63.2.0/24")})
 	check(t, err)
-	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: vpcID})
-	check(t, err)
-	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
-		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
-	check(t, err)
-	client := launchInternet(t, ctx, ec, *a.Subnet.SubnetId, *sg.GroupId, false)
-	server := launchInternet(t, ctx, ec, *b.Subnet.SubnetId, *sg.GroupId, false)
+	sg := webGroup(t, ctx, ec, vpcID)
+	client := launchInternet(t, ctx, ec, *a.Subnet.SubnetId, sg, false)
+	server := launchInternet(t, ctx, ec, *b.Subnet.SubnetId, sg, false)
 	serverIP := aws.ToString(server.PrivateIpAddress)
 	logFile := filepath.Join(s.dataDir, "flowlogs", "file", "acl.log")
 	_, err = ec.CreateFlowLogs(ctx, &ec2.CreateFlowLogsInput{ResourceType: ec2types.FlowLogsResourceTypeNetworkInterface,
@@ -371,4 +363,15 @@ func startVPC(t *testing.T, cidr string) (*server, context.Context, *ec2.Client,
 		}
 	})
 	return s, ctx, ec, vpc.Vpc.VpcId
+}
+
+// webGroup makes a security group of the VPC open to port 8080 from anywhere.
+func webGroup(t *testing.T, ctx context.Context, ec *ec2.Client, vpcID *string) string {
+	t.Helper()
+	sg, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("web"), Description: aws.String("web"), VpcId: vpcID})
+	check(t, err)
+	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: sg.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+	check(t, err)
+	return aws.ToString(sg.GroupId)
 }

@@ -76,37 +76,43 @@ func (c *Cloud) CreateInternetGateway(ctx context.Context, s Scope, tags []Tag) 
 
 // AttachInternetGateway attaches a detached gateway to a VPC that has none.
 func (c *Cloud) AttachInternetGateway(ctx context.Context, s Scope, igwID, vpcID string) error {
-	switch {
-	case igwID == "":
-		return missingParameter("internetGatewayId")
-	case vpcID == "":
-		return missingParameter("vpcId")
-	}
-	if err := c.lock(ctx, s); err != nil {
-		return err
-	}
-	defer c.unlock()
-	g, err := c.igwLocked(s, igwID)
-	if err != nil {
-		return err
-	}
-	v, err := c.vpcLocked(s, vpcID)
-	if err != nil {
-		return err
-	}
-	if g.VPCID != "" {
-		return Errorf("Resource.AlreadyAssociated", "resource %s is already attached to network %s", g.ID, g.VPCID)
-	}
-	if c.igwOfVPCLocked(v.ID) != nil {
-		return invalidValue("Network %s already has an internet gateway attached", v.ID)
-	}
-	edit(c.model().igws, g.ID).VPCID = v.ID
-	return c.commitLocked()
+	return c.changeAttachment(ctx, s, igwID, vpcID, func(g *InternetGateway) error {
+		v, err := c.vpcLocked(s, vpcID)
+		if err != nil {
+			return err
+		}
+		if g.VPCID != "" {
+			return Errorf("Resource.AlreadyAssociated", "resource %s is already attached to network %s", g.ID, g.VPCID)
+		}
+		if c.igwOfVPCLocked(v.ID) != nil {
+			return invalidValue("Network %s already has an internet gateway attached", v.ID)
+		}
+		edit(c.model().igws, g.ID).VPCID = v.ID
+		return nil
+	})
 }
 
 // DetachInternetGateway detaches a gateway from its VPC, once no address of
 // the VPC is public: AWS refuses to strand mapped public addresses.
 func (c *Cloud) DetachInternetGateway(ctx context.Context, s Scope, igwID, vpcID string) error {
+	return c.changeAttachment(ctx, s, igwID, vpcID, func(g *InternetGateway) error {
+		if err := checkID("InvalidVpcID.Malformed", "vpc", vpcID); err != nil {
+			return err
+		}
+		if g.VPCID == "" || g.VPCID != vpcID {
+			return Errorf("Gateway.NotAttached", "resource %s is not attached to network %s", g.ID, vpcID)
+		}
+		if c.hasPublicLocked(vpcID) {
+			return Errorf("DependencyViolation", "Network %s has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.", vpcID)
+		}
+		edit(c.model().igws, g.ID).VPCID = ""
+		return nil
+	})
+}
+
+// changeAttachment checks an attach or detach request, finds the gateway
+// under the lock, and commits what change staged.
+func (c *Cloud) changeAttachment(ctx context.Context, s Scope, igwID, vpcID string, change func(g *InternetGateway) error) error {
 	switch {
 	case igwID == "":
 		return missingParameter("internetGatewayId")
@@ -121,16 +127,9 @@ func (c *Cloud) DetachInternetGateway(ctx context.Context, s Scope, igwID, vpcID
 	if err != nil {
 		return err
 	}
-	if err := checkID("InvalidVpcID.Malformed", "vpc", vpcID); err != nil {
+	if err := change(g); err != nil {
 		return err
 	}
-	if g.VPCID == "" || g.VPCID != vpcID {
-		return Errorf("Gateway.NotAttached", "resource %s is not attached to network %s", g.ID, vpcID)
-	}
-	if c.hasPublicLocked(vpcID) {
-		return Errorf("DependencyViolation", "Network %s has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.", vpcID)
-	}
-	edit(c.model().igws, g.ID).VPCID = ""
 	return c.commitLocked()
 }
 
