@@ -31,6 +31,8 @@ import (
 //	DEST via ENI-ADDR dev vs-b<…>        RouteENI, through the next hop's subnet
 //	DEST via MACHINE dev vs-g<…> onlink  RouteInternet, to the machine's
 //	                                     address on vpcsim's internet
+//	DEST dev vs-l<…> scope link          RoutePeering, over the connection's
+//	                                     link to the peer VPC (peering.go)
 //	INTERNET dev vs-g<…> scope link      when some RouteInternet covers the
 //	                                     whole internet range: other VPCs'
 //	                                     public addresses are neighbours on
@@ -209,6 +211,7 @@ func parseTableRoute(r netlink.Route) tableRoute {
 type routingEnv struct {
 	bridges  map[string]int // subnet ID → its bridge's ifindex; absent: no bridge
 	link     int            // the internet link's VPC end; 0 while there is none
+	peerings map[string]int // peering connection ID → its link's ifindex
 	machine  netip.Addr     // the machine's address on vpcsim's internet
 	internet netip.Prefix   // vpcsim's internet range
 }
@@ -278,6 +281,10 @@ func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute
 				}
 				if dst.Bits() <= env.internet.Bits() && dst.Contains(env.internet.Addr()) {
 					wholeInternet = true
+				}
+			case netmodel.RoutePeering:
+				if dev, ok := env.peerings[rt.Peering]; ok {
+					route.kind, route.dev = routeLink, dev
 				}
 			default:
 				errs = append(errs, fmt.Errorf("subnet %s: route to %v: unknown target %d", s.SubnetID, dst, rt.Target))

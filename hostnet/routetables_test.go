@@ -28,6 +28,7 @@ func TestWantRouting(t *testing.T) {
 	env := routingEnv{
 		bridges:  map[string]int{subA: 5, subB: 7},
 		link:     9,
+		peerings: map[string]int{"pcx-0a0b0000000000001": 11},
 		machine:  netip.MustParseAddr("198.18.0.1"),
 		internet: netip.MustParsePrefix("198.18.0.0/15"),
 	}
@@ -70,6 +71,18 @@ table 65541: 203.0.113.0/24 via 10.0.2.20 dev 7
 table 65541: blackhole 192.0.2.0/24
 table 65541: 10.0.3.0/24 via 10.0.2.20 dev 7
 table 65541: 198.18.0.0/15 dev 9 scope link
+`,
+	}, {
+		name: "peering routes: over a link, or blackholes without one",
+		env:  env,
+		subnets: []netmodel.SubnetRouting{{SubnetID: subA, Routes: []netmodel.Route{
+			{Dest: netip.MustParsePrefix("10.1.0.0/16"), Target: netmodel.RoutePeering, Peering: "pcx-0a0b0000000000001"},
+			{Dest: netip.MustParsePrefix("10.2.0.0/16"), Target: netmodel.RoutePeering, Peering: "pcx-0a0c0000000000002"},
+		}}},
+		want: `1000: iif vs-baaaaaaaaaaa lookup 65541
+table 65541: throw 10.0.0.0/16
+table 65541: 10.1.0.0/16 dev 11 scope link
+table 65541: blackhole 10.2.0.0/16
 `,
 	}, {
 		name: "internet routes that do not cover the range, and one inside it",

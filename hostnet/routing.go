@@ -18,7 +18,9 @@ import (
 // The VPC and its subnets' bridges must exist. It changes only what differs
 // from r, routes before the rules that use them, so traffic that r does not
 // move is never disturbed, and calling it again with the same r changes
-// nothing. The subnets' network ACLs are enforced by a table of the VPC's
+// nothing. With r.Peerings, the links to the peer VPCs (peering.go), made
+// as needed; a link of the namespace that r does not list goes. The
+// subnets' network ACLs are enforced by a table of the VPC's
 // namespace (acl.go), flow-logging what they drop for r.Logged. Routes
 // whose target cannot carry them (no internet link, no bridge) are
 // blackholes; what it could not do is returned, joined, after doing the
@@ -70,6 +72,10 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 			env.link = link.Attrs().Index
 		}
 	}
+	env.peerings, err = k.ensurePeeringsLocked(c, r)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	if env.bridges, err = bridgeIndexes(c.h, r); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -80,6 +86,9 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 		if err := k.removeGatewayLocked(c, r.VPCID); err != nil {
 			errs = append(errs, fmt.Errorf("remove the internet gateway: %w", err))
 		}
+	}
+	if err := removeStrayPeeringsLocked(c, r); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -24,6 +24,17 @@ type Routing struct {
 	// Logged maps the addresses of the VPC's flow-logged ENIs to their IDs:
 	// a packet a network ACL drops is logged as the ENI's REJECT.
 	Logged map[netip.Addr]string
+	// Peerings are the VPC's active peering connections, in ID order: each
+	// a link between this VPC's namespace and the peer's, which routes
+	// through the connection use. What comes in over one is routed to the
+	// VPC's own subnets only, never on (AWS's peering is not transitive).
+	Peerings []PeeringLink
+}
+
+// PeeringLink is an active VPC peering connection as the kernel carries it.
+type PeeringLink struct {
+	ID        string // pcx-…
+	PeerVPCID string
 }
 
 // SubnetRouting is one subnet's routes, by its route table, and its
@@ -69,6 +80,9 @@ const (
 	// RouteENI goes to an ENI of the VPC, as its next hop: Via, the ENI's
 	// primary address, on ViaSubnet's bridge.
 	RouteENI
+	// RoutePeering goes over the link of the peering connection Peering, one
+	// of the Routing's Peerings (dropped while it is not).
+	RoutePeering
 )
 
 // Route is one route of a subnet's table.
@@ -77,6 +91,7 @@ type Route struct {
 	Target    RouteTarget
 	Via       netip.Addr // RouteENI only
 	ViaSubnet string     // RouteENI only: the subnet whose bridge reaches Via
+	Peering   string     // RoutePeering only: the connection's ID, pcx-…
 }
 
 // InternetLink is a VPC's internet gateway: a link between the VPC's
@@ -105,6 +120,7 @@ func (r Routing) Clone() Routing {
 		}
 	}
 	out.Logged = maps.Clone(r.Logged)
+	out.Peerings = slices.Clone(r.Peerings)
 	if r.Internet != nil {
 		out.Internet = &InternetLink{GatewayID: r.Internet.GatewayID, NAT: slices.Clone(r.Internet.NAT)}
 	}
@@ -119,7 +135,7 @@ func (r Routing) Equal(o Routing) bool {
 	if r.Internet != nil && (r.Internet.GatewayID != o.Internet.GatewayID || !slices.Equal(r.Internet.NAT, o.Internet.NAT)) {
 		return false
 	}
-	if !maps.Equal(r.Logged, o.Logged) {
+	if !maps.Equal(r.Logged, o.Logged) || !slices.Equal(r.Peerings, o.Peerings) {
 		return false
 	}
 	return slices.EqualFunc(r.Subnets, o.Subnets, func(a, b SubnetRouting) bool {
