@@ -56,6 +56,8 @@ func kindOf(id string) string {
 		return "image"
 	case strings.HasPrefix(id, "acl-"):
 		return "network-acl"
+	case strings.HasPrefix(id, "pcx-"):
+		return "vpc-peering-connection"
 	}
 	return "resource"
 }

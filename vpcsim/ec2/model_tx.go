@@ -24,6 +24,7 @@ var (
 	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
 	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
 	aclKind      = storage.Kind[NetworkACL]{Name: kindNetworkACL, ID: func(a *NetworkACL) string { return a.ID }}
+	peeringKind  = storage.Kind[VpcPeering]{Name: kindVpcPeering, ID: func(p *VpcPeering) string { return p.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -44,6 +45,7 @@ type tables struct {
 	nats      *storage.Table[NatGateway]
 	images    *storage.Table[Image]
 	acls      *storage.Table[NetworkACL]
+	peerings  *storage.Table[VpcPeering]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -72,6 +74,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.nats, e = storage.NewTable(c.db, natKind); return })
 	open(func() (e error) { t.images, e = storage.NewTable(c.db, imageKind); return })
 	open(func() (e error) { t.acls, e = storage.NewTable(c.db, aclKind); return })
+	open(func() (e error) { t.peerings, e = storage.NewTable(c.db, peeringKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -99,6 +102,7 @@ type model struct {
 	nats       storage.View[NatGateway]
 	images     storage.View[Image]
 	acls       storage.View[NetworkACL]
+	peerings   storage.View[VpcPeering]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
 }
@@ -113,6 +117,7 @@ func (c *Cloud) model() *model {
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
 			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
+			peerings:   t.peerings.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

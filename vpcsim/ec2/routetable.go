@@ -366,7 +366,11 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 		}
 		r.NatGateway = g.ID
 	case in.Peering != "":
-		return r, notFound("InvalidVpcPeeringConnectionID.NotFound", "vpcPeeringConnection", in.Peering)
+		id, err := c.peeringRouteLocked(s, rt, in.Peering)
+		if err != nil {
+			return r, err
+		}
+		r.Peering = id
 	case in.TransitGateway != "":
 		return r, notFound("InvalidTransitGatewayID.NotFound", "transitGateway", in.TransitGateway)
 	case in.EgressOnlyGW != "":
@@ -519,6 +523,12 @@ func (c *Cloud) routeState(vpcID string, r Route) string {
 	}
 	if r.Gateway != "" {
 		if g := get(c.model().igws, r.Gateway); g != nil && g.VPCID == vpcID {
+			return "active"
+		}
+		return "blackhole"
+	}
+	if r.Peering != "" {
+		if p := get(c.model().peerings, r.Peering); p != nil && p.State == pcxActive {
 			return "active"
 		}
 		return "blackhole"

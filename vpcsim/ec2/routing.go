@@ -49,6 +49,9 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 	if slices.ContainsFunc(r.Subnets, func(s netmodel.SubnetRouting) bool { return s.ACL != nil }) {
 		r.Logged = c.loggedAddrsLocked(v.ID)
 	}
+	for _, p := range c.activePeeringsLocked(v.ID) {
+		r.Peerings = append(r.Peerings, netmodel.PeeringLink{ID: p.ID, PeerVPCID: p.peerOf(v.ID).VPCID})
+	}
 	if igw != nil {
 		if nat := c.publicMappingsLocked(v.ID); len(nat) > 0 {
 			r.Internet = &netmodel.InternetLink{GatewayID: igw.ID, NAT: nat}
@@ -71,6 +74,8 @@ func (c *Cloud) netRouteLocked(vpcID string, route Route, igw *InternetGateway) 
 		if g := get(c.model().nats, route.NatGateway); g != nil {
 			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, g.PrivateIP, g.SubnetID
 		}
+	case route.Peering != "":
+		out.Target, out.Peering = netmodel.RoutePeering, route.Peering
 	case route.ENI != "":
 		if e := c.eni(route.ENI); e != nil {
 			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, e.PrimaryIP(), e.SubnetID
@@ -125,6 +130,16 @@ func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
 	for id, e := range m.enis.Staged() {
 		old, _ := c.tables.enis.Get(id)
 		mark(vpcOf(e, func(e *ENI) string { return e.VPCID }), vpcOf(old, func(e *ENI) string { return e.VPCID }))
+	}
+	// A connection's state decides whether routes over it carry, and
+	// whether its link exists.
+	for id, p := range m.peerings.Staged() {
+		old, _ := c.tables.peerings.Get(id)
+		for _, q := range []*VpcPeering{p, old} {
+			if q != nil {
+				mark(q.Requester.VPCID, q.Accepter.VPCID)
+			}
+		}
 	}
 	// An instance's state decides whether routes to its ENIs carry.
 	for id, inst := range m.instances.Staged() {

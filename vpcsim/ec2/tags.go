@@ -131,6 +131,10 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.acls, id, func(a *NetworkACL) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
 		return r, true
 	}
+	// A peering connection's one set of tags is the requester's region's.
+	if r, ok := taggableIn(m.peerings, id, func(p *VpcPeering) (*[]Tag, string) { return &p.Tags, p.Requester.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -246,6 +250,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidAMIID.NotFound"
 	case "network-acl":
 		return "InvalidNetworkAclID.NotFound"
+	case "vpc-peering-connection":
+		return "InvalidVpcPeeringConnectionID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -310,6 +316,11 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 		}
 		for _, v := range sortedBySeq(c.model().images.All(), func(v *Image) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().peerings.All(), func(v *VpcPeering) int64 { return v.Seq }) {
+			if v.visibleAt(c.now()) {
+				add(v.Requester.Region, v.ID, v.Tags)
+			}
 		}
 		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {
 			if v.State != natDeleted {

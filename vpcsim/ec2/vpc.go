@@ -272,7 +272,7 @@ func (c *Cloud) DeleteVpc(ctx context.Context, s Scope, id string) error {
 	if err != nil {
 		return err
 	}
-	if c.vpcInUseLocked(v.ID) {
+	if c.vpcInUseLocked(v.ID) || c.vpcPeeredLocked(v.ID) {
 		return dependencyViolation(v.ID)
 	}
 	m := c.model()

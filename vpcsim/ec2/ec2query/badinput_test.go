@@ -69,8 +69,10 @@ func newBadInputWorld(t *testing.T) *badInputWorld {
 	must(err)
 	insts, err := w.cloud.RunInstances(ctx, s, ec2sim.RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: sub.ID})
 	must(err)
+	rts, err := w.cloud.DescribeRouteTables(ctx, s, nil, []ec2sim.Filter{{Name: "vpc-id", Values: []string{vpc.ID}}})
+	must(err)
 	w.cloud.Wait()
-	w.vars = map[string]string{"vpc": vpc.ID, "subnet": sub.ID, "sg": sg.ID, "eni": eni.ID, "eni-ip": "10.0.1.10", "instance": insts[0].ID}
+	w.vars = map[string]string{"vpc": vpc.ID, "subnet": sub.ID, "sg": sg.ID, "eni": eni.ID, "eni-ip": "10.0.1.10", "instance": insts[0].ID, "rtb": rts[0].ID}
 	return w
 }
 
@@ -78,6 +80,7 @@ func newBadInputWorld(t *testing.T) *badInputWorld {
 var describeActions = []string{
 	"DescribeVpcs", "DescribeSubnets", "DescribeSecurityGroups", "DescribeSecurityGroupRules",
 	"DescribeNetworkInterfaces", "DescribeInstances", "DescribeTags", "DescribeFlowLogs",
+	"DescribeRouteTables", "DescribeVpcPeeringConnections",
 }
 
 var requestIDElem = regexp.MustCompile(`<requestId>[^<]*</requestId>`)

@@ -196,6 +196,13 @@ func init() {
 		"RegisterImage":          op((*Handler).registerImage),
 		"DeregisterImage":        op((*Handler).deregisterImage),
 
+		"CreateVpcPeeringConnection":        op((*Handler).createVpcPeeringConnection),
+		"AcceptVpcPeeringConnection":        op((*Handler).acceptVpcPeeringConnection),
+		"RejectVpcPeeringConnection":        op((*Handler).rejectVpcPeeringConnection),
+		"DeleteVpcPeeringConnection":        op((*Handler).deleteVpcPeeringConnection),
+		"DescribeVpcPeeringConnections":     op((*Handler).describeVpcPeeringConnections),
+		"ModifyVpcPeeringConnectionOptions": op((*Handler).modifyVpcPeeringConnectionOptions),
+
 		"CreateNatGateway":    op((*Handler).createNatGateway),
 		"DeleteNatGateway":    op((*Handler).deleteNatGateway),
 		"DescribeNatGateways": op((*Handler).describeNatGateways),

@@ -296,6 +296,45 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteNatGateway", nil, "NatGatewayId", nat.ID)
 	call("ReleaseAddress", nil, "AllocationId", eip.ID)
+	// Peering: a request to a second VPC, a route over it (a blackhole
+	// until accepted), options, deletion; a second request, rejected.
+	var vpc2 struct {
+		ID string `xml:"vpc>vpcId"`
+	}
+	call("CreateVpc", &vpc2, "CidrBlock", "10.9.0.0/16")
+	var pcx struct {
+		ID   string `xml:"vpcPeeringConnection>vpcPeeringConnectionId"`
+		Code string `xml:"vpcPeeringConnection>status>code"`
+	}
+	call("CreateVpcPeeringConnection", &pcx, "VpcId", vpc.ID, "PeerVpcId", vpc2.ID, "TagSpecification.1.ResourceType", "vpc-peering-connection", "TagSpecification.1.Tag.1.Key", "Name")
+	call("CreateRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "10.9.0.0/16", "VpcPeeringConnectionId", pcx.ID)
+	var accepted struct {
+		Code string `xml:"vpcPeeringConnection>status>code"`
+		CIDR string `xml:"vpcPeeringConnection>accepterVpcInfo>cidrBlock"`
+	}
+	call("AcceptVpcPeeringConnection", &accepted, "VpcPeeringConnectionId", pcx.ID)
+	var opts struct {
+		DNS string `xml:"requesterPeeringConnectionOptions>allowDnsResolutionFromRemoteVpc"`
+	}
+	call("ModifyVpcPeeringConnectionOptions", &opts, "VpcPeeringConnectionId", pcx.ID, "RequesterPeeringConnectionOptions.AllowDnsResolutionFromRemoteVpc", "true")
+	var pcxs struct {
+		Codes []string `xml:"vpcPeeringConnectionSet>item>status>code"`
+	}
+	call("DescribeVpcPeeringConnections", &pcxs, "Filter.1.Name", "requester-vpc-info.vpc-id", "Filter.1.Value.1", vpc.ID, "Filter.2.Name", "tag-key", "Filter.2.Value.1", "Name")
+	var peered struct {
+		States []string `xml:"routeTableSet>item>routeSet>item>state"`
+		Dests  []string `xml:"routeTableSet>item>routeSet>item>destinationCidrBlock"`
+	}
+	call("DescribeRouteTables", &peered, "Filter.1.Name", "route.vpc-peering-connection-id", "Filter.1.Value.1", pcx.ID)
+	if pcx.Code != "initiating-request" || accepted.Code != "provisioning" || accepted.CIDR != "10.9.0.0/16" || opts.DNS != "true" ||
+		len(pcxs.Codes) != 1 || pcxs.Codes[0] != "active" || !slices.Contains(peered.Dests, "10.9.0.0/16") || slices.Contains(peered.States, "blackhole") {
+		t.Errorf("peering: made %+v, accepted %+v, options %+v, described %+v, routes %+v", pcx, accepted, opts, pcxs, peered)
+	}
+	call("DeleteVpcPeeringConnection", nil, "VpcPeeringConnectionId", pcx.ID)
+	call("CreateVpcPeeringConnection", &pcx, "VpcId", vpc.ID, "PeerVpcId", vpc2.ID)
+	call("RejectVpcPeeringConnection", nil, "VpcPeeringConnectionId", pcx.ID)
+	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "10.9.0.0/16")
+	call("DeleteVpc", nil, "VpcId", vpc2.ID)
 	call("DeleteRoute", nil, "RouteTableId", rt.ID, "DestinationCidrBlock", "0.0.0.0/0")
 	call("DetachInternetGateway", nil, "InternetGatewayId", igw.ID, "VpcId", vpc.ID)
 	call("DeleteInternetGateway", nil, "InternetGatewayId", igw.ID)
