@@ -11,8 +11,9 @@ import (
 
 // Two peered VPCs talk over a peering route: an instance of one reaches a
 // server in the other at its private address once the connection is
-// accepted and both main tables route the other's range over it, and no
-// more once the connection is deleted (the routes stay, as blackholes).
+// accepted, both main tables route the other's range over it, and the
+// server's group admits the client's group of the peered VPC; and no more
+// once the connection is deleted (the routes stay, as blackholes).
 func TestPeeringE2E(t *testing.T) {
 	s, ctx, ec, vpcA := startVPC(t, "10.64.0.0/16")
 	vpc, err := ec.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.65.0.0/16")})
@@ -27,8 +28,14 @@ func TestPeeringE2E(t *testing.T) {
 	check(t, err)
 	subB, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcB, CidrBlock: aws.String("10.65.1.0/24")})
 	check(t, err)
-	client := launchInternet(t, ctx, ec, *subA.Subnet.SubnetId, webGroup(t, ctx, ec, vpcA), false)
-	server := launchInternet(t, ctx, ec, *subB.Subnet.SubnetId, webGroup(t, ctx, ec, vpcB), false)
+	clients := webGroup(t, ctx, ec, vpcA)
+	// The server's group admits port 8080 only from the peered VPC's group.
+	servers, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("servers"), Description: aws.String("servers"), VpcId: vpcB})
+	check(t, err)
+	fromClients := &ec2.AuthorizeSecurityGroupIngressInput{GroupId: servers.GroupId, IpPermissions: []ec2types.IpPermission{
+		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080), UserIdGroupPairs: []ec2types.UserIdGroupPair{{GroupId: &clients}}}}}
+	client := launchInternet(t, ctx, ec, *subA.Subnet.SubnetId, clients, false)
+	server := launchInternet(t, ctx, ec, *subB.Subnet.SubnetId, *servers.GroupId, false)
 	s.serveIn(t, server, 8080)
 	url := "http://" + aws.ToString(server.PrivateIpAddress) + ":8080/"
 	unreachable := func(why string) {
@@ -54,6 +61,9 @@ func TestPeeringE2E(t *testing.T) {
 		return ""
 	}
 	unreachable("before any peering")
+	if _, err := ec.AuthorizeSecurityGroupIngress(ctx, fromClients); err == nil || !strings.Contains(err.Error(), "InvalidGroup.NotFound") {
+		t.Errorf("a rule referencing an unpeered VPC's group: %v, want InvalidGroup.NotFound", err)
+	}
 
 	pcx, err := ec.CreateVpcPeeringConnection(ctx, &ec2.CreateVpcPeeringConnectionInput{VpcId: vpcA, PeerVpcId: vpcB})
 	check(t, err)
@@ -73,8 +83,11 @@ func TestPeeringE2E(t *testing.T) {
 	w := ec2.NewVpcPeeringConnectionExistsWaiter(ec)
 	check(t, w.Wait(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{*id},
 		Filters: []ec2types.Filter{{Name: aws.String("status-code"), Values: []string{"active"}}}}, patience))
+	unreachable("while the server's group admits nothing")
+	_, err = ec.AuthorizeSecurityGroupIngress(ctx, fromClients)
+	check(t, err)
 	if got := s.fetch(t, client, url); !strings.Contains(got, "hello from "+aws.ToString(server.InstanceId)) {
-		t.Errorf("GET %s over the peering: %q", url, got)
+		t.Errorf("GET %s over the peering, admitted by the peered group: %q", url, got)
 	}
 
 	_, err = ec.DeleteVpcPeeringConnection(ctx, &ec2.DeleteVpcPeeringConnectionInput{VpcPeeringConnectionId: id})

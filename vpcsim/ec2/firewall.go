@@ -59,6 +59,11 @@ func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
 		}
 	}
 	for gid := range fw.Members {
+		if c.foreignGroupLocked(vpcID, gid) {
+			fw.Members[gid] = c.foreignMembersLocked(vpcID, gid)
+		}
+	}
+	for gid := range fw.Members {
 		slices.SortFunc(fw.Members[gid], netip.Addr.Compare)
 		fw.Members[gid] = slices.Compact(fw.Members[gid])
 	}
@@ -163,4 +168,31 @@ func ConnectAddr(cidr netip.Prefix) netip.Addr {
 		a = a.Next()
 	}
 	return a
+}
+
+// foreignGroupLocked reports whether a group a VPC's rules reference is
+// another VPC's (a peered VPC's, when the rule was made).
+func (c *Cloud) foreignGroupLocked(vpcID, groupID string) bool {
+	g := c.group(groupID)
+	return g != nil && g.VPCID != vpcID
+}
+
+// foreignMembersLocked lists the addresses of a peered VPC's group that a
+// VPC's rules reference: its members' while the two VPCs are peered, none
+// while they are not (the rules are stale).
+func (c *Cloud) foreignMembersLocked(vpcID, groupID string) []netip.Addr {
+	out := []netip.Addr{}
+	g := c.group(groupID)
+	if g == nil || c.peeringBetweenLocked(vpcID, g.VPCID) == nil {
+		return out
+	}
+	for e := range c.allENIs() {
+		if e.VPCID == g.VPCID && slices.Contains(e.Groups, groupID) {
+			for _, ip := range e.PrivateIPs {
+				out = append(out, ip.Addr)
+			}
+		}
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
 }

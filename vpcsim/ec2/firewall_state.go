@@ -47,6 +47,10 @@ type vpcFirewall struct {
 	byGroup map[string]map[string]bool // group → its member ENIs
 	refs    map[string]int             // group → ENIs with a rule that references it
 	logged  int                        // ENIs with a flow log
+	// foreign holds the members of the peered VPCs' groups the VPC's rules
+	// reference, as they were when the firewall was last replaced: a change
+	// to them, or to the peering, replaces it again (firewallDirtyLocked).
+	foreign map[string][]netip.Addr
 }
 
 func newVPCFirewall(v *VPC) *vpcFirewall {
@@ -63,6 +67,9 @@ func (s *vpcFirewall) firewall(vpcID string) netmodel.Firewall {
 	for g, n := range s.refs {
 		if n > 0 {
 			fw.Members[g] = slices.SortedFunc(maps.Keys(s.members[g]), netip.Addr.Compare)
+			if f, ok := s.foreign[g]; ok {
+				fw.Members[g] = slices.Clone(f)
+			}
 			if fw.Members[g] == nil {
 				fw.Members[g] = []netip.Addr{}
 			}
@@ -239,7 +246,47 @@ func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
 			d.full[id] = true
 		}
 	}
+	c.foreignDirtyLocked(m, &d)
 	return d
+}
+
+// foreignDirtyLocked replaces the firewalls that reference a peered VPC's
+// groups whose members the transaction may change (their ENIs), and those
+// of both VPCs of a peering it changes: such references are few, and
+// replacing is what keeps their sets, which hold another VPC's addresses,
+// simple.
+func (c *Cloud) foreignDirtyLocked(m *model, d *firewallDirty) {
+	st := &c.fw
+	for id, p := range m.peerings.Staged() {
+		old, _ := c.tables.peerings.Get(id)
+		for _, q := range []*VpcPeering{p, old} {
+			if q != nil && (old == nil || p == nil || old.State != p.State) {
+				d.full[q.Requester.VPCID], d.full[q.Accepter.VPCID] = true, true
+			}
+		}
+	}
+	referenced := map[string][]string{} // group → VPCs whose rules reference it
+	for id, s := range st.vpcs {
+		for g := range s.foreign {
+			referenced[g] = append(referenced[g], id)
+		}
+	}
+	if len(referenced) == 0 {
+		return
+	}
+	for id, e := range m.enis.Staged() {
+		old, _ := c.tables.enis.Get(id)
+		for _, x := range []*ENI{e, old} {
+			if x == nil {
+				continue
+			}
+			for _, g := range x.Groups {
+				for _, v := range referenced[g] {
+					d.full[v] = true
+				}
+			}
+		}
+	}
 }
 
 // flowLogDirtyLocked marks the ENIs a flow log of a resource captures.
@@ -349,6 +396,14 @@ func (c *Cloud) replaceFirewallLocked(ctx context.Context, v *VPC) error {
 			s.put(e.ID, c.eniFirewallLocked(e), 1, t)
 		}
 	}
+	for g := range s.refs {
+		if c.foreignGroupLocked(v.ID, g) {
+			if s.foreign == nil {
+				s.foreign = map[string][]netip.Addr{}
+			}
+			s.foreign[g] = c.foreignMembersLocked(v.ID, g)
+		}
+	}
 	c.fw.drop(v.ID)
 	if err := c.dp.SetFirewall(ctx, s.firewall(v.ID)); err != nil {
 		return err
@@ -390,6 +445,12 @@ func (c *Cloud) changeFirewallLocked(ctx context.Context, v *VPC, enis map[strin
 			change.New = &next.fw
 		}
 		ch.ENIs = append(ch.ENIs, change)
+	}
+	for g := range t {
+		if _, ok := s.foreign[g]; ok || c.foreignGroupLocked(v.ID, g) {
+			// A peered VPC's group: its set is made whole.
+			return c.replaceFirewallLocked(ctx, v)
+		}
 	}
 	ch.Groups = s.groupChanges(t)
 	if len(ch.ENIs) == 0 && len(ch.Groups) == 0 {

@@ -88,9 +88,17 @@ type Rule struct {
 	CIDRv6      string `json:"cidr6,omitempty"`
 	PeerGroupID string `json:"peer,omitempty"` // a referenced security group
 	PeerOwnerID string `json:"peerOwner,omitempty"`
-	PrefixList  string `json:"pl,omitempty"`
-	Description string `json:"description,omitempty"`
-	Tags        []Tag  `json:"tags,omitempty"`
+	// PeerVPCID is the referenced group's VPC when it is another VPC's,
+	// one peered with the rule's, through Peering (pcx-…) when the rule was
+	// made: the rule is stale while that peering is not active.
+	PeerVPCID string `json:"peerVpc,omitempty"`
+	Peering   string `json:"pcx,omitempty"`
+	// PeeringStatus is, in DescribeStaleSecurityGroups' answer, the state
+	// of Peering; never stored.
+	PeeringStatus string `json:"-"`
+	PrefixList    string `json:"pl,omitempty"`
+	Description   string `json:"description,omitempty"`
+	Tags          []Tag  `json:"tags,omitempty"`
 }
 
 // PrivateIP is one private IPv4 address of an ENI.

@@ -475,3 +475,16 @@ func (c *Cloud) peeringRouteLocked(s Scope, rt *RouteTable, id string) (string, 
 	}
 	return p.ID, nil
 }
+
+// peeringBetweenLocked is the active connection between two VPCs of one
+// region, through which their security groups may reference each other's
+// (nil: none; AWS allows no references across regions).
+func (c *Cloud) peeringBetweenLocked(a, b string) *VpcPeering {
+	for p := range c.model().peerings.All() {
+		if p.State == pcxActive && p.Requester.Region == p.Accepter.Region &&
+			(p.Requester.VPCID == a && p.Accepter.VPCID == b || p.Requester.VPCID == b && p.Accepter.VPCID == a) {
+			return p
+		}
+	}
+	return nil
+}

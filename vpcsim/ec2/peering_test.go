@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"sync"
 	"testing"
@@ -205,5 +206,70 @@ func must2[A, B any](t testing.TB) func(A, B, error) (A, B) {
 			t.Fatal(err)
 		}
 		return a, b
+	}
+}
+
+// A rule may reference a peered VPC's group: the kernel's set of that group
+// holds the peer's members, and follows them; without the peering the rule
+// is refused, and once the peering goes the rule stays, stale, with an
+// empty set, until a new peering makes it whole.
+func TestPeeredGroupReferences(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	a, b := tc.vpc(t, "10.31.0.0/16"), tc.vpc(t, "10.32.0.0/16")
+	subA, subB := tc.subnet(t, a.ID, "10.31.1.0/24"), tc.subnet(t, b.ID, "10.32.1.0/24")
+	web := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: a.ID, Name: "web", Description: "web"}))
+	clients := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: b.ID, Name: "clients", Description: "clients"}))
+	port := int32(80)
+	fromClients := AuthorizeInput{Group: GroupRef{ID: web.ID}, Permissions: []Permission{{Protocol: "tcp", FromPort: &port, ToPort: &port, Groups: []Peer{{Value: clients.ID}}}}}
+	_, err := tc.AuthorizeSecurityGroup(ctx, west, fromClients)
+	wantCode(t, err, "InvalidGroup.NotFound")
+
+	p := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: a.ID, PeerVPCID: b.ID}))
+	must[VpcPeering](t)(tc.AcceptVpcPeering(ctx, west, p.ID))
+	must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: subA.ID, Groups: []string{web.ID}}))
+	c1 := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: subB.ID, PrivateIPAddress: "10.32.1.10", Groups: []string{clients.ID}}))
+	rules := must[[]Rule](t)(tc.AuthorizeSecurityGroup(ctx, west, fromClients))
+	if rules[0].PeerVPCID != b.ID || rules[0].Peering != p.ID {
+		t.Errorf("the rule: %+v", rules[0])
+	}
+	members := func() []netip.Addr { return tc.dp.Firewall(a.ID).Members[clients.ID] }
+	if got := members(); !slices.Equal(got, []netip.Addr{netip.MustParseAddr("10.32.1.10")}) {
+		t.Errorf("the peer group's set in A: %v", got)
+	}
+	// The set follows the peer's members.
+	must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: subB.ID, PrivateIPAddress: "10.32.1.11", Groups: []string{clients.ID}}))
+	if got := members(); len(got) != 2 {
+		t.Errorf("the peer group's set with a second member: %v", got)
+	}
+	refs := must[[]SecurityGroupReference](t)(tc.DescribeSecurityGroupReferences(ctx, west, []string{clients.ID}))
+	if len(refs) != 1 || refs[0] != (SecurityGroupReference{GroupID: clients.ID, ReferencingVPCID: a.ID, PeeringID: p.ID}) {
+		t.Errorf("references of %s: %+v", clients.ID, refs)
+	}
+	if stale := must[[]SecurityGroup](t)(tc.DescribeStaleSecurityGroups(ctx, west, a.ID)); len(stale) != 0 {
+		t.Errorf("stale while peered: %+v", stale)
+	}
+
+	// Without the peering the set is empty and the rule stale.
+	must[struct{}](t)(struct{}{}, tc.DeleteVpcPeering(ctx, west, p.ID))
+	if got := members(); len(got) != 0 {
+		t.Errorf("the peer group's set once unpeered: %v", got)
+	}
+	stale := must[[]SecurityGroup](t)(tc.DescribeStaleSecurityGroups(ctx, west, a.ID))
+	if len(stale) != 1 || stale[0].ID != web.ID || len(stale[0].Rules) != 1 || stale[0].Rules[0].PeeringStatus != "deleted" || stale[0].Rules[0].Peering != p.ID {
+		t.Errorf("stale once unpeered: %+v", stale)
+	}
+	// A member that changes meanwhile is not in it; a new peering brings all.
+	must[struct{}](t)(struct{}{}, tc.DeleteNetworkInterface(ctx, west, c1.ID))
+	q := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: b.ID, PeerVPCID: a.ID}))
+	must[VpcPeering](t)(tc.AcceptVpcPeering(ctx, west, q.ID))
+	if got := members(); !slices.Equal(got, []netip.Addr{netip.MustParseAddr("10.32.1.11")}) {
+		t.Errorf("the peer group's set once peered again: %v", got)
+	}
+	// The peer's group may go: the rule is stale again.
+	must[struct{}](t)(struct{}{}, tc.DeleteVpcPeering(ctx, west, q.ID))
+	_, err = tc.RevokeSecurityGroup(ctx, west, fromClients)
+	if err != nil {
+		t.Errorf("revoking a stale rule: %v", err)
 	}
 }

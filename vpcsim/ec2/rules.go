@@ -32,6 +32,9 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 	if len(wanted) == 0 {
 		return nil, missingParameter("ipPermissions")
 	}
+	if err := checkPeered(wanted); err != nil {
+		return nil, err
+	}
 	count := 0
 	for _, r := range g.Rules {
 		if r.Egress == in.Egress {
@@ -154,6 +157,12 @@ func (c *Cloud) expandLocked(s Scope, g *SecurityGroup, in AuthorizeInput) ([]Ru
 			}
 			r := base
 			r.PeerGroupID, r.PeerOwnerID, r.Description = pg.ID, pg.OwnerID, peer.Description
+			if pg.VPCID != g.VPCID {
+				r.PeerVPCID = pg.VPCID
+				if p := c.peeringBetweenLocked(g.VPCID, pg.VPCID); p != nil {
+					r.Peering = p.ID
+				}
+			}
 			out = append(out, r)
 		}
 		for _, peer := range p.PrefixIDs {
@@ -240,4 +249,17 @@ func describeRule(r Rule) string {
 		what = "protocol: " + r.Protocol
 	}
 	return fmt.Sprintf("\"peer: %s, %s, ALLOW\"", peer, what)
+}
+
+// checkPeered refuses a rule that references a group of another VPC not
+// peered (active, in the region) with the rule's, as EC2 does. A rule
+// already made stays when its peering goes (it is stale), and can be
+// revoked.
+func checkPeered(rules []Rule) error {
+	for _, r := range rules {
+		if r.PeerVPCID != "" && r.Peering == "" {
+			return Errorf("InvalidGroup.NotFound", "You have specified two resources that belong to different networks.")
+		}
+	}
+	return nil
 }

@@ -95,6 +95,9 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 		if len(next) != 1 {
 			return Errorf("InvalidParameterCombination", "A security group rule must have exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId")
 		}
+		if err := checkPeered(next); err != nil {
+			return err
+		}
 		r := next[0]
 		r.ID, r.Tags = old.ID, old.Tags
 		g.Rules[i] = r
@@ -139,38 +142,6 @@ func (c *Cloud) GetSecurityGroupsForVpc(ctx context.Context, s Scope, vpcID stri
 		}
 		return nil, false
 	})
-}
-
-// CheckGroupsExist refuses group IDs that are not the region's groups, for
-// the calls that answer about groups of peered VPCs: there are none until
-// VPC peering exists, so those answers are empty.
-func (c *Cloud) CheckGroupsExist(ctx context.Context, s Scope, ids []string) error {
-	if len(ids) == 0 {
-		return missingParameter("groupId")
-	}
-	if err := c.lock(ctx, s); err != nil {
-		return err
-	}
-	defer c.unlock()
-	for _, id := range ids {
-		if _, err := c.groupLocked(s, GroupRef{ID: id}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// CheckVPCExists refuses a VPC ID that is not the region's.
-func (c *Cloud) CheckVPCExists(ctx context.Context, s Scope, id string) error {
-	if id == "" {
-		return missingParameter("vpcId")
-	}
-	if err := c.lock(ctx, s); err != nil {
-		return err
-	}
-	defer c.unlock()
-	_, err := c.vpcLocked(s, id)
-	return err
 }
 
 // checkRuleChange refuses a changed rule as ModifySecurityGroupRules does,

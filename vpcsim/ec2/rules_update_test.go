@@ -67,5 +67,6 @@ func TestRulesChangeInPlace(t *testing.T) {
 	}
 	_, err := tc.GetSecurityGroupsForVpc(ctx, west, "vpc-0123456789abcdef0", nil)
 	wantCode(t, err, "InvalidVpcID.NotFound")
-	wantCode(t, tc.CheckGroupsExist(ctx, west, []string{"sg-0123456789abcdef0"}), "InvalidGroup.NotFound")
+	_, err = tc.DescribeSecurityGroupReferences(ctx, west, []string{"sg-0123456789abcdef0"})
+	wantCode(t, err, "InvalidGroup.NotFound")
 }

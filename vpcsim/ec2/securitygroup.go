@@ -263,8 +263,11 @@ func (c *Cloud) groupInUseLocked(id string) bool {
 			return true
 		}
 	}
+	g := c.group(id)
 	for other := range c.allGroups() {
-		if other.ID == id {
+		// A peered VPC's reference does not hold the group: its rule
+		// becomes stale, as on AWS.
+		if other.ID == id || g != nil && other.VPCID != g.VPCID {
 			continue
 		}
 		for _, r := range other.Rules {

@@ -77,6 +77,10 @@ type userIDGroupPairXML struct {
 	UserID      string `xml:"userId"`
 	GroupID     string `xml:"groupId"`
 	Description string `xml:"description,omitempty"`
+	// A peered VPC's group: its VPC, and the connection referenced through.
+	VpcID                  string `xml:"vpcId,omitempty"`
+	VpcPeeringConnectionID string `xml:"vpcPeeringConnectionId,omitempty"`
+	PeeringStatus          string `xml:"peeringStatus,omitempty"`
 }
 
 type ipPermissionXML struct {
@@ -138,7 +142,8 @@ func permissions(rules []ec2sim.Rule, egress bool) set[ipPermissionXML] {
 		case r.PrefixList != "":
 			p.PrefixListIDs = append(p.PrefixListIDs, prefixListIDXML{PrefixListID: r.PrefixList, Description: r.Description})
 		case r.PeerGroupID != "":
-			p.UserIDGroupPairs = append(p.UserIDGroupPairs, userIDGroupPairXML{UserID: r.PeerOwnerID, GroupID: r.PeerGroupID, Description: r.Description})
+			p.UserIDGroupPairs = append(p.UserIDGroupPairs, userIDGroupPairXML{UserID: r.PeerOwnerID, GroupID: r.PeerGroupID, Description: r.Description,
+				VpcID: r.PeerVPCID, VpcPeeringConnectionID: r.Peering, PeeringStatus: r.PeeringStatus})
 		}
 	}
 	return out
@@ -147,8 +152,10 @@ func permissions(rules []ec2sim.Rule, egress bool) set[ipPermissionXML] {
 // Output: SecurityGroupRule, one rule.
 
 type referencedGroupXML struct {
-	GroupID string `xml:"groupId"`
-	UserID  string `xml:"userId"`
+	GroupID                string `xml:"groupId"`
+	UserID                 string `xml:"userId"`
+	VpcID                  string `xml:"vpcId,omitempty"`
+	VpcPeeringConnectionID string `xml:"vpcPeeringConnectionId,omitempty"`
 }
 
 type securityGroupRuleXML struct {
@@ -176,7 +183,7 @@ func (h *Handler) toRuleXML(s ec2sim.Scope, r ec2sim.Rule) securityGroupRuleXML 
 		SecurityGroupRuleArn: arn(s, h.cloud.Account(), "security-group-rule/"+r.ID),
 	}
 	if r.PeerGroupID != "" {
-		x.ReferencedGroupInfo = &referencedGroupXML{GroupID: r.PeerGroupID, UserID: r.PeerOwnerID}
+		x.ReferencedGroupInfo = &referencedGroupXML{GroupID: r.PeerGroupID, UserID: r.PeerOwnerID, VpcID: r.PeerVPCID, VpcPeeringConnectionID: r.Peering}
 	}
 	return x
 }

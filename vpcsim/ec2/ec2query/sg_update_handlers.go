@@ -142,25 +142,35 @@ func (h *Handler) getSecurityGroupsForVpc(ctx context.Context, s ec2sim.Scope, r
 	return resp, nil
 }
 
-// DescribeSecurityGroupReferences and DescribeStaleSecurityGroups answer
-// about groups of peered VPCs: none until VPC peering exists, so their
-// answers are empty once the groups or the VPC named are found.
+// DescribeSecurityGroupReferences, DescribeStaleSecurityGroups: about the
+// references of peered VPCs' groups (see the Cloud's).
 
 type describeSecurityGroupReferencesRequest struct {
 	dryRunParam
 	GroupIDs []string `query:"GroupId"`
 }
 
+type securityGroupReferenceXML struct {
+	GroupID                string `xml:"groupId"`
+	ReferencingVpcID       string `xml:"referencingVpcId"`
+	VpcPeeringConnectionID string `xml:"vpcPeeringConnectionId,omitempty"`
+}
+
 type describeSecurityGroupReferencesResponse struct {
 	responseMeta
-	References set[struct{}] `xml:"securityGroupReferenceSet"`
+	References set[securityGroupReferenceXML] `xml:"securityGroupReferenceSet"`
 }
 
 func (h *Handler) describeSecurityGroupReferences(ctx context.Context, s ec2sim.Scope, req *describeSecurityGroupReferencesRequest) (*describeSecurityGroupReferencesResponse, error) {
-	if err := h.cloud.CheckGroupsExist(ctx, s, req.GroupIDs); err != nil {
+	refs, err := h.cloud.DescribeSecurityGroupReferences(ctx, s, req.GroupIDs)
+	if err != nil {
 		return nil, err
 	}
-	return &describeSecurityGroupReferencesResponse{References: set[struct{}]{}}, nil
+	resp := &describeSecurityGroupReferencesResponse{References: set[securityGroupReferenceXML]{}}
+	for _, r := range refs {
+		resp.References = append(resp.References, securityGroupReferenceXML{GroupID: r.GroupID, ReferencingVpcID: r.ReferencingVPCID, VpcPeeringConnectionID: r.PeeringID})
+	}
+	return resp, nil
 }
 
 type describeStaleSecurityGroupsRequest struct {
@@ -169,14 +179,34 @@ type describeStaleSecurityGroupsRequest struct {
 	VpcID string `query:"VpcId"`
 }
 
+// staleSecurityGroupXML is a group with its stale rules, as permissions.
+type staleSecurityGroupXML struct {
+	Description              string               `xml:"description"`
+	GroupID                  string               `xml:"groupId"`
+	GroupName                string               `xml:"groupName"`
+	StaleIPPermissions       set[ipPermissionXML] `xml:"staleIpPermissions"`
+	StaleIPPermissionsEgress set[ipPermissionXML] `xml:"staleIpPermissionsEgress"`
+	VpcID                    string               `xml:"vpcId"`
+}
+
 type describeStaleSecurityGroupsResponse struct {
 	responseMeta
-	Stale set[struct{}] `xml:"staleSecurityGroupSet"`
+	Stale     set[staleSecurityGroupXML] `xml:"staleSecurityGroupSet"`
+	NextToken string                     `xml:"nextToken,omitempty"`
 }
 
 func (h *Handler) describeStaleSecurityGroups(ctx context.Context, s ec2sim.Scope, req *describeStaleSecurityGroupsRequest) (*describeStaleSecurityGroupsResponse, error) {
-	if err := h.cloud.CheckVPCExists(ctx, s, req.VpcID); err != nil {
+	groups, err := h.cloud.DescribeStaleSecurityGroups(ctx, s, req.VpcID)
+	if err != nil {
 		return nil, err
 	}
-	return &describeStaleSecurityGroupsResponse{Stale: set[struct{}]{}}, nil
+	groups, next := page("DescribeStaleSecurityGroups", groups, &req.pageParams)
+	resp := &describeStaleSecurityGroupsResponse{Stale: set[staleSecurityGroupXML]{}, NextToken: next}
+	for _, g := range groups {
+		resp.Stale = append(resp.Stale, staleSecurityGroupXML{
+			Description: g.Description, GroupID: g.ID, GroupName: g.Name, VpcID: g.VPCID,
+			StaleIPPermissions: permissions(g.Rules, false), StaleIPPermissionsEgress: permissions(g.Rules, true),
+		})
+	}
+	return resp, nil
 }
