@@ -196,6 +196,14 @@ func init() {
 		"RegisterImage":          op((*Handler).registerImage),
 		"DeregisterImage":        op((*Handler).deregisterImage),
 
+		"CreateLaunchTemplate":           op((*Handler).createLaunchTemplate),
+		"CreateLaunchTemplateVersion":    op((*Handler).createLaunchTemplateVersion),
+		"DescribeLaunchTemplates":        op((*Handler).describeLaunchTemplates),
+		"DescribeLaunchTemplateVersions": op((*Handler).describeLaunchTemplateVersions),
+		"ModifyLaunchTemplate":           op((*Handler).modifyLaunchTemplate),
+		"DeleteLaunchTemplate":           op((*Handler).deleteLaunchTemplate),
+		"DeleteLaunchTemplateVersions":   op((*Handler).deleteLaunchTemplateVersions),
+
 		"CreateNatGateway":    op((*Handler).createNatGateway),
 		"DeleteNatGateway":    op((*Handler).deleteNatGateway),
 		"DescribeNatGateways": op((*Handler).describeNatGateways),
