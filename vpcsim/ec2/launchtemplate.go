@@ -92,9 +92,52 @@ func (t *LaunchTemplate) CreatedBy() string { return "arn:aws:iam::" + t.OwnerID
 
 func copyLaunchTemplate(t *LaunchTemplate) LaunchTemplate {
 	out := *t
-	out.Versions = slices.Clone(t.Versions) // versions never change in place
+	out.Versions = slices.Clone(t.Versions)
+	for i := range out.Versions {
+		out.Versions[i].Data = copyTemplateData(out.Versions[i].Data)
+	}
 	out.Tags = slices.Clone(t.Tags)
 	return out
+}
+
+// copyTemplateData is a copy of d that shares nothing with it: callers may
+// change it (RunInstances sorts the network interfaces it is given).
+func copyTemplateData(d LaunchTemplateData) LaunchTemplateData {
+	out := d
+	out.SecurityGroupIDs = slices.Clone(d.SecurityGroupIDs)
+	out.SecurityGroupNames = slices.Clone(d.SecurityGroupNames)
+	out.NetworkInterfaces = slices.Clone(d.NetworkInterfaces)
+	for i := range out.NetworkInterfaces {
+		n := &out.NetworkInterfaces[i]
+		n.Groups = slices.Clone(n.Groups)
+		n.DeleteOnTermination, n.AssociatePublicIP = clonePtr(n.DeleteOnTermination), clonePtr(n.AssociatePublicIP)
+	}
+	out.BlockDevices = slices.Clone(d.BlockDevices)
+	for i := range out.BlockDevices {
+		if e := out.BlockDevices[i].EBS; e != nil {
+			c := *e
+			c.DeleteOnTermination = clonePtr(e.DeleteOnTermination)
+			out.BlockDevices[i].EBS = &c
+		}
+	}
+	out.TagSpecs = slices.Clone(d.TagSpecs)
+	for i := range out.TagSpecs {
+		out.TagSpecs[i].Tags = slices.Clone(out.TagSpecs[i].Tags)
+	}
+	st := &out.Settings
+	for _, p := range []**bool{&st.DisableAPITermination, &st.DisableAPIStop, &st.EbsOptimized, &st.Hibernation, &st.Monitoring} {
+		*p = clonePtr(*p)
+	}
+	st.Metadata.HopLimit = clonePtr(st.Metadata.HopLimit)
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // templateName is EC2's rule for a launch template's name.
@@ -306,8 +349,11 @@ func (t *LaunchTemplate) version(v string) (*LaunchTemplateVersion, error) {
 	return &t.Versions[i], nil
 }
 
+// versionOf is a copy of one of the template's versions, with the template.
 func (t *LaunchTemplate) versionOf(v *LaunchTemplateVersion) TemplateVersion {
-	return TemplateVersion{TemplateID: t.ID, TemplateName: t.Name, OwnerID: t.OwnerID, Default: v.Number == t.DefaultVersion, LaunchTemplateVersion: *v}
+	out := TemplateVersion{TemplateID: t.ID, TemplateName: t.Name, OwnerID: t.OwnerID, Default: v.Number == t.DefaultVersion, LaunchTemplateVersion: *v}
+	out.Data = copyTemplateData(v.Data)
+	return out
 }
 
 // CreateLaunchTemplateInput is CreateLaunchTemplate's request.
@@ -708,7 +754,7 @@ func (c *Cloud) fromLaunchTemplateLocked(s Scope, in RunInstancesInput) (RunInst
 	if err != nil {
 		return in, err
 	}
-	out, err := mergeLaunch(in, v.Data)
+	out, err := mergeLaunch(in, copyTemplateData(v.Data))
 	if err != nil {
 		return in, err
 	}

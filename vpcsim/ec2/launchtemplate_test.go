@@ -485,3 +485,32 @@ func TestLaunchTemplatesSurviveRestart(t *testing.T) {
 		t.Fatalf("a template made after a restart comes after the others: %+v", all)
 	}
 }
+
+// What Cloud hands out of a template is a copy: neither a caller's change
+// nor a launch (which sorts the interfaces it is given) reaches the stored
+// version.
+func TestLaunchTemplateCopies(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	a, b := tc.subnet(t, v.ID, "10.0.1.0/24"), tc.subnet(t, v.ID, "10.0.2.0/24")
+	lt := must[LaunchTemplate](t)(tc.CreateLaunchTemplate(ctx, west, CreateLaunchTemplateInput{Name: "two-nics", Data: LaunchTemplateData{
+		ImageID: "ami-12345678", InstanceType: "c5.large", TagSpecs: []TagSpecification{{ResourceType: "instance", Tags: []Tag{{"Name", "x"}}}},
+		NetworkInterfaces: []InstanceENISpec{{DeviceIndex: 1, SubnetID: b.ID}, {DeviceIndex: 0, SubnetID: a.ID, DeleteOnTermination: ptr(true)}},
+	}}))
+	lt.Versions[0].Data.TagSpecs[0].Tags[0].Value = "changed"
+	*lt.Versions[0].Data.NetworkInterfaces[1].DeleteOnTermination = false
+	vs := must[[]TemplateVersion](t)(tc.DescribeLaunchTemplateVersions(ctx, west, DescribeLaunchTemplateVersionsInput{TemplateID: lt.ID}))
+	vs[0].Data.NetworkInterfaces[0].SubnetID = "changed"
+
+	inst := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{MinCount: 1, MaxCount: 1,
+		LaunchTemplate: &LaunchTemplateRef{ID: lt.ID}}))[0]
+	if inst.SubnetID != a.ID || inst.Tags[0] != (Tag{"Name", "x"}) {
+		t.Fatalf("the instance's subnet %s (want the primary interface's %s), its tags %+v", inst.SubnetID, a.ID, inst.Tags)
+	}
+	d := must[[]TemplateVersion](t)(tc.DescribeLaunchTemplateVersions(ctx, west, DescribeLaunchTemplateVersionsInput{TemplateID: lt.ID}))[0].Data
+	if d.TagSpecs[0].Tags[0].Value != "x" || d.NetworkInterfaces[0].DeviceIndex != 1 || d.NetworkInterfaces[0].SubnetID != b.ID ||
+		!*d.NetworkInterfaces[1].DeleteOnTermination {
+		t.Fatalf("the stored version changed: %+v", d)
+	}
+}
