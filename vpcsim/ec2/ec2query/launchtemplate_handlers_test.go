@@ -93,6 +93,8 @@ func TestLaunchTemplateErrors(t *testing.T) {
 			"InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist."},
 		{"page too big", "DescribeLaunchTemplates", []string{"MaxResults", "201"}, 400,
 			"InvalidParameterValue", "Value ( 201 ) for parameter maxResults is invalid. Expecting a value less than 200."},
+		{"versions page too big", "DescribeLaunchTemplateVersions", []string{"LaunchTemplateName", "web", "MaxResults", "201"}, 400,
+			"InvalidParameterValue", "Value ( 201 ) for parameter maxResults is invalid. Expecting a value less than 200."},
 		{"no versions", "DeleteLaunchTemplateVersions", []string{"LaunchTemplateName", "web"}, 400,
 			"MissingParameter", "The request must contain the parameter LaunchTemplateVersion"},
 		{"launch from an unknown template", "RunInstances", []string{"MinCount", "1", "MaxCount", "1", "LaunchTemplate.LaunchTemplateName", "nope"}, 400,
