@@ -196,6 +196,7 @@ const (
 	kindImage           = "ec2.image"
 	kindNetworkACL      = "ec2.network-acl"
 	kindVpcPeering      = "ec2.vpc-peering"
+	kindLaunchTemplate  = "ec2.launch-template"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -256,6 +257,9 @@ func (c *Cloud) load() error {
 	}
 	for p := range t.peerings.All() {
 		c.bumpSeq(p.Seq)
+	}
+	for lt := range t.launchTemplates.All() {
+		c.bumpSeq(lt.Seq)
 	}
 	return nil
 }

@@ -58,6 +58,8 @@ func kindOf(id string) string {
 		return "network-acl"
 	case strings.HasPrefix(id, "pcx-"):
 		return "vpc-peering-connection"
+	case strings.HasPrefix(id, "lt-"):
+		return "launch-template"
 	}
 	return "resource"
 }

@@ -119,17 +119,18 @@ type AssignPrivateIPsInput struct {
 	AllowReassignment bool
 }
 
-// InstanceENISpec is one RunInstances NetworkInterfaces entry.
+// InstanceENISpec is one RunInstances NetworkInterfaces entry (launch
+// template versions store it: its JSON names never change).
 type InstanceENISpec struct {
-	DeviceIndex                    int
-	ENIID                          string
-	SubnetID                       string
-	Description                    string
-	PrivateIPAddress               string
-	Groups                         []string
-	SecondaryPrivateIPAddressCount int
-	DeleteOnTermination            *bool
-	AssociatePublicIP              *bool
+	DeviceIndex                    int      `json:"device"`
+	ENIID                          string   `json:"eni,omitempty"`
+	SubnetID                       string   `json:"subnet,omitempty"`
+	Description                    string   `json:"description,omitempty"`
+	PrivateIPAddress               string   `json:"ip,omitempty"`
+	Groups                         []string `json:"groups,omitempty"`
+	SecondaryPrivateIPAddressCount int      `json:"secondaryCount,omitempty"`
+	DeleteOnTermination            *bool    `json:"deleteOnTermination,omitempty"`
+	AssociatePublicIP              *bool    `json:"publicIp,omitempty"`
 }
 
 // RunInstancesInput is RunInstances's request.
@@ -151,6 +152,13 @@ type RunInstancesInput struct {
 	ENITags            []Tag
 	Settings           SettingsInput
 	BlockDevices       []BlockDeviceInput
+	// LaunchTemplate names the template whose version supplies what the
+	// request does not give (launchtemplate.go); nil: none.
+	LaunchTemplate *LaunchTemplateRef
+
+	// systemTags are the instances' tags EC2 adds itself (aws:…), which
+	// no caller may give.
+	systemTags []Tag
 }
 
 // InstanceStateChange is one entry of Terminate/Stop/StartInstances's answer.

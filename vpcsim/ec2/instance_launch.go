@@ -45,6 +45,19 @@ type keptENI struct {
 // RunInstances launches MinCount..MaxCount instances in one reservation. They
 // answer pending; each becomes running once its namespace and ENIs are made.
 func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput) ([]Instance, error) {
+	if in.LaunchTemplate != nil {
+		// A version never changes: what it gives is read once, under the
+		// lock, and the launch goes on with it as if the request gave it.
+		if err := c.lock(ctx, s); err != nil {
+			return nil, err
+		}
+		var err error
+		in, err = c.fromLaunchTemplateLocked(s, in)
+		c.unlock()
+		if err != nil {
+			return nil, err
+		}
+	}
 	if err := checkRunInput(&in); err != nil {
 		return nil, err
 	}
@@ -145,6 +158,11 @@ func checkRunInput(in *RunInstancesInput) error {
 	}
 	if err := checkUserData(in.UserData); err != nil {
 		return err
+	}
+	for _, tags := range [][]Tag{in.Tags, in.VolumeTags, in.ENITags} {
+		if err := checkTags(tags); err != nil {
+			return err
+		}
 	}
 	if len(in.NetworkInterfaces) > 0 && (in.SubnetID != "" || len(in.SecurityGroupIDs) > 0 || len(in.SecurityGroupNames) > 0 || in.PrivateIPAddress != "") {
 		return Errorf("InvalidParameterCombination", "Network interfaces and an instance-level subnet ID, security groups or private IP address may not be specified on the same request")
@@ -277,7 +295,7 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 		ID: newID("i"), Region: s.Region, OwnerID: c.account, ImageID: in.ImageID, Type: in.InstanceType,
 		KeyName: in.KeyName, SubnetID: primarySub.ID, VPCID: primarySub.VPCID, AZ: primarySub.AZ,
 		State: StatePending, LaunchTime: c.now().UTC().Truncate(time.Second), UserData: in.UserData,
-		ClientToken: in.ClientToken, Tags: slices.Clone(in.Tags), Seq: c.nextSeq(),
+		ClientToken: in.ClientToken, Tags: append(slices.Clone(in.Tags), in.systemTags...), Seq: c.nextSeq(),
 	}
 	var p launchPlan
 	var err error

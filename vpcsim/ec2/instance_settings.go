@@ -44,22 +44,34 @@ type MetadataOptions struct {
 }
 
 // SettingsInput is what RunInstances gives of an instance's settings; unset
-// ones take EC2's defaults.
+// ones take EC2's defaults. Launch template versions store it (its JSON is
+// theirs: the names never change).
 type SettingsInput struct {
-	DisableAPITermination, DisableAPIStop, EbsOptimized, Hibernation, Monitoring *bool
-	ShutdownBehavior, Tenancy                                                    string
-	IAMProfileARN, IAMProfileName                                                string
-	Metadata                                                                     MetadataInput
-	CPUCredits                                                                   string
-	CoreCount, ThreadsPerCore                                                    int
-	AutoRecovery, Reservations                                                   string
+	DisableAPITermination *bool         `json:"noTerminate,omitempty"`
+	DisableAPIStop        *bool         `json:"noStop,omitempty"`
+	EbsOptimized          *bool         `json:"ebsOptimized,omitempty"`
+	Hibernation           *bool         `json:"hibernation,omitempty"`
+	Monitoring            *bool         `json:"monitoring,omitempty"`
+	ShutdownBehavior      string        `json:"shutdown,omitempty"`
+	Tenancy               string        `json:"tenancy,omitempty"`
+	IAMProfileARN         string        `json:"iamArn,omitempty"`
+	IAMProfileName        string        `json:"iamName,omitempty"`
+	Metadata              MetadataInput `json:"metadata,omitzero"`
+	CPUCredits            string        `json:"cpuCredits,omitempty"`
+	CoreCount             int           `json:"cores,omitempty"`
+	ThreadsPerCore        int           `json:"threads,omitempty"`
+	AutoRecovery          string        `json:"autoRecovery,omitempty"`
+	Reservations          string        `json:"reservations,omitempty"`
 }
 
 // MetadataInput is RunInstances' or ModifyInstanceMetadataOptions'
 // MetadataOptions: unset members keep what they were.
 type MetadataInput struct {
-	HTTPTokens, HTTPEndpoint, HTTPProtocolIPv6, Tags string
-	HopLimit                                         *int
+	HTTPTokens       string `json:"tokens,omitempty"`
+	HTTPEndpoint     string `json:"endpoint,omitempty"`
+	HTTPProtocolIPv6 string `json:"ipv6,omitempty"`
+	Tags             string `json:"tags,omitempty"`
+	HopLimit         *int   `json:"hops,omitempty"`
 }
 
 func defaultSettings(typ string) InstanceSettings {

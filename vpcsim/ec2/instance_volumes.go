@@ -33,22 +33,25 @@ const (
 	rootVolumeSize = 8
 )
 
-// BlockDeviceInput is one of RunInstances' BlockDeviceMapping.
+// BlockDeviceInput is one of RunInstances' BlockDeviceMapping (launch
+// template versions store it: its JSON names never change).
 type BlockDeviceInput struct {
-	DeviceName, VirtualName string
-	NoDevice                bool
-	EBS                     *EBSInput
+	DeviceName  string    `json:"device"`
+	VirtualName string    `json:"virtual,omitempty"`
+	NoDevice    bool      `json:"noDevice,omitempty"`
+	EBS         *EBSInput `json:"ebs,omitempty"`
 }
 
 // EBSInput is a block device mapping's Ebs: zero values are EC2's defaults.
 type EBSInput struct {
-	DeleteOnTermination *bool
-	Encrypted           bool
-	Iops, Throughput    int
-	KMSKeyID            string
-	SnapshotID          string
-	Size                int
-	Type                string
+	DeleteOnTermination *bool  `json:"deleteOnTermination,omitempty"`
+	Encrypted           bool   `json:"encrypted,omitempty"`
+	Iops                int    `json:"iops,omitempty"`
+	Throughput          int    `json:"throughput,omitempty"`
+	KMSKeyID            string `json:"kms,omitempty"`
+	SnapshotID          string `json:"snapshot,omitempty"`
+	Size                int    `json:"size,omitempty"`
+	Type                string `json:"type,omitempty"`
 }
 
 // volumeSizes are the bounds (GiB) of each EBS volume type.

@@ -25,6 +25,7 @@ var (
 	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
 	aclKind      = storage.Kind[NetworkACL]{Name: kindNetworkACL, ID: func(a *NetworkACL) string { return a.ID }}
 	peeringKind  = storage.Kind[VpcPeering]{Name: kindVpcPeering, ID: func(p *VpcPeering) string { return p.ID }}
+	ltKind       = storage.Kind[LaunchTemplate]{Name: kindLaunchTemplate, ID: func(t *LaunchTemplate) string { return t.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -46,6 +47,8 @@ type tables struct {
 	images    *storage.Table[Image]
 	acls      *storage.Table[NetworkACL]
 	peerings  *storage.Table[VpcPeering]
+	// launchTemplates hold their versions (launchtemplate.go).
+	launchTemplates *storage.Table[LaunchTemplate]
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
@@ -75,6 +78,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.images, e = storage.NewTable(c.db, imageKind); return })
 	open(func() (e error) { t.acls, e = storage.NewTable(c.db, aclKind); return })
 	open(func() (e error) { t.peerings, e = storage.NewTable(c.db, peeringKind); return })
+	open(func() (e error) { t.launchTemplates, e = storage.NewTable(c.db, ltKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
 	return err
@@ -86,25 +90,26 @@ func (c *Cloud) openTables() error {
 // synced before the store write). commitLocked publishes it, all or nothing;
 // unlock drops whatever was not committed.
 type model struct {
-	tx         *storage.Tx
-	regions    storage.View[string]
-	vpcs       storage.View[VPC]
-	subnets    storage.View[Subnet]
-	groups     storage.View[SecurityGroup]
-	enis       storage.View[ENI]
-	instances  storage.View[Instance]
-	flowLogs   storage.View[FlowLog]
-	rts        storage.View[RouteTable]
-	keyPairs   storage.View[KeyPair]
-	dhcp       storage.View[DHCPOptions]
-	igws       storage.View[InternetGateway]
-	addresses  storage.View[Address]
-	nats       storage.View[NatGateway]
-	images     storage.View[Image]
-	acls       storage.View[NetworkACL]
-	peerings   storage.View[VpcPeering]
-	hostClaims storage.View[HostClaim]
-	markers    storage.View[string]
+	tx              *storage.Tx
+	regions         storage.View[string]
+	vpcs            storage.View[VPC]
+	subnets         storage.View[Subnet]
+	groups          storage.View[SecurityGroup]
+	enis            storage.View[ENI]
+	instances       storage.View[Instance]
+	flowLogs        storage.View[FlowLog]
+	rts             storage.View[RouteTable]
+	keyPairs        storage.View[KeyPair]
+	dhcp            storage.View[DHCPOptions]
+	igws            storage.View[InternetGateway]
+	addresses       storage.View[Address]
+	nats            storage.View[NatGateway]
+	images          storage.View[Image]
+	acls            storage.View[NetworkACL]
+	launchTemplates storage.View[LaunchTemplate]
+	peerings        storage.View[VpcPeering]
+	hostClaims      storage.View[HostClaim]
+	markers         storage.View[string]
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -117,7 +122,7 @@ func (c *Cloud) model() *model {
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
 			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
-			peerings:   t.peerings.In(tx),
+			peerings: t.peerings.In(tx), launchTemplates: t.launchTemplates.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 		}
 	}

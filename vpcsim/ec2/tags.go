@@ -135,6 +135,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.peerings, id, func(p *VpcPeering) (*[]Tag, string) { return &p.Tags, p.Requester.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.launchTemplates, id, func(t *LaunchTemplate) (*[]Tag, string) { return &t.Tags, t.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -252,6 +255,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidNetworkAclID.NotFound"
 	case "vpc-peering-connection":
 		return "InvalidVpcPeeringConnectionID.NotFound"
+	case "launch-template":
+		return "InvalidLaunchTemplateId.NotFound"
 	}
 	return "InvalidID"
 }
@@ -321,6 +326,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			if v.visibleAt(c.now()) {
 				add(v.Requester.Region, v.ID, v.Tags)
 			}
+		}
+		for _, v := range sortedBySeq(c.model().launchTemplates.All(), func(v *LaunchTemplate) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {
 			if v.State != natDeleted {

@@ -203,6 +203,14 @@ func init() {
 		"DescribeVpcPeeringConnections":     op((*Handler).describeVpcPeeringConnections),
 		"ModifyVpcPeeringConnectionOptions": op((*Handler).modifyVpcPeeringConnectionOptions),
 
+		"CreateLaunchTemplate":           op((*Handler).createLaunchTemplate),
+		"CreateLaunchTemplateVersion":    op((*Handler).createLaunchTemplateVersion),
+		"DescribeLaunchTemplates":        op((*Handler).describeLaunchTemplates),
+		"DescribeLaunchTemplateVersions": op((*Handler).describeLaunchTemplateVersions),
+		"ModifyLaunchTemplate":           op((*Handler).modifyLaunchTemplate),
+		"DeleteLaunchTemplate":           op((*Handler).deleteLaunchTemplate),
+		"DeleteLaunchTemplateVersions":   op((*Handler).deleteLaunchTemplateVersions),
+
 		"CreateNatGateway":    op((*Handler).createNatGateway),
 		"DeleteNatGateway":    op((*Handler).deleteNatGateway),
 		"DescribeNatGateways": op((*Handler).describeNatGateways),

@@ -323,17 +323,31 @@ type instanceENISpecParam struct {
 
 type runInstancesRequest struct {
 	dryRunParam
+	MinCount         int                      `query:"MinCount"`
+	MaxCount         int                      `query:"MaxCount"`
+	SubnetID         string                   `query:"SubnetId"`
+	PrivateIPAddress string                   `query:"PrivateIpAddress"`
+	ClientToken      string                   `query:"ClientToken"`
+	LaunchTemplate   *launchTemplateSpecParam `query:"LaunchTemplate"`
+	launchParams
+}
+
+// launchTemplateSpecParam is RunInstances' LaunchTemplate.
+type launchTemplateSpecParam struct {
+	LaunchTemplateID   string `query:"LaunchTemplateId"`
+	LaunchTemplateName string `query:"LaunchTemplateName"`
+	Version            string `query:"Version"`
+}
+
+// launchParams are the launch parameters RunInstances takes and a launch
+// template's LaunchTemplateData holds (the model gives both the same keys).
+type launchParams struct {
 	ImageID            string                 `query:"ImageId"`
 	InstanceType       string                 `query:"InstanceType"`
-	MinCount           int                    `query:"MinCount"`
-	MaxCount           int                    `query:"MaxCount"`
-	SubnetID           string                 `query:"SubnetId"`
 	SecurityGroupIDs   []string               `query:"SecurityGroupId"`
 	SecurityGroupNames []string               `query:"SecurityGroup"`
-	PrivateIPAddress   string                 `query:"PrivateIpAddress"`
 	UserData           string                 `query:"UserData"`
 	KeyName            string                 `query:"KeyName"`
-	ClientToken        string                 `query:"ClientToken"`
 	Placement          *placementParam        `query:"Placement"`
 	Monitoring         *monitoringParam       `query:"Monitoring"`
 	NetworkInterfaces  []instanceENISpecParam `query:"NetworkInterface"`
@@ -352,6 +366,30 @@ type runInstancesRequest struct {
 	CPUOptions                        *cpuOptionsParam      `query:"CpuOptions"`
 	MaintenanceOptions                *maintenanceParam     `query:"MaintenanceOptions"`
 	CapacityReservationSpecification  *reservationParam     `query:"CapacityReservationSpecification"`
+}
+
+// data is the parameters in the domain's words; their TagSpecifications
+// are as given, unchecked.
+func (r *launchParams) data() ec2sim.LaunchTemplateData {
+	d := ec2sim.LaunchTemplateData{
+		ImageID: r.ImageID, InstanceType: r.InstanceType, KeyName: r.KeyName, UserData: r.UserData,
+		SecurityGroupIDs: r.SecurityGroupIDs, SecurityGroupNames: r.SecurityGroupNames,
+		BlockDevices: blockDeviceInputs(r.BlockDeviceMappings), Settings: r.settings(),
+	}
+	if r.Placement != nil {
+		d.AZ = r.Placement.AvailabilityZone
+	}
+	for _, n := range r.NetworkInterfaces {
+		d.NetworkInterfaces = append(d.NetworkInterfaces, ec2sim.InstanceENISpec{
+			DeviceIndex: n.DeviceIndex, ENIID: n.NetworkInterfaceID, SubnetID: n.SubnetID, Description: n.Description,
+			PrivateIPAddress: n.PrivateIPAddress, Groups: n.Groups, SecondaryPrivateIPAddressCount: n.SecondaryPrivateIPAddressCount,
+			DeleteOnTermination: n.DeleteOnTermination, AssociatePublicIP: n.AssociatePublicIPAddress,
+		})
+	}
+	for _, ts := range r.TagSpecifications {
+		d.TagSpecs = append(d.TagSpecs, ec2sim.TagSpecification{ResourceType: ts.ResourceType, Tags: toTags(ts.Tags)})
+	}
+	return d
 }
 
 type cpuOptionsParam struct {
@@ -407,7 +445,7 @@ type ebsBlockParam struct {
 }
 
 // settings are what the request says of the instance's settings.
-func (r *runInstancesRequest) settings() ec2sim.SettingsInput {
+func (r *launchParams) settings() ec2sim.SettingsInput {
 	in := ec2sim.SettingsInput{
 		DisableAPITermination: r.DisableAPITermination, DisableAPIStop: r.DisableAPIStop, EbsOptimized: r.EbsOptimized,
 		ShutdownBehavior: r.InstanceInitiatedShutdownBehavior,
@@ -443,11 +481,6 @@ func (r *runInstancesRequest) settings() ec2sim.SettingsInput {
 	return in
 }
 
-// blockDevices are the request's block device mappings.
-func (r *runInstancesRequest) blockDevices() []ec2sim.BlockDeviceInput {
-	return blockDeviceInputs(r.BlockDeviceMappings)
-}
-
 // blockDeviceInputs are block device mappings as the domain takes them.
 func blockDeviceInputs(params []blockDeviceParam) []ec2sim.BlockDeviceInput {
 	var out []ec2sim.BlockDeviceInput
@@ -472,22 +505,16 @@ func (h *Handler) runInstances(ctx context.Context, s ec2sim.Scope, req *runInst
 	if err != nil {
 		return nil, err
 	}
+	d := req.data()
 	in := ec2sim.RunInstancesInput{
-		ImageID: req.ImageID, InstanceType: req.InstanceType, MinCount: req.MinCount, MaxCount: req.MaxCount,
-		SubnetID: req.SubnetID, SecurityGroupIDs: req.SecurityGroupIDs, SecurityGroupNames: req.SecurityGroupNames,
-		PrivateIPAddress: req.PrivateIPAddress, UserData: req.UserData, KeyName: req.KeyName, ClientToken: req.ClientToken,
+		ImageID: d.ImageID, InstanceType: d.InstanceType, MinCount: req.MinCount, MaxCount: req.MaxCount,
+		SubnetID: req.SubnetID, SecurityGroupIDs: d.SecurityGroupIDs, SecurityGroupNames: d.SecurityGroupNames,
+		PrivateIPAddress: req.PrivateIPAddress, UserData: d.UserData, KeyName: d.KeyName, ClientToken: req.ClientToken,
 		Tags: tags["instance"], VolumeTags: tags["volume"], ENITags: tags["network-interface"],
-		Settings: req.settings(), BlockDevices: req.blockDevices(),
+		Settings: d.Settings, BlockDevices: d.BlockDevices, AZ: d.AZ, NetworkInterfaces: d.NetworkInterfaces,
 	}
-	if req.Placement != nil {
-		in.AZ = req.Placement.AvailabilityZone
-	}
-	for _, n := range req.NetworkInterfaces {
-		in.NetworkInterfaces = append(in.NetworkInterfaces, ec2sim.InstanceENISpec{
-			DeviceIndex: n.DeviceIndex, ENIID: n.NetworkInterfaceID, SubnetID: n.SubnetID, Description: n.Description,
-			PrivateIPAddress: n.PrivateIPAddress, Groups: n.Groups, SecondaryPrivateIPAddressCount: n.SecondaryPrivateIPAddressCount,
-			DeleteOnTermination: n.DeleteOnTermination, AssociatePublicIP: n.AssociatePublicIPAddress,
-		})
+	if lt := req.LaunchTemplate; lt != nil {
+		in.LaunchTemplate = &ec2sim.LaunchTemplateRef{ID: lt.LaunchTemplateID, Name: lt.LaunchTemplateName, Version: lt.Version}
 	}
 	insts, err := h.cloud.RunInstances(ctx, s, in)
 	if err != nil {

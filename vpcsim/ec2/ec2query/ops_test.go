@@ -446,6 +446,43 @@ func TestEveryOperation(t *testing.T) {
 	call("DeleteKeyPair", nil, "KeyPairId", made.ID)
 	call("DeleteKeyPair", nil, "KeyName", "imported")
 
+	// Launch templates: made, versioned, described, their default moved, a
+	// version and the template deleted.
+	var lt struct {
+		ID string `xml:"launchTemplate>launchTemplateId"`
+	}
+	call("CreateLaunchTemplate", &lt, "LaunchTemplateName", "web", "LaunchTemplateData.ImageId", "ami-12345678",
+		"LaunchTemplateData.InstanceType", "t3.micro", "TagSpecification.1.ResourceType", "launch-template",
+		"TagSpecification.1.Tag.1.Key", "team", "TagSpecification.1.Tag.1.Value", "a")
+	var ltv struct {
+		Number string `xml:"launchTemplateVersion>versionNumber"`
+		Type   string `xml:"launchTemplateVersion>launchTemplateData>instanceType"`
+	}
+	call("CreateLaunchTemplateVersion", &ltv, "LaunchTemplateId", lt.ID, "SourceVersion", "1", "LaunchTemplateData.ImageId", "ami-87654321")
+	if ltv.Number != "2" || ltv.Type != "t3.micro" {
+		t.Errorf("the new version: %+v", ltv)
+	}
+	var lts struct {
+		IDs []string `xml:"launchTemplates>item>launchTemplateId"`
+	}
+	call("DescribeLaunchTemplates", &lts, "Filter.1.Name", "tag:team", "Filter.1.Value.1", "a")
+	var ltvs struct {
+		Images []string `xml:"launchTemplateVersionSet>item>launchTemplateData>imageId"`
+	}
+	call("DescribeLaunchTemplateVersions", &ltvs, "LaunchTemplateName", "web")
+	if len(lts.IDs) != 1 || lts.IDs[0] != lt.ID || !slices.Equal(ltvs.Images, []string{"ami-87654321", "ami-12345678"}) {
+		t.Errorf("launch templates %+v, versions %+v", lts, ltvs)
+	}
+	call("ModifyLaunchTemplate", nil, "LaunchTemplateId", lt.ID, "SetDefaultVersion", "2")
+	var deleted struct {
+		Numbers []string `xml:"successfullyDeletedLaunchTemplateVersionSet>item>versionNumber"`
+	}
+	call("DeleteLaunchTemplateVersions", &deleted, "LaunchTemplateId", lt.ID, "LaunchTemplateVersion.1", "1")
+	if !slices.Equal(deleted.Numbers, []string{"1"}) {
+		t.Errorf("deleted versions %v", deleted.Numbers)
+	}
+	call("DeleteLaunchTemplate", nil, "LaunchTemplateName", "web")
+
 	call("CreateTags", nil, "ResourceId.1", vpc.ID, "ResourceId.2", sub.ID, "Tag.1.Key", "env", "Tag.1.Value", "test")
 	var tags struct {
 		IDs []string `xml:"tagSet>item>resourceId"`

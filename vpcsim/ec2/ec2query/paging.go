@@ -24,8 +24,10 @@ func (p *pageParams) paging() *pageParams { return p }
 // maxResultsRange is where AWS documents a range the model does not state.
 var maxResultsRange = map[string][2]int{
 	"DescribeInstances": {5, 1000}, // "You can specify a value between 5 and 1000."
-	"DescribeTags":      {5, 1000}, // "This value can be between 5 and 1000."
-	"DescribeVolumes":   {5, 500},  // "This value can be between 5 and 500"
+	// "This value can be between 1 and 200."
+	"DescribeLaunchTemplateVersions": {1, 200},
+	"DescribeTags":                   {5, 1000}, // "This value can be between 5 and 1000."
+	"DescribeVolumes":                {5, 500},  // "This value can be between 5 and 500"
 }
 
 func rangeOf(action string) (lo, hi int) {
