@@ -195,6 +195,7 @@ const (
 	kindNatGateway      = "ec2.nat-gateway"
 	kindImage           = "ec2.image"
 	kindNetworkACL      = "ec2.network-acl"
+	kindPrefixList      = "ec2.prefix-list"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -252,6 +253,9 @@ func (c *Cloud) load() error {
 	}
 	for a := range t.acls.All() {
 		c.bumpSeq(a.Seq)
+	}
+	for p := range t.prefixLists.All() {
+		c.bumpSeq(p.Seq)
 	}
 	return nil
 }

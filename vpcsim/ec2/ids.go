@@ -56,6 +56,8 @@ func kindOf(id string) string {
 		return "image"
 	case strings.HasPrefix(id, "acl-"):
 		return "network-acl"
+	case strings.HasPrefix(id, "pl-"):
+		return "prefix-list"
 	}
 	return "resource"
 }

@@ -24,6 +24,7 @@ var (
 	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
 	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
 	aclKind      = storage.Kind[NetworkACL]{Name: kindNetworkACL, ID: func(a *NetworkACL) string { return a.ID }}
+	plKind       = storage.Kind[PrefixList]{Name: kindPrefixList, ID: func(p *PrefixList) string { return p.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -47,6 +48,9 @@ type tables struct {
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
+
+	// prefixLists are the customer-managed prefix lists (prefixlist.go).
+	prefixLists *storage.Table[PrefixList]
 }
 
 func (c *Cloud) openTables() error {
@@ -74,6 +78,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.acls, e = storage.NewTable(c.db, aclKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
+	open(func() (e error) { t.prefixLists, e = storage.NewTable(c.db, plKind); return })
 	return err
 }
 
@@ -101,6 +106,8 @@ type model struct {
 	acls       storage.View[NetworkACL]
 	hostClaims storage.View[HostClaim]
 	markers    storage.View[string]
+
+	prefixLists storage.View[PrefixList] // prefixlist.go
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -114,6 +121,7 @@ func (c *Cloud) model() *model {
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
 			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
+			prefixLists: t.prefixLists.In(tx),
 		}
 	}
 	return c.cur

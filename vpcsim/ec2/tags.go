@@ -131,6 +131,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.acls, id, func(a *NetworkACL) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.prefixLists, id, func(p *PrefixList) (*[]Tag, string) { return &p.Tags, p.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -246,6 +249,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidAMIID.NotFound"
 	case "network-acl":
 		return "InvalidNetworkAclID.NotFound"
+	case "prefix-list":
+		return "InvalidPrefixListID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -309,6 +314,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().images.All(), func(v *Image) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().prefixLists.All(), func(v *PrefixList) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {
