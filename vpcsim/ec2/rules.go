@@ -32,12 +32,6 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 	if len(wanted) == 0 {
 		return nil, missingParameter("ipPermissions")
 	}
-	count := 0
-	for _, r := range g.Rules {
-		if r.Egress == in.Egress {
-			count++
-		}
-	}
 	for i, w := range wanted {
 		for _, r := range append(slices.Clone(g.Rules), wanted[:i]...) {
 			if sameRule(r, w) {
@@ -45,7 +39,8 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 			}
 		}
 	}
-	if err := c.checkQuota(quota.RulesPerSecurityGroup, count+len(wanted)); err != nil {
+	// A rule that names a prefix list counts as the list's size.
+	if err := c.checkQuota(quota.RulesPerSecurityGroup, c.ruleCountLocked(g.Rules, in.Egress)+c.ruleCountLocked(wanted, in.Egress)); err != nil {
 		return nil, err
 	}
 	for i := range wanted {
@@ -159,6 +154,9 @@ func (c *Cloud) expandLocked(s Scope, g *SecurityGroup, in AuthorizeInput) ([]Ru
 		for _, peer := range p.PrefixIDs {
 			if !strings.HasPrefix(peer.Value, "pl-") {
 				return nil, Errorf("InvalidPrefixListId.Malformed", "The specified prefix list ID is malformed: %s", peer.Value)
+			}
+			if _, err := c.usablePrefixListLocked(s, peer.Value); err != nil {
+				return nil, err
 			}
 			r := base
 			r.PrefixList, r.Description = peer.Value, peer.Description
