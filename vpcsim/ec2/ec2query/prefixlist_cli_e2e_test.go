@@ -1,6 +1,7 @@
 package ec2query
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 // rule and by a route reaches the firewall and the routing the dataplane
 // gets, and follows the list's modifications. It includes what moto's
 // AWS-verified test_describe_managed_prefix_lists checks of a customer list
-// (its owner-AWS lists aside: vpcsim describes none).
+// (its owner-AWS lists aside: vpcsim describes none) and the prefix-list
+// part of its AWS-verified security group rules test.
 func TestPrefixListsWithAWSCLI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drives the aws CLIs; skipped in -short mode")
@@ -131,6 +133,57 @@ func prefixListFlow(t *testing.T, c cli, ts *testServer) {
 	if msg := str(failed, "PrefixList", "StateMessage"); !strings.Contains(msg, sg) || !strings.Contains(msg, rt) {
 		t.Errorf("StateMessage %q names not the users", msg)
 	}
+
+	// moto's AWS-verified test_authorize_security_group_rules_with_different_ipranges_or_prefixes,
+	// its prefix-list part: rules of a list share a permission with others
+	// of their port in DescribeSecurityGroups, show PrefixListId alone in
+	// DescribeSecurityGroupRules, and a delete of the list they use does not
+	// fail the call.
+	one := str(c.ok(t, "ec2", "create-managed-prefix-list", "--prefix-list-name", "one", "--address-family", "IPv4", "--max-entries", "1"), "PrefixList", "PrefixListId")
+	for _, perm := range []string{
+		"IpProtocol=tcp,FromPort=22,ToPort=22,IpRanges=[{CidrIp=10.0.0.0/24}]",
+		"IpProtocol=tcp,FromPort=22,ToPort=22,PrefixListIds=[{PrefixListId=" + one + "}]",
+		"IpProtocol=tcp,FromPort=8080,ToPort=8080,PrefixListIds=[{PrefixListId=" + one + "}]",
+	} {
+		c.ok(t, "ec2", "authorize-security-group-ingress", "--group-id", sg, "--ip-permissions", perm)
+	}
+	var described []map[string]any
+	for _, r := range list(c.ok(t, "ec2", "describe-security-group-rules", "--filters", "Name=group-id,Values="+sg), "SecurityGroupRules") {
+		m := r.(map[string]any)
+		for _, k := range []string{"GroupOwnerId", "Tags", "SecurityGroupRuleArn", "SecurityGroupRuleId", "GroupId"} {
+			delete(m, k)
+		}
+		described = append(described, m)
+	}
+	for _, port := range []float64{22, 8080} {
+		want := map[string]any{"FromPort": port, "IpProtocol": "tcp", "IsEgress": false, "PrefixListId": one, "ToPort": port}
+		if !slices.ContainsFunc(described, func(m map[string]any) bool { return reflect.DeepEqual(m, want) }) {
+			t.Errorf("describe-security-group-rules lacks %v: %v", want, described)
+		}
+	}
+	perms := list(c.ok(t, "ec2", "describe-security-groups", "--group-ids", sg), "SecurityGroups", 0, "IpPermissions")
+	nonEmpty := func(p any) map[string]any {
+		out := map[string]any{}
+		for k, v := range p.(map[string]any) {
+			if l, isList := v.([]any); !isList || len(l) > 0 {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	for _, want := range []map[string]any{
+		{"FromPort": 8080.0, "IpProtocol": "tcp", "ToPort": 8080.0, "PrefixListIds": []any{map[string]any{"PrefixListId": one}}},
+		{"FromPort": 22.0, "IpProtocol": "tcp", "ToPort": 22.0, "IpRanges": []any{map[string]any{"CidrIp": "10.0.0.0/24"}},
+			"PrefixListIds": []any{map[string]any{"PrefixListId": one}}},
+	} {
+		if !slices.ContainsFunc(perms, func(p any) bool { return reflect.DeepEqual(nonEmpty(p), want) }) {
+			t.Errorf("describe-security-groups lacks %v: %v", want, perms)
+		}
+	}
+	c.ok(t, "ec2", "delete-managed-prefix-list", "--prefix-list-id", one)
+	c.ok(t, "ec2", "revoke-security-group-ingress", "--group-id", sg, "--ip-permissions",
+		"IpProtocol=tcp,FromPort=22,ToPort=22,PrefixListIds=[{PrefixListId="+one+"}]",
+		"IpProtocol=tcp,FromPort=8080,ToPort=8080,PrefixListIds=[{PrefixListId="+one+"}]")
 
 	// Released, it goes.
 	c.ok(t, "ec2", "delete-route", "--route-table-id", rt, "--destination-prefix-list-id", pl)
