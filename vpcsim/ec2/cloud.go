@@ -197,6 +197,7 @@ const (
 	kindNetworkACL      = "ec2.network-acl"
 	kindVpcPeering      = "ec2.vpc-peering"
 	kindLaunchTemplate  = "ec2.launch-template"
+	kindPrefixList      = "ec2.prefix-list"
 )
 
 // load opens the EC2 tables (once, at start-up) and derives what is not
@@ -260,6 +261,9 @@ func (c *Cloud) load() error {
 	}
 	for lt := range t.launchTemplates.All() {
 		c.bumpSeq(lt.Seq)
+	}
+	for p := range t.prefixLists.All() {
+		c.bumpSeq(p.Seq)
 	}
 	return nil
 }

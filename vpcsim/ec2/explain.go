@@ -141,8 +141,11 @@ func near(rules []netmodel.FirewallRule, peer netip.Addr, dir string, members ma
 // describe words a rule: "sgr-… of sg-…: tcp 80-80 from 0.0.0.0/0".
 func describe(r netmodel.FirewallRule, dir string) string {
 	peer := r.CIDR.String()
-	if r.PeerGroup != "" {
+	switch {
+	case r.PeerGroup != "":
 		peer = "members of " + r.PeerGroup
+	case r.PrefixList != "":
+		peer += " (an entry of " + r.PrefixList + ")"
 	}
 	ports := ""
 	switch r.Proto {

@@ -115,17 +115,15 @@ func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 			continue
 		}
 		for _, r := range g.Rules {
-			fr, ok := firewallRule(r)
-			if !ok {
-				continue
-			}
-			if fr.PeerGroup != "" && !slices.Contains(out.peers, fr.PeerGroup) {
-				out.peers = append(out.peers, fr.PeerGroup)
-			}
-			if r.Egress {
-				out.fw.Egress = append(out.fw.Egress, fr)
-			} else {
-				out.fw.Ingress = append(out.fw.Ingress, fr)
+			for _, fr := range c.kernelRulesLocked(r) {
+				if fr.PeerGroup != "" && !slices.Contains(out.peers, fr.PeerGroup) {
+					out.peers = append(out.peers, fr.PeerGroup)
+				}
+				if r.Egress {
+					out.fw.Egress = append(out.fw.Egress, fr)
+				} else {
+					out.fw.Ingress = append(out.fw.Ingress, fr)
+				}
 			}
 		}
 	}
@@ -133,7 +131,8 @@ func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 }
 
 // firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
-// match (IPv6 peers, prefix lists) have none.
+// match (IPv6 peers) have none, nor have those that name a prefix list
+// (kernelRulesLocked gives theirs).
 func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
 	proto, ok := ruleProto(r.Protocol)
 	if !ok {

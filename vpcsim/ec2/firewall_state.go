@@ -201,7 +201,8 @@ func (d *firewallDirty) eni(vpcID, eniID string) {
 
 // firewallDirtyLocked finds, from the transaction's staged records, what it
 // may change in the firewalls: its ENIs (new, changed or gone), the members
-// of groups whose rules it changed, the ENIs its flow logs capture, and VPCs
+// of groups whose rules it changed or whose rules name a prefix list whose
+// entries it changed, the ENIs its flow logs capture, and VPCs
 // that come, go or change their connection to the host. It reads the
 // staged records and the kept state's indexes only.
 func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
@@ -232,6 +233,7 @@ func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
 			}
 		}
 	}
+	c.prefixListFirewallDirtyLocked(m, &d)
 	for id, f := range m.flowLogs.Staged() {
 		if old, ok := c.tables.flowLogs.Get(id); ok {
 			c.flowLogDirtyLocked(&d, old.ResourceID)

@@ -60,6 +60,8 @@ func kindOf(id string) string {
 		return "vpc-peering-connection"
 	case strings.HasPrefix(id, "lt-"):
 		return "launch-template"
+	case strings.HasPrefix(id, "pl-"):
+		return "prefix-list"
 	}
 	return "resource"
 }

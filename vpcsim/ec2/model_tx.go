@@ -26,6 +26,7 @@ var (
 	aclKind      = storage.Kind[NetworkACL]{Name: kindNetworkACL, ID: func(a *NetworkACL) string { return a.ID }}
 	peeringKind  = storage.Kind[VpcPeering]{Name: kindVpcPeering, ID: func(p *VpcPeering) string { return p.ID }}
 	ltKind       = storage.Kind[LaunchTemplate]{Name: kindLaunchTemplate, ID: func(t *LaunchTemplate) string { return t.ID }}
+	plKind       = storage.Kind[PrefixList]{Name: kindPrefixList, ID: func(p *PrefixList) string { return p.ID }}
 )
 
 // tables are the committed EC2 records (see storage.Table): never changed in
@@ -52,6 +53,9 @@ type tables struct {
 	// hostClaims are namespaces other services own (hostclaim.go).
 	hostClaims *storage.Table[HostClaim]
 	markers    *storage.Table[string] // facts about the database (hostclaim.go)
+
+	// prefixLists are the customer-managed prefix lists (prefixlist.go).
+	prefixLists *storage.Table[PrefixList]
 }
 
 func (c *Cloud) openTables() error {
@@ -81,6 +85,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.launchTemplates, e = storage.NewTable(c.db, ltKind); return })
 	open(func() (e error) { t.hostClaims, e = storage.NewTable(c.db, hostClaimKind); return })
 	open(func() (e error) { t.markers, e = storage.NewTable(c.db, markerKind); return })
+	open(func() (e error) { t.prefixLists, e = storage.NewTable(c.db, plKind); return })
 	return err
 }
 
@@ -110,6 +115,7 @@ type model struct {
 	peerings        storage.View[VpcPeering]
 	hostClaims      storage.View[HostClaim]
 	markers         storage.View[string]
+	prefixLists     storage.View[PrefixList] // prefixlist.go
 }
 
 // model returns the transaction of the call holding c.mu, starting it on
@@ -124,6 +130,7 @@ func (c *Cloud) model() *model {
 			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
 			peerings: t.peerings.In(tx), launchTemplates: t.launchTemplates.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
+			prefixLists: t.prefixLists.In(tx),
 		}
 	}
 	return c.cur

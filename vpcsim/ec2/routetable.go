@@ -324,15 +324,20 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	case in.DestCIDR != "" && in.DestPrefixList != "":
 		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock or destinationPrefixListId may be specified")
 	case in.DestPrefixList != "":
-		return r, notFound("InvalidPrefixListID.NotFound", "prefix list", in.DestPrefixList)
+		p, err := c.usablePrefixListLocked(s, in.DestPrefixList)
+		if err != nil {
+			return r, err
+		}
+		r.PrefixList = p.ID
 	case in.DestCIDR == "":
 		return r, missingParameter("destinationCidrBlock")
+	default:
+		dest, err := netip.ParsePrefix(in.DestCIDR)
+		if err != nil || !dest.Addr().Is4() {
+			return r, invalidValue("Value (%s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", in.DestCIDR)
+		}
+		r.Dest = dest.Masked()
 	}
-	dest, err := netip.ParsePrefix(in.DestCIDR)
-	if err != nil || !dest.Addr().Is4() {
-		return r, invalidValue("Value (%s) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.", in.DestCIDR)
-	}
-	r.Dest = dest.Masked()
 	targets := 0
 	for _, t := range []string{in.Gateway, in.NatGateway, in.ENI, in.Instance, in.Peering, in.TransitGateway, in.EgressOnlyGW} {
 		if t != "" {

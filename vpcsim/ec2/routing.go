@@ -15,7 +15,8 @@ import (
 // The kernel routes each subnet by its route table, and links a VPC with an
 // attached internet gateway to the machine's public network (see
 // netmodel.Routing). A commit recomputes the routing of the VPCs whose route
-// tables, subnets, gateway or ENIs it changed, and has the dataplane apply
+// tables, subnets, gateway or ENIs it changed (or the prefix lists their
+// routes name: prefixlist_use.go), and has the dataplane apply
 // what differs from what it applied last. c.routing (under c.mu) is what the
 // kernel has; a VPC missing from it is unknown to have anything, and is set
 // whole at the next commit that touches it (and at start-up, every VPC).
@@ -43,6 +44,7 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 				}
 				sr.Routes = append(sr.Routes, c.netRouteLocked(v.ID, route, igw))
 			}
+			sr.Routes = append(sr.Routes, c.prefixListRoutesLocked(v, rt, igw, sr.Routes)...)
 		}
 		r.Subnets = append(r.Subnets, sr)
 	}
@@ -141,6 +143,7 @@ func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
 			}
 		}
 	}
+	mark(c.prefixListRoutingDirtyLocked(m)...)
 	// An instance's state decides whether routes to its ENIs carry.
 	for id, inst := range m.instances.Staged() {
 		old, _ := c.tables.instances.Get(id)

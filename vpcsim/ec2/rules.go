@@ -35,12 +35,6 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 	if err := checkPeered(wanted); err != nil {
 		return nil, err
 	}
-	count := 0
-	for _, r := range g.Rules {
-		if r.Egress == in.Egress {
-			count++
-		}
-	}
 	for i, w := range wanted {
 		for _, r := range append(slices.Clone(g.Rules), wanted[:i]...) {
 			if sameRule(r, w) {
@@ -48,7 +42,8 @@ func (c *Cloud) AuthorizeSecurityGroup(ctx context.Context, s Scope, in Authoriz
 			}
 		}
 	}
-	if err := c.checkQuota(quota.RulesPerSecurityGroup, count+len(wanted)); err != nil {
+	// A rule that names a prefix list counts as the list's size.
+	if err := c.checkQuota(quota.RulesPerSecurityGroup, c.ruleCountLocked(g.Rules, in.Egress)+c.ruleCountLocked(wanted, in.Egress)); err != nil {
 		return nil, err
 	}
 	for i := range wanted {
@@ -168,6 +163,9 @@ func (c *Cloud) expandLocked(s Scope, g *SecurityGroup, in AuthorizeInput) ([]Ru
 		for _, peer := range p.PrefixIDs {
 			if !strings.HasPrefix(peer.Value, "pl-") {
 				return nil, Errorf("InvalidPrefixListId.Malformed", "The specified prefix list ID is malformed: %s", peer.Value)
+			}
+			if _, err := c.usablePrefixListLocked(s, peer.Value); err != nil {
+				return nil, err
 			}
 			r := base
 			r.PrefixList, r.Description = peer.Value, peer.Description

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"strings"
+
+	"github.com/vpcsim/vpcsim/vpcsim/quota"
 )
 
 // UpdateRuleDescriptions changes the descriptions of a group's ingress or
@@ -81,6 +83,7 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 	if err != nil {
 		return err
 	}
+	before := [2]int{c.ruleCountLocked(g.Rules, false), c.ruleCountLocked(g.Rules, true)}
 	g = edit(c.model().groups, g.ID)
 	for _, ch := range changes {
 		i := slices.IndexFunc(g.Rules, func(r Rule) bool { return r.ID == ch.RuleID })
@@ -101,6 +104,14 @@ func (c *Cloud) ModifySecurityGroupRules(ctx context.Context, s Scope, groupID s
 		r := next[0]
 		r.ID, r.Tags = old.ID, old.Tags
 		g.Rules[i] = r
+	}
+	// A rule that comes to name a prefix list counts as the list's size.
+	for i, egress := range []bool{false, true} {
+		if n := c.ruleCountLocked(g.Rules, egress); n > before[i] {
+			if err := c.checkQuota(quota.RulesPerSecurityGroup, n); err != nil {
+				return err
+			}
+		}
 	}
 	// No two rules the same once all changes are made (two may swap).
 	for i, r := range g.Rules {

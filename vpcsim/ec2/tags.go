@@ -138,6 +138,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.launchTemplates, id, func(t *LaunchTemplate) (*[]Tag, string) { return &t.Tags, t.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.prefixLists, id, func(p *PrefixList) (*[]Tag, string) { return &p.Tags, p.Region }); ok {
+		return r, true
+	}
 	if strings.HasPrefix(id, "vol-") {
 		// A volume's tags are kept with it, on its instance.
 		for inst := range c.allInstances() {
@@ -257,6 +260,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidVpcPeeringConnectionID.NotFound"
 	case "launch-template":
 		return "InvalidLaunchTemplateId.NotFound"
+	case "prefix-list":
+		return "InvalidPrefixListID.NotFound"
 	}
 	return "InvalidID"
 }
@@ -328,6 +333,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			}
 		}
 		for _, v := range sortedBySeq(c.model().launchTemplates.All(), func(v *LaunchTemplate) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().prefixLists.All(), func(v *PrefixList) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().nats.All(), func(v *NatGateway) int64 { return v.Seq }) {

@@ -46,6 +46,9 @@ type FirewallRule struct {
 	// The peer: a CIDR, or the members of a group (Firewall.Members[PeerGroup]).
 	CIDR      netip.Prefix
 	PeerGroup string
+	// PrefixList is the prefix list whose entry CIDR is, if any: a rule that
+	// names a list is a FirewallRule per entry.
+	PrefixList string `json:",omitempty"`
 }
 
 // FlowLogSink says where one flow log writes the records of an ENI's traffic.

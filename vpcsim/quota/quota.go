@@ -33,6 +33,7 @@ const (
 	FlowLogs                     Name = "flow-logs"
 	InternetGateways             Name = "internet-gateways"
 	ElasticIPs                   Name = "elastic-ips"
+	PrefixLists                  Name = "prefix-lists"
 	Clusters                     Name = "clusters"
 	ContainerInstancesPerCluster Name = "container-instances-per-cluster"
 	RevisionsPerFamily           Name = "task-definition-revisions-per-family"
@@ -88,6 +89,9 @@ var Table = []Quota{
 		"InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached."},
 	{ElasticIPs, "Elastic IP addresses per region", 500, 5,
 		"AddressLimitExceeded", "The maximum number of addresses has been reached."},
+	// (unverified) the code and the message.
+	{PrefixLists, "customer-managed prefix lists per region", 1000, 100,
+		"PrefixListLimitExceeded", "The maximum number of prefix lists has been reached."},
 	// (unverified) the exception and the message.
 	{Clusters, "ECS clusters per region, ACTIVE", 1000, 10000,
 		"ClientException", "The maximum number of clusters has been reached."},

@@ -14,23 +14,11 @@ func TestAWSCLI(t *testing.T) {
 		// make test runs it in full first; its race-detector run is -short.
 		t.Skip("drives the aws CLIs (~40s); skipped in -short mode")
 	}
-	for _, c := range findCLIs(t) {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			ts := newTestServer(t)
-			c.url = ts.URL
-			cliFlow(t, c, ts)
-		})
-	}
+	eachCLI(t, cliFlow)
 }
 
 func cliFlow(t *testing.T, c cli, ts *testServer) {
-	expect := func(what string, got, want any) {
-		t.Helper()
-		if got != want {
-			t.Errorf("%s = %v (%T), want %v (%T)", what, got, got, want, want)
-		}
-	}
+	expect := expecter(t)
 	prefixed := func(what, got, prefix string) {
 		t.Helper()
 		if !strings.HasPrefix(got, prefix) {

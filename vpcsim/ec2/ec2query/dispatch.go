@@ -225,6 +225,15 @@ func init() {
 		"DescribeFlowLogs": op((*Handler).describeFlowLogs),
 		"DeleteFlowLogs":   op((*Handler).deleteFlowLogs),
 
+		"CreateManagedPrefixList":          op((*Handler).createManagedPrefixList),
+		"DescribeManagedPrefixLists":       op((*Handler).describeManagedPrefixLists),
+		"GetManagedPrefixListEntries":      op((*Handler).getManagedPrefixListEntries),
+		"GetManagedPrefixListAssociations": op((*Handler).getManagedPrefixListAssociations),
+		"ModifyManagedPrefixList":          op((*Handler).modifyManagedPrefixList),
+		"RestoreManagedPrefixListVersion":  op((*Handler).restoreManagedPrefixListVersion),
+		"DeleteManagedPrefixList":          op((*Handler).deleteManagedPrefixList),
+		"DescribePrefixLists":              op((*Handler).describePrefixLists),
+
 		"CreateTags":   op((*Handler).createTags),
 		"DeleteTags":   op((*Handler).deleteTags),
 		"DescribeTags": op((*Handler).describeTags),

@@ -235,3 +235,28 @@ func list(v any, keys ...any) []any {
 	l, _ := path(v, keys...).([]any)
 	return l
 }
+
+// eachCLI runs flow with each aws CLI present, in parallel, each against a
+// server of its own.
+func eachCLI(t *testing.T, flow func(t *testing.T, c cli, ts *testServer)) {
+	t.Helper()
+	for _, c := range findCLIs(t) {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			ts := newTestServer(t)
+			c.url = ts.URL
+			flow(t, c, ts)
+		})
+	}
+}
+
+// expecter returns a check that a value decoded from a CLI's output is the
+// one wanted, type and all (JSON numbers are float64).
+func expecter(t *testing.T) func(what string, got, want any) {
+	return func(what string, got, want any) {
+		t.Helper()
+		if got != want {
+			t.Errorf("%s = %v (%T), want %v (%T)", what, got, got, want, want)
+		}
+	}
+}

@@ -493,6 +493,46 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteTags", nil, "ResourceId.1", vpc.ID, "Tag.1.Key", "env")
 
+	var pl struct {
+		ID      string `xml:"prefixList>prefixListId"`
+		State   string `xml:"prefixList>state"`
+		Version int64  `xml:"prefixList>version"`
+	}
+	call("CreateManagedPrefixList", &pl, "PrefixListName", "offices", "AddressFamily", "IPv4", "MaxEntries", "3",
+		"Entry.1.Cidr", "10.1.0.0/16", "Entry.1.Description", "hq", "TagSpecification.1.ResourceType", "prefix-list", "TagSpecification.1.Tag.1.Key", "k")
+	if pl.State != "create-complete" || pl.Version != 1 {
+		t.Errorf("CreateManagedPrefixList answered %+v", pl)
+	}
+	call("DescribeManagedPrefixLists", nil, "PrefixListId.1", pl.ID, "Filter.1.Name", "prefix-list-name", "Filter.1.Value.1", "offices")
+	call("ModifyManagedPrefixList", &pl, "PrefixListId", pl.ID, "CurrentVersion", "1", "AddEntry.1.Cidr", "10.2.0.0/16", "RemoveEntry.1.Cidr", "10.1.0.0/16")
+	if pl.State != "modify-complete" || pl.Version != 2 {
+		t.Errorf("ModifyManagedPrefixList answered %+v", pl)
+	}
+	var entries struct {
+		CIDRs []string `xml:"entrySet>item>cidr"`
+	}
+	call("GetManagedPrefixListEntries", &entries, "PrefixListId", pl.ID, "TargetVersion", "1")
+	if len(entries.CIDRs) != 1 || entries.CIDRs[0] != "10.1.0.0/16" {
+		t.Errorf("GetManagedPrefixListEntries of version 1: %v", entries.CIDRs)
+	}
+	call("RestoreManagedPrefixListVersion", &pl, "PrefixListId", pl.ID, "PreviousVersion", "1", "CurrentVersion", "2")
+	call("AuthorizeSecurityGroupIngress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443",
+		"IpPermissions.1.ToPort", "443", "IpPermissions.1.PrefixListIds.1.PrefixListId", pl.ID)
+	var assocs struct {
+		IDs []string `xml:"prefixListAssociationSet>item>resourceId"`
+	}
+	call("GetManagedPrefixListAssociations", &assocs, "PrefixListId", pl.ID)
+	if len(assocs.IDs) != 1 || assocs.IDs[0] != sg.ID {
+		t.Errorf("GetManagedPrefixListAssociations: %v", assocs.IDs)
+	}
+	call("RevokeSecurityGroupIngress", nil, "GroupId", sg.ID, "IpPermissions.1.IpProtocol", "tcp", "IpPermissions.1.FromPort", "443",
+		"IpPermissions.1.ToPort", "443", "IpPermissions.1.PrefixListIds.1.PrefixListId", pl.ID)
+	call("DeleteManagedPrefixList", &pl, "PrefixListId", pl.ID)
+	if pl.State != "delete-complete" {
+		t.Errorf("DeleteManagedPrefixList answered %+v", pl)
+	}
+	call("DescribePrefixLists", nil)
+
 	var flowLogs struct {
 		IDs []string `xml:"flowLogIdSet>item"`
 	}
