@@ -172,6 +172,13 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
 	add(isIPv4(), ipAddrInSet(ipSaddrOffset, s.from))
 	add(isIPv4(), ipAddrInSet(ipDaddrOffset, s.to))
+	// An address of a secondary block that no ENI has: fail closed, as for
+	// the primary block below.
+	for _, p := range fw.Secondary {
+		if p.IsValid() && p.Addr().Is4() && p.Bits() > 0 {
+			add(isIPv4(), ipAddrIn(ipDaddrOffset, p), []expr.Any{verdict(expr.VerdictDrop)})
+		}
+	}
 	// From an ENI whose egress rules let it out (it returned from its o-
 	// chain), to outside the VPC: no ENI there has ingress rules to judge it.
 	if fw.CIDR.IsValid() && fw.CIDR.Addr().Is4() && fw.CIDR.Bits() > 0 {

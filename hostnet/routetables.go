@@ -223,8 +223,10 @@ type routingEnv struct {
 // a destination given twice in one table keeps its first route, and the VPC
 // CIDR's own is the throw (the local route cannot be replaced).
 func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute, error) {
-	if !r.CIDR.IsValid() || !r.CIDR.Addr().Is4() || r.CIDR != r.CIDR.Masked() {
-		return nil, nil, fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", r.CIDR)
+	for _, p := range append([]netip.Prefix{r.CIDR}, r.Secondary...) {
+		if !p.IsValid() || !p.Addr().Is4() || p != p.Masked() {
+			return nil, nil, fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", p)
+		}
 	}
 	var (
 		rules  []subnetRule
@@ -246,6 +248,12 @@ func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute
 		rules = append(rules, subnetRule{iif: brName, table: table})
 		routes = append(routes, tableRoute{table: table, dst: r.CIDR, kind: routeThrow})
 		seen := map[netip.Prefix]bool{r.CIDR: true}
+		for _, p := range r.Secondary {
+			if !seen[p] {
+				seen[p] = true
+				routes = append(routes, tableRoute{table: table, dst: p, kind: routeThrow})
+			}
+		}
 		wholeInternet := false
 		for _, rt := range s.Routes {
 			dst := rt.Dest

@@ -44,8 +44,11 @@ func TestWantRouting(t *testing.T) {
 		name    string
 		env     routingEnv
 		subnets []netmodel.SubnetRouting
-		want    string
-		wantErr string
+		// secondary are the VPC's secondary blocks (the primary is
+		// 10.0.0.0/16: given again, it is one throw).
+		secondary []netip.Prefix
+		want      string
+		wantErr   string
 	}{{
 		name:    "only the local route",
 		env:     env,
@@ -83,6 +86,15 @@ table 65541: 198.18.0.0/15 dev 9 scope link
 table 65541: throw 10.0.0.0/16
 table 65541: 10.1.0.0/16 dev 11 scope link
 table 65541: blackhole 10.2.0.0/16
+`,
+	}, {
+		name:      "secondary blocks are local too",
+		env:       env,
+		secondary: []netip.Prefix{netip.MustParsePrefix("100.64.0.0/16"), netip.MustParsePrefix("10.0.0.0/16")},
+		subnets:   []netmodel.SubnetRouting{{SubnetID: subA, Routes: []netmodel.Route{route("100.64.0.0/16", netmodel.RouteBlackhole)}}},
+		want: `1000: iif vs-baaaaaaaaaaa lookup 65541
+table 65541: throw 10.0.0.0/16
+table 65541: throw 100.64.0.0/16
 `,
 	}, {
 		name: "internet routes that do not cover the range, and one inside it",
@@ -152,7 +164,7 @@ table 65541: throw 10.0.0.0/16
 		wantErr: "192.0.2.1/24 is not a masked IPv4 prefix",
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := netmodel.Routing{VPCID: "vpc-0123456789abcdef0", CIDR: netip.MustParsePrefix("10.0.0.0/16"), Subnets: tc.subnets}
+			r := netmodel.Routing{VPCID: "vpc-0123456789abcdef0", CIDR: netip.MustParsePrefix("10.0.0.0/16"), Secondary: tc.secondary, Subnets: tc.subnets}
 			rules, routes, err := wantRouting(r, tc.env)
 			if got := routesTrace(rules, routes); got != tc.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tc.want)

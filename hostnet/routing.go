@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -39,8 +40,10 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 	}
 	// Checked before anything changes: without the local route, every
 	// subnet table would be wrong.
-	if !r.CIDR.IsValid() || !r.CIDR.Addr().Is4() || r.CIDR != r.CIDR.Masked() {
-		return fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", r.CIDR)
+	for _, p := range append([]netip.Prefix{r.CIDR}, r.Secondary...) {
+		if !p.IsValid() || !p.Addr().Is4() || p != p.Masked() {
+			return fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", p)
+		}
 	}
 	if r.Internet != nil {
 		if err := checkNAT(k.internet, k.InternetAddr(), r.Internet.NAT); err != nil {

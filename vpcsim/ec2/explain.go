@@ -68,7 +68,7 @@ func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port in
 		x.Lines = append(x.Lines, fmt.Sprintf("egress of the sender %s: allowed by %s", s.ID, describe(r, "to")))
 	case from == fw.Host:
 		x.Lines = append(x.Lines, "the sender is this machine (vpcsim connect): no egress rules apply to it")
-	case !fw.CIDR.Contains(from):
+	case !fw.CIDR.Contains(from) && !slices.ContainsFunc(fw.Secondary, func(p netip.Prefix) bool { return p.Contains(from) }):
 		x.Lines = append(x.Lines, fmt.Sprintf("the sender is outside the VPC (%s)", fw.CIDR))
 	default:
 		x.Lines = append(x.Lines, "no ENI of the VPC has the sender's address: its packets would be dropped as spoofed")

@@ -34,7 +34,7 @@ func ruleProto(p string) (int, bool) {
 // firewall kept by syncFirewallsLocked (see firewall_state.go) must equal.
 func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
 	v := c.vpc(vpcID)
-	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Host: hostAddr(v), Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs(), Host: hostAddr(v), Members: map[string][]netip.Addr{}}
 	enis := make([]*ENI, 0)
 	for e := range c.allENIs() {
 		if e.VPCID == vpcID {

@@ -38,9 +38,10 @@ func newFirewallState() firewallState {
 
 // vpcFirewall is one VPC's firewall, in the form that takes changes.
 type vpcFirewall struct {
-	cidr netip.Prefix
-	host netip.Addr
-	enis map[string]*eniFirewall
+	cidr      netip.Prefix
+	secondary []netip.Prefix // the VPC's secondary blocks
+	host      netip.Addr
+	enis      map[string]*eniFirewall
 	// members counts, for every group with members in the VPC, the member
 	// ENIs that hold each address (one, unless a change moves an address).
 	members map[string]map[netip.Addr]int
@@ -55,7 +56,7 @@ type vpcFirewall struct {
 
 func newVPCFirewall(v *VPC) *vpcFirewall {
 	return &vpcFirewall{
-		cidr: v.CIDR, host: hostAddr(v), enis: map[string]*eniFirewall{},
+		cidr: v.CIDR, secondary: v.SecondaryCIDRs(), host: hostAddr(v), enis: map[string]*eniFirewall{},
 		members: map[string]map[netip.Addr]int{}, byGroup: map[string]map[string]bool{}, refs: map[string]int{},
 	}
 }
@@ -63,7 +64,7 @@ func newVPCFirewall(v *VPC) *vpcFirewall {
 // firewall is the whole Firewall the state stands for, as firewallLocked
 // builds it.
 func (s *vpcFirewall) firewall(vpcID string) netmodel.Firewall {
-	fw := netmodel.Firewall{VPCID: vpcID, CIDR: s.cidr, Host: s.host, Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: vpcID, CIDR: s.cidr, Secondary: slices.Clone(s.secondary), Host: s.host, Members: map[string][]netip.Addr{}}
 	for g, n := range s.refs {
 		if n > 0 {
 			fw.Members[g] = slices.SortedFunc(maps.Keys(s.members[g]), netip.Addr.Compare)
@@ -244,7 +245,7 @@ func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
 	}
 	for id, v := range m.vpcs.Staged() {
 		s := st.vpcs[id]
-		if v == nil || s == nil || s.cidr != v.CIDR || s.host != hostAddr(v) {
+		if v == nil || s == nil || s.cidr != v.CIDR || !slices.Equal(s.secondary, v.SecondaryCIDRs()) || s.host != hostAddr(v) {
 			d.full[id] = true
 		}
 	}

@@ -72,7 +72,7 @@ var flowFields = map[string]flowField{
 	// traffic-path is for egress only: 1 is "through another resource in the
 	// same VPC"; vpcsim has no gateways for the other paths.
 	"traffic-path": {5, true, func(l *flowLine) string {
-		if !l.ingress() && l.eni.VPCCIDR.Contains(l.key.Dst) {
+		if !l.ingress() && slices.ContainsFunc(l.eni.VPCCIDRs, func(p netip.Prefix) bool { return p.Contains(l.key.Dst) }) {
 			return "1"
 		}
 		return "-"

@@ -220,7 +220,7 @@ func compareFlows(a, b flowKey, flows map[flowKey]*flowAgg) int {
 type flowENI struct {
 	ID, OwnerID, VPCID, SubnetID, InstanceID, AZID string
 	Addrs                                          []netip.Addr // the primary first
-	VPCCIDR                                        netip.Prefix
+	VPCCIDRs                                       []netip.Prefix
 	Logs                                           []FlowLog
 }
 
@@ -250,7 +250,7 @@ func (c *Cloud) flowENIs(ids map[string][]flowKey) []*flowENI {
 			fe.AZID = sub.AZID
 		}
 		if v := c.vpc(e.VPCID); v != nil {
-			fe.VPCCIDR = v.CIDR
+			fe.VPCCIDRs = v.CIDRs()
 		}
 		for _, ip := range e.PrivateIPs {
 			fe.Addrs = append(fe.Addrs, ip.Addr)

@@ -17,16 +17,18 @@ type Tag struct {
 
 // VPC is a virtual private cloud.
 type VPC struct {
-	ID                 string       `json:"id"`
-	Region             string       `json:"region"`
-	OwnerID            string       `json:"owner"`
-	CIDR               netip.Prefix `json:"cidr"`
-	CIDRAssociationID  string       `json:"cidrAssoc"`
-	DHCPOptionsID      string       `json:"dhcp"`
-	InstanceTenancy    string       `json:"tenancy"`
-	IsDefault          bool         `json:"default"`
-	EnableDNSSupport   bool         `json:"dnsSupport"`
-	EnableDNSHostnames bool         `json:"dnsHostnames"`
+	ID                string       `json:"id"`
+	Region            string       `json:"region"`
+	OwnerID           string       `json:"owner"`
+	CIDR              netip.Prefix `json:"cidr"`
+	CIDRAssociationID string       `json:"cidrAssoc"`
+	// Secondary are the VPC's secondary IPv4 blocks (vpc_cidr.go).
+	Secondary          []CIDRAssoc `json:"secondary,omitempty"`
+	DHCPOptionsID      string      `json:"dhcp"`
+	InstanceTenancy    string      `json:"tenancy"`
+	IsDefault          bool        `json:"default"`
+	EnableDNSSupport   bool        `json:"dnsSupport"`
+	EnableDNSHostnames bool        `json:"dnsHostnames"`
 	// EnableNetworkAddressUsageMetrics is stored and answered: vpcsim has no
 	// CloudWatch to publish the metrics to.
 	EnableNetworkAddressUsageMetrics bool `json:"nauMetrics,omitempty"`

@@ -37,6 +37,8 @@ type PeeringSide struct {
 	Region  string       `json:"region"`
 	OwnerID string       `json:"owner"`
 	CIDR    netip.Prefix `json:"cidr,omitzero"` // "" while the VPC is not known (a failed request)
+	// Secondary are the VPC's secondary blocks when the request was made.
+	Secondary []netip.Prefix `json:"secondary,omitempty"`
 	// Options are the side's peering options, which only describe.
 	AllowDNSResolution bool `json:"dns,omitempty"`
 	AllowClassicToVPC  bool `json:"classicToVpc,omitempty"`
@@ -71,7 +73,14 @@ const pcxFailedMessage = "Failed due to incorrect VPC-ID, Account ID, or overlap
 func copyPeering(p *VpcPeering) VpcPeering {
 	out := *p
 	out.Tags = slices.Clone(p.Tags)
+	out.Requester.Secondary = slices.Clone(p.Requester.Secondary)
+	out.Accepter.Secondary = slices.Clone(p.Accepter.Secondary)
 	return out
+}
+
+// overlapping reports whether some range of a overlaps some range of b.
+func overlapping(a, b []netip.Prefix) bool {
+	return slices.ContainsFunc(a, func(p netip.Prefix) bool { return slices.ContainsFunc(b, p.Overlaps) })
 }
 
 // stateAt is the connection's state at now: a request not accepted within
@@ -209,7 +218,7 @@ func (c *Cloud) CreateVpcPeering(ctx context.Context, s Scope, in CreatePeeringI
 	now := c.now().UTC().Truncate(time.Second)
 	p := &VpcPeering{
 		ID: newID("pcx"), State: pcxPending, CreateTime: now, ChangeTime: now, Tags: in.Tags, Seq: c.nextSeq(),
-		Requester: PeeringSide{VPCID: v.ID, Region: s.Region, OwnerID: c.account, CIDR: v.CIDR},
+		Requester: PeeringSide{VPCID: v.ID, Region: s.Region, OwnerID: c.account, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs()},
 		Accepter:  PeeringSide{VPCID: in.PeerVPCID, Region: in.PeerRegion, OwnerID: in.PeerOwnerID},
 	}
 	var peer *VPC
@@ -226,11 +235,11 @@ func (c *Cloud) CreateVpcPeering(ctx context.Context, s Scope, in CreatePeeringI
 	case peer == nil && in.PeerOwnerID == c.account && in.PeerRegion == s.Region:
 		// The account's own VPC is looked up at once.
 		return VpcPeering{}, notFound("InvalidVpcID.NotFound", "vpc", in.PeerVPCID)
-	case peer == nil, peer.ID == v.ID, peer.CIDR.Overlaps(v.CIDR):
+	case peer == nil, peer.ID == v.ID, overlapping(peer.CIDRs(), v.CIDRs()):
 		// The request is taken, and fails.
 		p.State = pcxFailed
 	default:
-		p.Accepter.CIDR = peer.CIDR
+		p.Accepter.CIDR, p.Accepter.Secondary = peer.CIDR, peer.SecondaryCIDRs()
 		for q := range c.model().peerings.All() {
 			if q.Requester.VPCID == v.ID && q.Accepter.VPCID == peer.ID && (q.stateAt(now) == pcxPending || q.State == pcxActive) {
 				return copyPeering(q), nil

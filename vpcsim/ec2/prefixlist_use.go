@@ -177,7 +177,10 @@ func (c *Cloud) kernelRulesLocked(r Rule) []netmodel.FirewallRule {
 // earlier prefix-list route) or the VPC's own range is left to that route:
 // on EC2 a route to a CIDR wins over a prefix list's entry.
 func (c *Cloud) prefixListRoutesLocked(v *VPC, rt *RouteTable, igw *InternetGateway, have []netmodel.Route) []netmodel.Route {
-	seen := map[netip.Prefix]bool{v.CIDR: true}
+	seen := map[netip.Prefix]bool{}
+	for _, p := range v.CIDRs() {
+		seen[p] = true
+	}
 	for _, r := range have {
 		seen[r.Dest] = true
 	}

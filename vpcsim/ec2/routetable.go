@@ -57,10 +57,11 @@ func (r Route) destination() string {
 }
 
 func (c *Cloud) newRouteTableLocked(v *VPC) *RouteTable {
-	return &RouteTable{
-		ID: newID("rtb"), Region: v.Region, OwnerID: c.account, VPCID: v.ID, Seq: c.nextSeq(),
-		Routes: []Route{{Dest: v.CIDR, Gateway: "local", Origin: originTable}},
+	rt := &RouteTable{ID: newID("rtb"), Region: v.Region, OwnerID: c.account, VPCID: v.ID, Seq: c.nextSeq()}
+	for _, p := range v.CIDRs() {
+		rt.Routes = append(rt.Routes, Route{Dest: p, Gateway: "local", Origin: originTable})
 	}
+	return rt
 }
 
 // newMainRouteTableLocked makes a VPC's main route table.

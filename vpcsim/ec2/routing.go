@@ -23,7 +23,7 @@ import (
 
 // routingLocked is a VPC's routing as its model says.
 func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
-	r := netmodel.Routing{VPCID: v.ID, CIDR: v.CIDR}
+	r := netmodel.Routing{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs()}
 	igw := c.igwOfVPCLocked(v.ID)
 	main := c.mainRouteTableLocked(v.ID)
 	subs := slices.Collect(c.allSubnets())

@@ -49,7 +49,7 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if err != nil {
 		return Subnet{}, err
 	}
-	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.CIDR.Contains(cidr.Addr()) || cidr.Bits() < v.CIDR.Bits() {
+	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.inVPC(cidr) {
 		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
 	}
 	// Subnets being made count: they conflict and take their place in the quotas.

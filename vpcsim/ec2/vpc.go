@@ -160,6 +160,7 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 func copyVPC(v *VPC) VPC {
 	out := *v
 	out.Tags = append([]Tag(nil), v.Tags...)
+	out.Secondary = slices.Clone(v.Secondary)
 	return out
 }
 
@@ -188,10 +189,20 @@ func (c *Cloud) DescribeVpcs(ctx context.Context, s Scope, ids []string, f []Fil
 
 func vpcFilter(v *VPC, name string) ([]string, bool) {
 	switch name {
-	case "cidr", "cidr-block-association.cidr-block", "cidrBlock":
+	case "cidr", "cidrBlock":
 		return []string{v.CIDR.String()}, true
+	case "cidr-block-association.cidr-block":
+		var out []string
+		for _, p := range v.CIDRs() {
+			out = append(out, p.String())
+		}
+		return out, true
 	case "cidr-block-association.association-id":
-		return []string{v.CIDRAssociationID}, true
+		out := []string{v.CIDRAssociationID}
+		for _, a := range v.Secondary {
+			out = append(out, a.ID)
+		}
+		return out, true
 	case "cidr-block-association.state":
 		return []string{"associated"}, true
 	case "dhcp-options-id":

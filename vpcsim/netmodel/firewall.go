@@ -13,6 +13,8 @@ import (
 type Firewall struct {
 	VPCID string
 	CIDR  netip.Prefix
+	// Secondary are the VPC's secondary blocks: addresses of the VPC too.
+	Secondary []netip.Prefix
 	// Host is the address the machine itself has in the VPC while connected
 	// (see ec2.ConnectAddr), an invalid Addr otherwise.
 	Host netip.Addr

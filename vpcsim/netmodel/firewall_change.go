@@ -140,6 +140,7 @@ func (fw *Firewall) eniIndex(id string) (int, bool) {
 func (fw Firewall) Clone() Firewall {
 	out := fw
 	out.ENIs = slices.Clone(fw.ENIs)
+	out.Secondary = slices.Clone(fw.Secondary)
 	if fw.Members != nil {
 		out.Members = make(map[string][]netip.Addr, len(fw.Members))
 		for g, m := range fw.Members {

@@ -15,6 +15,8 @@ import (
 type Routing struct {
 	VPCID string
 	CIDR  netip.Prefix // the local route's destination
+	// Secondary are the VPC's secondary blocks: local too.
+	Secondary []netip.Prefix
 	// Subnets holds every subnet of the VPC, with the routes of its route
 	// table other than the local one.
 	Subnets []SubnetRouting
@@ -121,6 +123,7 @@ func (r Routing) Clone() Routing {
 	}
 	out.Logged = maps.Clone(r.Logged)
 	out.Peerings = slices.Clone(r.Peerings)
+	out.Secondary = slices.Clone(r.Secondary)
 	if r.Internet != nil {
 		out.Internet = &InternetLink{GatewayID: r.Internet.GatewayID, NAT: slices.Clone(r.Internet.NAT)}
 	}
@@ -135,7 +138,7 @@ func (r Routing) Equal(o Routing) bool {
 	if r.Internet != nil && (r.Internet.GatewayID != o.Internet.GatewayID || !slices.Equal(r.Internet.NAT, o.Internet.NAT)) {
 		return false
 	}
-	if !maps.Equal(r.Logged, o.Logged) || !slices.Equal(r.Peerings, o.Peerings) {
+	if !maps.Equal(r.Logged, o.Logged) || !slices.Equal(r.Peerings, o.Peerings) || !slices.Equal(r.Secondary, o.Secondary) {
 		return false
 	}
 	return slices.EqualFunc(r.Subnets, o.Subnets, func(a, b SubnetRouting) bool {

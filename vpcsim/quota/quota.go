@@ -34,6 +34,7 @@ const (
 	InternetGateways             Name = "internet-gateways"
 	ElasticIPs                   Name = "elastic-ips"
 	PrefixLists                  Name = "prefix-lists"
+	IPv4BlocksPerVPC             Name = "ipv4-blocks-per-vpc"
 	Clusters                     Name = "clusters"
 	ContainerInstancesPerCluster Name = "container-instances-per-cluster"
 	RevisionsPerFamily           Name = "task-definition-revisions-per-family"
@@ -89,6 +90,9 @@ var Table = []Quota{
 		"InternetGatewayLimitExceeded", "The maximum number of internet gateways has been reached."},
 	{ElasticIPs, "Elastic IP addresses per region", 500, 5,
 		"AddressLimitExceeded", "The maximum number of addresses has been reached."},
+	// The message names the VPC: EC2 answers it (see ec2.AssociateVpcCIDR).
+	{IPv4BlocksPerVPC, "IPv4 CIDR blocks per VPC, the primary one too", 5, 5,
+		"CidrLimitExceeded", "This network has met its maximum number of allowed CIDRs: {limit}"},
 	// (unverified) the code and the message.
 	{PrefixLists, "customer-managed prefix lists per region", 1000, 100,
 		"PrefixListLimitExceeded", "The maximum number of prefix lists has been reached."},

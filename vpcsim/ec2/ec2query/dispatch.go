@@ -196,6 +196,9 @@ func init() {
 		"RegisterImage":          op((*Handler).registerImage),
 		"DeregisterImage":        op((*Handler).deregisterImage),
 
+		"AssociateVpcCidrBlock":    op((*Handler).associateVpcCidrBlock),
+		"DisassociateVpcCidrBlock": op((*Handler).disassociateVpcCidrBlock),
+
 		"CreateVpcPeeringConnection":        op((*Handler).createVpcPeeringConnection),
 		"AcceptVpcPeeringConnection":        op((*Handler).acceptVpcPeeringConnection),
 		"RejectVpcPeeringConnection":        op((*Handler).rejectVpcPeeringConnection),

@@ -296,6 +296,25 @@ func TestEveryOperation(t *testing.T) {
 	}
 	call("DeleteNatGateway", nil, "NatGatewayId", nat.ID)
 	call("ReleaseAddress", nil, "AllocationId", eip.ID)
+	// A secondary block: associated, described, disassociated.
+	var block struct {
+		ID    string `xml:"cidrBlockAssociation>associationId"`
+		State string `xml:"cidrBlockAssociation>cidrBlockState>state"`
+	}
+	call("AssociateVpcCidrBlock", &block, "VpcId", vpc.ID, "CidrBlock", "10.20.0.0/24")
+	var blocks struct {
+		CIDRs []string `xml:"vpcSet>item>cidrBlockAssociationSet>item>cidrBlock"`
+	}
+	call("DescribeVpcs", &blocks, "VpcId.1", vpc.ID)
+	var gone struct {
+		State string `xml:"cidrBlockAssociation>cidrBlockState>state"`
+		VPC   string `xml:"vpcId"`
+	}
+	call("DisassociateVpcCidrBlock", &gone, "AssociationId", block.ID)
+	if block.State != "associating" || !slices.Contains(blocks.CIDRs, "10.20.0.0/24") || gone.State != "disassociating" || gone.VPC != vpc.ID {
+		t.Errorf("secondary block: associated %+v, described %+v, disassociated %+v", block, blocks, gone)
+	}
+
 	// Peering: a request to a second VPC, a route over it (a blackhole
 	// until accepted), options, deletion; a second request, rejected.
 	var vpc2 struct {

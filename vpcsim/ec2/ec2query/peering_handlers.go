@@ -56,6 +56,9 @@ func toPeeringVpcInfoXML(side ec2sim.PeeringSide, full bool) peeringVpcInfoXML {
 	if full && side.CIDR.IsValid() {
 		x.CidrBlock = side.CIDR.String()
 		x.CidrBlockSet = &set[cidrBlockXML]{{CidrBlock: x.CidrBlock}}
+		for _, p := range side.Secondary {
+			*x.CidrBlockSet = append(*x.CidrBlockSet, cidrBlockXML{CidrBlock: p.String()})
+		}
 		x.PeeringOptions = toPeeringOptionsXML(side)
 	}
 	return x

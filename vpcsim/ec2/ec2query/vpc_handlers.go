@@ -38,11 +38,8 @@ type vpcXML struct {
 func toVpcXML(v ec2sim.VPC) vpcXML {
 	return vpcXML{
 		VpcID: v.ID, OwnerID: v.OwnerID, State: v.State, CidrBlock: v.CIDR.String(),
-		CidrBlockAssociationSet: set[vpcCIDRAssocXML]{{
-			CidrBlock: v.CIDR.String(), AssociationID: v.CIDRAssociationID,
-			CidrBlockState: cidrBlockStateXML{State: "associated"},
-		}},
-		DhcpOptionsID: v.DHCPOptionsID, InstanceTenancy: v.InstanceTenancy, IsDefault: v.IsDefault,
+		CidrBlockAssociationSet: cidrAssociations(v),
+		DhcpOptionsID:           v.DHCPOptionsID, InstanceTenancy: v.InstanceTenancy, IsDefault: v.IsDefault,
 		BlockPublicAccessStates: bpaOff(),
 		Tags:                    tagSet(v.Tags),
 	}
@@ -196,3 +193,67 @@ func (h *Handler) describeVpcAttribute(ctx context.Context, s ec2sim.Scope, req 
 // boolOf reads an optional boolean input; an AttributeBooleanValue without Value
 // is false, as EC2 reads it.
 func boolOf(b *bool) bool { return b != nil && *b }
+
+// cidrAssociations are a VPC's IPv4 blocks as DescribeVpcs answers them, the
+// primary first.
+func cidrAssociations(v ec2sim.VPC) set[vpcCIDRAssocXML] {
+	out := set[vpcCIDRAssocXML]{{CidrBlock: v.CIDR.String(), AssociationID: v.CIDRAssociationID, CidrBlockState: cidrBlockStateXML{State: "associated"}}}
+	for _, a := range v.Secondary {
+		out = append(out, vpcCIDRAssocXML{CidrBlock: a.CIDR.String(), AssociationID: a.ID, CidrBlockState: cidrBlockStateXML{State: "associated"}})
+	}
+	return out
+}
+
+// AssociateVpcCidrBlock, DisassociateVpcCidrBlock: secondary IPv4 blocks.
+// IPv6 blocks and IPAM pools are not in vpcsim yet.
+
+type associateVpcCidrBlockRequest struct {
+	dryRunParam
+	VpcID                           string `query:"VpcId"`
+	CidrBlock                       string `query:"CidrBlock"`
+	AmazonProvidedIpv6CidrBlock     bool   `query:"AmazonProvidedIpv6CidrBlock"`
+	Ipv6CidrBlock                   string `query:"Ipv6CidrBlock"`
+	Ipv6Pool                        string `query:"Ipv6Pool"`
+	Ipv6CidrBlockNetworkBorderGroup string `query:"Ipv6CidrBlockNetworkBorderGroup"`
+	Ipv6IpamPoolID                  string `query:"Ipv6IpamPoolId"`
+	Ipv6NetmaskLength               int    `query:"Ipv6NetmaskLength"`
+	Ipv4IpamPoolID                  string `query:"Ipv4IpamPoolId"`
+	Ipv4NetmaskLength               int    `query:"Ipv4NetmaskLength"`
+}
+
+type vpcCidrBlockResponse struct {
+	responseMeta
+	CidrBlockAssociation vpcCIDRAssocXML `xml:"cidrBlockAssociation"`
+	VpcID                string          `xml:"vpcId"`
+}
+
+func (h *Handler) associateVpcCidrBlock(ctx context.Context, s ec2sim.Scope, req *associateVpcCidrBlockRequest) (*vpcCidrBlockResponse, error) {
+	switch {
+	case req.AmazonProvidedIpv6CidrBlock || req.Ipv6CidrBlock != "" || req.Ipv6Pool != "" || req.Ipv6IpamPoolID != "" || req.Ipv6NetmaskLength != 0 || req.Ipv6CidrBlockNetworkBorderGroup != "":
+		return nil, errUnsupportedParameter("AmazonProvidedIpv6CidrBlock/Ipv6CidrBlock (IPv6)")
+	case req.Ipv4IpamPoolID != "" || req.Ipv4NetmaskLength != 0:
+		return nil, errUnsupportedParameter("Ipv4IpamPoolId/Ipv4NetmaskLength (IPAM)")
+	}
+	a, err := h.cloud.AssociateVpcCIDR(ctx, s, req.VpcID, req.CidrBlock)
+	if err != nil {
+		return nil, err
+	}
+	return &vpcCidrBlockResponse{VpcID: req.VpcID, CidrBlockAssociation: vpcCIDRAssocXML{
+		CidrBlock: a.CIDR.String(), AssociationID: a.ID, CidrBlockState: cidrBlockStateXML{State: "associating"},
+	}}, nil
+}
+
+type disassociateVpcCidrBlockRequest struct {
+	dryRunParam
+	AssociationID string `query:"AssociationId"`
+}
+
+func (h *Handler) disassociateVpcCidrBlock(ctx context.Context, s ec2sim.Scope, req *disassociateVpcCidrBlockRequest) (*vpcCidrBlockResponse, error) {
+	a, vpcID, err := h.cloud.DisassociateVpcCIDR(ctx, s, req.AssociationID)
+	if err != nil {
+		return nil, err
+	}
+	return &vpcCidrBlockResponse{VpcID: vpcID, CidrBlockAssociation: vpcCIDRAssocXML{
+		CidrBlock: a.CIDR.String(), AssociationID: a.ID, CidrBlockState: cidrBlockStateXML{State: "disassociating"},
+	}}, nil
+}
