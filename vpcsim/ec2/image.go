@@ -247,6 +247,9 @@ func (c *Cloud) DescribeImages(ctx context.Context, s Scope, ids, owners, execut
 	}
 	return describeFiltered(ctx, c, s, f, func() ([]Image, error) {
 		list, err := pick(ids, func(id string) (*Image, error) { return c.imageLocked(s, id) }, func() []*Image { return c.imagesLocked(s) })
+		if e, ok := AsAPIError(err); ok && e.Code == "InvalidAMIID.NotFound" {
+			err = c.missingImagesLocked(s, ids)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -363,3 +366,18 @@ func (c *Cloud) DescribeImageAttribute(ctx context.Context, s Scope, id, attr st
 // ImageAttributes are the attributes DescribeImageAttribute answers: EC2's.
 var ImageAttributes = []string{"description", "kernel", "ramdisk", "launchPermission", "productCodes", "blockDeviceMapping",
 	"sriovNetSupport", "bootMode", "tpmSupport", "uefiData", "lastLaunchedTime", "imdsSupport", "deregistrationProtection"}
+
+// missingImagesLocked is EC2's answer to a DescribeImages that names images
+// not there: all of them, in one message.
+func (c *Cloud) missingImagesLocked(s Scope, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, err := c.imageLocked(s, id); err != nil && !slices.Contains(missing, id) {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) == 1 {
+		return Errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", missing[0])
+	}
+	return Errorf("InvalidAMIID.NotFound", "The image ids '[%s]' do not exist", strings.Join(missing, ", "))
+}

@@ -55,6 +55,12 @@ func errMissingParameter(name string) *apiError {
 	return clientError("MissingParameter", "The request must contain the parameter %s", name)
 }
 
+// errMissingText is MissingParameter in EC2's own words, where they are
+// not "must contain the parameter X".
+func errMissingText(format string, args ...any) *apiError {
+	return clientError("MissingParameter", format, args...)
+}
+
 func errInvalidValue(format string, args ...any) *apiError {
 	return clientError("InvalidParameterValue", format, args...)
 }

@@ -81,8 +81,11 @@ func (h *Handler) modifySecurityGroupRules(ctx context.Context, s ec2sim.Scope, 
 				peers++
 			}
 		}
-		if peers != 1 {
-			return nil, errCombination("A security group rule must have exactly one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId")
+		switch {
+		case peers == 0:
+			return nil, errMissingText("The request must contain exactly one of: cidrIp, cidrIpv6, prefixListId, or referencedGroupId")
+		case peers > 1:
+			return nil, errCombination("Only one of cidrIp, cidrIpv6, prefixListId, or referencedGroupId can be specified")
 		}
 		p := ec2sim.Permission{Protocol: r.IPProtocol, FromPort: r.FromPort, ToPort: r.ToPort}
 		peer := []ec2sim.Peer{{Description: r.Description}}

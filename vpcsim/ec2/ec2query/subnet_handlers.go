@@ -74,6 +74,32 @@ type createSubnetRequest struct {
 	AvailabilityZone   string         `query:"AvailabilityZone"`
 	AvailabilityZoneID string         `query:"AvailabilityZoneId"`
 	TagSpecifications  []tagSpecParam `query:"TagSpecification"`
+	// IPv6 is not in vpcsim yet: these are checked as EC2 checks them,
+	// then refused.
+	Ipv6Native     bool   `query:"Ipv6Native"`
+	Ipv6CidrBlock  string `query:"Ipv6CidrBlock"`
+	Ipv6IpamPoolID string `query:"Ipv6IpamPoolId"`
+	Ipv4IpamPoolID string `query:"Ipv4IpamPoolId"`
+}
+
+// checkIPv6 answers the IPv6 parameters of CreateSubnet: EC2's refusals of
+// a request that could not be right, then vpcsim's of IPv6 as such.
+func (r *createSubnetRequest) checkIPv6() error {
+	switch {
+	case r.Ipv6Native && r.Ipv6CidrBlock == "" && r.Ipv6IpamPoolID == "":
+		return errMissingText("Either 'ipv6CidrBlock' or 'ipv6IpamPoolId' should be provided.")
+	case r.Ipv6Native && (r.CidrBlock != "" || r.Ipv4IpamPoolID != ""):
+		return errCombination("When specifying ipv4 parameters, cidrBlock or ipv4IpamPoolId, you cannot set ipv6Native to true.")
+	case r.Ipv6CidrBlock != "":
+		return errUnsupportedParameter("Ipv6CidrBlock")
+	case r.Ipv6IpamPoolID != "":
+		return errUnsupportedParameter("Ipv6IpamPoolId")
+	case r.Ipv6Native:
+		return errUnsupportedParameter("Ipv6Native")
+	case r.Ipv4IpamPoolID != "":
+		return errUnsupportedParameter("Ipv4IpamPoolId")
+	}
+	return nil
 }
 
 type createSubnetResponse struct {
@@ -82,6 +108,9 @@ type createSubnetResponse struct {
 }
 
 func (h *Handler) createSubnet(ctx context.Context, s ec2sim.Scope, req *createSubnetRequest) (*createSubnetResponse, error) {
+	if err := req.checkIPv6(); err != nil {
+		return nil, err
+	}
 	tags, err := tagSpecs(req.TagSpecifications, "subnet")
 	if err != nil {
 		return nil, err

@@ -208,7 +208,6 @@ func cidrAssociations(v ec2sim.VPC) set[vpcCIDRAssocXML] {
 // IPv6 blocks and IPAM pools are not in vpcsim yet.
 
 type associateVpcCidrBlockRequest struct {
-	dryRunParam
 	VpcID                           string `query:"VpcId"`
 	CidrBlock                       string `query:"CidrBlock"`
 	AmazonProvidedIpv6CidrBlock     bool   `query:"AmazonProvidedIpv6CidrBlock"`
@@ -244,7 +243,6 @@ func (h *Handler) associateVpcCidrBlock(ctx context.Context, s ec2sim.Scope, req
 }
 
 type disassociateVpcCidrBlockRequest struct {
-	dryRunParam
 	AssociationID string `query:"AssociationId"`
 }
 
