@@ -626,6 +626,15 @@ func (h *Handler) startInstances(ctx context.Context, s ec2sim.Scope, req *insta
 	return stateChanges(chs), nil
 }
 
+// RebootInstances answers true once the reboots are asked for; each runs
+// in the background, as EC2's do.
+func (h *Handler) rebootInstances(ctx context.Context, s ec2sim.Scope, req *instanceIDsRequest) (*returnResponse, error) {
+	if err := h.cloud.RebootInstances(ctx, s, req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
 // DescribeInstanceAttribute
 
 type describeInstanceAttributeRequest struct {
