@@ -163,6 +163,7 @@ type instanceXML struct {
 	IamInstanceProfile        *iamInstanceProfileXML           `xml:"iamInstanceProfile,omitempty"`
 	EbsOptimized              bool                             `xml:"ebsOptimized"`
 	EnaSupport                bool                             `xml:"enaSupport"`
+	SriovNetSupport           string                           `xml:"sriovNetSupport,omitempty"`
 	CPUOptions                *cpuOptionsXML                   `xml:"cpuOptions,omitempty"`
 	CapacityReservationSpec   capacityReservationSpecXML       `xml:"capacityReservationSpecification"`
 	HibernationOptions        hibernationOptionsXML            `xml:"hibernationOptions"`
@@ -196,7 +197,7 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names names) instanceXML 
 		BlockDeviceMappings: blockDevices(in), VirtualizationType: "hvm", ClientToken: in.ClientToken,
 		EbsOptimized: st.EbsOptimized, HibernationOptions: hibernationOptionsXML{Configured: st.Hibernation},
 		Tags: tagSet(in.Tags), Hypervisor: "xen", NetworkInterfaces: set[instanceNetworkInterfaceXML]{},
-		EnaSupport:              true,
+		EnaSupport: st.EnaSupport(), SriovNetSupport: st.SriovNetSupport,
 		CapacityReservationSpec: capacityReservationSpecXML{Preference: st.Reservations},
 		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: st.Metadata.HTTPTokens, HTTPPutResponseHopLimit: st.Metadata.HopLimit,
 			HTTPEndpoint: st.Metadata.HTTPEndpoint, HTTPProtocolIpv6: st.Metadata.HTTPProtocolIPv6, InstanceMetadataTags: st.Metadata.Tags},
@@ -703,7 +704,7 @@ func (h *Handler) describeInstanceAttribute(ctx context.Context, s ec2sim.Scope,
 	case "ebsOptimized":
 		resp.EbsOptimized = &attrBoolXML{Value: x.EbsOptimized}
 	case "sriovNetSupport":
-		resp.SriovNetSupport = &attrValueXML{}
+		resp.SriovNetSupport = &attrValueXML{Value: x.SriovNetSupport}
 	case "enaSupport":
 		resp.EnaSupport = &attrBoolXML{Value: x.EnaSupport}
 	case "enclaveOptions":

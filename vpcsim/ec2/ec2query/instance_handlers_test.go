@@ -6,12 +6,12 @@ import (
 )
 
 // launch runs n t3.micro instances in the default VPC and waits for them.
-func (ts *testServer) launch(t *testing.T, n string, kv ...string) []string {
+func (ts *testServer) launch(t *testing.T, n string) []string {
 	t.Helper()
 	var run struct {
 		IDs []string `xml:"instancesSet>item>instanceId"`
 	}
-	body := ts.call(t, "RunInstances", append([]string{"ImageId", "ami-12345678", "InstanceType", "t3.micro", "MinCount", n, "MaxCount", n}, kv...)...)
+	body := ts.call(t, "RunInstances", "ImageId", "ami-12345678", "InstanceType", "t3.micro", "MinCount", n, "MaxCount", n)
 	if err := xml.Unmarshal(body, &run); err != nil || len(run.IDs) == 0 {
 		t.Fatalf("RunInstances: %v %s", err, body)
 	}
@@ -59,5 +59,66 @@ func TestRebootInstancesOverHTTP(t *testing.T) {
 	if err := xml.Unmarshal(ts.call(t, "DescribeInstances", "InstanceId.1", run, "InstanceId.2", gone), &desc); err != nil ||
 		len(desc.States) != 2 || desc.States[0] != "running" || desc.States[1] != "terminated" {
 		t.Fatalf("after a reboot: %v %v", desc.States, err)
+	}
+}
+
+// The enhanced networking attributes over the wire: refused while the
+// instance runs, changed (each form) once it is stopped, answered by
+// DescribeInstanceAttribute and DescribeInstances.
+func TestEnhancedNetworkingOverHTTP(t *testing.T) {
+	ts := newTestServer(t)
+	id := ts.launch(t, "1")[0]
+	type attrs struct {
+		Ena   string `xml:"enaSupport>value"`
+		Sriov string `xml:"sriovNetSupport>value"`
+	}
+	attribute := func(name string) attrs {
+		t.Helper()
+		var a attrs
+		if err := xml.Unmarshal(ts.call(t, "DescribeInstanceAttribute", "InstanceId", id, "Attribute", name), &a); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	described := func() attrs {
+		t.Helper()
+		var d struct {
+			Ena   string `xml:"reservationSet>item>instancesSet>item>enaSupport"`
+			Sriov string `xml:"reservationSet>item>instancesSet>item>sriovNetSupport"`
+		}
+		if err := xml.Unmarshal(ts.call(t, "DescribeInstances", "InstanceId.1", id), &d); err != nil {
+			t.Fatal(err)
+		}
+		return attrs{d.Ena, d.Sriov}
+	}
+	if a, b, d := attribute("enaSupport"), attribute("sriovNetSupport"), described(); a.Ena != "true" || b.Sriov != "" || d != (attrs{"true", ""}) {
+		t.Fatalf("at launch: %+v %+v %+v", a, b, d)
+	}
+	for _, tt := range []struct {
+		kv   []string
+		code string
+	}{
+		{[]string{"EnaSupport.Value", "false"}, "IncorrectInstanceState"},
+		{[]string{"SriovNetSupport.Value", "simple"}, "IncorrectInstanceState"},
+		{[]string{"EnaSupport.Value", "false", "SriovNetSupport.Value", "simple"}, "InvalidParameterCombination"},
+		{[]string{"Attribute", "enaSupport", "Value", "maybe"}, "InvalidParameterValue"},
+	} {
+		if _, code, msg := ts.fail(t, "ModifyInstanceAttribute", append([]string{"InstanceId", id}, tt.kv...)...); code != tt.code {
+			t.Errorf("ModifyInstanceAttribute %v: %s %q, want %s", tt.kv, code, msg, tt.code)
+		}
+	}
+	ts.call(t, "StopInstances", "InstanceId.1", id)
+	ts.cloud.Wait()
+	if _, code, _ := ts.fail(t, "ModifyInstanceAttribute", "InstanceId", id, "SriovNetSupport.Value", "off"); code != "InvalidParameterValue" {
+		t.Errorf("SR-IOV off: %s", code)
+	}
+	ts.call(t, "ModifyInstanceAttribute", "InstanceId", id, "EnaSupport.Value", "false")
+	ts.call(t, "ModifyInstanceAttribute", "InstanceId", id, "SriovNetSupport.Value", "simple")
+	if a, b, d := attribute("enaSupport"), attribute("sriovNetSupport"), described(); a.Ena != "false" || b.Sriov != "simple" || d != (attrs{"false", "simple"}) {
+		t.Fatalf("after the changes: %+v %+v %+v", a, b, d)
+	}
+	ts.call(t, "ModifyInstanceAttribute", "InstanceId", id, "Attribute", "enaSupport", "Value", "true")
+	if a := attribute("enaSupport"); a.Ena != "true" {
+		t.Fatalf("by name: %+v", a)
 	}
 }
