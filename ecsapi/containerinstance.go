@@ -52,6 +52,9 @@ func clusterFromUserData(b64 string) (string, bool) {
 // instanceChanged follows an EC2 instance's state: a running instance whose user
 // data names a cluster registers in it; a stopped one's agent disconnects; a
 // terminated one is deregistered. Tasks on an instance that goes down stop.
+// A rebooting instance's agent disconnects and its tasks stop, their
+// containers ending with its operating system; its agent connects again
+// once the instance is back.
 func (s *Service) instanceChanged(inst ec2sim.Instance) {
 	sc := Scope{Region: inst.Region}
 	s.mu.Lock()
@@ -60,6 +63,10 @@ func (s *Service) instanceChanged(inst ec2sim.Instance) {
 	rec := s.instanceByEC2Locked(m, inst.ID)
 	switch inst.State {
 	case ec2sim.StateRunning:
+		if inst.Rebooting {
+			s.hostDownLocked(m, rec, false, "Host EC2 (instance "+inst.ID+") rebooted.")
+			return
+		}
 		name, ok := clusterFromUserData(inst.UserData)
 		if !ok {
 			return
@@ -78,17 +85,25 @@ func (s *Service) instanceChanged(inst ec2sim.Instance) {
 		}
 		s.commitOrLog(m, "a container instance", inst.ID)
 	case ec2sim.StateStopping, ec2sim.StateStopped, ec2sim.StateShuttingDown, ec2sim.StateTerminated:
-		if rec == nil || deref(rec.CI.Status) == "INACTIVE" {
-			return
-		}
-		rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
-		rec.CI.AgentConnected = ecstypes.Ptr(false)
-		if inst.State == ec2sim.StateShuttingDown || inst.State == ec2sim.StateTerminated {
-			rec.CI.Status = str("INACTIVE")
-		}
-		s.stopTasksOnLocked(m, rec, ecstypes.TaskStopCodeTerminationNotice, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
-		s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
+		gone := inst.State == ec2sim.StateShuttingDown || inst.State == ec2sim.StateTerminated
+		s.hostDownLocked(m, rec, gone, "Host EC2 (instance "+inst.ID+") stopped/terminated.")
 	}
+}
+
+// hostDownLocked stores what ECS sees when a container instance's host goes
+// down (gone: for good, and it is deregistered): its agent disconnects and
+// its tasks stop, with the reason given.
+func (s *Service) hostDownLocked(m *model, rec *instanceRec, gone bool, reason string) {
+	if rec == nil || deref(rec.CI.Status) == "INACTIVE" {
+		return
+	}
+	rec, _ = m.instances.Edit(*rec.CI.ContainerInstanceArn)
+	rec.CI.AgentConnected = ecstypes.Ptr(false)
+	if gone {
+		rec.CI.Status = str("INACTIVE")
+	}
+	s.stopTasksOnLocked(m, rec, ecstypes.TaskStopCodeTerminationNotice, reason)
+	s.commitOrLog(m, "a container instance", *rec.CI.ContainerInstanceArn)
 }
 
 func (s *Service) instanceByEC2Locked(m *model, ec2ID string) *instanceRec {

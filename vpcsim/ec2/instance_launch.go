@@ -302,6 +302,9 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 	if inst.Settings, err = settingsFor(c.account, in.InstanceType, in.Settings); err != nil {
 		return p, err
 	}
+	if im, err := c.imageLocked(s, in.ImageID); err == nil { // a made-up image keeps the defaults
+		inst.Settings.NoENA, inst.Settings.SriovNetSupport = !im.EnaSupport, im.SriovNetSupport
+	}
 	if inst.Volumes, err = volumesFor(in.BlockDevices, inst.LaunchTime); err != nil {
 		return p, err
 	}

@@ -32,7 +32,15 @@ type InstanceSettings struct {
 	ThreadsPerCore int    `json:"threads,omitempty"`
 	AutoRecovery   string `json:"autoRecovery,omitempty"` // default or disabled
 	Reservations   string `json:"reservations,omitempty"` // capacity reservation preference: open, none, capacity-reservations-only
+	// NoENA and SriovNetSupport are the enhanced networking attributes,
+	// its image's at launch (ENA on, and no SR-IOV, for an image vpcsim
+	// does not know). They describe: an ENI here is a veth either way.
+	NoENA           bool   `json:"noEna,omitempty"`
+	SriovNetSupport string `json:"sriov,omitempty"` // simple, or none
 }
+
+// EnaSupport is whether enhanced networking with ENA is on.
+func (s InstanceSettings) EnaSupport() bool { return !s.NoENA }
 
 // MetadataOptions are an instance's metadata service options.
 type MetadataOptions struct {
@@ -242,8 +250,8 @@ func applyMetadata(m *MetadataOptions, in MetadataInput) error {
 // names (nil and "" are unchanged). The network attributes (SourceDestCheck,
 // Groups) are the primary ENI's, changed there.
 type InstanceAttributeChange struct {
-	DisableAPITermination, DisableAPIStop, EbsOptimized *bool
-	ShutdownBehavior, InstanceType, UserData            *string
+	DisableAPITermination, DisableAPIStop, EbsOptimized, EnaSupport *bool
+	ShutdownBehavior, InstanceType, UserData, SriovNetSupport       *string
 	// DeleteOnTermination is by device name.
 	DeleteOnTermination map[string]bool
 	SourceDestCheck     *bool
@@ -251,8 +259,8 @@ type InstanceAttributeChange struct {
 }
 
 // ModifyInstanceAttribute changes what describes an instance (its type, user
-// data and EBS optimization only while it is stopped, as EC2 has it), or its
-// primary ENI's groups or source/destination check.
+// data, EBS optimization and enhanced networking only while it is stopped,
+// as EC2 has it), or its primary ENI's groups or source/destination check.
 func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string, ch InstanceAttributeChange) error {
 	if id == "" {
 		return missingParameter("instanceId")
@@ -266,7 +274,7 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 	if err != nil {
 		return err
 	}
-	if (ch.InstanceType != nil || ch.UserData != nil || ch.EbsOptimized != nil) && inst.State != StateStopped {
+	if (ch.InstanceType != nil || ch.UserData != nil || ch.EbsOptimized != nil || ch.EnaSupport != nil || ch.SriovNetSupport != nil) && inst.State != StateStopped {
 		return Errorf("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", id)
 	}
 	if ch.SourceDestCheck != nil || ch.Groups != nil {
@@ -282,6 +290,16 @@ func (c *Cloud) ModifyInstanceAttribute(ctx context.Context, s Scope, id string,
 	setBool(&inst.Settings.DisableAPITermination, ch.DisableAPITermination)
 	setBool(&inst.Settings.DisableAPIStop, ch.DisableAPIStop)
 	setBool(&inst.Settings.EbsOptimized, ch.EbsOptimized)
+	if v := ch.EnaSupport; v != nil {
+		inst.Settings.NoENA = !*v
+	}
+	if v := ch.SriovNetSupport; v != nil {
+		// EC2 has no way to turn the Intel 82599 VF interface off again.
+		if *v != "simple" {
+			return invalidValue("Value (%s) for parameter sriovNetSupport is invalid. Valid values are simple.", *v)
+		}
+		inst.Settings.SriovNetSupport = *v
+	}
 	if v := ch.ShutdownBehavior; v != nil {
 		if err := checkShutdownBehavior(*v); err != nil {
 			return err

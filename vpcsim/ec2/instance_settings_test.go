@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/vpcsim/vpcsim/vpcsim/amicatalog"
 )
 
 // What describes an instance takes EC2's defaults and is refused where EC2
@@ -165,4 +167,65 @@ func TestInstanceStatusAndCredits(t *testing.T) {
 	}
 	_, err = tc.DescribeInstanceCreditSpecifications(ctx, west, []string{big.ID})
 	wantCode(t, err, "InvalidParameterValue")
+}
+
+// An instance's enhanced networking attributes are its image's at launch
+// (ENA on and no SR-IOV for an image vpcsim does not know); they change
+// only while it is stopped, SR-IOV only to simple (EC2 cannot turn it off),
+// and Describe answers what they are.
+func TestEnhancedNetworkingAttributes(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	sub := tc.subnet(t, tc.vpc(t, "10.0.0.0/16").ID, "10.0.0.0/24")
+	plain := must[string](t)(tc.RegisterImage(ctx, west, RegisterImageInput{Name: "no-ena", RootDeviceName: RootDevice}))
+	run := func(image string) string {
+		t.Helper()
+		return must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: image, InstanceType: "m5.large", MinCount: 1, MaxCount: 1, SubnetID: sub.ID}))[0].ID
+	}
+	described := func(id string) InstanceSettings {
+		t.Helper()
+		return must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{id}, nil))[0].Described()
+	}
+	madeUp, catalogue, mine := run("ami-12345678"), run(amicatalog.ECSAmazonLinux2023.ID), run(plain)
+	tc.Wait()
+	for _, tt := range []struct {
+		id    string
+		ena   bool
+		sriov string
+	}{{madeUp, true, ""}, {catalogue, true, "simple"}, {mine, false, ""}} {
+		if st := described(tt.id); st.EnaSupport() != tt.ena || st.SriovNetSupport != tt.sriov {
+			t.Fatalf("at launch: ena %v sriov %q, want %v %q", st.EnaSupport(), st.SriovNetSupport, tt.ena, tt.sriov)
+		}
+	}
+
+	err := tc.ModifyInstanceAttribute(ctx, west, mine, InstanceAttributeChange{EnaSupport: ptrTo(true)})
+	if e, _ := AsAPIError(err); e == nil || e.Code != "IncorrectInstanceState" || e.Message != "The instance '"+mine+"' is not in the 'stopped' state." {
+		t.Fatalf("ENA changed on a running instance: %v", err)
+	}
+	wantCode(t, tc.ModifyInstanceAttribute(ctx, west, mine, InstanceAttributeChange{SriovNetSupport: ptrTo("simple")}), "IncorrectInstanceState")
+	must[[]InstanceStateChange](t)(tc.StopInstances(ctx, west, []string{mine, madeUp}))
+	tc.Wait()
+	for _, v := range []string{"", "none", "Simple"} {
+		wantCode(t, tc.ModifyInstanceAttribute(ctx, west, mine, InstanceAttributeChange{SriovNetSupport: ptrTo(v)}), "InvalidParameterValue")
+	}
+	for _, ch := range []InstanceAttributeChange{{EnaSupport: ptrTo(true)}, {SriovNetSupport: ptrTo("simple")}} {
+		if err := tc.ModifyInstanceAttribute(ctx, west, mine, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tc.ModifyInstanceAttribute(ctx, west, madeUp, InstanceAttributeChange{EnaSupport: ptrTo(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if st := described(mine); !st.EnaSupport() || st.SriovNetSupport != "simple" {
+		t.Fatalf("after the changes: ena %v sriov %q", st.EnaSupport(), st.SriovNetSupport)
+	}
+	if st := described(madeUp); st.EnaSupport() {
+		t.Fatal("ENA still on after it was turned off")
+	}
+	// Stored: a restart answers the same.
+	again := tc.reopen(t)
+	got := must[[]Instance](t)(again.DescribeInstances(ctx, west, []string{mine, madeUp}, nil))
+	if m, u := got[0].Described(), got[1].Described(); got[0].ID != mine || !m.EnaSupport() || m.SriovNetSupport != "simple" || u.EnaSupport() {
+		t.Fatalf("after a restart: %s %+v, %s %+v", got[0].ID, got[0].Described(), got[1].ID, got[1].Described())
+	}
 }

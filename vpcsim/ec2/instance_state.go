@@ -53,6 +53,25 @@ func (c *Cloud) StartInstances(ctx context.Context, s Scope, ids []string) ([]In
 	})
 }
 
+// RebootInstances asks running instances to reboot: each stays running,
+// with its addresses, ENIs, volumes and namespace, while its operating
+// system restarts (see reboot). EC2 ignores a terminated instance, and so
+// one shutting down; an instance pending, stopping or stopped is refused,
+// all or nothing.
+func (c *Cloud) RebootInstances(ctx context.Context, s Scope, ids []string) error {
+	_, err := c.changeStates(ctx, s, ids, func(inst *Instance) (string, error) {
+		switch inst.State {
+		case StateRunning:
+			inst.Rebooting = true
+		case StateTerminated, StateShuttingDown:
+		default:
+			return "", Errorf("IncorrectInstanceState", "The instance '%s' is not in a state from which it can be rebooted.", inst.ID)
+		}
+		return inst.State, nil
+	})
+	return err
+}
+
 // changeStates moves every named instance to the state next gives it, all or
 // nothing, then finishes each transition in the background.
 func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next func(*Instance) (string, error)) ([]InstanceStateChange, error) {
@@ -69,6 +88,7 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 		return nil, err
 	}
 	var out []InstanceStateChange
+	var reboots []string
 	for _, inst := range list {
 		prev := inst.State
 		inst = edit(c.model().instances, inst.ID)
@@ -79,6 +99,12 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 		}
 		out = append(out, InstanceStateChange{InstanceID: inst.ID, PreviousState: prev, CurrentState: state})
 		inst.State = state
+		if state != prev {
+			inst.Rebooting = false // a stop or a termination ends a reboot too
+		}
+		if inst.Rebooting {
+			reboots = append(reboots, inst.ID)
+		}
 	}
 	if err := c.commitLocked(); err != nil {
 		c.unlock()
@@ -95,6 +121,9 @@ func (c *Cloud) changeStates(ctx context.Context, s Scope, ids []string, next fu
 		case StateStopping, StateShuttingDown:
 			c.background(list[i].ID, c.tearDown)
 		}
+	}
+	for _, id := range reboots {
+		c.background(id, c.reboot)
 	}
 	return out, nil
 }

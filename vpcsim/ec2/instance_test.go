@@ -4,8 +4,11 @@ import (
 	"context"
 	"encoding/base64"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/vpcsim/vpcsim/storage"
 	"github.com/vpcsim/vpcsim/vpcsim"
 	"github.com/vpcsim/vpcsim/vpcsim/bus"
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel/netmodeltest"
@@ -170,3 +173,120 @@ func TestRunInstancesRules(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// A reboot keeps the instance running with its addresses, ENIs, volumes
+// and namespace; the kernel only puts its network back as configured. It
+// is stored and published twice (rebooting, then back), which is how ECS
+// learns of it. Only a running instance reboots: a terminated one is
+// ignored, as EC2 ignores it; pending, stopping and stopped ones are
+// refused, all or nothing.
+func TestRebootInstances(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	type seen struct {
+		id        string
+		state     string
+		rebooting bool
+	}
+	var mu sync.Mutex
+	var events []seen
+	sub := bus.On(tc.Events(), func(ev InstanceChanged) {
+		mu.Lock()
+		events = append(events, seen{ev.Instance.ID, ev.Instance.State, ev.Instance.Rebooting})
+		mu.Unlock()
+	})
+	defer sub.Cancel()
+	v := tc.vpc(t, "10.0.0.0/16")
+	s := tc.subnet(t, v.ID, "10.0.0.0/24")
+	insts := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 3, MaxCount: 3, SubnetID: s.ID}))
+	run, stopped, gone := insts[0].ID, insts[1].ID, insts[2].ID
+	tc.Wait()
+	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: s.ID}))
+	must[string](t)(tc.AttachNetworkInterface(ctx, west, e.ID, run, 1))
+	must[[]InstanceStateChange](t)(tc.StopInstances(ctx, west, []string{stopped}))
+	must[[]InstanceStateChange](t)(tc.TerminateInstances(ctx, west, []string{gone}))
+	tc.Wait()
+	before := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{run}, nil))[0]
+	tc.Events().Drain()
+	mu.Lock()
+	events = nil
+	mu.Unlock()
+	tc.dp.Trace = nil
+
+	for _, tt := range []struct {
+		ids  []string
+		code string
+	}{
+		{nil, "MissingParameter"},
+		{[]string{"i-nope"}, "InvalidInstanceID.Malformed"},
+		{[]string{run, "i-0123456789abcdef0", "i-0123456789abcdef1"}, "InvalidInstanceID.NotFound"},
+		{[]string{run, stopped}, "IncorrectInstanceState"},
+	} {
+		wantCode(t, tc.RebootInstances(ctx, west, tt.ids), tt.code)
+	}
+	err := tc.RebootInstances(ctx, west, []string{stopped})
+	if e, _ := AsAPIError(err); e == nil || e.Message != "The instance '"+stopped+"' is not in a state from which it can be rebooted." {
+		t.Fatalf("reboot a stopped instance: %v", err)
+	}
+	if err := tc.RebootInstances(ctx, west, []string{run, gone}); err != nil {
+		t.Fatal(err)
+	}
+	tc.Wait()
+	tc.Events().Drain()
+
+	after := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{run}, nil))[0]
+	if after.State != StateRunning || after.Rebooting || after.LaunchTime != before.LaunchTime || len(after.ENIs) != 2 ||
+		after.ENIs[0].ID != before.ENIs[0].ID || after.ENIs[0].PrimaryIP() != before.ENIs[0].PrimaryIP() || after.ENIs[1].ID != e.ID ||
+		len(after.Volumes) != 1 || after.Volumes[0].ID != before.Volumes[0].ID {
+		t.Fatalf("after a reboot %+v, before %+v", after, before)
+	}
+	if g := must[[]Instance](t)(tc.DescribeInstances(ctx, west, []string{gone}, nil))[0]; g.State != StateTerminated || g.Rebooting {
+		t.Fatalf("a terminated instance rebooted: %+v", g)
+	}
+	st := must[[]InstanceStatus](t)(tc.DescribeInstanceStatus(ctx, west, []string{run}, nil, false))
+	if len(st) != 1 || st[0].Status != "ok" {
+		t.Fatalf("status after a reboot %+v", st)
+	}
+	// The namespace and the ENIs stayed; the network was put back as it is.
+	want := []string{"ensure-host " + run, "ensure-eni " + before.ENIs[0].ID + " host=" + run + " eth0", "ensure-eni " + e.ID + " host=" + run + " eth1"}
+	ok := len(tc.dp.Trace) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = strings.HasPrefix(tc.dp.Trace[i], want[i])
+	}
+	if !ok || !tc.dp.Hosts[run] || tc.dp.ENIs[e.ID].Host != run {
+		t.Fatalf("the kernel's reboot:\n%s", strings.Join(tc.dp.Trace, "\n"))
+	}
+	// Refused calls stored nothing; the reboot two changes; the
+	// terminated instance's is no change.
+	mu.Lock()
+	got := slices.DeleteFunc(slices.Clone(events), func(s seen) bool { return s.id == gone })
+	mu.Unlock()
+	if !slices.Equal(got, []seen{{run, StateRunning, true}, {run, StateRunning, false}}) {
+		t.Fatalf("events %+v", got)
+	}
+}
+
+// A reboot the store did not finish is finished by the next start-up.
+func TestRebootResumes(t *testing.T) {
+	tc, st := newRefusingCloud(t)
+	ctx := context.Background()
+	v := tc.vpc(t, "10.0.0.0/16")
+	s := tc.subnet(t, v.ID, "10.0.0.0/24")
+	id := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "c5.large", MinCount: 1, MaxCount: 1, SubnetID: s.ID}))[0].ID
+	tc.Wait()
+	st.arm(func(ch storage.Change) bool {
+		return ch.Kind == kindInstance && ch.Body != nil && !strings.Contains(string(ch.Body), `"rebooting"`)
+	})
+	if err := tc.RebootInstances(ctx, west, []string{id}); err != nil {
+		t.Fatal(err)
+	}
+	tc.Wait()
+	if !st.wasRefused() || !tc.instance(id).Rebooting {
+		t.Fatalf("refused %v, rebooting %v", st.wasRefused(), tc.instance(id).Rebooting)
+	}
+	again := tc.reopen(t)
+	again.Wait()
+	if got := must[[]Instance](t)(again.DescribeInstances(ctx, west, []string{id}, nil))[0]; got.State != StateRunning || got.Rebooting {
+		t.Fatalf("after a restart: %s, rebooting %v", got.State, got.Rebooting)
+	}
+}

@@ -50,14 +50,7 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 	c.abortLocked()
 	busy := c.reserveInstanceLocked(id, attached)
 	var err error
-	c.withoutLock(func() {
-		err = c.dp.EnsureHost(ctx, id)
-		for _, n := range nets {
-			if err == nil {
-				err = c.dp.EnsureENI(ctx, n)
-			}
-		}
-	})
+	c.withoutLock(func() { err = c.ensureHost(ctx, id, nets) })
 	c.landLocked(busy...)
 	m := c.model()
 	if err != nil {
@@ -93,6 +86,58 @@ func (c *Cloud) bringUp(ctx context.Context, id string) {
 	if cerr := c.commitLocked(); cerr != nil {
 		c.log.Error("store an instance that came up (the next start-up retries it)", "instance", id, "err", cerr)
 		c.parkLocked(ctx, id)
+	}
+	c.unlock()
+}
+
+// ensureHost makes an instance's namespace and puts its ENIs in it, as nets
+// place them. Safe to call again.
+func (c *Cloud) ensureHost(ctx context.Context, id string, nets []netmodel.NetENI) error {
+	err := c.dp.EnsureHost(ctx, id)
+	for _, n := range nets {
+		if err == nil {
+			err = c.dp.EnsureENI(ctx, n)
+		}
+	}
+	return err
+}
+
+// reboot restarts a rebooting instance's operating system. What ran on it
+// ended once the reboot was stored (ECS stops its tasks and its agent
+// disconnects then); its network comes up again as it is configured (its
+// namespace and ENIs stay, as the network survives a reboot on EC2: the
+// kernel only puts back what was changed inside); then the instance is no
+// longer rebooting, and its ECS agent connects again. A kernel refusal is
+// logged and the reboot ends all the same: the instance runs, and its
+// namespace holds what the kernel has. When the store refuses, the instance
+// stays stored rebooting and the next start-up reboots it again.
+func (c *Cloud) reboot(ctx context.Context, id string) {
+	c.mu.Lock()
+	c.waitInstanceIdleLocked(id)
+	inst := c.instance(id)
+	if inst == nil || inst.State != StateRunning || !inst.Rebooting {
+		c.unlock()
+		return
+	}
+	attached := c.attachedLocked(id)
+	var nets []netmodel.NetENI
+	for _, e := range attached {
+		if e.Host == "" { // a task's ENI is its task's, not the instance's
+			nets = append(nets, c.netENILocked(e))
+		}
+	}
+	busy := c.reserveInstanceLocked(id, attached)
+	var err error
+	c.withoutLock(func() { err = c.ensureHost(ctx, id, nets) })
+	c.landLocked(busy...)
+	if err != nil {
+		c.log.Error("an instance's network did not come up again after its reboot", "instance", id, "err", err)
+	}
+	if inst = c.instance(id); inst != nil && inst.Rebooting {
+		edit(c.model().instances, id).Rebooting = false
+		if err := c.commitLocked(); err != nil {
+			c.log.Error("store an instance that rebooted (the next start-up reboots it again)", "instance", id, "err", err)
+		}
 	}
 	c.unlock()
 }
@@ -214,13 +259,15 @@ func (c *Cloud) tearDown(ctx context.Context, id string) {
 // resumeTransitions finishes what a previous run left between states.
 func (c *Cloud) resumeTransitions() {
 	c.mu.Lock()
-	var up, down []string
+	var up, down, reboots []string
 	for inst := range c.allInstances() {
-		switch inst.State {
-		case StatePending:
+		switch {
+		case inst.State == StatePending:
 			up = append(up, inst.ID)
-		case StateStopping, StateShuttingDown:
+		case inst.State == StateStopping, inst.State == StateShuttingDown:
 			down = append(down, inst.ID)
+		case inst.Rebooting:
+			reboots = append(reboots, inst.ID)
 		}
 	}
 	c.unlock()
@@ -229,6 +276,9 @@ func (c *Cloud) resumeTransitions() {
 	}
 	for _, id := range down {
 		c.background(id, c.tearDown)
+	}
+	for _, id := range reboots {
+		c.background(id, c.reboot)
 	}
 }
 

@@ -217,6 +217,11 @@ type Instance struct {
 	ClientToken           string    `json:"clientToken,omitempty"`
 	Tags                  []Tag     `json:"tags,omitempty"`
 	Seq                   int64     `json:"seq"`
+	// Rebooting is set by RebootInstances until the instance's operating
+	// system is back (instance_state.go): EC2 shows no state for it, the
+	// instance stays running, but what runs on it (an ECS agent, its
+	// tasks) ends and starts again.
+	Rebooting bool `json:"rebooting,omitempty"`
 	// Settings and Volumes describe it (instance_settings.go,
 	// instance_volumes.go); Volumes[0] is the root volume.
 	Settings InstanceSettings `json:"settings"`

@@ -141,6 +141,7 @@ func init() {
 		"TerminateInstances":                   op((*Handler).terminateInstances),
 		"StopInstances":                        op((*Handler).stopInstances),
 		"StartInstances":                       op((*Handler).startInstances),
+		"RebootInstances":                      op((*Handler).rebootInstances),
 		"DescribeInstanceAttribute":            op((*Handler).describeInstanceAttribute),
 		"ModifyInstanceAttribute":              op((*Handler).modifyInstanceAttribute),
 		"DescribeInstanceStatus":               op((*Handler).describeInstanceStatus),

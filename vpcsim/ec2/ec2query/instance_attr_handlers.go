@@ -26,6 +26,8 @@ type modifyInstanceAttributeRequest struct {
 	DisableAPITermination             *attrBool                `query:"DisableApiTermination"`
 	DisableAPIStop                    *attrBool                `query:"DisableApiStop"`
 	EbsOptimized                      *attrBool                `query:"EbsOptimized"`
+	EnaSupport                        *attrBool                `query:"EnaSupport"`
+	SriovNetSupport                   *attrString              `query:"SriovNetSupport"`
 	InstanceInitiatedShutdownBehavior *attrString              `query:"InstanceInitiatedShutdownBehavior"`
 	InstanceType                      *attrString              `query:"InstanceType"`
 	UserData                          *attrString              `query:"UserData"`
@@ -59,6 +61,10 @@ func (r *modifyInstanceAttributeRequest) byName() error {
 		r.EbsOptimized, err = boolean()
 	case "sourceDestCheck":
 		r.SourceDestCheck, err = boolean()
+	case "enaSupport":
+		r.EnaSupport, err = boolean()
+	case "sriovNetSupport":
+		r.SriovNetSupport = &attrString{Value: r.Value}
 	case "instanceInitiatedShutdownBehavior":
 		r.InstanceInitiatedShutdownBehavior = &attrString{Value: r.Value}
 	case "instanceType":
@@ -79,7 +85,7 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 	given := 0
 	for _, set := range []bool{req.DisableAPITermination != nil, req.DisableAPIStop != nil, req.EbsOptimized != nil,
 		req.InstanceInitiatedShutdownBehavior != nil, req.InstanceType != nil, req.UserData != nil, req.SourceDestCheck != nil,
-		req.Groups != nil, len(req.BlockDeviceMappings) > 0} {
+		req.Groups != nil, len(req.BlockDeviceMappings) > 0, req.EnaSupport != nil, req.SriovNetSupport != nil} {
 		if set {
 			given++
 		}
@@ -105,6 +111,7 @@ func (h *Handler) modifyInstanceAttribute(ctx context.Context, s ec2sim.Scope, r
 		DisableAPITermination: flag(req.DisableAPITermination), DisableAPIStop: flag(req.DisableAPIStop), EbsOptimized: flag(req.EbsOptimized),
 		ShutdownBehavior: text(req.InstanceInitiatedShutdownBehavior), InstanceType: text(req.InstanceType), UserData: text(req.UserData),
 		SourceDestCheck: flag(req.SourceDestCheck), Groups: req.Groups,
+		EnaSupport: flag(req.EnaSupport), SriovNetSupport: text(req.SriovNetSupport),
 	}
 	for _, b := range req.BlockDeviceMappings {
 		if b.Ebs == nil || b.Ebs.DeleteOnTermination == nil {

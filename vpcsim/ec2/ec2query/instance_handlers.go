@@ -163,6 +163,7 @@ type instanceXML struct {
 	IamInstanceProfile        *iamInstanceProfileXML           `xml:"iamInstanceProfile,omitempty"`
 	EbsOptimized              bool                             `xml:"ebsOptimized"`
 	EnaSupport                bool                             `xml:"enaSupport"`
+	SriovNetSupport           string                           `xml:"sriovNetSupport,omitempty"`
 	CPUOptions                *cpuOptionsXML                   `xml:"cpuOptions,omitempty"`
 	CapacityReservationSpec   capacityReservationSpecXML       `xml:"capacityReservationSpecification"`
 	HibernationOptions        hibernationOptionsXML            `xml:"hibernationOptions"`
@@ -196,7 +197,7 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names names) instanceXML 
 		BlockDeviceMappings: blockDevices(in), VirtualizationType: "hvm", ClientToken: in.ClientToken,
 		EbsOptimized: st.EbsOptimized, HibernationOptions: hibernationOptionsXML{Configured: st.Hibernation},
 		Tags: tagSet(in.Tags), Hypervisor: "xen", NetworkInterfaces: set[instanceNetworkInterfaceXML]{},
-		EnaSupport:              true,
+		EnaSupport: st.EnaSupport(), SriovNetSupport: st.SriovNetSupport,
 		CapacityReservationSpec: capacityReservationSpecXML{Preference: st.Reservations},
 		MetadataOptions: metadataOptionsXML{State: "applied", HTTPTokens: st.Metadata.HTTPTokens, HTTPPutResponseHopLimit: st.Metadata.HopLimit,
 			HTTPEndpoint: st.Metadata.HTTPEndpoint, HTTPProtocolIpv6: st.Metadata.HTTPProtocolIPv6, InstanceMetadataTags: st.Metadata.Tags},
@@ -626,6 +627,15 @@ func (h *Handler) startInstances(ctx context.Context, s ec2sim.Scope, req *insta
 	return stateChanges(chs), nil
 }
 
+// RebootInstances answers true once the reboots are asked for; each runs
+// in the background, as EC2's do.
+func (h *Handler) rebootInstances(ctx context.Context, s ec2sim.Scope, req *instanceIDsRequest) (*returnResponse, error) {
+	if err := h.cloud.RebootInstances(ctx, s, req.InstanceIDs); err != nil {
+		return nil, err
+	}
+	return returnTrue(), nil
+}
+
 // DescribeInstanceAttribute
 
 type describeInstanceAttributeRequest struct {
@@ -694,7 +704,7 @@ func (h *Handler) describeInstanceAttribute(ctx context.Context, s ec2sim.Scope,
 	case "ebsOptimized":
 		resp.EbsOptimized = &attrBoolXML{Value: x.EbsOptimized}
 	case "sriovNetSupport":
-		resp.SriovNetSupport = &attrValueXML{}
+		resp.SriovNetSupport = &attrValueXML{Value: x.SriovNetSupport}
 	case "enaSupport":
 		resp.EnaSupport = &attrBoolXML{Value: x.EnaSupport}
 	case "enclaveOptions":

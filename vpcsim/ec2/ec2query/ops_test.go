@@ -201,6 +201,14 @@ func TestEveryOperation(t *testing.T) {
 	if status.Status != "ok" || credits.Credits != "standard" {
 		t.Errorf("a running t3.medium: status %q, credits %q", status.Status, credits.Credits)
 	}
+	// A reboot leaves it running, its checks passing.
+	call("RebootInstances", nil, "InstanceId.1", inst)
+	ts.cloud.Wait()
+	status.Status = ""
+	call("DescribeInstanceStatus", &status, "InstanceId.1", inst)
+	if status.Status != "ok" {
+		t.Errorf("status after a reboot %q", status.Status)
+	}
 	call("StopInstances", nil, "InstanceId.1", inst)
 	ts.cloud.Wait()
 	// Stopped, its type changes; the older Attribute/Value form too.
