@@ -191,6 +191,7 @@ const (
 	kindKeyPair         = "ec2.key-pair"
 	kindDHCPOptions     = "ec2.dhcp-options"
 	kindInternetGateway = "ec2.internet-gateway"
+	kindEgressOnlyIGW   = "ec2.egress-only-internet-gateway"
 	kindAddress         = "ec2.address"
 	kindNatGateway      = "ec2.nat-gateway"
 	kindImage           = "ec2.image"
@@ -242,6 +243,9 @@ func (c *Cloud) load() error {
 		c.bumpSeq(h.Seq)
 	}
 	for g := range t.igws.All() {
+		c.bumpSeq(g.Seq)
+	}
+	for g := range t.eigws.All() {
 		c.bumpSeq(g.Seq)
 	}
 	for a := range t.addresses.All() {
@@ -364,7 +368,9 @@ func (c *Cloud) topologyLocked() netmodel.Topology {
 		t.VPCs = append(t.VPCs, netVPC(v))
 	}
 	for _, s := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
-		t.Subnets = append(t.Subnets, netSubnet(s))
+		if !s.IPv6Native { // the kernel carries IPv4 only yet
+			t.Subnets = append(t.Subnets, netSubnet(s))
+		}
 	}
 	for _, i := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 		if instanceUp(i.State) {

@@ -19,6 +19,7 @@ type eniRequest struct {
 	subnet      *Subnet
 	groups      []string // validated, of the subnet's VPC; never empty
 	addrs       []netip.Addr
+	ipv6        []netip.Addr
 	description string
 	tags        []Tag
 	managed     bool
@@ -36,6 +37,9 @@ const maxENIsPerSubnet = 1023
 func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary string, extra []string, secondary int, taken map[netip.Addr]bool, planned int) (eniRequest, error) {
 	req := eniRequest{subnet: sub}
 	var err error
+	if sub.IPv6Native {
+		return req, Errorf("UnsupportedOperation", "vpcsim does not put network interfaces in IPv6-only subnets (%s) yet: its kernel side carries IPv4 only.", sub.ID)
+	}
 	inSubnet := countWhere(c.heldENIs(), func(e *ENI) bool { return e.SubnetID == sub.ID })
 	if inSubnet+planned >= maxENIsPerSubnet {
 		return req, insufficientAddresses(sub.ID)
@@ -110,7 +114,7 @@ func (c *Cloud) newENILocked(req eniRequest) *ENI {
 		ID: newID("eni"), Region: req.subnet.Region, OwnerID: c.account, SubnetID: req.subnet.ID,
 		VPCID: req.subnet.VPCID, AZ: req.subnet.AZ, Description: req.description, MAC: c.uniqueMACLocked(),
 		Groups: req.groups, SourceDestCheck: true, InterfaceType: "interface", Status: "available",
-		RequesterManaged: req.managed, Tags: req.tags, Seq: c.nextSeq(),
+		RequesterManaged: req.managed, Tags: req.tags, IPv6: req.ipv6, Seq: c.nextSeq(),
 	}
 	for i, a := range req.addrs {
 		e.PrivateIPs = append(e.PrivateIPs, PrivateIP{Addr: a, Primary: i == 0})
@@ -193,6 +197,9 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	}
 	req, err := c.planENILocked(s, sub, in.Groups, primary, extra, in.SecondaryPrivateIPAddressCount, nil, 0)
 	if err != nil {
+		return ENI{}, err
+	}
+	if req.ipv6, err = c.pickIPv6Locked(sub, autoIPv6(sub, in.IPv6Count, in.IPv6Addresses, in.RequesterManaged), in.IPv6Addresses, nil); err != nil {
 		return ENI{}, err
 	}
 	req.description, req.tags, req.managed = in.Description, in.Tags, in.RequesterManaged
@@ -285,6 +292,7 @@ func eniIDs(enis []*ENI) []string {
 func copyENI(e *ENI) ENI {
 	out := *e
 	out.PrivateIPs = slices.Clone(e.PrivateIPs)
+	out.IPv6 = slices.Clone(e.IPv6)
 	out.Groups = slices.Clone(e.Groups)
 	out.Tags = slices.Clone(e.Tags)
 	if e.Attachment != nil {
@@ -333,6 +341,12 @@ func (c *Cloud) eniFilterLocked(e *ENI, name string) ([]string, bool) {
 		return ips, true
 	case "addresses.primary":
 		return []string{"true"}, true
+	case "ipv6-addresses.ipv6-address":
+		var out []string
+		for _, a := range e.IPv6 {
+			out = append(out, a.String())
+		}
+		return out, true
 	case "attachment.attachment-id":
 		return []string{att.ID}, true
 	case "attachment.instance-id":
@@ -590,15 +604,21 @@ func (c *Cloud) changeAddrsLocked(ctx context.Context, next *ENI, what string) e
 // ipLimitLocked is how many addresses the ENI may hold: its instance type's
 // IPv4-per-ENI figure when attached, else no limit beyond the subnet.
 func (c *Cloud) ipLimitLocked(e *ENI) int {
+	return c.attachedTypeLocked(e).IPv4PerENI
+}
+
+// attachedTypeLocked is the type of the instance the ENI is attached to
+// (zero: none, or a type vpcsim does not know).
+func (c *Cloud) attachedTypeLocked(e *ENI) InstanceType {
 	if e.Attachment == nil {
-		return 0
+		return InstanceType{}
 	}
 	if inst := c.instance(e.Attachment.InstanceID); inst != nil {
 		if t, ok := LookupInstanceType(inst.Type); ok {
-			return t.IPv4PerENI
+			return t
 		}
 	}
-	return 0
+	return InstanceType{}
 }
 
 // UnassignPrivateIPAddresses removes secondary addresses from an ENI.

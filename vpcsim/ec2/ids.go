@@ -48,6 +48,8 @@ func kindOf(id string) string {
 		return "volume"
 	case strings.HasPrefix(id, "igw-"):
 		return "internet-gateway"
+	case strings.HasPrefix(id, "eigw-"):
+		return "egress-only-internet-gateway"
 	case strings.HasPrefix(id, "eipalloc-"):
 		return "elastic-ip"
 	case strings.HasPrefix(id, "nat-"):

@@ -217,7 +217,7 @@ func (c *Cloud) ensureDefaultGatewaysLocked() {
 		g := c.newIGWLocked(v.Region, nil)
 		g.VPCID = v.ID
 		m.igws.Put(g)
-		if main := c.mainRouteTableLocked(v.ID); main != nil && !slices.ContainsFunc(main.Routes, func(r Route) bool { return r.Dest.Bits() == 0 }) {
+		if main := c.mainRouteTableLocked(v.ID); main != nil && !slices.ContainsFunc(main.Routes, func(r Route) bool { return r.Dest.Bits() == 0 && r.Dest.Addr().Is4() }) {
 			main = edit(m.rts, main.ID)
 			main.Routes = append(main.Routes, defaultRouteTo(g.ID))
 		}

@@ -15,6 +15,8 @@ type CreateVpcInput struct {
 	CIDRBlock       string
 	InstanceTenancy string
 	Tags            []Tag
+	// AmazonProvidedIPv6 gives the VPC an IPv6 block (vpc_ipv6.go).
+	AmazonProvidedIPv6 bool
 }
 
 // CreateSubnetInput is CreateSubnet's request.
@@ -24,6 +26,10 @@ type CreateSubnetInput struct {
 	AZ    string
 	AZID  string
 	Tags  []Tag
+	// IPv6CIDR is the subnet's IPv6 range; IPv6Native makes it IPv6 only
+	// (no CIDR then). See subnet_ipv6.go.
+	IPv6CIDR   string
+	IPv6Native bool
 }
 
 // ModifySubnetInput is ModifySubnetAttribute's request; nil = unchanged.
@@ -32,6 +38,8 @@ type ModifySubnetInput struct {
 	HostnameType        *string // PrivateDnsHostnameTypeOnLaunch: ip-name or resource-name
 	DNSARecord          *bool   // EnableResourceNameDnsARecordOnLaunch
 	DNSAAAARecord       *bool   // EnableResourceNameDnsAAAARecordOnLaunch
+	AssignIPv6          *bool   // AssignIpv6AddressOnCreation
+	EnableDNS64         *bool
 }
 
 // CreateSecurityGroupInput is CreateSecurityGroup's request.
@@ -94,6 +102,9 @@ type CreateNetworkInterfaceInput struct {
 	// PublicIP gives the ENI a public address, as EC2 does for a Fargate
 	// task with assignPublicIp (a service's ENIs only).
 	PublicIP bool
+	// IPv6Count or IPv6Addresses ask for IPv6 addresses (eni_ipv6.go).
+	IPv6Count     int
+	IPv6Addresses []string
 }
 
 // PrivateIPSpec is one requested private address.
@@ -131,6 +142,8 @@ type InstanceENISpec struct {
 	SecondaryPrivateIPAddressCount int      `json:"secondaryCount,omitempty"`
 	DeleteOnTermination            *bool    `json:"deleteOnTermination,omitempty"`
 	AssociatePublicIP              *bool    `json:"publicIp,omitempty"`
+	IPv6Count                      int      `json:"ipv6Count,omitempty"`
+	IPv6Addresses                  []string `json:"ipv6,omitempty"`
 }
 
 // RunInstancesInput is RunInstances's request.
@@ -142,7 +155,9 @@ type RunInstancesInput struct {
 	SecurityGroupIDs   []string
 	SecurityGroupNames []string
 	PrivateIPAddress   string
-	UserData           string // base64
+	IPv6Count          int      // Ipv6AddressCount
+	IPv6Addresses      []string // Ipv6Addresses
+	UserData           string   // base64
 	KeyName            string
 	ClientToken        string
 	AZ                 string // Placement.AvailabilityZone

@@ -175,6 +175,10 @@ func checkRunInput(in *RunInstancesInput) error {
 	if in.PrivateIPAddress != "" && in.MaxCount > 1 {
 		return Errorf("InvalidParameterCombination", "A private IP address may not be specified when launching more than one instance")
 	}
+	if in.MaxCount > 1 && (len(in.IPv6Addresses) > 0 || slices.ContainsFunc(in.NetworkInterfaces, func(s InstanceENISpec) bool { return len(s.IPv6Addresses) > 0 })) {
+		// (unverified) the message, made like the private address's.
+		return Errorf("InvalidParameterCombination", "IPv6 addresses may not be specified when launching more than one instance")
+	}
 	return nil
 }
 
@@ -183,7 +187,8 @@ func checkRunInput(in *RunInstancesInput) error {
 func (c *Cloud) planLaunchLocked(s Scope, in RunInstancesInput) ([]launchPlan, error) {
 	specs := in.NetworkInterfaces
 	if len(specs) == 0 {
-		specs = []InstanceENISpec{{SubnetID: in.SubnetID, PrivateIPAddress: in.PrivateIPAddress, Groups: in.SecurityGroupIDs}}
+		specs = []InstanceENISpec{{SubnetID: in.SubnetID, PrivateIPAddress: in.PrivateIPAddress, Groups: in.SecurityGroupIDs,
+			IPv6Count: in.IPv6Count, IPv6Addresses: in.IPv6Addresses}}
 	}
 	slices.SortFunc(specs, func(a, b InstanceENISpec) int { return a.DeviceIndex - b.DeviceIndex })
 	if specs[0].DeviceIndex != 0 {
@@ -351,6 +356,9 @@ func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []Instan
 			return p, err
 		}
 		planned[sub.ID]++
+		if req.ipv6, err = c.pickIPv6Locked(sub, autoIPv6(sub, spec.IPv6Count, spec.IPv6Addresses, false), spec.IPv6Addresses, taken); err != nil {
+			return p, err
+		}
 		req.description, req.tags = spec.Description, slices.Clone(in.ENITags)
 		e := c.newENILocked(req)
 		if spec.DeviceIndex == 0 && len(specs) == 1 && wantsPublicIP(spec, sub) {

@@ -104,6 +104,9 @@ func (c *Cloud) checkRequestedAddrLocked(sub *Subnet, s string, also map[netip.A
 }
 
 func (c *Cloud) availableLocked(sub *Subnet) int {
+	if !sub.CIDR.IsValid() {
+		return 0 // an IPv6-only subnet: EC2 counts IPv4 addresses only
+	}
 	return usableCount(sub.CIDR) - c.usedCountLocked(sub.ID)
 }
 

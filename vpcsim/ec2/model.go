@@ -23,7 +23,10 @@ type VPC struct {
 	CIDR              netip.Prefix `json:"cidr"`
 	CIDRAssociationID string       `json:"cidrAssoc"`
 	// Secondary are the VPC's secondary IPv4 blocks (vpc_cidr.go).
-	Secondary          []CIDRAssoc `json:"secondary,omitempty"`
+	Secondary []CIDRAssoc `json:"secondary,omitempty"`
+	// IPv6 are the VPC's IPv6 blocks (vpc_ipv6.go): at most one, a /56 of
+	// vpcsim's own unique local range.
+	IPv6               []IPv6Block `json:"ipv6,omitempty"`
 	DHCPOptionsID      string      `json:"dhcp"`
 	InstanceTenancy    string      `json:"tenancy"`
 	IsDefault          bool        `json:"default"`
@@ -56,9 +59,15 @@ type Subnet struct {
 	HostnameType  string `json:"hostnameType,omitempty"`
 	DNSARecord    bool   `json:"dnsA,omitempty"`
 	DNSAAAARecord bool   `json:"dnsAAAA,omitempty"`
-	State         string `json:"state"`
-	Tags          []Tag  `json:"tags,omitempty"`
-	Seq           int64  `json:"seq"`
+	// IPv6 is the subnet's IPv6 range, a part of its VPC's block (at most
+	// one; subnet_ipv6.go). An IPv6Native subnet has no IPv4 CIDR.
+	IPv6                 []SubnetIPv6Block `json:"ipv6,omitempty"`
+	IPv6Native           bool              `json:"ipv6Native,omitempty"`
+	AssignIPv6OnCreation bool              `json:"assignIpv6,omitempty"`
+	EnableDNS64          bool              `json:"dns64,omitempty"`
+	State                string            `json:"state"`
+	Tags                 []Tag             `json:"tags,omitempty"`
+	Seq                  int64             `json:"seq"`
 
 	// AvailableIPs is derived: usable addresses (size − 5) not held by an ENI.
 	AvailableIPs int `json:"-"`
@@ -128,15 +137,17 @@ type ENIAttachment struct {
 
 // ENI is an elastic network interface.
 type ENI struct {
-	ID               string         `json:"id"`
-	Region           string         `json:"region"`
-	OwnerID          string         `json:"owner"`
-	SubnetID         string         `json:"subnet"`
-	VPCID            string         `json:"vpc"`
-	AZ               string         `json:"az"`
-	Description      string         `json:"description"`
-	MAC              string         `json:"mac"`
-	PrivateIPs       []PrivateIP    `json:"ips"` // the primary first
+	ID          string      `json:"id"`
+	Region      string      `json:"region"`
+	OwnerID     string      `json:"owner"`
+	SubnetID    string      `json:"subnet"`
+	VPCID       string      `json:"vpc"`
+	AZ          string      `json:"az"`
+	Description string      `json:"description"`
+	MAC         string      `json:"mac"`
+	PrivateIPs  []PrivateIP `json:"ips"` // the primary first
+	// IPv6 are its IPv6 addresses, of its subnet's IPv6 range (eni_ipv6.go).
+	IPv6             []netip.Addr   `json:"ipv6,omitempty"`
 	Groups           []string       `json:"groups"`
 	SourceDestCheck  bool           `json:"srcDstCheck"`
 	InterfaceType    string         `json:"type"`

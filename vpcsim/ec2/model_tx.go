@@ -20,6 +20,7 @@ var (
 	keyPairKind  = storage.Kind[KeyPair]{Name: kindKeyPair, ID: func(k *KeyPair) string { return k.ID }}
 	dhcpKind     = storage.Kind[DHCPOptions]{Name: kindDHCPOptions, ID: func(d *DHCPOptions) string { return d.ID }}
 	igwKind      = storage.Kind[InternetGateway]{Name: kindInternetGateway, ID: func(g *InternetGateway) string { return g.ID }}
+	eigwKind     = storage.Kind[EgressOnlyIGW]{Name: kindEgressOnlyIGW, ID: func(g *EgressOnlyIGW) string { return g.ID }}
 	addressKind  = storage.Kind[Address]{Name: kindAddress, ID: func(a *Address) string { return a.ID }}
 	natKind      = storage.Kind[NatGateway]{Name: kindNatGateway, ID: func(g *NatGateway) string { return g.ID }}
 	imageKind    = storage.Kind[Image]{Name: kindImage, ID: func(im *Image) string { return im.ID }}
@@ -43,6 +44,7 @@ type tables struct {
 	keyPairs  *storage.Table[KeyPair]
 	dhcp      *storage.Table[DHCPOptions]
 	igws      *storage.Table[InternetGateway]
+	eigws     *storage.Table[EgressOnlyIGW] // eigw.go
 	addresses *storage.Table[Address]
 	nats      *storage.Table[NatGateway]
 	images    *storage.Table[Image]
@@ -77,6 +79,7 @@ func (c *Cloud) openTables() error {
 	open(func() (e error) { t.keyPairs, e = storage.NewTable(c.db, keyPairKind); return })
 	open(func() (e error) { t.dhcp, e = storage.NewTable(c.db, dhcpKind); return })
 	open(func() (e error) { t.igws, e = storage.NewTable(c.db, igwKind); return })
+	open(func() (e error) { t.eigws, e = storage.NewTable(c.db, eigwKind); return })
 	open(func() (e error) { t.addresses, e = storage.NewTable(c.db, addressKind); return })
 	open(func() (e error) { t.nats, e = storage.NewTable(c.db, natKind); return })
 	open(func() (e error) { t.images, e = storage.NewTable(c.db, imageKind); return })
@@ -107,6 +110,7 @@ type model struct {
 	keyPairs        storage.View[KeyPair]
 	dhcp            storage.View[DHCPOptions]
 	igws            storage.View[InternetGateway]
+	eigws           storage.View[EgressOnlyIGW]
 	addresses       storage.View[Address]
 	nats            storage.View[NatGateway]
 	images          storage.View[Image]
@@ -127,7 +131,7 @@ func (c *Cloud) model() *model {
 		c.cur = &model{
 			tx: tx, regions: t.regions.In(tx), vpcs: t.vpcs.In(tx), subnets: t.subnets.In(tx),
 			groups: t.groups.In(tx), enis: t.enis.In(tx), instances: t.instances.In(tx), flowLogs: t.flowLogs.In(tx), rts: t.rts.In(tx), keyPairs: t.keyPairs.In(tx), dhcp: t.dhcp.In(tx),
-			igws: t.igws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
+			igws: t.igws.In(tx), eigws: t.eigws.In(tx), addresses: t.addresses.In(tx), nats: t.nats.In(tx), images: t.images.In(tx), acls: t.acls.In(tx),
 			peerings: t.peerings.In(tx), launchTemplates: t.launchTemplates.In(tx),
 			hostClaims: t.hostClaims.In(tx), markers: t.markers.In(tx),
 			prefixLists: t.prefixLists.In(tx),

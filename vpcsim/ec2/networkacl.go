@@ -65,6 +65,9 @@ func (c *Cloud) newACLLocked(v *VPC, isDefault bool) *NetworkACL {
 		a.Entries = []ACLEntry{{Number: 100, Protocol: "-1", Allow: true, CIDR: all}, {Number: 100, Egress: true, Protocol: "-1", Allow: true, CIDR: all}}
 	}
 	a.Entries = append(a.Entries, denyRest()...)
+	if len(v.IPv6) > 0 {
+		a.Entries = withIPv6Entries(a.Entries, isDefault)
+	}
 	return a
 }
 
@@ -217,17 +220,27 @@ func aclEntryOf(in ACLEntryInput) (ACLEntry, error) {
 		return e, missingParameter("protocol")
 	case in.RuleAction != "allow" && in.RuleAction != "deny":
 		return e, invalidValue("Value (%s) for parameter ruleAction is invalid. Valid values are allow, deny.", in.RuleAction)
-	case in.IPv6 != "":
-		return e, Errorf("UnsupportedOperation", "The parameter ipv6CidrBlock is not supported by vpcsim yet.")
-	case in.CIDR == "":
+	case in.IPv6 != "" && in.CIDR != "":
+		// (unverified) the message.
+		return e, Errorf("InvalidParameterCombination", "Only one of cidrBlock or ipv6CidrBlock may be specified")
+	case in.CIDR == "" && in.IPv6 == "":
 		return e, missingParameter("cidrBlock")
 	}
 	e.Allow = in.RuleAction == "allow"
-	cidr, err := netip.ParsePrefix(in.CIDR)
-	if err != nil || !cidr.Addr().Is4() {
-		return e, invalidValue("Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR block.", in.CIDR)
+	if in.IPv6 != "" {
+		// An IPv6 rule is stored and described; the kernel judges IPv4 only yet.
+		cidr, err := parseIPv6CIDR(in.IPv6)
+		if err != nil {
+			return e, err
+		}
+		e.CIDR = cidr
+	} else {
+		cidr, err := netip.ParsePrefix(in.CIDR)
+		if err != nil || !cidr.Addr().Is4() {
+			return e, invalidValue("Value (%s) for parameter cidrBlock is invalid. This is not a valid CIDR block.", in.CIDR)
+		}
+		e.CIDR = cidr.Masked()
 	}
-	e.CIDR = cidr.Masked()
 	proto, err := aclProtocol(in.Protocol)
 	if err != nil {
 		return e, err
@@ -242,7 +255,7 @@ func aclEntryOf(in ACLEntryInput) (ACLEntry, error) {
 			return e, invalidValue("Invalid port range: %d-%d", in.Ports[0], in.Ports[1])
 		}
 		e.Ports = in.Ports
-	case 1:
+	case 1, 58: // ICMP, ICMPv6
 		if in.ICMP == nil {
 			return e, missingParameter("icmpTypeCode")
 		}
@@ -352,7 +365,7 @@ func (c *Cloud) DeleteNetworkAclEntry(ctx context.Context, s Scope, aclID string
 	}
 	i := slices.IndexFunc(a.Entries, func(e ACLEntry) bool { return e.Number == number && e.Egress == egress })
 	switch {
-	case number == lastACLRule:
+	case number == lastACLRule || number == lastACLRuleV6:
 		return invalidValue("Value (%d) for parameter ruleNumber is invalid. Valid values are 1 to 32766.", number)
 	case i < 0:
 		return aclEntryNotFound(a.ID, number, egress)
@@ -462,7 +475,12 @@ func aclFilter(a *NetworkACL, name string) ([]string, bool) {
 		}
 		return out, true
 	case "entry.cidr":
-		return entries(func(e ACLEntry) string { return e.CIDR.String() }), true
+		return entries(func(e ACLEntry) string {
+			if e.CIDR.Addr().Is4() {
+				return e.CIDR.String()
+			}
+			return ""
+		}), true
 	case "entry.egress":
 		return entries(func(e ACLEntry) string { return boolString(e.Egress) }), true
 	case "entry.protocol":
@@ -485,7 +503,12 @@ func aclFilter(a *NetworkACL, name string) ([]string, bool) {
 	case "entry.icmp.code":
 		return entries(func(e ACLEntry) string { return pair(e.ICMP, 1) }), true
 	case "entry.ipv6-cidr":
-		return nil, true
+		return entries(func(e ACLEntry) string {
+			if e.CIDR.Addr().Is6() {
+				return e.CIDR.String()
+			}
+			return ""
+		}), true
 	}
 	return nil, false
 }
@@ -501,8 +524,8 @@ func (c *Cloud) netACLLocked(subnetID string) *netmodel.NetworkACL {
 	slices.SortStableFunc(entries, func(x, y ACLEntry) int { return x.Number - y.Number })
 	out := &netmodel.NetworkACL{ID: a.ID}
 	for _, e := range entries {
-		if e.Number == lastACLRule {
-			continue // the kernel drops what no rule matches
+		if e.Number == lastACLRule || !e.CIDR.Addr().Is4() {
+			continue // the kernel drops what no rule matches; it carries IPv4 only yet
 		}
 		r := netmodel.ACLRule{Number: e.Number, Allow: e.Allow, From: -1, To: -1, CIDR: e.CIDR}
 		r.Proto, _ = strconv.Atoi(e.Protocol)

@@ -39,7 +39,10 @@ type Route struct {
 	ENI        string       `json:"eni,omitempty"`
 	Instance   string       `json:"instance,omitempty"`
 	Peering    string       `json:"peering,omitempty"`
-	Origin     string       `json:"origin"` // CreateRouteTable or CreateRoute
+	// EgressOnlyGW is an egress-only internet gateway (eigw-…), a target
+	// of IPv6 destinations only.
+	EgressOnlyGW string `json:"eigw,omitempty"`
+	Origin       string `json:"origin"` // CreateRouteTable or CreateRoute
 }
 
 // Route origins, as EC2 names them.
@@ -60,6 +63,9 @@ func (c *Cloud) newRouteTableLocked(v *VPC) *RouteTable {
 	rt := &RouteTable{ID: newID("rtb"), Region: v.Region, OwnerID: c.account, VPCID: v.ID, Seq: c.nextSeq()}
 	for _, p := range v.CIDRs() {
 		rt.Routes = append(rt.Routes, Route{Dest: p, Gateway: "local", Origin: originTable})
+	}
+	for _, b := range v.IPv6 {
+		rt.Routes = append(rt.Routes, Route{Dest: b.CIDR, Gateway: "local", Origin: originTable})
 	}
 	return rt
 }
@@ -320,8 +326,16 @@ type RouteInput struct {
 func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	r := Route{Origin: originRoute}
 	switch {
+	case in.DestIPv6 != "" && (in.DestCIDR != "" || in.DestPrefixList != ""):
+		// (unverified) the message.
+		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified")
 	case in.DestIPv6 != "":
-		return r, Errorf("UnsupportedOperation", "The parameter destinationIpv6CidrBlock is not supported by vpcsim yet.")
+		// An IPv6 route is stored and described; the kernel routes IPv4 only yet.
+		dest, err := netip.ParsePrefix(in.DestIPv6)
+		if err != nil || !dest.Addr().Is6() || dest.Addr().Is4In6() || dest.Addr().Zone() != "" {
+			return r, invalidValue("Value (%s) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.", in.DestIPv6)
+		}
+		r.Dest = dest.Masked()
 	case in.DestCIDR != "" && in.DestPrefixList != "":
 		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock or destinationPrefixListId may be specified")
 	case in.DestPrefixList != "":
@@ -380,7 +394,18 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	case in.TransitGateway != "":
 		return r, notFound("InvalidTransitGatewayID.NotFound", "transitGateway", in.TransitGateway)
 	case in.EgressOnlyGW != "":
-		return r, notFound("InvalidGatewayID.NotFound", "gateway", in.EgressOnlyGW)
+		g := get(c.model().eigws, in.EgressOnlyGW)
+		if g == nil || g.Region != s.Region {
+			return r, notFound("InvalidGatewayID.NotFound", "gateway", in.EgressOnlyGW)
+		}
+		if g.VPCID != rt.VPCID {
+			return r, invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, g.ID)
+		}
+		if !r.Dest.Addr().Is6() {
+			// (unverified) the message: an egress-only gateway carries IPv6 only.
+			return r, invalidValue("Route table %s: an egress-only internet gateway (%s) is a target of IPv6 destinations only.", rt.ID, g.ID)
+		}
+		r.EgressOnlyGW = g.ID
 	case in.ENI != "":
 		e, err := c.eniLocked(s, in.ENI)
 		if err != nil {
@@ -470,13 +495,18 @@ func (c *Cloud) changeRoutes(ctx context.Context, s Scope, in RouteInput, change
 	return c.commitLocked()
 }
 
-// DeleteRoute removes a table's route to a destination (not the local one).
+// DeleteRoute removes a table's route to a destination (not the local one),
+// named by its IPv4 or IPv6 CIDR or its prefix list.
 func (c *Cloud) DeleteRoute(ctx context.Context, s Scope, tableID, destCIDR, destPrefixList string) error {
 	switch {
 	case tableID == "":
 		return missingParameter("routeTableId")
 	case destCIDR == "" && destPrefixList == "":
 		return missingParameter("destinationCidrBlock")
+	}
+	name := "destination-cidr-block"
+	if strings.Contains(destCIDR, ":") {
+		name = "destination-ipv6-cidr-block"
 	}
 	if err := c.lock(ctx, s); err != nil {
 		return err
@@ -498,7 +528,7 @@ func (c *Cloud) DeleteRoute(ctx context.Context, s Scope, tableID, destCIDR, des
 	case i < 0 && destPrefixList != "":
 		return Errorf("InvalidRoute.NotFound", "no route with destination-prefix-list-id %s in route table %s", destPrefixList, rt.ID)
 	case i < 0:
-		return Errorf("InvalidRoute.NotFound", "no route with destination-cidr-block %s in route table %s", destCIDR, rt.ID)
+		return Errorf("InvalidRoute.NotFound", "no route with %s %s in route table %s", name, destCIDR, rt.ID)
 	case rt.Routes[i].Gateway == "local":
 		return invalidValue("cannot remove local route %s in route table %s", destCIDR, rt.ID)
 	}
@@ -529,6 +559,12 @@ func (c *Cloud) routeState(vpcID string, r Route) string {
 	}
 	if r.Gateway != "" {
 		if g := get(c.model().igws, r.Gateway); g != nil && g.VPCID == vpcID {
+			return "active"
+		}
+		return "blackhole"
+	}
+	if r.EgressOnlyGW != "" {
+		if g := get(c.model().eigws, r.EgressOnlyGW); g != nil && g.VPCID == vpcID {
 			return "active"
 		}
 		return "blackhole"
@@ -614,15 +650,18 @@ func routeTableFilter(v *RouteTableView, name string) ([]string, bool) {
 			out = append(out, a.SubnetID)
 		}
 		return out, true
-	case "association.gateway-id", "route.transit-gateway-id", "route.destination-ipv6-cidr-block", "route.egress-only-internet-gateway-id", "route.carrier-gateway-id", "route.local-gateway-id":
+	case "association.gateway-id", "route.transit-gateway-id", "route.carrier-gateway-id", "route.local-gateway-id":
 		return nil, true // none yet
-	case "route.destination-cidr-block":
+	case "route.destination-cidr-block", "route.destination-ipv6-cidr-block":
+		v6 := name == "route.destination-ipv6-cidr-block"
 		return each(func(r RouteView) string {
-			if r.Dest.IsValid() {
+			if r.Dest.IsValid() && r.Dest.Addr().Is6() == v6 {
 				return r.Dest.String()
 			}
 			return ""
 		}), true
+	case "route.egress-only-internet-gateway-id":
+		return each(func(r RouteView) string { return r.EgressOnlyGW }), true
 	case "route.destination-prefix-list-id":
 		return each(func(r RouteView) string { return r.PrefixList }), true
 	case "route.gateway-id":

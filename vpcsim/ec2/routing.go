@@ -29,7 +29,7 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 	subs := slices.Collect(c.allSubnets())
 	slices.SortFunc(subs, func(a, b *Subnet) int { return strings.Compare(a.ID, b.ID) })
 	for _, sub := range subs {
-		if sub.VPCID != v.ID {
+		if sub.VPCID != v.ID || sub.IPv6Native { // no bridge: the kernel carries IPv4 only yet
 			continue
 		}
 		sr := netmodel.SubnetRouting{SubnetID: sub.ID, ACL: c.netACLLocked(sub.ID)}
@@ -39,7 +39,7 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 		}
 		if rt != nil {
 			for _, route := range rt.Routes {
-				if route.Gateway == "local" || !route.Dest.IsValid() {
+				if route.Gateway == "local" || !route.Dest.IsValid() || !route.Dest.Addr().Is4() {
 					continue
 				}
 				sr.Routes = append(sr.Routes, c.netRouteLocked(v.ID, route, igw))

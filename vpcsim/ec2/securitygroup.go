@@ -18,7 +18,16 @@ func (c *Cloud) newDefaultGroupLocked(v *VPC) *SecurityGroup {
 		{ID: newID("sgr"), GroupID: g.ID, Protocol: "-1", FromPort: -1, ToPort: -1, PeerGroupID: g.ID, PeerOwnerID: c.account},
 		allEgressRule(g.ID),
 	}
+	if len(v.IPv6) > 0 {
+		g.Rules = append(g.Rules, allEgressRuleV6(g.ID))
+	}
 	return g
+}
+
+// allEgressRuleV6 is the rule EC2 adds to a new group of a VPC with an
+// IPv6 block: all IPv6 traffic out.
+func allEgressRuleV6(groupID string) Rule {
+	return Rule{ID: newID("sgr"), GroupID: groupID, Egress: true, Protocol: "-1", FromPort: -1, ToPort: -1, CIDRv6: "::/0"}
 }
 
 func allEgressRule(groupID string) Rule {
@@ -76,6 +85,9 @@ func (c *Cloud) CreateSecurityGroup(ctx context.Context, s Scope, in CreateSecur
 		Name: in.Name, Description: in.Description, Tags: in.Tags, Seq: c.nextSeq(),
 	}
 	g.Rules = []Rule{allEgressRule(g.ID)}
+	if len(v.IPv6) > 0 {
+		g.Rules = append(g.Rules, allEgressRuleV6(g.ID))
+	}
 	c.model().groups.Put(g)
 	if err := c.commitLocked(); err != nil {
 		return SecurityGroup{}, err

@@ -28,12 +28,25 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if in.VPCID == "" {
 		return Subnet{}, missingParameter("vpcId")
 	}
-	if in.CIDR == "" {
+	var cidr, cidr6 netip.Prefix
+	var err error
+	switch {
+	case in.IPv6Native && in.IPv6CIDR == "":
+		return Subnet{}, missingParameter("ipv6CidrBlock")
+	case in.IPv6Native && in.CIDR != "":
+		return Subnet{}, Errorf("InvalidParameterCombination", "When specifying ipv4 parameters, cidrBlock or ipv4IpamPoolId, you cannot set ipv6Native to true.")
+	case in.IPv6Native:
+	case in.CIDR == "":
 		return Subnet{}, missingParameter("cidrBlock")
+	default:
+		if cidr, err = parseCIDR(in.CIDR); err != nil {
+			return Subnet{}, err
+		}
 	}
-	cidr, err := parseCIDR(in.CIDR)
-	if err != nil {
-		return Subnet{}, err
+	if in.IPv6CIDR != "" {
+		if cidr6, err = parseIPv6CIDR(in.IPv6CIDR); err != nil {
+			return Subnet{}, err
+		}
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return Subnet{}, err
@@ -49,13 +62,18 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	if err != nil {
 		return Subnet{}, err
 	}
-	if cidr.Bits() < 16 || cidr.Bits() > 28 || !v.inVPC(cidr) {
+	if cidr.IsValid() && (cidr.Bits() < 16 || cidr.Bits() > 28 || !v.inVPC(cidr)) {
 		return Subnet{}, Errorf("InvalidSubnet.Range", "The CIDR '%s' is invalid.", in.CIDR)
 	}
 	// Subnets being made count: they conflict and take their place in the quotas.
 	for other := range c.heldSubnets() {
-		if other.VPCID == v.ID && other.CIDR.Overlaps(cidr) {
+		if other.VPCID == v.ID && cidr.IsValid() && other.CIDR.IsValid() && other.CIDR.Overlaps(cidr) {
 			return Subnet{}, Errorf("InvalidSubnet.Conflict", "The CIDR '%s' conflicts with another subnet", in.CIDR)
+		}
+	}
+	if cidr6.IsValid() {
+		if err := c.checkSubnetIPv6Locked(v, "", cidr6, in.IPv6CIDR); err != nil {
+			return Subnet{}, err
 		}
 	}
 	if err := c.checkQuota(quota.SubnetsPerVPC, 1+countWhere(c.heldSubnets(), func(o *Subnet) bool { return o.VPCID == v.ID })); err != nil {
@@ -70,16 +88,25 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	}
 	sub := c.newSubnetLocked(v, cidr, z)
 	sub.Tags = in.Tags
+	if cidr6.IsValid() {
+		sub.IPv6 = []SubnetIPv6Block{{ID: newID("subnet-cidr-assoc"), CIDR: cidr6}}
+	}
+	// EC2 gives every ENI of an IPv6-only subnet an IPv6 address.
+	sub.IPv6Native, sub.AssignIPv6OnCreation = in.IPv6Native, in.IPv6Native
 	// Being made, the subnet keeps its VPC from being deleted
 	// (vpcInUseLocked), so the namespace stays while the bridge is made.
 	c.makingSubnets[sub.ID] = sub
 	defer c.landLocked(sub.ID)
 	undo := func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) }
-	c.withoutLock(func() {
-		if err = c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
-			err = c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), undo)
-		}
-	})
+	if !sub.IPv6Native { // the kernel has no IPv6-only subnets yet: nothing to make
+		c.withoutLock(func() {
+			if err = c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
+				err = c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), undo)
+			}
+		})
+	} else {
+		undo = func(context.Context) error { return nil }
+	}
 	if err != nil {
 		return Subnet{}, err
 	}
@@ -122,6 +149,7 @@ func zoneList(region string) string {
 func (c *Cloud) copySubnetLocked(sub *Subnet) Subnet {
 	out := *sub
 	out.Tags = append([]Tag(nil), sub.Tags...)
+	out.IPv6 = slices.Clone(sub.IPv6)
 	out.AvailableIPs = c.availableLocked(sub)
 	return out
 }
@@ -159,7 +187,22 @@ func subnetFilter(sub *Subnet, name string) ([]string, bool) {
 	case "available-ip-address-count":
 		return []string{strconv.Itoa(sub.AvailableIPs)}, true
 	case "cidr", "cidr-block", "cidrBlock":
+		if !sub.CIDR.IsValid() {
+			return nil, true
+		}
 		return []string{sub.CIDR.String()}, true
+	case "assign-ipv6-address-on-creation":
+		return []string{boolString(sub.AssignIPv6OnCreation)}, true
+	case "enable-dns64":
+		return []string{boolString(sub.EnableDNS64)}, true
+	case "ipv6-native":
+		return []string{boolString(sub.IPv6Native)}, true
+	case "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state":
+		var out []string
+		for _, b := range sub.IPv6 {
+			out = append(out, b.field(name))
+		}
+		return out, true
 	case "default-for-az", "defaultForAz":
 		return []string{boolString(sub.DefaultForAZ)}, true
 	case "map-public-ip-on-launch":
@@ -225,6 +268,9 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	if err := c.commitLocked(); err != nil {
 		return err
 	}
+	if sub.IPv6Native {
+		return nil // it has no bridge
+	}
 	c.busy[sub.VPCID] = true
 	defer c.landLocked(sub.VPCID)
 	c.withoutLock(func() {
@@ -235,8 +281,9 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	return nil
 }
 
-// ModifySubnetAttribute changes a subnet's MapPublicIpOnLaunch and the
-// private DNS name options of its instances.
+// ModifySubnetAttribute changes a subnet's MapPublicIpOnLaunch, its IPv6
+// options (AssignIpv6AddressOnCreation, EnableDns64: stored, DNS64 is not
+// served) and the private DNS name options of its instances.
 func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, in ModifySubnetInput) error {
 	if id == "" {
 		return missingParameter("subnetId")
@@ -249,8 +296,13 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 	if err != nil {
 		return err
 	}
-	if in.MapPublicIPOnLaunch == nil && in.HostnameType == nil && in.DNSARecord == nil && in.DNSAAAARecord == nil {
+	if in.MapPublicIPOnLaunch == nil && in.HostnameType == nil && in.DNSARecord == nil && in.DNSAAAARecord == nil && in.AssignIPv6 == nil && in.EnableDNS64 == nil {
 		return Errorf("InvalidParameterCombination", "No attributes specified.")
+	}
+	if in.AssignIPv6 != nil && !*in.AssignIPv6 && sub.IPv6Native {
+		// (unverified) the code and message: every ENI of an IPv6-only
+		// subnet needs an IPv6 address.
+		return invalidValue("AssignIpv6AddressOnCreation cannot be disabled for an IPv6-only subnet (%s).", sub.ID)
 	}
 	if t := in.HostnameType; t != nil && *t != "ip-name" && *t != "resource-name" {
 		return invalidValue("Value (%s) for parameter privateDnsHostnameTypeOnLaunch is invalid. Valid values are: ip-name, resource-name", *t)
@@ -264,6 +316,8 @@ func (c *Cloud) ModifySubnetAttribute(ctx context.Context, s Scope, id string, i
 	set(&next.MapPublicIPOnLaunch, in.MapPublicIPOnLaunch)
 	set(&next.DNSARecord, in.DNSARecord)
 	set(&next.DNSAAAARecord, in.DNSAAAARecord)
+	set(&next.AssignIPv6OnCreation, in.AssignIPv6)
+	set(&next.EnableDNS64, in.EnableDNS64)
 	if in.HostnameType != nil {
 		next.HostnameType = *in.HostnameType
 	}

@@ -119,6 +119,9 @@ func (c *Cloud) taggableLocked(id string) (taggable, bool) {
 	if r, ok := taggableIn(m.igws, id, func(g *InternetGateway) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
 		return r, true
 	}
+	if r, ok := taggableIn(m.eigws, id, func(g *EgressOnlyIGW) (*[]Tag, string) { return &g.Tags, g.Region }); ok {
+		return r, true
+	}
 	if r, ok := taggableIn(m.addresses, id, func(a *Address) (*[]Tag, string) { return &a.Tags, a.Region }); ok {
 		return r, true
 	}
@@ -248,6 +251,8 @@ func tagNotFoundCode(id string) string {
 		return "InvalidFlowLogId.NotFound"
 	case "internet-gateway":
 		return "InvalidInternetGatewayID.NotFound"
+	case "egress-only-internet-gateway":
+		return "InvalidEgressOnlyInternetGatewayId.NotFound"
 	case "elastic-ip":
 		return "InvalidAllocationID.NotFound"
 	case "natgateway":
@@ -316,6 +321,9 @@ func (c *Cloud) DescribeTags(ctx context.Context, s Scope, f []Filter) ([]TagDes
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().igws.All(), func(v *InternetGateway) int64 { return v.Seq }) {
+			add(v.Region, v.ID, v.Tags)
+		}
+		for _, v := range sortedBySeq(c.model().eigws.All(), func(v *EgressOnlyIGW) int64 { return v.Seq }) {
 			add(v.Region, v.ID, v.Tags)
 		}
 		for _, v := range sortedBySeq(c.model().addresses.All(), func(v *Address) int64 { return v.Seq }) {

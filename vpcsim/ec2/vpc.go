@@ -131,6 +131,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 		v.InstanceTenancy = in.InstanceTenancy
 	}
 	v.Tags = in.Tags
+	if in.AmazonProvidedIPv6 {
+		v.IPv6 = []IPv6Block{c.newIPv6BlockLocked(v.Region)}
+	}
 	g := c.newDefaultGroupLocked(v)
 	// Being made, the VPC counts against the quota; no other call can name
 	// it, so nothing else is held while its namespace is made without c.mu.
@@ -154,6 +157,9 @@ func (c *Cloud) CreateVpc(ctx context.Context, s Scope, in CreateVpcInput) (VPC,
 	}
 	out := copyVPC(v)
 	out.State = "pending" // CreateVpc answers pending; Describe then shows available
+	for i := range out.IPv6 {
+		out.IPv6[i].State = "associating"
+	}
 	return out, nil
 }
 
@@ -161,6 +167,7 @@ func copyVPC(v *VPC) VPC {
 	out := *v
 	out.Tags = append([]Tag(nil), v.Tags...)
 	out.Secondary = slices.Clone(v.Secondary)
+	out.IPv6 = slices.Clone(v.IPv6)
 	return out
 }
 
@@ -207,6 +214,13 @@ func vpcFilter(v *VPC, name string) ([]string, bool) {
 		return []string{"associated"}, true
 	case "dhcp-options-id":
 		return []string{v.DHCPOptionsID}, true
+	case "ipv6-cidr-block-association.ipv6-cidr-block", "ipv6-cidr-block-association.ipv6-pool",
+		"ipv6-cidr-block-association.association-id", "ipv6-cidr-block-association.state":
+		var out []string
+		for _, b := range v.IPv6 {
+			out = append(out, b.field(name))
+		}
+		return out, true
 	case "is-default", "isDefault":
 		return []string{boolString(v.IsDefault)}, true
 	case "owner-id":
@@ -333,6 +347,11 @@ func (c *Cloud) vpcInUseLocked(id string) bool {
 	}
 	if c.igwOfVPCLocked(id) != nil {
 		return true
+	}
+	for g := range c.model().eigws.All() {
+		if g.VPCID == id {
+			return true
+		}
 	}
 	for a := range c.model().acls.All() {
 		if a.VPCID == id && !a.IsDefault {

@@ -117,9 +117,10 @@ func (c *Cloud) AssociateVpcCIDR(ctx context.Context, s Scope, vpcID, cidrBlock 
 	return a, nil
 }
 
-// DisassociateVpcCIDR removes a secondary IPv4 block, by its association
-// ID, from a VPC of the region: never the primary one, nor one a subnet is
-// in. It answers the block and its VPC; the block is gone at once.
+// DisassociateVpcCIDR removes a secondary IPv4 block or an IPv6 block, by
+// its association ID, from a VPC of the region: never the primary one, nor
+// one a subnet is in. It answers the block and its VPC; the block is gone
+// at once.
 func (c *Cloud) DisassociateVpcCIDR(ctx context.Context, s Scope, assocID string) (CIDRAssoc, string, error) {
 	if assocID == "" {
 		return CIDRAssoc{}, "", missingParameter("associationId")
@@ -134,6 +135,13 @@ func (c *Cloud) DisassociateVpcCIDR(ctx context.Context, s Scope, assocID string
 		}
 		if v.CIDRAssociationID == assocID {
 			return CIDRAssoc{}, "", Errorf("OperationNotPermitted", "The vpc CIDR block with association ID %s may not be disassociated. It is the primary IPv4 CIDR block of the VPC", assocID)
+		}
+		if j := slices.IndexFunc(v.IPv6, func(b IPv6Block) bool { return b.ID == assocID }); j >= 0 {
+			b, err := c.disassociateVpcIPv6Locked(v, j)
+			if err != nil {
+				return CIDRAssoc{}, "", err
+			}
+			return CIDRAssoc{ID: b.ID, CIDR: b.CIDR}, v.ID, nil
 		}
 		i := slices.IndexFunc(v.Secondary, func(a CIDRAssoc) bool { return a.ID == assocID })
 		if i < 0 {
