@@ -18,13 +18,14 @@ type icmpTypeCodeXML struct {
 }
 
 type aclEntryXML struct {
-	CidrBlock    string           `xml:"cidrBlock"`
-	Egress       bool             `xml:"egress"`
-	IcmpTypeCode *icmpTypeCodeXML `xml:"icmpTypeCode,omitempty"`
-	PortRange    *portRangeXML    `xml:"portRange,omitempty"`
-	Protocol     string           `xml:"protocol"`
-	RuleAction   string           `xml:"ruleAction"`
-	RuleNumber   int              `xml:"ruleNumber"`
+	CidrBlock     string           `xml:"cidrBlock,omitempty"`
+	Ipv6CidrBlock string           `xml:"ipv6CidrBlock,omitempty"`
+	Egress        bool             `xml:"egress"`
+	IcmpTypeCode  *icmpTypeCodeXML `xml:"icmpTypeCode,omitempty"`
+	PortRange     *portRangeXML    `xml:"portRange,omitempty"`
+	Protocol      string           `xml:"protocol"`
+	RuleAction    string           `xml:"ruleAction"`
+	RuleNumber    int              `xml:"ruleNumber"`
 }
 
 type aclAssocXML struct {
@@ -51,7 +52,12 @@ func toACLXML(a ec2sim.NetworkACL) networkAclXML {
 		x.Associations = append(x.Associations, aclAssocXML{NetworkAclAssociationID: as.ID, NetworkAclID: a.ID, SubnetID: as.SubnetID})
 	}
 	for _, e := range a.Entries {
-		ex := aclEntryXML{CidrBlock: e.CIDR.String(), Egress: e.Egress, Protocol: e.Protocol, RuleAction: "deny", RuleNumber: e.Number}
+		ex := aclEntryXML{Egress: e.Egress, Protocol: e.Protocol, RuleAction: "deny", RuleNumber: e.Number}
+		if e.CIDR.Addr().Is4() {
+			ex.CidrBlock = e.CIDR.String()
+		} else {
+			ex.Ipv6CidrBlock = e.CIDR.String()
+		}
 		if e.Allow {
 			ex.RuleAction = "allow"
 		}

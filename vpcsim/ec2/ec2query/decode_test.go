@@ -143,7 +143,7 @@ func TestModelPattern(t *testing.T) {
 
 func TestQueryPaths(t *testing.T) {
 	got := strings.Join(queryPaths(reflect.TypeFor[createVpcRequest]()), " ")
-	want := "AmazonProvidedIpv6CidrBlock CidrBlock DryRun InstanceTenancy TagSpecification.N.ResourceType TagSpecification.N.Tag.N.Key TagSpecification.N.Tag.N.Value"
+	want := "AmazonProvidedIpv6CidrBlock CidrBlock DryRun InstanceTenancy Ipv6CidrBlock Ipv6CidrBlockNetworkBorderGroup Ipv6IpamPoolId Ipv6NetmaskLength Ipv6Pool TagSpecification.N.ResourceType TagSpecification.N.Tag.N.Key TagSpecification.N.Tag.N.Value"
 	if got != want {
 		t.Errorf("queryPaths(createVpcRequest) = %q, want %q", got, want)
 	}

@@ -184,6 +184,10 @@ func init() {
 		"DeleteInternetGateway":    op((*Handler).deleteInternetGateway),
 		"DescribeInternetGateways": op((*Handler).describeInternetGateways),
 
+		"CreateEgressOnlyInternetGateway":    op((*Handler).createEgressOnlyInternetGateway),
+		"DeleteEgressOnlyInternetGateway":    op((*Handler).deleteEgressOnlyInternetGateway),
+		"DescribeEgressOnlyInternetGateways": op((*Handler).describeEgressOnlyInternetGateways),
+
 		"CreateNetworkAcl":             op((*Handler).createNetworkAcl),
 		"DeleteNetworkAcl":             op((*Handler).deleteNetworkAcl),
 		"CreateNetworkAclEntry":        op((*Handler).createNetworkAclEntry),
@@ -199,6 +203,11 @@ func init() {
 
 		"AssociateVpcCidrBlock":    op((*Handler).associateVpcCidrBlock),
 		"DisassociateVpcCidrBlock": op((*Handler).disassociateVpcCidrBlock),
+
+		"AssociateSubnetCidrBlock":    op((*Handler).associateSubnetCidrBlock),
+		"DisassociateSubnetCidrBlock": op((*Handler).disassociateSubnetCidrBlock),
+		"AssignIpv6Addresses":         op((*Handler).assignIpv6Addresses),
+		"UnassignIpv6Addresses":       op((*Handler).unassignIpv6Addresses),
 
 		"CreateVpcPeeringConnection":        op((*Handler).createVpcPeeringConnection),
 		"AcceptVpcPeeringConnection":        op((*Handler).acceptVpcPeeringConnection),

@@ -51,7 +51,18 @@ func primaryAssociation(region string, e ec2sim.ENI, n names) *ipAssociationXML 
 }
 
 type ipv6AddressXML struct {
-	Ipv6Address string `xml:"ipv6Address"`
+	Ipv6Address   string `xml:"ipv6Address"`
+	IsPrimaryIpv6 bool   `xml:"isPrimaryIpv6"`
+}
+
+// ipv6Set is an ENI's IPv6 addresses, none of them primary (EnablePrimaryIpv6
+// is not in vpcsim).
+func ipv6Set(e ec2sim.ENI) set[ipv6AddressXML] {
+	out := set[ipv6AddressXML]{}
+	for _, a := range e.IPv6 {
+		out = append(out, ipv6AddressXML{Ipv6Address: a.String()})
+	}
+	return out
 }
 
 func privateIPSet(region string, e ec2sim.ENI, n names) set[privateIPXML] {
@@ -160,7 +171,7 @@ func toENIXML(s ec2sim.Scope, e ec2sim.ENI, names names) networkInterfaceXML {
 		PrivateIPAddress: addrString(primary), PrivateDNSName: dnsName(s.Region, primary),
 		SourceDestCheck: e.SourceDestCheck, Groups: groupSet(e.Groups, names),
 		Tags: tagSet(e.Tags), PrivateIPAddresses: privateIPSet(s.Region, e, names), Association: primaryAssociation(s.Region, e, names),
-		Ipv6Addresses: set[ipv6AddressXML]{}, InterfaceType: e.InterfaceType,
+		Ipv6Addresses: ipv6Set(e), InterfaceType: e.InterfaceType,
 	}
 	if a := e.Attachment; a != nil {
 		x.Attachment = &eniAttachmentXML{
@@ -188,6 +199,8 @@ type createNetworkInterfaceRequest struct {
 	Groups                         []string             `query:"SecurityGroupId"`
 	InterfaceType                  string               `query:"InterfaceType"`
 	TagSpecifications              []tagSpecParam       `query:"TagSpecification"`
+	Ipv6AddressCount               int                  `query:"Ipv6AddressCount"`
+	Ipv6Addresses                  []ipv6AddrParam      `query:"Ipv6Addresses"`
 	// ClientToken is echoed; retries with one are not deduplicated (yet).
 	ClientToken string `query:"ClientToken"`
 }
@@ -207,6 +220,7 @@ func (h *Handler) createNetworkInterface(ctx context.Context, s ec2sim.Scope, re
 		SubnetID: req.SubnetID, Description: req.Description, PrivateIPAddress: req.PrivateIPAddress,
 		SecondaryPrivateIPAddressCount: req.SecondaryPrivateIPAddressCount, Groups: req.Groups,
 		InterfaceType: req.InterfaceType, Tags: tags["network-interface"],
+		IPv6Count: req.Ipv6AddressCount, IPv6Addresses: ipv6Addrs(req.Ipv6Addresses),
 	}
 	for _, p := range req.PrivateIPAddresses {
 		in.PrivateIPAddresses = append(in.PrivateIPAddresses, ec2sim.PrivateIPSpec{Address: p.PrivateIPAddress, Primary: p.Primary})
@@ -415,4 +429,74 @@ func (h *Handler) detachNetworkInterface(ctx context.Context, s ec2sim.Scope, re
 		return nil, err
 	}
 	return returnTrue(), nil
+}
+
+// AssignIpv6Addresses, UnassignIpv6Addresses. IPv6 prefixes are not in
+// vpcsim.
+
+type assignIpv6AddressesRequest struct {
+	// The model gives these operations no DryRun.
+	NetworkInterfaceID string   `query:"NetworkInterfaceId"`
+	Ipv6AddressCount   int      `query:"Ipv6AddressCount"`
+	Ipv6Addresses      []string `query:"Ipv6Addresses"`
+	Ipv6Prefixes       []string `query:"Ipv6Prefix"`
+	Ipv6PrefixCount    int      `query:"Ipv6PrefixCount"`
+}
+
+func (r *assignIpv6AddressesRequest) validate() error {
+	if len(r.Ipv6Prefixes) > 0 || r.Ipv6PrefixCount != 0 {
+		return errUnsupportedParameter("Ipv6Prefix/Ipv6PrefixCount (prefix delegation)")
+	}
+	return nil
+}
+
+type assignIpv6AddressesResponse struct {
+	responseMeta
+	AssignedIpv6Addresses set[string] `xml:"assignedIpv6Addresses"`
+	AssignedIpv6Prefixes  set[string] `xml:"assignedIpv6PrefixSet"`
+	NetworkInterfaceID    string      `xml:"networkInterfaceId"`
+}
+
+func addrStrings(addrs []netip.Addr) set[string] {
+	out := set[string]{}
+	for _, a := range addrs {
+		out = append(out, a.String())
+	}
+	return out
+}
+
+func (h *Handler) assignIpv6Addresses(ctx context.Context, s ec2sim.Scope, req *assignIpv6AddressesRequest) (*assignIpv6AddressesResponse, error) {
+	added, err := h.cloud.AssignIPv6Addresses(ctx, s, ec2sim.AssignIPv6Input{ENIID: req.NetworkInterfaceID, Count: req.Ipv6AddressCount, Addresses: req.Ipv6Addresses})
+	if err != nil {
+		return nil, err
+	}
+	return &assignIpv6AddressesResponse{AssignedIpv6Addresses: addrStrings(added), AssignedIpv6Prefixes: set[string]{}, NetworkInterfaceID: req.NetworkInterfaceID}, nil
+}
+
+type unassignIpv6AddressesRequest struct {
+	NetworkInterfaceID string   `query:"NetworkInterfaceId"`
+	Ipv6Addresses      []string `query:"Ipv6Addresses"`
+	Ipv6Prefixes       []string `query:"Ipv6Prefix"`
+}
+
+func (r *unassignIpv6AddressesRequest) validate() error {
+	if len(r.Ipv6Prefixes) > 0 {
+		return errUnsupportedParameter("Ipv6Prefix (prefix delegation)")
+	}
+	return nil
+}
+
+type unassignIpv6AddressesResponse struct {
+	responseMeta
+	NetworkInterfaceID      string      `xml:"networkInterfaceId"`
+	UnassignedIpv6Addresses set[string] `xml:"unassignedIpv6Addresses"`
+	UnassignedIpv6Prefixes  set[string] `xml:"unassignedIpv6PrefixSet"`
+}
+
+func (h *Handler) unassignIpv6Addresses(ctx context.Context, s ec2sim.Scope, req *unassignIpv6AddressesRequest) (*unassignIpv6AddressesResponse, error) {
+	gone, err := h.cloud.UnassignIPv6Addresses(ctx, s, req.NetworkInterfaceID, req.Ipv6Addresses)
+	if err != nil {
+		return nil, err
+	}
+	return &unassignIpv6AddressesResponse{NetworkInterfaceID: req.NetworkInterfaceID, UnassignedIpv6Addresses: addrStrings(gone), UnassignedIpv6Prefixes: set[string]{}}, nil
 }

@@ -148,6 +148,7 @@ type instanceXML struct {
 	VpcID                     string                           `xml:"vpcId,omitempty"`
 	PrivateIPAddress          string                           `xml:"privateIpAddress,omitempty"`
 	PublicIPAddress           string                           `xml:"ipAddress,omitempty"`
+	Ipv6Address               string                           `xml:"ipv6Address,omitempty"`
 	SourceDestCheck           *bool                            `xml:"sourceDestCheck,omitempty"`
 	Groups                    set[groupIdentifierXML]          `xml:"groupSet"`
 	StateReason               *stateReasonXML                  `xml:"stateReason,omitempty"`
@@ -241,6 +242,9 @@ func toInstanceXML(s ec2sim.Scope, in ec2sim.Instance, names names) instanceXML 
 			if a := primaryAssociation(s.Region, e, names); a != nil {
 				x.PublicIPAddress, x.PublicDNSName = a.PublicIP, a.PublicDNSName
 			}
+			if len(e.IPv6) > 0 { // (unverified) the primary ENI's first IPv6 address
+				x.Ipv6Address = e.IPv6[0].String()
+			}
 		}
 		x.NetworkInterfaces = append(x.NetworkInterfaces, toInstanceENIXML(s, e, names))
 	}
@@ -261,7 +265,7 @@ func toInstanceENIXML(s ec2sim.Scope, e ec2sim.ENI, names names) instanceNetwork
 		OwnerID: e.OwnerID, Status: e.Status, MacAddress: e.MAC,
 		PrivateIPAddress: addrString(primary), PrivateDNSName: dnsName(s.Region, primary),
 		SourceDestCheck: e.SourceDestCheck, Groups: groupSet(e.Groups, names),
-		PrivateIPAddresses: privateIPSet(s.Region, e, names), Association: primaryAssociation(s.Region, e, names), Ipv6Addresses: set[ipv6AddressXML]{},
+		PrivateIPAddresses: privateIPSet(s.Region, e, names), Association: primaryAssociation(s.Region, e, names), Ipv6Addresses: ipv6Set(e),
 		InterfaceType: e.InterfaceType,
 	}
 	if a := e.Attachment; a != nil {
@@ -311,15 +315,30 @@ type monitoringParam struct {
 }
 
 type instanceENISpecParam struct {
-	DeviceIndex                    int      `query:"DeviceIndex"`
-	NetworkInterfaceID             string   `query:"NetworkInterfaceId"`
-	SubnetID                       string   `query:"SubnetId"`
-	Description                    string   `query:"Description"`
-	PrivateIPAddress               string   `query:"PrivateIpAddress"`
-	Groups                         []string `query:"SecurityGroupId"`
-	SecondaryPrivateIPAddressCount int      `query:"SecondaryPrivateIpAddressCount"`
-	DeleteOnTermination            *bool    `query:"DeleteOnTermination"`
-	AssociatePublicIPAddress       *bool    `query:"AssociatePublicIpAddress"`
+	DeviceIndex                    int             `query:"DeviceIndex"`
+	NetworkInterfaceID             string          `query:"NetworkInterfaceId"`
+	SubnetID                       string          `query:"SubnetId"`
+	Description                    string          `query:"Description"`
+	PrivateIPAddress               string          `query:"PrivateIpAddress"`
+	Groups                         []string        `query:"SecurityGroupId"`
+	SecondaryPrivateIPAddressCount int             `query:"SecondaryPrivateIpAddressCount"`
+	DeleteOnTermination            *bool           `query:"DeleteOnTermination"`
+	AssociatePublicIPAddress       *bool           `query:"AssociatePublicIpAddress"`
+	Ipv6AddressCount               int             `query:"Ipv6AddressCount"`
+	Ipv6Addresses                  []ipv6AddrParam `query:"Ipv6Addresses"`
+}
+
+// ipv6AddrParam is one InstanceIpv6Address of a request.
+type ipv6AddrParam struct {
+	Ipv6Address string `query:"Ipv6Address"`
+}
+
+func ipv6Addrs(ps []ipv6AddrParam) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Ipv6Address)
+	}
+	return out
 }
 
 type runInstancesRequest struct {
@@ -328,6 +347,8 @@ type runInstancesRequest struct {
 	MaxCount         int                      `query:"MaxCount"`
 	SubnetID         string                   `query:"SubnetId"`
 	PrivateIPAddress string                   `query:"PrivateIpAddress"`
+	Ipv6AddressCount int                      `query:"Ipv6AddressCount"`
+	Ipv6Addresses    []ipv6AddrParam          `query:"Ipv6Address"`
 	ClientToken      string                   `query:"ClientToken"`
 	LaunchTemplate   *launchTemplateSpecParam `query:"LaunchTemplate"`
 	launchParams
@@ -385,6 +406,7 @@ func (r *launchParams) data() ec2sim.LaunchTemplateData {
 			DeviceIndex: n.DeviceIndex, ENIID: n.NetworkInterfaceID, SubnetID: n.SubnetID, Description: n.Description,
 			PrivateIPAddress: n.PrivateIPAddress, Groups: n.Groups, SecondaryPrivateIPAddressCount: n.SecondaryPrivateIPAddressCount,
 			DeleteOnTermination: n.DeleteOnTermination, AssociatePublicIP: n.AssociatePublicIPAddress,
+			IPv6Count: n.Ipv6AddressCount, IPv6Addresses: ipv6Addrs(n.Ipv6Addresses),
 		})
 	}
 	for _, ts := range r.TagSpecifications {
@@ -510,7 +532,7 @@ func (h *Handler) runInstances(ctx context.Context, s ec2sim.Scope, req *runInst
 	in := ec2sim.RunInstancesInput{
 		ImageID: d.ImageID, InstanceType: d.InstanceType, MinCount: req.MinCount, MaxCount: req.MaxCount,
 		SubnetID: req.SubnetID, SecurityGroupIDs: d.SecurityGroupIDs, SecurityGroupNames: d.SecurityGroupNames,
-		PrivateIPAddress: req.PrivateIPAddress, UserData: d.UserData, KeyName: d.KeyName, ClientToken: req.ClientToken,
+		PrivateIPAddress: req.PrivateIPAddress, IPv6Count: req.Ipv6AddressCount, IPv6Addresses: ipv6Addrs(req.Ipv6Addresses), UserData: d.UserData, KeyName: d.KeyName, ClientToken: req.ClientToken,
 		Tags: tags["instance"], VolumeTags: tags["volume"], ENITags: tags["network-interface"],
 		Settings: d.Settings, BlockDevices: d.BlockDevices, AZ: d.AZ, NetworkInterfaces: d.NetworkInterfaces,
 	}

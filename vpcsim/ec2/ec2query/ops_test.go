@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/xml"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -321,6 +322,85 @@ func TestEveryOperation(t *testing.T) {
 	call("DisassociateVpcCidrBlock", &gone, "AssociationId", block.ID)
 	if block.State != "associating" || !slices.Contains(blocks.CIDRs, "10.20.0.0/24") || gone.State != "disassociating" || gone.VPC != vpc.ID {
 		t.Errorf("secondary block: associated %+v, described %+v, disassociated %+v", block, blocks, gone)
+	}
+
+	// IPv6: a dual-stack VPC, its block, a subnet range associated and
+	// disassociated, an ENI's addresses, an egress-only gateway and a
+	// route to it.
+	var v6 struct {
+		ID    string `xml:"vpc>vpcId"`
+		Block string `xml:"vpc>ipv6CidrBlockAssociationSet>item>ipv6CidrBlock"`
+		State string `xml:"vpc>ipv6CidrBlockAssociationSet>item>ipv6CidrBlockState>state"`
+	}
+	call("CreateVpc", &v6, "CidrBlock", "10.6.0.0/16", "AmazonProvidedIpv6CidrBlock", "true")
+	v6Block := netip.MustParsePrefix(v6.Block)
+	v6Range := netip.PrefixFrom(v6Block.Addr(), 64).String()
+	var v6Sub struct {
+		ID string `xml:"subnet>subnetId"`
+	}
+	call("CreateSubnet", &v6Sub, "VpcId", v6.ID, "CidrBlock", "10.6.1.0/24", "AvailabilityZone", "us-west-2a")
+	var subRange struct {
+		ID    string `xml:"ipv6CidrBlockAssociation>associationId"`
+		CIDR  string `xml:"ipv6CidrBlockAssociation>ipv6CidrBlock"`
+		State string `xml:"ipv6CidrBlockAssociation>ipv6CidrBlockState>state"`
+	}
+	call("AssociateSubnetCidrBlock", &subRange, "SubnetId", v6Sub.ID, "Ipv6CidrBlock", v6Range)
+	var v6ENI struct {
+		ID   string   `xml:"networkInterface>networkInterfaceId"`
+		IPv6 []string `xml:"networkInterface>ipv6AddressesSet>item>ipv6Address"`
+	}
+	call("CreateNetworkInterface", &v6ENI, "SubnetId", v6Sub.ID, "Ipv6AddressCount", "1")
+	var assigned6 struct {
+		IPv6 []string `xml:"assignedIpv6Addresses>item"`
+	}
+	call("AssignIpv6Addresses", &assigned6, "NetworkInterfaceId", v6ENI.ID, "Ipv6AddressCount", "2")
+	var unassigned6 struct {
+		IPv6 []string `xml:"unassignedIpv6Addresses>item"`
+	}
+	call("UnassignIpv6Addresses", &unassigned6, "NetworkInterfaceId", v6ENI.ID, "Ipv6Addresses.1", v6ENI.IPv6[0])
+	call("DeleteNetworkInterface", nil, "NetworkInterfaceId", v6ENI.ID)
+	var subGone struct {
+		State  string `xml:"ipv6CidrBlockAssociation>ipv6CidrBlockState>state"`
+		Subnet string `xml:"subnetId"`
+	}
+	call("DisassociateSubnetCidrBlock", &subGone, "AssociationId", subRange.ID)
+	var eigw struct {
+		ID  string `xml:"egressOnlyInternetGateway>egressOnlyInternetGatewayId"`
+		VPC string `xml:"egressOnlyInternetGateway>attachmentSet>item>vpcId"`
+	}
+	call("CreateEgressOnlyInternetGateway", &eigw, "VpcId", v6.ID, "ClientToken", "t1")
+	var v6Main struct {
+		ID string `xml:"routeTableSet>item>routeTableId"`
+	}
+	call("DescribeRouteTables", &v6Main, "Filter.1.Name", "vpc-id", "Filter.1.Value.1", v6.ID)
+	call("CreateRoute", nil, "RouteTableId", v6Main.ID, "DestinationIpv6CidrBlock", "::/0", "EgressOnlyInternetGatewayId", eigw.ID)
+	var v6Routes struct {
+		Dests []string `xml:"routeTableSet>item>routeSet>item>destinationIpv6CidrBlock"`
+		EIGWs []string `xml:"routeTableSet>item>routeSet>item>egressOnlyInternetGatewayId"`
+	}
+	call("DescribeRouteTables", &v6Routes, "RouteTableId.1", v6Main.ID)
+	call("DeleteRoute", nil, "RouteTableId", v6Main.ID, "DestinationIpv6CidrBlock", "::/0")
+	var eigws struct {
+		IDs []string `xml:"egressOnlyInternetGatewaySet>item>egressOnlyInternetGatewayId"`
+	}
+	call("DescribeEgressOnlyInternetGateways", &eigws, "EgressOnlyInternetGatewayId.1", eigw.ID)
+	var eigwGone struct {
+		Return bool `xml:"returnCode"`
+	}
+	call("DeleteEgressOnlyInternetGateway", &eigwGone, "EgressOnlyInternetGatewayId", eigw.ID)
+	call("DeleteSubnet", nil, "SubnetId", v6Sub.ID)
+	call("DeleteVpc", nil, "VpcId", v6.ID)
+	switch {
+	case v6.State != "associating" || v6Block.Bits() != 56:
+		t.Errorf("dual-stack VPC %+v", v6)
+	case subRange.CIDR != v6Range || subRange.State != "associating" || subGone.State != "disassociating" || subGone.Subnet != v6Sub.ID:
+		t.Errorf("subnet range: associated %+v, disassociated %+v", subRange, subGone)
+	case len(v6ENI.IPv6) != 1 || len(assigned6.IPv6) != 2 || !slices.Equal(unassigned6.IPv6, v6ENI.IPv6):
+		t.Errorf("ENI addresses: made %+v, assigned %v, unassigned %v", v6ENI, assigned6.IPv6, unassigned6.IPv6)
+	case eigw.VPC != v6.ID || !slices.Equal(eigws.IDs, []string{eigw.ID}) || !eigwGone.Return:
+		t.Errorf("egress-only gateway %+v, described %v", eigw, eigws.IDs)
+	case !slices.Contains(v6Routes.Dests, v6.Block) || !slices.Contains(v6Routes.Dests, "::/0") || !slices.Equal(v6Routes.EIGWs, []string{eigw.ID}):
+		t.Errorf("IPv6 routes %+v", v6Routes)
 	}
 
 	// Peering: a request to a second VPC, a route over it (a blackhole

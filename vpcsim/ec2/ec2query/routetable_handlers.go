@@ -7,16 +7,18 @@ import (
 )
 
 type routeXML struct {
-	DestinationCidrBlock    string `xml:"destinationCidrBlock,omitempty"`
-	DestinationPrefixListID string `xml:"destinationPrefixListId,omitempty"`
-	GatewayID               string `xml:"gatewayId,omitempty"`
-	InstanceID              string `xml:"instanceId,omitempty"`
-	InstanceOwnerID         string `xml:"instanceOwnerId,omitempty"`
-	NatGatewayID            string `xml:"natGatewayId,omitempty"`
-	NetworkInterfaceID      string `xml:"networkInterfaceId,omitempty"`
-	VpcPeeringConnectionID  string `xml:"vpcPeeringConnectionId,omitempty"`
-	Origin                  string `xml:"origin"`
-	State                   string `xml:"state"`
+	DestinationCidrBlock        string `xml:"destinationCidrBlock,omitempty"`
+	DestinationIpv6CidrBlock    string `xml:"destinationIpv6CidrBlock,omitempty"`
+	DestinationPrefixListID     string `xml:"destinationPrefixListId,omitempty"`
+	EgressOnlyInternetGatewayID string `xml:"egressOnlyInternetGatewayId,omitempty"`
+	GatewayID                   string `xml:"gatewayId,omitempty"`
+	InstanceID                  string `xml:"instanceId,omitempty"`
+	InstanceOwnerID             string `xml:"instanceOwnerId,omitempty"`
+	NatGatewayID                string `xml:"natGatewayId,omitempty"`
+	NetworkInterfaceID          string `xml:"networkInterfaceId,omitempty"`
+	VpcPeeringConnectionID      string `xml:"vpcPeeringConnectionId,omitempty"`
+	Origin                      string `xml:"origin"`
+	State                       string `xml:"state"`
 }
 
 type associationStateXML struct {
@@ -56,9 +58,12 @@ func toRouteTableXML(rt ec2sim.RouteTableView) routeTableXML {
 	}
 	for _, r := range rt.Routes {
 		rx := routeXML{DestinationPrefixListID: r.PrefixList, GatewayID: r.Gateway, InstanceID: r.Instance, NatGatewayID: r.NatGateway,
-			NetworkInterfaceID: r.ENI, VpcPeeringConnectionID: r.Peering, Origin: r.Origin, State: r.State}
-		if r.Dest.IsValid() {
+			NetworkInterfaceID: r.ENI, VpcPeeringConnectionID: r.Peering, EgressOnlyInternetGatewayID: r.EgressOnlyGW, Origin: r.Origin, State: r.State}
+		switch {
+		case r.Dest.Addr().Is4():
 			rx.DestinationCidrBlock = r.Dest.String()
+		case r.Dest.IsValid():
+			rx.DestinationIpv6CidrBlock = r.Dest.String()
 		}
 		if r.Instance != "" {
 			rx.InstanceOwnerID = rt.OwnerID
@@ -224,14 +229,19 @@ type deleteRouteRequest struct {
 }
 
 func (r *deleteRouteRequest) validate() error {
-	if r.DestinationIpv6CidrBlock != "" {
-		return errUnsupportedParameter("DestinationIpv6CidrBlock")
+	if r.DestinationIpv6CidrBlock != "" && (r.DestinationCidrBlock != "" || r.DestinationPrefixListID != "") {
+		// (unverified) the message.
+		return errCombination("Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified")
 	}
 	return nil
 }
 
 func (h *Handler) deleteRoute(ctx context.Context, s ec2sim.Scope, req *deleteRouteRequest) (*returnResponse, error) {
-	if err := h.cloud.DeleteRoute(ctx, s, req.RouteTableID, req.DestinationCidrBlock, req.DestinationPrefixListID); err != nil {
+	dest := req.DestinationCidrBlock
+	if req.DestinationIpv6CidrBlock != "" {
+		dest = req.DestinationIpv6CidrBlock
+	}
+	if err := h.cloud.DeleteRoute(ctx, s, req.RouteTableID, dest, req.DestinationPrefixListID); err != nil {
 		return nil, err
 	}
 	return returnTrue(), nil

@@ -16,8 +16,24 @@ type vpcCIDRAssocXML struct {
 }
 
 type vpcIpv6AssocXML struct {
-	AssociationID string `xml:"associationId"`
-	Ipv6CidrBlock string `xml:"ipv6CidrBlock"`
+	AssociationID      string            `xml:"associationId"`
+	Ipv6CidrBlock      string            `xml:"ipv6CidrBlock"`
+	Ipv6CidrBlockState cidrBlockStateXML `xml:"ipv6CidrBlockState"`
+	NetworkBorderGroup string            `xml:"networkBorderGroup"`
+	Ipv6Pool           string            `xml:"ipv6Pool"`
+	// IPv6 addresses of an Amazon-provided block are public (EC2's words;
+	// vpcsim's are unique local addresses, but it answers as EC2 does).
+	Ipv6AddressAttribute string `xml:"ipv6AddressAttribute"`
+	IPSource             string `xml:"ipSource"`
+}
+
+func toVpcIPv6XML(b ec2sim.IPv6Block) vpcIpv6AssocXML {
+	state := b.State
+	if state == "" {
+		state = "associated"
+	}
+	return vpcIpv6AssocXML{AssociationID: b.ID, Ipv6CidrBlock: b.CIDR.String(), Ipv6CidrBlockState: cidrBlockStateXML{State: state},
+		NetworkBorderGroup: b.NetworkBorderGroup, Ipv6Pool: "Amazon", Ipv6AddressAttribute: "public", IPSource: "amazon"}
 }
 
 // vpcXML is the model's Vpc.
@@ -36,13 +52,20 @@ type vpcXML struct {
 }
 
 func toVpcXML(v ec2sim.VPC) vpcXML {
-	return vpcXML{
+	x := vpcXML{
 		VpcID: v.ID, OwnerID: v.OwnerID, State: v.State, CidrBlock: v.CIDR.String(),
 		CidrBlockAssociationSet: cidrAssociations(v),
 		DhcpOptionsID:           v.DHCPOptionsID, InstanceTenancy: v.InstanceTenancy, IsDefault: v.IsDefault,
 		BlockPublicAccessStates: bpaOff(),
 		Tags:                    tagSet(v.Tags),
 	}
+	if len(v.IPv6) > 0 {
+		x.Ipv6CidrAssociations = &set[vpcIpv6AssocXML]{}
+		for _, b := range v.IPv6 {
+			*x.Ipv6CidrAssociations = append(*x.Ipv6CidrAssociations, toVpcIPv6XML(b))
+		}
+	}
+	return x
 }
 
 // CreateVpc
@@ -53,13 +76,18 @@ type createVpcRequest struct {
 	InstanceTenancy   string         `query:"InstanceTenancy"`
 	TagSpecifications []tagSpecParam `query:"TagSpecification"`
 	// AmazonProvidedIpv6CidrBlock is false unless asked for (the Terraform
-	// provider always sends it); vpcsim's VPCs have no IPv6 block yet.
-	AmazonProvidedIpv6CidrBlock bool `query:"AmazonProvidedIpv6CidrBlock"`
+	// provider always sends it). BYOIP pools and IPAM are not in vpcsim.
+	AmazonProvidedIpv6CidrBlock     bool   `query:"AmazonProvidedIpv6CidrBlock"`
+	Ipv6CidrBlock                   string `query:"Ipv6CidrBlock"`
+	Ipv6Pool                        string `query:"Ipv6Pool"`
+	Ipv6CidrBlockNetworkBorderGroup string `query:"Ipv6CidrBlockNetworkBorderGroup"`
+	Ipv6IpamPoolID                  string `query:"Ipv6IpamPoolId"`
+	Ipv6NetmaskLength               int    `query:"Ipv6NetmaskLength"`
 }
 
 func (r *createVpcRequest) validate() error {
-	if r.AmazonProvidedIpv6CidrBlock {
-		return errUnsupportedParameter("AmazonProvidedIpv6CidrBlock")
+	if r.Ipv6CidrBlock != "" || r.Ipv6Pool != "" || r.Ipv6IpamPoolID != "" || r.Ipv6NetmaskLength != 0 {
+		return errUnsupportedParameter("Ipv6CidrBlock/Ipv6Pool/Ipv6IpamPoolId (BYOIP and IPAM IPv6 blocks)")
 	}
 	return nil
 }
@@ -74,12 +102,18 @@ func (h *Handler) createVpc(ctx context.Context, s ec2sim.Scope, req *createVpcR
 	if err != nil {
 		return nil, err
 	}
-	v, err := h.cloud.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: req.CidrBlock, InstanceTenancy: req.InstanceTenancy, Tags: tags["vpc"]})
+	if req.Ipv6CidrBlockNetworkBorderGroup != "" && req.Ipv6CidrBlockNetworkBorderGroup != s.Region {
+		// (unverified) the code and message: vpcsim has no Local Zones.
+		return nil, ec2sim.Errorf("InvalidParameterValue", "Value (%s) for parameter ipv6CidrBlockNetworkBorderGroup is invalid.", req.Ipv6CidrBlockNetworkBorderGroup)
+	}
+	v, err := h.cloud.CreateVpc(ctx, s, ec2sim.CreateVpcInput{CIDRBlock: req.CidrBlock, InstanceTenancy: req.InstanceTenancy, Tags: tags["vpc"], AmazonProvidedIPv6: req.AmazonProvidedIpv6CidrBlock})
 	if err != nil {
 		return nil, err
 	}
 	x := toVpcXML(v)
-	x.Ipv6CidrAssociations = &set[vpcIpv6AssocXML]{} // CreateVpc answers with an empty list, Describe leaves it out
+	if x.Ipv6CidrAssociations == nil {
+		x.Ipv6CidrAssociations = &set[vpcIpv6AssocXML]{} // CreateVpc answers with an empty list, Describe leaves it out
+	}
 	return &createVpcResponse{Vpc: x}, nil
 }
 
@@ -204,8 +238,8 @@ func cidrAssociations(v ec2sim.VPC) set[vpcCIDRAssocXML] {
 	return out
 }
 
-// AssociateVpcCidrBlock, DisassociateVpcCidrBlock: secondary IPv4 blocks.
-// IPv6 blocks and IPAM pools are not in vpcsim yet.
+// AssociateVpcCidrBlock, DisassociateVpcCidrBlock: secondary IPv4 blocks
+// and Amazon-provided IPv6 blocks. BYOIP and IPAM pools are not in vpcsim.
 
 type associateVpcCidrBlockRequest struct {
 	VpcID                           string `query:"VpcId"`
@@ -222,22 +256,33 @@ type associateVpcCidrBlockRequest struct {
 
 type vpcCidrBlockResponse struct {
 	responseMeta
-	CidrBlockAssociation vpcCIDRAssocXML `xml:"cidrBlockAssociation"`
-	VpcID                string          `xml:"vpcId"`
+	Ipv6CidrBlockAssociation *vpcIpv6AssocXML `xml:"ipv6CidrBlockAssociation,omitempty"`
+	CidrBlockAssociation     *vpcCIDRAssocXML `xml:"cidrBlockAssociation,omitempty"`
+	VpcID                    string           `xml:"vpcId"`
 }
 
 func (h *Handler) associateVpcCidrBlock(ctx context.Context, s ec2sim.Scope, req *associateVpcCidrBlockRequest) (*vpcCidrBlockResponse, error) {
 	switch {
-	case req.AmazonProvidedIpv6CidrBlock || req.Ipv6CidrBlock != "" || req.Ipv6Pool != "" || req.Ipv6IpamPoolID != "" || req.Ipv6NetmaskLength != 0 || req.Ipv6CidrBlockNetworkBorderGroup != "":
-		return nil, errUnsupportedParameter("AmazonProvidedIpv6CidrBlock/Ipv6CidrBlock (IPv6)")
+	case req.Ipv6CidrBlock != "" || req.Ipv6Pool != "" || req.Ipv6IpamPoolID != "" || req.Ipv6NetmaskLength != 0:
+		return nil, errUnsupportedParameter("Ipv6CidrBlock/Ipv6Pool/Ipv6IpamPoolId (BYOIP and IPAM IPv6 blocks)")
 	case req.Ipv4IpamPoolID != "" || req.Ipv4NetmaskLength != 0:
 		return nil, errUnsupportedParameter("Ipv4IpamPoolId/Ipv4NetmaskLength (IPAM)")
+	case req.AmazonProvidedIpv6CidrBlock && req.CidrBlock != "":
+		// (unverified) the message.
+		return nil, errCombination("Only one of cidrBlock or amazonProvidedIpv6CidrBlock may be specified")
+	case req.AmazonProvidedIpv6CidrBlock:
+		b, err := h.cloud.AssociateVpcIPv6(ctx, s, ec2sim.AssociateVpcIPv6Input{VPCID: req.VpcID, NetworkBorderGroup: req.Ipv6CidrBlockNetworkBorderGroup})
+		if err != nil {
+			return nil, err
+		}
+		x := toVpcIPv6XML(b)
+		return &vpcCidrBlockResponse{VpcID: req.VpcID, Ipv6CidrBlockAssociation: &x}, nil
 	}
 	a, err := h.cloud.AssociateVpcCIDR(ctx, s, req.VpcID, req.CidrBlock)
 	if err != nil {
 		return nil, err
 	}
-	return &vpcCidrBlockResponse{VpcID: req.VpcID, CidrBlockAssociation: vpcCIDRAssocXML{
+	return &vpcCidrBlockResponse{VpcID: req.VpcID, CidrBlockAssociation: &vpcCIDRAssocXML{
 		CidrBlock: a.CIDR.String(), AssociationID: a.ID, CidrBlockState: cidrBlockStateXML{State: "associating"},
 	}}, nil
 }
@@ -251,7 +296,11 @@ func (h *Handler) disassociateVpcCidrBlock(ctx context.Context, s ec2sim.Scope, 
 	if err != nil {
 		return nil, err
 	}
-	return &vpcCidrBlockResponse{VpcID: vpcID, CidrBlockAssociation: vpcCIDRAssocXML{
+	if a.CIDR.Addr().Is6() {
+		x := toVpcIPv6XML(ec2sim.IPv6Block{ID: a.ID, CIDR: a.CIDR, NetworkBorderGroup: s.Region, State: "disassociating"})
+		return &vpcCidrBlockResponse{VpcID: vpcID, Ipv6CidrBlockAssociation: &x}, nil
+	}
+	return &vpcCidrBlockResponse{VpcID: vpcID, CidrBlockAssociation: &vpcCIDRAssocXML{
 		CidrBlock: a.CIDR.String(), AssociationID: a.ID, CidrBlockState: cidrBlockStateXML{State: "disassociating"},
 	}}, nil
 }
