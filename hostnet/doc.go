@@ -22,6 +22,9 @@
 //	        and table ip vs-igw in the VPC netns: 1:1 NAT (igw.go)
 //	NACLs   table ip vs-acl in the VPC netns: each subnet's network ACL on
 //	        the forward hook, by its bridge (acl.go, SetRouting)
+//	peering veth pair vs-l<11 hex of the pcx ID> between two VPC netns, the
+//	        same name and MAC at both ends, NOARP, no addresses (peering.go,
+//	        SetRouting)
 //
 // Every object vpcsim makes is named vs-…, so [Down] can remove all of them and
 // nothing else. Routine netlink work uses a handle opened in the target namespace

@@ -73,28 +73,43 @@ func TestPeering(t *testing.T) {
 			t.Errorf("%s could not reach %s over the peering: %v", pair[0].vpc.CIDR, pair[1].vpc.CIDR, err)
 		}
 	}
-	// Not transitive: B does not pass A's traffic on to C.
+	// Not transitive: B does not pass A's traffic on to C. What comes in
+	// over a peering has no route but to B's own subnets.
 	if err := a.reaches(t, k, c); err == nil {
 		t.Errorf("%s reached %s through %s: peering is not transitive", a.vpc.CIDR, c.vpc.CIDR, b.vpc.CIDR)
 	}
 	name, _ := peeringName(ab.ID)
+	if route, err := routeGet(t, k.Prefix()+b.vpc.ID, c.addr.String(), name, a.addr.String()); err == nil {
+		t.Errorf("B routes what A sends to C: %s", route)
+	}
+	if route, err := routeGet(t, k.Prefix()+b.vpc.ID, b.addr.String(), name, a.addr.String()); err != nil || !strings.Contains(route, "dev vs-b") {
+		t.Errorf("B's route for what A sends to B's instance: %q, %v", route, err)
+	}
 	link := mustLink(t, handleIn(t, k.NetnsPath(a.vpc.ID)), name)
 	if link.Attrs().RawFlags&0x80 == 0 { // IFF_NOARP
 		t.Errorf("%s is not NOARP", name)
 	}
 	mustLink(t, handleIn(t, k.NetnsPath(b.vpc.ID)), name)
 
-	// Setting the same routing again changes nothing.
-	if changes := changesDuring(t, k.NetnsPath(a.vpc.ID), func() {
-		a.route(t, k, []netmodel.PeeringLink{ab}, map[string]string{"10.32.0.0/16": ab.ID, "10.33.0.0/16": ab.ID})
+	// Setting the same routing again changes nothing, in either namespace.
+	if changes := changesDuring(t, k.NetnsPath(b.vpc.ID), func() {
+		if changes := changesDuring(t, k.NetnsPath(a.vpc.ID), func() {
+			a.route(t, k, []netmodel.PeeringLink{ab}, map[string]string{"10.32.0.0/16": ab.ID, "10.33.0.0/16": ab.ID})
+		}); len(changes) > 0 {
+			t.Errorf("setting the same routing changed %v in A", changes)
+		}
 	}); len(changes) > 0 {
-		t.Errorf("setting the same routing changed %v", changes)
+		t.Errorf("setting A's routing again changed %v in B", changes)
 	}
 
 	// Without its route back, B's answers go nowhere.
 	b.route(t, k, []netmodel.PeeringLink{ba, bc}, map[string]string{"10.33.0.0/16": bc.ID})
 	if err := a.reaches(t, k, b); err == nil {
 		t.Error("A reached B, which has no route back")
+	}
+	brB, _ := bridgeName(b.sub.ID)
+	if route, err := routeGet(t, k.Prefix()+b.vpc.ID, a.addr.String(), brB, b.addr.String()); err == nil && strings.Contains(route, name) {
+		t.Errorf("B still routes its answers to A over the peering: %s", route)
 	}
 
 	// A's routing without the peering takes the link, both ends.

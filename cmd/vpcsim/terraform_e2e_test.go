@@ -481,7 +481,8 @@ func leftAfterDestroy(ctx context.Context, s *server) []string {
 
 // checkProductionStack checks what the production stack made, through the
 // API: the NAT gateway available with its Elastic IP, the private subnets
-// routed to it and behind the network ACL, the container hosts running from
+// routed to it and behind the network ACL, the shared VPC peered and routed
+// to, with its subnet in its secondary block, the container hosts running from
 // the ECS-optimized image with the root volume and metadata options asked
 // for, and the service steady with its two tasks.
 func checkProductionStack(ctx context.Context, s *server, out map[string]string) error {
@@ -506,6 +507,21 @@ func checkProductionStack(ctx context.Context, s *server, out map[string]string)
 		return aws.ToString(r.NatGatewayId) == out["nat_gateway_id"] && r.State == ec2types.RouteStateActive
 	}) {
 		return fmt.Errorf("the private subnets' route table: %+v", rts.RouteTables)
+	}
+	// The shared VPC: peered, its secondary block holding its subnet, the
+	// private subnets routed to it over the peering.
+	pcx, err := ec.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{out["peering_id"]}})
+	if err != nil || len(pcx.VpcPeeringConnections) != 1 || pcx.VpcPeeringConnections[0].Status.Code != ec2types.VpcPeeringConnectionStateReasonCodeActive {
+		return fmt.Errorf("the peering connection: %v %+v", err, pcx)
+	}
+	if !slices.ContainsFunc(rts.RouteTables[0].Routes, func(r ec2types.Route) bool {
+		return aws.ToString(r.VpcPeeringConnectionId) == out["peering_id"] && r.State == ec2types.RouteStateActive
+	}) {
+		return fmt.Errorf("the private subnets' route table has no active route over %s: %+v", out["peering_id"], rts.RouteTables[0].Routes)
+	}
+	shared, err := ec.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{out["shared_subnet_id"]}})
+	if err != nil || aws.ToString(shared.Subnets[0].CidrBlock) != "10.2.1.0/24" {
+		return fmt.Errorf("the shared VPC's subnet: %v %+v", err, shared)
 	}
 	acls, err := ec.DescribeNetworkAcls(ctx, &ec2.DescribeNetworkAclsInput{NetworkAclIds: []string{out["network_acl_id"]}})
 	if err != nil || len(acls.NetworkAcls[0].Associations) != len(private) {

@@ -141,7 +141,7 @@ func (w *fwWorld) randomCall(ctx context.Context, r *rand.Rand) string {
 		}
 		return p
 	}
-	switch op := r.IntN(13); op {
+	switch op := r.IntN(16); op {
 	case 0, 1:
 		sub := w.subnets[v.ID][r.IntN(2)]
 		_, err := tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, Groups: someGroups(), SecondaryPrivateIPAddressCount: r.IntN(2)})
@@ -205,6 +205,39 @@ func (w *fwWorld) randomCall(ctx context.Context, r *rand.Rand) string {
 		if e, ok := anENI(); ok {
 			return fmt.Sprint("tag ", e.ID, ": ", tc.CreateTags(ctx, west, []string{e.ID}, []Tag{{Key: "k", Value: fmt.Sprint(r.IntN(9))}}))
 		}
+	case 13:
+		// Peer the two VPCs, or unpeer them: the sets of the groups they
+		// reference across follow.
+		a, b := w.vpcs[0].ID, w.vpcs[1].ID
+		tc.mu.Lock()
+		live := tc.liveBetweenLocked(a, b, tc.now())
+		tc.unlock()
+		if live != nil {
+			return fmt.Sprint("unpeer: ", tc.DeleteVpcPeering(ctx, west, live.ID))
+		}
+		p, err := tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: a, PeerVPCID: b})
+		if err == nil {
+			_, err = tc.AcceptVpcPeering(ctx, west, p.ID)
+		}
+		return fmt.Sprint("peer: ", err)
+	case 14:
+		other := w.vpcs[0]
+		if other.ID == v.ID {
+			other = w.vpcs[1]
+		}
+		p := perm()
+		p.CIDRs, p.Groups = nil, []Peer{{Value: w.groups[other.ID][r.IntN(3)]}}
+		_, err := tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: groups[r.IntN(len(groups))]}, Egress: r.IntN(3) == 0, Permissions: []Permission{p}})
+		return fmt.Sprint("authorize a peered group: ", err)
+	case 15:
+		cidr := fmt.Sprintf("10.%d.0.0/24", 100+slices.IndexFunc(w.vpcs, func(x VPC) bool { return x.ID == v.ID }))
+		got, _ := tc.DescribeVpcs(ctx, west, []string{v.ID}, nil)
+		for _, a := range got[0].Secondary {
+			_, _, err := tc.DisassociateVpcCIDR(ctx, west, a.ID)
+			return fmt.Sprint("disassociate ", cidr, ": ", err)
+		}
+		_, err := tc.AssociateVpcCIDR(ctx, west, v.ID, cidr)
+		return fmt.Sprint("associate ", cidr, ": ", err)
 	}
 	return "nothing"
 }

@@ -154,9 +154,20 @@ func (c *Cloud) peeringLocked(s Scope, id string) (*VpcPeering, error) {
 
 // activePeeringsLocked lists the active connections of a VPC, by ID.
 func (c *Cloud) activePeeringsLocked(vpcID string) []*VpcPeering {
+	return c.peeringsOfLocked(vpcID, func(p *VpcPeering) bool { return p.State == pcxActive })
+}
+
+// livePeeringsLocked lists the pending and active connections of a VPC, by
+// ID.
+func (c *Cloud) livePeeringsLocked(vpcID string) []*VpcPeering {
+	now := c.now()
+	return c.peeringsOfLocked(vpcID, func(p *VpcPeering) bool { return p.State == pcxActive || p.stateAt(now) == pcxPending })
+}
+
+func (c *Cloud) peeringsOfLocked(vpcID string, keep func(*VpcPeering) bool) []*VpcPeering {
 	var out []*VpcPeering
 	for p := range c.model().peerings.All() {
-		if p.State == pcxActive && (p.Requester.VPCID == vpcID || p.Accepter.VPCID == vpcID) {
+		if (p.Requester.VPCID == vpcID || p.Accepter.VPCID == vpcID) && keep(p) {
 			out = append(out, p)
 		}
 	}
@@ -240,21 +251,35 @@ func (c *Cloud) CreateVpcPeering(ctx context.Context, s Scope, in CreatePeeringI
 		p.State = pcxFailed
 	default:
 		p.Accepter.CIDR, p.Accepter.Secondary = peer.CIDR, peer.SecondaryCIDRs()
-		for q := range c.model().peerings.All() {
-			if q.Requester.VPCID == v.ID && q.Accepter.VPCID == peer.ID && (q.stateAt(now) == pcxPending || q.State == pcxActive) {
+		// Two VPCs have one connection at most: the same request again is
+		// that one; one the other way round fails.
+		if q := c.liveBetweenLocked(v.ID, peer.ID, now); q != nil {
+			if q.Requester.VPCID == v.ID {
 				return copyPeering(q), nil
 			}
+			p.State = pcxFailed
 		}
 	}
 	c.model().peerings.Put(p)
 	if err := c.commitLocked(); err != nil {
 		return VpcPeering{}, err
 	}
+	// The answer is the request as it starts; a failure shows from then on.
 	out := copyPeering(p)
-	if out.State == pcxPending {
-		out.State = pcxInitiating
-	}
+	out.State = pcxInitiating
 	return out, nil
+}
+
+// liveBetweenLocked is the pending or active connection between two VPCs,
+// either way (nil: none).
+func (c *Cloud) liveBetweenLocked(a, b string, now time.Time) *VpcPeering {
+	for q := range c.model().peerings.All() {
+		if (q.Requester.VPCID == a && q.Accepter.VPCID == b || q.Requester.VPCID == b && q.Accepter.VPCID == a) &&
+			(q.stateAt(now) == pcxPending || q.State == pcxActive) {
+			return q
+		}
+	}
+	return nil
 }
 
 // AcceptVpcPeering accepts a pending request, in the accepter's region: the
@@ -263,8 +288,18 @@ func (c *Cloud) CreateVpcPeering(ctx context.Context, s Scope, in CreatePeeringI
 func (c *Cloud) AcceptVpcPeering(ctx context.Context, s Scope, id string) (VpcPeering, error) {
 	var out VpcPeering
 	err := c.changePeering(ctx, s, id, "accept", func(p *VpcPeering) error {
-		if c.vpc(p.Accepter.VPCID) == nil || c.vpc(p.Requester.VPCID) == nil {
+		req, acc := c.vpc(p.Requester.VPCID), c.vpc(p.Accepter.VPCID)
+		if req == nil || acc == nil {
 			return invalidTransition(p, pcxActive)
+		}
+		// The two VPCs as they are now: a block added since the request
+		// may overlap the peer's, and the connection fails then.
+		p.Requester.CIDR, p.Requester.Secondary = req.CIDR, req.SecondaryCIDRs()
+		p.Accepter.CIDR, p.Accepter.Secondary = acc.CIDR, acc.SecondaryCIDRs()
+		if overlapping(req.CIDRs(), acc.CIDRs()) {
+			p.State = pcxFailed
+			out = copyPeering(p)
+			return nil
 		}
 		p.State = pcxActive
 		out = copyPeering(p)
@@ -315,7 +350,7 @@ func (c *Cloud) changePeering(ctx context.Context, s Scope, id, action string, c
 			return Errorf("OperationNotPermitted", "Incorrect region (%s) specified for this request. VPC peering connection %s must be deleted in region %s", s.Region, p.ID, p.Requester.Region)
 		}
 	case action == "delete":
-		return invalidTransition(p, "deleting")
+		return invalidTransition(&VpcPeering{ID: p.ID, State: state}, "deleting")
 	case state != pcxPending:
 		target := map[string]string{"accept": pcxActive, "reject": pcxRejected}[action]
 		return invalidTransition(&VpcPeering{ID: p.ID, State: state}, target)
@@ -459,16 +494,7 @@ func peeringFilter(p *VpcPeering, name string) ([]string, bool) {
 // vpcPeeredLocked reports whether a VPC has a connection DeleteVpc must
 // refuse to strand: active, or a request waiting.
 func (c *Cloud) vpcPeeredLocked(vpcID string) bool {
-	now := c.now()
-	for p := range c.model().peerings.All() {
-		if p.Requester.VPCID != vpcID && p.Accepter.VPCID != vpcID {
-			continue
-		}
-		if st := p.stateAt(now); st == pcxActive || st == pcxPending {
-			return true
-		}
-	}
-	return false
+	return len(c.livePeeringsLocked(vpcID)) > 0
 }
 
 // peeringRouteLocked checks a route's peering connection: it must exist and

@@ -27,10 +27,18 @@ func TestPeeringLifecycle(t *testing.T) {
 	if p.State != "initiating-request" || p.StatusMessage() != "Initiating Request to "+tc.account || p.Requester.CIDR.String() != "10.31.0.0/16" {
 		t.Errorf("created %+v (%s)", p, p.StatusMessage())
 	}
-	// Asked again: the same request.
+	// Asked again: the same request; the other way round: one that fails
+	// (two VPCs have one connection at most).
 	if again := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: a.ID, PeerVPCID: b.ID})); again.ID != p.ID {
 		t.Errorf("a second request made %s, want %s", again.ID, p.ID)
 	}
+	back := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: b.ID, PeerVPCID: a.ID}))
+	if back.ID == p.ID || back.State != "initiating-request" || tc.peering(t, west, back.ID).State != "failed" {
+		t.Errorf("a request the other way round: %+v", back)
+	}
+	// A block that would overlap the pending peer's is refused.
+	_, err := tc.AssociateVpcCIDR(ctx, west, a.ID, "10.32.128.0/17")
+	wantCode(t, err, "InvalidVpc.Range")
 	got := tc.peering(t, west, p.ID)
 	if got.State != "pending-acceptance" || got.StatusMessage() != "Pending Acceptance by "+tc.account || got.ExpirationTime().IsZero() {
 		t.Errorf("described %+v (%s)", got, got.StatusMessage())
@@ -175,9 +183,9 @@ func TestPeeringExpiry(t *testing.T) {
 	tc := newTestCloud(t, WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
 	ctx := context.Background()
-	a, b := tc.vpc(t, "10.31.0.0/16"), tc.vpc(t, "10.32.0.0/16")
+	a, b, c := tc.vpc(t, "10.31.0.0/16"), tc.vpc(t, "10.32.0.0/16"), tc.vpc(t, "10.33.0.0/16")
 	p := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: a.ID, PeerVPCID: b.ID}))
-	q := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: b.ID, PeerVPCID: a.ID}))
+	q := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: c.ID, PeerVPCID: a.ID}))
 	must[struct{}](t)(struct{}{}, tc.RejectVpcPeering(ctx, west, q.ID))
 	advance(2*time.Hour + time.Second)
 	wantCode(t, func() error { _, err := tc.DescribeVpcPeerings(ctx, west, []string{q.ID}, nil); return err }(), "InvalidVpcPeeringConnectionID.NotFound")
@@ -271,5 +279,23 @@ func TestPeeredGroupReferences(t *testing.T) {
 	_, err = tc.RevokeSecurityGroup(ctx, west, fromClients)
 	if err != nil {
 		t.Errorf("revoking a stale rule: %v", err)
+	}
+}
+
+// Neither side of a pending request across regions may take a block that
+// overlaps the other's; the connection, accepted, carries both sides'
+// blocks as they are then.
+func TestPeeringBlocksAcrossRegions(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	a := tc.vpc(t, "10.31.0.0/16")
+	c := must[VPC](t)(tc.CreateVpc(ctx, east, CreateVpcInput{CIDRBlock: "10.33.0.0/16"}))
+	p := must[VpcPeering](t)(tc.CreateVpcPeering(ctx, west, CreatePeeringInput{VPCID: a.ID, PeerVPCID: c.ID, PeerRegion: "us-east-1"}))
+	_, err := tc.AssociateVpcCIDR(ctx, east, c.ID, "10.31.128.0/17")
+	wantCode(t, err, "InvalidVpc.Range")
+	must[CIDRAssoc](t)(tc.AssociateVpcCIDR(ctx, east, c.ID, "10.34.0.0/16"))
+	must[VpcPeering](t)(tc.AcceptVpcPeering(ctx, east, p.ID))
+	if got := tc.peering(t, west, p.ID); got.State != "active" || !slices.Equal(got.Accepter.Secondary, []netip.Prefix{netip.MustParsePrefix("10.34.0.0/16")}) {
+		t.Errorf("accepted: %+v", got)
 	}
 }

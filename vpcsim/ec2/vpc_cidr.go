@@ -50,7 +50,7 @@ var unassociableRange = netip.MustParsePrefix("198.19.0.0/16")
 
 // AssociateVpcCIDR adds a secondary IPv4 block to a VPC of the region, as
 // EC2 does: /16 to /28, not overlapping the VPC's blocks or those of a VPC
-// peered with it, not the same as or larger than a route's destination in
+// peered with it (or asked to be), not the same as or larger than a route's destination in
 // the VPC's tables, within the per-VPC quota. The answer shows it
 // associating; it is associated at once.
 func (c *Cloud) AssociateVpcCIDR(ctx context.Context, s Scope, vpcID, cidrBlock string) (CIDRAssoc, error) {
@@ -87,7 +87,7 @@ func (c *Cloud) AssociateVpcCIDR(ctx context.Context, s Scope, vpcID, cidrBlock 
 			return CIDRAssoc{}, Errorf("InvalidVpc.Range", "The CIDR '%s' conflicts with another CIDR block in the VPC %s.", cidrBlock, v.ID)
 		}
 	}
-	for _, p := range c.activePeeringsLocked(v.ID) {
+	for _, p := range c.livePeeringsLocked(v.ID) {
 		if peer := c.vpc(p.peerOf(v.ID).VPCID); peer != nil && overlapping(peer.CIDRs(), []netip.Prefix{cidr}) {
 			return CIDRAssoc{}, Errorf("InvalidVpc.Range", "The CIDR '%s' overlaps with a CIDR block of the VPC peered with %s through %s.", cidrBlock, v.ID, p.ID)
 		}

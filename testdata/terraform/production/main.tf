@@ -2,11 +2,8 @@
 # internet gateway for the public ones, a NAT gateway for the private ones, a network ACL
 # on the private subnets, two container hosts (ECS-optimized AMI from SSM, gp3 root
 # volumes, IMDSv2 only) in the private subnets, and an awsvpc service of two tasks spread
-# over them.
-#
-# This is the target of issue 14: vpcsim does not implement route tables, gateways,
-# elastic IPs, network ACLs or SSM parameters yet, so cmd/vpcsim/terraform_e2e_test.go
-# skips this stack for now.
+# over them; and a shared-services VPC, with a secondary block, peered with the main one
+# and routed to its private subnets.
 
 terraform {
   required_providers {
@@ -62,6 +59,9 @@ locals {
   azs      = ["us-west-2a", "us-west-2b"]
   public   = ["10.0.0.0/24", "10.0.1.0/24"]
   private  = ["10.0.10.0/24", "10.0.11.0/24"]
+
+  shared_cidr  = "10.1.0.0/16"
+  shared_block = "10.2.0.0/16" # the shared VPC's secondary block, where its subnet is
 }
 
 # --- network ---------------------------------------------------------------------------
@@ -151,6 +151,11 @@ resource "aws_route_table" "private" {
     nat_gateway_id = aws_nat_gateway.main.id
   }
 
+  route {
+    cidr_block                = local.shared_block
+    vpc_peering_connection_id = aws_vpc_peering_connection.shared.id
+  }
+
   tags = {
     Name = "${var.name}-private"
   }
@@ -166,6 +171,60 @@ resource "aws_route_table_association" "private" {
   count          = length(aws_subnet.private)
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
+}
+
+# --- shared services: a VPC peered with the main one ---------------------------------
+
+resource "aws_vpc" "shared" {
+  cidr_block = local.shared_cidr
+
+  tags = {
+    Name = "${var.name}-shared"
+  }
+}
+
+resource "aws_vpc_ipv4_cidr_block_association" "shared" {
+  vpc_id     = aws_vpc.shared.id
+  cidr_block = local.shared_block
+}
+
+resource "aws_subnet" "shared" {
+  vpc_id            = aws_vpc_ipv4_cidr_block_association.shared.vpc_id
+  cidr_block        = "10.2.1.0/24"
+  availability_zone = local.azs[0]
+
+  tags = {
+    Name = "${var.name}-shared"
+  }
+}
+
+# One account, one region: the provider accepts the request it makes.
+resource "aws_vpc_peering_connection" "shared" {
+  vpc_id      = aws_vpc.main.id
+  peer_vpc_id = aws_vpc.shared.id
+  auto_accept = true
+
+  tags = {
+    Name = "${var.name}-to-shared"
+  }
+}
+
+resource "aws_route_table" "shared" {
+  vpc_id = aws_vpc.shared.id
+
+  route {
+    cidr_block                = local.vpc_cidr
+    vpc_peering_connection_id = aws_vpc_peering_connection.shared.id
+  }
+
+  tags = {
+    Name = "${var.name}-shared"
+  }
+}
+
+resource "aws_route_table_association" "shared" {
+  subnet_id      = aws_subnet.shared.id
+  route_table_id = aws_route_table.shared.id
 }
 
 # The private subnets take anything from inside the VPC and, from outside, only the
@@ -366,6 +425,14 @@ output "nat_gateway_id" {
 
 output "nat_public_ip" {
   value = aws_eip.nat.public_ip
+}
+
+output "peering_id" {
+  value = aws_vpc_peering_connection.shared.id
+}
+
+output "shared_subnet_id" {
+  value = aws_subnet.shared.id
 }
 
 output "network_acl_id" {
