@@ -71,8 +71,12 @@ type NetVPC struct {
 type NetSubnet struct {
 	ID      string // subnet-…
 	VPCID   string
-	CIDR    netip.Prefix
-	Gateway netip.Prefix // the router address with the subnet's length, e.g. 10.0.1.1/24
+	CIDR    netip.Prefix // invalid for an IPv6-only subnet
+	Gateway netip.Prefix // the router address with the subnet's length, e.g. 10.0.1.1/24; invalid for an IPv6-only subnet
+	// Gateway6 is the IPv6 router address, the first of the subnet's IPv6
+	// range, with its length (e.g. fd5e:1:2:300::1/64); invalid while the
+	// subnet has no IPv6 range. A subnet has Gateway, Gateway6 or both.
+	Gateway6 netip.Prefix
 }
 
 // NetENI is what the dataplane needs to know of a network interface.
@@ -83,8 +87,14 @@ type NetENI struct {
 	MAC      net.HardwareAddr
 	Addrs    []netip.Prefix // primary first, each with the subnet's length
 	Gateway  netip.Addr     // the subnet's router
-	Host     string         // the instance or task it is attached to; "" = parked
-	Device   int            // eth<Device> inside Host
+	// Addrs6 are the ENI's IPv6 addresses, each with the subnet's IPv6
+	// length (/64), and Gateway6 the subnet's IPv6 router (Gateway6 of
+	// NetSubnet, without the length): device 0 gets an IPv6 default route
+	// via it. Both empty when the ENI has no IPv6 address.
+	Addrs6   []netip.Prefix
+	Gateway6 netip.Addr
+	Host     string // the instance or task it is attached to; "" = parked
+	Device   int    // eth<Device> inside Host
 }
 
 // Topology is the whole kernel state the model wants, for Reconcile.

@@ -15,6 +15,9 @@ type Firewall struct {
 	CIDR  netip.Prefix
 	// Secondary are the VPC's secondary blocks: addresses of the VPC too.
 	Secondary []netip.Prefix
+	// IPv6 are the VPC's IPv6 blocks (a /56 at most, today): as CIDR and
+	// Secondary are for IPv4.
+	IPv6 []netip.Prefix `json:",omitempty"`
 	// Host is the address the machine itself has in the VPC while connected
 	// (see ec2.ConnectAddr), an invalid Addr otherwise.
 	Host netip.Addr
@@ -25,8 +28,10 @@ type Firewall struct {
 
 // FirewallENI is one ENI's share of the firewall.
 type FirewallENI struct {
-	ID    string
-	MAC   net.HardwareAddr
+	ID  string
+	MAC net.HardwareAddr
+	// Addrs are the ENI's IPv4 addresses, primary first, then its IPv6
+	// addresses: a group's members (Firewall.Members) are both families'.
 	Addrs []netip.Addr
 	// SourceDestCheck, as the EC2 attribute: the ENI may send only from its own
 	// addresses. Its MAC is enforced either way.
@@ -45,7 +50,9 @@ type FirewallRule struct {
 	// From and To are the port range for TCP and UDP; for ICMP the type and the
 	// code, -1 meaning any.
 	From, To int
-	// The peer: a CIDR, or the members of a group (Firewall.Members[PeerGroup]).
+	// The peer: a CIDR (IPv4 or IPv6: the rule matches that family only),
+	// or the members of a group (Firewall.Members[PeerGroup], both
+	// families).
 	CIDR      netip.Prefix
 	PeerGroup string
 	// PrefixList is the prefix list whose entry CIDR is, if any: a rule that
@@ -61,7 +68,8 @@ type FlowLogSink struct {
 
 // Protocol numbers the rules name.
 const (
-	ProtoICMP = 1
-	ProtoTCP  = 6
-	ProtoUDP  = 17
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
 )

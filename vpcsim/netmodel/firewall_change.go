@@ -141,6 +141,7 @@ func (fw Firewall) Clone() Firewall {
 	out := fw
 	out.ENIs = slices.Clone(fw.ENIs)
 	out.Secondary = slices.Clone(fw.Secondary)
+	out.IPv6 = slices.Clone(fw.IPv6)
 	if fw.Members != nil {
 		out.Members = make(map[string][]netip.Addr, len(fw.Members))
 		for g, m := range fw.Members {

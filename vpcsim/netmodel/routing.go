@@ -17,13 +17,17 @@ type Routing struct {
 	CIDR  netip.Prefix // the local route's destination
 	// Secondary are the VPC's secondary blocks: local too.
 	Secondary []netip.Prefix
+	// IPv6 are the VPC's IPv6 blocks: local too, routed by the subnets'
+	// tables in the IPv6 rules and tables as CIDR is in the IPv4 ones.
+	IPv6 []netip.Prefix
 	// Subnets holds every subnet of the VPC, with the routes of its route
 	// table other than the local one.
 	Subnets []SubnetRouting
 	// Internet is the VPC's internet gateway while one is attached and some
 	// address of the VPC is public; nil otherwise.
 	Internet *InternetLink
-	// Logged maps the addresses of the VPC's flow-logged ENIs to their IDs:
+	// Logged maps the addresses (both families) of the VPC's flow-logged
+	// ENIs to their IDs:
 	// a packet a network ACL drops is logged as the ENI's REJECT.
 	Logged map[netip.Addr]string
 	// Peerings are the VPC's active peering connections, in ID order: each
@@ -67,7 +71,7 @@ type ACLRule struct {
 	// From and To are the port range for TCP and UDP, -1 meaning any; for
 	// ICMP the type and the code, -1 meaning any.
 	From, To int
-	CIDR     netip.Prefix // the peer: destination for egress, source for ingress
+	CIDR     netip.Prefix // the peer: destination for egress, source for ingress; IPv4 or IPv6, the rule judges that family only
 }
 
 // RouteTarget says where a route sends its traffic.
@@ -85,13 +89,17 @@ const (
 	// RoutePeering goes over the link of the peering connection Peering, one
 	// of the Routing's Peerings (dropped while it is not).
 	RoutePeering
+	// RouteEgressOnly goes out through the VPC's egress-only internet
+	// gateway (IPv6 destinations only): out to the internet, and only
+	// replies to what went out come back.
+	RouteEgressOnly
 )
 
 // Route is one route of a subnet's table.
 type Route struct {
 	Dest      netip.Prefix
 	Target    RouteTarget
-	Via       netip.Addr // RouteENI only
+	Via       netip.Addr // RouteENI only; an IPv6 destination's is one of the ENI's IPv6 addresses
 	ViaSubnet string     // RouteENI only: the subnet whose bridge reaches Via
 	Peering   string     // RoutePeering only: the connection's ID, pcx-…
 }
@@ -124,6 +132,7 @@ func (r Routing) Clone() Routing {
 	out.Logged = maps.Clone(r.Logged)
 	out.Peerings = slices.Clone(r.Peerings)
 	out.Secondary = slices.Clone(r.Secondary)
+	out.IPv6 = slices.Clone(r.IPv6)
 	if r.Internet != nil {
 		out.Internet = &InternetLink{GatewayID: r.Internet.GatewayID, NAT: slices.Clone(r.Internet.NAT)}
 	}
@@ -138,7 +147,7 @@ func (r Routing) Equal(o Routing) bool {
 	if r.Internet != nil && (r.Internet.GatewayID != o.Internet.GatewayID || !slices.Equal(r.Internet.NAT, o.Internet.NAT)) {
 		return false
 	}
-	if !maps.Equal(r.Logged, o.Logged) || !slices.Equal(r.Peerings, o.Peerings) || !slices.Equal(r.Secondary, o.Secondary) {
+	if !maps.Equal(r.Logged, o.Logged) || !slices.Equal(r.Peerings, o.Peerings) || !slices.Equal(r.Secondary, o.Secondary) || !slices.Equal(r.IPv6, o.IPv6) {
 		return false
 	}
 	return slices.EqualFunc(r.Subnets, o.Subnets, func(a, b SubnetRouting) bool {
