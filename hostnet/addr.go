@@ -84,11 +84,16 @@ func linkAddrs(h *netlink.Handle, link netlink.Link) (map[netip.Prefix]netlink.A
 	return m, nil
 }
 
-// ensureDefaultRoute gives the namespace a default route via gw on link (want),
-// or removes default routes through link (!want). Safe to call again.
+// ensureDefaultRoute gives the namespace a default route of gw's family via
+// gw on link (want), or removes that family's default routes through link
+// (!want). Safe to call again.
 func ensureDefaultRoute(h *netlink.Handle, link netlink.Link, gw netip.Addr, want bool) error {
 	name := link.Attrs().Name
-	routes, err := routeList(h, link, netlink.FAMILY_V4)
+	family, dst := netlink.FAMILY_V4, &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)}
+	if gw.Is6() {
+		family, dst = netlink.FAMILY_V6, &net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+	}
+	routes, err := routeList(h, link, family)
 	if err != nil {
 		return fmt.Errorf("list routes of %s: %w", name, err)
 	}
@@ -110,7 +115,7 @@ func ensureDefaultRoute(h *netlink.Handle, link netlink.Link, gw netip.Addr, wan
 	}
 	r := &netlink.Route{
 		LinkIndex: link.Attrs().Index,
-		Dst:       &net.IPNet{IP: net.IPv4zero.To4(), Mask: net.CIDRMask(0, 32)},
+		Dst:       dst,
 		Gw:        net.IP(gw.AsSlice()),
 	}
 	if err := h.RouteReplace(r); err != nil {

@@ -15,7 +15,8 @@ import (
 )
 
 // EnsureSubnet makes the subnet's bridge vs-b<11 hex> in its VPC's namespace, up,
-// holding exactly the router address s.Gateway (e.g. 10.0.1.1/24). The VPC must
+// holding exactly the router addresses s.Gateway (e.g. 10.0.1.1/24) and
+// s.Gateway6 (e.g. fd5e:1:2:300::1/64), whichever the subnet has. The VPC must
 // have been ensured. Safe to call again; a bridge that drifted is repaired.
 func (k *Kernel) EnsureSubnet(ctx context.Context, s netmodel.NetSubnet) error {
 	brName, err := bridgeName(s.ID)
@@ -26,7 +27,20 @@ func (k *Kernel) EnsureSubnet(ctx context.Context, s netmodel.NetSubnet) error {
 	if err != nil {
 		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
 	}
-	if !s.Gateway.IsValid() {
+	var routers []netip.Prefix
+	if s.Gateway.IsValid() {
+		if !s.Gateway.Addr().Is4() {
+			return fmt.Errorf("ensure subnet %s: gateway %v is not IPv4", s.ID, s.Gateway)
+		}
+		routers = append(routers, s.Gateway)
+	}
+	if s.Gateway6.IsValid() {
+		if !s.Gateway6.Addr().Is6() || s.Gateway6.Addr().Is4In6() {
+			return fmt.Errorf("ensure subnet %s: IPv6 gateway %v is not IPv6", s.ID, s.Gateway6)
+		}
+		routers = append(routers, s.Gateway6)
+	}
+	if len(routers) == 0 {
 		return fmt.Errorf("ensure subnet %s: no gateway address", s.ID)
 	}
 	k.mu.Lock()
@@ -42,7 +56,7 @@ func (k *Kernel) EnsureSubnet(ctx context.Context, s netmodel.NetSubnet) error {
 	if err != nil {
 		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
 	}
-	if err := reconcileAddrs(c.h, br, []netip.Prefix{s.Gateway}); err != nil {
+	if err := reconcileAddrs(c.h, br, routers); err != nil {
 		return fmt.Errorf("ensure subnet %s: %w", s.ID, err)
 	}
 	if err := setUp(c.h, br); err != nil {

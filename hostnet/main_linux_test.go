@@ -197,14 +197,20 @@ func sameAddrs(got, want []netip.Prefix) bool {
 // defaultGW returns the gateway of the default route through link, if any.
 func defaultGW(t *testing.T, h *netlink.Handle, l netlink.Link) netip.Addr {
 	t.Helper()
-	routes, err := h.RouteList(l, netlink.FAMILY_V4)
+	return defaultGWOf(t, h, l, netlink.FAMILY_V4)
+}
+
+// defaultGWOf is the gateway of the link's default route of a family.
+func defaultGWOf(t *testing.T, h *netlink.Handle, l netlink.Link, family int) netip.Addr {
+	t.Helper()
+	routes, err := h.RouteList(l, family)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range routes {
 		if isDefault(r) && r.Gw != nil {
-			a, _ := netip.AddrFromSlice(r.Gw.To4())
-			return a
+			a, _ := netip.AddrFromSlice(r.Gw)
+			return a.Unmap()
 		}
 	}
 	return netip.Addr{}

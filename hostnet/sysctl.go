@@ -11,7 +11,10 @@ import (
 	"sync/atomic"
 )
 
-const bridgeNFSysctl = "net/bridge/bridge-nf-call-iptables"
+const (
+	bridgeNFSysctl  = "net/bridge/bridge-nf-call-iptables"
+	bridgeNF6Sysctl = "net/bridge/bridge-nf-call-ip6tables"
+)
 
 // bridgeNFMissing records, for Doctor, that some VPC namespace was made while
 // br_netfilter was unavailable.
@@ -76,7 +79,15 @@ func (k *Kernel) routerSysctlsLocked(path string) error {
 		if err := writeSysctl("net/ipv4/ip_forward", "1"); err != nil {
 			return err
 		}
+		// IPv6 too: a router (it sends no router advertisements: ENIs are
+		// given their routes), whose bridged IPv6 the firewall judges as well.
+		if err := writeSysctl("net/ipv6/conf/all/forwarding", "1"); err != nil {
+			return err
+		}
 		err := writeSysctl(bridgeNFSysctl, "1")
+		if err == nil {
+			err = writeSysctl(bridgeNF6Sysctl, "1")
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			nfMissing = true
 			return nil

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -63,8 +65,13 @@ func (k *Kernel) ensureENI(ctx context.Context, e netmodel.NetENI) (retErr error
 		return fmt.Errorf("MAC %s is not 6 bytes", e.MAC)
 	}
 	for _, p := range e.Addrs {
-		if !p.IsValid() {
-			return fmt.Errorf("invalid address %v", p)
+		if !p.IsValid() || !p.Addr().Is4() {
+			return fmt.Errorf("invalid IPv4 address %v", p)
+		}
+	}
+	for _, p := range e.Addrs6 {
+		if !p.IsValid() || !p.Addr().Is6() || p.Addr().Is4In6() {
+			return fmt.Errorf("invalid IPv6 address %v", p)
 		}
 	}
 
@@ -160,16 +167,39 @@ func finishFresh(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI) error 
 	if e.Host == "" {
 		return nil
 	}
-	if err := addAddrs(h, peer, e.Addrs); err != nil {
+	if err := addAddrs(h, peer, eniAddrs(e)); err != nil {
 		return err
 	}
 	if err := setUp(h, peer); err != nil {
 		return err
 	}
-	if e.Gateway.IsValid() && e.Gateway.Is4() && e.Device == 0 {
-		return ensureDefaultRoute(h, peer, e.Gateway, true)
+	if e.Device != 0 {
+		return nil
 	}
-	return nil
+	return defaultRoutes(h, peer, e, true)
+}
+
+// eniAddrs are all the addresses of the ENI's end: IPv4, primary first, then
+// IPv6.
+func eniAddrs(e netmodel.NetENI) []netip.Prefix {
+	return append(slices.Clone(e.Addrs), e.Addrs6...)
+}
+
+// defaultRoutes gives the ENI's end the default route of each family it has
+// a router of (want), or takes them away (!want): device 0 routes the host.
+func defaultRoutes(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI, want bool) error {
+	if e.Gateway.IsValid() && e.Gateway.Is4() {
+		if err := ensureDefaultRoute(h, peer, e.Gateway, want); err != nil {
+			return err
+		}
+	}
+	// IPv6 routes outlive the addresses they were made with: without an
+	// address there is no route either.
+	gw6, want6 := e.Gateway6, want && len(e.Addrs6) > 0
+	if !gw6.IsValid() || !gw6.Is6() {
+		gw6, want6 = netip.IPv6Unspecified(), false
+	}
+	return ensureDefaultRoute(h, peer, gw6, want6)
 }
 
 // createENILocked makes the pair: the bridge end in the VPC's namespace, up
@@ -344,18 +374,13 @@ func (k *Kernel) placePeerLocked(vpc *nsConn, e netmodel.NetENI, names eniNames,
 		}
 		return setDown(to.h, peer)
 	}
-	if err := reconcileAddrs(to.h, peer, e.Addrs); err != nil {
+	if err := reconcileAddrs(to.h, peer, eniAddrs(e)); err != nil {
 		return err
 	}
 	if err := setUp(to.h, peer); err != nil {
 		return err
 	}
-	if e.Gateway.IsValid() && e.Gateway.Is4() {
-		if err := ensureDefaultRoute(to.h, peer, e.Gateway, e.Device == 0); err != nil {
-			return err
-		}
-	}
-	return nil
+	return defaultRoutes(to.h, peer, e, e.Device == 0)
 }
 
 // displaceLocked renames the end of another ENI of vpc's, found inside host, to

@@ -77,11 +77,14 @@ func (w *world) checkAttached(t *testing.T, h *netlink.Handle, e netmodel.NetENI
 		t.Errorf("%s MAC %s, want %s", dev, l.Attrs().HardwareAddr, e.MAC)
 	}
 	got, primary := addrsOf(t, h, l)
-	if !sameAddrs(got, e.Addrs) || primary != e.Addrs[0] {
-		t.Errorf("%s addresses %v (primary %v), want %v", dev, got, primary, e.Addrs)
+	if !sameAddrs(got, eniAddrs(e)) || (len(e.Addrs) > 0 && primary != e.Addrs[0]) {
+		t.Errorf("%s addresses %v (primary %v), want %v", dev, got, primary, eniAddrs(e))
+	}
+	if gw6 := defaultGWOf(t, h, l, netlink.FAMILY_V6); (e.Device == 0 && len(e.Addrs6) > 0) != gw6.IsValid() || (gw6.IsValid() && gw6 != e.Gateway6) {
+		t.Errorf("%s IPv6 default route via %v; want one via %v on device 0 with IPv6 addresses only", dev, gw6, e.Gateway6)
 	}
 	gw := defaultGW(t, h, l)
-	if e.Device == 0 && gw != e.Gateway {
+	if e.Device == 0 && len(e.Addrs) > 0 && gw != e.Gateway {
 		t.Errorf("%s default route via %v, want via %v", dev, gw, e.Gateway)
 	}
 	if e.Device != 0 && gw.IsValid() {
