@@ -215,9 +215,16 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 	fault.Point(fault.TaskENIAttached)
 	ip := e.PrimaryIP().String()
 	cidr, gw, dns := subnetFacts(e.SubnetCIDR)
+	var v6 *string // the ENI's IPv6 address, in a dual-stack subnet
+	if len(e.IPv6) > 0 {
+		v6 = str(e.IPv6[0].String())
+	}
 	s.update(arn, func(t *taskRec) error {
 		t.ENIAttached = true
 		t.SubnetCIDR, t.Gateway, t.DNSServer, t.VPCID = cidr, gw, dns, e.VPCID
+		if v6 != nil {
+			t.SubnetIPv6 = e.SubnetIPv6.String()
+		}
 		a := &t.T.Attachments[0]
 		a.Status = str("ATTACHED")
 		a.Details = []ecstypes.KeyValuePair{
@@ -227,8 +234,11 @@ func (s *Service) provisionENI(ctx context.Context, arn string) error {
 			{Name: str("privateDnsName"), Value: str(ec2sim.PrivateDNSName(t.Region, e.PrimaryIP()))},
 			{Name: str("privateIPv4Address"), Value: str(ip)},
 		}
+		if v6 != nil {
+			a.Details = append(a.Details, ecstypes.KeyValuePair{Name: str("ipv6Address"), Value: v6})
+		}
 		for i := range t.T.Containers {
-			t.T.Containers[i].NetworkInterfaces = []ecstypes.NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip)}}
+			t.T.Containers[i].NetworkInterfaces = []ecstypes.NetworkInterface{{AttachmentId: a.Id, PrivateIpv4Address: str(ip), Ipv6Address: v6}}
 		}
 		return nil
 	})

@@ -39,6 +39,9 @@ type TaskMeta struct {
 type MetaNetwork struct {
 	Host                                           string
 	IPv4Address, MAC, SubnetCIDR, DNSName, Gateway string
+	// IPv6Address and IPv6SubnetCIDR are empty unless the task's ENI has an
+	// IPv6 address.
+	IPv6Address, IPv6SubnetCIDR string
 	DNSServers                                     []string
 	SearchList                                     []string
 }
@@ -72,6 +75,7 @@ func (s *Service) Metadata(taskARN string) (TaskMeta, bool) {
 			Host:        t.host(),
 			IPv4Address: detailOf(t.T, "privateIPv4Address"), MAC: detailOf(t.T, "macAddress"),
 			DNSName: detailOf(t.T, "privateDnsName"), SubnetCIDR: t.SubnetCIDR,
+			IPv6Address: detailOf(t.T, "ipv6Address"), IPv6SubnetCIDR: t.SubnetIPv6,
 			Gateway: t.Gateway, DNSServers: []string{t.DNSServer},
 			SearchList: []string{searchDomain(t.Region)},
 		}

@@ -33,6 +33,7 @@ type taskRec struct {
 	SubnetCIDR  string               `json:"subnetCidr,omitempty"`
 	Gateway     string               `json:"gateway,omitempty"` // the router with the subnet's length, 10.0.2.1/24
 	DNSServer   string               `json:"dns,omitempty"`
+	SubnetIPv6  string               `json:"subnetIpv6,omitempty"` // the subnet's IPv6 range, when the ENI has an IPv6 address
 	VPCID       string               `json:"vpc,omitempty"`
 	Mode        ecstypes.NetworkMode `json:"mode,omitempty"`
 	BridgeAddr  string               `json:"bridgeAddr,omitempty"` // bridge mode: the task's address on its instance's bridge

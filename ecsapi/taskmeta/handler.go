@@ -178,10 +178,16 @@ func container(m ecsapi.TaskMeta, name string, v4 bool) map[string]any {
 	}
 	if n := m.Network; n != nil {
 		net := map[string]any{"NetworkMode": "awsvpc", "IPv4Addresses": []string{n.IPv4Address}}
+		if n.IPv6Address != "" {
+			net["IPv6Addresses"] = []string{n.IPv6Address}
+		}
 		if v4 {
 			net["AttachmentIndex"] = 0
 			net["MACAddress"] = n.MAC
 			net["IPv4SubnetCIDRBlock"] = n.SubnetCIDR
+			if n.IPv6SubnetCIDR != "" {
+				net["IPv6SubnetCIDRBlock"] = n.IPv6SubnetCIDR
+			}
 			net["PrivateDNSName"] = n.DNSName
 			net["SubnetGatewayIpv4Address"] = n.Gateway
 			net["DomainNameServers"] = n.DNSServers

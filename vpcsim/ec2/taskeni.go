@@ -21,7 +21,9 @@ const fargateOwner = "amazon-aws"
 // attachment and so is unique: when a requester-managed ENI of the subnet
 // already has it, vpcsim stopped between making the ENI and recording it in the
 // task, and that ENI is returned rather than a second one (whose address would
-// be lost). With public, it has a public address (assignPublicIp).
+// be lost). With public, it has a public address (assignPublicIp). In a
+// subnet with an IPv6 range it has an IPv6 address too, as a task's ENI in
+// a dual-stack subnet has on AWS.
 func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, groups []string, description string, public bool) (ENI, error) {
 	c.mu.Lock()
 	for e := range c.heldENIs() {
@@ -30,17 +32,23 @@ func (c *Cloud) CreateTaskENI(ctx context.Context, s Scope, subnetID string, gro
 			return copyENI(e), nil
 		}
 	}
+	v6 := 0
+	if sub := c.subnet(subnetID); sub != nil && sub.Region == s.Region && sub.IPv6CIDR().IsValid() {
+		v6 = 1
+	}
 	c.unlock()
 	return c.CreateNetworkInterface(ctx, s, CreateNetworkInterfaceInput{
-		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true, PublicIP: public,
+		SubnetID: subnetID, Groups: groups, Description: description, RequesterManaged: true, PublicIP: public, IPv6Count: v6,
 	})
 }
 
-// TaskENI is what a task learns of its ENI once attached: the ENI, and the
-// subnet's range its gateway (.1) and DNS server (.2) come from.
+// TaskENI is what a task learns of its ENI once attached: the ENI, the
+// subnet's range its gateway (.1) and DNS server (.2) come from, and the
+// subnet's IPv6 range, if any.
 type TaskENI struct {
 	ENI
 	SubnetCIDR netip.Prefix
+	SubnetIPv6 netip.Prefix
 }
 
 func (c *Cloud) taskENILocked(id string) TaskENI {
@@ -50,7 +58,7 @@ func (c *Cloud) taskENILocked(id string) TaskENI {
 	}
 	out := TaskENI{ENI: copyENI(e)}
 	if sub := c.subnet(e.SubnetID); sub != nil {
-		out.SubnetCIDR = sub.CIDR
+		out.SubnetCIDR, out.SubnetIPv6 = sub.CIDR, sub.IPv6CIDR()
 	}
 	return out
 }
