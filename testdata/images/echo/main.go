@@ -32,6 +32,7 @@ func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		host, _ := os.Hostname()
 		fmt.Fprintf(w, "hostname %s\n", host)
+		fmt.Fprintf(w, "remote %s\n", r.RemoteAddr) // who the request came from, as the server saw it
 		addrs, _ := net.InterfaceAddrs()
 		for _, a := range addrs {
 			fmt.Fprintf(w, "addr %s\n", a)
