@@ -508,6 +508,11 @@ func checkProductionStack(ctx context.Context, s *server, out map[string]string)
 	}) {
 		return fmt.Errorf("the private subnets' route table: %+v", rts.RouteTables)
 	}
+	if !slices.ContainsFunc(rts.RouteTables[0].Routes, func(r ec2types.Route) bool {
+		return aws.ToString(r.DestinationIpv6CidrBlock) == "::/0" && strings.HasPrefix(aws.ToString(r.EgressOnlyInternetGatewayId), "eigw-") && r.State == ec2types.RouteStateActive
+	}) {
+		return fmt.Errorf("the private subnets' route table has no active IPv6 route to the egress-only gateway: %+v", rts.RouteTables[0].Routes)
+	}
 	// The shared VPC: peered, its secondary block holding its subnet, the
 	// private subnets routed to it over the peering.
 	pcx, err := ec.DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{VpcPeeringConnectionIds: []string{out["peering_id"]}})
@@ -537,6 +542,10 @@ func checkProductionStack(ctx context.Context, s *server, out map[string]string)
 			n++
 			if inst.State.Name != ec2types.InstanceStateNameRunning || inst.PublicIpAddress != nil || inst.MetadataOptions.HttpTokens != ec2types.HttpTokensStateRequired {
 				return fmt.Errorf("container host %s: %s, public address %v, tokens %s", aws.ToString(inst.InstanceId), inst.State.Name, aws.ToString(inst.PublicIpAddress), inst.MetadataOptions.HttpTokens)
+			}
+			// The subnets assign IPv6 addresses on creation.
+			if inst.Ipv6Address == nil || len(inst.NetworkInterfaces) == 0 || len(inst.NetworkInterfaces[0].Ipv6Addresses) != 1 {
+				return fmt.Errorf("container host %s has no IPv6 address: %+v", aws.ToString(inst.InstanceId), inst.NetworkInterfaces)
 			}
 		}
 	}

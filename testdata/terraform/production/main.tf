@@ -67,9 +67,10 @@ locals {
 # --- network ---------------------------------------------------------------------------
 
 resource "aws_vpc" "main" {
-  cidr_block           = local.vpc_cidr
-  enable_dns_support   = true
-  enable_dns_hostnames = true
+  cidr_block                       = local.vpc_cidr
+  assign_generated_ipv6_cidr_block = true # dual stack: a /56 of vpcsim's own ULA range
+  enable_dns_support               = true
+  enable_dns_hostnames             = true
 
   tags = {
     Name = var.name
@@ -83,6 +84,9 @@ resource "aws_subnet" "public" {
   availability_zone       = local.azs[count.index]
   map_public_ip_on_launch = true
 
+  ipv6_cidr_block                 = cidrsubnet(aws_vpc.main.ipv6_cidr_block, 8, count.index)
+  assign_ipv6_address_on_creation = true
+
   tags = {
     Name = "${var.name}-public-${local.azs[count.index]}"
     Tier = "public"
@@ -95,6 +99,9 @@ resource "aws_subnet" "private" {
   cidr_block        = local.private[count.index]
   availability_zone = local.azs[count.index]
 
+  ipv6_cidr_block                 = cidrsubnet(aws_vpc.main.ipv6_cidr_block, 8, 10 + count.index)
+  assign_ipv6_address_on_creation = true
+
   tags = {
     Name = "${var.name}-private-${local.azs[count.index]}"
     Tier = "private"
@@ -102,6 +109,15 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_internet_gateway" "main" {
+  vpc_id = aws_vpc.main.id
+
+  tags = {
+    Name = var.name
+  }
+}
+
+# The private subnets' IPv6 goes out, and only replies come back.
+resource "aws_egress_only_internet_gateway" "main" {
   vpc_id = aws_vpc.main.id
 
   tags = {
@@ -138,6 +154,11 @@ resource "aws_route_table" "public" {
     gateway_id = aws_internet_gateway.main.id
   }
 
+  route {
+    ipv6_cidr_block = "::/0"
+    gateway_id      = aws_internet_gateway.main.id
+  }
+
   tags = {
     Name = "${var.name}-public"
   }
@@ -149,6 +170,11 @@ resource "aws_route_table" "private" {
   route {
     cidr_block     = "0.0.0.0/0"
     nat_gateway_id = aws_nat_gateway.main.id
+  }
+
+  route {
+    ipv6_cidr_block        = "::/0"
+    egress_only_gateway_id = aws_egress_only_internet_gateway.main.id
   }
 
   route {
@@ -251,6 +277,24 @@ resource "aws_network_acl" "private" {
     cidr_block = "0.0.0.0/0"
   }
 
+  ingress {
+    rule_no         = 101
+    action          = "allow"
+    protocol        = "-1"
+    from_port       = 0
+    to_port         = 0
+    ipv6_cidr_block = aws_vpc.main.ipv6_cidr_block
+  }
+
+  ingress {
+    rule_no         = 111
+    action          = "allow"
+    protocol        = "tcp"
+    from_port       = 1024
+    to_port         = 65535
+    ipv6_cidr_block = "::/0"
+  }
+
   egress {
     rule_no    = 100
     action     = "allow"
@@ -258,6 +302,15 @@ resource "aws_network_acl" "private" {
     from_port  = 0
     to_port    = 0
     cidr_block = "0.0.0.0/0"
+  }
+
+  egress {
+    rule_no         = 101
+    action          = "allow"
+    protocol        = "-1"
+    from_port       = 0
+    to_port         = 0
+    ipv6_cidr_block = "::/0"
   }
 
   tags = {
@@ -273,10 +326,11 @@ resource "aws_security_group" "hosts" {
   vpc_id      = aws_vpc.main.id
 
   egress {
-    protocol    = "-1"
-    from_port   = 0
-    to_port     = 0
-    cidr_blocks = ["0.0.0.0/0"]
+    protocol         = "-1"
+    from_port        = 0
+    to_port          = 0
+    cidr_blocks      = ["0.0.0.0/0"]
+    ipv6_cidr_blocks = ["::/0"]
   }
 }
 
@@ -294,10 +348,11 @@ resource "aws_security_group" "tasks" {
   }
 
   egress {
-    protocol    = "-1"
-    from_port   = 0
-    to_port     = 0
-    cidr_blocks = ["0.0.0.0/0"]
+    protocol         = "-1"
+    from_port        = 0
+    to_port          = 0
+    cidr_blocks      = ["0.0.0.0/0"]
+    ipv6_cidr_blocks = ["::/0"]
   }
 }
 
