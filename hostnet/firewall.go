@@ -17,28 +17,43 @@ import (
 )
 
 // A VPC's security groups live in its namespace, where every packet between two
-// ENIs passes (bridged ones too: bridge-nf-call-iptables is on there), and where
-// no task can reach them. Two tables, always changed together in one transaction:
+// ENIs passes (bridged ones too: bridge-nf-call-iptables and -ip6tables are on
+// there), and where no task can reach them. Two tables, always changed
+// together in one transaction; each map and set of addresses comes in one per
+// family, the IPv6 one's name ending in 6 (g6-, a6-):
 //
 //	table inet vs-sg        stateful filtering of the forward hook:
-//	  set g-<sg-id>         addresses of a referenced group's members
-//	  map from-eni          ENI address → jump o-<eni-id>
-//	  map to-eni            ENI address → jump i-<eni-id>; the connected host → accept
-//	  map logged            flow-logged ENI address → jump l-<eni-id>
+//	  set g-<sg-id>         IPv4 addresses of a referenced group's members
+//	  set g6-<sg-id>        its members' IPv6 addresses
+//	  map from-eni, from-eni6  ENI address → jump o-<eni-id>
+//	  map to-eni, to-eni6   ENI address → jump i-<eni-id>; the connected host → accept
+//	  map logged, logged6   flow-logged ENI address → jump l-<eni-id>
 //	  chain forward         ct state established,related ip saddr vmap @logged;
 //	                        ct state established,related ip daddr vmap @logged;
+//	                        (the same with ip6 and @logged6);
 //	                        ct state established,related accept;
+//	                        icmpv6 type 130-137 accept; icmpv6 type 143 accept
+//	                          (neighbour discovery and MLD);
 //	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni;
-//	                        ip saddr @from-eni ip daddr != <VPC CIDR> accept;
+//	                        ip6 saddr vmap @from-eni6; ip6 daddr vmap @to-eni6;
+//	                        ip daddr <each IPv4 block of the VPC> drop;
+//	                        ip saddr @from-eni accept;
+//	                        ip6 daddr <each IPv6 block of the VPC> drop;
+//	                        ip6 saddr @from-eni6 accept;
 //	                        drop
 //	  chain o-<eni-id>      the ENI's egress rules: a match returns, else drop
 //	  chain i-<eni-id>      the ENI's ingress rules: a match accepts, else drop
+//	                        (a rule per family it admits: a CIDR's, both for
+//	                        a group, ICMP IPv4 and ICMPv6 IPv6 only)
 //	  chain l-<eni-id>      log (flow log "A <eni-id>") and return
 //	table bridge vs-spoof   stateless anti-spoofing on each ENI's bridge port:
 //	  map port              iifname → jump p-<eni-id>
-//	  set a-<eni-id>        the ENI's addresses
-//	  chain p-<eni-id>      only the ENI's MAC; ARP and (with source/dest check)
-//	                        IPv4 only from its addresses; nothing else
+//	  set a-<eni-id>, a6-<eni-id>  the ENI's addresses
+//	  chain p-<eni-id>      only the ENI's MAC; no router advertisement or
+//	                        redirect; with source/dest check ARP and IPv4
+//	                        only from its addresses, IPv6 from its addresses
+//	                        and link-local ones (ICMPv6 from :: too), a
+//	                        neighbour advertisement only for those; nothing else
 //
 // Everything of one ENI hangs off map elements keyed by its addresses (and
 // its port): SetFirewall builds the tables whole (start-up, repair);
@@ -49,13 +64,16 @@ import (
 // let out to an address outside the VPC (the internet gateway, a route through
 // an ENI) goes: no ENI's ingress rules are there to judge it. Established
 // flows live in conntrack, not in the tables: changing the tables does not
-// disturb them.
+// disturb them. Link-local and multicast traffic between ENIs other than
+// neighbour discovery is dropped, as AWS's VPC does not carry it.
 const (
 	sgTableName    = "vs-sg"
 	spoofTableName = "vs-spoof"
 
 	// flowLogGroup is the NFLOG group of flow-log captures in a VPC namespace;
-	// flowLogSnaplen copies the IPv4 header and the ports, enough for a record.
+	// flowLogSnaplen copies the IPv4 header and the ports, enough for a record
+	// (an IPv6 header's 40 bytes, up to 20 more of extension headers, and the
+	// ports likewise).
 	flowLogGroup   = 4566
 	flowLogSnaplen = 64
 )
@@ -165,19 +183,47 @@ func replaceTable(nft *nftables.Conn, t *nftables.Table) {
 	nft.AddTable(t)
 }
 
-// ruleExprs is one security group rule: its match (ruleMatch), then the
-// verdict.
-func ruleExprs(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
-	return append(ruleMatch(r, peerOffset, groups), verdictExprs(logged, "A", eni, v)...)
+// ruleExprs is one security group rule's variant of family f: its match
+// (ruleMatchOf), then the verdict.
+func ruleExprs(r netmodel.FirewallRule, f ipFamily, peerOffset uint32, peers *nftables.Set, logged bool, eni string, v expr.VerdictKind) []expr.Any {
+	return append(ruleMatchOf(r, f, peerOffset, peers), verdictExprs(logged, "A", eni, v)...)
 }
 
-// ruleMatch matches what a rule admits: IPv4, the peer (ip saddr for
-// ingress, ip daddr for egress), the protocol and ports (0-65535 is any port;
-// an ICMP type or code of -1 is any). Network ACL rules match alike (acl.go).
+// ruleFamilies are the families whose packets a rule can admit, each of
+// which gets a variant of the rule: a CIDR's own family; both for a group
+// reference (its members have addresses of both); for ICMP only IPv4 and
+// for ICMPv6 only IPv6, whatever the peer.
+func ruleFamilies(r netmodel.FirewallRule) []ipFamily {
+	var out []ipFamily
+	for _, f := range ipFamilies {
+		cidrOf := r.PeerGroup == "" && r.CIDR.Addr().Is6() == (f == ip6)
+		icmpOf := (r.Proto != ip4.icmp && r.Proto != ip6.icmp) || r.Proto == f.icmp
+		if (r.PeerGroup != "" || cidrOf) && icmpOf {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ruleMatch matches what a rule admits of IPv4, as ruleMatchOf: network ACL
+// rules match so (acl.go).
 func ruleMatch(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *nftables.Set) []expr.Any {
-	e := isIPv4()
+	var peers *nftables.Set
 	if r.PeerGroup != "" {
-		e = append(e, ipAddrInSet(peerOffset, groups(r.PeerGroup))...)
+		peers = groups(r.PeerGroup)
+	}
+	return ruleMatchOf(r, ip4, peerOffset, peers)
+}
+
+// ruleMatchOf matches what a rule admits of family f: the family, the peer
+// (saddr for ingress, daddr for egress, at peerOffset of f's header: the
+// rule's CIDR, or the set peers of a group's members of f), the protocol
+// (meta l4proto: IPv6 extension headers do not hide it) and ports (0-65535 is
+// any port; an ICMP or ICMPv6 type or code of -1 is any).
+func ruleMatchOf(r netmodel.FirewallRule, f ipFamily, peerOffset uint32, peers *nftables.Set) []expr.Any {
+	e := f.is()
+	if r.PeerGroup != "" {
+		e = append(e, ipAddrInSet(peerOffset, peers)...)
 	} else {
 		e = append(e, ipAddrIn(peerOffset, r.CIDR)...)
 	}
@@ -188,8 +234,8 @@ func ruleMatch(r netmodel.FirewallRule, peerOffset uint32, groups func(string) *
 		if r.From > 0 || r.To < 65535 {
 			e = append(e, dportIn(uint16(r.From), uint16(r.To))...)
 		}
-	case netmodel.ProtoICMP:
-		e = append(e, l4protoIs(unix.IPPROTO_ICMP)...)
+	case netmodel.ProtoICMP, netmodel.ProtoICMPv6:
+		e = append(e, l4protoIs(byte(r.Proto))...)
 		if r.From >= 0 {
 			e = append(e, transportByteIs(0, byte(r.From))...)
 		}
@@ -210,10 +256,13 @@ func verdictExprs(logged bool, action, eni string, v expr.VerdictKind) []expr.An
 	return []expr.Any{verdict(v)}
 }
 
-func addrElements(addrs []netip.Addr) []nftables.SetElement {
-	out := make([]nftables.SetElement, 0, len(addrs))
+// addrElements are the addresses of family f among addrs, as set elements.
+func addrElements(f ipFamily, addrs []netip.Addr) []nftables.SetElement {
+	var out []nftables.SetElement
 	for _, a := range addrs {
-		out = append(out, nftables.SetElement{Key: a.AsSlice()})
+		if familyOf(a) == f {
+			out = append(out, nftables.SetElement{Key: a.AsSlice()})
+		}
 	}
 	return out
 }

@@ -118,7 +118,9 @@ func (lab *sgLab) listRuleset(t *testing.T) []string {
 
 // A sequence of changes leaves exactly the ruleset that a full replace of the
 // last firewall makes (so changes can never drift from what SetFirewall
-// means), and real packets obey it.
+// means), and real packets obey it. The lab is dual stack: every ENI and
+// group member has an address of each family, so every step changes both
+// families' maps and sets; some steps change one family alone.
 func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
@@ -127,6 +129,7 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 	fromClients := func(port int) netmodel.FirewallRule {
 		return netmodel.FirewallRule{ID: fmt.Sprintf("sgr-g%d", port), Proto: netmodel.ProtoTCP, From: port, To: port, PeerGroup: "sg-clients"}
 	}
+	echo6 := netmodel.FirewallRule{ID: "sgr-echo6", Proto: netmodel.ProtoICMPv6, From: 128, To: -1, CIDR: lab.ipv6}
 	without := func(fw netmodel.Firewall, name string) netmodel.Firewall {
 		fw.ENIs = slices.DeleteFunc(fw.ENIs, func(e netmodel.FirewallENI) bool { return e.ID == lab.enis[name].ID })
 		return fw
@@ -137,24 +140,40 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 		// c joins the group: one set element.
 		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80)}}, "c": {Egress: allOut}},
 			map[string][]string{"sg-clients": {"a", "c"}}),
-		// b is flow-logged and opens 81; a leaves the group.
-		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80), tcpFrom(81, "0.0.0.0/0")}, FlowLogs: logged}, "c": {Egress: allOut}},
+		// b is flow-logged and opens 81 (and 81 over IPv6 from subnet 2,
+		// ICMPv6 echo from the VPC); a leaves the group.
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80), tcpFrom(81, "0.0.0.0/0"), tcpFrom(81, "fd5e:1:2:302::/64"), echo6}, FlowLogs: logged}, "c": {Egress: allOut46}},
 			map[string][]string{"sg-clients": {"c"}}),
-		// c goes; no rule references the group any more; a gets a second address.
+		// c goes; no rule references the group any more; a gets a second
+		// address of each family.
 		func() netmodel.Firewall {
-			fw := without(lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}, FlowLogs: logged}}, nil), "c")
-			fw.ENIs[0].Addrs = append(fw.ENIs[0].Addrs, netip.MustParseAddr("10.0.1.20"))
+			fw := without(lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24"), tcpFrom(80, "fd5e:1:2:301::/64")}, FlowLogs: logged}}, nil), "c")
+			fw.ENIs[0].Addrs = []netip.Addr{lab.addrs["a"], netip.MustParseAddr("10.0.1.20"), lab.addrs["a6"], netip.MustParseAddr("fd5e:1:2:301::20")}
 			return fw
 		}(),
-		// c comes back without its source/dest check, in a new group that a references.
+		// a's second IPv6 address goes, its IPv4 one stays; c comes back
+		// without its source/dest check and without IPv6, in a new group
+		// that a references.
 		func() netmodel.Firewall {
-			fw := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut, Ingress: []netmodel.FirewallRule{{ID: "sgr-x", Proto: -1, From: -1, To: -1, PeerGroup: "sg-x"}}}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}}, "c": {Egress: allOut}},
+			fw := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46, Ingress: []netmodel.FirewallRule{{ID: "sgr-x", Proto: -1, From: -1, To: -1, PeerGroup: "sg-x"}}}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}}, "c": {Egress: allOut}},
 				map[string][]string{"sg-x": {"c"}})
+			fw.ENIs[0].Addrs = []netip.Addr{lab.addrs["a"], netip.MustParseAddr("10.0.1.20"), lab.addrs["a6"]}
+			fw.ENIs[2].SourceDestCheck = false
+			fw.ENIs[2].Addrs = []netip.Addr{lab.addrs["c"]}
+			fw.Members["sg-x"] = []netip.Addr{lab.addrs["c"]}
+			return fw
+		}(),
+		// c's IPv6 address comes back: in its maps and in the group's IPv6 set.
+		func() netmodel.Firewall {
+			fw := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46, Ingress: []netmodel.FirewallRule{{ID: "sgr-x", Proto: -1, From: -1, To: -1, PeerGroup: "sg-x"}}}, "b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "10.0.1.0/24")}}, "c": {Egress: allOut}},
+				map[string][]string{"sg-x": {"c"}})
+			fw.ENIs[0].Addrs = []netip.Addr{lab.addrs["a"], netip.MustParseAddr("10.0.1.20"), lab.addrs["a6"]}
 			fw.ENIs[2].SourceDestCheck = false
 			return fw
 		}(),
-		// The end: b admits 80 from the group's members, a alone.
-		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80)}, Egress: allOut}, "c": {Egress: allOut}},
+		// The end: b admits 80 from the group's members, a alone, over both
+		// families, and ICMPv6 echo.
+		lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46}, "b": {Ingress: []netmodel.FirewallRule{fromClients(80), echo6}, Egress: allOut}, "c": {Egress: allOut46}},
 			map[string][]string{"sg-clients": {"a"}}),
 	}
 	for i := range steps {
@@ -183,7 +202,13 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 		flow{"a", "b", 80, true},
 		flow{"a", "b", 81, false},
 		flow{"c", "b", 80, false},
+		flow{"a", "b6", 80, true},
+		flow{"a", "b6", 81, false},
+		flow{"c", "b6", 80, false},
 	)
+	if err := pingOK(t, lab.k.NetnsPath(lab.hosts["c"]), lab.addrs["b6"].String()); err != nil {
+		t.Errorf("c → b6: %v, want an answer", err)
+	}
 }
 
 // captures reports whether the lab's VPC has a flow capture running.

@@ -1,29 +1,41 @@
 package hostnet
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
-// sgLab is a VPC with two subnets and three hosts, each with one ENI, that the
-// firewall tests send real TCP between: a and b share subnet 1, c is in subnet 2.
+// sgLab is a dual-stack VPC with two subnets and three hosts, each with one
+// ENI, that the firewall tests send real TCP between: a and b share subnet 1,
+// c is in subnet 2. A host's name (a) stands for its IPv4 address, the name
+// and 6 (a6) for its IPv6 address.
 type sgLab struct {
 	k       *Kernel
 	vpc     netmodel.NetVPC
+	ipv6    netip.Prefix               // the VPC's IPv6 block
 	hosts   map[string]string          // name → host ID
 	enis    map[string]netmodel.NetENI // name → its ENI
-	addrs   map[string]netip.Addr
+	addrs   map[string]netip.Addr      // a, a6 → a's IPv4 and IPv6 address
 	packets chan netmodel.FlowPacket
 }
+
+// hostOf is the host an address name (a, a6) is of.
+func hostOf(name string) string { return strings.TrimSuffix(name, "6") }
 
 func newSGLab(t testing.TB) *sgLab {
 	t.Helper()
@@ -43,24 +55,27 @@ func newSGLab(t testing.TB) *sgLab {
 	lab.k = k
 	ctx := context.Background()
 	lab.vpc = netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx("10.0.0.0/16")}
-	sub1 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24")}
-	sub2 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24")}
+	lab.ipv6 = pfx("fd5e:1:2:300::/56")
+	sub1 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.1.0/24"), Gateway: pfx("10.0.1.1/24"), Gateway6: pfx("fd5e:1:2:301::1/64")}
+	sub2 := netmodel.NetSubnet{ID: newID("subnet"), VPCID: lab.vpc.ID, CIDR: pfx("10.0.2.0/24"), Gateway: pfx("10.0.2.1/24"), Gateway6: pfx("fd5e:1:2:302::1/64")}
 	must(t, k.EnsureVPC(ctx, lab.vpc))
 	must(t, k.EnsureSubnet(ctx, sub1))
 	must(t, k.EnsureSubnet(ctx, sub2))
 	for name, at := range map[string]struct {
-		sub  netmodel.NetSubnet
-		addr string
-	}{"a": {sub1, "10.0.1.10/24"}, "b": {sub1, "10.0.1.11/24"}, "c": {sub2, "10.0.2.10/24"}} {
+		sub         netmodel.NetSubnet
+		addr, addr6 string
+	}{"a": {sub1, "10.0.1.10/24", "fd5e:1:2:301::10/64"}, "b": {sub1, "10.0.1.11/24", "fd5e:1:2:301::11/64"}, "c": {sub2, "10.0.2.10/24", "fd5e:1:2:302::10/64"}} {
 		host := newID("i")
 		must(t, k.EnsureHost(ctx, host))
 		e := netmodel.NetENI{ID: newID("eni"), VPCID: lab.vpc.ID, SubnetID: at.sub.ID, MAC: newMAC(),
-			Addrs: []netip.Prefix{pfx(at.addr)}, Gateway: at.sub.Gateway.Addr(), Host: host}
+			Addrs: []netip.Prefix{pfx(at.addr)}, Gateway: at.sub.Gateway.Addr(),
+			Addrs6: []netip.Prefix{pfx(at.addr6)}, Gateway6: at.sub.Gateway6.Addr(), Host: host}
 		must(t, k.EnsureENI(ctx, e))
-		lab.hosts[name], lab.enis[name], lab.addrs[name] = host, e, pfx(at.addr).Addr()
+		lab.hosts[name], lab.enis[name] = host, e
+		lab.addrs[name], lab.addrs[name+"6"] = pfx(at.addr).Addr(), pfx(at.addr6).Addr()
 	}
-	// Every host serves TCP on 80 and 81.
-	for name := range lab.hosts {
+	// Every host serves TCP on 80 and 81, on both its addresses.
+	for name := range lab.addrs {
 		for _, port := range []int{80, 81} {
 			lab.serve(t, name, port)
 		}
@@ -68,10 +83,10 @@ func newSGLab(t testing.TB) *sgLab {
 	return lab
 }
 
-// serve answers "hello from NAME" on the host's address and port, until the test ends.
+// serve answers "hello from HOST" on an address (a, a6) and port, until the test ends.
 func (lab *sgLab) serve(t testing.TB, name string, port int) {
 	t.Helper()
-	serveIn(t, lab.k.NetnsPath(lab.hosts[name]), lab.addrs[name], port, "hello from "+name+"\n")
+	serveIn(t, lab.k.NetnsPath(lab.hosts[hostOf(name)]), lab.addrs[name], port, "hello from "+hostOf(name)+"\n")
 }
 
 // serveIn answers greeting to every TCP connection to addr:port inside the
@@ -80,7 +95,7 @@ func serveIn(t testing.TB, nsPath string, addr netip.Addr, port int, greeting st
 	t.Helper()
 	var ln net.Listener
 	err := inNetns(nsPath, func() (err error) {
-		ln, err = net.Listen("tcp4", netip.AddrPortFrom(addr, uint16(port)).String())
+		ln, err = net.Listen("tcp", netip.AddrPortFrom(addr, uint16(port)).String())
 		return err
 	})
 	if err != nil {
@@ -110,12 +125,13 @@ const (
 	dropWait = time.Second
 )
 
-// dial connects from one host to another's port, giving up after timeout,
-// and reads the greeting. It only ever sends inside the lab's own namespaces.
+// dial connects from one host to an address (b, b6) and port of another,
+// giving up after timeout, and reads the greeting. It only ever sends inside
+// the lab's own namespaces.
 func (lab *sgLab) dial(from, to string, port int, timeout time.Duration) error {
 	var conn net.Conn
 	err := inNetns(lab.k.NetnsPath(lab.hosts[from]), func() (err error) {
-		conn, err = net.DialTimeout("tcp4", fmt.Sprintf("%s:%d", lab.addrs[to], port), timeout)
+		conn, err = net.DialTimeout("tcp", netip.AddrPortFrom(lab.addrs[to], uint16(port)).String(), timeout)
 		return err
 	})
 	if err != nil {
@@ -127,34 +143,39 @@ func (lab *sgLab) dial(from, to string, port int, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	if want := "hello from " + to + "\n"; string(b) != want {
+	if want := "hello from " + hostOf(to) + "\n"; string(b) != want {
 		return fmt.Errorf("read %q, want %q", b, want)
 	}
 	return nil
 }
 
-// fw is a firewall with one entry per lab ENI; set fills in rules by name.
+// fw is a firewall with one entry per lab ENI, with both its addresses; set
+// fills in rules by name. A group's members are hosts, with both their
+// addresses, as the domain gives them.
 func (lab *sgLab) fw(set map[string]netmodel.FirewallENI, members map[string][]string) netmodel.Firewall {
-	fw := netmodel.Firewall{VPCID: lab.vpc.ID, CIDR: lab.vpc.CIDR, Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: lab.vpc.ID, CIDR: lab.vpc.CIDR, IPv6: []netip.Prefix{lab.ipv6}, Members: map[string][]netip.Addr{}}
 	for _, name := range []string{"a", "b", "c"} {
 		e := set[name]
 		n := lab.enis[name]
 		e.ID, e.MAC, e.SourceDestCheck = n.ID, n.MAC, true
-		e.Addrs = []netip.Addr{lab.addrs[name]}
+		e.Addrs = []netip.Addr{lab.addrs[name], lab.addrs[name+"6"]}
 		fw.ENIs = append(fw.ENIs, e)
 	}
 	for g, names := range members {
 		fw.Members[g] = []netip.Addr{}
 		for _, n := range names {
-			fw.Members[g] = append(fw.Members[g], lab.addrs[n])
+			fw.Members[g] = append(fw.Members[g], lab.addrs[n], lab.addrs[n+"6"])
 		}
+		slices.SortFunc(fw.Members[g], netip.Addr.Compare)
 	}
 	return fw
 }
 
 var (
-	allOut  = []netmodel.FirewallRule{{ID: "sgr-out", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
-	tcpFrom = func(port int, peer string) netmodel.FirewallRule {
+	allOut = []netmodel.FirewallRule{{ID: "sgr-out", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
+	// allOut46 lets out everything of both families.
+	allOut46 = append(slices.Clone(allOut), netmodel.FirewallRule{ID: "sgr-out6", Proto: -1, From: -1, To: -1, CIDR: pfx("::/0")})
+	tcpFrom  = func(port int, peer string) netmodel.FirewallRule {
 		return netmodel.FirewallRule{ID: fmt.Sprintf("sgr-%d", port), Proto: netmodel.ProtoTCP, From: port, To: port, CIDR: pfx(peer)}
 	}
 )
@@ -323,12 +344,13 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 	t.Parallel()
 	lab := newSGLab(t)
 	ctx := context.Background()
-	open := []netmodel.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}}
-	rules := map[string]netmodel.FirewallENI{"a": {Egress: allOut, Ingress: open}, "b": {Egress: allOut, Ingress: open}, "c": {Egress: allOut, Ingress: open}}
+	open := []netmodel.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("0.0.0.0/0")}, {ID: "sgr-in6", Proto: -1, From: -1, To: -1, CIDR: pfx("::/0")}}
+	rules := map[string]netmodel.FirewallENI{"a": {Egress: allOut46, Ingress: open}, "b": {Egress: allOut46, Ingress: open}, "c": {Egress: allOut46, Ingress: open}}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
-	lab.expect(t, flow{"a", "b", 80, true})
+	lab.expect(t, flow{"a", "b", 80, true}, flow{"a", "b6", 80, true})
 
-	// a takes an address that is not its ENI's and sends from it.
+	// a takes an address of each family that is not its ENI's and sends
+	// from it, to b's address of that family.
 	aPath := lab.k.NetnsPath(lab.hosts["a"])
 	run := func(argv ...string) {
 		t.Helper()
@@ -336,12 +358,18 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 			t.Fatalf("ip %v: %v: %s", argv, err, out)
 		}
 	}
-	run("addr", "add", "10.0.1.99/24", "dev", "eth0")
-	spoofed := func() error {
+	foreign := []struct {
+		addr netip.Prefix
+		to   string
+	}{{pfx("10.0.1.99/24"), "b"}, {pfx("fd5e:1:2:301::99/64"), "b6"}}
+	for _, f := range foreign {
+		run("addr", "add", f.addr.String(), "dev", "eth0", "nodad")
+	}
+	spoofed := func(src netip.Addr, to string) error {
 		var conn net.Conn
 		err := inNetns(aPath, func() (err error) {
-			d := net.Dialer{Timeout: dropWait, LocalAddr: &net.TCPAddr{IP: net.ParseIP("10.0.1.99")}}
-			conn, err = d.Dial("tcp4", lab.addrs["b"].String()+":80")
+			d := net.Dialer{Timeout: dropWait, LocalAddr: &net.TCPAddr{IP: src.AsSlice()}}
+			conn, err = d.Dial("tcp", netip.AddrPortFrom(lab.addrs[to], 80).String())
 			return err
 		})
 		if err == nil {
@@ -350,18 +378,20 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 		return err
 	}
 	// b's flow log shows what reached b's security groups: the spoofed SYN
-	// must not, since the bridge port drops it first. reachedB sends it (again
-	// and again when it must arrive, until patience runs out) and reports
-	// whether the capture saw it; captures flush within a second.
-	reachedB := func(want bool) bool {
+	// must not, since the bridge port drops it first (for IPv6 the neighbour
+	// solicitation a sends from the address is dropped as well). reachedB
+	// sends it (again and again when it must arrive, until patience runs
+	// out) and reports whether the capture saw it; captures flush within a
+	// second.
+	reachedB := func(src netip.Addr, to string, want bool) bool {
 		for deadline := time.Now().Add(patience); ; {
 			run("neigh", "flush", "all")
-			spoofed()
+			spoofed(src, to)
 			wait := time.After(2 * dropWait)
 			for waiting := true; waiting; {
 				select {
 				case p := <-lab.packets:
-					if p.Src == netip.MustParseAddr("10.0.1.99") {
+					if p.Src == src {
 						return true
 					}
 				case <-wait:
@@ -380,21 +410,170 @@ func TestFirewallAntiSpoofing(t *testing.T) {
 		return fw
 	}
 	must(t, lab.k.SetFirewall(ctx, logged(true)))
-	if reachedB(false) {
-		t.Error("a sent from an address that is not its own, and it reached b")
+	for _, f := range foreign {
+		if reachedB(f.addr.Addr(), f.to, false) {
+			t.Errorf("a sent from %s, which is not its own, and it reached b", f.addr.Addr())
+		}
 	}
 	// With the source/dest check off (as for a NAT instance) the port lets it
-	// through. (b's answer cannot come back: the VPC gives 10.0.1.99 to no ENI.)
+	// through. (b's answer cannot come back: the VPC gives these addresses to
+	// no ENI.)
 	must(t, lab.k.SetFirewall(ctx, logged(false)))
-	if !reachedB(true) {
-		t.Error("source/dest check off, yet a's packets from another address were dropped at its port")
+	for _, f := range foreign {
+		if !reachedB(f.addr.Addr(), f.to, true) {
+			t.Errorf("source/dest check off, yet a's packets from %s were dropped at its port", f.addr.Addr())
+		}
 	}
 	// A forged MAC never passes.
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
-	run("addr", "del", "10.0.1.99/24", "dev", "eth0")
+	for _, f := range foreign {
+		run("addr", "del", f.addr.String(), "dev", "eth0")
+	}
 	run("link", "set", "eth0", "address", "0a:00:00:00:00:99")
 	run("neigh", "flush", "all")
-	lab.expect(t, flow{"a", "b", 80, false})
+	lab.expect(t, flow{"a", "b", 80, false}, flow{"a", "b6", 80, false})
+}
+
+// An ENI may advertise (neighbour advertisement) only its own addresses: a
+// proxy NDP entry makes a answer the router's solicitations for an address of
+// b's, from a's own address; the router must not learn a's MAC for it. With
+// the source/dest check off, as for ARP, it may: which shows that the
+// advertisement is what the check drops.
+func TestFirewallNeighborAdvertisementSpoofing(t *testing.T) {
+	t.Parallel()
+	lab := newSGLab(t)
+	ctx := context.Background()
+	// b's second IPv6 address: no host holds it, so only a answers for it.
+	victim := netip.MustParseAddr("fd5e:1:2:301::99")
+	firewall := func(srcDstCheck bool) netmodel.Firewall {
+		fw := lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46}, "b": {Egress: allOut46}}, nil)
+		fw.ENIs[0].SourceDestCheck = srcDstCheck
+		fw.ENIs[1].Addrs = append(fw.ENIs[1].Addrs, victim)
+		return fw
+	}
+	must(t, lab.k.SetFirewall(ctx, firewall(true)))
+
+	aNS, vpcNS := lab.k.prefix+lab.hosts["a"], lab.k.prefix+lab.vpc.ID
+	ip := func(ns string, argv ...string) {
+		t.Helper()
+		if out, err := exec.Command("ip", append([]string{"-n", ns}, argv...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v: %s", argv, err, out)
+		}
+	}
+	must(t, inNetns(lab.k.NetnsPath(lab.hosts["a"]), func() error {
+		return errors.Join(
+			writeSysctl("net/ipv6/conf/all/forwarding", "1"),
+			writeSysctl("net/ipv6/conf/eth0/proxy_ndp", "1"),
+			writeSysctl("net/ipv6/neigh/eth0/proxy_delay", "0"))
+	}))
+	ip(aNS, "-6", "neigh", "add", "proxy", victim.String(), "dev", "eth0")
+
+	vpcPath := lab.k.NetnsPath(lab.vpc.ID)
+	h := handleIn(t, vpcPath)
+	brName, _ := bridgeName(lab.enis["a"].SubnetID)
+	br := mustLink(t, h, brName)
+	// routerLearns makes the router solicit addr (it pings it once) and
+	// waits until it has an answer or gives up (after its three
+	// solicitations): the MAC it learnt, or nil.
+	routerLearns := func(addr netip.Addr) net.HardwareAddr {
+		t.Helper()
+		ip(vpcNS, "-6", "neigh", "flush", "dev", brName)
+		ping(t, vpcPath, addr.String()) // answered or not: the solicitation is what counts
+		for deadline := time.Now().Add(patience); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			neighs, err := h.NeighList(br.Attrs().Index, netlink.FAMILY_V6)
+			must(t, err)
+			for _, n := range neighs {
+				if a, _ := netip.AddrFromSlice(n.IP); a == addr && n.State&netlink.NUD_INCOMPLETE == 0 {
+					if n.State&netlink.NUD_FAILED != 0 {
+						return nil
+					}
+					return n.HardwareAddr
+				}
+			}
+		}
+		t.Fatalf("the router neither resolved %s nor gave up", addr)
+		return nil
+	}
+	aMAC := lab.enis["a"].MAC
+	if got := routerLearns(lab.addrs["a6"]); !bytes.Equal(got, aMAC) {
+		t.Errorf("the router learnt %v for a's own address, want %v", got, aMAC)
+	}
+	if got := routerLearns(victim); got != nil {
+		t.Errorf("a advertised %s, an address of b's, and the router learnt %v for it", victim, got)
+	}
+	must(t, lab.k.SetFirewall(ctx, firewall(false)))
+	if got := routerLearns(victim); !bytes.Equal(got, aMAC) {
+		t.Errorf("source/dest check off: the router learnt %v for %s from a's advertisement, want %v", got, victim, aMAC)
+	}
+}
+
+// Security groups judge IPv6 as IPv4: a group reference admits its members'
+// addresses of both families, a CIDR its own family only, ICMP only IPv4 and
+// ICMPv6 only IPv6 (with their types), and egress rules likewise; neighbour
+// discovery passes whatever the rules (b and a below let out no neighbour
+// advertisement or solicitation).
+func TestFirewallIPv6Rules(t *testing.T) {
+	t.Parallel()
+	lab := newSGLab(t)
+	ctx := context.Background()
+	byGroup := netmodel.FirewallRule{ID: "sgr-g", Proto: netmodel.ProtoTCP, From: 80, To: 80, PeerGroup: "sg-clients"}
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
+		"a": {Egress: allOut46},
+		"b": {Ingress: []netmodel.FirewallRule{byGroup, tcpFrom(81, "fd5e:1:2:302::/64")}},
+		"c": {Egress: allOut46, Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}},
+	}, map[string][]string{"sg-clients": {"a"}})))
+	lab.expect(t,
+		flow{"a", "b6", 80, true},  // a member, over IPv6
+		flow{"a", "b", 80, true},   // and over IPv4
+		flow{"c", "b6", 80, false}, // not a member
+		flow{"c", "b6", 81, true},  // c's IPv6 subnet, routed
+		flow{"a", "b6", 81, false}, // not in that range
+		flow{"c", "b", 81, false},  // an IPv6 range admits no IPv4
+		flow{"a", "c", 80, true},
+		flow{"a", "c6", 80, false}, // 0.0.0.0/0 admits no IPv6
+	)
+
+	// ICMP: b admits ICMPv6 echo requests from anywhere; c admits all ICMP
+	// from the group (a) and ICMPv6 echo replies only.
+	icmp := func(id string, proto, typ int, cidr, group string) netmodel.FirewallRule {
+		r := netmodel.FirewallRule{ID: id, Proto: proto, From: typ, To: -1, PeerGroup: group}
+		if cidr != "" {
+			r.CIDR = pfx(cidr)
+		}
+		return r
+	}
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
+		"a": {Egress: allOut46},
+		"b": {Ingress: []netmodel.FirewallRule{icmp("sgr-echo6", netmodel.ProtoICMPv6, 128, "::/0", "")}},
+		"c": {Ingress: []netmodel.FirewallRule{icmp("sgr-icmp", netmodel.ProtoICMP, -1, "", "sg-clients"), icmp("sgr-reply6", netmodel.ProtoICMPv6, 129, "::/0", "")}},
+	}, map[string][]string{"sg-clients": {"a"}})))
+	aPath := lab.k.NetnsPath(lab.hosts["a"])
+	for _, to := range []string{"b6", "c"} {
+		if err := pingOK(t, aPath, lab.addrs[to].String()); err != nil {
+			t.Errorf("a → %s: %v, want an answer", to, err)
+		}
+	}
+	for _, to := range []string{"b", "c6"} { // no ICMP rule; ICMPv6 of another type
+		if err := ping(t, aPath, lab.addrs[to].String()); err == nil {
+			t.Errorf("a → %s answered, want it dropped", to)
+		}
+	}
+
+	// Egress: a may send TCP 80 to b's IPv6 address only, and anything to
+	// the group (c) over both families.
+	open := []netmodel.FirewallRule{{ID: "sgr-in", Proto: -1, From: -1, To: -1, CIDR: pfx("10.0.0.0/16")}, {ID: "sgr-in6", Proto: -1, From: -1, To: -1, CIDR: lab.ipv6}}
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
+		"a": {Egress: []netmodel.FirewallRule{tcpFrom(80, "fd5e:1:2:301::11/128"), {ID: "sgr-all", Proto: -1, From: -1, To: -1, PeerGroup: "sg-servers"}}},
+		"b": {Ingress: open},
+		"c": {Ingress: open},
+	}, map[string][]string{"sg-servers": {"c"}})))
+	lab.expect(t,
+		flow{"a", "b6", 80, true},
+		flow{"a", "b6", 81, false}, // port not in a's egress
+		flow{"a", "b", 80, false},  // an IPv6 address admits no IPv4
+		flow{"a", "c6", 81, true},  // all protocols to the group: both families
+		flow{"a", "c", 81, true},
+	)
 }
 
 func TestFirewallFlowCapture(t *testing.T) {
@@ -402,34 +581,45 @@ func TestFirewallFlowCapture(t *testing.T) {
 	lab := newSGLab(t)
 	ctx := context.Background()
 	rules := map[string]netmodel.FirewallENI{
-		"a": {Egress: allOut},
-		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0")}, FlowLogs: []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}},
+		"a": {Egress: allOut46},
+		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(80, "0.0.0.0/0"), tcpFrom(80, "::/0")}, FlowLogs: []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}},
 	}
 	must(t, lab.k.SetFirewall(ctx, lab.fw(rules, nil)))
 	lab.expect(t,
 		flow{"a", "b", 80, true},
 		flow{"a", "b", 81, false},
+		flow{"a", "b6", 80, true},
+		flow{"a", "b6", 81, false},
 	)
 
-	var mu sync.Mutex
+	// Each family's records: an accepted connection (a SYN at least a header
+	// and a TCP header long), a rejected one, and b's reply.
+	var want []string
+	for _, tag := range []string{"", "6"} {
+		want = append(want, "accept 80"+tag, "reject 81"+tag, "reply"+tag)
+	}
 	seen := map[string]bool{}
 	deadline := time.After(patience)
-	for !(seen["accept 80"] && seen["reject 81"] && seen["reply"]) {
+	for !allSeen(seen, want) {
 		select {
 		case p := <-lab.packets:
-			mu.Lock()
 			if p.ENI != lab.enis["b"].ID {
 				t.Errorf("captured a packet of %s, which has no flow log", p.ENI)
 			}
-			switch {
-			case p.Accept && p.DstPort == 80 && p.Src == lab.addrs["a"] && p.Proto == 6 && p.Bytes >= 40:
-				seen["accept 80"] = true
-			case !p.Accept && p.DstPort == 81 && p.Src == lab.addrs["a"]:
-				seen["reject 81"] = true
-			case p.Accept && p.SrcPort == 80 && p.Src == lab.addrs["b"]:
-				seen["reply"] = true
+			for _, tag := range []string{"", "6"} {
+				a, b, header := lab.addrs["a"+tag], lab.addrs["b"+tag], 20
+				if tag == "6" {
+					header = 40
+				}
+				switch {
+				case p.Accept && p.DstPort == 80 && p.Src == a && p.Dst == b && p.Proto == 6 && p.Bytes >= header+20:
+					seen["accept 80"+tag] = true
+				case !p.Accept && p.DstPort == 81 && p.Src == a && p.Dst == b:
+					seen["reject 81"+tag] = true
+				case p.Accept && p.SrcPort == 80 && p.Src == b && p.Dst == a:
+					seen["reply"+tag] = true
+				}
 			}
-			mu.Unlock()
 		case <-deadline:
 			t.Fatalf("captured only %v", seen)
 		}
@@ -442,4 +632,13 @@ func TestFirewallFlowCapture(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d captures still run without flow logs", n)
 	}
+}
+
+func allSeen(seen map[string]bool, want []string) bool {
+	for _, w := range want {
+		if !seen[w] {
+			return false
+		}
+	}
+	return true
 }

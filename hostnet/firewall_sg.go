@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
@@ -22,52 +23,94 @@ const ctEstablishedRelated = expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED
 // sgTable is the security-group table and its maps, by name: sets made in the
 // same transaction are found by name as well as those already there.
 type sgTable struct {
-	t                *nftables.Table
-	from, to, logged *nftables.Set
-	groups           map[string]*nftables.Set // sets made in this transaction
-	nft              *nftables.Conn
+	t *nftables.Table
+	// maps are each family's from-eni, to-eni and logged maps, by tag.
+	maps   map[string]*sgMaps
+	groups map[string]*nftables.Set // sets made in this transaction, by name
+	nft    *nftables.Conn
 }
+
+// sgMaps are one family's verdict maps, keyed by its addresses.
+type sgMaps struct {
+	from, to, logged *nftables.Set
+}
+
+// all lists the maps in the order their elements are kept in (eniElements).
+func (m *sgMaps) all() [3]*nftables.Set { return [3]*nftables.Set{m.from, m.to, m.logged} }
 
 func newSGTable(nft *nftables.Conn) *sgTable {
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: sgTableName}
-	vmap := func(name string) *nftables.Set {
-		return &nftables.Set{Table: t, Name: name, IsMap: true, KeyType: nftables.TypeIPAddr, DataType: nftables.TypeVerdict}
+	s := &sgTable{t: t, maps: map[string]*sgMaps{}, groups: map[string]*nftables.Set{}, nft: nft}
+	for _, f := range ipFamilies {
+		vmap := func(kind string) *nftables.Set {
+			return &nftables.Set{Table: t, Name: f.name(kind, ""), IsMap: true, KeyType: f.keyType, DataType: nftables.TypeVerdict}
+		}
+		s.maps[f.tag] = &sgMaps{from: vmap("from-eni"), to: vmap("to-eni"), logged: vmap("logged")}
 	}
-	return &sgTable{t: t, from: vmap("from-eni"), to: vmap("to-eni"), logged: vmap("logged"), groups: map[string]*nftables.Set{}, nft: nft}
+	return s
 }
 
-// group is a referenced group's set.
-func (s *sgTable) group(gid string) *nftables.Set {
-	if g := s.groups[gid]; g != nil {
+// group is the set of a referenced group's members of family f: g-<sg-id>
+// and g6-<sg-id>.
+func (s *sgTable) group(gid string, f ipFamily) *nftables.Set {
+	name := f.name("g", gid)
+	if g := s.groups[name]; g != nil {
 		return g
 	}
-	return &nftables.Set{Table: s.t, Name: "g-" + gid, KeyType: nftables.TypeIPAddr}
+	return &nftables.Set{Table: s.t, Name: name, KeyType: f.keyType}
 }
 
-// addGroup makes a group's set with its members.
+// addGroup makes a group's sets, one per family, with its members.
 func (s *sgTable) addGroup(gid string, members []netip.Addr) error {
-	g := s.group(gid)
-	if err := addSet(s.nft, g, nil); err != nil {
-		return err
+	for _, f := range ipFamilies {
+		g := s.group(gid, f)
+		if err := addSet(s.nft, g, nil); err != nil {
+			return err
+		}
+		s.groups[g.Name] = g
 	}
-	s.groups[gid] = g
-	return addElements(s.nft, g, addrElements(members))
+	return s.groupElements(gid, members, addElements)
+}
+
+// groupElements adds (op addElements) or deletes (delElements) members of a
+// group, each in its family's set.
+func (s *sgTable) groupElements(gid string, members []netip.Addr, op func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
+	for _, f := range ipFamilies {
+		if err := op(s.nft, s.group(gid, f), addrElements(f, members)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func eniChain(t *nftables.Table, prefix, eniID string) *nftables.Chain {
 	return &nftables.Chain{Name: prefix + eniID, Table: t}
 }
 
-// addRules fills an ENI's egress and ingress chains (made or flushed before).
+// addRules fills an ENI's egress and ingress chains (made or flushed
+// before): each rule in a variant per family it admits (ruleFamilies).
 func (s *sgTable) addRules(e netmodel.FirewallENI) {
 	out, in := eniChain(s.t, "o-", e.ID), eniChain(s.t, "i-", e.ID)
 	logged := len(e.FlowLogs) > 0
+	add := func(c *nftables.Chain, r netmodel.FirewallRule, egress bool, v expr.VerdictKind) {
+		for _, f := range ruleFamilies(r) {
+			peer := f.saddr
+			if egress {
+				peer = f.daddr
+			}
+			var peers *nftables.Set
+			if r.PeerGroup != "" {
+				peers = s.group(r.PeerGroup, f)
+			}
+			s.nft.AddRule(&nftables.Rule{Table: s.t, Chain: c, Exprs: ruleExprs(r, f, peer, peers, logged, e.ID, v)})
+		}
+	}
 	for _, r := range e.Egress {
-		s.nft.AddRule(&nftables.Rule{Table: s.t, Chain: out, Exprs: ruleExprs(r, ipDaddrOffset, s.group, logged, e.ID, expr.VerdictReturn)})
+		add(out, r, true, expr.VerdictReturn)
 	}
 	s.nft.AddRule(&nftables.Rule{Table: s.t, Chain: out, Exprs: verdictExprs(logged, "R", e.ID, expr.VerdictDrop)})
 	for _, r := range e.Ingress {
-		s.nft.AddRule(&nftables.Rule{Table: s.t, Chain: in, Exprs: ruleExprs(r, ipSaddrOffset, s.group, logged, e.ID, expr.VerdictAccept)})
+		add(in, r, false, expr.VerdictAccept)
 	}
 	s.nft.AddRule(&nftables.Rule{Table: s.t, Chain: in, Exprs: verdictExprs(logged, "R", e.ID, expr.VerdictDrop)})
 }
@@ -87,22 +130,48 @@ func (s *sgTable) delChain(prefix, eniID string) {
 	s.nft.DelChain(c)
 }
 
-// eniElements are the map elements of an ENI: its addresses in from-eni,
-// to-eni and, when it is flow-logged, logged.
-type eniElements struct {
-	from, to, logged map[netip.Addr]nftables.SetElement
-}
+// eniElements are the map elements of an ENI: its addresses (both
+// families) in from-eni, to-eni and, when it is flow-logged, logged.
+type eniElements [3]map[netip.Addr]nftables.SetElement // from, to, logged
 
 func elementsOf(e *netmodel.FirewallENI) eniElements {
-	out := eniElements{from: map[netip.Addr]nftables.SetElement{}, to: map[netip.Addr]nftables.SetElement{}, logged: map[netip.Addr]nftables.SetElement{}}
+	out := eniElements{{}, {}, {}}
 	if e == nil {
 		return out
 	}
 	for _, a := range e.Addrs {
-		out.from[a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("o-" + e.ID)}
-		out.to[a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("i-" + e.ID)}
+		out[0][a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("o-" + e.ID)}
+		out[1][a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("i-" + e.ID)}
 		if len(e.FlowLogs) > 0 {
-			out.logged[a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("l-" + e.ID)}
+			out[2][a] = nftables.SetElement{Key: a.AsSlice(), VerdictData: jump("l-" + e.ID)}
+		}
+	}
+	return out
+}
+
+// mapElements are elements of the maps of both families, (eniElements'
+// order), to add or to delete.
+type mapElements [3][]nftables.SetElement
+
+// queue adds (op addElements) or deletes (delElements) the elements, each in
+// its family's map.
+func (s *sgTable) queue(es mapElements, op func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
+	for _, f := range ipFamilies {
+		for i, m := range s.maps[f.tag].all() {
+			if err := op(s.nft, m, ofFamily(f, es[i])); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ofFamily are the elements of a list whose key is an address of family f.
+func ofFamily(f ipFamily, es []nftables.SetElement) []nftables.SetElement {
+	var out []nftables.SetElement
+	for _, e := range es {
+		if uint32(len(e.Key)) == f.keyType.Bytes {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -127,12 +196,14 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 			return err
 		}
 	}
-	for _, m := range []*nftables.Set{s.from, s.to, s.logged} {
-		if err := addSet(nft, m, nil); err != nil {
-			return err
+	for _, f := range ipFamilies {
+		for _, m := range s.maps[f.tag].all() {
+			if err := addSet(nft, m, nil); err != nil {
+				return err
+			}
 		}
 	}
-	var from, to, logged []nftables.SetElement
+	var els mapElements
 	for _, e := range fw.ENIs {
 		nft.AddChain(eniChain(s.t, "o-", e.ID))
 		nft.AddChain(eniChain(s.t, "i-", e.ID))
@@ -140,21 +211,15 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 		if len(e.FlowLogs) > 0 {
 			s.addLogChain(e.ID)
 		}
-		els := elementsOf(&e)
-		from = append(from, minus(els.from, nil)...)
-		to = append(to, minus(els.to, nil)...)
-		logged = append(logged, minus(els.logged, nil)...)
+		for i, m := range elementsOf(&e) {
+			els[i] = append(els[i], minus(m, nil)...)
+		}
 	}
 	if fw.Host.IsValid() {
-		to = append(to, nftables.SetElement{Key: fw.Host.AsSlice(), VerdictData: verdict(expr.VerdictAccept)})
+		els[1] = append(els[1], nftables.SetElement{Key: fw.Host.AsSlice(), VerdictData: verdict(expr.VerdictAccept)})
 	}
-	for _, add := range []struct {
-		m  *nftables.Set
-		es []nftables.SetElement
-	}{{s.from, from}, {s.to, to}, {s.logged, logged}} {
-		if err := addElements(nft, add.m, add.es); err != nil {
-			return err
-		}
+	if err := s.queue(els, addElements); err != nil {
+		return err
 	}
 
 	accept := nftables.ChainPolicyAccept
@@ -167,22 +232,38 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	}
 	// Packets of admitted connections: counted into the flow logs of the ENIs
 	// that send or receive them, then let through without another look.
-	add(ctStateIn(ctEstablishedRelated), isIPv4(), ipAddrInSet(ipSaddrOffset, s.logged))
-	add(ctStateIn(ctEstablishedRelated), isIPv4(), ipAddrInSet(ipDaddrOffset, s.logged))
-	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
-	add(isIPv4(), ipAddrInSet(ipSaddrOffset, s.from))
-	add(isIPv4(), ipAddrInSet(ipDaddrOffset, s.to))
-	// An address of a secondary block that no ENI has: fail closed, as for
-	// the primary block below.
-	for _, p := range fw.Secondary {
-		if p.IsValid() && p.Addr().Is4() && p.Bits() > 0 {
-			add(isIPv4(), ipAddrIn(ipDaddrOffset, p), []expr.Any{verdict(expr.VerdictDrop)})
-		}
+	for _, f := range ipFamilies {
+		add(ctStateIn(ctEstablishedRelated), f.is(), ipAddrInSet(f.saddr, s.maps[f.tag].logged))
+		add(ctStateIn(ctEstablishedRelated), f.is(), ipAddrInSet(f.daddr, s.maps[f.tag].logged))
 	}
-	// From an ENI whose egress rules let it out (it returned from its o-
-	// chain), to outside the VPC: no ENI there has ingress rules to judge it.
-	if fw.CIDR.IsValid() && fw.CIDR.Addr().Is4() && fw.CIDR.Bits() > 0 {
-		add(isIPv4(), ipAddrKeyOf(ipSaddrOffset, s.from), ipAddrNotIn(ipDaddrOffset, fw.CIDR), []expr.Any{verdict(expr.VerdictAccept)})
+	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
+	// Neighbour discovery and MLD between the ENIs of a subnet (bridged, to
+	// multicast or a neighbour; conntrack does not track them): security
+	// groups never block them. icmpv6 type 130-137 are MLD's query, report
+	// and done, then router solicitation and advertisement, neighbour
+	// solicitation and advertisement and redirect; 143 is the MLDv2 report.
+	// The ENI's port (vs-spoof) keeps it from sending router advertisements,
+	// redirects and advertisements for addresses not its own.
+	icmp6 := slices.Concat(ip6.is(), l4protoIs(unix.IPPROTO_ICMPV6))
+	add(icmp6, transportByteIn(0, 130, 137), []expr.Any{verdict(expr.VerdictAccept)})
+	add(icmp6, transportByteIs(0, 143), []expr.Any{verdict(expr.VerdictAccept)})
+	for _, f := range ipFamilies {
+		add(f.is(), ipAddrInSet(f.saddr, s.maps[f.tag].from))
+		add(f.is(), ipAddrInSet(f.daddr, s.maps[f.tag].to))
+	}
+	// An address of the VPC that no ENI has: fail closed. Then from an ENI
+	// whose egress rules let it out (it returned from its o- chain), to
+	// outside the VPC: no ENI there has ingress rules to judge it.
+	// Everything else (a source that is no ENI's, link-local and multicast
+	// addresses) is dropped.
+	blocks := slices.Concat([]netip.Prefix{fw.CIDR}, fw.Secondary, fw.IPv6)
+	for _, f := range ipFamilies {
+		for _, p := range blocks {
+			if p.IsValid() && familyOf(p.Addr()) == f {
+				add(f.is(), ipAddrIn(f.daddr, p), []expr.Any{verdict(expr.VerdictDrop)})
+			}
+		}
+		add(f.is(), ipAddrKeyOf(f.saddr, s.maps[f.tag].from), []expr.Any{verdict(expr.VerdictAccept)})
 	}
 	add([]expr.Any{verdict(expr.VerdictDrop)})
 	return nil
@@ -192,7 +273,8 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 // kernel accepts within one transaction: sets that come and chains that come
 // first, then rules, then map elements (those that go before those that
 // come: an address may pass from a leaving ENI to a new one), then the chains
-// that no element jumps to any more, and last the sets no rule uses.
+// that no element jumps to any more, and last the sets no rule uses. Each
+// family's elements go to its own maps and sets.
 func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	s := newSGTable(nft)
 	for _, g := range ch.Groups {
@@ -204,15 +286,15 @@ func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	}
 	for _, g := range ch.Groups {
 		if g.Before && g.After {
-			if err := delElements(nft, s.group(g.ID), addrElements(g.Del)); err != nil {
+			if err := s.groupElements(g.ID, g.Del, delElements); err != nil {
 				return err
 			}
-			if err := addElements(nft, s.group(g.ID), addrElements(g.Add)); err != nil {
+			if err := s.groupElements(g.ID, g.Add, addElements); err != nil {
 				return err
 			}
 		}
 	}
-	var del, add [3][]nftables.SetElement // from, to, logged
+	var del, add mapElements
 	for _, c := range ch.ENIs {
 		oldLogged := c.Old != nil && len(c.Old.FlowLogs) > 0
 		newLogged := c.New != nil && len(c.New.FlowLogs) > 0
@@ -230,21 +312,16 @@ func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			s.addLogChain(c.New.ID)
 		}
 		o, n := elementsOf(c.Old), elementsOf(c.New)
-		for i, pair := range [][2]map[netip.Addr]nftables.SetElement{{o.from, n.from}, {o.to, n.to}, {o.logged, n.logged}} {
-			del[i] = append(del[i], minus(pair[0], pair[1])...)
-			add[i] = append(add[i], minus(pair[1], pair[0])...)
+		for i := range o {
+			del[i] = append(del[i], minus(o[i], n[i])...)
+			add[i] = append(add[i], minus(n[i], o[i])...)
 		}
 	}
-	maps := []*nftables.Set{s.from, s.to, s.logged}
-	for i, m := range maps {
-		if err := delElements(nft, m, del[i]); err != nil {
-			return err
-		}
+	if err := s.queue(del, delElements); err != nil {
+		return err
 	}
-	for i, m := range maps {
-		if err := addElements(nft, m, add[i]); err != nil {
-			return err
-		}
+	if err := s.queue(add, addElements); err != nil {
+		return err
 	}
 	for _, c := range ch.ENIs {
 		if c.Old == nil {
@@ -260,7 +337,9 @@ func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	}
 	for _, g := range ch.Groups {
 		if g.Before && !g.After {
-			nft.DelSet(s.group(g.ID))
+			for _, f := range ipFamilies {
+				nft.DelSet(s.group(g.ID, f))
+			}
 		}
 	}
 	return nil

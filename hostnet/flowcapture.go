@@ -164,7 +164,8 @@ func (c *flowCapture) close() {
 }
 
 // parseFlowPacket reads an NFLOG packet message's attributes: the prefix names
-// the verdict and the ENI, the payload is the IPv4 packet from its header on.
+// the verdict and the ENI, the payload is the IPv4 or IPv6 packet from its
+// header on.
 func parseFlowPacket(b []byte) (netmodel.FlowPacket, bool) {
 	ad, err := netlink.NewAttributeDecoder(b)
 	if err != nil {
@@ -189,7 +190,7 @@ func parseFlowPacket(b []byte) (netmodel.FlowPacket, bool) {
 	if !ok || (action != "A" && action != "R") {
 		return netmodel.FlowPacket{}, false
 	}
-	p, ok := parseIPv4(payload)
+	p, ok := parseIP(payload)
 	if !ok {
 		return netmodel.FlowPacket{}, false
 	}
@@ -199,6 +200,14 @@ func parseFlowPacket(b []byte) (netmodel.FlowPacket, bool) {
 	}
 	p.Time = ts
 	return p, true
+}
+
+// parseIP reads a packet of either family.
+func parseIP(b []byte) (netmodel.FlowPacket, bool) {
+	if len(b) > 0 && b[0]>>4 == 6 {
+		return parseIPv6(b)
+	}
+	return parseIPv4(b)
 }
 
 // parseIPv4 reads addresses, protocol, ports and length from an IPv4 header.
@@ -217,6 +226,49 @@ func parseIPv4(b []byte) (netmodel.FlowPacket, bool) {
 	if (p.Proto == unix.IPPROTO_TCP || p.Proto == unix.IPPROTO_UDP) && fragOffset == 0 && len(b) >= ihl+4 {
 		p.SrcPort = binary.BigEndian.Uint16(b[ihl:])
 		p.DstPort = binary.BigEndian.Uint16(b[ihl+2:])
+	}
+	return p, true
+}
+
+// IPv6 extension headers that parseIPv6 steps over to the protocol.
+const (
+	ip6HopByHop = 0
+	ip6Routing  = 43
+	ip6Fragment = 44
+	ip6DestOpts = 60
+)
+
+// parseIPv6 reads addresses, protocol, ports and length from an IPv6 header.
+// The protocol is the transport's: hop-by-hop, routing, destination options
+// and fragment headers are stepped over while what was captured holds them
+// (the snaplen leaves 20 bytes for them and the ports); any other next header
+// (AH, ESP, no next header), or one cut short, is recorded as the protocol,
+// without ports. A fragment but the first has no ports either.
+func parseIPv6(b []byte) (netmodel.FlowPacket, bool) {
+	if len(b) < 40 || b[0]>>4 != 6 {
+		return netmodel.FlowPacket{}, false
+	}
+	p := netmodel.FlowPacket{
+		Src:   netip.AddrFrom16([16]byte(b[8:24])),
+		Dst:   netip.AddrFrom16([16]byte(b[24:40])),
+		Proto: b[6],
+		Bytes: 40 + int(binary.BigEndian.Uint16(b[4:6])),
+	}
+	off, first := 40, true
+	for ext := true; ext && len(b) >= off+8; {
+		switch p.Proto {
+		case ip6HopByHop, ip6Routing, ip6DestOpts:
+			p.Proto, off = b[off], off+8*(int(b[off+1])+1)
+		case ip6Fragment:
+			first = first && binary.BigEndian.Uint16(b[off+2:off+4])&0xfff8 == 0
+			p.Proto, off = b[off], off+8
+		default:
+			ext = false
+		}
+	}
+	if (p.Proto == unix.IPPROTO_TCP || p.Proto == unix.IPPROTO_UDP) && first && len(b) >= off+4 {
+		p.SrcPort = binary.BigEndian.Uint16(b[off:])
+		p.DstPort = binary.BigEndian.Uint16(b[off+2:])
 	}
 	return p, true
 }

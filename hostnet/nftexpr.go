@@ -14,63 +14,104 @@ import (
 // Small builders of nftables expressions, named after the nft syntax they stand
 // for, so the rulesets read close to what `nft list ruleset` prints.
 
-// IPv4 header offsets.
+// IPv4 and IPv6 header offsets.
 const (
-	ipSaddrOffset = 12
-	ipDaddrOffset = 16
+	ipSaddrOffset  = 12
+	ipDaddrOffset  = 16
+	ip6SaddrOffset = 8
+	ip6DaddrOffset = 24
 )
 
-// ipAddrIs: ip saddr|daddr ADDR.
-func ipAddrIs(offset uint32, a netip.Addr) []expr.Any {
+// ipFamily is what the rules of one IP family differ in. The address
+// builders below take the length of an address from the address, prefix or
+// set they compare with, so they serve both families: only the offsets
+// (saddr, daddr) and the family's match (is) have to be the family's.
+type ipFamily struct {
+	nfproto      byte   // meta nfproto, in inet tables
+	etherType    uint16 // meta protocol, in bridge tables
+	saddr, daddr uint32 // the addresses' offsets in its header
+	keyType      nftables.SetDatatype
+	tag          string // in the names of its sets and maps: "" for IPv4, "6" for IPv6
+	icmp         int    // its ICMP's protocol number (rules of the other's match nothing of it)
+}
+
+var (
+	ip4 = ipFamily{unix.NFPROTO_IPV4, unix.ETH_P_IP, ipSaddrOffset, ipDaddrOffset, nftables.TypeIPAddr, "", unix.IPPROTO_ICMP}
+	ip6 = ipFamily{unix.NFPROTO_IPV6, unix.ETH_P_IPV6, ip6SaddrOffset, ip6DaddrOffset, nftables.TypeIP6Addr, "6", unix.IPPROTO_ICMPV6}
+	// ipFamilies are both, in the order rules of both are made.
+	ipFamilies = []ipFamily{ip4, ip6}
+)
+
+// familyOf is the family of an address.
+func familyOf(a netip.Addr) ipFamily {
+	if a.Is4() {
+		return ip4
+	}
+	return ip6
+}
+
+// is: meta nfproto ipv4|ipv6 (inet tables see both).
+func (f ipFamily) is() []expr.Any {
 	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: a.AsSlice()},
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{f.nfproto}},
 	}
 }
 
-// ipAddrIn: ip saddr|daddr PREFIX; nothing for /0, which everything matches.
-func ipAddrIn(offset uint32, p netip.Prefix) []expr.Any {
-	if p.Bits() == 32 {
-		return ipAddrIs(offset, p.Addr())
+// name is the name of the family's set or map of a kind: "from-eni" and
+// "from-eni6", "a-<eni-id>" and "a6-<eni-id>".
+func (f ipFamily) name(kind, id string) string {
+	if id == "" {
+		return kind + f.tag
 	}
-	if p.Bits() == 0 {
+	return kind + f.tag + "-" + id
+}
+
+// ipAddrIs: ip|ip6 saddr|daddr ADDR.
+func ipAddrIs(offset uint32, a netip.Addr) []expr.Any {
+	return addrCmp(expr.PayloadBaseNetworkHeader, offset, netip.PrefixFrom(a, a.BitLen()), expr.CmpOpEq)
+}
+
+// ipAddrIn: ip|ip6 saddr|daddr PREFIX; nothing for /0, which everything matches.
+func ipAddrIn(offset uint32, p netip.Prefix) []expr.Any {
+	return addrCmp(expr.PayloadBaseNetworkHeader, offset, p, expr.CmpOpEq)
+}
+
+// ipAddrNotIn: ip|ip6 saddr|daddr != PREFIX (not /0, which every address is in).
+func ipAddrNotIn(offset uint32, p netip.Prefix) []expr.Any {
+	return addrCmp(expr.PayloadBaseNetworkHeader, offset, p, expr.CmpOpNeq)
+}
+
+// addrCmp compares the address at offset of a header with a prefix (its
+// length is the prefix's family's): == or != PREFIX, a whole address without
+// a mask; nothing for == /0.
+func addrCmp(base expr.PayloadBase, offset uint32, p netip.Prefix, op expr.CmpOp) []expr.Any {
+	bits, n := p.Bits(), uint32(p.Addr().BitLen()/8)
+	if bits == 0 && op == expr.CmpOpEq {
 		return nil
 	}
-	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: net.CIDRMask(p.Bits(), 32), Xor: make([]byte, 4)},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: p.Masked().Addr().AsSlice()},
+	e := []expr.Any{&expr.Payload{DestRegister: 1, Base: base, Offset: offset, Len: n}}
+	if bits < p.Addr().BitLen() {
+		e = append(e, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: n, Mask: net.CIDRMask(bits, p.Addr().BitLen()), Xor: make([]byte, n)})
 	}
+	return append(e, &expr.Cmp{Op: op, Register: 1, Data: p.Masked().Addr().AsSlice()})
 }
 
-// ipAddrNotIn: ip saddr|daddr != PREFIX (not /0, which every address is in).
-func ipAddrNotIn(offset uint32, p netip.Prefix) []expr.Any {
-	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
-		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: net.CIDRMask(p.Bits(), 32), Xor: make([]byte, 4)},
-		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: p.Masked().Addr().AsSlice()},
-	}
-}
-
-// ipAddrInSet: ip saddr|daddr @SET (or a verdict map: ip saddr vmap @SET).
+// ipAddrInSet: ip|ip6 saddr|daddr @SET (or a verdict map: ip saddr vmap
+// @SET); the set's key type says the family.
 func ipAddrInSet(offset uint32, s *nftables.Set) []expr.Any {
 	lookup := &expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID}
 	if s.IsMap {
 		lookup.IsDestRegSet, lookup.DestRegister = true, 0 // the verdict register
 	}
 	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: s.KeyType.Bytes},
 		lookup,
 	}
 }
 
 // isIPv4: meta nfproto ipv4 (inet tables see IPv6 too).
-func isIPv4() []expr.Any {
-	return []expr.Any{
-		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
-		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.NFPROTO_IPV4}},
-	}
-}
+func isIPv4() []expr.Any { return ip4.is() }
 
 // l4protoIs: meta l4proto P.
 func l4protoIs(p byte) []expr.Any {
@@ -88,11 +129,19 @@ func dportIn(from, to uint16) []expr.Any {
 	}
 }
 
-// transportByteIs: icmp type|code V (offset 0 is the type, 1 the code).
+// transportByteIs: icmp|icmpv6 type|code V (offset 0 is the type, 1 the code).
 func transportByteIs(offset uint32, v byte) []expr.Any {
 	return []expr.Any{
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offset, Len: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{v}},
+	}
+}
+
+// transportByteIn: icmpv6 type FROM-TO (offset 0 is the type).
+func transportByteIn(offset uint32, from, to byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: offset, Len: 1},
+		&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{from}, ToData: []byte{to}},
 	}
 }
 
@@ -216,10 +265,10 @@ func ipAddrMapped(offset uint32, s *nftables.Set) []expr.Any {
 	}
 }
 
-// ipAddrKeyOf: ip saddr|daddr @s, for a map s: the address is one of its keys.
+// ipAddrKeyOf: ip|ip6 saddr|daddr @s, for a map s: the address is one of its keys.
 func ipAddrKeyOf(offset uint32, s *nftables.Set) []expr.Any {
 	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: 4},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: offset, Len: s.KeyType.Bytes},
 		&expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID},
 	}
 }

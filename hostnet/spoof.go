@@ -3,6 +3,7 @@ package hostnet
 import (
 	"bytes"
 	"net"
+	"net/netip"
 	"slices"
 
 	"github.com/google/nftables"
@@ -14,20 +15,43 @@ import (
 )
 
 // The bridge table that keeps each ENI honest on its bridge port: frames only
-// from its MAC; ARP and IPv4 only from its addresses unless its source/dest
-// check is off; nothing else (the VPC has no IPv6). It is stateless and sits
-// in the bridge family: a port's frames are judged before they are bridged or
-// routed. addSpoofTable builds it whole; changeSpoofTable changes the ENIs a
-// change names, with the same helpers.
+// from its MAC; ARP, IPv4 and IPv6 only from its addresses unless its
+// source/dest check is off; nothing else. IPv6 also comes from its
+// link-local addresses (fe80::/10: the MAC is its own already) and, for
+// duplicate address detection and MLD, from the unspecified address; and
+// neighbour discovery is kept honest as ARP is: a neighbour advertisement
+// only for the ENI's own or a link-local address (else it could take
+// another ENI's address in the router's and its neighbours' caches), and no
+// router advertisement or redirect at all (the subnet's router is the
+// bridge's, never an ENI). It is stateless and sits in the bridge family: a
+// port's frames are judged before they are bridged or routed. addSpoofTable
+// builds it whole; changeSpoofTable changes the ENIs a change names, with the
+// same helpers.
 
 func spoofTable() (*nftables.Table, *nftables.Set) {
 	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: spoofTableName}
 	return t, &nftables.Set{Table: t, Name: "port", IsMap: true, KeyType: nftables.TypeIFName, DataType: nftables.TypeVerdict}
 }
 
-func ownSet(t *nftables.Table, eniID string) *nftables.Set {
-	return &nftables.Set{Table: t, Name: "a-" + eniID, KeyType: nftables.TypeIPAddr}
+// ownSet is the set of the ENI's addresses of family f: a-<eni-id> and
+// a6-<eni-id>.
+func ownSet(t *nftables.Table, eniID string, f ipFamily) *nftables.Set {
+	return &nftables.Set{Table: t, Name: f.name("a", eniID), KeyType: f.keyType}
 }
+
+// Neighbour discovery's ICMPv6 types that an ENI's port judges, and where a
+// neighbour advertisement's target address is.
+const (
+	icmp6RouterAdvert   = 134
+	icmp6NeighborAdvert = 136
+	icmp6Redirect       = 137
+	ndTargetOffset      = 8
+)
+
+var (
+	linkLocal6   = netip.MustParsePrefix("fe80::/10")
+	unspecified6 = netip.PrefixFrom(netip.IPv6Unspecified(), 128)
+)
 
 // portElement is the ENI's element of the port map: its bridge port jumps to
 // its chain.
@@ -39,42 +63,68 @@ func portElement(eniID string) (nftables.SetElement, error) {
 	return nftables.SetElement{Key: ifnameKey(names.bridgeEnd), VerdictData: jump("p-" + eniID)}, nil
 }
 
-// addPortRules fills an ENI's p- chain (made or flushed before); its a- set
-// exists.
+// addPortRules fills an ENI's p- chain (made or flushed before); its a- and
+// a6- sets exist.
 func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) {
 	c := &nftables.Chain{Name: "p-" + e.ID, Table: t}
-	own := ownSet(t, e.ID)
-	add := func(exprs ...expr.Any) { nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: exprs}) }
-	add(append(etherSaddrIsNot(e.MAC), verdict(expr.VerdictDrop))...)
-	add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderMACIsNot(e.MAC), verdict(expr.VerdictDrop))...)...)
-	if e.SourceDestCheck {
-		add(append(etherTypeIs(unix.ETH_P_ARP), append(arpSenderIn(own), verdict(expr.VerdictAccept))...)...)
-		add(append(etherTypeIs(unix.ETH_P_IP), append(ipAddrInSet(ipSaddrOffset, own), verdict(expr.VerdictAccept))...)...)
-	} else {
-		// Forwarding for others (a NAT instance) sends, and ARPs, from
-		// addresses that are not its own.
-		add(append(etherTypeIs(unix.ETH_P_ARP), verdict(expr.VerdictAccept))...)
-		add(append(etherTypeIs(unix.ETH_P_IP), verdict(expr.VerdictAccept))...)
+	own, own6 := ownSet(t, e.ID, ip4), ownSet(t, e.ID, ip6)
+	add := func(exprs ...[]expr.Any) {
+		nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: slices.Concat(exprs...)})
 	}
-	add(verdict(expr.VerdictDrop))
+	drop, accept := []expr.Any{verdict(expr.VerdictDrop)}, []expr.Any{verdict(expr.VerdictAccept)}
+	arp, ip, ipv6 := etherTypeIs(unix.ETH_P_ARP), etherTypeIs(ip4.etherType), etherTypeIs(ip6.etherType)
+	icmp6 := slices.Concat(ipv6, l4protoIs(unix.IPPROTO_ICMPV6))
+	add(etherSaddrIsNot(e.MAC), drop)
+	add(arp, arpSenderMACIsNot(e.MAC), drop)
+	add(icmp6, transportByteIs(0, icmp6RouterAdvert), drop)
+	add(icmp6, transportByteIs(0, icmp6Redirect), drop)
+	if e.SourceDestCheck {
+		add(arp, arpSenderIn(own), accept)
+		add(ip, ipAddrInSet(ip4.saddr, own), accept)
+		add(icmp6, transportByteIs(0, icmp6NeighborAdvert),
+			addrCmp(expr.PayloadBaseTransportHeader, ndTargetOffset, linkLocal6, expr.CmpOpNeq),
+			ndTargetNotIn(own6), drop)
+		add(ipv6, ipAddrInSet(ip6.saddr, own6), accept)
+		add(ipv6, ipAddrIn(ip6.saddr, linkLocal6), accept)
+		add(icmp6, ipAddrIn(ip6.saddr, unspecified6), accept)
+	} else {
+		// Forwarding for others (a NAT instance) sends, and ARPs and
+		// advertises, from and for addresses that are not its own.
+		add(arp, accept)
+		add(ip, accept)
+		add(ipv6, accept)
+	}
+	add(drop)
 }
 
-// addPort makes an ENI's a- set and p- chain, and returns its port element.
+// addPort makes an ENI's a- and a6- sets and p- chain, and returns its port
+// element.
 func addPort(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) (nftables.SetElement, error) {
 	el, err := portElement(e.ID)
 	if err != nil {
 		return el, err
 	}
-	own := ownSet(t, e.ID)
-	if err := addSet(nft, own, nil); err != nil {
-		return el, err
+	for _, f := range ipFamilies {
+		if err := addSet(nft, ownSet(t, e.ID, f), nil); err != nil {
+			return el, err
+		}
 	}
-	if err := addElements(nft, own, addrElements(e.Addrs)); err != nil {
+	if err := addOwn(nft, t, e); err != nil {
 		return el, err
 	}
 	nft.AddChain(&nftables.Chain{Name: "p-" + e.ID, Table: t})
 	addPortRules(nft, t, e)
 	return el, nil
+}
+
+// addOwn fills the ENI's a- and a6- sets (made or flushed before).
+func addOwn(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) error {
+	for _, f := range ipFamilies {
+		if err := addElements(nft, ownSet(t, e.ID, f), addrElements(f, e.Addrs)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall) error {
@@ -107,9 +157,9 @@ func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 }
 
 // changeSpoofTable queues the ports of the ENIs a change names: a new ENI's
-// set, chain and element; a changed one's addresses and rules refilled; a
-// gone one's element, then chain, then set removed (each used by the one
-// before).
+// sets, chain and element; a changed one's addresses (both sets, whichever
+// family changed) and rules refilled; a gone one's element, then chain, then
+// sets removed (each used by the one before).
 func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	t, portMap := spoofTable()
 	var add, del []nftables.SetElement
@@ -129,9 +179,10 @@ func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			del = append(del, el)
 		default:
 			if !slices.Equal(c.Old.Addrs, c.New.Addrs) {
-				own := ownSet(t, c.New.ID)
-				nft.FlushSet(own)
-				if err := addElements(nft, own, addrElements(c.New.Addrs)); err != nil {
+				for _, f := range ipFamilies {
+					nft.FlushSet(ownSet(t, c.New.ID, f))
+				}
+				if err := addOwn(nft, t, *c.New); err != nil {
 					return err
 				}
 			}
@@ -152,7 +203,9 @@ func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			p := &nftables.Chain{Name: "p-" + c.Old.ID, Table: t}
 			nft.FlushChain(p)
 			nft.DelChain(p)
-			nft.DelSet(ownSet(t, c.Old.ID))
+			for _, f := range ipFamilies {
+				nft.DelSet(ownSet(t, c.Old.ID, f))
+			}
 		}
 	}
 	return nil
@@ -180,6 +233,15 @@ func arpSenderMACIsNot(mac net.HardwareAddr) []expr.Any {
 	return []expr.Any{
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 6},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte(mac)},
+	}
+}
+
+// ndTargetNotIn: icmpv6 target != @SET (a neighbour advertisement's target
+// address).
+func ndTargetNotIn(s *nftables.Set) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: ndTargetOffset, Len: 16},
+		&expr.Lookup{SourceRegister: 1, SetName: s.Name, SetID: s.ID, Invert: true},
 	}
 }
 
