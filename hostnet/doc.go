@@ -12,8 +12,9 @@
 //	        netns (addresses, up, default route for eth0) or vs-p<11 hex>, down, in
 //	        the VPC netns (parked). A retired pair, vs-x<random> (retire.go), is
 //	        being deleted.
-//	routing a table per subnet in the VPC netns, chosen by `iif vs-b… lookup
-//	        0x10000+ifindex` at priority 1000 (routetables.go, SetRouting)
+//	routing a table per subnet and family in the VPC netns, chosen by `iif
+//	        vs-b… lookup 0x10000+ifindex` at priority 1000, an IPv4 rule and
+//	        an IPv6 one of the same number (routetables.go, SetRouting)
 //	internet bridge <prefix>inet in the host netns holding the machine's
 //	        address on vpcsim's internet (198.18.0.1/15), kept on the machine by
 //	        host nftables table inet <prefix>internet (internet.go)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -13,7 +12,8 @@ import (
 )
 
 // SetRouting makes the VPC's routing exactly r (see routetables.go and
-// igw.go): one table per subnet chosen by policy routing on its bridge, and,
+// igw.go): one table per subnet and family (IPv4; IPv6 while r.IPv6 has a
+// block) chosen by policy routing on its bridge, and,
 // with r.Internet, the VPC's link to vpcsim's internet with its 1:1 NAT
 // (made, with the machine's side, as needed); without, no link and no NAT.
 // The VPC and its subnets' bridges must exist. It changes only what differs
@@ -40,10 +40,8 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 	}
 	// Checked before anything changes: without the local route, every
 	// subnet table would be wrong.
-	for _, p := range append([]netip.Prefix{r.CIDR}, r.Secondary...) {
-		if !p.IsValid() || !p.Addr().Is4() || p != p.Masked() {
-			return fmt.Errorf("VPC CIDR %v is not a masked IPv4 prefix", p)
-		}
+	if err := checkLocalBlocks(r); err != nil {
+		return err
 	}
 	if r.Internet != nil {
 		if err := checkNAT(k.internet, k.InternetAddr(), r.Internet.NAT); err != nil {
@@ -79,7 +77,7 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if env.bridges, err = bridgeIndexes(c.h, r); err != nil {
+	if env.bridges, env.ipv6Only, err = bridgeIndexes(c.h, r); err != nil {
 		return errors.Join(append(errs, err)...)
 	}
 	if err := applyRouting(c.h, r, env); err != nil {
@@ -97,17 +95,26 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 }
 
 // bridgeIndexes returns the ifindex of the bridge of every subnet r names,
-// as a subnet or as a next hop's; subnets without one are left out.
-func bridgeIndexes(h *netlink.Handle, r netmodel.Routing) (map[string]int, error) {
+// as a subnet or as a next hop's, and which of them hold no IPv4 address
+// (IPv6-only subnets); subnets without a bridge are left out.
+func bridgeIndexes(h *netlink.Handle, r netmodel.Routing) (map[string]int, map[string]bool, error) {
 	links, err := linkList(h)
 	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
+		return nil, nil, fmt.Errorf("list links: %w", err)
+	}
+	addrs, err := addrList(h, nil, netlink.FAMILY_V4)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list IPv4 addresses: %w", err)
+	}
+	hasIPv4 := map[int]bool{}
+	for _, a := range addrs {
+		hasIPv4[a.LinkIndex] = true
 	}
 	byName := map[string]netlink.Link{}
 	for _, l := range links {
 		byName[l.Attrs().Name] = l
 	}
-	out := map[string]int{}
+	out, ipv6Only := map[string]int{}, map[string]bool{}
 	add := func(subnetID string) {
 		name, err := bridgeName(subnetID)
 		if err != nil {
@@ -115,6 +122,9 @@ func bridgeIndexes(h *netlink.Handle, r netmodel.Routing) (map[string]int, error
 		}
 		if l := byName[name]; l != nil && l.Type() == "bridge" {
 			out[subnetID] = l.Attrs().Index
+			if !hasIPv4[l.Attrs().Index] {
+				ipv6Only[subnetID] = true
+			}
 		}
 	}
 	for _, s := range r.Subnets {
@@ -125,7 +135,7 @@ func bridgeIndexes(h *netlink.Handle, r netmodel.Routing) (map[string]int, error
 			}
 		}
 	}
-	return out, nil
+	return out, ipv6Only, nil
 }
 
 // applyRouting makes the namespace's subnet rules and tables what r and env
@@ -161,28 +171,33 @@ func applyRouting(h *netlink.Handle, r netmodel.Routing, env routingEnv) error {
 	return errors.Join(errs...)
 }
 
-// readRouting reads vpcsim's rules and subnet-table routes of the namespace.
+// readRouting reads vpcsim's rules and subnet-table routes of the
+// namespace, of both families.
 func readRouting(h *netlink.Handle) ([]subnetRule, []tableRoute, error) {
-	rules, err := retryDump(func() ([]netlink.Rule, error) { return h.RuleList(unix.AF_INET) })
-	if err != nil {
-		return nil, nil, fmt.Errorf("list rules: %w", err)
-	}
-	var haveRules []subnetRule
-	for _, r := range rules {
-		if r.Priority == subnetRulePriority {
-			haveRules = append(haveRules, parseSubnetRule(r))
+	var (
+		haveRules  []subnetRule
+		haveRoutes []tableRoute
+	)
+	for _, family := range []int{unix.AF_INET, unix.AF_INET6} {
+		rules, err := retryDump(func() ([]netlink.Rule, error) { return h.RuleList(family) })
+		if err != nil {
+			return nil, nil, fmt.Errorf("list rules: %w", err)
 		}
-	}
-	routes, err := retryDump(func() ([]netlink.Route, error) {
-		return h.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list routes: %w", err)
-	}
-	var haveRoutes []tableRoute
-	for _, r := range routes {
-		if r.Table >= subnetTableBase {
-			haveRoutes = append(haveRoutes, parseTableRoute(r))
+		for _, r := range rules {
+			if r.Priority == subnetRulePriority {
+				haveRules = append(haveRules, parseSubnetRule(r))
+			}
+		}
+		routes, err := retryDump(func() ([]netlink.Route, error) {
+			return h.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("list routes: %w", err)
+		}
+		for _, r := range routes {
+			if r.Table >= subnetTableBase {
+				haveRoutes = append(haveRoutes, parseTableRoute(r))
+			}
 		}
 	}
 	return haveRules, haveRoutes, nil
