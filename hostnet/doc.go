@@ -21,8 +21,9 @@
 //	gateway veth pair vs-i<11 hex of the VPC ID> (host, a port of the internet
 //	        bridge) / vs-g<11 hex> (VPC netns, holding the public addresses),
 //	        and table ip vs-igw in the VPC netns: 1:1 NAT (igw.go)
-//	NACLs   table ip vs-acl in the VPC netns: each subnet's network ACL on
-//	        the forward hook, by its bridge (acl.go, SetRouting)
+//	NACLs   table inet vs-acl in the VPC netns: each subnet's network ACL on
+//	        the forward hook, by its bridge, IPv4 and IPv6 entries each
+//	        judging their own family (acl.go, SetRouting)
 //	peering veth pair vs-l<11 hex of the pcx ID> between two VPC netns, the
 //	        same name and MAC at both ends, NOARP, no addresses (peering.go,
 //	        SetRouting)
