@@ -110,10 +110,10 @@ func aclSpec(r netmodel.Routing) (*nftSpec, error) {
 		// The peer's offset on the other side is the ENI's own.
 		return nftChain{chain: chain(name), rules: []nftRule{
 			{"ip " + field + " vmap @logged", func() []expr.Any {
-				return append(aclFamily(true), aclAddrVmap(aclPeerOffset(true, !ingress), logged.set)...)
+				return append(familyIs(true), addrVmap(aclPeerOffset(true, !ingress), logged.set)...)
 			}},
 			{"ip6 " + field + " vmap @logged6", func() []expr.Any {
-				return append(aclFamily(false), aclAddrVmap(aclPeerOffset(false, !ingress), logged6.set)...)
+				return append(familyIs(false), addrVmap(aclPeerOffset(false, !ingress), logged6.set)...)
 			}},
 			{"drop", func() []expr.Any { return []expr.Any{verdict(expr.VerdictDrop)} }},
 		}}
@@ -214,7 +214,7 @@ func aclMatch(r netmodel.ACLRule, ingress bool) ([]expr.Any, string, error) {
 	}
 	peer := r.CIDR.Masked()
 	is4 := peer.Addr().Is4()
-	e := append(aclFamily(is4), aclAddrIn(aclPeerOffset(is4, ingress), peer)...)
+	e := append(familyIs(is4), addrIn(aclPeerOffset(is4, ingress), peer)...)
 	var what string
 	switch r.Proto {
 	case -1:
@@ -272,42 +272,15 @@ func anyOr(n int) string {
 // replaced whole when it differs, removed when no subnet has an ACL.
 func setACLsLocked(c *nsConn, r netmodel.Routing) error {
 	spec, specErr := aclSpec(r)
-	fd, err := openNetns(c.path())
-	if err != nil {
-		return errors.Join(specErr, err)
-	}
-	defer unix.Close(fd)
-	// A big send buffer, as for security groups: a VPC's ACLs may have
-	// thousands of rules and logged addresses.
-	nft, err := nftables.New(nftables.WithNetNSFd(fd), nftables.WithSockOptions(bigSendBuffer))
-	if err != nil {
-		return errors.Join(specErr, fmt.Errorf("nftables in %s: %w", c.name, err))
-	}
 	// An older vpcsim's IPv4-only table goes, after the table that takes
 	// its place is in.
-	legacy := &nftables.Table{Family: nftables.TableFamilyIPv4, Name: aclTableName}
+	gone := []*nftables.Table{{Family: nftables.TableFamilyIPv4, Name: aclTableName}}
 	if spec == nil {
-		for _, t := range []*nftables.Table{{Family: nftables.TableFamilyINet, Name: aclTableName}, legacy} {
-			if err := deleteNFTTable(nft, t); err != nil {
-				return fmt.Errorf("delete nftables table %s: %w", aclTableName, err)
-			}
-		}
-		return nil
+		gone = append(gone, &nftables.Table{Family: nftables.TableFamilyINet, Name: aclTableName})
+	} else if err := applyNFTSpec(c, spec, nftables.WithSockOptions(bigSendBuffer)); err != nil {
+		// A big send buffer, as for security groups: a VPC's ACLs may
+		// have thousands of rules and logged addresses.
+		return errors.Join(specErr, err)
 	}
-	st, err := readNFTTable(nft, spec)
-	if err != nil {
-		return errors.Join(specErr, fmt.Errorf("read nftables table %s: %w", aclTableName, err))
-	}
-	if !st.same {
-		if err := spec.queueReplace(nft); err != nil {
-			return errors.Join(specErr, fmt.Errorf("nftables table %s: %w", aclTableName, err))
-		}
-		if err := nft.Flush(); err != nil {
-			return errors.Join(specErr, fmt.Errorf("nftables table %s: %w", aclTableName, err))
-		}
-	}
-	if err := deleteNFTTable(nft, legacy); err != nil {
-		return errors.Join(specErr, fmt.Errorf("delete the IPv4-only nftables table %s: %w", aclTableName, err))
-	}
-	return specErr
+	return errors.Join(specErr, deleteNFTTablesIn(c, gone...))
 }
