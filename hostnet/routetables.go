@@ -33,13 +33,14 @@ import (
 //	                                     more specific route below still wins)
 //	blackhole DEST                       RouteBlackhole; also a route whose
 //	                                     target cannot carry it (no internet
-//	                                     link, no bridge to the next hop), and
-//	                                     for now any IPv6 route to an internet
-//	                                     or egress-only gateway
+//	                                     link, one that does not carry IPv6,
+//	                                     no bridge to the next hop)
 //	DEST via ENI-ADDR dev vs-b<…>        RouteENI, through the next hop's
 //	                                     subnet; ENI-ADDR is of DEST's family
-//	DEST via MACHINE dev vs-g<…> onlink  RouteInternet (IPv4), to the machine's
-//	                                     address on vpcsim's internet
+//	DEST via MACHINE dev vs-g<…> onlink  RouteInternet, and for IPv6
+//	                                     RouteEgressOnly, to the machine's
+//	                                     address of DEST's family on vpcsim's
+//	                                     internet (igw6.go for IPv6)
 //	DEST dev vs-l<…> scope link          RoutePeering, over the connection's
 //	                                     link to the peer VPC (peering.go);
 //	                                     both families cross it alike
@@ -246,8 +247,10 @@ type routingEnv struct {
 	// no IPv4 rule or table (an IPv6-only subnet never gains IPv4).
 	ipv6Only map[string]bool
 	link     int            // the internet link's VPC end, for IPv4; 0 while there is none
+	link6    int            // the same, while it carries IPv6 (igw6.go); 0 otherwise
 	peerings map[string]int // peering connection ID → its link's ifindex
 	machine  netip.Addr     // the machine's address on vpcsim's internet
+	machine6 netip.Addr     // and its IPv6 one
 	internet netip.Prefix   // vpcsim's internet range
 }
 
@@ -346,7 +349,8 @@ func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute
 				}
 			case netmodel.RouteInternet:
 				if !is4 {
-					break // IPv6 to the internet: not carried yet
+					route = internet6Route(route, env)
+					break
 				}
 				if env.link == 0 {
 					break
@@ -362,8 +366,9 @@ func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute
 			case netmodel.RouteEgressOnly:
 				if is4 {
 					errs = append(errs, fmt.Errorf("subnet %s: route to %v: an egress-only internet gateway carries IPv6 only", s.SubnetID, dst))
+					break
 				}
-				// IPv6 to the internet: not carried yet
+				route = internet6Route(route, env)
 			case netmodel.RoutePeering:
 				if dev, ok := env.peerings[rt.Peering]; ok {
 					route.kind, route.dev = routeLink, dev
@@ -378,6 +383,16 @@ func wantRouting(r netmodel.Routing, env routingEnv) ([]subnetRule, []tableRoute
 		}
 	}
 	return rules, routes, errors.Join(errs...)
+}
+
+// internet6Route makes a blackhole route the way to the machine over the
+// internet link, while it carries IPv6: internet and egress-only gateways
+// differ in what may come in (igw6.go), not in the route out.
+func internet6Route(route tableRoute, env routingEnv) tableRoute {
+	if env.link6 != 0 {
+		route.kind, route.gw, route.dev, route.onlink = routeVia, env.machine6, env.link6, true
+	}
+	return route
 }
 
 // routingChange is what makes the kernel's subnet tables what is wanted:

@@ -194,6 +194,22 @@ table 65543: throw 10.0.0.0/16
 table 65543: throw fd5e:1:2:300::/56
 `,
 	}, {
+		name: "IPv6 to the internet over a link that carries it",
+		env: routingEnv{bridges: env.bridges, link: 9, link6: 9, machine: env.machine, internet: env.internet,
+			machine6: netip.MustParseAddr("2001:2:0:1200::1")},
+		ipv6: []netip.Prefix{netip.MustParsePrefix("fd5e:1:2:300::/56")},
+		subnets: []netmodel.SubnetRouting{{SubnetID: subA, Routes: []netmodel.Route{
+			route("::/0", netmodel.RouteEgressOnly),
+			route("2001:db8:3::/48", netmodel.RouteInternet),
+		}}},
+		want: `1000: iif vs-baaaaaaaaaaa lookup 65541
+-6 1000: iif vs-baaaaaaaaaaa lookup 65541
+table 65541: throw 10.0.0.0/16
+table 65541: throw fd5e:1:2:300::/56
+table 65541: ::/0 via 2001:2:0:1200::1 dev 9 onlink
+table 65541: 2001:db8:3::/48 via 2001:2:0:1200::1 dev 9 onlink
+`,
+	}, {
 		name: "IPv6-only subnets have no IPv4 rule or table",
 		env:  routingEnv{bridges: env.bridges, ipv6Only: map[string]bool{subA: true}},
 		ipv6: []netip.Prefix{netip.MustParsePrefix("fd5e:1:2:300::/56"), netip.MustParsePrefix("fd5e:1:2:500::/56")},
@@ -261,7 +277,7 @@ table 65541: blackhole 192.0.2.0/24
 // would replace it every time.
 func TestRouteRoundTrip(t *testing.T) {
 	env := routingEnv{bridges: map[string]int{subA: 5, subB: 7}, link: 9, machine: netip.MustParseAddr("198.18.0.1"), internet: netip.MustParsePrefix("198.18.0.0/15"),
-		peerings: map[string]int{"pcx-0a0b0000000000001": 11}}
+		peerings: map[string]int{"pcx-0a0b0000000000001": 11}, link6: 9, machine6: netip.MustParseAddr("2001:2:0:1200::1")}
 	r := netmodel.Routing{CIDR: netip.MustParsePrefix("10.0.0.0/16"), IPv6: []netip.Prefix{netip.MustParsePrefix("fd5e:1:2:300::/56")},
 		Subnets: []netmodel.SubnetRouting{{SubnetID: subA, Routes: []netmodel.Route{
 			{Dest: netip.MustParsePrefix("0.0.0.0/0"), Target: netmodel.RouteInternet},
@@ -271,6 +287,7 @@ func TestRouteRoundTrip(t *testing.T) {
 			{Dest: netip.MustParsePrefix("::/0"), Target: netmodel.RouteBlackhole},
 			{Dest: netip.MustParsePrefix("2001:db8:1::/48"), Target: netmodel.RouteENI, Via: netip.MustParseAddr("fd5e:1:2:302::20"), ViaSubnet: subB},
 			{Dest: netip.MustParsePrefix("fd5e:1:2:400::/56"), Target: netmodel.RoutePeering, Peering: "pcx-0a0b0000000000001"},
+			{Dest: netip.MustParsePrefix("2001:db8:3::/48"), Target: netmodel.RouteEgressOnly},
 		}}}}
 	_, routes, err := wantRouting(r, env)
 	if err != nil {

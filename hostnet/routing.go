@@ -13,9 +13,11 @@ import (
 
 // SetRouting makes the VPC's routing exactly r (see routetables.go and
 // igw.go): one table per subnet and family (IPv4; IPv6 while r.IPv6 has a
-// block) chosen by policy routing on its bridge, and,
-// with r.Internet, the VPC's link to vpcsim's internet with its 1:1 NAT
-// (made, with the machine's side, as needed); without, no link and no NAT.
+// block) chosen by policy routing on its bridge, and, with r.Internet, the
+// VPC's link to vpcsim's internet with its 1:1 NAT (made, with the
+// machine's side, as needed); the link carries the VPC's IPv6 too while
+// some subnet routes IPv6 to an internet or egress-only gateway (igw6.go);
+// with neither, no link and no NAT.
 // The VPC and its subnets' bridges must exist. It changes only what differs
 // from r, routes before the rules that use them, so traffic that r does not
 // move is never disturbed, and calling it again with the same r changes
@@ -63,14 +65,26 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 	if err := setACLsLocked(c, r); err != nil {
 		errs = append(errs, fmt.Errorf("network ACLs: %w", err))
 	}
-	env := routingEnv{machine: k.InternetAddr(), internet: k.internet}
-	if r.Internet != nil {
-		link, err := k.ensureGatewayLocked(c, r.VPCID, r.Internet.NAT)
+	env := routingEnv{machine: k.InternetAddr(), internet: k.internet, machine6: k.InternetAddr6()}
+	use6 := internet6Used(r)
+	if r.Internet != nil || use6 {
+		var nat []netmodel.PublicMapping
+		if r.Internet != nil {
+			nat = r.Internet.NAT
+		}
+		link, err := k.ensureGatewayLocked(c, r.VPCID, nat)
 		if err != nil {
 			// The routes through it become blackholes: fail closed.
 			errs = append(errs, fmt.Errorf("internet gateway: %w", err))
 		} else {
-			env.link = link.Attrs().Index
+			if r.Internet != nil {
+				env.link = link.Attrs().Index
+			}
+			if err := k.ensureGateway6Locked(c, r, link, use6); err != nil {
+				errs = append(errs, fmt.Errorf("IPv6 through the internet gateway: %w", err))
+			} else if use6 {
+				env.link6 = link.Attrs().Index
+			}
 		}
 	}
 	env.peerings, err = k.ensurePeeringsLocked(c, r)
@@ -83,7 +97,7 @@ func (k *Kernel) setRouting(ctx context.Context, r netmodel.Routing) error {
 	if err := applyRouting(c.h, r, env); err != nil {
 		errs = append(errs, err)
 	}
-	if r.Internet == nil {
+	if r.Internet == nil && !use6 {
 		if err := k.removeGatewayLocked(c, r.VPCID); err != nil {
 			errs = append(errs, fmt.Errorf("remove the internet gateway: %w", err))
 		}
