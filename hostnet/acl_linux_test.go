@@ -144,7 +144,7 @@ func TestNetworkACLs(t *testing.T) {
 	}
 	r = lab.aclRouting(nil, nil)
 	must(t, lab.k.SetRouting(ctx, r))
-	if out := nftTableRules(t, ns, "ip", aclTableName); out != "" {
+	if out := nftTableRules(t, ns, "inet", aclTableName); out != "" {
 		t.Errorf("table %s still there without ACLs:\n%s", aclTableName, out)
 	}
 	if got := changesDuring(t, lab.k.NetnsPath(lab.vpc.ID), func() { must(t, lab.k.SetRouting(ctx, r)) }); len(got) > 0 {
@@ -171,11 +171,11 @@ func TestNetworkACLFlowLogs(t *testing.T) {
 		Egress:  []netmodel.ACLRule{aclRule(100, true, -1, -1, -1, "0.0.0.0/0")},
 	}
 	must(t, lab.k.SetRouting(ctx, lab.aclRouting(acl, map[netip.Addr]string{lab.addrs["a"]: lab.enis["a"].ID})))
-	out := nftIn(t, ns, "list table ip "+aclTableName)
+	out := nftIn(t, ns, "list table inet "+aclTableName)
 	if !strings.Contains(out, `log prefix "R `+lab.enis["a"].ID+`" group 4566 snaplen 64`) {
-		t.Errorf("nft list table ip %s:\n%s\nwant a's REJECT logged", aclTableName, out)
+		t.Errorf("nft list table inet %s:\n%s\nwant a's REJECT logged", aclTableName, out)
 	}
-	t.Logf("nft list table ip %s:\n%s", aclTableName, out)
+	t.Logf("nft list table inet %s:\n%s", aclTableName, out)
 	lab.expect(t, flow{"c", "a", 80, true})
 	for len(lab.packets) > 0 {
 		<-lab.packets
@@ -202,5 +202,89 @@ func TestNetworkACLFlowLogs(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no REJECT of the denied ping captured")
 		}
+	}
+}
+
+// IPv6 entries judge IPv6 as IPv4 entries IPv4, and neither the other
+// family; neighbour discovery and traffic within a subnet are never judged.
+func TestNetworkACLsIPv6(t *testing.T) {
+	t.Parallel()
+	k := newTestKernel(t)
+	ctx := context.Background()
+	vpc, subA, subB := twoSubnets(t, k)
+	block, _ := dualStack(t, k, vpc, &subA, &subB)
+	a := attachedHost6(t, k, subA, "10.0.1.10/24", "fd5e:1:2:301::10/64")
+	attachedHost6(t, k, subA, "10.0.1.11/24", "fd5e:1:2:301::11/64")
+	c := attachedHost6(t, k, subB, "10.0.2.10/24", "fd5e:1:2:302::10/64")
+	const a6, a26, c6, router6 = "fd5e:1:2:301::10", "fd5e:1:2:301::11", "fd5e:1:2:302::10", "fd5e:1:2:301::1"
+	ns := k.Prefix() + vpc.ID
+	// An older vpcsim's IPv4-only table: the inet one takes its place.
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader("table ip " + aclTableName + " { chain forward { type filter hook forward priority filter - 1; policy drop;\n}\n}\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v: %s", err, out)
+	}
+	routing := func(acl *netmodel.NetworkACL) netmodel.Routing {
+		return netmodel.Routing{VPCID: vpc.ID, CIDR: vpc.CIDR, IPv6: []netip.Prefix{block},
+			Logged:  map[netip.Addr]string{netip.MustParseAddr(a6): "eni-a"},
+			Subnets: []netmodel.SubnetRouting{{SubnetID: subA.ID, ACL: acl}, {SubnetID: subB.ID}}}
+	}
+	pings := func(from, to string, want bool) {
+		t.Helper()
+		if want {
+			if err := pingOK(t, k.NetnsPath(from), to); err != nil {
+				t.Errorf("%s → %s: %v", from, to, err)
+			}
+		} else if err := ping(t, k.NetnsPath(from), to); err == nil {
+			t.Errorf("%s → %s answered", from, to)
+		}
+	}
+
+	// ICMPv6 in from and out to subnet B's /64: pings pass both ways over
+	// IPv6, none over IPv4 (no IPv4 entry: the implicit deny).
+	allowB := []netmodel.ACLRule{aclRule(100, true, netmodel.ProtoICMPv6, -1, -1, "fd5e:1:2:302::/64")}
+	must(t, k.SetRouting(ctx, routing(&netmodel.NetworkACL{ID: "acl-1", Ingress: allowB, Egress: allowB})))
+	if out := nftTableRules(t, ns, "ip", aclTableName); out != "" {
+		t.Errorf("the IPv4-only table stayed:\n%s", out)
+	}
+	if out := nftIn(t, ns, "list map inet "+aclTableName+" logged6"); !strings.Contains(out, a6+" : jump r-eni-a") {
+		t.Errorf("a's IPv6 address is not flow-logged:\n%s", out)
+	}
+	pings(c, a6, true)
+	pings(a, c6, true)
+	pings(a, "10.0.2.10", false)
+	pings(c, "10.0.1.10", false)
+
+	// First match by number, ICMPv6 by type: echo requests in are denied
+	// (rule 100) before all else is allowed (200), so a's pings out get
+	// their replies and c's in get nowhere.
+	acl := &netmodel.NetworkACL{ID: "acl-1",
+		Ingress: []netmodel.ACLRule{aclRule(200, true, -1, -1, -1, "::/0"), aclRule(100, false, netmodel.ProtoICMPv6, 128, -1, "::/0")},
+		Egress:  []netmodel.ACLRule{aclRule(100, true, -1, -1, -1, "::/0")},
+	}
+	must(t, k.SetRouting(ctx, routing(acl)))
+	pings(a, c6, true)
+	pings(c, a6, false)
+
+	// IPv4 entries only: IPv4 passes, IPv6 meets the implicit deny.
+	all4 := []netmodel.ACLRule{aclRule(100, true, -1, -1, -1, "0.0.0.0/0")}
+	must(t, k.SetRouting(ctx, routing(&netmodel.NetworkACL{ID: "acl-1", Ingress: all4, Egress: all4})))
+	pings(a, "10.0.2.10", true)
+	pings(a, c6, false)
+
+	// An ACL that denies all: with the neighbour caches emptied, a still
+	// finds its router and a host of its own subnet over IPv6.
+	r := routing(&netmodel.NetworkACL{ID: "acl-2"})
+	must(t, k.SetRouting(ctx, r))
+	for _, n := range []string{ns, k.Prefix() + a} {
+		if out, err := exec.Command("ip", "-n", n, "-6", "neigh", "flush", "all").CombinedOutput(); err != nil {
+			t.Fatalf("ip -n %s -6 neigh flush all: %v: %s", n, err, out)
+		}
+	}
+	pings(a, router6, true)
+	pings(a, a26, true)
+	pings(a, c6, false)
+	if got := changesDuring(t, k.NetnsPath(vpc.ID), func() { must(t, k.SetRouting(ctx, r)) }); len(got) > 0 {
+		t.Errorf("SetRouting again changed %v", got)
 	}
 }

@@ -37,18 +37,20 @@ func TestACLSpec(t *testing.T) {
 			{Number: 100, Allow: false, Proto: netmodel.ProtoICMP, From: 8, To: -1, CIDR: pfx("10.0.1.0/24")},
 			{Number: 110, Allow: true, Proto: netmodel.ProtoTCP, From: 80, To: 80, CIDR: pfx("10.0.0.0/16")},
 			{Number: 120, Allow: true, Proto: 47, From: -1, To: -1, CIDR: pfx("10.0.0.7/16")}, // not masked
-			{Number: 130, Allow: true, Proto: -1, CIDR: pfx("::/0")},                          // IPv6: never matches
+			{Number: 130, Allow: true, Proto: -1, CIDR: pfx("::/0")},                          // IPv6: judges IPv6 only
+			{Number: 105, Allow: false, Proto: netmodel.ProtoICMPv6, From: 128, To: 0, CIDR: pfx("fd5e:1:2:301::/64")},
 		},
 		Egress: []netmodel.ACLRule{
 			{Number: 100, Allow: true, Proto: netmodel.ProtoUDP, From: -1, To: -1, CIDR: pfx("10.0.1.0/24")},
 			{Number: 101, Allow: true, Proto: netmodel.ProtoTCP, From: 1024, To: 65535, CIDR: pfx("0.0.0.0/0")},
+			{Number: 102, Allow: true, Proto: netmodel.ProtoTCP, From: 443, To: 443, CIDR: pfx("fd5e:1:2:300::7/56")}, // not masked
 		},
 	}
 	r := netmodel.Routing{VPCID: "vpc-0123456789abcdef0", CIDR: pfx("10.0.0.0/16"),
 		Subnets: []netmodel.SubnetRouting{{SubnetID: aclSubnetA}, {SubnetID: aclSubnetB, ACL: acl}},
 		Logged: map[netip.Addr]string{
 			netip4("10.0.2.5"): "eni-b", netip4("10.0.2.6"): "eni-b", // two addresses of one ENI
-			netip4("10.0.1.5"): "eni-a",
+			netip4("10.0.1.5"): "eni-a", netip.MustParseAddr("fd5e:1:2:301::5"): "eni-a",
 		}}
 	s, err := aclSpec(r)
 	if err != nil {
@@ -58,17 +60,20 @@ func TestACLSpec(t *testing.T) {
 	want := map[string][]string{
 		"r-eni-a":  {`log group 4566 snaplen 64 prefix "R eni-a"`},
 		"r-eni-b":  {`log group 4566 snaplen 64 prefix "R eni-b"`},
-		"deny-out": {"ip saddr vmap @logged", "drop"},
-		"deny-in":  {"ip daddr vmap @logged", "drop"},
+		"deny-out": {"ip saddr vmap @logged", "ip6 saddr vmap @logged6", "drop"},
+		"deny-in":  {"ip daddr vmap @logged", "ip6 daddr vmap @logged6", "drop"},
 		"out-" + aclSubnetB: {
 			"rule 100 allow udp 0-65535 to 10.0.1.0/24",
 			"rule 101 allow tcp 1024-65535 to 0.0.0.0/0",
+			"rule 102 allow tcp 443-443 to fd5e:1:2:300::/56",
 			"rule * deny all goto deny-out",
 		},
 		"in-" + aclSubnetB: {
 			"rule 100 deny icmp type 8 code any from 10.0.1.0/24 goto deny-in",
+			"rule 105 deny icmpv6 type 128 code 0 from fd5e:1:2:301::/64 goto deny-in",
 			"rule 110 allow tcp 80-80 from 10.0.0.0/16",
 			"rule 120 allow proto 47 from 10.0.0.0/16",
+			"rule 130 allow all from ::/0",
 			"rule 200 allow all from 0.0.0.0/0",
 			"rule * deny all goto deny-in",
 		},
@@ -86,9 +91,12 @@ func TestACLSpec(t *testing.T) {
 			t.Errorf("chain %s:\n%s\nwant\n%s", name, strings.Join(got[name], "\n"), strings.Join(w, "\n"))
 		}
 	}
-	if s.table.Name != aclTableName || len(s.maps) != 1 || s.maps[0].set.Name != "logged" || len(s.maps[0].jumps) != 3 ||
-		s.maps[0].jumps[netip4("10.0.2.6")] != "r-eni-b" || s.maps[0].jumps[netip4("10.0.1.5")] != "r-eni-a" {
-		t.Errorf("table %s, maps %+v", s.table.Name, s.maps)
+	if s.table.Name != aclTableName || s.table.Family != nftables.TableFamilyINet || len(s.maps) != 2 ||
+		s.maps[0].set.Name != "logged" || s.maps[0].set.KeyType != nftables.TypeIPAddr || len(s.maps[0].jumps) != 3 ||
+		s.maps[0].jumps[netip4("10.0.2.6")] != "r-eni-b" || s.maps[0].jumps[netip4("10.0.1.5")] != "r-eni-a" ||
+		s.maps[1].set.Name != "logged6" || s.maps[1].set.KeyType != nftables.TypeIP6Addr || len(s.maps[1].jumps) != 1 ||
+		s.maps[1].jumps[netip.MustParseAddr("fd5e:1:2:301::5")] != "r-eni-a" {
+		t.Errorf("table %s %v, maps %+v", s.table.Name, s.table.Family, s.maps)
 	}
 	// A chain comes before every rule that jumps to it (the transaction's
 	// order), the base chain last.
@@ -116,8 +124,37 @@ func TestACLSpec(t *testing.T) {
 	if v := ends(in[0]); v == nil || v.Kind != expr.VerdictGoto || v.Chain != "deny-in" {
 		t.Errorf("deny rule ends with %+v", v)
 	}
-	if v := ends(in[1]); v == nil || v.Kind != expr.VerdictReturn {
+	if v := ends(in[2]); v == nil || v.Kind != expr.VerdictReturn {
 		t.Errorf("allow rule ends with %+v, want return (the other subnet's ACL may judge it too)", v)
+	}
+	// What each rule matches: its family first, the peer where that
+	// family's header has it, then the protocol.
+	family := func(r nftRule) byte { return r.exprs()[1].(*expr.Cmp).Data[0] }
+	peer := func(r nftRule) *expr.Payload { return r.exprs()[2].(*expr.Payload) }
+	out := s.chains[at["out-"+aclSubnetB]].rules
+	for _, tc := range []struct {
+		rule   nftRule
+		family byte
+		offset uint32
+		len    uint32
+	}{
+		{in[0], unix.NFPROTO_IPV4, 12, 4},   // ip saddr
+		{in[1], unix.NFPROTO_IPV6, 8, 16},   // ip6 saddr
+		{out[0], unix.NFPROTO_IPV4, 16, 4},  // ip daddr
+		{out[2], unix.NFPROTO_IPV6, 24, 16}, // ip6 daddr
+	} {
+		if f, p := family(tc.rule), peer(tc.rule); f != tc.family || p.Offset != tc.offset || p.Len != tc.len {
+			t.Errorf("%s: family %d, peer at %d (%d bytes); want %d, %d (%d)", tc.rule.comment, f, p.Offset, p.Len, tc.family, tc.offset, tc.len)
+		}
+	}
+	if e := in[1].exprs(); !slices.ContainsFunc(e, func(x expr.Any) bool {
+		c, ok := x.(*expr.Cmp)
+		return ok && len(c.Data) == 1 && c.Data[0] == unix.IPPROTO_ICMPV6
+	}) {
+		t.Errorf("%s: no meta l4proto ipv6-icmp in %v", in[1].comment, e)
+	}
+	if e := in[4].exprs(); len(e) != 3 { // rule 130: meta nfproto ipv6, return
+		t.Errorf("%s matches %d expressions, want only its family", in[4].comment, len(e)-1)
 	}
 }
 

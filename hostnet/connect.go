@@ -137,11 +137,16 @@ func checkNoOverlap(cidr netip.Prefix, mine string) error {
 }
 
 // overlappingHostRoute describes the first route of the host's own (any
-// table, the default route aside) that overlaps cidr and does not go through
-// link mine, as "DST dev LINK (table N)"; "" when there is none.
+// table, the default route aside) of cidr's family that overlaps cidr and
+// does not go through link mine, as "DST dev LINK (table N)"; "" when there
+// is none.
 func overlappingHostRoute(cidr netip.Prefix, mine string) (string, error) {
+	family := unix.AF_INET
+	if cidr.Addr().Is6() {
+		family = unix.AF_INET6
+	}
 	routes, err := retryDump(func() ([]netlink.Route, error) {
-		return netlink.RouteListFiltered(unix.AF_INET, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
+		return netlink.RouteListFiltered(family, &netlink.Route{Table: unix.RT_TABLE_UNSPEC}, netlink.RT_FILTER_TABLE)
 	})
 	if err != nil {
 		return "", fmt.Errorf("list the host's routes: %w", err)

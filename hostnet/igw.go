@@ -54,7 +54,9 @@ import (
 // private one), and only an address with a public one goes out (as it), as
 // on AWS. The subnets' tables route to the link (routetables.go); the main
 // table has no route to it, so a subnet without an internet route cannot use
-// it. Removing the VPC's namespace removes the pair.
+// it. The link carries IPv6 too, untranslated, for internet and egress-only
+// gateways alike (igw6.go); without public addresses the maps are empty and
+// no IPv4 crosses it. Removing the VPC's namespace removes the pair.
 const (
 	igwHostPrefix = "vs-i"
 	igwVPCPrefix  = "vs-g"
@@ -342,9 +344,9 @@ func (k *Kernel) ensureGatewayLinkLocked(c *nsConn, vpcID string, br netlink.Lin
 	return c.h.LinkByName(vpcName) // re-read: up, with its MAC
 }
 
-// removeGatewayLocked removes the VPC's internet gateway: its vs-igw table
-// and its link, and forgets the connections it translated. Missing is
-// success.
+// removeGatewayLocked removes the VPC's internet gateway: its vs-igw and
+// vs-igw6 tables, its link and the machine's routes to its IPv6 blocks, and
+// forgets the connections it translated. Missing is success.
 func (k *Kernel) removeGatewayLocked(c *nsConn, vpcID string) error {
 	hostName, vpcName, err := igwNames(vpcID)
 	if err != nil {
@@ -376,6 +378,12 @@ func (k *Kernel) removeGatewayLocked(c *nsConn, vpcID string) error {
 		if err := deleteNFTTable(nft, &nftables.Table{Family: nftables.TableFamilyIPv4, Name: igwTableName}); err != nil {
 			errs = append(errs, fmt.Errorf("delete nftables table %s: %w", igwTableName, err))
 		}
+	}
+	if err := deleteNFTTable(nft, &nftables.Table{Family: nftables.TableFamilyIPv6, Name: igw6TableName}); err != nil {
+		errs = append(errs, fmt.Errorf("delete nftables table %s: %w", igw6TableName, err))
+	}
+	if err := k.setHostRoutes6Locked(vpcID, nil); err != nil {
+		errs = append(errs, err)
 	}
 	if gone := goneTranslations(st.maps["public"], nil); len(gone) > 0 {
 		if err := deleteConntrackOf(fd, gone); err != nil {

@@ -23,12 +23,22 @@ import (
 //	                         connected route is how the host reaches public
 //	                         addresses; each VPC with an internet gateway
 //	                         has a port on it (igw.go), so VPCs reach each
-//	                         other's public addresses over it
+//	                         other's public addresses over it. It holds the
+//	                         machine's IPv6 address too, 2001:2:0:1200::1/64,
+//	                         and takes no router advertisements (igw6.go)
 //	table inet <prefix>internet {
 //		chain forward {
 //			type filter hook forward priority filter; policy accept;
 //			iifname "<prefix>inet" oifname != "<prefix>inet" drop
 //			oifname "<prefix>inet" iifname != "<prefix>inet" drop
+//		}
+//		chain input {
+//			type filter hook input priority filter; policy accept;
+//			iifname "<prefix>inet" ip daddr 198.18.0.1 accept
+//			iifname "<prefix>inet" ip6 daddr 2001:2:0:1200::1 accept
+//			iifname "<prefix>inet" icmpv6 type nd-neighbor-solicit accept
+//			iifname "<prefix>inet" icmpv6 type nd-neighbor-advert accept
+//			iifname "<prefix>inet" drop
 //		}
 //	}
 //
@@ -171,8 +181,18 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := reconcileAddrs(h, br, []netip.Prefix{addr}); err != nil {
-		return nil, err
+	// The machine's IPv6 address too (igw6.go), taking no router
+	// advertisements; a machine without IPv6 keeps the IPv4 side, and the
+	// VPCs' IPv6 routes to the internet stay blackholes.
+	err = writeSysctl("net/ipv6/conf/"+brName+"/accept_ra", "0")
+	if err == nil {
+		err = reconcileAddrs(h, br, []netip.Prefix{addr, k.internet6Prefix()})
+	}
+	if err != nil {
+		k.log.Warn("no IPv6 on vpcsim's internet", "bridge", brName, "err", err)
+		if err := reconcileAddrs(h, br, []netip.Prefix{addr}); err != nil {
+			return nil, err
+		}
 	}
 	if err := setUp(h, br); err != nil {
 		return nil, err
@@ -183,11 +203,14 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 // hostInternetSpec is the host table that keeps vpcsim's internet on the
 // machine (see above), and keeps the machine's other addresses (its LAN's,
 // docker's, its IPv6 link-local ones) out of the VPCs' reach: what comes in
-// from the bridge is taken only for the machine's address on it. With
+// from the bridge is taken only for the machine's addresses on it, of both
+// families (igw6.go), and neighbour discovery, without which IPv6 finds no
+// neighbour on the bridge. With
 // egress (serve --internet-egress, the operator's choice), what the VPCs
 // send beyond the machine is forwarded and masqueraded behind the machine's
 // own address, and only its replies come back.
 func hostInternetSpec(tableName, brName string, machine netip.Addr, egress bool) *nftSpec {
+	machine6 := machine6Of(machine)
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
 	accept := nftables.ChainPolicyAccept
 	fwd := &nftables.Chain{
@@ -213,6 +236,12 @@ func hostInternetSpec(tableName, brName string, machine netip.Addr, egress bool)
 			{fmt.Sprintf("iifname %s ip daddr %s accept", brName, machine), func() []expr.Any {
 				return slices.Concat(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, brName), isIPv4(), ipAddrIs(ipDaddrOffset, machine), []expr.Any{verdict(expr.VerdictAccept)})
 			}},
+			{fmt.Sprintf("iifname %s ip6 daddr %s accept", brName, machine6), func() []expr.Any {
+				return slices.Concat(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, brName), familyIs(false),
+					addrIn(ip6HdrDaddr, netip.PrefixFrom(machine6, 128)), []expr.Any{verdict(expr.VerdictAccept)})
+			}},
+			ndAccept(brName, "nd-neighbor-solicit", ndNeighborSolicit),
+			ndAccept(brName, "nd-neighbor-advert", ndNeighborAdvert),
 			{fmt.Sprintf("iifname %s drop", brName), func() []expr.Any {
 				return append(ifname(expr.MetaKeyIIFNAME, expr.CmpOpEq, brName), verdict(expr.VerdictDrop))
 			}},

@@ -54,7 +54,7 @@ func dialFromHost(t *testing.T, k *Kernel, addr netip.AddrPort, timeout time.Dur
 	if !routedToInternet(t, k, addr.Addr()) {
 		return "", fmt.Errorf("%s is not routed through the test's internet bridge", addr.Addr())
 	}
-	c, err := net.DialTimeout("tcp4", addr.String(), timeout)
+	c, err := net.DialTimeout("tcp", addr.String(), timeout)
 	if err != nil {
 		return "", err
 	}
@@ -69,7 +69,7 @@ func dialFromHost(t *testing.T, k *Kernel, addr netip.AddrPort, timeout time.Dur
 func dialFrom(nsPath string, addr netip.AddrPort, timeout time.Duration) (string, error) {
 	var c net.Conn
 	err := inNetns(nsPath, func() (err error) {
-		c, err = net.DialTimeout("tcp4", addr.String(), timeout)
+		c, err = net.DialTimeout("tcp", addr.String(), timeout)
 		return err
 	})
 	if err != nil {
@@ -96,7 +96,24 @@ func eventually(fn func() error) error {
 // connection with its source address, which it also sends on the channel.
 func machineServer(t *testing.T, k *Kernel) (netip.AddrPort, <-chan netip.Addr) {
 	t.Helper()
-	ln, err := net.Listen("tcp4", netip.AddrPortFrom(k.InternetAddr(), 0).String())
+	return sourceServer(t, "", k.InternetAddr())
+}
+
+// sourceServer is machineServer on addr, of either family, inside the
+// namespace at nsPath ("": the host's).
+func sourceServer(t *testing.T, nsPath string, addr netip.Addr) (netip.AddrPort, <-chan netip.Addr) {
+	t.Helper()
+	var ln net.Listener
+	listen := func() (err error) {
+		ln, err = net.Listen("tcp", netip.AddrPortFrom(addr, 0).String())
+		return err
+	}
+	var err error
+	if nsPath == "" {
+		err = listen()
+	} else {
+		err = inNetns(nsPath, listen)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +352,8 @@ func TestEnsureInternet(t *testing.T) {
 	if l.Type() != "bridge" || !isUp(l) {
 		t.Errorf("%s: a %s, up %v; want an up bridge", br, l.Type(), isUp(l))
 	}
-	if got, _ := addrsOf(t, h, l); !sameAddrs(got, []netip.Prefix{pfx("198.19.130.1/24")}) {
+	// Both of the machine's addresses (igw6.go).
+	if got, _ := addrsOf(t, h, l); !sameAddrs(got, []netip.Prefix{pfx("198.19.130.1/24"), pfx("2001:2:0:1382::1/64")}) {
 		t.Errorf("addresses of %s: %v", br, got)
 	}
 	if !routedToInternet(t, k, netip4("198.19.130.77")) {
@@ -352,11 +370,12 @@ func TestEnsureInternet(t *testing.T) {
 	// Drift is repaired: the table's rules, the bridge's address.
 	must(t, exec.Command("nft", "flush", "table", "inet", tableName).Run())
 	must(t, h.AddrDel(l, &netlink.Addr{IPNet: prefixToIPNet(pfx("198.19.130.1/24"))}))
+	must(t, h.AddrDel(l, &netlink.Addr{IPNet: prefixToIPNet(pfx("2001:2:0:1382::1/64"))}))
 	must(t, k.EnsureInternet(ctx))
 	if st, err := readNFTTable(nft, hostInternetSpec(tableName, br, k.InternetAddr(), false)); err != nil || !st.same {
 		t.Errorf("host table after repair: %+v, %v", st, err)
 	}
-	if got, _ := addrsOf(t, h, mustLink(t, h, br)); !sameAddrs(got, []netip.Prefix{pfx("198.19.130.1/24")}) {
+	if got, _ := addrsOf(t, h, mustLink(t, h, br)); !sameAddrs(got, []netip.Prefix{pfx("198.19.130.1/24"), pfx("2001:2:0:1382::1/64")}) {
 		t.Errorf("addresses of %s after repair: %v", br, got)
 	}
 
@@ -368,7 +387,7 @@ func TestEnsureInternet(t *testing.T) {
 	}
 	defer k2.Close()
 	must(t, k2.EnsureInternet(ctx))
-	if got, _ := addrsOf(t, h, mustLink(t, h, br)); !sameAddrs(got, []netip.Prefix{pfx("198.19.133.1/24")}) {
+	if got, _ := addrsOf(t, h, mustLink(t, h, br)); !sameAddrs(got, []netip.Prefix{pfx("198.19.133.1/24"), pfx("2001:2:0:1385::1/64")}) {
 		t.Errorf("addresses of %s with another range: %v", br, got)
 	}
 

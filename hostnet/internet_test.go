@@ -2,10 +2,13 @@ package hostnet
 
 import (
 	"maps"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/nftables"
 
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
@@ -102,7 +105,9 @@ func TestIGWSpec(t *testing.T) {
 	if got := host.comments()["forward"]; !slices.Equal(got, []string{"iifname vs-inet oifname != vs-inet drop", "oifname vs-inet iifname != vs-inet drop"}) {
 		t.Errorf("host rules %v", got)
 	}
-	if got := host.comments()["input"]; !slices.Equal(got, []string{"iifname vs-inet ip daddr 198.18.0.1 accept", "iifname vs-inet drop"}) {
+	if got := host.comments()["input"]; !slices.Equal(got, []string{"iifname vs-inet ip daddr 198.18.0.1 accept",
+		"iifname vs-inet ip6 daddr 2001:2:0:1200::1 accept", "iifname vs-inet icmpv6 type nd-neighbor-solicit accept",
+		"iifname vs-inet icmpv6 type nd-neighbor-advert accept", "iifname vs-inet drop"}) {
 		t.Errorf("host input rules %v", got)
 	}
 	// With egress (the operator's choice), the VPCs' IPv4 goes out
@@ -127,5 +132,64 @@ func TestGoneTranslations(t *testing.T) {
 	}
 	if got := goneTranslations(have, nil); len(got) != 3 {
 		t.Errorf("goneTranslations(have, nil) = %v", got)
+	}
+}
+
+func TestIGW6Spec(t *testing.T) {
+	blocks := []netip.Prefix{netip.MustParsePrefix("fd5e:1:2:300::/56")}
+	s := igw6Spec("vs-g0123456789a", blocks, []string{"vs-b0123456789a"})
+	want := map[string][]string{"forward": {
+		"iifname vs-g0123456789a ct state established,related accept",
+		"iifname vs-g0123456789a oifname vs-b0123456789a accept",
+		"iifname vs-g0123456789a drop",
+		"oifname vs-g0123456789a ip6 saddr fd5e:1:2:300::/56 accept",
+		"oifname vs-g0123456789a drop",
+	}}
+	if got := s.comments(); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("rules %v, want %v", got, want)
+	}
+	if s.table.Family != nftables.TableFamilyIPv6 || s.table.Name != igw6TableName {
+		t.Errorf("table %v %s", s.table.Family, s.table.Name)
+	}
+	// Egress-only, and a link that carries no IPv6: nothing comes in new,
+	// nothing goes out.
+	s = igw6Spec("vs-g0123456789a", nil, nil)
+	if got := s.comments()["forward"]; !slices.Equal(got, []string{"iifname vs-g0123456789a ct state established,related accept",
+		"iifname vs-g0123456789a drop", "oifname vs-g0123456789a drop"}) {
+		t.Errorf("rules without blocks or public subnets %v", got)
+	}
+}
+
+func TestInternet6Addresses(t *testing.T) {
+	for machine, want := range map[string]string{"198.18.0.1": "2001:2:0:1200::1", "198.19.130.1": "2001:2:0:1382::1"} {
+		if got := machine6Of(netip.MustParseAddr(machine)); got != netip.MustParseAddr(want) || !internet6Block.Contains(got) {
+			t.Errorf("machine6Of(%s) = %s, want %s", machine, got, want)
+		}
+	}
+	if got := linkLocalOf(net.HardwareAddr{0x06, 0x11, 0x22, 0x33, 0x44, 0x55}); got != netip.MustParseAddr("fe80::411:22ff:fe33:4455") {
+		t.Errorf("linkLocalOf = %s", got)
+	}
+}
+
+func TestInternet6Used(t *testing.T) {
+	route := func(dest string, target netmodel.RouteTarget) netmodel.Route {
+		return netmodel.Route{Dest: netip.MustParsePrefix(dest), Target: target}
+	}
+	a, b := "subnet-0123456789abcdef0", "subnet-0fedcba9876543210"
+	r := netmodel.Routing{IPv6: []netip.Prefix{netip.MustParsePrefix("fd5e:1:2:300::/56")}, Subnets: []netmodel.SubnetRouting{
+		{SubnetID: a, Routes: []netmodel.Route{route("0.0.0.0/0", netmodel.RouteInternet), route("::/0", netmodel.RouteEgressOnly)}},
+		{SubnetID: b, Routes: []netmodel.Route{route("2001:db8::/32", netmodel.RouteInternet)}},
+	}}
+	brB, _ := bridgeName(b)
+	if !internet6Used(r) || !slices.Equal(publicBridges6(r), []string{brB}) {
+		t.Errorf("internet6Used %v, public bridges %v; want true, [%s]", internet6Used(r), publicBridges6(r), brB)
+	}
+	r.Subnets[1].Routes[0].Target = netmodel.RouteBlackhole
+	if !internet6Used(r) || len(publicBridges6(r)) != 0 {
+		t.Errorf("egress-only only: internet6Used %v, public bridges %v", internet6Used(r), publicBridges6(r))
+	}
+	r.Subnets = r.Subnets[:0:0]
+	if internet6Used(r) {
+		t.Error("IPv6 used without IPv6 routes to a gateway")
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
-	"golang.org/x/sys/unix"
 )
 
 // A NAT gateway is a namespace of its own (a host, like an instance's) whose
@@ -56,28 +55,8 @@ func (k *Kernel) EnsureNAT(ctx context.Context, host string) error {
 	if err != nil {
 		return fmt.Errorf("NAT gateway %s (its ENI first): %w", host, err)
 	}
-	fd, err := openNetns(c.path())
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	nft, err := nftables.New(nftables.WithNetNSFd(fd))
-	if err != nil {
-		return fmt.Errorf("nftables in %s: %w", name, err)
-	}
-	spec := natSpec()
-	st, err := readNFTTable(nft, spec)
-	if err != nil {
-		return fmt.Errorf("read nftables table %s in %s: %w", natTableName, name, err)
-	}
-	if st.same {
-		return nil
-	}
-	if err := spec.queueReplace(nft); err != nil {
-		return fmt.Errorf("nftables table %s in %s: %w", natTableName, name, err)
-	}
-	if err := nft.Flush(); err != nil {
-		return fmt.Errorf("nftables table %s in %s: %w", natTableName, name, err)
+	if err := applyNFTSpec(c, natSpec()); err != nil {
+		return fmt.Errorf("NAT gateway %s: %w", host, err)
 	}
 	return nil
 }

@@ -127,3 +127,51 @@ func TestPeering(t *testing.T) {
 	must(t, k.DeleteVPC(context.Background(), b.vpc.ID))
 	noLink(t, handleIn(t, k.NetnsPath(c.vpc.ID)), cname)
 }
+
+// IPv6 crosses a peering link as IPv4 does: the NOARP link needs no
+// neighbour discovery, and the peer's main table has its subnets' /64s.
+func TestPeeringIPv6(t *testing.T) {
+	t.Parallel()
+	k := newTestKernel(t)
+	ctx := context.Background()
+	type side struct {
+		vpc   netmodel.NetVPC
+		sub   netmodel.NetSubnet
+		block netip.Prefix
+		host  string
+		addr  string
+	}
+	newSide := func(n int) side {
+		s := side{vpc: netmodel.NetVPC{ID: newID("vpc"), CIDR: pfx(fmt.Sprintf("10.4%d.0.0/16", n))},
+			block: pfx(fmt.Sprintf("fd5e:1:%d:300::/56", n)), addr: fmt.Sprintf("fd5e:1:%d:301::10", n)}
+		s.sub = netmodel.NetSubnet{ID: newID("subnet"), VPCID: s.vpc.ID, CIDR: pfx(fmt.Sprintf("10.4%d.1.0/24", n)),
+			Gateway: pfx(fmt.Sprintf("10.4%d.1.1/24", n)), Gateway6: pfx(fmt.Sprintf("fd5e:1:%d:301::1/64", n))}
+		must(t, k.EnsureVPC(ctx, s.vpc))
+		must(t, k.EnsureSubnet(ctx, s.sub))
+		s.host = attachedHost6(t, k, s.sub, fmt.Sprintf("10.4%d.1.10/24", n), s.addr+"/64")
+		return s
+	}
+	a, b := newSide(1), newSide(2)
+	pcx := "pcx-0a0b0000000000006"
+	route := func(s side, peer side, routes ...netmodel.Route) {
+		must(t, k.SetRouting(ctx, netmodel.Routing{VPCID: s.vpc.ID, CIDR: s.vpc.CIDR, IPv6: []netip.Prefix{s.block},
+			Peerings: []netmodel.PeeringLink{{ID: pcx, PeerVPCID: peer.vpc.ID}},
+			Subnets:  []netmodel.SubnetRouting{{SubnetID: s.sub.ID, Routes: routes}}}))
+	}
+	over := func(dest netip.Prefix) netmodel.Route {
+		return netmodel.Route{Dest: dest, Target: netmodel.RoutePeering, Peering: pcx}
+	}
+	route(a, b, over(b.block))
+	route(b, a, over(a.block))
+	if err := pingOK(t, k.NetnsPath(a.host), b.addr); err != nil {
+		t.Errorf("A → B over the peering: %v", err)
+	}
+	if err := pingOK(t, k.NetnsPath(b.host), a.addr); err != nil {
+		t.Errorf("B → A over the peering: %v", err)
+	}
+	// Without B's route back, B's answers go nowhere.
+	route(b, a)
+	if err := ping(t, k.NetnsPath(a.host), b.addr); err == nil {
+		t.Error("A reached B, which has no route back")
+	}
+}

@@ -11,11 +11,24 @@ import (
 // attachedHost makes a host in the subnet with one ENI as eth0 holding addr.
 func attachedHost(t *testing.T, k *Kernel, sub netmodel.NetSubnet, addr string) string {
 	t.Helper()
+	return attachedHost6(t, k, sub, addr, "")
+}
+
+// attachedHost6 makes a host in the subnet with one ENI as eth0 holding the
+// IPv4 address addr and the IPv6 address addr6, either of which may be "",
+// with the default route of each family it has.
+func attachedHost6(t *testing.T, k *Kernel, sub netmodel.NetSubnet, addr, addr6 string) string {
+	t.Helper()
 	ctx := context.Background()
 	host := newID("i")
 	must(t, k.EnsureHost(ctx, host))
-	e := netmodel.NetENI{ID: newID("eni"), VPCID: sub.VPCID, SubnetID: sub.ID, MAC: newMAC(),
-		Addrs: []netip.Prefix{pfx(addr)}, Gateway: sub.Gateway.Addr(), Host: host}
+	e := netmodel.NetENI{ID: newID("eni"), VPCID: sub.VPCID, SubnetID: sub.ID, MAC: newMAC(), Host: host}
+	if addr != "" {
+		e.Addrs, e.Gateway = []netip.Prefix{pfx(addr)}, sub.Gateway.Addr()
+	}
+	if addr6 != "" {
+		e.Addrs6, e.Gateway6 = []netip.Prefix{pfx(addr6)}, sub.Gateway6.Addr()
+	}
 	must(t, k.EnsureENI(ctx, e))
 	return host
 }

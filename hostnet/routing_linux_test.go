@@ -17,13 +17,17 @@ import (
 )
 
 // changesDuring runs fn and returns the netlink notifications the namespace
-// at nsPath sent meanwhile: links, IPv4 addresses, routes and rules, and
-// nftables transactions. Empty means fn changed none of them there.
+// at nsPath sent meanwhile: links, IPv4 addresses, routes and rules of both
+// families, and nftables transactions. Empty means fn changed none of them
+// there. Routes of the local table are left out: the kernel makes them for
+// addresses (an IPv6 one when its duplicate detection ends, whenever that
+// is), which are counted themselves.
 func changesDuring(t *testing.T, nsPath string, fn func()) []string {
 	t.Helper()
 	var socks []*nl.NetlinkSocket
 	must(t, inNetns(nsPath, func() error {
-		rt, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV4_RULE)
+		rt, err := nl.Subscribe(unix.NETLINK_ROUTE, unix.RTNLGRP_LINK, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV4_RULE,
+			unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV6_RULE)
 		if err != nil {
 			return err
 		}
@@ -46,6 +50,10 @@ func changesDuring(t *testing.T, nsPath string, fn func()) []string {
 				break // the timeout: nothing more came
 			}
 			for _, m := range msgs {
+				isRoute := m.Header.Type == unix.RTM_NEWROUTE || m.Header.Type == unix.RTM_DELROUTE
+				if i == 0 && isRoute && len(m.Data) > 4 && m.Data[4] == unix.RT_TABLE_LOCAL {
+					continue
+				}
 				got = append(got, []string{"rtnetlink", "nftables"}[i]+" message type "+strconv.Itoa(int(m.Header.Type)))
 			}
 		}
@@ -61,27 +69,46 @@ func routeGet(t *testing.T, ns, dst, iif, src string) (string, error) {
 	return strings.TrimSpace(string(out)), err
 }
 
-// subnetTable returns the routes of a subnet's table as ip prints them.
+// subnetTable returns the IPv4 routes of a subnet's table as ip prints them.
 func subnetTable(t *testing.T, ns string, table int) string {
 	t.Helper()
-	out, err := exec.Command("ip", "-n", ns, "route", "show", "table", strconv.Itoa(table)).CombinedOutput()
+	return ipShow(t, ns, "-4", "route", "show", "table", strconv.Itoa(table))
+}
+
+// subnetTable6 returns the IPv6 routes of a subnet's table as ip prints
+// them, but for what ip adds to every IPv6 route (its metric, its
+// preference).
+func subnetTable6(t *testing.T, ns string, table int) string {
+	t.Helper()
+	out := ipShow(t, ns, "-6", "route", "show", "table", strconv.Itoa(table))
+	return strings.NewReplacer(" metric 1024", "", " pref medium", "").Replace(out)
+}
+
+// ipShow runs `ip -n NS ARGS…` and returns what it prints, trimmed: nothing
+// for a table that was never made.
+func ipShow(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"-n", ns}, args...)...).CombinedOutput()
+	if err != nil && strings.Contains(string(out), "FIB table does not exist") {
+		return ""
+	}
 	if err != nil {
-		t.Fatalf("ip route show table %d: %v: %s", table, err, out)
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
 }
 
-// ourRules lists the namespace's rules at vpcsim's priority, as ip prints them.
+// ourRules lists the namespace's rules of both families at vpcsim's
+// priority, as ip prints them, IPv6 ones after "-6 ".
 func ourRules(t *testing.T, ns string) []string {
 	t.Helper()
-	out, err := exec.Command("ip", "-n", ns, "rule", "show", "priority", strconv.Itoa(subnetRulePriority)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("ip rule show: %v: %s", err, out)
-	}
 	var rules []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if l != "" {
-			rules = append(rules, strings.TrimSpace(l))
+	for _, family := range []string{"-4", "-6"} {
+		out := ipShow(t, ns, family, "rule", "show", "priority", strconv.Itoa(subnetRulePriority))
+		for _, l := range strings.Split(out, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				rules = append(rules, strings.TrimPrefix(family+" ", "-4 ")+l)
+			}
 		}
 	}
 	return rules
@@ -286,3 +313,145 @@ func normSpace(s string) string {
 }
 
 func netip4(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// dualStack gives the VPC of twoSubnets the IPv6 block fd5e:1:2:300::/56,
+// its subnets A and B the /64s :301 and :302, and adds an IPv6-only subnet
+// C with :303.
+func dualStack(t *testing.T, k *Kernel, vpc netmodel.NetVPC, subA, subB *netmodel.NetSubnet) (block netip.Prefix, subC netmodel.NetSubnet) {
+	t.Helper()
+	ctx := context.Background()
+	subA.Gateway6, subB.Gateway6 = pfx("fd5e:1:2:301::1/64"), pfx("fd5e:1:2:302::1/64")
+	must(t, k.EnsureSubnet(ctx, *subA))
+	must(t, k.EnsureSubnet(ctx, *subB))
+	subC = netmodel.NetSubnet{ID: newID("subnet"), VPCID: vpc.ID, Gateway6: pfx("fd5e:1:2:303::1/64")}
+	must(t, k.EnsureSubnet(ctx, subC))
+	return pfx("fd5e:1:2:300::/56"), subC
+}
+
+// IPv6 routing: a rule and table of each family per subnet (IPv6 only for
+// an IPv6-only one), the local route between subnets, a route via an ENI's
+// IPv6 address that carries, a blackhole that drops, and nothing changed by
+// setting the same routing again.
+func TestSubnetRouteTablesIPv6(t *testing.T) {
+	t.Parallel()
+	k := newTestKernel(t)
+	ctx := context.Background()
+	vpc, subA, subB := twoSubnets(t, k)
+	block, subC := dualStack(t, k, vpc, &subA, &subB)
+	a := attachedHost6(t, k, subA, "10.0.1.10/24", "fd5e:1:2:301::10/64")
+	b := attachedHost6(t, k, subB, "10.0.2.10/24", "fd5e:1:2:302::10/64")
+	router := attachedHost6(t, k, subB, "10.0.2.20/24", "fd5e:1:2:302::20/64")
+	c := attachedHost6(t, k, subC, "", "fd5e:1:2:303::10/64")
+	// The router answers for 2001:db8:5::5 itself: a packet that reaches it
+	// came through the route to it.
+	rh := handleIn(t, k.NetnsPath(router))
+	must(t, rh.AddrAdd(mustLink(t, rh, "lo"), &netlink.Addr{IPNet: prefixToIPNet(pfx("2001:db8:5::5/128")), Flags: unix.IFA_F_NODAD}))
+
+	ns := k.Prefix() + vpc.ID
+	vpcH := handleIn(t, k.NetnsPath(vpc.ID))
+	tableOf := func(sub netmodel.NetSubnet) (string, int) {
+		br, _ := bridgeName(sub.ID)
+		return br, subnetTableBase + mustLink(t, vpcH, br).Attrs().Index
+	}
+	brA, tableA := tableOf(subA)
+	brB, tableB := tableOf(subB)
+	brC, tableC := tableOf(subC)
+
+	if err := ping(t, k.NetnsPath(a), "2001:db8:5::5"); err == nil {
+		t.Fatal("2001:db8:5::5 answered before any route led to it")
+	}
+	viaRouter := netmodel.Route{Target: netmodel.RouteENI, Via: netip.MustParseAddr("fd5e:1:2:302::20"), ViaSubnet: subB.ID}
+	r := netmodel.Routing{VPCID: vpc.ID, CIDR: vpc.CIDR, IPv6: []netip.Prefix{block}, Subnets: []netmodel.SubnetRouting{
+		{SubnetID: subA.ID, Routes: []netmodel.Route{
+			withDest(viaRouter, "::/0"), // a default route elsewhere: the local route still wins
+			withDest(viaRouter, "2001:db8:5::/48"),
+		}},
+		{SubnetID: subB.ID},
+		{SubnetID: subC.ID, Routes: []netmodel.Route{
+			{Dest: pfx("2001:db8:5::/48"), Target: netmodel.RouteBlackhole},
+			{Dest: pfx("0.0.0.0/0"), Target: netmodel.RouteBlackhole}, // no IPv4 table to hold it
+		}},
+	}}
+	must(t, k.SetRouting(ctx, r))
+
+	rule := func(family, br string, table int) string {
+		return family + "1000:\tfrom all iif " + br + " lookup " + strconv.Itoa(table)
+	}
+	wantRules := []string{
+		rule("", brA, tableA), rule("-6 ", brA, tableA),
+		rule("", brB, tableB), rule("-6 ", brB, tableB),
+		rule("-6 ", brC, tableC),
+	}
+	if got := ourRules(t, ns); !sameStrings(got, wantRules) {
+		t.Errorf("rules:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantRules, "\n"))
+	}
+	for _, tc := range []struct {
+		table       int
+		want, want6 string
+	}{
+		{tableA, "throw 10.0.0.0/16", "throw fd5e:1:2:300::/56 dev lo\ndefault via fd5e:1:2:302::20 dev " + brB + "\n2001:db8:5::/48 via fd5e:1:2:302::20 dev " + brB},
+		{tableB, "throw 10.0.0.0/16", "throw fd5e:1:2:300::/56 dev lo"},
+		{tableC, "", "throw fd5e:1:2:300::/56 dev lo\nblackhole 2001:db8:5::/48 dev lo"},
+	} {
+		if got := subnetTable(t, ns, tc.table); normSpace(got) != normSpace(tc.want) {
+			t.Errorf("IPv4 table %d:\n%s\nwant\n%s", tc.table, got, tc.want)
+		}
+		if got := subnetTable6(t, ns, tc.table); normSpace(got) != normSpace(tc.want6) {
+			t.Errorf("IPv6 table %d:\n%s\nwant\n%s", tc.table, got, tc.want6)
+		}
+	}
+	if out, err := routeGet(t, ns, "2001:db8:5::5", brA, "fd5e:1:2:301::10"); err != nil || !strings.Contains(out, "via fd5e:1:2:302::20 dev "+brB) {
+		t.Errorf("route get 2001:db8:5::5 from A: %v: %s; want via the router", err, out)
+	}
+	if out, err := routeGet(t, ns, "fd5e:1:2:303::10", brA, "fd5e:1:2:301::10"); err != nil || !strings.Contains(out, "dev "+brC) || strings.Contains(out, "via") {
+		t.Errorf("route get fd5e:1:2:303::10 from A: %v: %s; want the local route", err, out)
+	}
+	for _, p := range []struct{ from, to string }{
+		{a, "2001:db8:5::5"},    // through the router
+		{a, "fd5e:1:2:302::10"}, // the local route, A to B
+		{c, "fd5e:1:2:301::10"}, // and from the IPv6-only subnet to A
+		{a, "10.0.2.10"},        // IPv4 as before
+	} {
+		if err := pingOK(t, k.NetnsPath(p.from), p.to); err != nil {
+			t.Errorf("%s → %s: %v", p.from, p.to, err)
+		}
+	}
+	for _, p := range []struct{ from, to, why string }{
+		{b, "2001:db8:5::5", "B has no route to it"},
+		{c, "2001:db8:5::5", "C's route to it is a blackhole"},
+	} {
+		if err := ping(t, k.NetnsPath(p.from), p.to); err == nil {
+			t.Errorf("%s reached %s: %s", p.from, p.to, p.why)
+		}
+	}
+
+	// Again: nothing changes.
+	if got := changesDuring(t, k.NetnsPath(vpc.ID), func() { must(t, k.SetRouting(ctx, r)) }); len(got) > 0 {
+		t.Errorf("the same routing again changed the namespace: %v", got)
+	}
+	// A's route to 2001:db8:5::/48 becomes a blackhole: only that route
+	// changes, and A no longer reaches it.
+	r.Subnets[0].Routes[1].Target = netmodel.RouteBlackhole
+	if got := changesDuring(t, k.NetnsPath(vpc.ID), func() { must(t, k.SetRouting(ctx, r)) }); len(got) != 1 {
+		t.Errorf("one route changed, the namespace saw %v", got)
+	}
+	if err := ping(t, k.NetnsPath(a), "2001:db8:5::5"); err == nil {
+		t.Error("A reached 2001:db8:5::5 through a blackhole")
+	}
+
+	// Without IPv6 blocks, the IPv6 rules and tables go, the IPv4 ones stay.
+	r.IPv6 = nil
+	must(t, k.SetRouting(ctx, r))
+	if got := ourRules(t, ns); !sameStrings(got, []string{wantRules[0], wantRules[2]}) {
+		t.Errorf("rules without IPv6 blocks: %v", got)
+	}
+	for _, table := range []int{tableA, tableB, tableC} {
+		if got := subnetTable6(t, ns, table); got != "" {
+			t.Errorf("IPv6 table %d without IPv6 blocks:\n%s", table, got)
+		}
+	}
+	must(t, k.SetRouting(ctx, netmodel.Routing{VPCID: vpc.ID, CIDR: vpc.CIDR}))
+	if _, routes, err := readRouting(vpcH); err != nil || len(routes) > 0 {
+		t.Errorf("routes left: %v %v", routes, err)
+	}
+}

@@ -2,6 +2,7 @@ package hostnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -35,7 +36,8 @@ func (k *Kernel) EnsureVPC(ctx context.Context, v netmodel.NetVPC) error {
 }
 
 // DeleteVPC removes the VPC's namespace with everything in it: bridges, ENIs
-// (also their ends inside hosts) and any process left inside. Missing is success.
+// (also their ends inside hosts) and any process left inside, and the
+// machine's routes to its IPv6 blocks. Missing is success.
 func (k *Kernel) DeleteVPC(ctx context.Context, vpcID string) error {
 	name, err := k.nsName(vpcID)
 	if err != nil {
@@ -43,7 +45,9 @@ func (k *Kernel) DeleteVPC(ctx context.Context, vpcID string) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if err := k.removeNetnsLocked(ctx, name); err != nil {
+	// The machine's routes to the VPC's IPv6 blocks (igw6.go) are the
+	// host's, so they do not go with the namespace.
+	if err := errors.Join(k.setHostRoutes6Locked(vpcID, nil), k.removeNetnsLocked(ctx, name)); err != nil {
 		return fmt.Errorf("delete VPC %s: %w", vpcID, err)
 	}
 	return nil

@@ -24,7 +24,10 @@ type Routing struct {
 	// table other than the local one.
 	Subnets []SubnetRouting
 	// Internet is the VPC's internet gateway while one is attached and some
-	// address of the VPC is public; nil otherwise.
+	// address of the VPC is public; nil otherwise. It is IPv4's: the VPC's
+	// IPv6 goes to the internet untranslated, through the same link, while
+	// some subnet has an IPv6 RouteInternet or RouteEgressOnly route, Internet
+	// or not.
 	Internet *InternetLink
 	// Logged maps the addresses (both families) of the VPC's flow-logged
 	// ENIs to their IDs:
@@ -81,7 +84,10 @@ const (
 	// RouteBlackhole drops: the route's target is gone or cannot carry it.
 	RouteBlackhole RouteTarget = iota
 	// RouteInternet goes out through the VPC's internet gateway (the
-	// Routing's Internet link; dropped while there is none).
+	// Routing's Internet link; dropped while there is none). An IPv6 one
+	// says the gateway is attached: give it only while it is (a
+	// RouteBlackhole otherwise), and the internet may then open
+	// connections to the subnet's IPv6 addresses.
 	RouteInternet
 	// RouteENI goes to an ENI of the VPC, as its next hop: Via, the ENI's
 	// primary address, on ViaSubnet's bridge.
@@ -91,7 +97,8 @@ const (
 	RoutePeering
 	// RouteEgressOnly goes out through the VPC's egress-only internet
 	// gateway (IPv6 destinations only): out to the internet, and only
-	// replies to what went out come back.
+	// replies to what went out come back. Give it only while the gateway
+	// exists (a RouteBlackhole otherwise).
 	RouteEgressOnly
 )
 
