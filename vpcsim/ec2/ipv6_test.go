@@ -21,6 +21,12 @@ func (tc *testCloud) dualStackVPC(t *testing.T, cidr string) (VPC, netip.Prefix)
 	return v, v.IPv6[0].CIDR
 }
 
+// dualStackSubnet makes a subnet of a VPC with an IPv4 and an IPv6 range.
+func (tc *testCloud) dualStackSubnet(t *testing.T, vpcID, cidr string, ipv6 netip.Prefix) Subnet {
+	t.Helper()
+	return must[Subnet](t)(tc.CreateSubnet(context.Background(), west, CreateSubnetInput{VPCID: vpcID, CIDR: cidr, IPv6CIDR: ipv6.String(), AZ: "us-west-2a"}))
+}
+
 func localRoutes(rt RouteTableView) []netip.Prefix {
 	var out []netip.Prefix
 	for _, r := range rt.Routes {
@@ -102,13 +108,9 @@ func TestVPCIPv6Block(t *testing.T) {
 	if rts := must[[]RouteTableView](t)(tc.DescribeRouteTables(ctx, west, nil, []Filter{{Name: "route.destination-ipv6-cidr-block", Values: []string{block.String()}}})); len(rts) != 2 {
 		t.Errorf("tables routing %s: %d, want 2", block, len(rts))
 	}
-	// The kernel is given IPv4 only.
-	for _, sr := range tc.dp.Routing(v.ID).Subnets {
-		for _, r := range sr.Routes {
-			if r.Dest.Addr().Is6() {
-				t.Errorf("the kernel got an IPv6 route: %+v", r)
-			}
-		}
+	// The kernel has the block local.
+	if got := tc.dp.Routing(v.ID).IPv6; !slices.Equal(got, []netip.Prefix{block}) {
+		t.Errorf("the kernel's local IPv6 blocks: %v, want %s", got, block)
 	}
 
 	// The default ACL allows IPv6; every ACL ends denying it.
@@ -136,7 +138,7 @@ func TestVPCIPv6Block(t *testing.T) {
 	}
 
 	// Not while a subnet has a range of it.
-	sub := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", IPv6CIDR: subnet64(block, 1).String(), AZ: "us-west-2a"}))
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", subnet64(block, 1))
 	_, _, err = tc.DisassociateVpcCIDR(ctx, west, v.IPv6[0].ID)
 	wantCode(t, err, "InvalidCidrBlock.InUse")
 	if e, _ := AsAPIError(err); e.Message != "The vpc "+v.ID+" currently has a subnet within CIDR block "+block.String() {
@@ -337,7 +339,7 @@ func TestENIIPv6(t *testing.T) {
 	ctx := context.Background()
 	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
 	r := subnet64(block, 1)
-	sub := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", IPv6CIDR: r.String(), AZ: "us-west-2a"}))
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", r)
 	v4only := tc.subnet(t, v.ID, "10.0.2.0/24")
 
 	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, IPv6Count: 2}))
@@ -538,11 +540,6 @@ func TestEgressOnlyIGW(t *testing.T) {
 	}
 	must[struct{}](t)(struct{}{}, tc.DeleteRoute(ctx, west, main.ID, "2001:db8::/32", ""))
 	wantCode(t, tc.DeleteRoute(ctx, west, main.ID, "2001:db8::/32", ""), "InvalidRoute.NotFound")
-	for _, sr := range tc.dp.Routing(v.ID).Subnets {
-		if len(sr.Routes) > 0 {
-			t.Errorf("the kernel got routes: %+v", sr.Routes)
-		}
-	}
 
 	wantCode(t, tc.DeleteVpc(ctx, west, v.ID), "DependencyViolation")
 	tc = tc.reopen(t)
@@ -563,7 +560,7 @@ func TestEgressOnlyIGW(t *testing.T) {
 }
 
 // Network ACL IPv6 entries: stored and described, one CIDR of either
-// family; the kernel judges IPv4 only yet.
+// family; the kernel judges both.
 func TestACLIPv6Entries(t *testing.T) {
 	tc := newTestCloud(t)
 	ctx := context.Background()
@@ -581,12 +578,16 @@ func TestACLIPv6Entries(t *testing.T) {
 	sub := tc.subnet(t, v.ID, "10.0.1.0/24")
 	def := must[[]NetworkACL](t)(tc.DescribeNetworkAcls(ctx, west, nil, []Filter{{Name: "association.subnet-id", Values: []string{sub.ID}}}))[0]
 	must[string](t)(tc.ReplaceNetworkAclAssociation(ctx, west, def.Assocs[0].ID, acl.ID))
+	want := []netmodel.ACLRule{
+		{Number: 10, Allow: true, Proto: netmodel.ProtoTCP, From: 443, To: 443, CIDR: netip.MustParsePrefix("2001:db8::/64")},
+		{Number: 11, Allow: true, Proto: netmodel.ProtoICMPv6, From: -1, To: -1, CIDR: allIPv6},
+	}
 	for _, sr := range tc.dp.Routing(v.ID).Subnets {
 		if sr.SubnetID != sub.ID {
 			continue
 		}
-		if sr.ACL == nil || len(sr.ACL.Ingress) != 0 || len(sr.ACL.Egress) != 0 {
-			t.Errorf("the kernel's ACL: %+v", sr.ACL)
+		if sr.ACL == nil || !slices.Equal(sr.ACL.Ingress, want) || len(sr.ACL.Egress) != 0 {
+			t.Errorf("the kernel's ACL: %+v, want ingress %+v", sr.ACL, want)
 		}
 	}
 }

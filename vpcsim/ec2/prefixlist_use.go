@@ -198,9 +198,7 @@ func (c *Cloud) prefixListRoutesLocked(v *VPC, rt *RouteTable, igw *InternetGate
 				continue
 			}
 			seen[e.CIDR] = true
-			nr := c.netRouteLocked(v.ID, route, igw)
-			nr.Dest = e.CIDR
-			out = append(out, nr)
+			out = append(out, c.netRouteLocked(v.ID, route, e.CIDR, igw))
 		}
 	}
 	return out

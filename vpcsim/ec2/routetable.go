@@ -330,7 +330,6 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 		// (unverified) the message.
 		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified")
 	case in.DestIPv6 != "":
-		// An IPv6 route is stored and described; the kernel routes IPv4 only yet.
 		dest, err := netip.ParsePrefix(in.DestIPv6)
 		if err != nil || !dest.Addr().Is6() || dest.Addr().Is4In6() || dest.Addr().Zone() != "" {
 			return r, invalidValue("Value (%s) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.", in.DestIPv6)

@@ -24,7 +24,8 @@ type Routing struct {
 	// table other than the local one.
 	Subnets []SubnetRouting
 	// Internet is the VPC's internet gateway while one is attached and some
-	// address of the VPC is public; nil otherwise.
+	// address of the VPC is public (an IPv4 address mapped to a public one,
+	// or any IPv6 address of an ENI: EC2's are global); nil otherwise.
 	Internet *InternetLink
 	// Logged maps the addresses (both families) of the VPC's flow-logged
 	// ENIs to their IDs:
