@@ -19,7 +19,7 @@ func TestFirewallIPv6(t *testing.T) {
 	tc := newTestCloud(t)
 	ctx := context.Background()
 	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
-	sub := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", IPv6CIDR: subnet64(block, 1).String(), AZ: "us-west-2a"}))
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", subnet64(block, 1))
 	web := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "web", Description: "web"}))
 	client := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "client", Description: "client"}))
 	rules := must[[]Rule](t)(tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: web.ID}, Permissions: []Permission{
