@@ -115,3 +115,41 @@ func TestACLIPv6InKernel(t *testing.T) {
 		t.Errorf("logged addresses %v, want %v", got, want)
 	}
 }
+
+// An IPv6 prefix list: a rule that names it is a rule per entry, of the
+// entry's IPv6 CIDR; a route to it, a route per entry, to an egress-only
+// gateway too (a target of IPv6 lists, not of IPv4 ones).
+func TestPrefixListIPv6(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", subnet64(block, 1))
+	pl := tc.prefixList(t, FamilyIPv6, 2, "2001:db8:a::/48", "2001:db8:b::/48")
+	v4 := tc.prefixList(t, FamilyIPv4, 1, "192.0.2.0/24")
+	g := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: "g", Description: "g"}))
+	rules := must[[]Rule](t)(tc.AuthorizeSecurityGroup(ctx, west, AuthorizeInput{Group: GroupRef{ID: g.ID}, Permissions: []Permission{
+		{Protocol: "tcp", FromPort: port(22), ToPort: port(22), PrefixIDs: []Peer{{Value: pl.ID}}},
+	}}))
+	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, Groups: []string{g.ID}}))
+	fw := tc.dp.Firewall(v.ID)
+	in := fw.ENIs[slices.IndexFunc(fw.ENIs, func(x netmodel.FirewallENI) bool { return x.ID == e.ID })].Ingress
+	var want []netmodel.FirewallRule
+	for _, cidr := range []string{"2001:db8:a::/48", "2001:db8:b::/48"} {
+		want = append(want, netmodel.FirewallRule{ID: rules[0].ID, GroupID: g.ID, Proto: netmodel.ProtoTCP, From: 22, To: 22, CIDR: netip.MustParsePrefix(cidr), PrefixList: pl.ID})
+	}
+	if !reflect.DeepEqual(in, want) {
+		t.Errorf("ingress\n%+v\nwant\n%+v", in, want)
+	}
+
+	eigw := must[EgressOnlyIGW](t)(tc.CreateEgressOnlyIGW(ctx, west, v.ID, "", nil))
+	main := tc.mainTable(t, v.ID)
+	wantCode(t, tc.CreateRoute(ctx, west, RouteInput{TableID: main.ID, DestPrefixList: v4.ID, EgressOnlyGW: eigw.ID}), "InvalidParameterValue")
+	must1(t, tc.CreateRoute(ctx, west, RouteInput{TableID: main.ID, DestPrefixList: pl.ID, EgressOnlyGW: eigw.ID}))
+	wantRoutes := []netmodel.Route{
+		{Dest: netip.MustParsePrefix("2001:db8:a::/48"), Target: netmodel.RouteEgressOnly},
+		{Dest: netip.MustParsePrefix("2001:db8:b::/48"), Target: netmodel.RouteEgressOnly},
+	}
+	if got := tc.dp.Routing(v.ID).Subnets[0].Routes; !reflect.DeepEqual(got, wantRoutes) {
+		t.Errorf("routes %+v, want %+v", got, wantRoutes)
+	}
+}
