@@ -198,8 +198,9 @@ func (c *Cloud) AssociateAddress(ctx context.Context, s Scope, in AssociateAddre
 		if i = slices.IndexFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Addr == want }); i < 0 {
 			return "", Errorf("InvalidParameterValue", "The private IP address %s is not associated with the network interface %s.", in.PrivateIP, e.ID)
 		}
-	} else {
-		i = slices.IndexFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Primary })
+	} else if i = slices.IndexFunc(e.PrivateIPs, func(ip PrivateIP) bool { return ip.Primary }); i < 0 {
+		// An IPv6-only subnet's ENI. (unverified) the code and message.
+		return "", Errorf("InvalidParameterValue", "The network interface %s has no private IPv4 address to associate the Elastic IP address with.", e.ID)
 	}
 	if c.igwOfVPCLocked(e.VPCID) == nil {
 		return "", Errorf("Gateway.NotAttached", "Network %s is not attached to any internet gateway", e.VPCID)

@@ -368,9 +368,7 @@ func (c *Cloud) topologyLocked() netmodel.Topology {
 		t.VPCs = append(t.VPCs, netVPC(v))
 	}
 	for _, s := range sortedBySeq(c.allSubnets(), func(v *Subnet) int64 { return v.Seq }) {
-		if !s.IPv6Native { // the kernel carries IPv4 only yet
-			t.Subnets = append(t.Subnets, netSubnet(s))
-		}
+		t.Subnets = append(t.Subnets, netSubnet(s))
 	}
 	for _, i := range sortedBySeq(c.allInstances(), func(v *Instance) int64 { return v.Seq }) {
 		if instanceUp(i.State) {

@@ -10,10 +10,8 @@ import (
 // only the answers back in. It is made attached to one VPC and stays so; a
 // route table sends IPv6 destinations to it (CreateRoute
 // EgressOnlyInternetGatewayId). Deleting it leaves those routes
-// blackholes, as EC2 does.
-//
-// Stored and described: the kernel carries no IPv6 yet, so it carries
-// nothing.
+// blackholes, as EC2 does. The kernel has routes to it as
+// netmodel.RouteEgressOnly (routing.go).
 type EgressOnlyIGW struct {
 	ID          string `json:"id"` // eigw-…
 	Region      string `json:"region"`

@@ -37,9 +37,6 @@ const maxENIsPerSubnet = 1023
 func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary string, extra []string, secondary int, taken map[netip.Addr]bool, planned int) (eniRequest, error) {
 	req := eniRequest{subnet: sub}
 	var err error
-	if sub.IPv6Native {
-		return req, Errorf("UnsupportedOperation", "vpcsim does not put network interfaces in IPv6-only subnets (%s) yet: its kernel side carries IPv4 only.", sub.ID)
-	}
 	inSubnet := countWhere(c.heldENIs(), func(e *ENI) bool { return e.SubnetID == sub.ID })
 	if inSubnet+planned >= maxENIsPerSubnet {
 		return req, insufficientAddresses(sub.ID)
@@ -49,6 +46,13 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 	}
 	if secondary < 0 {
 		return req, invalidValue("Value (%d) for parameter secondaryPrivateIpAddressCount is invalid.", secondary)
+	}
+	if sub.IPv6Native {
+		// No IPv4 address: the caller gives it IPv6 ones (autoIPv6).
+		if primary != "" || len(extra) > 0 || secondary > 0 {
+			return req, noIPv4(sub)
+		}
+		return req, nil
 	}
 	if taken == nil {
 		taken = map[netip.Addr]bool{}
@@ -80,6 +84,24 @@ func (c *Cloud) planENILocked(s Scope, sub *Subnet, groups []string, primary str
 	}
 	req.addrs = append(req.addrs, free...)
 	return req, nil
+}
+
+// noIPv4 refuses private IPv4 addresses in an IPv6-only subnet.
+func noIPv4(sub *Subnet) error {
+	// (unverified) the code and message.
+	return invalidValue("The subnet %s is IPv6-only: it has no private IPv4 addresses to assign.", sub.ID)
+}
+
+// refuseIPv6Only refuses what needs a private IPv4 address in an
+// IPv6-only subnet: an instance's primary ENI, an ECS task's, a NAT
+// gateway's. EC2 takes instances there (of Nitro types) and ECS tasks
+// too; vpcsim does not yet, as its instances, task metadata and ECS
+// agent expect an IPv4 address.
+func refuseIPv6Only(sub *Subnet, what string) error {
+	if !sub.IPv6Native {
+		return nil
+	}
+	return Errorf("UnsupportedOperation", "vpcsim does not put %s in IPv6-only subnets (%s) yet: only network interfaces.", what, sub.ID)
 }
 
 // checkGroupsLocked validates an ENI's groups: at most five, all of the VPC.
@@ -132,15 +154,22 @@ func (c *Cloud) uniqueMACLocked() string {
 }
 
 // netENILocked says where the kernel should have the ENI: inside its instance
-// when that instance is up, else parked in the VPC's namespace.
+// when that instance is up, else parked in the VPC's namespace; and its
+// addresses of each family with their subnet's router.
 func (c *Cloud) netENILocked(e *ENI) netmodel.NetENI {
 	sub := c.subnet(e.SubnetID)
 	mac, _ := net.ParseMAC(e.MAC)
 	n := netmodel.NetENI{ID: e.ID, VPCID: e.VPCID, SubnetID: e.SubnetID, MAC: mac}
-	if sub != nil {
+	if sub != nil && sub.CIDR.IsValid() {
 		n.Gateway = routerAddr(sub.CIDR)
 		for _, ip := range e.PrivateIPs {
 			n.Addrs = append(n.Addrs, netip.PrefixFrom(ip.Addr, sub.CIDR.Bits()))
+		}
+	}
+	if p := subnetIPv6(sub); p.IsValid() && len(e.IPv6) > 0 {
+		n.Gateway6 = routerAddr(p)
+		for _, a := range e.IPv6 {
+			n.Addrs6 = append(n.Addrs6, netip.PrefixFrom(a, p.Bits()))
 		}
 	}
 	if e.Host != "" && e.Attachment != nil {
@@ -195,6 +224,11 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	if err != nil {
 		return ENI{}, err
 	}
+	if in.RequesterManaged {
+		if err := refuseIPv6Only(sub, "ECS tasks"); err != nil {
+			return ENI{}, err
+		}
+	}
 	req, err := c.planENILocked(s, sub, in.Groups, primary, extra, in.SecondaryPrivateIPAddressCount, nil, 0)
 	if err != nil {
 		return ENI{}, err
@@ -207,7 +241,7 @@ func (c *Cloud) CreateNetworkInterface(ctx context.Context, s Scope, in CreateNe
 	if in.RequesterManaged {
 		e.RequesterID = requesterAccount
 	}
-	if in.PublicIP {
+	if in.PublicIP && len(e.PrivateIPs) > 0 {
 		if e.PrivateIPs[0].Public, err = c.allocPublicLocked(map[netip.Addr]bool{}); err != nil {
 			return ENI{}, err
 		}
@@ -563,6 +597,9 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 		return nil, err
 	}
 	sub := c.subnet(e.SubnetID)
+	if sub.IPv6Native {
+		return nil, noIPv4(sub)
+	}
 	taken := map[netip.Addr]bool{}
 	var add []netip.Addr
 	for _, x := range in.Addresses {
@@ -590,15 +627,15 @@ func (c *Cloud) AssignPrivateIPAddresses(ctx context.Context, s Scope, in Assign
 	return add, nil
 }
 
-// changeAddrsLocked gives an ENI next's addresses, in the kernel without
-// c.mu (reserve.go), then in the model. The ENI's instance, if any, is busy
-// meanwhile: its namespace holds the addresses.
+// changeAddrsLocked gives an ENI next's addresses, IPv4 and IPv6, in the
+// kernel without c.mu (reserve.go), then in the model. The ENI's instance,
+// if any, is busy meanwhile: its namespace holds the addresses.
 func (c *Cloud) changeAddrsLocked(ctx context.Context, next *ENI, what string) error {
 	step := kernelStep{what: what}
 	if next.Attachment != nil {
 		step.busy = []string{next.Attachment.InstanceID}
 	}
-	return c.changeENILocked(ctx, next, step, func(e *ENI) { e.PrivateIPs = next.PrivateIPs })
+	return c.changeENILocked(ctx, next, step, func(e *ENI) { e.PrivateIPs, e.IPv6 = next.PrivateIPs, next.IPv6 })
 }
 
 // ipLimitLocked is how many addresses the ENI may hold: its instance type's

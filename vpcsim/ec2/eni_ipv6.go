@@ -14,9 +14,9 @@ import (
 // them as asked (Ipv6AddressCount or Ipv6Addresses), or one when its subnet
 // has AssignIpv6AddressOnCreation; a service's ENI (an ECS task's) gets
 // none unless asked, as with ECS's dualStackIPv6 setting off.
-//
-// The kernel does not carry IPv6 yet: netENILocked gives the dataplane the
-// IPv4 addresses only.
+// An ENI of an IPv6-only subnet has IPv6 addresses only, one at least.
+// The kernel has them on the ENI's link beside the IPv4 ones
+// (netENILocked).
 
 // reservedIPv6 reports whether a is one of the range's reserved addresses.
 func reservedIPv6(p netip.Prefix, a netip.Addr) bool {
@@ -165,9 +165,9 @@ func (c *Cloud) AssignIPv6Addresses(ctx context.Context, s Scope, in AssignIPv6I
 		// (unverified) the message; the code is EC2's.
 		return nil, Errorf("InvalidParameterValue", "Number of IPv6 addresses will exceed limit of %d for the interface.", limit)
 	}
-	next := edit(c.model().enis, e.ID)
+	next := copyENI(e)
 	next.IPv6 = append(next.IPv6, add...)
-	if err := c.commitLocked(); err != nil {
+	if err := c.changeAddrsLocked(ctx, &next, "add IPv6 addresses to the ENI"); err != nil {
 		return nil, err
 	}
 	return add, nil
@@ -203,8 +203,15 @@ func (c *Cloud) UnassignIPv6Addresses(ctx context.Context, s Scope, eniID string
 		keep = slices.Delete(keep, i, i+1)
 		gone = append(gone, a)
 	}
-	edit(c.model().enis, e.ID).IPv6 = keep
-	if err := c.commitLocked(); err != nil {
+	if sub := c.subnet(e.SubnetID); len(keep) == 0 && sub != nil && sub.IPv6Native {
+		// (unverified) the code and message: an ENI of an IPv6-only subnet
+		// keeps one address at least, as one of a dual-stack subnet keeps
+		// its primary IPv4 address.
+		return nil, invalidValue("The network interface %s is in the IPv6-only subnet %s: it must keep one IPv6 address.", e.ID, sub.ID)
+	}
+	next := copyENI(e)
+	next.IPv6 = keep
+	if err := c.changeAddrsLocked(ctx, &next, "remove IPv6 addresses from the ENI"); err != nil {
 		return nil, err
 	}
 	return gone, nil

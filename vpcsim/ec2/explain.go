@@ -17,10 +17,11 @@ type Explanation struct {
 }
 
 // ExplainSecurityGroups says whether a new connection from an address to an
-// ENI's primary address is admitted, and why, from the same Firewall the
-// dataplane enforces: the sender's egress (when the sender is an ENI of the
-// VPC) and then the ENI's ingress. proto is a protocol number; port is the
-// destination port (ICMP: the type).
+// ENI's first address of the same family (IPv4: its primary) is admitted,
+// and why, from the same Firewall the dataplane enforces: the sender's
+// egress (when the sender is an ENI of the VPC) and then the ENI's
+// ingress. proto is a protocol number; port is the destination port (ICMP,
+// ICMPv6: the type).
 func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port int) (Explanation, error) {
 	c.mu.Lock()
 	defer c.unlock()
@@ -36,11 +37,11 @@ func (c *Cloud) ExplainSecurityGroups(eniID string, from netip.Addr, proto, port
 	}
 	fromSubnet := ""
 	for other := range c.allENIs() {
-		if other.VPCID == e.VPCID && slices.ContainsFunc(other.PrivateIPs, func(ip PrivateIP) bool { return ip.Addr == from }) {
+		if other.VPCID == e.VPCID && slices.Contains(other.addrs(), from) {
 			fromSubnet = other.SubnetID
 		}
 	}
-	ok, lines := explainACLs(c.routingLocked(v), fromSubnet, e.SubnetID, from, e.PrimaryIP(), proto, port)
+	ok, lines := explainACLs(c.routingLocked(v), fromSubnet, e.SubnetID, from, sameFamily(e.addrs(), from), proto, port)
 	x.Admitted, x.Lines = ok, append(x.Lines, lines...)
 	return x, nil
 }
@@ -51,7 +52,10 @@ func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port in
 		return Explanation{Lines: []string{eniID + " has no address in its VPC"}}
 	}
 	dst := fw.ENIs[i]
-	to := dst.Addrs[0]
+	to := sameFamily(dst.Addrs, from)
+	if !to.IsValid() {
+		return Explanation{Lines: []string{fmt.Sprintf("%s has no %s address: nothing reaches it from %s", eniID, family(from), from)}}
+	}
 	what := fmt.Sprintf("%s %s → %s (%s)", protoName(proto), from, portText(proto, port, to), eniID)
 	x := Explanation{Lines: []string{what}}
 
@@ -68,8 +72,8 @@ func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port in
 		x.Lines = append(x.Lines, fmt.Sprintf("egress of the sender %s: allowed by %s", s.ID, describe(r, "to")))
 	case from == fw.Host:
 		x.Lines = append(x.Lines, "the sender is this machine (vpcsim connect): no egress rules apply to it")
-	case !fw.CIDR.Contains(from) && !slices.ContainsFunc(fw.Secondary, func(p netip.Prefix) bool { return p.Contains(from) }):
-		x.Lines = append(x.Lines, fmt.Sprintf("the sender is outside the VPC (%s)", fw.CIDR))
+	case !slices.ContainsFunc(vpcBlocks(fw), func(p netip.Prefix) bool { return p.Contains(from) }):
+		x.Lines = append(x.Lines, fmt.Sprintf("the sender is outside the VPC (%s)", blockOf(fw, from)))
 	default:
 		x.Lines = append(x.Lines, "no ENI of the VPC has the sender's address: its packets would be dropped as spoofed")
 		return x
@@ -83,6 +87,41 @@ func explain(fw netmodel.Firewall, eniID string, from netip.Addr, proto, port in
 	x.Admitted = true
 	x.Lines = append(x.Lines, "ADMITTED by "+describe(r, "from"))
 	return x
+}
+
+// sameFamily is the first of addrs of like's family (IPv4 or IPv6); invalid
+// when there is none.
+func sameFamily(addrs []netip.Addr, like netip.Addr) netip.Addr {
+	for _, a := range addrs {
+		if a.Is4() == like.Is4() {
+			return a
+		}
+	}
+	return netip.Addr{}
+}
+
+func family(a netip.Addr) string {
+	if a.Is4() {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// vpcBlocks are all the blocks of the firewall's VPC, of both families.
+func vpcBlocks(fw netmodel.Firewall) []netip.Prefix {
+	return append(append([]netip.Prefix{fw.CIDR}, fw.Secondary...), fw.IPv6...)
+}
+
+// blockOf words the VPC's block of an address's family: its primary IPv4
+// block, or its IPv6 block (one at most).
+func blockOf(fw netmodel.Firewall, a netip.Addr) string {
+	switch {
+	case a.Is4():
+		return fw.CIDR.String()
+	case len(fw.IPv6) > 0:
+		return fw.IPv6[0].String()
+	}
+	return "it has no IPv6 block"
 }
 
 // firstMatch is the first rule that admits a packet whose peer is the given
@@ -111,12 +150,18 @@ func protoMatches(r netmodel.FirewallRule, proto, port int) bool {
 		return false
 	case proto == netmodel.ProtoTCP || proto == netmodel.ProtoUDP:
 		return r.From <= port && port <= r.To
-	case proto == netmodel.ProtoICMP:
+	case isICMP(proto):
 		// The kernel also matches a rule's code; explain takes the type only
 		// and assumes code 0, the code of echo and of most ICMP messages.
 		return (r.From == -1 || r.From == port) && (r.To == -1 || r.To == 0)
 	}
 	return true
+}
+
+// isICMP reports whether a protocol is ICMP or ICMPv6: its "port" is a
+// type and a code.
+func isICMP(proto int) bool {
+	return proto == netmodel.ProtoICMP || proto == netmodel.ProtoICMPv6
 }
 
 // near lists the rules that would have matched but for one thing, so that
@@ -151,7 +196,7 @@ func describe(r netmodel.FirewallRule, dir string) string {
 	switch r.Proto {
 	case netmodel.ProtoTCP, netmodel.ProtoUDP:
 		ports = fmt.Sprintf(" %d-%d", r.From, r.To)
-	case netmodel.ProtoICMP:
+	case netmodel.ProtoICMP, netmodel.ProtoICMPv6:
 		ports = fmt.Sprintf(" type %d code %d", r.From, r.To)
 	}
 	return fmt.Sprintf("%s of %s: %s%s %s %s", r.ID, r.GroupID, protoName(r.Proto), ports, dir, peer)
@@ -167,6 +212,8 @@ func protoName(p int) string {
 		return "udp"
 	case netmodel.ProtoICMP:
 		return "icmp"
+	case netmodel.ProtoICMPv6:
+		return "icmpv6"
 	}
 	return fmt.Sprintf("proto %d", p)
 }
@@ -175,7 +222,7 @@ func portText(proto, port int, to netip.Addr) string {
 	switch proto {
 	case netmodel.ProtoTCP, netmodel.ProtoUDP:
 		return netip.AddrPortFrom(to, uint16(port)).String()
-	case netmodel.ProtoICMP:
+	case netmodel.ProtoICMP, netmodel.ProtoICMPv6:
 		return fmt.Sprintf("%s (type %d)", to, port)
 	}
 	return to.String()
@@ -189,7 +236,7 @@ func ParseProto(s string) (int, error) {
 	}
 	p, ok := ruleProto(s)
 	if !ok || p < -1 || p > 255 {
-		return 0, fmt.Errorf("unknown protocol %q (tcp, udp, icmp, all or a number)", s)
+		return 0, fmt.Errorf("unknown protocol %q (tcp, udp, icmp, icmpv6, all or a number)", s)
 	}
 	return p, nil
 }

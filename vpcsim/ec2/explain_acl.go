@@ -83,7 +83,7 @@ func aclFirstMatch(rules []netmodel.ACLRule, peer netip.Addr, proto, port int) (
 			if r.From != -1 && (port < r.From || port > r.To) {
 				continue
 			}
-		case proto == netmodel.ProtoICMP:
+		case isICMP(proto):
 			if (r.From != -1 && r.From != port) || (r.To != -1 && r.To != 0) {
 				continue
 			}

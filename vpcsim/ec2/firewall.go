@@ -10,8 +10,8 @@ import (
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
-// ruleProto gives a stored rule's protocol as a number, -1 for all, and false
-// for what IPv4 filtering cannot match (ICMPv6).
+// ruleProto gives a stored rule's protocol as a number, -1 for all; false
+// for what is not a protocol.
 func ruleProto(p string) (int, bool) {
 	switch p {
 	case "-1":
@@ -22,8 +22,8 @@ func ruleProto(p string) (int, bool) {
 		return netmodel.ProtoUDP, true
 	case "icmp":
 		return netmodel.ProtoICMP, true
-	case "icmpv6", "58":
-		return 0, false
+	case "icmpv6":
+		return netmodel.ProtoICMPv6, true
 	}
 	n, err := strconv.Atoi(p)
 	return n, err == nil
@@ -34,7 +34,7 @@ func ruleProto(p string) (int, bool) {
 // firewall kept by syncFirewallsLocked (see firewall_state.go) must equal.
 func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
 	v := c.vpc(vpcID)
-	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs(), Host: hostAddr(v), Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs(), IPv6: v.IPv6CIDRs(), Host: hostAddr(v), Members: map[string][]netip.Addr{}}
 	enis := make([]*ENI, 0)
 	for e := range c.allENIs() {
 		if e.VPCID == vpcID {
@@ -52,9 +52,7 @@ func (c *Cloud) firewallLocked(vpcID string) netmodel.Firewall {
 	for _, e := range enis {
 		for _, gid := range e.Groups {
 			if _, ok := fw.Members[gid]; ok {
-				for _, ip := range e.PrivateIPs {
-					fw.Members[gid] = append(fw.Members[gid], ip.Addr)
-				}
+				fw.Members[gid] = append(fw.Members[gid], e.addrs()...)
 			}
 		}
 	}
@@ -95,10 +93,7 @@ type eniFirewall struct {
 func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 	mac, _ := net.ParseMAC(e.MAC)
 	out := &eniFirewall{subnet: e.SubnetID}
-	out.fw = netmodel.FirewallENI{ID: e.ID, MAC: mac, SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
-	for _, ip := range e.PrivateIPs {
-		out.fw.Addrs = append(out.fw.Addrs, ip.Addr)
-	}
+	out.fw = netmodel.FirewallENI{ID: e.ID, MAC: mac, Addrs: e.addrs(), SourceDestCheck: e.SourceDestCheck, FlowLogs: c.flowLogSinksLocked(e)}
 	if e.InterfaceType == natInterfaceType {
 		// A NAT gateway has no security groups: what it forwards for a
 		// private subnet leaves from its address to anywhere. Nothing may
@@ -130,9 +125,8 @@ func (c *Cloud) eniFirewallLocked(e *ENI) *eniFirewall {
 	return out
 }
 
-// firewallRule turns a stored rule into its kernel form; rules IPv4 cannot
-// match (IPv6 peers) have none, nor have those that name a prefix list
-// (kernelRulesLocked gives theirs).
+// firewallRule turns a stored rule into its kernel form; rules that name a
+// prefix list have none (kernelRulesLocked gives theirs).
 func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
 	proto, ok := ruleProto(r.Protocol)
 	if !ok {
@@ -140,8 +134,8 @@ func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
 	}
 	fr := netmodel.FirewallRule{ID: r.ID, GroupID: r.GroupID, Proto: proto, From: int(r.FromPort), To: int(r.ToPort)}
 	switch {
-	case r.CIDRv4 != "":
-		p, err := netip.ParsePrefix(r.CIDRv4)
+	case r.CIDRv4 != "" || r.CIDRv6 != "":
+		p, err := netip.ParsePrefix(r.CIDRv4 + r.CIDRv6)
 		if err != nil {
 			return netmodel.FirewallRule{}, false
 		}
@@ -151,10 +145,30 @@ func firewallRule(r Rule) (netmodel.FirewallRule, bool) {
 	default:
 		return netmodel.FirewallRule{}, false
 	}
-	if proto != netmodel.ProtoTCP && proto != netmodel.ProtoUDP && proto != netmodel.ProtoICMP {
+	if !hasPorts(proto) {
 		fr.From, fr.To = -1, -1
 	}
 	return fr, true
+}
+
+// hasPorts reports whether a protocol's rules have ports (TCP, UDP) or an
+// ICMP type and code (ICMP, ICMPv6).
+func hasPorts(proto int) bool {
+	switch proto {
+	case netmodel.ProtoTCP, netmodel.ProtoUDP, netmodel.ProtoICMP, netmodel.ProtoICMPv6:
+		return true
+	}
+	return false
+}
+
+// addrs are the ENI's addresses as the firewall has them: IPv4, primary
+// first, then IPv6.
+func (e *ENI) addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, ip := range e.PrivateIPs {
+		out = append(out, ip.Addr)
+	}
+	return append(out, e.IPv6...)
 }
 
 // ConnectAddr is the address the machine itself takes in a VPC it is connected
@@ -187,9 +201,7 @@ func (c *Cloud) foreignMembersLocked(vpcID, groupID string) []netip.Addr {
 	}
 	for e := range c.allENIs() {
 		if e.VPCID == g.VPCID && slices.Contains(e.Groups, groupID) {
-			for _, ip := range e.PrivateIPs {
-				out = append(out, ip.Addr)
-			}
+			out = append(out, e.addrs()...)
 		}
 	}
 	slices.SortFunc(out, netip.Addr.Compare)

@@ -40,6 +40,7 @@ func newFirewallState() firewallState {
 type vpcFirewall struct {
 	cidr      netip.Prefix
 	secondary []netip.Prefix // the VPC's secondary blocks
+	ipv6      []netip.Prefix // the VPC's IPv6 blocks
 	host      netip.Addr
 	enis      map[string]*eniFirewall
 	// members counts, for every group with members in the VPC, the member
@@ -56,7 +57,7 @@ type vpcFirewall struct {
 
 func newVPCFirewall(v *VPC) *vpcFirewall {
 	return &vpcFirewall{
-		cidr: v.CIDR, secondary: v.SecondaryCIDRs(), host: hostAddr(v), enis: map[string]*eniFirewall{},
+		cidr: v.CIDR, secondary: v.SecondaryCIDRs(), ipv6: v.IPv6CIDRs(), host: hostAddr(v), enis: map[string]*eniFirewall{},
 		members: map[string]map[netip.Addr]int{}, byGroup: map[string]map[string]bool{}, refs: map[string]int{},
 	}
 }
@@ -64,7 +65,7 @@ func newVPCFirewall(v *VPC) *vpcFirewall {
 // firewall is the whole Firewall the state stands for, as firewallLocked
 // builds it.
 func (s *vpcFirewall) firewall(vpcID string) netmodel.Firewall {
-	fw := netmodel.Firewall{VPCID: vpcID, CIDR: s.cidr, Secondary: slices.Clone(s.secondary), Host: s.host, Members: map[string][]netip.Addr{}}
+	fw := netmodel.Firewall{VPCID: vpcID, CIDR: s.cidr, Secondary: slices.Clone(s.secondary), IPv6: slices.Clone(s.ipv6), Host: s.host, Members: map[string][]netip.Addr{}}
 	for g, n := range s.refs {
 		if n > 0 {
 			fw.Members[g] = slices.SortedFunc(maps.Keys(s.members[g]), netip.Addr.Compare)
@@ -204,7 +205,8 @@ func (d *firewallDirty) eni(vpcID, eniID string) {
 // may change in the firewalls: its ENIs (new, changed or gone), the members
 // of groups whose rules it changed or whose rules name a prefix list whose
 // entries it changed, the ENIs its flow logs capture, and VPCs
-// that come, go or change their connection to the host. It reads the
+// that come, go, change their blocks (IPv4 or IPv6) or their connection
+// to the host. It reads the
 // staged records and the kept state's indexes only.
 func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
 	d := firewallDirty{enis: map[string]map[string]bool{}, full: map[string]bool{}}
@@ -245,7 +247,7 @@ func (c *Cloud) firewallDirtyLocked(m *model) firewallDirty {
 	}
 	for id, v := range m.vpcs.Staged() {
 		s := st.vpcs[id]
-		if v == nil || s == nil || s.cidr != v.CIDR || !slices.Equal(s.secondary, v.SecondaryCIDRs()) || s.host != hostAddr(v) {
+		if v == nil || s == nil || s.cidr != v.CIDR || !slices.Equal(s.secondary, v.SecondaryCIDRs()) || !slices.Equal(s.ipv6, v.IPv6CIDRs()) || s.host != hostAddr(v) {
 			d.full[id] = true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"reflect"
 	"slices"
 	"testing"
@@ -32,6 +33,7 @@ type fwWorld struct {
 	subnets map[string][]Subnet // VPC → its subnets
 	groups  map[string][]string // VPC → its groups
 	flows   []string
+	sawIPv6 bool
 }
 
 func runFirewallOps(t *testing.T, r *rand.Rand, n int) {
@@ -39,10 +41,16 @@ func runFirewallOps(t *testing.T, r *rand.Rand, n int) {
 	tc := newTestCloud(t)
 	w := &fwWorld{tc: tc, subnets: map[string][]Subnet{}, groups: map[string][]string{}}
 	for i, cidr := range []string{"10.0.0.0/16", "10.1.0.0/16"} {
-		v := tc.vpc(t, cidr)
+		// The first VPC is dual-stack from the start, its subnets too; the
+		// second may get an IPv6 block and ranges later (randomCall).
+		v := must[VPC](t)(tc.CreateVpc(ctx, west, CreateVpcInput{CIDRBlock: cidr, AmazonProvidedIPv6: i == 0}))
 		w.vpcs = append(w.vpcs, v)
 		for j := range 2 {
-			w.subnets[v.ID] = append(w.subnets[v.ID], tc.subnet(t, v.ID, fmt.Sprintf("10.%d.%d.0/28", i, j)))
+			in := CreateSubnetInput{VPCID: v.ID, CIDR: fmt.Sprintf("10.%d.%d.0/28", i, j), AZ: "us-west-2a"}
+			if i == 0 {
+				in.IPv6CIDR = subnet64(v.IPv6[0].CIDR, j).String()
+			}
+			w.subnets[v.ID] = append(w.subnets[v.ID], must[Subnet](t)(tc.CreateSubnet(ctx, west, in)))
 		}
 		for j := range 3 {
 			g := must[SecurityGroup](t)(tc.CreateSecurityGroup(ctx, west, CreateSecurityGroupInput{VPCID: v.ID, Name: fmt.Sprint("g", j), Description: "g"}))
@@ -78,13 +86,31 @@ func runFirewallOps(t *testing.T, r *rand.Rand, n int) {
 			tc.mu.Lock()
 			want := tc.firewallLocked(v.ID)
 			tc.unlock()
-			if got := tc.dp.Firewall(v.ID); !reflect.DeepEqual(normalFirewall(got), normalFirewall(want)) {
+			got := tc.dp.Firewall(v.ID)
+			if !reflect.DeepEqual(normalFirewall(got), normalFirewall(want)) {
 				t.Fatalf("op %d (%s, %s): the dataplane's firewall of %s\n%+v\nthe model's\n%+v", i, what, injected, v.ID, got, want)
 			}
+			w.noteIPv6(got)
 		}
 	}
 	if len(tc.dp.Calls("change-firewall")) == 0 {
 		t.Fatal("no change went through ChangeFirewall")
+	}
+	if !w.sawIPv6 {
+		t.Fatal("no firewall had an IPv6 member or rule")
+	}
+}
+
+// noteIPv6 remembers whether a firewall had IPv6 in it: an IPv6 member of
+// a group, an ENI's IPv6 address or an IPv6 rule, so that the test cannot
+// pass without IPv6 reaching the dataplane.
+func (w *fwWorld) noteIPv6(fw netmodel.Firewall) {
+	for _, m := range fw.Members {
+		w.sawIPv6 = w.sawIPv6 || slices.ContainsFunc(m, netip.Addr.Is6)
+	}
+	for _, e := range fw.ENIs {
+		w.sawIPv6 = w.sawIPv6 || slices.ContainsFunc(e.Addrs, netip.Addr.Is6) ||
+			slices.ContainsFunc(e.Ingress, func(r netmodel.FirewallRule) bool { return r.CIDR.Addr().Is6() })
 	}
 }
 
@@ -127,24 +153,40 @@ func (w *fwWorld) randomCall(ctx context.Context, r *rand.Rand) string {
 		return es[r.IntN(len(es))], true
 	}
 	perm := func() Permission {
-		p := Permission{Protocol: []string{"tcp", "udp", "icmp", "-1"}[r.IntN(4)]}
+		p := Permission{Protocol: []string{"tcp", "udp", "icmp", "-1", "icmpv6"}[r.IntN(5)]}
 		if p.Protocol == "tcp" || p.Protocol == "udp" {
 			p.FromPort, p.ToPort = port(int32(80+r.IntN(3))), port(int32(80+r.IntN(3)+3))
 		}
-		if p.Protocol == "icmp" {
+		if p.Protocol == "icmp" || p.Protocol == "icmpv6" {
 			p.FromPort, p.ToPort = port(-1), port(-1)
 		}
-		if r.IntN(2) == 0 {
+		switch r.IntN(3) {
+		case 0:
 			p.Groups = []Peer{{Value: groups[r.IntN(len(groups))]}}
-		} else {
+		case 1:
 			p.CIDRs = []Peer{{Value: []string{"0.0.0.0/0", "10.0.0.0/16", "10.1.0.0/24"}[r.IntN(3)]}}
+		default:
+			p.CIDRsV6 = []Peer{{Value: []string{"::/0", "fd00::/8", "2001:db8::/64"}[r.IntN(3)]}}
 		}
 		return p
 	}
-	switch op := r.IntN(16); op {
+	// The VPC's IPv6 block as it is now (invalid: none), and one subnet as
+	// it is now.
+	block6 := func() netip.Prefix {
+		if got, _ := tc.DescribeVpcs(ctx, west, []string{v.ID}, nil); len(got) == 1 && len(got[0].IPv6) > 0 {
+			return got[0].IPv6[0].CIDR
+		}
+		return netip.Prefix{}
+	}
+	aSubnet := func() (Subnet, int) {
+		j := r.IntN(2)
+		got, _ := tc.DescribeSubnets(ctx, west, []string{w.subnets[v.ID][j].ID}, nil)
+		return got[0], j
+	}
+	switch op := r.IntN(20); op {
 	case 0, 1:
 		sub := w.subnets[v.ID][r.IntN(2)]
-		_, err := tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, Groups: someGroups(), SecondaryPrivateIPAddressCount: r.IntN(2)})
+		_, err := tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, Groups: someGroups(), SecondaryPrivateIPAddressCount: r.IntN(2), IPv6Count: r.IntN(3) / 2})
 		return fmt.Sprint("create an ENI: ", err)
 	case 2:
 		if e, ok := anENI(); ok {
@@ -238,6 +280,37 @@ func (w *fwWorld) randomCall(ctx context.Context, r *rand.Rand) string {
 		}
 		_, err := tc.AssociateVpcCIDR(ctx, west, v.ID, cidr)
 		return fmt.Sprint("associate ", cidr, ": ", err)
+	case 16:
+		// The VPC's IPv6 block comes or goes (not while a subnet has a range
+		// of it): its firewall is replaced.
+		got, _ := tc.DescribeVpcs(ctx, west, []string{v.ID}, nil)
+		if b := got[0].IPv6; len(b) > 0 {
+			_, _, err := tc.DisassociateVpcCIDR(ctx, west, b[0].ID)
+			return fmt.Sprint("disassociate ", b[0].CIDR, ": ", err)
+		}
+		_, err := tc.AssociateVpcIPv6(ctx, west, AssociateVpcIPv6Input{VPCID: v.ID})
+		return fmt.Sprint("associate an IPv6 block: ", err)
+	case 17:
+		sub, j := aSubnet()
+		if len(sub.IPv6) > 0 {
+			_, _, err := tc.DisassociateSubnetIPv6(ctx, west, sub.IPv6[0].ID)
+			return fmt.Sprint("disassociate ", sub.IPv6[0].CIDR, ": ", err)
+		}
+		if b := block6(); b.IsValid() {
+			_, err := tc.AssociateSubnetIPv6(ctx, west, sub.ID, subnet64(b, j).String())
+			return fmt.Sprint("associate ", subnet64(b, j), ": ", err)
+		}
+	case 18:
+		if e, ok := anENI(); ok {
+			_, err := tc.AssignIPv6Addresses(ctx, west, AssignIPv6Input{ENIID: e.ID, Count: 1})
+			return fmt.Sprint("assign IPv6 to ", e.ID, ": ", err)
+		}
+	case 19:
+		if e, ok := anENI(); ok && len(e.IPv6) > 0 {
+			a := e.IPv6[r.IntN(len(e.IPv6))]
+			_, err := tc.UnassignIPv6Addresses(ctx, west, e.ID, []string{a.String()})
+			return fmt.Sprint("unassign ", a, " from ", e.ID, ": ", err)
+		}
 	}
 	return "nothing"
 }

@@ -171,19 +171,20 @@ func (l *flowLine) direction() string {
 	return "egress"
 }
 
-// srcaddr and dstaddr put the ENI's primary address where AWS does: as the
-// destination of all its ingress traffic (secondary addresses included), and
-// as the source of egress traffic sent from an address that is not its own.
-// pkt-srcaddr and pkt-dstaddr keep the packets' own.
+// srcaddr and dstaddr put the ENI's primary address where AWS does for
+// IPv4: as the destination of all its ingress traffic (secondary addresses
+// included), and as the source of egress traffic sent from an address that
+// is not its own. IPv6 traffic keeps its addresses, as pkt-srcaddr and
+// pkt-dstaddr keep the packets' own.
 func (l *flowLine) srcaddr() netip.Addr {
-	if !l.ingress() && !slices.Contains(l.eni.Addrs, l.key.Src) && l.eni.primary().IsValid() {
+	if !l.ingress() && !slices.Contains(l.eni.Addrs, l.key.Src) && l.key.Src.Is4() && l.eni.primary().IsValid() {
 		return l.eni.primary()
 	}
 	return l.key.Src
 }
 
 func (l *flowLine) dstaddr() netip.Addr {
-	if l.ingress() && l.eni.primary().IsValid() {
+	if l.ingress() && l.key.Dst.Is4() && l.eni.primary().IsValid() {
 		return l.eni.primary()
 	}
 	return l.key.Dst

@@ -219,13 +219,15 @@ func compareFlows(a, b flowKey, flows map[flowKey]*flowAgg) int {
 // when they are written, so that a flush holds the model's lock only briefly.
 type flowENI struct {
 	ID, OwnerID, VPCID, SubnetID, InstanceID, AZID string
-	Addrs                                          []netip.Addr // the primary first
+	Addrs                                          []netip.Addr // IPv4, the primary first, then IPv6
 	VPCCIDRs                                       []netip.Prefix
 	Logs                                           []FlowLog
 }
 
+// primary is the ENI's primary IPv4 address; invalid for an ENI of an
+// IPv6-only subnet, which has none.
 func (e *flowENI) primary() netip.Addr {
-	if len(e.Addrs) == 0 {
+	if len(e.Addrs) == 0 || !e.Addrs[0].Is4() {
 		return netip.Addr{}
 	}
 	return e.Addrs[0]
@@ -250,11 +252,9 @@ func (c *Cloud) flowENIs(ids map[string][]flowKey) []*flowENI {
 			fe.AZID = sub.AZID
 		}
 		if v := c.vpc(e.VPCID); v != nil {
-			fe.VPCCIDRs = v.CIDRs()
+			fe.VPCCIDRs = append(v.CIDRs(), v.IPv6CIDRs()...)
 		}
-		for _, ip := range e.PrivateIPs {
-			fe.Addrs = append(fe.Addrs, ip.Addr)
-		}
+		fe.Addrs = e.addrs()
 		for _, f := range c.flowLogsOfLocked(e) {
 			fe.Logs = append(fe.Logs, *f)
 		}

@@ -427,3 +427,28 @@ func TestFileFlowLogClosedDirectory(t *testing.T) {
 		t.Errorf("written in a directory no longer opened: %v", err)
 	}
 }
+
+// TestFlowRecordsIPv6: IPv6 packets of a dual-stack ENI are its own (ingress
+// to any of its IPv6 addresses), keep their addresses in srcaddr and
+// dstaddr, and egress within the VPC's IPv6 block is traffic-path 1.
+func TestFlowRecordsIPv6(t *testing.T) {
+	dir := t.TempDir()
+	tc := newFlowCloud(t, WithDataDir(dir))
+	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", subnet64(block, 1))
+	e := must[ENI](t)(tc.CreateNetworkInterface(context.Background(), west, CreateNetworkInterfaceInput{SubnetID: sub.ID, IPv6Count: 1}))
+	local := filepath.Join(dir, "flowlogs", "file", "local", "flows.log")
+	format := "${type} ${pkt-srcaddr} ${pkt-dstaddr} ${srcaddr} ${dstaddr} ${flow-direction} ${traffic-path}"
+	tc.createFlowLog(t, toFile(FlowLogENI, "ALL", local, format, e.ID))
+
+	me, peer := e.IPv6[0].String(), subnet64(block, 1).Addr().String()+"99"
+	tc.RecordFlow(packet(e.ID, true, peer, 40000, me, 443, 6, 80, 0))
+	tc.RecordFlow(packet(e.ID, true, me, 40001, peer, 443, 6, 80, 1))
+	tc.RecordFlow(packet(e.ID, true, me, 40002, "2001:db8::1", 443, 6, 80, 2))
+	tc.FlushFlowLogs()
+	wantLines(t, "file", readLines(t, local),
+		strings.NewReplacer("${", "", "}", "").Replace(format),
+		"IPv6 "+peer+" "+me+" "+peer+" "+me+" ingress -",
+		"IPv6 "+me+" "+peer+" "+me+" "+peer+" egress 1",
+		"IPv6 "+me+" 2001:db8::1 "+me+" 2001:db8::1 egress -")
+}

@@ -296,6 +296,9 @@ func (c *Cloud) launchSubnetLocked(s Scope, in RunInstancesInput, primary Instan
 }
 
 func (c *Cloud) planInstanceLocked(s Scope, in RunInstancesInput, specs []InstanceENISpec, primarySub *Subnet, groups []string, taken map[netip.Addr]bool, planned map[string]int) (launchPlan, error) {
+	if err := refuseIPv6Only(primarySub, "instances"); err != nil {
+		return launchPlan{}, err
+	}
 	inst := &Instance{
 		ID: newID("i"), Region: s.Region, OwnerID: c.account, ImageID: in.ImageID, Type: in.InstanceType,
 		KeyName: in.KeyName, SubnetID: primarySub.ID, VPCID: primarySub.VPCID, AZ: primarySub.AZ,

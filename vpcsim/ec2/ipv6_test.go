@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
 
 var ula = netip.MustParsePrefix("fd00::/8")
@@ -17,6 +19,12 @@ func (tc *testCloud) dualStackVPC(t *testing.T, cidr string) (VPC, netip.Prefix)
 		t.Fatalf("CreateVpc's IPv6 blocks: %+v", v.IPv6)
 	}
 	return v, v.IPv6[0].CIDR
+}
+
+// dualStackSubnet makes a subnet of a VPC with an IPv4 and an IPv6 range.
+func (tc *testCloud) dualStackSubnet(t *testing.T, vpcID, cidr string, ipv6 netip.Prefix) Subnet {
+	t.Helper()
+	return must[Subnet](t)(tc.CreateSubnet(context.Background(), west, CreateSubnetInput{VPCID: vpcID, CIDR: cidr, IPv6CIDR: ipv6.String(), AZ: "us-west-2a"}))
 }
 
 func localRoutes(rt RouteTableView) []netip.Prefix {
@@ -100,13 +108,9 @@ func TestVPCIPv6Block(t *testing.T) {
 	if rts := must[[]RouteTableView](t)(tc.DescribeRouteTables(ctx, west, nil, []Filter{{Name: "route.destination-ipv6-cidr-block", Values: []string{block.String()}}})); len(rts) != 2 {
 		t.Errorf("tables routing %s: %d, want 2", block, len(rts))
 	}
-	// The kernel is given IPv4 only.
-	for _, sr := range tc.dp.Routing(v.ID).Subnets {
-		for _, r := range sr.Routes {
-			if r.Dest.Addr().Is6() {
-				t.Errorf("the kernel got an IPv6 route: %+v", r)
-			}
-		}
+	// The kernel has the block local.
+	if got := tc.dp.Routing(v.ID).IPv6; !slices.Equal(got, []netip.Prefix{block}) {
+		t.Errorf("the kernel's local IPv6 blocks: %v, want %s", got, block)
 	}
 
 	// The default ACL allows IPv6; every ACL ends denying it.
@@ -134,7 +138,7 @@ func TestVPCIPv6Block(t *testing.T) {
 	}
 
 	// Not while a subnet has a range of it.
-	sub := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", IPv6CIDR: subnet64(block, 1).String(), AZ: "us-west-2a"}))
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", subnet64(block, 1))
 	_, _, err = tc.DisassociateVpcCIDR(ctx, west, v.IPv6[0].ID)
 	wantCode(t, err, "InvalidCidrBlock.InUse")
 	if e, _ := AsAPIError(err); e.Message != "The vpc "+v.ID+" currently has a subnet within CIDR block "+block.String() {
@@ -196,8 +200,8 @@ func TestAssociateVpcIPv6Later(t *testing.T) {
 }
 
 // Subnet IPv6 ranges: sizes and places EC2 takes, conflicts, association
-// later, attributes, filters; IPv6-only subnets have no IPv4 range and no
-// bridge in the kernel yet.
+// later, attributes, filters; IPv6-only subnets have no IPv4 range. The
+// kernel's bridge has the range's router address while the subnet has one.
 func TestSubnetIPv6(t *testing.T) {
 	tc := newTestCloud(t)
 	ctx := context.Background()
@@ -226,21 +230,23 @@ func TestSubnetIPv6(t *testing.T) {
 
 	// IPv6 only (moto's AWS-verified test_create_ipv6native_subnet takes
 	// the VPC's whole /56: here a /60 of it).
-	before := len(tc.dp.Trace)
+	if got, want := tc.dp.Subs[sub.ID], (netmodel.NetSubnet{ID: sub.ID, VPCID: v.ID, CIDR: sub.CIDR,
+		Gateway: netip.MustParsePrefix("10.0.1.1/24"), Gateway6: netip.PrefixFrom(subnet64(block, 1).Addr().Next(), 64)}); got != want {
+		t.Errorf("the kernel's dual-stack subnet %+v, want %+v", got, want)
+	}
 	b60 := netip.PrefixFrom(subnet64(block, 0x10).Addr(), 60)
 	native := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, IPv6CIDR: b60.String(), IPv6Native: true}))
 	if native.CIDR.IsValid() || !native.IPv6Native || !native.AssignIPv6OnCreation || native.AvailableIPs != 0 || native.IPv6CIDR() != b60 {
 		t.Errorf("IPv6-only subnet %+v", native)
 	}
-	if len(tc.dp.Trace) != before {
-		t.Errorf("the kernel was asked for an IPv6-only subnet: %v", tc.dp.Trace[before:])
+	nativeNet := netmodel.NetSubnet{ID: native.ID, VPCID: v.ID, Gateway6: netip.PrefixFrom(b60.Addr().Next(), 60)}
+	if got := tc.dp.Subs[native.ID]; got != nativeNet {
+		t.Errorf("the kernel's IPv6-only subnet %+v, want %+v", got, nativeNet)
 	}
 	_, err = tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, IPv6Native: true})
 	wantCode(t, err, "MissingParameter")
 	_, err = tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.5.0/24", IPv6CIDR: subnet64(block, 5).String(), IPv6Native: true})
 	wantCode(t, err, "InvalidParameterCombination")
-	_, err = tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: native.ID})
-	wantCode(t, err, "UnsupportedOperation")
 	_, _, err = tc.DisassociateSubnetIPv6(ctx, west, native.IPv6[0].ID)
 	wantCode(t, err, "OperationNotPermitted")
 	err = tc.ModifySubnetAttribute(ctx, west, native.ID, ModifySubnetInput{AssignIPv6: new(bool)})
@@ -253,6 +259,9 @@ func TestSubnetIPv6(t *testing.T) {
 	b := must[SubnetIPv6Block](t)(tc.AssociateSubnetIPv6(ctx, west, later.ID, subnet64(block, 3).String()))
 	if b.State != "associating" || b.CIDR != subnet64(block, 3) {
 		t.Errorf("answer %+v", b)
+	}
+	if got, want := tc.dp.Subs[later.ID].Gateway6, netip.PrefixFrom(subnet64(block, 3).Addr().Next(), 64); got != want {
+		t.Errorf("the kernel's router address once associated: %s, want %s", got, want)
 	}
 	_, err = tc.AssociateSubnetIPv6(ctx, west, later.ID, subnet64(block, 4).String())
 	wantCode(t, err, "InvalidParameterValue")
@@ -274,16 +283,15 @@ func TestSubnetIPv6(t *testing.T) {
 		t.Errorf("IPv6-only subnets: %+v", subs)
 	}
 
-	// Over a restart: the kernel gets no bridge for the IPv6-only subnet.
+	// Over a restart: the reconciler keeps the IPv6-only subnet's bridge.
+	tc.dp.Subs = map[string]netmodel.NetSubnet{}
 	tc = tc.reopen(t)
 	got := must[[]Subnet](t)(tc.DescribeSubnets(ctx, west, []string{later.ID, native.ID}, nil))
 	if !got[0].AssignIPv6OnCreation || !got[0].EnableDNS64 || got[0].IPv6CIDR() != subnet64(block, 3) || !got[1].IPv6Native {
 		t.Errorf("after a restart: %+v", got)
 	}
-	for _, l := range tc.dp.Trace {
-		if strings.Contains(l, native.ID) {
-			t.Errorf("the kernel heard of the IPv6-only subnet: %s", l)
-		}
+	if got := tc.dp.Subs[native.ID]; got != nativeNet {
+		t.Errorf("the kernel's IPv6-only subnet after a restart: %+v", got)
 	}
 
 	e, sub2 := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: later.ID})), later
@@ -294,9 +302,15 @@ func TestSubnetIPv6(t *testing.T) {
 	if err != nil || gone.State != "disassociating" || subID != sub2.ID {
 		t.Fatalf("disassociate: %+v %s %v", gone, subID, err)
 	}
+	if got := tc.dp.Subs[later.ID]; got.Gateway6.IsValid() || !got.Gateway.IsValid() {
+		t.Errorf("the kernel's subnet once disassociated: %+v", got)
+	}
 	_, _, err = tc.DisassociateSubnetIPv6(ctx, west, b.ID)
 	wantCode(t, err, "InvalidSubnetCidrBlockAssociationID.NotFound")
 	must[struct{}](t)(struct{}{}, tc.DeleteSubnet(ctx, west, native.ID))
+	if _, ok := tc.dp.Subs[native.ID]; ok {
+		t.Errorf("the IPv6-only subnet's bridge stayed")
+	}
 }
 
 func TestReservedIPv6(t *testing.T) {
@@ -318,21 +332,26 @@ func TestReservedIPv6(t *testing.T) {
 
 // ENI IPv6 addresses: asked by count or by address, given on creation by
 // a subnet that says so (not to a service's ENI), assigned and
-// unassigned, filtered, released with the ENI; never given to the kernel.
+// unassigned, filtered, released with the ENI; on the kernel's link, with
+// the subnet's IPv6 router.
 func TestENIIPv6(t *testing.T) {
 	tc := newTestCloud(t)
 	ctx := context.Background()
 	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
 	r := subnet64(block, 1)
-	sub := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, CIDR: "10.0.1.0/24", IPv6CIDR: r.String(), AZ: "us-west-2a"}))
+	sub := tc.dualStackSubnet(t, v.ID, "10.0.1.0/24", r)
 	v4only := tc.subnet(t, v.ID, "10.0.2.0/24")
 
 	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, IPv6Count: 2}))
 	if len(e.IPv6) != 2 || !r.Contains(e.IPv6[0]) || !r.Contains(e.IPv6[1]) || e.IPv6[0] == e.IPv6[1] {
 		t.Fatalf("addresses %v", e.IPv6)
 	}
+	router := r.Addr().Next()
+	tc.wantKernelIPv6(t, e.ID, router, e.IPv6...)
 	if plain := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID})); len(plain.IPv6) != 0 {
 		t.Errorf("unasked: %v", plain.IPv6)
+	} else {
+		tc.wantKernelIPv6(t, plain.ID, netip.Addr{})
 	}
 	want := netip.AddrFrom16(func() [16]byte { b := r.Addr().As16(); b[15] = 0x10; return b }())
 	asked := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, IPv6Addresses: []string{want.String()}}))
@@ -387,25 +406,22 @@ func TestENIIPv6(t *testing.T) {
 	if got := tc.eniByID(t, again.ID).IPv6; !slices.Equal(got, []netip.Addr{want, added[0]}) {
 		t.Errorf("after: %v, want %v", got, []netip.Addr{want, added[0]})
 	}
+	tc.wantKernelIPv6(t, again.ID, router, want, added[0])
 	found := must[[]ENI](t)(tc.DescribeNetworkInterfaces(ctx, west, nil, []Filter{{Name: "ipv6-addresses.ipv6-address", Values: []string{added[0].String()}}}))
 	if len(found) != 1 || found[0].ID != again.ID {
 		t.Errorf("by address: %+v", found)
 	}
 
-	// Instances: Ipv6AddressCount; the kernel has IPv4 only.
+	// Instances: Ipv6AddressCount.
 	insts := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 2, MaxCount: 2, SubnetID: sub.ID, IPv6Count: 2}))
 	for _, inst := range insts {
 		if n := len(inst.ENIs[0].IPv6); n != 2 {
 			t.Errorf("instance %s: %d IPv6 addresses", inst.ID, n)
 		}
+		tc.wantKernelIPv6(t, inst.ENIs[0].ID, router, inst.ENIs[0].IPv6...)
 	}
 	_, err = tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 2, MaxCount: 2, SubnetID: sub.ID, IPv6Addresses: []string{want.String()}})
 	wantCode(t, err, "InvalidParameterCombination")
-	for _, l := range tc.dp.Trace {
-		if strings.Contains(l, r.Addr().String()[:10]) {
-			t.Errorf("the kernel got an IPv6 address: %s", l)
-		}
-	}
 
 	// Over a restart.
 	tc = tc.reopen(t)
@@ -414,6 +430,64 @@ func TestENIIPv6(t *testing.T) {
 	}
 	_, err = tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: sub.ID, IPv6Addresses: []string{added[0].String()}})
 	wantCode(t, err, "InvalidIPAddress.InUse")
+}
+
+// wantKernelIPv6 checks the IPv6 side of the ENI the kernel has: the
+// addresses as /64s, and the router (invalid: no address, no router).
+func (tc *testCloud) wantKernelIPv6(t *testing.T, eniID string, router netip.Addr, addrs ...netip.Addr) {
+	t.Helper()
+	var want []netip.Prefix
+	for _, a := range addrs {
+		want = append(want, netip.PrefixFrom(a, 64))
+	}
+	got := tc.dp.ENIs[eniID]
+	if !slices.Equal(got.Addrs6, want) || got.Gateway6 != router {
+		t.Errorf("the kernel's %s: IPv6 %v via %s, want %v via %s", eniID, got.Addrs6, got.Gateway6, want, router)
+	}
+}
+
+// An ENI of an IPv6-only subnet: IPv6 addresses only (one unasked, as the
+// subnet assigns them on creation), none of IPv4; the kernel gets its link
+// with those. Instances, ECS tasks and NAT gateways are not put there yet.
+func TestIPv6OnlyENI(t *testing.T) {
+	tc := newTestCloud(t)
+	ctx := context.Background()
+	v, block := tc.dualStackVPC(t, "10.0.0.0/16")
+	r := subnet64(block, 7)
+	native := must[Subnet](t)(tc.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: v.ID, IPv6CIDR: r.String(), IPv6Native: true, AZ: "us-west-2a"}))
+	e := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: native.ID}))
+	if len(e.PrivateIPs) != 0 || e.PrimaryIP().IsValid() || len(e.IPv6) != 1 || !r.Contains(e.IPv6[0]) {
+		t.Fatalf("ENI %+v", e)
+	}
+	if got := tc.dp.ENIs[e.ID]; len(got.Addrs) != 0 || got.Gateway.IsValid() {
+		t.Errorf("the kernel's ENI has IPv4: %+v", got)
+	}
+	tc.wantKernelIPv6(t, e.ID, r.Addr().Next(), e.IPv6...)
+
+	two := must[ENI](t)(tc.CreateNetworkInterface(ctx, west, CreateNetworkInterfaceInput{SubnetID: native.ID, IPv6Count: 2}))
+	if len(two.IPv6) != 2 {
+		t.Errorf("asked two: %v", two.IPv6)
+	}
+	for _, in := range []CreateNetworkInterfaceInput{
+		{SubnetID: native.ID, PrivateIPAddress: "10.0.0.9"},
+		{SubnetID: native.ID, SecondaryPrivateIPAddressCount: 1},
+	} {
+		_, err := tc.CreateNetworkInterface(ctx, west, in)
+		wantCode(t, err, "InvalidParameterValue")
+	}
+	_, err := tc.AssignPrivateIPAddresses(ctx, west, AssignPrivateIPsInput{ENIID: e.ID, SecondaryCount: 1})
+	wantCode(t, err, "InvalidParameterValue")
+	_, err = tc.UnassignIPv6Addresses(ctx, west, e.ID, []string{e.IPv6[0].String()})
+	wantCode(t, err, "InvalidParameterValue")
+	must[[]netip.Addr](t)(tc.UnassignIPv6Addresses(ctx, west, two.ID, []string{two.IPv6[0].String()}))
+	tc.wantKernelIPv6(t, two.ID, r.Addr().Next(), two.IPv6[1])
+
+	_, err = tc.CreateTaskENI(ctx, west, native.ID, nil, "ecs task", false)
+	wantCode(t, err, "UnsupportedOperation")
+	_, err = tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: native.ID})
+	wantCode(t, err, "UnsupportedOperation")
+	_, err = tc.CreateNatGateway(ctx, west, CreateNatGatewayInput{SubnetID: native.ID, ConnectivityType: "private"})
+	wantCode(t, err, "UnsupportedOperation")
 }
 
 // Egress-only internet gateways: attached to their VPC, tagged, filtered;
@@ -466,11 +540,6 @@ func TestEgressOnlyIGW(t *testing.T) {
 	}
 	must[struct{}](t)(struct{}{}, tc.DeleteRoute(ctx, west, main.ID, "2001:db8::/32", ""))
 	wantCode(t, tc.DeleteRoute(ctx, west, main.ID, "2001:db8::/32", ""), "InvalidRoute.NotFound")
-	for _, sr := range tc.dp.Routing(v.ID).Subnets {
-		if len(sr.Routes) > 0 {
-			t.Errorf("the kernel got routes: %+v", sr.Routes)
-		}
-	}
 
 	wantCode(t, tc.DeleteVpc(ctx, west, v.ID), "DependencyViolation")
 	tc = tc.reopen(t)
@@ -491,7 +560,7 @@ func TestEgressOnlyIGW(t *testing.T) {
 }
 
 // Network ACL IPv6 entries: stored and described, one CIDR of either
-// family; the kernel judges IPv4 only yet.
+// family; the kernel judges both.
 func TestACLIPv6Entries(t *testing.T) {
 	tc := newTestCloud(t)
 	ctx := context.Background()
@@ -509,12 +578,16 @@ func TestACLIPv6Entries(t *testing.T) {
 	sub := tc.subnet(t, v.ID, "10.0.1.0/24")
 	def := must[[]NetworkACL](t)(tc.DescribeNetworkAcls(ctx, west, nil, []Filter{{Name: "association.subnet-id", Values: []string{sub.ID}}}))[0]
 	must[string](t)(tc.ReplaceNetworkAclAssociation(ctx, west, def.Assocs[0].ID, acl.ID))
+	want := []netmodel.ACLRule{
+		{Number: 10, Allow: true, Proto: netmodel.ProtoTCP, From: 443, To: 443, CIDR: netip.MustParsePrefix("2001:db8::/64")},
+		{Number: 11, Allow: true, Proto: netmodel.ProtoICMPv6, From: -1, To: -1, CIDR: allIPv6},
+	}
 	for _, sr := range tc.dp.Routing(v.ID).Subnets {
 		if sr.SubnetID != sub.ID {
 			continue
 		}
-		if sr.ACL == nil || len(sr.ACL.Ingress) != 0 || len(sr.ACL.Egress) != 0 {
-			t.Errorf("the kernel's ACL: %+v", sr.ACL)
+		if sr.ACL == nil || !slices.Equal(sr.ACL.Ingress, want) || len(sr.ACL.Egress) != 0 {
+			t.Errorf("the kernel's ACL: %+v, want ingress %+v", sr.ACL, want)
 		}
 	}
 }

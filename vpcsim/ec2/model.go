@@ -166,7 +166,8 @@ type ENI struct {
 	Host string `json:"host,omitempty"`
 }
 
-// PrimaryIP is the ENI's primary private address.
+// PrimaryIP is the ENI's primary private IPv4 address (invalid for an ENI of
+// an IPv6-only subnet, which has none).
 func (e *ENI) PrimaryIP() netip.Addr {
 	for _, ip := range e.PrivateIPs {
 		if ip.Primary {

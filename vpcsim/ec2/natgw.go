@@ -116,6 +116,9 @@ func (c *Cloud) CreateNatGateway(ctx context.Context, s Scope, in CreateNatGatew
 	if err != nil {
 		return NatGateway{}, err
 	}
+	if err := refuseIPv6Only(sub, "NAT gateways"); err != nil {
+		return NatGateway{}, err
+	}
 	var eip *Address
 	if in.AllocationID != "" {
 		if eip, err = c.addressLocked(s, in.AllocationID, ""); err != nil {

@@ -228,7 +228,6 @@ func aclEntryOf(in ACLEntryInput) (ACLEntry, error) {
 	}
 	e.Allow = in.RuleAction == "allow"
 	if in.IPv6 != "" {
-		// An IPv6 rule is stored and described; the kernel judges IPv4 only yet.
 		cidr, err := parseIPv6CIDR(in.IPv6)
 		if err != nil {
 			return e, err
@@ -513,8 +512,9 @@ func aclFilter(a *NetworkACL, name string) ([]string, bool) {
 	return nil, false
 }
 
-// netACLLocked is what the kernel enforces of a subnet's ACL: nil when its
-// first rule each way allows everything, which is the same as none.
+// netACLLocked is what the kernel enforces of a subnet's ACL, rules of both
+// families: nil when it allows everything each way, which is the same as
+// none.
 func (c *Cloud) netACLLocked(subnetID string) *netmodel.NetworkACL {
 	a, _ := c.aclOfSubnetLocked(subnetID)
 	if a == nil {
@@ -522,10 +522,13 @@ func (c *Cloud) netACLLocked(subnetID string) *netmodel.NetworkACL {
 	}
 	entries := slices.Clone(a.Entries)
 	slices.SortStableFunc(entries, func(x, y ACLEntry) int { return x.Number - y.Number })
+	if allowsAll(entries, false) && allowsAll(entries, true) {
+		return nil
+	}
 	out := &netmodel.NetworkACL{ID: a.ID}
 	for _, e := range entries {
-		if e.Number == lastACLRule || !e.CIDR.Addr().Is4() {
-			continue // the kernel drops what no rule matches; it carries IPv4 only yet
+		if e.Number == lastACLRule || e.Number == lastACLRuleV6 {
+			continue // the kernel drops what no rule matches
 		}
 		r := netmodel.ACLRule{Number: e.Number, Allow: e.Allow, From: -1, To: -1, CIDR: e.CIDR}
 		r.Proto, _ = strconv.Atoi(e.Protocol)
@@ -541,12 +544,19 @@ func (c *Cloud) netACLLocked(subnetID string) *netmodel.NetworkACL {
 			out.Ingress = append(out.Ingress, r)
 		}
 	}
-	if allowsAll(out.Ingress) && allowsAll(out.Egress) {
-		return nil
-	}
 	return out
 }
 
-func allowsAll(rules []netmodel.ACLRule) bool {
-	return len(rules) > 0 && rules[0].Allow && rules[0].Proto == -1 && rules[0].CIDR.Bits() == 0
+// allowsAll reports whether an ACL's entries of a direction, in rule order,
+// let everything through: the first of each family it has entries of
+// allows all of that family. Every ACL has IPv4 entries (its final deny);
+// one without IPv6 entries is of a VPC that never had IPv6 traffic.
+func allowsAll(entries []ACLEntry, egress bool) bool {
+	for _, v4 := range []bool{true, false} {
+		i := slices.IndexFunc(entries, func(e ACLEntry) bool { return e.Egress == egress && e.CIDR.Addr().Is4() == v4 })
+		if i >= 0 && !(entries[i].Allow && entries[i].Protocol == "-1" && entries[i].CIDR.Bits() == 0) {
+			return false
+		}
+	}
+	return true
 }

@@ -67,7 +67,6 @@ func TestPrefixListRoutes(t *testing.T) {
 	}{
 		{"the list again", RouteInput{TableID: rt.ID, DestPrefixList: pl.ID, ENI: eni.ID}, "RouteAlreadyExists"},
 		{"an unknown list", RouteInput{TableID: rt.ID, DestPrefixList: "pl-0123456789abcdef0", Gateway: igw.ID}, "InvalidPrefixListID.NotFound"},
-		{"an IPv6 list", RouteInput{TableID: rt.ID, DestPrefixList: tc.prefixList(t, FamilyIPv6, 1).ID, Gateway: igw.ID}, "UnsupportedOperation"},
 		{"a list and a CIDR", RouteInput{TableID: rt.ID, DestPrefixList: pl.ID, DestCIDR: "10.8.0.0/16", Gateway: igw.ID}, "InvalidParameterCombination"},
 	} {
 		t.Run(c.name, func(t *testing.T) { wantCode(t, tc.CreateRoute(ctx, west, c.in), c.code) })

@@ -13,22 +13,10 @@ import (
 // kernel: one rule or route per entry of the list's current version. A
 // commit that changes a list's entries recomputes the firewall of every
 // ENI in a group that names it and the routing of every VPC whose tables
-// do (prefixListFirewallDirtyLocked, prefixListRoutingDirtyLocked). vpcsim
-// carries no IPv6, so a rule or route may not name an IPv6 list.
+// do (prefixListFirewallDirtyLocked, prefixListRoutingDirtyLocked). Lists
+// of either family: an IPv6 list's entries are IPv6 rules and routes.
 
 func (c *Cloud) prefixList(id string) *PrefixList { return get(c.model().prefixLists, id) }
-
-// usablePrefixListLocked finds the list a rule or a route names.
-func (c *Cloud) usablePrefixListLocked(s Scope, id string) (*PrefixList, error) {
-	p, err := c.prefixListLocked(s, id)
-	if err != nil {
-		return nil, err
-	}
-	if p.AddressFamily != FamilyIPv4 {
-		return nil, Errorf("UnsupportedOperation", "The IPv6 prefix list %s cannot be used in vpcsim yet: IPv6 is not carried.", p.ID)
-	}
-	return p, nil
-}
 
 // ruleCountLocked counts rules of one direction against the rule quota as
 // EC2 does: a rule that names a prefix list counts as many rules as the
@@ -145,9 +133,8 @@ func (c *Cloud) DescribePrefixLists(ctx context.Context, s Scope, ids []string, 
 	})
 }
 
-// kernelRulesLocked is a stored rule in kernel form: none for what IPv4
-// filtering cannot match, one per entry for a rule that names a prefix
-// list (none while the list is empty), else one.
+// kernelRulesLocked is a stored rule in kernel form: one per entry for a
+// rule that names a prefix list (none while the list is empty), else one.
 func (c *Cloud) kernelRulesLocked(r Rule) []netmodel.FirewallRule {
 	if r.PrefixList == "" {
 		if fr, ok := firewallRule(r); ok {
@@ -156,13 +143,18 @@ func (c *Cloud) kernelRulesLocked(r Rule) []netmodel.FirewallRule {
 		return nil
 	}
 	p := c.prefixList(r.PrefixList)
-	if p == nil || p.AddressFamily != FamilyIPv4 {
+	if p == nil {
 		return nil
 	}
 	var out []netmodel.FirewallRule
 	for _, e := range p.Entries() {
 		entry := r
-		entry.PrefixList, entry.CIDRv4 = "", e.CIDR.String()
+		entry.PrefixList = ""
+		if e.CIDR.Addr().Is4() {
+			entry.CIDRv4 = e.CIDR.String()
+		} else {
+			entry.CIDRv6 = e.CIDR.String()
+		}
 		if fr, ok := firewallRule(entry); ok {
 			fr.PrefixList = r.PrefixList
 			out = append(out, fr)
@@ -178,7 +170,7 @@ func (c *Cloud) kernelRulesLocked(r Rule) []netmodel.FirewallRule {
 // on EC2 a route to a CIDR wins over a prefix list's entry.
 func (c *Cloud) prefixListRoutesLocked(v *VPC, rt *RouteTable, igw *InternetGateway, have []netmodel.Route) []netmodel.Route {
 	seen := map[netip.Prefix]bool{}
-	for _, p := range v.CIDRs() {
+	for _, p := range append(v.CIDRs(), v.IPv6CIDRs()...) {
 		seen[p] = true
 	}
 	for _, r := range have {
@@ -190,7 +182,7 @@ func (c *Cloud) prefixListRoutesLocked(v *VPC, rt *RouteTable, igw *InternetGate
 			continue
 		}
 		p := c.prefixList(route.PrefixList)
-		if p == nil || p.AddressFamily != FamilyIPv4 {
+		if p == nil {
 			continue
 		}
 		for _, e := range p.Entries() {
@@ -198,9 +190,7 @@ func (c *Cloud) prefixListRoutesLocked(v *VPC, rt *RouteTable, igw *InternetGate
 				continue
 			}
 			seen[e.CIDR] = true
-			nr := c.netRouteLocked(v.ID, route, igw)
-			nr.Dest = e.CIDR
-			out = append(out, nr)
+			out = append(out, c.netRouteLocked(v.ID, route, e.CIDR, igw))
 		}
 	}
 	return out

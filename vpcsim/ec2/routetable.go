@@ -330,7 +330,6 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 		// (unverified) the message.
 		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified")
 	case in.DestIPv6 != "":
-		// An IPv6 route is stored and described; the kernel routes IPv4 only yet.
 		dest, err := netip.ParsePrefix(in.DestIPv6)
 		if err != nil || !dest.Addr().Is6() || dest.Addr().Is4In6() || dest.Addr().Zone() != "" {
 			return r, invalidValue("Value (%s) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.", in.DestIPv6)
@@ -339,7 +338,7 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 	case in.DestCIDR != "" && in.DestPrefixList != "":
 		return r, Errorf("InvalidParameterCombination", "Only one of destinationCidrBlock or destinationPrefixListId may be specified")
 	case in.DestPrefixList != "":
-		p, err := c.usablePrefixListLocked(s, in.DestPrefixList)
+		p, err := c.prefixListLocked(s, in.DestPrefixList)
 		if err != nil {
 			return r, err
 		}
@@ -401,7 +400,11 @@ func (c *Cloud) routeOf(s Scope, rt *RouteTable, in RouteInput) (Route, error) {
 		if g.VPCID != rt.VPCID {
 			return r, invalidValue("route table %s and network gateway %s belong to different networks", rt.ID, g.ID)
 		}
-		if !r.Dest.Addr().Is6() {
+		v6 := r.Dest.Addr().Is6()
+		if p := c.prefixList(r.PrefixList); p != nil {
+			v6 = p.AddressFamily == FamilyIPv6
+		}
+		if !v6 {
 			// (unverified) the message: an egress-only gateway carries IPv6 only.
 			return r, invalidValue("Route table %s: an egress-only internet gateway (%s) is a target of IPv6 destinations only.", rt.ID, g.ID)
 		}

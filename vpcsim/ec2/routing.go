@@ -23,13 +23,13 @@ import (
 
 // routingLocked is a VPC's routing as its model says.
 func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
-	r := netmodel.Routing{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs()}
+	r := netmodel.Routing{VPCID: v.ID, CIDR: v.CIDR, Secondary: v.SecondaryCIDRs(), IPv6: v.IPv6CIDRs()}
 	igw := c.igwOfVPCLocked(v.ID)
 	main := c.mainRouteTableLocked(v.ID)
 	subs := slices.Collect(c.allSubnets())
 	slices.SortFunc(subs, func(a, b *Subnet) int { return strings.Compare(a.ID, b.ID) })
 	for _, sub := range subs {
-		if sub.VPCID != v.ID || sub.IPv6Native { // no bridge: the kernel carries IPv4 only yet
+		if sub.VPCID != v.ID {
 			continue
 		}
 		sr := netmodel.SubnetRouting{SubnetID: sub.ID, ACL: c.netACLLocked(sub.ID)}
@@ -39,10 +39,10 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 		}
 		if rt != nil {
 			for _, route := range rt.Routes {
-				if route.Gateway == "local" || !route.Dest.IsValid() || !route.Dest.Addr().Is4() {
+				if route.Gateway == "local" || !route.Dest.IsValid() {
 					continue
 				}
-				sr.Routes = append(sr.Routes, c.netRouteLocked(v.ID, route, igw))
+				sr.Routes = append(sr.Routes, c.netRouteLocked(v.ID, route, route.Dest, igw))
 			}
 			sr.Routes = append(sr.Routes, c.prefixListRoutesLocked(v, rt, igw, sr.Routes)...)
 		}
@@ -55,32 +55,51 @@ func (c *Cloud) routingLocked(v *VPC) netmodel.Routing {
 		r.Peerings = append(r.Peerings, netmodel.PeeringLink{ID: p.ID, PeerVPCID: p.peerOf(v.ID).VPCID})
 	}
 	if igw != nil {
-		if nat := c.publicMappingsLocked(v.ID); len(nat) > 0 {
+		// An IPv6 address is public as it is (EC2's are global): the link
+		// carries it without a mapping.
+		if nat := c.publicMappingsLocked(v.ID); len(nat) > 0 || c.hasIPv6AddrsLocked(v.ID) {
 			r.Internet = &netmodel.InternetLink{GatewayID: igw.ID, NAT: nat}
 		}
 	}
 	return r
 }
 
-// netRouteLocked is what the kernel does with a route: its target, or a
-// blackhole when the target cannot carry it (routeState says so).
-func (c *Cloud) netRouteLocked(vpcID string, route Route, igw *InternetGateway) netmodel.Route {
-	out := netmodel.Route{Dest: route.Dest}
+// hasIPv6AddrsLocked reports whether an ENI of the VPC has an IPv6 address.
+func (c *Cloud) hasIPv6AddrsLocked(vpcID string) bool {
+	for e := range c.allENIs() {
+		if e.VPCID == vpcID && len(e.IPv6) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// netRouteLocked is what the kernel does with a route of a destination
+// (the route's own, or an entry of its prefix list): its target, or a
+// blackhole when the target cannot carry it (routeState says so) or has no
+// address of the destination's family to be the next hop (an ENI without
+// IPv6 addresses; a NAT gateway, IPv4 only: NAT64 is not carried).
+func (c *Cloud) netRouteLocked(vpcID string, route Route, dest netip.Prefix, igw *InternetGateway) netmodel.Route {
+	out := netmodel.Route{Dest: dest}
 	if c.routeState(vpcID, route) != "active" {
 		return out
 	}
 	switch {
 	case strings.HasPrefix(route.Gateway, "igw-") && igw != nil && igw.ID == route.Gateway:
 		out.Target = netmodel.RouteInternet
+	case route.EgressOnlyGW != "":
+		out.Target = netmodel.RouteEgressOnly
 	case route.NatGateway != "":
-		if g := get(c.model().nats, route.NatGateway); g != nil {
+		if g := get(c.model().nats, route.NatGateway); g != nil && dest.Addr().Is4() {
 			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, g.PrivateIP, g.SubnetID
 		}
 	case route.Peering != "":
 		out.Target, out.Peering = netmodel.RoutePeering, route.Peering
 	case route.ENI != "":
 		if e := c.eni(route.ENI); e != nil {
-			out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, e.PrimaryIP(), e.SubnetID
+			if via := sameFamily(e.addrs(), dest.Addr()); via.IsValid() {
+				out.Target, out.Via, out.ViaSubnet = netmodel.RouteENI, via, e.SubnetID
+			}
 		}
 	}
 	return out
@@ -128,6 +147,11 @@ func (c *Cloud) routingDirtyLocked(m *model) map[string]bool {
 	for id, g := range m.igws.Staged() {
 		old, _ := c.tables.igws.Get(id)
 		mark(vpcOf(g, func(g *InternetGateway) string { return g.VPCID }), vpcOf(old, func(g *InternetGateway) string { return g.VPCID }))
+	}
+	// An egress-only gateway decides whether routes to it carry.
+	for id, g := range m.eigws.Staged() {
+		old, _ := c.tables.eigws.Get(id)
+		mark(vpcOf(g, func(g *EgressOnlyIGW) string { return g.VPCID }), vpcOf(old, func(g *EgressOnlyIGW) string { return g.VPCID }))
 	}
 	for id, e := range m.enis.Staged() {
 		old, _ := c.tables.enis.Get(id)
@@ -195,15 +219,16 @@ func (c *Cloud) syncRoutingLocked(ctx context.Context, dirty map[string]bool) er
 	return errors.Join(errs...)
 }
 
-// loggedAddrsLocked maps the addresses of a VPC's flow-logged ENIs to them.
+// loggedAddrsLocked maps the addresses (both families) of a VPC's
+// flow-logged ENIs to them.
 func (c *Cloud) loggedAddrsLocked(vpcID string) map[netip.Addr]string {
 	out := map[netip.Addr]string{}
 	for e := range c.allENIs() {
 		if e.VPCID != vpcID || len(c.flowLogSinksLocked(e)) == 0 {
 			continue
 		}
-		for _, ip := range e.PrivateIPs {
-			out[ip.Addr] = e.ID
+		for _, a := range e.addrs() {
+			out[a] = e.ID
 		}
 	}
 	return out

@@ -164,7 +164,7 @@ func (c *Cloud) expandLocked(s Scope, g *SecurityGroup, in AuthorizeInput) ([]Ru
 			if !strings.HasPrefix(peer.Value, "pl-") {
 				return nil, Errorf("InvalidPrefixListId.Malformed", "The specified prefix list ID is malformed: %s", peer.Value)
 			}
-			if _, err := c.usablePrefixListLocked(s, peer.Value); err != nil {
+			if _, err := c.prefixListLocked(s, peer.Value); err != nil {
 				return nil, err
 			}
 			r := base

@@ -19,8 +19,17 @@ func (c *Cloud) newSubnetLocked(v *VPC, cidr netip.Prefix, z AvailabilityZone) *
 	}
 }
 
+// netSubnet is the subnet's bridge as the kernel has it: the router address
+// of each family the subnet has a range of.
 func netSubnet(s *Subnet) netmodel.NetSubnet {
-	return netmodel.NetSubnet{ID: s.ID, VPCID: s.VPCID, CIDR: s.CIDR, Gateway: netip.PrefixFrom(routerAddr(s.CIDR), s.CIDR.Bits())}
+	n := netmodel.NetSubnet{ID: s.ID, VPCID: s.VPCID}
+	if s.CIDR.IsValid() {
+		n.CIDR, n.Gateway = s.CIDR, netip.PrefixFrom(routerAddr(s.CIDR), s.CIDR.Bits())
+	}
+	if p := s.IPv6CIDR(); p.IsValid() {
+		n.Gateway6 = netip.PrefixFrom(routerAddr(p), p.Bits())
+	}
+	return n
 }
 
 // CreateSubnet makes a subnet of a VPC, and its bridge.
@@ -98,15 +107,11 @@ func (c *Cloud) CreateSubnet(ctx context.Context, s Scope, in CreateSubnetInput)
 	c.makingSubnets[sub.ID] = sub
 	defer c.landLocked(sub.ID)
 	undo := func(ctx context.Context) error { return c.dp.DeleteSubnet(ctx, netSubnet(sub)) }
-	if !sub.IPv6Native { // the kernel has no IPv6-only subnets yet: nothing to make
-		c.withoutLock(func() {
-			if err = c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
-				err = c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), undo)
-			}
-		})
-	} else {
-		undo = func(context.Context) error { return nil }
-	}
+	c.withoutLock(func() {
+		if err = c.dp.EnsureSubnet(ctx, netSubnet(sub)); err != nil {
+			err = c.undoKernel(ctx, fmt.Errorf("create the subnet's bridge: %w", err), undo)
+		}
+	})
 	if err != nil {
 		return Subnet{}, err
 	}
@@ -267,9 +272,6 @@ func (c *Cloud) DeleteSubnet(ctx context.Context, s Scope, id string) error {
 	}
 	if err := c.commitLocked(); err != nil {
 		return err
-	}
-	if sub.IPv6Native {
-		return nil // it has no bridge
 	}
 	c.busy[sub.VPCID] = true
 	defer c.landLocked(sub.VPCID)

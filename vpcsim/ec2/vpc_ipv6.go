@@ -13,9 +13,9 @@ import (
 // (RFC 4193: fd00::/8, then a random 40-bit global ID per block), never a
 // prefix that is routed on the internet. Every route table of the VPC has a
 // local route to it, subnets take /64s (or larger ranges) of it
-// (subnet_ipv6.go) and ENIs addresses of those (eni_ipv6.go).
-//
-// The kernel does not carry IPv6 yet: the dataplane is given IPv4 only.
+// (subnet_ipv6.go) and ENIs addresses of those (eni_ipv6.go). The
+// dataplane is given the block with the VPC's firewall and routing, where
+// it is local as the IPv4 blocks are.
 
 // IPv6Block is an IPv6 block of a VPC.
 type IPv6Block struct {

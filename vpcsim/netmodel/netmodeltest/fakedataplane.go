@@ -75,7 +75,14 @@ func (f *FakeDataplane) DeleteVPC(_ context.Context, id string) error {
 func (f *FakeDataplane) EnsureSubnet(_ context.Context, s netmodel.NetSubnet) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.record("ensure-subnet", "%s %s gw=%s", s.ID, s.CIDR, s.Gateway); err != nil {
+	var gw []string
+	if s.Gateway.IsValid() {
+		gw = append(gw, fmt.Sprintf("%s gw=%s", s.CIDR, s.Gateway))
+	}
+	if s.Gateway6.IsValid() {
+		gw = append(gw, "gw6="+s.Gateway6.String())
+	}
+	if err := f.record("ensure-subnet", "%s %s", s.ID, strings.Join(gw, " ")); err != nil {
 		return err
 	}
 	if _, ok := f.VPCs[s.VPCID]; !ok {
@@ -128,7 +135,11 @@ func (f *FakeDataplane) EnsureENI(_ context.Context, e netmodel.NetENI) error {
 	if e.Host != "" {
 		where = fmt.Sprintf("host=%s eth%d", e.Host, e.Device)
 	}
-	if err := f.record("ensure-eni", "%s %s %s %v", e.ID, where, e.MAC, e.Addrs); err != nil {
+	v6 := ""
+	if len(e.Addrs6) > 0 {
+		v6 = fmt.Sprintf(" %v via %s", e.Addrs6, e.Gateway6)
+	}
+	if err := f.record("ensure-eni", "%s %s %s %v%s", e.ID, where, e.MAC, e.Addrs, v6); err != nil {
 		return err
 	}
 	if _, ok := f.Subs[e.SubnetID]; !ok {
