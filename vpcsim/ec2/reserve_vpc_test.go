@@ -2,6 +2,7 @@ package ec2
 
 import (
 	"context"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -250,5 +251,68 @@ func TestDeleteVpcWaitsForItsSubnetsBridge(t *testing.T) {
 	namespace := slices.Index(trace, "delete-vpc "+sub.VPCID)
 	if bridge < 0 || namespace < bridge {
 		t.Fatalf("the namespace went before the bridge: %v", trace)
+	}
+}
+
+// While AssociateSubnetCidrBlock gives a bridge its IPv6 router address,
+// other calls go on, but a second association of the same range to another
+// subnet waits for it (and is then refused); the VPC's IPv6 block going
+// meanwhile refuses the association and takes the address off again.
+func TestAssociateSubnetIPv6OutsideTheLock(t *testing.T) {
+	ctx := context.Background()
+	c, dp, sub := newGatedCloud(t)
+	b := must[IPv6Block](t)(c.AssociateVpcIPv6(ctx, west, AssociateVpcIPv6Input{VPCID: sub.VPCID}))
+	other := must[Subnet](t)(c.CreateSubnet(ctx, west, CreateSubnetInput{VPCID: sub.VPCID, CIDR: "10.0.1.0/24", AZ: "us-west-2a"}))
+	r := subnet64(b.CIDR, 1)
+	done, release := startHeld(dp, "ensure-subnet", sub.ID, func() error {
+		_, err := c.AssociateSubnetIPv6(ctx, west, sub.ID, r.String())
+		return err
+	})
+	defer release()
+	whileHeld(t, release, "AssociateSubnetCidrBlock", func() []error {
+		_, err := c.DescribeSubnets(ctx, west, nil, nil)
+		return []error{err}
+	})
+	waiting := make(chan struct{}, 1)
+	c.mu.Lock()
+	c.onWait = func() { waiting <- struct{}{} }
+	c.mu.Unlock()
+	second := make(chan error, 1)
+	go func() {
+		_, err := c.AssociateSubnetIPv6(ctx, west, other.ID, r.String())
+		second <- err
+	}()
+	wantWaiting(t, waiting, second, release, "a second association of the range")
+	c.mu.Lock()
+	c.onWait = nil
+	c.mu.Unlock()
+	release()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, <-second, "InvalidSubnet.Conflict")
+	if got := dp.Subs[sub.ID].Gateway6; got != netip.PrefixFrom(r.Addr().Next(), 64) {
+		t.Errorf("the bridge's IPv6 router: %s", got)
+	}
+
+	// The block goes while the second subnet's association makes its address.
+	dp.release = make(chan struct{})
+	_, _, err := c.DisassociateSubnetIPv6(ctx, west, must[[]Subnet](t)(c.DescribeSubnets(ctx, west, []string{sub.ID}, nil))[0].IPv6[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, release = startHeld(dp, "ensure-subnet", other.ID, func() error {
+		_, err := c.AssociateSubnetIPv6(ctx, west, other.ID, subnet64(b.CIDR, 2).String())
+		return err
+	})
+	defer release()
+	if _, _, err := c.DisassociateVpcCIDR(ctx, west, b.ID); err != nil {
+		release()
+		t.Fatal(err)
+	}
+	release()
+	wantCode(t, <-done, "InvalidSubnet.Range")
+	if got := dp.Subs[other.ID].Gateway6; got.IsValid() {
+		t.Errorf("the refused association's router address stayed: %s", got)
 	}
 }

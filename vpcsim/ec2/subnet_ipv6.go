@@ -132,6 +132,11 @@ func (c *Cloud) AssociateSubnetIPv6(ctx context.Context, s Scope, subnetID, ipv6
 	if err != nil {
 		return SubnetIPv6Block{}, err
 	}
+	// DisassociateVpcCidrBlock does not wait for the VPC: its IPv6 block
+	// may have gone meanwhile.
+	if err := c.checkSubnetIPv6Locked(c.vpc(sub.VPCID), sub.ID, p, ipv6CIDR); err != nil {
+		return SubnetIPv6Block{}, c.undoKernel(ctx, err, undo)
+	}
 	edit(c.model().subnets, sub.ID).IPv6 = want.IPv6
 	if err := c.commitLocked(); err != nil {
 		return SubnetIPv6Block{}, c.undoKernel(ctx, err, undo)
