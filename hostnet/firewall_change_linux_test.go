@@ -20,7 +20,7 @@ import (
 // computes it from its kept state (the test computes it from the two whole
 // firewalls, to drive ChangeFirewall with any pair).
 func firewallDiff(old, next netmodel.Firewall) netmodel.FirewallChange {
-	ch := netmodel.FirewallChange{VPCID: next.VPCID}
+	ch := netmodel.FirewallChange{VPCID: next.VPCID, IPv6: len(next.IPv6) > 0}
 	byID := func(fw netmodel.Firewall) map[string]*netmodel.FirewallENI {
 		out := map[string]*netmodel.FirewallENI{}
 		for i := range fw.ENIs {
