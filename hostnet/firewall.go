@@ -20,40 +20,47 @@ import (
 // ENIs passes (bridged ones too: bridge-nf-call-iptables and -ip6tables are on
 // there), and where no task can reach them. Two tables, always changed
 // together in one transaction; each map and set of addresses comes in one per
-// family, the IPv6 one's name ending in 6 (g6-, a6-):
+// family, the IPv6 one's name ending in 6 (g6-, a6-). What is of IPv6 alone
+// (the IPv6 maps and sets, rules and variants of rules; marked [6] below) is
+// there only while the VPC has IPv6 blocks (firewallFamilies): most VPCs
+// have none, and their tables are IPv4's alone, their ports dropping IPv6.
 //
 //	table inet vs-sg        stateful filtering of the forward hook:
 //	  set g-<sg-id>         IPv4 addresses of a referenced group's members
-//	  set g6-<sg-id>        its members' IPv6 addresses
+//	  set g6-<sg-id>        [6] its members' IPv6 addresses
 //	  map from-eni, from-eni6  ENI address → jump o-<eni-id>
 //	  map to-eni, to-eni6   ENI address → jump i-<eni-id>; the connected host → accept
 //	  map logged, logged6   flow-logged ENI address → jump l-<eni-id>
+//	                        (each ...6 map [6])
 //	  chain forward         ct state established,related ip saddr vmap @logged;
 //	                        ct state established,related ip daddr vmap @logged;
-//	                        (the same with ip6 and @logged6);
+//	                        [6] (the same with ip6 and @logged6);
 //	                        ct state established,related accept;
-//	                        icmpv6 type 130-137 accept; icmpv6 type 143 accept
+//	                        [6] icmpv6 type 130-137 accept; icmpv6 type 143 accept
 //	                          (neighbour discovery and MLD);
 //	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni;
-//	                        ip6 saddr vmap @from-eni6; ip6 daddr vmap @to-eni6;
+//	                        [6] ip6 saddr vmap @from-eni6; ip6 daddr vmap @to-eni6;
 //	                        ip daddr <each IPv4 block of the VPC> drop;
 //	                        ip saddr @from-eni accept;
-//	                        ip6 daddr <each IPv6 block of the VPC> drop;
-//	                        ip6 saddr @from-eni6 accept;
+//	                        [6] ip6 daddr <each IPv6 block of the VPC> drop;
+//	                        [6] ip6 saddr @from-eni6 accept;
 //	                        drop
 //	  chain o-<eni-id>      the ENI's egress rules: a match returns, else drop
 //	  chain i-<eni-id>      the ENI's ingress rules: a match accepts, else drop
 //	                        (a rule per family it admits: a CIDR's, both for
-//	                        a group, ICMP IPv4 and ICMPv6 IPv6 only)
+//	                        a group, ICMP IPv4 and ICMPv6 IPv6 only; [6] the
+//	                        IPv6 one, and none for an IPv6 CIDR or ICMPv6
+//	                        without)
 //	  chain l-<eni-id>      log (flow log "A <eni-id>") and return
 //	table bridge vs-spoof   stateless anti-spoofing on each ENI's bridge port:
 //	  map port              iifname → jump p-<eni-id>
-//	  set a-<eni-id>, a6-<eni-id>  the ENI's addresses
-//	  chain p-<eni-id>      only the ENI's MAC; no router advertisement or
+//	  set a-<eni-id>, a6-<eni-id>  the ENI's addresses (a6- [6])
+//	  chain p-<eni-id>      only the ENI's MAC; [6] no router advertisement or
 //	                        redirect; with source/dest check ARP and IPv4
-//	                        only from its addresses, IPv6 from its addresses
+//	                        only from its addresses, [6] IPv6 from its addresses
 //	                        and link-local ones (ICMPv6 from :: too), a
 //	                        neighbour advertisement only for those; nothing else
+//	                        (no IPv6 at all without [6])
 //
 // Everything of one ENI hangs off map elements keyed by its addresses (and
 // its port): SetFirewall builds the tables whole (start-up, repair);
@@ -82,11 +89,12 @@ const (
 // what fw says, in one nftables transaction, and captures the packets of
 // flow-logged ENIs: all of it, or on an error nothing.
 func (k *Kernel) SetFirewall(ctx context.Context, fw netmodel.Firewall) error {
+	v6 := len(fw.IPv6) > 0
 	return k.applyFirewall(ctx, fw.VPCID, flowLogged(fw), func(nft *nftables.Conn) error {
-		if err := addSGTable(nft, fw); err != nil {
+		if err := addSGTable(nft, fw, v6); err != nil {
 			return fmt.Errorf("security groups of %s: %w", fw.VPCID, err)
 		}
-		if err := addSpoofTable(nft, fw); err != nil {
+		if err := addSpoofTable(nft, fw, v6); err != nil {
 			return fmt.Errorf("anti-spoofing of %s: %w", fw.VPCID, err)
 		}
 		return nil
@@ -97,8 +105,8 @@ func (k *Kernel) SetFirewall(ctx context.Context, fw netmodel.Firewall) error {
 // transaction, touching only the ENIs and groups it names, and starts or
 // stops the VPC's flow capture as ch.FlowLogged says: all of it, or on an
 // error nothing. The tables must hold ch's old side (what the last
-// SetFirewall or ChangeFirewall made); the result is what SetFirewall of the
-// new firewall would make.
+// SetFirewall or ChangeFirewall made, with IPv6 pieces iff ch.IPv6); the
+// result is what SetFirewall of the new firewall would make.
 func (k *Kernel) ChangeFirewall(ctx context.Context, ch netmodel.FirewallChange) error {
 	return k.applyFirewall(ctx, ch.VPCID, ch.FlowLogged, func(nft *nftables.Conn) error {
 		if err := changeSGTable(nft, ch); err != nil {
@@ -175,6 +183,18 @@ func bigSendBuffer(c *netlink.Conn) error {
 	return serr
 }
 
+// firewallFamilies are the families whose pieces a VPC's security-group and
+// anti-spoofing tables hold: IPv4's always, IPv6's only while the VPC has
+// IPv6 blocks (ipv6: Firewall.IPv6 is not empty, FirewallChange.IPv6).
+// Addresses and rules of a family the tables do not hold are left out: none
+// of its packets gets past an ENI's port.
+func firewallFamilies(ipv6 bool) []ipFamily {
+	if ipv6 {
+		return ipFamilies
+	}
+	return ipFamilies[:1]
+}
+
 // replaceTable starts a transaction's new table: adding, deleting and adding
 // again makes the delete succeed whether or not the table existed.
 func replaceTable(nft *nftables.Conn, t *nftables.Table) {
@@ -189,13 +209,13 @@ func ruleExprs(r netmodel.FirewallRule, f ipFamily, peerOffset uint32, peers *nf
 	return append(ruleMatchOf(r, f, peerOffset, peers), verdictExprs(logged, "A", eni, v)...)
 }
 
-// ruleFamilies are the families whose packets a rule can admit, each of
-// which gets a variant of the rule: a CIDR's own family; both for a group
-// reference (its members have addresses of both); for ICMP only IPv4 and
-// for ICMPv6 only IPv6, whatever the peer.
-func ruleFamilies(r netmodel.FirewallRule) []ipFamily {
+// ruleFamilies are the families among fams whose packets a rule can admit,
+// each of which gets a variant of the rule: a CIDR's own family; both for a
+// group reference (its members have addresses of both); for ICMP only IPv4
+// and for ICMPv6 only IPv6, whatever the peer.
+func ruleFamilies(r netmodel.FirewallRule, fams []ipFamily) []ipFamily {
 	var out []ipFamily
-	for _, f := range ipFamilies {
+	for _, f := range fams {
 		cidrOf := r.PeerGroup == "" && r.CIDR.Addr().Is6() == (f == ip6)
 		icmpOf := (r.Proto != ip4.icmp && r.Proto != ip6.icmp) || r.Proto == f.icmp
 		if (r.PeerGroup != "" || cidrOf) && icmpOf {

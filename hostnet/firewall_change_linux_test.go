@@ -20,7 +20,7 @@ import (
 // computes it from its kept state (the test computes it from the two whole
 // firewalls, to drive ChangeFirewall with any pair).
 func firewallDiff(old, next netmodel.Firewall) netmodel.FirewallChange {
-	ch := netmodel.FirewallChange{VPCID: next.VPCID}
+	ch := netmodel.FirewallChange{VPCID: next.VPCID, IPv6: len(next.IPv6) > 0}
 	byID := func(fw netmodel.Firewall) map[string]*netmodel.FirewallENI {
 		out := map[string]*netmodel.FirewallENI{}
 		for i := range fw.ENIs {
@@ -118,11 +118,53 @@ func (lab *sgLab) listRuleset(t *testing.T) []string {
 
 // A sequence of changes leaves exactly the ruleset that a full replace of the
 // last firewall makes (so changes can never drift from what SetFirewall
-// means), and real packets obey it. The lab is dual stack: every ENI and
-// group member has an address of each family, so every step changes both
-// families' maps and sets; some steps change one family alone.
+// means), and real packets obey it. Dual stack, every ENI and group member
+// has an address of each family, so every step changes both families' maps
+// and sets; some steps change one family alone. IPv4-only, the same steps
+// without the IPv6 block and addresses (the IPv6 rules stay, as a group's
+// may in any VPC): the tables hold nothing of IPv6, and no IPv6 gets
+// through.
 func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 	t.Parallel()
+	t.Run("dual-stack", func(t *testing.T) {
+		t.Parallel()
+		testChangesEqualAFullReplace(t, false)
+	})
+	t.Run("IPv4-only", func(t *testing.T) {
+		t.Parallel()
+		testChangesEqualAFullReplace(t, true)
+	})
+}
+
+// ipv4Only is fw in a VPC without IPv6 blocks, as the domain gives it: no
+// IPv6 block, and no IPv6 address of an ENI or a group member. The rules
+// stay as they are.
+func ipv4Only(fw netmodel.Firewall) netmodel.Firewall {
+	fw = fw.Clone()
+	fw.IPv6 = nil
+	is6 := func(a netip.Addr) bool { return a.Is6() }
+	for i := range fw.ENIs {
+		fw.ENIs[i].Addrs = slices.DeleteFunc(slices.Clone(fw.ENIs[i].Addrs), is6)
+	}
+	for g, m := range fw.Members {
+		fw.Members[g] = slices.DeleteFunc(m, is6)
+	}
+	return fw
+}
+
+// ipv6Pieces are the lines of a listed ruleset (listRuleset) that are of
+// IPv6: sets, maps and matches of its addresses, its protocol, ICMPv6.
+func ipv6Pieces(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if strings.Contains(l, "ip6") || strings.Contains(l, "ipv6") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func testChangesEqualAFullReplace(t *testing.T, v4only bool) {
 	lab := newSGLab(t)
 	ctx := context.Background()
 	logged := []netmodel.FlowLogSink{{ID: "fl-1", TrafficType: "ALL"}}
@@ -178,6 +220,9 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 	}
 	for i := range steps {
 		slices.SortFunc(steps[i].ENIs, func(a, b netmodel.FirewallENI) int { return cmp.Compare(a.ID, b.ID) })
+		if v4only {
+			steps[i] = ipv4Only(steps[i])
+		}
 	}
 	must(t, lab.k.SetFirewall(ctx, steps[0]))
 	for i := 1; i < len(steps); i++ {
@@ -188,8 +233,14 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 		must(t, lab.k.ChangeFirewall(ctx, ch))
 		changed := lab.listRuleset(t)
 		must(t, lab.k.SetFirewall(ctx, steps[i]))
-		if replaced := lab.listRuleset(t); !slices.Equal(changed, replaced) {
+		replaced := lab.listRuleset(t)
+		if !slices.Equal(changed, replaced) {
 			t.Fatalf("step %d: the ruleset after the change differs from a full replace:\n%s", i, lineDiff(changed, replaced))
+		}
+		if v6 := ipv6Pieces(replaced); v4only && len(v6) > 0 {
+			t.Fatalf("step %d: the tables of a VPC without IPv6 hold IPv6:\n%s", i, strings.Join(v6, "\n"))
+		} else if !v4only && len(v6) == 0 {
+			t.Fatalf("step %d: the tables of a dual-stack VPC hold nothing of IPv6", i)
 		}
 		// Go on from what the change made.
 		must(t, lab.k.SetFirewall(ctx, steps[i-1]))
@@ -198,15 +249,22 @@ func TestFirewallChangesEqualAFullReplace(t *testing.T) {
 			t.Fatalf("step %d: flow capture running=%v, want %v", i, got, ch.FlowLogged)
 		}
 	}
+	// Without IPv6 in the VPC the hosts' IPv6 addresses (the lab's kernel
+	// objects are dual stack either way) reach nothing: their ports drop it.
 	lab.expect(t,
 		flow{"a", "b", 80, true},
 		flow{"a", "b", 81, false},
 		flow{"c", "b", 80, false},
-		flow{"a", "b6", 80, true},
+		flow{"a", "b6", 80, !v4only},
 		flow{"a", "b6", 81, false},
 		flow{"c", "b6", 80, false},
+		flow{"c", "a6", 80, false},
 	)
-	if err := pingOK(t, lab.k.NetnsPath(lab.hosts["c"]), lab.addrs["b6"].String()); err != nil {
+	if v4only {
+		if err := ping(t, lab.k.NetnsPath(lab.hosts["c"]), lab.addrs["b6"].String()); err == nil {
+			t.Error("c → b6 answered in a VPC without IPv6")
+		}
+	} else if err := pingOK(t, lab.k.NetnsPath(lab.hosts["c"]), lab.addrs["b6"].String()); err != nil {
 		t.Errorf("c → b6: %v, want an answer", err)
 	}
 }

@@ -24,6 +24,8 @@ const ctEstablishedRelated = expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED
 // same transaction are found by name as well as those already there.
 type sgTable struct {
 	t *nftables.Table
+	// fams are the families the table holds (firewallFamilies).
+	fams []ipFamily
 	// maps are each family's from-eni, to-eni and logged maps, by tag.
 	maps   map[string]*sgMaps
 	groups map[string]*nftables.Set // sets made in this transaction, by name
@@ -38,10 +40,11 @@ type sgMaps struct {
 // all lists the maps in the order their elements are kept in (eniElements).
 func (m *sgMaps) all() [3]*nftables.Set { return [3]*nftables.Set{m.from, m.to, m.logged} }
 
-func newSGTable(nft *nftables.Conn) *sgTable {
+// newSGTable is the table of a VPC with IPv6 blocks (v6) or without.
+func newSGTable(nft *nftables.Conn, v6 bool) *sgTable {
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: sgTableName}
-	s := &sgTable{t: t, maps: map[string]*sgMaps{}, groups: map[string]*nftables.Set{}, nft: nft}
-	for _, f := range ipFamilies {
+	s := &sgTable{t: t, fams: firewallFamilies(v6), maps: map[string]*sgMaps{}, groups: map[string]*nftables.Set{}, nft: nft}
+	for _, f := range s.fams {
 		vmap := func(kind string) *nftables.Set {
 			return &nftables.Set{Table: t, Name: f.name(kind, ""), IsMap: true, KeyType: f.keyType, DataType: nftables.TypeVerdict}
 		}
@@ -62,7 +65,7 @@ func (s *sgTable) group(gid string, f ipFamily) *nftables.Set {
 
 // addGroup makes a group's sets, one per family, with its members.
 func (s *sgTable) addGroup(gid string, members []netip.Addr) error {
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		g := s.group(gid, f)
 		if err := addSet(s.nft, g, nil); err != nil {
 			return err
@@ -75,7 +78,7 @@ func (s *sgTable) addGroup(gid string, members []netip.Addr) error {
 // groupElements adds (op addElements) or deletes (delElements) members of a
 // group, each in its family's set.
 func (s *sgTable) groupElements(gid string, members []netip.Addr, op func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		if err := op(s.nft, s.group(gid, f), addrElements(f, members)); err != nil {
 			return err
 		}
@@ -93,7 +96,7 @@ func (s *sgTable) addRules(e netmodel.FirewallENI) {
 	out, in := eniChain(s.t, "o-", e.ID), eniChain(s.t, "i-", e.ID)
 	logged := len(e.FlowLogs) > 0
 	add := func(c *nftables.Chain, r netmodel.FirewallRule, egress bool, v expr.VerdictKind) {
-		for _, f := range ruleFamilies(r) {
+		for _, f := range ruleFamilies(r, s.fams) {
 			peer := f.saddr
 			if egress {
 				peer = f.daddr
@@ -156,7 +159,7 @@ type mapElements [3][]nftables.SetElement
 // queue adds (op addElements) or deletes (delElements) the elements, each in
 // its family's map.
 func (s *sgTable) queue(es mapElements, op func(*nftables.Conn, *nftables.Set, []nftables.SetElement) error) error {
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		for i, m := range s.maps[f.tag].all() {
 			if err := op(s.nft, m, ofFamily(f, es[i])); err != nil {
 				return err
@@ -188,15 +191,15 @@ func minus(a, b map[netip.Addr]nftables.SetElement) []nftables.SetElement {
 	return out
 }
 
-func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
-	s := newSGTable(nft)
+func addSGTable(nft *nftables.Conn, fw netmodel.Firewall, v6 bool) error {
+	s := newSGTable(nft, v6)
 	replaceTable(nft, s.t)
 	for _, gid := range slices.Sorted(maps.Keys(fw.Members)) {
 		if err := s.addGroup(gid, fw.Members[gid]); err != nil {
 			return err
 		}
 	}
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		for _, m := range s.maps[f.tag].all() {
 			if err := addSet(nft, m, nil); err != nil {
 				return err
@@ -232,7 +235,7 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	}
 	// Packets of admitted connections: counted into the flow logs of the ENIs
 	// that send or receive them, then let through without another look.
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		add(ctStateIn(ctEstablishedRelated), f.is(), ipAddrInSet(f.saddr, s.maps[f.tag].logged))
 		add(ctStateIn(ctEstablishedRelated), f.is(), ipAddrInSet(f.daddr, s.maps[f.tag].logged))
 	}
@@ -244,10 +247,12 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	// solicitation and advertisement and redirect; 143 is the MLDv2 report.
 	// The ENI's port (vs-spoof) keeps it from sending router advertisements,
 	// redirects and advertisements for addresses not its own.
-	icmp6 := slices.Concat(ip6.is(), l4protoIs(unix.IPPROTO_ICMPV6))
-	add(icmp6, transportByteIn(0, 130, 137), []expr.Any{verdict(expr.VerdictAccept)})
-	add(icmp6, transportByteIs(0, 143), []expr.Any{verdict(expr.VerdictAccept)})
-	for _, f := range ipFamilies {
+	if v6 {
+		icmp6 := slices.Concat(ip6.is(), l4protoIs(unix.IPPROTO_ICMPV6))
+		add(icmp6, transportByteIn(0, 130, 137), []expr.Any{verdict(expr.VerdictAccept)})
+		add(icmp6, transportByteIs(0, 143), []expr.Any{verdict(expr.VerdictAccept)})
+	}
+	for _, f := range s.fams {
 		add(f.is(), ipAddrInSet(f.saddr, s.maps[f.tag].from))
 		add(f.is(), ipAddrInSet(f.daddr, s.maps[f.tag].to))
 	}
@@ -257,7 +262,7 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 	// Everything else (a source that is no ENI's, link-local and multicast
 	// addresses) is dropped.
 	blocks := slices.Concat([]netip.Prefix{fw.CIDR}, fw.Secondary, fw.IPv6)
-	for _, f := range ipFamilies {
+	for _, f := range s.fams {
 		for _, p := range blocks {
 			if p.IsValid() && familyOf(p.Addr()) == f {
 				add(f.is(), ipAddrIn(f.daddr, p), []expr.Any{verdict(expr.VerdictDrop)})
@@ -274,9 +279,9 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 // first, then rules, then map elements (those that go before those that
 // come: an address may pass from a leaving ENI to a new one), then the chains
 // that no element jumps to any more, and last the sets no rule uses. Each
-// family's elements go to its own maps and sets.
+// family's elements go to its own maps and sets, IPv6's only with ch.IPv6.
 func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
-	s := newSGTable(nft)
+	s := newSGTable(nft, ch.IPv6)
 	for _, g := range ch.Groups {
 		if !g.Before && g.After {
 			if err := s.addGroup(g.ID, g.Add); err != nil {
@@ -337,7 +342,7 @@ func changeSGTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	}
 	for _, g := range ch.Groups {
 		if g.Before && !g.After {
-			for _, f := range ipFamilies {
+			for _, f := range s.fams {
 				nft.DelSet(s.group(g.ID, f))
 			}
 		}

@@ -23,10 +23,13 @@ import (
 // only for the ENI's own or a link-local address (else it could take
 // another ENI's address in the router's and its neighbours' caches), and no
 // router advertisement or redirect at all (the subnet's router is the
-// bridge's, never an ENI). It is stateless and sits in the bridge family: a
-// port's frames are judged before they are bridged or routed. addSpoofTable
-// builds it whole; changeSpoofTable changes the ENIs a change names, with the
-// same helpers.
+// bridge's, never an ENI). All that is of IPv6 (the a6- sets, the rules
+// that judge IPv6) is there only while the VPC has IPv6 blocks (v6 below,
+// see firewallFamilies); without, a port's IPv6 frames meet its last rule,
+// which drops them. It is stateless and sits in the bridge family: a port's
+// frames are judged before they are bridged or routed. addSpoofTable builds
+// it whole; changeSpoofTable changes the ENIs a change names, with the same
+// helpers.
 
 func spoofTable() (*nftables.Table, *nftables.Set) {
 	t := &nftables.Table{Family: nftables.TableFamilyBridge, Name: spoofTableName}
@@ -63,9 +66,9 @@ func portElement(eniID string) (nftables.SetElement, error) {
 	return nftables.SetElement{Key: ifnameKey(names.bridgeEnd), VerdictData: jump("p-" + eniID)}, nil
 }
 
-// addPortRules fills an ENI's p- chain (made or flushed before); its a- and
-// a6- sets exist.
-func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) {
+// addPortRules fills an ENI's p- chain (made or flushed before); its a- set
+// exists, and its a6- set with v6.
+func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI, v6 bool) {
 	c := &nftables.Chain{Name: "p-" + e.ID, Table: t}
 	own, own6 := ownSet(t, e.ID, ip4), ownSet(t, e.ID, ip6)
 	add := func(exprs ...[]expr.Any) {
@@ -76,50 +79,56 @@ func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI)
 	icmp6 := slices.Concat(ipv6, l4protoIs(unix.IPPROTO_ICMPV6))
 	add(etherSaddrIsNot(e.MAC), drop)
 	add(arp, arpSenderMACIsNot(e.MAC), drop)
-	add(icmp6, transportByteIs(0, icmp6RouterAdvert), drop)
-	add(icmp6, transportByteIs(0, icmp6Redirect), drop)
+	if v6 {
+		add(icmp6, transportByteIs(0, icmp6RouterAdvert), drop)
+		add(icmp6, transportByteIs(0, icmp6Redirect), drop)
+	}
 	if e.SourceDestCheck {
 		add(arp, arpSenderIn(own), accept)
 		add(ip, ipAddrInSet(ip4.saddr, own), accept)
-		add(icmp6, transportByteIs(0, icmp6NeighborAdvert),
-			addrCmp(expr.PayloadBaseTransportHeader, ndTargetOffset, linkLocal6, expr.CmpOpNeq),
-			ndTargetNotIn(own6), drop)
-		add(ipv6, ipAddrInSet(ip6.saddr, own6), accept)
-		add(ipv6, ipAddrIn(ip6.saddr, linkLocal6), accept)
-		add(icmp6, ipAddrIn(ip6.saddr, unspecified6), accept)
+		if v6 {
+			add(icmp6, transportByteIs(0, icmp6NeighborAdvert),
+				addrCmp(expr.PayloadBaseTransportHeader, ndTargetOffset, linkLocal6, expr.CmpOpNeq),
+				ndTargetNotIn(own6), drop)
+			add(ipv6, ipAddrInSet(ip6.saddr, own6), accept)
+			add(ipv6, ipAddrIn(ip6.saddr, linkLocal6), accept)
+			add(icmp6, ipAddrIn(ip6.saddr, unspecified6), accept)
+		}
 	} else {
 		// Forwarding for others (a NAT instance) sends, and ARPs and
 		// advertises, from and for addresses that are not its own.
 		add(arp, accept)
 		add(ip, accept)
-		add(ipv6, accept)
+		if v6 {
+			add(ipv6, accept)
+		}
 	}
 	add(drop)
 }
 
-// addPort makes an ENI's a- and a6- sets and p- chain, and returns its port
-// element.
-func addPort(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) (nftables.SetElement, error) {
+// addPort makes an ENI's a- set (and a6- with v6) and p- chain, and returns
+// its port element.
+func addPort(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI, v6 bool) (nftables.SetElement, error) {
 	el, err := portElement(e.ID)
 	if err != nil {
 		return el, err
 	}
-	for _, f := range ipFamilies {
+	for _, f := range firewallFamilies(v6) {
 		if err := addSet(nft, ownSet(t, e.ID, f), nil); err != nil {
 			return el, err
 		}
 	}
-	if err := addOwn(nft, t, e); err != nil {
+	if err := addOwn(nft, t, e, v6); err != nil {
 		return el, err
 	}
 	nft.AddChain(&nftables.Chain{Name: "p-" + e.ID, Table: t})
-	addPortRules(nft, t, e)
+	addPortRules(nft, t, e, v6)
 	return el, nil
 }
 
-// addOwn fills the ENI's a- and a6- sets (made or flushed before).
-func addOwn(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) error {
-	for _, f := range ipFamilies {
+// addOwn fills the ENI's a- set (and a6- with v6), made or flushed before.
+func addOwn(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI, v6 bool) error {
+	for _, f := range firewallFamilies(v6) {
 		if err := addElements(nft, ownSet(t, e.ID, f), addrElements(f, e.Addrs)); err != nil {
 			return err
 		}
@@ -127,12 +136,12 @@ func addOwn(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI) error
 	return nil
 }
 
-func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall) error {
+func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall, v6 bool) error {
 	t, portMap := spoofTable()
 	replaceTable(nft, t)
 	var ports []nftables.SetElement
 	for _, e := range fw.ENIs {
-		el, err := addPort(nft, t, e)
+		el, err := addPort(nft, t, e, v6)
 		if err != nil {
 			return err
 		}
@@ -157,16 +166,18 @@ func addSpoofTable(nft *nftables.Conn, fw netmodel.Firewall) error {
 }
 
 // changeSpoofTable queues the ports of the ENIs a change names: a new ENI's
-// sets, chain and element; a changed one's addresses (both sets, whichever
-// family changed) and rules refilled; a gone one's element, then chain, then
-// sets removed (each used by the one before).
+// sets, chain and element; a changed one's addresses (each set it has,
+// whichever family changed) and rules refilled; a gone one's element, then
+// chain, then sets removed (each used by the one before). An ENI has its a6-
+// set and IPv6 rules iff ch.IPv6.
 func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 	t, portMap := spoofTable()
+	v6 := ch.IPv6
 	var add, del []nftables.SetElement
 	for _, c := range ch.ENIs {
 		switch {
 		case c.Old == nil:
-			el, err := addPort(nft, t, *c.New)
+			el, err := addPort(nft, t, *c.New, v6)
 			if err != nil {
 				return err
 			}
@@ -179,16 +190,16 @@ func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			del = append(del, el)
 		default:
 			if !slices.Equal(c.Old.Addrs, c.New.Addrs) {
-				for _, f := range ipFamilies {
+				for _, f := range firewallFamilies(v6) {
 					nft.FlushSet(ownSet(t, c.New.ID, f))
 				}
-				if err := addOwn(nft, t, *c.New); err != nil {
+				if err := addOwn(nft, t, *c.New, v6); err != nil {
 					return err
 				}
 			}
 			if !bytes.Equal(c.Old.MAC, c.New.MAC) || c.Old.SourceDestCheck != c.New.SourceDestCheck {
 				nft.FlushChain(&nftables.Chain{Name: "p-" + c.New.ID, Table: t})
-				addPortRules(nft, t, *c.New)
+				addPortRules(nft, t, *c.New, v6)
 			}
 		}
 	}
@@ -203,7 +214,7 @@ func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			p := &nftables.Chain{Name: "p-" + c.Old.ID, Table: t}
 			nft.FlushChain(p)
 			nft.DelChain(p)
-			for _, f := range ipFamilies {
+			for _, f := range firewallFamilies(v6) {
 				nft.DelSet(ownSet(t, c.Old.ID, f))
 			}
 		}

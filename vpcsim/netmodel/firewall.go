@@ -16,7 +16,9 @@ type Firewall struct {
 	// Secondary are the VPC's secondary blocks: addresses of the VPC too.
 	Secondary []netip.Prefix
 	// IPv6 are the VPC's IPv6 blocks (a /56 at most, today): as CIDR and
-	// Secondary are for IPv4.
+	// Secondary are for IPv4. The dataplane judges IPv6 only while there is
+	// one: without, its tables hold nothing of IPv6 and an ENI's port drops
+	// IPv6 (see FirewallChange.IPv6).
 	IPv6 []netip.Prefix `json:",omitempty"`
 	// Host is the address the machine itself has in the VPC while connected
 	// (see ec2.ConnectAddr), an invalid Addr otherwise.

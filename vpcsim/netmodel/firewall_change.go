@@ -22,6 +22,13 @@ type FirewallChange struct {
 	// FlowLogged is whether any ENI of the VPC has a flow log after the
 	// change: the VPC's flow capture runs exactly while it is.
 	FlowLogged bool
+	// IPv6 is whether the VPC has IPv6 blocks (Firewall.IPv6 is not empty),
+	// before and after the change alike: the dataplane keeps the IPv6 half
+	// of its tables (IPv6 sets of groups and ENIs, IPv6 variants of rules)
+	// only in a VPC that has IPv6, so it must know which kind of table the
+	// change applies to. A change of the VPC's IPv6 blocks is never a
+	// FirewallChange: the domain applies it with SetFirewall.
+	IPv6 bool
 }
 
 // ENIChange is one ENI's share before and after: Old nil for an ENI that
@@ -49,8 +56,8 @@ type GroupChange struct {
 }
 
 // Apply returns fw with ch applied, checking that ch's old side is what fw
-// holds: a change computed against another firewall is an error, not a
-// silent drift. fw is not changed.
+// holds (its IPv6 flag included): a change computed against another
+// firewall is an error, not a silent drift. fw is not changed.
 func (fw Firewall) Apply(ch FirewallChange) (Firewall, error) {
 	out := fw.Clone()
 	if err := out.ApplyInPlace(ch); err != nil {
@@ -65,6 +72,9 @@ func (fw Firewall) Apply(ch FirewallChange) (Firewall, error) {
 func (fw *Firewall) ApplyInPlace(ch FirewallChange) error {
 	if ch.VPCID != fw.VPCID {
 		return fmt.Errorf("change of %s applied to the firewall of %s", ch.VPCID, fw.VPCID)
+	}
+	if has := len(fw.IPv6) > 0; ch.IPv6 != has {
+		return fmt.Errorf("change of %s says IPv6=%v, the VPC's firewall has IPv6 blocks=%v", ch.VPCID, ch.IPv6, has)
 	}
 	for _, g := range ch.Groups {
 		cur, ok := fw.Members[g.ID]
