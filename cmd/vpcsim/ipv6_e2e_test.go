@@ -49,7 +49,7 @@ func TestIPv6TasksE2E(t *testing.T) {
 	_, err = es.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("v6")})
 	check(t, err)
 	ud := base64.StdEncoding.EncodeToString([]byte("ECS_CLUSTER=v6"))
-	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM5Large, &ud)
+	launch(t, ctx, ec, subnet, ec2types.InstanceTypeM5Xlarge, &ud) // 3 task ENIs
 	register(t, ctx, es, "echo", ecstypes.NetworkModeAwsvpc, ecstypes.ContainerDefinition{
 		Name: aws.String("echo"), Image: aws.String("vpcsim/echo"), Memory: aws.Int32(16), StopTimeout: aws.Int32(1)})
 

@@ -427,7 +427,9 @@ func (c *Cloud) replaceFirewallLocked(ctx context.Context, v *VPC) error {
 func (c *Cloud) changeFirewallLocked(ctx context.Context, v *VPC, enis map[string]bool) error {
 	st := &c.fw
 	s := st.vpcs[v.ID]
-	ch := netmodel.FirewallChange{VPCID: v.ID}
+	// The IPv6 blocks are the kept firewall's: a change of them is a full
+	// replace (firewallDirtyLocked), never a change.
+	ch := netmodel.FirewallChange{VPCID: v.ID, IPv6: len(s.ipv6) > 0}
 	t := touches{}
 	for _, id := range slices.Sorted(maps.Keys(enis)) {
 		old := s.enis[id]
