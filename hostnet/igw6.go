@@ -73,9 +73,9 @@ const igw6TableName = "vs-igw6"
 // internet6Block is where the machine's IPv6 internet addresses come from.
 var internet6Block = netip.MustParsePrefix("2001:2::/48")
 
-// machine6Of is the machine's IPv6 address on vpcsim's internet for its
-// IPv4 one there (see above).
-func machine6Of(machine netip.Addr) netip.Addr {
+// MachineAddr6 is the machine's IPv6 address on vpcsim's internet for its
+// IPv4 one there (see above): what a test reaches the machine at.
+func MachineAddr6(machine netip.Addr) netip.Addr {
 	a4, a := machine.As4(), internet6Block.Addr().As16()
 	a[6], a[7], a[15] = a4[1], a4[2], 1
 	return netip.AddrFrom16(a)
@@ -84,7 +84,7 @@ func machine6Of(machine netip.Addr) netip.Addr {
 // InternetAddr6 returns the machine's IPv6 address on vpcsim's internet:
 // instances whose subnets route IPv6 to an internet or egress-only gateway
 // reach the machine at it.
-func (k *Kernel) InternetAddr6() netip.Addr { return machine6Of(k.InternetAddr()) }
+func (k *Kernel) InternetAddr6() netip.Addr { return MachineAddr6(k.InternetAddr()) }
 
 // internet6Prefix is the machine's IPv6 address with its /64, as the bridge
 // holds it.

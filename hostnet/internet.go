@@ -210,7 +210,7 @@ func (k *Kernel) ensureInternetLocked() (netlink.Link, error) {
 // send beyond the machine is forwarded and masqueraded behind the machine's
 // own address, and only its replies come back.
 func hostInternetSpec(tableName, brName string, machine netip.Addr, egress bool) *nftSpec {
-	machine6 := machine6Of(machine)
+	machine6 := MachineAddr6(machine)
 	t := &nftables.Table{Family: nftables.TableFamilyINet, Name: tableName}
 	accept := nftables.ChainPolicyAccept
 	fwd := &nftables.Chain{

@@ -162,8 +162,8 @@ func TestIGW6Spec(t *testing.T) {
 
 func TestInternet6Addresses(t *testing.T) {
 	for machine, want := range map[string]string{"198.18.0.1": "2001:2:0:1200::1", "198.19.130.1": "2001:2:0:1382::1"} {
-		if got := machine6Of(netip.MustParseAddr(machine)); got != netip.MustParseAddr(want) || !internet6Block.Contains(got) {
-			t.Errorf("machine6Of(%s) = %s, want %s", machine, got, want)
+		if got := MachineAddr6(netip.MustParseAddr(machine)); got != netip.MustParseAddr(want) || !internet6Block.Contains(got) {
+			t.Errorf("MachineAddr6(%s) = %s, want %s", machine, got, want)
 		}
 	}
 	if got := linkLocalOf(net.HardwareAddr{0x06, 0x11, 0x22, 0x33, 0x44, 0x55}); got != netip.MustParseAddr("fe80::411:22ff:fe33:4455") {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"os"
@@ -136,14 +135,11 @@ func (s *server) serveIn(t *testing.T, inst ec2types.Instance, port int) {
 // server starts is tried again, within patience.
 func (s *server) fetchFromMachine(t *testing.T, addr netip.Addr, port int) string {
 	t.Helper()
-	route, err := exec.Command("ip", "route", "get", addr.String()).Output()
-	if err != nil || !strings.Contains(string(route), " dev "+s.prefix) {
-		t.Fatalf("ip route get %s: %s %v; it must leave through a link of the test's (%s…)", addr, route, err, s.prefix)
-	}
+	s.mustRouteOwn(t, addr)
 	client := &http.Client{Timeout: 3 * time.Second}
 	var last error
 	for deadline := time.Now().Add(patience); time.Now().Before(deadline); {
-		resp, err := client.Get(fmt.Sprintf("http://%s:%d/", addr, port))
+		resp, err := client.Get("http://" + netip.AddrPortFrom(addr, uint16(port)).String() + "/")
 		if err == nil {
 			b, err := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -179,17 +175,7 @@ func (s *server) dumpKernel(t *testing.T, vpcID string) {
 // the request come from; it returns its URL.
 func (s *server) machineServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", netip.AddrPortFrom(s.publicRange.Addr().Next(), 0).String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host, _, _ := net.SplitHostPort(r.RemoteAddr)
-		fmt.Fprint(w, host)
-	}), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return "http://" + ln.Addr().String() + "/"
+	return s.machineServerOn(t, s.publicRange.Addr().Next())
 }
 
 // A private subnet reaches the machine through a NAT gateway, which the

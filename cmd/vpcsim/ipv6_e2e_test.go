@@ -24,22 +24,7 @@ import (
 // rule admits it, and that rule admits it over IPv6 only.
 func TestIPv6TasksE2E(t *testing.T) {
 	s, ctx, ec, vpcID := startVPC(t, "10.67.0.0/16")
-	_, err := ec.AssociateVpcCidrBlock(ctx, &ec2.AssociateVpcCidrBlockInput{VpcId: vpcID, AmazonProvidedIpv6CidrBlock: aws.Bool(true)})
-	check(t, err)
-	var block netip.Prefix
-	for deadline := time.Now().Add(patience); !block.IsValid() && time.Now().Before(deadline); {
-		d, err := ec.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{*vpcID}})
-		check(t, err)
-		for _, a := range d.Vpcs[0].Ipv6CidrBlockAssociationSet {
-			if a.Ipv6CidrBlockState != nil && a.Ipv6CidrBlockState.State == ec2types.VpcCidrBlockStateCodeAssociated {
-				block = netip.MustParsePrefix(aws.ToString(a.Ipv6CidrBlock))
-			}
-		}
-	}
-	if !block.IsValid() || block.Bits() != 56 {
-		t.Fatalf("the VPC's IPv6 block is %v, want an associated /56", block)
-	}
-	range6 := netip.PrefixFrom(block.Addr(), 64)
+	range6 := dualStack(t, ctx, ec, vpcID)
 	sub, err := ec.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpcID, CidrBlock: aws.String("10.67.1.0/24"),
 		Ipv6CidrBlock: aws.String(range6.String()), AvailabilityZone: aws.String("us-east-1a")})
 	check(t, err)
