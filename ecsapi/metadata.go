@@ -42,8 +42,8 @@ type MetaNetwork struct {
 	// IPv6Address and IPv6SubnetCIDR are empty unless the task's ENI has an
 	// IPv6 address.
 	IPv6Address, IPv6SubnetCIDR string
-	DNSServers                                     []string
-	SearchList                                     []string
+	DNSServers                  []string
+	SearchList                  []string
 }
 
 // Metadata returns a task's metadata, or false when the task is gone.
