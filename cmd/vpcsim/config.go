@@ -54,6 +54,8 @@ type config struct {
 	// internetEgress lets the VPCs' traffic beyond the machine out,
 	// masqueraded (--internet-egress).
 	internetEgress bool
+	// checkImages makes RunInstances refuse unknown images (--check-images).
+	checkImages bool
 }
 
 func parseServeFlags(args []string) (config, error) {
@@ -71,6 +73,7 @@ func parseServeFlags(args []string) (config, error) {
 	fs.BoolVar(&c.connectPublic, "connect-public", envBool("VPCSIM_CONNECT_PUBLIC"), "let `vpcsim connect` route VPCs outside 10/8, 172.16/12, 192.168/16 and 100.64/10 (addresses someone else has on the internet)")
 	publicCIDR := fs.String("public-cidr", env("VPCSIM_PUBLIC_CIDR", ec2sim.DefaultPublicRange.String()), "vpcsim's internet: the range public and Elastic IPs come from (this machine holds its first address); servers on one machine need ranges of their own")
 	fs.BoolVar(&c.internetEgress, "internet-egress", envBool("VPCSIM_INTERNET_EGRESS"), "let what instances and tasks send through internet and NAT gateways beyond this machine out, masqueraded behind its address (turns the machine's IPv4 forwarding on); off by default: the internet is this machine")
+	fs.BoolVar(&c.checkImages, "check-images", envBool("VPCSIM_CHECK_IMAGES"), "RunInstances refuses an image that is neither in the built-in catalogue nor registered (InvalidAMIID.NotFound), as EC2 does; off by default, so that tests may name made-up AMIs")
 	profile := fs.String("quotas", env("VPCSIM_QUOTAS", quota.ProfileLocal), "bounds on resources: local (protect this machine) or aws (a fresh AWS account's default quotas)")
 	overrides := fs.String("quota", env("VPCSIM_QUOTA", ""), "NAME=N[,NAME=N...]: set single quotas on top of --quotas (see the README's table)")
 	// Its variable is read after Parse, not as the default: -h prints defaults.

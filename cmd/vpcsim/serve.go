@@ -127,6 +127,9 @@ func serve(ctx context.Context, args []string) error {
 		ec2sim.WithAccount(cfg.account), ec2sim.WithDefaultRegion(cfg.region), ec2sim.WithLogger(log), ec2sim.WithPublicRange(cfg.publicRange),
 		ec2sim.WithDataDir(cfg.dataDir), ec2sim.WithHostPaths(hostPaths),
 		ec2sim.WithQuotas(cfg.quotas), ec2sim.WithConnectPublic(cfg.connectPublic)}
+	if cfg.checkImages {
+		cloudOpts = append(cloudOpts, ec2sim.WithImageCheck())
+	}
 	if db.Fresh() {
 		// A new database knows nothing of what is on the machine: what
 		// carries the prefix may be another vpcsim's, or an earlier one's

@@ -28,6 +28,7 @@ type Cloud struct {
 	now           clock
 	log           *slog.Logger
 	keepStrays    bool
+	imageCheck    bool // WithImageCheck
 	quotas        quota.Limits
 	connectPublic bool         // see WithConnectPublic
 	publicRange   netip.Prefix // see WithPublicRange
@@ -95,6 +96,12 @@ func WithClock(now func() time.Time) Option { return func(c *Cloud) { c.now = no
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(c *Cloud) { c.log = l } }
+
+// WithImageCheck makes RunInstances refuse an image that is neither in the
+// catalogue nor registered, as EC2 does (InvalidAMIID.NotFound). Without it
+// any well-formed image ID launches (with the defaults of the catalogue's
+// images), so that tests and examples may name made-up ones.
+func WithImageCheck() Option { return func(c *Cloud) { c.imageCheck = true } }
 
 // WithStraysKept makes the start-up reconciliation remove nothing the store
 // does not know: for a store that is new, which knows nothing of what is on

@@ -52,3 +52,42 @@ func TestImageRules(t *testing.T) {
 	_, err = tc.DescribeImageAttribute(ctx, west, ecs.ID, "colour")
 	wantCode(t, err, "InvalidParameterValue")
 }
+
+// With the image check, RunInstances launches the catalogue's images and
+// registered ones, and refuses others as EC2 does, making nothing; without
+// it, any well-formed image ID launches.
+func TestRunInstancesImageCheck(t *testing.T) {
+	ctx := context.Background()
+	for _, check := range []bool{true, false} {
+		var opts []Option
+		if check {
+			opts = append(opts, WithImageCheck())
+		}
+		tc := newTestCloud(t, opts...)
+		sub := tc.subnet(t, tc.vpc(t, "10.0.0.0/16").ID, "10.0.1.0/24")
+		run := func(image string) error {
+			_, err := tc.RunInstances(ctx, west, RunInstancesInput{ImageID: image, InstanceType: "t3.micro", MinCount: 1, MaxCount: 1, SubnetID: sub.ID})
+			return err
+		}
+		mine := must[string](t)(tc.RegisterImage(ctx, west, RegisterImageInput{Name: "mine"}))
+		for _, id := range []string{amicatalog.ECSAmazonLinux2023.ID, mine} {
+			if err := run(id); err != nil {
+				t.Errorf("check %v: RunInstances of %s: %v", check, id, err)
+			}
+		}
+		err := run("ami-abcd1234")
+		if !check {
+			if err != nil {
+				t.Errorf("without the check, a made-up image: %v", err)
+			}
+			continue
+		}
+		wantCode(t, err, "InvalidAMIID.NotFound")
+		if e, _ := AsAPIError(err); e.Message != "The image id '[ami-abcd1234]' does not exist" {
+			t.Errorf("message %q", e.Message)
+		}
+		if n := len(must[[]Instance](t)(tc.DescribeInstances(ctx, west, nil, nil))); n != 2 {
+			t.Errorf("%d instances after a refused launch, want 2", n)
+		}
+	}
+}

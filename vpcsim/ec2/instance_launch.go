@@ -73,6 +73,12 @@ func (c *Cloud) RunInstances(ctx context.Context, s Scope, in RunInstancesInput)
 		c.unlock()
 		return nil, keyPairNotFound(in.KeyName)
 	}
+	if c.imageCheck {
+		if _, err := c.imageLocked(s, in.ImageID); err != nil {
+			c.unlock()
+			return nil, err
+		}
+	}
 	plans, err := c.planLaunchLocked(s, in)
 	if err != nil {
 		c.unlock()

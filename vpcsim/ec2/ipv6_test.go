@@ -414,6 +414,7 @@ func TestENIIPv6(t *testing.T) {
 
 	// Instances: Ipv6AddressCount.
 	insts := must[[]Instance](t)(tc.RunInstances(ctx, west, RunInstancesInput{ImageID: "ami-12345678", InstanceType: "t3.micro", MinCount: 2, MaxCount: 2, SubnetID: sub.ID, IPv6Count: 2}))
+	tc.Wait() // the instances come up in the background, moving their ENIs
 	for _, inst := range insts {
 		if n := len(inst.ENIs[0].IPv6); n != 2 {
 			t.Errorf("instance %s: %d IPv6 addresses", inst.ID, n)
