@@ -36,13 +36,16 @@ import (
 //	                        ct state established,related ip daddr vmap @logged;
 //	                        [6] (the same with ip6 and @logged6);
 //	                        ct state established,related accept;
-//	                        [6] icmpv6 type 130-137 accept; icmpv6 type 143 accept
-//	                          (neighbour discovery and MLD);
+//	                        [6] icmpv6 type 133-137 ip6 hoplimit 255 accept;
+//	                        [6] icmpv6 type {130-132, 143} ip6 saddr fe80::/10
+//	                          accept (neighbour discovery and MLD, on-link only);
 //	                        ip saddr vmap @from-eni; ip daddr vmap @to-eni;
 //	                        [6] ip6 saddr vmap @from-eni6; ip6 daddr vmap @to-eni6;
-//	                        ip daddr <each IPv4 block of the VPC> drop;
+//	                        ip daddr {<each IPv4 block of the VPC>,
+//	                          224.0.0.0/4, 255.255.255.255} drop;
 //	                        ip saddr @from-eni accept;
-//	                        [6] ip6 daddr <each IPv6 block of the VPC> drop;
+//	                        [6] ip6 daddr {<each IPv6 block of the VPC>,
+//	                          fe80::/10, ff00::/8} drop;
 //	                        [6] ip6 saddr @from-eni6 accept;
 //	                        drop
 //	  chain o-<eni-id>      the ENI's egress rules: a match returns, else drop
@@ -54,12 +57,13 @@ import (
 //	  chain l-<eni-id>      log (flow log "A <eni-id>") and return
 //	table bridge vs-spoof   stateless anti-spoofing on each ENI's bridge port:
 //	  map port              iifname → jump p-<eni-id>
-//	  set a-<eni-id>, a6-<eni-id>  the ENI's addresses (a6- [6])
+//	  set a-<eni-id>, a6-<eni-id>  the ENI's addresses (a6- [6], with its
+//	                        EUI-64 link-local address)
 //	  chain p-<eni-id>      only the ENI's MAC; [6] no router advertisement or
 //	                        redirect; with source/dest check ARP and IPv4
 //	                        only from its addresses, [6] IPv6 from its addresses
-//	                        and link-local ones (ICMPv6 from :: too), a
-//	                        neighbour advertisement only for those; nothing else
+//	                        (ICMPv6 from :: too), a neighbour advertisement
+//	                        only for those; nothing else
 //	                        (no IPv6 at all without [6])
 //
 // Everything of one ENI hangs off map elements keyed by its addresses (and

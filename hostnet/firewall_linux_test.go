@@ -12,10 +12,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/vpcsim/vpcsim/vpcsim/netmodel"
 )
@@ -641,4 +643,112 @@ func allSeen(seen map[string]bool, want []string) bool {
 		}
 	}
 	return true
+}
+
+// What no ENI's ingress rules would judge is dropped between ENIs: a
+// connection to a neighbour's link-local address, which the neighbour's
+// kernel would take though its group admits nothing from there.
+func TestFirewallLinkLocalBetweenENIs(t *testing.T) {
+	t.Parallel()
+	lab := newSGLab(t)
+	ctx := context.Background()
+	bPath := lab.k.NetnsPath(lab.hosts["b"])
+	var ln net.Listener
+	must(t, inNetns(bPath, func() (err error) { ln, err = net.Listen("tcp6", "[::]:82"); return err }))
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			fmt.Fprint(c, "hello from b\n")
+			c.Close()
+		}
+	}()
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
+		"a": {Egress: allOut46},
+		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(82, "::/0")}},
+	}, nil)))
+	// b's server answers at its address: the rule admits a.
+	if err := lab.dial("a", "b6", 82, patience); err != nil {
+		t.Fatalf("a → b6:82: %v", err)
+	}
+	hb := handleIn(t, bPath)
+	var ll netip.Addr
+	for deadline := time.Now().Add(patience); !ll.IsValid(); time.Sleep(20 * time.Millisecond) { // until b's link-local address is no longer tentative
+		addrs, err := hb.AddrList(mustLink(t, hb, "eth0"), netlink.FAMILY_V6)
+		must(t, err)
+		for _, a := range addrs {
+			if ip, _ := netip.AddrFromSlice(a.IP); ip.IsLinkLocalUnicast() && a.Flags&unix.IFA_F_TENTATIVE == 0 {
+				ll = ip
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b's eth0 never had a usable link-local address")
+		}
+	}
+	// From a's own global address, which its port lets out and its
+	// groups know, to b's link-local one, which no map holds.
+	err := inNetns(lab.k.NetnsPath(lab.hosts["a"]), func() error {
+		d := net.Dialer{Timeout: dropWait, LocalAddr: &net.TCPAddr{IP: lab.addrs["a6"].AsSlice()}}
+		c, err := d.Dial("tcp6", netip.AddrPortFrom(ll.WithZone("eth0"), 82).String())
+		if err == nil {
+			c.Close()
+		}
+		return err
+	})
+	if err == nil {
+		t.Errorf("a connected to b's link-local address %s past the security groups", ll)
+	}
+}
+
+// An ENI's link-local address is its own, the EUI-64 address of its MAC:
+// from it, a reaches its router's link-local address (a UDP datagram to a
+// closed port, which the router refuses); from another it takes, nothing
+// reaches the router (it could claim a neighbour's or the router's).
+func TestFirewallLinkLocalSpoofing(t *testing.T) {
+	t.Parallel()
+	lab := newSGLab(t)
+	ctx := context.Background()
+	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{"a": {Egress: allOut46}}, nil)))
+	aPath := lab.k.NetnsPath(lab.hosts["a"])
+	router := linkLocalOf(bridgeMAC(lab.enis["a"].SubnetID))
+	own := linkLocalOf(lab.enis["a"].MAC)
+	foreign := netip.MustParseAddr("fe80::99")
+	if out, err := exec.Command("ip", "-n", lab.k.prefix+lab.hosts["a"], "addr", "add", foreign.String()+"/64", "dev", "eth0", "nodad").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add: %v: %s", err, out)
+	}
+	// refused sends a datagram from src to the router's port 9 and reports
+	// whether the router refused it (it reached the router).
+	refused := func(src netip.Addr) (bool, error) {
+		var refused bool
+		err := inNetns(aPath, func() error {
+			c, err := net.DialUDP("udp6", &net.UDPAddr{IP: src.AsSlice(), Zone: "eth0"}, &net.UDPAddr{IP: router.AsSlice(), Port: 9, Zone: "eth0"})
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if _, err := c.Write([]byte("x")); err != nil {
+				return err
+			}
+			c.SetReadDeadline(time.Now().Add(dropWait))
+			_, err = c.Read(make([]byte, 1))
+			refused = errors.Is(err, syscall.ECONNREFUSED)
+			return nil
+		})
+		return refused, err
+	}
+	for deadline := time.Now().Add(patience); ; time.Sleep(50 * time.Millisecond) { // the own address may still be tentative
+		ok, err := refused(own)
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a → its router from its own link-local address %s: no answer (%v)", own, err)
+		}
+	}
+	if ok, err := refused(foreign); ok || err != nil {
+		t.Errorf("from a link-local address not its own (%s): reached the router %v (%v)", foreign, ok, err)
+	}
 }

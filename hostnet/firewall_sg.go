@@ -242,26 +242,34 @@ func addSGTable(nft *nftables.Conn, fw netmodel.Firewall, v6 bool) error {
 	add(ctStateIn(ctEstablishedRelated), []expr.Any{verdict(expr.VerdictAccept)})
 	// Neighbour discovery and MLD between the ENIs of a subnet (bridged, to
 	// multicast or a neighbour; conntrack does not track them): security
-	// groups never block them. icmpv6 type 130-137 are MLD's query, report
-	// and done, then router solicitation and advertisement, neighbour
-	// solicitation and advertisement and redirect; 143 is the MLDv2 report.
-	// The ENI's port (vs-spoof) keeps it from sending router advertisements,
-	// redirects and advertisements for addresses not its own.
+	// groups never block them. icmpv6 type 133-137 are router solicitation
+	// and advertisement, neighbour solicitation and advertisement and
+	// redirect, valid only with hop limit 255 (RFC 4861), which no routed
+	// packet has by the forward hook; 130-132 are MLD's query, report and
+	// done and 143 the MLDv2 report, sent from link-local addresses, which
+	// are never routed. So neither lets anything past the groups between
+	// subnets or to and from the internet. The ENI's port (vs-spoof) keeps
+	// it from sending router advertisements, redirects and advertisements
+	// for addresses not its own.
 	if v6 {
 		icmp6 := slices.Concat(ip6.is(), l4protoIs(unix.IPPROTO_ICMPV6))
-		add(icmp6, transportByteIn(0, 130, 137), []expr.Any{verdict(expr.VerdictAccept)})
-		add(icmp6, transportByteIs(0, 143), []expr.Any{verdict(expr.VerdictAccept)})
+		accept := []expr.Any{verdict(expr.VerdictAccept)}
+		add(icmp6, transportByteIn(0, 133, 137), ip6HopLimitIs(255), accept)
+		add(icmp6, transportByteIn(0, 130, 132), ipAddrIn(ip6.saddr, linkLocal6), accept)
+		add(icmp6, transportByteIs(0, 143), ipAddrIn(ip6.saddr, linkLocal6), accept)
 	}
 	for _, f := range s.fams {
 		add(f.is(), ipAddrInSet(f.saddr, s.maps[f.tag].from))
 		add(f.is(), ipAddrInSet(f.daddr, s.maps[f.tag].to))
 	}
-	// An address of the VPC that no ENI has: fail closed. Then from an ENI
-	// whose egress rules let it out (it returned from its o- chain), to
-	// outside the VPC: no ENI there has ingress rules to judge it.
-	// Everything else (a source that is no ENI's, link-local and multicast
-	// addresses) is dropped.
-	blocks := slices.Concat([]netip.Prefix{fw.CIDR}, fw.Secondary, fw.IPv6)
+	// An address of the VPC that no ENI has: fail closed; and what no ENI's
+	// ingress rules would judge though it reaches ENIs: multicast, IPv4's
+	// broadcast, IPv6's link-local addresses (which the to-eni maps do not
+	// hold). Then from an ENI whose egress rules let it out (it returned
+	// from its o- chain), to outside the VPC: no ENI there has ingress
+	// rules to judge it. Everything else (a source that is no ENI's) is
+	// dropped.
+	blocks := slices.Concat([]netip.Prefix{fw.CIDR}, fw.Secondary, fw.IPv6, unjudged)
 	for _, f := range s.fams {
 		for _, p := range blocks {
 			if p.IsValid() && familyOf(p.Addr()) == f {

@@ -129,6 +129,24 @@ func dportIn(from, to uint16) []expr.Any {
 	}
 }
 
+// ip6HopLimitIs: ip6 hoplimit V (byte 7 of the IPv6 header).
+func ip6HopLimitIs(v byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 7, Len: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{v}},
+	}
+}
+
+var (
+	// unjudged are the destinations the security groups drop between ENIs:
+	// no ENI's ingress rules would judge what goes to them (multicast,
+	// IPv4's limited broadcast, IPv6's link-local addresses).
+	unjudged = []netip.Prefix{
+		netip.MustParsePrefix("224.0.0.0/4"), netip.MustParsePrefix("255.255.255.255/32"),
+		linkLocal6, netip.MustParsePrefix("ff00::/8"),
+	}
+)
+
 // transportByteIs: icmp|icmpv6 type|code V (offset 0 is the type, 1 the code).
 func transportByteIs(offset uint32, v byte) []expr.Any {
 	return []expr.Any{

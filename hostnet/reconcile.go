@@ -90,6 +90,13 @@ func (k *Kernel) removeStrays(ctx context.Context, want netmodel.Topology) error
 			continue
 		}
 		k.log.Info("removing stray namespace", "netns", name)
+		if vpcID, ok := strings.CutPrefix(name, k.prefix); ok && strings.HasPrefix(vpcID, "vpc-") {
+			// A VPC's: the machine's routes to its IPv6 blocks go too, as
+			// with DeleteVPC.
+			if err := k.setHostRoutes6Locked(vpcID, nil); err != nil {
+				errs = append(errs, fmt.Errorf("remove the machine's IPv6 routes of stray %s: %w", name, err))
+			}
+		}
 		if err := k.removeNetnsLocked(ctx, name); err != nil {
 			errs = append(errs, fmt.Errorf("remove stray namespace %s: %w", name, err))
 		}

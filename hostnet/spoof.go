@@ -16,11 +16,12 @@ import (
 
 // The bridge table that keeps each ENI honest on its bridge port: frames only
 // from its MAC; ARP, IPv4 and IPv6 only from its addresses unless its
-// source/dest check is off; nothing else. IPv6 also comes from its
-// link-local addresses (fe80::/10: the MAC is its own already) and, for
+// source/dest check is off; nothing else. Its IPv6 addresses include its
+// link-local one, the EUI-64 address of its MAC (which its end makes: the
+// kernel's default in a namespace of its own), and IPv6 also comes, for
 // duplicate address detection and MLD, from the unspecified address; and
 // neighbour discovery is kept honest as ARP is: a neighbour advertisement
-// only for the ENI's own or a link-local address (else it could take
+// only for one of the ENI's own addresses (else it could take
 // another ENI's address in the router's and its neighbours' caches), and no
 // router advertisement or redirect at all (the subnet's router is the
 // bridge's, never an ENI). All that is of IPv6 (the a6- sets, the rules
@@ -87,11 +88,10 @@ func addPortRules(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI,
 		add(arp, arpSenderIn(own), accept)
 		add(ip, ipAddrInSet(ip4.saddr, own), accept)
 		if v6 {
-			add(icmp6, transportByteIs(0, icmp6NeighborAdvert),
-				addrCmp(expr.PayloadBaseTransportHeader, ndTargetOffset, linkLocal6, expr.CmpOpNeq),
-				ndTargetNotIn(own6), drop)
+			// own6 holds the ENI's link-local address too (addOwn): it
+			// may not claim another's, the router's or a neighbour's.
+			add(icmp6, transportByteIs(0, icmp6NeighborAdvert), ndTargetNotIn(own6), drop)
 			add(ipv6, ipAddrInSet(ip6.saddr, own6), accept)
-			add(ipv6, ipAddrIn(ip6.saddr, linkLocal6), accept)
 			add(icmp6, ipAddrIn(ip6.saddr, unspecified6), accept)
 		}
 	} else {
@@ -127,9 +127,15 @@ func addPort(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI, v6 b
 }
 
 // addOwn fills the ENI's a- set (and a6- with v6), made or flushed before.
+// An ENI's IPv6 addresses are its own and its link-local one, which its end
+// makes from its MAC (EUI-64, the kernel's way in a namespace of its own).
 func addOwn(nft *nftables.Conn, t *nftables.Table, e netmodel.FirewallENI, v6 bool) error {
 	for _, f := range firewallFamilies(v6) {
-		if err := addElements(nft, ownSet(t, e.ID, f), addrElements(f, e.Addrs)); err != nil {
+		addrs := e.Addrs
+		if f == ip6 && len(e.MAC) == 6 {
+			addrs = append(slices.Clone(addrs), linkLocalOf(e.MAC))
+		}
+		if err := addElements(nft, ownSet(t, e.ID, f), addrElements(f, addrs)); err != nil {
 			return err
 		}
 	}
@@ -189,7 +195,7 @@ func changeSpoofTable(nft *nftables.Conn, ch netmodel.FirewallChange) error {
 			}
 			del = append(del, el)
 		default:
-			if !slices.Equal(c.Old.Addrs, c.New.Addrs) {
+			if !slices.Equal(c.Old.Addrs, c.New.Addrs) || !bytes.Equal(c.Old.MAC, c.New.MAC) {
 				for _, f := range firewallFamilies(v6) {
 					nft.FlushSet(ownSet(t, c.New.ID, f))
 				}

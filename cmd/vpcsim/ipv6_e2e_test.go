@@ -80,7 +80,7 @@ func TestIPv6TasksE2E(t *testing.T) {
 	if !strings.Contains(got, "addr "+server.v6+"/64\n") {
 		t.Errorf("the server's namespace does not hold its IPv6 address %s:\n%s", server.v6, got)
 	}
-	if !strings.Contains(got, "remote ["+client.v6+"]:") {
+	if got := s.fetchIn(t, client.arn, url6+"peer"); !strings.Contains(got, "remote ["+client.v6+"]:") {
 		t.Errorf("the server did not see the client's IPv6 address %s:\n%s", client.v6, got)
 	}
 	refused := func(from task, url, why string) {
@@ -94,7 +94,7 @@ func TestIPv6TasksE2E(t *testing.T) {
 	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: &servers, IpPermissions: []ec2types.IpPermission{
 		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(80), ToPort: aws.Int32(80), Ipv6Ranges: []ec2types.Ipv6Range{{CidrIpv6: aws.String(other.v6 + "/128")}}}}})
 	check(t, err)
-	if got := s.fetchIn(t, other.arn, url6); !strings.Contains(got, "remote ["+other.v6+"]:") {
+	if got := s.fetchIn(t, other.arn, url6+"peer"); !strings.Contains(got, "remote ["+other.v6+"]:") {
 		t.Errorf("admitted by its IPv6 address, the other task's request came from elsewhere:\n%s", got)
 	}
 	refused(other, "http://"+server.v4+":80/", "an IPv6 range rule, over IPv4")

@@ -12,8 +12,9 @@ import (
 // keeps the first four and the last of a subnet's IPv6 range, as of its
 // IPv4 range), never one another ENI has. They go with the ENI. An ENI gets
 // them as asked (Ipv6AddressCount or Ipv6Addresses), or one when its subnet
-// has AssignIpv6AddressOnCreation; a service's ENI (an ECS task's) gets
-// none unless asked, as with ECS's dualStackIPv6 setting off.
+// has AssignIpv6AddressOnCreation; a service's ENI gets none unless asked
+// (ECS asks one for a task's ENI in a subnet with an IPv6 range:
+// CreateTaskENI).
 // An ENI of an IPv6-only subnet has IPv6 addresses only, one at least.
 // The kernel has them on the ENI's link beside the IPv4 ones
 // (netENILocked).

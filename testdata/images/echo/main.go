@@ -32,7 +32,6 @@ func main() {
 	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		host, _ := os.Hostname()
 		fmt.Fprintf(w, "hostname %s\n", host)
-		fmt.Fprintf(w, "remote %s\n", r.RemoteAddr) // who the request came from, as the server saw it
 		addrs, _ := net.InterfaceAddrs()
 		for _, a := range addrs {
 			fmt.Fprintf(w, "addr %s\n", a)
@@ -42,6 +41,10 @@ func main() {
 		for _, e := range env {
 			fmt.Fprintf(w, "env %s\n", e)
 		}
+	})
+	// Who the request came from, as the server saw it.
+	http.HandleFunc("/peer", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "remote %s\n", r.RemoteAddr)
 	})
 	http.HandleFunc("/metadata", func(w http.ResponseWriter, r *http.Request) {
 		uri := os.Getenv("ECS_CONTAINER_METADATA_URI_V4")
