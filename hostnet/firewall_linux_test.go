@@ -653,19 +653,8 @@ func TestFirewallLinkLocalBetweenENIs(t *testing.T) {
 	lab := newSGLab(t)
 	ctx := context.Background()
 	bPath := lab.k.NetnsPath(lab.hosts["b"])
-	var ln net.Listener
-	must(t, inNetns(bPath, func() (err error) { ln, err = net.Listen("tcp6", "[::]:82"); return err }))
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			fmt.Fprint(c, "hello from b\n")
-			c.Close()
-		}
-	}()
+	// On all of b's addresses, its link-local one too.
+	serveIn(t, bPath, netip.IPv6Unspecified(), 82, "hello from b\n")
 	must(t, lab.k.SetFirewall(ctx, lab.fw(map[string]netmodel.FirewallENI{
 		"a": {Egress: allOut46},
 		"b": {Ingress: []netmodel.FirewallRule{tcpFrom(82, "::/0")}},
