@@ -20,6 +20,14 @@ import (
 
 const ctEstablishedRelated = expr.CtStateBitESTABLISHED | expr.CtStateBitRELATED
 
+// unjudged are the destinations the security groups drop between ENIs: no
+// ENI's ingress rules would judge what goes to them (multicast, IPv4's
+// limited broadcast, IPv6's link-local addresses).
+var unjudged = []netip.Prefix{
+	netip.MustParsePrefix("224.0.0.0/4"), netip.MustParsePrefix("255.255.255.255/32"),
+	linkLocal6, netip.MustParsePrefix("ff00::/8"),
+}
+
 // sgTable is the security-group table and its maps, by name: sets made in the
 // same transaction are found by name as well as those already there.
 type sgTable struct {

@@ -137,16 +137,6 @@ func ip6HopLimitIs(v byte) []expr.Any {
 	}
 }
 
-var (
-	// unjudged are the destinations the security groups drop between ENIs:
-	// no ENI's ingress rules would judge what goes to them (multicast,
-	// IPv4's limited broadcast, IPv6's link-local addresses).
-	unjudged = []netip.Prefix{
-		netip.MustParsePrefix("224.0.0.0/4"), netip.MustParsePrefix("255.255.255.255/32"),
-		linkLocal6, netip.MustParsePrefix("ff00::/8"),
-	}
-)
-
 // transportByteIs: icmp|icmpv6 type|code V (offset 0 is the type, 1 the code).
 func transportByteIs(offset uint32, v byte) []expr.Any {
 	return []expr.Any{

@@ -176,7 +176,7 @@ func finishFresh(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI) error 
 	if e.Device != 0 {
 		return nil
 	}
-	return defaultRoutes(h, peer, e, true)
+	return defaultRoutes(h, peer, e, true, true)
 }
 
 // eniAddrs are all the addresses of the ENI's end: IPv4, primary first, then
@@ -187,7 +187,9 @@ func eniAddrs(e netmodel.NetENI) []netip.Prefix {
 
 // defaultRoutes gives the ENI's end the default route of each family it has
 // a router of (want), or takes them away (!want): device 0 routes the host.
-func defaultRoutes(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI, want bool) error {
+// A fresh link has no routes to take away, so nothing is read for a family
+// it does not want.
+func defaultRoutes(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI, want, fresh bool) error {
 	if e.Gateway.IsValid() && e.Gateway.Is4() {
 		if err := ensureDefaultRoute(h, peer, e.Gateway, want); err != nil {
 			return err
@@ -198,6 +200,9 @@ func defaultRoutes(h *netlink.Handle, peer netlink.Link, e netmodel.NetENI, want
 	gw6, want6 := e.Gateway6, want && len(e.Addrs6) > 0
 	if !gw6.IsValid() || !gw6.Is6() {
 		gw6, want6 = netip.IPv6Unspecified(), false
+	}
+	if fresh && !want6 {
+		return nil
 	}
 	return ensureDefaultRoute(h, peer, gw6, want6)
 }
@@ -380,7 +385,7 @@ func (k *Kernel) placePeerLocked(vpc *nsConn, e netmodel.NetENI, names eniNames,
 	if err := setUp(to.h, peer); err != nil {
 		return err
 	}
-	return defaultRoutes(to.h, peer, e, e.Device == 0)
+	return defaultRoutes(to.h, peer, e, e.Device == 0, false)
 }
 
 // displaceLocked renames the end of another ENI of vpc's, found inside host, to
